@@ -1,0 +1,161 @@
+"""Reverse-mode autograd with PyTorch's API: backward, grad, Function, gradcheck.
+
+>>> import chainrule as torch
+>>> x = torch.tensor([1., 2.], requires_grad=True)
+>>> torch.autograd.grad((x * x).sum(), x)
+(tensor([2., 4.]),)
+"""
+
+from __future__ import annotations
+
+from ..ops import primitive as _p
+from .function import Function, FunctionCtx
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .graph import run_backward
+
+__all__ = [
+    "backward",
+    "grad",
+    "Function",
+    "FunctionCtx",
+    "gradcheck",
+    "gradgradcheck",
+    "GradcheckError",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+]
+
+
+def _as_list(x):
+    if x is None:
+        return None
+    if isinstance(x, _p._Tensor):
+        return [x]
+    return list(x)
+
+
+def _seeds(outputs, grad_outputs, create_graph):
+    Tensor = _p._Tensor
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    grad_outputs = _as_list(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(
+            f"grad requires one gradient per output: got {len(grad_outputs)} gradients for "
+            f"{len(outputs)} outputs"
+        )
+    seeds = []
+    for i, (o, g) in enumerate(zip(outputs, grad_outputs, strict=True)):
+        if not isinstance(o, Tensor):
+            raise TypeError(f"element {i} of outputs is not a Tensor")
+        if not o._rg:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        if g is None:
+            if o._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            arr = _p._np.ones_like(o._data)
+            seeds.append(_make(arr) if create_graph else arr)
+            continue
+        if not isinstance(g, Tensor):
+            g = _make(_p._np.asarray(g, dtype=o._data.dtype))
+        if g._data.shape != o._data.shape:
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
+                f"has a shape of {o.shape}."
+            )
+        if g._data.dtype != o._data.dtype:
+            g = g.to(o.dtype)
+        seeds.append(g if create_graph else g._data.copy())
+    return seeds
+
+
+def _make(arr):
+    t = _p._Tensor.__new__(_p._Tensor)
+    return t._init(arr)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate gradients of ``tensors`` into the ``.grad`` of the leaves (or of
+    ``inputs`` only).
+
+    >>> import chainrule as torch
+    >>> x = torch.ones(3, requires_grad=True)
+    >>> torch.autograd.backward([(2 * x).sum()]); x.grad
+    tensor([2., 2., 2.])
+    """
+    outputs = _as_list(tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    seeds = _seeds(outputs, grad_tensors, create_graph)
+    ins = _as_list(inputs)
+    if ins is not None and len(ins) == 0:
+        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    if ins is not None:
+        for t in ins:
+            if not t._rg:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+    captured = run_backward(
+        outputs, seeds, retain_graph=retain_graph, create_graph=create_graph, inputs=ins
+    )
+    if ins is not None:  # non-leaf inputs accumulate into their own .grad
+        for t in ins:
+            if t._node is not None and t._node in captured and captured[t._node] is not None:
+                g = captured[t._node]
+                g = g if create_graph else _make(g.copy())
+                t._grad = g if t._grad is None else t._grad + g
+
+
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    only_inputs=True,
+    allow_unused=None,
+    is_grads_batched=False,
+    materialize_grads=False,
+):
+    """The gradients of ``outputs`` with respect to ``inputs`` (never accumulated into .grad).
+
+    >>> import chainrule as torch
+    >>> x = torch.tensor(3., requires_grad=True)
+    >>> (g,) = torch.autograd.grad(x ** 3, x, create_graph=True)
+    >>> g, torch.autograd.grad(g, x)[0]
+    (tensor(27., grad_fn=<MulBackward0>), tensor(18.))
+    """
+    outs = _as_list(outputs)
+    ins = _as_list(inputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if retain_graph is None:
+        retain_graph = create_graph
+    for t in ins:
+        if not t._rg:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    seeds = _seeds(outs, grad_outputs, create_graph)
+    captured = run_backward(
+        outs, seeds, retain_graph=retain_graph, create_graph=create_graph, inputs=ins,
+        accumulate=False,
+    )
+    result = []
+    for t in ins:
+        g = captured.get(_p.edge(t))
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior."
+                )
+            if materialize_grads:
+                g = _p._np.zeros_like(t._data)
+            else:
+                result.append(None)
+                continue
+        result.append(g if create_graph else _make(g))
+    return tuple(result)

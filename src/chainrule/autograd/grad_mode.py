@@ -1,0 +1,109 @@
+"""Grad mode: whether ops record the graph (thread-local, like PyTorch).
+
+>>> import chainrule as torch
+>>> x = torch.ones(2, requires_grad=True)
+>>> with torch.no_grad():
+...     y = x * 2
+>>> y.requires_grad
+False
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]
+
+
+class _State(threading.local):
+    enabled = True  # a new thread starts with grad mode on, as in PyTorch
+
+
+_state = _State()
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations on tensors that require grad are recorded.
+
+    >>> import chainrule as torch
+    >>> torch.is_grad_enabled()
+    True
+    """
+    return _state.enabled
+
+
+class _GradMode:
+    """Base of the grad-mode context managers; instances also work as decorators."""
+
+    _mode = True
+
+    def __enter__(self) -> None:
+        self._prev = _state.enabled
+        _state.enabled = self._mode
+
+    def __exit__(self, *exc) -> None:
+        _state.enabled = self._prev
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            prev = _state.enabled
+            _state.enabled = self._mode
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _state.enabled = prev
+
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """Context manager and decorator that turns graph recording off.
+
+    >>> import chainrule as torch
+    >>> @torch.no_grad()
+    ... def step(w):
+    ...     return w * 2
+    >>> step(torch.ones(1, requires_grad=True)).requires_grad
+    False
+    """
+
+    _mode = False
+
+
+class enable_grad(_GradMode):
+    """Context manager and decorator that turns graph recording on (inside no_grad).
+
+    >>> import chainrule as torch
+    >>> with torch.no_grad(), torch.enable_grad():
+    ...     torch.is_grad_enabled()
+    True
+    """
+
+    _mode = True
+
+
+class set_grad_enabled(_GradMode):
+    """Set grad mode to ``mode``; as a function call it takes effect at once.
+
+    >>> import chainrule as torch
+    >>> with torch.set_grad_enabled(False):
+    ...     torch.is_grad_enabled()
+    False
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self._prev = _state.enabled
+        self._mode = bool(mode)
+        _state.enabled = self._mode  # PyTorch applies it immediately, not on __enter__
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc) -> None:
+        _state.enabled = self._prev
+
+    def __call__(self, fn):
+        _state.enabled = self._prev  # used as a decorator: undo the immediate effect
+        return super().__call__(fn)

@@ -1,0 +1,159 @@
+"""Numerical checks of gradients: finite differences against the analytical vjp.
+
+Follows PyTorch's gradcheck: central differences in the inputs' own dtype (use float64),
+one analytical row per output element, compared with ``|a - n| <= atol + rtol * |n|``.
+
+>>> import chainrule as torch
+>>> x = torch.randn(3, dtype=torch.float64, requires_grad=True)
+>>> torch.autograd.gradcheck(torch.sin, (x,))
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..ops import primitive as _p
+from . import grad_mode as _gm
+
+
+class GradcheckError(RuntimeError):
+    """A gradient differs from its finite-difference estimate."""
+
+
+def _tuple(x):
+    return (x,) if isinstance(x, _p._Tensor) else tuple(x)
+
+
+def _outputs(fn, inputs):
+    return _tuple(fn(*inputs))
+
+
+def numerical_jacobian(fn, inputs, eps=1e-6):
+    """Per (output, input) pair, the Jacobian of shape (out.numel(), in.numel())."""
+    outs = _outputs(fn, inputs)
+    jac = [[None] * len(inputs) for _ in outs]
+    for j, x in enumerate(inputs):
+        if not (isinstance(x, _p._Tensor) and x._rg):
+            continue
+        flat = x._data.reshape(-1)  # a view: perturb in place
+        cols = [np.zeros((o._data.size, flat.size)) for o in outs]
+        for k in range(flat.size):
+            orig = flat[k].item()
+            with _gm.no_grad():
+                flat[k] = orig + eps
+                plus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(fn, inputs)]
+                flat[k] = orig - eps
+                minus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(fn, inputs)]
+                flat[k] = orig
+            for i in range(len(outs)):
+                cols[i][:, k] = (plus[i] - minus[i]) / (2 * eps)
+        for i in range(len(outs)):
+            jac[i][j] = cols[i]
+    return jac
+
+
+def analytical_jacobian(fn, inputs):
+    """Per (output, input) pair, the Jacobian by one reverse pass per output element."""
+    from . import grad
+
+    outs = _outputs(fn, inputs)
+    diff = [x for x in inputs if isinstance(x, _p._Tensor) and x._rg]
+    jac = [[None] * len(inputs) for _ in outs]
+    for i, o in enumerate(outs):
+        rows = {j: np.zeros((o._data.size, x._data.size)) for j, x in enumerate(inputs) if x in diff}
+        if o._rg:
+            for r in range(o._data.size):
+                seed = np.zeros(o._data.size, dtype=o._data.dtype)
+                seed[r] = 1
+                gs = grad(
+                    o, diff, _make(seed.reshape(o._data.shape)), retain_graph=True,
+                    allow_unused=True,
+                )
+                for g, x in zip(gs, diff, strict=True):
+                    j = next(k for k, y in enumerate(inputs) if y is x)
+                    if g is not None:
+                        rows[j][r] = g._data.reshape(-1)
+        for j, m in rows.items():
+            jac[i][j] = m
+    return jac
+
+
+def _make(arr):
+    return _p._Tensor.__new__(_p._Tensor)._init(arr)
+
+
+def gradcheck(
+    func,
+    inputs,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    **kwargs,
+) -> bool:
+    """Check the analytical gradient of ``func`` at ``inputs`` against finite differences.
+
+    Returns True, or raises GradcheckError (or returns False if raise_exception=False).
+    """
+    inputs = _tuple(inputs)
+    num = numerical_jacobian(func, inputs, eps)
+    ana = analytical_jacobian(func, inputs)
+    for i in range(len(num)):
+        for j in range(len(inputs)):
+            n, a = num[i][j], ana[i][j]
+            if n is None:
+                continue
+            if not np.allclose(a, n, rtol=rtol, atol=atol, equal_nan=True):
+                if raise_exception:
+                    raise GradcheckError(
+                        f"Jacobian mismatch for output {i} with respect to input {j},\n"
+                        f"numerical:{_make(n)!r}\nanalytical:{_make(a)!r}\n"
+                    )
+                return False
+    return True
+
+
+def gradgradcheck(
+    func,
+    inputs,
+    grad_outputs=None,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    **kwargs,
+) -> bool:
+    """Check second derivatives: gradcheck of the vjp of ``func`` (built with create_graph).
+
+    >>> import chainrule as torch
+    >>> x = torch.randn(3, dtype=torch.float64, requires_grad=True)
+    >>> torch.autograd.gradgradcheck(torch.tanh, (x,))
+    True
+    """
+    from . import grad
+
+    inputs = _tuple(inputs)
+    outs = _outputs(func, inputs)
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)
+        grad_outputs = tuple(
+            _make(rng.standard_normal(o._data.shape).astype(o._data.dtype)).requires_grad_()
+            for o in outs
+        )
+    grad_outputs = _tuple(grad_outputs)
+    n_in = len(inputs)
+    diff = [x for x in inputs if isinstance(x, _p._Tensor) and x._rg]
+
+    def first(*args):
+        xs, gos = args[:n_in], args[n_in:]
+        o = _outputs(func, xs)
+        gs = grad(o, [x for x in xs if isinstance(x, _p._Tensor) and x._rg], gos,
+                  create_graph=True, allow_unused=True)
+        return tuple(g if g is not None else _make(np.zeros_like(x._data))
+                     for g, x in zip(gs, diff, strict=True))
+
+    return gradcheck(first, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception)

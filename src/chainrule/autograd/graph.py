@@ -1,0 +1,291 @@
+"""The backward engine: reverse accumulation over the recorded graph.
+
+The graph is walked once, iteratively (no recursion: a chain of 100,000 ops is fine),
+in an order where a node runs only after every node that feeds it a gradient. Only
+nodes on a path to a tensor that wants a gradient are visited (the lecture's "prune the
+branches you don't need"). Each node's saved values are released after its rules ran,
+unless ``retain_graph``.
+
+With ``create_graph=False`` the rules run on raw backend arrays (cheap); with
+``create_graph=True`` the same rules run on Tensors and are themselves recorded.
+"""
+
+from __future__ import annotations
+
+import numpy as _np
+
+from ..ops import primitive as _p
+from ..ops.primitive import AccumulateGrad, array_ns
+from . import grad_mode as _gm
+
+ERR_BACKWARD_TWICE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+_ndarray = _np.ndarray
+_generic = _np.generic
+
+
+def _tensor_ns():
+    from .. import ops
+
+    return ops.TensorNS()
+
+
+def run_backward(
+    roots: list,
+    seeds: list,
+    *,
+    retain_graph: bool,
+    create_graph: bool,
+    inputs: list | None = None,
+    accumulate: bool = True,
+) -> dict:
+    """Propagate ``seeds`` (arrays, or Tensors when create_graph) from ``roots``.
+
+    Without ``inputs`` every leaf that requires grad accumulates into ``.grad``. With
+    ``inputs`` only their gradients are computed; they are returned by input edge, and
+    accumulated into ``.grad`` when ``accumulate``.
+    """
+    Tensor = _p._Tensor
+    edge = _p.edge
+    buffers: dict = {}
+    root_nodes = []
+    for r, s in zip(roots, seeds, strict=True):
+        n = edge(r)
+        if n in buffers:
+            buffers[n] = buffers[n] + s
+        else:
+            buffers[n] = s
+            root_nodes.append(n)
+
+    targets = None
+    if inputs is not None:
+        targets = {edge(t): t for t in inputs}
+
+    # Count, for each node, how many edges from nodes on the walk feed it.
+    deps: dict = {}
+    seen = set(root_nodes)
+    stack = list(root_nodes)
+    parents: dict | None = {} if targets is not None else None
+    while stack:
+        n = stack.pop()
+        for c in n.next:
+            if c is None:
+                continue
+            if parents is not None:
+                parents.setdefault(c, []).append(n)
+            if c not in seen:
+                seen.add(c)
+                stack.append(c)
+            deps[c] = deps.get(c, 0) + 1
+
+    needed = None
+    if targets is not None:
+        # Only ancestors of the targets do useful work; count deps among them only.
+        needed = set()
+        stack = [t for t in targets if t in seen]
+        needed.update(stack)
+        while stack:
+            c = stack.pop()
+            for p in parents.get(c, ()):
+                if p not in needed:
+                    needed.add(p)
+                    stack.append(p)
+        deps = {}
+        for n in needed:
+            for c in n.next:
+                if c is not None and c in needed:
+                    deps[c] = deps.get(c, 0) + 1
+
+    captured: dict = {}
+    handed: set = set()  # arrays already stored as some leaf's .grad in this pass
+    ns = None
+    ready = [n for n in root_nodes if deps.get(n, 0) == 0 and (needed is None or n in needed)]
+    prev_mode = _gm._state.enabled
+    _gm._state.enabled = create_graph
+    try:
+        while ready:
+            n = ready.pop()
+            g = buffers.pop(n, None)
+            if n.pre_hooks:
+                g = _run_hooks(n.pre_hooks, g, create_graph, Tensor)
+            if type(n) is AccumulateGrad:
+                if targets is not None:
+                    captured[n] = g
+                    if accumulate:
+                        _accumulate(n.variable, g, create_graph, handed, Tensor)
+                elif accumulate:
+                    _accumulate(n.variable, g, create_graph, handed, Tensor)
+                continue
+            if targets is not None and n in targets:
+                captured[n] = g
+            if g is None:
+                continue
+            if ns is None:
+                ns = _tensor_ns() if create_graph else array_ns(_p.namespace(g))
+            _run_node(n, g, ns, create_graph, needed, buffers, Tensor)
+            if not retain_graph and n.checks is not None:
+                _release(n)
+            for c in n.next:
+                if c is None or (needed is not None and c not in needed):
+                    continue
+                d = deps[c] - 1
+                deps[c] = d
+                if d == 0:
+                    ready.append(c)
+    finally:
+        _gm._state.enabled = prev_mode
+    return captured
+
+
+def _run_node(n, g, ns, create_graph, needed, buffers, Tensor):
+    prim = n.prim
+    if n.checks is not None:
+        _check_versions(n)
+    saved = n.saved
+    many = None
+    for i, c in enumerate(n.next):
+        if c is None or (needed is not None and c not in needed):
+            continue
+        if many is not None:
+            gi = many[i]
+        else:
+            gi = _call_rule(prim, 0 if prim.variadic else i, g, ns, saved, n, create_graph, Tensor)
+            if prim.variadic:
+                many, gi = gi, gi[i]
+        if gi is None:  # a custom Function may return None: no gradient for this input
+            continue
+        gi = _fit(gi, n, i, ns, create_graph)
+        prev = buffers.get(c)
+        buffers[c] = gi if prev is None else prev + gi
+
+
+def _call_rule(prim, r, g, ns, saved, n, create_graph, Tensor):
+    args = []
+    for nm in prim.rule_names[r]:
+            if nm == "g":
+                args.append(g)
+            elif nm == "ns":
+                args.append(ns)
+            else:
+                try:
+                    v = saved[nm]
+                except KeyError:
+                    raise RuntimeError(ERR_BACKWARD_TWICE) from None
+                if create_graph:
+                    if nm == "out":
+                        v = _saved_output(v, n, Tensor)
+                elif type(v) is Tensor:
+                    v = v._data
+                args.append(v)
+    return prim.rules[r](*args)
+
+
+def _fit(gi, n, i, ns, create_graph):
+    """Bring a rule's gradient back to input i's shape (sum_to) and dtype."""
+    arr = gi._data if create_graph else gi
+    if type(arr) is not _ndarray and isinstance(arr, _generic):
+        arr = gi = _np.asarray(arr)
+    shape = n.shapes[i]
+    if arr.shape != shape:
+        gi = ns.sum_to(gi, shape)
+        arr = gi._data if create_graph else gi
+    dt = n.dtypes[i]
+    if arr.dtype != dt:
+        gi = gi.to(_p._dt.from_numpy_dtype(dt)) if create_graph else gi.astype(dt)
+    return gi
+
+
+def _saved_output(arr, n, Tensor):
+    """A saved output as a Tensor whose history is the node itself (for create_graph)."""
+    t = Tensor.__new__(Tensor)
+    t._init(arr)
+    t._node = n
+    t._rg = True
+    return t
+
+
+def _check_versions(n) -> None:
+    for ver, expected, who, arr in n.checks:
+        if ver[0] == expected:
+            continue
+        if who == "out":
+            desc = f", which is output 0 of {n.prim.grad_fn},"
+        else:
+            arr = who._data
+            src = who._node
+            desc = f", which is output 0 of {src.prim.grad_fn}," if src is not None else ""
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [{_type_name(arr.dtype)} {list(arr.shape)}]{desc} is at "
+            f"version {ver[0]}; expected version {expected} instead. Hint: enable anomaly "
+            "detection to find the operation that failed to compute its gradient, with "
+            "torch.autograd.set_detect_anomaly(True)."
+        )
+
+
+_TYPE_NAMES = {
+    "float32": "torch.FloatTensor",
+    "float64": "torch.DoubleTensor",
+    "float16": "torch.HalfTensor",
+    "int64": "torch.LongTensor",
+    "int32": "torch.IntTensor",
+    "bool": "torch.BoolTensor",
+}
+
+
+def _type_name(np_dtype) -> str:
+    return _TYPE_NAMES.get(str(np_dtype), f"torch.{np_dtype}")
+
+
+def _release(n) -> None:
+    """Free the node's saved tensors; keep shapes and parameters (as PyTorch does)."""
+    Tensor = _p._Tensor
+    ctx = n.saved.get("ctx")
+    if ctx is not None:
+        ctx._free()
+    n.saved = {
+        k: v for k, v in n.saved.items() if k != "out" and not isinstance(v, (Tensor, _ndarray))
+    }
+    n.checks = None
+    n.released = True
+
+
+def _run_hooks(hooks, g, create_graph, Tensor):
+    for h in list(hooks):
+        t = g if create_graph else _wrap(g, Tensor)
+        r = h(t)
+        if r is not None:
+            g = r if create_graph else r._data
+    return g
+
+
+def _wrap(arr, Tensor):
+    t = Tensor.__new__(Tensor)
+    t._init(arr)
+    return t
+
+
+def _accumulate(t, g, create_graph, handed, Tensor) -> None:
+    """AccumulateGrad: add ``g`` into ``t.grad`` (in place when it exists, as PyTorch)."""
+    if g is None:
+        return
+    if create_graph:
+        t._grad = g if t._grad is None else t._grad + g
+        return
+    cur = t._grad
+    if cur is None:
+        if g.base is not None or id(g) in handed or not g.flags.writeable:
+            g = g.copy()
+        handed.add(id(g))
+        t._grad = _wrap(g, Tensor)
+    elif cur._rg or cur._node is not None:
+        t._grad = _wrap(cur._data + g, Tensor)
+    else:
+        cur._data += g
+        cur._version[0] += 1

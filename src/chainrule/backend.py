@@ -1,0 +1,56 @@
+"""The array-namespace seam.
+
+Ops never import NumPy: they ask ``namespace(array)`` for the module that owns an array
+(``numpy`` today; CuPy and Dask later register here) and call ``xp.exp``, ``xp.matmul``...
+on it. NumPy is the embedded default and the only required dependency.
+
+>>> import numpy as np
+>>> from chainrule.backend import namespace
+>>> namespace(np.zeros(2)).__name__
+'numpy'
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+import numpy
+
+# array type -> array module; filled lazily so optional backends are imported only when used.
+_NAMESPACES: dict[type, ModuleType] = {numpy.ndarray: numpy}
+for _t in (numpy.float16, numpy.float32, numpy.float64, numpy.int8, numpy.int16, numpy.int32):
+    _NAMESPACES[_t] = numpy
+for _t in (numpy.int64, numpy.uint8, numpy.bool_):
+    _NAMESPACES[_t] = numpy
+
+# Optional backends by the top-level package of their array type, and the extra to install.
+_OPTIONAL = {"cupy": ("cupy", "gpu"), "dask": ("dask.array", "dask")}
+
+default = numpy  # the namespace used to create new tensors (chainrule.zeros, ...)
+
+
+def namespace(array) -> ModuleType:
+    """The array module of ``array`` (numpy for ndarrays and NumPy scalars)."""
+    try:
+        return _NAMESPACES[type(array)]
+    except KeyError:
+        pass
+    top = type(array).__module__.partition(".")[0]
+    if top in _OPTIONAL:
+        mod = load(top)
+        _NAMESPACES[type(array)] = mod
+        return mod
+    raise TypeError(f"chainrule has no backend for arrays of type {type(array).__name__}")
+
+
+def load(name: str) -> ModuleType:
+    """Import an optional backend, with an error naming the extra that provides it."""
+    modname, extra = _OPTIONAL[name]
+    try:
+        return importlib.import_module(modname)
+    except ImportError as e:
+        raise ImportError(
+            f"the {name} backend needs the optional dependency {name!r}: "
+            f"pip install 'chainrule[{extra}]'"
+        ) from e

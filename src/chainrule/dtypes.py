@@ -1,0 +1,225 @@
+"""dtype objects and PyTorch's type promotion.
+
+A chainrule dtype wraps a NumPy dtype. Its repr is PyTorch's (``torch.float32``) so that
+output copied from d2l compares verbatim; ``import chainrule as torch`` is the contract.
+
+>>> import chainrule as torch
+>>> torch.float32, torch.tensor([1, 2]).dtype
+(torch.float32, torch.int64)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "dtype",
+    "float16",
+    "float32",
+    "float64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "bool",
+    "half",
+    "float",
+    "double",
+    "short",
+    "int",
+    "long",
+    "get_default_dtype",
+    "set_default_dtype",
+    "promote_types",
+    "result_type",
+]
+
+_builtin_bool, _builtin_int, _builtin_float = bool, int, float
+
+# Category of a dtype for promotion: bool < integer < floating.
+_BOOL, _INT, _FLOAT = 0, 1, 2
+
+
+class dtype:
+    """A tensor element type, e.g. ``chainrule.float32``.
+
+    >>> import chainrule as torch
+    >>> torch.float64.is_floating_point, torch.int64.itemsize
+    (True, 8)
+    """
+
+    __slots__ = ("name", "np", "category", "itemsize", "is_floating_point", "is_signed")
+
+    def __init__(self, name: str, np_dtype) -> None:
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        kind = self.np.kind
+        self.category = _FLOAT if kind == "f" else _BOOL if kind == "b" else _INT
+        self.itemsize = self.np.itemsize
+        self.is_floating_point = self.category == _FLOAT
+        self.is_signed = kind in "fi"
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+    def __reduce__(self):
+        return (_by_name, (self.name,))
+
+    def to_real(self) -> dtype:
+        return self
+
+    @property
+    def is_complex(self) -> _builtin_bool:
+        return False
+
+
+float16 = half = dtype("float16", np.float16)
+float32 = float = dtype("float32", np.float32)
+float64 = double = dtype("float64", np.float64)
+int8 = dtype("int8", np.int8)
+int16 = short = dtype("int16", np.int16)
+int32 = int = dtype("int32", np.int32)
+int64 = long = dtype("int64", np.int64)
+uint8 = dtype("uint8", np.uint8)
+bool = dtype("bool", np.bool_)
+
+_ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, bool)
+_FROM_NP = {d.np: d for d in _ALL}
+_NAMES = {d.name: d for d in _ALL}
+
+
+def _by_name(name: str) -> dtype:
+    return _NAMES[name]
+
+
+def from_numpy_dtype(np_dtype) -> dtype:
+    """The chainrule dtype of a NumPy dtype; raises TypeError for unsupported ones."""
+    try:
+        return _FROM_NP[np_dtype]
+    except KeyError:
+        pass
+    try:
+        return _FROM_NP[np.dtype(np_dtype)]
+    except (KeyError, TypeError):
+        raise TypeError(
+            f"can't convert np.ndarray of type {np.dtype(np_dtype)}. The only supported types are: "
+            "float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
+        ) from None
+
+
+def to_dtype(d) -> dtype:
+    """Accept a chainrule dtype, a NumPy dtype/type, a python type or a string name."""
+    if isinstance(d, dtype):
+        return d
+    if d is _builtin_float:
+        return _default[0]
+    if d is _builtin_int:
+        return int64
+    if d is _builtin_bool:
+        return bool
+    if isinstance(d, str):
+        name = d[6:] if d.startswith("torch.") else d
+        if name in _NAMES:
+            return _NAMES[name]
+        aliases = {"float": float32, "double": float64, "long": int64, "int": int32, "half": float16}
+        if name in aliases:
+            return aliases[name]
+        raise TypeError(f"invalid dtype name: {d!r}")
+    return from_numpy_dtype(d)
+
+
+_default = [float32]
+
+
+def get_default_dtype() -> dtype:
+    """The dtype of floating tensors made from Python floats (float32 unless changed).
+
+    >>> import chainrule as torch
+    >>> torch.get_default_dtype()
+    torch.float32
+    """
+    return _default[0]
+
+
+def set_default_dtype(d: dtype) -> None:
+    """Set the default floating dtype (float32 or float64, as PyTorch allows here).
+
+    >>> import chainrule as torch
+    >>> torch.set_default_dtype(torch.float64); torch.tensor([1.]).dtype
+    torch.float64
+    >>> torch.set_default_dtype(torch.float32)
+    """
+    d = to_dtype(d)
+    if not d.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    _default[0] = d
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    """PyTorch's promote_types: the smallest dtype both can be cast to safely.
+
+    >>> import chainrule as torch
+    >>> torch.promote_types(torch.int32, torch.float32)
+    torch.float32
+    """
+    if a is b:
+        return a
+    if a.category != b.category:
+        hi, lo = (a, b) if a.category > b.category else (b, a)
+        if hi.category == _FLOAT or lo.category == _BOOL:
+            return hi
+    # Same category (or int/int): NumPy agrees with PyTorch here, except uint8 with int8.
+    if {a, b} == {uint8, int8}:
+        return int16
+    return _FROM_NP[np.promote_types(a.np, b.np)]
+
+
+def _combine(higher, lower):
+    """PyTorch's combine_categories: a higher tier wins unless a lower tier has a higher category."""
+    if higher is None:
+        return lower
+    if lower is None:
+        return higher
+    if higher.category == _FLOAT:
+        return higher
+    if higher is bool or lower.category == _FLOAT:
+        return promote_types(higher, lower)
+    return higher
+
+
+def scalar_dtype(v) -> dtype:
+    """The dtype PyTorch gives a Python scalar taking part in an op (a 'wrapped number')."""
+    if isinstance(v, _builtin_bool):
+        return bool
+    if isinstance(v, _builtin_int):
+        return int64
+    if isinstance(v, _builtin_float):
+        return _default[0]
+    if isinstance(v, np.generic):
+        return from_numpy_dtype(v.dtype)
+    raise TypeError(f"unsupported scalar type {type(v).__name__}")
+
+
+def result_type(*operands) -> dtype:
+    """dtype of an op on tensors and scalars, by PyTorch's three tiers.
+
+    Tensors with dims outrank 0-d tensors, which outrank Python scalars, unless a lower
+    tier brings a higher category (bool < int < float).
+
+    >>> import chainrule as torch
+    >>> torch.result_type(torch.tensor([1, 2]), 1.5)
+    torch.float32
+    """
+    dim_r = zero_r = wrap_r = None
+    for o in operands:
+        d = getattr(o, "dtype", None)
+        if isinstance(d, dtype):
+            if o.ndim:
+                dim_r = d if dim_r is None else promote_types(dim_r, d)
+            else:
+                zero_r = d if zero_r is None else promote_types(zero_r, d)
+        else:
+            s = scalar_dtype(o)
+            wrap_r = s if wrap_r is None else promote_types(wrap_r, s)
+    return _combine(dim_r, _combine(zero_r, wrap_r))

@@ -1,0 +1,197 @@
+"""THE TABLE, part 4: indexing. ``x[idx]`` and ``x[idx] = v`` (index_put).
+
+Basic indices (ints, slices, Ellipsis, None) give views, as in PyTorch; integer-array
+and boolean-mask indices give copies. The adjoint of reading ``x[idx]`` is adding ``g``
+into zeros at ``idx`` (repeated indices add up); the adjoint of writing is reading.
+"""
+
+from __future__ import annotations
+
+from .primitive import apply, defop, has_advanced
+
+_get_rule = lambda ns, g, idx, x_shape: ns.index_grad(g, idx, x_shape)
+_getitem_fwd = lambda xp, x, *, idx: x[idx]
+SELECT = defop("select", _getitem_fwd, _get_rule, view=True)
+SLICE = defop("slice", _getitem_fwd, _get_rule, view=True)
+INDEX = defop("index", _getitem_fwd, _get_rule, view=True)
+INDEX_GRAD = defop(
+    "index_grad",
+    lambda xp, g, *, idx, shape: _index_grad(xp, g, idx, shape),
+    lambda ns, g, idx: ns.getitem(g, idx),
+    grad_fn="IndexBackwardBackward0",
+)
+
+
+def _index_grad(xp, g, idx, shape):
+    from .primitive import index_grad_array
+
+    return index_grad_array(xp, g, idx=idx, shape=shape)
+
+
+def _index_put_fwd(xp, x, v, *, idx):
+    out = x.copy()
+    out[idx] = v
+    return out
+
+
+INDEX_PUT = defop(
+    "index_put",
+    _index_put_fwd,
+    (
+        lambda ns, g, idx: ns.index_put(g, 0.0, idx),
+        lambda ns, g, idx: ns.getitem(g, idx),  # summed back to v's shape by the engine
+    ),
+    grad_fn="IndexPutBackward0",
+    broadcast=True,
+)
+TAKE_ALONG = defop(
+    "take_along",
+    lambda xp, x, *, idx, dim: xp.take_along_axis(x, idx, axis=dim),
+    lambda ns, g, x_shape, idx, dim: ns.put_along(g, idx, dim, x_shape),
+    grad_fn="GatherBackward0",
+)
+PUT_ALONG = defop(
+    "put_along",
+    lambda xp, g, *, idx, dim, shape: _put_along(xp, g, idx, dim, shape),
+    lambda ns, g, idx, dim: ns.take_along(g, idx, dim),
+    grad_fn="ScatterAddBackward0",
+)
+
+
+def _put_along(xp, g, idx, dim, shape):
+    from .primitive import put_along_array
+
+    return put_along_array(xp, g, idx=idx, dim=dim, shape=shape)
+
+
+def normalize_index(idx, shape=None):
+    """An index as a tuple of ints/slices/None/Ellipsis/arrays (Tensors unwrapped)."""
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    out = []
+    for i in idx:
+        d = getattr(i, "_data", None)
+        if d is not None:
+            if d.dtype.kind == "f":
+                raise IndexError(
+                    "tensors used as indices must be long, int, byte or bool tensors"
+                )
+            out.append(d)
+        elif isinstance(i, list):
+            import numpy as np  # a list index becomes an array, like NumPy and PyTorch
+
+            a = np.asarray(i)
+            if a.dtype.kind == "f":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            out.append(a)
+        elif isinstance(i, float):
+            raise IndexError(
+                "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
+                "are valid indices (got float)"
+            )
+        else:
+            out.append(i)
+    if shape is not None:
+        _check_bounds(out, shape)
+    return tuple(out)
+
+
+def _check_bounds(idx, shape):
+    dim = 0
+    for i in idx:
+        if i is None:
+            continue
+        if i is Ellipsis:
+            n_real = sum(1 for j in idx if j is not None and j is not Ellipsis)
+            dim += len(shape) - n_real
+            continue
+        if isinstance(i, int) and not isinstance(i, bool):
+            if dim >= len(shape):
+                raise IndexError(
+                    f"too many indices for tensor of dimension {len(shape)}"
+                )
+            if not -shape[dim] <= i < shape[dim]:
+                raise IndexError(
+                    f"index {i} is out of bounds for dimension {dim} with size {shape[dim]}"
+                )
+        dim += getattr(i, "ndim", 1) if getattr(getattr(i, "dtype", None), "kind", "") == "b" else 1
+
+
+def getitem(x, idx):
+    """``x[idx]``: a view for basic indices, a copy for integer-array and mask indices.
+
+    >>> import chainrule as torch
+    >>> X = torch.arange(12).reshape(3, 4)
+    >>> X[-1], X[1:3, ::2]
+    (tensor([ 8,  9, 10, 11]), tensor([[ 4,  6],
+            [ 8, 10]]))
+    """
+    idx = normalize_index(idx, x._data.shape)
+    if has_advanced(idx):
+        prim = INDEX
+    elif all(isinstance(i, int) for i in idx):
+        prim = SELECT
+    else:
+        prim = SLICE
+    return apply(prim, x, idx=idx)
+
+
+def setitem(x, idx, value) -> None:
+    """``x[idx] = value`` in place (value broadcast and cast to x's dtype).
+
+    With grad recording this is PyTorch's index_put_: x's history is rebased so that
+    gradients stay right (the written positions get no gradient from before).
+    """
+    from ..autograd.grad_mode import _state
+    from ..tensor import Tensor, _check_inplace
+
+    idx = normalize_index(idx, x._data.shape)
+    is_t = isinstance(value, Tensor)
+    record = _state.enabled and (x._rg or (is_t and value._rg))
+    if not record:
+        v = value._data if is_t else value
+        try:
+            x._data[idx] = v
+        except ValueError as e:
+            if "read-only" in str(e):
+                raise RuntimeError(
+                    "unsupported operation: more than one element of the written-to tensor "
+                    "refers to a single memory location. Please clone() the tensor before "
+                    "performing the operation."
+                ) from None
+            raise RuntimeError(str(e)) from None
+        x._version[0] += 1
+        return
+    _check_inplace(x)
+    if is_t and value._data.dtype != x._data.dtype:
+        value = value.to(x.dtype)
+    x._inplace(INDEX_PUT, value, idx=idx)
+
+
+def index_put(x, value, idx):
+    """Out-of-place ``x[idx] = value`` (recorded): used by rules in create_graph mode."""
+    return apply(INDEX_PUT, x, value, idx=idx)
+
+
+def take_along(x, idx, dim):
+    return apply(TAKE_ALONG, x, idx=idx, dim=dim)
+
+
+def put_along(g, idx, dim, shape):
+    return apply(PUT_ALONG, g, idx=idx, dim=dim, shape=tuple(shape))
+
+
+def index_grad(g, idx, shape):
+    return apply(INDEX_GRAD, g, idx=idx, shape=tuple(shape))
+
+
+def gather(input, dim: int, index):
+    """Values of ``input`` at ``index`` along ``dim`` (PyTorch's gather).
+
+    >>> import chainrule as torch
+    >>> torch.gather(torch.tensor([[1, 2], [3, 4]]), 1, torch.tensor([[0], [1]]))
+    tensor([[1],
+            [4]])
+    """
+    d = dim % max(input._data.ndim, 1)
+    return apply(TAKE_ALONG, input, idx=index._data, dim=d)

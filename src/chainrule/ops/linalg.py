@@ -1,0 +1,176 @@
+"""THE TABLE, part 5: linear algebra. dot, mv, mm, outer and batched matmul.
+
+For Y = X W the rules are the textbook's: dX = G W^T, dW = X^T G. Batched inputs
+broadcast over the leading dims; the engine sums the gradient back (``sum_to``).
+"""
+
+from __future__ import annotations
+
+from .primitive import apply, defop
+
+DOT = defop(
+    "dot", lambda xp, x, y: xp.dot(x, y), (lambda g, y: g * y, lambda g, x: g * x)
+)
+MV = defop(
+    "mv",
+    lambda xp, x, y: xp.matmul(x, y),
+    (lambda ns, g, y: ns.outer(g, y), lambda ns, g, x: ns.matmul(ns.swapaxes(x, 0, 1), g)),
+)
+MM = defop(
+    "mm",
+    lambda xp, x, y: xp.matmul(x, y),
+    (
+        lambda ns, g, y: ns.matmul(g, ns.swapaxes(y, 0, 1)),
+        lambda ns, g, x: ns.matmul(ns.swapaxes(x, 0, 1), g),
+    ),
+)
+OUTER = defop(
+    "outer",
+    lambda xp, x, y: xp.outer(x, y),
+    (lambda ns, g, y: ns.matmul(g, y), lambda ns, g, x: ns.matmul(x, g)),
+)
+
+
+BMM = defop(
+    "bmm",
+    lambda xp, x, y: xp.matmul(x, y),
+    (
+        lambda ns, g, y: ns.matmul(g, ns.swapaxes(y, -1, -2)),
+        lambda ns, g, x: ns.matmul(ns.swapaxes(x, -1, -2), g),
+    ),
+    grad_fn="BmmBackward0",
+    promote=True,
+    broadcast=True,
+)
+
+
+def _check_same(x, y, name):
+    if x._data.dtype != y._data.dtype:
+        raise RuntimeError(
+            f"expected m1 and m2 to have the same dtype, but got: {x.dtype.name.replace('float32', 'float')} != {y.dtype.name.replace('float32', 'float')}"
+            if name == "mm"
+            else f"{name}: expected both vectors to have same dtype, but found {x.dtype} and {y.dtype}"
+        )
+
+
+def dot(input, tensor):
+    """Inner product of two 1-d tensors.
+
+    >>> import chainrule as torch
+    >>> x = torch.arange(4.0)
+    >>> torch.dot(x, x)
+    tensor(14.)
+    """
+    if input._data.ndim != 1 or tensor._data.ndim != 1:
+        raise RuntimeError(
+            f"1D tensors expected, but got {input._data.ndim}D and {tensor._data.ndim}D tensors"
+        )
+    if input._data.shape != tensor._data.shape:
+        raise RuntimeError(
+            "inconsistent tensor size, expected tensor [{}] and src [{}] to have the same number "
+            "of elements, but got {} and {} elements respectively".format(
+                input._data.shape[0], tensor._data.shape[0], input._data.shape[0], tensor._data.shape[0]
+            )
+        )
+    _check_same(input, tensor, "dot")
+    return apply(DOT, input, tensor)
+
+
+inner = dot
+vdot = dot
+
+
+def mv(input, vec):
+    """Matrix-vector product.
+
+    >>> import chainrule as torch
+    >>> torch.mv(torch.eye(2), torch.tensor([1., 2.]))
+    tensor([1., 2.])
+    """
+    if input._data.ndim != 2 or vec._data.ndim != 1:
+        raise RuntimeError(
+            f"vector + matrix @ vector expected, got {input._data.ndim}, {vec._data.ndim}"
+        )
+    if input._data.shape[1] != vec._data.shape[0]:
+        raise RuntimeError(
+            f"size mismatch, got input ({input._data.shape[0]}), mat ({input._data.shape[0]}x"
+            f"{input._data.shape[1]}), vec ({vec._data.shape[0]})"
+        )
+    _check_same(input, vec, "mv")
+    return apply(MV, input, vec)
+
+
+def mm(input, mat2):
+    """Matrix-matrix product.
+
+    >>> import chainrule as torch
+    >>> torch.mm(torch.ones(2, 3), torch.ones(3, 4)).shape
+    torch.Size([2, 4])
+    """
+    a, b = input._data, mat2._data
+    if a.ndim != 2:
+        raise RuntimeError(f"self must be a matrix")
+    if b.ndim != 2:
+        raise RuntimeError(f"mat2 must be a matrix")
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
+            f"{b.shape[0]}x{b.shape[1]})"
+        )
+    _check_same(input, mat2, "mm")
+    return apply(MM, input, mat2)
+
+
+def outer(input, vec2):
+    """Outer product of two vectors.
+
+    >>> import chainrule as torch
+    >>> torch.outer(torch.tensor([1, 2]), torch.tensor([1, 10]))
+    tensor([[ 1, 10],
+            [ 2, 20]])
+    """
+    return apply(OUTER, input.reshape(-1), vec2.reshape(-1))
+
+
+ger = outer
+
+
+def matmul(input, other):
+    """Matrix product with NumPy/PyTorch rules: 1-d, 2-d and batched (broadcast) operands.
+
+    >>> import chainrule as torch
+    >>> torch.matmul(torch.ones(5, 2, 3), torch.ones(3, 4)).shape
+    torch.Size([5, 2, 4])
+    """
+    a, b = input._data, other._data
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(
+            "both arguments to matmul need to be at least 1D, but they are "
+            f"{a.ndim}D and {b.ndim}D"
+        )
+    if a.ndim == 1 and b.ndim == 1:
+        return dot(input, other)
+    if a.ndim == 2 and b.ndim == 1:
+        return mv(input, other)
+    if a.ndim == 2 and b.ndim == 2:
+        return mm(input, other)
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        if b.ndim == 1:
+            raise RuntimeError(
+                f"size mismatch, got input ({a.shape[-2] if a.ndim > 1 else 1}), mat "
+                f"({'x'.join(map(str, a.shape))}), vec ({b.shape[0]})"
+            )
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0] if a.ndim > 2 else 1}, "
+            f"{k_a}] but got: [{b.shape[0] if b.ndim > 2 else 1}, {k_b}]."
+            if a.ndim == 3 and b.ndim == 3
+            else f"mat1 and mat2 shapes cannot be multiplied ({'x'.join(map(str, a.shape[-2:]))} and "
+            f"{'x'.join(map(str, b.shape[-2:]))})"
+        )
+    if a.ndim == 1:  # (k,) @ (..., k, n): as a row matrix, then drop the row axis
+        return apply(BMM, input.unsqueeze(0), other).squeeze(-2)
+    if b.ndim == 1:  # (..., m, k) @ (k,): as a column matrix, then drop the column axis
+        return apply(BMM, input, other.unsqueeze(-1)).squeeze(-1)
+    return apply(BMM, input, other)

@@ -1,0 +1,657 @@
+"""THE TABLE, part 2: reductions. Forward and vector-Jacobian rule side by side.
+
+A reduction's gradient is the incoming gradient spread back over the reduced axes
+(``_spread``). Ties follow PyTorch: full max/min and amax/amin share the gradient evenly
+among equal values; max/min along a dim give it to the returned index. Both spellings
+d2l uses work: ``dim=``/``axis=`` and ``keepdim=``/``keepdims=``.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from .. import dtypes as _dt
+from .primitive import apply, defop
+
+
+def _spread(ns, g, x_shape, dim, keepdim):
+    """g, reshaped to keep the reduced axes as size 1 and broadcast back to ``x_shape``."""
+    if dim is None:
+        kshape = (1,) * len(x_shape)
+    else:
+        kshape = tuple(1 if i in dim else s for i, s in enumerate(x_shape))
+    if not keepdim or dim is None:
+        g = ns.reshape(g, kshape)
+    return ns.broadcast_to(g, x_shape)
+
+
+def _keep(ns, v, x_shape, dim, keepdim):
+    """A reduced value reshaped to keepdim form (broadcastable against x)."""
+    if keepdim and dim is not None:
+        return v
+    kshape = (1,) * len(x_shape) if dim is None else tuple(
+        1 if i in dim else s for i, s in enumerate(x_shape)
+    )
+    return ns.reshape(v, kshape)
+
+
+def _count(x_shape, dim) -> int:
+    n = 1
+    for i, s in enumerate(x_shape):
+        if dim is None or i in dim:
+            n *= s
+    return n
+
+
+SUM = defop(
+    "sum",
+    lambda xp, x, *, dim, keepdim: xp.sum(x, axis=dim, keepdims=keepdim),
+    lambda ns, g, x_shape, dim, keepdim: _spread(ns, g, x_shape, dim, keepdim),
+)
+MEAN = defop(
+    "mean",
+    lambda xp, x, *, dim, keepdim: xp.mean(x, axis=dim, keepdims=keepdim),
+    lambda ns, g, x_shape, dim, keepdim: _spread(ns, g, x_shape, dim, keepdim)
+    / _count(x_shape, dim),
+)
+
+
+def _var_vjp(ns, g, x, dim, correction, keepdim):
+    n = _count(x.shape, dim)
+    centered = x - ns.mean(x, axis=dim, keepdims=True)
+    return _spread(ns, g, x.shape, dim, keepdim) * centered * (2.0 / (n - correction))
+
+
+def _std_vjp(ns, g, x, out, dim, correction, keepdim):
+    n = _count(x.shape, dim)
+    centered = x - ns.mean(x, axis=dim, keepdims=True)
+    s = _keep(ns, out, x.shape, dim, keepdim)
+    return _spread(ns, g, x.shape, dim, keepdim) * centered / (s * (n - correction))
+
+
+VAR = defop(
+    "var",
+    lambda xp, x, *, dim, correction, keepdim: xp.var(
+        x, axis=dim, ddof=correction, keepdims=keepdim
+    ),
+    _var_vjp,
+)
+STD = defop(
+    "std",
+    lambda xp, x, *, dim, correction, keepdim: xp.std(
+        x, axis=dim, ddof=correction, keepdims=keepdim
+    ),
+    _std_vjp,
+)
+
+
+def _prod_vjp(ns, g, x, dim, keepdim):
+    # d prod / d x_i = product of the other elements: exclusive cumulative products from
+    # both sides, exact also where x has zeros (g * out / x is not).
+    if dim is None:
+        flat = ns.reshape(x, (-1,))
+        others = _prod_others(ns, flat, 0)
+        return ns.reshape(g * others, x.shape)
+    (d,) = dim
+    return _spread(ns, g, x.shape, dim, keepdim) * _prod_others(ns, x, d)
+
+
+def _prod_others(ns, x, d):
+    ones = ns.ones_like(ns.getitem(x, (slice(None),) * d + (slice(0, 1),)))
+    n = x.shape[d]
+    head = ns.getitem(x, (slice(None),) * d + (slice(0, n - 1),))
+    tail = ns.getitem(x, (slice(None),) * d + (slice(1, n),))
+    left = ns.cumprod(ns.concatenate([ones, head], axis=d), axis=d)
+    right = ns.flip(ns.cumprod(ns.flip(ns.concatenate([tail, ones], axis=d), (d,)), axis=d), (d,))
+    return left * right
+
+
+PROD = defop(
+    "prod",
+    lambda xp, x, *, dim, keepdim: xp.prod(x, axis=dim, keepdims=keepdim),
+    _prod_vjp,
+)
+
+
+def _logsumexp_fwd(xp, x, *, dim, keepdim):
+    m = xp.max(x, axis=dim, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0)  # all -inf (or inf) rows: shift by 0
+    r = xp.log(xp.sum(xp.exp(x - m), axis=dim, keepdims=True)) + m
+    return r if keepdim else xp.squeeze(r, axis=dim)
+
+
+LOGSUMEXP = defop(
+    "logsumexp",
+    _logsumexp_fwd,  # its own rule for stability: softmax weights exp(x - lse)
+    lambda ns, g, x, out, dim, keepdim: _spread(ns, g, x.shape, dim, keepdim)
+    * ns.exp(x - _keep(ns, out, x.shape, dim, keepdim)),
+    to_float=True,
+)
+
+
+def _even_vjp(ns, g, x, out, dim, keepdim):
+    # ties share the gradient evenly
+    mask = x == _keep(ns, out, x.shape, dim, keepdim)
+    count = ns.sum(mask, axis=dim, keepdims=True)
+    return _spread(ns, g, x.shape, dim, keepdim) * mask / count
+
+
+AMAX = defop(
+    "amax", lambda xp, x, *, dim, keepdim: xp.max(x, axis=dim, keepdims=keepdim), _even_vjp
+)
+AMIN = defop(
+    "amin", lambda xp, x, *, dim, keepdim: xp.min(x, axis=dim, keepdims=keepdim), _even_vjp
+)
+MAX_ALL = defop(
+    "max_all",
+    lambda xp, x, *, dim, keepdim: xp.max(x),
+    _even_vjp,
+    grad_fn="MaxBackward1",
+)
+MIN_ALL = defop(
+    "min_all",
+    lambda xp, x, *, dim, keepdim: xp.min(x),
+    _even_vjp,
+    grad_fn="MinBackward1",
+)
+
+
+def _select_fwd(xp, x, *, idx, dim, keepdim):
+    v = xp.take_along_axis(x, idx, axis=dim)
+    return v if keepdim else xp.squeeze(v, axis=dim)
+
+
+def _select_vjp(ns, g, x_shape, idx, dim, keepdim):
+    # the selected index alone gets the gradient
+    if not keepdim:
+        g = ns.expand_dims(g, dim)
+    return ns.put_along(g, idx, dim, x_shape)
+
+
+MAX_DIM = defop("max_dim", _select_fwd, _select_vjp, grad_fn="MaxBackward0")
+MIN_DIM = defop("min_dim", _select_fwd, _select_vjp, grad_fn="MinBackward0")
+
+CUMSUM = defop(
+    "cumsum",
+    lambda xp, x, *, dim: xp.cumsum(x, axis=dim),
+    lambda ns, g, dim: ns.flip(ns.cumsum(ns.flip(g, (dim,)), axis=dim), (dim,)),
+)
+
+
+def _cumprod_vjp(ns, g, x, out, dim):
+    # sum_{j >= i} g_j * out_j / x_i where x has no zeros; exact product of the others
+    # (quadratic in the length of ``dim``) where it does.
+    if not bool((x == 0).any()):
+        return ns.flip(ns.cumsum(ns.flip(g * out, (dim,)), axis=dim), (dim,)) / x
+    n = x.shape[dim]
+    total = None
+    for i in range(n):
+        sel = (slice(None),) * dim + (slice(i, i + 1),)
+        ones = ns.ones_like(ns.getitem(x, sel))
+        parts = [ns.getitem(x, (slice(None),) * dim + (slice(0, i),)), ones,
+                 ns.getitem(x, (slice(None),) * dim + (slice(i + 1, n),))]
+        cp = ns.cumprod(ns.concatenate(parts, axis=dim), axis=dim)
+        tail = (slice(None),) * dim + (slice(i, n),)
+        gi = ns.sum(ns.getitem(g, tail) * ns.getitem(cp, tail), axis=dim, keepdims=True)
+        total = gi if total is None else ns.concatenate([total, gi], axis=dim)
+    return total
+
+
+CUMPROD = defop("cumprod", lambda xp, x, *, dim: xp.cumprod(x, axis=dim), _cumprod_vjp)
+
+
+def _norm2_fwd(xp, x, *, dim, keepdim):
+    return xp.sqrt(xp.sum(x * x, axis=dim, keepdims=keepdim))
+
+
+NORM2 = defop(
+    "norm2",
+    _norm2_fwd,  # its own rule: PyTorch's subgradient 0 at the origin (not 0/0)
+    lambda ns, g, x, out, dim, keepdim: _spread(ns, g, x.shape, dim, keepdim)
+    * x
+    / ns.where(_keep(ns, out, x.shape, dim, keepdim) == 0, float("inf"),
+               _keep(ns, out, x.shape, dim, keepdim)),
+    grad_fn="LinalgVectorNormBackward0",
+    to_float=True,
+)
+
+
+# ---------------------------------------------------------------- helpers
+def dims_arg(dim, axis, ndim):
+    """Normalize dim/axis (int, tuple or list; negative allowed) to a sorted tuple or None."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError("got both 'dim' and its alias 'axis'")
+        dim = axis
+    if dim is None:
+        return None
+    if isinstance(dim, int) or hasattr(dim, "__index__") and not isinstance(dim, (list, tuple)):
+        dim = (int(dim),)
+    if len(dim) == 0:
+        return None
+    n = max(ndim, 1)
+    out = []
+    for d in dim:
+        if not -n <= d < n:
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})"
+            )
+        d %= n
+        if d in out:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        out.append(d)
+    if ndim == 0:
+        return None
+    return tuple(sorted(out))
+
+
+def _keepdim(keepdim, keepdims) -> bool:
+    return bool(keepdims if keepdims is not None else keepdim)
+
+
+def _one_dim(dim, axis, ndim) -> int:
+    d = dims_arg(dim, axis, ndim)
+    if d is None:
+        return 0
+    if len(d) != 1:
+        raise TypeError("expected a single dimension")
+    return d[0]
+
+
+def _as(input, dtype):
+    return input if dtype is None else input.to(dtype)
+
+
+# ------------------------------------------------------------------ functions
+def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """Sum of all elements, or along ``dim`` (int or tuple). Integers sum to int64.
+
+    >>> import chainrule as torch
+    >>> X = torch.arange(6.).reshape(2, 3)
+    >>> X.sum(), X.sum(axis=0), X.sum(1, keepdim=True).shape
+    (tensor(15.), tensor([3., 5., 7.]), torch.Size([2, 1]))
+    """
+    input = _as(input, dtype)
+    if input._data.dtype.kind in "biu" and dtype is None:
+        input = input.to(_dt.int64)
+    d = dims_arg(dim, axis, input.ndim)
+    return apply(SUM, input, dim=d, keepdim=_keepdim(keepdim, keepdims))
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """Arithmetic mean (floating inputs only, like PyTorch).
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1., 2., 3., 4.]).mean()
+    tensor(2.5000)
+    """
+    input = _as(input, dtype)
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point "
+            f"or complex dtype. Got: {_dt_title(input.dtype)}"
+        )
+    d = dims_arg(dim, axis, input.ndim)
+    return apply(MEAN, input, dim=d, keepdim=_keepdim(keepdim, keepdims))
+
+
+def _dt_title(d) -> str:
+    return {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
+            "bool": "Bool", "float16": "Half"}.get(d.name, d.name.capitalize())
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """Product of all elements, or along one ``dim``; exact gradient also with zeros.
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1., 2., 3., 4.]).prod()
+    tensor(24.)
+    """
+    input = _as(input, dtype)
+    if input._data.dtype.kind in "biu" and dtype is None:
+        input = input.to(_dt.int64)
+    d = dims_arg(dim, axis, input.ndim)
+    return apply(PROD, input, dim=d, keepdim=_keepdim(keepdim, keepdims))
+
+
+def _var_args(input, dim, unbiased, correction, keepdim, axis, keepdims):
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    if isinstance(dim, bool):  # var(x, False): the old positional 'unbiased'
+        unbiased, dim = dim, None
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    d = dims_arg(dim, axis, input.ndim)
+    return dict(dim=d, correction=correction, keepdim=_keepdim(keepdim, keepdims))
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+        keepdims=None):
+    """Variance, unbiased (correction=1) by default like PyTorch.
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1., 2., 3., 4.]).var()
+    tensor(1.6667)
+    """
+    return apply(VAR, input, **_var_args(input, dim, unbiased, correction, keepdim, axis, keepdims))
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+        keepdims=None):
+    """Standard deviation, unbiased by default like PyTorch.
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1., 2., 3., 4.]).std()
+    tensor(1.2910)
+    """
+    return apply(STD, input, **_var_args(input, dim, unbiased, correction, keepdim, axis, keepdims))
+
+
+def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """log(sum(exp(x))) along ``dim``, computed stably.
+
+    >>> import chainrule as torch
+    >>> torch.logsumexp(torch.tensor([1000., 1000.]), dim=0)
+    tensor(1000.6931)
+    """
+    if dim is None and axis is None:
+        raise TypeError("logsumexp() missing required argument 'dim'")
+    d = dims_arg(dim, axis, input.ndim)
+    if input._data.size == 0 and d is not None and input.ndim:
+        pass
+    return apply(LOGSUMEXP, input, dim=d, keepdim=_keepdim(keepdim, keepdims))
+
+
+def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
+    """Maximum over ``dim`` (all dims by default); ties share the gradient evenly.
+
+    >>> import chainrule as torch
+    >>> torch.amax(torch.tensor([[1, 5], [7, 2]]), dim=1)
+    tensor([5, 7])
+    """
+    d = dims_arg(dim, axis, input.ndim)
+    _check_nonempty(input, "amax")
+    return apply(AMAX, input, dim=d, keepdim=_keepdim(keepdim, keepdims))
+
+
+def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
+    """Minimum over ``dim`` (all dims by default); ties share the gradient evenly.
+
+    >>> import chainrule as torch
+    >>> torch.amin(torch.tensor([[1, 5], [7, 2]]), dim=1)
+    tensor([1, 2])
+    """
+    d = dims_arg(dim, axis, input.ndim)
+    _check_nonempty(input, "amin")
+    return apply(AMIN, input, dim=d, keepdim=_keepdim(keepdim, keepdims))
+
+
+def _check_nonempty(input, name):
+    if input._data.size == 0:
+        raise IndexError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+            "Specify the reduction dim with the 'dim' argument."
+        )
+
+
+class _ReturnType(tuple):
+    """A (values, indices) pair that prints like ``torch.return_types.max``."""
+
+    _name = "max"
+
+    def __new__(cls, values, indices):
+        return tuple.__new__(cls, (values, indices))
+
+    @property
+    def values(self):
+        return self[0]
+
+    @property
+    def indices(self):
+        return self[1]
+
+    def __repr__(self) -> str:
+        return f"torch.return_types.{self._name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
+
+
+def _return_type(name):
+    return type(name, (_ReturnType,), {"_name": name, "__slots__": ()})
+
+
+max_type, min_type = _return_type("max"), _return_type("min")
+sort_type = namedtuple("sort", ["values", "indices"])
+
+
+def _extreme(input, dim, keepdim, axis, keepdims, other, full_prim, dim_prim, arg, rtype, name):
+    from .elementwise import maximum, minimum
+
+    if other is not None:
+        return (maximum if name == "max" else minimum)(input, other)
+    if dim is None and axis is None:
+        if input._data.size == 0:
+            raise RuntimeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
+        return apply(full_prim, input, dim=None, keepdim=False)
+    d = _one_dim(dim, axis, input.ndim)
+    kd = _keepdim(keepdim, keepdims)
+    data = input._data
+    if data.ndim == 0:
+        return rtype(apply(full_prim, input, dim=None, keepdim=False), _idx_tensor(data * 0))
+    xp = _ns(data)
+    idx = xp.expand_dims(arg(data, axis=d), d)
+    values = apply(dim_prim, input, idx=idx, dim=d, keepdim=kd)
+    return rtype(values, _idx_tensor(idx if kd else xp.squeeze(idx, axis=d)))
+
+
+def _ns(data):
+    from ..backend import namespace
+
+    return namespace(data)
+
+
+def _idx_tensor(a):
+    from ..tensor import make
+
+    return make(a.astype("int64"))
+
+
+def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
+    """The maximum: of all elements, or along ``dim`` as (values, indices), or elementwise
+    against another tensor.
+
+    >>> import chainrule as torch
+    >>> torch.tensor([[1, 5], [7, 2]]).max(dim=1)
+    torch.return_types.max(
+    values=tensor([5, 7]),
+    indices=tensor([1, 0]))
+    """
+    other = dim if hasattr(dim, "_data") else None
+    if other is not None:
+        dim = None
+    return _extreme(input, dim, keepdim, axis, keepdims, other, MAX_ALL, MAX_DIM,
+                    lambda a, axis: _ns(a).argmax(a, axis=axis), max_type, "max")
+
+
+def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
+    """The minimum: of all elements, or along ``dim`` as (values, indices).
+
+    >>> import chainrule as torch
+    >>> torch.tensor([[1, 5], [7, 2]]).min(dim=1).indices
+    tensor([0, 1])
+    """
+    other = dim if hasattr(dim, "_data") else None
+    if other is not None:
+        dim = None
+    return _extreme(input, dim, keepdim, axis, keepdims, other, MIN_ALL, MIN_DIM,
+                    lambda a, axis: _ns(a).argmin(a, axis=axis), min_type, "min")
+
+
+def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Index of the maximum (of the flattened tensor when ``dim`` is None).
+
+    >>> import chainrule as torch
+    >>> torch.tensor([[1, 5], [7, 2]]).argmax()
+    tensor(2)
+    """
+    return _arg(input, dim, keepdim, axis, keepdims, "argmax")
+
+
+def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Index of the minimum (of the flattened tensor when ``dim`` is None).
+
+    >>> import chainrule as torch
+    >>> torch.tensor([[1, 5], [7, 2]]).argmin(dim=0)
+    tensor([0, 1])
+    """
+    return _arg(input, dim, keepdim, axis, keepdims, "argmin")
+
+
+def _arg(input, dim, keepdim, axis, keepdims, name):
+    data = input._data
+    xp = _ns(data)
+    if data.size == 0:
+        raise RuntimeError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
+        )
+    kd = _keepdim(keepdim, keepdims)
+    if dim is None and axis is None:
+        r = getattr(xp, name)(data)
+        r = xp.asarray(r).reshape((1,) * data.ndim if kd else ())
+        return _idx_tensor(r)
+    d = _one_dim(dim, axis, data.ndim)
+    return _idx_tensor(xp.asarray(getattr(xp, name)(data, axis=d, keepdims=kd)))
+
+
+def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Whether all elements are true (non-zero).
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1, 0]).all()
+    tensor(False)
+    """
+    return _logical(input, dim, keepdim, axis, keepdims, "all")
+
+
+def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Whether any element is true (non-zero).
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1, 0]).any()
+    tensor(True)
+    """
+    return _logical(input, dim, keepdim, axis, keepdims, "any")
+
+
+def _logical(input, dim, keepdim, axis, keepdims, name):
+    from ..tensor import make
+
+    data = input._data
+    xp = _ns(data)
+    d = dims_arg(dim, axis, data.ndim)
+    return make(xp.asarray(getattr(xp, name)(data, axis=d, keepdims=_keepdim(keepdim, keepdims))))
+
+
+def count_nonzero(input, dim=None):
+    """Number of non-zero elements.
+
+    >>> import chainrule as torch
+    >>> torch.count_nonzero(torch.tensor([1, 0, 3]))
+    tensor(2)
+    """
+    from ..tensor import make
+
+    data = input._data
+    xp = _ns(data)
+    d = dims_arg(dim, None, data.ndim)
+    return make(xp.asarray(xp.count_nonzero(data, axis=d)).astype("int64"))
+
+
+def nonzero(input, *, as_tuple=False):
+    """Indices of non-zero elements: an (n, ndim) int64 tensor, or a tuple per dim.
+
+    >>> import chainrule as torch
+    >>> torch.nonzero(torch.tensor([0, 3, 0, 4]))
+    tensor([[1],
+            [3]])
+    """
+    from ..tensor import make
+
+    data = input._data
+    xp = _ns(data)
+    idx = xp.nonzero(xp.atleast_1d(data))
+    if as_tuple:
+        return tuple(make(i.astype("int64")) for i in idx)
+    return make(xp.stack(idx, axis=1).astype("int64") if idx else xp.zeros((0, 0), "int64"))
+
+
+def cumsum(input, dim=None, *, dtype=None, axis=None):
+    """Cumulative sum along ``dim``.
+
+    >>> import chainrule as torch
+    >>> torch.cumsum(torch.tensor([[1, 2], [3, 4]]), dim=0)
+    tensor([[1, 2],
+            [4, 6]])
+    """
+    input = _as(input, dtype)
+    d = _one_dim(dim, axis, input.ndim)
+    if input.ndim == 0:
+        return input.clone()
+    if input._data.dtype.kind in "biu":
+        input = input.to(_dt.int64)
+    return apply(CUMSUM, input, dim=d)
+
+
+def cumprod(input, dim=None, *, dtype=None, axis=None):
+    """Cumulative product along ``dim``.
+
+    >>> import chainrule as torch
+    >>> torch.cumprod(torch.tensor([1., 2., 3.]), dim=0)
+    tensor([1., 2., 6.])
+    """
+    input = _as(input, dtype)
+    d = _one_dim(dim, axis, input.ndim)
+    if input.ndim == 0:
+        return input.clone()
+    if input._data.dtype.kind in "biu":
+        input = input.to(_dt.int64)
+    return apply(CUMPROD, input, dim=d)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+    """Vector p-norm (p = 2, 1, inf, -inf, 0 or any number) or Frobenius norm ('fro').
+
+    The 2-norm has its own rule (gradient 0 at the origin, as PyTorch); the others are
+    composed from primitives.
+
+    >>> import chainrule as torch
+    >>> u = torch.tensor([3.0, -4.0])
+    >>> torch.norm(u), torch.abs(u).sum(), u.norm(p=float('inf'))
+    (tensor(5.), tensor(7.), tensor(4.))
+    """
+    from . import elementwise as E
+
+    input = _as(input, dtype)
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(
+            f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
+            f"Got {_dt_title(input.dtype)}"
+        )
+    d = dims_arg(dim, axis, input.ndim)
+    kd = _keepdim(keepdim, keepdims)
+    if p is None or p == "fro" or p == 2:
+        return apply(NORM2, input, dim=d, keepdim=kd)
+    if p == "nuc":
+        raise NotImplementedError("the nuclear norm is not provided yet")
+    p = float(p)
+    a = E.abs(input)
+    if p == float("inf"):
+        return amax(a, dim=d if d is not None else (), keepdim=kd)
+    if p == float("-inf"):
+        return amin(a, dim=d if d is not None else (), keepdim=kd)
+    if p == 0:
+        return sum(E.ne(input, 0).to(input.dtype), dim=d, keepdim=kd)
+    if p == 1:
+        return sum(a, dim=d, keepdim=kd)
+    return E.pow(sum(E.pow(a, p), dim=d, keepdim=kd), 1.0 / p)
