@@ -145,7 +145,10 @@ def apply(prim: Primitive, *args, **params):
         datas = _promote(prim, args, datas)
     x0 = datas[0]
     xp = namespace(x0) if not isinstance(x0, (int, float, bool)) else _first_ns(datas)
-    out = prim.fwd(xp, *datas, **params)
+    try:
+        out = prim.fwd(xp, *datas, **params)
+    except ValueError as e:
+        raise _torch_error(e, datas) from None
     if type(out) is not _ndarray and isinstance(out, _generic):
         out = _np.asarray(out)
     res = Tensor.__new__(Tensor)
@@ -181,6 +184,24 @@ def apply(prim: Primitive, *args, **params):
         return res
     _record(prim, args, datas, params, needs, res)
     return res
+
+
+def _torch_error(e, datas):
+    """PyTorch's message for NumPy's broadcast failure; other errors as RuntimeError."""
+    if "broadcast" in str(e):
+        shapes = [getattr(d, "shape", ()) for d in datas]
+        if len(shapes) >= 2:
+            a, b = shapes[0], shapes[1]
+            n = max(len(a), len(b))
+            for i in range(1, n + 1):
+                sa = a[-i] if i <= len(a) else 1
+                sb = b[-i] if i <= len(b) else 1
+                if sa != sb and sa != 1 and sb != 1:
+                    return RuntimeError(
+                        f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) "
+                        f"at non-singleton dimension {n - i}"
+                    )
+    return RuntimeError(str(e))
 
 
 def _stale_view():

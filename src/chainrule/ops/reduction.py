@@ -8,6 +8,7 @@ d2l uses work: ``dim=``/``axis=`` and ``keepdim=``/``keepdims=``.
 
 from __future__ import annotations
 
+import builtins
 from collections import namedtuple
 
 from .. import dtypes as _dt
@@ -229,7 +230,7 @@ def dims_arg(dim, axis, ndim):
         dim = (int(dim),)
     if len(dim) == 0:
         return None
-    n = max(ndim, 1)
+    n = builtins.max(ndim, 1)
     out = []
     for d in dim:
         if not -n <= d < n:
