@@ -145,29 +145,29 @@ def _float(dtype):
     return _dt.to_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
 
 
-def zeros(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
+def zeros(*size_args, size=None, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
     """A tensor of zeros.
 
     >>> import chainrule as torch
     >>> torch.zeros(2, 3).shape, torch.zeros((2,), dtype=torch.int64)
     (torch.Size([2, 3]), tensor([0, 0]))
     """
-    return _finish(xp.zeros(_size(size), _float(dtype).np), None, requires_grad)
+    return _finish(xp.zeros(_size(size_args if size is None else (size,)), _float(dtype).np), None, requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
+def ones(*size_args, size=None, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
     """A tensor of ones.
 
     >>> import chainrule as torch
     >>> torch.ones(2)
     tensor([1., 1.])
     """
-    return _finish(xp.ones(_size(size), _float(dtype).np), None, requires_grad)
+    return _finish(xp.ones(_size(size_args if size is None else (size,)), _float(dtype).np), None, requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def empty(*size_args, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """An uninitialized tensor (chainrule fills it with zeros)."""
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+    return zeros(*size_args, size=size, dtype=dtype, requires_grad=requires_grad)
 
 
 def _fill_dtype(fill_value):
@@ -342,7 +342,7 @@ def _rng(generator):
     return (generator or default_generator)._rng
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def rand(*size_args, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1).
 
     >>> import chainrule as torch
@@ -350,10 +350,10 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = F
     torch.Size([2, 3])
     """
     d = _float(dtype)
-    return _finish(_rng(generator).random(_size(size)).astype(d.np), None, requires_grad)
+    return _finish(_rng(generator).random(_size(size_args if size is None else (size,))).astype(d.np), None, requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randn(*size_args, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples.
 
     >>> import chainrule as torch
@@ -361,7 +361,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = 
     torch.Size([])
     """
     d = _float(dtype)
-    return _finish(_rng(generator).standard_normal(_size(size)).astype(d.np), None, requires_grad)
+    return _finish(_rng(generator).standard_normal(_size(size_args if size is None else (size,))).astype(d.np), None, requires_grad)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,

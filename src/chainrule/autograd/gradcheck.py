@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..ops import primitive as _p
-from . import grad_mode as _gm
 
 
 class GradcheckError(RuntimeError):
@@ -40,12 +39,12 @@ def numerical_jacobian(fn, inputs, eps=1e-6):
         cols = [np.zeros((o._data.size, flat.size)) for o in outs]
         for k in range(flat.size):
             orig = flat[k].item()
-            with _gm.no_grad():
-                flat[k] = orig + eps
-                plus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(fn, inputs)]
-                flat[k] = orig - eps
-                minus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(fn, inputs)]
-                flat[k] = orig
+            # perturb the raw array (not recorded); fn itself may need grad mode (gradgradcheck)
+            flat[k] = orig + eps
+            plus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(fn, inputs)]
+            flat[k] = orig - eps
+            minus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(fn, inputs)]
+            flat[k] = orig
             for i in range(len(outs)):
                 cols[i][:, k] = (plus[i] - minus[i]) / (2 * eps)
         for i in range(len(outs)):
@@ -58,10 +57,11 @@ def analytical_jacobian(fn, inputs):
     from . import grad
 
     outs = _outputs(fn, inputs)
-    diff = [x for x in inputs if isinstance(x, _p._Tensor) and x._rg]
+    idx = [j for j, x in enumerate(inputs) if isinstance(x, _p._Tensor) and x._rg]
+    diff = [inputs[j] for j in idx]
     jac = [[None] * len(inputs) for _ in outs]
     for i, o in enumerate(outs):
-        rows = {j: np.zeros((o._data.size, x._data.size)) for j, x in enumerate(inputs) if x in diff}
+        rows = {j: np.zeros((o._data.size, inputs[j]._data.size)) for j in idx}
         if o._rg:
             for r in range(o._data.size):
                 seed = np.zeros(o._data.size, dtype=o._data.dtype)
@@ -70,8 +70,7 @@ def analytical_jacobian(fn, inputs):
                     o, diff, _make(seed.reshape(o._data.shape)), retain_graph=True,
                     allow_unused=True,
                 )
-                for g, x in zip(gs, diff, strict=True):
-                    j = next(k for k, y in enumerate(inputs) if y is x)
+                for g, j in zip(gs, idx, strict=True):
                     if g is not None:
                         rows[j][r] = g._data.reshape(-1)
         for j, m in rows.items():
