@@ -113,13 +113,11 @@ class Tensor:
         raise TypeError("use chainrule.tensor(data) to build a tensor")
 
     def _init(self, arr) -> Tensor:
+        # _grad, _accum, _retains and _vnode stay unset until needed (read with getattr)
         self._data = arr
         self._node = None
-        self._grad = None
         self._version = [0]
         self._base = None
-        self._accum = None
-        self._retains = False
         self._rg = False
         return self
 
@@ -192,7 +190,8 @@ class Tensor:
 
     @property
     def grad(self):
-        if self._grad is None and self._node is not None and not self._retains:
+        grad = getattr(self, "_grad", None)
+        if grad is None and self._node is not None and not getattr(self, "_retains", False):
             warnings.warn(
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. "
                 "Its .grad attribute won't be populated during autograd.backward(). If you "
@@ -203,7 +202,7 @@ class Tensor:
                 UserWarning,
                 stacklevel=2,
             )
-        return self._grad
+        return grad
 
     @grad.setter
     def grad(self, value) -> None:
@@ -269,7 +268,7 @@ class Tensor:
         """
         if not self.requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self._node is None or self._retains:
+        if self._node is None or getattr(self, "_retains", False):
             return
         self._retains = True
         import weakref
@@ -279,7 +278,7 @@ class Tensor:
         def keep(g):
             t = ref()
             if t is not None:
-                if t._grad is None or g.requires_grad:
+                if getattr(t, "_grad", None) is None or g.requires_grad:
                     t._grad = g if g.requires_grad else g.clone()
                 else:
                     t._grad = t._grad + g
@@ -289,7 +288,7 @@ class Tensor:
 
     @property
     def retains_grad(self) -> bool:
-        return self._retains
+        return getattr(self, "_retains", False)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when the gradient for this tensor is computed; a returned
@@ -452,7 +451,7 @@ class Tensor:
         t = Tensor.__new__(Tensor)._init(self._data.copy())
         if self.requires_grad:
             t.requires_grad = True
-        if self._grad is not None:
+        if getattr(self, "_grad", None) is not None:
             t._grad = Tensor.__new__(Tensor)._init(self._grad._data.copy())
         memo[id(self)] = t
         return t

@@ -100,6 +100,7 @@ def _function_prim(cls):
             False,
             False,
             False,
+            True,
         )
         cls._chainrule_prim = prim
     return prim
@@ -140,12 +141,9 @@ class Function:
         )
         node.shapes = tuple(getattr(getattr(a, "_data", None), "shape", None) for a in args)
         node.dtypes = tuple(getattr(getattr(a, "_data", None), "dtype", None) for a in args)
-        node.params = {}
         node.saved = {"ctx": ctx}
         node.checks = []  # nothing to check here; non-None so that backward frees ctx
-        node.released = False
         node.pre_hooks = None
-        node.seq = 0
         out._node = node
         out._rg = True
         return out

@@ -145,45 +145,44 @@ def run_backward(
 
 def _run_node(n, g, ns, create_graph, needed, buffers, Tensor):
     prim = n.prim
-    if n.checks is not None:
+    checks = n.checks
+    if checks:
         _check_versions(n)
-    saved = n.saved
+    saved = _tensor_saved(n, Tensor) if create_graph else n.saved
+    rules, names = prim.rules, prim.rule_names
     many = None
-    for i, c in enumerate(n.next):
+    i = -1
+    for c in n.next:
+        i += 1
         if c is None or (needed is not None and c not in needed):
             continue
         if many is not None:
             gi = many[i]
         else:
-            gi = _call_rule(prim, 0 if prim.variadic else i, g, ns, saved, n, create_graph, Tensor)
+            r = 0 if prim.variadic else i
+            try:
+                args = [g if nm == "g" else ns if nm == "ns" else saved[nm] for nm in names[r]]
+            except KeyError:  # released by an earlier backward
+                raise RuntimeError(ERR_BACKWARD_TWICE) from None
+            gi = rules[r](*args)
             if prim.variadic:
                 many, gi = gi, gi[i]
         if gi is None:  # a custom Function may return None: no gradient for this input
             continue
-        gi = _fit(gi, n, i, ns, create_graph)
+        if prim.fit:
+            gi = _fit(gi, n, i, ns, create_graph)
+        elif not create_graph and type(gi) is not _ndarray:
+            gi = _np.asarray(gi)
         prev = buffers.get(c)
         buffers[c] = gi if prev is None else prev + gi
 
 
-def _call_rule(prim, r, g, ns, saved, n, create_graph, Tensor):
-    args = []
-    for nm in prim.rule_names[r]:
-            if nm == "g":
-                args.append(g)
-            elif nm == "ns":
-                args.append(ns)
-            else:
-                try:
-                    v = saved[nm]
-                except KeyError:
-                    raise RuntimeError(ERR_BACKWARD_TWICE) from None
-                if create_graph:
-                    if nm == "out":
-                        v = _saved_output(v, n, Tensor)
-                elif type(v) is Tensor:
-                    v = v._data
-                args.append(v)
-    return prim.rules[r](*args)
+def _tensor_saved(n, Tensor):
+    """The saved values as Tensors connected to the graph (for create_graph)."""
+    saved = dict(n.saved)
+    for _ver, _expected, t, name in n.checks or ():
+        saved[name] = t if t is not None else _saved_output(n.saved[name], n, Tensor)
+    return saved
 
 
 def _fit(gi, n, i, ns, create_graph):
@@ -211,10 +210,11 @@ def _saved_output(arr, n, Tensor):
 
 
 def _check_versions(n) -> None:
-    for ver, expected, who, arr in n.checks:
+    for ver, expected, who, name in n.checks:
         if ver[0] == expected:
             continue
-        if who == "out":
+        if who is None:
+            arr = n.saved[name]
             desc = f", which is output 0 of {n.prim.grad_fn},"
         else:
             arr = who._data
@@ -244,16 +244,14 @@ def _type_name(np_dtype) -> str:
 
 
 def _release(n) -> None:
-    """Free the node's saved tensors; keep shapes and parameters (as PyTorch does)."""
-    Tensor = _p._Tensor
-    ctx = n.saved.get("ctx")
+    """Free the node's saved inputs and outputs; keep shapes and parameters (as PyTorch)."""
+    saved = n.saved
+    ctx = saved.get("ctx")
     if ctx is not None:
         ctx._free()
-    n.saved = {
-        k: v for k, v in n.saved.items() if k != "out" and not isinstance(v, (Tensor, _ndarray))
-    }
+    kept = n.prim.kept
+    n.saved = {k: v for k, v in saved.items() if k in kept}
     n.checks = None
-    n.released = True
 
 
 def _run_hooks(hooks, g, create_graph, Tensor):
@@ -276,9 +274,10 @@ def _accumulate(t, g, create_graph, handed, Tensor) -> None:
     if g is None:
         return
     if create_graph:
-        t._grad = g if t._grad is None else t._grad + g
+        cur = getattr(t, "_grad", None)
+        t._grad = g if cur is None else cur + g
         return
-    cur = t._grad
+    cur = getattr(t, "_grad", None)
     if cur is None:
         if g.base is not None or id(g) in handed or not g.flags.writeable:
             g = g.copy()

@@ -27,7 +27,7 @@ import numpy as _np  # only for NumPy scalar results and the ndarray type; ops u
 
 from .. import dtypes as _dt
 from ..autograd import grad_mode as _gm
-from ..backend import namespace
+from ..backend import _NAMESPACES, namespace
 
 _grad_state = _gm._state
 _ndarray = _np.ndarray
@@ -55,10 +55,13 @@ class Primitive:
         "broadcast",
         "view",
         "variadic",
+        "fit",
+        "kept",
         "_save_cache",
+        "_plan_cache",
     )
 
-    def __init__(self, name, fwd, vjp, grad_fn, promote, to_float, broadcast, view):
+    def __init__(self, name, fwd, vjp, grad_fn, promote, to_float, broadcast, view, fit=False):
         self.name = name
         self.fwd = fwd
         sig = list(inspect.signature(fwd).parameters.values())[1:]  # drop xp
@@ -84,7 +87,14 @@ class Primitive:
         self.to_float = to_float
         self.broadcast = broadcast
         self.view = view
+        # the engine fixes a gradient's shape/dtype only where a rule may not give the input's
+        self.fit = bool(fit or promote or broadcast or self.variadic)
+        # what backward keeps after freeing the saved inputs and outputs
+        self.kept = frozenset(self.param_names) | {n + "_shape" for n in self.input_names} | {
+            "shapes"
+        }
         self._save_cache: dict = {}
+        self._plan_cache: dict = {}
 
     def saves(self, needs: tuple) -> tuple:
         """The names to save when the inputs flagged in ``needs`` want a gradient."""
@@ -101,6 +111,28 @@ class Primitive:
         out = self._save_cache[needs] = tuple(names)
         return out
 
+    def plan(self, needs: tuple) -> tuple:
+        """(name, kind, input index) for each value to save: 0 input, 1 output, 2 parameter,
+        3 input shape, 4 all input shapes."""
+        try:
+            return self._plan_cache[needs]
+        except KeyError:
+            pass
+        plan = []
+        for name in self.saves(needs):
+            if name == "out":
+                plan.append((name, 1, -1))
+            elif name == "shapes":
+                plan.append((name, 4, -1))
+            elif name in self.param_names:
+                plan.append((name, 2, -1))
+            elif name in self.input_names:
+                plan.append((name, 0, self.input_names.index(name)))
+            else:
+                plan.append((name, 3, self.input_names.index(name[:-6])))
+        out = self._plan_cache[needs] = tuple(plan)
+        return out
+
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
 
@@ -115,6 +147,7 @@ def defop(
     to_float: bool = False,
     broadcast: bool = False,
     view: bool = False,
+    fit: bool = False,
 ) -> Primitive:
     """Declare a primitive (see the module docstring) and return it.
 
@@ -128,7 +161,7 @@ def defop(
     >>> cube.grad_fn
     'CubeBackward0'
     """
-    prim = Primitive(name, fwd, vjp, grad_fn, promote, to_float, broadcast, view)
+    prim = Primitive(name, fwd, vjp, grad_fn, promote, to_float, broadcast, view, fit)
     REGISTRY[name] = prim
     return prim
 
@@ -139,12 +172,12 @@ def defop(
 def apply(prim: Primitive, *args, **params):
     """Run ``prim`` on Tensors and Python scalars; record a node when grad is needed."""
     Tensor = _Tensor
-    # Arrays and dtype. Fast path: every tensor input already has the result dtype.
-    datas = [a._data if type(a) is Tensor or isinstance(a, Tensor) else a for a in args]
     if prim.promote or prim.to_float:
-        datas = _promote(prim, args, datas)
+        datas = _promote(prim, args)
+    else:
+        datas = [a._data if isinstance(a, Tensor) else a for a in args]
     x0 = datas[0]
-    xp = namespace(x0) if not isinstance(x0, (int, float, bool)) else _first_ns(datas)
+    xp = _NAMESPACES.get(type(x0)) or _first_ns(datas)
     try:
         out = prim.fwd(xp, *datas, **params)
     except ValueError as e:
@@ -154,21 +187,15 @@ def apply(prim: Primitive, *args, **params):
     res = Tensor.__new__(Tensor)
     res._data = out
     res._node = None
-    res._grad = None
-    res._base = None
-    res._accum = None
-    res._retains = False
     res._rg = False
-    if prim.view:
+    if prim.view and _np.may_share_memory(out, args[0]._data):
         a0 = args[0]
-        if _np.may_share_memory(out, a0._data):
-            res._version = a0._version
-            base = res._base = a0._base if a0._base is not None else a0
-            res._vnode = base._node
-        else:
-            res._version = [0]
+        res._version = a0._version
+        base = res._base = a0._base if a0._base is not None else a0
+        res._vnode = base._node
     else:
         res._version = [0]
+        res._base = None
     if not _grad_state.enabled or prim.rules is None:
         return res
     needs = []
@@ -179,11 +206,54 @@ def apply(prim: Primitive, *args, **params):
             needs.append(a._rg)
         else:
             needs.append(False)
-    needs = tuple(needs)
-    if True not in needs:
-        return res
-    _record(prim, args, datas, params, needs, res)
+    if True in needs:
+        _record(prim, args, datas, params, tuple(needs), res)
     return res
+
+
+_SCALAR_TYPES = (int, float)
+
+
+def _promote(prim, args):
+    """Arrays of the inputs cast to the op's dtype by PyTorch's rules (scalars stay Python
+    numbers). Fast paths cover a tensor with a tensor of its dtype or with a scalar."""
+    Tensor = _Tensor
+    n = len(args)
+    if n == 1:
+        a = args[0]
+        if type(a) is Tensor:
+            d = a._data
+            if not prim.to_float or d.dtype.kind == "f":
+                return [d]
+    elif n == 2:
+        a, b = args
+        ta, tb = type(a) is Tensor, type(b) is Tensor
+        if ta and tb:
+            da, db = a._data, b._data
+            if da.dtype == db.dtype and (not prim.to_float or da.dtype.kind == "f"):
+                return [da, db]
+        elif ta and type(b) in _SCALAR_TYPES:
+            da = a._data
+            k = da.dtype.kind
+            if k == "f" or (k in "iu" and type(b) is int and not prim.to_float):
+                return [da, b]
+        elif tb and type(a) in _SCALAR_TYPES:
+            db = b._data
+            k = db.dtype.kind
+            if k == "f" or (k in "iu" and type(a) is int and not prim.to_float):
+                return [a, db]
+    target = _dt.result_type(*(a for a in args if a is not None))
+    if prim.to_float and not target.is_floating_point:
+        target = _dt.get_default_dtype()
+    tnp = target.np
+    out = []
+    for a in args:
+        if isinstance(a, Tensor):
+            d = a._data
+            out.append(d if d.dtype == tnp else d.astype(tnp))
+        else:
+            out.append(a)
+    return out
 
 
 def _torch_error(e, datas):
@@ -219,43 +289,6 @@ def _first_ns(datas):
     return namespace(_np.asarray(0))
 
 
-def _promote(prim, args, datas):
-    """Cast tensor inputs to the op's dtype by PyTorch's rules (scalars stay Python numbers)."""
-    Tensor = _Tensor
-    first = None
-    same = True
-    for a in args:
-        if type(a) is Tensor:
-            if first is None:
-                first = a._data.dtype
-            elif a._data.dtype != first:
-                same = False
-                break
-        elif isinstance(a, Tensor):
-            same = False
-            break
-    if same and first is not None:
-        cat = _dt.from_numpy_dtype(first).category
-        for a in args:
-            if type(a) is not Tensor and a is not None:
-                if isinstance(a, float) and cat < 2 or isinstance(a, int) and cat < 1:
-                    same = False
-                    break
-    if same and first is not None:
-        target = _dt.from_numpy_dtype(first)
-    else:
-        target = _dt.result_type(*(a for a in args if a is not None))
-    if prim.to_float and not target.is_floating_point:
-        target = _dt.get_default_dtype()
-    tnp = target.np
-    out = []
-    for a, d in zip(args, datas, strict=True):
-        if isinstance(a, Tensor) and d.dtype != tnp:
-            d = d.astype(tnp)
-        out.append(d)
-    return out
-
-
 class Node:
     """A recorded op: what backward needs to run its rules (PyTorch's grad_fn).
 
@@ -270,10 +303,7 @@ class Node:
         "checks",
         "shapes",
         "dtypes",
-        "params",
-        "released",
         "pre_hooks",
-        "seq",
         "__weakref__",
     )
 
@@ -335,15 +365,13 @@ class _RemovableHandle:
             self._hooks.remove(self._fn)
 
 
-_seq = [0]
-
-
 def edge(t):
     """The node a gradient for tensor ``t`` flows into."""
     n = t._node
     if n is not None:
         return n
-    acc = t._accum() if t._accum is not None else None
+    ref = getattr(t, "_accum", None)
+    acc = ref() if ref is not None else None
     if acc is None:
         acc = AccumulateGrad(t)
         t._accum = _weakref(acc)
@@ -354,33 +382,39 @@ def _record(prim, args, datas, params, needs, res):
     Tensor = _Tensor
     node = Node.__new__(Node)
     node.prim = prim
-    node.next = tuple(edge(a) if need else None for a, need in zip(args, needs, strict=True))
-    node.shapes = tuple(getattr(d, "shape", None) for d in datas)
-    node.dtypes = tuple(a._data.dtype if type(a) is Tensor else None for a in args)
-    node.params = params
-    node.released = False
+    nxt = []
+    for a, need in zip(args, needs):
+        if need:
+            e = a._node
+            nxt.append(e if e is not None else edge(a))
+        else:
+            nxt.append(None)
+    node.next = nxt
     node.pre_hooks = None
-    _seq[0] += 1
-    node.seq = _seq[0]
+    if prim.fit:
+        node.shapes = tuple([getattr(d, "shape", None) for d in datas])
+        node.dtypes = tuple([a._data.dtype if type(a) is Tensor else None for a in args])
     saved = {}
     checks = None
-    for name in prim.saves(needs):
-        if name == "out":
-            saved["out"] = res._data
-            checks = checks or []
-            checks.append((res._version, res._version[0], "out", res._data))
-        elif name in params:
-            saved[name] = params[name]
-        elif name == "shapes":
-            saved[name] = node.shapes
-        elif name.endswith("_shape") and name not in prim.input_names:
-            saved[name] = node.shapes[prim.input_names.index(name[:-6])]
-        else:
-            a = args[prim.input_names.index(name)]
-            saved[name] = a
+    for name, kind, i in prim.plan(needs):
+        if kind == 0:  # an input: its (promoted) array, checked against in-place changes
+            a = args[i]
+            saved[name] = datas[i]
+            if checks is None:
+                checks = []
             if type(a) is Tensor:
-                checks = checks or []
-                checks.append((a._version, a._version[0], a, None))
+                checks.append((a._version, a._version[0], a, name))
+        elif kind == 1:  # the output
+            saved[name] = res._data
+            if checks is None:
+                checks = []
+            checks.append((res._version, res._version[0], None, name))
+        elif kind == 2:
+            saved[name] = params[name]
+        elif kind == 3:
+            saved[name] = datas[i].shape
+        else:
+            saved[name] = tuple([getattr(d, "shape", None) for d in datas])
     node.saved = saved
     node.checks = checks
     res._node = node

@@ -73,6 +73,7 @@ TO_COPY = defop(
     lambda xp, x, *, np_dtype: x.astype(np_dtype),
     lambda g: g,  # the engine casts the gradient back to the input's dtype
     grad_fn="ToCopyBackward0",
+    fit=True,
 )
 
 
