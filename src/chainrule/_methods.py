@@ -26,8 +26,8 @@ _ops = {
     "__rfloordiv__": lambda a, b: apply(E.FLOOR_DIVIDE, b, a),
     "__mod__": lambda a, b: apply(E.REMAINDER, a, b),
     "__rmod__": lambda a, b: apply(E.REMAINDER, b, a),
-    "__pow__": lambda a, b: apply(E.POW, a, b),
-    "__rpow__": lambda a, b: apply(E.POW, b, a),
+    "__pow__": lambda a, b: apply(E.POW_T if type(b) is Tensor else E.POW, a, b),
+    "__rpow__": lambda a, b: apply(E.POW_S, b, a),
     "__matmul__": lambda a, b: L.matmul(a, b),
     "__rmatmul__": lambda a, b: L.matmul(b, a),
     "__neg__": lambda a: apply(E.NEG, a),
@@ -89,6 +89,31 @@ def _view_as(self, other):
 
 
 Tensor.reshape_as = _reshape_as
+Tensor.isclose = lambda self, other, rtol=1e-05, atol=1e-08, equal_nan=False: _isclose()(
+    self, other, rtol, atol, equal_nan
+)
+Tensor.allclose = lambda self, other, rtol=1e-05, atol=1e-08, equal_nan=False: _allclose()(
+    self, other, rtol, atol, equal_nan
+)
+Tensor.equal = lambda self, other: _equal()(self, other)
+
+
+def _isclose():
+    import chainrule
+
+    return chainrule.isclose
+
+
+def _allclose():
+    import chainrule
+
+    return chainrule.allclose
+
+
+def _equal():
+    import chainrule
+
+    return chainrule.equal
 Tensor.view_as = _view_as
 Tensor.is_contiguous = lambda self, memory_format=None: bool(self._data.flags.c_contiguous)
 Tensor.data_ptr = lambda self: int(self._data.__array_interface__["data"][0])
@@ -163,8 +188,8 @@ def _type(self, dtype=None, non_blocking=False):
     """Without an argument the type name ('torch.FloatTensor'); with one, a conversion."""
     if dtype is None:
         return _TYPE_NAMES[self.dtype.name]
-    if isinstance(dtype, str) and dtype in _FROM_TYPE_NAME:
-        dtype = _FROM_TYPE_NAME[dtype]
+    if isinstance(dtype, str):
+        dtype = _dt.to_dtype(_FROM_TYPE_NAME.get(dtype, dtype))
     return _to(self, dtype)
 
 
@@ -257,7 +282,7 @@ Tensor.add_ = _add_
 Tensor.sub_ = _sub_
 Tensor.mul_ = _inplace_of(E.MUL)
 Tensor.div_ = _inplace_of(E.DIV)
-Tensor.pow_ = _inplace_of(E.POW)
+Tensor.pow_ = lambda self, e: self._inplace(E.pow_prim(self, e), e)
 Tensor.clamp_ = _clamp_
 Tensor.clip_ = _clamp_
 Tensor.fill_ = _fill_
@@ -271,7 +296,7 @@ Tensor.__iadd__ = lambda self, o: _add_(self, o)
 Tensor.__isub__ = lambda self, o: _sub_(self, o)
 Tensor.__imul__ = lambda self, o: self._inplace(E.MUL, o)
 Tensor.__itruediv__ = lambda self, o: self._inplace(E.DIV, o)
-Tensor.__ipow__ = lambda self, o: self._inplace(E.POW, o)
+Tensor.__ipow__ = lambda self, o: self._inplace(E.pow_prim(self, o), o)
 Tensor.__ifloordiv__ = lambda self, o: self._inplace(E.FLOOR_DIVIDE, o)
 Tensor.__imod__ = lambda self, o: self._inplace(E.REMAINDER, o)
 

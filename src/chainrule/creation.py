@@ -79,6 +79,25 @@ def _to_nested(data):
     return data
 
 
+def _check_ragged(data, dim=0):
+    """PyTorch's error for nested lists of unequal lengths."""
+    if not isinstance(data, (list, tuple)) or not data:
+        return
+    first = data[0]
+    n = len(first) if isinstance(first, (list, tuple)) else None
+    for e in data:
+        m = len(e) if isinstance(e, (list, tuple)) else None
+        if m != n:
+            if n is None or m is None:
+                raise ValueError(
+                    f"expected sequence of length {n} at dim {dim + 1} (got {m})"
+                    if n is not None
+                    else f"expected a number at dim {dim + 1} (got a sequence)"
+                )
+            raise ValueError(f"expected sequence of length {n} at dim {dim + 1} (got {m})")
+        _check_ragged(e, dim + 1)
+
+
 def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_memory=False) -> Tensor:
     """A new tensor (always a copy) from nested lists, scalars, NumPy arrays or tensors.
 
@@ -93,6 +112,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_me
         _dt.from_numpy_dtype(arr.dtype)
     else:
         d = _infer_dtype(data)
+        _check_ragged(data)
         arr = xp.asarray(_to_nested(data), dtype=d.np if dtype is None else None)
         if arr.dtype == object:
             raise ValueError("expected sequence of equal-length lists to build a tensor")

@@ -99,7 +99,7 @@ class Tensor:
         "_data",
         "_node",
         "_grad",
-        "_version",
+        "_vc",
         "_base",
         "_vnode",
         "_accum",
@@ -116,7 +116,7 @@ class Tensor:
         # _grad, _accum, _retains and _vnode stay unset until needed (read with getattr)
         self._data = arr
         self._node = None
-        self._version = [0]
+        self._vc = [0]
         self._base = None
         self._rg = False
         return self
@@ -170,12 +170,20 @@ class Tensor:
         return self._data.itemsize
 
     @property
+    def _version(self) -> int:
+        """How many times the storage was changed in place (shared with views)."""
+        return self._vc[0]
+
+    @property
     def is_leaf(self) -> bool:
         return self._node is None
 
     @property
     def grad_fn(self):
-        return self._node
+        n = self._node
+        if n is not None and n.prim.selects:  # output i of a multi-output Function
+            return n.next[0]
+        return n
 
     @property
     def is_cuda(self) -> bool:
@@ -284,6 +292,7 @@ class Tensor:
                     t._grad = t._grad + g
             return None
 
+        keep._retain = True  # runs after the user's hooks, as in PyTorch
         self._node.register_hook(keep)
 
     @property
@@ -305,7 +314,11 @@ class Tensor:
         node = self._node if self._node is not None else _p.edge(self)
         if node.pre_hooks is None:
             node.pre_hooks = []
-        node.pre_hooks.append(hook)
+        hooks = node.pre_hooks
+        pos = len(hooks)
+        while pos and getattr(hooks[pos - 1], "_retain", False):
+            pos -= 1
+        hooks.insert(pos, hook)
         if self._node is None:
             self._accum = node  # held strongly now, so the hook outlives this call
         return _p._RemovableHandle(node.pre_hooks, hook)
@@ -541,12 +554,12 @@ def _write(t: Tensor, out) -> None:
             "unsupported operation: more than one element of the written-to tensor refers to a "
             "single memory location. Please clone() the tensor before performing the operation."
         ) from None
-    t._version[0] += 1
+    t._vc[0] += 1
 
 
 def _detached(t: Tensor) -> Tensor:
     d = Tensor.__new__(Tensor)._init(t._data)
-    d._version = t._version  # detach shares storage and the version counter
+    d._vc = t._vc  # detach shares storage and the version counter
     return d
 
 

@@ -107,7 +107,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             if t._node is not None and t._node in captured and captured[t._node] is not None:
                 g = captured[t._node]
                 g = g if create_graph else _make(g.copy())
-                t._grad = g if t._grad is None else t._grad + g
+                cur = getattr(t, "_grad", None)
+                t._grad = g if cur is None else cur + g
 
 
 def grad(

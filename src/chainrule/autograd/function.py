@@ -35,18 +35,18 @@ class FunctionCtx:
 
     def save_for_backward(self, *tensors) -> None:
         self._saved = tensors
-        self._versions = tuple(t._version[0] if t is not None else None for t in tensors)
+        self._versions = tuple(t._vc[0] if t is not None else None for t in tensors)
 
     @property
     def saved_tensors(self) -> tuple:
         if self._freed:
             raise RuntimeError(ERR_BACKWARD_TWICE)
         for t, v in zip(self._saved, self._versions, strict=True):
-            if t is not None and t._version[0] != v:
+            if t is not None and t._vc[0] != v:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by "
                     f"an inplace operation: [{list(t._data.shape)}] is at version "
-                    f"{t._version[0]}; expected version {v} instead."
+                    f"{t._vc[0]}; expected version {v} instead."
                 )
         return self._saved
 
@@ -66,9 +66,17 @@ class FunctionCtx:
     def _run_backward(self, ns, g):
         Tensor = _p._Tensor
         tensor_mode = not isinstance(ns, _p.ArrayNS)
-        gt = g if tensor_mode else Tensor.__new__(Tensor)._init(g)
+        gs = list(g.grads) if isinstance(g, GradList) else [g]
+        for i, gi in enumerate(gs):
+            if gi is None:  # an output that received no gradient: zeros (materialize_grads)
+                shape, dtype = self._out_meta[i]
+                gs[i] = _p._np.zeros(shape, dtype)
+                if tensor_mode:
+                    gs[i] = Tensor.__new__(Tensor)._init(gs[i])
+            elif not tensor_mode:
+                gs[i] = Tensor.__new__(Tensor)._init(gi)
         with _gm.set_grad_enabled(tensor_mode):
-            grads = self._cls.backward(self, gt)
+            grads = self._cls.backward(self, *gs)
         if not isinstance(grads, tuple):
             grads = (grads,)
         n = len(self.needs_input_grad)
@@ -86,6 +94,44 @@ class FunctionCtx:
             else:
                 out.append(gr._data if isinstance(gr, Tensor) else gr)
         return out
+
+
+class GradList:
+    """The gradients of a multi-output node's outputs (None where none arrived)."""
+
+    __slots__ = ("grads",)
+
+    def __init__(self, grads) -> None:
+        self.grads = grads
+
+    def __add__(self, other):
+        return GradList(
+            [a if b is None else b if a is None else a + b for a, b in zip(self.grads, other.grads, strict=True)]
+        )
+
+
+def _one_hot(g, index, count):
+    grads = [None] * count
+    grads[index] = g
+    return GradList(grads)
+
+
+def _selector_prim(cls):
+    prim = cls.__dict__.get("_chainrule_select")
+    if prim is None:
+        prim = _p.Primitive(
+            cls.__name__ + "_output",
+            lambda xp, fn, *, index, count: None,
+            (lambda g, index, count: _one_hot(g, index, count),),
+            cls.__name__ + "Backward",
+            False,
+            False,
+            False,
+            False,
+        )
+        prim.selects = True
+        cls._chainrule_select = prim
+    return prim
 
 
 def _function_prim(cls):
@@ -128,12 +174,16 @@ class Function:
             out = cls.forward(ctx, *args, **kwargs)
         if not (_gm.is_grad_enabled() and any(ctx.needs_input_grad)):
             return out
-        if not isinstance(out, Tensor):
-            raise NotImplementedError(
-                "chainrule's autograd.Function supports forward returning a single Tensor"
-            )
-        if out._node is not None or any(out is a for a in args):
-            out = _p._Tensor.__new__(Tensor)._init(out._data)
+        outs = (out,) if isinstance(out, Tensor) else tuple(out)
+        if not all(isinstance(o, Tensor) for o in outs):
+            raise TypeError("autograd.Function.forward must return a Tensor or a tuple of Tensors")
+        outs = tuple(
+            Tensor.__new__(Tensor)._init(o._data)
+            if o._node is not None or any(o is a for a in args)
+            else o
+            for o in outs
+        )
+        ctx._out_meta = [(o._data.shape, o._data.dtype) for o in outs]
         node = _p.Node.__new__(_p.Node)
         node.prim = _function_prim(cls)
         node.next = tuple(
@@ -144,6 +194,18 @@ class Function:
         node.saved = {"ctx": ctx}
         node.checks = []  # nothing to check here; non-None so that backward frees ctx
         node.pre_hooks = None
-        out._node = node
-        out._rg = True
-        return out
+        if len(outs) == 1:
+            outs[0]._node = node
+            outs[0]._rg = True
+            return outs[0]
+        sel = _selector_prim(cls)
+        for i, o in enumerate(outs):
+            s = _p.Node.__new__(_p.Node)
+            s.prim = sel
+            s.next = [node]
+            s.saved = {"index": i, "count": len(outs)}
+            s.checks = None
+            s.pre_hooks = None
+            o._node = s
+            o._rg = o._data.dtype.kind == "f"
+        return outs

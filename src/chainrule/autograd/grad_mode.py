@@ -58,7 +58,20 @@ class _GradMode:
         return wrapper
 
 
-class no_grad(_GradMode):
+class _BareDecorator(_GradMode):
+    """Also usable bare, as ``@no_grad`` (without parentheses), like PyTorch."""
+
+    def __new__(cls, orig_func=None):
+        self = super().__new__(cls)
+        if orig_func is not None and callable(orig_func):
+            return self(orig_func)
+        return self
+
+    def __init__(self, orig_func=None) -> None:
+        pass
+
+
+class no_grad(_BareDecorator):
     """Context manager and decorator that turns graph recording off.
 
     >>> import chainrule as torch
@@ -72,7 +85,7 @@ class no_grad(_GradMode):
     _mode = False
 
 
-class enable_grad(_GradMode):
+class enable_grad(_BareDecorator):
     """Context manager and decorator that turns graph recording on (inside no_grad).
 
     >>> import chainrule as torch

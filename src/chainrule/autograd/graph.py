@@ -171,7 +171,7 @@ def _run_node(n, g, ns, create_graph, needed, buffers, Tensor):
             continue
         if prim.fit:
             gi = _fit(gi, n, i, ns, create_graph)
-        elif not create_graph and type(gi) is not _ndarray:
+        elif type(gi) is not _ndarray and isinstance(gi, _generic):
             gi = _np.asarray(gi)
         prev = buffers.get(c)
         buffers[c] = gi if prev is None else prev + gi
@@ -287,4 +287,4 @@ def _accumulate(t, g, create_graph, handed, Tensor) -> None:
         t._grad = _wrap(cur._data + g, Tensor)
     else:
         cur._data += g
-        cur._version[0] += 1
+        cur._vc[0] += 1

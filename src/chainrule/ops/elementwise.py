@@ -14,13 +14,66 @@ import math
 from .primitive import apply, defop
 
 # ---------------------------------------------------------------- arithmetic
-NEG = defop("neg", lambda xp, x: xp.negative(x), lambda g: -g)
+_BOOL_SUB = (
+    "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+    "invert a mask, use the `~` or `logical_not()` operator instead."
+)
+_BOOL_NEG = (
+    "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+    "invert a mask, use the `~` or `logical_not()` operator instead."
+)
+
+
+def _neg(xp, x):
+    if x.dtype.kind == "b":
+        raise RuntimeError(_BOOL_NEG)
+    return xp.negative(x)
+
+
+def _sub(xp, x, y):
+    if getattr(x, "dtype", None) == bool or getattr(y, "dtype", None) == bool:
+        raise RuntimeError(_BOOL_SUB)
+    return x - y
+
+
+def _int_div_check(y):
+    # integer division by zero raises in PyTorch (NumPy would give 0 and warn)
+    if getattr(y, "dtype", None) is not None and y.dtype.kind in "iu":
+        if (y == 0).any():
+            raise RuntimeError("ZeroDivisionError")
+    elif isinstance(y, int) and y == 0:
+        raise RuntimeError("ZeroDivisionError")
+
+
+def _floor_divide(xp, x, y):
+    if getattr(x, "dtype", None) is not None and x.dtype.kind in "iub":
+        _int_div_check(y)
+    return xp.floor_divide(x, y)
+
+
+def _remainder(xp, x, y):
+    if getattr(x, "dtype", None) is not None and x.dtype.kind in "iub":
+        _int_div_check(y)
+    return xp.remainder(x, y)
+
+
+def _pow(xp, x, y):
+    # integer tensors to negative integer tensor powers: 0, except bases 1 and -1 (PyTorch)
+    xd, yd = getattr(x, "dtype", None), getattr(y, "dtype", None)
+    if yd is not None and yd.kind in "iu" and (xd is None or xd.kind in "iu") and (y < 0).any():
+        base = xp.asarray(x)
+        r = base ** xp.abs(y)
+        odd = (y % 2) != 0
+        neg = xp.where(base == 1, 1, xp.where(base == -1, xp.where(odd, -1, 1), 0))
+        return xp.where(y < 0, neg, r).astype(r.dtype)
+    return x**y
+
+
+NEG = defop("neg", _neg, lambda g: -g)
 ADD = defop(
     "add", lambda xp, x, y: x + y, (lambda g: g, lambda g: g), promote=True, broadcast=True
 )
-SUB = defop(
-    "sub", lambda xp, x, y: x - y, (lambda g: g, lambda g: -g), promote=True, broadcast=True
-)
+SUB = defop("sub", _sub, (lambda g: g, lambda g: -g), promote=True, broadcast=True)
 MUL = defop(
     "mul",
     lambda xp, x, y: x * y,
@@ -50,23 +103,21 @@ def _pow_dy(ns, g, x, out):
     return g * out * ns.log(ns.where(x == 0, 1.0, x))
 
 
-POW = defop(
-    "pow",
-    lambda xp, x, y: x**y,
-    (_pow_dx, _pow_dy),
-    promote=True,
-    broadcast=True,
+POW = defop("pow", _pow, (_pow_dx, _pow_dy), promote=True, broadcast=True)  # tensor ** scalar
+POW_T = defop(  # tensor ** tensor
+    "pow_tensor", _pow, (_pow_dx, _pow_dy), grad_fn="PowBackward1", promote=True, broadcast=True
+)
+POW_S = defop(  # scalar ** tensor
+    "pow_scalar", _pow, (_pow_dx, _pow_dy), grad_fn="PowBackward2", promote=True, broadcast=True
 )
 REMAINDER = defop(
     "remainder",
-    lambda xp, x, y: xp.remainder(x, y),
+    _remainder,
     (lambda g: g, lambda ns, g, x, y: -g * ns.floor(x / y)),
     promote=True,
     broadcast=True,
 )
-FLOOR_DIVIDE = defop(
-    "floor_divide", lambda xp, x, y: xp.floor_divide(x, y), None, promote=True, broadcast=True
-)
+FLOOR_DIVIDE = defop("floor_divide", _floor_divide, None, promote=True, broadcast=True)
 
 # ------------------------------------------------------------ unary functions
 EXP = defop("exp", lambda xp, x: xp.exp(x), lambda g, out: g * out, to_float=True)
@@ -133,7 +184,7 @@ def _clamp_vjp(g, x, min, max):
     return g * (x <= max)
 
 
-CLAMP = defop("clamp", _clamp_fwd, _clamp_vjp)
+CLAMP = defop("clamp", _clamp_fwd, _clamp_vjp, grad_fn="ClampBackward1")
 
 # Ties give half of the gradient to each side, as in PyTorch.
 MAXIMUM = defop(
@@ -302,7 +353,14 @@ def pow(input, exponent):
     >>> torch.pow(torch.tensor([1., 2., 3.]), 2)
     tensor([1., 4., 9.])
     """
-    return apply(POW, input, exponent)
+    return apply(pow_prim(input, exponent), input, exponent)
+
+
+def pow_prim(base, exponent):
+    """PyTorch's three pow overloads differ only in their grad_fn name."""
+    if hasattr(exponent, "_data"):
+        return POW_T if hasattr(base, "_data") else POW_S
+    return POW
 
 
 def square(input):
@@ -376,6 +434,11 @@ def clamp(input, min=None, max=None):
     """
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    from ..dtypes import result_type
+
+    rt = result_type(input, *(b for b in (min, max) if b is not None))
+    if rt.np != input._data.dtype:  # e.g. an int tensor clamped at 0.5 becomes float32
+        input = input.to(rt)
     if hasattr(min, "_data") or hasattr(max, "_data"):
         r = input
         if min is not None:

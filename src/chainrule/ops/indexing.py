@@ -80,10 +80,14 @@ def normalize_index(idx, shape=None):
         elif isinstance(i, list):
             import numpy as np  # a list index becomes an array, like NumPy and PyTorch
 
-            a = np.asarray(i)
+            a = np.asarray(_unwrap_list(i))
+            if a.size == 0:
+                a = a.astype(np.int64)
             if a.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(a)
+        elif isinstance(i, slice) and i.step is not None and i.step <= 0:
+            raise ValueError("step must be greater than zero")
         elif isinstance(i, float):
             raise IndexError(
                 "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
@@ -94,6 +98,12 @@ def normalize_index(idx, shape=None):
     if shape is not None:
         _check_bounds(out, shape)
     return tuple(out)
+
+
+def _unwrap_list(v):
+    if isinstance(v, (list, tuple)):
+        return [_unwrap_list(e) for e in v]
+    return v.item() if hasattr(v, "_data") else v
 
 
 def _check_bounds(idx, shape):
@@ -114,7 +124,17 @@ def _check_bounds(idx, shape):
                 raise IndexError(
                     f"index {i} is out of bounds for dimension {dim} with size {shape[dim]}"
                 )
-        dim += getattr(i, "ndim", 1) if getattr(getattr(i, "dtype", None), "kind", "") == "b" else 1
+        kind = getattr(getattr(i, "dtype", None), "kind", "")
+        if kind == "b" and i.ndim:
+            for k, m in enumerate(i.shape):
+                if dim + k < len(shape) and m != shape[dim + k]:
+                    raise IndexError(
+                        f"The shape of the mask {list(i.shape)} at index {k} does not match the "
+                        f"shape of the indexed tensor {list(shape)} at index {dim + k}"
+                    )
+            dim += i.ndim
+        else:
+            dim += 1
 
 
 def getitem(x, idx):
@@ -127,13 +147,21 @@ def getitem(x, idx):
             [ 8, 10]]))
     """
     idx = normalize_index(idx, x._data.shape)
-    if has_advanced(idx):
-        prim = INDEX
-    elif all(isinstance(i, int) for i in idx):
-        prim = SELECT
-    else:
-        prim = SLICE
-    return apply(prim, x, idx=idx)
+    if not has_advanced(idx):
+        prim = SELECT if all(isinstance(i, int) for i in idx) else SLICE
+        return apply(prim, x, idx=idx)
+    if any(type(i) is int for i in idx):
+        # PyTorch applies integer indices first (as selects), then the array indices; NumPy
+        # would treat an int next to arrays as an array index and move dims differently.
+        first = tuple(slice(None) if hasattr(i, "shape") else i for i in idx)
+        rest = tuple(i for i in idx if type(i) is not int)
+        rest = tuple(slice(None) if i is None or isinstance(i, slice) else i for i in rest)
+        x = apply(SLICE, x, idx=first)
+        idx = rest
+    try:
+        return apply(INDEX, x, idx=idx)
+    except RuntimeError as e:
+        raise IndexError(str(e).replace("axis", "dimension")) from None
 
 
 def setitem(x, idx, value) -> None:
@@ -159,8 +187,12 @@ def setitem(x, idx, value) -> None:
                     "refers to a single memory location. Please clone() the tensor before "
                     "performing the operation."
                 ) from None
-            raise RuntimeError(str(e)) from None
-        x._version[0] += 1
+            target = list(x._data[idx].shape)
+            raise RuntimeError(
+                f"shape mismatch: value tensor of shape {list(getattr(v, 'shape', ()))} cannot "
+                f"be broadcast to indexing result of shape {target}"
+            ) from None
+        x._vc[0] += 1
         return
     _check_inplace(x)
     if is_t and value._data.dtype != x._data.dtype:

@@ -28,6 +28,7 @@ OUTER = defop(
     "outer",
     lambda xp, x, y: xp.outer(x, y),
     (lambda ns, g, y: ns.matmul(g, y), lambda ns, g, x: ns.matmul(x, g)),
+    promote=True,
 )
 
 

@@ -57,6 +57,7 @@ class Primitive:
         "variadic",
         "fit",
         "kept",
+        "selects",
         "_save_cache",
         "_plan_cache",
     )
@@ -93,6 +94,7 @@ class Primitive:
         self.kept = frozenset(self.param_names) | {n + "_shape" for n in self.input_names} | {
             "shapes"
         }
+        self.selects = False  # an output selector of a multi-output node (autograd.Function)
         self._save_cache: dict = {}
         self._plan_cache: dict = {}
 
@@ -190,11 +192,11 @@ def apply(prim: Primitive, *args, **params):
     res._rg = False
     if prim.view and _np.may_share_memory(out, args[0]._data):
         a0 = args[0]
-        res._version = a0._version
+        res._vc = a0._vc
         base = res._base = a0._base if a0._base is not None else a0
         res._vnode = base._node
     else:
-        res._version = [0]
+        res._vc = [0]
         res._base = None
     if not _grad_state.enabled or prim.rules is None:
         return res
@@ -312,7 +314,10 @@ class Node:
 
     @property
     def next_functions(self) -> tuple:
-        return tuple((n, 0) for n in self.next)
+        return tuple(
+            (n.next[0], n.saved["index"]) if n is not None and _selects(n) else (n, 0)
+            for n in self.next
+        )
 
     @property
     def metadata(self) -> dict:
@@ -329,6 +334,10 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<{self.prim.grad_fn} object at {hex(id(self))}>"
+
+
+def _selects(n) -> bool:
+    return type(n) is Node and n.prim.selects
 
 
 class AccumulateGrad:
@@ -403,12 +412,12 @@ def _record(prim, args, datas, params, needs, res):
             if checks is None:
                 checks = []
             if type(a) is Tensor:
-                checks.append((a._version, a._version[0], a, name))
+                checks.append((a._vc, a._vc[0], a, name))
         elif kind == 1:  # the output
             saved[name] = res._data
             if checks is None:
                 checks = []
-            checks.append((res._version, res._version[0], None, name))
+            checks.append((res._vc, res._vc[0], None, name))
         elif kind == 2:
             saved[name] = params[name]
         elif kind == 3:

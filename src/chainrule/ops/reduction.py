@@ -49,12 +49,15 @@ SUM = defop(
     lambda xp, x, *, dim, keepdim: xp.sum(x, axis=dim, keepdims=keepdim),
     lambda ns, g, x_shape, dim, keepdim: _spread(ns, g, x_shape, dim, keepdim),
 )
+SUM_DIM = defop("sum_dim", SUM.fwd, SUM.rules, grad_fn="SumBackward1")
 MEAN = defop(
     "mean",
     lambda xp, x, *, dim, keepdim: xp.mean(x, axis=dim, keepdims=keepdim),
     lambda ns, g, x_shape, dim, keepdim: _spread(ns, g, x_shape, dim, keepdim)
     / _count(x_shape, dim),
 )
+
+MEAN_DIM = defop("mean_dim", MEAN.fwd, MEAN.rules, grad_fn="MeanBackward1")
 
 
 def _var_vjp(ns, g, x, dim, correction, keepdim):
@@ -276,7 +279,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
     if input._data.dtype.kind in "biu" and dtype is None:
         input = input.to(_dt.int64)
     d = dims_arg(dim, axis, input.ndim)
-    return apply(SUM, input, dim=d, keepdim=_keepdim(keepdim, keepdims))
+    return apply(SUM if d is None else SUM_DIM, input, dim=d, keepdim=_keepdim(keepdim, keepdims))
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
@@ -293,7 +296,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
             f"or complex dtype. Got: {_dt_title(input.dtype)}"
         )
     d = dims_arg(dim, axis, input.ndim)
-    return apply(MEAN, input, dim=d, keepdim=_keepdim(keepdim, keepdims))
+    return apply(MEAN if d is None else MEAN_DIM, input, dim=d, keepdim=_keepdim(keepdim, keepdims))
 
 
 def _dt_title(d) -> str:
@@ -363,7 +366,7 @@ def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return apply(LOGSUMEXP, input, dim=d, keepdim=_keepdim(keepdim, keepdims))
 
 
-def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
+def amax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Maximum over ``dim`` (all dims by default); ties share the gradient evenly.
 
     >>> import chainrule as torch
@@ -371,11 +374,11 @@ def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     tensor([5, 7])
     """
     d = dims_arg(dim, axis, input.ndim)
-    _check_nonempty(input, "amax")
+    _check_nonempty(input, d, "amax")
     return apply(AMAX, input, dim=d, keepdim=_keepdim(keepdim, keepdims))
 
 
-def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
+def amin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Minimum over ``dim`` (all dims by default); ties share the gradient evenly.
 
     >>> import chainrule as torch
@@ -383,16 +386,22 @@ def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     tensor([1, 2])
     """
     d = dims_arg(dim, axis, input.ndim)
-    _check_nonempty(input, "amin")
+    _check_nonempty(input, d, "amin")
     return apply(AMIN, input, dim=d, keepdim=_keepdim(keepdim, keepdims))
 
 
-def _check_nonempty(input, name):
+def _check_nonempty(input, dims, name):
+    """PyTorch refuses to reduce over an empty dim (there is no max of nothing)."""
+    shape = input._data.shape
     if input._data.size == 0:
-        raise IndexError(
-            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
-            "Specify the reduction dim with the 'dim' argument."
-        )
+        if dims is None:
+            raise IndexError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
+        for d in dims:
+            if shape[d] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
 
 
 class _ReturnType(tuple):
@@ -438,6 +447,8 @@ def _extreme(input, dim, keepdim, axis, keepdims, other, full_prim, dim_prim, ar
     d = _one_dim(dim, axis, input.ndim)
     kd = _keepdim(keepdim, keepdims)
     data = input._data
+    if data.ndim and data.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     if data.ndim == 0:
         return rtype(apply(full_prim, input, dim=None, keepdim=False), _idx_tensor(data * 0))
     xp = _ns(data)
@@ -512,16 +523,18 @@ def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
 def _arg(input, dim, keepdim, axis, keepdims, name):
     data = input._data
     xp = _ns(data)
-    if data.size == 0:
-        raise RuntimeError(
-            f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
-        )
     kd = _keepdim(keepdim, keepdims)
     if dim is None and axis is None:
+        if data.size == 0:
+            raise RuntimeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
+            )
         r = getattr(xp, name)(data)
         r = xp.asarray(r).reshape((1,) * data.ndim if kd else ())
         return _idx_tensor(r)
     d = _one_dim(dim, axis, data.ndim)
+    if data.ndim and data.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     return _idx_tensor(xp.asarray(getattr(xp, name)(data, axis=d, keepdims=kd)))
 
 

@@ -64,7 +64,8 @@ EXPAND = defop(
 FLIP = defop(
     "flip", lambda xp, x, *, dims: xp.flip(x, dims).copy(), lambda ns, g, dims: ns.flip(g, dims)
 )
-CLONE = defop("clone", lambda xp, x: x.copy(), lambda g: g)
+# clone keeps the memory layout (PyTorch's preserve_format): a transposed clone stays transposed
+CLONE = defop("clone", lambda xp, x: x.copy(order="K"), lambda g: g)
 CONTIGUOUS = defop(
     "contiguous", lambda xp, x: xp.ascontiguousarray(x), lambda g: g, grad_fn="CloneBackward0"
 )
