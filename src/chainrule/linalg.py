@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .ops import reduction as _r
 
-__all__ = ["norm", "vector_norm", "matrix_norm"]
+__all__ = ["norm", "vector_norm", "matrix_norm", "svdvals"]
 
 
 def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):
@@ -22,25 +22,79 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):
     return _r.norm(x, p=ord, dim=dim, keepdim=keepdim, dtype=dtype)
 
 
+def svdvals(A):
+    """Singular values of a matrix (or batch), in descending order.
+
+    >>> import chainrule as torch
+    >>> torch.linalg.svdvals(torch.tensor([[3.0, 0.0], [0.0, -2.0]]))
+    tensor([3., 2.])
+    """
+    from .ops.primitive import apply
+
+    if A.ndim < 2:
+        raise RuntimeError(
+            f"linalg.svd: The input tensor A must have at least 2 dimensions."
+        )
+    return apply(_r.SVDVALS, A)
+
+
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None):
-    """The Frobenius norm of matrices (over the last two dims by default)."""
-    if ord != "fro":
-        raise NotImplementedError("chainrule.linalg.matrix_norm supports ord='fro' only")
-    return _r.norm(A, p="fro", dim=dim, keepdim=keepdim, dtype=dtype)
+    """Matrix norms: 'fro', 'nuc', 1, -1, 2, -2, inf, -inf (over two dims, the last two by
+    default), composed from reductions and singular values.
+
+    >>> import chainrule as torch
+    >>> A = torch.tensor([[1.0, -2.0], [3.0, 4.0]])
+    >>> torch.linalg.matrix_norm(A, ord=1), torch.linalg.matrix_norm(A, ord=float('inf'))
+    (tensor(6.), tensor(7.))
+    """
+    from .ops import elementwise as E
+    from .ops import shape as S
+
+    if dtype is not None:
+        A = A.to(dtype)
+    if A.ndim < 2:
+        raise RuntimeError(
+            f"linalg.matrix_norm: The input tensor A must have at least 2 dimensions."
+        )
+    r, c = (d % A.ndim for d in dim)
+    if ord == "fro":
+        return _r.norm(A, p="fro", dim=(r, c), keepdim=keepdim)
+    if ord in ("nuc", 2, -2):
+        moved = S.movedim(A, (r, c), (-2, -1))
+        sv = svdvals(moved)
+        out = sv.sum(-1) if ord == "nuc" else sv.amax(-1) if ord == 2 else sv.amin(-1)
+        if keepdim:
+            for d in sorted((r, c)):
+                out = out.unsqueeze(d)
+        return out
+    if ord in (1, -1, float("inf"), float("-inf")):
+        over, keep = (r, c) if ord in (1, -1) else (c, r)
+        s = _r.sum(E.abs(A), dim=over, keepdim=True)
+        out = _r.amax(s, dim=keep, keepdim=True) if ord > 0 else _r.amin(s, dim=keep, keepdim=True)
+        return out if keepdim else S.squeeze(out, (r, c))
+    raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
 
 
 def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None):
-    """PyTorch's linalg.norm: 2-norm of the flattened input by default; Frobenius for a
-    matrix with ord='fro'; a vector ord-norm over one dim.
+    """PyTorch's linalg.norm: the 2-norm of the flattened input by default; with ``ord``, a
+    vector norm of a 1-d input (or over one dim) or a matrix norm of a 2-d input (or over
+    two dims).
 
     >>> import chainrule as torch
     >>> torch.linalg.norm(torch.ones(4, 9))
     tensor(6.)
     """
-    if ord is None or ord == "fro":
-        return _r.norm(A, p="fro", dim=dim, keepdim=keepdim, dtype=dtype)
+    if isinstance(dim, int):
+        dim = (dim,)
+    if ord is None:
+        return _r.norm(A, p=2, dim=dim, keepdim=keepdim, dtype=dtype)
+    if (dim is not None and len(dim) == 2) or (dim is None and A.ndim == 2):
+        return matrix_norm(A, ord, dim if dim is not None else (-2, -1), keepdim, dtype=dtype)
+    if dim is None and A.ndim != 1:
+        raise RuntimeError(
+            f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
+            f"Got {A.ndim}D."
+        )
     if isinstance(ord, str):
-        raise NotImplementedError(f"chainrule.linalg.norm: ord={ord!r} is not supported yet")
-    if A.ndim == 2 and dim is None:
-        raise NotImplementedError("matrix norms other than 'fro' are not supported yet")
+        raise RuntimeError(f"linalg.vector_norm: Order {ord} not supported.")
     return _r.norm(A, p=ord, dim=dim, keepdim=keepdim, dtype=dtype)

@@ -70,9 +70,7 @@ class FunctionCtx:
         for i, gi in enumerate(gs):
             if gi is None:  # an output that received no gradient: zeros (materialize_grads)
                 shape, dtype = self._out_meta[i]
-                gs[i] = _p._np.zeros(shape, dtype)
-                if tensor_mode:
-                    gs[i] = Tensor.__new__(Tensor)._init(gs[i])
+                gs[i] = Tensor.__new__(Tensor)._init(_p._np.zeros(shape, dtype))
             elif not tensor_mode:
                 gs[i] = Tensor.__new__(Tensor)._init(gi)
         with _gm.set_grad_enabled(tensor_mode):

@@ -61,6 +61,13 @@ class TensorNS:
         return elementwise.where(cond, a, b)
 
     @staticmethod
+    def svdvals_vjp(g, x):
+        raise NotImplementedError(
+            "chainrule has no second derivative through singular values (matrix 2-norm, "
+            "nuclear norm) yet"
+        )
+
+    @staticmethod
     def sum(x, axis=None, keepdims=False):
         return reduction.sum(x, dim=axis, keepdim=keepdims)
 

@@ -31,7 +31,13 @@ def _neg(xp, x):
 
 
 def _sub(xp, x, y):
-    if getattr(x, "dtype", None) == bool or getattr(y, "dtype", None) == bool:
+    bx, by = getattr(x, "dtype", None) == bool, getattr(y, "dtype", None) == bool
+    if bx and by:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
+            "or `logical_xor()` operator instead."
+        )
+    if bx or by:
         raise RuntimeError(_BOOL_SUB)
     return x - y
 

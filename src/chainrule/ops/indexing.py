@@ -160,7 +160,7 @@ def getitem(x, idx):
         idx = rest
     try:
         return apply(INDEX, x, idx=idx)
-    except RuntimeError as e:
+    except (RuntimeError, IndexError) as e:
         raise IndexError(str(e).replace("axis", "dimension")) from None
 
 
@@ -188,9 +188,21 @@ def setitem(x, idx, value) -> None:
                     "performing the operation."
                 ) from None
             target = list(x._data[idx].shape)
+            vs = list(getattr(v, "shape", ()))
+            if has_advanced(idx):
+                raise RuntimeError(
+                    f"shape mismatch: value tensor of shape {vs} cannot be broadcast to "
+                    f"indexing result of shape {target}"
+                ) from None
+            bad = next(
+                (k, t, w) for k, (t, w) in enumerate(zip(target[::-1], vs[::-1], strict=False))
+                if t != w and w != 1
+            )
+            k = len(target) - 1 - bad[0]
             raise RuntimeError(
-                f"shape mismatch: value tensor of shape {list(getattr(v, 'shape', ()))} cannot "
-                f"be broadcast to indexing result of shape {target}"
+                f"The expanded size of the tensor ({bad[1]}) must match the existing size "
+                f"({bad[2]}) at non-singleton dimension {k}.  Target sizes: {target}.  Tensor "
+                f"sizes: {vs}"
             ) from None
         x._vc[0] += 1
         return

@@ -485,6 +485,10 @@ class ArrayNS:
         out[idx] = v
         return out
 
+    def svdvals_vjp(self, g, x):
+        u, _, vh = self.xp.linalg.svd(x, full_matrices=False)
+        return (u * g[..., None, :]) @ vh
+
     def take_along(self, g, idx, dim):
         return self.xp.take_along_axis(g, idx, axis=dim)
 

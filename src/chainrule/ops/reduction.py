@@ -220,6 +220,15 @@ NORM2 = defop(
 )
 
 
+def _svdvals_fwd(xp, x):
+    return xp.linalg.svd(x, compute_uv=False)
+
+
+# d sigma_i = u_i^T dA v_i: the adjoint is U diag(g) V^T (distinct singular values).
+SVDVALS = defop("svdvals", _svdvals_fwd, lambda ns, g, x: ns.svdvals_vjp(g, x),
+                grad_fn="LinalgSvdBackward0")
+
+
 # ---------------------------------------------------------------- helpers
 def dims_arg(dim, axis, ndim):
     """Normalize dim/axis (int, tuple or list; negative allowed) to a sorted tuple or None."""
@@ -523,6 +532,8 @@ def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
 def _arg(input, dim, keepdim, axis, keepdims, name):
     data = input._data
     xp = _ns(data)
+    if data.dtype.kind == "b":
+        raise RuntimeError(f"{name}(): does not support bool input")
     kd = _keepdim(keepdim, keepdims)
     if dim is None and axis is None:
         if data.size == 0:

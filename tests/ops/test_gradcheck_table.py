@@ -1,0 +1,1092 @@
+"""Numerical check of every differentiable primitive of the derivative table.
+
+Each entry of ``CASES`` names the primitive it covers (``chainrule.ops.REGISTRY``) and
+draws, with hypothesis, a function built from public API calls and float64 inputs for
+it. ``chainrule.autograd.gradcheck`` then compares the table's vjp with central
+differences. Shapes are random (0-d where the op allows it, numel <= 12), binary ops get
+broadcasting pairs, and inputs are given to the op contiguous, transposed or strided.
+Values are kept away from kinks, poles and ties (those are pinned in
+tests/autograd/test_kinks.py): every value domain below says how.
+
+``test_every_differentiable_primitive_has_a_case`` fails when a primitive is added to the
+table without a case here; each case also asserts that its function really records its
+primitive. ``index_grad`` and ``put_along`` run only inside backward: they are checked by
+tests/ops/test_gradgradcheck_table.py (second derivatives of getitem, gather, max(dim)).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import chainrule as cr
+from chainrule.autograd import gradcheck
+from chainrule.ops import REGISTRY
+
+# Primitives that only backward applies (rules of getitem / take_along / max(dim)).
+BACKWARD_ONLY = {"index_grad", "put_along"}
+
+MAX_NUMEL = 12
+
+# ------------------------------------------------------------------ value domains
+# Each domain maps a shape to a strategy of float64 arrays of that shape.
+
+
+def _floats(lo, hi):
+    return st.floats(lo, hi, allow_nan=False, allow_infinity=False, width=64)
+
+
+def _uniform(lo, hi):
+    return lambda shape: hnp.arrays(np.float64, shape, elements=_floats(lo, hi))
+
+
+REAL = _uniform(-2.0, 2.0)  # smooth everywhere: exp, sin, add, mul, ...
+POS = _uniform(0.3, 2.5)  # log, sqrt, rsqrt, pow base: away from the pole/branch at 0
+WIDE = _uniform(-6.0, 6.0)  # sigmoid: both branches of its stable forward
+TAN = _uniform(-1.2, 1.2)  # tan: away from the poles at +-pi/2
+LOG1P = _uniform(-0.6, 2.0)  # log1p: away from the pole at -1
+
+
+def NONZERO(shape):
+    """|x| in [0.3, 2], either sign: abs/sign kinks and 1/x poles are >= 0.3 away."""
+    return st.tuples(
+        hnp.arrays(np.bool_, shape), hnp.arrays(np.float64, shape, elements=_floats(0.3, 2.0))
+    ).map(lambda t: np.where(t[0], -t[1], t[1]))
+
+
+def OFFGRID(shape):
+    """k/2 + 1/4 + u, |u| <= 0.2: at least 0.05 from every multiple of 0.5, so from the
+    kinks of abs/relu/sign (0), the jumps of floor/ceil/trunc/round (integers and halves),
+    clamp bounds chosen on the half grid, and the jumps of x % y for y on the half grid."""
+    return st.tuples(
+        hnp.arrays(np.int64, shape, elements=st.integers(-4, 3)),
+        hnp.arrays(np.float64, shape, elements=_floats(-0.2, 0.2)),
+    ).map(lambda t: t[0] * 0.5 + 0.25 + t[1])
+
+
+def DEC1(shape):
+    """At least 0.01 from the jumps of round(x, decimals=1) (odd multiples of 0.05)."""
+    return st.tuples(
+        hnp.arrays(np.int64, shape, elements=st.integers(-15, 15)),
+        hnp.arrays(np.float64, shape, elements=_floats(-0.04, 0.04)),
+    ).map(lambda t: t[0] * 0.1 + t[1])
+
+
+def DISTINCT(shape):
+    """Pairwise distinct values 0.3 apart: no ties for max/min/amax, no zero std."""
+    return hnp.arrays(np.int64, shape, elements=st.integers(-20, 20), unique=True).map(
+        lambda k: k * 0.3 + 0.05
+    )
+
+
+def GRID_A(shape):
+    """k/2 + u, |u| <= 0.1 ..."""
+    return st.tuples(
+        hnp.arrays(np.int64, shape, elements=st.integers(-4, 4)),
+        hnp.arrays(np.float64, shape, elements=_floats(-0.1, 0.1)),
+    ).map(lambda t: t[0] * 0.5 + t[1])
+
+
+def GRID_B(shape):
+    """... and k/2 + 1/4 + u: an element of GRID_A and one of GRID_B differ by >= 0.05
+    (maximum/minimum without ties, whatever the broadcasting pairs up)."""
+    return GRID_A(shape).map(lambda a: a + 0.25)
+
+
+def HALFSTEP(shape):
+    """Non-zero multiples of 0.5: divisors for remainder (with x drawn OFFGRID)."""
+    return hnp.arrays(np.int64, shape, elements=st.sampled_from([-4, -3, -2, -1, 1, 2, 3, 4])).map(
+        lambda k: k * 0.5
+    )
+
+
+def WITH_ZEROS(shape):
+    """Values of which some are exactly 0 (prod/cumprod: the exact path for zeros)."""
+    return hnp.arrays(
+        np.float64, shape, elements=st.one_of(st.just(0.0), _floats(-2.0, 2.0))
+    ).map(lambda a: _force_zero(a))
+
+
+def _force_zero(a):
+    a = a.copy()
+    if a.size:
+        a.reshape(-1)[0] = 0.0
+    return a
+
+
+# ------------------------------------------------------------------------- shapes
+
+
+def _numel(shape):
+    return math.prod(shape)
+
+
+@st.composite
+def shapes(draw, min_dims=0, max_dims=3, max_numel=MAX_NUMEL, max_side=4):
+    """A shape with min_dims..max_dims dims, sides >= 1 and at most max_numel elements."""
+    n = draw(st.integers(min_dims, max_dims))
+    out, budget = [], max_numel
+    for _ in range(n):
+        side = draw(st.integers(1, max(1, min(max_side, budget))))
+        out.append(side)
+        budget = max(1, budget // side)
+    return tuple(out)
+
+
+@st.composite
+def bcast_pair(draw, max_numel=MAX_NUMEL, min_dims=0):
+    """Two shapes that broadcast together (leading dims dropped, sides set to 1)."""
+    full = draw(shapes(min_dims=min_dims, max_numel=max_numel))
+    return tuple(_bcast_operand(draw, full) for _ in range(2))
+
+
+def _bcast_operand(draw, full):
+    lead = draw(st.integers(0, len(full)))
+    s = full[lead:]
+    ones = draw(st.lists(st.booleans(), min_size=len(s), max_size=len(s)))
+    return tuple(1 if o else d for d, o in zip(s, ones, strict=True))
+
+
+# Broadcasting pairs every binary op is also checked on (test_binary_explicit_pairs).
+EXPLICIT_PAIRS = [
+    ((3, 1), (1, 4)),
+    ((2, 3), (3,)),
+    ((), (2, 2)),
+    ((2, 2), ()),
+    ((1,), (2, 3)),
+    ((2, 1, 3), (2, 1)),
+]
+
+
+def _dim(draw, ndim):
+    """A dim index for a tensor of ndim dims, negative or not (0-d accepts 0 and -1)."""
+    n = max(ndim, 1)
+    return draw(st.integers(-n, n - 1))
+
+
+def _dims(draw, ndim, min_size=1):
+    """A tuple of distinct dims, each spelled negative or not."""
+    picked = draw(st.lists(st.integers(0, ndim - 1), min_size=min_size, max_size=ndim, unique=True))
+    return tuple(d - ndim if draw(st.booleans()) else d for d in picked)
+
+
+def _factor(draw, numel, max_dims=3):
+    """A random shape with ``numel`` elements (possibly with one -1 inferred)."""
+    out, rest = [], numel
+    for _ in range(draw(st.integers(0, max_dims - 1))):
+        divs = [d for d in range(1, rest + 1) if rest % d == 0]
+        d = draw(st.sampled_from(divs))
+        out.append(d)
+        rest //= d
+    out.append(rest)
+    out = draw(st.permutations(out))
+    if draw(st.booleans()):
+        out[draw(st.integers(0, len(out) - 1))] = -1
+    return tuple(out)
+
+
+# -------------------------------------------------------------------------- cases
+
+
+@dataclass
+class Case:
+    """One check: ``draw(data, max_numel)`` gives (fn, [float64 arrays]) for gradcheck.
+
+    prim: the REGISTRY name the case covers (fn must record it).
+    layouts: whether inputs may be handed to fn transposed/strided (False for ``view``,
+    which refuses non-contiguous inputs, as PyTorch does).
+    tol: keyword arguments for gradcheck (tolerances of a float32 round trip).
+    """
+
+    prim: str
+    label: str
+    draw: object
+    layouts: bool = True
+    tol: dict = field(default_factory=dict)
+    # binary elementwise cases: f and the two value domains, for the explicit pairs
+    binary: tuple | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.prim}:{self.label}"
+
+
+def unary(prim, label, f, dom=REAL, min_dims=0, max_dims=3, **kw):
+    def draw(data, max_numel=MAX_NUMEL):
+        s = data.draw(shapes(min_dims, max_dims, max_numel))
+        return f, [data.draw(dom(s))]
+
+    return Case(prim, label, draw, **kw)
+
+
+def binary(prim, label, f, dom_x=REAL, dom_y=REAL, **kw):
+    def draw(data, max_numel=MAX_NUMEL):
+        sx, sy = data.draw(bcast_pair(max_numel))
+        return f, [data.draw(dom_x(sx)), data.draw(dom_y(sy))]
+
+    return Case(prim, label, draw, binary=(f, dom_x, dom_y), **kw)
+
+
+def shaped(prim, label, make, dom=REAL, min_dims=0, max_dims=3, **kw):
+    """A unary case whose function depends on the drawn shape: make(draw, shape) -> fn."""
+
+    def draw(data, max_numel=MAX_NUMEL):
+        s = data.draw(shapes(min_dims, max_dims, max_numel))
+        return make(data.draw, s), [data.draw(dom(s))]
+
+    return Case(prim, label, draw, **kw)
+
+
+def custom(prim, label, draw, **kw):
+    return Case(prim, label, draw, **kw)
+
+
+CASES: list[Case] = []
+add = CASES.append
+
+# ---------------------------------------------------------------- elementwise: arithmetic
+add(unary("neg", "-x", lambda x: -x))
+add(unary("neg", "neg()", cr.neg))
+add(binary("add", "x + y", lambda x, y: x + y))
+add(unary("add", "x + scalar", lambda x: x + 1.5))
+add(unary("add", "scalar + x", lambda x: 2.5 + x))
+add(unary("add", "x + x (same tensor twice)", lambda x: cr.add(x, x)))
+add(binary("add", "add(alpha=2)", lambda x, y: cr.add(x, y, alpha=2)))
+add(binary("sub", "x - y", lambda x, y: x - y))
+add(unary("sub", "scalar - x", lambda x: 3.0 - x))
+add(binary("sub", "sub(alpha=0.5)", lambda x, y: cr.sub(x, y, alpha=0.5)))
+add(binary("mul", "x * y", lambda x, y: x * y))
+add(unary("mul", "x * scalar", lambda x: x * 3.0))
+add(unary("mul", "x * x (same tensor twice)", lambda x: x * x))
+add(binary("div", "x / y", lambda x, y: x / y, REAL, NONZERO))
+add(unary("div", "scalar / x", lambda x: 1.5 / x, NONZERO))
+add(unary("div", "x / scalar", lambda x: x / 4.0))
+add(binary("pow", "x ** y, x > 0", lambda x, y: x**y, POS, REAL))
+add(unary("pow", "x ** 3, negative base", lambda x: x**3))
+add(unary("pow", "x ** 0.5", lambda x: x**0.5, POS))
+add(unary("pow", "x ** -2", lambda x: x**-2, NONZERO))
+add(unary("pow", "x ** 0", lambda x: x**0))
+add(unary("pow", "2.0 ** x (scalar base)", lambda x: 2.0**x))
+add(unary("pow", "square()", cr.square))
+add(binary("remainder", "x % y", lambda x, y: x % y, OFFGRID, HALFSTEP))
+add(unary("remainder", "x % 1.5", lambda x: cr.remainder(x, 1.5), OFFGRID))
+
+# ---------------------------------------------------------------- elementwise: unary
+add(unary("exp", "exp", cr.exp))
+add(unary("expm1", "expm1", cr.expm1))
+add(unary("log", "log", cr.log, POS))
+add(unary("log2", "log2", cr.log2, POS))
+add(unary("log10", "log10", cr.log10, POS))
+add(unary("log1p", "log1p", cr.log1p, LOG1P))
+add(unary("sqrt", "sqrt", cr.sqrt, POS))
+add(unary("rsqrt", "rsqrt", cr.rsqrt, POS))
+add(unary("sin", "sin", cr.sin))
+add(unary("cos", "cos", cr.cos))
+add(unary("tan", "tan", cr.tan, TAN))
+add(unary("tanh", "tanh", cr.tanh))
+add(unary("sigmoid", "sigmoid", cr.sigmoid, WIDE))
+add(unary("reciprocal", "reciprocal", cr.reciprocal, NONZERO))
+add(unary("abs", "abs", cr.abs, OFFGRID))
+add(unary("abs", "abs(x) operator", lambda x: abs(x), OFFGRID))
+add(unary("relu", "relu", cr.relu, OFFGRID))
+add(unary("sign", "sign", cr.sign, OFFGRID))
+add(unary("floor", "floor", cr.floor, OFFGRID))
+add(unary("ceil", "ceil", cr.ceil, OFFGRID))
+add(unary("trunc", "trunc", cr.trunc, OFFGRID))
+add(unary("round", "round", cr.round, OFFGRID))
+add(unary("round", "round(decimals=1)", lambda x: cr.round(x, decimals=1), DEC1))
+add(unary("clamp", "clamp(-0.5, 1.0)", lambda x: cr.clamp(x, -0.5, 1.0), OFFGRID))
+add(unary("clamp", "clamp(min=0)", lambda x: x.clamp(min=0.0), OFFGRID))
+add(unary("clamp", "clamp(max=0.5)", lambda x: x.clamp(max=0.5), OFFGRID))
+add(unary("clamp", "clip(int bounds)", lambda x: cr.clip(x, -1, 1), OFFGRID))
+add(binary("maximum", "maximum", cr.maximum, GRID_A, GRID_B))
+add(binary("maximum", "max(x, other)", lambda x, y: cr.max(x, y), GRID_B, GRID_A))
+add(binary("maximum", "clamp(min=tensor)", lambda x, y: cr.clamp(x, min=y), GRID_A, GRID_B))
+add(binary("minimum", "minimum", cr.minimum, GRID_A, GRID_B))
+add(binary("minimum", "x.min(other)", lambda x, y: x.min(y), GRID_B, GRID_A))
+add(binary("minimum", "clamp(max=tensor)", lambda x, y: cr.clamp(x, max=y), GRID_A, GRID_B))
+
+# in place on a non-leaf: the same primitives, through Tensor._inplace
+add(unary("exp", "exp_ in place", lambda x: (x * 1.0).exp_()))
+add(unary("sin", "sin_ in place (rule needs the input)", lambda x: (x * 1.0).sin_()))
+add(binary("mul", "mul_ in place", lambda x, y: (x + 0.0 * y).mul_(y)))
+add(unary("clamp", "clamp_ in place", lambda x: (x * 1.0).clamp_(-0.5, 1.0), OFFGRID))
+add(unary("pow", "pow_ in place", lambda x: (x + 0.0).pow_(3)))
+
+
+@st.composite
+def _where_args(draw, max_numel):
+    full = draw(shapes(max_numel=max_numel))
+    sc, sx, sy = (_bcast_operand(draw, full) for _ in range(3))
+    cond = draw(hnp.arrays(np.bool_, sc))
+    return cond, sx, sy
+
+
+def _where_case(label, make):
+    def draw(data, max_numel=MAX_NUMEL):
+        cond, sx, sy = data.draw(_where_args(max_numel))
+        c = cr.from_numpy(cond)
+        return make(c), [data.draw(REAL(sx)), data.draw(REAL(sy))]
+
+    return custom("where", label, draw)
+
+
+add(_where_case("where(cond, x, y)", lambda c: lambda x, y: cr.where(c, x, y)))
+add(_where_case("x.where(cond, y)", lambda c: lambda x, y: x.where(c, y)))
+
+
+def _where_scalar(data, max_numel=MAX_NUMEL):
+    s = data.draw(shapes(max_numel=max_numel))
+    c = cr.from_numpy(data.draw(hnp.arrays(np.bool_, s)))
+    return (lambda x: cr.where(c, x, 0.5)), [data.draw(REAL(s))]
+
+
+add(custom("where", "where(cond, x, scalar)", _where_scalar))
+
+
+def _masked_fill(data, max_numel=MAX_NUMEL):
+    s = data.draw(shapes(max_numel=max_numel))
+    m = cr.from_numpy(data.draw(hnp.arrays(np.bool_, s)))
+    return (lambda x: x.masked_fill(m, 0.5)), [data.draw(REAL(s))]
+
+
+# in-place writes of tensor methods (chainrule/_methods.py)
+add(custom("fill", "masked_fill", _masked_fill))
+add(unary("fill", "fill_ on a non-leaf", lambda x: (x * 1.0).fill_(2.0) * x))
+add(unary("fill", "zero_ on a non-leaf", lambda x: (x * 1.0).zero_() + x.exp()))
+
+
+def _copy_(data, max_numel=MAX_NUMEL):
+    sx, ssrc = data.draw(bcast_pair(max_numel))
+    full = np.broadcast_shapes(sx, ssrc)
+    sx = full  # copy_ writes src broadcast to self's shape
+
+    def f(x, src):
+        y = x * 2.0
+        y.copy_(src)
+        return y * x
+
+    return f, [data.draw(REAL(sx)), data.draw(REAL(ssrc))]
+
+
+add(custom("copy", "copy_ (src broadcast)", _copy_))
+
+
+def _uniform_(x):
+    y = x * 2.0
+    y.uniform_(generator=cr.Generator().manual_seed(0))  # the same data on every call
+    return y * x
+
+
+add(unary("fill_data", "uniform_ on a non-leaf", _uniform_))
+
+# ---------------------------------------------------------------------- reductions
+
+
+def _reduce_dims(draw, ndim):
+    """None, an int dim, or a tuple of dims (axis spelled either way)."""
+    kind = draw(st.sampled_from(["all", "int", "tuple"])) if ndim else "all"
+    if kind == "all":
+        return None
+    if kind == "int":
+        return _dim(draw, ndim)
+    return _dims(draw, ndim)
+
+
+def _sum_like(name):
+    def make(draw, s):
+        d = _reduce_dims(draw, len(s))
+        keep = draw(st.booleans())
+        f = getattr(cr, name)
+        if d is None:
+            return lambda x: f(x)
+        if draw(st.booleans()):
+            return lambda x: f(x, dim=d, keepdim=keep)
+        return lambda x: f(x, axis=d, keepdims=keep)  # the NumPy spelling d2l uses
+
+    return make
+
+
+add(shaped("sum", "sum(dim, keepdim)", _sum_like("sum")))
+add(unary("sum", "x.sum() 0-d", lambda x: x.sum(0), max_dims=0))
+add(shaped("mean", "mean(dim, keepdim)", _sum_like("mean")))
+
+
+@st.composite
+def _var_args(draw, max_numel):
+    # at least 2 elements per reduced group: unbiased var/std defined, std > 0
+    s = draw(shapes(min_dims=1, max_numel=max_numel).filter(lambda s: _numel(s) >= 2))
+    big = [i for i, n in enumerate(s) if n >= 2]
+    if draw(st.booleans()):
+        d = None
+    else:
+        first = draw(st.sampled_from(big))
+        more = draw(st.lists(st.integers(0, len(s) - 1), unique=True, max_size=len(s)))
+        d = tuple(sorted({first, *more}))
+    return s, d, draw(st.sampled_from([0, 1])), draw(st.booleans())
+
+
+def _var_case(name):
+    def draw(data, max_numel=MAX_NUMEL):
+        s, d, corr, keep = data.draw(_var_args(max_numel))
+        f = getattr(cr, name)
+        if d is None:
+            fn = (lambda x: f(x)) if corr == 1 else (lambda x: f(x, correction=0))
+        else:
+            fn = lambda x: f(x, dim=d, correction=corr, keepdim=keep)
+        return fn, [data.draw(DISTINCT(s))]
+
+    return custom(name, f"{name}(dim, correction, keepdim)", draw)
+
+
+add(_var_case("var"))
+add(_var_case("std"))
+add(unary("var", "var(unbiased=False)", lambda x: x.var(unbiased=False), DISTINCT, min_dims=1))
+
+
+def _prod(draw, s):
+    keep = draw(st.booleans())
+    if draw(st.booleans()):
+        return lambda x: x.prod()
+    d = _dim(draw, len(s))
+    return lambda x: x.prod(dim=d, keepdim=keep)
+
+
+add(shaped("prod", "prod(dim)", _prod))
+add(shaped("prod", "prod with zeros", _prod, WITH_ZEROS, min_dims=1))
+
+
+def _logsumexp(draw, s):
+    d = _reduce_dims(draw, len(s))
+    d = _dim(draw, len(s)) if d is None else d
+    keep = draw(st.booleans())
+    return lambda x: cr.logsumexp(x, dim=d, keepdim=keep)
+
+
+add(shaped("logsumexp", "logsumexp(dim)", _logsumexp, WIDE))
+
+
+def _amax(name):
+    def make(draw, s):
+        d = _reduce_dims(draw, len(s))
+        keep = draw(st.booleans())
+        f = getattr(cr, name)
+        return (lambda x: f(x)) if d is None else (lambda x: f(x, dim=d, keepdim=keep))
+
+    return make
+
+
+add(shaped("amax", "amax(dim)", _amax("amax"), DISTINCT))
+add(shaped("amin", "amin(dim)", _amax("amin"), DISTINCT))
+add(unary("max_all", "x.max()", lambda x: x.max(), DISTINCT))
+add(unary("min_all", "min(x)", cr.min, DISTINCT))
+
+
+def _extreme_dim(name):
+    def make(draw, s):
+        d = _dim(draw, len(s))
+        keep = draw(st.booleans())
+        if draw(st.booleans()):
+            return lambda x: getattr(x, name)(dim=d, keepdim=keep).values
+        return lambda x: getattr(cr, name)(x, d, keep)[0]
+
+    return make
+
+
+add(shaped("max_dim", "max(dim).values", _extreme_dim("max"), DISTINCT, min_dims=1))
+add(shaped("min_dim", "min(dim).values", _extreme_dim("min"), DISTINCT, min_dims=1))
+add(unary("max_all", "max(dim=0) of 0-d", lambda x: x.max(dim=0).values, DISTINCT, max_dims=0))
+
+
+def _cum(name):
+    def make(draw, s):
+        d = _dim(draw, len(s))
+        return lambda x: getattr(cr, name)(x, dim=d)
+
+    return make
+
+
+add(shaped("cumsum", "cumsum(dim)", _cum("cumsum"), min_dims=1))
+add(shaped("cumprod", "cumprod(dim), no zeros", _cum("cumprod"), NONZERO, min_dims=1))
+add(shaped("cumprod", "cumprod(dim) with zeros", _cum("cumprod"), WITH_ZEROS, min_dims=1))
+add(unary("clone", "cumsum of 0-d is a clone", lambda x: x.cumsum(0), max_dims=0))
+
+
+def _norm(draw, s):
+    kind = draw(st.sampled_from(["norm", "dim", "linalg", "vector"]))
+    if kind == "norm" or not s:
+        return lambda x: x.norm()
+    d = _dim(draw, len(s))
+    keep = draw(st.booleans())
+    if kind == "dim":
+        return lambda x: x.norm(dim=d, keepdim=keep)
+    if kind == "linalg":
+        return lambda x: cr.linalg.norm(x, dim=d, keepdim=keep)
+    return lambda x: cr.linalg.vector_norm(x, dim=d, keepdim=keep)
+
+
+add(shaped("norm2", "2-norm (no zero rows)", _norm, NONZERO))
+add(unary("abs", "norm(p=1)", lambda x: x.norm(p=1), NONZERO))
+add(unary("pow", "norm(p=3)", lambda x: x.norm(p=3), NONZERO))
+add(unary("amax", "norm(p=inf)", lambda x: x.norm(p=float("inf")), DISTINCT))
+
+# -------------------------------------------------------------------------- shape ops
+
+
+def _reshape(method):
+    def make(draw, s):
+        target = _factor(draw, _numel(s))
+        return lambda x: getattr(x, method)(*target)
+
+    return make
+
+
+add(shaped("view", "view(shape)", _reshape("view"), layouts=False))
+add(unary("view", "view_as", lambda x: x.view_as(x.exp()), layouts=False))
+add(shaped("reshape", "reshape(shape)", _reshape("reshape")))
+add(unary("reshape", "reshape(-1)", lambda x: x.reshape(-1)))
+add(unary("reshape", "flatten()", lambda x: cr.flatten(x), min_dims=2))
+add(unary("reshape", "flatten(1)", lambda x: x.flatten(1), min_dims=3))
+
+
+@st.composite
+def _with_ones(draw, max_numel):
+    s = list(draw(shapes(max_dims=2, max_numel=max_numel)))
+    for _ in range(draw(st.integers(0, 2))):
+        s.insert(draw(st.integers(0, len(s))), 1)
+    return tuple(s)
+
+
+def _squeeze(data, max_numel=MAX_NUMEL):
+    s = data.draw(_with_ones(max_numel))
+    if s and data.draw(st.booleans()):
+        d = _dim(data.draw, len(s))
+        fn = lambda x: x.squeeze(d)
+    else:
+        fn = lambda x: cr.squeeze(x)
+    return fn, [data.draw(REAL(s))]
+
+
+add(custom("squeeze", "squeeze(dim?)", _squeeze))
+
+
+def _unsqueeze(draw, s):
+    n = len(s) + 1
+    d = draw(st.integers(-n, n - 1))
+    return lambda x: x.unsqueeze(d)
+
+
+add(shaped("unsqueeze", "unsqueeze(dim)", _unsqueeze))
+add(unary("unsqueeze", "unsqueeze(-1) of 0-d", lambda x: cr.unsqueeze(x, -1), max_dims=0))
+
+
+def _transpose(draw, s):
+    d0, d1 = _dim(draw, len(s)), _dim(draw, len(s))
+    return lambda x: x.transpose(d0, d1)
+
+
+add(shaped("transpose", "transpose(d0, d1)", _transpose, min_dims=1))
+add(shaped("transpose", "transpose 0-d (PyTorch allows dims 0/-1)", _transpose, max_dims=0))
+add(unary("transpose", "t()", lambda x: x.t(), min_dims=2, max_dims=2))
+add(unary("transpose", "mT", lambda x: x.mT, min_dims=2))
+add(unary("transpose", "swapaxes(0, -1)", lambda x: cr.swapaxes(x, 0, -1), min_dims=2))
+
+
+def _permute(draw, s):
+    order = draw(st.permutations(range(len(s))))
+    order = [d - len(s) if draw(st.booleans()) else d for d in order]
+    return lambda x: x.permute(*order)
+
+
+add(shaped("permute", "permute(dims)", _permute, min_dims=1))
+add(unary("permute", "x.T", lambda x: x.T, min_dims=3))
+add(unary("permute", "movedim(0, -1)", lambda x: x.movedim(0, -1), min_dims=2))
+
+
+@st.composite
+def _expand_args(draw, max_numel):
+    full = draw(shapes(min_dims=0, max_numel=max_numel))
+    src = _bcast_operand(draw, full)
+    spelled = [
+        -1 if i >= len(full) - len(src) and src[i - len(full) + len(src)] == n and draw(st.booleans())
+        else n
+        for i, n in enumerate(full)
+    ]
+    return src, full, tuple(spelled)
+
+
+def _expand(data, max_numel=MAX_NUMEL):
+    src, full, spelled = data.draw(_expand_args(max_numel))
+    kind = data.draw(st.sampled_from(["expand", "broadcast_to", "expand_as"]))
+    if kind == "expand":
+        fn = lambda x: x.expand(*spelled)
+    elif kind == "broadcast_to":
+        fn = lambda x: cr.broadcast_to(x, full)
+    else:
+        fn = lambda x: x.expand_as(cr.zeros(full, dtype=cr.float64))
+    return fn, [data.draw(REAL(src))]
+
+
+add(custom("expand", "expand/broadcast_to/expand_as", _expand))
+
+
+def _flip(draw, s):
+    dims = _dims(draw, len(s), min_size=0) if s else (0,)
+    return lambda x: x.flip(dims)
+
+
+add(shaped("flip", "flip(dims)", _flip))
+add(unary("clone", "clone()", lambda x: x.clone()))
+add(unary("contiguous", "transposed view .contiguous()", lambda x: x.mT.contiguous(),
+          min_dims=2))
+add(unary("to_copy", "to(float64, copy=True)", lambda x: x.to(cr.float64, copy=True)))
+# through float32: the finite differences are taken in float32, hence the tolerances
+add(unary("to_copy", "float32 round trip", lambda x: (x.float() * 2.0).double(),
+          tol=dict(eps=1e-3, atol=1e-3, rtol=1e-2)))
+
+
+def _repeat(draw, s):
+    sizes = [draw(st.integers(1, 2)) for _ in range(len(s) + draw(st.integers(0, 1)))]
+    return lambda x: x.repeat(*sizes) if sizes else x.repeat(())
+
+
+add(shaped("repeat", "repeat(sizes)", _repeat))
+
+
+@st.composite
+def _cat_args(draw, max_numel):
+    s = draw(shapes(min_dims=1, max_numel=max_numel))
+    d = _dim(draw, len(s))
+    k = draw(st.integers(1, 3))
+    out = []
+    for _ in range(k):
+        t = list(s)
+        t[d] = draw(st.integers(1, 3))
+        out.append(tuple(t))
+    return d, out
+
+
+def _cat(data, max_numel=MAX_NUMEL):
+    d, ss = data.draw(_cat_args(max_numel // 2 or 1))
+    fn = (lambda *xs: cr.cat(xs, dim=d)) if data.draw(st.booleans()) else (
+        lambda *xs: cr.concat(list(xs), axis=d)
+    )
+    return fn, [data.draw(REAL(s)) for s in ss]
+
+
+add(custom("cat", "cat(tensors, dim)", _cat))
+add(unary("cat", "cat((x, x)) same tensor twice", lambda x: cr.cat((x, x), dim=-1), min_dims=1))
+
+
+def _stack(data, max_numel=MAX_NUMEL):
+    s = data.draw(shapes(max_numel=max_numel // 2 or 1))
+    k = data.draw(st.integers(1, 3))
+    d = data.draw(st.integers(-(len(s) + 1), len(s)))
+    return (lambda *xs: cr.stack(xs, dim=d)), [data.draw(REAL(s)) for _ in range(k)]
+
+
+add(custom("stack", "stack(tensors, dim)", _stack))
+
+# ------------------------------------------------------------------------- indexing
+
+
+def _select(draw, s):
+    k = draw(st.integers(1, len(s)))
+    idx = tuple(draw(st.integers(-n, n - 1)) for n in s[:k])
+    return lambda x: x[idx if k > 1 else idx[0]]
+
+
+add(shaped("select", "x[i] / x[i, j]", _select, min_dims=1))
+
+
+def _slice_index(draw, s):
+    out = []
+    for n in s:
+        kind = draw(st.sampled_from(["all", "range", "step", "int"]))
+        if kind == "all":
+            out.append(slice(None))
+        elif kind == "range":
+            a = draw(st.integers(-n, n - 1))
+            b = draw(st.one_of(st.none(), st.integers(-n, n)))
+            out.append(slice(a, b))
+        elif kind == "step":
+            out.append(slice(draw(st.integers(0, n - 1)), None, draw(st.integers(1, 3))))
+        else:
+            out.append(draw(st.integers(-n, n - 1)))
+    if draw(st.booleans()):
+        out.insert(draw(st.integers(0, len(out))), None)
+    if not any(isinstance(i, slice) or i is None for i in out):
+        out.append(Ellipsis)
+    return tuple(out)
+
+
+def _slice(draw, s):
+    idx = _slice_index(draw, s)
+    return lambda x: x[idx]
+
+
+add(shaped("slice", "x[basic slices, ints, None, ...]", _slice))
+add(unary("slice", "x[..., ::2]", lambda x: x[..., ::2], min_dims=1))
+
+
+def _adv_index(draw, s):
+    kind = draw(st.sampled_from(["ints", "list", "mask", "two", "later dim"]))
+    n = s[0]
+    if kind in ("ints", "list"):
+        # repeated indices: their gradients must add up
+        ii = draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=5))
+        idx = cr.tensor(ii) if kind == "ints" else ii
+        return lambda x: x[idx]
+    if kind == "mask":
+        m = cr.from_numpy(draw(hnp.arrays(np.bool_, s)))
+        return lambda x: x[m]
+    if kind == "two" and len(s) >= 2:
+        k = draw(st.integers(1, 4))
+        a = cr.tensor([draw(st.integers(0, n - 1)) for _ in range(k)])
+        b = cr.tensor([draw(st.integers(0, s[1] - 1)) for _ in range(k)])
+        return lambda x: x[a, b]
+    if len(s) >= 2:
+        ii = cr.tensor(draw(st.lists(st.integers(0, s[1] - 1), min_size=1, max_size=4)))
+        return lambda x: x[:, ii]
+    return lambda x: x[cr.tensor([0, 0])]
+
+
+add(shaped("index", "x[int tensor / list / mask]", _adv_index, min_dims=1))
+
+
+def _index_put(data, max_numel=MAX_NUMEL):
+    s = data.draw(shapes(min_dims=1, max_numel=max_numel))
+    kind = data.draw(st.sampled_from(["slice", "int", "unique ints", "mask", "scalar"]))
+    n = s[0]
+    if kind == "slice":
+        idx = (slice(0, data.draw(st.integers(1, n))), Ellipsis)
+    elif kind == "int":
+        idx = data.draw(st.integers(-n, n - 1))
+    elif kind == "unique ints":  # repeated writes: PyTorch keeps one of them; avoided here
+        idx = cr.tensor(data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=n,
+                                           unique=True)))
+    elif kind == "mask":
+        idx = cr.from_numpy(data.draw(hnp.arrays(np.bool_, s)))
+    else:
+        idx = data.draw(st.integers(-n, n - 1))
+    target = np.zeros(s)[idx._data if hasattr(idx, "_data") else idx].shape
+    if kind == "scalar":
+
+        def fn(x):
+            y = x * 1.0
+            y[idx] = 0.5
+            return y
+
+        return fn, [data.draw(REAL(s))]
+    # the value broadcasts to x[idx]: drop leading dims, set sides to 1
+    vs = _bcast_operand(data.draw, target)
+    where = data.draw(st.sampled_from(["both", "value only"]))
+
+    if where == "both":
+
+        def fn(x, v):
+            y = x * 1.0
+            y[idx] = v
+            return y * 2.0
+
+        return fn, [data.draw(REAL(s)), data.draw(REAL(vs))]
+
+    def fn(v):  # x does not require grad; only the written value does
+        y = cr.ones(s, dtype=cr.float64)
+        y[idx] = v
+        return y * v.sum()
+
+    return fn, [data.draw(REAL(vs))]
+
+
+add(custom("index_put", "y[idx] = v (v broadcast)", _index_put))
+
+
+def _gather(data, max_numel=MAX_NUMEL):
+    s = data.draw(shapes(min_dims=1, max_numel=max_numel))
+    d = _dim(data.draw, len(s))
+    ishape = list(s)
+    ishape[d] = data.draw(st.integers(1, 4))
+    index = data.draw(hnp.arrays(np.int64, tuple(ishape), elements=st.integers(0, s[d] - 1)))
+    it = cr.from_numpy(index)
+    return (lambda x: cr.gather(x, d, it)), [data.draw(REAL(s))]
+
+
+add(custom("take_along", "gather(dim, index) with repeats", _gather))
+
+
+def _gather_unique(data, max_numel=MAX_NUMEL):
+    s = data.draw(shapes(min_dims=1, max_numel=max_numel))
+    d = _dim(data.draw, len(s))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    index = np.argsort(rng.random(s), axis=d)  # a permutation along d: no repeats
+    it = cr.from_numpy(index)
+    return (lambda x: x.gather(d, it)), [data.draw(REAL(s))]
+
+
+add(custom("take_along", "gather(dim, permutation)", _gather_unique))
+
+# --------------------------------------------------------------------------- linalg
+
+
+def _linalg(kind):
+    def draw(data, max_numel=MAX_NUMEL):
+        n = lambda: data.draw(st.integers(1, 3))
+        if kind == "dot":
+            k = data.draw(st.integers(1, max_numel))
+            f = data.draw(st.sampled_from([cr.dot, cr.inner, cr.vdot, lambda a, b: a @ b]))
+            return f, [data.draw(REAL((k,))), data.draw(REAL((k,)))]
+        if kind == "mv":
+            m, k = n(), n()
+            f = data.draw(st.sampled_from([cr.mv, lambda a, b: a @ b, cr.matmul]))
+            return f, [data.draw(REAL((m, k))), data.draw(REAL((k,)))]
+        if kind == "mm":
+            m, k, p = n(), n(), n()
+            f = data.draw(st.sampled_from([cr.mm, lambda a, b: a @ b, lambda a, b: a.matmul(b)]))
+            return f, [data.draw(REAL((m, k))), data.draw(REAL((k, p)))]
+        if kind == "outer":
+            f = data.draw(st.sampled_from([cr.outer, cr.ger, lambda a, b: a.outer(b)]))
+            return f, [data.draw(REAL((n() + 1,))), data.draw(REAL((n(),)))]
+        # batched matmul, broadcasting over the batch dims; 1-d operands promoted
+        m, k, p, b = n(), n(), n(), data.draw(st.integers(1, 2))
+        pairs = [
+            ((b, m, k), (b, k, p)),
+            ((b, m, k), (k, p)),
+            ((m, k), (b, k, p)),
+            ((b, 1, m, k), (2, k, p)),
+            ((k,), (b, k, p)),
+            ((b, m, k), (k,)),
+        ]
+        sa, sb = data.draw(st.sampled_from(pairs))
+        return (lambda a, c: a @ c), [data.draw(REAL(sa)), data.draw(REAL(sb))]
+
+    return draw
+
+
+for _k in ("dot", "mv", "mm", "outer", "bmm"):
+    add(custom(_k, f"{_k} (and its aliases)", _linalg(_k)))
+
+# ------------------------------------------------------------------------ harness
+
+
+def graph_prims(outs) -> set:
+    """Names of the primitives recorded in the graph behind ``outs``."""
+    if isinstance(outs, cr.Tensor):
+        outs = (outs,)
+    seen, names = set(), set()
+    stack = [o._node for o in outs if isinstance(o, cr.Tensor) and o._node is not None]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        prim = getattr(n, "prim", None)
+        if prim is not None:
+            names.add(prim.name)
+        stack.extend(m for m in getattr(n, "next", ()) if m is not None)
+    return names
+
+
+def layouts_for(ndim):
+    """How an input may reach the function: as is, transposed, or as a strided slice."""
+    out = ["contiguous"]
+    if ndim >= 1:
+        out.append("strided")
+    if ndim >= 2:
+        out.append("transposed")
+    return out
+
+
+def with_layouts(fn, arrays, layouts):
+    """(fn', leaf arrays): fn' receives each leaf through a transpose or a ::2 slice, so the
+    op under test works on non-contiguous data (and the views' rules are chained in)."""
+    leaves, views = [], []
+    for a, lay in zip(arrays, layouts, strict=True):
+        if lay == "transposed":
+            leaves.append(np.swapaxes(a, -1, -2).copy(order="C"))
+            views.append(lambda t: t.transpose(-1, -2))
+        elif lay == "strided":
+            b = np.full(a.shape[:-1] + (2 * a.shape[-1],), 7.0)  # junk between the elements
+            b[..., ::2] = a
+            leaves.append(b)
+            views.append(lambda t: t[..., ::2])
+        else:
+            leaves.append(a.copy(order="C"))  # (np.ascontiguousarray makes 0-d 1-d)
+            views.append(lambda t: t)
+
+    def wrapped(*ts):
+        return fn(*(v(t) for v, t in zip(views, ts, strict=True)))
+
+    return wrapped, leaves
+
+
+def draw_check(case, data, max_numel=MAX_NUMEL, *, layouts=True):
+    """Draw a case's function and inputs; return (fn, leaves) ready for gradcheck."""
+    fn, arrays = case.draw(data, max_numel)
+    arrays = [np.asarray(a, dtype=np.float64) for a in arrays]
+    if layouts and case.layouts:
+        lays = [data.draw(st.sampled_from(layouts_for(a.ndim)), label="layout") for a in arrays]
+    else:
+        lays = ["contiguous"] * len(arrays)
+    fn, leaf_arrays = with_layouts(fn, arrays, lays)
+    # with several inputs, sometimes only some require grad (other save plans of the rules)
+    if len(leaf_arrays) > 1:
+        rg = data.draw(
+            st.lists(st.booleans(), min_size=len(leaf_arrays), max_size=len(leaf_arrays))
+            .filter(any),
+            label="requires_grad",
+        )
+    else:
+        rg = [True]
+    leaves = [cr.from_numpy(a.copy()).requires_grad_(r) for a, r in zip(leaf_arrays, rg,
+                                                                          strict=True)]
+    return fn, leaves
+
+
+def check_reaches(case, fn, leaves):
+    out = fn(*leaves)
+    assert case.prim in graph_prims(out), (
+        f"case {case.id!r} does not record primitive {case.prim!r} "
+        f"(records {sorted(graph_prims(out))})"
+    )
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@given(data=st.data())
+def test_gradcheck(case, data):
+    fn, leaves = draw_check(case, data)
+    check_reaches(case, fn, leaves)
+    assert gradcheck(fn, leaves, **case.tol)
+
+
+BINARY = [c for c in CASES if c.binary is not None]
+
+
+@pytest.mark.parametrize("pair", EXPLICIT_PAIRS, ids=[f"{a}x{b}" for a, b in EXPLICIT_PAIRS])
+@pytest.mark.parametrize("case", BINARY, ids=[c.id for c in BINARY])
+@settings(max_examples=3)
+@given(data=st.data())
+def test_binary_explicit_pairs(case, pair, data):
+    """Every binary elementwise case on the named broadcasting pairs, both ways round."""
+    f, dom_x, dom_y = case.binary
+    sx, sy = pair
+    x = cr.from_numpy(data.draw(dom_x(sx))).requires_grad_()
+    y = cr.from_numpy(data.draw(dom_y(sy))).requires_grad_()
+    assert gradcheck(f, (x, y))
+
+
+def test_every_differentiable_primitive_has_a_case():
+    differentiable = {n for n, p in REGISTRY.items() if p.rules is not None}
+    covered = {c.prim for c in CASES}
+    missing = differentiable - covered - BACKWARD_ONLY
+    assert not missing, f"differentiable primitives without a gradcheck case: {sorted(missing)}"
+    unknown = covered - set(REGISTRY)
+    assert not unknown, f"cases name primitives not in REGISTRY: {sorted(unknown)}"
+    assert not {c.prim for c in CASES} & {n for n, p in REGISTRY.items() if p.rules is None}
+    assert BACKWARD_ONLY <= differentiable
+
+
+def test_case_ids_are_unique():
+    ids = [c.id for c in CASES]
+    assert len(ids) == len(set(ids))
+
+
+# -------------------------------------------------- inputs that are non-contiguous leaves
+
+NONCONTIG_LEAF = [
+    ("exp", cr.exp, REAL),
+    ("mul", lambda x: x * x, REAL),
+    ("sum(dim=0)", lambda x: x.sum(0), REAL),
+    ("mm with itself", lambda x: x @ x.mT, REAL),
+    ("x[0]", lambda x: x[0], REAL),
+    ("reshape", lambda x: x.reshape(-1), REAL),
+]
+
+
+@pytest.mark.parametrize("layout", ["transposed", "strided"])
+@pytest.mark.parametrize("label,fn,dom", NONCONTIG_LEAF, ids=[c[0] for c in NONCONTIG_LEAF])
+@settings(max_examples=5)
+@given(data=st.data())
+def test_gradcheck_noncontiguous_leaf_inputs(label, fn, dom, layout, data):
+    """gradcheck itself on leaves whose storage is not row-major (as torch.autograd.gradcheck
+    accepts): the finite differences must perturb the leaf's own elements."""
+    s = data.draw(shapes(min_dims=2, max_dims=2))
+    a = data.draw(dom(s))
+    if layout == "transposed":
+        arr = a.T.copy(order="C").T  # shape s, Fortran order
+    else:
+        arr = np.repeat(a, 2, axis=-1)[:, ::2]  # shape s, every other column
+    x = cr.from_numpy(arr).requires_grad_()
+    assert not x.is_contiguous() or layout == "strided"
+    assert gradcheck(fn, (x,))
+
+
+# ---------------------------------------------- an op used twice in one graph
+
+TWICE = [
+    ("exp", cr.exp, REAL),
+    ("sin", cr.sin, REAL),
+    ("tanh", cr.tanh, REAL),
+    ("sigmoid", cr.sigmoid, WIDE),
+    ("sqrt", cr.sqrt, POS),
+    ("log", cr.log, _uniform(1.5, 3.0)),  # log(x) stays > 0 for the second application
+    ("reciprocal", cr.reciprocal, POS),
+    ("mul by itself", lambda x: x * x, REAL),
+    ("pow 3", lambda x: x**3, _uniform(-1.2, 1.2)),
+    ("abs", cr.abs, OFFGRID),
+    ("clamp", lambda x: x.clamp(-1.3, 1.3), OFFGRID),  # clamp(clamp(x)) still off the bounds
+    ("cumsum", lambda x: x.cumsum(-1), REAL),
+    ("flip", lambda x: x.flip(0), REAL),
+    ("transpose", lambda x: x.mT, REAL),
+    ("x[::-1 via index]", lambda x: x[cr.tensor([1, 0])], REAL),
+    ("softmax-ish logsumexp", lambda x: x - cr.logsumexp(x, dim=-1, keepdim=True), REAL),
+    ("matmul", lambda x: x @ x, REAL),
+]
+
+
+@pytest.mark.parametrize("label,f,dom", TWICE, ids=[t[0] for t in TWICE])
+@settings(max_examples=10)
+@given(data=st.data())
+def test_op_used_twice_in_one_graph(label, f, dom, data):
+    """y = f(x); z = f(y) + f(x): two nodes of the same primitive, and x reaching the
+    output along two paths; the gradients of both uses must add up."""
+    x = cr.from_numpy(data.draw(dom((2, 2)))).requires_grad_()
+
+    def g(x):
+        y = f(x)
+        return f(y) + f(x)
+
+    assert gradcheck(g, (x,))
+    # and the same values as the chain rule written out by hand with backward()
+    z = g(x)
+    z.sum().backward()
+    eps = 1e-6
+    num = np.zeros(4)
+    base = x.detach().numpy().reshape(-1).copy()
+    for k in range(4):
+        for sign in (1, -1):
+            b = base.copy()
+            b[k] += sign * eps
+            num[k] += sign * g(cr.from_numpy(b.reshape(2, 2))).sum().item() / (2 * eps)
+    np.testing.assert_allclose(x.grad.numpy().reshape(-1), num, rtol=1e-4, atol=1e-6)
+
+
+def test_op_used_twice_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    a = rng.uniform(0.5, 1.5, (3, 2))
+    for name in ("exp", "sin", "tanh", "sqrt", "sigmoid"):
+        grads = []
+        for m in (cr, torch):
+            x = m.tensor(a, dtype=m.float64, requires_grad=True)
+            f = getattr(m, name)
+            y = f(x)
+            (f(y) + f(x) * y).sum().backward()
+            grads.append(x.grad.detach().numpy())
+        np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, atol=1e-14, err_msg=name)
