@@ -95,10 +95,14 @@ def equal(input, other) -> bool:
     >>> torch.equal(torch.tensor([1, 2]), torch.tensor([1, 2]))
     True
     """
-    return input._data.shape == other._data.shape and builtins_bool((input._data == other._data).all())
+    return input._data.shape == other._data.shape and builtins_bool(
+        (input._data == other._data).all()
+    )
 
 
-def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+def allclose(
+    input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+) -> bool:
     """Whether all elements are close: |a - b| <= atol + rtol * |b|.
 
     >>> import chainrule as torch
@@ -119,13 +123,23 @@ def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: b
 
     b = other._data if isinstance(other, Tensor) else other
     if isinstance(other, Tensor) and other._data.dtype != input._data.dtype:
-        names = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
-                 "bool": "Bool", "float16": "Half"}
+        names = {
+            "float32": "Float",
+            "float64": "Double",
+            "int64": "Long",
+            "int32": "Int",
+            "bool": "Bool",
+            "float16": "Half",
+        }
         raise RuntimeError(
             f"{names.get(input.dtype.name, input.dtype.name)} did not match "
             f"{names.get(other.dtype.name, other.dtype.name)}"
         )
-    return make(backend.namespace(input._data).isclose(input._data, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return make(
+        backend.namespace(input._data).isclose(
+            input._data, b, rtol=rtol, atol=atol, equal_nan=equal_nan
+        )
+    )
 
 
 import builtins as _builtins  # noqa: E402

@@ -10,7 +10,8 @@ from .ops import linalg as L
 from .ops import reduction as R
 from .ops import shape as S
 from .ops.primitive import apply, defop
-from .tensor import Tensor, _CPU, device
+from .tensor import _CPU, Tensor
+from .tensor import device as _Device
 
 # ---------------------------------------------------------------- operators
 _ops = {
@@ -33,7 +34,9 @@ _ops = {
     "__neg__": lambda a: apply(E.NEG, a),
     "__pos__": lambda a: a,
     "__abs__": lambda a: apply(E.ABS, a),
-    "__invert__": lambda a: apply(E.BITWISE_NOT, a) if a._data.dtype.kind != "b" else apply(E.LOGICAL_NOT, a),
+    "__invert__": lambda a: (
+        apply(E.BITWISE_NOT, a) if a._data.dtype.kind != "b" else apply(E.LOGICAL_NOT, a)
+    ),
     "__and__": lambda a, b: apply(E.BITWISE_AND, a, b),
     "__or__": lambda a, b: apply(E.BITWISE_OR, a, b),
     "__xor__": lambda a, b: apply(E.BITWISE_XOR, a, b),
@@ -114,6 +117,8 @@ def _equal():
     import chainrule
 
     return chainrule.equal
+
+
 Tensor.view_as = _view_as
 Tensor.is_contiguous = lambda self, memory_format=None: bool(self._data.flags.c_contiguous)
 Tensor.data_ptr = lambda self: int(self._data.__array_interface__["data"][0])
@@ -145,12 +150,10 @@ def _to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
             dtype = a.dtype
         elif isinstance(a, (_dt.dtype, type)) or a in (float, int, bool):
             dtype = a
-        elif isinstance(a, (str, globals()["device"])):
+        elif isinstance(a, (str, _Device)):
             device = a
-    if device is not None and globals()["device"](device) != _CPU:
-        raise RuntimeError(
-            f"chainrule runs on the CPU (NumPy); device {device!r} is not available"
-        )
+    if device is not None and _Device(device) != _CPU:
+        raise RuntimeError(f"chainrule runs on the CPU (NumPy); device {device!r} is not available")
     if dtype is None:
         return self.clone() if copy else self
     d = _dt.to_dtype(dtype)
@@ -290,7 +293,9 @@ Tensor.zero_ = lambda self: _fill_(self, 0)
 Tensor.copy_ = _copy_
 Tensor.masked_fill = _masked_fill
 Tensor.masked_fill_ = _masked_fill_
-for _p_name in "neg exp log sqrt abs relu sigmoid tanh sin cos floor ceil round trunc sign reciprocal".split():
+for _p_name in (
+    "neg exp log sqrt abs relu sigmoid tanh sin cos floor ceil round trunc sign reciprocal".split()
+):
     setattr(Tensor, _p_name + "_", _inplace_of(getattr(E, _p_name.upper())))
 Tensor.__iadd__ = lambda self, o: _add_(self, o)
 Tensor.__isub__ = lambda self, o: _sub_(self, o)
@@ -318,7 +323,9 @@ def _normal_(self, mean=0.0, std=1.0, *, generator=None):
 
 
 FILL_DATA = defop(
-    "fill_data", lambda xp, x, *, data: data.astype(x.dtype), lambda ns, g: ns.zeros_like(g),
+    "fill_data",
+    lambda xp, x, *, data: data.astype(x.dtype),
+    lambda ns, g: ns.zeros_like(g),
     grad_fn="FillBackward0",
 )
 
@@ -342,9 +349,15 @@ class _no_grad_if_leaf:
 
 Tensor.uniform_ = _uniform_
 Tensor.normal_ = _normal_
-Tensor.new_zeros = lambda self, *size, dtype=None, requires_grad=False: _new(self, "zeros", size, dtype, requires_grad)
-Tensor.new_ones = lambda self, *size, dtype=None, requires_grad=False: _new(self, "ones", size, dtype, requires_grad)
-Tensor.new_tensor = lambda self, data, dtype=None, requires_grad=False: _new_tensor(self, data, dtype, requires_grad)
+Tensor.new_zeros = lambda self, *size, dtype=None, requires_grad=False: _new(
+    self, "zeros", size, dtype, requires_grad
+)
+Tensor.new_ones = lambda self, *size, dtype=None, requires_grad=False: _new(
+    self, "ones", size, dtype, requires_grad
+)
+Tensor.new_tensor = lambda self, data, dtype=None, requires_grad=False: _new_tensor(
+    self, data, dtype, requires_grad
+)
 
 
 def _new(self, kind, size, dtype, requires_grad):

@@ -17,7 +17,9 @@ from . import dtypes as _dt
 PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH = 4, 1000, 3, 80
 
 
-def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+def set_printoptions(
+    precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None
+):
     """Change how tensors print (PyTorch's set_printoptions subset)."""
     global PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH
     if profile == "default":
@@ -89,9 +91,11 @@ def _summarized(a: np.ndarray) -> np.ndarray:
 def _vector(a, indent, summarize, f) -> str:
     per_line = max(1, (LINEWIDTH - indent) // (f.width + 2))
     if summarize and a.shape[0] > 2 * EDGEITEMS:
-        items = [f.format(v) for v in a[:EDGEITEMS].tolist()] + [" ..."] + [
-            f.format(v) for v in a[-EDGEITEMS:].tolist()
-        ]
+        items = (
+            [f.format(v) for v in a[:EDGEITEMS].tolist()]
+            + [" ..."]
+            + [f.format(v) for v in a[-EDGEITEMS:].tolist()]
+        )
     else:
         items = [f.format(v) for v in a.tolist()]
     lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
@@ -104,9 +108,11 @@ def _body(a, indent, summarize, f) -> str:
     if a.ndim == 1:
         return _vector(a, indent, summarize, f)
     if summarize and a.shape[0] > 2 * EDGEITEMS:
-        rows = [_body(a[i], indent + 1, summarize, f) for i in range(EDGEITEMS)] + ["..."] + [
-            _body(a[i], indent + 1, summarize, f) for i in range(len(a) - EDGEITEMS, len(a))
-        ]
+        rows = (
+            [_body(a[i], indent + 1, summarize, f) for i in range(EDGEITEMS)]
+            + ["..."]
+            + [_body(a[i], indent + 1, summarize, f) for i in range(len(a) - EDGEITEMS, len(a))]
+        )
     else:
         rows = [_body(a[i], indent + 1, summarize, f) for i in range(a.shape[0])]
     return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(rows) + "]"

@@ -98,7 +98,9 @@ def _check_ragged(data, dim=0):
         _check_ragged(e, dim + 1)
 
 
-def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_memory=False) -> Tensor:
+def tensor(
+    data, *, dtype=None, device=None, requires_grad: bool = False, pin_memory=False
+) -> Tensor:
     """A new tensor (always a copy) from nested lists, scalars, NumPy arrays or tensors.
 
     >>> import chainrule as torch
@@ -155,9 +157,7 @@ def _size(size):
     size = tuple(int(s) for s in size)
     for s in size:
         if s < 0:
-            raise RuntimeError(
-                f"Trying to create tensor with negative dimension {s}: {list(size)}"
-            )
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
     return size
 
 
@@ -165,24 +165,36 @@ def _float(dtype):
     return _dt.to_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
 
 
-def zeros(*size_args, size=None, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
+def zeros(
+    *size_args, size=None, dtype=None, device=None, requires_grad: bool = False, out=None
+) -> Tensor:
     """A tensor of zeros.
 
     >>> import chainrule as torch
     >>> torch.zeros(2, 3).shape, torch.zeros((2,), dtype=torch.int64)
     (torch.Size([2, 3]), tensor([0, 0]))
     """
-    return _finish(xp.zeros(_size(size_args if size is None else (size,)), _float(dtype).np), None, requires_grad)
+    return _finish(
+        xp.zeros(_size(size_args if size is None else (size,)), _float(dtype).np),
+        None,
+        requires_grad,
+    )
 
 
-def ones(*size_args, size=None, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
+def ones(
+    *size_args, size=None, dtype=None, device=None, requires_grad: bool = False, out=None
+) -> Tensor:
     """A tensor of ones.
 
     >>> import chainrule as torch
     >>> torch.ones(2)
     tensor([1., 1.])
     """
-    return _finish(xp.ones(_size(size_args if size is None else (size,)), _float(dtype).np), None, requires_grad)
+    return _finish(
+        xp.ones(_size(size_args if size is None else (size,)), _float(dtype).np),
+        None,
+        requires_grad,
+    )
 
 
 def empty(*size_args, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -205,10 +217,14 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
     """
     d = _dt.to_dtype(dtype) if dtype is not None else _fill_dtype(fill_value)
     v = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
-    return _finish(xp.full(_size((size,) if isinstance(size, int) else (size,)), v, d.np), None, requires_grad)
+    return _finish(
+        xp.full(_size((size,) if isinstance(size, int) else (size,)), v, d.np), None, requires_grad
+    )
 
 
-def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False
+) -> Tensor:
     """The identity matrix (n x m).
 
     >>> import chainrule as torch
@@ -255,7 +271,9 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad: bool
     )
 
 
-def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def arange(
+    start=0, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False
+) -> Tensor:
     """Values from start (inclusive) to end (exclusive) by step; int64 unless any bound is
     a float.
 
@@ -284,7 +302,9 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad:
     return _finish(arr.astype(d.np), None, requires_grad)
 
 
-def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def linspace(
+    start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False
+) -> Tensor:
     """``steps`` evenly spaced values from start to end, both included.
 
     >>> import chainrule as torch
@@ -296,9 +316,13 @@ def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: 
     return _finish(xp.linspace(start, end, steps).astype(_float(dtype).np), None, requires_grad)
 
 
-def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, requires_grad=False) -> Tensor:
+def logspace(
+    start, end, steps: int, base: float = 10.0, *, dtype=None, requires_grad=False
+) -> Tensor:
     """base ** linspace(start, end, steps)."""
-    return _finish(xp.logspace(start, end, steps, base=base).astype(_float(dtype).np), None, requires_grad)
+    return _finish(
+        xp.logspace(start, end, steps, base=base).astype(_float(dtype).np), None, requires_grad
+    )
 
 
 # ------------------------------------------------------------------ random
@@ -362,7 +386,9 @@ def _rng(generator):
     return (generator or default_generator)._rng
 
 
-def rand(*size_args, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def rand(
+    *size_args, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False
+) -> Tensor:
     """Uniform samples on [0, 1).
 
     >>> import chainrule as torch
@@ -370,10 +396,16 @@ def rand(*size_args, size=None, generator=None, dtype=None, device=None, require
     torch.Size([2, 3])
     """
     d = _float(dtype)
-    return _finish(_rng(generator).random(_size(size_args if size is None else (size,))).astype(d.np), None, requires_grad)
+    return _finish(
+        _rng(generator).random(_size(size_args if size is None else (size,))).astype(d.np),
+        None,
+        requires_grad,
+    )
 
 
-def randn(*size_args, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randn(
+    *size_args, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False
+) -> Tensor:
     """Standard normal samples.
 
     >>> import chainrule as torch
@@ -381,11 +413,23 @@ def randn(*size_args, size=None, generator=None, dtype=None, device=None, requir
     torch.Size([])
     """
     d = _float(dtype)
-    return _finish(_rng(generator).standard_normal(_size(size_args if size is None else (size,))).astype(d.np), None, requires_grad)
+    return _finish(
+        _rng(generator).standard_normal(_size(size_args if size is None else (size,))).astype(d.np),
+        None,
+        requires_grad,
+    )
 
 
-def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
-            requires_grad: bool = False) -> Tensor:
+def randint(
+    low=0,
+    high=None,
+    size=None,
+    *,
+    generator=None,
+    dtype=None,
+    device=None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Uniform integers in [low, high); int64 by default.
 
     >>> import chainrule as torch
@@ -397,9 +441,13 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     if high is None or size is None:
         raise TypeError("randint() missing required arguments: high and size")
     if high <= low:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+        raise RuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
     d = _dt.to_dtype(dtype) if dtype is not None else _dt.int64
-    arr = _rng(generator).integers(low, high, size=_size((size,) if isinstance(size, int) else (size,)))
+    arr = _rng(generator).integers(
+        low, high, size=_size((size,) if isinstance(size, int) else (size,))
+    )
     return _finish(arr.astype(d.np), None, requires_grad)
 
 
@@ -414,8 +462,16 @@ def randperm(n: int, *, generator=None, dtype=None, device=None) -> Tensor:
     return _finish(_rng(generator).permutation(n).astype(d.np), None, False)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
-           requires_grad: bool = False) -> Tensor:
+def normal(
+    mean=0.0,
+    std=1.0,
+    size=None,
+    *,
+    generator=None,
+    dtype=None,
+    device=None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Normal samples with the given mean and std (floats with ``size``, or tensors).
 
     >>> import chainrule as torch

@@ -122,7 +122,13 @@ def to_dtype(d) -> dtype:
         name = d[6:] if d.startswith("torch.") else d
         if name in _NAMES:
             return _NAMES[name]
-        aliases = {"float": float32, "double": float64, "long": int64, "int": int32, "half": float16}
+        aliases = {
+            "float": float32,
+            "double": float64,
+            "long": int64,
+            "int": int32,
+            "half": float16,
+        }
         if name in aliases:
             return aliases[name]
         raise TypeError(f"invalid dtype name: {d!r}")
@@ -176,7 +182,7 @@ def promote_types(a: dtype, b: dtype) -> dtype:
 
 
 def _combine(higher, lower):
-    """PyTorch's combine_categories: a higher tier wins unless a lower tier has a higher category."""
+    """PyTorch's combine_categories: a higher tier wins unless a lower one has a higher category."""
     if higher is None:
         return lower
     if lower is None:

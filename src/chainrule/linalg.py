@@ -32,9 +32,7 @@ def svdvals(A):
     from .ops.primitive import apply
 
     if A.ndim < 2:
-        raise RuntimeError(
-            f"linalg.svd: The input tensor A must have at least 2 dimensions."
-        )
+        raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
     return apply(_r.SVDVALS, A)
 
 
@@ -54,7 +52,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
         A = A.to(dtype)
     if A.ndim < 2:
         raise RuntimeError(
-            f"linalg.matrix_norm: The input tensor A must have at least 2 dimensions."
+            "linalg.matrix_norm: The input tensor A must have at least 2 dimensions."
         )
     r, c = (d % A.ndim for d in dim)
     if ord == "fro":

@@ -216,7 +216,9 @@ class Tensor:
     def grad(self, value) -> None:
         if value is not None:
             if not isinstance(value, Tensor):
-                raise TypeError(f"assigned grad expected to be a Tensor or None but got {type(value).__name__}")
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got {type(value).__name__}"
+                )
             if value._data.shape != self._data.shape:
                 raise RuntimeError("assigned grad has data of a different size")
         self._grad = value
@@ -369,14 +371,16 @@ class Tensor:
         """
         if self.requires_grad and not force:
             raise RuntimeError(
-                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
             )
         return self._data
 
     def __array__(self, dtype=None, copy=None):
         if self.requires_grad:
             raise RuntimeError(
-                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
             )
         a = self._data
         return a if dtype is None else a.astype(dtype, copy=False)
@@ -417,7 +421,7 @@ class Tensor:
     def __bool__(self) -> bool:
         if self._data.size != 1:
             raise RuntimeError(
-                f"Boolean value of Tensor with more than one value is ambiguous"
+                "Boolean value of Tensor with more than one value is ambiguous"
                 if self._data.size > 1
                 else "Boolean value of Tensor with no values is ambiguous"
             )
@@ -508,12 +512,15 @@ class Tensor:
 
 def _check_inplace(t: Tensor) -> None:
     if t._node is None and t.requires_grad:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        )
     base = t._base
     if base is not None and (base.requires_grad or t.requires_grad):
         if base._node is None and base.requires_grad:
             raise RuntimeError(
-                "a view of a leaf Variable that requires grad is being used in an in-place operation."
+                "a view of a leaf Variable that requires grad is being used in an in-place "
+                "operation."
             )
         raise RuntimeError(
             "in-place operation on a view of a tensor that requires grad: chainrule does not "
@@ -539,8 +546,9 @@ def _write(t: Tensor, out) -> None:
     if out.dtype != dst.dtype and (out.dtype.kind, dst.dtype.kind) in _CAN_CAST:
         raise RuntimeError(
             f"result type {_dt.from_numpy_dtype(out.dtype).name.capitalize()} can't be cast to "
-            f"the desired output type {_dt.from_numpy_dtype(dst.dtype).name.capitalize()}"
-            .replace("Float32", "Float")
+            f"the desired output type {_dt.from_numpy_dtype(dst.dtype).name.capitalize()}".replace(
+                "Float32", "Float"
+            )
             .replace("Float64", "Double")
             .replace("Int64", "Long")
             .replace("Int32", "Int")

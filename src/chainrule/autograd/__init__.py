@@ -141,7 +141,11 @@ def grad(
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     seeds = _seeds(outs, grad_outputs, create_graph)
     captured = run_backward(
-        outs, seeds, retain_graph=retain_graph, create_graph=create_graph, inputs=ins,
+        outs,
+        seeds,
+        retain_graph=retain_graph,
+        create_graph=create_graph,
+        inputs=ins,
         accumulate=False,
     )
     result = []

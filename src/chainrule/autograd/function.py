@@ -104,7 +104,10 @@ class GradList:
 
     def __add__(self, other):
         return GradList(
-            [a if b is None else b if a is None else a + b for a, b in zip(self.grads, other.grads, strict=True)]
+            [
+                a if b is None else b if a is None else a + b
+                for a, b in zip(self.grads, other.grads, strict=True)
+            ]
         )
 
 
@@ -156,11 +159,16 @@ class Function:
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
-        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+        raise NotImplementedError(
+            "You must implement the forward function for custom autograd.Function."
+        )
 
     @staticmethod
     def backward(ctx, *grads):
-        raise NotImplementedError("You must implement either the backward or vjp method for your custom autograd.Function to use it with backward mode AD.")
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for your custom "
+            "autograd.Function to use it with backward mode AD."
+        )
 
     @classmethod
     def apply(cls, *args, **kwargs):

@@ -67,7 +67,10 @@ def analytical_jacobian(fn, inputs):
                 seed = np.zeros(o._data.size, dtype=o._data.dtype)
                 seed[r] = 1
                 gs = grad(
-                    o, diff, _make(seed.reshape(o._data.shape)), retain_graph=True,
+                    o,
+                    diff,
+                    _make(seed.reshape(o._data.shape)),
+                    retain_graph=True,
                     allow_unused=True,
                 )
                 for g, j in zip(gs, idx, strict=True):
@@ -149,10 +152,18 @@ def gradgradcheck(
     def first(*args):
         xs, gos = args[:n_in], args[n_in:]
         o = _outputs(func, xs)
-        gs = grad(o, [x for x in xs if isinstance(x, _p._Tensor) and x._rg], gos,
-                  create_graph=True, allow_unused=True)
-        return tuple(g if g is not None else _make(np.zeros_like(x._data))
-                     for g, x in zip(gs, diff, strict=True))
+        gs = grad(
+            o,
+            [x for x in xs if isinstance(x, _p._Tensor) and x._rg],
+            gos,
+            create_graph=True,
+            allow_unused=True,
+        )
+        return tuple(
+            g if g is not None else _make(np.zeros_like(x._data))
+            for g, x in zip(gs, diff, strict=True)
+        )
 
-    return gradcheck(first, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception)
+    return gradcheck(
+        first, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception
+    )

@@ -17,12 +17,26 @@ def public_functions():
     """The PyTorch-named functions of the table's modules (what ``chainrule`` exports)."""
     import inspect
 
-    internal = {"dims_arg", "to_dtype", "index_grad", "put_along", "take_along", "index_put",
-                "getitem", "setitem", "normalize_index"}
+    internal = {
+        "dims_arg",
+        "to_dtype",
+        "index_grad",
+        "put_along",
+        "take_along",
+        "index_put",
+        "getitem",
+        "setitem",
+        "normalize_index",
+    }
     out = {}
     for mod in (elementwise, reduction, shape, linalg, indexing):
         for k, v in vars(mod).items():
-            if k[0] != "_" and k.islower() and inspect.isfunction(v) and v.__module__ == mod.__name__:
+            if (
+                k[0] != "_"
+                and k.islower()
+                and inspect.isfunction(v)
+                and v.__module__ == mod.__name__
+            ):
                 if k not in internal:
                     out[k] = v
     return out

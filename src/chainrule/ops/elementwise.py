@@ -31,7 +31,8 @@ def _neg(xp, x):
 
 
 def _sub(xp, x, y):
-    bx, by = getattr(x, "dtype", None) == bool, getattr(y, "dtype", None) == bool
+    bx = getattr(getattr(x, "dtype", None), "kind", "") == "b"
+    by = getattr(getattr(y, "dtype", None), "kind", "") == "b"
     if bx and by:
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
@@ -51,14 +52,19 @@ def _int_div_check(y):
         raise RuntimeError("ZeroDivisionError")
 
 
+def _is_int(v) -> bool:
+    d = getattr(v, "dtype", None)
+    return d.kind in "iub" if d is not None else isinstance(v, int)
+
+
 def _floor_divide(xp, x, y):
-    if getattr(x, "dtype", None) is not None and x.dtype.kind in "iub":
+    if _is_int(x) and _is_int(y):
         _int_div_check(y)
     return xp.floor_divide(x, y)
 
 
 def _remainder(xp, x, y):
-    if getattr(x, "dtype", None) is not None and x.dtype.kind in "iub":
+    if _is_int(x) and _is_int(y):
         _int_div_check(y)
     return xp.remainder(x, y)
 
@@ -76,10 +82,18 @@ def _pow(xp, x, y):
 
 
 NEG = defop("neg", _neg, lambda g: -g)
-ADD = defop(
-    "add", lambda xp, x, y: x + y, (lambda g: g, lambda g: g), promote=True, broadcast=True
-)
+ADD = defop("add", lambda xp, x, y: x + y, (lambda g: g, lambda g: g), promote=True, broadcast=True)
 SUB = defop("sub", _sub, (lambda g: g, lambda g: -g), promote=True, broadcast=True)
+
+
+def _no_bool_operand(args):
+    # mixed operands reach here before promotion would turn a bool into a number
+    for a in args:
+        if isinstance(a, bool) or getattr(getattr(a, "_data", None), "dtype", None) == "bool":
+            raise RuntimeError(_BOOL_SUB)
+
+
+SUB.check = _no_bool_operand
 MUL = defop(
     "mul",
     lambda xp, x, y: x * y,
@@ -129,9 +143,7 @@ FLOOR_DIVIDE = defop("floor_divide", _floor_divide, None, promote=True, broadcas
 EXP = defop("exp", lambda xp, x: xp.exp(x), lambda g, out: g * out, to_float=True)
 EXPM1 = defop("expm1", lambda xp, x: xp.expm1(x), lambda g, out: g * (out + 1), to_float=True)
 LOG = defop("log", lambda xp, x: xp.log(x), lambda g, x: g / x, to_float=True)
-LOG2 = defop(
-    "log2", lambda xp, x: xp.log2(x), lambda g, x: g / (x * math.log(2.0)), to_float=True
-)
+LOG2 = defop("log2", lambda xp, x: xp.log2(x), lambda g, x: g / (x * math.log(2.0)), to_float=True)
 LOG10 = defop(
     "log10", lambda xp, x: xp.log10(x), lambda g, x: g / (x * math.log(10.0)), to_float=True
 )
@@ -150,11 +162,30 @@ SIGMOID = defop(
     lambda g, out: g * out * (1 - out),
     to_float=True,
 )
-RECIPROCAL = defop(
-    "reciprocal", lambda xp, x: 1 / x, lambda g, out: -g * out * out, to_float=True
-)
-ABS = defop("abs", lambda xp, x: xp.abs(x), lambda ns, g, x: g * ns.sign(x))
-RELU = defop("relu", lambda xp, x: xp.maximum(x, 0).astype(x.dtype), lambda g, out: g * (out > 0))
+RECIPROCAL = defop("reciprocal", lambda xp, x: 1 / x, lambda g, out: -g * out * out, to_float=True)
+
+
+def _no_bool(kernel):
+    def check(x):
+        if x.dtype.kind == "b":
+            raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+
+    return check
+
+
+def _relu(xp, x):
+    if x.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
+    return xp.maximum(x, 0).astype(x.dtype)
+
+
+def _abs(xp, x):
+    _no_bool("abs_cpu")(x)
+    return xp.abs(x)
+
+
+ABS = defop("abs", _abs, lambda ns, g, x: g * ns.sign(x))
+RELU = defop("relu", _relu, lambda g, out: g * (out > 0))
 
 
 def _sigmoid(xp, x):
@@ -165,11 +196,26 @@ def _sigmoid(xp, x):
 
 # Piecewise constant: the derivative is 0 wherever it exists (PyTorch returns zeros).
 _zero = lambda ns, g: ns.zeros_like(g)
-SIGN = defop("sign", lambda xp, x: xp.sign(x), _zero)
-FLOOR = defop("floor", lambda xp, x: xp.floor(x), _zero)
-CEIL = defop("ceil", lambda xp, x: xp.ceil(x), _zero)
-ROUND = defop("round", lambda xp, x, *, decimals: xp.round(x, decimals), _zero)
-TRUNC = defop("trunc", lambda xp, x: xp.trunc(x), _zero)
+
+
+def _rounding(fn, kernel):
+    def fwd(xp, x):
+        _no_bool(kernel)(x)
+        return x.copy() if x.dtype.kind in "iu" else getattr(xp, fn)(x)
+
+    return fwd
+
+
+def _round(xp, x, *, decimals):
+    _no_bool("round_vml_cpu")(x)
+    return x.copy() if x.dtype.kind in "iu" else xp.round(x, decimals)
+
+
+SIGN = defop("sign", lambda xp, x: x.copy() if x.dtype.kind == "b" else xp.sign(x), _zero)
+FLOOR = defop("floor", _rounding("floor", "floor_vml_cpu"), _zero)
+CEIL = defop("ceil", _rounding("ceil", "ceil_vml_cpu"), _zero)
+ROUND = defop("round", _round, _zero)
+TRUNC = defop("trunc", _rounding("trunc", "trunc_vml_cpu"), _zero)
 
 
 def _clamp_fwd(xp, x, *, min, max):
@@ -314,7 +360,10 @@ def div(input, other, *, rounding_mode=None):
         q = apply(DIV, input, other)
         r = apply(TRUNC, q)
         return r if _is_float(input, other) else r.to(_result_dtype(input, other))
-    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+    raise ValueError(
+        "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+        f"'{rounding_mode}'"
+    )
 
 
 divide = true_divide = div

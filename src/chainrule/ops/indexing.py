@@ -73,9 +73,7 @@ def normalize_index(idx, shape=None):
         d = getattr(i, "_data", None)
         if d is not None:
             if d.dtype.kind == "f":
-                raise IndexError(
-                    "tensors used as indices must be long, int, byte or bool tensors"
-                )
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(d)
         elif isinstance(i, list):
             import numpy as np  # a list index becomes an array, like NumPy and PyTorch
@@ -117,9 +115,7 @@ def _check_bounds(idx, shape):
             continue
         if isinstance(i, int) and not isinstance(i, bool):
             if dim >= len(shape):
-                raise IndexError(
-                    f"too many indices for tensor of dimension {len(shape)}"
-                )
+                raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
             if not -shape[dim] <= i < shape[dim]:
                 raise IndexError(
                     f"index {i} is out of bounds for dimension {dim} with size {shape[dim]}"
@@ -195,7 +191,8 @@ def setitem(x, idx, value) -> None:
                     f"indexing result of shape {target}"
                 ) from None
             bad = next(
-                (k, t, w) for k, (t, w) in enumerate(zip(target[::-1], vs[::-1], strict=False))
+                (k, t, w)
+                for k, (t, w) in enumerate(zip(target[::-1], vs[::-1], strict=False))
                 if t != w and w != 1
             )
             k = len(target) - 1 - bad[0]

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from .primitive import apply, defop
 
-DOT = defop(
-    "dot", lambda xp, x, y: xp.dot(x, y), (lambda g, y: g * y, lambda g, x: g * x)
-)
+DOT = defop("dot", lambda xp, x, y: xp.dot(x, y), (lambda g, y: g * y, lambda g, x: g * x))
 MV = defop(
     "mv",
     lambda xp, x, y: xp.matmul(x, y),
@@ -48,9 +46,12 @@ BMM = defop(
 def _check_same(x, y, name):
     if x._data.dtype != y._data.dtype:
         raise RuntimeError(
-            f"expected m1 and m2 to have the same dtype, but got: {x.dtype.name.replace('float32', 'float')} != {y.dtype.name.replace('float32', 'float')}"
+            "expected m1 and m2 to have the same dtype, but got: "
+            f"{x.dtype.name.replace('float32', 'float')} != "
+            f"{y.dtype.name.replace('float32', 'float')}"
             if name == "mm"
-            else f"{name}: expected both vectors to have same dtype, but found {x.dtype} and {y.dtype}"
+            else f"{name}: expected both vectors to have same dtype, but found "
+            f"{x.dtype} and {y.dtype}"
         )
 
 
@@ -68,10 +69,9 @@ def dot(input, tensor):
         )
     if input._data.shape != tensor._data.shape:
         raise RuntimeError(
-            "inconsistent tensor size, expected tensor [{}] and src [{}] to have the same number "
-            "of elements, but got {} and {} elements respectively".format(
-                input._data.shape[0], tensor._data.shape[0], input._data.shape[0], tensor._data.shape[0]
-            )
+            f"inconsistent tensor size, expected tensor [{input._data.shape[0]}] and src "
+            f"[{tensor._data.shape[0]}] to have the same number of elements, but got "
+            f"{input._data.shape[0]} and {tensor._data.shape[0]} elements respectively"
         )
     _check_same(input, tensor, "dot")
     return apply(DOT, input, tensor)
@@ -110,9 +110,9 @@ def mm(input, mat2):
     """
     a, b = input._data, mat2._data
     if a.ndim != 2:
-        raise RuntimeError(f"self must be a matrix")
+        raise RuntimeError("self must be a matrix")
     if b.ndim != 2:
-        raise RuntimeError(f"mat2 must be a matrix")
+        raise RuntimeError("mat2 must be a matrix")
     if a.shape[1] != b.shape[0]:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
@@ -146,8 +146,7 @@ def matmul(input, other):
     a, b = input._data, other._data
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(
-            "both arguments to matmul need to be at least 1D, but they are "
-            f"{a.ndim}D and {b.ndim}D"
+            f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
         )
     if a.ndim == 1 and b.ndim == 1:
         return dot(input, other)
@@ -164,11 +163,12 @@ def matmul(input, other):
                 f"({'x'.join(map(str, a.shape))}), vec ({b.shape[0]})"
             )
         raise RuntimeError(
-            f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0] if a.ndim > 2 else 1}, "
-            f"{k_a}] but got: [{b.shape[0] if b.ndim > 2 else 1}, {k_b}]."
+            "Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{a.shape[0] if a.ndim > 2 else 1}, {k_a}] but got: "
+            f"[{b.shape[0] if b.ndim > 2 else 1}, {k_b}]."
             if a.ndim == 3 and b.ndim == 3
-            else f"mat1 and mat2 shapes cannot be multiplied ({'x'.join(map(str, a.shape[-2:]))} and "
-            f"{'x'.join(map(str, b.shape[-2:]))})"
+            else "mat1 and mat2 shapes cannot be multiplied "
+            f"({'x'.join(map(str, a.shape[-2:]))} and {'x'.join(map(str, b.shape[-2:]))})"
         )
     if a.ndim == 1:  # (k,) @ (..., k, n): as a row matrix, then drop the row axis
         return apply(BMM, input.unsqueeze(0), other).squeeze(-2)

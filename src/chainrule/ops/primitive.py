@@ -58,6 +58,7 @@ class Primitive:
         "fit",
         "kept",
         "selects",
+        "check",
         "_save_cache",
         "_plan_cache",
     )
@@ -91,10 +92,11 @@ class Primitive:
         # the engine fixes a gradient's shape/dtype only where a rule may not give the input's
         self.fit = bool(fit or promote or broadcast or self.variadic)
         # what backward keeps after freeing the saved inputs and outputs
-        self.kept = frozenset(self.param_names) | {n + "_shape" for n in self.input_names} | {
-            "shapes"
-        }
+        self.kept = (
+            frozenset(self.param_names) | {n + "_shape" for n in self.input_names} | {"shapes"}
+        )
         self.selects = False  # an output selector of a multi-output node (autograd.Function)
+        self.check = None  # optional check of the original operands (before promotion)
         self._save_cache: dict = {}
         self._plan_cache: dict = {}
 
@@ -244,6 +246,8 @@ def _promote(prim, args):
             k = db.dtype.kind
             if k == "f" or (k in "iu" and type(a) is int and not prim.to_float):
                 return [a, db]
+    if prim.check is not None:
+        prim.check(args)
     target = _dt.result_type(*(a for a in args if a is not None))
     if prim.to_float and not target.is_floating_point:
         target = _dt.get_default_dtype()
@@ -392,7 +396,7 @@ def _record(prim, args, datas, params, needs, res):
     node = Node.__new__(Node)
     node.prim = prim
     nxt = []
-    for a, need in zip(args, needs):
+    for a, need in zip(args, needs, strict=True):
         if need:
             e = a._node
             nxt.append(e if e is not None else edge(a))

@@ -30,8 +30,10 @@ def _keep(ns, v, x_shape, dim, keepdim):
     """A reduced value reshaped to keepdim form (broadcastable against x)."""
     if keepdim and dim is not None:
         return v
-    kshape = (1,) * len(x_shape) if dim is None else tuple(
-        1 if i in dim else s for i, s in enumerate(x_shape)
+    kshape = (
+        (1,) * len(x_shape)
+        if dim is None
+        else tuple(1 if i in dim else s for i, s in enumerate(x_shape))
     )
     return ns.reshape(v, kshape)
 
@@ -53,8 +55,9 @@ SUM_DIM = defop("sum_dim", SUM.fwd, SUM.rules, grad_fn="SumBackward1")
 MEAN = defop(
     "mean",
     lambda xp, x, *, dim, keepdim: xp.mean(x, axis=dim, keepdims=keepdim),
-    lambda ns, g, x_shape, dim, keepdim: _spread(ns, g, x_shape, dim, keepdim)
-    / _count(x_shape, dim),
+    lambda ns, g, x_shape, dim, keepdim: (
+        _spread(ns, g, x_shape, dim, keepdim) / _count(x_shape, dim)
+    ),
 )
 
 MEAN_DIM = defop("mean_dim", MEAN.fwd, MEAN.rules, grad_fn="MeanBackward1")
@@ -118,17 +121,19 @@ PROD = defop(
 
 
 def _logsumexp_fwd(xp, x, *, dim, keepdim):
-    m = xp.max(x, axis=dim, keepdims=True)
+    m = xp.max(x, axis=dim, keepdims=True, initial=-xp.inf)  # initial: empty dims give -inf
     m = xp.where(xp.isfinite(m), m, 0)  # all -inf (or inf) rows: shift by 0
-    r = xp.log(xp.sum(xp.exp(x - m), axis=dim, keepdims=True)) + m
+    with xp.errstate(divide="ignore"):  # log(0) = -inf, as PyTorch, without a warning
+        r = xp.log(xp.sum(xp.exp(x - m), axis=dim, keepdims=True)) + m
     return r if keepdim else xp.squeeze(r, axis=dim)
 
 
 LOGSUMEXP = defop(
     "logsumexp",
     _logsumexp_fwd,  # its own rule for stability: softmax weights exp(x - lse)
-    lambda ns, g, x, out, dim, keepdim: _spread(ns, g, x.shape, dim, keepdim)
-    * ns.exp(x - _keep(ns, out, x.shape, dim, keepdim)),
+    lambda ns, g, x, out, dim, keepdim: (
+        _spread(ns, g, x.shape, dim, keepdim) * ns.exp(x - _keep(ns, out, x.shape, dim, keepdim))
+    ),
     to_float=True,
 )
 
@@ -192,8 +197,11 @@ def _cumprod_vjp(ns, g, x, out, dim):
     for i in range(n):
         sel = (slice(None),) * dim + (slice(i, i + 1),)
         ones = ns.ones_like(ns.getitem(x, sel))
-        parts = [ns.getitem(x, (slice(None),) * dim + (slice(0, i),)), ones,
-                 ns.getitem(x, (slice(None),) * dim + (slice(i + 1, n),))]
+        parts = [
+            ns.getitem(x, (slice(None),) * dim + (slice(0, i),)),
+            ones,
+            ns.getitem(x, (slice(None),) * dim + (slice(i + 1, n),)),
+        ]
         cp = ns.cumprod(ns.concatenate(parts, axis=dim), axis=dim)
         tail = (slice(None),) * dim + (slice(i, n),)
         gi = ns.sum(ns.getitem(g, tail) * ns.getitem(cp, tail), axis=dim, keepdims=True)
@@ -211,10 +219,15 @@ def _norm2_fwd(xp, x, *, dim, keepdim):
 NORM2 = defop(
     "norm2",
     _norm2_fwd,  # its own rule: PyTorch's subgradient 0 at the origin (not 0/0)
-    lambda ns, g, x, out, dim, keepdim: _spread(ns, g, x.shape, dim, keepdim)
-    * x
-    / ns.where(_keep(ns, out, x.shape, dim, keepdim) == 0, float("inf"),
-               _keep(ns, out, x.shape, dim, keepdim)),
+    lambda ns, g, x, out, dim, keepdim: (
+        _spread(ns, g, x.shape, dim, keepdim)
+        * x
+        / ns.where(
+            _keep(ns, out, x.shape, dim, keepdim) == 0,
+            float("inf"),
+            _keep(ns, out, x.shape, dim, keepdim),
+        )
+    ),
     grad_fn="LinalgVectorNormBackward0",
     to_float=True,
 )
@@ -225,8 +238,9 @@ def _svdvals_fwd(xp, x):
 
 
 # d sigma_i = u_i^T dA v_i: the adjoint is U diag(g) V^T (distinct singular values).
-SVDVALS = defop("svdvals", _svdvals_fwd, lambda ns, g, x: ns.svdvals_vjp(g, x),
-                grad_fn="LinalgSvdBackward0")
+SVDVALS = defop(
+    "svdvals", _svdvals_fwd, lambda ns, g, x: ns.svdvals_vjp(g, x), grad_fn="LinalgSvdBackward0"
+)
 
 
 # ---------------------------------------------------------------- helpers
@@ -309,8 +323,14 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
 
 
 def _dt_title(d) -> str:
-    return {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
-            "bool": "Bool", "float16": "Half"}.get(d.name, d.name.capitalize())
+    return {
+        "float32": "Float",
+        "float64": "Double",
+        "int64": "Long",
+        "int32": "Int",
+        "bool": "Bool",
+        "float16": "Half",
+    }.get(d.name, d.name.capitalize())
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
@@ -338,8 +358,9 @@ def _var_args(input, dim, unbiased, correction, keepdim, axis, keepdims):
     return dict(dim=d, correction=correction, keepdim=_keepdim(keepdim, keepdims))
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
-        keepdims=None):
+def var(
+    input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None
+):
     """Variance, unbiased (correction=1) by default like PyTorch.
 
     >>> import chainrule as torch
@@ -349,8 +370,9 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     return apply(VAR, input, **_var_args(input, dim, unbiased, correction, keepdim, axis, keepdims))
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
-        keepdims=None):
+def std(
+    input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None
+):
     """Standard deviation, unbiased by default like PyTorch.
 
     >>> import chainrule as torch
@@ -404,7 +426,7 @@ def _check_nonempty(input, dims, name):
     shape = input._data.shape
     if input._data.size == 0:
         if dims is None:
-            raise IndexError(
+            raise RuntimeError(
                 f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
                 "Specify the reduction dim with the 'dim' argument."
             )
@@ -491,8 +513,19 @@ def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
     other = dim if hasattr(dim, "_data") else None
     if other is not None:
         dim = None
-    return _extreme(input, dim, keepdim, axis, keepdims, other, MAX_ALL, MAX_DIM,
-                    lambda a, axis: _ns(a).argmax(a, axis=axis), max_type, "max")
+    return _extreme(
+        input,
+        dim,
+        keepdim,
+        axis,
+        keepdims,
+        other,
+        MAX_ALL,
+        MAX_DIM,
+        lambda a, axis: _ns(a).argmax(a, axis=axis),
+        max_type,
+        "max",
+    )
 
 
 def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
@@ -505,8 +538,19 @@ def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
     other = dim if hasattr(dim, "_data") else None
     if other is not None:
         dim = None
-    return _extreme(input, dim, keepdim, axis, keepdims, other, MIN_ALL, MIN_DIM,
-                    lambda a, axis: _ns(a).argmin(a, axis=axis), min_type, "min")
+    return _extreme(
+        input,
+        dim,
+        keepdim,
+        axis,
+        keepdims,
+        other,
+        MIN_ALL,
+        MIN_DIM,
+        lambda a, axis: _ns(a).argmin(a, axis=axis),
+        min_type,
+        "min",
+    )
 
 
 def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -621,10 +665,10 @@ def cumsum(input, dim=None, *, dtype=None, axis=None):
     """
     input = _as(input, dtype)
     d = _one_dim(dim, axis, input.ndim)
-    if input.ndim == 0:
-        return input.clone()
     if input._data.dtype.kind in "biu":
         input = input.to(_dt.int64)
+    if input.ndim == 0:
+        return input.clone()
     return apply(CUMSUM, input, dim=d)
 
 
@@ -637,10 +681,10 @@ def cumprod(input, dim=None, *, dtype=None, axis=None):
     """
     input = _as(input, dtype)
     d = _one_dim(dim, axis, input.ndim)
-    if input.ndim == 0:
-        return input.clone()
     if input._data.dtype.kind in "biu":
         input = input.to(_dt.int64)
+    if input.ndim == 0:
+        return input.clone()
     return apply(CUMPROD, input, dim=d)
 
 
@@ -665,6 +709,10 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keep
         )
     d = dims_arg(dim, axis, input.ndim)
     kd = _keepdim(keepdim, keepdims)
+    if p == "fro" and d is not None and len(d) > 2:
+        raise RuntimeError(
+            f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, d))}"
+        )
     if p is None or p == "fro" or p == 2:
         return apply(NORM2, input, dim=d, keepdim=kd)
     if p == "nuc":

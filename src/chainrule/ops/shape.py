@@ -102,9 +102,7 @@ def _cat_vjp(ns, g, shapes, dim):
     return out
 
 
-CAT = defop(
-    "cat", lambda xp, *xs, dim: xp.concatenate(xs, axis=dim), _cat_vjp, promote=True
-)
+CAT = defop("cat", lambda xp, *xs, dim: xp.concatenate(xs, axis=dim), _cat_vjp, promote=True)
 STACK = defop(
     "stack",
     lambda xp, *xs, dim: xp.stack(xs, axis=dim),
@@ -260,7 +258,9 @@ def t(input):
     torch.Size([3, 2])
     """
     if input._data.ndim > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
+        raise RuntimeError(
+            f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D"
+        )
     if input._data.ndim < 2:
         return input
     return transpose(input, 0, 1)
@@ -314,7 +314,9 @@ def T(input):
 
 def mT(input):
     if input._data.ndim < 2:
-        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")
+        raise RuntimeError(
+            "tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor."
+        )
     return transpose(input, -2, -1)
 
 
@@ -435,9 +437,7 @@ def cat(tensors, dim: int = 0, *, axis=None):
     for i, t in enumerate(ts):
         s = t._data.shape
         if len(s) != n:
-            raise RuntimeError(
-                f"Tensors must have same number of dimensions: got {n} and {len(s)}"
-            )
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {n} and {len(s)}")
         for k in range(n):
             if k != d and s[k] != ref[k]:
                 raise RuntimeError(
@@ -490,7 +490,9 @@ def split(tensor, split_size_or_sections, dim: int = 0):
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
         if size <= 0 and n > 0:
-            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+            raise RuntimeError(
+                f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}"
+            )
         starts = list(range(0, n, size)) if size > 0 else [0]
         return tuple(_narrow(tensor, d, s, builtins.min(size, n - s)) for s in starts)
     sections = list(split_size_or_sections)
@@ -531,9 +533,7 @@ def unbind(input, dim: int = 0):
     from .indexing import getitem
 
     d = _wrap(dim, input._data.ndim)
-    return tuple(
-        getitem(input, (slice(None),) * d + (i,)) for i in range(input._data.shape[d])
-    )
+    return tuple(getitem(input, (slice(None),) * d + (i,)) for i in range(input._data.shape[d]))
 
 
 def narrow(input, dim: int, start: int, length: int):
