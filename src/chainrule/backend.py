@@ -28,6 +28,19 @@ for _t in (numpy.int64, numpy.uint8, numpy.bool_):
 _OPTIONAL = {"cupy": ("cupy", "gpu"), "dask": ("dask.array", "dask")}
 
 default = numpy  # the namespace used to create new tensors (chainrule.zeros, ...)
+ndarray = numpy.ndarray  # the default array type (fast-path type checks)
+scalar_type = numpy.generic  # NumPy ufuncs return these for 0-d results
+
+
+def as_array(value):
+    """A NumPy scalar (what NumPy returns for 0-d results) as a 0-d array."""
+    return numpy.asarray(value)
+
+
+def may_share_memory(a, b) -> bool:
+    """Whether two arrays of one backend may overlap (cheap bounds check)."""
+    f = getattr(namespace(a), "may_share_memory", None)
+    return bool(f(a, b)) if f is not None else False
 
 
 def namespace(array) -> ModuleType:

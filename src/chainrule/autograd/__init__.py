@@ -58,11 +58,11 @@ def _seeds(outputs, grad_outputs, create_graph):
         if g is None:
             if o._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            arr = _p._np.ones_like(o._data)
+            arr = _p.namespace(o._data).ones_like(o._data)
             seeds.append(_make(arr) if create_graph else arr)
             continue
         if not isinstance(g, Tensor):
-            g = _make(_p._np.asarray(g, dtype=o._data.dtype))
+            g = _make(_p.namespace(o._data).asarray(g, dtype=o._data.dtype))
         if g._data.shape != o._data.shape:
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
@@ -158,7 +158,7 @@ def grad(
                     "graph. Set allow_unused=True if this is the desired behavior."
                 )
             if materialize_grads:
-                g = _p._np.zeros_like(t._data)
+                g = _p.namespace(t._data).zeros_like(t._data)
             else:
                 result.append(None)
                 continue

@@ -69,8 +69,8 @@ class FunctionCtx:
         gs = list(g.grads) if isinstance(g, GradList) else [g]
         for i, gi in enumerate(gs):
             if gi is None:  # an output that received no gradient: zeros (materialize_grads)
-                shape, dtype = self._out_meta[i]
-                gs[i] = Tensor.__new__(Tensor)._init(_p._np.zeros(shape, dtype))
+                shape, dtype, xp = self._out_meta[i]
+                gs[i] = Tensor.__new__(Tensor)._init(xp.zeros(shape, dtype))
             elif not tensor_mode:
                 gs[i] = Tensor.__new__(Tensor)._init(gi)
         with _gm.set_grad_enabled(tensor_mode):
@@ -189,7 +189,7 @@ class Function:
             else o
             for o in outs
         )
-        ctx._out_meta = [(o._data.shape, o._data.dtype) for o in outs]
+        ctx._out_meta = [(o._data.shape, o._data.dtype, _p.namespace(o._data)) for o in outs]
         node = _p.Node.__new__(_p.Node)
         node.prim = _function_prim(cls)
         node.next = tuple(

@@ -12,8 +12,6 @@ With ``create_graph=False`` the rules run on raw backend arrays (cheap); with
 
 from __future__ import annotations
 
-import numpy as _np
-
 from ..ops import primitive as _p
 from ..ops.primitive import AccumulateGrad, array_ns
 from . import grad_mode as _gm
@@ -26,8 +24,8 @@ ERR_BACKWARD_TWICE = (
     "calling backward."
 )
 
-_ndarray = _np.ndarray
-_generic = _np.generic
+_ndarray = _p._backend.ndarray
+_generic = _p._backend.scalar_type
 
 
 def _tensor_ns():
@@ -172,7 +170,7 @@ def _run_node(n, g, ns, create_graph, needed, buffers, Tensor):
         if prim.fit:
             gi = _fit(gi, n, i, ns, create_graph)
         elif type(gi) is not _ndarray and isinstance(gi, _generic):
-            gi = _np.asarray(gi)
+            gi = _p._backend.as_array(gi)
         prev = buffers.get(c)
         buffers[c] = gi if prev is None else prev + gi
 
@@ -189,7 +187,7 @@ def _fit(gi, n, i, ns, create_graph):
     """Bring a rule's gradient back to input i's shape (sum_to) and dtype."""
     arr = gi._data if create_graph else gi
     if type(arr) is not _ndarray and isinstance(arr, _generic):
-        arr = gi = _np.asarray(arr)
+        arr = gi = _p._backend.as_array(arr)
     shape = n.shapes[i]
     if arr.shape != shape:
         gi = ns.sum_to(gi, shape)

@@ -7,6 +7,7 @@ into zeros at ``idx`` (repeated indices add up); the adjoint of writing is readi
 
 from __future__ import annotations
 
+from ..backend import namespace
 from .primitive import apply, defop, has_advanced
 
 _get_rule = lambda ns, g, idx, x_shape: ns.index_grad(g, idx, x_shape)
@@ -64,10 +65,12 @@ def _put_along(xp, g, idx, dim, shape):
     return put_along_array(xp, g, idx=idx, dim=dim, shape=shape)
 
 
-def normalize_index(idx, shape=None):
+def normalize_index(idx, shape=None, xp=None):
     """An index as a tuple of ints/slices/None/Ellipsis/arrays (Tensors unwrapped)."""
     if not isinstance(idx, tuple):
         idx = (idx,)
+    if xp is None:
+        from ..backend import default as xp
     out = []
     for i in idx:
         d = getattr(i, "_data", None)
@@ -75,12 +78,10 @@ def normalize_index(idx, shape=None):
             if d.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(d)
-        elif isinstance(i, list):
-            import numpy as np  # a list index becomes an array, like NumPy and PyTorch
-
-            a = np.asarray(_unwrap_list(i))
+        elif isinstance(i, list):  # a list index becomes an array, like NumPy and PyTorch
+            a = xp.asarray(_unwrap_list(i))
             if a.size == 0:
-                a = a.astype(np.int64)
+                a = a.astype("int64")
             if a.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(a)
@@ -142,7 +143,7 @@ def getitem(x, idx):
     (tensor([ 8,  9, 10, 11]), tensor([[ 4,  6],
             [ 8, 10]]))
     """
-    idx = normalize_index(idx, x._data.shape)
+    idx = normalize_index(idx, x._data.shape, namespace(x._data))
     if not has_advanced(idx):
         prim = SELECT if all(isinstance(i, int) for i in idx) else SLICE
         return apply(prim, x, idx=idx)
@@ -169,7 +170,7 @@ def setitem(x, idx, value) -> None:
     from ..autograd.grad_mode import _state
     from ..tensor import Tensor, _check_inplace
 
-    idx = normalize_index(idx, x._data.shape)
+    idx = normalize_index(idx, x._data.shape, namespace(x._data))
     is_t = isinstance(value, Tensor)
     record = _state.enabled and (x._rg or (is_t and value._rg))
     if not record:

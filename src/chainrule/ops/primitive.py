@@ -23,15 +23,14 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 
-import numpy as _np  # only for NumPy scalar results and the ndarray type; ops use xp
-
+from .. import backend as _backend
 from .. import dtypes as _dt
 from ..autograd import grad_mode as _gm
 from ..backend import _NAMESPACES, namespace
 
 _grad_state = _gm._state
-_ndarray = _np.ndarray
-_generic = _np.generic
+_ndarray = _backend.ndarray
+_generic = _backend.scalar_type
 
 # Names a rule can ask for that are not inputs or keyword parameters.
 _SPECIAL = ("g", "ns", "out")
@@ -187,12 +186,12 @@ def apply(prim: Primitive, *args, **params):
     except ValueError as e:
         raise _torch_error(e, datas) from None
     if type(out) is not _ndarray and isinstance(out, _generic):
-        out = _np.asarray(out)
+        out = _backend.as_array(out)
     res = Tensor.__new__(Tensor)
     res._data = out
     res._node = None
     res._rg = False
-    if prim.view and _np.may_share_memory(out, args[0]._data):
+    if prim.view and _backend.may_share_memory(out, args[0]._data):
         a0 = args[0]
         res._vc = a0._vc
         base = res._base = a0._base if a0._base is not None else a0
@@ -292,7 +291,7 @@ def _first_ns(datas):
     for d in datas:
         if not isinstance(d, (int, float, bool)):
             return namespace(d)
-    return namespace(_np.asarray(0))
+    return _backend.default
 
 
 class Node:
