@@ -106,6 +106,9 @@ def run_backward(
     ready = [n for n in root_nodes if deps.get(n, 0) == 0 and (needed is None or n in needed)]
     prev_mode = _gm._state.enabled
     _gm._state.enabled = create_graph
+    # inf/nan gradients at kinks (sqrt'(0) = inf) are values, as in PyTorch, not warnings
+    quiet = _p._backend.default.errstate(divide="ignore", invalid="ignore")
+    quiet.__enter__()
     try:
         while ready:
             n = ready.pop()
@@ -138,6 +141,7 @@ def run_backward(
                     ready.append(c)
     finally:
         _gm._state.enabled = prev_mode
+        quiet.__exit__(None, None, None)
     return captured
 
 
