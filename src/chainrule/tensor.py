@@ -396,7 +396,7 @@ class Tensor:
             raise RuntimeError(
                 f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
             )
-        return self._data.reshape(()).item()
+        return self._data.item()
 
     def tolist(self):
         """The data as (nested) Python lists.
@@ -419,7 +419,10 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if self._data.size != 1:
+        d = self._data
+        if d.size == 1:
+            return bool(d.item())
+        if d.size != 1:
             raise RuntimeError(
                 "Boolean value of Tensor with more than one value is ambiguous"
                 if self._data.size > 1

@@ -212,6 +212,7 @@ class Function:
             s.saved = {"index": i, "count": len(outs)}
             s.checks = None
             s.pre_hooks = None
+            s.shapes = None
             o._node = s
             o._rg = o._data.dtype.kind == "f"
         return outs

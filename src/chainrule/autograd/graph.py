@@ -171,7 +171,7 @@ def _run_node(n, g, ns, create_graph, needed, buffers, Tensor):
                 many, gi = gi, gi[i]
         if gi is None:  # a custom Function may return None: no gradient for this input
             continue
-        if prim.fit:
+        if n.shapes is not None:
             gi = _fit(gi, n, i, ns, create_graph)
         elif type(gi) is not _ndarray and isinstance(gi, _generic):
             gi = _p._backend.as_array(gi)
@@ -252,7 +252,7 @@ def _release(n) -> None:
     if ctx is not None:
         ctx._free()
     kept = n.prim.kept
-    n.saved = {k: v for k, v in saved.items() if k in kept}
+    n.saved = {k: v for k, v in saved.items() if k in kept} if kept else {}
     n.checks = None
 
 

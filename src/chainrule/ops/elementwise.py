@@ -176,7 +176,7 @@ def _no_bool(kernel):
 def _relu(xp, x):
     if x.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
-    return xp.maximum(x, 0).astype(x.dtype)
+    return xp.maximum(x, 0).astype(x.dtype, copy=False)
 
 
 def _abs(xp, x):

@@ -91,8 +91,9 @@ class Primitive:
         # the engine fixes a gradient's shape/dtype only where a rule may not give the input's
         self.fit = bool(fit or promote or broadcast or self.variadic)
         # what backward keeps after freeing the saved inputs and outputs
-        self.kept = (
-            frozenset(self.param_names) | {n + "_shape" for n in self.input_names} | {"shapes"}
+        used = {n for names in (self.rule_names or ()) for n in names}
+        self.kept = used & (
+            set(self.param_names) | {n + "_shape" for n in self.input_names} | {"shapes"}
         )
         self.selects = False  # an output selector of a multi-output node (autograd.Function)
         self.check = None  # optional check of the original operands (before promotion)
@@ -403,9 +404,16 @@ def _record(prim, args, datas, params, needs, res):
             nxt.append(None)
     node.next = nxt
     node.pre_hooks = None
+    node.shapes = None
     if prim.fit:
-        node.shapes = tuple([getattr(d, "shape", None) for d in datas])
-        node.dtypes = tuple([a._data.dtype if type(a) is Tensor else None for a in args])
+        # shapes and dtypes are kept only when broadcasting or promotion happened, so that
+        # backward fixes the gradient up only then
+        out = res._data
+        for a, d, need in zip(args, datas, needs, strict=True):
+            if need and (d.shape != out.shape or a._data.dtype != out.dtype):
+                node.shapes = tuple([getattr(d, "shape", None) for d in datas])
+                node.dtypes = tuple([a._data.dtype if type(a) is Tensor else None for a in args])
+                break
     saved = {}
     checks = None
     for name, kind, i in prim.plan(needs):

@@ -122,9 +122,14 @@ PROD = defop(
 
 def _logsumexp_fwd(xp, x, *, dim, keepdim):
     m = xp.max(x, axis=dim, keepdims=True, initial=-xp.inf)  # initial: empty dims give -inf
-    m = xp.where(xp.isfinite(m), m, 0)  # all -inf (or inf) rows: shift by 0
-    with xp.errstate(divide="ignore"):  # log(0) = -inf, as PyTorch, without a warning
-        r = xp.log(xp.sum(xp.exp(x - m), axis=dim, keepdims=True)) + m
+    if not xp.isfinite(m).all():
+        m = xp.where(xp.isfinite(m), m, 0)  # all -inf (or inf) rows: shift by 0
+    s = xp.sum(xp.exp(x - m), axis=dim, keepdims=True)
+    if s.size and s.min() > 0:
+        r = xp.log(s) + m
+    else:
+        with xp.errstate(divide="ignore"):  # log(0) = -inf, as PyTorch, without a warning
+            r = xp.log(s) + m
     return r if keepdim else xp.squeeze(r, axis=dim)
 
 
@@ -213,6 +218,8 @@ CUMPROD = defop("cumprod", lambda xp, x, *, dim: xp.cumprod(x, axis=dim), _cumpr
 
 
 def _norm2_fwd(xp, x, *, dim, keepdim):
+    if dim is None and not keepdim:
+        return xp.sqrt(xp.vdot(x, x))  # one BLAS call: the common full norm, fast on small x
     return xp.sqrt(xp.sum(x * x, axis=dim, keepdims=keepdim))
 
 
@@ -699,6 +706,9 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keep
     >>> torch.norm(u), torch.abs(u).sum(), u.norm(p=float('inf'))
     (tensor(5.), tensor(7.), tensor(4.))
     """
+    if p == "fro" and dim is None and axis is None and dtype is None and not keepdim:
+        if input._data.dtype.kind == "f":  # the common call, x.norm(): straight to the rule
+            return apply(NORM2, input, dim=None, keepdim=False)
     from . import elementwise as E
 
     input = _as(input, dtype)
