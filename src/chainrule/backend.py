@@ -32,9 +32,7 @@ ndarray = numpy.ndarray  # the default array type (fast-path type checks)
 scalar_type = numpy.generic  # NumPy ufuncs return these for 0-d results
 
 
-def as_array(value):
-    """A NumPy scalar (what NumPy returns for 0-d results) as a 0-d array."""
-    return numpy.asarray(value)
+as_array = numpy.asarray  # a NumPy scalar (NumPy's 0-d result) as a 0-d array
 
 
 def may_share_memory(a, b) -> bool:

@@ -30,6 +30,7 @@ from ..backend import _NAMESPACES, namespace
 
 _grad_state = _gm._state
 _ndarray = _backend.ndarray
+_as_array = _backend.as_array
 _generic = _backend.scalar_type
 
 # Names a rule can ask for that are not inputs or keyword parameters.
@@ -57,6 +58,7 @@ class Primitive:
         "fit",
         "kept",
         "selects",
+        "cast",
         "check",
         "_save_cache",
         "_plan_cache",
@@ -95,6 +97,7 @@ class Primitive:
         self.kept = used & (
             set(self.param_names) | {n + "_shape" for n in self.input_names} | {"shapes"}
         )
+        self.cast = promote or to_float
         self.selects = False  # an output selector of a multi-output node (autograd.Function)
         self.check = None  # optional check of the original operands (before promotion)
         self._save_cache: dict = {}
@@ -176,7 +179,7 @@ def defop(
 def apply(prim: Primitive, *args, **params):
     """Run ``prim`` on Tensors and Python scalars; record a node when grad is needed."""
     Tensor = _Tensor
-    if prim.promote or prim.to_float:
+    if prim.cast:
         datas = _promote(prim, args)
     else:
         datas = [a._data if isinstance(a, Tensor) else a for a in args]
@@ -187,7 +190,7 @@ def apply(prim: Primitive, *args, **params):
     except ValueError as e:
         raise _torch_error(e, datas) from None
     if type(out) is not _ndarray and isinstance(out, _generic):
-        out = _backend.as_array(out)
+        out = _as_array(out)
     res = Tensor.__new__(Tensor)
     res._data = out
     res._node = None
