@@ -46,15 +46,17 @@ class _Formatter:
             return
         absv = np.abs(vals)
         lo, hi = absv.min(), absv.max()
+        with np.errstate(over="ignore"):  # hi / lo overflows to inf for subnormals: still "wide"
+            wide = hi / lo > 1000.0
         self.int_mode = bool(np.all(vals == np.ceil(vals)))
         if self.int_mode:
-            if hi / lo > 1000.0 or hi > 1.0e8:
+            if wide or hi > 1.0e8:
                 self.sci_mode = True
                 fmt = lambda v: f"{v:.{PRECISION}e}"
             else:
                 fmt = lambda v: f"{v:.0f}" + "."
         else:
-            if hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4:
+            if wide or hi > 1.0e8 or lo < 1.0e-4:
                 self.sci_mode = True
                 fmt = lambda v: f"{v:.{PRECISION}e}"
             else:

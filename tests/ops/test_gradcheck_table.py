@@ -945,7 +945,8 @@ add(custom("svdvals", "svdvals / matrix_norm(2, -2, nuc)", _svdvals))
 
 
 def graph_prims(outs) -> set:
-    """Names of the primitives recorded in the graph behind ``outs``."""
+    """Names of the primitives recorded in the graph behind ``outs``. (Internals on purpose:
+    grad_fn names do not tell primitives apart, e.g. view/reshape are both ViewBackward0.)"""
     if isinstance(outs, cr.Tensor):
         outs = (outs,)
     seen, names = set(), set()

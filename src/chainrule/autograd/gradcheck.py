@@ -35,16 +35,17 @@ def numerical_jacobian(fn, inputs, eps=1e-6):
     for j, x in enumerate(inputs):
         if not (isinstance(x, _p._Tensor) and x._rg):
             continue
-        flat = x._data.reshape(-1)  # a view: perturb in place
-        cols = [np.zeros((o._data.size, flat.size)) for o in outs]
-        for k in range(flat.size):
-            orig = flat[k].item()
+        arr = x._data  # perturbed in place, element by element (also when non-contiguous)
+        cols = [np.zeros((o._data.size, arr.size)) for o in outs]
+        for k in range(arr.size):
+            at = np.unravel_index(k, arr.shape)
+            orig = arr[at].item()
             # perturb the raw array (not recorded); fn itself may need grad mode (gradgradcheck)
-            flat[k] = orig + eps
+            arr[at] = orig + eps
             plus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(fn, inputs)]
-            flat[k] = orig - eps
+            arr[at] = orig - eps
             minus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(fn, inputs)]
-            flat[k] = orig
+            arr[at] = orig
             for i in range(len(outs)):
                 cols[i][:, k] = (plus[i] - minus[i]) / (2 * eps)
         for i in range(len(outs)):

@@ -120,6 +120,8 @@ def _pow_dx(ns, g, x, y):
 
 def _pow_dy(ns, g, x, out):
     # d/dy x**y = x**y * log(x); PyTorch masks x == 0 (where the product is 0 anyway).
+    if not hasattr(x, "shape"):  # a Python scalar base
+        return g * out * (math.log(x) if x > 0 else math.nan if x < 0 else 0.0)
     return g * out * ns.log(ns.where(x == 0, 1.0, x))
 
 

@@ -565,7 +565,9 @@ def index_grad_array(xp, g, *, idx, shape):
 def put_along_array(xp, g, *, idx, dim, shape):
     """Adjoint of take_along_axis: zeros of ``shape`` with ``g`` placed at ``idx`` on ``dim``."""
     z = xp.zeros(shape, g.dtype)
-    xp.put_along_axis(z, idx, g, axis=dim)
+    full = list(xp.indices(idx.shape, sparse=True))
+    full[dim] = idx
+    xp.add.at(z, tuple(full), g)  # repeated indices add up (put_along_axis would overwrite)
     return z
 
 

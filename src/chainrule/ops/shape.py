@@ -43,10 +43,10 @@ UNSQUEEZE = defop(
     lambda ns, g, x_shape: ns.reshape(g, x_shape),
     view=True,
 )
-TRANSPOSE = defop(
+TRANSPOSE = defop(  # swapping a dim with itself (always so for 0-d) is the identity
     "transpose",
-    lambda xp, x, *, dim0, dim1: xp.swapaxes(x, dim0, dim1),
-    lambda ns, g, dim0, dim1: ns.swapaxes(g, dim0, dim1),
+    lambda xp, x, *, dim0, dim1: x.view() if dim0 == dim1 else xp.swapaxes(x, dim0, dim1),
+    lambda ns, g, dim0, dim1: g if dim0 == dim1 else ns.swapaxes(g, dim0, dim1),
     view=True,
 )
 PERMUTE = defop(
@@ -295,6 +295,9 @@ def movedim(input, source, destination):
     torch.Size([3, 4, 2])
     """
     n = input._data.ndim
+    if n == 0:
+        _wrap(source if isinstance(source, int) else 0, 0)
+        return apply(VIEW, input, shape=())
     src = [source] if isinstance(source, int) else list(source)
     dst = [destination] if isinstance(destination, int) else list(destination)
     src, dst = [_wrap(s, n) for s in src], [_wrap(d, n) for d in dst]
