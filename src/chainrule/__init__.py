@@ -123,18 +123,7 @@ def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: b
 
     b = other._data if isinstance(other, Tensor) else other
     if isinstance(other, Tensor) and other._data.dtype != input._data.dtype:
-        names = {
-            "float32": "Float",
-            "float64": "Double",
-            "int64": "Long",
-            "int32": "Int",
-            "bool": "Bool",
-            "float16": "Half",
-        }
-        raise RuntimeError(
-            f"{names.get(input.dtype.name, input.dtype.name)} did not match "
-            f"{names.get(other.dtype.name, other.dtype.name)}"
-        )
+        raise RuntimeError(f"{input.dtype.title} did not match {other.dtype.title}")
     return make(
         backend.namespace(input._data).isclose(
             input._data, b, rtol=rtol, atol=atol, equal_nan=equal_nan

@@ -173,24 +173,13 @@ Tensor.short = lambda self: _to(self, _dt.int16)
 Tensor.bool = lambda self: _to(self, _dt.bool)
 Tensor.byte = lambda self: _to(self, _dt.uint8)
 
-_TYPE_NAMES = {
-    "float32": "torch.FloatTensor",
-    "float64": "torch.DoubleTensor",
-    "float16": "torch.HalfTensor",
-    "int64": "torch.LongTensor",
-    "int32": "torch.IntTensor",
-    "int16": "torch.ShortTensor",
-    "int8": "torch.CharTensor",
-    "uint8": "torch.ByteTensor",
-    "bool": "torch.BoolTensor",
-}
-_FROM_TYPE_NAME = {v: k for k, v in _TYPE_NAMES.items()}
+_FROM_TYPE_NAME = {d.tensor_type: d for d in _dt._ALL}
 
 
 def _type(self, dtype=None, non_blocking=False):
     """Without an argument the type name ('torch.FloatTensor'); with one, a conversion."""
     if dtype is None:
-        return _TYPE_NAMES[self.dtype.name]
+        return self.dtype.tensor_type
     if isinstance(dtype, str):
         dtype = _dt.to_dtype(_FROM_TYPE_NAME.get(dtype, dtype))
     return _to(self, dtype)

@@ -49,10 +49,19 @@ class dtype:
     (True, 8)
     """
 
-    __slots__ = ("name", "np", "category", "itemsize", "is_floating_point", "is_signed")
+    __slots__ = (
+        "name",
+        "title",
+        "np",
+        "category",
+        "itemsize",
+        "is_floating_point",
+        "is_signed",
+    )
 
-    def __init__(self, name: str, np_dtype) -> None:
+    def __init__(self, name: str, np_dtype, title: str) -> None:
         self.name = name
+        self.title = title  # PyTorch's scalar-type name in messages: Float, Long, ...
         self.np = np.dtype(np_dtype)
         kind = self.np.kind
         self.category = _FLOAT if kind == "f" else _BOOL if kind == "b" else _INT
@@ -62,6 +71,11 @@ class dtype:
 
     def __repr__(self) -> str:
         return f"torch.{self.name}"
+
+    @property
+    def tensor_type(self) -> str:
+        """The legacy type name, e.g. 'torch.FloatTensor' (Tensor.type(), error messages)."""
+        return f"torch.{self.title}Tensor"
 
     def __reduce__(self):
         return (_by_name, (self.name,))
@@ -74,15 +88,15 @@ class dtype:
         return False
 
 
-float16 = half = dtype("float16", np.float16)
-float32 = float = dtype("float32", np.float32)
-float64 = double = dtype("float64", np.float64)
-int8 = dtype("int8", np.int8)
-int16 = short = dtype("int16", np.int16)
-int32 = int = dtype("int32", np.int32)
-int64 = long = dtype("int64", np.int64)
-uint8 = dtype("uint8", np.uint8)
-bool = dtype("bool", np.bool_)
+float16 = half = dtype("float16", np.float16, "Half")
+float32 = float = dtype("float32", np.float32, "Float")
+float64 = double = dtype("float64", np.float64, "Double")
+int8 = dtype("int8", np.int8, "Char")
+int16 = short = dtype("int16", np.int16, "Short")
+int32 = int = dtype("int32", np.int32, "Int")
+int64 = long = dtype("int64", np.int64, "Long")
+uint8 = dtype("uint8", np.uint8, "Byte")
+bool = dtype("bool", np.bool_, "Bool")
 
 _ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, bool)
 _FROM_NP = {d.np: d for d in _ALL}

@@ -222,27 +222,14 @@ def _check_versions(n) -> None:
             arr = who._data
             src = who._node
             desc = f", which is output 0 of {src.prim.grad_fn}," if src is not None else ""
+        kind = _p._dt.from_numpy_dtype(arr.dtype).tensor_type
         raise RuntimeError(
             "one of the variables needed for gradient computation has been modified by an "
-            f"inplace operation: [{_type_name(arr.dtype)} {list(arr.shape)}]{desc} is at "
+            f"inplace operation: [{kind} {list(arr.shape)}]{desc} is at "
             f"version {ver[0]}; expected version {expected} instead. Hint: enable anomaly "
             "detection to find the operation that failed to compute its gradient, with "
             "torch.autograd.set_detect_anomaly(True)."
         )
-
-
-_TYPE_NAMES = {
-    "float32": "torch.FloatTensor",
-    "float64": "torch.DoubleTensor",
-    "float16": "torch.HalfTensor",
-    "int64": "torch.LongTensor",
-    "int32": "torch.IntTensor",
-    "bool": "torch.BoolTensor",
-}
-
-
-def _type_name(np_dtype) -> str:
-    return _TYPE_NAMES.get(str(np_dtype), f"torch.{np_dtype}")
 
 
 def _release(n) -> None:

@@ -323,21 +323,10 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     if not input.dtype.is_floating_point:
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {_dt_title(input.dtype)}"
+            f"or complex dtype. Got: {input.dtype.title}"
         )
     d = dims_arg(dim, axis, input.ndim)
     return apply(MEAN if d is None else MEAN_DIM, input, dim=d, keepdim=_keepdim(keepdim, keepdims))
-
-
-def _dt_title(d) -> str:
-    return {
-        "float32": "Float",
-        "float64": "Double",
-        "int64": "Long",
-        "int32": "Int",
-        "bool": "Bool",
-        "float16": "Half",
-    }.get(d.name, d.name.capitalize())
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
@@ -715,7 +704,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keep
     if not input.dtype.is_floating_point:
         raise RuntimeError(
             f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
-            f"Got {_dt_title(input.dtype)}"
+            f"Got {input.dtype.title}"
         )
     d = dims_arg(dim, axis, input.ndim)
     kd = _keepdim(keepdim, keepdims)
