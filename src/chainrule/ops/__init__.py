@@ -6,11 +6,17 @@ the table; primitive.py holds how an entry is declared, applied and recorded.
 
 from __future__ import annotations
 
+import warnings
+
 from . import elementwise, indexing, linalg, reduction, shape
 from .indexing import gather, getitem, index_grad, index_put, put_along, take_along
 from .linalg import dot, ger, inner, matmul, mm, mv, outer, vdot
 from .primitive import REGISTRY, ArrayNS, apply, defop
 from .shape import to_dtype
+
+# inf and nan are values here, as in PyTorch (log(0) = -inf, x / 0 = inf), not warnings. The
+# filter matches only warnings raised from chainrule's ops modules, and costs nothing per op.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"chainrule\.ops\.")
 
 
 def public_functions():
