@@ -334,9 +334,7 @@ class Tensor:
         >>> (x * x).sum().backward(); x.grad
         tensor([0., 2., 4., 6.])
         """
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _autograd().backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
         """A tensor sharing storage with self, cut from the graph.
@@ -511,6 +509,12 @@ class Tensor:
         indexing.setitem(self, idx, value)
 
     # Tensor math is attached below from ``ops`` (one path for methods and functions).
+
+
+def _autograd():
+    from . import autograd
+
+    return autograd
 
 
 def _check_inplace(t: Tensor) -> None:

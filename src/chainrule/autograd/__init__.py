@@ -39,6 +39,11 @@ def _as_list(x):
 
 def _seeds(outputs, grad_outputs, create_graph):
     Tensor = _p._Tensor
+    if grad_outputs is None and len(outputs) == 1 and not create_graph:
+        o = outputs[0]  # the common call, loss.backward(): a seed of ones
+        if type(o) is Tensor and o._rg and o._data.size == 1:
+            d = o._data
+            return [_p.namespace(d).ones(d.shape, d.dtype)]
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     grad_outputs = _as_list(grad_outputs)

@@ -65,9 +65,9 @@ def run_backward(
     if inputs is not None:
         targets = {edge(t): t for t in inputs}
 
-    # Count, for each node, how many edges from nodes on the walk feed it.
-    deps: dict = {}
-    seen = set(root_nodes)
+    # Count, for each node, how many edges from nodes on the walk feed it (a node is seen
+    # once it has an entry; roots start at 0).
+    deps: dict = dict.fromkeys(root_nodes, 0)
     stack = list(root_nodes)
     parents: dict | None = {} if targets is not None else None
     while stack:
@@ -77,10 +77,13 @@ def run_backward(
                 continue
             if parents is not None:
                 parents.setdefault(c, []).append(n)
-            if c not in seen:
-                seen.add(c)
+            d = deps.get(c)
+            if d is None:
+                deps[c] = 1
                 stack.append(c)
-            deps[c] = deps.get(c, 0) + 1
+            else:
+                deps[c] = d + 1
+    seen = deps
 
     needed = None
     if targets is not None:
@@ -106,9 +109,6 @@ def run_backward(
     ready = [n for n in root_nodes if deps.get(n, 0) == 0 and (needed is None or n in needed)]
     prev_mode = _gm._state.enabled
     _gm._state.enabled = create_graph
-    # inf/nan gradients at kinks (sqrt'(0) = inf) are values, as in PyTorch, not warnings
-    quiet = _p._backend.default.errstate(divide="ignore", invalid="ignore")
-    quiet.__enter__()
     try:
         while ready:
             n = ready.pop()
@@ -141,7 +141,6 @@ def run_backward(
                     ready.append(c)
     finally:
         _gm._state.enabled = prev_mode
-        quiet.__exit__(None, None, None)
     return captured
 
 

@@ -14,9 +14,10 @@ from .linalg import dot, ger, inner, matmul, mm, mv, outer, vdot
 from .primitive import REGISTRY, ArrayNS, apply, defop
 from .shape import to_dtype
 
-# inf and nan are values here, as in PyTorch (log(0) = -inf, x / 0 = inf), not warnings. The
-# filter matches only warnings raised from chainrule's ops modules, and costs nothing per op.
-warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"chainrule\.ops\.")
+# inf and nan are values here, as in PyTorch (log(0) = -inf, x / 0 = inf, sqrt'(0) = inf),
+# not warnings. The filter matches only warnings raised from chainrule's ops and autograd
+# modules (where forwards, rules and the engine run), and costs nothing per op.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"chainrule\.(ops|autograd)\.")
 
 
 def public_functions():
