@@ -464,8 +464,6 @@ class ArrayNS:
             "abs",
             "where",
             "sum",
-            "reshape",
-            "broadcast_to",
             "swapaxes",
             "expand_dims",
             "matmul",
@@ -490,6 +488,20 @@ class ArrayNS:
             "cumprod",
         ):
             setattr(self, n, getattr(xp, n))
+
+    # NumPy's function wrappers cost microseconds; array methods and a plain fill do not
+    @staticmethod
+    def reshape(a, shape):
+        return a.reshape(shape)
+
+    def broadcast_to(self, a, shape):
+        """``a`` broadcast to ``shape``, materialized (writable, contiguous: the gradient
+        buffer that backward hands on, with no copy needed later)."""
+        if a.shape == tuple(shape):
+            return a
+        out = self.xp.empty(shape, a.dtype)
+        out[...] = a
+        return out
 
     def permute(self, a, axes):
         return self.xp.transpose(a, axes)
@@ -543,7 +555,7 @@ def sum_to_array(xp, g, *, shape):
     axes = tuple(range(lead)) + tuple(
         i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1
     )
-    r = xp.sum(g, axis=axes, keepdims=True) if axes else g
+    r = g.sum(axis=axes, keepdims=True) if axes else g
     return r.reshape(shape)
 
 

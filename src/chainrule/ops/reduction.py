@@ -48,13 +48,13 @@ def _count(x_shape, dim) -> int:
 
 SUM = defop(
     "sum",
-    lambda xp, x, *, dim, keepdim: xp.sum(x, axis=dim, keepdims=keepdim),
+    lambda xp, x, *, dim, keepdim: x.sum(axis=dim, keepdims=keepdim),
     lambda ns, g, x_shape, dim, keepdim: _spread(ns, g, x_shape, dim, keepdim),
 )
 SUM_DIM = defop("sum_dim", SUM.fwd, SUM.rules, grad_fn="SumBackward1")
 MEAN = defop(
     "mean",
-    lambda xp, x, *, dim, keepdim: xp.mean(x, axis=dim, keepdims=keepdim),
+    lambda xp, x, *, dim, keepdim: x.mean(axis=dim, keepdims=keepdim),
     lambda ns, g, x_shape, dim, keepdim: (
         _spread(ns, g, x_shape, dim, keepdim) / _count(x_shape, dim)
     ),
