@@ -10,7 +10,7 @@ from .ops import linalg as L
 from .ops import reduction as R
 from .ops import shape as S
 from .ops.primitive import apply, defop
-from .tensor import _CPU, Tensor
+from .tensor import _CPU, Tensor, own
 from .tensor import device as _Device
 
 # ---------------------------------------------------------------- operators
@@ -121,7 +121,7 @@ def _equal():
 
 Tensor.view_as = _view_as
 Tensor.is_contiguous = lambda self, memory_format=None: bool(self._data.flags.c_contiguous)
-Tensor.data_ptr = lambda self: int(self._data.__array_interface__["data"][0])
+Tensor.data_ptr = lambda self: int(own(self).__array_interface__["data"][0])
 Tensor.untyped_storage = lambda self: _Storage(self)
 Tensor.stride = lambda self, dim=None: (
     tuple(s // self._data.itemsize for s in self._data.strides)
@@ -134,7 +134,7 @@ class _Storage:
     """Enough of PyTorch's storage to compare identities (``data_ptr``)."""
 
     def __init__(self, t) -> None:
-        base = t._data
+        base = own(t)
         while base.base is not None and hasattr(base.base, "__array_interface__"):
             base = base.base
         self._base = base

@@ -372,7 +372,7 @@ class Tensor:
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."
             )
-        return self._data
+        return own(self)
 
     def __array__(self, dtype=None, copy=None):
         if self.requires_grad:
@@ -380,7 +380,7 @@ class Tensor:
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."
             )
-        a = self._data
+        a = own(self)
         return a if dtype is None else a.astype(dtype, copy=False)
 
     def item(self):
@@ -511,6 +511,20 @@ class Tensor:
     # Tensor math is attached below from ``ops`` (one path for methods and functions).
 
 
+def own(t: Tensor):
+    """t's data as an array that can be shared and written. Ops on 0-d tensors keep NumPy's
+    scalar results as they come (a ufunc on a scalar is ~8x cheaper than on a 0-d array);
+    such data becomes a 0-d array here, where storage identity starts to matter: views,
+    detach, numpy(), in-place writes."""
+    d = t._data
+    if type(d) is not _ndarray and isinstance(d, _np.generic):
+        d = t._data = _np.array(d)
+    return d
+
+
+_ndarray = _np.ndarray
+
+
 def _autograd():
     from . import autograd
 
@@ -541,7 +555,7 @@ _CAN_CAST = {("f", "i"), ("f", "u"), ("f", "b"), ("i", "b"), ("u", "b")}
 
 def _write(t: Tensor, out) -> None:
     """Write ``out`` into t's storage: same shape, a dtype PyTorch can cast to, writable."""
-    dst = t._data
+    dst = own(t)
     if out.shape != dst.shape:
         if out.ndim > dst.ndim or any(
             o != d and o != 1 for o, d in zip(out.shape[::-1], dst.shape[::-1], strict=False)
@@ -573,7 +587,7 @@ def _write(t: Tensor, out) -> None:
 
 
 def _detached(t: Tensor) -> Tensor:
-    d = Tensor.__new__(Tensor)._init(t._data)
+    d = Tensor.__new__(Tensor)._init(own(t))
     d._vc = t._vc  # detach shares storage and the version counter
     return d
 
@@ -603,3 +617,4 @@ def make(arr, requires_grad: bool = False) -> Tensor:
 
 
 _p._Tensor = Tensor
+_p._own = own

@@ -20,6 +20,12 @@ class GradcheckError(RuntimeError):
     """A gradient differs from its finite-difference estimate."""
 
 
+def _own(t):
+    from ..tensor import own
+
+    return own(t)
+
+
 def _tuple(x):
     return (x,) if isinstance(x, _p._Tensor) else tuple(x)
 
@@ -35,7 +41,7 @@ def numerical_jacobian(fn, inputs, eps=1e-6):
     for j, x in enumerate(inputs):
         if not (isinstance(x, _p._Tensor) and x._rg):
             continue
-        arr = x._data  # perturbed in place, element by element (also when non-contiguous)
+        arr = _own(x)  # perturbed in place, element by element (also when non-contiguous)
         cols = [np.zeros((o._data.size, arr.size)) for o in outs]
         for k in range(arr.size):
             at = np.unravel_index(k, arr.shape)

@@ -26,6 +26,7 @@ ERR_BACKWARD_TWICE = (
 
 _ndarray = _p._backend.ndarray
 _generic = _p._backend.scalar_type
+_PY_NUMBERS = (int, float, bool)
 
 
 def _tensor_ns():
@@ -172,8 +173,8 @@ def _run_node(n, g, ns, create_graph, needed, buffers, Tensor):
             continue
         if n.shapes is not None:
             gi = _fit(gi, n, i, ns, create_graph)
-        elif type(gi) is not _ndarray and isinstance(gi, _generic):
-            gi = _p._backend.as_array(gi)
+        elif type(gi) in _PY_NUMBERS:
+            gi = _p._backend.as_array(gi)  # a Python number from a rule
         prev = buffers.get(c)
         buffers[c] = gi if prev is None else prev + gi
 
@@ -189,7 +190,7 @@ def _tensor_saved(n, Tensor):
 def _fit(gi, n, i, ns, create_graph):
     """Bring a rule's gradient back to input i's shape (sum_to) and dtype."""
     arr = gi._data if create_graph else gi
-    if type(arr) is not _ndarray and isinstance(arr, _generic):
+    if type(arr) in _PY_NUMBERS:
         arr = gi = _p._backend.as_array(arr)
     shape = n.shapes[i]
     if arr.shape != shape:

@@ -30,7 +30,7 @@ def _index_grad(xp, g, idx, shape):
 
 
 def _index_put_fwd(xp, x, v, *, idx):
-    out = x.copy()
+    out = xp.array(x, copy=True)  # an array even when x is a NumPy scalar
     out[idx] = v
     return out
 
@@ -168,7 +168,7 @@ def setitem(x, idx, value) -> None:
     gradients stay right (the written positions get no gradient from before).
     """
     from ..autograd.grad_mode import _state
-    from ..tensor import Tensor, _check_inplace
+    from ..tensor import Tensor, _check_inplace, own
 
     idx = normalize_index(idx, x._data.shape, namespace(x._data))
     is_t = isinstance(value, Tensor)
@@ -176,7 +176,7 @@ def setitem(x, idx, value) -> None:
     if not record:
         v = value._data if is_t else value
         try:
-            x._data[idx] = v
+            own(x)[idx] = v
         except ValueError as e:
             if "read-only" in str(e):
                 raise RuntimeError(

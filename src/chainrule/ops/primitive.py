@@ -31,6 +31,7 @@ from ..backend import _NAMESPACES, namespace
 _grad_state = _gm._state
 _ndarray = _backend.ndarray
 _as_array = _backend.as_array
+_PY_NUMBERS = (int, float, bool)
 _generic = _backend.scalar_type
 
 # Names a rule can ask for that are not inputs or keyword parameters.
@@ -183,14 +184,16 @@ def apply(prim: Primitive, *args, **params):
         datas = _promote(prim, args)
     else:
         datas = [a._data if isinstance(a, Tensor) else a for a in args]
+    if prim.view:  # a view shares storage: its input must own an array to share
+        datas[0] = _own(args[0])
     x0 = datas[0]
     xp = _NAMESPACES.get(type(x0)) or _first_ns(datas)
     try:
         out = prim.fwd(xp, *datas, **params)
     except ValueError as e:
         raise _torch_error(e, datas) from None
-    if type(out) is not _ndarray and isinstance(out, _generic):
-        out = _as_array(out)
+    if type(out) in _PY_NUMBERS:
+        out = _as_array(out)  # a Python number from some backend call (NumPy scalars stay)
     res = Tensor.__new__(Tensor)
     res._data = out
     res._node = None
@@ -507,7 +510,7 @@ class ArrayNS:
         return self.xp.transpose(a, axes)
 
     def index_put(self, g, v, idx):
-        out = g.copy()
+        out = self.xp.array(g, copy=True)
         out[idx] = v
         return out
 
@@ -584,6 +587,7 @@ def put_along_array(xp, g, *, idx, dim, shape):
 
 
 _Tensor = None  # set by chainrule.tensor (import cycle: Tensor's methods call ops)
+_own = None  # chainrule.tensor.own, set likewise
 
 
 def _weakref(obj):

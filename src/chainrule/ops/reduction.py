@@ -218,6 +218,8 @@ CUMPROD = defop("cumprod", lambda xp, x, *, dim: xp.cumprod(x, axis=dim), _cumpr
 
 
 def _norm2_fwd(xp, x, *, dim, keepdim):
+    if x.ndim == 0:
+        return xp.abs(x)  # the norm of a number is its absolute value
     if dim is None and not keepdim:
         return xp.sqrt(xp.vdot(x, x))  # one BLAS call: the common full norm, fast on small x
     return xp.sqrt(xp.sum(x * x, axis=dim, keepdims=keepdim))
