@@ -9,7 +9,7 @@ from .ops import indexing as I
 from .ops import linalg as L
 from .ops import reduction as R
 from .ops import shape as S
-from .ops.primitive import apply, defop
+from .ops.primitive import apply, compare, defop
 from .tensor import _CPU, Tensor, own
 from .tensor import device as _Device
 
@@ -42,12 +42,12 @@ _ops = {
     "__xor__": lambda a, b: apply(E.BITWISE_XOR, a, b),
     "__rand__": lambda a, b: apply(E.BITWISE_AND, b, a),
     "__ror__": lambda a, b: apply(E.BITWISE_OR, b, a),
-    "__eq__": lambda a, b: apply(E.EQ, a, b) if _cmp_ok(b) else False,
-    "__ne__": lambda a, b: apply(E.NE, a, b) if _cmp_ok(b) else True,
-    "__lt__": lambda a, b: apply(E.LT, a, b),
-    "__le__": lambda a, b: apply(E.LE, a, b),
-    "__gt__": lambda a, b: apply(E.GT, a, b),
-    "__ge__": lambda a, b: apply(E.GE, a, b),
+    "__eq__": lambda a, b: compare(E.EQ, a, b) if _cmp_ok(b) else False,
+    "__ne__": lambda a, b: compare(E.NE, a, b) if _cmp_ok(b) else True,
+    "__lt__": lambda a, b: compare(E.LT, a, b),
+    "__le__": lambda a, b: compare(E.LE, a, b),
+    "__gt__": lambda a, b: compare(E.GT, a, b),
+    "__ge__": lambda a, b: compare(E.GE, a, b),
     "__getitem__": I.getitem,
 }
 

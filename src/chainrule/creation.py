@@ -295,11 +295,11 @@ def arange(
         d = _dt.to_dtype(dtype)
     n = builtins.max(0, math.ceil((vals[1] - vals[0]) / vals[2]))
     # computed as start + i * step in double, like PyTorch (not by repeated addition)
-    arr = (vals[0] + xp.arange(n, dtype=xp.float64) * vals[2]) if d.is_floating_point else None
-    if arr is None:
-        arr = xp.arange(vals[0], vals[1], vals[2]).astype(d.np)
-        arr = arr[:n]
-    return _finish(arr.astype(d.np), None, requires_grad)
+    if d.is_floating_point:
+        arr = (vals[0] + xp.arange(n, dtype=xp.float64) * vals[2]).astype(d.np)
+    else:
+        arr = xp.arange(vals[0], vals[1], vals[2], dtype=d.np)[:n]
+    return _finish(arr, None, requires_grad)
 
 
 def linspace(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from .primitive import apply, defop
+from .primitive import apply, compare, defop
 
 # ---------------------------------------------------------------- arithmetic
 _BOOL_SUB = (
@@ -549,9 +549,9 @@ def where(condition, input=None, other=None):
     return apply(WHERE, input, other, cond=cond)
 
 
-def _binary(prim, name, op):
+def _binary(prim, name, op, via=apply):
     def f(input, other):
-        return apply(prim, input, other)
+        return via(prim, input, other)
 
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"""Elementwise ``input {op} other`` with broadcasting.
@@ -563,15 +563,15 @@ def _binary(prim, name, op):
     return f
 
 
-eq = _binary(EQ, "eq", "==")
-ne = not_equal = _binary(NE, "ne", "!=")
-lt = less = _binary(LT, "lt", "<")
-le = less_equal = _binary(LE, "le", "<=")
-gt = greater = _binary(GT, "gt", ">")
-ge = greater_equal = _binary(GE, "ge", ">=")
-logical_and = _binary(LOGICAL_AND, "logical_and", "and")
-logical_or = _binary(LOGICAL_OR, "logical_or", "or")
-logical_xor = _binary(LOGICAL_XOR, "logical_xor", "xor")
+eq = _binary(EQ, "eq", "==", compare)
+ne = not_equal = _binary(NE, "ne", "!=", compare)
+lt = less = _binary(LT, "lt", "<", compare)
+le = less_equal = _binary(LE, "le", "<=", compare)
+gt = greater = _binary(GT, "gt", ">", compare)
+ge = greater_equal = _binary(GE, "ge", ">=", compare)
+logical_and = _binary(LOGICAL_AND, "logical_and", "and", compare)
+logical_or = _binary(LOGICAL_OR, "logical_or", "or", compare)
+logical_xor = _binary(LOGICAL_XOR, "logical_xor", "xor", compare)
 bitwise_and = _binary(BITWISE_AND, "bitwise_and", "&")
 bitwise_or = _binary(BITWISE_OR, "bitwise_or", "|")
 bitwise_xor = _binary(BITWISE_XOR, "bitwise_xor", "^")

@@ -268,6 +268,28 @@ def _promote(prim, args):
     return out
 
 
+def compare(prim: Primitive, input, other):
+    """Apply a comparison: its bool result carries no gradient, so it needs no dtype
+    bookkeeping (NumPy compares mixed dtypes exactly) and no recording; only the forward.
+    Functions (``torch.lt``) and operators (``<``) both come here."""
+    a = getattr(input, "_data", input)
+    b = getattr(other, "_data", other)
+    xp = _NAMESPACES.get(type(a)) or _first_ns((a, b))
+    try:
+        out = prim.fwd(xp, a, b)
+    except ValueError as e:
+        raise _torch_error(e, (a, b)) from None
+    if type(out) is bool:
+        out = _as_array(out)
+    res = _Tensor.__new__(_Tensor)
+    res._data = out
+    res._node = None
+    res._rg = False
+    res._vc = [0]
+    res._base = None
+    return res
+
+
 def _torch_error(e, datas):
     """PyTorch's message for NumPy's broadcast failure; other errors as RuntimeError."""
     if "broadcast" in str(e):
@@ -555,10 +577,10 @@ def sum_to_array(xp, g, *, shape):
     if g.shape == shape:
         return g
     lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1
-    )
-    r = g.sum(axis=axes, keepdims=True) if axes else g
+    stretched = tuple(i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
+    if not stretched:  # only leading axes were added (a bias): one sum, a fresh array
+        return g.sum(axis=tuple(range(lead)))
+    r = g.sum(axis=tuple(range(lead)) + stretched, keepdims=True)
     return r.reshape(shape)
 
 
