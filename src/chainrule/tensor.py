@@ -112,6 +112,10 @@ class Tensor:
     def __init__(self, data=None, *args, **kwargs) -> None:
         raise TypeError("use chainrule.tensor(data) to build a tensor")
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        _p._TENSOR_TYPES.add(cls)  # subclasses (nn.Parameter, later) take the fast paths too
+
     def _init(self, arr) -> Tensor:
         # _grad, _accum, _retains and _vnode stay unset until needed (read with getattr)
         self._data = arr
@@ -617,4 +621,5 @@ def make(arr, requires_grad: bool = False) -> Tensor:
 
 
 _p._Tensor = Tensor
+_p._TENSOR_TYPES.add(Tensor)
 _p._own = own

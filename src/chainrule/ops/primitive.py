@@ -119,15 +119,17 @@ class Primitive:
         out = self._save_cache[needs] = tuple(names)
         return out
 
-    def plan(self, needs: tuple) -> tuple:
-        """(name, kind, input index) for each value to save: 0 input, 1 output, 2 parameter,
-        3 input shape, 4 all input shapes."""
+    def plan(self, mask: int) -> tuple:
+        """(name, kind, input index) for each value to save when the inputs whose bits are
+        set in ``mask`` want a gradient: kind 0 input, 1 output, 2 parameter, 3 input
+        shape, 4 all input shapes."""
         try:
-            return self._plan_cache[needs]
+            return self._plan_cache[mask]
         except KeyError:
             pass
+        n = len(self.input_names) or mask.bit_length()
         plan = []
-        for name in self.saves(needs):
+        for name in self.saves(tuple(bool(mask >> i & 1) for i in range(n))):
             if name == "out":
                 plan.append((name, 1, -1))
             elif name == "shapes":
@@ -138,7 +140,7 @@ class Primitive:
                 plan.append((name, 0, self.input_names.index(name)))
             else:
                 plan.append((name, 3, self.input_names.index(name[:-6])))
-        out = self._plan_cache[needs] = tuple(plan)
+        out = self._plan_cache[mask] = tuple(plan)
         return out
 
     def __repr__(self) -> str:
@@ -178,23 +180,52 @@ def defop(
 
 
 def apply(prim: Primitive, *args, **params):
-    """Run ``prim`` on Tensors and Python scalars; record a node when grad is needed."""
-    Tensor = _Tensor
+    """Run ``prim`` on Tensors and Python scalars; record a node when grad is needed.
+
+    Every op comes through here, so it is written flat (no helper calls on the common
+    path): that keeps an op's own overhead near a microsecond. Steps: input arrays in the
+    op's dtype, forward, output tensor, and, when an input wants a gradient, the node.
+    """
+    TT = _TENSOR_TYPES
+    # 1. the input arrays, in PyTorch's result dtype where the op promotes
     if prim.cast:
-        datas = _promote(prim, args)
+        datas = None
+        if len(args) == 2:  # fast paths: a tensor with a tensor of its dtype or a scalar
+            a0, a1 = args
+            if type(a0) in TT:
+                d0 = a0._data
+                k = d0.dtype.kind
+                if type(a1) in TT:
+                    d1 = a1._data
+                    if d0.dtype == d1.dtype and (k == "f" or not prim.to_float):
+                        datas = [d0, d1]
+                elif (
+                    k == "f"
+                    and type(a1) in _SCALAR_TYPES
+                    or (type(a1) is int and k in "iu" and not prim.to_float)
+                ):
+                    datas = [d0, a1]
+        elif len(args) == 1 and type(args[0]) in TT:
+            d0 = args[0]._data
+            if d0.dtype.kind == "f" or not prim.to_float:
+                datas = [d0]
+        if datas is None:
+            datas = _promote(prim, args)
     else:
-        datas = [a._data if isinstance(a, Tensor) else a for a in args]
+        datas = [a._data if type(a) in TT else a for a in args]
     if prim.view:  # a view shares storage: its input must own an array to share
         datas[0] = _own(args[0])
     x0 = datas[0]
     xp = _NAMESPACES.get(type(x0)) or _first_ns(datas)
+
+    # 2. forward, and the output tensor
     try:
-        out = prim.fwd(xp, *datas, **params)
+        out = prim.fwd(xp, *datas, **params) if params else prim.fwd(xp, *datas)
     except ValueError as e:
         raise _torch_error(e, datas) from None
     if type(out) in _PY_NUMBERS:
         out = _as_array(out)  # a Python number from some backend call (NumPy scalars stay)
-    res = Tensor.__new__(Tensor)
+    res = _Tensor.__new__(_Tensor)
     res._data = out
     res._node = None
     res._rg = False
@@ -208,50 +239,77 @@ def apply(prim: Primitive, *args, **params):
         res._base = None
     if not _grad_state.enabled or prim.rules is None:
         return res
-    needs = []
+
+    # 3. which inputs want a gradient: bit i for input i
+    mask = 0
+    bit = 1
     for a in args:
-        if type(a) is Tensor:
+        if type(a) in TT:
             if a._base is not None and a._base._node is not a._vnode:
                 _stale_view()
-            needs.append(a._rg)
+            if a._rg:
+                mask |= bit
+        bit <<= 1
+    if not mask:
+        return res
+
+    # 4. the node: where each input's gradient goes, and what the needed rules use
+    node = Node.__new__(Node)
+    node.prim = prim
+    nxt = []
+    bit = 1
+    for a in args:
+        nxt.append((a._node or edge(a)) if mask & bit else None)
+        bit <<= 1
+    node.next = nxt
+    node.pre_hooks = None
+    node.shapes = None
+    if prim.fit:
+        # shapes and dtypes are kept only when broadcasting or promotion happened, so that
+        # backward fixes a gradient up only then
+        bit = 1
+        for a, d in zip(args, datas):  # noqa: B905 - same length by construction
+            if mask & bit and (d.shape != out.shape or a._data.dtype != out.dtype):
+                node.shapes = tuple([getattr(d, "shape", None) for d in datas])
+                node.dtypes = tuple([a._data.dtype if type(a) in TT else None for a in args])
+                break
+            bit <<= 1
+    saved = {}
+    checks = None
+    for name, kind, i in prim.plan(mask):
+        if kind == 0:  # an input: its (promoted) array, checked against in-place changes
+            a = args[i]
+            saved[name] = datas[i]
+            if checks is None:
+                checks = []
+            if type(a) in TT:
+                checks.append((a._vc, a._vc[0], a, name))
+        elif kind == 1:  # the output
+            saved[name] = out
+            if checks is None:
+                checks = []
+            checks.append((res._vc, res._vc[0], None, name))
+        elif kind == 2:
+            saved[name] = params[name]
+        elif kind == 3:
+            saved[name] = datas[i].shape
         else:
-            needs.append(False)
-    if True in needs:
-        _record(prim, args, datas, params, tuple(needs), res)
+            saved[name] = tuple([getattr(d, "shape", None) for d in datas])
+    node.saved = saved
+    node.checks = checks
+    res._node = node
+    res._rg = True
     return res
 
 
 _SCALAR_TYPES = (int, float)
+_TENSOR_TYPES: set = set()  # Tensor and its subclasses (registered by Tensor.__init_subclass__)
 
 
 def _promote(prim, args):
     """Arrays of the inputs cast to the op's dtype by PyTorch's rules (scalars stay Python
-    numbers). Fast paths cover a tensor with a tensor of its dtype or with a scalar."""
+    numbers): the general case, after apply's fast paths."""
     Tensor = _Tensor
-    n = len(args)
-    if n == 1:
-        a = args[0]
-        if type(a) is Tensor:
-            d = a._data
-            if not prim.to_float or d.dtype.kind == "f":
-                return [d]
-    elif n == 2:
-        a, b = args
-        ta, tb = type(a) is Tensor, type(b) is Tensor
-        if ta and tb:
-            da, db = a._data, b._data
-            if da.dtype == db.dtype and (not prim.to_float or da.dtype.kind == "f"):
-                return [da, db]
-        elif ta and type(b) in _SCALAR_TYPES:
-            da = a._data
-            k = da.dtype.kind
-            if k == "f" or (k in "iu" and type(b) is int and not prim.to_float):
-                return [da, b]
-        elif tb and type(a) in _SCALAR_TYPES:
-            db = b._data
-            k = db.dtype.kind
-            if k == "f" or (k in "iu" and type(a) is int and not prim.to_float):
-                return [a, db]
     if prim.check is not None:
         prim.check(args)
     target = _dt.result_type(*(a for a in args if a is not None))
@@ -417,56 +475,6 @@ def edge(t):
         acc = AccumulateGrad(t)
         t._accum = _weakref(acc)
     return acc
-
-
-def _record(prim, args, datas, params, needs, res):
-    Tensor = _Tensor
-    node = Node.__new__(Node)
-    node.prim = prim
-    nxt = []
-    for a, need in zip(args, needs, strict=True):
-        if need:
-            e = a._node
-            nxt.append(e if e is not None else edge(a))
-        else:
-            nxt.append(None)
-    node.next = nxt
-    node.pre_hooks = None
-    node.shapes = None
-    if prim.fit:
-        # shapes and dtypes are kept only when broadcasting or promotion happened, so that
-        # backward fixes the gradient up only then
-        out = res._data
-        for a, d, need in zip(args, datas, needs, strict=True):
-            if need and (d.shape != out.shape or a._data.dtype != out.dtype):
-                node.shapes = tuple([getattr(d, "shape", None) for d in datas])
-                node.dtypes = tuple([a._data.dtype if type(a) is Tensor else None for a in args])
-                break
-    saved = {}
-    checks = None
-    for name, kind, i in prim.plan(needs):
-        if kind == 0:  # an input: its (promoted) array, checked against in-place changes
-            a = args[i]
-            saved[name] = datas[i]
-            if checks is None:
-                checks = []
-            if type(a) is Tensor:
-                checks.append((a._vc, a._vc[0], a, name))
-        elif kind == 1:  # the output
-            saved[name] = res._data
-            if checks is None:
-                checks = []
-            checks.append((res._vc, res._vc[0], None, name))
-        elif kind == 2:
-            saved[name] = params[name]
-        elif kind == 3:
-            saved[name] = datas[i].shape
-        else:
-            saved[name] = tuple([getattr(d, "shape", None) for d in datas])
-    node.saved = saved
-    node.checks = checks
-    res._node = node
-    res._rg = True
 
 
 # ---------------------------------------------------------------- rule namespaces
