@@ -126,57 +126,53 @@ def run_backward(
                 continue
             if targets is not None and n in targets:
                 captured[n] = g
-            if g is None:
-                continue
-            if ns is None:
-                ns = _tensor_ns() if create_graph else array_ns(_p.namespace(g))
-            _run_node(n, g, ns, create_graph, needed, buffers, Tensor)
-            if not retain_graph and n.checks is not None:
-                _release(n)
+            # the node's rules, one per input that wants a gradient (no gradient arrived:
+            # nothing to pass on, but its inputs still count it as done)
+            if g is not None:
+                prim = n.prim
+                if ns is None:
+                    ns = _tensor_ns() if create_graph else array_ns(_p.namespace(g))
+                if n.checks:
+                    _check_versions(n)
+                saved = _tensor_saved(n, Tensor) if create_graph else n.saved
+                rules, names = prim.rules, prim.rule_names
+                many = None
+            i = -1
             for c in n.next:
+                i += 1
                 if c is None or (needed is not None and c not in needed):
                     continue
+                if g is not None:
+                    if many is not None:
+                        gi = many[i]
+                    else:
+                        r = 0 if prim.variadic else i
+                        try:
+                            args = [
+                                g if nm == "g" else ns if nm == "ns" else saved[nm]
+                                for nm in names[r]
+                            ]
+                        except KeyError:  # released by an earlier backward
+                            raise RuntimeError(ERR_BACKWARD_TWICE) from None
+                        gi = rules[r](*args)
+                        if prim.variadic:
+                            many, gi = gi, gi[i]
+                    if gi is not None:  # a custom Function may return None for an input
+                        if n.shapes is not None:
+                            gi = _fit(gi, n, i, ns, create_graph)
+                        elif type(gi) in _PY_NUMBERS:
+                            gi = _p._backend.as_array(gi)  # a Python number from a rule
+                        prev = buffers.get(c)
+                        buffers[c] = gi if prev is None else prev + gi
                 d = deps[c] - 1
                 deps[c] = d
                 if d == 0:
                     ready.append(c)
+            if not retain_graph and n.checks is not None:
+                _release(n)
     finally:
         _gm._state.enabled = prev_mode
     return captured
-
-
-def _run_node(n, g, ns, create_graph, needed, buffers, Tensor):
-    prim = n.prim
-    checks = n.checks
-    if checks:
-        _check_versions(n)
-    saved = _tensor_saved(n, Tensor) if create_graph else n.saved
-    rules, names = prim.rules, prim.rule_names
-    many = None
-    i = -1
-    for c in n.next:
-        i += 1
-        if c is None or (needed is not None and c not in needed):
-            continue
-        if many is not None:
-            gi = many[i]
-        else:
-            r = 0 if prim.variadic else i
-            try:
-                args = [g if nm == "g" else ns if nm == "ns" else saved[nm] for nm in names[r]]
-            except KeyError:  # released by an earlier backward
-                raise RuntimeError(ERR_BACKWARD_TWICE) from None
-            gi = rules[r](*args)
-            if prim.variadic:
-                many, gi = gi, gi[i]
-        if gi is None:  # a custom Function may return None: no gradient for this input
-            continue
-        if n.shapes is not None:
-            gi = _fit(gi, n, i, ns, create_graph)
-        elif type(gi) in _PY_NUMBERS:
-            gi = _p._backend.as_array(gi)  # a Python number from a rule
-        prev = buffers.get(c)
-        buffers[c] = gi if prev is None else prev + gi
 
 
 def _tensor_saved(n, Tensor):

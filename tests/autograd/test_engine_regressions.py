@@ -1,0 +1,35 @@
+"""Engine regressions found in review."""
+
+import numpy as np
+
+import chainrule as cr
+
+
+class _NoGrad(cr.autograd.Function):
+    """Passes its input through but gives it no gradient (backward returns None)."""
+
+    @staticmethod
+    def forward(ctx, t):
+        return t * 1
+
+    @staticmethod
+    def backward(ctx, g):
+        return None
+
+
+def test_node_that_receives_no_gradient_still_releases_its_inputs():
+    # y's node receives no gradient at all (only path: through _NoGrad); x is also reached
+    # by another path, which must still arrive in x.grad.
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    z = _NoGrad.apply(y).sum() + (x * 5).sum()
+    z.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [5.0, 5.0])
+
+
+def test_function_returning_none_for_one_path():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    z = _NoGrad.apply(y).sum() + (y * 2).sum()
+    z.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [6.0, 6.0])
