@@ -9,7 +9,7 @@ from .ops import indexing as I
 from .ops import linalg as L
 from .ops import reduction as R
 from .ops import shape as S
-from .ops.primitive import apply, compare, defop
+from .ops.primitive import apply, compare
 from .tensor import _CPU, Tensor, own
 from .tensor import device as _Device
 
@@ -196,17 +196,7 @@ def _cuda(self, *a, **k):
 Tensor.cuda = _cuda
 
 # ----------------------------------------------------------------- in place
-FILL = defop(
-    "fill",
-    lambda xp, x, *, value: xp.full_like(x, value),
-    lambda ns, g: ns.zeros_like(g),
-)
-COPY = defop(
-    "copy",
-    lambda xp, x, src: xp.broadcast_to(src, x.shape).astype(x.dtype),
-    (lambda ns, g: ns.zeros_like(g), lambda g: g),
-    broadcast=True,
-)
+FILL, COPY, FILL_DATA = E.FILL, E.COPY, E.FILL_DATA
 
 
 def _inplace_of(prim, **fixed):
@@ -309,14 +299,6 @@ def _normal_(self, mean=0.0, std=1.0, *, generator=None):
         return self._inplace(
             FILL_DATA, data=mean + std * _rng(generator).standard_normal(self._data.shape)
         )
-
-
-FILL_DATA = defop(
-    "fill_data",
-    lambda xp, x, *, data: data.astype(x.dtype),
-    lambda ns, g: ns.zeros_like(g),
-    grad_fn="FillBackward0",
-)
 
 
 class _no_grad_if_leaf:

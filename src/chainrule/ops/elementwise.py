@@ -272,6 +272,19 @@ WHERE = defop(
     broadcast=True,
 )
 
+# ------------------------------------------------------ values written over
+# fill_, zero_, copy_ and the random fills: the old values get no gradient.
+FILL = defop("fill", lambda xp, x, *, value: xp.full_like(x, value), _zero)
+COPY = defop(
+    "copy",
+    lambda xp, x, src: xp.broadcast_to(src, x.shape).astype(x.dtype),
+    (_zero, lambda g: g),  # src is broadcast to x's shape: its gradient is summed back
+    broadcast=True,
+)
+FILL_DATA = defop(
+    "fill_data", lambda xp, x, *, data: data.astype(x.dtype), _zero, grad_fn="FillBackward0"
+)
+
 # ------------------------------------------------------- comparisons, logic
 # Boolean results carry no gradient (rule None).
 EQ = defop("eq", lambda xp, x, y: xp.equal(x, y), None)

@@ -390,8 +390,6 @@ def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     if dim is None and axis is None:
         raise TypeError("logsumexp() missing required argument 'dim'")
     d = dims_arg(dim, axis, input.ndim)
-    if input._data.size == 0 and d is not None and input.ndim:
-        pass
     return apply(LOGSUMEXP, input, dim=d, keepdim=_keepdim(keepdim, keepdims))
 
 
