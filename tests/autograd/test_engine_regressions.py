@@ -33,3 +33,11 @@ def test_function_returning_none_for_one_path():
     z = _NoGrad.apply(y).sum() + (y * 2).sum()
     z.backward()
     np.testing.assert_array_equal(x.grad.numpy(), [6.0, 6.0])
+
+
+def test_where_condition_broadcasts_a_single_tensor_input():
+    # the condition is larger than the only tensor input: the gradient is summed back
+    x = cr.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    cond = cr.tensor([[True, False, True, True]] * 3)
+    cr.where(cond, x, 0.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 0.0, 3.0, 3.0])

@@ -270,6 +270,7 @@ WHERE = defop(
     ),
     promote=True,
     broadcast=True,
+    fit=True,  # the condition (a parameter) broadcasts too, even against one tensor input
 )
 
 # ------------------------------------------------------ values written over

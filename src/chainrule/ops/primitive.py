@@ -57,6 +57,7 @@ class Primitive:
         "view",
         "variadic",
         "fit",
+        "fit_always",
         "kept",
         "selects",
         "cast",
@@ -91,8 +92,10 @@ class Primitive:
         self.to_float = to_float
         self.broadcast = broadcast
         self.view = view
-        # the engine fixes a gradient's shape/dtype only where a rule may not give the input's
-        self.fit = bool(fit or promote or broadcast or self.variadic)
+        # the engine fixes a gradient's shape/dtype only where a rule may not give the input's:
+        # always (cat, to), or when two tensors meet (broadcasting, promotion)
+        self.fit_always = bool(fit or self.variadic)
+        self.fit = bool(self.fit_always or promote or broadcast)
         # what backward keeps after freeing the saved inputs and outputs
         used = {n for names in (self.rule_names or ()) for n in names}
         self.kept = used & (
@@ -243,8 +246,10 @@ def apply(prim: Primitive, *args, **params):
     # 3. which inputs want a gradient: bit i for input i
     mask = 0
     bit = 1
+    tensors = 0
     for a in args:
         if type(a) in TT:
+            tensors += 1
             if a._base is not None and a._base._node is not a._vnode:
                 _stale_view()
             if a._rg:
@@ -264,12 +269,13 @@ def apply(prim: Primitive, *args, **params):
     node.next = nxt
     node.pre_hooks = None
     node.shapes = None
-    if prim.fit:
+    if prim.fit and (tensors > 1 or prim.fit_always):
         # shapes and dtypes are kept only when broadcasting or promotion happened, so that
-        # backward fixes a gradient up only then
+        # backward fixes a gradient up only then (a tensor that requires grad keeps its
+        # shape and floating dtype against Python scalars)
         bit = 1
         for a, d in zip(args, datas):  # noqa: B905 - same length by construction
-            if mask & bit and (d.shape != out.shape or a._data.dtype != out.dtype):
+            if mask & bit and (d.shape != out.shape or a._data.dtype is not out.dtype):
                 node.shapes = tuple([getattr(d, "shape", None) for d in datas])
                 node.dtypes = tuple([a._data.dtype if type(a) in TT else None for a in args])
                 break
@@ -310,6 +316,9 @@ def _promote(prim, args):
     """Arrays of the inputs cast to the op's dtype by PyTorch's rules (scalars stay Python
     numbers): the general case, after apply's fast paths."""
     Tensor = _Tensor
+    # NumPy scalars take part as Python numbers do, as in PyTorch (NumPy would let a
+    # float64 scalar widen a float32 tensor)
+    args = [a.item() if isinstance(a, _generic) else a for a in args]
     if prim.check is not None:
         prim.check(args)
     target = _dt.result_type(*(a for a in args if a is not None))
