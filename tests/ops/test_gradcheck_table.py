@@ -536,9 +536,7 @@ add(unary("clone", "cumsum of 0-d is a clone", lambda x: x.cumsum(0), max_dims=0
 
 
 def _norm(draw, s):
-    kind = draw(st.sampled_from(["norm", "dim", "linalg", "vector"]))
-    if kind == "norm" or not s:
-        return lambda x: x.norm()
+    kind = draw(st.sampled_from(["dim", "linalg", "vector"]))
     d = _dim(draw, len(s))
     keep = draw(st.booleans())
     if kind == "dim":
@@ -548,7 +546,8 @@ def _norm(draw, s):
     return lambda x: cr.linalg.vector_norm(x, dim=d, keepdim=keep)
 
 
-add(shaped("norm2", "2-norm (no zero rows)", _norm, NONZERO))
+add(shaped("norm2", "2-norm over dims (no zero rows)", _norm, NONZERO, min_dims=1))
+add(shaped("norm_all", "x.norm(), also 0-d (nonzero)", lambda draw, s: lambda x: x.norm(), NONZERO))
 add(unary("abs", "norm(p=1)", lambda x: x.norm(p=1), NONZERO))
 add(unary("pow", "norm(p=3)", lambda x: x.norm(p=3), NONZERO))
 add(unary("amax", "norm(p=inf)", lambda x: x.norm(p=float("inf")), DISTINCT))

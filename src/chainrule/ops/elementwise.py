@@ -288,12 +288,13 @@ FILL_DATA = defop(
 
 # ------------------------------------------------------- comparisons, logic
 # Boolean results carry no gradient (rule None).
-EQ = defop("eq", lambda xp, x, y: xp.equal(x, y), None)
-NE = defop("ne", lambda xp, x, y: xp.not_equal(x, y), None)
-LT = defop("lt", lambda xp, x, y: xp.less(x, y), None)
-LE = defop("le", lambda xp, x, y: xp.less_equal(x, y), None)
-GT = defop("gt", lambda xp, x, y: xp.greater(x, y), None)
-GE = defop("ge", lambda xp, x, y: xp.greater_equal(x, y), None)
+# Python's operators dispatch to the array's own type: cheaper than ufunc objects on scalars.
+EQ = defop("eq", lambda xp, x, y: x == y, None)
+NE = defop("ne", lambda xp, x, y: x != y, None)
+LT = defop("lt", lambda xp, x, y: x < y, None)
+LE = defop("le", lambda xp, x, y: x <= y, None)
+GT = defop("gt", lambda xp, x, y: x > y, None)
+GE = defop("ge", lambda xp, x, y: x >= y, None)
 LOGICAL_AND = defop("logical_and", lambda xp, x, y: xp.logical_and(x, y), None)
 LOGICAL_OR = defop("logical_or", lambda xp, x, y: xp.logical_or(x, y), None)
 LOGICAL_XOR = defop("logical_xor", lambda xp, x, y: xp.logical_xor(x, y), None)

@@ -218,10 +218,8 @@ CUMPROD = defop("cumprod", lambda xp, x, *, dim: xp.cumprod(x, axis=dim), _cumpr
 
 
 def _norm2_fwd(xp, x, *, dim, keepdim):
-    if x.ndim == 0:
-        return xp.abs(x)  # the norm of a number is its absolute value
     if dim is None and not keepdim:
-        return xp.sqrt(xp.vdot(x, x))  # one BLAS call: the common full norm, fast on small x
+        return _norm_all_fwd(xp, x)
     return xp.sqrt(xp.sum(x * x, axis=dim, keepdims=keepdim))
 
 
@@ -249,6 +247,21 @@ def _svdvals_fwd(xp, x):
 # d sigma_i = u_i^T dA v_i: the adjoint is U diag(g) V^T (distinct singular values).
 SVDVALS = defop(
     "svdvals", _svdvals_fwd, lambda ns, g, x: ns.svdvals_vjp(g, x), grad_fn="LinalgSvdBackward0"
+)
+
+
+def _norm_all_fwd(xp, x):
+    if x.ndim == 0:
+        return xp.abs(x)  # the norm of a number is its absolute value
+    return xp.sqrt(xp.vdot(x, x))  # one BLAS call
+
+
+NORM_ALL = defop(  # x.norm() over all elements: no parameters to carry (the common call)
+    "norm_all",
+    _norm_all_fwd,
+    lambda ns, g, x, out: g * x / ns.where(out == 0, float("inf"), out),
+    grad_fn="LinalgVectorNormBackward0",
+    to_float=True,
 )
 
 
@@ -697,7 +710,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keep
     """
     if p == "fro" and dim is None and axis is None and dtype is None and not keepdim:
         if input._data.dtype.kind == "f":  # the common call, x.norm(): straight to the rule
-            return apply(NORM2, input, dim=None, keepdim=False)
+            return apply(NORM_ALL, input)
     from . import elementwise as E
 
     input = _as(input, dtype)
