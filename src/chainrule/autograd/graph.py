@@ -27,6 +27,7 @@ ERR_BACKWARD_TWICE = (
 _ndarray = _p._backend.ndarray
 _generic = _p._backend.scalar_type
 _PY_NUMBERS = (int, float, bool)
+_EMPTY: dict = {}  # the saved values of a released node that keeps nothing (never written)
 
 
 def _tensor_ns():
@@ -169,7 +170,11 @@ def run_backward(
                 if d == 0:
                     ready.append(c)
             if not retain_graph and n.checks is not None:
-                _release(n)
+                if n.prim.kept or "ctx" in n.saved:
+                    _release(n)
+                else:  # the common case: nothing to keep
+                    n.saved = _EMPTY
+                    n.checks = None
     finally:
         _gm._state.enabled = prev_mode
     return captured
