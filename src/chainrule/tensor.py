@@ -620,6 +620,8 @@ def make(arr, requires_grad: bool = False) -> Tensor:
     return t
 
 
+Tensor.__module__ = "chainrule"  # its public name: chainrule.Tensor
+Size.__module__ = "chainrule"
 _p._Tensor = Tensor
 _p._TENSOR_TYPES.add(Tensor)
 _p._own = own
