@@ -8,6 +8,7 @@ CODE = """
 import chainrule as torch
 x = torch.tensor([1.0, 0.0, -1.0], requires_grad=True)
 y = (x / 0).sum() + torch.log(x).sum() + torch.sqrt(x).sum()
+assert torch.zeros(0).mean().isnan().item()
 x2 = torch.tensor([0.0], requires_grad=True)
 x2.sqrt().sum().backward()
 assert x2.grad.item() == float("inf")

@@ -51,10 +51,16 @@ SUM = defop(
     lambda xp, x, *, dim, keepdim: x.sum(axis=dim, keepdims=keepdim),
     lambda ns, g, x_shape, dim, keepdim: _spread(ns, g, x_shape, dim, keepdim),
 )
+def _mean(x, dim, keepdim):
+    if x.size == 0:  # nan, as PyTorch, without NumPy's "Mean of empty slice" warning
+        return x.sum(axis=dim, keepdims=keepdim) / 0
+    return x.mean(axis=dim, keepdims=keepdim)
+
+
 SUM_DIM = defop("sum_dim", SUM.fwd, SUM.rules, grad_fn="SumBackward1")
 MEAN = defop(
     "mean",
-    lambda xp, x, *, dim, keepdim: x.mean(axis=dim, keepdims=keepdim),
+    lambda xp, x, *, dim, keepdim: _mean(x, dim, keepdim),
     lambda ns, g, x_shape, dim, keepdim: (
         _spread(ns, g, x_shape, dim, keepdim) / _count(x_shape, dim)
     ),
