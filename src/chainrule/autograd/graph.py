@@ -85,13 +85,12 @@ def run_backward(
                 stack.append(c)
             else:
                 deps[c] = d + 1
-    seen = deps
 
     needed = None
     if targets is not None:
         # Only ancestors of the targets do useful work; count deps among them only.
         needed = set()
-        stack = [t for t in targets if t in seen]
+        stack = [t for t in targets if t in deps]  # deps holds every node on the walk
         needed.update(stack)
         while stack:
             c = stack.pop()

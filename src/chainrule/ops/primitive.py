@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from weakref import ref as _weakref
 
 from .. import backend as _backend
 from .. import dtypes as _dt
@@ -627,9 +628,3 @@ def put_along_array(xp, g, *, idx, dim, shape):
 
 _Tensor = None  # set by chainrule.tensor (import cycle: Tensor's methods call ops)
 _own = None  # chainrule.tensor.own, set likewise
-
-
-def _weakref(obj):
-    import weakref
-
-    return weakref.ref(obj)

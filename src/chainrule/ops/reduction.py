@@ -51,6 +51,8 @@ SUM = defop(
     lambda xp, x, *, dim, keepdim: x.sum(axis=dim, keepdims=keepdim),
     lambda ns, g, x_shape, dim, keepdim: _spread(ns, g, x_shape, dim, keepdim),
 )
+
+
 def _mean(x, dim, keepdim):
     if x.size == 0:  # nan, as PyTorch, without NumPy's "Mean of empty slice" warning
         return x.sum(axis=dim, keepdims=keepdim) / 0
