@@ -29,6 +29,11 @@ _generic = _p._backend.scalar_type
 _PY_NUMBERS = (int, float, bool)
 _EMPTY: dict = {}  # the saved values of a released node that keeps nothing (never written)
 
+# Callbacks that watch a backward pass (chainrule.viz records adjoints with them): each is
+# called as ``fn(node, i, child, gradient)`` for the gradient that node's rule for input i
+# hands to ``child`` (a raw array, or a Tensor under create_graph). Empty: no cost.
+observers: list = []
+
 
 def _tensor_ns():
     from .. import ops
@@ -162,6 +167,9 @@ def run_backward(
                             gi = _fit(gi, n, i, ns, create_graph)
                         elif type(gi) in _PY_NUMBERS:
                             gi = _p._backend.as_array(gi)  # a Python number from a rule
+                        if observers:
+                            for ob in observers:
+                                ob(n, i, c, gi)
                         prev = buffers.get(c)
                         buffers[c] = gi if prev is None else prev + gi
                 d = deps[c] - 1
