@@ -150,6 +150,9 @@ def tensor_repr(t) -> str:
         suffixes.append(f"grad_fn=<{t._node.prim.grad_fn}>")
     elif t._rg:
         suffixes.append("requires_grad=True")
+    tangent = _tangent(t)
+    if tangent is not None:
+        suffixes.append("tangent=" + tensor_repr(tangent).replace("\n", "\n" + " " * indent))
     text = prefix + body
     out = [text]
     last = len(text) - text.rfind("\n") + 1
@@ -161,3 +164,9 @@ def tensor_repr(t) -> str:
             out.append(", " + s)
             last += len(s) + 2
     return "".join(out) + ")"
+
+
+def _tangent(t):
+    from .autograd.forward_ad import tangent_of
+
+    return tangent_of(t)

@@ -105,6 +105,7 @@ class Tensor:
         "_accum",
         "_retains",
         "_rg",
+        "_fw",
         "__weakref__",
     )
     __array_priority__ = 1000  # NumPy defers binary operators to Tensor's
@@ -505,6 +506,9 @@ class Tensor:
         if record and r._node is not None:
             self._node = r._node
             self._rg = True
+        fw = getattr(r, "_fw", None)
+        if fw is not None or getattr(self, "_fw", None) is not None:
+            self._fw = fw  # forward mode: the tangent of the new value (None: zero)
         return self
 
     def __setitem__(self, idx, value) -> None:

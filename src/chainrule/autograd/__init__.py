@@ -37,7 +37,7 @@ def _as_list(x):
     return list(x)
 
 
-def _seeds(outputs, grad_outputs, create_graph):
+def _seeds(outputs, grad_outputs, create_graph, batched=False):
     Tensor = _p._Tensor
     if grad_outputs is None and len(outputs) == 1 and not create_graph:
         o = outputs[0]  # the common call, loss.backward(): a seed of ones
@@ -68,7 +68,16 @@ def _seeds(outputs, grad_outputs, create_graph):
             continue
         if not isinstance(g, Tensor):
             g = _make(_p.namespace(o._data).asarray(g, dtype=o._data.dtype))
-        if g._data.shape != o._data.shape:
+        if batched:
+            if g._data.ndim == 0 or g._data.shape[1:] != o._data.shape:
+                raise RuntimeError(
+                    f"If `is_grads_batched=True`, we interpret the first dimension of each "
+                    f"grad_output as the batch dimension. The sizes of the remaining dimensions "
+                    f"are expected to match the shape of corresponding output, but a mismatch "
+                    f"was detected: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
+                    f"has a shape of {o.shape}."
+                )
+        elif g._data.shape != o._data.shape:
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
                 f"has a shape of {o.shape}."
@@ -129,6 +138,9 @@ def grad(
 ):
     """The gradients of ``outputs`` with respect to ``inputs`` (never accumulated into .grad).
 
+    ``is_grads_batched=True``: the first axis of each grad_output is a batch of
+    cotangents, all pushed back in one pass; each gradient gets that leading axis.
+
     >>> import chainrule as torch
     >>> x = torch.tensor(3., requires_grad=True)
     >>> (g,) = torch.autograd.grad(x ** 3, x, create_graph=True)
@@ -144,7 +156,17 @@ def grad(
     for t in ins:
         if not t._rg:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    seeds = _seeds(outs, grad_outputs, create_graph)
+    batch = ()
+    if is_grads_batched:
+        if grad_outputs is None:
+            raise RuntimeError("is_grads_batched=True needs grad_outputs with a batch axis")
+        seeds = _seeds(outs, grad_outputs, create_graph, batched=True)
+        sizes = {(s._data if create_graph else s).shape[0] for s in seeds}
+        if len(sizes) != 1:
+            raise RuntimeError("all grad_outputs must have the same batch size")
+        batch = (sizes.pop(),)
+    else:
+        seeds = _seeds(outs, grad_outputs, create_graph)
     captured = run_backward(
         outs,
         seeds,
@@ -152,6 +174,7 @@ def grad(
         create_graph=create_graph,
         inputs=ins,
         accumulate=False,
+        batch=batch,
     )
     result = []
     for t in ins:
@@ -163,7 +186,8 @@ def grad(
                     "graph. Set allow_unused=True if this is the desired behavior."
                 )
             if materialize_grads:
-                g = _p.namespace(t._data).zeros_like(t._data)
+                g = _p.namespace(t._data).zeros(batch + t._data.shape, t._data.dtype)
+                g = _make(g) if create_graph else g
             else:
                 result.append(None)
                 continue

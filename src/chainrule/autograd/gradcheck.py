@@ -92,6 +92,86 @@ def _make(arr):
     return _p._Tensor.__new__(_p._Tensor)._init(arr)
 
 
+def batched_analytical_jacobian(fn, inputs):
+    """As analytical_jacobian, from one reverse pass per output that carries every basis
+    cotangent at once (a leading batch axis: ``grad(..., is_grads_batched=True)``)."""
+    from . import grad
+
+    outs = _outputs(fn, inputs)
+    idx = [j for j, x in enumerate(inputs) if isinstance(x, _p._Tensor) and x._rg]
+    diff = [inputs[j] for j in idx]
+    jac = [[None] * len(inputs) for _ in outs]
+    for i, o in enumerate(outs):
+        m = o._data.size
+        rows = {j: np.zeros((m, inputs[j]._data.size)) for j in idx}
+        if o._rg and m:
+            seed = np.eye(m, dtype=o._data.dtype).reshape((m,) + o._data.shape)
+            gs = grad(
+                o, diff, _make(seed), retain_graph=True, allow_unused=True, is_grads_batched=True
+            )
+            for g, j in zip(gs, idx, strict=True):
+                if g is not None:
+                    if g._data.shape != (m,) + inputs[j]._data.shape:
+                        raise GradcheckError(
+                            f"batched gradient for input {j} has shape {tuple(g.shape)}, "
+                            f"expected {(m,) + tuple(inputs[j]._data.shape)}"
+                        )
+                    rows[j] = g._data.reshape(m, -1).astype(np.float64)
+        for j, r in rows.items():
+            jac[i][j] = r
+    return jac
+
+
+def forward_jacobian(fn, inputs, batched=False):
+    """Per (output, input) pair, the Jacobian by forward mode: one dual pass per input
+    element (each a Jacobian column), or, batched, one pass per input carrying all of its
+    basis tangents along a leading axis."""
+    from . import forward_ad as fw
+
+    inputs = list(inputs)
+    jac = None
+    for j, x in enumerate(inputs):
+        if not (isinstance(x, _p._Tensor) and x._rg):
+            continue
+        n = x._data.size
+        shape = x._data.shape
+        basis = np.eye(n, dtype=x._data.dtype)
+        runs = (
+            [(basis.reshape((n,) + shape), (n,))]
+            if batched
+            else [(basis[k].reshape(shape), ()) for k in range(n)]
+        )
+        cols_per_out = None
+        for k, (tan, batch) in enumerate(runs):
+            fw.enter_dual_level(batch)
+            try:
+                args = list(inputs)
+                args[j] = fw.make_dual(x, _make(tan.copy()))
+                outs = _outputs(fn, args)
+                tans = [fw.tangent_of(o) for o in outs]
+            finally:
+                fw.exit_dual_level()
+            if jac is None:
+                jac = [[None] * len(inputs) for _ in outs]
+            if cols_per_out is None:
+                cols_per_out = [np.zeros((o._data.size, n)) for o in outs]
+            for i, (o, t) in enumerate(zip(outs, tans, strict=True)):
+                if t is None:
+                    continue
+                want = batch + o._data.shape
+                if t._data.shape != want:
+                    raise GradcheckError(
+                        f"tangent of output {i} has shape {tuple(t.shape)}, expected {want}"
+                    )
+                if batched:
+                    cols_per_out[i][:, :] = t._data.reshape(n, -1).T
+                else:
+                    cols_per_out[i][:, k] = t._data.reshape(-1)
+        for i in range(len(cols_per_out or ())):
+            jac[i][j] = cols_per_out[i]
+    return jac
+
+
 def gradcheck(
     func,
     inputs,
@@ -100,27 +180,52 @@ def gradcheck(
     atol: float = 1e-5,
     rtol: float = 1e-3,
     raise_exception: bool = True,
+    check_backward_ad: bool = True,
+    check_forward_ad: bool = False,
+    check_batched_grad: bool = False,
+    check_batched_forward_grad: bool = False,
     **kwargs,
 ) -> bool:
     """Check the analytical gradient of ``func`` at ``inputs`` against finite differences.
 
+    Reverse mode (one pass per output element) by default; ``check_forward_ad`` checks the
+    jvp rules (one dual pass per input element), ``check_batched_grad`` /
+    ``check_batched_forward_grad`` the same rules carrying a whole basis in one pass.
     Returns True, or raises GradcheckError (or returns False if raise_exception=False).
+
+    >>> import chainrule as torch
+    >>> x = torch.randn(2, 2, dtype=torch.float64, requires_grad=True)
+    >>> torch.autograd.gradcheck(torch.exp, (x,), check_forward_ad=True)
+    True
     """
     inputs = _tuple(inputs)
     num = numerical_jacobian(func, inputs, eps)
-    ana = analytical_jacobian(func, inputs)
-    for i in range(len(num)):
-        for j in range(len(inputs)):
-            n, a = num[i][j], ana[i][j]
-            if n is None:
-                continue
-            if not np.allclose(a, n, rtol=rtol, atol=atol, equal_nan=True):
-                if raise_exception:
-                    raise GradcheckError(
-                        f"Jacobian mismatch for output {i} with respect to input {j},\n"
-                        f"numerical:{_make(n)!r}\nanalytical:{_make(a)!r}\n"
-                    )
-                return False
+    checks = []
+    if check_backward_ad:
+        checks.append(("reverse mode", analytical_jacobian))
+    if check_batched_grad:
+        checks.append(("batched reverse mode", batched_analytical_jacobian))
+    if check_forward_ad:
+        checks.append(("forward mode", forward_jacobian))
+    if check_batched_forward_grad:
+        checks.append(("batched forward mode", lambda f, xs: forward_jacobian(f, xs, batched=True)))
+    for what, jacobian in checks:
+        ana = jacobian(func, inputs)
+        for i in range(len(num)):
+            for j in range(len(inputs)):
+                n, a = num[i][j], ana[i][j] if ana is not None else None
+                if n is None:
+                    continue
+                if a is None:
+                    a = np.zeros_like(n)
+                if not np.allclose(a, n, rtol=rtol, atol=atol, equal_nan=True):
+                    if raise_exception:
+                        raise GradcheckError(
+                            f"Jacobian mismatch for output {i} with respect to input {j}"
+                            f"{'' if what == 'reverse mode' else f' ({what})'},\n"
+                            f"numerical:{_make(n)!r}\nanalytical:{_make(a)!r}\n"
+                        )
+                    return False
     return True
 
 
@@ -133,9 +238,12 @@ def gradgradcheck(
     atol: float = 1e-5,
     rtol: float = 1e-3,
     raise_exception: bool = True,
+    check_rev_over_rev: bool = True,
+    check_fwd_over_rev: bool = False,
     **kwargs,
 ) -> bool:
-    """Check second derivatives: gradcheck of the vjp of ``func`` (built with create_graph).
+    """Check second derivatives: gradcheck of the vjp of ``func`` (built with create_graph),
+    by reverse mode over it (default) and/or forward mode over it (``check_fwd_over_rev``).
 
     >>> import chainrule as torch
     >>> x = torch.randn(3, dtype=torch.float64, requires_grad=True)
@@ -172,5 +280,12 @@ def gradgradcheck(
         )
 
     return gradcheck(
-        first, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception
+        first,
+        inputs + grad_outputs,
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        raise_exception=raise_exception,
+        check_backward_ad=check_rev_over_rev,
+        check_forward_ad=check_fwd_over_rev,
     )

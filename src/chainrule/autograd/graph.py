@@ -49,12 +49,16 @@ def run_backward(
     create_graph: bool,
     inputs: list | None = None,
     accumulate: bool = True,
+    batch: tuple = (),
 ) -> dict:
     """Propagate ``seeds`` (arrays, or Tensors when create_graph) from ``roots``.
 
     Without ``inputs`` every leaf that requires grad accumulates into ``.grad``. With
     ``inputs`` only their gradients are computed; they are returned by input edge, and
     accumulated into ``.grad`` when ``accumulate``.
+
+    ``batch``: leading axes the seeds carry beyond their outputs' shapes (several
+    cotangents pushed through one pass, as chainrule.func.jacrev does); rules keep them.
     """
     Tensor = _p._Tensor
     edge = _p.edge
@@ -154,7 +158,13 @@ def run_backward(
                         r = 0 if prim.variadic else i
                         try:
                             args = [
-                                g if nm == "g" else ns if nm == "ns" else saved[nm]
+                                g
+                                if nm == "g"
+                                else ns
+                                if nm == "ns"
+                                else batch
+                                if nm == "batch"
+                                else saved[nm]
                                 for nm in names[r]
                             ]
                         except KeyError:  # released by an earlier backward
@@ -164,7 +174,7 @@ def run_backward(
                             many, gi = gi, gi[i]
                     if gi is not None:  # a custom Function may return None for an input
                         if n.shapes is not None:
-                            gi = _fit(gi, n, i, ns, create_graph)
+                            gi = _fit(gi, n, i, ns, create_graph, batch)
                         elif type(gi) in _PY_NUMBERS:
                             gi = _p._backend.as_array(gi)  # a Python number from a rule
                         if observers:
@@ -191,18 +201,23 @@ def _tensor_saved(n, Tensor):
     """The saved values as Tensors connected to the graph (for create_graph)."""
     saved = dict(n.saved)
     for _ver, _expected, t, name in n.checks or ():
-        saved[name] = t if t is not None else _saved_output(n.saved[name], n, Tensor)
+        if t is None:
+            t = _saved_output(n.saved[name], n, Tensor)
+            fw = saved.get("~fw")
+            if fw is not None:  # forward over reverse: the output's tangent goes along
+                t._fw = fw
+        saved[name] = t
     return saved
 
 
-def _fit(gi, n, i, ns, create_graph):
+def _fit(gi, n, i, ns, create_graph, batch=()):
     """Bring a rule's gradient back to input i's shape (sum_to) and dtype."""
     arr = gi._data if create_graph else gi
     if type(arr) in _PY_NUMBERS:
         arr = gi = _p._backend.as_array(arr)
     shape = n.shapes[i]
-    if arr.shape != shape:
-        gi = ns.sum_to(gi, shape)
+    if arr.shape[len(batch) :] != shape:
+        gi = ns.sum_to(gi, shape, batch) if batch else ns.sum_to(gi, shape)
         arr = gi._data if create_graph else gi
     dt = n.dtypes[i]
     if arr.dtype != dt:

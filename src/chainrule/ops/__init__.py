@@ -145,17 +145,18 @@ class TensorNS:
         return ones_like(x)
 
     @staticmethod
-    def sum_to(g, shape):
+    def sum_to(g, shape, batch=()):
         shape = tuple(shape)
         gs = g._data.shape
-        if gs == shape:
+        nb = len(batch)
+        if gs[nb:] == shape:
             return g
-        lead = len(gs) - len(shape)
-        axes = tuple(range(lead)) + tuple(
-            i + lead for i, s in enumerate(shape) if s == 1 and gs[i + lead] != 1
+        off = len(gs) - len(shape)
+        axes = tuple(range(nb, off)) + tuple(
+            i + off for i, s in enumerate(shape) if s == 1 and gs[i + off] != 1
         )
         r = reduction.sum(g, dim=axes, keepdim=True) if axes else g
-        return shape_mod.reshape(r, shape)
+        return shape_mod.reshape(r, gs[:nb] + shape)
 
 
 shape_mod = shape

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from .primitive import apply, compare, defop
+from .primitive import DIAGONAL, apply, compare, defop
 
 # ---------------------------------------------------------------- arithmetic
 _BOOL_SUB = (
@@ -100,6 +100,7 @@ MUL = defop(
     (lambda g, y: g * y, lambda g, x: g * x),
     promote=True,
     broadcast=True,
+    jvp=DIAGONAL,
 )
 DIV = defop(
     "div",
@@ -142,7 +143,7 @@ REMAINDER = defop(
 FLOOR_DIVIDE = defop("floor_divide", _floor_divide, None, promote=True, broadcast=True)
 
 # ------------------------------------------------------------ unary functions
-EXP = defop("exp", lambda xp, x: xp.exp(x), lambda g, out: g * out, to_float=True)
+EXP = defop("exp", lambda xp, x: xp.exp(x), lambda g, out: g * out, to_float=True, jvp=DIAGONAL)
 EXPM1 = defop("expm1", lambda xp, x: xp.expm1(x), lambda g, out: g * (out + 1), to_float=True)
 LOG = defop("log", lambda xp, x: xp.log(x), lambda g, x: g / x, to_float=True)
 LOG2 = defop("log2", lambda xp, x: xp.log2(x), lambda g, x: g / (x * math.log(2.0)), to_float=True)
@@ -157,7 +158,7 @@ RSQRT = defop(
 SIN = defop("sin", lambda xp, x: xp.sin(x), lambda ns, g, x: g * ns.cos(x), to_float=True)
 COS = defop("cos", lambda xp, x: xp.cos(x), lambda ns, g, x: -g * ns.sin(x), to_float=True)
 TAN = defop("tan", lambda xp, x: xp.tan(x), lambda g, out: g * (1 + out * out), to_float=True)
-TANH = defop("tanh", lambda xp, x: xp.tanh(x), lambda g, out: g * (1 - out * out), to_float=True)
+TANH = defop("tanh", lambda xp, x: xp.tanh(x), lambda g, out: g * (1 - out * out), to_float=True, jvp=DIAGONAL)
 SIGMOID = defop(
     "sigmoid",
     lambda xp, x: _sigmoid(xp, x),

@@ -167,13 +167,18 @@ def setitem(x, idx, value) -> None:
     With grad recording this is PyTorch's index_put_: x's history is rebased so that
     gradients stay right (the written positions get no gradient from before).
     """
+    from ..autograd.forward_ad import _state as _fw_state
+    from ..autograd.forward_ad import tangent_of
     from ..autograd.grad_mode import _state
     from ..tensor import Tensor, _check_inplace, own
 
     idx = normalize_index(idx, x._data.shape, namespace(x._data))
     is_t = isinstance(value, Tensor)
     record = _state.enabled and (x._rg or (is_t and value._rg))
-    if not record:
+    dual = _fw_state.level is not None and (
+        tangent_of(x) is not None or (is_t and tangent_of(value) is not None)
+    )
+    if not record and not dual:
         v = value._data if is_t else value
         try:
             own(x)[idx] = v
@@ -204,7 +209,8 @@ def setitem(x, idx, value) -> None:
             ) from None
         x._vc[0] += 1
         return
-    _check_inplace(x)
+    if record:
+        _check_inplace(x)
     if is_t and value._data.dtype != x._data.dtype:
         value = value.to(x.dtype)
     x._inplace(INDEX_PUT, value, idx=idx)

@@ -26,10 +26,12 @@ from weakref import ref as _weakref
 
 from .. import backend as _backend
 from .. import dtypes as _dt
+from ..autograd import forward_ad as _fwad
 from ..autograd import grad_mode as _gm
 from ..backend import _NAMESPACES, namespace
 
 _grad_state = _gm._state
+_fw_state = _fwad._state
 _ndarray = _backend.ndarray
 _as_array = _backend.as_array
 _PY_NUMBERS = (int, float, bool)
@@ -39,6 +41,9 @@ _generic = _backend.scalar_type
 _SPECIAL = ("g", "ns", "out")
 
 REGISTRY: dict[str, Primitive] = {}
+
+# ``defop(..., jvp=DIAGONAL)``: an elementwise op, whose vjp rules are its jvp rules too
+DIAGONAL = "diagonal"
 
 
 class Primitive:
@@ -63,11 +68,15 @@ class Primitive:
         "selects",
         "cast",
         "check",
+        "jvps",
+        "jvp_names",
         "_save_cache",
         "_plan_cache",
     )
 
-    def __init__(self, name, fwd, vjp, grad_fn, promote, to_float, broadcast, view, fit=False):
+    def __init__(
+        self, name, fwd, vjp, grad_fn, promote, to_float, broadcast, view, fit=False, jvp=None
+    ):
         self.name = name
         self.fwd = fwd
         sig = list(inspect.signature(fwd).parameters.values())[1:]  # drop xp
@@ -83,11 +92,29 @@ class Primitive:
         )
         if vjp is not None:
             known = set(_SPECIAL) | set(self.input_names) | set(self.param_names)
-            known |= {n + "_shape" for n in self.input_names} | {"shapes"}
+            known |= {n + "_shape" for n in self.input_names} | {"shapes", "batch"}
             for names in self.rule_names:
                 for n in names:
                     if n not in known:
                         raise TypeError(f"rule of {name} asks for unknown value {n!r}")
+        self.jvp_names = None
+        if jvp is DIAGONAL:
+            # every per-input Jacobian is diagonal (an elementwise op), hence symmetric:
+            # J t = J^T t, so the vjp rules, given the tangent as g, are the jvp rules
+            jvp = vjp
+            names = self.rule_names
+            self.jvp_names = tuple(tuple("t" if n == "g" else n for n in r) for r in names)
+        elif jvp is not None and not isinstance(jvp, tuple):
+            jvp = (jvp,)
+        self.jvps = jvp
+        if jvp is not None and self.jvp_names is None:
+            self.jvp_names = tuple(tuple(inspect.signature(r).parameters) for r in jvp)
+            known = {"t", "ns", "out", "batch", "shapes"} | set(self.input_names)
+            known |= set(self.param_names) | {n + "_shape" for n in self.input_names}
+            for names in self.jvp_names:
+                for n in names:
+                    if n not in known:
+                        raise TypeError(f"jvp rule of {name} asks for unknown value {n!r}")
         self.grad_fn = grad_fn or "".join(w.capitalize() for w in name.split("_")) + "Backward0"
         self.promote = promote
         self.to_float = to_float
@@ -162,8 +189,16 @@ def defop(
     broadcast: bool = False,
     view: bool = False,
     fit: bool = False,
+    jvp=None,
 ) -> Primitive:
     """Declare a primitive (see the module docstring) and return it.
+
+    vjp: one rule per input (reverse mode), jvp: one rule per input (forward mode). A jvp
+    rule gets its input's tangent as ``t`` and returns that input's share of the output's
+    tangent; the shares add up. Tangents and gradients may carry leading batch axes
+    (``batch``: chainrule.func pushes a whole basis through one pass), so rules index axes
+    from the end, or ask for ``batch``. A variadic primitive's one jvp rule gets the list
+    of all tangents (zeros where an input has none).
 
     promote: bring tensor inputs to PyTorch's common dtype before the forward.
     to_float: integer and bool inputs are computed in the default float dtype (exp, /, ...).
@@ -175,7 +210,7 @@ def defop(
     >>> cube.grad_fn
     'CubeBackward0'
     """
-    prim = Primitive(name, fwd, vjp, grad_fn, promote, to_float, broadcast, view, fit)
+    prim = Primitive(name, fwd, vjp, grad_fn, promote, to_float, broadcast, view, fit, jvp)
     REGISTRY[name] = prim
     return prim
 
@@ -241,6 +276,8 @@ def apply(prim: Primitive, *args, **params):
     else:
         res._vc = [0]
         res._base = None
+    if _fw_state.level is not None:  # forward mode: push the inputs' tangents through
+        _push_tangents(prim, args, datas, params, res)
     if not _grad_state.enabled or prim.rules is None:
         return res
 
@@ -302,11 +339,102 @@ def apply(prim: Primitive, *args, **params):
             saved[name] = datas[i].shape
         else:
             saved[name] = tuple([getattr(d, "shape", None) for d in datas])
+    if "out" in saved and _fw_state.level is not None:
+        fw = getattr(res, "_fw", None)
+        if fw is not None:  # a differentiable backward (create_graph) sees out's tangent
+            saved["~fw"] = fw
     node.saved = saved
     node.checks = checks
     res._node = node
     res._rg = True
     return res
+
+
+def _push_tangents(prim, args, datas, params, res):
+    """Forward mode: the output's tangent from the inputs' tangents, by the jvp rules.
+
+    Rules run on Tensors (``TensorNS``) with forward mode paused, so a tangent is itself
+    recorded for reverse mode when its inputs require grad (reverse over forward)."""
+    lvl = _fw_state.level
+    TT = _TENSOR_TYPES
+    tans = []
+    found = False
+    for a in args:
+        t = None
+        if type(a) in TT:
+            fw = getattr(a, "_fw", None)
+            if fw is not None and fw[0] is lvl:
+                t = fw[1]
+                found = True
+        tans.append(t)
+    out = res._data
+    if not found or prim.rules is None or out.dtype.kind not in "fc":
+        return  # no tangent in; or the op is not differentiable (comparisons, argmax, ...)
+    if prim.jvps is None:
+        raise NotImplementedError(
+            f"chainrule has no forward-mode rule (jvp) for {prim.name} yet; use reverse mode"
+        )
+    batch = lvl.batch
+    nb = len(batch)
+    ns = _tensor_ns()
+    _fw_state.level = None
+    try:
+        if prim.variadic:
+            ts = [
+                t if t is not None else _zeros_tangent(batch + tuple(d.shape), out.dtype)
+                for t, d in zip(tans, datas)  # noqa: B905 - same length by construction
+            ]
+            total = _call_jvp(prim, 0, ts, args, datas, params, res, ns, batch)
+        else:
+            total = None
+            for i, t in enumerate(tans):
+                if t is None:
+                    continue
+                if prim.broadcast:  # line the tangent's own axes up with the output's
+                    k = out.ndim - (t._data.ndim - nb)
+                    if k > 0:
+                        t = t.reshape(batch + (1,) * k + tuple(datas[i].shape))
+                ti = _call_jvp(prim, i, t, args, datas, params, res, ns, batch)
+                total = ti if total is None else total + ti
+        want = batch + tuple(out.shape)
+        if tuple(total._data.shape) != want:
+            total = total.expand(want)
+    finally:
+        _fw_state.level = lvl
+    res._fw = (lvl, total)
+
+
+def _call_jvp(prim, i, t, args, datas, params, res, ns, batch):
+    vals = []
+    for nm in prim.jvp_names[i]:
+        if nm == "t":
+            vals.append(t)
+        elif nm == "ns":
+            vals.append(ns)
+        elif nm == "out":
+            vals.append(res)
+        elif nm == "batch":
+            vals.append(batch)
+        elif nm in params:
+            vals.append(params[nm])
+        elif nm == "shapes":
+            vals.append(tuple([getattr(d, "shape", None) for d in datas]))
+        elif nm.endswith("_shape"):
+            vals.append(datas[prim.input_names.index(nm[:-6])].shape)
+        else:
+            vals.append(args[prim.input_names.index(nm)])
+    return prim.jvps[i](*vals)
+
+
+def _zeros_tangent(shape, dtype):
+    arr = _backend.default.zeros(shape, dtype)
+    return _Tensor.__new__(_Tensor)._init(arr)
+
+
+def _tensor_ns():
+    from . import TensorNS
+
+    return TensorNS
 
 
 _SCALAR_TYPES = (int, float)
@@ -567,8 +695,8 @@ class ArrayNS:
     def zeros(self, shape, np_dtype):
         return self.xp.zeros(shape, np_dtype)
 
-    def sum_to(self, g, shape):
-        return sum_to_array(self.xp, g, shape=shape)
+    def sum_to(self, g, shape, batch=()):
+        return sum_to_array(self.xp, g, shape=shape, nb=len(batch))
 
     def index_grad(self, g, idx, shape):
         return index_grad_array(self.xp, g, idx=idx, shape=shape)
@@ -590,16 +718,19 @@ def array_ns(xp) -> ArrayNS:
     return ns
 
 
-def sum_to_array(xp, g, *, shape):
-    """Sum ``g`` over the axes that broadcasting added or stretched, back to ``shape``."""
-    if g.shape == shape:
+def sum_to_array(xp, g, *, shape, nb=0):
+    """Sum ``g`` over the axes that broadcasting added or stretched, back to ``shape``
+    (after ``nb`` leading batch axes, which stay)."""
+    if g.shape[nb:] == shape:
         return g
-    lead = g.ndim - len(shape)
-    stretched = tuple(i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
+    lead = g.ndim - nb - len(shape)
+    off = lead + nb
+    stretched = tuple(i + off for i, s in enumerate(shape) if s == 1 and g.shape[i + off] != 1)
+    added = tuple(range(nb, off))
     if not stretched:  # only leading axes were added (a bias): one sum, a fresh array
-        return g.sum(axis=tuple(range(lead)))
-    r = g.sum(axis=tuple(range(lead)) + stretched, keepdims=True)
-    return r.reshape(shape)
+        return g.sum(axis=added)
+    r = g.sum(axis=added + stretched, keepdims=True)
+    return r.reshape(g.shape[:nb] + tuple(shape))
 
 
 def has_advanced(idx) -> bool:
