@@ -134,3 +134,7 @@ def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: b
 import builtins as _builtins  # noqa: E402
 
 builtins_bool = _builtins.bool
+# the packages d2l reaches as torch.nn, torch.optim, torch.utils.data, ... (none of them
+# imports an optional dependency at import time)
+from . import data, func, nn, optim, utils, viz
+from .serialization import load, save

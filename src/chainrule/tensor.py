@@ -534,9 +534,15 @@ _ndarray = _np.ndarray
 
 
 def _autograd():
-    from . import autograd
+    global _AUTOGRAD
+    if _AUTOGRAD is None:  # imported on first use (import cycle), then kept: backward is hot
+        from . import autograd
 
-    return autograd
+        _AUTOGRAD = autograd
+    return _AUTOGRAD
+
+
+_AUTOGRAD = None
 
 
 def _check_inplace(t: Tensor) -> None:

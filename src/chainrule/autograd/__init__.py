@@ -13,6 +13,7 @@ from .function import Function, FunctionCtx
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import run_backward
+from .memory import saved_memory
 
 __all__ = [
     "backward",
@@ -26,6 +27,7 @@ __all__ = [
     "enable_grad",
     "set_grad_enabled",
     "is_grad_enabled",
+    "saved_memory",
 ]
 
 
@@ -43,6 +45,10 @@ def _seeds(outputs, grad_outputs, create_graph, batched=False):
         o = outputs[0]  # the common call, loss.backward(): a seed of ones
         if type(o) is Tensor and o._rg and o._data.size == 1:
             d = o._data
+            if d.ndim == 0 and d.dtype.kind == "f":
+                # a NumPy scalar, not a 0-d array: the rules' arithmetic on it is several
+                # times cheaper (the engine makes a leaf's .grad a 0-d array)
+                return [d.dtype.type(1)]
             return [_p.namespace(d).ones(d.shape, d.dtype)]
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
@@ -84,7 +90,10 @@ def _seeds(outputs, grad_outputs, create_graph, batched=False):
             )
         if g._data.dtype != o._data.dtype:
             g = g.to(o.dtype)
-        seeds.append(g if create_graph else g._data.copy())
+        # a copy, so that no .grad ever aliases the caller's tensor; a batch of cotangents
+        # (is_grads_batched: chainrule.func's basis seeds) goes to grad(), which never
+        # accumulates into .grad, and can be large: no copy
+        seeds.append(g if create_graph else g._data if batched else g._data.copy())
     return seeds
 
 

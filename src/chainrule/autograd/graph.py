@@ -123,7 +123,7 @@ def run_backward(
         while ready:
             n = ready.pop()
             g = buffers.pop(n, None)
-            if n.pre_hooks:
+            if n.pre_hooks and g is not None:
                 g = _run_hooks(n.pre_hooks, g, create_graph, Tensor)
             if type(n) is AccumulateGrad:
                 if targets is not None:
@@ -144,7 +144,7 @@ def run_backward(
                 if n.checks:
                     _check_versions(n)
                 saved = _tensor_saved(n, Tensor) if create_graph else n.saved
-                rules, names = prim.rules, prim.rule_names
+                calls = prim.invokers
                 many = None
             i = -1
             for c in n.next:
@@ -155,21 +155,11 @@ def run_backward(
                     if many is not None:
                         gi = many[i]
                     else:
-                        r = 0 if prim.variadic else i
                         try:
-                            args = [
-                                g
-                                if nm == "g"
-                                else ns
-                                if nm == "ns"
-                                else batch
-                                if nm == "batch"
-                                else saved[nm]
-                                for nm in names[r]
-                            ]
-                        except KeyError:  # released by an earlier backward
-                            raise RuntimeError(ERR_BACKWARD_TWICE) from None
-                        gi = rules[r](*args)
+                            gi = calls[0 if prim.variadic else i](g, ns, batch, saved)
+                        except KeyError:
+                            _missing_saved(prim, i, saved)  # released by an earlier backward?
+                            raise
                         if prim.variadic:
                             many, gi = gi, gi[i]
                     if gi is not None:  # a custom Function may return None for an input
@@ -195,6 +185,13 @@ def run_backward(
     finally:
         _gm._state.enabled = prev_mode
     return captured
+
+
+def _missing_saved(prim, i, saved) -> None:
+    """A rule's KeyError: backward's error when a value it needs was already freed."""
+    names = prim.rule_names[0 if prim.variadic else i]
+    if any(nm not in saved for nm in names if nm not in ("g", "ns", "batch")):
+        raise RuntimeError(ERR_BACKWARD_TWICE) from None
 
 
 def _tensor_saved(n, Tensor):
@@ -291,7 +288,9 @@ def _accumulate(t, g, create_graph, handed, Tensor) -> None:
         return
     cur = getattr(t, "_grad", None)
     if cur is None:
-        if g.base is not None or id(g) in handed or not g.flags.writeable:
+        if isinstance(g, _generic):  # a NumPy scalar (0-d seeds): .grad gets a 0-d array
+            g = _p._backend.as_array(g)
+        elif g.base is not None or id(g) in handed or not g.flags.writeable:
             g = g.copy()
         handed.add(id(g))
         t._grad = _wrap(g, Tensor)

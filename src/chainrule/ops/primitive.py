@@ -42,6 +42,13 @@ _SPECIAL = ("g", "ns", "out")
 
 REGISTRY: dict[str, Primitive] = {}
 
+def _invoker(rule, names):
+    """``lambda g, ns, batch, saved: rule(<its named values>)``, compiled once per rule."""
+    special = {"g": "g", "ns": "ns", "batch": "batch"}
+    args = ", ".join(special.get(n, f"saved[{n!r}]") for n in names)
+    return eval(f"lambda g, ns, batch, saved: _rule({args})", {"_rule": rule})  # noqa: S307
+
+
 # ``defop(..., jvp=DIAGONAL)``: an elementwise op, whose vjp rules are its jvp rules too
 DIAGONAL = "diagonal"
 
@@ -70,6 +77,7 @@ class Primitive:
         "check",
         "jvps",
         "jvp_names",
+        "invokers",
         "_save_cache",
         "_plan_cache",
     )
@@ -89,6 +97,13 @@ class Primitive:
         self.rules = vjp
         self.rule_names = (
             None if vjp is None else tuple(tuple(inspect.signature(r).parameters) for r in vjp)
+        )
+        # one small function per rule that calls it with its named values: the engine's
+        # hot loop makes one call per rule, with no argument list to build
+        self.invokers = (
+            None
+            if vjp is None
+            else tuple(_invoker(r, names) for r, names in zip(vjp, self.rule_names))  # noqa: B905
         )
         if vjp is not None:
             known = set(_SPECIAL) | set(self.input_names) | set(self.param_names)
@@ -145,7 +160,7 @@ class Primitive:
         for i, need in enumerate(needs):
             if need:
                 for n in self.rule_names[0 if self.variadic else i]:
-                    if n not in ("g", "ns") and n not in names:
+                    if n not in ("g", "ns", "batch") and n not in names:
                         names.append(n)
         out = self._save_cache[needs] = tuple(names)
         return out
@@ -244,6 +259,11 @@ def apply(prim: Primitive, *args, **params):
                     or (type(a1) is int and k in "iu" and not prim.to_float)
                 ):
                     datas = [d0, a1]
+            elif type(a1) in TT and type(a0) in _SCALAR_TYPES:  # 2 * x, 1 - x, 1 / x
+                d1 = a1._data
+                k = d1.dtype.kind
+                if k == "f" or (type(a0) is int and k in "iu" and not prim.to_float):
+                    datas = [a0, d1]
         elif len(args) == 1 and type(args[0]) in TT:
             d0 = args[0]._data
             if d0.dtype.kind == "f" or not prim.to_float:

@@ -1,0 +1,524 @@
+"""Function transforms (torch.func / JAX names): grad, vjp, jvp, jacrev, jacfwd, hessian.
+
+Each transform runs the function on fresh inputs and differentiates with the same table
+as ``backward``: reverse mode through the engine, forward mode with dual tensors. Full
+Jacobians are batched: jacrev pushes every basis cotangent back in one pass, jacfwd every
+basis tangent forward in one pass (a leading batch axis through the rules), never one
+Python-level pass per row or column.
+
+Transforms compose (grad(grad(f)), jacfwd(jacrev(f)), vjp of jvp): inside another
+transform, or when an input requires grad, a transform keeps its own derivative
+differentiable (create_graph), so the outer one can go through it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from .. import autograd as _ag
+from ..autograd import forward_ad as _fw
+from ..autograd.grad_mode import enable_grad
+from ..ops import primitive as _p
+from . import _pytree as pt
+
+_depth = [0]  # transforms running now (nested ones keep their derivatives differentiable)
+
+
+def _Tensor():
+    return _p._Tensor
+
+
+def _is_tensor(x) -> bool:
+    return isinstance(x, _p._Tensor)
+
+
+def _argnums(argnums, n: int) -> tuple[int, ...]:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if not nums:
+        raise RuntimeError("argnums must be non-empty")
+    out = []
+    for a in nums:
+        if not isinstance(a, int):
+            raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(a)}")
+        if not -n <= a < n:
+            raise RuntimeError(f"Got argnum={a}, but only {n} positional inputs")
+        out.append(a % n)
+    return tuple(out)
+
+
+def _check_float(x, what: str):
+    if not _is_tensor(x):
+        raise RuntimeError(f"{what}: expected only Tensors as inputs, got {type(x).__name__}")
+    if not x.dtype.is_floating_point:
+        raise RuntimeError("only Tensors of floating point dtype can require gradients")
+
+
+def _fresh(x):
+    """An input for one transform: a new leaf that requires grad and carries x's tangent,
+    or, when x already requires grad (an outer transform or autograd), a recorded alias of
+    x, so gradients can flow on to x."""
+    if x._rg:
+        return x.view_as(x)
+    t = x.detach().requires_grad_()
+    fw = getattr(x, "_fw", None)
+    if fw is not None:
+        t._fw = fw
+    return t
+
+
+def _nested(leaves) -> bool:
+    """Whether derivatives must stay differentiable: inside another transform, under a
+    dual level, or with inputs that require grad."""
+    return _depth[0] > 1 or _fw._state.level is not None or any(x._rg for x in leaves)
+
+
+def _closure_needs_graph(outs, fresh) -> bool:
+    """Whether the graph behind ``outs`` reaches a tensor that requires grad other than
+    the transform's own inputs (a closed-over parameter): then the derivative must stay
+    differentiable for it too."""
+    own = {id(x) for x in fresh}
+    seen = set()
+    stack = [o._node for o in outs if _is_tensor(o) and o._node is not None]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        for c in n.next:
+            if c is None:
+                continue
+            if type(c) is _p.AccumulateGrad:
+                if id(c.variable) not in own:
+                    return True
+            else:
+                stack.append(c)
+    return False
+
+
+def _pick(args, nums):
+    """Flatten the chosen arguments: (leaves, specs), and a function that puts new
+    leaves back into a copy of args."""
+    specs, leaves = [], []
+    for a in nums:
+        lv, sp = pt.flatten(args[a])
+        specs.append(sp)
+        leaves.extend(lv)
+
+    def rebuild(new_leaves):
+        out = list(args)
+        k = 0
+        for a, sp in zip(nums, specs, strict=True):
+            out[a] = pt.unflatten(sp, new_leaves[k : k + sp.n])
+            k += sp.n
+        return out
+
+    return leaves, specs, rebuild
+
+
+def _split(specs, flat, single: bool):
+    """Per-argument pytrees of ``flat`` (one value per picked leaf)."""
+    out, k = [], 0
+    for sp in specs:
+        out.append(pt.unflatten(sp, flat[k : k + sp.n]))
+        k += sp.n
+    return out[0] if single else tuple(out)
+
+
+def _split_aux(out, has_aux: bool, who: str):
+    if not has_aux:
+        return out, None
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise RuntimeError(
+            f"{who}: output of function f should be a tuple: (output, aux) if has_aux is True"
+        )
+    return out
+
+
+def _detach_tree(tree):
+    return pt.tree_map(lambda x: x.detach() if _is_tensor(x) else x, tree)
+
+
+# --------------------------------------------------------------------------- reverse
+
+
+def _call_reverse(func, args, kwargs, argnums, has_aux, who):
+    """Run ``func`` on fresh inputs for the arguments ``argnums``, recording the graph.
+    Returns (output, aux, the fresh inputs, their pytree specs, nested)."""
+    nums = _argnums(argnums, len(args))
+    leaves, specs, rebuild = _pick(args, nums)
+    for x in leaves:
+        _check_float(x, who)
+    _depth[0] += 1
+    try:
+        with enable_grad():
+            nested = _nested(leaves)
+            fresh = [_fresh(x) for x in leaves]
+            out = func(*rebuild(fresh), **kwargs)
+    finally:
+        _depth[0] -= 1
+    out, aux = _split_aux(out, has_aux, who)
+    return out, aux, fresh, specs, nested
+
+
+def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable:
+    """``func``'s gradient with respect to argument(s) ``argnums`` and its value.
+
+    >>> import chainrule as torch
+    >>> from chainrule.func import grad_and_value
+    >>> grad_and_value(lambda x: (x ** 2).sum())(torch.tensor([1., 2.]))
+    (tensor([2., 4.]), tensor(5.))
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        who = "grad_and_value(f)(*args)"
+        out, aux, fresh, specs, nested = _call_reverse(func, args, kwargs, argnums, has_aux, who)
+        if not _is_tensor(out):
+            raise RuntimeError(f"{who}: Expected f(*args) to return a Tensor, got {type(out)}")
+        if out.dim() != 0:
+            raise RuntimeError(
+                f"{who}: Expected f(*args) to return a scalar Tensor, got tensor with "
+                f"{out.dim()} dims. Maybe you wanted to use the vjp or jacrev APIs instead?"
+            )
+        keep = nested or _closure_needs_graph([out], fresh)
+        if out._rg:
+            gs = _ag.grad(out, fresh, create_graph=keep, allow_unused=True, materialize_grads=True)
+        else:  # the output does not depend on the inputs: zero gradients
+            gs = [x.detach().mul(0) for x in fresh]
+        if not keep:
+            out = out.detach()
+            aux = _detach_tree(aux)
+        g = _split(specs, list(gs), isinstance(argnums, int))
+        return (g, (out, aux)) if has_aux else (g, out)
+
+    return wrapper
+
+
+def grad(func: Callable, argnums=0, has_aux: bool = False) -> Callable:
+    """The gradient of a scalar-valued ``func`` with respect to argument(s) ``argnums``.
+
+    >>> import chainrule as torch
+    >>> from chainrule.func import grad
+    >>> grad(grad(torch.sin))(torch.tensor(0.5))  # -sin(0.5)
+    tensor(-0.4794)
+    """
+    gv = grad_and_value(func, argnums, has_aux)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        g, value = gv(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+
+    return wrapper
+
+
+def vjp(func: Callable, *primals, has_aux: bool = False):
+    """(func(*primals), vjp_fn): vjp_fn(cotangents) gives one gradient per primal.
+
+    >>> import chainrule as torch
+    >>> from chainrule.func import vjp
+    >>> out, vjp_fn = vjp(torch.sin, torch.tensor([0., 1.]))
+    >>> vjp_fn(torch.ones(2))
+    (tensor([1.0000, 0.5403]),)
+    """
+    who = "vjp(f, *primals)"
+    out, aux, fresh, specs, nested = _call_reverse(
+        func, primals, {}, tuple(range(len(primals))), has_aux, who
+    )
+    out_leaves, out_spec = pt.flatten(out)
+    for o in out_leaves:
+        if not _is_tensor(o):
+            raise RuntimeError(
+                f"vjp(f, *primals): Expected f to be a function that has only Tensors as "
+                f"outputs, got {type(o)}"
+            )
+    keep = nested or _closure_needs_graph(out_leaves, fresh)
+
+    def vjp_fn(cotangents, *, retain_graph: bool = True, create_graph: bool | None = None):
+        cts, ct_spec = pt.flatten(cotangents)
+        if len(cts) != len(out_leaves):
+            raise RuntimeError(
+                f"Expected pytree structure of cotangents to be the same as pytree structure "
+                f"of outputs to the function. cotangents: {len(cts)} leaves, primal output: "
+                f"{len(out_leaves)} leaves"
+            )
+        cg = keep or any(c._rg for c in cts) if create_graph is None else create_graph
+        pairs = [(o, c) for o, c in zip(out_leaves, cts, strict=True) if o._rg]
+        if pairs:
+            with enable_grad():
+                gs = _ag.grad(
+                    [o for o, _ in pairs],
+                    fresh,
+                    [c for _, c in pairs],
+                    retain_graph=retain_graph,
+                    create_graph=cg,
+                    allow_unused=True,
+                    materialize_grads=True,
+                )
+        else:
+            gs = [x.detach().mul(0) for x in fresh]
+        return tuple(_split(specs, list(gs), False))
+
+    result = out if keep else _detach_tree(out)
+    if has_aux:
+        return result, vjp_fn, (aux if keep else _detach_tree(aux))
+    return result, vjp_fn
+
+
+def jacrev(func: Callable, argnums=0, *, has_aux: bool = False) -> Callable:
+    """The Jacobian of ``func`` by reverse mode: one batched backward pass for all rows.
+
+    Each output gets shape ``out.shape + input.shape`` (PyTorch's layout).
+
+    >>> import chainrule as torch
+    >>> from chainrule.func import jacrev
+    >>> A = torch.tensor([[1., 2.], [3., 4.], [5., 6.]])
+    >>> jacrev(lambda x: A @ x)(torch.ones(2))  # d(Ax)/dx = A
+    tensor([[1., 2.],
+            [3., 4.],
+            [5., 6.]])
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        who = "jacrev(f)(*args)"
+        out, aux, fresh, specs, nested = _call_reverse(func, args, kwargs, argnums, has_aux, who)
+        outs, out_spec = pt.flatten(out)
+        keep = nested or _closure_needs_graph(outs, fresh)
+        jac = _jac_reverse(outs, fresh, keep)
+        res = _assemble(jac, outs, out_spec, specs, isinstance(argnums, int))
+        if has_aux:
+            return res, (aux if keep else _detach_tree(aux))
+        return res
+
+    return wrapper
+
+
+def _jac_reverse(outs, fresh, create_graph):
+    """jac[i][j] = d outs[i] / d fresh[j], shape outs[i].shape + fresh[j].shape: every
+    output element's basis cotangent in one batched reverse pass."""
+    T = _Tensor()
+    for o in outs:
+        if not _is_tensor(o):
+            raise RuntimeError(f"jacrev(f)(*args): Expected f to return Tensors, got {type(o)}")
+    sizes = [o.numel() for o in outs]
+    total = sum(sizes)
+    live = [i for i, o in enumerate(outs) if o._rg and sizes[i]]
+    grads = None
+    if live and total:
+        xp = _p.namespace(outs[live[0]]._data)
+        offs = [sum(sizes[:i]) for i in range(len(outs))]
+        seeds = []
+        for i in live:  # output i's rows of the identity, a basis cotangent per element
+            o, m = outs[i], sizes[i]
+            eye = xp.eye(m, dtype=o._data.dtype)
+            if m != total:
+                s = xp.zeros((total, m), o._data.dtype)
+                s[offs[i] : offs[i] + m] = eye
+                eye = s
+            seeds.append(T.__new__(T)._init(eye.reshape((total,) + tuple(o.shape))))
+        grads = _ag.grad(
+            [outs[i] for i in live],
+            fresh,
+            seeds,
+            create_graph=create_graph,
+            allow_unused=True,
+            materialize_grads=True,
+            is_grads_batched=True,
+        )
+    jac = []
+    off = 0
+    for o, m in zip(outs, sizes, strict=True):
+        row = []
+        for j, x in enumerate(fresh):
+            shape = tuple(o.shape) + tuple(x.shape)
+            if grads is None:
+                row.append(_zeros(shape, x))
+            else:
+                row.append(grads[j][off : off + m].reshape(shape))
+        jac.append(row)
+        off += m
+    if not create_graph:
+        jac = [[j.detach() for j in row] for row in jac]
+    return jac
+
+
+def _zeros(shape, like):
+    from ..creation import zeros
+
+    return zeros(shape, dtype=like.dtype)
+
+
+def _assemble(jac, outs, out_spec, specs, single):
+    """The result pytree: the outputs' structure, each leaf holding the Jacobians with
+    respect to the picked arguments (their own structure; a tuple when argnums is)."""
+    per_out = [_split(specs, row, single) for row in jac]
+    return pt.unflatten(out_spec, per_out)
+
+
+# --------------------------------------------------------------------------- forward
+
+
+def _enter(batch, who):
+    if _fw._state.level is not None:
+        raise RuntimeError(
+            f"{who}: chainrule supports one level of forward mode at a time (jvp/jacfwd "
+            "inside jvp/jacfwd is not supported yet); put reverse mode inside instead, e.g. "
+            "jacfwd(jacrev(f))"
+        )
+    _fw.enter_dual_level(batch)
+
+
+def jvp(func: Callable, primals, tangents, *, has_aux: bool = False):
+    """(func(*primals), the directional derivative along ``tangents``): forward mode.
+
+    >>> import chainrule as torch
+    >>> from chainrule.func import jvp
+    >>> jvp(torch.sin, (torch.tensor(0.),), (torch.tensor(2.),))
+    (tensor(0.), tensor(2.))
+    """
+    who = "jvp(f, primals, tangents)"
+    if not isinstance(primals, tuple):
+        raise RuntimeError(
+            f"{who}: Expected primals to be a tuple. E.g. it should be valid to call f(*primals)."
+        )
+    if not isinstance(tangents, tuple):
+        raise RuntimeError(f"{who}: Expected tangents to be a tuple.")
+    p_leaves, p_spec = pt.flatten(primals)
+    t_leaves, t_spec = pt.flatten(tangents)
+    if len(p_leaves) != len(t_leaves):
+        raise RuntimeError(
+            f"{who}: Expected primals and tangents to have the same python structure."
+        )
+    for x in p_leaves:
+        _check_float(x, who)
+    _depth[0] += 1
+    _enter((), who)
+    try:
+        nested = _depth[0] > 1 or any(x._rg for x in p_leaves)
+        duals = []
+        for x, t in zip(p_leaves, t_leaves, strict=True):
+            if tuple(t.shape) != tuple(x.shape):
+                raise RuntimeError(
+                    "Trying to set a forward gradient that has a different size than that of "
+                    f"the original Tensor, this is not supported. Tensor is of size "
+                    f"{list(x.shape)} while the given forward gradient is of size {list(t.shape)}."
+                )
+            duals.append(_fw.make_dual(x if x._rg else x.detach(), t))
+        out = func(*pt.unflatten(p_spec, duals))
+        out, aux = _split_aux(out, has_aux, who)
+        outs, out_spec = pt.flatten(out)
+        tans = []
+        for o in outs:
+            t = _fw.tangent_of(o) if _is_tensor(o) else None
+            tans.append(t if t is not None else _zeros(tuple(o.shape), o))
+        prim = [_strip(o) for o in outs]
+    finally:
+        _fw.exit_dual_level()
+        _depth[0] -= 1
+    if not nested:
+        prim = [p.detach() for p in prim]
+        tans = [t.detach() for t in tans]
+    res = (pt.unflatten(out_spec, prim), pt.unflatten(out_spec, tans))
+    return res + ((aux,) if has_aux else ())
+
+
+def _strip(o):
+    """o without its tangent (the primal, history kept)."""
+    return _fw.unpack_dual(o).primal if _is_tensor(o) else o
+
+
+def jacfwd(func: Callable, argnums=0, *, has_aux: bool = False) -> Callable:
+    """The Jacobian of ``func`` by forward mode: one batched pass pushes every input
+    basis direction (a Jacobian column each) at once.
+
+    >>> import chainrule as torch
+    >>> from chainrule.func import jacfwd
+    >>> jacfwd(lambda x: x ** 2)(torch.tensor([1., 2.]))
+    tensor([[2., 0.],
+            [0., 4.]])
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        who = "jacfwd(f)(*args)"
+        nums = _argnums(argnums, len(args))
+        leaves, specs, rebuild = _pick(args, nums)
+        for x in leaves:
+            _check_float(x, who)
+        sizes = [x.numel() for x in leaves]
+        total = sum(sizes)
+        _depth[0] += 1
+        _enter((total,), who)
+        try:
+            nested = _depth[0] > 1 or any(x._rg for x in leaves)
+            T = _Tensor()
+            duals, off = [], 0
+            for x, n in zip(leaves, sizes, strict=True):
+                xp = _p.namespace(x._data)
+                basis = xp.zeros((total, n), x._data.dtype)
+                basis[off : off + n] = xp.eye(n, dtype=x._data.dtype)
+                tan = T.__new__(T)._init(basis.reshape((total,) + tuple(x.shape)))
+                src = x if x._rg else x.detach()
+                duals.append(_fw.make_dual(src, tan))
+                off += n
+            out = func(*rebuild(duals), **kwargs)
+            out, aux = _split_aux(out, has_aux, who)
+            outs, out_spec = pt.flatten(out)
+            jac = []
+            for o in outs:
+                t = _fw.tangent_of(o) if _is_tensor(o) else None
+                row, off = [], 0
+                for x, n in zip(leaves, sizes, strict=True):
+                    shape = tuple(o.shape) + tuple(x.shape)
+                    if t is None:
+                        row.append(_zeros(shape, o))
+                    else:  # (n, *o.shape) -> o.shape + x.shape
+                        part = t[off : off + n].reshape(n, o.numel()).transpose(0, 1)
+                        row.append(part.reshape(shape))
+                    off += n
+                jac.append(row)
+        finally:
+            _fw.exit_dual_level()
+            _depth[0] -= 1
+        if not nested:
+            jac = [[j.detach() for j in row] for row in jac]
+        res = _assemble(jac, outs, out_spec, specs, isinstance(argnums, int))
+        if has_aux:
+            return res, aux
+        return res
+
+    return wrapper
+
+
+def hessian(func: Callable, argnums=0) -> Callable:
+    """The Hessian of a scalar ``func``: forward mode over reverse mode (jacfwd(jacrev)).
+
+    >>> import chainrule as torch
+    >>> from chainrule.func import hessian
+    >>> A = torch.tensor([[1., 2.], [0., 3.]])
+    >>> hessian(lambda x: x @ A @ x)(torch.ones(2))  # A + A^T
+    tensor([[2., 2.],
+            [2., 6.]])
+    """
+    return jacfwd(jacrev(func, argnums), argnums)
+
+
+def linearize(func: Callable, *primals):
+    """(func(*primals), jvp_fn): jvp_fn(*tangents) is the derivative of func at primals
+    applied to tangents (each call runs one forward-mode pass).
+
+    >>> import chainrule as torch
+    >>> from chainrule.func import linearize
+    >>> out, jvp_fn = linearize(torch.exp, torch.tensor(0.))
+    >>> jvp_fn(torch.tensor(3.))
+    tensor(3.)
+    """
+    out = func(*primals)
+    fixed = tuple(p.detach() if _is_tensor(p) else p for p in primals)
+
+    def jvp_fn(*tangents):
+        return jvp(func, fixed, tuple(tangents))[1]
+
+    return (out.detach() if _is_tensor(out) else out), jvp_fn
