@@ -501,14 +501,19 @@ class Tensor:
                 src = Tensor.__new__(Tensor)._init(self._data.copy())
                 src._node = self._node
                 src._rg = self._rg
+                fw = getattr(self, "_fw", None)
+                if fw is not None:
+                    src._fw = (fw[0], fw[1], src._vc[0])
         r = _p.apply(prim, src, *args, **params)
         _write(self, r._data)
         if record and r._node is not None:
             self._node = r._node
             self._rg = True
         fw = getattr(r, "_fw", None)
-        if fw is not None or getattr(self, "_fw", None) is not None:
-            self._fw = fw  # forward mode: the tangent of the new value (None: zero)
+        if fw is not None:  # forward mode: the tangent of the new value
+            self._fw = (fw[0], fw[1], self._vc[0])
+        elif getattr(self, "_fw", None) is not None:
+            self._fw = None  # the new value has no tangent (zero)
         return self
 
     def __setitem__(self, idx, value) -> None:

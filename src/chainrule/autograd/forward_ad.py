@@ -124,7 +124,7 @@ def make_dual(tensor, tangent, *, level: int | None = None):
             f"the given forward gradient is of size {list(tangent.shape)}."
         )
     out = tensor.view_as(tensor)  # shares storage and history with the primal, as PyTorch
-    out._fw = (lvl, tangent)
+    attach(out, lvl, tangent)
     return out
 
 
@@ -161,4 +161,21 @@ def tangent_of(tensor):
     fw = getattr(tensor, "_fw", None)
     if fw is None or fw[0] is not _state.level:
         return None
+    if fw[2] != tensor._vc[0]:
+        stale_tangent()
     return fw[1]
+
+
+def attach(t, level, tangent) -> None:
+    """Give ``t`` its tangent at ``level``, stamped with t's version: an in-place write
+    that does not update the tangent (through another view of the storage) makes it
+    stale, and reading a stale tangent raises instead of giving a wrong number."""
+    t._fw = (level, tangent, t._vc[0])
+
+
+def stale_tangent():
+    raise RuntimeError(
+        "this tensor's tangent is out of date: its storage was changed in place through "
+        "another view (chainrule does not carry tangents between a view and its base). "
+        "clone() the view before changing it in place, or take the view again afterwards."
+    )

@@ -164,7 +164,7 @@ def forward_jacobian(fn, inputs, batched=False):
                         f"tangent of output {i} has shape {tuple(t.shape)}, expected {want}"
                     )
                 if batched:
-                    cols_per_out[i][:, :] = t._data.reshape(n, -1).T
+                    cols_per_out[i][:, :] = t._data.reshape(n, o._data.size).T
                 else:
                     cols_per_out[i][:, k] = t._data.reshape(-1)
         for i in range(len(cols_per_out or ())):

@@ -202,7 +202,7 @@ def _tensor_saved(n, Tensor):
             t = _saved_output(n.saved[name], n, Tensor)
             fw = saved.get("~fw")
             if fw is not None:  # forward over reverse: the output's tangent goes along
-                t._fw = fw
+                t._fw = (fw[0], fw[1], t._vc[0])
         saved[name] = t
     return saved
 

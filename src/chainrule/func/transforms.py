@@ -63,7 +63,7 @@ def _fresh(x):
     t = x.detach().requires_grad_()
     fw = getattr(x, "_fw", None)
     if fw is not None:
-        t._fw = fw
+        t._fw = (fw[0], fw[1], t._vc[0])
     return t
 
 

@@ -5,13 +5,25 @@ written ``lambda g, out: g * out``. Subgradients at kinks follow PyTorch: abs'(0
 relu'(0) = 0, maximum/minimum give half to each side at a tie, clamp passes the
 gradient at its bounds. Broadcast inputs get their gradient summed back by the engine
 (``broadcast=True``), through the one helper ``sum_to``.
+
+Forward mode needs no second column here: an elementwise op's Jacobian is diagonal, so
+each vjp rule, fed the tangent instead of the gradient, is its jvp rule (``_defew``).
 """
 
 from __future__ import annotations
 
 import math
 
-from .primitive import DIAGONAL, apply, compare, defop
+from .primitive import DIAGONAL, Primitive, apply, compare, defop
+
+
+def _defew(name: str, fwd, vjp, **kw) -> Primitive:
+    """``defop`` for an elementwise entry: each per-input Jacobian is diagonal, so the vjp
+    rules, given the tangent ``t`` as ``g``, are the jvp rules too (``jvp=DIAGONAL``). Rules
+    stay elementwise in ``g`` (no sums inside), and a leading batch axis on ``g`` broadcasts
+    through them."""
+    return defop(name, fwd, vjp, jvp=DIAGONAL, **kw)
+
 
 # ---------------------------------------------------------------- arithmetic
 _BOOL_SUB = (
@@ -81,9 +93,11 @@ def _pow(xp, x, y):
     return x**y
 
 
-NEG = defop("neg", _neg, lambda g: -g)
-ADD = defop("add", lambda xp, x, y: x + y, (lambda g: g, lambda g: g), promote=True, broadcast=True)
-SUB = defop("sub", _sub, (lambda g: g, lambda g: -g), promote=True, broadcast=True)
+NEG = _defew("neg", _neg, lambda g: -g)
+ADD = _defew(
+    "add", lambda xp, x, y: x + y, (lambda g: g, lambda g: g), promote=True, broadcast=True
+)
+SUB = _defew("sub", _sub, (lambda g: g, lambda g: -g), promote=True, broadcast=True)
 
 
 def _no_bool_operand(args):
@@ -94,15 +108,14 @@ def _no_bool_operand(args):
 
 
 SUB.check = _no_bool_operand
-MUL = defop(
+MUL = _defew(
     "mul",
     lambda xp, x, y: x * y,
     (lambda g, y: g * y, lambda g, x: g * x),
     promote=True,
     broadcast=True,
-    jvp=DIAGONAL,
 )
-DIV = defop(
+DIV = _defew(
     "div",
     lambda xp, x, y: x / y,
     (lambda g, y: g / y, lambda g, x, y: -g * x / (y * y)),
@@ -126,14 +139,14 @@ def _pow_dy(ns, g, x, out):
     return g * out * ns.log(ns.where(x == 0, 1.0, x))
 
 
-POW = defop("pow", _pow, (_pow_dx, _pow_dy), promote=True, broadcast=True)  # tensor ** scalar
-POW_T = defop(  # tensor ** tensor
+POW = _defew("pow", _pow, (_pow_dx, _pow_dy), promote=True, broadcast=True)  # tensor ** scalar
+POW_T = _defew(  # tensor ** tensor
     "pow_tensor", _pow, (_pow_dx, _pow_dy), grad_fn="PowBackward1", promote=True, broadcast=True
 )
-POW_S = defop(  # scalar ** tensor
+POW_S = _defew(  # scalar ** tensor
     "pow_scalar", _pow, (_pow_dx, _pow_dy), grad_fn="PowBackward2", promote=True, broadcast=True
 )
-REMAINDER = defop(
+REMAINDER = _defew(
     "remainder",
     _remainder,
     (lambda g: g, lambda ns, g, x, y: -g * ns.floor(x / y)),
@@ -143,29 +156,29 @@ REMAINDER = defop(
 FLOOR_DIVIDE = defop("floor_divide", _floor_divide, None, promote=True, broadcast=True)
 
 # ------------------------------------------------------------ unary functions
-EXP = defop("exp", lambda xp, x: xp.exp(x), lambda g, out: g * out, to_float=True, jvp=DIAGONAL)
-EXPM1 = defop("expm1", lambda xp, x: xp.expm1(x), lambda g, out: g * (out + 1), to_float=True)
-LOG = defop("log", lambda xp, x: xp.log(x), lambda g, x: g / x, to_float=True)
-LOG2 = defop("log2", lambda xp, x: xp.log2(x), lambda g, x: g / (x * math.log(2.0)), to_float=True)
-LOG10 = defop(
+EXP = _defew("exp", lambda xp, x: xp.exp(x), lambda g, out: g * out, to_float=True)
+EXPM1 = _defew("expm1", lambda xp, x: xp.expm1(x), lambda g, out: g * (out + 1), to_float=True)
+LOG = _defew("log", lambda xp, x: xp.log(x), lambda g, x: g / x, to_float=True)
+LOG2 = _defew("log2", lambda xp, x: xp.log2(x), lambda g, x: g / (x * math.log(2.0)), to_float=True)
+LOG10 = _defew(
     "log10", lambda xp, x: xp.log10(x), lambda g, x: g / (x * math.log(10.0)), to_float=True
 )
-LOG1P = defop("log1p", lambda xp, x: xp.log1p(x), lambda g, x: g / (1 + x), to_float=True)
-SQRT = defop("sqrt", lambda xp, x: xp.sqrt(x), lambda g, out: g / (2 * out), to_float=True)
-RSQRT = defop(
+LOG1P = _defew("log1p", lambda xp, x: xp.log1p(x), lambda g, x: g / (1 + x), to_float=True)
+SQRT = _defew("sqrt", lambda xp, x: xp.sqrt(x), lambda g, out: g / (2 * out), to_float=True)
+RSQRT = _defew(
     "rsqrt", lambda xp, x: 1 / xp.sqrt(x), lambda g, out: -0.5 * g * out**3, to_float=True
 )
-SIN = defop("sin", lambda xp, x: xp.sin(x), lambda ns, g, x: g * ns.cos(x), to_float=True)
-COS = defop("cos", lambda xp, x: xp.cos(x), lambda ns, g, x: -g * ns.sin(x), to_float=True)
-TAN = defop("tan", lambda xp, x: xp.tan(x), lambda g, out: g * (1 + out * out), to_float=True)
-TANH = defop("tanh", lambda xp, x: xp.tanh(x), lambda g, out: g * (1 - out * out), to_float=True, jvp=DIAGONAL)
-SIGMOID = defop(
+SIN = _defew("sin", lambda xp, x: xp.sin(x), lambda ns, g, x: g * ns.cos(x), to_float=True)
+COS = _defew("cos", lambda xp, x: xp.cos(x), lambda ns, g, x: -g * ns.sin(x), to_float=True)
+TAN = _defew("tan", lambda xp, x: xp.tan(x), lambda g, out: g * (1 + out * out), to_float=True)
+TANH = _defew("tanh", lambda xp, x: xp.tanh(x), lambda g, out: g * (1 - out * out), to_float=True)
+SIGMOID = _defew(
     "sigmoid",
     lambda xp, x: _sigmoid(xp, x),
     lambda g, out: g * out * (1 - out),
     to_float=True,
 )
-RECIPROCAL = defop("reciprocal", lambda xp, x: 1 / x, lambda g, out: -g * out * out, to_float=True)
+RECIPROCAL = _defew("reciprocal", lambda xp, x: 1 / x, lambda g, out: -g * out * out, to_float=True)
 
 
 def _no_bool(kernel):
@@ -187,8 +200,8 @@ def _abs(xp, x):
     return xp.abs(x)
 
 
-ABS = defop("abs", _abs, lambda ns, g, x: g * ns.sign(x))
-RELU = defop("relu", _relu, lambda g, out: g * (out > 0))
+ABS = _defew("abs", _abs, lambda ns, g, x: g * ns.sign(x))
+RELU = _defew("relu", _relu, lambda g, out: g * (out > 0))
 
 
 def _sigmoid(xp, x):
@@ -214,11 +227,11 @@ def _round(xp, x, *, decimals):
     return x.copy() if x.dtype.kind in "iu" else xp.round(x, decimals)
 
 
-SIGN = defop("sign", lambda xp, x: x.copy() if x.dtype.kind == "b" else xp.sign(x), _zero)
-FLOOR = defop("floor", _rounding("floor", "floor_vml_cpu"), _zero)
-CEIL = defop("ceil", _rounding("ceil", "ceil_vml_cpu"), _zero)
-ROUND = defop("round", _round, _zero)
-TRUNC = defop("trunc", _rounding("trunc", "trunc_vml_cpu"), _zero)
+SIGN = _defew("sign", lambda xp, x: x.copy() if x.dtype.kind == "b" else xp.sign(x), _zero)
+FLOOR = _defew("floor", _rounding("floor", "floor_vml_cpu"), _zero)
+CEIL = _defew("ceil", _rounding("ceil", "ceil_vml_cpu"), _zero)
+ROUND = _defew("round", _round, _zero)
+TRUNC = _defew("trunc", _rounding("trunc", "trunc_vml_cpu"), _zero)
 
 
 def _clamp_fwd(xp, x, *, min, max):
@@ -239,10 +252,10 @@ def _clamp_vjp(g, x, min, max):
     return g * (x <= max)
 
 
-CLAMP = defop("clamp", _clamp_fwd, _clamp_vjp, grad_fn="ClampBackward1")
+CLAMP = _defew("clamp", _clamp_fwd, _clamp_vjp, grad_fn="ClampBackward1")
 
 # Ties give half of the gradient to each side, as in PyTorch.
-MAXIMUM = defop(
+MAXIMUM = _defew(
     "maximum",
     lambda xp, x, y: xp.maximum(x, y),
     (
@@ -252,7 +265,7 @@ MAXIMUM = defop(
     promote=True,
     broadcast=True,
 )
-MINIMUM = defop(
+MINIMUM = _defew(
     "minimum",
     lambda xp, x, y: xp.minimum(x, y),
     (
@@ -262,7 +275,7 @@ MINIMUM = defop(
     promote=True,
     broadcast=True,
 )
-WHERE = defop(
+WHERE = _defew(
     "where",
     lambda xp, x, y, *, cond: xp.where(cond, x, y),
     (
@@ -276,14 +289,14 @@ WHERE = defop(
 
 # ------------------------------------------------------ values written over
 # fill_, zero_, copy_ and the random fills: the old values get no gradient.
-FILL = defop("fill", lambda xp, x, *, value: xp.full_like(x, value), _zero)
-COPY = defop(
+FILL = _defew("fill", lambda xp, x, *, value: xp.full_like(x, value), _zero)
+COPY = _defew(
     "copy",
     lambda xp, x, src: xp.broadcast_to(src, x.shape).astype(x.dtype),
     (_zero, lambda g: g),  # src is broadcast to x's shape: its gradient is summed back
     broadcast=True,
 )
-FILL_DATA = defop(
+FILL_DATA = _defew(
     "fill_data", lambda xp, x, *, data: data.astype(x.dtype), _zero, grad_fn="FillBackward0"
 )
 

@@ -3,6 +3,8 @@
 Basic indices (ints, slices, Ellipsis, None) give views, as in PyTorch; integer-array
 and boolean-mask indices give copies. The adjoint of reading ``x[idx]`` is adding ``g``
 into zeros at ``idx`` (repeated indices add up); the adjoint of writing is reading.
+Forward mode: the tangent of ``x[idx]`` is ``t[idx]``; of a write, ``t_x`` with ``t_v``
+written at ``idx``.
 """
 
 from __future__ import annotations
@@ -10,16 +12,102 @@ from __future__ import annotations
 from ..backend import namespace
 from .primitive import apply, defop, has_advanced
 
-_get_rule = lambda ns, g, idx, x_shape: ns.index_grad(g, idx, x_shape)
+
+# Batch axes (see primitive.defop): a gradient or tangent may carry leading axes beyond
+# the indexed tensor's own. Basic indices take them with leading ``:``s. Array indices
+# cannot: NumPy moves the indexed axes to the front when array indices are not next to
+# each other, past the batch axes. So there the batch axes go to the back, where no index
+# reaches them, for the indexing, and come to the front again after.
+def _expand_ellipsis(idx, ndim):
+    """``idx`` with its Ellipsis spelled out as ``:``s (for ``ndim`` indexed dims), so that
+    trailing axes beyond those stay untouched."""
+    if not any(i is Ellipsis for i in idx):
+        return idx
+    used = 0
+    for i in idx:
+        if i is None or i is Ellipsis or isinstance(i, bool):
+            continue
+        kind = getattr(getattr(i, "dtype", None), "kind", "")
+        used += i.ndim if kind == "b" else 1
+    k = next(j for j, i in enumerate(idx) if i is Ellipsis)
+    return idx[:k] + (slice(None),) * (ndim - used) + idx[k + 1 :]
+
+
+def _to_back(ns, a, nb):
+    n = len(a.shape)
+    return ns.permute(a, tuple(range(nb, n)) + tuple(range(nb)))
+
+
+def _to_front(ns, a, nb):
+    n = len(a.shape)
+    return ns.permute(a, tuple(range(n - nb, n)) + tuple(range(n - nb)))
+
+
+def batched_getitem(ns, a, idx, ndim, batch):
+    """``a[idx]`` per batch element: ``a`` is batch + (a shape of ``ndim`` dims)."""
+    nb = len(batch)
+    if not has_advanced(idx):
+        return ns.getitem(a, (slice(None),) * nb + idx)
+    r = ns.getitem(_to_back(ns, a, nb), _expand_ellipsis(idx, ndim))
+    return _to_front(ns, r, nb)
+
+
+def batched_index_grad(ns, g, idx, shape, batch):
+    """``index_grad`` per batch element: zeros of batch + ``shape``, ``g`` added at ``idx``."""
+    nb = len(batch)
+    if not has_advanced(idx):
+        return ns.index_grad(g, (slice(None),) * nb + idx, batch + tuple(shape))
+    z = ns.index_grad(_to_back(ns, g, nb), _expand_ellipsis(idx, len(shape)), shape + batch)
+    return _to_front(ns, z, nb)
+
+
+def batched_index_put(ns, a, v, idx, ndim, batch):
+    """``index_put`` per batch element; ``v`` a number or batch + the indexed shape."""
+    nb = len(batch)
+    if not has_advanced(idx):
+        return ns.index_put(a, v, (slice(None),) * nb + idx)
+    if not isinstance(v, (int, float)):
+        v = _to_back(ns, v, nb)
+    r = ns.index_put(_to_back(ns, a, nb), v, _expand_ellipsis(idx, ndim))
+    return _to_front(ns, r, nb)
+
+
+def _get_vjp(ns, g, idx, x_shape, batch):
+    if batch:
+        return batched_index_grad(ns, g, idx, tuple(x_shape), batch)
+    return ns.index_grad(g, idx, x_shape)
+
+
+def _get_jvp(ns, t, idx, x_shape, batch):
+    return batched_getitem(ns, t, idx, len(x_shape), batch) if batch else ns.getitem(t, idx)
+
+
 _getitem_fwd = lambda xp, x, *, idx: x[idx]
-SELECT = defop("select", _getitem_fwd, _get_rule, view=True)
-SLICE = defop("slice", _getitem_fwd, _get_rule, view=True)
-INDEX = defop("index", _getitem_fwd, _get_rule, view=True)
+
+
+def _basic_getitem_fwd(xp, x, *, idx):
+    # ints and slices give a view, also when every axis is taken by an int: x[1] of a 1-d
+    # tensor is a 0-d view (NumPy's x[1] would be a copy; x[1, ...] is the view)
+    if any(i is Ellipsis for i in idx):
+        return x[idx]
+    return x[idx + (Ellipsis,)]
+
+
+SELECT = defop("select", _basic_getitem_fwd, _get_vjp, view=True, jvp=_get_jvp)
+SLICE = defop("slice", _basic_getitem_fwd, _get_vjp, view=True, jvp=_get_jvp)
+INDEX = defop("index", _getitem_fwd, _get_vjp, view=True, jvp=_get_jvp)
+# index_grad(g) = zeros with g added at idx: the adjoint of x[idx] (runs inside backward).
+# It is linear in g: its vjp reads g[idx], its jvp is index_grad of the tangent.
 INDEX_GRAD = defop(
     "index_grad",
     lambda xp, g, *, idx, shape: _index_grad(xp, g, idx, shape),
-    lambda ns, g, idx: ns.getitem(g, idx),
+    lambda ns, g, idx, shape, batch: (
+        batched_getitem(ns, g, idx, len(shape), batch) if batch else ns.getitem(g, idx)
+    ),
     grad_fn="IndexBackwardBackward0",
+    jvp=lambda ns, t, idx, shape, batch: (
+        batched_index_grad(ns, t, idx, shape, batch) if batch else ns.index_grad(t, idx, shape)
+    ),
 )
 
 
@@ -35,27 +123,73 @@ def _index_put_fwd(xp, x, v, *, idx):
     return out
 
 
+def _put_vjp_x(ns, g, idx, x_shape, batch):  # overwritten positions: no gradient, no tangent
+    if batch:
+        return batched_index_put(ns, g, 0.0, idx, len(x_shape), batch)
+    return ns.index_put(g, 0.0, idx)
+
+
+def _put_vjp_v(ns, g, idx, x_shape, batch):  # summed back to v's shape by the engine
+    return batched_getitem(ns, g, idx, len(x_shape), batch) if batch else ns.getitem(g, idx)
+
+
+def _put_jvp_x(ns, t, idx, x_shape, batch):
+    return _put_vjp_x(ns, t, idx, x_shape, batch)
+
+
+def _put_jvp_v(ns, t, out, v_shape, idx, batch):
+    # v's tangent (lined up with out by the engine) broadcast to x[idx], written into zeros
+    target = tuple(out._data[idx].shape)
+    core = tuple(v_shape)[max(0, len(v_shape) - len(target)) :]  # NumPy drops leading 1s
+    t = ns.reshape(t, batch + (1,) * (len(target) - len(core)) + core)
+    t = ns.broadcast_to(t, batch + target)
+    zeros = ns.broadcast_to(ns.zeros_like(out), batch + tuple(out.shape))
+    return batched_index_put(ns, zeros, t, idx, out.ndim, batch)
+
+
 INDEX_PUT = defop(
     "index_put",
     _index_put_fwd,
-    (
-        lambda ns, g, idx: ns.index_put(g, 0.0, idx),
-        lambda ns, g, idx: ns.getitem(g, idx),  # summed back to v's shape by the engine
-    ),
+    (_put_vjp_x, _put_vjp_v),
     grad_fn="IndexPutBackward0",
     broadcast=True,
+    jvp=(_put_jvp_x, _put_jvp_v),
 )
+
+
+def _along(idx, dim, ndim, batch):
+    """(idx, dim) for a gradient/tangent with leading batch axes: idx repeated over them."""
+    if not batch:
+        return idx, dim
+    nb = len(batch)
+    return namespace(idx).broadcast_to(idx, batch + idx.shape), dim % max(ndim, 1) + nb
+
+
+def _take_along(ns, g, idx, dim, shape, batch):
+    i, d = _along(idx, dim, len(shape), batch)
+    return ns.take_along(g, i, d)
+
+
+def _put_along_rule(ns, g, idx, dim, shape, batch):
+    i, d = _along(idx, dim, len(shape), batch)
+    return ns.put_along(g, i, d, batch + tuple(shape))
+
+
 TAKE_ALONG = defop(
     "take_along",
     lambda xp, x, *, idx, dim: xp.take_along_axis(x, idx, axis=dim),
-    lambda ns, g, x_shape, idx, dim: ns.put_along(g, idx, dim, x_shape),
+    lambda ns, g, x_shape, idx, dim, batch: _put_along_rule(ns, g, idx, dim, x_shape, batch),
     grad_fn="GatherBackward0",
+    jvp=lambda ns, t, x_shape, idx, dim, batch: _take_along(ns, t, idx, dim, x_shape, batch),
 )
+# put_along(g) = zeros with g added at idx along dim: the adjoint of take_along (inside
+# backward). Linear in g: its vjp is take_along, its jvp put_along of the tangent.
 PUT_ALONG = defop(
     "put_along",
     lambda xp, g, *, idx, dim, shape: _put_along(xp, g, idx, dim, shape),
-    lambda ns, g, idx, dim: ns.take_along(g, idx, dim),
+    lambda ns, g, idx, dim, shape, batch: _take_along(ns, g, idx, dim, shape, batch),
     grad_fn="ScatterAddBackward0",
+    jvp=lambda ns, t, idx, dim, shape, batch: _put_along_rule(ns, t, idx, dim, shape, batch),
 )
 
 

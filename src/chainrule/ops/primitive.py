@@ -42,6 +42,7 @@ _SPECIAL = ("g", "ns", "out")
 
 REGISTRY: dict[str, Primitive] = {}
 
+
 def _invoker(rule, names):
     """``lambda g, ns, batch, saved: rule(<its named values>)``, compiled once per rule."""
     special = {"g": "g", "ns": "ns", "batch": "batch"}
@@ -296,9 +297,9 @@ def apply(prim: Primitive, *args, **params):
     else:
         res._vc = [0]
         res._base = None
-    if _fw_state.level is not None:  # forward mode: push the inputs' tangents through
-        _push_tangents(prim, args, datas, params, res)
     if not _grad_state.enabled or prim.rules is None:
+        if _fw_state.level is not None:  # forward mode: push the inputs' tangents through
+            _push_tangents(prim, args, datas, params, res)
         return res
 
     # 3. which inputs want a gradient: bit i for input i
@@ -314,6 +315,8 @@ def apply(prim: Primitive, *args, **params):
                 mask |= bit
         bit <<= 1
     if not mask:
+        if _fw_state.level is not None:
+            _push_tangents(prim, args, datas, params, res)
         return res
 
     # 4. the node: where each input's gradient goes, and what the needed rules use
@@ -359,14 +362,17 @@ def apply(prim: Primitive, *args, **params):
             saved[name] = datas[i].shape
         else:
             saved[name] = tuple([getattr(d, "shape", None) for d in datas])
-    if "out" in saved and _fw_state.level is not None:
-        fw = getattr(res, "_fw", None)
-        if fw is not None:  # a differentiable backward (create_graph) sees out's tangent
-            saved["~fw"] = fw
     node.saved = saved
     node.checks = checks
     res._node = node
     res._rg = True
+    if _fw_state.level is not None:
+        # after recording: a jvp rule that uses ``out`` then differentiates through it
+        # (reverse over forward)
+        _push_tangents(prim, args, datas, params, res)
+        fw = getattr(res, "_fw", None)
+        if fw is not None and "out" in saved:  # create_graph's backward sees out's tangent
+            saved["~fw"] = fw
     return res
 
 
@@ -384,6 +390,8 @@ def _push_tangents(prim, args, datas, params, res):
         if type(a) in TT:
             fw = getattr(a, "_fw", None)
             if fw is not None and fw[0] is lvl:
+                if fw[2] != a._vc[0]:
+                    _fwad.stale_tangent()
                 t = fw[1]
                 found = True
         tans.append(t)
@@ -421,7 +429,7 @@ def _push_tangents(prim, args, datas, params, res):
             total = total.expand(want)
     finally:
         _fw_state.level = lvl
-    res._fw = (lvl, total)
+    res._fw = (lvl, total, res._vc[0])
 
 
 def _call_jvp(prim, i, t, args, datas, params, res, ns, batch):

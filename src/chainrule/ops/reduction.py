@@ -1,9 +1,15 @@
-"""THE TABLE, part 2: reductions. Forward and vector-Jacobian rule side by side.
+"""THE TABLE, part 2: reductions. Forward, vector-Jacobian and Jacobian-vector rules side
+by side.
 
 A reduction's gradient is the incoming gradient spread back over the reduced axes
-(``_spread``). Ties follow PyTorch: full max/min and amax/amin share the gradient evenly
-among equal values; max/min along a dim give it to the returned index. Both spellings
-d2l uses work: ``dim=``/``axis=`` and ``keepdim=``/``keepdims=``.
+(``_spread``); its tangent is the input's tangent reduced the same way, weighted by the
+local derivative (``_wsum``). Ties follow PyTorch: full max/min and amax/amin share the
+gradient evenly among equal values (and their tangent is the mean of the tied tangents);
+max/min along a dim give it to the returned index. Both spellings d2l uses work:
+``dim=``/``axis=`` and ``keepdim=``/``keepdims=``.
+
+Gradients and tangents may carry leading batch axes (``batch``: chainrule.func pushes a
+whole basis through one pass): rules count axes from the end, or put ``batch`` in front.
 """
 
 from __future__ import annotations
@@ -12,30 +18,47 @@ import builtins
 from collections import namedtuple
 
 from .. import dtypes as _dt
-from .primitive import apply, defop
+from .primitive import Primitive, apply, defop
 
 
-def _spread(ns, g, x_shape, dim, keepdim):
-    """g, reshaped to keep the reduced axes as size 1 and broadcast back to ``x_shape``."""
+def _kshape(x_shape, dim) -> tuple:
+    """x's shape with the reduced axes kept as size 1."""
     if dim is None:
-        kshape = (1,) * len(x_shape)
-    else:
-        kshape = tuple(1 if i in dim else s for i, s in enumerate(x_shape))
-    if not keepdim or dim is None:
-        g = ns.reshape(g, kshape)
-    return ns.broadcast_to(g, x_shape)
+        return (1,) * len(x_shape)
+    return tuple(1 if i in dim else s for i, s in enumerate(x_shape))
+
+
+def _lift(ns, g, x_shape, dim, keepdim, batch):
+    """g with the reduced axes back as size 1: broadcastable against x (batch axes kept)."""
+    if keepdim and dim is not None:
+        return g
+    return ns.reshape(g, batch + _kshape(x_shape, dim))
+
+
+def _spread(ns, g, x_shape, dim, keepdim, batch):
+    """g, reshaped to keep the reduced axes as size 1 and broadcast back to ``x_shape``."""
+    if not keepdim or dim is None:  # (_lift inlined: this runs in every backward of a sum)
+        g = ns.reshape(g, batch + _kshape(x_shape, dim))
+    return ns.broadcast_to(g, batch + tuple(x_shape) if batch else x_shape)
 
 
 def _keep(ns, v, x_shape, dim, keepdim):
     """A reduced value reshaped to keepdim form (broadcastable against x)."""
     if keepdim and dim is not None:
         return v
-    kshape = (
-        (1,) * len(x_shape)
-        if dim is None
-        else tuple(1 if i in dim else s for i, s in enumerate(x_shape))
-    )
-    return ns.reshape(v, kshape)
+    return ns.reshape(v, _kshape(x_shape, dim))
+
+
+def _axes(x_shape, dim) -> tuple:
+    """The reduced axes counted from the end: the same axes of a tangent with batch axes."""
+    n = len(x_shape)
+    return tuple(range(-n, 0)) if dim is None else tuple(d - n for d in dim)
+
+
+def _wsum(ns, wt, x_shape, dim, keepdim):
+    """Sum of a weighted tangent over the reduced axes (a 0-d x has none to reduce)."""
+    axes = _axes(x_shape, dim)
+    return ns.sum(wt, axis=axes, keepdims=keepdim) if axes else wt
 
 
 def _count(x_shape, dim) -> int:
@@ -46,10 +69,16 @@ def _count(x_shape, dim) -> int:
     return n
 
 
+def _per(a: float, n: int) -> float:
+    """a / n, inf for n = 0 (as PyTorch: var/std of one element with correction 1 is nan)."""
+    return a / n if n else float("inf")
+
+
 SUM = defop(
     "sum",
     lambda xp, x, *, dim, keepdim: x.sum(axis=dim, keepdims=keepdim),
-    lambda ns, g, x_shape, dim, keepdim: _spread(ns, g, x_shape, dim, keepdim),
+    lambda ns, g, x_shape, dim, keepdim, batch: _spread(ns, g, x_shape, dim, keepdim, batch),
+    jvp=lambda ns, t, x_shape, dim, keepdim: _wsum(ns, t, x_shape, dim, keepdim),
 )
 
 
@@ -59,29 +88,44 @@ def _mean(x, dim, keepdim):
     return x.mean(axis=dim, keepdims=keepdim)
 
 
-SUM_DIM = defop("sum_dim", SUM.fwd, SUM.rules, grad_fn="SumBackward1")
+SUM_DIM = defop("sum_dim", SUM.fwd, SUM.rules, grad_fn="SumBackward1", jvp=SUM.jvps)
 MEAN = defop(
     "mean",
     lambda xp, x, *, dim, keepdim: _mean(x, dim, keepdim),
-    lambda ns, g, x_shape, dim, keepdim: (
-        _spread(ns, g, x_shape, dim, keepdim) / _count(x_shape, dim)
+    lambda ns, g, x_shape, dim, keepdim, batch: (
+        _spread(ns, g, x_shape, dim, keepdim, batch) / _count(x_shape, dim)
+    ),
+    jvp=lambda ns, t, x_shape, dim, keepdim: (
+        _wsum(ns, t, x_shape, dim, keepdim) / _count(x_shape, dim)
     ),
 )
 
-MEAN_DIM = defop("mean_dim", MEAN.fwd, MEAN.rules, grad_fn="MeanBackward1")
+MEAN_DIM = defop("mean_dim", MEAN.fwd, MEAN.rules, grad_fn="MeanBackward1", jvp=MEAN.jvps)
 
 
-def _var_vjp(ns, g, x, dim, correction, keepdim):
-    n = _count(x.shape, dim)
-    centered = x - ns.mean(x, axis=dim, keepdims=True)
-    return _spread(ns, g, x.shape, dim, keepdim) * centered * (2.0 / (n - correction))
+def _centered(ns, x, dim):
+    return x - ns.mean(x, axis=dim, keepdims=True)
 
 
-def _std_vjp(ns, g, x, out, dim, correction, keepdim):
-    n = _count(x.shape, dim)
-    centered = x - ns.mean(x, axis=dim, keepdims=True)
+def _var_vjp(ns, g, x, dim, correction, keepdim, batch):
+    scale = _per(2.0, _count(x.shape, dim) - correction)
+    return _spread(ns, g, x.shape, dim, keepdim, batch) * _centered(ns, x, dim) * scale
+
+
+def _var_jvp(ns, t, x, dim, correction, keepdim):
+    scale = _per(2.0, _count(x.shape, dim) - correction)
+    return _wsum(ns, _centered(ns, x, dim) * t, x.shape, dim, keepdim) * scale
+
+
+def _std_vjp(ns, g, x, out, dim, correction, keepdim, batch):
+    n = _count(x.shape, dim) - correction
     s = _keep(ns, out, x.shape, dim, keepdim)
-    return _spread(ns, g, x.shape, dim, keepdim) * centered / (s * (n - correction))
+    return _spread(ns, g, x.shape, dim, keepdim, batch) * _centered(ns, x, dim) / (s * n)
+
+
+def _std_jvp(ns, t, x, out, dim, correction, keepdim):
+    n = _count(x.shape, dim) - correction
+    return _wsum(ns, _centered(ns, x, dim) * t, x.shape, dim, keepdim) / (out * n)
 
 
 VAR = defop(
@@ -90,6 +134,7 @@ VAR = defop(
         x, axis=dim, ddof=correction, keepdims=keepdim
     ),
     _var_vjp,
+    jvp=_var_jvp,
 )
 STD = defop(
     "std",
@@ -97,21 +142,26 @@ STD = defop(
         x, axis=dim, ddof=correction, keepdims=keepdim
     ),
     _std_vjp,
+    jvp=_std_jvp,
 )
 
 
-def _prod_vjp(ns, g, x, dim, keepdim):
-    # d prod / d x_i = product of the other elements: exclusive cumulative products from
-    # both sides, exact also where x has zeros (g * out / x is not).
+def _prod_grad(ns, x, dim):
+    """d prod / d x_i = the product of the other elements (of x's shape)."""
     if dim is None:
-        flat = ns.reshape(x, (-1,))
-        others = _prod_others(ns, flat, 0)
-        return ns.reshape(g * others, x.shape)
-    (d,) = dim
-    return _spread(ns, g, x.shape, dim, keepdim) * _prod_others(ns, x, d)
+        return ns.reshape(_prod_others(ns, ns.reshape(x, (-1,)), 0), x.shape)
+    return _prod_others(ns, x, dim[0])
+
+
+def _prod_vjp(ns, g, x, dim, keepdim, batch):
+    if dim is None:  # g times the others, broadcast (no separate spread pass)
+        return _lift(ns, g, x.shape, dim, keepdim, batch) * _prod_grad(ns, x, dim)
+    return _spread(ns, g, x.shape, dim, keepdim, batch) * _prod_grad(ns, x, dim)
 
 
 def _prod_others(ns, x, d):
+    # exclusive cumulative products from both sides: exact also where x has zeros
+    # (g * out / x is not)
     ones = ns.ones_like(ns.getitem(x, (slice(None),) * d + (slice(0, 1),)))
     n = x.shape[d]
     head = ns.getitem(x, (slice(None),) * d + (slice(0, n - 1),))
@@ -125,6 +175,7 @@ PROD = defop(
     "prod",
     lambda xp, x, *, dim, keepdim: xp.prod(x, axis=dim, keepdims=keepdim),
     _prod_vjp,
+    jvp=lambda ns, t, x, dim, keepdim: _wsum(ns, _prod_grad(ns, x, dim) * t, x.shape, dim, keepdim),
 )
 
 
@@ -141,40 +192,63 @@ def _logsumexp_fwd(xp, x, *, dim, keepdim):
     return r if keepdim else xp.squeeze(r, axis=dim)
 
 
+def _softmax(ns, x, out, dim, keepdim):
+    """d logsumexp / d x: the softmax weights exp(x - lse)."""
+    return ns.exp(x - _keep(ns, out, x.shape, dim, keepdim))
+
+
 LOGSUMEXP = defop(
     "logsumexp",
-    _logsumexp_fwd,  # its own rule for stability: softmax weights exp(x - lse)
-    lambda ns, g, x, out, dim, keepdim: (
-        _spread(ns, g, x.shape, dim, keepdim) * ns.exp(x - _keep(ns, out, x.shape, dim, keepdim))
+    _logsumexp_fwd,  # its own rule for stability
+    lambda ns, g, x, out, dim, keepdim, batch: (
+        _spread(ns, g, x.shape, dim, keepdim, batch) * _softmax(ns, x, out, dim, keepdim)
     ),
     to_float=True,
+    jvp=lambda ns, t, x, out, dim, keepdim: _wsum(
+        ns, _softmax(ns, x, out, dim, keepdim) * t, x.shape, dim, keepdim
+    ),
 )
 
 
-def _even_vjp(ns, g, x, out, dim, keepdim):
+def _even_vjp(ns, g, x, out, dim, keepdim, batch):
     # ties share the gradient evenly
     mask = x == _keep(ns, out, x.shape, dim, keepdim)
     count = ns.sum(mask, axis=dim, keepdims=True)
-    return _spread(ns, g, x.shape, dim, keepdim) * mask / count
+    return _spread(ns, g, x.shape, dim, keepdim, batch) * mask / count
+
+
+def _even_jvp(ns, t, x, out, dim, keepdim):
+    # the mean of the tied elements' tangents (PyTorch's rule; the adjoint of _even_vjp)
+    mask = x == _keep(ns, out, x.shape, dim, keepdim)
+    count = ns.sum(mask, axis=dim, keepdims=keepdim)
+    return _wsum(ns, t * mask, x.shape, dim, keepdim) / count
 
 
 AMAX = defop(
-    "amax", lambda xp, x, *, dim, keepdim: xp.max(x, axis=dim, keepdims=keepdim), _even_vjp
+    "amax",
+    lambda xp, x, *, dim, keepdim: xp.max(x, axis=dim, keepdims=keepdim),
+    _even_vjp,
+    jvp=_even_jvp,
 )
 AMIN = defop(
-    "amin", lambda xp, x, *, dim, keepdim: xp.min(x, axis=dim, keepdims=keepdim), _even_vjp
+    "amin",
+    lambda xp, x, *, dim, keepdim: xp.min(x, axis=dim, keepdims=keepdim),
+    _even_vjp,
+    jvp=_even_jvp,
 )
 MAX_ALL = defop(
     "max_all",
     lambda xp, x, *, dim, keepdim: xp.max(x),
     _even_vjp,
     grad_fn="MaxBackward1",
+    jvp=_even_jvp,
 )
 MIN_ALL = defop(
     "min_all",
     lambda xp, x, *, dim, keepdim: xp.min(x),
     _even_vjp,
     grad_fn="MinBackward1",
+    jvp=_even_jvp,
 )
 
 
@@ -183,46 +257,93 @@ def _select_fwd(xp, x, *, idx, dim, keepdim):
     return v if keepdim else xp.squeeze(v, axis=dim)
 
 
-def _select_vjp(ns, g, x_shape, idx, dim, keepdim):
+def _batched_idx(idx, batch):
+    """The index array repeated over leading batch axes (take/put along then line up)."""
+    return _ns(idx).broadcast_to(idx, batch + idx.shape)
+
+
+def _select_vjp(ns, g, x_shape, idx, dim, keepdim, batch):
     # the selected index alone gets the gradient
+    nb = len(batch)
     if not keepdim:
-        g = ns.expand_dims(g, dim)
+        g = ns.expand_dims(g, dim + nb)
+    if nb:
+        return ns.put_along(g, _batched_idx(idx, batch), dim + nb, batch + tuple(x_shape))
     return ns.put_along(g, idx, dim, x_shape)
 
 
-MAX_DIM = defop("max_dim", _select_fwd, _select_vjp, grad_fn="MaxBackward0")
-MIN_DIM = defop("min_dim", _select_fwd, _select_vjp, grad_fn="MinBackward0")
+def _select_jvp(ns, t, out, idx, dim, keepdim, batch):
+    # the tangent of the selected element
+    if batch:
+        idx = _batched_idx(idx, batch)
+    v = ns.take_along(t, idx, dim + len(batch))
+    return v if keepdim else ns.reshape(v, batch + tuple(out.shape))
+
+
+MAX_DIM = defop("max_dim", _select_fwd, _select_vjp, grad_fn="MaxBackward0", jvp=_select_jvp)
+MIN_DIM = defop("min_dim", _select_fwd, _select_vjp, grad_fn="MinBackward0", jvp=_select_jvp)
+
+
+def _reverse_cumsum(ns, g, d):
+    return ns.flip(ns.cumsum(ns.flip(g, (d,)), axis=d), (d,))
+
 
 CUMSUM = defop(
     "cumsum",
     lambda xp, x, *, dim: xp.cumsum(x, axis=dim),
-    lambda ns, g, dim: ns.flip(ns.cumsum(ns.flip(g, (dim,)), axis=dim), (dim,)),
+    lambda ns, g, dim, batch: _reverse_cumsum(ns, g, dim + len(batch)),
+    jvp=lambda ns, t, dim, batch: ns.cumsum(t, axis=dim + len(batch)),
 )
 
 
-def _cumprod_vjp(ns, g, x, out, dim):
+def _at(lead, a, b):
+    """Index of positions a..b-1 along the axis that has ``lead`` axes before it."""
+    return (slice(None),) * lead + (slice(a, b),)
+
+
+def _cumprod_without(ns, x, dim, i):
+    """cumprod of x along dim with x_i replaced by 1: d out_j / d x_i for j >= i."""
+    n = x.shape[dim]
+    ones = ns.ones_like(ns.getitem(x, _at(dim, i, i + 1)))
+    parts = [ns.getitem(x, _at(dim, 0, i)), ones, ns.getitem(x, _at(dim, i + 1, n))]
+    return ns.cumprod(ns.concatenate(parts, axis=dim), axis=dim)
+
+
+def _cumprod_vjp(ns, g, x, out, dim, batch):
     # sum_{j >= i} g_j * out_j / x_i where x has no zeros; exact product of the others
     # (quadratic in the length of ``dim``) where it does.
+    lead = len(batch) + dim  # dim of g (and of the result)
     if not bool((x == 0).any()):
-        return ns.flip(ns.cumsum(ns.flip(g * out, (dim,)), axis=dim), (dim,)) / x
+        return _reverse_cumsum(ns, g * out, lead) / x
+    n = x.shape[dim]
+    total = []
+    for i in range(n):
+        cp = ns.getitem(_cumprod_without(ns, x, dim, i), _at(dim, i, n))
+        total.append(ns.sum(ns.getitem(g, _at(lead, i, n)) * cp, axis=lead, keepdims=True))
+    return ns.concatenate(total, axis=lead)
+
+
+def _cumprod_jvp(ns, t, x, out, dim, batch):
+    # out_j * cumsum(t / x)_j where x has no zeros; else, exactly, the sum over i of
+    # t_i times the product of the x_k, k <= j, k != i (for j >= i)
+    lead = len(batch) + dim  # dim of t (and of the tangent)
+    if not bool((x == 0).any()):
+        return out * ns.cumsum(t / x, axis=lead)
     n = x.shape[dim]
     total = None
     for i in range(n):
-        sel = (slice(None),) * dim + (slice(i, i + 1),)
-        ones = ns.ones_like(ns.getitem(x, sel))
-        parts = [
-            ns.getitem(x, (slice(None),) * dim + (slice(0, i),)),
-            ones,
-            ns.getitem(x, (slice(None),) * dim + (slice(i + 1, n),)),
-        ]
-        cp = ns.cumprod(ns.concatenate(parts, axis=dim), axis=dim)
-        tail = (slice(None),) * dim + (slice(i, n),)
-        gi = ns.sum(ns.getitem(g, tail) * ns.getitem(cp, tail), axis=dim, keepdims=True)
-        total = gi if total is None else ns.concatenate([total, gi], axis=dim)
+        cp = ns.getitem(_cumprod_without(ns, x, dim, i), _at(dim, i, n))
+        share = ns.getitem(t, _at(lead, i, i + 1)) * cp
+        if i:
+            zeros = ns.zeros_like(ns.getitem(t, _at(lead, 0, i)))
+            share = ns.concatenate([zeros, share], axis=lead)
+        total = share if total is None else total + share
     return total
 
 
-CUMPROD = defop("cumprod", lambda xp, x, *, dim: xp.cumprod(x, axis=dim), _cumprod_vjp)
+CUMPROD = defop(
+    "cumprod", lambda xp, x, *, dim: xp.cumprod(x, axis=dim), _cumprod_vjp, jvp=_cumprod_jvp
+)
 
 
 def _norm2_fwd(xp, x, *, dim, keepdim):
@@ -231,20 +352,25 @@ def _norm2_fwd(xp, x, *, dim, keepdim):
     return xp.sqrt(xp.sum(x * x, axis=dim, keepdims=keepdim))
 
 
+def _nonzero(ns, r):
+    """A norm as a divisor: inf where it is 0, so that the derivative there is 0 (PyTorch's
+    subgradient at the origin, not 0/0)."""
+    return ns.where(r == 0, float("inf"), r)
+
+
 NORM2 = defop(
     "norm2",
-    _norm2_fwd,  # its own rule: PyTorch's subgradient 0 at the origin (not 0/0)
-    lambda ns, g, x, out, dim, keepdim: (
-        _spread(ns, g, x.shape, dim, keepdim)
+    _norm2_fwd,  # its own rule: PyTorch's subgradient 0 at the origin
+    lambda ns, g, x, out, dim, keepdim, batch: (
+        _spread(ns, g, x.shape, dim, keepdim, batch)
         * x
-        / ns.where(
-            _keep(ns, out, x.shape, dim, keepdim) == 0,
-            float("inf"),
-            _keep(ns, out, x.shape, dim, keepdim),
-        )
+        / _nonzero(ns, _keep(ns, out, x.shape, dim, keepdim))
     ),
     grad_fn="LinalgVectorNormBackward0",
     to_float=True,
+    jvp=lambda ns, t, x, out, dim, keepdim: (
+        _wsum(ns, x * t, x.shape, dim, keepdim) / _nonzero(ns, out)
+    ),
 )
 
 
@@ -252,9 +378,40 @@ def _svdvals_fwd(xp, x):
     return xp.linalg.svd(x, compute_uv=False)
 
 
+def _no_second_order():
+    raise NotImplementedError(
+        "chainrule has no second derivative through singular values (matrix 2-norm, "
+        "nuclear norm) yet"
+    )
+
+
+def _svdvals_tangent_fwd(xp, t, x):
+    u, _, vh = xp.linalg.svd(x, full_matrices=False)
+    return (u * (t @ xp.swapaxes(vh, -1, -2))).sum(axis=-2)  # u_i^T t v_i for each i
+
+
+# The tangent of svdvals as an op of its own (outside the registry, like an autograd
+# Function's): linear in t, with the same adjoint as svdvals; not differentiable in x, so
+# reverse over forward raises instead of treating the singular vectors as constants.
+_SVDVALS_TANGENT = Primitive(
+    "svdvals_tangent",
+    _svdvals_tangent_fwd,
+    (lambda ns, g, x: ns.svdvals_vjp(g, x), lambda g: _no_second_order()),
+    "LinalgSvdJvpBackward0",
+    False,
+    False,
+    False,
+    False,
+    jvp=(lambda t, x: apply(_SVDVALS_TANGENT, t, x), lambda t: _no_second_order()),
+)
+
 # d sigma_i = u_i^T dA v_i: the adjoint is U diag(g) V^T (distinct singular values).
 SVDVALS = defop(
-    "svdvals", _svdvals_fwd, lambda ns, g, x: ns.svdvals_vjp(g, x), grad_fn="LinalgSvdBackward0"
+    "svdvals",
+    _svdvals_fwd,
+    lambda ns, g, x: ns.svdvals_vjp(g, x),
+    grad_fn="LinalgSvdBackward0",
+    jvp=lambda t, x: apply(_SVDVALS_TANGENT, t, x),
 )
 
 
@@ -264,12 +421,19 @@ def _norm_all_fwd(xp, x):
     return xp.sqrt(xp.vdot(x, x))  # one BLAS call
 
 
+def _norm_all_vjp(ns, g, x, out, batch):
+    if batch:  # g's entries would line up with x's last axes otherwise
+        g = ns.reshape(g, batch + (1,) * x.ndim)
+    return g * x / _nonzero(ns, out)
+
+
 NORM_ALL = defop(  # x.norm() over all elements: no parameters to carry (the common call)
     "norm_all",
     _norm_all_fwd,
-    lambda ns, g, x, out: g * x / ns.where(out == 0, float("inf"), out),
+    _norm_all_vjp,
     grad_fn="LinalgVectorNormBackward0",
     to_float=True,
+    jvp=lambda ns, t, x, out: _wsum(ns, x * t, x.shape, None, False) / _nonzero(ns, out),
 )
 
 
@@ -406,7 +570,7 @@ def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
     >>> import chainrule as torch
     >>> torch.logsumexp(torch.tensor([1000., 1000.]), dim=0)
-    tensor(1000.6931)
+    tensor(1000.6932)
     """
     if dim is None and axis is None:
         raise TypeError("logsumexp() missing required argument 'dim'")

@@ -1,6 +1,7 @@
 """THE TABLE, part 3: shape ops. Most are views: the result shares storage with its input
 (a write through one shows in the other), as in PyTorch. Their rules move the gradient
 back: reshape undoes reshape, transpose undoes transpose, expand sums (``sum_to``).
+All are linear, so each one's jvp is the op itself applied to the tangent.
 """
 
 from __future__ import annotations
@@ -23,51 +24,112 @@ def _view_fwd(xp, x, *, shape):
     return v
 
 
-VIEW = defop("view", _view_fwd, lambda ns, g, x_shape: ns.reshape(g, x_shape), view=True)
+# Batch axes (``batch``): gradients and tangents may carry leading axes beyond the
+# tensor's own (chainrule.func pushes a whole basis through one pass); rules keep them in
+# front, shifting the op's dims by len(batch). The jvp of a linear op is the op itself,
+# applied to the tangent.
+def _unreshape(ns, g, x_shape, batch):
+    return ns.reshape(g, batch + x_shape)
+
+
+def _reshape_jvp(t, shape, batch):
+    # reshape, not view: a tangent need not have its primal's strides
+    return apply(RESHAPE, t, shape=batch + shape)
+
+
+VIEW = defop("view", _view_fwd, _unreshape, view=True, jvp=_reshape_jvp)
 RESHAPE = defop(
     "reshape",
     lambda xp, x, *, shape: xp.reshape(x, shape),
-    lambda ns, g, x_shape: ns.reshape(g, x_shape),
+    _unreshape,
     grad_fn="ViewBackward0",
     view=True,
+    jvp=_reshape_jvp,
 )
 SQUEEZE = defop(
     "squeeze",
     lambda xp, x, *, dim: xp.squeeze(x, axis=dim),
-    lambda ns, g, x_shape: ns.reshape(g, x_shape),
+    _unreshape,
     view=True,
+    jvp=lambda t, dim, batch: apply(SQUEEZE, t, dim=tuple(d + len(batch) for d in dim)),
 )
 UNSQUEEZE = defop(
     "unsqueeze",
     lambda xp, x, *, dim: xp.expand_dims(x, dim),
-    lambda ns, g, x_shape: ns.reshape(g, x_shape),
+    _unreshape,
     view=True,
+    jvp=lambda t, dim, batch: apply(UNSQUEEZE, t, dim=dim + len(batch)),
 )
+
+
+def _swap(ns, g, dim0, dim1, batch):
+    if dim0 == dim1:
+        return g
+    nb = len(batch)
+    return ns.swapaxes(g, dim0 + nb, dim1 + nb)
+
+
 TRANSPOSE = defop(  # swapping a dim with itself (always so for 0-d) is the identity
     "transpose",
     lambda xp, x, *, dim0, dim1: x.view() if dim0 == dim1 else xp.swapaxes(x, dim0, dim1),
-    lambda ns, g, dim0, dim1: g if dim0 == dim1 else ns.swapaxes(g, dim0, dim1),
+    _swap,
     view=True,
+    jvp=lambda ns, t, dim0, dim1, batch: _swap(ns, t, dim0, dim1, batch),
 )
+
+
+def _batch_dims(dims, nb):
+    """A permutation of a tensor's dims as one of its batched tangent/gradient (batch first)."""
+    return tuple(range(nb)) + tuple(d + nb for d in dims)
+
+
+def _permute_vjp(ns, g, dims, batch):
+    inverse = tuple(sorted(range(len(dims)), key=dims.__getitem__))
+    return ns.permute(g, _batch_dims(inverse, len(batch)) if batch else inverse)
+
+
 PERMUTE = defop(
     "permute",
     lambda xp, x, *, dims: xp.transpose(x, dims),
-    lambda ns, g, dims: ns.permute(g, tuple(sorted(range(len(dims)), key=dims.__getitem__))),
+    _permute_vjp,
     view=True,
+    jvp=lambda ns, t, dims, batch: ns.permute(t, _batch_dims(dims, len(batch))),
 )
+
+
+def _expand_jvp(ns, t, x_shape, shape, batch):
+    if batch:  # line the tangent's own axes up with the target's before broadcasting
+        t = ns.reshape(t, batch + (1,) * (len(shape) - len(x_shape)) + x_shape)
+    return ns.broadcast_to(t, batch + shape)
+
+
 EXPAND = defop(
     "expand",
     lambda xp, x, *, shape: xp.broadcast_to(x, shape),
-    lambda ns, g, x_shape: ns.sum_to(g, x_shape),
+    lambda ns, g, x_shape, batch: ns.sum_to(g, x_shape, batch),
     view=True,
+    jvp=_expand_jvp,
 )
+
+
+def _flip(ns, g, dims, batch):
+    return ns.flip(g, tuple(d + len(batch) for d in dims) if batch else dims)
+
+
 FLIP = defop(
-    "flip", lambda xp, x, *, dims: xp.flip(x, dims).copy(), lambda ns, g, dims: ns.flip(g, dims)
+    "flip",
+    lambda xp, x, *, dims: xp.flip(x, dims).copy(),
+    _flip,
+    jvp=lambda ns, t, dims, batch: _flip(ns, t, dims, batch),
 )
 # clone keeps the memory layout (PyTorch's preserve_format): a transposed clone stays transposed
-CLONE = defop("clone", lambda xp, x: x.copy(order="K"), lambda g: g)
+CLONE = defop("clone", lambda xp, x: x.copy(order="K"), lambda g: g, jvp=lambda t: apply(CLONE, t))
 CONTIGUOUS = defop(
-    "contiguous", lambda xp, x: xp.ascontiguousarray(x), lambda g: g, grad_fn="CloneBackward0"
+    "contiguous",
+    lambda xp, x: xp.ascontiguousarray(x),
+    lambda g: g,
+    grad_fn="CloneBackward0",
+    jvp=lambda t: contiguous(t),
 )
 TO_COPY = defop(
     "to_copy",
@@ -75,41 +137,58 @@ TO_COPY = defop(
     lambda g: g,  # the engine casts the gradient back to the input's dtype
     grad_fn="ToCopyBackward0",
     fit=True,
+    jvp=lambda t, np_dtype: apply(TO_COPY, t, np_dtype=np_dtype),  # the tangent in out's dtype
 )
 
 
-def _repeat_vjp(ns, g, x_shape, sizes):
-    # g has shape (r0*s0, r1*s1, ...): split each axis into (r, s) and sum over the r's.
+def _repeat_vjp(ns, g, x_shape, sizes, batch):
+    # g has shape batch + (r0*s0, r1*s1, ...): split each axis into (r, s), sum over the r's.
     lead = len(sizes) - len(x_shape)
     shape = (1,) * lead + tuple(x_shape)
     split = []
     for r, s in zip(sizes, shape, strict=True):
         split += [r, s]
-    h = ns.reshape(g, tuple(split))
-    h = ns.sum(h, axis=tuple(range(0, 2 * len(sizes), 2)))
-    return ns.reshape(h, x_shape)
+    nb = len(batch)
+    h = ns.reshape(g, batch + tuple(split))
+    h = ns.sum(h, axis=tuple(range(nb, nb + 2 * len(sizes), 2)))
+    return ns.reshape(h, batch + x_shape)
 
 
-REPEAT = defop("repeat", lambda xp, x, *, sizes: xp.tile(x, sizes), _repeat_vjp)
+def _repeat_jvp(ns, t, x_shape, sizes, batch):
+    if batch:  # the tangent's own axes last, padded to len(sizes); batch axes not tiled
+        t = ns.reshape(t, batch + (1,) * (len(sizes) - len(x_shape)) + x_shape)
+        sizes = (1,) * len(batch) + tuple(sizes)
+    return apply(REPEAT, t, sizes=sizes)
 
 
-def _cat_vjp(ns, g, shapes, dim):
+REPEAT = defop("repeat", lambda xp, x, *, sizes: xp.tile(x, sizes), _repeat_vjp, jvp=_repeat_jvp)
+
+
+def _cat_vjp(ns, g, shapes, dim, batch):
     out, start = [], 0
+    lead = (slice(None),) * (dim + len(batch))
     for s in shapes:
         n = s[dim]
-        out.append(ns.getitem(g, (slice(None),) * dim + (slice(start, start + n),)))
+        out.append(ns.getitem(g, lead + (slice(start, start + n),)))
         start += n
     return out
 
 
-CAT = defop("cat", lambda xp, *xs, dim: xp.concatenate(xs, axis=dim), _cat_vjp, promote=True)
+CAT = defop(
+    "cat",
+    lambda xp, *xs, dim: xp.concatenate(xs, axis=dim),
+    _cat_vjp,
+    promote=True,
+    jvp=lambda t, dim, batch: apply(CAT, *t, dim=dim + len(batch)),
+)
 STACK = defop(
     "stack",
     lambda xp, *xs, dim: xp.stack(xs, axis=dim),
-    lambda ns, g, shapes, dim: [
-        ns.getitem(g, (slice(None),) * dim + (i,)) for i in range(len(shapes))
+    lambda ns, g, shapes, dim, batch: [
+        ns.getitem(g, (slice(None),) * (dim + len(batch)) + (i,)) for i in range(len(shapes))
     ],
     promote=True,
+    jvp=lambda t, dim, batch: apply(STACK, *t, dim=dim + len(batch)),
 )
 
 
