@@ -197,6 +197,7 @@ class Function:
         )
         node.shapes = tuple(getattr(getattr(a, "_data", None), "shape", None) for a in args)
         node.dtypes = tuple(getattr(getattr(a, "_data", None), "dtype", None) for a in args)
+        node.fits = -1  # every input's gradient is checked against its shape and dtype
         node.saved = {"ctx": ctx}
         node.checks = []  # nothing to check here; non-None so that backward frees ctx
         node.pre_hooks = None

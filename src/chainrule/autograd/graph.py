@@ -163,7 +163,7 @@ def run_backward(
                         if prim.variadic:
                             many, gi = gi, gi[i]
                     if gi is not None:  # a custom Function may return None for an input
-                        if n.shapes is not None:
+                        if n.shapes is not None and n.fits >> i & 1:
                             gi = _fit(gi, n, i, ns, create_graph, batch)
                         elif type(gi) in _PY_NUMBERS:
                             gi = _p._backend.as_array(gi)  # a Python number from a rule

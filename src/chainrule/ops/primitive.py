@@ -331,16 +331,20 @@ def apply(prim: Primitive, *args, **params):
     node.pre_hooks = None
     node.shapes = None
     if prim.fit and (tensors > 1 or prim.fit_always):
-        # shapes and dtypes are kept only when broadcasting or promotion happened, so that
-        # backward fixes a gradient up only then (a tensor that requires grad keeps its
-        # shape and floating dtype against Python scalars)
+        # shapes and dtypes are kept only when broadcasting or promotion happened, and
+        # ``fits`` flags the inputs whose gradient backward must fix up (sum back to the
+        # input's shape, cast to its dtype); a tensor that requires grad keeps its shape
+        # and floating dtype against Python scalars
+        fits = 0
         bit = 1
         for a, d in zip(args, datas):  # noqa: B905 - same length by construction
             if mask & bit and (d.shape != out.shape or a._data.dtype is not out.dtype):
-                node.shapes = tuple([getattr(d, "shape", None) for d in datas])
-                node.dtypes = tuple([a._data.dtype if type(a) in TT else None for a in args])
-                break
+                fits |= bit
             bit <<= 1
+        if fits:
+            node.shapes = tuple([getattr(d, "shape", None) for d in datas])
+            node.dtypes = tuple([a._data.dtype if type(a) in TT else None for a in args])
+            node.fits = fits
     saved = {}
     checks = None
     for name, kind, i in prim.plan(mask):
@@ -561,6 +565,7 @@ class Node:
         "checks",
         "shapes",
         "dtypes",
+        "fits",
         "pre_hooks",
         "__weakref__",
     )
@@ -662,8 +667,6 @@ class ArrayNS:
             "sign",
             "abs",
             "where",
-            "sum",
-            "swapaxes",
             "expand_dims",
             "matmul",
             "zeros_like",
@@ -688,10 +691,18 @@ class ArrayNS:
         ):
             setattr(self, n, getattr(xp, n))
 
-    # NumPy's function wrappers cost microseconds; array methods and a plain fill do not
+    # NumPy's function wrappers cost microseconds; array methods, ufunc reductions and a
+    # plain fill do not (backward runs these per node)
     @staticmethod
     def reshape(a, shape):
         return a.reshape(shape)
+
+    @staticmethod
+    def swapaxes(a, i, j):
+        return a.swapaxes(i, j)
+
+    def sum(self, a, axis=None, keepdims=False):
+        return self.xp.add.reduce(a, axis=axis, keepdims=keepdims)
 
     def broadcast_to(self, a, shape):
         """``a`` broadcast to ``shape``, materialized (writable, contiguous: the gradient
@@ -756,8 +767,8 @@ def sum_to_array(xp, g, *, shape, nb=0):
     stretched = tuple(i + off for i, s in enumerate(shape) if s == 1 and g.shape[i + off] != 1)
     added = tuple(range(nb, off))
     if not stretched:  # only leading axes were added (a bias): one sum, a fresh array
-        return g.sum(axis=added)
-    r = g.sum(axis=added + stretched, keepdims=True)
+        return xp.add.reduce(g, axis=added)
+    r = xp.add.reduce(g, axis=added + stretched, keepdims=True)
     return r.reshape(g.shape[:nb] + tuple(shape))
 
 

@@ -180,11 +180,14 @@ PROD = defop(
 
 
 def _logsumexp_fwd(xp, x, *, dim, keepdim):
-    m = xp.max(x, axis=dim, keepdims=True, initial=-xp.inf)  # initial: empty dims give -inf
-    if not xp.isfinite(m).all():
-        m = xp.where(xp.isfinite(m), m, 0)  # all -inf (or inf) rows: shift by 0
-    s = xp.sum(xp.exp(x - m), axis=dim, keepdims=True)
-    if s.size and s.min() > 0:
+    # ufunc reductions, not xp.max / xp.sum: their Python wrappers cost more than the
+    # arithmetic on a batch of logits
+    m = xp.maximum.reduce(x, axis=dim, keepdims=True, initial=-xp.inf)  # empty dims: -inf
+    finite = xp.isfinite(m)
+    if not finite.all():
+        m = xp.where(finite, m, 0)  # all -inf (or inf) rows: shift by 0
+    s = xp.add.reduce(xp.exp(x - m), axis=dim, keepdims=True)
+    if s.size and xp.minimum.reduce(s, axis=None) > 0:
         r = xp.log(s) + m
     else:
         with xp.errstate(divide="ignore"):  # log(0) = -inf, as PyTorch, without a warning
