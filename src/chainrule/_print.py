@@ -151,8 +151,10 @@ def tensor_repr(t) -> str:
     elif t._rg:
         suffixes.append("requires_grad=True")
     tangent = _tangent(t)
-    if tangent is not None:
-        suffixes.append("tangent=" + tensor_repr(tangent).replace("\n", "\n" + " " * indent))
+    if tangent is not None:  # as PyTorch: a 0-d tangent as a Python number, others as is
+        suffixes.append(
+            f"tangent={tangent.item()!r}" if tangent.dim() == 0 else "tangent=" + repr(tangent)
+        )
     text = prefix + body
     out = [text]
     last = len(text) - text.rfind("\n") + 1

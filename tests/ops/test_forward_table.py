@@ -47,9 +47,7 @@ def test_forward_and_batched(case, data):
 @given(data=st.data())
 def test_forward_over_reverse(case, data):
     fn, leaves = draw_check(case, data, SMALL)
-    assert gradgradcheck(
-        fn, leaves, check_rev_over_rev=False, check_fwd_over_rev=True, **case.tol
-    )
+    assert gradgradcheck(fn, leaves, check_rev_over_rev=False, check_fwd_over_rev=True, **case.tol)
 
 
 def test_every_differentiable_primitive_has_a_jvp():

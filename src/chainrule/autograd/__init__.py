@@ -81,7 +81,8 @@ def _seeds(outputs, grad_outputs, create_graph, batched=False):
                     f"grad_output as the batch dimension. The sizes of the remaining dimensions "
                     f"are expected to match the shape of corresponding output, but a mismatch "
                     f"was detected: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
-                    f"has a shape of {o.shape}."
+                    f"has a shape of {o.shape}. If you only want some tensors in `grad_output` "
+                    "to be considered batched, consider using vmap."
                 )
         elif g._data.shape != o._data.shape:
             raise RuntimeError(

@@ -12,12 +12,13 @@ from typing import Any
 class Spec:
     """The structure of a pytree: ``kind`` is "leaf", "tuple", "list" or "dict"."""
 
-    __slots__ = ("kind", "keys", "children", "n")
+    __slots__ = ("kind", "keys", "children", "n", "type")
 
-    def __init__(self, kind: str, keys=None, children=()) -> None:
+    def __init__(self, kind: str, keys=None, children=(), type=None) -> None:
         self.kind = kind
         self.keys = keys
         self.children = children
+        self.type = type  # a namedtuple's class (rebuilt as one)
         self.n = 1 if kind == "leaf" else sum(c.n for c in children)
 
     def __repr__(self) -> str:
@@ -38,8 +39,9 @@ def flatten(tree: Any) -> tuple[list, Spec]:
 
 
 def _flatten(tree, leaves) -> Spec:
-    if isinstance(tree, tuple) and not hasattr(tree, "_fields"):
-        return Spec("tuple", None, tuple(_flatten(t, leaves) for t in tree))
+    if isinstance(tree, tuple):  # namedtuples too, rebuilt with their own class
+        kind = type(tree) if hasattr(tree, "_fields") else None
+        return Spec("tuple", None, tuple(_flatten(t, leaves) for t in tree), kind)
     if isinstance(tree, list):
         return Spec("list", None, tuple(_flatten(t, leaves) for t in tree))
     if isinstance(tree, dict):
@@ -65,7 +67,7 @@ def _build(spec, it):
         return next(it)
     parts = [_build(c, it) for c in spec.children]
     if spec.kind == "tuple":
-        return tuple(parts)
+        return spec.type(*parts) if spec.type is not None else tuple(parts)
     if spec.kind == "list":
         return parts
     return dict(zip(spec.keys, parts, strict=True))

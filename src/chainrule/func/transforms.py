@@ -34,24 +34,46 @@ def _is_tensor(x) -> bool:
 
 
 def _argnums(argnums, n: int) -> tuple[int, ...]:
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if isinstance(argnums, int):
+        nums = (argnums,)
+    elif isinstance(argnums, tuple):
+        nums = argnums
+    else:
+        raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
     if not nums:
         raise RuntimeError("argnums must be non-empty")
     out = []
     for a in nums:
         if not isinstance(a, int):
-            raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(a)}")
+            raise RuntimeError(f"argnum must be int, got: {type(a)}")
         if not -n <= a < n:
             raise RuntimeError(f"Got argnum={a}, but only {n} positional inputs")
         out.append(a % n)
     return tuple(out)
 
 
-def _check_float(x, what: str):
+def _check_float(x, what: str, forward: bool = False):
     if not _is_tensor(x):
         raise RuntimeError(f"{what}: expected only Tensors as inputs, got {type(x).__name__}")
     if not x.dtype.is_floating_point:
+        if forward:  # forward transforms report it as make_dual does
+            raise ValueError(f"Expected primal to be floating point or complex, but got: {x.dtype}")
         raise RuntimeError("only Tensors of floating point dtype can require gradients")
+
+
+def _check_outputs(outs, who: str):
+    for o in outs:
+        if not _is_tensor(o):
+            raise RuntimeError(
+                f"{who}: expected f(*primals) to return only tensors, got unsupported type "
+                f"{type(o)}"
+            )
+
+
+def _check_aux(aux):
+    for a in pt.flatten(aux)[0]:
+        if not _is_tensor(a):
+            raise RuntimeError(f"Expected tensors, got unsupported type {type(a)}")
 
 
 def _fresh(x):
@@ -116,6 +138,12 @@ def _pick(args, nums):
     return leaves, specs, rebuild
 
 
+def _same_structure(a, b) -> bool:
+    if a.kind != b.kind or a.keys != b.keys or len(a.children) != len(b.children):
+        return False
+    return all(_same_structure(x, y) for x, y in zip(a.children, b.children, strict=True))
+
+
 def _split(specs, flat, single: bool):
     """Per-argument pytrees of ``flat`` (one value per picked leaf)."""
     out, k = [], 0
@@ -132,6 +160,7 @@ def _split_aux(out, has_aux: bool, who: str):
         raise RuntimeError(
             f"{who}: output of function f should be a tuple: (output, aux) if has_aux is True"
         )
+    _check_aux(out[1])
     return out
 
 
@@ -227,12 +256,7 @@ def vjp(func: Callable, *primals, has_aux: bool = False):
         func, primals, {}, tuple(range(len(primals))), has_aux, who
     )
     out_leaves, out_spec = pt.flatten(out)
-    for o in out_leaves:
-        if not _is_tensor(o):
-            raise RuntimeError(
-                f"vjp(f, *primals): Expected f to be a function that has only Tensors as "
-                f"outputs, got {type(o)}"
-            )
+    _check_outputs(out_leaves, who)
     keep = nested or _closure_needs_graph(out_leaves, fresh)
 
     def vjp_fn(cotangents, *, retain_graph: bool = True, create_graph: bool | None = None):
@@ -285,6 +309,7 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False) -> Callable:
         who = "jacrev(f)(*args)"
         out, aux, fresh, specs, nested = _call_reverse(func, args, kwargs, argnums, has_aux, who)
         outs, out_spec = pt.flatten(out)
+        _check_outputs(outs, "vjp(f, *primals)")
         keep = nested or _closure_needs_graph(outs, fresh)
         jac = _jac_reverse(outs, fresh, keep)
         res = _assemble(jac, outs, out_spec, specs, isinstance(argnums, int))
@@ -383,16 +408,16 @@ def jvp(func: Callable, primals, tangents, *, has_aux: bool = False):
         raise RuntimeError(
             f"{who}: Expected primals to be a tuple. E.g. it should be valid to call f(*primals)."
         )
-    if not isinstance(tangents, tuple):
-        raise RuntimeError(f"{who}: Expected tangents to be a tuple.")
     p_leaves, p_spec = pt.flatten(primals)
     t_leaves, t_spec = pt.flatten(tangents)
-    if len(p_leaves) != len(t_leaves):
+    if not isinstance(tangents, tuple) or not _same_structure(p_spec, t_spec):
         raise RuntimeError(
-            f"{who}: Expected primals and tangents to have the same python structure."
+            f"{who}: Expected primals and tangents to have the same python structure. For "
+            "example, if primals is a tuple of 3 tensors, tangents also must be. Got primals "
+            f"with structure {p_spec} and tangents with structure {t_spec}"
         )
     for x in p_leaves:
-        _check_float(x, who)
+        _check_float(x, who, forward=True)
     _depth[0] += 1
     _enter((), who)
     try:
@@ -409,6 +434,7 @@ def jvp(func: Callable, primals, tangents, *, has_aux: bool = False):
         out = func(*pt.unflatten(p_spec, duals))
         out, aux = _split_aux(out, has_aux, who)
         outs, out_spec = pt.flatten(out)
+        _check_outputs(outs, who)
         tans = []
         for o in outs:
             t = _fw.tangent_of(o) if _is_tensor(o) else None
@@ -446,7 +472,7 @@ def jacfwd(func: Callable, argnums=0, *, has_aux: bool = False) -> Callable:
         nums = _argnums(argnums, len(args))
         leaves, specs, rebuild = _pick(args, nums)
         for x in leaves:
-            _check_float(x, who)
+            _check_float(x, who, forward=True)
         sizes = [x.numel() for x in leaves]
         total = sum(sizes)
         _depth[0] += 1
@@ -466,6 +492,7 @@ def jacfwd(func: Callable, argnums=0, *, has_aux: bool = False) -> Callable:
             out = func(*rebuild(duals), **kwargs)
             out, aux = _split_aux(out, has_aux, who)
             outs, out_spec = pt.flatten(out)
+            _check_outputs(outs, "jvp(f, primals, tangents)")
             jac = []
             for o in outs:
                 t = _fw.tangent_of(o) if _is_tensor(o) else None
