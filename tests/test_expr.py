@@ -131,3 +131,30 @@ def test_agrees_with_python_on_random_expressions(text):
         assert chainrule.allclose(got, want, equal_nan=True)
     else:
         assert got == pytest.approx(want)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "outer(x, x)",  # a product of two 1e5-element vectors: 1e10 elements
+        "x.reshape(-1, 1) * x",  # broadcasting to 1e10 elements
+        "x.reshape(-1, 1) @ x.reshape(1, -1)",
+        "ones(tensor(100000), tensor(100000))",  # sizes given as tensors
+        "eye(n=100000)",  # sizes given by keyword
+    ],
+)
+def test_results_too_large_are_refused_before_they_are_computed(text):
+    x = chainrule.arange(1e5)
+    with pytest.raises(ExprError, match="would make"):
+        evaluate(text, {"x": x})
+
+
+def test_a_float_size_is_refused():
+    with pytest.raises(ExprError, match="size must be an integer"):
+        evaluate("ones(tensor(2.5))")
+
+
+def test_joins_and_small_products_still_work():
+    x = chainrule.arange(3.0)
+    assert evaluate("stack([x, x])", {"x": x}).shape == (2, 3)
+    assert evaluate("outer(x, x)", {"x": x}).shape == (3, 3)

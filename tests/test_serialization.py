@@ -461,3 +461,56 @@ def test_crafted_array_description_must_match_the_npy():
     meta = _meta({"$": "ndarray", "array": 0}, [], [{"dtype": "<f4", "shape": [4]}])
     with pytest.raises(ValueError, match="data/0.npy is missing"):
         torch.load(_zip({"chainrule.json": meta}))
+
+
+def _rewrite(buf, meta_edit=None, compress=False):
+    """A copy of a saved archive with its JSON edited and/or its members deflated."""
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    out = io.BytesIO()
+    mode = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with zipfile.ZipFile(out, "w", compression=mode) as zf:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename.endswith(".json") and meta_edit is not None:
+                meta = json.loads(data)
+                meta_edit(meta)
+                data = json.dumps(meta).encode()
+            zf.writestr(info.filename, data)
+    out.seek(0)
+    return out
+
+
+def test_compressed_members_are_refused():
+    buf = io.BytesIO()
+    torch.save({"w": torch.zeros(1000)}, buf)
+    with pytest.raises(ValueError, match="compressed"):
+        torch.load(_rewrite(buf, compress=True))
+
+
+def test_one_stored_array_named_many_times_is_copied_once():
+    buf = io.BytesIO()
+    torch.save([np.zeros(1000)], buf)
+
+    def repeat(meta):
+        meta["root"]["items"] = meta["root"]["items"] * 200
+
+    out = torch.load(_rewrite(buf, repeat))
+    assert len(out) == 200 and all(a is out[0] for a in out)
+
+
+def test_expanded_tensors_round_trip_and_overlapping_strides_are_refused():
+    base = torch.arange(3.0)
+    buf = io.BytesIO()
+    torch.save([base, base.expand(4, 3)], buf)
+    a, b = torch.load(io.BytesIO(buf.getvalue()))
+    assert b.tolist() == [[0.0, 1.0, 2.0]] * 4
+    b.add_(1)  # a copy of its own, not an overlapping view of a
+    assert a.tolist() == [0.0, 1.0, 2.0]
+
+    def overlap(meta):
+        for t in meta["tensors"]:
+            if t.get("strides") is not None or len(t["shape"]) == 1:
+                t["shape"], t["strides"], t["offset"] = [10**6, 10**6], [0, 0], 0
+
+    with pytest.raises(ValueError, match="overlapping strides"):
+        torch.load(_rewrite(buf, overlap))

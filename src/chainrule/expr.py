@@ -77,6 +77,8 @@ _BINARY = {
     ast.Pow: operator.pow,
     ast.MatMult: operator.matmul,
 }
+_BINARY_TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_BINARY_TEXT[ast.MatMult] = "@"
 _UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
 _OPERATOR_TEXT = {
     ast.FloorDiv: "//",
@@ -198,6 +200,7 @@ class _Evaluator:
             text = _OPERATOR_TEXT.get(type(node.op), type(node.op).__name__)
             raise ExprError(f"the operator {text} is not allowed: use + - * / ** @")
         left, right = self._operand(node.left), self._operand(node.right)
+        _check_result(_BINARY_TEXT[type(node.op)], [left, right])
         if op is operator.pow and not isinstance(left, chainrule.Tensor):
             if not isinstance(right, chainrule.Tensor):
                 # Python's integer power can take forever (9**9**9); floats overflow at once.
@@ -270,6 +273,7 @@ class _Evaluator:
                 raise ExprError(f"the function {name}() is not allowed; allowed: {allowed}")
             args, kwargs = self._arguments(node)
             _check_size(name, args, kwargs)
+            _check_result(name, list(args) + list(kwargs.values()))
             return getattr(chainrule, name)(*args, **kwargs)
         if isinstance(func, ast.Attribute):
             name = func.attr
@@ -282,6 +286,7 @@ class _Evaluator:
                 raise ExprError(f"the method .{name}() is not allowed; allowed: {allowed}")
             tensor = self._require_tensor(receiver, func.value, f".{name}()")
             args, kwargs = self._arguments(node)
+            _check_result(name, [tensor, *args, *kwargs.values()])
             return getattr(tensor, name)(*args, **kwargs)
         raise ExprError(f"only named functions can be called, not {_source(func)}")
 
@@ -304,9 +309,69 @@ class _Evaluator:
         return args, kwargs
 
 
+def _check_result(name: str, operands: list) -> None:
+    """Refuse, before computing it, a result with more than MAX_ELEMENTS elements: every
+    whitelisted operation makes at most the broadcast size of its tensor operands, except
+    the products (outer, @) and the joins (cat, stack), bounded here by their own sizes."""
+    tensors = []
+    for v in operands:
+        if isinstance(v, (list, tuple)):
+            tensors.extend(t for t in v if isinstance(t, chainrule.Tensor))
+        elif isinstance(v, chainrule.Tensor):
+            tensors.append(v)
+    if not tensors:
+        return
+    sizes = [t.numel() for t in tensors]
+    if name in ("outer", "ger") or name in ("@", "matmul", "mm", "mv", "dot", "inner"):
+        count = math.prod(sizes)  # a bound: the product's size is at most this
+        if name not in ("outer", "ger") and len(tensors) == 2:
+            a, b = (tuple(t.shape) for t in tensors)
+            count = math.prod(a[:-1]) * math.prod(b[:-2] + b[-1:]) if a and b else count
+    elif name in ("cat", "stack", "concat"):
+        count = sum(sizes)
+    else:
+        try:
+            count = math.prod(_broadcast_shape([tuple(t.shape) for t in tensors]))
+        except ValueError:  # shapes that do not broadcast: the operation itself will say so
+            return
+    if count > MAX_ELEMENTS:
+        raise ExprError(
+            f"{name} would make about {count:.0f} elements; the command line allows {MAX_ELEMENTS}"
+        )
+
+
+def _broadcast_shape(shapes) -> tuple:
+    n = max(len(s) for s in shapes)
+    out = []
+    for i in range(1, n + 1):
+        sides = {s[-i] for s in shapes if len(s) >= i} - {1}
+        if len(sides) > 1:
+            raise ValueError("shapes do not broadcast")
+        out.append(sides.pop() if sides else 1)
+    return tuple(reversed(out))
+
+
+def _size_number(v):
+    """A size given as a number or a one-element integer tensor, as a float; else None."""
+    if isinstance(v, chainrule.Tensor):
+        if v.numel() != 1 or v.dtype.is_floating_point:
+            raise ExprError("a size must be an integer")
+        return float(v.item())
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v)
+    return None
+
+
 def _check_size(name: str, args: list, kwargs: dict) -> None:
     """Refuse to allocate more than MAX_ELEMENTS before the allocation happens."""
-    numbers = [float(a) for a in args if isinstance(a, (int, float))]
+    if name not in _SIZED and name not in ("arange", "linspace"):
+        return
+    numbers = [_size_number(a) for a in args]
+    numbers = [n for n in numbers if n is not None]
+    if name == "eye":
+        numbers = numbers + [
+            _size_number(kwargs[k]) for k in ("n", "m") if k in kwargs and _size_number(kwargs[k])
+        ]
     if name == "arange" and numbers:
         start, end = (0.0, numbers[0]) if len(numbers) == 1 else (numbers[0], numbers[1])
         step = numbers[2] if len(numbers) > 2 else 1.0
@@ -323,7 +388,7 @@ def _check_size(name: str, args: list, kwargs: dict) -> None:
         else:
             size = kwargs.get("size", args)
         dims = size if isinstance(size, (list, tuple)) else [size]
-        count = math.prod(float(d) for d in dims if isinstance(d, (int, float)))
+        count = math.prod(_size_number(d) or 0.0 for d in dims)
     else:
         return
     if count > MAX_ELEMENTS:

@@ -227,6 +227,8 @@ class _Encoder:
             off = a.__array_interface__["data"][0] - base.__array_interface__["data"][0]
             if a.dtype != base.dtype or off % item or any(s % item for s in a.strides):
                 return {}  # a reinterpreting view: store each tensor on its own
+            if any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape, strict=True)):
+                return {}  # an expanded view (elements overlap): stored on its own, copied
             strides = [s // item for s in a.strides]
             layout[i] = (off // item, strides, *_span(off // item, a.shape, strides))
         if not (base.flags.c_contiguous or base.flags.f_contiguous):
@@ -286,6 +288,10 @@ def _load_from(fp: IO[bytes], name) -> Any:
                 else ""
             )
             raise ValueError(f"{name} is not a chainrule file (no {_META} inside).{hint}")
+        if any(i.compress_type != zipfile.ZIP_STORED for i in zf.infolist()):
+            # save stores every member uncompressed: a compressed member could be a zip
+            # bomb (a few bytes that inflate to gigabytes)
+            raise ValueError(f"{name} is not a chainrule file: it has compressed members")
         try:
             meta = json.loads(zf.read(_META).decode("utf-8"))
         except (ValueError, RecursionError) as e:
@@ -404,7 +410,12 @@ class _Decoder:
             if tag == "numpy_scalar":
                 _need(arr.ndim == 0, "a NumPy scalar is stored as a 0-d array")
                 return arr[()]
-            return arr.copy()  # the stored array may also back a tensor
+            # a copy: the stored array may also back a tensor; one copy per stored array, so
+            # a small file that names one array many times cannot make many copies
+            key = ("copy", node.get("array"))
+            if key not in self._arrays:
+                self._arrays[key] = arr.copy()
+            return self._arrays[key]
         raise _NotChainrule(f"unknown entry type {tag!r:.40}")
 
     def _key(self, node: Any) -> Any:
@@ -474,6 +485,12 @@ class _Decoder:
             and len(strides) == len(shape)
             and all(_is_int(s) for s in strides),
             f"tensor {k}: bad strides",
+        )
+        # save never writes overlapping views (it copies expanded tensors): a file that has
+        # one is crafted, and could make a huge writable tensor out of a few bytes
+        _need(
+            all(s != 0 or n <= 1 for s, n in zip(strides, shape, strict=True)),
+            f"tensor {k}: overlapping strides",
         )
         if 0 in shape:
             return np.empty(shape, arr.dtype)

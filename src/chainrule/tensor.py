@@ -503,7 +503,7 @@ class Tensor:
                 src._rg = self._rg
                 fw = getattr(self, "_fw", None)
                 if fw is not None:
-                    src._fw = (fw[0], fw[1], src._vc[0])
+                    _fwad().attach(src, fw[0], fw[1])
         r = _p.apply(prim, src, *args, **params)
         _write(self, r._data)
         if record and r._node is not None:
@@ -511,7 +511,7 @@ class Tensor:
             self._rg = True
         fw = getattr(r, "_fw", None)
         if fw is not None:  # forward mode: the tangent of the new value
-            self._fw = (fw[0], fw[1], self._vc[0])
+            _fwad().attach(self, fw[0], fw[1])
         elif getattr(self, "_fw", None) is not None:
             self._fw = None  # the new value has no tangent (zero)
         return self
@@ -548,6 +548,12 @@ def _autograd():
 
 
 _AUTOGRAD = None
+
+
+def _fwad():
+    from .autograd import forward_ad
+
+    return forward_ad
 
 
 def _check_inplace(t: Tensor) -> None:

@@ -18,6 +18,7 @@ tensor([2., 4.])
 from __future__ import annotations
 
 import contextlib
+import weakref
 from typing import NamedTuple
 
 from ..ops import primitive as _p
@@ -36,12 +37,21 @@ class _Level:
     """One dual level. A tensor's tangent is stored as ``(level, tangent)``; it counts only
     while that level is the active one, so leaving a level drops every tangent made in it."""
 
-    __slots__ = ("batch", "__weakref__")
+    __slots__ = ("batch", "duals", "__weakref__")
 
     def __init__(self, batch: tuple = ()) -> None:
         # leading axes that tangents carry beyond their primal's shape: chainrule.func
         # pushes a whole basis of tangents (one Jacobian column each) in one pass
         self.batch = batch
+        # tensors given a tangent here, cleared on exit: id -> weak reference (a WeakSet
+        # would compare tensors with ==, which is elementwise)
+        self.duals: dict = {}
+
+    def add(self, t) -> None:
+        k = id(t)
+        if k not in self.duals:
+            duals = self.duals
+            self.duals[k] = weakref.ref(t, lambda _r: duals.pop(k, None))
 
 
 class _State:
@@ -64,12 +74,15 @@ def enter_dual_level(batch: tuple = ()) -> int:
 
 def exit_dual_level(*, level: int | None = None) -> None:
     """Leave the active dual level: every tangent created in it is dropped."""
-    if _state.level is None:
-        raise RuntimeError(
-            "Trying to exit a forward AD level that was not the last one that was created. "
-            "This is not supported."
-        )
+    lvl = _state.level
+    if lvl is None:
+        raise RuntimeError("Dual level must be a positive number.")
     _state.level = None
+    for r in list(lvl.duals.values()):  # tangents die with their level (their memory too)
+        t = r()
+        if t is not None:
+            t._fw = None
+    lvl.duals.clear()
 
 
 @contextlib.contextmanager
@@ -171,6 +184,7 @@ def attach(t, level, tangent) -> None:
     that does not update the tangent (through another view of the storage) makes it
     stale, and reading a stale tangent raises instead of giving a wrong number."""
     t._fw = (level, tangent, t._vc[0])
+    level.add(t)
 
 
 def stale_tangent():

@@ -18,6 +18,7 @@ tensor(12.)
 from __future__ import annotations
 
 from ..ops import primitive as _p
+from . import forward_ad as _fwad
 from . import grad_mode as _gm
 from .graph import ERR_BACKWARD_TWICE
 
@@ -153,6 +154,51 @@ def _function_prim(cls):
     return prim
 
 
+def _input_tangents(cls, args):
+    """The inputs' tangents at the active dual level (zeros for tensors without one;
+    None for non-tensors), or None when no input has a tangent."""
+    if _fwad._state.level is None:
+        return None
+    tans = [_fwad.tangent_of(a) if isinstance(a, _p._Tensor) else None for a in args]
+    if all(t is None for t in tans):
+        return None
+    if cls.jvp is Function.jvp:
+        Function.jvp(None)  # raises PyTorch's error: no forward-mode rule
+    from ..creation import zeros
+
+    batch = _fwad._state.level.batch
+    return [
+        zeros(batch + tuple(a.shape), dtype=a.dtype)
+        if t is None and isinstance(a, _p._Tensor)
+        else t
+        for a, t in zip(args, tans, strict=True)
+    ]
+
+
+def _with_tangents(cls, ctx, out, tangents):
+    """Attach the tangents ``cls.jvp`` gives to the forward's outputs."""
+    lvl = _fwad._state.level
+    _fwad._state.level = None  # the rule itself runs without forward mode
+    try:
+        res = cls.jvp(ctx, *tangents)
+    finally:
+        _fwad._state.level = lvl
+    outs = (out,) if isinstance(out, _p._Tensor) else tuple(out)
+    res = (res,) if isinstance(res, _p._Tensor) or res is None else tuple(res)
+    if len(res) != len(outs):
+        raise RuntimeError(
+            f"function {cls.__name__}.jvp returned {len(res)} tangents for {len(outs)} outputs"
+        )
+    fresh = []
+    for o, t in zip(outs, res, strict=True):
+        if any(o is a for a in tangents) or getattr(o, "_fw", None) is not None:
+            o = _p._Tensor.__new__(_p._Tensor)._init(o._data)  # not an input's own object
+        if t is not None:
+            _fwad.attach(o, lvl, t)
+        fresh.append(o)
+    return fresh[0] if isinstance(out, _p._Tensor) else tuple(fresh)
+
+
 class Function:
     """Subclass with static ``forward(ctx, *args)`` and ``backward(ctx, *grads)``, then call
     ``apply``. backward returns one gradient (or None) per forward input."""
@@ -170,14 +216,26 @@ class Function:
             "autograd.Function to use it with backward mode AD."
         )
 
+    @staticmethod
+    def jvp(ctx, *tangents):
+        """Forward mode: the outputs' tangents from the inputs' (one per forward input;
+        None for non-tensor inputs). Define it to use the Function under forward mode."""
+        raise NotImplementedError(
+            "You must implement the jvp function for custom autograd.Function to use it with "
+            "forward mode AD."
+        )
+
     @classmethod
     def apply(cls, *args, **kwargs):
         Tensor = _p._Tensor
         ctx = FunctionCtx()
         ctx._cls = cls
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
+        tangents = _input_tangents(cls, args)
         with _gm.no_grad():
             out = cls.forward(ctx, *args, **kwargs)
+        if tangents is not None:
+            out = _with_tangents(cls, ctx, out, tangents)
         if not (_gm.is_grad_enabled() and any(ctx.needs_input_grad)):
             return out
         outs = (out,) if isinstance(out, Tensor) else tuple(out)
@@ -201,6 +259,12 @@ class Function:
         node.saved = {"ctx": ctx}
         node.checks = []  # nothing to check here; non-None so that backward frees ctx
         node.pre_hooks = None
+        if tangents is not None:  # the new output tensors keep the tangents
+            olds = (out,) if isinstance(out, Tensor) else tuple(out)
+            for o, old in zip(outs, olds, strict=True):
+                fw = getattr(old, "_fw", None)
+                if o is not old and fw is not None:
+                    _fwad.attach(o, fw[0], fw[1])
         if len(outs) == 1:
             outs[0]._node = node
             outs[0]._rg = True

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ..ops import primitive as _p
 from ..ops.primitive import AccumulateGrad, array_ns
+from . import forward_ad as _fwad
 from . import grad_mode as _gm
 
 ERR_BACKWARD_TWICE = (
@@ -202,7 +203,7 @@ def _tensor_saved(n, Tensor):
             t = _saved_output(n.saved[name], n, Tensor)
             fw = saved.get("~fw")
             if fw is not None:  # forward over reverse: the output's tangent goes along
-                t._fw = (fw[0], fw[1], t._vc[0])
+                _fwad.attach(t, fw[0], fw[1])
         saved[name] = t
     return saved
 

@@ -112,7 +112,8 @@ def cost(func: Callable, *args) -> Cost:
             from ..autograd import grad
 
             seeds = [o.detach().mul(0) for o in live]
-            seeds[0].view(-1)[0] = 1 if live[0].numel() else 0
+            if live[0].numel():
+                seeds[0].view(-1)[0] = 1
             grad(live, xs, seeds, allow_unused=True)
         return outs, held, n_ops
 

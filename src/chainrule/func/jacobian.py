@@ -19,6 +19,7 @@ otherwise; ``explain=True`` returns the choice and its reason with the Jacobian.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -123,14 +124,23 @@ def jacobian(
         n_out = sum(o.numel() for o in pt.flatten(probe)[0])
     else:
         n_out = -1
-    chosen, reason = _mode(mode, n_in, n_out)
+        if mode not in MODES:
+            _mode(mode, n_in, n_out)  # the error naming the modes
+    chosen = mode if mode != "auto" else _mode(mode, n_in, n_out)[0]
     argnums = tuple(range(len(args)))
     transform = jacfwd if chosen == "forward" else jacrev
     raw = transform(func, argnums=argnums)(*args)  # outputs' structure of per-arg tuples
+    if isinstance(raw, dict):
+        raise TypeError(
+            "jacobian: the function returns a dict; jacobian takes a Tensor or a tuple of "
+            "Tensors as output (use chainrule.func.jacrev / jacfwd for pytrees)"
+        )
     multi = isinstance(raw, (tuple, list)) and bool(raw) and isinstance(raw[0], (tuple, list))
     rows = list(raw) if multi else [raw]
-    if n_out < 0:
-        n_out = sum(row[0].numel() // max(args[0].numel(), 1) for row in rows)
+    if n_out < 0:  # the outputs' sizes, from the Jacobians' leading (output) axes
+        x0 = args[0]
+        n_out = sum(math.prod(row[0].shape[: row[0].dim() - x0.dim()]) for row in rows)
+    chosen, reason = _mode(mode, n_in, n_out)
 
     def arrange(J, x):
         y_shape = tuple(J.shape[: J.dim() - x.dim()])

@@ -85,7 +85,7 @@ def _fresh(x):
     t = x.detach().requires_grad_()
     fw = getattr(x, "_fw", None)
     if fw is not None:
-        t._fw = (fw[0], fw[1], t._vc[0])
+        _fw.attach(t, fw[0], fw[1])
     return t
 
 
@@ -214,7 +214,7 @@ def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable
         if out._rg:
             gs = _ag.grad(out, fresh, create_graph=keep, allow_unused=True, materialize_grads=True)
         else:  # the output does not depend on the inputs: zero gradients
-            gs = [x.detach().mul(0) for x in fresh]
+            gs = [_zeros(tuple(x.shape), x) for x in fresh]
         if not keep:
             out = out.detach()
             aux = _detach_tree(aux)
@@ -281,7 +281,7 @@ def vjp(func: Callable, *primals, has_aux: bool = False):
                     materialize_grads=True,
                 )
         else:
-            gs = [x.detach().mul(0) for x in fresh]
+            gs = [_zeros(tuple(x.shape), x) for x in fresh]
         return tuple(_split(specs, list(gs), False))
 
     result = out if keep else _detach_tree(out)
@@ -418,8 +418,8 @@ def jvp(func: Callable, primals, tangents, *, has_aux: bool = False):
         )
     for x in p_leaves:
         _check_float(x, who, forward=True)
+    _enter((), who)  # before counting this transform: a refused nesting leaves no trace
     _depth[0] += 1
-    _enter((), who)
     try:
         nested = _depth[0] > 1 or any(x._rg for x in p_leaves)
         duals = []
@@ -440,9 +440,13 @@ def jvp(func: Callable, primals, tangents, *, has_aux: bool = False):
             t = _fw.tangent_of(o) if _is_tensor(o) else None
             tans.append(t if t is not None else _zeros(tuple(o.shape), o))
         prim = [_strip(o) for o in outs]
+        aux = pt.tree_map(_strip, aux)  # no tangent outlives the transform
     finally:
         _fw.exit_dual_level()
         _depth[0] -= 1
+    # keep the graph where the results have one: inputs, tangents or closed-over tensors
+    # that require grad (reverse mode over this forward transform)
+    nested = nested or any(t._rg for t in tans) or any(_is_tensor(p) and p._rg for p in prim)
     if not nested:
         prim = [p.detach() for p in prim]
         tans = [t.detach() for t in tans]
@@ -475,8 +479,8 @@ def jacfwd(func: Callable, argnums=0, *, has_aux: bool = False) -> Callable:
             _check_float(x, who, forward=True)
         sizes = [x.numel() for x in leaves]
         total = sum(sizes)
-        _depth[0] += 1
         _enter((total,), who)
+        _depth[0] += 1
         try:
             nested = _depth[0] > 1 or any(x._rg for x in leaves)
             T = _Tensor()
@@ -506,9 +510,11 @@ def jacfwd(func: Callable, argnums=0, *, has_aux: bool = False) -> Callable:
                         row.append(part.reshape(shape))
                     off += n
                 jac.append(row)
+            aux = pt.tree_map(_strip, aux)  # no tangent outlives the transform
         finally:
             _fw.exit_dual_level()
             _depth[0] -= 1
+        nested = nested or any(j._rg for row in jac for j in row)  # closed-over tensors
         if not nested:
             jac = [[j.detach() for j in row] for row in jac]
         res = _assemble(jac, outs, out_spec, specs, isinstance(argnums, int))

@@ -434,6 +434,7 @@ def _push_tangents(prim, args, datas, params, res):
     finally:
         _fw_state.level = lvl
     res._fw = (lvl, total, res._vc[0])
+    lvl.add(res)
 
 
 def _call_jvp(prim, i, t, args, datas, params, res, ns, batch):

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..autograd import Function
+from ..autograd import forward_ad as _fwad
 from ..autograd import grad as _grad
 from ..autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 from ..ops import primitive as _p
@@ -132,7 +133,9 @@ def checkpoint(
     >>> checkpoint(lambda x: (w * x).exp(), torch.tensor(0.)).backward(); w.grad
     tensor(0.)
     """
-    if not is_grad_enabled():
+    if not is_grad_enabled() or _fwad._state.level is not None:
+        # nothing to save for backward; and under forward mode (a dual level, jvp,
+        # jacfwd) the tangents must flow through the segment's own ops
         return function(*args, **kwargs)
     tensors = [a for a in args if _is_tensor(a)]
     if len(tensors) != len(args):

@@ -18,6 +18,14 @@ def _array(g):
     """A private copy of a gradient (a raw array, or a Tensor under create_graph): the
     engine may later add into the same buffer (gradient accumulation)."""
     arr = getattr(g, "_data", g)
+    grads = getattr(arr, "grads", None)
+    if grads is not None:
+        # a multi-output Function's gradients (a GradList): shown as the first output's,
+        # the one its selector hands on (the others are shown on their own edges)
+        arr = next((x for x in grads if x is not None), None)
+        arr = getattr(arr, "_data", arr)
+        if arr is None:
+            return None
     return arr.copy() if hasattr(arr, "copy") else arr
 
 
@@ -79,6 +87,10 @@ class Recording:
 
     def _receive(self, node, g) -> None:
         self._visit(node)
+        grads = getattr(getattr(g, "_data", g), "grads", None)
+        if grads is not None:  # a multi-output Function receives one gradient per output
+            self.received[node] = tuple(None if x is None else _array(x) for x in grads)
+            return
         arr = _array(g)
         prev = self.received.get(node)
         self.received[node] = arr if prev is None else prev + arr

@@ -23,6 +23,8 @@ _NAMED = re.compile(r"^\w+\(([\w, ]*)\)")
 
 
 def _value(arr, max_values: int) -> str:
+    if isinstance(arr, tuple):  # one gradient per output of a multi-output Function
+        return "(" + ", ".join("None" if a is None else _value(a, max_values) for a in arr) + ")"
     v = fmt_value(arr, max_values)
     typ = fmt_type(arr.shape, arr.dtype) if hasattr(arr, "shape") else ""
     return f"{v}  ({typ})" if v is not None else f"({typ})"
