@@ -137,4 +137,5 @@ builtins_bool = _builtins.bool
 # the packages d2l reaches as torch.nn, torch.optim, torch.utils.data, ... (none of them
 # imports an optional dependency at import time)
 from . import data, func, nn, optim, utils, viz
+from .nn.functional import log_softmax, softmax  # torch.softmax, torch.log_softmax
 from .serialization import load, save

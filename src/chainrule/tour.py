@@ -94,7 +94,7 @@ def graph(torch, out, options):
     for op in ("PowBackward0", "SubBackward0", "DotBackward0"):
         check(op in picture.source, f"the graph of z should have a {op} node")
     print(f"    viz.graph(z, backward=True).save(...)  # wrote {written}", file=options.file)
-    if written.suffix == ".dot":
+    if written.suffix.lower() == ".dot":
         print("    # (DOT text: with graphviz installed it is drawn as SVG)", file=options.file)
     print("    viz.trace(z)", file=options.file)
     text = viz.trace(z, names=names, show=False)
@@ -126,7 +126,7 @@ def save_graph(picture: Any, path: Path | str) -> Path:
     ``.dot``/``.gv`` or graphviz cannot draw (then the suffix becomes ``.dot``).
     Returns the path written."""
     path = Path(path)
-    if path.suffix not in {".dot", ".gv"}:
+    if path.suffix.lower() not in {".dot", ".gv"}:
         try:
             svg = picture.svg()
         except (ImportError, RuntimeError, OSError):

@@ -14,7 +14,7 @@ from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .container import Sequential
 from .dropout import Dropout
 from .flatten import Flatten
-from .linear import Identity, Linear
+from .linear import Identity, LazyLinear, Linear
 from .loss import CrossEntropyLoss, MSELoss
 from .module import Module
 from .parameter import Parameter
@@ -25,6 +25,7 @@ __all__ = [
     "Flatten",
     "Identity",
     "Linear",
+    "LazyLinear",
     "LogSoftmax",
     "MSELoss",
     "Module",

@@ -60,6 +60,37 @@ class Linear(Module):
         )
 
 
+class LazyLinear(Linear):
+    """A Linear layer whose ``in_features`` is read from its first input (d2l's
+    ``nn.LazyLinear(1)``). Until then its parameters are empty placeholders; the first
+    forward gives them their shape and PyTorch's initialization in place (the same
+    Parameter objects, so an optimizer built before that call updates them), and the
+    module becomes a ``Linear``, as in PyTorch.
+
+    >>> import chainrule as torch
+    >>> layer = torch.nn.LazyLinear(2)
+    >>> layer(torch.ones(5, 3)).shape, layer
+    (torch.Size([5, 2]), Linear(in_features=3, out_features=2, bias=True))
+    """
+
+    def __init__(self, out_features: int, bias: bool = True, device=None, dtype=None) -> None:
+        super().__init__(0, out_features, bias, dtype=dtype)
+
+    def reset_parameters(self) -> None:
+        if self.in_features:  # placeholders stay empty until the first input
+            super().reset_parameters()
+
+    def forward(self, input: Tensor) -> Tensor:
+        if self.in_features == 0:
+            self.in_features = int(input.shape[-1])
+            w = creation.empty(self.out_features, self.in_features, dtype=self.weight.dtype)
+            self.weight._data = w._data  # materialized in place: same Parameter object
+            self.weight._vc[0] += 1
+            self.__class__ = Linear
+            self.reset_parameters()
+        return F.linear(input, self.weight, self.bias)
+
+
 class Identity(Module):
     """Returns its input unchanged (a placeholder layer).
 
