@@ -13,7 +13,7 @@ tensor([ 0.,  4.,  8., 12.])
 
 from __future__ import annotations
 
-from . import autograd, backend, linalg, ops
+from . import _allocator, autograd, backend, linalg, ops
 from ._print import set_printoptions
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
@@ -134,6 +134,8 @@ def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: b
 import builtins as _builtins  # noqa: E402
 
 builtins_bool = _builtins.bool
+_allocator.tune()  # keep freed array memory for reuse (see _allocator.py)
+
 # the packages d2l reaches as torch.nn, torch.optim, torch.utils.data, ... (none of them
 # imports an optional dependency at import time)
 from . import data, func, nn, optim, utils, viz
