@@ -108,9 +108,11 @@ def test_nothing_requires_grad_gives_a_plain_tensor():
     assert not y.requires_grad and y.tolist() == [1.0]
 
 
-def test_non_tensor_positional_argument_is_refused():
-    with pytest.raises(TypeError, match="keyword"):
-        checkpoint(lambda t, k: t * k, cr.ones(1, requires_grad=True), 2)
+def test_non_tensor_positional_arguments_pass_through_as_in_torch():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = checkpoint(lambda k, t, flag: t * k if flag else t, 3.0, x, True)
+    y.sum().backward()
+    assert y.tolist() == [3.0, 6.0] and x.grad.tolist() == [3.0, 3.0]
 
 
 def test_checkpoint_sequential_matches_plain():

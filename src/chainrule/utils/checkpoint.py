@@ -137,15 +137,13 @@ def checkpoint(
         # nothing to save for backward; and under forward mode (a dual level, jvp,
         # jacfwd) the tangents must flow through the segment's own ops
         return function(*args, **kwargs)
-    tensors = [a for a in args if _is_tensor(a)]
-    if len(tensors) != len(args):
-        raise TypeError("checkpoint: positional arguments must be Tensors (pass others by keyword)")
     rng_state = None
     if preserve_rng_state:
         from ..creation import default_generator
 
         rng_state = default_generator.get_state()
-    run = (lambda *a: function(*a, **kwargs)) if kwargs else function
+    run = _bind(function, args, kwargs)
+    args = tuple(a for a in args if _is_tensor(a))  # the rest travel inside ``run``
     # The first forward is recorded only to see which parameters the segment reaches; its
     # graph (and every intermediate it saved) is dropped right after.
     inputs = [a.detach().requires_grad_(a.requires_grad) for a in args]
@@ -160,6 +158,23 @@ def checkpoint(
             res = tuple(T.__new__(T)._init(d) for d in data)
         return res[0] if len(res) == 1 else res
     return CheckpointFunction.apply(run, len(args), rng_state, data, *args, *params)
+
+
+def _bind(function, args, kwargs):
+    """``function`` as a function of the tensor arguments alone: the other positional
+    arguments (numbers, flags, ...) and the keywords are put back in their places."""
+    slots = [i for i, a in enumerate(args) if _is_tensor(a)]
+    if len(slots) == len(args) and not kwargs:
+        return function
+    fixed = list(args)
+
+    def run(*tensors):
+        full = list(fixed)
+        for i, t in zip(slots, tensors, strict=True):
+            full[i] = t
+        return function(*full, **kwargs)
+
+    return run
 
 
 def checkpoint_sequential(functions, segments: int, input, use_reentrant=None, **kwargs):
