@@ -115,3 +115,12 @@ def test_viz_trace_shows_a_multi_output_function_s_gradients():
     text = cr.viz.trace((a * b).sum(), show=False)
     assert "GradList" not in text
     assert "([3, 6]" in text and "[2, 4]" in text
+
+
+def test_vjp_checks_the_cotangents_structure_and_float_outputs_as_torch():
+    x = cr.ones(3)
+    _, vjp_fn = cr.func.vjp(lambda a: a * 2, x)
+    with pytest.raises(RuntimeError, match=r"cotangents: \(\*,\), primal output: \*"):
+        vjp_fn((cr.ones(3),))
+    with pytest.raises(RuntimeError, match="must be floating-point or complex Tensors"):
+        cr.func.jacrev(lambda a: (a > 0).long())(x)

@@ -21,8 +21,16 @@ class Spec:
         self.type = type  # a namedtuple's class (rebuilt as one)
         self.n = 1 if kind == "leaf" else sum(c.n for c in children)
 
-    def __repr__(self) -> str:
-        return f"Spec({self.kind}, n={self.n})"
+    def __repr__(self) -> str:  # PyTorch's short form: * a leaf, (*, *) a tuple, ...
+        if self.kind == "leaf":
+            return "*"
+        inner = ", ".join(repr(c) for c in self.children)
+        if self.kind == "list":
+            return f"[{inner}]"
+        if self.kind == "dict":
+            pairs = zip(self.keys, self.children, strict=True)
+            return "{" + ", ".join(f"{k!r}: {c!r}" for k, c in pairs) + "}"
+        return f"({inner},)" if len(self.children) == 1 else f"({inner})"
 
 
 LEAF = Spec("leaf")

@@ -70,6 +70,15 @@ def _check_outputs(outs, who: str):
             )
 
 
+def _check_float_outputs(outs):
+    for o in outs:
+        if not o.dtype.is_floating_point:
+            raise RuntimeError(
+                "vjp(f, ...): All outputs of f must be floating-point or complex Tensors, got "
+                f"Tensor with dtype {o.dtype}"
+            )
+
+
 def _check_aux(aux):
     for a in pt.flatten(aux)[0]:
         if not _is_tensor(a):
@@ -257,15 +266,15 @@ def vjp(func: Callable, *primals, has_aux: bool = False):
     )
     out_leaves, out_spec = pt.flatten(out)
     _check_outputs(out_leaves, who)
+    _check_float_outputs(out_leaves)
     keep = nested or _closure_needs_graph(out_leaves, fresh)
 
     def vjp_fn(cotangents, *, retain_graph: bool = True, create_graph: bool | None = None):
         cts, ct_spec = pt.flatten(cotangents)
-        if len(cts) != len(out_leaves):
+        if len(cts) != len(out_leaves) or not _same_structure(ct_spec, out_spec):
             raise RuntimeError(
                 f"Expected pytree structure of cotangents to be the same as pytree structure "
-                f"of outputs to the function. cotangents: {len(cts)} leaves, primal output: "
-                f"{len(out_leaves)} leaves"
+                f"of outputs to the function. cotangents: {ct_spec}, primal output: {out_spec}"
             )
         cg = keep or any(c._rg for c in cts) if create_graph is None else create_graph
         pairs = [(o, c) for o, c in zip(out_leaves, cts, strict=True) if o._rg]
@@ -310,6 +319,7 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False) -> Callable:
         out, aux, fresh, specs, nested = _call_reverse(func, args, kwargs, argnums, has_aux, who)
         outs, out_spec = pt.flatten(out)
         _check_outputs(outs, "vjp(f, *primals)")
+        _check_float_outputs(outs)
         keep = nested or _closure_needs_graph(outs, fresh)
         jac = _jac_reverse(outs, fresh, keep)
         res = _assemble(jac, outs, out_spec, specs, isinstance(argnums, int))
