@@ -188,6 +188,29 @@ def run_backward(
     return captured
 
 
+def nodes_behind(tensors):
+    """Every node of the graph behind ``tensors`` (each once, iteratively): the recorded
+    ops, and the AccumulateGrad nodes of the leaves that require grad."""
+    seen = set()
+    stack = [t._node for t in tensors if getattr(t, "_node", None) is not None]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        yield n
+        stack.extend(c for c in n.next if c is not None)
+
+
+def leaves_behind(tensors, exclude=()):
+    """The leaves that require grad reached by the graph behind ``tensors``, except
+    those in ``exclude`` (lazily: ``any(leaves_behind(...))`` stops at the first)."""
+    own = {id(t) for t in exclude}
+    for n in nodes_behind(tensors):
+        if type(n) is AccumulateGrad and id(n.variable) not in own:
+            yield n.variable
+
+
 def _missing_saved(prim, i, saved) -> None:
     """A rule's KeyError: backward's error when a value it needs was already freed."""
     names = prim.rule_names[0 if prim.variadic else i]

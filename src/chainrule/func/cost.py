@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from ..autograd import forward_ad as _fw
 from ..autograd.grad_mode import enable_grad, no_grad
+from ..autograd.graph import nodes_behind
 from ..autograd.memory import saved_memory
 from . import _pytree as pt
 
@@ -64,14 +65,7 @@ class Cost:
 
 
 def _count_ops(outs) -> int:
-    seen, stack = set(), [o._node for o in outs if getattr(o, "_node", None) is not None]
-    while stack:
-        n = stack.pop()
-        if id(n) in seen or not hasattr(n, "prim"):
-            continue
-        seen.add(id(n))
-        stack.extend(c for c in n.next if c is not None)
-    return len(seen)
+    return sum(1 for n in nodes_behind(outs) if hasattr(n, "prim"))
 
 
 def _traced(run) -> int:

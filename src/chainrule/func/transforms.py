@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from .. import autograd as _ag
 from ..autograd import forward_ad as _fw
+from ..autograd import graph as _graph
 from ..autograd.grad_mode import enable_grad
 from ..ops import primitive as _p
 from . import _pytree as pt
@@ -108,23 +109,7 @@ def _closure_needs_graph(outs, fresh) -> bool:
     """Whether the graph behind ``outs`` reaches a tensor that requires grad other than
     the transform's own inputs (a closed-over parameter): then the derivative must stay
     differentiable for it too."""
-    own = {id(x) for x in fresh}
-    seen = set()
-    stack = [o._node for o in outs if _is_tensor(o) and o._node is not None]
-    while stack:
-        n = stack.pop()
-        if id(n) in seen:
-            continue
-        seen.add(id(n))
-        for c in n.next:
-            if c is None:
-                continue
-            if type(c) is _p.AccumulateGrad:
-                if id(c.variable) not in own:
-                    return True
-            else:
-                stack.append(c)
-    return False
+    return any(True for _ in _graph.leaves_behind(outs, fresh))
 
 
 def _pick(args, nums):

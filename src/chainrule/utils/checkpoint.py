@@ -22,6 +22,7 @@ from ..autograd import Function
 from ..autograd import forward_ad as _fwad
 from ..autograd import grad as _grad
 from ..autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
+from ..autograd.graph import leaves_behind
 from ..ops import primitive as _p
 
 __all__ = ["checkpoint", "checkpoint_sequential"]
@@ -36,25 +37,6 @@ def _outputs(out) -> tuple:
     if not all(_is_tensor(o) for o in outs):
         raise TypeError("checkpoint: the function must return a Tensor or a tuple of Tensors")
     return outs
-
-
-def _leaves_behind(outs, own) -> list:
-    """The tensors that require grad which the graph behind ``outs`` reaches outside the
-    segment's own inputs (``own``): parameters the function closes over."""
-    own_ids = {id(t) for t in own}
-    found, seen = [], set()
-    stack = [o._node for o in outs if o._node is not None]
-    while stack:
-        n = stack.pop()
-        if id(n) in seen:
-            continue
-        seen.add(id(n))
-        if type(n) is _p.AccumulateGrad:
-            if id(n.variable) not in own_ids:
-                found.append(n.variable)
-            continue
-        stack.extend(c for c in n.next if c is not None)
-    return found
 
 
 class CheckpointFunction(Function):
@@ -149,7 +131,7 @@ def checkpoint(
     inputs = [a.detach().requires_grad_(a.requires_grad) for a in args]
     with enable_grad():
         outs = _outputs(run(*inputs))
-    params = _leaves_behind(outs, inputs)
+    params = list(leaves_behind(outs, inputs))  # the parameters the segment closes over
     data = tuple(o._data for o in outs)
     del outs
     if not any(a.requires_grad for a in args) and not params:
