@@ -30,7 +30,7 @@ _ops = {
     "__rmod__": lambda a, b, _f=apply, _p=E.REMAINDER: _f(_p, b, a),
     "__pow__": lambda a, b: apply(E.POW_T if type(b) is Tensor else E.POW, a, b),
     "__rpow__": lambda a, b: apply(E.POW_S, b, a),
-    "__matmul__": lambda a, b: L.matmul(a, b),
+    "__matmul__": L.matmul,
     "__rmatmul__": lambda a, b: L.matmul(b, a),
     "__neg__": lambda a, _f=apply, _p=E.NEG: _f(_p, a),
     "__pos__": lambda a: a,

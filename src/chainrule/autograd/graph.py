@@ -27,6 +27,7 @@ ERR_BACKWARD_TWICE = (
 
 _ndarray = _p._backend.ndarray
 _generic = _p._backend.scalar_type
+_add_reduce = _p._backend.default.add.reduce
 _PY_NUMBERS = (int, float, bool)
 _EMPTY: dict = {}  # the saved values of a released node that keeps nothing (never written)
 
@@ -233,6 +234,17 @@ def _tensor_saved(n, Tensor):
 
 def _fit(gi, n, i, ns, create_graph, batch=()):
     """Bring a rule's gradient back to input i's shape (sum_to) and dtype."""
+    if type(gi) is _ndarray and not batch:
+        # the common case first, a bias: one sum over the leading axes broadcasting added
+        shape = n.shapes[i]
+        gs = gi.shape
+        lead = len(gs) - len(shape)
+        if lead == 1 and gs[1:] == shape:
+            gi = _add_reduce(gi, axis=0)
+        elif gs != shape:
+            gi = ns.sum_to(gi, shape)
+        dt = n.dtypes[i]
+        return gi if gi.dtype == dt else gi.astype(dt)
     arr = gi._data if create_graph else gi
     if type(arr) in _PY_NUMBERS:
         arr = gi = _p._backend.as_array(arr)

@@ -277,6 +277,12 @@ def getitem(x, idx):
     (tensor([ 8,  9, 10, 11]), tensor([[ 4,  6],
             [ 8, 10]]))
     """
+    if type(idx) is tuple and 0 < len(idx) <= x._data.ndim:
+        # the common gather x[rows, cols] with integer tensors: nothing to normalize, and
+        # NumPy checks the bounds
+        arrs = [getattr(i, "_data", None) for i in idx]
+        if all(a is not None and a.dtype.kind in "iu" for a in arrs):
+            return _index(x, tuple(arrs))
     idx = normalize_index(idx, x._data.shape, namespace(x._data))
     if not has_advanced(idx):
         prim = SELECT if all(isinstance(i, int) for i in idx) else SLICE
@@ -289,6 +295,11 @@ def getitem(x, idx):
         rest = tuple(slice(None) if i is None or isinstance(i, slice) else i for i in rest)
         x = apply(SLICE, x, idx=first)
         idx = rest
+    return _index(x, idx)
+
+
+def _index(x, idx):
+    """x[idx] for an index that holds arrays (NumPy's errors in PyTorch's words)."""
     try:
         return apply(INDEX, x, idx=idx)
     except (RuntimeError, IndexError) as e:

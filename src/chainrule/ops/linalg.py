@@ -183,6 +183,8 @@ def matmul(input, other):
     torch.Size([5, 2, 4])
     """
     a, b = input._data, other._data
+    if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype == b.dtype:
+        return apply(MM, input, other)  # the common case, without mm's checks again
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"

@@ -82,16 +82,21 @@ SUM = defop(
 )
 
 
-def _mean(x, dim, keepdim):
+def _mean(xp, x, dim, keepdim):
     if x.size == 0:  # nan, as PyTorch, without NumPy's "Mean of empty slice" warning
         return x.sum(axis=dim, keepdims=keepdim) / 0
+    if x.dtype.itemsize >= 4:
+        # the sum and division x.mean() does (its pairwise sum too), without its Python
+        # wrapper, which costs more than the arithmetic on a batch of losses; float16
+        # keeps x.mean(), which sums in float32
+        return xp.add.reduce(x, axis=dim, keepdims=keepdim) / _count(x.shape, dim)
     return x.mean(axis=dim, keepdims=keepdim)
 
 
 SUM_DIM = defop("sum_dim", SUM.fwd, SUM.rules, grad_fn="SumBackward1", jvp=SUM.jvps)
 MEAN = defop(
     "mean",
-    lambda xp, x, *, dim, keepdim: _mean(x, dim, keepdim),
+    lambda xp, x, *, dim, keepdim: _mean(xp, x, dim, keepdim),
     lambda ns, g, x_shape, dim, keepdim, batch: (
         _spread(ns, g, x_shape, dim, keepdim, batch) / _count(x_shape, dim)
     ),
@@ -183,13 +188,15 @@ def _logsumexp_fwd(xp, x, *, dim, keepdim):
     # ufunc reductions, not xp.max / xp.sum: their Python wrappers cost more than the
     # arithmetic on a batch of logits
     m = xp.maximum.reduce(x, axis=dim, keepdims=True, initial=-xp.inf)  # empty dims: -inf
-    finite = xp.isfinite(m)
-    if not finite.all():
-        m = xp.where(finite, m, 0)  # all -inf (or inf) rows: shift by 0
-    s = xp.add.reduce(xp.exp(x - m), axis=dim, keepdims=True)
-    if s.size and xp.minimum.reduce(s, axis=None) > 0:
-        r = xp.log(s) + m
+    if m.size and xp.isfinite(xp.add.reduce(m, axis=None)):
+        # every shift finite (one sum tells: inf or nan anywhere makes it non-finite, and
+        # a finite sum that overflows only takes the careful path): each row's sum
+        # holds its max's exp(0) = 1, so the log needs no guard
+        r = xp.log(xp.add.reduce(xp.exp(x - m), axis=dim, keepdims=True)) + m
     else:
+        finite = xp.isfinite(m)
+        m = xp.where(finite, m, 0)  # all -inf (or inf) rows: shift by 0
+        s = xp.add.reduce(xp.exp(x - m), axis=dim, keepdims=True)
         with xp.errstate(divide="ignore"):  # log(0) = -inf, as PyTorch, without a warning
             r = xp.log(s) + m
     return r if keepdim else xp.squeeze(r, axis=dim)
@@ -443,6 +450,8 @@ NORM_ALL = defop(  # x.norm() over all elements: no parameters to carry (the com
 # ---------------------------------------------------------------- helpers
 def dims_arg(dim, axis, ndim):
     """Normalize dim/axis (int, tuple or list; negative allowed) to a sorted tuple or None."""
+    if type(dim) is int and axis is None and -ndim <= dim < ndim:
+        return (dim % ndim,)  # the common call, one int dim in range
     if axis is not None:
         if dim is not None:
             raise TypeError("got both 'dim' and its alias 'axis'")
@@ -509,6 +518,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     >>> torch.tensor([1., 2., 3., 4.]).mean()
     tensor(2.5000)
     """
+    if dtype is None and dim is None and axis is None and input._data.dtype.kind == "f":
+        return apply(MEAN, input, dim=None, keepdim=_keepdim(keepdim, keepdims))  # x.mean()
     input = _as(input, dtype)
     if not input.dtype.is_floating_point:
         raise RuntimeError(
