@@ -118,72 +118,79 @@ def run_backward(
     captured: dict = {}
     handed: set = set()  # arrays already stored as some leaf's .grad in this pass
     ns = None
-    ready = [n for n in root_nodes if deps.get(n, 0) == 0 and (needed is None or n in needed)]
+    watched = bool(observers)
+    # ``ready`` holds (node, its summed gradient): a node fed by one edge (most are) gets
+    # its gradient handed on directly; ``buffers`` only sums where several edges meet
+    ready = [
+        (n, buffers.pop(n))
+        for n in root_nodes
+        if deps.get(n, 0) == 0 and (needed is None or n in needed)
+    ]
     prev_mode = _gm._state.enabled
     _gm._state.enabled = create_graph
     try:
         while ready:
-            n = ready.pop()
-            g = buffers.pop(n, None)
+            n, g = ready.pop()
             if n.pre_hooks and g is not None:
                 g = _run_hooks(n.pre_hooks, g, create_graph, Tensor)
             if type(n) is AccumulateGrad:
                 if targets is not None:
                     captured[n] = g
-                    if accumulate:
-                        _accumulate(n.variable, g, create_graph, handed, Tensor)
-                elif accumulate:
+                if accumulate:
                     _accumulate(n.variable, g, create_graph, handed, Tensor)
                 continue
             if targets is not None and n in targets:
                 captured[n] = g
-            # the node's rules, one per input that wants a gradient (no gradient arrived:
-            # nothing to pass on, but its inputs still count it as done)
-            if g is not None:
-                prim = n.prim
-                if ns is None:
-                    ns = _tensor_ns() if create_graph else array_ns(_p.namespace(g))
-                if n.checks:
-                    _check_versions(n)
-                saved = _tensor_saved(n, Tensor) if create_graph else n.saved
-                calls = prim.invokers
-                many = None
+            if g is None:  # no gradient arrived: nothing to pass on, but its inputs count it
+                for c in n.next:
+                    if c is not None and (needed is None or c in needed):
+                        d = deps[c] - 1
+                        deps[c] = d
+                        if d == 0:
+                            ready.append((c, buffers.pop(c, None)))
+                if not retain_graph and n.checks is not None:
+                    _free(n)
+                continue
+            # the node's rules, one per input that wants a gradient
+            prim = n.prim
+            if ns is None:
+                ns = _tensor_ns() if create_graph else array_ns(_p.namespace(g))
+            if n.checks:
+                _check_versions(n)
+            saved = _tensor_saved(n, Tensor) if create_graph else n.saved
+            calls = prim.invokers
             i = -1
-            for c in n.next:
-                i += 1
-                if c is None or (needed is not None and c not in needed):
-                    continue
-                if g is not None:
-                    if many is not None:
-                        gi = many[i]
-                    else:
-                        try:
-                            gi = calls[0 if prim.variadic else i](g, ns, batch, saved)
-                        except KeyError:
-                            _missing_saved(prim, i, saved)  # released by an earlier backward?
-                            raise
-                        if prim.variadic:
-                            many, gi = gi, gi[i]
+            try:
+                many = calls[0](g, ns, batch, saved) if prim.variadic else None
+                for c in n.next:
+                    i += 1
+                    if c is None or (needed is not None and c not in needed):
+                        continue
+                    gi = calls[i](g, ns, batch, saved) if many is None else many[i]
                     if gi is not None:  # a custom Function may return None for an input
                         if n.shapes is not None and n.fits >> i & 1:
                             gi = _fit(gi, n, i, ns, create_graph, batch)
                         elif type(gi) in _PY_NUMBERS:
                             gi = _p._backend.as_array(gi)  # a Python number from a rule
-                        if observers:
+                        if watched:
                             for ob in observers:
                                 ob(n, i, c, gi)
-                        prev = buffers.get(c)
-                        buffers[c] = gi if prev is None else prev + gi
-                d = deps[c] - 1
-                deps[c] = d
-                if d == 0:
-                    ready.append(c)
+                    d = deps[c] - 1
+                    if d:  # more gradients still to come: sum them in buffers
+                        deps[c] = d
+                        if gi is not None:
+                            prev = buffers.get(c)
+                            buffers[c] = gi if prev is None else prev + gi
+                    else:
+                        prev = buffers.pop(c, None)
+                        if prev is not None and gi is not None:
+                            gi = prev + gi
+                        ready.append((c, gi if gi is not None else prev))
+            except KeyError:
+                _missing_saved(prim, i, saved)  # released by an earlier backward?
+                raise
             if not retain_graph and n.checks is not None:
-                if n.prim.kept or "ctx" in n.saved:
-                    _release(n)
-                else:  # the common case: nothing to keep
-                    n.saved = _EMPTY
-                    n.checks = None
+                _free(n)
     finally:
         _gm._state.enabled = prev_mode
     return captured
@@ -286,6 +293,15 @@ def _check_versions(n) -> None:
             "detection to find the operation that failed to compute its gradient, with "
             "torch.autograd.set_detect_anomaly(True)."
         )
+
+
+def _free(n) -> None:
+    """After a node's rules ran (without retain_graph): drop what it saved."""
+    if n.prim.kept or "ctx" in n.saved:
+        _release(n)
+    else:  # the common case: nothing to keep
+        n.saved = _EMPTY
+        n.checks = None
 
 
 def _release(n) -> None:

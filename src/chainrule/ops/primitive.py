@@ -81,6 +81,7 @@ class Primitive:
         "invokers",
         "_save_cache",
         "_plan_cache",
+        "_steps_cache",
     )
 
     def __init__(
@@ -149,7 +150,8 @@ class Primitive:
         self.selects = False  # an output selector of a multi-output node (autograd.Function)
         self.check = None  # optional check of the original operands (before promotion)
         self._save_cache: dict = {}
-        self._plan_cache: dict = {}
+        self._plan_cache: dict = {}  # mask -> saver
+        self._steps_cache: dict = {}  # mask -> plan
 
     def saves(self, needs: tuple) -> tuple:
         """The names to save when the inputs flagged in ``needs`` want a gradient."""
@@ -171,7 +173,7 @@ class Primitive:
         set in ``mask`` want a gradient: kind 0 input, 1 output, 2 parameter, 3 input
         shape, 4 all input shapes."""
         try:
-            return self._plan_cache[mask]
+            return self._steps_cache[mask]
         except KeyError:
             pass
         n = len(self.input_names) or mask.bit_length()
@@ -187,8 +189,34 @@ class Primitive:
                 plan.append((name, 0, self.input_names.index(name)))
             else:
                 plan.append((name, 3, self.input_names.index(name[:-6])))
-        out = self._plan_cache[mask] = tuple(plan)
+        out = self._steps_cache[mask] = tuple(plan)
         return out
+
+    def saver(self, mask: int):
+        """``(args, datas, params, out, res, TT) -> (saved, checks)`` for ``mask``: the
+        ``plan`` as one function compiled once, so recording an op runs no loop over it.
+        ``checks`` pairs each saved tensor's version counter with its version now."""
+        items, checks = [], []
+        for name, kind, i in self.plan(mask):
+            if kind == 0:  # an input: its (promoted) array, checked against in-place changes
+                items.append(f"{name!r}: datas[{i}]")
+                checks.append(
+                    f"*([(args[{i}]._vc, args[{i}]._vc[0], args[{i}], {name!r})] "
+                    f"if type(args[{i}]) in TT else [])"
+                )
+            elif kind == 1:  # the output
+                items.append(f"{name!r}: out")
+                checks.append(f"(res._vc, res._vc[0], None, {name!r})")
+            elif kind == 2:
+                items.append(f"{name!r}: params[{name!r}]")
+            elif kind == 3:
+                items.append(f"{name!r}: datas[{i}].shape")
+            else:
+                items.append(f"{name!r}: tuple([getattr(d, 'shape', None) for d in datas])")
+        chk = f"[{', '.join(checks)}]" if checks else "None"
+        code = f"lambda args, datas, params, out, res, TT: ({{{', '.join(items)}}}, {chk})"
+        fn = self._plan_cache[mask] = eval(code)  # noqa: S307 - built from rule names only
+        return fn
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -302,10 +330,11 @@ def apply(prim: Primitive, *args, **params):
             _push_tangents(prim, args, datas, params, res)
         return res
 
-    # 3. which inputs want a gradient: bit i for input i
+    # 3. which inputs want a gradient (bit i for input i), and where their gradients go
     mask = 0
     bit = 1
     tensors = 0
+    nxt = []
     for a in args:
         if type(a) in TT:
             tensors += 1
@@ -313,20 +342,20 @@ def apply(prim: Primitive, *args, **params):
                 _stale_view()
             if a._rg:
                 mask |= bit
+                nxt.append(a._node or edge(a))
+            else:
+                nxt.append(None)
+        else:
+            nxt.append(None)
         bit <<= 1
     if not mask:
         if _fw_state.level is not None:
             _push_tangents(prim, args, datas, params, res)
         return res
 
-    # 4. the node: where each input's gradient goes, and what the needed rules use
+    # 4. the node, and what the needed rules use
     node = Node.__new__(Node)
     node.prim = prim
-    nxt = []
-    bit = 1
-    for a in args:
-        nxt.append((a._node or edge(a)) if mask & bit else None)
-        bit <<= 1
     node.next = nxt
     node.pre_hooks = None
     node.shapes = None
@@ -337,35 +366,20 @@ def apply(prim: Primitive, *args, **params):
         # and floating dtype against Python scalars
         fits = 0
         bit = 1
+        oshape = out.shape
+        odtype = out.dtype
         for a, d in zip(args, datas):  # noqa: B905 - same length by construction
-            if mask & bit and (d.shape != out.shape or a._data.dtype is not out.dtype):
+            if mask & bit and (d.shape != oshape or a._data.dtype is not odtype):
                 fits |= bit
             bit <<= 1
         if fits:
             node.shapes = tuple([getattr(d, "shape", None) for d in datas])
             node.dtypes = tuple([a._data.dtype if type(a) in TT else None for a in args])
             node.fits = fits
-    saved = {}
-    checks = None
-    for name, kind, i in prim.plan(mask):
-        if kind == 0:  # an input: its (promoted) array, checked against in-place changes
-            a = args[i]
-            saved[name] = datas[i]
-            if checks is None:
-                checks = []
-            if type(a) in TT:
-                checks.append((a._vc, a._vc[0], a, name))
-        elif kind == 1:  # the output
-            saved[name] = out
-            if checks is None:
-                checks = []
-            checks.append((res._vc, res._vc[0], None, name))
-        elif kind == 2:
-            saved[name] = params[name]
-        elif kind == 3:
-            saved[name] = datas[i].shape
-        else:
-            saved[name] = tuple([getattr(d, "shape", None) for d in datas])
+    saver = prim._plan_cache.get(mask)
+    if saver is None:
+        saver = prim.saver(mask)
+    saved, checks = saver(args, datas, params, out, res, TT)
     node.saved = saved
     node.checks = checks
     res._node = node
