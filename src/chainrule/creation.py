@@ -26,6 +26,10 @@ def _finish(arr, dtype, requires_grad) -> Tensor:
             arr = arr.astype(d.np)
     t = make(arr)
     if requires_grad:
+        if arr.dtype.kind not in "fc":  # the factory functions' text (capitalized) in PyTorch
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients"
+            )
         t.requires_grad = True
     return t
 
@@ -281,6 +285,8 @@ def arange(
     >>> torch.arange(4), torch.arange(1, 2.5, 0.5)
     (tensor([0, 1, 2, 3]), tensor([1.0000, 1.5000, 2.0000]))
     """
+    if end is None and type(start) is int and start >= 0 and dtype is None and step == 1:
+        return _finish(xp.arange(start, dtype=xp.int64), None, requires_grad)  # arange(n)
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]

@@ -59,6 +59,24 @@ def test_requires_grad_refused_on_non_float_dtypes(dtype_name):
     assert not t.requires_grad
 
 
+def test_requires_grad_refusal_texts_match_torch_per_path():
+    """PyTorch words it three ways: factory functions (capitalized), requires_grad_() (no
+    'complex'), and setting the attribute."""
+    torch = pytest.importorskip("torch")
+    paths = [
+        lambda m: m.tensor([1, 2], requires_grad=True),
+        lambda m: m.zeros(2, dtype=m.int64, requires_grad=True),
+        lambda m: m.arange(3, requires_grad=True),
+        lambda m: m.tensor([1, 2]).requires_grad_(),
+        lambda m: setattr(m.tensor([1, 2]), "requires_grad", True),
+    ]
+    for path in paths:
+        with pytest.raises(RuntimeError) as theirs:
+            path(torch)
+        with pytest.raises(RuntimeError, match=f"^{theirs.value}$"):
+            path(cr)
+
+
 def test_requires_grad_on_integer_arange():
     with pytest.raises(RuntimeError, match=FLOAT_ONLY):
         cr.arange(4).requires_grad_()

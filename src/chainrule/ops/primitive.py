@@ -317,7 +317,11 @@ def apply(prim: Primitive, *args, **params):
     res._data = out
     res._node = None
     res._rg = False
-    if prim.view and _backend.may_share_memory(out, args[0]._data):
+    if (
+        prim.view
+        and (out is x0 or getattr(out, "base", out) is not None)  # NumPy's copies have none
+        and _backend.may_share_memory(out, x0)
+    ):
         a0 = args[0]
         res._vc = a0._vc
         base = res._base = a0._base if a0._base is not None else a0
