@@ -15,10 +15,14 @@ chainrule and PyTorch run the very same Python function (the module is passed in
 checked once against chainrule's (and PyTorch's) gradients.
 
 Timing: each engine's call is run once to warm up, then a loop count is picked so
-that one repeat lasts at least --min-time seconds (0.2 s), and the median over
---repeats repeats (7) of the per-call time is reported (the best is kept in the JSON).
-The garbage collector stays on (a reference cycle's cost is part of an engine's
-cost) and is emptied before each repeat. --quick uses 3 repeats of >= 0.05 s.
+that one repeat lasts at least --min-time seconds (0.1 s), and the median over
+--repeats repeats (15) of the per-call time is reported (the best is kept in the JSON).
+The engines' repeats are interleaved (A B C A B C ...). A ratio is the median over
+repeats of the two engines' ratio within the repeat: on a shared VM the load drifts
+over seconds, and such pairs, a fraction of a second apart, see the same load (the
+ratio of the medians is in the JSON too). The garbage collector stays on (a reference
+cycle's cost is part of an engine's cost) and is emptied before each repeat. --quick
+uses 3 repeats of >= 0.05 s.
 
 Memory (workload 5): tracemalloc, which sees NumPy's data allocations (not PyTorch's
 allocator, so there is no PyTorch column), reports the peak during forward+backward
@@ -110,9 +114,18 @@ def timeit_interleaved(fns, repeats, min_time):
             gc.collect()
             per_call[k].append(_loop(fn, loops[k]) / loops[k])
     return {
-        k: {"median": statistics.median(v), "best": min(v), "loops": loops[k]}
+        k: {"median": statistics.median(v), "best": min(v), "loops": loops[k], "repeats": v}
         for k, v in per_call.items()
     }
+
+
+def paired_ratio(a, b):
+    """Median over repeats of a's time / b's time in the same repeat: the repeats are
+    interleaved, so each ratio compares two runs a fraction of a second apart, and a
+    change in the machine's load between repeats cancels out of it."""
+    if not a or not b:
+        return None
+    return statistics.median(x / y for x, y in zip(a, b, strict=True))
 
 
 def traced_peak(setup, run):
@@ -478,6 +491,7 @@ class Bench:
             res[eng] = t["median"] * scale
             res[eng + "_best"] = t["best"] * scale
             res[eng + "_loops"] = t["loops"]
+            res[eng + "_repeats"] = [v * scale for v in t["repeats"]]
         self.check(w, grads)
         self.results[w] = res
 
@@ -567,8 +581,14 @@ class Bench:
 
     # ---- report ----------------------------------------------------------------------
     def ratio(self, res, vs):
+        """chainrule / vs: the median of the paired per-repeat ratios (the ratio of the
+        medians goes to the JSON as ``ratio_of_medians_<vs>``)."""
         a, b = res.get("chainrule"), res.get(vs)
-        return None if a is None or b is None or b == 0 else a / b
+        if a is None or b is None or b == 0:
+            return None
+        res["ratio_of_medians_" + vs] = a / b
+        pr = paired_ratio(res.get("chainrule_repeats"), res.get(vs + "_repeats"))
+        return a / b if pr is None else pr
 
     def table(self):
         def fmt(v, unit):
@@ -611,7 +631,8 @@ class Bench:
             "threads": 1,
             "repeats": self.args.repeats,
             "min_time_s": self.args.min_time,
-            "statistic": "median of repeats, engines interleaved",
+            "statistic": "times: median of repeats; ratios: median of the per-repeat "
+            "ratios; engines interleaved",
         }
 
 
@@ -666,9 +687,9 @@ def main(argv=None):
     p.add_argument("-v", "--verbose", action="store_true", help="tracebacks of failures")
     args = p.parse_args(argv)
     if args.repeats is None:
-        args.repeats = 3 if args.quick else 7
+        args.repeats = 3 if args.quick else 15
     if args.min_time is None:
-        args.min_time = 0.05 if args.quick else 0.2
+        args.min_time = 0.05 if args.quick else 0.1
 
     bench = Bench(args)
     d = bench.data()
@@ -682,7 +703,8 @@ def main(argv=None):
     print(
         f"python {m['python']}, numpy {m['numpy']}, torch {m['torch']}, "
         f"chainrule {m['chainrule']}; {m['cpu_count']} cores ({m['processor']}), "
-        f"1 thread; median of {args.repeats} repeats of >= {args.min_time} s"
+        f"1 thread; median of {args.repeats} interleaved repeats of >= {args.min_time} s "
+        "(ratios: median of the per-repeat ratios)"
     )
     if cr is None:
         print("chainrule does not import; its column reads n/a:\n" + CR_IMPORT_ERROR)

@@ -93,13 +93,18 @@ def _mean(xp, x, dim, keepdim):
     return x.mean(axis=dim, keepdims=keepdim)
 
 
+def _mean_vjp(ns, g, x_shape, dim, keepdim, batch):
+    # divided before it is spread: one pass over the reduced gradient, not over x's shape
+    # (an empty x has nothing to divide)
+    n = _count(x_shape, dim)
+    return _spread(ns, g / n if n else g, x_shape, dim, keepdim, batch)
+
+
 SUM_DIM = defop("sum_dim", SUM.fwd, SUM.rules, grad_fn="SumBackward1", jvp=SUM.jvps)
 MEAN = defop(
     "mean",
     lambda xp, x, *, dim, keepdim: _mean(xp, x, dim, keepdim),
-    lambda ns, g, x_shape, dim, keepdim, batch: (
-        _spread(ns, g, x_shape, dim, keepdim, batch) / _count(x_shape, dim)
-    ),
+    lambda ns, g, x_shape, dim, keepdim, batch: _mean_vjp(ns, g, x_shape, dim, keepdim, batch),
     jvp=lambda ns, t, x_shape, dim, keepdim: (
         _wsum(ns, t, x_shape, dim, keepdim) / _count(x_shape, dim)
     ),
@@ -210,8 +215,9 @@ def _softmax(ns, x, out, dim, keepdim):
 LOGSUMEXP = defop(
     "logsumexp",
     _logsumexp_fwd,  # its own rule for stability
+    # g only reshaped, not spread: the product broadcasts it
     lambda ns, g, x, out, dim, keepdim, batch: (
-        _spread(ns, g, x.shape, dim, keepdim, batch) * _softmax(ns, x, out, dim, keepdim)
+        _lift(ns, g, x.shape, dim, keepdim, batch) * _softmax(ns, x, out, dim, keepdim)
     ),
     to_float=True,
     jvp=lambda ns, t, x, out, dim, keepdim: _wsum(
