@@ -280,8 +280,13 @@ def getitem(x, idx):
     if type(idx) is tuple and 0 < len(idx) <= x._data.ndim:
         # the common gather x[rows, cols] with integer tensors: nothing to normalize, and
         # NumPy checks the bounds
-        arrs = [getattr(i, "_data", None) for i in idx]
-        if all(a is not None and a.dtype.kind in "iu" for a in arrs):
+        arrs = []
+        for i in idx:
+            a = getattr(i, "_data", None)
+            if a is None or a.dtype.kind not in "iu":
+                break
+            arrs.append(a)
+        else:
             return _index(x, tuple(arrs))
     idx = normalize_index(idx, x._data.shape, namespace(x._data))
     if not has_advanced(idx):

@@ -299,6 +299,9 @@ def apply(prim: Primitive, *args, **params):
                 datas = [d0]
         if datas is None:
             datas = _promote(prim, args)
+    elif len(args) == 1:
+        a0 = args[0]
+        datas = [a0._data if type(a0) in TT else a0]
     else:
         datas = [a._data if type(a) in TT else a for a in args]
     if prim.view:  # a view shares storage: its input must own an array to share
