@@ -119,6 +119,7 @@ def run_backward(
     handed: set = set()  # arrays already stored as some leaf's .grad in this pass
     ns = None
     watched = bool(observers)
+    direct = targets is None and accumulate  # leaves take their gradient as it arrives
     # ``ready`` holds (node, its summed gradient): a node fed by one edge (most are) gets
     # its gradient handed on directly; ``buffers`` only sums where several edges meet
     ready = [
@@ -182,10 +183,13 @@ def run_backward(
                             prev = buffers.get(c)
                             buffers[c] = gi if prev is None else prev + gi
                     else:
-                        prev = buffers.pop(c, None)
-                        if prev is not None and gi is not None:
-                            gi = prev + gi
-                        ready.append((c, gi if gi is not None else prev))
+                        prev = buffers.pop(c, None) if buffers else None
+                        if prev is not None:
+                            gi = prev if gi is None else prev + gi
+                        if direct and type(c) is AccumulateGrad and c.pre_hooks is None:
+                            _accumulate(c.variable, gi, create_graph, handed, Tensor)  # a leaf
+                        else:
+                            ready.append((c, gi))
             except KeyError:
                 _missing_saved(prim, i, saved)  # released by an earlier backward?
                 raise

@@ -318,8 +318,6 @@ def apply(prim: Primitive, *args, **params):
         out = _as_array(out)  # a Python number from some backend call (NumPy scalars stay)
     res = _Tensor.__new__(_Tensor)
     res._data = out
-    res._node = None
-    res._rg = False
     if (
         prim.view
         and (out is x0 or getattr(out, "base", out) is not None)  # NumPy's copies have none
@@ -333,6 +331,8 @@ def apply(prim: Primitive, *args, **params):
         res._vc = [0]
         res._base = None
     if not _grad_state.enabled or prim.rules is None:
+        res._node = None
+        res._rg = False
         if _fw_state.level is not None:  # forward mode: push the inputs' tangents through
             _push_tangents(prim, args, datas, params, res)
         return res
@@ -356,6 +356,8 @@ def apply(prim: Primitive, *args, **params):
             nxt.append(None)
         bit <<= 1
     if not mask:
+        res._node = None
+        res._rg = False
         if _fw_state.level is not None:
             _push_tangents(prim, args, datas, params, res)
         return res
