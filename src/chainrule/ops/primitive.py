@@ -90,6 +90,7 @@ class Primitive:
         "_save_cache",
         "_plan_cache",
         "_steps_cache",
+        "lean",
     )
 
     def __init__(
@@ -155,6 +156,8 @@ class Primitive:
             set(self.param_names) | {n + "_shape" for n in self.input_names} | {"shapes"}
         )
         self.cast = promote or to_float
+        # apply's lean path takes ops whose output is a new array (not a view), with rules
+        self.lean = vjp is not None and not view and not self.variadic
         self.selects = False  # an output selector of a multi-output node (autograd.Function)
         self.check = None  # optional check of the original operands (before promotion)
         self._save_cache: dict = {}
@@ -278,6 +281,23 @@ def apply(prim: Primitive, *args, **params):
     op's dtype, forward, output tensor, and, when an input wants a gradient, the node.
     """
     TT = _TENSOR_TYPES
+    if prim.lean and _grad_state.enabled and _fw_state.level is None:
+        # 0. the common case, recorded without the general machinery below: one tensor or
+        # two of one dtype, neither a view (so no stale history to check), no promotion
+        n = len(args)
+        if n == 2:
+            a0, a1 = args
+            if type(a0) in TT and type(a1) in TT and a0._base is None and a1._base is None:
+                d0 = a0._data
+                d1 = a1._data
+                if d0.dtype is d1.dtype and (d0.dtype.kind == "f" or not prim.to_float):
+                    return _record2(prim, a0, a1, d0, d1, params)
+        elif n == 1:
+            a0 = args[0]
+            if type(a0) in TT and a0._base is None:
+                d0 = a0._data
+                if d0.dtype.kind == "f" or not prim.to_float:
+                    return _record1(prim, a0, d0, params)
     # 1. the input arrays, in PyTorch's result dtype where the op promotes
     if prim.cast:
         datas = None
@@ -310,6 +330,9 @@ def apply(prim: Primitive, *args, **params):
     elif len(args) == 1:
         a0 = args[0]
         datas = [a0._data if type(a0) in TT else a0]
+    elif len(args) == 2:
+        a0, a1 = args
+        datas = [a0._data if type(a0) in TT else a0, a1._data if type(a1) in TT else a1]
     else:
         datas = [a._data if type(a) in TT else a for a in args]
     if prim.view:  # a view shares storage: its input must own an array to share
@@ -413,6 +436,84 @@ def apply(prim: Primitive, *args, **params):
         fw = getattr(res, "_fw", None)
         if fw is not None and "out" in saved:  # create_graph's backward sees out's tangent
             saved["~fw"] = fw
+    return res
+
+
+def _forward(prim, datas, params):
+    """The forward on backend arrays (NumPy's ValueErrors in PyTorch's words)."""
+    xp = _NAMESPACES.get(type(datas[0])) or _first_ns(datas)
+    try:
+        out = prim.fwd(xp, *datas, **params) if params else prim.fwd(xp, *datas)
+    except ValueError as e:
+        raise _torch_error(e, datas) from None
+    if type(out) in _PY_NUMBERS:
+        out = _as_array(out)  # a Python number from some backend call (NumPy scalars stay)
+    return out
+
+
+def _record2(prim, a0, a1, d0, d1, params):
+    """apply's lean path for two tensors of one dtype, neither a view (grad mode on, no
+    forward mode): the same tensor and node as the general path, with no loops."""
+    datas = [d0, d1]
+    out = _forward(prim, datas, params)
+    res = _Tensor.__new__(_Tensor)
+    res._data = out
+    res._vc = [0]
+    res._base = None
+    r0 = a0._rg
+    r1 = a1._rg
+    if not (r0 or r1):
+        res._node = None
+        res._rg = False
+        return res
+    node = Node.__new__(Node)
+    node.prim = prim
+    node.next = [(a0._node or edge(a0)) if r0 else None, (a1._node or edge(a1)) if r1 else None]
+    node.pre_hooks = None
+    node.shapes = None
+    mask = (1 if r0 else 0) | (2 if r1 else 0)
+    if prim.fit:  # fix-ups where broadcasting or the output's dtype calls for them
+        s = out.shape
+        t = out.dtype
+        fits = (1 if r0 and (d0.shape != s or d0.dtype is not t) else 0) | (
+            2 if r1 and (d1.shape != s or d1.dtype is not t) else 0
+        )
+        if fits:
+            node.shapes = (d0.shape, d1.shape)
+            node.dtypes = (d0.dtype, d1.dtype)
+            node.fits = fits
+    saver = prim._plan_cache.get(mask) or prim.saver(mask)
+    node.saved, node.checks = saver((a0, a1), datas, params, out, res, _TENSOR_TYPES)
+    res._node = node
+    res._rg = True
+    return res
+
+
+def _record1(prim, a0, d0, params):
+    """apply's lean path for one tensor that is not a view (see _record2)."""
+    datas = [d0]
+    out = _forward(prim, datas, params)
+    res = _Tensor.__new__(_Tensor)
+    res._data = out
+    res._vc = [0]
+    res._base = None
+    if not a0._rg:
+        res._node = None
+        res._rg = False
+        return res
+    node = Node.__new__(Node)
+    node.prim = prim
+    node.next = [a0._node or edge(a0)]
+    node.pre_hooks = None
+    node.shapes = None
+    if prim.fit_always and (d0.shape != out.shape or d0.dtype is not out.dtype):
+        node.shapes = (d0.shape,)
+        node.dtypes = (d0.dtype,)
+        node.fits = 1
+    saver = prim._plan_cache.get(1) or prim.saver(1)
+    node.saved, node.checks = saver((a0,), datas, params, out, res, _TENSOR_TYPES)
+    res._node = node
+    res._rg = True
     return res
 
 
