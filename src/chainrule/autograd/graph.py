@@ -88,7 +88,7 @@ def run_backward(
         for c in n.next:
             if c is None:
                 continue
-            if parents is not None:
+            if targets is not None:
                 parents.setdefault(c, []).append(n)
             d = deps.get(c)
             if d is None:
@@ -156,8 +156,11 @@ def run_backward(
             prim = n.prim
             if ns is None:
                 ns = _tensor_ns() if create_graph else array_ns(_p.namespace(g))
-            if n.checks:
-                _check_versions(n)
+            checks = n.checks
+            if checks:
+                for ver, expected, _w, _nm in checks:
+                    if ver[0] != expected:
+                        _check_versions(n)  # raises PyTorch's error
             saved = _tensor_saved(n, Tensor) if create_graph else n.saved
             calls = prim.invokers
             i = -1
@@ -193,8 +196,12 @@ def run_backward(
             except KeyError:
                 _missing_saved(prim, i, saved)  # released by an earlier backward?
                 raise
-            if not retain_graph and n.checks is not None:
-                _free(n)
+            if not retain_graph and n.checks is not None:  # _free, inlined: a hot path
+                if prim.kept or "ctx" in saved:
+                    _release(n)
+                else:
+                    n.saved = _EMPTY
+                    n.checks = None
     finally:
         _gm._state.enabled = prev_mode
     return captured
