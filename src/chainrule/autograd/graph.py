@@ -260,7 +260,7 @@ def _fit(gi, n, i, ns, create_graph, batch=()):
         if lead == 1 and gs[1:] == shape:
             gi = _add_reduce(gi, axis=0)
         elif gs != shape:
-            gi = ns.sum_to(gi, shape)
+            gi = _p.sum_to_array(ns.xp, gi, shape=shape)
         dt = n.dtypes[i]
         return gi if gi.dtype == dt else gi.astype(dt)
     arr = gi._data if create_graph else gi

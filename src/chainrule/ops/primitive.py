@@ -439,23 +439,17 @@ def apply(prim: Primitive, *args, **params):
     return res
 
 
-def _forward(prim, datas, params):
-    """The forward on backend arrays (NumPy's ValueErrors in PyTorch's words)."""
-    xp = _NAMESPACES.get(type(datas[0])) or _first_ns(datas)
-    try:
-        out = prim.fwd(xp, *datas, **params) if params else prim.fwd(xp, *datas)
-    except ValueError as e:
-        raise _torch_error(e, datas) from None
-    if type(out) in _PY_NUMBERS:
-        out = _as_array(out)  # a Python number from some backend call (NumPy scalars stay)
-    return out
-
-
 def _record2(prim, a0, a1, d0, d1, params):
     """apply's lean path for two tensors of one dtype, neither a view (grad mode on, no
     forward mode): the same tensor and node as the general path, with no loops."""
     datas = [d0, d1]
-    out = _forward(prim, datas, params)
+    xp = _NAMESPACES.get(type(d0)) or _first_ns(datas)
+    try:
+        out = prim.fwd(xp, d0, d1, **params) if params else prim.fwd(xp, d0, d1)
+    except ValueError as e:
+        raise _torch_error(e, datas) from None
+    if type(out) in _PY_NUMBERS:
+        out = _as_array(out)
     res = _Tensor.__new__(_Tensor)
     res._data = out
     res._vc = [0]
@@ -492,7 +486,13 @@ def _record2(prim, a0, a1, d0, d1, params):
 def _record1(prim, a0, d0, params):
     """apply's lean path for one tensor that is not a view (see _record2)."""
     datas = [d0]
-    out = _forward(prim, datas, params)
+    xp = _NAMESPACES.get(type(d0)) or _first_ns(datas)
+    try:
+        out = prim.fwd(xp, d0, **params) if params else prim.fwd(xp, d0)
+    except ValueError as e:
+        raise _torch_error(e, datas) from None
+    if type(out) in _PY_NUMBERS:
+        out = _as_array(out)
     res = _Tensor.__new__(_Tensor)
     res._data = out
     res._vc = [0]
@@ -912,7 +912,10 @@ def sum_to_array(xp, g, *, shape, nb=0):
 
 def has_advanced(idx) -> bool:
     """Whether an index tuple holds arrays (integer or boolean): NumPy 'advanced' indexing."""
-    return any(hasattr(i, "shape") or isinstance(i, list) for i in idx)
+    for i in idx:
+        if hasattr(i, "shape") or isinstance(i, list):
+            return True
+    return False
 
 
 def index_grad_array(xp, g, *, idx, shape):
