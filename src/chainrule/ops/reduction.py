@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import builtins
 from collections import namedtuple
+from math import isfinite as _isfinite  # a Python float check: no ufunc call on one number
 
 from .. import dtypes as _dt
 from .primitive import Primitive, apply, defop
@@ -193,7 +194,7 @@ def _logsumexp_fwd(xp, x, *, dim, keepdim):
     # ufunc reductions, not xp.max / xp.sum: their Python wrappers cost more than the
     # arithmetic on a batch of logits
     m = xp.maximum.reduce(x, axis=dim, keepdims=True, initial=-xp.inf)  # empty dims: -inf
-    if m.size and xp.isfinite(xp.add.reduce(m, axis=None)):
+    if m.size and _isfinite(xp.add.reduce(m, axis=None)):
         # every shift finite (one sum tells: inf or nan anywhere makes it non-finite, and
         # a finite sum that overflows only takes the careful path): each row's sum
         # holds its max's exp(0) = 1, so the log needs no guard
