@@ -276,9 +276,11 @@ def defop(
 def apply(prim: Primitive, *args, **params):
     """Run ``prim`` on Tensors and Python scalars; record a node when grad is needed.
 
-    Every op comes through here, so it is written flat (no helper calls on the common
-    path): that keeps an op's own overhead near a microsecond. Steps: input arrays in the
-    op's dtype, forward, output tensor, and, when an input wants a gradient, the node.
+    Every op comes through here, so it is written flat: that keeps an op's own overhead
+    near a microsecond. Steps: input arrays in the op's dtype, forward, output tensor, and,
+    when an input wants a gradient, the node. The most common call (one tensor, or two of
+    one dtype, no views, grad mode on, no forward mode) goes to ``_record1``/``_record2``,
+    which record the same node without the general path's loops and bookkeeping.
     """
     TT = _TENSOR_TYPES
     if prim.lean and _grad_state.enabled and _fw_state.level is None:
