@@ -441,13 +441,11 @@ def apply(prim: Primitive, *args, **params):
     return res
 
 
-def _record2(prim, a0, a1, d0, d1, params):
-    """apply's lean path for two tensors of one dtype, neither a view (grad mode on, no
-    forward mode): the same tensor and node as the general path, with no loops."""
-    datas = [d0, d1]
-    xp = _NAMESPACES.get(type(d0)) or _first_ns(datas)
+def _lean_forward(prim, datas, params):
+    """The lean path's forward and output tensor (its history is set by the caller)."""
+    xp = _NAMESPACES.get(type(datas[0])) or _first_ns(datas)
     try:
-        out = prim.fwd(xp, d0, d1, **params) if params else prim.fwd(xp, d0, d1)
+        out = prim.fwd(xp, *datas, **params) if params else prim.fwd(xp, *datas)
     except ValueError as e:
         raise _torch_error(e, datas) from None
     if type(out) in _PY_NUMBERS:
@@ -456,11 +454,20 @@ def _record2(prim, a0, a1, d0, d1, params):
     res._data = out
     res._vc = [0]
     res._base = None
+    res._node = None
+    res._rg = False
+    return res
+
+
+def _record2(prim, a0, a1, d0, d1, params):
+    """apply's lean path for two tensors of one dtype, neither a view (grad mode on, no
+    forward mode): the same tensor and node as the general path, with no loops (and one
+    function per arity, unrolled: this is every binary op's path)."""
+    datas = [d0, d1]
+    res = _lean_forward(prim, datas, params)
     r0 = a0._rg
     r1 = a1._rg
     if not (r0 or r1):
-        res._node = None
-        res._rg = False
         return res
     node = Node.__new__(Node)
     node.prim = prim
@@ -469,6 +476,7 @@ def _record2(prim, a0, a1, d0, d1, params):
     node.shapes = None
     mask = (1 if r0 else 0) | (2 if r1 else 0)
     if prim.fit:  # fix-ups where broadcasting or the output's dtype calls for them
+        out = res._data
         s = out.shape
         t = out.dtype
         fits = (1 if r0 and (d0.shape != s or d0.dtype is not t) else 0) | (
@@ -479,7 +487,7 @@ def _record2(prim, a0, a1, d0, d1, params):
             node.dtypes = (d0.dtype, d1.dtype)
             node.fits = fits
     saver = prim._plan_cache.get(mask) or prim.saver(mask)
-    node.saved, node.checks = saver((a0, a1), datas, params, out, res, _TENSOR_TYPES)
+    node.saved, node.checks = saver((a0, a1), datas, params, res._data, res, _TENSOR_TYPES)
     res._node = node
     res._rg = True
     return res
@@ -488,26 +496,15 @@ def _record2(prim, a0, a1, d0, d1, params):
 def _record1(prim, a0, d0, params):
     """apply's lean path for one tensor that is not a view (see _record2)."""
     datas = [d0]
-    xp = _NAMESPACES.get(type(d0)) or _first_ns(datas)
-    try:
-        out = prim.fwd(xp, d0, **params) if params else prim.fwd(xp, d0)
-    except ValueError as e:
-        raise _torch_error(e, datas) from None
-    if type(out) in _PY_NUMBERS:
-        out = _as_array(out)
-    res = _Tensor.__new__(_Tensor)
-    res._data = out
-    res._vc = [0]
-    res._base = None
+    res = _lean_forward(prim, datas, params)
     if not a0._rg:
-        res._node = None
-        res._rg = False
         return res
     node = Node.__new__(Node)
     node.prim = prim
     node.next = [a0._node or edge(a0)]
     node.pre_hooks = None
     node.shapes = None
+    out = res._data
     if prim.fit_always and (d0.shape != out.shape or d0.dtype is not out.dtype):
         node.shapes = (d0.shape,)
         node.dtypes = (d0.dtype,)
