@@ -164,6 +164,33 @@ def test_basic_index_is_view_advanced_index_is_copy():
     assert not shares_memory(c, x)
 
 
+def test_zero_d_integer_tensor_indexes_like_an_int_as_in_torch():
+    """x[torch.tensor(1)] is x[1] in PyTorch: a view (SelectBackward0); next to a list it
+    is an advanced index (IndexBackward0). A 0-d bool tensor adds an axis, as NumPy's."""
+    torch = pytest.importorskip("torch")
+    cases = [
+        lambda m: (m.tensor(1),),
+        lambda m: (m.tensor(-1), m.tensor(2)),
+        lambda m: (m.tensor(1), [0, 2]),
+        lambda m: ([0, 1], m.tensor(2)),
+        lambda m: (m.tensor(True),),
+    ]
+    for case in cases:
+        ours = cr.arange(6.0).reshape(2, 3).requires_grad_()
+        theirs = torch.arange(6.0).reshape(2, 3).requires_grad_()
+        a, b = ours[case(cr)], theirs[case(torch)]
+        assert tuple(a.shape) == tuple(b.shape)
+        assert a.grad_fn.name() == b.grad_fn.name()
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+        # a write through the result shows in the base exactly when PyTorch's does
+        x, t = cr.arange(6.0).reshape(2, 3), torch.arange(6.0).reshape(2, 3)
+        x[case(cr)].fill_(100.0)
+        t[case(torch)].fill_(100.0)
+        np.testing.assert_array_equal(x.numpy(), t.numpy())
+    with pytest.raises(IndexError, match="index 5 is out of bounds for dimension 0 with size 2"):
+        cr.arange(6.0).reshape(2, 3)[cr.tensor(5)]
+
+
 @pytest.mark.parametrize(
     "idx,exc,msg",
     [

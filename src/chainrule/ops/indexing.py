@@ -95,7 +95,8 @@ def _basic_getitem_fwd(xp, x, *, idx):
 
 SELECT = defop("select", _basic_getitem_fwd, _get_vjp, view=True, jvp=_get_jvp)
 SLICE = defop("slice", _basic_getitem_fwd, _get_vjp, view=True, jvp=_get_jvp)
-INDEX = defop("index", _getitem_fwd, _get_vjp, view=True, jvp=_get_jvp)
+# advanced (array) indexing always copies in NumPy (and CuPy, which follows it): not a view
+INDEX = defop("index", _getitem_fwd, _get_vjp, jvp=_get_jvp)
 # index_grad(g) = zeros with g added at idx: the adjoint of x[idx] (runs inside backward).
 # It is linear in g: its vjp reads g[idx], its jvp is index_grad of the tangent.
 INDEX_GRAD = defop(
@@ -211,7 +212,8 @@ def normalize_index(idx, shape=None, xp=None):
         if d is not None:
             if d.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-            out.append(d)
+            # a 0-d integer tensor indexes like the int it holds (a view), as in PyTorch
+            out.append(int(d) if d.ndim == 0 and d.dtype.kind in "iu" else d)
         elif isinstance(i, list):  # a list index becomes an array, like NumPy and PyTorch
             a = xp.asarray(_unwrap_list(i))
             if a.size == 0:
@@ -283,7 +285,7 @@ def getitem(x, idx):
         arrs = []
         for i in idx:
             a = getattr(i, "_data", None)
-            if a is None or a.dtype.kind not in "iu":
+            if a is None or a.dtype.kind not in "iu" or a.ndim == 0:
                 break
             arrs.append(a)
         else:
