@@ -285,15 +285,16 @@ def arange(
     >>> torch.arange(4), torch.arange(1, 2.5, 0.5)
     (tensor([0, 1, 2, 3]), tensor([1.0000, 1.5000, 2.0000]))
     """
-    if end is None and type(start) is int and start >= 0 and dtype is None and step == 1:
-        return _finish(xp.arange(start, dtype=xp.int64), None, requires_grad)  # arange(n)
+    if end is None and type(start) is int and start >= 0 and dtype is None and type(step) is int:
+        if step == 1:
+            return _finish(xp.arange(start, dtype=xp.int64), None, requires_grad)  # arange(n)
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (vals[1] - vals[0]) * vals[2] < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         is_float = builtins.any(isinstance(v, builtins.float) for v in vals)
         d = _dt.get_default_dtype() if is_float else _dt.int64

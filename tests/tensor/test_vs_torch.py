@@ -685,3 +685,68 @@ def test_indexing_like_torch(data):
 
 def _as_tuple(idx):
     return idx if isinstance(idx, tuple) else (idx,)
+
+
+# ---------------------------------------------------------------- found in review (session 4)
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        ("float32", "float64"),
+        ("int64", "float32"),
+        ("float16", "float32"),
+        ("int32", "int64"),
+        ("uint8", "int8"),
+        ("int16", "bool"),
+    ],
+)
+def test_mm_dtype_mismatch_names_dtypes_as_torch_does(pair):
+    a, b = pair
+    with pytest.raises(RuntimeError) as theirs:
+        torch.mm(
+            torch.ones(2, 2, dtype=getattr(torch, a)), torch.ones(2, 2, dtype=getattr(torch, b))
+        )
+    for call in (cr.mm, lambda x, y: x @ y):
+        with pytest.raises(RuntimeError, match=f"^{theirs.value}$"):
+            call(cr.ones(2, 2, dtype=getattr(cr, a)), cr.ones(2, 2, dtype=getattr(cr, b)))
+
+
+def test_arange_step_sign_error_and_float_step_like_torch():
+    with pytest.raises(RuntimeError) as theirs:
+        torch.arange(0, 5, -1)
+    with pytest.raises(RuntimeError, match=f"^{theirs.value}$"):
+        cr.arange(0, 5, -1)
+    # a float step makes the values float, also when arange gets one bound
+    assert str(cr.arange(0, 5, 1.0).dtype) == str(torch.arange(0, 5, 1.0).dtype)
+    assert cr.arange(0, 5, 1.0).dtype == cr.float32
+    assert cr.arange(5, step=1.0).dtype == cr.float32
+
+
+@pytest.mark.parametrize("conv", ["long", "int", "bool", "to_int32", "after_op"])
+def test_integer_results_of_a_tensor_that_requires_grad_do_not_require_grad(conv):
+    def run(m):
+        x = m.ones(2, requires_grad=True)
+        return {
+            "long": lambda: x.long(),
+            "int": lambda: x.int(),
+            "bool": lambda: x.bool(),
+            "to_int32": lambda: x.to(m.int32),
+            "after_op": lambda: (x * 2).long(),
+        }[conv]()
+
+    ours, theirs = run(cr), run(torch)
+    assert ours.requires_grad is theirs.requires_grad is False
+    assert ours.grad_fn is None and theirs.grad_fn is None
+
+
+def test_a_hook_that_edits_its_gradient_in_place_acts_as_in_torch():
+    # add hands one gradient to both inputs; PyTorch's hook edits it in place for both
+    def run(m):
+        x = m.ones(2, requires_grad=True)
+        y = m.ones(2, requires_grad=True)
+        y.register_hook(lambda g: g.mul_(10))
+        (x * 2 + y).backward(m.ones(2))
+        return x.grad.tolist(), y.grad.tolist()
+
+    assert run(cr) == run(torch)

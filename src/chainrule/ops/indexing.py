@@ -213,7 +213,7 @@ def normalize_index(idx, shape=None, xp=None):
             if d.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             # a 0-d integer tensor indexes like the int it holds (a view), as in PyTorch
-            out.append(int(d) if d.ndim == 0 and d.dtype.kind in "iu" else d)
+            out.append(int(d) if d.ndim == 0 and d.dtype.kind == "i" else d)
         elif isinstance(i, list):  # a list index becomes an array, like NumPy and PyTorch
             a = xp.asarray(_unwrap_list(i))
             if a.size == 0:

@@ -80,12 +80,27 @@ BMM = defop(
 )
 
 
+# the C++ type names PyTorch's mm error prints
+_CPP_NAMES = {
+    "float32": "float",
+    "float64": "double",
+    "float16": "c10::Half",
+    "bfloat16": "c10::BFloat16",
+    "int64": "long int",
+    "int32": "int",
+    "int16": "short int",
+    "int8": "signed char",
+    "uint8": "unsigned char",
+    "bool": "bool",
+}
+
+
 def _check_same(x, y, name):
     if x._data.dtype != y._data.dtype:
         raise RuntimeError(
             "expected m1 and m2 to have the same dtype, but got: "
-            f"{x.dtype.name.replace('float32', 'float')} != "
-            f"{y.dtype.name.replace('float32', 'float')}"
+            f"{_CPP_NAMES.get(x.dtype.name, x.dtype.name)} != "
+            f"{_CPP_NAMES.get(y.dtype.name, y.dtype.name)}"
             if name == "mm"
             else f"{name}: expected both vectors to have same dtype, but found "
             f"{x.dtype} and {y.dtype}"

@@ -388,7 +388,7 @@ def apply(prim: Primitive, *args, **params):
         else:
             nxt.append(None)
         bit <<= 1
-    if not mask:
+    if not mask or out.dtype.kind not in "fc":  # integer and bool results get no gradient
         res._node = None
         res._rg = False
         if _fw_state.level is not None:
@@ -497,7 +497,7 @@ def _record1(prim, a0, d0, params):
     """apply's lean path for one tensor that is not a view (see _record2)."""
     datas = [d0]
     res = _lean_forward(prim, datas, params)
-    if not a0._rg:
+    if not a0._rg or res._data.dtype.kind not in "fc":  # .long() etc.: no gradient
         return res
     node = Node.__new__(Node)
     node.prim = prim
