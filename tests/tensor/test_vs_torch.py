@@ -750,3 +750,44 @@ def test_a_hook_that_edits_its_gradient_in_place_acts_as_in_torch():
         return x.grad.tolist(), y.grad.tolist()
 
     assert run(cr) == run(torch)
+
+
+def _modified_saved(m, case):
+    x = m.ones(2, requires_grad=True)
+    if case == "saved output":
+        y = x.sigmoid()
+        y.add_(1)
+        y.sum().backward()
+    elif case == "saved input, rebased":
+        y = x * 2
+        z = y * y
+        y.add_(1)
+        z.sum().backward()
+    elif case == "relu output":
+        y = m.relu(x * 1)
+        y.add_(1)
+        y.sum().backward()
+    elif case == "index tensor":
+        i = m.tensor([0, 1])
+        y = x[i]
+        i.fill_(1)
+        y.sum().backward()
+    elif case == "mask":
+        k = m.tensor([True, False])
+        y = x[k]
+        k.logical_not_() if m is torch else k.copy_(m.tensor([False, True]))
+        y.sum().backward()
+
+
+@pytest.mark.parametrize(
+    "case", ["saved output", "saved input, rebased", "relu output", "index tensor", "mask"]
+)
+def test_modified_saved_value_error_is_torchs_text(case):
+    """PyTorch 2.13's words, op names without their Backward suffix, and its hint; an
+    index tensor changed in place before backward is refused too (it would move the
+    gradient)."""
+    with pytest.raises(RuntimeError) as theirs:
+        _modified_saved(torch, case)
+    with pytest.raises(RuntimeError) as ours:
+        _modified_saved(cr, case)
+    assert str(ours.value) == str(theirs.value)

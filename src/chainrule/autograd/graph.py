@@ -291,18 +291,23 @@ def _check_versions(n) -> None:
             continue
         if who is None:
             arr = n.saved[name]
-            desc = f", which is output 0 of {n.prim.grad_fn},"
+            desc = f", which is output 0 of {_op_name(n.prim.grad_fn)},"
         else:
             arr = who._data
             src = who._node
-            desc = f", which is output 0 of {src.prim.grad_fn}," if src is not None else ""
-        kind = _p._dt.from_numpy_dtype(arr.dtype).tensor_type
+            desc = "" if src is None else f", which is output 0 of {_op_name(src.prim.grad_fn)},"
+        # PyTorch names a bool tensor by its C++ type here (CPUBoolType), the others as usual
+        kind = (
+            "CPUBoolType"
+            if arr.dtype.kind == "b"
+            else _p._dt.from_numpy_dtype(arr.dtype).tensor_type
+        )
         raise RuntimeError(
             "one of the variables needed for gradient computation has been modified by an "
             f"inplace operation: [{kind} {list(arr.shape)}]{desc} is at "
             f"version {ver[0]}; expected version {expected} instead. Hint: enable anomaly "
             "detection to find the operation that failed to compute its gradient, with "
-            "torch.autograd.set_detect_anomaly(True)."
+            "torch.autograd.set_detect_anomaly(True, check_nan=False)."
         )
 
 
@@ -313,6 +318,12 @@ def _free(n) -> None:
     else:  # the common case: nothing to keep
         n.saved = _EMPTY
         n.checks = None
+
+
+def _op_name(grad_fn: str) -> str:
+    """PyTorch 2.13 names the op in this error without its suffix: Exp for ExpBackward0."""
+    base = grad_fn.rstrip("0123456789")
+    return base[: -len("Backward")] if base.endswith("Backward") and base != grad_fn else grad_fn
 
 
 def _release(n) -> None:

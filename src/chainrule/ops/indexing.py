@@ -289,7 +289,8 @@ def getitem(x, idx):
                 break
             arrs.append(a)
         else:
-            return _index(x, tuple(arrs))
+            return _index(x, tuple(arrs), idx)
+    orig = idx
     idx = normalize_index(idx, x._data.shape, namespace(x._data))
     if not has_advanced(idx):
         prim = SELECT if all(isinstance(i, int) for i in idx) else SLICE
@@ -302,15 +303,25 @@ def getitem(x, idx):
         rest = tuple(slice(None) if i is None or isinstance(i, slice) else i for i in rest)
         x = apply(SLICE, x, idx=first)
         idx = rest
-    return _index(x, idx)
+    return _index(x, idx, orig)
 
 
-def _index(x, idx):
-    """x[idx] for an index that holds arrays (NumPy's errors in PyTorch's words)."""
+def _index(x, idx, orig):
+    """x[idx] for an index that holds arrays (NumPy's errors in PyTorch's words). The
+    node keeps the index tensors' arrays, so an in-place change to an index tensor
+    before backward is refused, as in PyTorch (it would move the gradient)."""
     try:
-        return apply(INDEX, x, idx=idx)
+        r = apply(INDEX, x, idx=idx)
     except (RuntimeError, IndexError) as e:
         raise IndexError(str(e).replace("axis", "dimension")) from None
+    node = r._node
+    if node is not None:
+        for t in orig if type(orig) is tuple else (orig,):
+            if getattr(t, "_vc", None) is not None:  # a Tensor used as an index
+                if node.checks is None:
+                    node.checks = []
+                node.checks.append((t._vc, t._vc[0], t, "~index"))
+    return r
 
 
 def setitem(x, idx, value) -> None:
