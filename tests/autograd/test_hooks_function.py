@@ -351,3 +351,38 @@ def test_gradcheck_on_builtin_ops():
     b = cr.tensor(rng.standard_normal((3,)), dtype=cr.float64, requires_grad=True)
     assert gradcheck(lambda p, q: (p * q).tanh().sum(dim=1), (a, b))
     assert gradcheck(lambda p, q: p @ q, (a, b))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m: m.ones(3),  # the wrong length: refused
+        lambda m: m.ones(1),  # broadcastable the other way only: refused
+        lambda m: m.tensor(3.0),  # 0-d for a vector input: refused
+        lambda m: m.ones(2, dtype=m.float64),  # cast back to the input's dtype
+        lambda m: m.ones(1, 2),  # summed back to the input's shape
+        lambda m: m.ones(2, 2),
+    ],
+)
+def test_function_gradient_shape_is_checked_as_in_torch(make):
+    torch = pytest.importorskip("torch")
+
+    def run(m):
+        class Twice(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return make(m)
+
+        Twice.__name__ = "Twice"
+        x = m.ones(2, requires_grad=True)
+        try:
+            Twice.apply(x).sum().backward()
+        except RuntimeError as e:
+            return str(e)
+        return x.grad.tolist(), str(x.grad.dtype)
+
+    assert run(cr) == run(torch)

@@ -33,6 +33,7 @@ class FunctionCtx:
         self.needs_input_grad = ()
         self.materialize_grads = True
         self._cls = None
+        self._in_shapes = ()  # the inputs' shapes (None for non-tensors), set by apply
 
     def save_for_backward(self, *tensors) -> None:
         self._saved = tensors
@@ -85,7 +86,16 @@ class FunctionCtx:
                 f"gradients (expected {n}, got {len(grads)})"
             )
         out = []
-        for gr in grads[:n]:
+        for i, gr in enumerate(grads[:n]):
+            want = self._in_shapes[i] if i < len(self._in_shapes) else None
+            got = getattr(gr, "shape", None)
+            if got is not None and want is not None and not _expandable(want, tuple(got)):
+                # PyTorch's check: a gradient the engine can sum back to the input's shape
+                raise RuntimeError(
+                    f"Function {self._cls.__name__}Backward returned an invalid gradient at "
+                    f"index {i} - got {list(got)} but expected shape compatible with "
+                    f"{list(want)}"
+                )
             if gr is None:
                 out.append(None)
             elif tensor_mode:
@@ -93,6 +103,13 @@ class FunctionCtx:
             else:
                 out.append(gr._data if isinstance(gr, Tensor) else gr)
         return out
+
+
+def _expandable(shape: tuple, target: tuple) -> bool:
+    """Whether ``shape`` broadcasts to ``target`` (trailing axes equal or 1)."""
+    if len(shape) > len(target):
+        return False
+    return all(s in (1, t) for s, t in zip(shape[::-1], target[::-1]))  # noqa: B905
 
 
 class GradList:
@@ -254,6 +271,7 @@ class Function:
             _p.edge(a) if need else None for a, need in zip(args, ctx.needs_input_grad, strict=True)
         )
         node.shapes = tuple(getattr(getattr(a, "_data", None), "shape", None) for a in args)
+        ctx._in_shapes = node.shapes
         node.dtypes = tuple(getattr(getattr(a, "_data", None), "dtype", None) for a in args)
         node.fits = -1  # every input's gradient is checked against its shape and dtype
         node.saved = {"ctx": ctx}
