@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from . import _state
 from . import dtypes as _dt
 
 PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH = 4, 1000, 3, 80
@@ -168,7 +169,4 @@ def tensor_repr(t) -> str:
     return "".join(out) + ")"
 
 
-def _tangent(t):
-    from .autograd.forward_ad import tangent_of
-
-    return tangent_of(t)
+_tangent = _state.tangent_of

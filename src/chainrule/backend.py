@@ -65,3 +65,10 @@ def load(name: str) -> ModuleType:
             f"the {name} backend needs the optional dependency {name!r}: "
             f"pip install 'chainrule[{extra}]'"
         ) from e
+
+
+# ------------------------------------------------------- kernels that differ per backend
+def scatter_add(xp, z, idx, g) -> None:
+    """``z[idx] += g`` in place, with repeated indices adding up (a plain ``+=`` would keep
+    one of them): the adjoint of gathering. NumPy and CuPy spell it ``add.at``."""
+    xp.add.at(z, idx, g)

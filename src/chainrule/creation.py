@@ -12,94 +12,23 @@ from __future__ import annotations
 import builtins
 import math
 
-from . import backend
+from . import _convert, backend
 from . import dtypes as _dt
+from . import random as _random
 from .tensor import Tensor, make
 
 xp = backend.default
 
 
 def _finish(arr, dtype, requires_grad) -> Tensor:
-    if dtype is not None:
-        d = _dt.to_dtype(dtype)
-        if arr.dtype != d.np:
-            arr = arr.astype(d.np)
+    """A leaf tensor of ``arr`` cast to ``dtype``, requiring grad if asked."""
+    arr = _convert.cast(arr, dtype)
+    if requires_grad:
+        _convert.check_requires_grad(arr.dtype)
     t = make(arr)
     if requires_grad:
-        if arr.dtype.kind not in "fc":  # the factory functions' text (capitalized) in PyTorch
-            raise RuntimeError(
-                "Only Tensors of floating point and complex dtype can require gradients"
-            )
         t.requires_grad = True
     return t
-
-
-def _infer_dtype(data):
-    """PyTorch's dtype inference for nested Python data: bool < int < float."""
-    kinds = set()
-
-    def walk(v):
-        if isinstance(v, (list, tuple)):
-            for e in v:
-                walk(e)
-        elif isinstance(v, Tensor):
-            kinds.add(("t", v.dtype))
-        elif isinstance(v, builtins.bool):
-            kinds.add("b")
-        elif isinstance(v, builtins.int):
-            kinds.add("i")
-        elif isinstance(v, builtins.float):
-            kinds.add("f")
-        elif isinstance(v, complex):
-            raise TypeError("complex tensors are not supported by chainrule")
-        elif hasattr(v, "dtype"):
-            kinds.add(("t", _dt.from_numpy_dtype(v.dtype)))
-        else:
-            raise TypeError(f"Could not infer dtype of {type(v).__name__}")
-
-    walk(data)
-    if "f" in kinds:
-        return _dt.get_default_dtype()
-    tds = [k[1] for k in kinds if isinstance(k, tuple)]
-    if tds:
-        r = tds[0]
-        for d in tds[1:]:
-            r = _dt.promote_types(r, d)
-        if "i" in kinds and r.category < 1:
-            r = _dt.int64
-        return r
-    if "i" in kinds:
-        return _dt.int64
-    if "b" in kinds:
-        return _dt.bool
-    return _dt.get_default_dtype()  # empty list
-
-
-def _to_nested(data):
-    if isinstance(data, Tensor):
-        return data._data
-    if isinstance(data, (list, tuple)):
-        return [_to_nested(d) for d in data]
-    return data
-
-
-def _check_ragged(data, dim=0):
-    """PyTorch's error for nested lists of unequal lengths."""
-    if not isinstance(data, (list, tuple)) or not data:
-        return
-    first = data[0]
-    n = len(first) if isinstance(first, (list, tuple)) else None
-    for e in data:
-        m = len(e) if isinstance(e, (list, tuple)) else None
-        if m != n:
-            if n is None or m is None:
-                raise ValueError(
-                    f"expected sequence of length {n} at dim {dim + 1} (got {m})"
-                    if n is not None
-                    else f"expected a number at dim {dim + 1} (got a sequence)"
-                )
-            raise ValueError(f"expected sequence of length {n} at dim {dim + 1} (got {m})")
-        _check_ragged(e, dim + 1)
 
 
 def tensor(
@@ -111,18 +40,7 @@ def tensor(
     >>> torch.tensor([1.0, 2, 4, 8]), torch.tensor(3), torch.tensor([True, False])
     (tensor([1., 2., 4., 8.]), tensor(3), tensor([ True, False]))
     """
-    if isinstance(data, Tensor):
-        arr = data._data.copy()
-    elif hasattr(data, "__array__") and not isinstance(data, (list, tuple)):
-        arr = xp.array(data, copy=True)
-        _dt.from_numpy_dtype(arr.dtype)
-    else:
-        d = _infer_dtype(data)
-        _check_ragged(data)
-        arr = xp.asarray(_to_nested(data), dtype=d.np if dtype is None else None)
-        if arr.dtype == object:
-            raise ValueError("expected sequence of equal-length lists to build a tensor")
-    return _finish(xp.array(arr, copy=False), dtype, requires_grad)
+    return _finish(_convert.array_from(data, dtype), dtype, requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -155,14 +73,7 @@ def from_numpy(ndarray) -> Tensor:
     return make(ndarray)
 
 
-def _size(size):
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = tuple(size[0])
-    size = tuple(int(s) for s in size)
-    for s in size:
-        if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
-    return size
+_size = _convert.size_arg
 
 
 def _float(dtype):
@@ -333,66 +244,7 @@ def logspace(
 
 
 # ------------------------------------------------------------------ random
-class Generator:
-    """A seeded random source (NumPy's PCG64). ``manual_seed`` makes runs repeatable.
-
-    >>> import chainrule as torch
-    >>> g = torch.Generator().manual_seed(0)
-    >>> torch.rand(2, generator=g).shape
-    torch.Size([2])
-    """
-
-    def __init__(self, device=None) -> None:
-        self._seed = 67280421310721  # PyTorch's default seed, for a repeatable start
-        self._rng = xp.random.Generator(xp.random.PCG64(self._seed))
-
-    def manual_seed(self, seed: int) -> Generator:
-        self._seed = int(seed)
-        self._rng = xp.random.Generator(xp.random.PCG64(self._seed))
-        return self
-
-    def initial_seed(self) -> int:
-        return self._seed
-
-    def seed(self) -> int:
-        import secrets
-
-        return self.manual_seed(secrets.randbits(63))._seed
-
-    def get_state(self):
-        return self._rng.bit_generator.state
-
-    def set_state(self, state) -> None:
-        self._rng.bit_generator.state = state
-
-
-default_generator = Generator()
-
-
-def manual_seed(seed: int) -> Generator:
-    """Seed the default generator: the same seed gives the same random tensors.
-
-    >>> import chainrule as torch
-    >>> _ = torch.manual_seed(0); a = torch.rand(3)
-    >>> _ = torch.manual_seed(0); torch.equal(a, torch.rand(3))
-    True
-    """
-    return default_generator.manual_seed(seed)
-
-
-def seed() -> int:
-    """Seed the default generator from the OS and return the seed."""
-    return default_generator.seed()
-
-
-def initial_seed() -> int:
-    return default_generator.initial_seed()
-
-
-def _rng(generator):
-    return (generator or default_generator)._rng
-
-
+# The random source (Generator, manual_seed, ...) is chainrule.random; these draw from it.
 def rand(
     *size_args, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False
 ) -> Tensor:
@@ -404,7 +256,7 @@ def rand(
     """
     d = _float(dtype)
     return _finish(
-        _rng(generator).random(_size(size_args if size is None else (size,))).astype(d.np),
+        _random.rng(generator).random(_size(size_args if size is None else (size,))).astype(d.np),
         None,
         requires_grad,
     )
@@ -421,7 +273,9 @@ def randn(
     """
     d = _float(dtype)
     return _finish(
-        _rng(generator).standard_normal(_size(size_args if size is None else (size,))).astype(d.np),
+        _random.rng(generator)
+        .standard_normal(_size(size_args if size is None else (size,)))
+        .astype(d.np),
         None,
         requires_grad,
     )
@@ -452,7 +306,7 @@ def randint(
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
     d = _dt.to_dtype(dtype) if dtype is not None else _dt.int64
-    arr = _rng(generator).integers(
+    arr = _random.rng(generator).integers(
         low, high, size=_size((size,) if isinstance(size, int) else (size,))
     )
     return _finish(arr.astype(d.np), None, requires_grad)
@@ -466,7 +320,7 @@ def randperm(n: int, *, generator=None, dtype=None, device=None) -> Tensor:
     [0, 1, 2, 3]
     """
     d = _dt.to_dtype(dtype) if dtype is not None else _dt.int64
-    return _finish(_rng(generator).permutation(n).astype(d.np), None, False)
+    return _finish(_random.rng(generator).permutation(n).astype(d.np), None, False)
 
 
 def normal(
@@ -496,5 +350,5 @@ def normal(
     if xp.any(xp.asarray(s) < 0):
         raise RuntimeError(f"normal expects std >= 0.0, but found std {s}")
     d = _float(dtype) if not isinstance(mean, Tensor) else mean.dtype
-    arr = m + s * _rng(generator).standard_normal(shape)
+    arr = m + s * _random.rng(generator).standard_normal(shape)
     return _finish(xp.asarray(arr).astype(d.np), None, requires_grad)

@@ -7,7 +7,11 @@ tensor(5.)
 
 from __future__ import annotations
 
-from .ops import reduction as _r
+from .functions import elementwise as E
+from .functions import reduction as _r
+from .functions import shape as S
+from .ops.apply import apply
+from .ops.reduction import SVDVALS
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "svdvals"]
 
@@ -29,11 +33,9 @@ def svdvals(A):
     >>> torch.linalg.svdvals(torch.tensor([[3.0, 0.0], [0.0, -2.0]]))
     tensor([3., 2.])
     """
-    from .ops.primitive import apply
-
     if A.ndim < 2:
         raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
-    return apply(_r.SVDVALS, A)
+    return apply(SVDVALS, A)
 
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None):
@@ -45,9 +47,6 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
     >>> torch.linalg.matrix_norm(A, ord=1), torch.linalg.matrix_norm(A, ord=float('inf'))
     (tensor(6.), tensor(7.))
     """
-    from .ops import elementwise as E
-    from .ops import shape as S
-
     if dtype is not None:
         A = A.to(dtype)
     if A.ndim < 2:

@@ -1,4 +1,10 @@
-"""class Tensor: a backend array plus autograd bookkeeping. All math lives in ``ops``.
+"""class Tensor: a backend array, its autograd bookkeeping, and everything a tensor can do.
+
+What a tensor *holds* is ``TensorBase`` (tensor_base.py). What it can *do* is read here:
+its attributes and autograd methods in the class body, and its math in the mixins it
+inherits, one per part of the derivative table (``chainrule.functions``): the methods
+there are the same functions as ``torch.exp``, ``torch.sum``, ... so ``x.exp()`` and
+``torch.exp(x)`` take one path (DESIGN.md: the tensor is thin).
 
 >>> import chainrule as torch
 >>> x = torch.arange(4.0, requires_grad=True)
@@ -12,14 +18,26 @@ tensor([0., 2., 4., 6.])
 from __future__ import annotations
 
 import warnings
+import weakref
 
-import numpy as _np
-
+from . import _state
 from . import dtypes as _dt
-from .autograd import grad_mode as _gm
-from .ops import primitive as _p
+from ._print import tensor_repr
+from .autograd import backward as _backward
+from .device import CPU, device
+from .functions import (
+    ConversionMethods,
+    ElementwiseMethods,
+    IndexingMethods,
+    LinalgMethods,
+    ReductionMethods,
+    ShapeMethods,
+)
+from .functions.args import wrap_dim
+from .node import RemovableHandle, edge
+from .tensor_base import TensorBase, own
 
-_grad_state = _gm._state
+_alloc = object.__new__
 
 
 class Size(tuple):
@@ -51,40 +69,15 @@ class Size(tuple):
         return Size(tuple(self) + tuple(other))
 
 
-class device:
-    """Where a tensor's data lives; only ``cpu`` (NumPy) for now.
-
-    >>> import chainrule as torch
-    >>> torch.zeros(1).device
-    device(type='cpu')
-    """
-
-    __slots__ = ("type", "index")
-
-    def __init__(self, type: str = "cpu", index: int | None = None) -> None:
-        if isinstance(type, device):
-            type, index = type.type, type.index
-        self.type, self.index = type, index
-
-    def __repr__(self) -> str:
-        return f"device(type='{self.type}')"
-
-    def __str__(self) -> str:
-        return self.type
-
-    def __eq__(self, other) -> bool:
-        if isinstance(other, str):
-            other = device(other)
-        return isinstance(other, device) and other.type == self.type
-
-    def __hash__(self) -> int:
-        return hash(self.type)
-
-
-_CPU = device("cpu")
-
-
-class Tensor:
+class Tensor(
+    TensorBase,
+    ElementwiseMethods,
+    ReductionMethods,
+    ShapeMethods,
+    IndexingMethods,
+    LinalgMethods,
+    ConversionMethods,
+):
     """An n-dimensional array that records the operations on it for autograd.
 
     Build tensors with :func:`chainrule.tensor`, :func:`chainrule.arange`, ...
@@ -95,36 +88,22 @@ class Tensor:
             [2, 4]])
     """
 
-    __slots__ = (
-        "_data",
-        "_node",
-        "_grad",
-        "_vc",
-        "_base",
-        "_vnode",
-        "_accum",
-        "_retains",
-        "_rg",
-        "_fw",
-        "__weakref__",
-    )
+    __slots__ = ()
     __array_priority__ = 1000  # NumPy defers binary operators to Tensor's
 
     def __init__(self, data=None, *args, **kwargs) -> None:
         raise TypeError("use chainrule.tensor(data) to build a tensor")
 
-    def __init_subclass__(cls, **kwargs) -> None:
-        super().__init_subclass__(**kwargs)
-        _p._TENSOR_TYPES.add(cls)  # subclasses (nn.Parameter, later) take the fast paths too
-
-    def _init(self, arr) -> Tensor:
-        # _grad, _accum, _retains and _vnode stay unset until needed (read with getattr)
-        self._data = arr
-        self._node = None
-        self._vc = [0]
-        self._base = None
-        self._rg = False
-        return self
+    @staticmethod
+    def _new(arr) -> Tensor:
+        # every op's result comes from here: a plain Tensor, also for Parameter inputs
+        t = _alloc(Tensor)
+        t._data = arr
+        t._node = None
+        t._vc = [0]
+        t._base = None
+        t._rg = False
+        return t
 
     # ------------------------------------------------------------ attributes
     @property
@@ -140,7 +119,7 @@ class Tensor:
         """
         if dim is None:
             return Size(self._data.shape)
-        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+        return self._data.shape[wrap_dim(dim, self._data.ndim)]
 
     @property
     def dtype(self) -> _dt.dtype:
@@ -148,7 +127,7 @@ class Tensor:
 
     @property
     def device(self) -> device:
-        return _CPU
+        return CPU
 
     @property
     def ndim(self) -> int:
@@ -175,6 +154,33 @@ class Tensor:
         return self._data.itemsize
 
     @property
+    def is_cuda(self) -> bool:
+        return False
+
+    @property
+    def layout(self) -> str:
+        return "torch.strided"
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def stride(self, dim: int | None = None):
+        """Steps in elements between neighbours along each dim (as PyTorch)."""
+        s = self._data.strides
+        size = self._data.itemsize
+        return tuple(k // size for k in s) if dim is None else s[dim] // size
+
+    def data_ptr(self) -> int:
+        return int(own(self).__array_interface__["data"][0])
+
+    def untyped_storage(self) -> _Storage:
+        return _Storage(self)
+
+    # -------------------------------------------------------- autograd state
+    @property
     def _version(self) -> int:
         """How many times the storage was changed in place (shared with views)."""
         return self._vc[0]
@@ -189,17 +195,6 @@ class Tensor:
         if n is not None and n.prim.selects:  # output i of a multi-output Function
             return n.next[0]
         return n
-
-    @property
-    def is_cuda(self) -> bool:
-        return False
-
-    @property
-    def layout(self) -> str:
-        return "torch.strided"
-
-    def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f"
 
     @property
     def grad(self):
@@ -248,11 +243,7 @@ class Tensor:
                 "only Tensors of floating point and complex dtype can require gradients"
             )
         if self._node is not None and not value:
-            raise RuntimeError(
-                "you can only change requires_grad flags of leaf variables. If you want to use "
-                "a computed variable in a subgraph that doesn't require differentiation use "
-                "var_no_grad = var.detach()."
-            )
+            raise RuntimeError(_state.ERR_LEAF_REQUIRES_GRAD_FLAG)
         self._rg = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -265,11 +256,7 @@ class Tensor:
         if self._node is not None:
             if requires_grad:
                 return self
-            raise RuntimeError(
-                "you can only change requires_grad flags of leaf variables. If you want to use "
-                "a computed variable in a subgraph that doesn't require differentiation use "
-                "var_no_grad = var.detach()."
-            )
+            raise RuntimeError(_state.ERR_LEAF_REQUIRES_GRAD_FLAG)
         if requires_grad and self._data.dtype.kind not in "fc":
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self.requires_grad = requires_grad
@@ -288,8 +275,6 @@ class Tensor:
         if self._node is None or getattr(self, "_retains", False):
             return
         self._retains = True
-        import weakref
-
         ref = weakref.ref(self)
 
         def keep(g):
@@ -308,7 +293,7 @@ class Tensor:
     def retains_grad(self) -> bool:
         return getattr(self, "_retains", False)
 
-    def register_hook(self, hook):
+    def register_hook(self, hook) -> RemovableHandle:
         """Call ``hook(grad)`` when the gradient for this tensor is computed; a returned
         tensor replaces the gradient. Returns a handle with ``remove()``.
 
@@ -320,7 +305,7 @@ class Tensor:
         """
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        node = self._node if self._node is not None else _p.edge(self)
+        node = self._node if self._node is not None else edge(self)
         if node.pre_hooks is None:
             node.pre_hooks = []
         hooks = node.pre_hooks
@@ -330,9 +315,8 @@ class Tensor:
         hooks.insert(pos, hook)
         if self._node is None:
             self._accum = node  # held strongly now, so the hook outlives this call
-        return _p._RemovableHandle(node.pre_hooks, hook)
+        return RemovableHandle(node.pre_hooks, hook)
 
-    # ------------------------------------------------------------- autograd
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (reverse mode).
 
@@ -341,7 +325,7 @@ class Tensor:
         >>> (x * x).sum().backward(); x.grad
         tensor([0., 2., 4., 6.])
         """
-        _autograd().backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
         """A tensor sharing storage with self, cut from the graph.
@@ -375,18 +359,12 @@ class Tensor:
         array([1, 2])
         """
         if self.requires_grad and not force:
-            raise RuntimeError(
-                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
-                "instead."
-            )
+            raise RuntimeError(_state.ERR_NUMPY_REQUIRES_GRAD)
         return own(self)
 
     def __array__(self, dtype=None, copy=None):
         if self.requires_grad:
-            raise RuntimeError(
-                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
-                "instead."
-            )
+            raise RuntimeError(_state.ERR_NUMPY_REQUIRES_GRAD)
         a = own(self)
         return a if dtype is None else a.astype(dtype, copy=False)
 
@@ -427,13 +405,11 @@ class Tensor:
         d = self._data
         if d.size == 1:
             return bool(d.item())
-        if d.size != 1:
-            raise RuntimeError(
-                "Boolean value of Tensor with more than one value is ambiguous"
-                if self._data.size > 1
-                else "Boolean value of Tensor with no values is ambiguous"
-            )
-        return bool(self.item())
+        raise RuntimeError(
+            "Boolean value of Tensor with more than one value is ambiguous"
+            if d.size > 1
+            else "Boolean value of Tensor with no values is ambiguous"
+        )
 
     def __complex__(self) -> complex:
         return complex(self.item())
@@ -453,8 +429,6 @@ class Tensor:
         return id(self)
 
     def __repr__(self, *, tensor_contents=None) -> str:
-        from ._print import tensor_repr
-
         return tensor_repr(self)
 
     __str__ = __repr__
@@ -473,178 +447,45 @@ class Tensor:
                 "Only Tensors created explicitly by the user (graph leaves) support the "
                 "deepcopy protocol at the moment."
             )
-        t = Tensor.__new__(Tensor)._init(self._data.copy())
+        t = make(self._data.copy())
         if self.requires_grad:
             t.requires_grad = True
         if getattr(self, "_grad", None) is not None:
-            t._grad = Tensor.__new__(Tensor)._init(self._grad._data.copy())
+            t._grad = make(self._grad._data.copy())
         memo[id(self)] = t
         return t
 
-    # --------------------------------------------------------------- in place
-    def _inplace(self, prim, *args, **params) -> Tensor:
-        """Run ``prim(self, *args)`` and write the result into self's storage.
 
-        With grad recording, self's history is rebased onto the new node (PyTorch's
-        semantics for non-leaf tensors); a leaf that requires grad, or a view of a
-        tensor that requires grad, is refused with the fix in the message.
-        """
-        record = _grad_state.enabled and (
-            self.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args)
-        )
-        src = self
-        if record:
-            _check_inplace(self)
-            needs = (self.requires_grad,) + tuple(
-                isinstance(a, Tensor) and a.requires_grad for a in args
-            )
-            if prim.input_names[0] in prim.saves(needs):
-                # the rule needs the value before the write: keep a copy with self's history
-                src = Tensor.__new__(Tensor)._init(self._data.copy())
-                src._node = self._node
-                src._rg = self._rg
-                fw = getattr(self, "_fw", None)
-                if fw is not None:
-                    _fwad().attach(src, fw[0], fw[1])
-        r = _p.apply(prim, src, *args, **params)
-        _write(self, r._data)
-        if record and r._node is not None:
-            self._node = r._node
-            self._rg = True
-        fw = getattr(r, "_fw", None)
-        if fw is not None:  # forward mode: the tangent of the new value
-            _fwad().attach(self, fw[0], fw[1])
-        elif getattr(self, "_fw", None) is not None:
-            self._fw = None  # the new value has no tangent (zero)
-        return self
+class _Storage:
+    """Enough of PyTorch's storage to compare identities (``data_ptr``)."""
 
-    def __setitem__(self, idx, value) -> None:
-        from .ops import indexing
+    def __init__(self, t) -> None:
+        base = own(t)
+        while base.base is not None and hasattr(base.base, "__array_interface__"):
+            base = base.base
+        self._base = base
 
-        indexing.setitem(self, idx, value)
-
-    # Tensor math is attached below from ``ops`` (one path for methods and functions).
+    def data_ptr(self) -> int:
+        return int(self._base.__array_interface__["data"][0])
 
 
-def own(t: Tensor):
-    """t's data as an array that can be shared and written. Ops on 0-d tensors keep NumPy's
-    scalar results as they come (a ufunc on a scalar is ~8x cheaper than on a 0-d array);
-    such data becomes a 0-d array here, where storage identity starts to matter: views,
-    detach, numpy(), in-place writes."""
-    d = t._data
-    if type(d) is not _ndarray and isinstance(d, _np.generic):
-        d = t._data = _np.array(d)
-    return d
-
-
-_ndarray = _np.ndarray
-
-
-def _autograd():
-    global _AUTOGRAD
-    if _AUTOGRAD is None:  # imported on first use (import cycle), then kept: backward is hot
-        from . import autograd
-
-        _AUTOGRAD = autograd
-    return _AUTOGRAD
-
-
-_AUTOGRAD = None
-
-
-def _fwad():
-    from .autograd import forward_ad
-
-    return forward_ad
-
-
-def _check_inplace(t: Tensor) -> None:
-    if t._node is None and t.requires_grad:
-        raise RuntimeError(
-            "a leaf Variable that requires grad is being used in an in-place operation."
-        )
-    base = t._base
-    if base is not None and (base.requires_grad or t.requires_grad):
-        if base._node is None and base.requires_grad:
-            raise RuntimeError(
-                "a view of a leaf Variable that requires grad is being used in an in-place "
-                "operation."
-            )
-        raise RuntimeError(
-            "in-place operation on a view of a tensor that requires grad: chainrule does not "
-            "rebase the history of views. Use clone() to make the view a tensor of its own "
-            "before modifying it in place, or modify the base tensor instead."
-        )
-
-
-_CAN_CAST = {("f", "i"), ("f", "u"), ("f", "b"), ("i", "b"), ("u", "b")}
-
-
-def _write(t: Tensor, out) -> None:
-    """Write ``out`` into t's storage: same shape, a dtype PyTorch can cast to, writable."""
-    dst = own(t)
-    if out.shape != dst.shape:
-        if out.ndim > dst.ndim or any(
-            o != d and o != 1 for o, d in zip(out.shape[::-1], dst.shape[::-1], strict=False)
-        ):
-            raise RuntimeError(
-                f"output with shape {list(dst.shape)} doesn't match the broadcast shape "
-                f"{list(_np.broadcast_shapes(out.shape, dst.shape))}"
-            )
-    if out.dtype != dst.dtype and (out.dtype.kind, dst.dtype.kind) in _CAN_CAST:
-        raise RuntimeError(
-            f"result type {_dt.from_numpy_dtype(out.dtype).name.capitalize()} can't be cast to "
-            f"the desired output type {_dt.from_numpy_dtype(dst.dtype).name.capitalize()}".replace(
-                "Float32", "Float"
-            )
-            .replace("Float64", "Double")
-            .replace("Int64", "Long")
-            .replace("Int32", "Int")
-        )
-    try:
-        dst[...] = out
-    except ValueError as e:
-        if "read-only" not in str(e):
-            raise
-        raise RuntimeError(
-            "unsupported operation: more than one element of the written-to tensor refers to a "
-            "single memory location. Please clone() the tensor before performing the operation."
-        ) from None
-    t._vc[0] += 1
+def make(arr, requires_grad: bool = False) -> Tensor:
+    """Wrap a backend array as a leaf tensor (no copy)."""
+    t = _alloc(Tensor)._init(arr)
+    if requires_grad:
+        t.requires_grad = True
+    return t
 
 
 def _detached(t: Tensor) -> Tensor:
-    d = Tensor.__new__(Tensor)._init(own(t))
+    d = t._new(own(t))
     d._vc = t._vc  # detach shares storage and the version counter
     return d
 
 
 def _rebuild(data, requires_grad):
-    t = Tensor.__new__(Tensor)._init(data)
-    if requires_grad:
-        t.requires_grad = True
-    return t
-
-
-def _wrap_dim(dim: int, ndim: int) -> int:
-    n = max(ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(
-            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
-        )
-    return dim % n
-
-
-def make(arr, requires_grad: bool = False) -> Tensor:
-    """Wrap a backend array as a leaf tensor (no copy)."""
-    t = Tensor.__new__(Tensor)._init(arr)
-    if requires_grad:
-        t.requires_grad = True
-    return t
+    return make(data, requires_grad)
 
 
 Tensor.__module__ = "chainrule"  # its public name: chainrule.Tensor
 Size.__module__ = "chainrule"
-_p._Tensor = Tensor
-_p._TENSOR_TYPES.add(Tensor)
-_p._own = own

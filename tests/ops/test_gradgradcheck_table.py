@@ -68,7 +68,7 @@ def test_gradgradcheck(case, data):
 
 
 def test_every_elementwise_primitive_is_gradgradchecked():
-    differentiable = {n for n, p in REGISTRY.items() if p.rules is not None}
+    differentiable = {n for n, p in REGISTRY.items() if p.vjp is not None}
     covered = {c.prim for c in GG_CASES}
     missing = (ELEMENTWISE & differentiable) - covered
     assert not missing, f"elementwise primitives without a gradgradcheck: {sorted(missing)}"
@@ -76,7 +76,7 @@ def test_every_elementwise_primitive_is_gradgradchecked():
 
 def test_most_primitives_are_gradgradchecked():
     """Beyond elementwise: every differentiable primitive but the documented exceptions."""
-    differentiable = {n for n, p in REGISTRY.items() if p.rules is not None}
+    differentiable = {n for n, p in REGISTRY.items() if p.vjp is not None}
     covered = {c.prim for c in GG_CASES} | BACKWARD_ONLY
     missing = differentiable - covered - NO_SECOND_ORDER
     assert not missing, f"primitives without a gradgradcheck: {sorted(missing)}"
@@ -178,7 +178,7 @@ def test_backward_only_primitive(prim, label, make, data):
 
 def test_backward_only_primitives_are_all_covered():
     assert {p for p, _, _ in BACKWARD_CASES} == BACKWARD_ONLY
-    assert BACKWARD_ONLY <= {n for n, p in REGISTRY.items() if p.rules is not None}
+    assert BACKWARD_ONLY <= {n for n, p in REGISTRY.items() if p.vjp is not None}
 
 
 # ------------------------------------------------------ a few second derivatives by hand

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import chainrule as torch
 from chainrule import viz
-from chainrule.autograd import graph as engine
+from chainrule.autograd import engine
 
 X, W, Y = [1.0, 2.0, 3.0], [0.5, -1.0, 2.0], 1.0  # a = 4.5, b = 3.5, z = 12.25
 

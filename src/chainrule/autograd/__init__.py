@@ -1,5 +1,8 @@
 """Reverse-mode autograd with PyTorch's API: backward, grad, Function, gradcheck.
 
+The engine that walks the graph is ``engine.py``; ``backward`` and ``grad`` (``api.py``)
+are its entry points; forward mode is ``forward_ad.py``.
+
 >>> import chainrule as torch
 >>> x = torch.tensor([1., 2.], requires_grad=True)
 >>> torch.autograd.grad((x * x).sum(), x)
@@ -8,11 +11,11 @@
 
 from __future__ import annotations
 
-from ..ops import primitive as _p
+from . import forward_ad
+from .api import backward, grad
 from .function import Function, FunctionCtx
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .graph import run_backward
 from .memory import saved_memory
 
 __all__ = [
@@ -29,177 +32,3 @@ __all__ = [
     "is_grad_enabled",
     "saved_memory",
 ]
-
-
-def _as_list(x):
-    if x is None:
-        return None
-    if isinstance(x, _p._Tensor):
-        return [x]
-    return list(x)
-
-
-def _seeds(outputs, grad_outputs, create_graph, batched=False):
-    Tensor = _p._Tensor
-    if grad_outputs is None and len(outputs) == 1 and not create_graph:
-        o = outputs[0]  # the common call, loss.backward(): a seed of ones
-        if type(o) is Tensor and o._rg and o._data.size == 1:
-            d = o._data
-            if d.ndim == 0 and d.dtype.kind == "f":
-                # a NumPy scalar, not a 0-d array: the rules' arithmetic on it is several
-                # times cheaper (the engine makes a leaf's .grad a 0-d array)
-                return [d.dtype.type(1)]
-            return [_p.namespace(d).ones(d.shape, d.dtype)]
-    if grad_outputs is None:
-        grad_outputs = [None] * len(outputs)
-    grad_outputs = _as_list(grad_outputs)
-    if len(grad_outputs) != len(outputs):
-        raise RuntimeError(
-            f"grad requires one gradient per output: got {len(grad_outputs)} gradients for "
-            f"{len(outputs)} outputs"
-        )
-    seeds = []
-    for i, (o, g) in enumerate(zip(outputs, grad_outputs, strict=True)):
-        if not isinstance(o, Tensor):
-            raise TypeError(f"element {i} of outputs is not a Tensor")
-        if not o._rg:
-            raise RuntimeError(
-                f"element {i} of tensors does not require grad and does not have a grad_fn"
-            )
-        if g is None:
-            if o._data.size != 1:
-                raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            arr = _p.namespace(o._data).ones_like(o._data)
-            seeds.append(_make(arr) if create_graph else arr)
-            continue
-        if not isinstance(g, Tensor):
-            g = _make(_p.namespace(o._data).asarray(g, dtype=o._data.dtype))
-        if batched:
-            if g._data.ndim == 0 or g._data.shape[1:] != o._data.shape:
-                raise RuntimeError(
-                    f"If `is_grads_batched=True`, we interpret the first dimension of each "
-                    f"grad_output as the batch dimension. The sizes of the remaining dimensions "
-                    f"are expected to match the shape of corresponding output, but a mismatch "
-                    f"was detected: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
-                    f"has a shape of {o.shape}. If you only want some tensors in `grad_output` "
-                    "to be considered batched, consider using vmap."
-                )
-        elif g._data.shape != o._data.shape:
-            raise RuntimeError(
-                f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
-                f"has a shape of {o.shape}."
-            )
-        if g._data.dtype != o._data.dtype:
-            g = g.to(o.dtype)
-        # a copy, so that no .grad ever aliases the caller's tensor; a batch of cotangents
-        # (is_grads_batched: chainrule.func's basis seeds) goes to grad(), which never
-        # accumulates into .grad, and can be large: no copy
-        seeds.append(g if create_graph else g._data if batched else g._data.copy())
-    return seeds
-
-
-def _make(arr):
-    t = _p._Tensor.__new__(_p._Tensor)
-    return t._init(arr)
-
-
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
-    """Accumulate gradients of ``tensors`` into the ``.grad`` of the leaves (or of
-    ``inputs`` only).
-
-    >>> import chainrule as torch
-    >>> x = torch.ones(3, requires_grad=True)
-    >>> torch.autograd.backward([(2 * x).sum()]); x.grad
-    tensor([2., 2., 2.])
-    """
-    outputs = _as_list(tensors)
-    if retain_graph is None:
-        retain_graph = create_graph
-    seeds = _seeds(outputs, grad_tensors, create_graph)
-    ins = _as_list(inputs)
-    if ins is not None and len(ins) == 0:
-        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
-    if ins is not None:
-        for t in ins:
-            if not t._rg:
-                raise RuntimeError("One of the differentiated Tensors does not require grad")
-    captured = run_backward(
-        outputs, seeds, retain_graph=retain_graph, create_graph=create_graph, inputs=ins
-    )
-    if ins is not None:  # non-leaf inputs accumulate into their own .grad
-        for t in ins:
-            if t._node is not None and t._node in captured and captured[t._node] is not None:
-                g = captured[t._node]
-                g = g if create_graph else _make(g.copy())
-                cur = getattr(t, "_grad", None)
-                t._grad = g if cur is None else cur + g
-
-
-def grad(
-    outputs,
-    inputs,
-    grad_outputs=None,
-    retain_graph=None,
-    create_graph=False,
-    only_inputs=True,
-    allow_unused=None,
-    is_grads_batched=False,
-    materialize_grads=False,
-):
-    """The gradients of ``outputs`` with respect to ``inputs`` (never accumulated into .grad).
-
-    ``is_grads_batched=True``: the first axis of each grad_output is a batch of
-    cotangents, all pushed back in one pass; each gradient gets that leading axis.
-
-    >>> import chainrule as torch
-    >>> x = torch.tensor(3., requires_grad=True)
-    >>> (g,) = torch.autograd.grad(x ** 3, x, create_graph=True)
-    >>> g, torch.autograd.grad(g, x)[0]
-    (tensor(27., grad_fn=<MulBackward0>), tensor(18.))
-    """
-    outs = _as_list(outputs)
-    ins = _as_list(inputs)
-    if allow_unused is None:
-        allow_unused = materialize_grads
-    if retain_graph is None:
-        retain_graph = create_graph
-    for t in ins:
-        if not t._rg:
-            raise RuntimeError("One of the differentiated Tensors does not require grad")
-    batch = ()
-    if is_grads_batched:
-        if grad_outputs is None:
-            raise RuntimeError("is_grads_batched=True needs grad_outputs with a batch axis")
-        seeds = _seeds(outs, grad_outputs, create_graph, batched=True)
-        sizes = {(s._data if create_graph else s).shape[0] for s in seeds}
-        if len(sizes) != 1:
-            raise RuntimeError("all grad_outputs must have the same batch size")
-        batch = (sizes.pop(),)
-    else:
-        seeds = _seeds(outs, grad_outputs, create_graph)
-    captured = run_backward(
-        outs,
-        seeds,
-        retain_graph=retain_graph,
-        create_graph=create_graph,
-        inputs=ins,
-        accumulate=False,
-        batch=batch,
-    )
-    result = []
-    for t in ins:
-        g = captured.get(_p.edge(t))
-        if g is None:
-            if not allow_unused:
-                raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the "
-                    "graph. Set allow_unused=True if this is the desired behavior."
-                )
-            if materialize_grads:
-                g = _p.namespace(t._data).zeros(batch + t._data.shape, t._data.dtype)
-                g = _make(g) if create_graph else g
-            else:
-                result.append(None)
-                continue
-        result.append(g if create_graph else _make(g))
-    return tuple(result)

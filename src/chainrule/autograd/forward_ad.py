@@ -21,7 +21,13 @@ import contextlib
 import weakref
 from typing import NamedTuple
 
-from ..ops import primitive as _p
+from .. import _state as _modes
+from .. import backend as _backend
+from .._state import tangent_of
+from ..functions.tensor_ns import TensorNS
+from ..ops.apply import apply
+from ..ops.primitive import LINEAR, PASS
+from ..tensor_base import TENSOR_TYPES, TensorBase
 
 __all__ = [
     "dual_level",
@@ -30,12 +36,14 @@ __all__ = [
     "enter_dual_level",
     "exit_dual_level",
     "UnpackedDualTensor",
+    "DualLevel",
 ]
 
 
-class _Level:
-    """One dual level. A tensor's tangent is stored as ``(level, tangent)``; it counts only
-    while that level is the active one, so leaving a level drops every tangent made in it."""
+class DualLevel:
+    """One dual level. A tensor's tangent is stored as ``(level, tangent, version)``; it
+    counts only while that level is the active one, so leaving a level drops every tangent
+    made in it. While a level is active, the recorder hands it every op (``push``)."""
 
     __slots__ = ("batch", "duals", "__weakref__")
 
@@ -47,28 +55,114 @@ class _Level:
         # would compare tensors with ==, which is elementwise)
         self.duals: dict = {}
 
-    def add(self, t) -> None:
+    def attach(self, t, tangent) -> None:
+        """Give ``t`` its tangent at this level, stamped with t's version: an in-place
+        write that does not update the tangent (through another view of the storage)
+        makes it stale, and reading a stale tangent raises instead of giving a wrong
+        number."""
+        t._fw = (self, tangent, t._vc[0])
         k = id(t)
         if k not in self.duals:
             duals = self.duals
             self.duals[k] = weakref.ref(t, lambda _r: duals.pop(k, None))
 
+    def push(self, prim, args, datas, params, res) -> None:
+        """Forward mode through one op: the output's tangent from the inputs' tangents, by
+        the op's jvp rules, summed over the inputs.
 
-class _State:
-    __slots__ = ("level",)
+        Rules run on Tensors (``TensorNS``) with forward mode paused, so a tangent is
+        itself recorded for reverse mode when its inputs require grad (reverse over
+        forward)."""
+        tans = []
+        found = False
+        for a in args:
+            t = None
+            if type(a) in TENSOR_TYPES:
+                fw = getattr(a, "_fw", None)
+                if fw is not None and fw[0] is self:
+                    if fw[2] != a._vc[0]:
+                        raise RuntimeError(_modes.ERR_STALE_TANGENT)
+                    t = fw[1]
+                    found = True
+            tans.append(t)
+        out = res._data
+        if not found or prim.vjp is None or out.dtype.kind not in "fc":
+            return  # no tangent in; or the op is not differentiable (comparisons, argmax...)
+        if prim.jvp is None:
+            raise NotImplementedError(
+                f"chainrule has no forward-mode rule (jvp) for {prim.name} yet; use reverse mode"
+            )
+        batch = self.batch
+        nb = len(batch)
+        plan = prim.plan
+        _modes.dual.level = None
+        try:
+            if prim.jvp is LINEAR:  # the op itself, on the tangent
+                (t,) = tans
+                total = apply(prim, t, **params)
+            elif plan.variadic:
+                ts = [
+                    t if t is not None else res._new(_zeros(batch + tuple(d.shape), out))
+                    for t, d in zip(tans, datas)  # noqa: B905 - same length by construction
+                ]
+                total = _call_jvp(plan, 0, ts, args, datas, params, res, batch)
+            else:
+                total = None
+                for i, t in enumerate(tans):
+                    if t is None:
+                        continue
+                    if prim.broadcast:  # line the tangent's own axes up with the output's
+                        k = out.ndim - (t._data.ndim - nb)
+                        if k > 0:
+                            t = t.reshape(batch + (1,) * k + tuple(datas[i].shape))
+                    ti = _call_jvp(plan, i, t, args, datas, params, res, batch)
+                    total = ti if total is None else total + ti
+            want = batch + tuple(out.shape)
+            if tuple(total._data.shape) != want:
+                total = total.expand(want)
+        finally:
+            _modes.dual.level = self
+        self.attach(res, total)
 
-    def __init__(self) -> None:
-        self.level = None  # the active _Level, or None: forward mode off (no cost per op)
+
+def _call_jvp(plan, i, t, args, datas, params, res, batch):
+    """Input i's jvp rule, called with the values it names."""
+    rule = plan.jvps[i]
+    if rule is PASS:
+        return t
+    vals = []
+    for nm in plan.jvp_names[i]:
+        if nm == "t":
+            vals.append(t)
+        elif nm == "ns":
+            vals.append(TensorNS)
+        elif nm == "out":
+            vals.append(res)
+        elif nm == "batch":
+            vals.append(batch)
+        elif nm in params:
+            vals.append(params[nm])
+        elif nm == "shapes":
+            vals.append(tuple([getattr(d, "shape", None) for d in datas]))
+        elif nm.endswith("_shape"):
+            vals.append(datas[plan.input_names.index(nm[:-6])].shape)
+        else:
+            vals.append(args[plan.input_names.index(nm)])
+    return rule(*vals)
 
 
-_state = _State()
+_state = _modes.dual  # .level: the active DualLevel, or None (forward mode off)
+
+
+def _zeros(shape, like):
+    return _backend.namespace(like).zeros(shape, like.dtype)
 
 
 def enter_dual_level(batch: tuple = ()) -> int:
     """Enter a new dual level (prefer ``with dual_level():``). Returns its index, 0."""
     if _state.level is not None:
         raise RuntimeError("Nested forward mode AD is not supported at the moment")
-    _state.level = _Level(tuple(batch))
+    _state.level = DualLevel(tuple(batch))
     return 0
 
 
@@ -118,8 +212,7 @@ def make_dual(tensor, tangent, *, level: int | None = None):
             "Trying to create a dual Tensor for forward AD but no level exists, make sure to "
             "enter_dual_level() first."
         )
-    Tensor = _p._Tensor
-    if not isinstance(tensor, Tensor) or not isinstance(tangent, Tensor):
+    if not isinstance(tensor, TensorBase) or not isinstance(tangent, TensorBase):
         raise TypeError("make_dual expects a Tensor primal and a Tensor tangent")
     if not tensor.dtype.is_floating_point:
         raise ValueError(
@@ -137,7 +230,7 @@ def make_dual(tensor, tangent, *, level: int | None = None):
             f"the given forward gradient is of size {list(tangent.shape)}."
         )
     out = tensor.view_as(tensor)  # shares storage and history with the primal, as PyTorch
-    attach(out, lvl, tangent)
+    lvl.attach(out, tangent)
     return out
 
 
@@ -159,8 +252,7 @@ def unpack_dual(tensor, *, level: int | None = None) -> UnpackedDualTensor:
     t = tangent_of(tensor)
     if t is None:
         return UnpackedDualTensor(tensor, None)
-    primal = _p._Tensor.__new__(_p._Tensor)
-    primal._init(tensor._data)  # the value, with the primal's history but no tangent
+    primal = tensor._new(tensor._data)  # the value, with the primal's history, no tangent
     primal._vc = tensor._vc
     primal._base = tensor._base if tensor._base is not None else tensor
     primal._vnode = primal._base._node
@@ -169,27 +261,6 @@ def unpack_dual(tensor, *, level: int | None = None) -> UnpackedDualTensor:
     return UnpackedDualTensor(primal, t)
 
 
-def tangent_of(tensor):
-    """The tangent of ``tensor`` at the active level, or None."""
-    fw = getattr(tensor, "_fw", None)
-    if fw is None or fw[0] is not _state.level:
-        return None
-    if fw[2] != tensor._vc[0]:
-        stale_tangent()
-    return fw[1]
-
-
 def attach(t, level, tangent) -> None:
-    """Give ``t`` its tangent at ``level``, stamped with t's version: an in-place write
-    that does not update the tangent (through another view of the storage) makes it
-    stale, and reading a stale tangent raises instead of giving a wrong number."""
-    t._fw = (level, tangent, t._vc[0])
-    level.add(t)
-
-
-def stale_tangent():
-    raise RuntimeError(
-        "this tensor's tangent is out of date: its storage was changed in place through "
-        "another view (chainrule does not carry tangents between a view and its base). "
-        "clone() the view before changing it in place, or take the view again afterwards."
-    )
+    """Give ``t`` its tangent at ``level`` (see ``DualLevel.attach``)."""
+    level.attach(t, tangent)

@@ -17,10 +17,14 @@ tensor(12.)
 
 from __future__ import annotations
 
-from ..ops import primitive as _p
+from .. import backend as _backend
+from .._state import ERR_BACKWARD_TWICE
+from ..node import Node, edge
+from ..ops.namespaces import ArrayNS
+from ..ops.primitive import Primitive
+from ..tensor_base import TensorBase
 from . import forward_ad as _fwad
 from . import grad_mode as _gm
-from .graph import ERR_BACKWARD_TWICE
 
 
 class FunctionCtx:
@@ -66,15 +70,15 @@ class FunctionCtx:
         self._freed = True
 
     def _run_backward(self, ns, g):
-        Tensor = _p._Tensor
-        tensor_mode = not isinstance(ns, _p.ArrayNS)
+        tensor_mode = not isinstance(ns, ArrayNS)
+        new = self._new  # makes Tensors without importing Tensor
         gs = list(g.grads) if isinstance(g, GradList) else [g]
         for i, gi in enumerate(gs):
             if gi is None:  # an output that received no gradient: zeros (materialize_grads)
                 shape, dtype, xp = self._out_meta[i]
-                gs[i] = Tensor.__new__(Tensor)._init(xp.zeros(shape, dtype))
+                gs[i] = new(xp.zeros(shape, dtype))
             elif not tensor_mode:
-                gs[i] = Tensor.__new__(Tensor)._init(gi)
+                gs[i] = new(gi)
         with _gm.set_grad_enabled(tensor_mode):
             grads = self._cls.backward(self, *gs)
         if not isinstance(grads, tuple):
@@ -101,7 +105,7 @@ class FunctionCtx:
             elif tensor_mode:
                 out.append(gr)
             else:
-                out.append(gr._data if isinstance(gr, Tensor) else gr)
+                out.append(gr._data if isinstance(gr, TensorBase) else gr)
         return out
 
 
@@ -138,17 +142,13 @@ def _one_hot(g, index, count):
 def _selector_prim(cls):
     prim = cls.__dict__.get("_chainrule_select")
     if prim is None:
-        prim = _p.Primitive(
+        prim = Primitive(
             cls.__name__ + "_output",
             lambda xp, fn, *, index, count: None,
-            (lambda g, index, count: _one_hot(g, index, count),),
-            cls.__name__ + "Backward",
-            False,
-            False,
-            False,
-            False,
+            vjp=lambda g, index, count: _one_hot(g, index, count),
+            grad_fn=cls.__name__ + "Backward",
+            selects=True,
         )
-        prim.selects = True
         cls._chainrule_select = prim
     return prim
 
@@ -156,16 +156,12 @@ def _selector_prim(cls):
 def _function_prim(cls):
     prim = cls.__dict__.get("_chainrule_prim")
     if prim is None:
-        prim = _p.Primitive(
+        prim = Primitive(
             cls.__name__,
             lambda xp, *inputs, ctx: None,
-            (lambda ns, g, ctx: ctx._run_backward(ns, g),),
-            cls.__name__ + "Backward",
-            False,
-            False,
-            False,
-            False,
-            True,
+            vjp=lambda ns, g, ctx: ctx._run_backward(ns, g),
+            grad_fn=cls.__name__ + "Backward",
+            fit=True,
         )
         cls._chainrule_prim = prim
     return prim
@@ -176,17 +172,15 @@ def _input_tangents(cls, args):
     None for non-tensors), or None when no input has a tangent."""
     if _fwad._state.level is None:
         return None
-    tans = [_fwad.tangent_of(a) if isinstance(a, _p._Tensor) else None for a in args]
+    tans = [_fwad.tangent_of(a) if isinstance(a, TensorBase) else None for a in args]
     if all(t is None for t in tans):
         return None
     if cls.jvp is Function.jvp:
         Function.jvp(None)  # raises PyTorch's error: no forward-mode rule
-    from ..creation import zeros
-
     batch = _fwad._state.level.batch
     return [
-        zeros(batch + tuple(a.shape), dtype=a.dtype)
-        if t is None and isinstance(a, _p._Tensor)
+        a._new(_backend.namespace(a._data).zeros(batch + a._data.shape, a._data.dtype))
+        if t is None and isinstance(a, TensorBase)
         else t
         for a, t in zip(args, tans, strict=True)
     ]
@@ -200,8 +194,8 @@ def _with_tangents(cls, ctx, out, tangents):
         res = cls.jvp(ctx, *tangents)
     finally:
         _fwad._state.level = lvl
-    outs = (out,) if isinstance(out, _p._Tensor) else tuple(out)
-    res = (res,) if isinstance(res, _p._Tensor) or res is None else tuple(res)
+    outs = (out,) if isinstance(out, TensorBase) else tuple(out)
+    res = (res,) if isinstance(res, TensorBase) or res is None else tuple(res)
     if len(res) != len(outs):
         raise RuntimeError(
             f"function {cls.__name__}.jvp returned {len(res)} tangents for {len(outs)} outputs"
@@ -209,11 +203,11 @@ def _with_tangents(cls, ctx, out, tangents):
     fresh = []
     for o, t in zip(outs, res, strict=True):
         if any(o is a for a in tangents) or getattr(o, "_fw", None) is not None:
-            o = _p._Tensor.__new__(_p._Tensor)._init(o._data)  # not an input's own object
+            o = o._new(o._data)  # not an input's own object
         if t is not None:
             _fwad.attach(o, lvl, t)
         fresh.append(o)
-    return fresh[0] if isinstance(out, _p._Tensor) else tuple(fresh)
+    return fresh[0] if isinstance(out, TensorBase) else tuple(fresh)
 
 
 class Function:
@@ -244,7 +238,7 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        Tensor = _p._Tensor
+        Tensor = TensorBase
         ctx = FunctionCtx()
         ctx._cls = cls
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
@@ -259,16 +253,14 @@ class Function:
         if not all(isinstance(o, Tensor) for o in outs):
             raise TypeError("autograd.Function.forward must return a Tensor or a tuple of Tensors")
         outs = tuple(
-            Tensor.__new__(Tensor)._init(o._data)
-            if o._node is not None or any(o is a for a in args)
-            else o
-            for o in outs
+            o._new(o._data) if o._node is not None or any(o is a for a in args) else o for o in outs
         )
-        ctx._out_meta = [(o._data.shape, o._data.dtype, _p.namespace(o._data)) for o in outs]
-        node = _p.Node.__new__(_p.Node)
+        ctx._out_meta = [(o._data.shape, o._data.dtype, _backend.namespace(o._data)) for o in outs]
+        ctx._new = outs[0]._new  # a static method: holds no reference to the output
+        node = Node.__new__(Node)
         node.prim = _function_prim(cls)
         node.next = tuple(
-            _p.edge(a) if need else None for a, need in zip(args, ctx.needs_input_grad, strict=True)
+            edge(a) if need else None for a, need in zip(args, ctx.needs_input_grad, strict=True)
         )
         node.shapes = tuple(getattr(getattr(a, "_data", None), "shape", None) for a in args)
         ctx._in_shapes = node.shapes
@@ -289,7 +281,7 @@ class Function:
             return outs[0]
         sel = _selector_prim(cls)
         for i, o in enumerate(outs):
-            s = _p.Node.__new__(_p.Node)
+            s = Node.__new__(Node)
             s.prim = sel
             s.next = [node]
             s.saved = {"index": i, "count": len(outs)}

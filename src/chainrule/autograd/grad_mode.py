@@ -11,16 +11,12 @@ False
 from __future__ import annotations
 
 import functools
-import threading
+
+from .. import _state as _modes
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]
 
-
-class _State(threading.local):
-    enabled = True  # a new thread starts with grad mode on, as in PyTorch
-
-
-_state = _State()
+_state = _modes.grad  # .enabled: thread-local, on in a new thread (as in PyTorch)
 
 
 def is_grad_enabled() -> bool:

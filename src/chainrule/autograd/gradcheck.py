@@ -13,21 +13,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ops import primitive as _p
+from ..tensor_base import TensorBase, own
+from . import forward_ad as fw
+from .api import grad
 
 
 class GradcheckError(RuntimeError):
     """A gradient differs from its finite-difference estimate."""
 
 
-def _own(t):
-    from ..tensor import own
-
-    return own(t)
+_own = own
 
 
 def _tuple(x):
-    return (x,) if isinstance(x, _p._Tensor) else tuple(x)
+    return (x,) if isinstance(x, TensorBase) else tuple(x)
 
 
 def _outputs(fn, inputs):
@@ -39,7 +38,7 @@ def numerical_jacobian(fn, inputs, eps=1e-6):
     outs = _outputs(fn, inputs)
     jac = [[None] * len(inputs) for _ in outs]
     for j, x in enumerate(inputs):
-        if not (isinstance(x, _p._Tensor) and x._rg):
+        if not (isinstance(x, TensorBase) and x._rg):
             continue
         arr = _own(x)  # perturbed in place, element by element (also when non-contiguous)
         cols = [np.zeros((o._data.size, arr.size)) for o in outs]
@@ -61,10 +60,8 @@ def numerical_jacobian(fn, inputs, eps=1e-6):
 
 def analytical_jacobian(fn, inputs):
     """Per (output, input) pair, the Jacobian by one reverse pass per output element."""
-    from . import grad
-
     outs = _outputs(fn, inputs)
-    idx = [j for j, x in enumerate(inputs) if isinstance(x, _p._Tensor) and x._rg]
+    idx = [j for j, x in enumerate(inputs) if isinstance(x, TensorBase) and x._rg]
     diff = [inputs[j] for j in idx]
     jac = [[None] * len(inputs) for _ in outs]
     for i, o in enumerate(outs):
@@ -76,7 +73,7 @@ def analytical_jacobian(fn, inputs):
                 gs = grad(
                     o,
                     diff,
-                    _make(seed.reshape(o._data.shape)),
+                    o._new(seed.reshape(o._data.shape)),
                     retain_graph=True,
                     allow_unused=True,
                 )
@@ -88,17 +85,11 @@ def analytical_jacobian(fn, inputs):
     return jac
 
 
-def _make(arr):
-    return _p._Tensor.__new__(_p._Tensor)._init(arr)
-
-
 def batched_analytical_jacobian(fn, inputs):
     """As analytical_jacobian, from one reverse pass per output that carries every basis
     cotangent at once (a leading batch axis: ``grad(..., is_grads_batched=True)``)."""
-    from . import grad
-
     outs = _outputs(fn, inputs)
-    idx = [j for j, x in enumerate(inputs) if isinstance(x, _p._Tensor) and x._rg]
+    idx = [j for j, x in enumerate(inputs) if isinstance(x, TensorBase) and x._rg]
     diff = [inputs[j] for j in idx]
     jac = [[None] * len(inputs) for _ in outs]
     for i, o in enumerate(outs):
@@ -107,7 +98,7 @@ def batched_analytical_jacobian(fn, inputs):
         if o._rg and m:
             seed = np.eye(m, dtype=o._data.dtype).reshape((m,) + o._data.shape)
             gs = grad(
-                o, diff, _make(seed), retain_graph=True, allow_unused=True, is_grads_batched=True
+                o, diff, o._new(seed), retain_graph=True, allow_unused=True, is_grads_batched=True
             )
             for g, j in zip(gs, idx, strict=True):
                 if g is not None:
@@ -126,12 +117,10 @@ def forward_jacobian(fn, inputs, batched=False):
     """Per (output, input) pair, the Jacobian by forward mode: one dual pass per input
     element (each a Jacobian column), or, batched, one pass per input carrying all of its
     basis tangents along a leading axis."""
-    from . import forward_ad as fw
-
     inputs = list(inputs)
     jac = None
     for j, x in enumerate(inputs):
-        if not (isinstance(x, _p._Tensor) and x._rg):
+        if not (isinstance(x, TensorBase) and x._rg):
             continue
         n = x._data.size
         shape = x._data.shape
@@ -146,7 +135,7 @@ def forward_jacobian(fn, inputs, batched=False):
             fw.enter_dual_level(batch)
             try:
                 args = list(inputs)
-                args[j] = fw.make_dual(x, _make(tan.copy()))
+                args[j] = fw.make_dual(x, x._new(tan.copy()))
                 outs = _outputs(fn, args)
                 tans = [fw.tangent_of(o) for o in outs]
             finally:
@@ -223,7 +212,7 @@ def gradcheck(
                         raise GradcheckError(
                             f"Jacobian mismatch for output {i} with respect to input {j}"
                             f"{'' if what == 'reverse mode' else f' ({what})'},\n"
-                            f"numerical:{_make(n)!r}\nanalytical:{_make(a)!r}\n"
+                            f"numerical:{inputs[j]._new(n)!r}\nanalytical:{inputs[j]._new(a)!r}\n"
                         )
                     return False
     return True
@@ -250,32 +239,30 @@ def gradgradcheck(
     >>> torch.autograd.gradgradcheck(torch.tanh, (x,))
     True
     """
-    from . import grad
-
     inputs = _tuple(inputs)
     outs = _outputs(func, inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(0)
         grad_outputs = tuple(
-            _make(rng.standard_normal(o._data.shape).astype(o._data.dtype)).requires_grad_()
+            o._new(rng.standard_normal(o._data.shape).astype(o._data.dtype)).requires_grad_()
             for o in outs
         )
     grad_outputs = _tuple(grad_outputs)
     n_in = len(inputs)
-    diff = [x for x in inputs if isinstance(x, _p._Tensor) and x._rg]
+    diff = [x for x in inputs if isinstance(x, TensorBase) and x._rg]
 
     def first(*args):
         xs, gos = args[:n_in], args[n_in:]
         o = _outputs(func, xs)
         gs = grad(
             o,
-            [x for x in xs if isinstance(x, _p._Tensor) and x._rg],
+            [x for x in xs if isinstance(x, TensorBase) and x._rg],
             gos,
             create_graph=True,
             allow_unused=True,
         )
         return tuple(
-            g if g is not None else _make(np.zeros_like(x._data))
+            g if g is not None else x._new(np.zeros_like(x._data))
             for g, x in zip(gs, diff, strict=True)
         )
 

@@ -7,7 +7,8 @@ Reverse accumulation stores the forward's intermediate results that the rules ne
 
 from __future__ import annotations
 
-from ..ops import primitive as _p
+from ..node import AccumulateGrad
+from ..tensor_base import TensorBase
 
 __all__ = ["saved_memory"]
 
@@ -23,7 +24,7 @@ def _owner(a):
 
 def _arrays(v):
     """The backend arrays (and NumPy scalars) inside one saved value."""
-    if isinstance(v, _p._Tensor):
+    if isinstance(v, TensorBase):
         yield v._data
     elif isinstance(v, (tuple, list)):
         for e in v:
@@ -50,7 +51,7 @@ def saved_memory(y) -> int:
     >>> y.sum().backward(); torch.autograd.saved_memory(y)
     0
     """
-    ys = [y] if isinstance(y, _p._Tensor) else list(y)
+    ys = [y] if isinstance(y, TensorBase) else list(y)
     stack = [t._node for t in ys if t._node is not None]
     seen_nodes: set = set()
     seen_blocks: set = set()
@@ -60,7 +61,7 @@ def saved_memory(y) -> int:
         if n in seen_nodes:
             continue
         seen_nodes.add(n)
-        stack.extend(c for c in n.next if c is not None and type(c) is not _p.AccumulateGrad)
+        stack.extend(c for c in n.next if c is not None and type(c) is not AccumulateGrad)
         for k, v in n.saved.items():
             if k == "ctx":
                 v = () if v._freed else v._saved

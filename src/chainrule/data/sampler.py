@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sized
 
-from ..creation import _rng
+from ..random import rng as _rng
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "BatchSampler"]
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..autograd import forward_ad as _fw
+from ..autograd.engine import nodes_behind
 from ..autograd.grad_mode import enable_grad, no_grad
-from ..autograd.graph import nodes_behind
 from ..autograd.memory import saved_memory
 from . import _pytree as pt
 

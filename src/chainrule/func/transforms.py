@@ -17,21 +17,19 @@ import functools
 from collections.abc import Callable
 
 from .. import autograd as _ag
+from ..autograd import engine as _graph
 from ..autograd import forward_ad as _fw
-from ..autograd import graph as _graph
 from ..autograd.grad_mode import enable_grad
-from ..ops import primitive as _p
+from ..backend import namespace
+from ..creation import zeros
+from ..tensor import Tensor
 from . import _pytree as pt
 
 _depth = [0]  # transforms running now (nested ones keep their derivatives differentiable)
 
 
-def _Tensor():
-    return _p._Tensor
-
-
 def _is_tensor(x) -> bool:
-    return isinstance(x, _p._Tensor)
+    return isinstance(x, Tensor)
 
 
 def _argnums(argnums, n: int) -> tuple[int, ...]:
@@ -318,7 +316,7 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False) -> Callable:
 def _jac_reverse(outs, fresh, create_graph):
     """jac[i][j] = d outs[i] / d fresh[j], shape outs[i].shape + fresh[j].shape: every
     output element's basis cotangent in one batched reverse pass."""
-    T = _Tensor()
+    T = Tensor
     for o in outs:
         if not _is_tensor(o):
             raise RuntimeError(f"jacrev(f)(*args): Expected f to return Tensors, got {type(o)}")
@@ -327,7 +325,7 @@ def _jac_reverse(outs, fresh, create_graph):
     live = [i for i, o in enumerate(outs) if o._rg and sizes[i]]
     grads = None
     if live and total:
-        xp = _p.namespace(outs[live[0]]._data)
+        xp = namespace(outs[live[0]]._data)
         offs = [sum(sizes[:i]) for i in range(len(outs))]
         seeds = []
         for i in live:  # output i's rows of the identity, a basis cotangent per element
@@ -365,8 +363,6 @@ def _jac_reverse(outs, fresh, create_graph):
 
 
 def _zeros(shape, like):
-    from ..creation import zeros
-
     return zeros(shape, dtype=like.dtype)
 
 
@@ -478,10 +474,10 @@ def jacfwd(func: Callable, argnums=0, *, has_aux: bool = False) -> Callable:
         _depth[0] += 1
         try:
             nested = _depth[0] > 1 or any(x._rg for x in leaves)
-            T = _Tensor()
+            T = Tensor
             duals, off = [], 0
             for x, n in zip(leaves, sizes, strict=True):
-                xp = _p.namespace(x._data)
+                xp = namespace(x._data)
                 basis = xp.zeros((total, n), x._data.dtype)
                 basis[off : off + n] = xp.eye(n, dtype=x._data.dtype)
                 tan = T.__new__(T)._init(basis.reshape((total,) + tuple(x.shape)))

@@ -12,10 +12,11 @@ from __future__ import annotations
 import warnings
 
 from .. import creation
-from ..ops import elementwise as E
-from ..ops import reduction as R
-from ..ops import shape as S
-from ..tensor import Tensor
+from ..functions import elementwise as E
+from ..functions import indexing
+from ..functions import reduction as R
+from ..functions import shape as S
+from ..tensor import Tensor, make
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -229,14 +230,10 @@ def nll_loss(
 
 
 def _gather(input: Tensor, dim: int, target: Tensor) -> Tensor:
-    from ..ops import indexing
-
     return indexing.gather(input, dim, S.unsqueeze(target, dim))
 
 
 def _tensor(arr) -> Tensor:
-    from ..tensor import make
-
     return make(arr)
 
 

@@ -5,12 +5,16 @@ and boolean-mask indices give copies. The adjoint of reading ``x[idx]`` is addin
 into zeros at ``idx`` (repeated indices add up); the adjoint of writing is reading.
 Forward mode: the tangent of ``x[idx]`` is ``t[idx]``; of a write, ``t_x`` with ``t_v``
 written at ``idx``.
+
+The PyTorch-named functions (index normalization, ``x[idx] = v``, gather) are in
+``chainrule.functions.indexing``.
 """
 
 from __future__ import annotations
 
 from ..backend import namespace
-from .primitive import apply, defop, has_advanced
+from .namespaces import array_ns, has_advanced
+from .primitive import alias, defop
 
 
 # Batch axes (see primitive.defop): a gradient or tangent may carry leading axes beyond
@@ -94,7 +98,7 @@ def _basic_getitem_fwd(xp, x, *, idx):
 
 
 SELECT = defop("select", _basic_getitem_fwd, _get_vjp, view=True, jvp=_get_jvp)
-SLICE = defop("slice", _basic_getitem_fwd, _get_vjp, view=True, jvp=_get_jvp)
+SLICE = alias(SELECT, "slice", grad_fn="SliceBackward0")  # x[1:3]: PyTorch's other name
 # advanced (array) indexing always copies in NumPy (and CuPy, which follows it): not a view
 INDEX = defop("index", _getitem_fwd, _get_vjp, jvp=_get_jvp)
 # index_grad(g) = zeros with g added at idx: the adjoint of x[idx] (runs inside backward).
@@ -113,9 +117,7 @@ INDEX_GRAD = defop(
 
 
 def _index_grad(xp, g, idx, shape):
-    from .primitive import index_grad_array
-
-    return index_grad_array(xp, g, idx=idx, shape=shape)
+    return array_ns(xp).index_grad(g, idx, shape)
 
 
 def _index_put_fwd(xp, x, v, *, idx):
@@ -195,214 +197,4 @@ PUT_ALONG = defop(
 
 
 def _put_along(xp, g, idx, dim, shape):
-    from .primitive import put_along_array
-
-    return put_along_array(xp, g, idx=idx, dim=dim, shape=shape)
-
-
-def normalize_index(idx, shape=None, xp=None):
-    """An index as a tuple of ints/slices/None/Ellipsis/arrays (Tensors unwrapped)."""
-    if not isinstance(idx, tuple):
-        idx = (idx,)
-    if xp is None:
-        from ..backend import default as xp
-    out = []
-    for i in idx:
-        d = getattr(i, "_data", None)
-        if d is not None:
-            if d.dtype.kind == "f":
-                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-            # a 0-d integer tensor indexes like the int it holds (a view), as in PyTorch
-            out.append(int(d) if d.ndim == 0 and d.dtype.kind == "i" else d)
-        elif isinstance(i, list):  # a list index becomes an array, like NumPy and PyTorch
-            a = xp.asarray(_unwrap_list(i))
-            if a.size == 0:
-                a = a.astype("int64")
-            if a.dtype.kind == "f":
-                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-            out.append(a)
-        elif isinstance(i, slice) and i.step is not None and i.step <= 0:
-            raise ValueError("step must be greater than zero")
-        elif isinstance(i, float):
-            raise IndexError(
-                "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
-                "are valid indices (got float)"
-            )
-        else:
-            out.append(i)
-    if shape is not None:
-        _check_bounds(out, shape)
-    return tuple(out)
-
-
-def _unwrap_list(v):
-    if isinstance(v, (list, tuple)):
-        return [_unwrap_list(e) for e in v]
-    return v.item() if hasattr(v, "_data") else v
-
-
-def _check_bounds(idx, shape):
-    dim = 0
-    for i in idx:
-        if i is None:
-            continue
-        if i is Ellipsis:
-            n_real = sum(1 for j in idx if j is not None and j is not Ellipsis)
-            dim += len(shape) - n_real
-            continue
-        if isinstance(i, int) and not isinstance(i, bool):
-            if dim >= len(shape):
-                raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
-            if not -shape[dim] <= i < shape[dim]:
-                raise IndexError(
-                    f"index {i} is out of bounds for dimension {dim} with size {shape[dim]}"
-                )
-        kind = getattr(getattr(i, "dtype", None), "kind", "")
-        if kind == "b" and i.ndim:
-            for k, m in enumerate(i.shape):
-                if dim + k < len(shape) and m != shape[dim + k]:
-                    raise IndexError(
-                        f"The shape of the mask {list(i.shape)} at index {k} does not match the "
-                        f"shape of the indexed tensor {list(shape)} at index {dim + k}"
-                    )
-            dim += i.ndim
-        else:
-            dim += 1
-
-
-def getitem(x, idx):
-    """``x[idx]``: a view for basic indices, a copy for integer-array and mask indices.
-
-    >>> import chainrule as torch
-    >>> X = torch.arange(12).reshape(3, 4)
-    >>> X[-1], X[1:3, ::2]
-    (tensor([ 8,  9, 10, 11]), tensor([[ 4,  6],
-            [ 8, 10]]))
-    """
-    if type(idx) is tuple and 0 < len(idx) <= x._data.ndim:
-        # the common gather x[rows, cols] with integer tensors: nothing to normalize, and
-        # NumPy checks the bounds
-        arrs = []
-        for i in idx:
-            a = getattr(i, "_data", None)
-            if a is None or a.dtype.kind not in "iu" or a.ndim == 0:
-                break
-            arrs.append(a)
-        else:
-            return _index(x, tuple(arrs), idx)
-    orig = idx
-    idx = normalize_index(idx, x._data.shape, namespace(x._data))
-    if not has_advanced(idx):
-        prim = SELECT if all(isinstance(i, int) for i in idx) else SLICE
-        return apply(prim, x, idx=idx)
-    if any(type(i) is int for i in idx):
-        # PyTorch applies integer indices first (as selects), then the array indices; NumPy
-        # would treat an int next to arrays as an array index and move dims differently.
-        first = tuple(slice(None) if hasattr(i, "shape") else i for i in idx)
-        rest = tuple(i for i in idx if type(i) is not int)
-        rest = tuple(slice(None) if i is None or isinstance(i, slice) else i for i in rest)
-        x = apply(SLICE, x, idx=first)
-        idx = rest
-    return _index(x, idx, orig)
-
-
-def _index(x, idx, orig):
-    """x[idx] for an index that holds arrays (NumPy's errors in PyTorch's words). The
-    node keeps the index tensors' arrays, so an in-place change to an index tensor
-    before backward is refused, as in PyTorch (it would move the gradient)."""
-    try:
-        r = apply(INDEX, x, idx=idx)
-    except (RuntimeError, IndexError) as e:
-        raise IndexError(str(e).replace("axis", "dimension")) from None
-    node = r._node
-    if node is not None:
-        for t in orig if type(orig) is tuple else (orig,):
-            if getattr(t, "_vc", None) is not None:  # a Tensor used as an index
-                if node.checks is None:
-                    node.checks = []
-                node.checks.append((t._vc, t._vc[0], t, "~index"))
-    return r
-
-
-def setitem(x, idx, value) -> None:
-    """``x[idx] = value`` in place (value broadcast and cast to x's dtype).
-
-    With grad recording this is PyTorch's index_put_: x's history is rebased so that
-    gradients stay right (the written positions get no gradient from before).
-    """
-    from ..autograd.forward_ad import _state as _fw_state
-    from ..autograd.forward_ad import tangent_of
-    from ..autograd.grad_mode import _state
-    from ..tensor import Tensor, _check_inplace, own
-
-    idx = normalize_index(idx, x._data.shape, namespace(x._data))
-    is_t = isinstance(value, Tensor)
-    record = _state.enabled and (x._rg or (is_t and value._rg))
-    dual = _fw_state.level is not None and (
-        tangent_of(x) is not None or (is_t and tangent_of(value) is not None)
-    )
-    if not record and not dual:
-        v = value._data if is_t else value
-        try:
-            own(x)[idx] = v
-        except ValueError as e:
-            if "read-only" in str(e):
-                raise RuntimeError(
-                    "unsupported operation: more than one element of the written-to tensor "
-                    "refers to a single memory location. Please clone() the tensor before "
-                    "performing the operation."
-                ) from None
-            target = list(x._data[idx].shape)
-            vs = list(getattr(v, "shape", ()))
-            if has_advanced(idx):
-                raise RuntimeError(
-                    f"shape mismatch: value tensor of shape {vs} cannot be broadcast to "
-                    f"indexing result of shape {target}"
-                ) from None
-            bad = next(
-                (k, t, w)
-                for k, (t, w) in enumerate(zip(target[::-1], vs[::-1], strict=False))
-                if t != w and w != 1
-            )
-            k = len(target) - 1 - bad[0]
-            raise RuntimeError(
-                f"The expanded size of the tensor ({bad[1]}) must match the existing size "
-                f"({bad[2]}) at non-singleton dimension {k}.  Target sizes: {target}.  Tensor "
-                f"sizes: {vs}"
-            ) from None
-        x._vc[0] += 1
-        return
-    if record:
-        _check_inplace(x)
-    if is_t and value._data.dtype != x._data.dtype:
-        value = value.to(x.dtype)
-    x._inplace(INDEX_PUT, value, idx=idx)
-
-
-def index_put(x, value, idx):
-    """Out-of-place ``x[idx] = value`` (recorded): used by rules in create_graph mode."""
-    return apply(INDEX_PUT, x, value, idx=idx)
-
-
-def take_along(x, idx, dim):
-    return apply(TAKE_ALONG, x, idx=idx, dim=dim)
-
-
-def put_along(g, idx, dim, shape):
-    return apply(PUT_ALONG, g, idx=idx, dim=dim, shape=tuple(shape))
-
-
-def index_grad(g, idx, shape):
-    return apply(INDEX_GRAD, g, idx=idx, shape=tuple(shape))
-
-
-def gather(input, dim: int, index):
-    """Values of ``input`` at ``index`` along ``dim`` (PyTorch's gather).
-
-    >>> import chainrule as torch
-    >>> torch.gather(torch.tensor([[1, 2], [3, 4]]), 1, torch.tensor([[0], [1]]))
-    tensor([[1],
-            [4]])
-    """
-    d = dim % max(input._data.ndim, 1)
-    return apply(TAKE_ALONG, input, idx=index._data, dim=d)
+    return array_ns(xp).put_along(g, idx, dim, shape)

@@ -14,12 +14,11 @@ whole basis through one pass): rules count axes from the end, or put ``batch`` i
 
 from __future__ import annotations
 
-import builtins
-from collections import namedtuple
 from math import isfinite as _isfinite  # a Python float check: no ufunc call on one number
 
-from .. import dtypes as _dt
-from .primitive import Primitive, apply, defop
+from ..backend import namespace
+from .apply import apply
+from .primitive import Primitive, alias, defop
 
 
 def _kshape(x_shape, dim) -> tuple:
@@ -101,7 +100,7 @@ def _mean_vjp(ns, g, x_shape, dim, keepdim, batch):
     return _spread(ns, g / n if n else g, x_shape, dim, keepdim, batch)
 
 
-SUM_DIM = defop("sum_dim", SUM.fwd, SUM.rules, grad_fn="SumBackward1", jvp=SUM.jvps)
+SUM_DIM = alias(SUM, "sum_dim", grad_fn="SumBackward1")  # PyTorch's sum(dim=...) overload
 MEAN = defop(
     "mean",
     lambda xp, x, *, dim, keepdim: _mean(xp, x, dim, keepdim),
@@ -111,7 +110,7 @@ MEAN = defop(
     ),
 )
 
-MEAN_DIM = defop("mean_dim", MEAN.fwd, MEAN.rules, grad_fn="MeanBackward1", jvp=MEAN.jvps)
+MEAN_DIM = alias(MEAN, "mean_dim", grad_fn="MeanBackward1")
 
 
 def _centered(ns, x, dim):
@@ -241,17 +240,20 @@ def _even_jvp(ns, t, x, out, dim, keepdim):
     return _wsum(ns, t * mask, x.shape, dim, keepdim) / count
 
 
+_EVEN = "tied maxima (minima) share the gradient evenly"
 AMAX = defop(
     "amax",
     lambda xp, x, *, dim, keepdim: xp.max(x, axis=dim, keepdims=keepdim),
     _even_vjp,
     jvp=_even_jvp,
+    kink=_EVEN,
 )
 AMIN = defop(
     "amin",
     lambda xp, x, *, dim, keepdim: xp.min(x, axis=dim, keepdims=keepdim),
     _even_vjp,
     jvp=_even_jvp,
+    kink=_EVEN,
 )
 MAX_ALL = defop(
     "max_all",
@@ -259,6 +261,7 @@ MAX_ALL = defop(
     _even_vjp,
     grad_fn="MaxBackward1",
     jvp=_even_jvp,
+    kink=_EVEN,
 )
 MIN_ALL = defop(
     "min_all",
@@ -266,6 +269,7 @@ MIN_ALL = defop(
     _even_vjp,
     grad_fn="MinBackward1",
     jvp=_even_jvp,
+    kink=_EVEN,
 )
 
 
@@ -276,7 +280,7 @@ def _select_fwd(xp, x, *, idx, dim, keepdim):
 
 def _batched_idx(idx, batch):
     """The index array repeated over leading batch axes (take/put along then line up)."""
-    return _ns(idx).broadcast_to(idx, batch + idx.shape)
+    return namespace(idx).broadcast_to(idx, batch + idx.shape)
 
 
 def _select_vjp(ns, g, x_shape, idx, dim, keepdim, batch):
@@ -297,8 +301,15 @@ def _select_jvp(ns, t, out, idx, dim, keepdim, batch):
     return v if keepdim else ns.reshape(v, batch + tuple(out.shape))
 
 
-MAX_DIM = defop("max_dim", _select_fwd, _select_vjp, grad_fn="MaxBackward0", jvp=_select_jvp)
-MIN_DIM = defop("min_dim", _select_fwd, _select_vjp, grad_fn="MinBackward0", jvp=_select_jvp)
+MAX_DIM = defop(
+    "max_dim",
+    _select_fwd,
+    _select_vjp,
+    grad_fn="MaxBackward0",
+    jvp=_select_jvp,
+    kink="the returned index gets the whole gradient",
+)
+MIN_DIM = alias(MAX_DIM, "min_dim", grad_fn="MinBackward0")  # the index comes from argmin
 
 
 def _reverse_cumsum(ns, g, d):
@@ -375,6 +386,9 @@ def _nonzero(ns, r):
     return ns.where(r == 0, float("inf"), r)
 
 
+_ORIGIN = "0 at the origin (PyTorch's subgradient)"
+
+
 NORM2 = defop(
     "norm2",
     _norm2_fwd,  # its own rule: PyTorch's subgradient 0 at the origin
@@ -388,6 +402,7 @@ NORM2 = defop(
     jvp=lambda ns, t, x, out, dim, keepdim: (
         _wsum(ns, x * t, x.shape, dim, keepdim) / _nonzero(ns, out)
     ),
+    kink=_ORIGIN,
 )
 
 
@@ -407,28 +422,30 @@ def _svdvals_tangent_fwd(xp, t, x):
     return (u * (t @ xp.swapaxes(vh, -1, -2))).sum(axis=-2)  # u_i^T t v_i for each i
 
 
+def _svdvals_vjp(ns, g, x):
+    # d sigma_i = u_i^T dA v_i: the adjoint is U diag(g) V^T (distinct singular values)
+    u, vh = ns.singular_vectors(x)
+    return ns.matmul(u * ns.expand_dims(g, -2), vh)
+
+
 # The tangent of svdvals as an op of its own (outside the registry, like an autograd
 # Function's): linear in t, with the same adjoint as svdvals; not differentiable in x, so
 # reverse over forward raises instead of treating the singular vectors as constants.
 _SVDVALS_TANGENT = Primitive(
     "svdvals_tangent",
     _svdvals_tangent_fwd,
-    (lambda ns, g, x: ns.svdvals_vjp(g, x), lambda g: _no_second_order()),
-    "LinalgSvdJvpBackward0",
-    False,
-    False,
-    False,
-    False,
+    vjp=(_svdvals_vjp, lambda g: _no_second_order()),
     jvp=(lambda t, x: apply(_SVDVALS_TANGENT, t, x), lambda t: _no_second_order()),
+    grad_fn="LinalgSvdJvpBackward0",
 )
 
-# d sigma_i = u_i^T dA v_i: the adjoint is U diag(g) V^T (distinct singular values).
 SVDVALS = defop(
     "svdvals",
     _svdvals_fwd,
-    lambda ns, g, x: ns.svdvals_vjp(g, x),
+    _svdvals_vjp,
     grad_fn="LinalgSvdBackward0",
     jvp=lambda t, x: apply(_SVDVALS_TANGENT, t, x),
+    kink="distinct singular values assumed (at a tie the rule is one of many)",
 )
 
 
@@ -451,485 +468,5 @@ NORM_ALL = defop(  # x.norm() over all elements: no parameters to carry (the com
     grad_fn="LinalgVectorNormBackward0",
     to_float=True,
     jvp=lambda ns, t, x, out: _wsum(ns, x * t, x.shape, None, False) / _nonzero(ns, out),
+    kink=_ORIGIN,
 )
-
-
-# ---------------------------------------------------------------- helpers
-def dims_arg(dim, axis, ndim):
-    """Normalize dim/axis (int, tuple or list; negative allowed) to a sorted tuple or None."""
-    if type(dim) is int and axis is None and -ndim <= dim < ndim:
-        return (dim % ndim,)  # the common call, one int dim in range
-    if axis is not None:
-        if dim is not None:
-            raise TypeError("got both 'dim' and its alias 'axis'")
-        dim = axis
-    if dim is None:
-        return None
-    if isinstance(dim, int) or hasattr(dim, "__index__") and not isinstance(dim, (list, tuple)):
-        dim = (int(dim),)
-    if len(dim) == 0:
-        return None
-    n = builtins.max(ndim, 1)
-    out = []
-    for d in dim:
-        if not -n <= d < n:
-            raise IndexError(
-                f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})"
-            )
-        d %= n
-        if d in out:
-            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
-        out.append(d)
-    if ndim == 0:
-        return None
-    return tuple(sorted(out))
-
-
-def _keepdim(keepdim, keepdims) -> bool:
-    return bool(keepdims if keepdims is not None else keepdim)
-
-
-def _one_dim(dim, axis, ndim) -> int:
-    d = dims_arg(dim, axis, ndim)
-    if d is None:
-        return 0
-    if len(d) != 1:
-        raise TypeError("expected a single dimension")
-    return d[0]
-
-
-def _as(input, dtype):
-    return input if dtype is None else input.to(dtype)
-
-
-# ------------------------------------------------------------------ functions
-def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
-    """Sum of all elements, or along ``dim`` (int or tuple). Integers sum to int64.
-
-    >>> import chainrule as torch
-    >>> X = torch.arange(6.).reshape(2, 3)
-    >>> X.sum(), X.sum(axis=0), X.sum(1, keepdim=True).shape
-    (tensor(15.), tensor([3., 5., 7.]), torch.Size([2, 1]))
-    """
-    input = _as(input, dtype)
-    if input._data.dtype.kind in "biu" and dtype is None:
-        input = input.to(_dt.int64)
-    d = dims_arg(dim, axis, input.ndim)
-    return apply(SUM if d is None else SUM_DIM, input, dim=d, keepdim=_keepdim(keepdim, keepdims))
-
-
-def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
-    """Arithmetic mean (floating inputs only, like PyTorch).
-
-    >>> import chainrule as torch
-    >>> torch.tensor([1., 2., 3., 4.]).mean()
-    tensor(2.5000)
-    """
-    if dtype is None and dim is None and axis is None and input._data.dtype.kind == "f":
-        return apply(MEAN, input, dim=None, keepdim=_keepdim(keepdim, keepdims))  # x.mean()
-    input = _as(input, dtype)
-    if not input.dtype.is_floating_point:
-        raise RuntimeError(
-            "mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {input.dtype.title}"
-        )
-    d = dims_arg(dim, axis, input.ndim)
-    return apply(MEAN if d is None else MEAN_DIM, input, dim=d, keepdim=_keepdim(keepdim, keepdims))
-
-
-def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
-    """Product of all elements, or along one ``dim``; exact gradient also with zeros.
-
-    >>> import chainrule as torch
-    >>> torch.tensor([1., 2., 3., 4.]).prod()
-    tensor(24.)
-    """
-    input = _as(input, dtype)
-    if input._data.dtype.kind in "biu" and dtype is None:
-        input = input.to(_dt.int64)
-    d = dims_arg(dim, axis, input.ndim)
-    return apply(PROD, input, dim=d, keepdim=_keepdim(keepdim, keepdims))
-
-
-def _var_args(input, dim, unbiased, correction, keepdim, axis, keepdims):
-    if not input.dtype.is_floating_point:
-        raise RuntimeError("std and var only support floating point and complex dtypes")
-    if isinstance(dim, bool):  # var(x, False): the old positional 'unbiased'
-        unbiased, dim = dim, None
-    if correction is None:
-        correction = 1 if unbiased is None or unbiased else 0
-    d = dims_arg(dim, axis, input.ndim)
-    return dict(dim=d, correction=correction, keepdim=_keepdim(keepdim, keepdims))
-
-
-def var(
-    input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None
-):
-    """Variance, unbiased (correction=1) by default like PyTorch.
-
-    >>> import chainrule as torch
-    >>> torch.tensor([1., 2., 3., 4.]).var()
-    tensor(1.6667)
-    """
-    return apply(VAR, input, **_var_args(input, dim, unbiased, correction, keepdim, axis, keepdims))
-
-
-def std(
-    input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None
-):
-    """Standard deviation, unbiased by default like PyTorch.
-
-    >>> import chainrule as torch
-    >>> torch.tensor([1., 2., 3., 4.]).std()
-    tensor(1.2910)
-    """
-    return apply(STD, input, **_var_args(input, dim, unbiased, correction, keepdim, axis, keepdims))
-
-
-def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """log(sum(exp(x))) along ``dim``, computed stably.
-
-    >>> import chainrule as torch
-    >>> torch.logsumexp(torch.tensor([1000., 1000.]), dim=0)
-    tensor(1000.6932)
-    """
-    if dim is None and axis is None:
-        raise TypeError("logsumexp() missing required argument 'dim'")
-    d = dims_arg(dim, axis, input.ndim)
-    return apply(LOGSUMEXP, input, dim=d, keepdim=_keepdim(keepdim, keepdims))
-
-
-def amax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """Maximum over ``dim`` (all dims by default); ties share the gradient evenly.
-
-    >>> import chainrule as torch
-    >>> torch.amax(torch.tensor([[1, 5], [7, 2]]), dim=1)
-    tensor([5, 7])
-    """
-    d = dims_arg(dim, axis, input.ndim)
-    _check_nonempty(input, d, "amax")
-    return apply(AMAX, input, dim=d, keepdim=_keepdim(keepdim, keepdims))
-
-
-def amin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """Minimum over ``dim`` (all dims by default); ties share the gradient evenly.
-
-    >>> import chainrule as torch
-    >>> torch.amin(torch.tensor([[1, 5], [7, 2]]), dim=1)
-    tensor([1, 2])
-    """
-    d = dims_arg(dim, axis, input.ndim)
-    _check_nonempty(input, d, "amin")
-    return apply(AMIN, input, dim=d, keepdim=_keepdim(keepdim, keepdims))
-
-
-def _check_nonempty(input, dims, name):
-    """PyTorch refuses to reduce over an empty dim (there is no max of nothing)."""
-    shape = input._data.shape
-    if input._data.size == 0:
-        if dims is None:
-            raise RuntimeError(
-                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
-                "Specify the reduction dim with the 'dim' argument."
-            )
-        for d in dims:
-            if shape[d] == 0:
-                raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
-
-
-class _ReturnType(tuple):
-    """A (values, indices) pair that prints like ``torch.return_types.max``."""
-
-    _name = "max"
-
-    def __new__(cls, values, indices):
-        return tuple.__new__(cls, (values, indices))
-
-    @property
-    def values(self):
-        return self[0]
-
-    @property
-    def indices(self):
-        return self[1]
-
-    def __repr__(self) -> str:
-        return f"torch.return_types.{self._name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
-
-
-def _return_type(name):
-    return type(name, (_ReturnType,), {"_name": name, "__slots__": ()})
-
-
-max_type, min_type = _return_type("max"), _return_type("min")
-sort_type = namedtuple("sort", ["values", "indices"])
-
-
-def _extreme(input, dim, keepdim, axis, keepdims, other, full_prim, dim_prim, arg, rtype, name):
-    from .elementwise import maximum, minimum
-
-    if other is not None:
-        return (maximum if name == "max" else minimum)(input, other)
-    if dim is None and axis is None:
-        if input._data.size == 0:
-            raise RuntimeError(
-                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
-                "Specify the reduction dim with the 'dim' argument."
-            )
-        return apply(full_prim, input, dim=None, keepdim=False)
-    d = _one_dim(dim, axis, input.ndim)
-    kd = _keepdim(keepdim, keepdims)
-    data = input._data
-    if data.ndim and data.shape[d] == 0:
-        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
-    if data.ndim == 0:
-        return rtype(apply(full_prim, input, dim=None, keepdim=False), _idx_tensor(data * 0))
-    xp = _ns(data)
-    idx = xp.expand_dims(arg(data, axis=d), d)
-    values = apply(dim_prim, input, idx=idx, dim=d, keepdim=kd)
-    return rtype(values, _idx_tensor(idx if kd else xp.squeeze(idx, axis=d)))
-
-
-def _ns(data):
-    from ..backend import namespace
-
-    return namespace(data)
-
-
-def _idx_tensor(a):
-    from ..tensor import make
-
-    return make(a.astype("int64"))
-
-
-def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
-    """The maximum: of all elements, or along ``dim`` as (values, indices), or elementwise
-    against another tensor.
-
-    >>> import chainrule as torch
-    >>> torch.tensor([[1, 5], [7, 2]]).max(dim=1)
-    torch.return_types.max(
-    values=tensor([5, 7]),
-    indices=tensor([1, 0]))
-    """
-    other = dim if hasattr(dim, "_data") else None
-    if other is not None:
-        dim = None
-    return _extreme(
-        input,
-        dim,
-        keepdim,
-        axis,
-        keepdims,
-        other,
-        MAX_ALL,
-        MAX_DIM,
-        lambda a, axis: _ns(a).argmax(a, axis=axis),
-        max_type,
-        "max",
-    )
-
-
-def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
-    """The minimum: of all elements, or along ``dim`` as (values, indices).
-
-    >>> import chainrule as torch
-    >>> torch.tensor([[1, 5], [7, 2]]).min(dim=1).indices
-    tensor([0, 1])
-    """
-    other = dim if hasattr(dim, "_data") else None
-    if other is not None:
-        dim = None
-    return _extreme(
-        input,
-        dim,
-        keepdim,
-        axis,
-        keepdims,
-        other,
-        MIN_ALL,
-        MIN_DIM,
-        lambda a, axis: _ns(a).argmin(a, axis=axis),
-        min_type,
-        "min",
-    )
-
-
-def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """Index of the maximum (of the flattened tensor when ``dim`` is None).
-
-    >>> import chainrule as torch
-    >>> torch.tensor([[1, 5], [7, 2]]).argmax()
-    tensor(2)
-    """
-    return _arg(input, dim, keepdim, axis, keepdims, "argmax")
-
-
-def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """Index of the minimum (of the flattened tensor when ``dim`` is None).
-
-    >>> import chainrule as torch
-    >>> torch.tensor([[1, 5], [7, 2]]).argmin(dim=0)
-    tensor([0, 1])
-    """
-    return _arg(input, dim, keepdim, axis, keepdims, "argmin")
-
-
-def _arg(input, dim, keepdim, axis, keepdims, name):
-    data = input._data
-    xp = _ns(data)
-    if data.dtype.kind == "b":
-        raise RuntimeError(f"{name}(): does not support bool input")
-    kd = _keepdim(keepdim, keepdims)
-    if dim is None and axis is None:
-        if data.size == 0:
-            raise RuntimeError(
-                f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
-            )
-        r = getattr(xp, name)(data)
-        r = xp.asarray(r).reshape((1,) * data.ndim if kd else ())
-        return _idx_tensor(r)
-    d = _one_dim(dim, axis, data.ndim)
-    if data.ndim and data.shape[d] == 0:
-        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
-    return _idx_tensor(xp.asarray(getattr(xp, name)(data, axis=d, keepdims=kd)))
-
-
-def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """Whether all elements are true (non-zero).
-
-    >>> import chainrule as torch
-    >>> torch.tensor([1, 0]).all()
-    tensor(False)
-    """
-    return _logical(input, dim, keepdim, axis, keepdims, "all")
-
-
-def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """Whether any element is true (non-zero).
-
-    >>> import chainrule as torch
-    >>> torch.tensor([1, 0]).any()
-    tensor(True)
-    """
-    return _logical(input, dim, keepdim, axis, keepdims, "any")
-
-
-def _logical(input, dim, keepdim, axis, keepdims, name):
-    from ..tensor import make
-
-    data = input._data
-    xp = _ns(data)
-    d = dims_arg(dim, axis, data.ndim)
-    return make(xp.asarray(getattr(xp, name)(data, axis=d, keepdims=_keepdim(keepdim, keepdims))))
-
-
-def count_nonzero(input, dim=None):
-    """Number of non-zero elements.
-
-    >>> import chainrule as torch
-    >>> torch.count_nonzero(torch.tensor([1, 0, 3]))
-    tensor(2)
-    """
-    from ..tensor import make
-
-    data = input._data
-    xp = _ns(data)
-    d = dims_arg(dim, None, data.ndim)
-    return make(xp.asarray(xp.count_nonzero(data, axis=d)).astype("int64"))
-
-
-def nonzero(input, *, as_tuple=False):
-    """Indices of non-zero elements: an (n, ndim) int64 tensor, or a tuple per dim.
-
-    >>> import chainrule as torch
-    >>> torch.nonzero(torch.tensor([0, 3, 0, 4]))
-    tensor([[1],
-            [3]])
-    """
-    from ..tensor import make
-
-    data = input._data
-    xp = _ns(data)
-    idx = xp.nonzero(xp.atleast_1d(data))
-    if as_tuple:
-        return tuple(make(i.astype("int64")) for i in idx)
-    return make(xp.stack(idx, axis=1).astype("int64") if idx else xp.zeros((0, 0), "int64"))
-
-
-def cumsum(input, dim=None, *, dtype=None, axis=None):
-    """Cumulative sum along ``dim``.
-
-    >>> import chainrule as torch
-    >>> torch.cumsum(torch.tensor([[1, 2], [3, 4]]), dim=0)
-    tensor([[1, 2],
-            [4, 6]])
-    """
-    input = _as(input, dtype)
-    d = _one_dim(dim, axis, input.ndim)
-    if input._data.dtype.kind in "biu":
-        input = input.to(_dt.int64)
-    if input.ndim == 0:
-        return input.clone()
-    return apply(CUMSUM, input, dim=d)
-
-
-def cumprod(input, dim=None, *, dtype=None, axis=None):
-    """Cumulative product along ``dim``.
-
-    >>> import chainrule as torch
-    >>> torch.cumprod(torch.tensor([1., 2., 3.]), dim=0)
-    tensor([1., 2., 6.])
-    """
-    input = _as(input, dtype)
-    d = _one_dim(dim, axis, input.ndim)
-    if input._data.dtype.kind in "biu":
-        input = input.to(_dt.int64)
-    if input.ndim == 0:
-        return input.clone()
-    return apply(CUMPROD, input, dim=d)
-
-
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
-    """Vector p-norm (p = 2, 1, inf, -inf, 0 or any number) or Frobenius norm ('fro').
-
-    The 2-norm has its own rule (gradient 0 at the origin, as PyTorch); the others are
-    composed from primitives.
-
-    >>> import chainrule as torch
-    >>> u = torch.tensor([3.0, -4.0])
-    >>> torch.norm(u), torch.abs(u).sum(), u.norm(p=float('inf'))
-    (tensor(5.), tensor(7.), tensor(4.))
-    """
-    if p == "fro" and dim is None and axis is None and dtype is None and not keepdim:
-        if input._data.dtype.kind == "f":  # the common call, x.norm(): straight to the rule
-            return apply(NORM_ALL, input)
-    from . import elementwise as E
-
-    input = _as(input, dtype)
-    if not input.dtype.is_floating_point:
-        raise RuntimeError(
-            f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
-            f"Got {input.dtype.title}"
-        )
-    d = dims_arg(dim, axis, input.ndim)
-    kd = _keepdim(keepdim, keepdims)
-    if p == "fro" and d is not None and len(d) > 2:
-        raise RuntimeError(
-            f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, d))}"
-        )
-    if p is None or p == "fro" or p == 2:
-        return apply(NORM2, input, dim=d, keepdim=kd)
-    if p == "nuc":
-        raise NotImplementedError("the nuclear norm is not provided yet")
-    p = float(p)
-    a = E.abs(input)
-    if p == float("inf"):
-        return amax(a, dim=d if d is not None else (), keepdim=kd)
-    if p == float("-inf"):
-        return amin(a, dim=d if d is not None else (), keepdim=kd)
-    if p == 0:
-        return sum(E.ne(input, 0).to(input.dtype), dim=d, keepdim=kd)
-    if p == 1:
-        return sum(a, dim=d, keepdim=kd)
-    return E.pow(sum(E.pow(a, p), dim=d, keepdim=kd), 1.0 / p)

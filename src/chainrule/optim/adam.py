@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .. import creation, dtypes
-from ..ops import elementwise as E
+from ..functions import elementwise as E
 from .optimizer import Optimizer, _no_grad_step, _unsupported
 
 

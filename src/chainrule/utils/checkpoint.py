@@ -21,15 +21,16 @@ from collections.abc import Callable
 from ..autograd import Function
 from ..autograd import forward_ad as _fwad
 from ..autograd import grad as _grad
+from ..autograd.engine import leaves_behind
 from ..autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
-from ..autograd.graph import leaves_behind
-from ..ops import primitive as _p
+from ..random import default_generator
+from ..tensor import Tensor
 
 __all__ = ["checkpoint", "checkpoint_sequential"]
 
 
 def _is_tensor(x) -> bool:
-    return isinstance(x, _p._Tensor)
+    return isinstance(x, Tensor)
 
 
 def _outputs(out) -> tuple:
@@ -47,7 +48,7 @@ class CheckpointFunction(Function):
     def forward(ctx, run, n_args, rng_state, outs_data, *tensors):
         ctx.run, ctx.n_args, ctx.rng_state = run, n_args, rng_state
         ctx.save_for_backward(*tensors)
-        T = _p._Tensor
+        T = Tensor
         outs = tuple(T.__new__(T)._init(d) for d in outs_data)
         return outs[0] if len(outs) == 1 else outs
 
@@ -86,15 +87,11 @@ class _rng_restored:
 
     def __enter__(self):
         if self.state is not None:
-            from ..creation import default_generator
-
             self.now = default_generator.get_state()
             default_generator.set_state(self.state)
 
     def __exit__(self, *exc):
         if self.state is not None:
-            from ..creation import default_generator
-
             default_generator.set_state(self.now)
 
 
@@ -121,8 +118,6 @@ def checkpoint(
         return function(*args, **kwargs)
     rng_state = None
     if preserve_rng_state:
-        from ..creation import default_generator
-
         rng_state = default_generator.get_state()
     run = _bind(function, args, kwargs)
     args = tuple(a for a in args if _is_tensor(a))  # the rest travel inside ``run``
@@ -136,7 +131,7 @@ def checkpoint(
     del outs
     if not any(a.requires_grad for a in args) and not params:
         with no_grad():  # nothing to differentiate: plain outputs
-            T = _p._Tensor
+            T = Tensor
             res = tuple(T.__new__(T)._init(d) for d in data)
         return res[0] if len(res) == 1 else res
     return CheckpointFunction.apply(run, len(args), rng_state, data, *args, *params)

@@ -16,7 +16,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ..ops import primitive as _p
+from ..node import AccumulateGrad, edge
+from ..tensor import Tensor
 from .record import walk_nodes
 from .rules import forward_text
 
@@ -113,7 +114,7 @@ def caller_names(frame) -> dict:
         return out
     for scope in (frame.f_locals, frame.f_globals):
         for k, v in list(scope.items()):
-            if k.startswith("_") or not isinstance(v, _p._Tensor) or id(v) in seen:
+            if k.startswith("_") or not isinstance(v, Tensor) or id(v) in seen:
                 continue
             seen.add(id(v))
             out[k] = v
@@ -141,23 +142,23 @@ def _saved_lines(node) -> tuple[list, bool]:
             lines.append(f"{k} = {v!r}")
     prim = node.prim
     freed = False
-    if prim.rules is not None:
+    if prim.vjp is not None:
         needs = tuple(c is not None for c in node.next)
-        want = [n for n in prim.saves(needs) if n == "out" or n in prim.input_names]
+        want = [n for n in prim.plan.saves(needs) if n == "out" or n in prim.plan.input_names]
         freed = any(n not in saved for n in want)
     return lines, freed
 
 
 def describe(y, names: dict, rec=None, inputs=None, show_pruned: bool = True) -> Model:
     """Read the graph behind ``y`` into a Model (see the module docstring)."""
-    root = _p.edge(y) if y._rg else None
+    root = edge(y) if y._rg else None
     nodes = walk_nodes([root]) if root is not None else []
     # labels from the names given
     node_sym: dict = {}
     leaf_sym: dict = {}
     data_sym: dict = {}
     for k, t in names.items():
-        if not isinstance(t, _p._Tensor):
+        if not isinstance(t, Tensor):
             continue
         if t._node is not None:
             node_sym.setdefault(t._node, k)
@@ -167,13 +168,13 @@ def describe(y, names: dict, rec=None, inputs=None, show_pruned: bool = True) ->
 
     needed = None
     if inputs is not None:
-        needed = _ancestors(nodes, [_p.edge(t) for t in inputs])
+        needed = _ancestors(nodes, [edge(t) for t in inputs])
 
     # forward order (inputs before the ops that use them) for the automatic names
     symbols: dict = {}
     n_op = n_leaf = 0
     for n in _forward_order(nodes):
-        if type(n) is _p.AccumulateGrad:
+        if type(n) is AccumulateGrad:
             s = leaf_sym.get(id(n.variable))
             if s is None:
                 n_leaf += 1
@@ -187,7 +188,7 @@ def describe(y, names: dict, rec=None, inputs=None, show_pruned: bool = True) ->
                 s = f"v{n_op}"
         symbols[n] = s
     root_symbol = symbols.get(root) or _first_name(names, y) or "out"
-    if root is not None and type(root) is not _p.AccumulateGrad:
+    if root is not None and type(root) is not AccumulateGrad:
         symbols[root] = root_symbol
 
     items: dict = {}
@@ -208,7 +209,7 @@ def describe(y, names: dict, rec=None, inputs=None, show_pruned: bool = True) ->
     for k, n in enumerate(nodes):
         key = f"n{k}"
         by_node[n] = key
-        if type(n) is _p.AccumulateGrad:
+        if type(n) is AccumulateGrad:
             v = n.variable
             it = Item(
                 key,
@@ -234,7 +235,7 @@ def describe(y, names: dict, rec=None, inputs=None, show_pruned: bool = True) ->
 
     n_const = 0
     for n in nodes:
-        if type(n) is _p.AccumulateGrad:
+        if type(n) is AccumulateGrad:
             continue
         key = by_node[n]
         args = []
@@ -253,7 +254,7 @@ def describe(y, names: dict, rec=None, inputs=None, show_pruned: bool = True) ->
             if show_pruned:
                 items[it.key] = it
                 edges.append(Edge(key, it.key, i, None, it.pruned))
-        params = {k: n.saved[k] for k in n.prim.param_names if k in n.saved}
+        params = {k: n.saved[k] for k in n.prim.plan.param_names if k in n.saved}
         if n.prim.selects:
             params = {}
         items[key].expr = f"{symbols[n]} = {forward_text(n.prim.name, args, params)}"
@@ -270,7 +271,8 @@ def _first_name(names, y):
 def _const(node, i, data_sym, key) -> Item:
     """The Item for input ``i`` of ``node``, which needs no gradient."""
     prim = node.prim
-    nm = prim.input_names[i] if i < len(prim.input_names) else None
+    names = prim.plan.input_names
+    nm = names[i] if i < len(names) else None
     v = node.saved.get(nm) if nm is not None else None
     shape = dtype = None
     if node.shapes is not None and i < len(node.shapes):  # kept where shapes differed

@@ -1,6 +1,6 @@
 """Watching a backward pass: the adjoint that flows along every edge of the graph.
 
-The engine calls each function in ``chainrule.autograd.graph.observers`` with every
+The engine calls each function in ``chainrule.autograd.engine.observers`` with every
 gradient a node's rule hands to one of its inputs. ``record()`` adds one such observer
 for the length of a ``with`` block and keeps a copy of each gradient, so that
 ``chainrule.viz.graph`` and ``chainrule.viz.trace`` can show them afterwards.
@@ -8,8 +8,9 @@ for the length of a ``with`` block and keeps a copy of each gradient, so that
 
 from __future__ import annotations
 
-from ..autograd import graph as _engine
-from ..ops import primitive as _p
+from ..autograd import engine as _engine
+from ..node import AccumulateGrad, edge
+from ..tensor import Tensor
 
 __all__ = ["Recording", "record", "walk_nodes"]
 
@@ -144,7 +145,7 @@ class record:
 
     def __enter__(self) -> Recording:
         rec = self.recording
-        roots = [_p.edge(t) for t in self._outputs if t._rg]
+        roots = [edge(t) for t in self._outputs if t._rg]
         try:
             for node in walk_nodes(roots):
                 self._hook(node, rec)
@@ -201,8 +202,8 @@ def run_recorded(y, inputs=None, gradient=None) -> tuple:
             "nothing to differentiate (create the leaves with requires_grad=True)"
         )
     if inputs is None:
-        inputs = [n.variable for n in walk_nodes([_p.edge(y)]) if type(n) is _p.AccumulateGrad]
-    elif isinstance(inputs, _p._Tensor):
+        inputs = [n.variable for n in walk_nodes([edge(y)]) if type(n) is AccumulateGrad]
+    elif isinstance(inputs, Tensor):
         inputs = [inputs]
     inputs = list(inputs)
     with record(y) as rec:

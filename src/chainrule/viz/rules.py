@@ -13,6 +13,8 @@ import ast
 import inspect
 import os
 
+from ..ops.primitive import PASS
+
 __all__ = ["forward_text", "rule_text"]
 
 # forward notation only (no derivatives): the infix operator of binary ops
@@ -142,21 +144,23 @@ def rule_text(prim, i: int, symbols: dict) -> tuple[str, str]:
     what they are in this graph. A lambda rule is shown renamed (``g * x``); a named rule
     by its name and its own comment; a user's Function by its backward.
 
-    >>> from chainrule.ops.primitive import REGISTRY
+    >>> from chainrule.ops import REGISTRY
     >>> rule_text(REGISTRY["mul"], 1, {"x": "a", "y": "b"})[0]
     'g * a'
     """
-    rules = prim.rules
+    rules = prim.vjp
     if rules is None:
         return "no rule (not differentiable)", ""
-    r = 0 if prim.variadic else i
+    r = 0 if prim.plan.variadic else i
     if r >= len(rules):
         return f"rule {r} of {prim.grad_fn}", ""
     fn = rules[r]
+    if fn is PASS:  # the table's marker for a rule that hands g on unchanged
+        return "g", ""
     if (
         prim.name.endswith("_output")
         or getattr(fn, "__name__", "") == "<lambda>"
-        and any("ctx" == n for n in prim.rule_names[r])
+        and any("ctx" == n for n in prim.plan.rule_names[r])
     ):
         return f"{prim.grad_fn[: -len('Backward')]}.backward (user-defined Function)", ""
     where = _where(fn)
@@ -165,7 +169,7 @@ def rule_text(prim, i: int, symbols: dict) -> tuple[str, str]:
         if node is not None:
             body = _Rename(dict(symbols)).visit(ast.parse(ast.unparse(node.body), mode="eval"))
             return ast.unparse(body), where
-        return "lambda " + ", ".join(prim.rule_names[r]) + ": ...", where
+        return "lambda " + ", ".join(prim.plan.rule_names[r]) + ": ...", where
     summary = _summary(fn)
-    text = f"{fn.__name__}({', '.join(prim.rule_names[r])})"
+    text = f"{fn.__name__}({', '.join(prim.plan.rule_names[r])})"
     return (f"{text}: {summary}" if summary else text), where

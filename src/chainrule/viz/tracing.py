@@ -12,7 +12,9 @@ import inspect
 import re
 import sys
 
-from ..ops import primitive as _p
+from ..node import edge
+from ..ops.primitive import PASS
+from ..tensor import Tensor
 from .model import caller_names, describe, fmt_type, fmt_value
 from .record import run_recorded
 from .rules import rule_text
@@ -68,13 +70,13 @@ def trace(
         frame = inspect.currentframe()
         names = caller_names(frame.f_back if frame is not None else None)
         del frame
-    if inputs is not None and isinstance(inputs, _p._Tensor):
+    if inputs is not None and isinstance(inputs, Tensor):
         inputs = [inputs]
     rec, used, grads = run_recorded(y, inputs, gradient)
     model = describe(y, names, rec, inputs)
     items, r = model.items, model.root_symbol
     lines = []
-    root = _p.edge(y)
+    root = edge(y)
     head = items[model.by_node[root]]
     what = head.expr if head.kind == "op" else f"{r} (a leaf)"
     lines.append(
@@ -155,15 +157,15 @@ def trace(
 def _is_named(prim, i: int) -> bool:
     """Whether the rule for input i is a named helper of the table (not a lambda, not a
     user's Function)."""
-    rules = prim.rules or ()
-    r = 0 if prim.variadic else i
+    rules = prim.vjp or ()
+    r = 0 if prim.plan.variadic else i
     fn = rules[r] if r < len(rules) else None
-    names = prim.rule_names[r] if fn is not None else ()
-    return fn is not None and fn.__name__ != "<lambda>" and "ctx" not in names
+    names = prim.plan.rule_names[r] if fn is not None else ()
+    return fn is not None and fn is not PASS and fn.__name__ != "<lambda>" and "ctx" not in names
 
 
 def _name_of(t, model) -> str:
-    node = _p.edge(t)
+    node = edge(t)
     key = model.by_node.get(node)
     return model.items[key].symbol if key is not None else "input"
 
@@ -175,7 +177,7 @@ def _rule_symbols(node, model, edges) -> dict:
     key = model.by_node[node]
     syms = {"out": model.items[key].symbol}
     children = {e.index: model.items[e.dst].symbol for e in edges}
-    for i, nm in enumerate(prim.input_names):
+    for i, nm in enumerate(prim.plan.input_names):
         if i in children:
             syms[nm] = children[i]
     return syms

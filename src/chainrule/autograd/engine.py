@@ -12,22 +12,17 @@ With ``create_graph=False`` the rules run on raw backend arrays (cheap); with
 
 from __future__ import annotations
 
-from ..ops import primitive as _p
-from ..ops.primitive import AccumulateGrad, array_ns
-from . import forward_ad as _fwad
-from . import grad_mode as _gm
+from .. import _state
+from .. import backend as _backend
+from .. import dtypes as _dt
+from .._state import ERR_BACKWARD_TWICE
+from ..functions.tensor_ns import TensorNS
+from ..node import AccumulateGrad, edge
+from ..ops.namespaces import array_ns, sum_to
 
-ERR_BACKWARD_TWICE = (
-    "Trying to backward through the graph a second time (or directly access saved tensors "
-    "after they have already been freed). Saved intermediate values of the graph are freed "
-    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
-    "backward through the graph a second time or if you need to access saved tensors after "
-    "calling backward."
-)
-
-_ndarray = _p._backend.ndarray
-_generic = _p._backend.scalar_type
-_add_reduce = _p._backend.default.add.reduce
+_ndarray = _backend.ndarray
+_generic = _backend.scalar_type
+_add_reduce = _backend.default.add.reduce
 _PY_NUMBERS = (int, float, bool)
 _EMPTY: dict = {}  # the saved values of a released node that keeps nothing (never written)
 
@@ -35,12 +30,6 @@ _EMPTY: dict = {}  # the saved values of a released node that keeps nothing (nev
 # called as ``fn(node, i, child, gradient)`` for the gradient that node's rule for input i
 # hands to ``child`` (a raw array, or a Tensor under create_graph). Empty: no cost.
 observers: list = []
-
-
-def _tensor_ns():
-    from .. import ops
-
-    return ops.TensorNS()
 
 
 def run_backward(
@@ -62,8 +51,7 @@ def run_backward(
     ``batch``: leading axes the seeds carry beyond their outputs' shapes (several
     cotangents pushed through one pass, as chainrule.func.jacrev does); rules keep them.
     """
-    Tensor = _p._Tensor
-    edge = _p.edge
+    new = roots[0]._new  # makes Tensors of gradients (hooks, .grad) without importing Tensor
     buffers: dict = {}
     root_nodes = []
     for r, s in zip(roots, seeds, strict=True):
@@ -127,18 +115,18 @@ def run_backward(
         for n in root_nodes
         if deps.get(n, 0) == 0 and (needed is None or n in needed)
     ]
-    prev_mode = _gm._state.enabled
-    _gm._state.enabled = create_graph
+    prev_mode = _state.grad.enabled
+    _state.grad.enabled = create_graph
     try:
         while ready:
             n, g = ready.pop()
             if n.pre_hooks and g is not None:
-                g = _run_hooks(n.pre_hooks, g, create_graph, Tensor)
+                g = _run_hooks(n.pre_hooks, g, create_graph, new)
             if type(n) is AccumulateGrad:
                 if targets is not None:
                     captured[n] = g
                 if accumulate:
-                    _accumulate(n.variable, g, create_graph, handed, Tensor)
+                    _accumulate(n.variable, g, create_graph, handed, new)
                 continue
             if targets is not None and n in targets:
                 captured[n] = g
@@ -154,18 +142,19 @@ def run_backward(
                 continue
             # the node's rules, one per input that wants a gradient
             prim = n.prim
+            plan = prim.plan
             if ns is None:
-                ns = _tensor_ns() if create_graph else array_ns(_p.namespace(g))
+                ns = TensorNS if create_graph else array_ns(_backend.namespace(g))
             checks = n.checks
             if checks:
                 for ver, expected, _w, _nm in checks:
                     if ver[0] != expected:
                         _check_versions(n)  # raises PyTorch's error
-            saved = _tensor_saved(n, Tensor) if create_graph else n.saved
-            calls = prim.invokers
+            saved = _tensor_saved(n, new) if create_graph else n.saved
+            calls = plan.invokers
             i = -1
             try:
-                many = calls[0](g, ns, batch, saved) if prim.variadic else None
+                many = calls[0](g, ns, batch, saved) if plan.variadic else None
                 for c in n.next:
                     i += 1
                     if c is None or (needed is not None and c not in needed):
@@ -175,7 +164,7 @@ def run_backward(
                         if n.shapes is not None and n.fits >> i & 1:
                             gi = _fit(gi, n, i, ns, create_graph, batch)
                         elif type(gi) in _PY_NUMBERS:
-                            gi = _p._backend.as_array(gi)  # a Python number from a rule
+                            gi = _backend.as_array(gi)  # a Python number from a rule
                         if watched:
                             for ob in observers:
                                 ob(n, i, c, gi)
@@ -190,20 +179,20 @@ def run_backward(
                         if prev is not None:
                             gi = prev if gi is None else prev + gi
                         if direct and type(c) is AccumulateGrad and c.pre_hooks is None:
-                            _accumulate(c.variable, gi, create_graph, handed, Tensor)  # a leaf
+                            _accumulate(c.variable, gi, create_graph, handed, new)  # a leaf
                         else:
                             ready.append((c, gi))
             except KeyError:
                 _missing_saved(prim, i, saved)  # released by an earlier backward?
                 raise
             if not retain_graph and n.checks is not None:  # _free, inlined: a hot path
-                if prim.kept or "ctx" in saved:
+                if plan.kept or "ctx" in saved:
                     _release(n)
                 else:
                     n.saved = _EMPTY
                     n.checks = None
     finally:
-        _gm._state.enabled = prev_mode
+        _state.grad.enabled = prev_mode
     return captured
 
 
@@ -232,20 +221,20 @@ def leaves_behind(tensors, exclude=()):
 
 def _missing_saved(prim, i, saved) -> None:
     """A rule's KeyError: backward's error when a value it needs was already freed."""
-    names = prim.rule_names[0 if prim.variadic else i]
+    names = prim.plan.rule_names[0 if prim.plan.variadic else i]
     if any(nm not in saved for nm in names if nm not in ("g", "ns", "batch")):
         raise RuntimeError(ERR_BACKWARD_TWICE) from None
 
 
-def _tensor_saved(n, Tensor):
+def _tensor_saved(n, new):
     """The saved values as Tensors connected to the graph (for create_graph)."""
     saved = dict(n.saved)
     for _ver, _expected, t, name in n.checks or ():
         if t is None:
-            t = _saved_output(n.saved[name], n, Tensor)
+            t = _saved_output(n.saved[name], n, new)
             fw = saved.get("~fw")
             if fw is not None:  # forward over reverse: the output's tangent goes along
-                _fwad.attach(t, fw[0], fw[1])
+                fw[0].attach(t, fw[1])
         saved[name] = t
     return saved
 
@@ -260,26 +249,25 @@ def _fit(gi, n, i, ns, create_graph, batch=()):
         if lead == 1 and gs[1:] == shape:
             gi = _add_reduce(gi, axis=0)
         elif gs != shape:
-            gi = _p.sum_to_array(ns.xp, gi, shape=shape)
+            gi = sum_to(ns, gi, shape)
         dt = n.dtypes[i]
         return gi if gi.dtype == dt else gi.astype(dt)
     arr = gi._data if create_graph else gi
     if type(arr) in _PY_NUMBERS:
-        arr = gi = _p._backend.as_array(arr)
+        arr = gi = _backend.as_array(arr)
     shape = n.shapes[i]
     if arr.shape[len(batch) :] != shape:
         gi = ns.sum_to(gi, shape, batch) if batch else ns.sum_to(gi, shape)
         arr = gi._data if create_graph else gi
     dt = n.dtypes[i]
     if arr.dtype != dt:
-        gi = gi.to(_p._dt.from_numpy_dtype(dt)) if create_graph else gi.astype(dt)
+        gi = gi.to(_dt.from_numpy_dtype(dt)) if create_graph else gi.astype(dt)
     return gi
 
 
-def _saved_output(arr, n, Tensor):
+def _saved_output(arr, n, new):
     """A saved output as a Tensor whose history is the node itself (for create_graph)."""
-    t = Tensor.__new__(Tensor)
-    t._init(arr)
+    t = new(arr)
     t._node = n
     t._rg = True
     return t
@@ -298,9 +286,7 @@ def _check_versions(n) -> None:
             desc = "" if src is None else f", which is output 0 of {_op_name(src.prim.grad_fn)},"
         # PyTorch names a bool tensor by its C++ type here (CPUBoolType), the others as usual
         kind = (
-            "CPUBoolType"
-            if arr.dtype.kind == "b"
-            else _p._dt.from_numpy_dtype(arr.dtype).tensor_type
+            "CPUBoolType" if arr.dtype.kind == "b" else _dt.from_numpy_dtype(arr.dtype).tensor_type
         )
         raise RuntimeError(
             "one of the variables needed for gradient computation has been modified by an "
@@ -313,7 +299,7 @@ def _check_versions(n) -> None:
 
 def _free(n) -> None:
     """After a node's rules ran (without retain_graph): drop what it saved."""
-    if n.prim.kept or "ctx" in n.saved:
+    if n.prim.plan.kept or "ctx" in n.saved:
         _release(n)
     else:  # the common case: nothing to keep
         n.saved = _EMPTY
@@ -332,27 +318,21 @@ def _release(n) -> None:
     ctx = saved.get("ctx")
     if ctx is not None:
         ctx._free()
-    kept = n.prim.kept
+    kept = n.prim.plan.kept
     n.saved = {k: v for k, v in saved.items() if k in kept} if kept else {}
     n.checks = None
 
 
-def _run_hooks(hooks, g, create_graph, Tensor):
+def _run_hooks(hooks, g, create_graph, new):
     for h in list(hooks):
-        t = g if create_graph else _wrap(g, Tensor)
+        t = g if create_graph else new(g)
         r = h(t)
         if r is not None:
             g = r if create_graph else r._data
     return g
 
 
-def _wrap(arr, Tensor):
-    t = Tensor.__new__(Tensor)
-    t._init(arr)
-    return t
-
-
-def _accumulate(t, g, create_graph, handed, Tensor) -> None:
+def _accumulate(t, g, create_graph, handed, new) -> None:
     """AccumulateGrad: add ``g`` into ``t.grad`` (in place when it exists, as PyTorch)."""
     if g is None:
         return
@@ -363,13 +343,13 @@ def _accumulate(t, g, create_graph, handed, Tensor) -> None:
     cur = getattr(t, "_grad", None)
     if cur is None:
         if isinstance(g, _generic):  # a NumPy scalar (0-d seeds): .grad gets a 0-d array
-            g = _p._backend.as_array(g)
+            g = _backend.as_array(g)
         elif g.base is not None or id(g) in handed or not g.flags.writeable:
             g = g.copy()
         handed.add(id(g))
-        t._grad = _wrap(g, Tensor)
+        t._grad = new(g)
     elif cur._rg or cur._node is not None:
-        t._grad = _wrap(cur._data + g, Tensor)
+        t._grad = new(cur._data + g)
     else:
         cur._data += g
         cur._vc[0] += 1

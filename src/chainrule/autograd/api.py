@@ -1,0 +1,184 @@
+"""The public entry points of reverse mode: ``backward`` (accumulate into ``.grad``) and
+``grad`` (return the gradients). Both check PyTorch's preconditions, make the seeds, and
+hand the graph to the engine (``engine.run_backward``).
+
+>>> import chainrule as torch
+>>> x = torch.tensor([1., 2.], requires_grad=True)
+>>> torch.autograd.grad((x * x).sum(), x)
+(tensor([2., 4.]),)
+"""
+
+from __future__ import annotations
+
+from ..backend import namespace
+from ..node import edge
+from ..tensor_base import TENSOR_TYPES, TensorBase
+from .engine import run_backward
+
+
+def _as_list(x):
+    if x is None:
+        return None
+    if isinstance(x, TensorBase):
+        return [x]
+    return list(x)
+
+
+def _seeds(outputs, grad_outputs, create_graph, batched=False):
+    if grad_outputs is None and len(outputs) == 1 and not create_graph:
+        o = outputs[0]  # the common call, loss.backward(): a seed of ones
+        if type(o) in TENSOR_TYPES and o._rg and o._data.size == 1:
+            d = o._data
+            if d.ndim == 0 and d.dtype.kind == "f":
+                # a NumPy scalar, not a 0-d array: the rules' arithmetic on it is several
+                # times cheaper (the engine makes a leaf's .grad a 0-d array)
+                return [d.dtype.type(1)]
+            return [namespace(d).ones(d.shape, d.dtype)]
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    grad_outputs = _as_list(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(
+            f"grad requires one gradient per output: got {len(grad_outputs)} gradients for "
+            f"{len(outputs)} outputs"
+        )
+    seeds = []
+    for i, (o, g) in enumerate(zip(outputs, grad_outputs, strict=True)):
+        if not isinstance(o, TensorBase):
+            raise TypeError(f"element {i} of outputs is not a Tensor")
+        if not o._rg:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        if g is None:
+            if o._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            arr = namespace(o._data).ones_like(o._data)
+            seeds.append(o._new(arr) if create_graph else arr)
+            continue
+        if not isinstance(g, TensorBase):
+            g = o._new(namespace(o._data).asarray(g, dtype=o._data.dtype))
+        if batched:
+            if g._data.ndim == 0 or g._data.shape[1:] != o._data.shape:
+                raise RuntimeError(
+                    f"If `is_grads_batched=True`, we interpret the first dimension of each "
+                    f"grad_output as the batch dimension. The sizes of the remaining dimensions "
+                    f"are expected to match the shape of corresponding output, but a mismatch "
+                    f"was detected: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
+                    f"has a shape of {o.shape}. If you only want some tensors in `grad_output` "
+                    "to be considered batched, consider using vmap."
+                )
+        elif g._data.shape != o._data.shape:
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
+                f"has a shape of {o.shape}."
+            )
+        if g._data.dtype != o._data.dtype:
+            g = g.to(o.dtype)
+        # a copy, so that no .grad ever aliases the caller's tensor; a batch of cotangents
+        # (is_grads_batched: chainrule.func's basis seeds) goes to grad(), which never
+        # accumulates into .grad, and can be large: no copy
+        seeds.append(g if create_graph else g._data if batched else g._data.copy())
+    return seeds
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate gradients of ``tensors`` into the ``.grad`` of the leaves (or of
+    ``inputs`` only).
+
+    >>> import chainrule as torch
+    >>> x = torch.ones(3, requires_grad=True)
+    >>> torch.autograd.backward([(2 * x).sum()]); x.grad
+    tensor([2., 2., 2.])
+    """
+    outputs = _as_list(tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    seeds = _seeds(outputs, grad_tensors, create_graph)
+    ins = _as_list(inputs)
+    if ins is not None and len(ins) == 0:
+        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    if ins is not None:
+        for t in ins:
+            if not t._rg:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+    captured = run_backward(
+        outputs, seeds, retain_graph=retain_graph, create_graph=create_graph, inputs=ins
+    )
+    if ins is not None:  # non-leaf inputs accumulate into their own .grad
+        for t in ins:
+            if t._node is not None and t._node in captured and captured[t._node] is not None:
+                g = captured[t._node]
+                g = g if create_graph else t._new(g.copy())
+                cur = getattr(t, "_grad", None)
+                t._grad = g if cur is None else cur + g
+
+
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    only_inputs=True,
+    allow_unused=None,
+    is_grads_batched=False,
+    materialize_grads=False,
+):
+    """The gradients of ``outputs`` with respect to ``inputs`` (never accumulated into .grad).
+
+    ``is_grads_batched=True``: the first axis of each grad_output is a batch of
+    cotangents, all pushed back in one pass; each gradient gets that leading axis.
+
+    >>> import chainrule as torch
+    >>> x = torch.tensor(3., requires_grad=True)
+    >>> (g,) = torch.autograd.grad(x ** 3, x, create_graph=True)
+    >>> g, torch.autograd.grad(g, x)[0]
+    (tensor(27., grad_fn=<MulBackward0>), tensor(18.))
+    """
+    outs = _as_list(outputs)
+    ins = _as_list(inputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if retain_graph is None:
+        retain_graph = create_graph
+    for t in ins:
+        if not t._rg:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    batch = ()
+    if is_grads_batched:
+        if grad_outputs is None:
+            raise RuntimeError("is_grads_batched=True needs grad_outputs with a batch axis")
+        seeds = _seeds(outs, grad_outputs, create_graph, batched=True)
+        sizes = {(s._data if create_graph else s).shape[0] for s in seeds}
+        if len(sizes) != 1:
+            raise RuntimeError("all grad_outputs must have the same batch size")
+        batch = (sizes.pop(),)
+    else:
+        seeds = _seeds(outs, grad_outputs, create_graph)
+    captured = run_backward(
+        outs,
+        seeds,
+        retain_graph=retain_graph,
+        create_graph=create_graph,
+        inputs=ins,
+        accumulate=False,
+        batch=batch,
+    )
+    result = []
+    for t in ins:
+        g = captured.get(edge(t))
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior."
+                )
+            if materialize_grads:
+                g = namespace(t._data).zeros(batch + t._data.shape, t._data.dtype)
+                g = t._new(g) if create_graph else g
+            else:
+                result.append(None)
+                continue
+        result.append(g if create_graph else t._new(g))
+    return tuple(result)

@@ -1,0 +1,650 @@
+"""The PyTorch-named elementwise functions, and the Tensor methods and operators that
+share them (``ElementwiseMethods``): one path for ``x.exp()``, ``torch.exp(x)`` and, for
+arithmetic, ``x * y``. Argument handling and PyTorch's error texts live here; each
+function ends in its table entry (``chainrule.ops.elementwise``) through ``apply``.
+
+>>> import chainrule as torch
+>>> x = torch.tensor([1., 2.])
+>>> torch.mul(x, 3), x * 3, x.mul(3)
+(tensor([3., 6.]), tensor([3., 6.]), tensor([3., 6.]))
+"""
+
+from __future__ import annotations
+
+import builtins
+
+from .. import _state
+from .. import dtypes as _dt
+from ..backend import namespace
+from ..ops.apply import apply, apply_inplace, compare
+from ..ops.elementwise import (
+    ABS,
+    ADD,
+    BITWISE_AND,
+    BITWISE_NOT,
+    BITWISE_OR,
+    BITWISE_XOR,
+    CEIL,
+    CLAMP,
+    COPY,
+    COS,
+    DIV,
+    EQ,
+    EXP,
+    EXPM1,
+    FILL,
+    FILL_DATA,
+    FLOOR,
+    FLOOR_DIVIDE,
+    GE,
+    GT,
+    ISFINITE,
+    ISINF,
+    ISNAN,
+    LE,
+    LOG,
+    LOG1P,
+    LOG2,
+    LOG10,
+    LOGICAL_AND,
+    LOGICAL_NOT,
+    LOGICAL_OR,
+    LOGICAL_XOR,
+    LT,
+    MAXIMUM,
+    MINIMUM,
+    MUL,
+    NE,
+    NEG,
+    POW,
+    POW_S,
+    POW_T,
+    RECIPROCAL,
+    RELU,
+    REMAINDER,
+    ROUND,
+    RSQRT,
+    SIGMOID,
+    SIGN,
+    SIN,
+    SQRT,
+    SUB,
+    TAN,
+    TANH,
+    TRUNC,
+    WHERE,
+)
+from ..ops.shape import TO_COPY
+from ..random import rng
+from ..tensor_base import TENSOR_TYPES, TensorBase
+from .indexing import nonzero, setitem
+
+
+def _scalar_tensor(like, v):
+    """A Python scalar as a 0-d tensor, of the dtype PyTorch gives it."""
+    return like._new(namespace(like._data).asarray(v, dtype=_dt.scalar_dtype(v).np))
+
+
+def neg(input):
+    """-input.
+
+    >>> import chainrule as torch
+    >>> torch.neg(torch.tensor([1., -2.]))
+    tensor([-1.,  2.])
+    """
+    return apply(NEG, input)
+
+
+negative = neg
+
+
+def add(input, other, *, alpha=1):
+    """input + alpha * other, broadcasting.
+
+    >>> import chainrule as torch
+    >>> torch.add(torch.tensor([1, 2]), torch.tensor([10, 20]), alpha=2)
+    tensor([21, 42])
+    """
+    if alpha != 1:
+        other = apply(MUL, other, alpha)
+    return apply(ADD, input, other)
+
+
+def sub(input, other, *, alpha=1):
+    """input - alpha * other, broadcasting.
+
+    >>> import chainrule as torch
+    >>> torch.sub(torch.tensor([5., 5.]), 1.5)
+    tensor([3.5000, 3.5000])
+    """
+    if alpha != 1:
+        other = apply(MUL, other, alpha)
+    return apply(SUB, input, other)
+
+
+subtract = sub
+
+
+def mul(input, other):
+    """input * other (Hadamard product), broadcasting.
+
+    >>> import chainrule as torch
+    >>> torch.mul(torch.tensor([1., 2.]), 3)
+    tensor([3., 6.])
+    """
+    return apply(MUL, input, other)
+
+
+multiply = mul
+
+
+def div(input, other, *, rounding_mode=None):
+    """input / other (true division: integers give float32), or floor/trunc division.
+
+    >>> import chainrule as torch
+    >>> torch.div(torch.tensor([1, 2]), 2)
+    tensor([0.5000, 1.0000])
+    """
+    if rounding_mode is None:
+        return apply(DIV, input, other)
+    if rounding_mode == "floor":
+        return apply(FLOOR_DIVIDE, input, other)
+    if rounding_mode == "trunc":
+        q = apply(DIV, input, other)
+        r = apply(TRUNC, q)
+        return r if _is_float(input, other) else r.to(_result_dtype(input, other))
+    raise ValueError(
+        "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+        f"'{rounding_mode}'"
+    )
+
+
+divide = true_divide = div
+
+
+def _is_float(*xs):
+    return _dt.result_type(*xs).is_floating_point
+
+
+def _result_dtype(*xs):
+    return _dt.result_type(*xs)
+
+
+def floor_divide(input, other):
+    """Division rounded down (Python's //).
+
+    >>> import chainrule as torch
+    >>> torch.floor_divide(torch.tensor([7, -7]), 2)
+    tensor([ 3, -4])
+    """
+    return apply(FLOOR_DIVIDE, input, other)
+
+
+def remainder(input, other):
+    """Python's modulus: the result has the sign of ``other``.
+
+    >>> import chainrule as torch
+    >>> torch.remainder(torch.tensor([-3, 3]), 2)
+    tensor([1, 1])
+    """
+    return apply(REMAINDER, input, other)
+
+
+def pow(input, exponent):
+    """input ** exponent, broadcasting.
+
+    >>> import chainrule as torch
+    >>> torch.pow(torch.tensor([1., 2., 3.]), 2)
+    tensor([1., 4., 9.])
+    """
+    return apply(pow_prim(input, exponent), input, exponent)
+
+
+def pow_prim(base, exponent):
+    """PyTorch's three pow overloads differ only in their grad_fn name (the table's
+    ``pow``, ``pow_tensor`` and ``pow_scalar``)."""
+    if hasattr(exponent, "_data"):
+        return POW_T if hasattr(base, "_data") else POW_S
+    return POW
+
+
+def square(input):
+    """input ** 2 (recorded as PowBackward0, as in PyTorch).
+
+    >>> import chainrule as torch
+    >>> torch.square(torch.tensor([-2, 3]))
+    tensor([4, 9])
+    """
+    return apply(POW, input, 2)
+
+
+def _unary(prim, name, example, result):
+    def f(input):
+        return apply(prim, input)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"""Elementwise {name}.
+
+    >>> import chainrule as torch
+    >>> torch.{name}(torch.tensor({example}))
+    {result}
+    """
+    return f
+
+
+exp = _unary(EXP, "exp", "[0., 1.]", "tensor([1.0000, 2.7183])")
+expm1 = _unary(EXPM1, "expm1", "[0.]", "tensor([0.])")
+log = _unary(LOG, "log", "[1., 2.]", "tensor([0.0000, 0.6931])")
+log2 = _unary(LOG2, "log2", "[1., 8.]", "tensor([0., 3.])")
+log10 = _unary(LOG10, "log10", "[1., 100.]", "tensor([0., 2.])")
+log1p = _unary(LOG1P, "log1p", "[0.]", "tensor([0.])")
+sqrt = _unary(SQRT, "sqrt", "[4., 9.]", "tensor([2., 3.])")
+rsqrt = _unary(RSQRT, "rsqrt", "[4.]", "tensor([0.5000])")
+sin = _unary(SIN, "sin", "[0.]", "tensor([0.])")
+cos = _unary(COS, "cos", "[0.]", "tensor([1.])")
+tan = _unary(TAN, "tan", "[0.]", "tensor([0.])")
+tanh = _unary(TANH, "tanh", "[0.]", "tensor([0.])")
+sigmoid = _unary(SIGMOID, "sigmoid", "[0.]", "tensor([0.5000])")
+reciprocal = _unary(RECIPROCAL, "reciprocal", "[2., 4.]", "tensor([0.5000, 0.2500])")
+abs = _unary(ABS, "abs", "[-1., 2.]", "tensor([1., 2.])")
+absolute = abs
+relu = _unary(RELU, "relu", "[-1., 2.]", "tensor([0., 2.])")
+sign = _unary(SIGN, "sign", "[-3., 0., 2.]", "tensor([-1.,  0.,  1.])")
+floor = _unary(FLOOR, "floor", "[1.5, -1.5]", "tensor([ 1., -2.])")
+ceil = _unary(CEIL, "ceil", "[1.5, -1.5]", "tensor([ 2., -1.])")
+trunc = _unary(TRUNC, "trunc", "[1.5, -1.5]", "tensor([ 1., -1.])")
+isnan = _unary(ISNAN, "isnan", "[1., float('nan')]", "tensor([False,  True])")
+isinf = _unary(ISINF, "isinf", "[1., float('inf')]", "tensor([False,  True])")
+isfinite = _unary(ISFINITE, "isfinite", "[1., float('inf')]", "tensor([ True, False])")
+logical_not = _unary(LOGICAL_NOT, "logical_not", "[True, False]", "tensor([False,  True])")
+bitwise_not = _unary(BITWISE_NOT, "bitwise_not", "[True, False]", "tensor([False,  True])")
+
+
+def round(input, *, decimals: int = 0):
+    """Round half to even (like PyTorch), optionally to ``decimals`` places.
+
+    >>> import chainrule as torch
+    >>> torch.round(torch.tensor([0.5, 1.5, 2.7]))
+    tensor([0., 2., 3.])
+    """
+    return apply(ROUND, input, decimals=decimals)
+
+
+def clamp(input, min=None, max=None):
+    """Limit values to [min, max]; either bound may be None. The gradient passes at the bounds.
+
+    >>> import chainrule as torch
+    >>> torch.clamp(torch.tensor([-2., 0.5, 3.]), min=0, max=1)
+    tensor([0.0000, 0.5000, 1.0000])
+    """
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    rt = _dt.result_type(input, *(b for b in (min, max) if b is not None))
+    if rt.np != input._data.dtype:  # e.g. an int tensor clamped at 0.5 becomes float32
+        input = input.to(rt)
+    if hasattr(min, "_data") or hasattr(max, "_data"):
+        r = input
+        if min is not None:
+            r = maximum(r, min) if hasattr(min, "_data") else apply(CLAMP, r, min=min, max=None)
+        if max is not None:
+            r = minimum(r, max) if hasattr(max, "_data") else apply(CLAMP, r, min=None, max=max)
+        return r
+    return apply(CLAMP, input, min=min, max=max)
+
+
+clip = clamp
+
+
+def maximum(input, other):
+    """Elementwise maximum; at a tie each side gets half the gradient.
+
+    >>> import chainrule as torch
+    >>> torch.maximum(torch.tensor([1., 5.]), torch.tensor([3., 2.]))
+    tensor([3., 5.])
+    """
+    return apply(MAXIMUM, input, other)
+
+
+def minimum(input, other):
+    """Elementwise minimum; at a tie each side gets half the gradient.
+
+    >>> import chainrule as torch
+    >>> torch.minimum(torch.tensor([1., 5.]), torch.tensor([3., 2.]))
+    tensor([1., 2.])
+    """
+    return apply(MINIMUM, input, other)
+
+
+def where(condition, input=None, other=None):
+    """Elements of ``input`` where ``condition`` holds, else of ``other`` (broadcasting).
+
+    >>> import chainrule as torch
+    >>> x = torch.tensor([-1., 2.])
+    >>> torch.where(x > 0, x, 0.)
+    tensor([0., 2.])
+    """
+    cond = condition._data if hasattr(condition, "_data") else condition
+    if input is None and other is None:
+        return nonzero(condition, as_tuple=True)
+    if not hasattr(input, "_data") and not hasattr(other, "_data"):
+        input = _scalar_tensor(condition, input)
+    return apply(WHERE, input, other, cond=cond)
+
+
+def _binary(prim, name, op, via=apply):
+    def f(input, other):
+        return via(prim, input, other)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"""Elementwise ``input {op} other`` with broadcasting.
+
+    >>> import chainrule as torch
+    >>> torch.{name}(torch.tensor([1, 2]), torch.tensor([2, 2])).shape
+    torch.Size([2])
+    """
+    return f
+
+
+eq = _binary(EQ, "eq", "==", compare)
+ne = not_equal = _binary(NE, "ne", "!=", compare)
+lt = less = _binary(LT, "lt", "<", compare)
+le = less_equal = _binary(LE, "le", "<=", compare)
+gt = greater = _binary(GT, "gt", ">", compare)
+ge = greater_equal = _binary(GE, "ge", ">=", compare)
+logical_and = _binary(LOGICAL_AND, "logical_and", "and", compare)
+logical_or = _binary(LOGICAL_OR, "logical_or", "or", compare)
+logical_xor = _binary(LOGICAL_XOR, "logical_xor", "xor", compare)
+bitwise_and = _binary(BITWISE_AND, "bitwise_and", "&")
+bitwise_or = _binary(BITWISE_OR, "bitwise_or", "|")
+bitwise_xor = _binary(BITWISE_XOR, "bitwise_xor", "^")
+
+
+def equal(input, other) -> bool:
+    """True if both tensors have the same shape and elements.
+
+    >>> import chainrule as torch
+    >>> torch.equal(torch.tensor([1, 2]), torch.tensor([1, 2]))
+    True
+    """
+    return input._data.shape == other._data.shape and builtins.bool(
+        (input._data == other._data).all()
+    )
+
+
+def allclose(
+    input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+) -> bool:
+    """Whether all elements are close: |a - b| <= atol + rtol * |b|.
+
+    >>> import chainrule as torch
+    >>> torch.allclose(torch.tensor([1.0]), torch.tensor([1.0 + 1e-9]))
+    True
+    """
+    return builtins.bool(isclose(input, other, rtol, atol, equal_nan).all())
+
+
+def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False):
+    """Elementwise closeness: |a - b| <= atol + rtol * |b|.
+
+    >>> import chainrule as torch
+    >>> torch.isclose(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 2.1]))
+    tensor([ True, False])
+    """
+    b = other._data if isinstance(other, TensorBase) else other
+    if isinstance(other, TensorBase) and other._data.dtype != input._data.dtype:
+        raise RuntimeError(f"{input.dtype.title} did not match {other.dtype.title}")
+    xp = namespace(input._data)
+    return input._new(xp.isclose(input._data, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+# ------------------------------------------------------------ Tensor methods
+def _op(prim, swap: bool = False):
+    """A binary operator bound to its table entry: ``x * y``, or swapped, ``2 * x``
+    (``__rmul__``). The entry is bound once, as a default: no lookups per call."""
+    if swap:
+        return lambda a, b, _f=apply, _p=prim: _f(_p, b, a)
+    return lambda a, b, _f=apply, _p=prim: _f(_p, a, b)
+
+
+def _cmp(prim, other_kinds_differ=None):
+    """A comparison operator (``x < y``): a bool tensor, no gradient. ``==`` and ``!=``
+    with a non-tensor object answer False/True, as Python's do."""
+    if other_kinds_differ is None:
+        return lambda a, b, _f=compare, _p=prim: _f(_p, a, b)
+    return lambda a, b: compare(prim, a, b) if _comparable(b) else other_kinds_differ
+
+
+def _comparable(b) -> bool:
+    return isinstance(b, (TensorBase, int, float, bool)) or hasattr(b, "dtype")
+
+
+def _inplace(prim, name: str):
+    """``x.exp_()``: the op, written into x's storage (see ``ops.apply.apply_inplace``)."""
+
+    def method(self, *args, **kwargs):
+        return apply_inplace(prim, self, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"In-place {prim.name}: writes into self's storage and returns self."
+    return method
+
+
+class _no_grad_if_leaf:
+    """Random fills of a leaf are not recorded (``nn.init`` fills parameters in place)."""
+
+    def __init__(self, t) -> None:
+        self.t = t
+
+    def __enter__(self) -> None:
+        self.prev = _state.grad.enabled
+        if self.t._node is None:
+            _state.grad.enabled = False
+
+    def __exit__(self, *exc) -> None:
+        _state.grad.enabled = self.prev
+
+
+class ElementwiseMethods:
+    """The elementwise part of Tensor's API: arithmetic and comparison operators, the
+    methods that share the functions above, and their in-place forms (``add_``)."""
+
+    __slots__ = ()
+
+    # operators
+    __add__ = _op(ADD)
+    __radd__ = _op(ADD, swap=True)
+    __sub__ = _op(SUB)
+    __rsub__ = _op(SUB, swap=True)
+    __mul__ = _op(MUL)
+    __rmul__ = _op(MUL, swap=True)
+    __truediv__ = _op(DIV)
+    __rtruediv__ = _op(DIV, swap=True)
+    __floordiv__ = _op(FLOOR_DIVIDE)
+    __rfloordiv__ = _op(FLOOR_DIVIDE, swap=True)
+    __mod__ = _op(REMAINDER)
+    __rmod__ = _op(REMAINDER, swap=True)
+    __and__ = _op(BITWISE_AND)
+    __rand__ = _op(BITWISE_AND, swap=True)
+    __or__ = _op(BITWISE_OR)
+    __ror__ = _op(BITWISE_OR, swap=True)
+    __xor__ = _op(BITWISE_XOR)
+    __eq__ = _cmp(EQ, other_kinds_differ=False)
+    __ne__ = _cmp(NE, other_kinds_differ=True)
+    __lt__ = _cmp(LT)
+    __le__ = _cmp(LE)
+    __gt__ = _cmp(GT)
+    __ge__ = _cmp(GE)
+
+    def __pow__(self, exponent):
+        return apply(POW_T if type(exponent) in TENSOR_TYPES else POW, self, exponent)
+
+    def __rpow__(self, base):
+        return apply(POW_S, base, self)
+
+    def __neg__(self):
+        return apply(NEG, self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return apply(ABS, self)
+
+    def __invert__(self):
+        return apply(LOGICAL_NOT if self._data.dtype.kind == "b" else BITWISE_NOT, self)
+
+    # methods: the functions above, with the tensor as ``input``
+    neg = negative = neg
+    add = add
+    sub = subtract = sub
+    mul = multiply = mul
+    div = divide = true_divide = div
+    floor_divide = floor_divide
+    remainder = remainder
+    pow = pow
+    square = square
+    exp = exp
+    expm1 = expm1
+    log = log
+    log2 = log2
+    log10 = log10
+    log1p = log1p
+    sqrt = sqrt
+    rsqrt = rsqrt
+    sin = sin
+    cos = cos
+    tan = tan
+    tanh = tanh
+    sigmoid = sigmoid
+    reciprocal = reciprocal
+    abs = absolute = abs
+    relu = relu
+    sign = sign
+    floor = floor
+    ceil = ceil
+    trunc = trunc
+    round = round
+    clamp = clip = clamp
+    maximum = maximum
+    minimum = minimum
+    eq = eq
+    ne = not_equal = ne
+    lt = less = lt
+    le = less_equal = le
+    gt = greater = gt
+    ge = greater_equal = ge
+    logical_and = logical_and
+    logical_or = logical_or
+    logical_xor = logical_xor
+    logical_not = logical_not
+    bitwise_not = bitwise_not
+    isnan = isnan
+    isinf = isinf
+    isfinite = isfinite
+    isclose = isclose
+    allclose = allclose
+    equal = equal
+
+    def where(self, condition, other):
+        """``self`` where ``condition`` holds, else ``other``."""
+        return where(condition, self, other)
+
+    def masked_fill(self, mask, value):
+        """A copy with ``value`` where ``mask`` is True."""
+        v = value.item() if isinstance(value, TensorBase) and value._data.ndim == 0 else value
+        return where(mask, apply(FILL, self, value=v), self)
+
+    # in place: the same entries, written into self's storage
+    mul_ = _inplace(MUL, "mul_")
+    div_ = _inplace(DIV, "div_")
+    neg_ = _inplace(NEG, "neg_")
+    exp_ = _inplace(EXP, "exp_")
+    log_ = _inplace(LOG, "log_")
+    sqrt_ = _inplace(SQRT, "sqrt_")
+    abs_ = _inplace(ABS, "abs_")
+    relu_ = _inplace(RELU, "relu_")
+    sigmoid_ = _inplace(SIGMOID, "sigmoid_")
+    tanh_ = _inplace(TANH, "tanh_")
+    sin_ = _inplace(SIN, "sin_")
+    cos_ = _inplace(COS, "cos_")
+    floor_ = _inplace(FLOOR, "floor_")
+    ceil_ = _inplace(CEIL, "ceil_")
+    round_ = _inplace(ROUND, "round_")
+    trunc_ = _inplace(TRUNC, "trunc_")
+    sign_ = _inplace(SIGN, "sign_")
+    reciprocal_ = _inplace(RECIPROCAL, "reciprocal_")
+    __imul__ = _inplace(MUL, "__imul__")
+    __itruediv__ = _inplace(DIV, "__itruediv__")
+    __ifloordiv__ = _inplace(FLOOR_DIVIDE, "__ifloordiv__")
+    __imod__ = _inplace(REMAINDER, "__imod__")
+
+    def add_(self, other, *, alpha=1):
+        """self += alpha * other, in place."""
+        if alpha != 1:
+            other = apply(MUL, other, alpha)
+        return apply_inplace(ADD, self, other)
+
+    def sub_(self, other, *, alpha=1):
+        """self -= alpha * other, in place."""
+        if alpha != 1:
+            other = apply(MUL, other, alpha)
+        return apply_inplace(SUB, self, other)
+
+    def __iadd__(self, other):
+        return apply_inplace(ADD, self, other)
+
+    def __isub__(self, other):
+        return apply_inplace(SUB, self, other)
+
+    def pow_(self, exponent):
+        """self **= exponent, in place."""
+        return apply_inplace(pow_prim(self, exponent), self, exponent)
+
+    __ipow__ = pow_
+
+    def clamp_(self, min=None, max=None):
+        """Limit self to [min, max] in place."""
+        if min is None and max is None:
+            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        return apply_inplace(CLAMP, self, min=min, max=max)
+
+    clip_ = clamp_
+
+    def fill_(self, value):
+        """Every element set to ``value`` (the old values get no gradient)."""
+        if isinstance(value, TensorBase):
+            if value._data.ndim:
+                raise RuntimeError(
+                    "fill_ only supports 0-dimension value tensor but got tensor with "
+                    f"{value._data.ndim} dimensions."
+                )
+            value = value.item()
+        return apply_inplace(FILL, self, value=value)
+
+    def zero_(self):
+        """Every element set to 0."""
+        return self.fill_(0)
+
+    def copy_(self, src, non_blocking=False):
+        """src's values (broadcast, cast to self's dtype) written into self."""
+        if src._data.dtype != self._data.dtype:
+            src = apply(TO_COPY, src, np_dtype=self._data.dtype)
+        return apply_inplace(COPY, self, src)
+
+    def masked_fill_(self, mask, value):
+        """``value`` written where ``mask`` is True."""
+        m = mask._data if isinstance(mask, TensorBase) else mask
+        setitem(self, self._new(m), value)
+        return self
+
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        """Fill with samples of U(a, b)."""
+        data = rng(generator).uniform(a, b, self._data.shape)
+        with _no_grad_if_leaf(self):
+            return apply_inplace(FILL_DATA, self, data=data)
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        """Fill with samples of N(mean, std^2)."""
+        data = mean + std * rng(generator).standard_normal(self._data.shape)
+        with _no_grad_if_leaf(self):
+            return apply_inplace(FILL_DATA, self, data=data)

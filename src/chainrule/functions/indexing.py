@@ -1,0 +1,231 @@
+"""Indexing with PyTorch's names and errors: ``x[idx]`` (a view for ints and slices, a
+copy for integer arrays and masks), ``x[idx] = v`` (in place, recorded as index_put),
+``gather`` and ``nonzero``; and the Tensor methods that share them (``IndexingMethods``).
+The rules are the table's (``chainrule.ops.indexing``).
+
+>>> import chainrule as torch
+>>> X = torch.arange(6).reshape(2, 3)
+>>> X[1], X[:, ::2], X[X > 3]
+(tensor([3, 4, 5]), tensor([[0, 2],
+        [3, 5]]), tensor([4, 5]))
+"""
+
+from __future__ import annotations
+
+from .. import _state
+from .. import backend as _backend
+from ..backend import namespace
+from ..ops.apply import apply, apply_inplace, check_inplace
+from ..ops.indexing import INDEX, INDEX_PUT, SELECT, SLICE, TAKE_ALONG
+from ..ops.namespaces import has_advanced
+from ..tensor_base import TensorBase, own
+
+
+def normalize_index(idx, shape=None, xp=None):
+    """An index as a tuple of ints/slices/None/Ellipsis/arrays (Tensors unwrapped)."""
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    if xp is None:
+        xp = _backend.default
+    out = []
+    for i in idx:
+        d = getattr(i, "_data", None)
+        if d is not None:
+            if d.dtype.kind == "f":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            # a 0-d integer tensor indexes like the int it holds (a view), as in PyTorch
+            out.append(int(d) if d.ndim == 0 and d.dtype.kind == "i" else d)
+        elif isinstance(i, list):  # a list index becomes an array, like NumPy and PyTorch
+            a = xp.asarray(_unwrap_list(i))
+            if a.size == 0:
+                a = a.astype("int64")
+            if a.dtype.kind == "f":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            out.append(a)
+        elif isinstance(i, slice) and i.step is not None and i.step <= 0:
+            raise ValueError("step must be greater than zero")
+        elif isinstance(i, float):
+            raise IndexError(
+                "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
+                "are valid indices (got float)"
+            )
+        else:
+            out.append(i)
+    if shape is not None:
+        _check_bounds(out, shape)
+    return tuple(out)
+
+
+def _unwrap_list(v):
+    if isinstance(v, (list, tuple)):
+        return [_unwrap_list(e) for e in v]
+    return v.item() if hasattr(v, "_data") else v
+
+
+def _check_bounds(idx, shape):
+    dim = 0
+    for i in idx:
+        if i is None:
+            continue
+        if i is Ellipsis:
+            n_real = sum(1 for j in idx if j is not None and j is not Ellipsis)
+            dim += len(shape) - n_real
+            continue
+        if isinstance(i, int) and not isinstance(i, bool):
+            if dim >= len(shape):
+                raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+            if not -shape[dim] <= i < shape[dim]:
+                raise IndexError(
+                    f"index {i} is out of bounds for dimension {dim} with size {shape[dim]}"
+                )
+        kind = getattr(getattr(i, "dtype", None), "kind", "")
+        if kind == "b" and i.ndim:
+            for k, m in enumerate(i.shape):
+                if dim + k < len(shape) and m != shape[dim + k]:
+                    raise IndexError(
+                        f"The shape of the mask {list(i.shape)} at index {k} does not match the "
+                        f"shape of the indexed tensor {list(shape)} at index {dim + k}"
+                    )
+            dim += i.ndim
+        else:
+            dim += 1
+
+
+def getitem(x, idx):
+    """``x[idx]``: a view for basic indices, a copy for integer-array and mask indices.
+
+    >>> import chainrule as torch
+    >>> X = torch.arange(12).reshape(3, 4)
+    >>> X[-1], X[1:3, ::2]
+    (tensor([ 8,  9, 10, 11]), tensor([[ 4,  6],
+            [ 8, 10]]))
+    """
+    if type(idx) is tuple and 0 < len(idx) <= x._data.ndim:
+        # the common gather x[rows, cols] with integer tensors: nothing to normalize, and
+        # NumPy checks the bounds
+        arrs = []
+        for i in idx:
+            a = getattr(i, "_data", None)
+            if a is None or a.dtype.kind not in "iu" or a.ndim == 0:
+                break
+            arrs.append(a)
+        else:
+            return _index(x, tuple(arrs), idx)
+    orig = idx
+    idx = normalize_index(idx, x._data.shape, namespace(x._data))
+    if not has_advanced(idx):
+        prim = SELECT if all(isinstance(i, int) for i in idx) else SLICE
+        return apply(prim, x, idx=idx)
+    if any(type(i) is int for i in idx):
+        # PyTorch applies integer indices first (as selects), then the array indices; NumPy
+        # would treat an int next to arrays as an array index and move dims differently.
+        first = tuple(slice(None) if hasattr(i, "shape") else i for i in idx)
+        rest = tuple(i for i in idx if type(i) is not int)
+        rest = tuple(slice(None) if i is None or isinstance(i, slice) else i for i in rest)
+        x = apply(SLICE, x, idx=first)
+        idx = rest
+    return _index(x, idx, orig)
+
+
+def _index(x, idx, orig):
+    """x[idx] for an index that holds arrays (NumPy's errors in PyTorch's words). The
+    node keeps the index tensors' arrays, so an in-place change to an index tensor
+    before backward is refused, as in PyTorch (it would move the gradient)."""
+    try:
+        r = apply(INDEX, x, idx=idx)
+    except (RuntimeError, IndexError) as e:
+        raise IndexError(str(e).replace("axis", "dimension")) from None
+    node = r._node
+    if node is not None:
+        for t in orig if type(orig) is tuple else (orig,):
+            if getattr(t, "_vc", None) is not None:  # a Tensor used as an index
+                if node.checks is None:
+                    node.checks = []
+                node.checks.append((t._vc, t._vc[0], t, "~index"))
+    return r
+
+
+def setitem(x, idx, value) -> None:
+    """``x[idx] = value`` in place (value broadcast and cast to x's dtype).
+
+    With grad recording this is PyTorch's index_put_: x's history is rebased so that
+    gradients stay right (the written positions get no gradient from before).
+    """
+    idx = normalize_index(idx, x._data.shape, namespace(x._data))
+    is_t = isinstance(value, TensorBase)
+    record = _state.grad.enabled and (x._rg or (is_t and value._rg))
+    dual = _state.dual.level is not None and (
+        _state.tangent_of(x) is not None or (is_t and _state.tangent_of(value) is not None)
+    )
+    if not record and not dual:
+        v = value._data if is_t else value
+        try:
+            own(x)[idx] = v
+        except ValueError as e:
+            if "read-only" in str(e):
+                raise RuntimeError(_state.ERR_OVERLAP) from None
+            target = list(x._data[idx].shape)
+            vs = list(getattr(v, "shape", ()))
+            if has_advanced(idx):
+                raise RuntimeError(
+                    f"shape mismatch: value tensor of shape {vs} cannot be broadcast to "
+                    f"indexing result of shape {target}"
+                ) from None
+            bad = next(
+                (k, t, w)
+                for k, (t, w) in enumerate(zip(target[::-1], vs[::-1], strict=False))
+                if t != w and w != 1
+            )
+            k = len(target) - 1 - bad[0]
+            raise RuntimeError(
+                f"The expanded size of the tensor ({bad[1]}) must match the existing size "
+                f"({bad[2]}) at non-singleton dimension {k}.  Target sizes: {target}.  Tensor "
+                f"sizes: {vs}"
+            ) from None
+        x._vc[0] += 1
+        return
+    if record:
+        check_inplace(x)
+    if is_t and value._data.dtype != x._data.dtype:
+        value = value.to(x.dtype)
+    apply_inplace(INDEX_PUT, x, value, idx=idx)
+
+
+def gather(input, dim: int, index):
+    """Values of ``input`` at ``index`` along ``dim`` (PyTorch's gather).
+
+    >>> import chainrule as torch
+    >>> torch.gather(torch.tensor([[1, 2], [3, 4]]), 1, torch.tensor([[0], [1]]))
+    tensor([[1],
+            [4]])
+    """
+    d = dim % max(input._data.ndim, 1)
+    return apply(TAKE_ALONG, input, idx=index._data, dim=d)
+
+
+def nonzero(input, *, as_tuple=False):
+    """Indices of non-zero elements: an (n, ndim) int64 tensor, or a tuple per dim.
+
+    >>> import chainrule as torch
+    >>> torch.nonzero(torch.tensor([0, 3, 0, 4]))
+    tensor([[1],
+            [3]])
+    """
+    data = input._data
+    xp = namespace(data)
+    idx = xp.nonzero(xp.atleast_1d(data))
+    if as_tuple:
+        return tuple(input._new(i.astype("int64")) for i in idx)
+    return input._new(xp.stack(idx, axis=1).astype("int64") if idx else xp.zeros((0, 0), "int64"))
+
+
+class IndexingMethods:
+    """The indexing part of Tensor's API: ``x[idx]``, ``x[idx] = v``, ``x.gather(...)``."""
+
+    __slots__ = ()
+
+    __getitem__ = getitem
+    gather = gather
+
+    def __setitem__(self, idx, value) -> None:
+        setitem(self, idx, value)

@@ -1,0 +1,180 @@
+"""The PyTorch-named products: dot, mv, mm, outer and matmul (which dispatches on the
+operands' dims, as PyTorch does), with PyTorch's shape and dtype errors; and the Tensor
+methods that share them (``LinalgMethods``, with ``@``). The rules are the table's
+(``chainrule.ops.linalg``).
+
+>>> import chainrule as torch
+>>> A = torch.ones(2, 3)
+>>> (A @ torch.ones(3)).shape, torch.matmul(torch.ones(5, 2, 3), torch.ones(3, 4)).shape
+(torch.Size([2]), torch.Size([5, 2, 4]))
+"""
+
+from __future__ import annotations
+
+from ..ops.apply import apply
+from ..ops.linalg import BMM, DOT, MM, MV, OUTER
+
+# the C++ type names PyTorch's mm error prints
+_CPP_NAMES = {
+    "float32": "float",
+    "float64": "double",
+    "float16": "c10::Half",
+    "bfloat16": "c10::BFloat16",
+    "int64": "long int",
+    "int32": "int",
+    "int16": "short int",
+    "int8": "signed char",
+    "uint8": "unsigned char",
+    "bool": "bool",
+}
+
+
+def _check_same(x, y, name):
+    if x._data.dtype != y._data.dtype:
+        raise RuntimeError(
+            "expected m1 and m2 to have the same dtype, but got: "
+            f"{_CPP_NAMES.get(x.dtype.name, x.dtype.name)} != "
+            f"{_CPP_NAMES.get(y.dtype.name, y.dtype.name)}"
+            if name == "mm"
+            else f"{name}: expected both vectors to have same dtype, but found "
+            f"{x.dtype} and {y.dtype}"
+        )
+
+
+def dot(input, tensor):
+    """Inner product of two 1-d tensors.
+
+    >>> import chainrule as torch
+    >>> x = torch.arange(4.0)
+    >>> torch.dot(x, x)
+    tensor(14.)
+    """
+    if input._data.ndim != 1 or tensor._data.ndim != 1:
+        raise RuntimeError(
+            f"1D tensors expected, but got {input._data.ndim}D and {tensor._data.ndim}D tensors"
+        )
+    if input._data.shape != tensor._data.shape:
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{input._data.shape[0]}] and src "
+            f"[{tensor._data.shape[0]}] to have the same number of elements, but got "
+            f"{input._data.shape[0]} and {tensor._data.shape[0]} elements respectively"
+        )
+    _check_same(input, tensor, "dot")
+    return apply(DOT, input, tensor)
+
+
+inner = dot
+vdot = dot
+
+
+def mv(input, vec):
+    """Matrix-vector product.
+
+    >>> import chainrule as torch
+    >>> torch.mv(torch.eye(2), torch.tensor([1., 2.]))
+    tensor([1., 2.])
+    """
+    if input._data.ndim != 2 or vec._data.ndim != 1:
+        raise RuntimeError(
+            f"vector + matrix @ vector expected, got {input._data.ndim}, {vec._data.ndim}"
+        )
+    if input._data.shape[1] != vec._data.shape[0]:
+        raise RuntimeError(
+            f"size mismatch, got input ({input._data.shape[0]}), mat ({input._data.shape[0]}x"
+            f"{input._data.shape[1]}), vec ({vec._data.shape[0]})"
+        )
+    _check_same(input, vec, "mv")
+    return apply(MV, input, vec)
+
+
+def mm(input, mat2):
+    """Matrix-matrix product.
+
+    >>> import chainrule as torch
+    >>> torch.mm(torch.ones(2, 3), torch.ones(3, 4)).shape
+    torch.Size([2, 4])
+    """
+    a, b = input._data, mat2._data
+    if a.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if b.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
+            f"{b.shape[0]}x{b.shape[1]})"
+        )
+    _check_same(input, mat2, "mm")
+    return apply(MM, input, mat2)
+
+
+def outer(input, vec2):
+    """Outer product of two vectors.
+
+    >>> import chainrule as torch
+    >>> torch.outer(torch.tensor([1, 2]), torch.tensor([1, 10]))
+    tensor([[ 1, 10],
+            [ 2, 20]])
+    """
+    return apply(OUTER, input.reshape(-1), vec2.reshape(-1))
+
+
+ger = outer
+
+
+def matmul(input, other):
+    """Matrix product with NumPy/PyTorch rules: 1-d, 2-d and batched (broadcast) operands.
+
+    >>> import chainrule as torch
+    >>> torch.matmul(torch.ones(5, 2, 3), torch.ones(3, 4)).shape
+    torch.Size([5, 2, 4])
+    """
+    a, b = input._data, other._data
+    if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype == b.dtype:
+        return apply(MM, input, other)  # the common case, without mm's checks again
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(
+            f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
+        )
+    if a.ndim == 1 and b.ndim == 1:
+        return dot(input, other)
+    if a.ndim == 2 and b.ndim == 1:
+        return mv(input, other)
+    if a.ndim == 2 and b.ndim == 2:
+        return mm(input, other)
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        if b.ndim == 1:
+            raise RuntimeError(
+                f"size mismatch, got input ({a.shape[-2] if a.ndim > 1 else 1}), mat "
+                f"({'x'.join(map(str, a.shape))}), vec ({b.shape[0]})"
+            )
+        raise RuntimeError(
+            "Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{a.shape[0] if a.ndim > 2 else 1}, {k_a}] but got: "
+            f"[{b.shape[0] if b.ndim > 2 else 1}, {k_b}]."
+            if a.ndim == 3 and b.ndim == 3
+            else "mat1 and mat2 shapes cannot be multiplied "
+            f"({'x'.join(map(str, a.shape[-2:]))} and {'x'.join(map(str, b.shape[-2:]))})"
+        )
+    if a.ndim == 1:  # (k,) @ (..., k, n): as a row matrix, then drop the row axis
+        return apply(BMM, input.unsqueeze(0), other).squeeze(-2)
+    if b.ndim == 1:  # (..., m, k) @ (k,): as a column matrix, then drop the column axis
+        return apply(BMM, input, other.unsqueeze(-1)).squeeze(-1)
+    return apply(BMM, input, other)
+
+
+class LinalgMethods:
+    """The linear-algebra part of Tensor's API: ``x @ y``, ``x.mm(y)``, ``x.dot(y)``..."""
+
+    __slots__ = ()
+
+    dot = inner = dot
+    mv = mv
+    mm = mm
+    matmul = __matmul__ = matmul
+    outer = outer
+
+    def __rmatmul__(self, other):
+        return matmul(other, self)

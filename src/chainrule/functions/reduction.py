@@ -1,0 +1,481 @@
+"""The PyTorch-named reductions, and the Tensor methods that share them
+(``ReductionMethods``). Argument handling, return types (``torch.return_types.max``) and
+PyTorch's error texts live here; the derivatives are the table's
+(``chainrule.ops.reduction``). Non-differentiable queries (argmax, all, any,
+count_nonzero) compute on the arrays directly.
+
+>>> import chainrule as torch
+>>> X = torch.arange(6.).reshape(2, 3)
+>>> torch.sum(X, dim=1), X.sum(axis=0), X.max()
+(tensor([ 3., 12.]), tensor([3., 5., 7.]), tensor(5.))
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from .. import dtypes as _dt
+from ..backend import namespace
+from ..ops.apply import apply
+from ..ops.reduction import (
+    AMAX,
+    AMIN,
+    CUMPROD,
+    CUMSUM,
+    LOGSUMEXP,
+    MAX_ALL,
+    MAX_DIM,
+    MEAN,
+    MEAN_DIM,
+    MIN_ALL,
+    MIN_DIM,
+    NORM2,
+    NORM_ALL,
+    PROD,
+    STD,
+    SUM,
+    SUM_DIM,
+    VAR,
+)
+from . import elementwise as E
+from .args import dims_arg, keepdim_arg, one_dim
+from .elementwise import maximum, minimum
+from .indexing import nonzero
+
+
+def _as(input, dtype):
+    return input if dtype is None else input.to(dtype)
+
+
+# ------------------------------------------------------------------ functions
+def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """Sum of all elements, or along ``dim`` (int or tuple). Integers sum to int64.
+
+    >>> import chainrule as torch
+    >>> X = torch.arange(6.).reshape(2, 3)
+    >>> X.sum(), X.sum(axis=0), X.sum(1, keepdim=True).shape
+    (tensor(15.), tensor([3., 5., 7.]), torch.Size([2, 1]))
+    """
+    input = _as(input, dtype)
+    if input._data.dtype.kind in "biu" and dtype is None:
+        input = input.to(_dt.int64)
+    d = dims_arg(dim, axis, input.ndim)
+    return apply(
+        SUM if d is None else SUM_DIM, input, dim=d, keepdim=keepdim_arg(keepdim, keepdims)
+    )
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """Arithmetic mean (floating inputs only, like PyTorch).
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1., 2., 3., 4.]).mean()
+    tensor(2.5000)
+    """
+    if dtype is None and dim is None and axis is None and input._data.dtype.kind == "f":
+        return apply(MEAN, input, dim=None, keepdim=keepdim_arg(keepdim, keepdims))  # x.mean()
+    input = _as(input, dtype)
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point "
+            f"or complex dtype. Got: {input.dtype.title}"
+        )
+    d = dims_arg(dim, axis, input.ndim)
+    return apply(
+        MEAN if d is None else MEAN_DIM, input, dim=d, keepdim=keepdim_arg(keepdim, keepdims)
+    )
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """Product of all elements, or along one ``dim``; exact gradient also with zeros.
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1., 2., 3., 4.]).prod()
+    tensor(24.)
+    """
+    input = _as(input, dtype)
+    if input._data.dtype.kind in "biu" and dtype is None:
+        input = input.to(_dt.int64)
+    d = dims_arg(dim, axis, input.ndim)
+    return apply(PROD, input, dim=d, keepdim=keepdim_arg(keepdim, keepdims))
+
+
+def _var_args(input, dim, unbiased, correction, keepdim, axis, keepdims):
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    if isinstance(dim, bool):  # var(x, False): the old positional 'unbiased'
+        unbiased, dim = dim, None
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    d = dims_arg(dim, axis, input.ndim)
+    return dict(dim=d, correction=correction, keepdim=keepdim_arg(keepdim, keepdims))
+
+
+def var(
+    input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None
+):
+    """Variance, unbiased (correction=1) by default like PyTorch.
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1., 2., 3., 4.]).var()
+    tensor(1.6667)
+    """
+    return apply(VAR, input, **_var_args(input, dim, unbiased, correction, keepdim, axis, keepdims))
+
+
+def std(
+    input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None
+):
+    """Standard deviation, unbiased by default like PyTorch.
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1., 2., 3., 4.]).std()
+    tensor(1.2910)
+    """
+    return apply(STD, input, **_var_args(input, dim, unbiased, correction, keepdim, axis, keepdims))
+
+
+def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """log(sum(exp(x))) along ``dim``, computed stably.
+
+    >>> import chainrule as torch
+    >>> torch.logsumexp(torch.tensor([1000., 1000.]), dim=0)
+    tensor(1000.6932)
+    """
+    if dim is None and axis is None:
+        raise TypeError("logsumexp() missing required argument 'dim'")
+    d = dims_arg(dim, axis, input.ndim)
+    return apply(LOGSUMEXP, input, dim=d, keepdim=keepdim_arg(keepdim, keepdims))
+
+
+def amax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Maximum over ``dim`` (all dims by default); ties share the gradient evenly.
+
+    >>> import chainrule as torch
+    >>> torch.amax(torch.tensor([[1, 5], [7, 2]]), dim=1)
+    tensor([5, 7])
+    """
+    d = dims_arg(dim, axis, input.ndim)
+    _check_nonempty(input, d, "amax")
+    return apply(AMAX, input, dim=d, keepdim=keepdim_arg(keepdim, keepdims))
+
+
+def amin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Minimum over ``dim`` (all dims by default); ties share the gradient evenly.
+
+    >>> import chainrule as torch
+    >>> torch.amin(torch.tensor([[1, 5], [7, 2]]), dim=1)
+    tensor([1, 2])
+    """
+    d = dims_arg(dim, axis, input.ndim)
+    _check_nonempty(input, d, "amin")
+    return apply(AMIN, input, dim=d, keepdim=keepdim_arg(keepdim, keepdims))
+
+
+def _check_nonempty(input, dims, name):
+    """PyTorch refuses to reduce over an empty dim (there is no max of nothing)."""
+    shape = input._data.shape
+    if input._data.size == 0:
+        if dims is None:
+            raise RuntimeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
+        for d in dims:
+            if shape[d] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
+class _ReturnType(tuple):
+    """A (values, indices) pair that prints like ``torch.return_types.max``."""
+
+    _name = "max"
+
+    def __new__(cls, values, indices):
+        return tuple.__new__(cls, (values, indices))
+
+    @property
+    def values(self):
+        return self[0]
+
+    @property
+    def indices(self):
+        return self[1]
+
+    def __repr__(self) -> str:
+        return f"torch.return_types.{self._name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
+
+
+def _return_type(name):
+    return type(name, (_ReturnType,), {"_name": name, "__slots__": ()})
+
+
+max_type, min_type = _return_type("max"), _return_type("min")
+sort_type = namedtuple("sort", ["values", "indices"])
+
+
+def _extreme(input, dim, keepdim, axis, keepdims, other, full_prim, dim_prim, arg, rtype, name):
+    if other is not None:
+        return (maximum if name == "max" else minimum)(input, other)
+    if dim is None and axis is None:
+        if input._data.size == 0:
+            raise RuntimeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
+        return apply(full_prim, input, dim=None, keepdim=False)
+    d = one_dim(dim, axis, input.ndim)
+    kd = keepdim_arg(keepdim, keepdims)
+    data = input._data
+    if data.ndim and data.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    if data.ndim == 0:
+        return rtype(apply(full_prim, input, dim=None, keepdim=False), _idx_tensor(input, data * 0))
+    xp = _ns(data)
+    idx = xp.expand_dims(arg(data, axis=d), d)
+    values = apply(dim_prim, input, idx=idx, dim=d, keepdim=kd)
+    return rtype(values, _idx_tensor(input, idx if kd else xp.squeeze(idx, axis=d)))
+
+
+_ns = namespace
+
+
+def _idx_tensor(like, a):
+    """Indices as an int64 tensor (argmax, max(dim)'s indices)."""
+    return like._new(a.astype("int64"))
+
+
+def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
+    """The maximum: of all elements, or along ``dim`` as (values, indices), or elementwise
+    against another tensor.
+
+    >>> import chainrule as torch
+    >>> torch.tensor([[1, 5], [7, 2]]).max(dim=1)
+    torch.return_types.max(
+    values=tensor([5, 7]),
+    indices=tensor([1, 0]))
+    """
+    other = dim if hasattr(dim, "_data") else None
+    if other is not None:
+        dim = None
+    return _extreme(
+        input,
+        dim,
+        keepdim,
+        axis,
+        keepdims,
+        other,
+        MAX_ALL,
+        MAX_DIM,
+        lambda a, axis: _ns(a).argmax(a, axis=axis),
+        max_type,
+        "max",
+    )
+
+
+def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
+    """The minimum: of all elements, or along ``dim`` as (values, indices).
+
+    >>> import chainrule as torch
+    >>> torch.tensor([[1, 5], [7, 2]]).min(dim=1).indices
+    tensor([0, 1])
+    """
+    other = dim if hasattr(dim, "_data") else None
+    if other is not None:
+        dim = None
+    return _extreme(
+        input,
+        dim,
+        keepdim,
+        axis,
+        keepdims,
+        other,
+        MIN_ALL,
+        MIN_DIM,
+        lambda a, axis: _ns(a).argmin(a, axis=axis),
+        min_type,
+        "min",
+    )
+
+
+def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Index of the maximum (of the flattened tensor when ``dim`` is None).
+
+    >>> import chainrule as torch
+    >>> torch.tensor([[1, 5], [7, 2]]).argmax()
+    tensor(2)
+    """
+    return _arg(input, dim, keepdim, axis, keepdims, "argmax")
+
+
+def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Index of the minimum (of the flattened tensor when ``dim`` is None).
+
+    >>> import chainrule as torch
+    >>> torch.tensor([[1, 5], [7, 2]]).argmin(dim=0)
+    tensor([0, 1])
+    """
+    return _arg(input, dim, keepdim, axis, keepdims, "argmin")
+
+
+def _arg(input, dim, keepdim, axis, keepdims, name):
+    data = input._data
+    xp = _ns(data)
+    if data.dtype.kind == "b":
+        raise RuntimeError(f"{name}(): does not support bool input")
+    kd = keepdim_arg(keepdim, keepdims)
+    if dim is None and axis is None:
+        if data.size == 0:
+            raise RuntimeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
+            )
+        r = getattr(xp, name)(data)
+        r = xp.asarray(r).reshape((1,) * data.ndim if kd else ())
+        return _idx_tensor(input, r)
+    d = one_dim(dim, axis, data.ndim)
+    if data.ndim and data.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    return _idx_tensor(input, xp.asarray(getattr(xp, name)(data, axis=d, keepdims=kd)))
+
+
+def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Whether all elements are true (non-zero).
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1, 0]).all()
+    tensor(False)
+    """
+    return _logical(input, dim, keepdim, axis, keepdims, "all")
+
+
+def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Whether any element is true (non-zero).
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1, 0]).any()
+    tensor(True)
+    """
+    return _logical(input, dim, keepdim, axis, keepdims, "any")
+
+
+def _logical(input, dim, keepdim, axis, keepdims, name):
+    data = input._data
+    xp = _ns(data)
+    d = dims_arg(dim, axis, data.ndim)
+    kd = keepdim_arg(keepdim, keepdims)
+    return input._new(xp.asarray(getattr(xp, name)(data, axis=d, keepdims=kd)))
+
+
+def count_nonzero(input, dim=None):
+    """Number of non-zero elements.
+
+    >>> import chainrule as torch
+    >>> torch.count_nonzero(torch.tensor([1, 0, 3]))
+    tensor(2)
+    """
+    data = input._data
+    xp = _ns(data)
+    d = dims_arg(dim, None, data.ndim)
+    return input._new(xp.asarray(xp.count_nonzero(data, axis=d)).astype("int64"))
+
+
+def cumsum(input, dim=None, *, dtype=None, axis=None):
+    """Cumulative sum along ``dim``.
+
+    >>> import chainrule as torch
+    >>> torch.cumsum(torch.tensor([[1, 2], [3, 4]]), dim=0)
+    tensor([[1, 2],
+            [4, 6]])
+    """
+    input = _as(input, dtype)
+    d = one_dim(dim, axis, input.ndim)
+    if input._data.dtype.kind in "biu":
+        input = input.to(_dt.int64)
+    if input.ndim == 0:
+        return input.clone()
+    return apply(CUMSUM, input, dim=d)
+
+
+def cumprod(input, dim=None, *, dtype=None, axis=None):
+    """Cumulative product along ``dim``.
+
+    >>> import chainrule as torch
+    >>> torch.cumprod(torch.tensor([1., 2., 3.]), dim=0)
+    tensor([1., 2., 6.])
+    """
+    input = _as(input, dtype)
+    d = one_dim(dim, axis, input.ndim)
+    if input._data.dtype.kind in "biu":
+        input = input.to(_dt.int64)
+    if input.ndim == 0:
+        return input.clone()
+    return apply(CUMPROD, input, dim=d)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+    """Vector p-norm (p = 2, 1, inf, -inf, 0 or any number) or Frobenius norm ('fro').
+
+    The 2-norm has its own rule (gradient 0 at the origin, as PyTorch); the others are
+    composed from primitives.
+
+    >>> import chainrule as torch
+    >>> u = torch.tensor([3.0, -4.0])
+    >>> torch.norm(u), torch.abs(u).sum(), u.norm(p=float('inf'))
+    (tensor(5.), tensor(7.), tensor(4.))
+    """
+    if p == "fro" and dim is None and axis is None and dtype is None and not keepdim:
+        if input._data.dtype.kind == "f":  # the common call, x.norm(): straight to the rule
+            return apply(NORM_ALL, input)
+    input = _as(input, dtype)
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(
+            f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
+            f"Got {input.dtype.title}"
+        )
+    d = dims_arg(dim, axis, input.ndim)
+    kd = keepdim_arg(keepdim, keepdims)
+    if p == "fro" and d is not None and len(d) > 2:
+        raise RuntimeError(
+            f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, d))}"
+        )
+    if p is None or p == "fro" or p == 2:
+        return apply(NORM2, input, dim=d, keepdim=kd)
+    if p == "nuc":
+        raise NotImplementedError("the nuclear norm is not provided yet")
+    p = float(p)
+    a = E.abs(input)
+    if p == float("inf"):
+        return amax(a, dim=d if d is not None else (), keepdim=kd)
+    if p == float("-inf"):
+        return amin(a, dim=d if d is not None else (), keepdim=kd)
+    if p == 0:
+        return sum(E.ne(input, 0).to(input.dtype), dim=d, keepdim=kd)
+    if p == 1:
+        return sum(a, dim=d, keepdim=kd)
+    return E.pow(sum(E.pow(a, p), dim=d, keepdim=kd), 1.0 / p)
+
+
+class ReductionMethods:
+    """The reduction part of Tensor's API: ``x.sum()``, ``x.max(dim=1)``, ``x.norm()``..."""
+
+    __slots__ = ()
+
+    sum = sum
+    mean = mean
+    prod = prod
+    var = var
+    std = std
+    logsumexp = logsumexp
+    amax = amax
+    amin = amin
+    max = max
+    min = min
+    argmax = argmax
+    argmin = argmin
+    all = all
+    any = any
+    cumsum = cumsum
+    cumprod = cumprod
+    norm = norm
+    count_nonzero = count_nonzero
+    nonzero = nonzero

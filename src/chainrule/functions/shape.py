@@ -1,0 +1,496 @@
+"""The PyTorch-named shape functions, and the Tensor methods that share them
+(``ShapeMethods``): reshape and view (with -1 inferred), transpose/permute/movedim,
+expand/repeat, cat/stack/split, with PyTorch's errors. The rules are the table's
+(``chainrule.ops.shape``).
+
+>>> import chainrule as torch
+>>> x = torch.arange(6).reshape(2, 3)
+>>> x.T.shape, torch.cat((x, x)).shape, x.view(-1).shape
+(torch.Size([3, 2]), torch.Size([4, 3]), torch.Size([6]))
+"""
+
+from __future__ import annotations
+
+import builtins
+
+from .. import dtypes as _dt
+from ..ops.apply import apply
+from ..ops.shape import (
+    CAT,
+    CLONE,
+    CONTIGUOUS,
+    EXPAND,
+    FLIP,
+    PERMUTE,
+    REPEAT,
+    RESHAPE,
+    SQUEEZE,
+    STACK,
+    TO_COPY,
+    TRANSPOSE,
+    UNSQUEEZE,
+    VIEW,
+)
+from .args import dims_arg, wrap_dim
+from .indexing import getitem
+
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    elif len(shape) == 1 and hasattr(shape[0], "__iter__") and not isinstance(shape[0], int):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def _infer(shape, numel):
+    """Resolve one -1 in ``shape``, with PyTorch's errors."""
+    if builtins.sum(1 for s in shape if s == -1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = 1
+    for s in shape:
+        if s != -1:
+            if s < 0:
+                raise RuntimeError(f"invalid shape dimension {s}")
+            known *= s
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    elif known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+def reshape(input, *shape):
+    """The same elements in a new shape (-1 inferred); a view when possible, else a copy.
+
+    >>> import chainrule as torch
+    >>> torch.arange(12).reshape(3, -1).shape
+    torch.Size([3, 4])
+    """
+    shape = _infer(_shape_arg(shape), input._data.size)
+    return apply(RESHAPE, input, shape=shape)
+
+
+def view(input, *shape):
+    """A view with a new shape; refuses (like PyTorch) when the strides don't allow it.
+
+    >>> import chainrule as torch
+    >>> torch.arange(6).view(2, 3)
+    tensor([[0, 1, 2],
+            [3, 4, 5]])
+    """
+    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
+        d = _dt.to_dtype(shape[0])
+        if d.itemsize != input._data.itemsize:
+            raise RuntimeError("view(dtype) with a different element size is not supported")
+        return input._new(input._data.view(d.np))
+    shape = _infer(_shape_arg(shape), input._data.size)
+    return apply(VIEW, input, shape=shape)
+
+
+def flatten(input, start_dim: int = 0, end_dim: int = -1):
+    """Merge dims start_dim..end_dim into one.
+
+    >>> import chainrule as torch
+    >>> torch.zeros(2, 3, 4).flatten(1).shape
+    torch.Size([2, 12])
+    """
+    shape = input._data.shape
+    n = len(shape)
+    if n == 0:
+        return reshape(input, (1,))
+    s, e = start_dim % n, end_dim % n
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input
+    mid = 1
+    for d in shape[s : e + 1]:
+        mid *= d
+    return reshape(input, shape[:s] + (mid,) + shape[e + 1 :])
+
+
+def squeeze(input, dim=None):
+    """Drop dims of size 1 (all, or those in ``dim`` that have size 1).
+
+    >>> import chainrule as torch
+    >>> torch.zeros(1, 3, 1).squeeze().shape
+    torch.Size([3])
+    """
+    shape = input._data.shape
+    d = dims_arg(dim, None, len(shape))
+    if d is None:
+        d = tuple(i for i, s in enumerate(shape) if s == 1)
+    else:
+        d = tuple(i for i in d if shape[i] == 1)
+    return apply(SQUEEZE, input, dim=d)
+
+
+def unsqueeze(input, dim: int):
+    """Insert a dim of size 1 at ``dim``.
+
+    >>> import chainrule as torch
+    >>> torch.zeros(3).unsqueeze(0).shape
+    torch.Size([1, 3])
+    """
+    n = input._data.ndim + 1
+    if not -n <= dim < n:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
+        )
+    return apply(UNSQUEEZE, input, dim=dim % n)
+
+
+def transpose(input, dim0: int, dim1: int):
+    """Swap two dims (a view).
+
+    >>> import chainrule as torch
+    >>> torch.zeros(2, 3).transpose(0, 1).shape
+    torch.Size([3, 2])
+    """
+    n = input._data.ndim
+    d0, d1 = (_wrap(d, n) for d in (dim0, dim1))
+    return apply(TRANSPOSE, input, dim0=d0, dim1=d1)
+
+
+swapaxes = swapdims = transpose
+
+
+_wrap = wrap_dim
+
+
+def t(input):
+    """Transpose of a tensor with at most 2 dims.
+
+    >>> import chainrule as torch
+    >>> torch.zeros(2, 3).t().shape
+    torch.Size([3, 2])
+    """
+    if input._data.ndim > 2:
+        raise RuntimeError(
+            f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D"
+        )
+    if input._data.ndim < 2:
+        return input
+    return transpose(input, 0, 1)
+
+
+def permute(input, *dims):
+    """Reorder dims (a view).
+
+    >>> import chainrule as torch
+    >>> torch.zeros(2, 3, 4).permute(2, 0, 1).shape
+    torch.Size([4, 2, 3])
+    """
+    dims = _shape_arg(dims)
+    n = input._data.ndim
+    if len(dims) != n:
+        raise RuntimeError(
+            "permute(sparse_coo): number of dimensions in the tensor input does not match the "
+            f"length of the desired ordering of dimensions i.e. input.dim() = {n} is not equal "
+            f"to len(dims) = {len(dims)}"
+        )
+    dims = tuple(_wrap(d, n) for d in dims)
+    if len(set(dims)) != n:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return apply(PERMUTE, input, dims=dims)
+
+
+def movedim(input, source, destination):
+    """Move dims from ``source`` to ``destination`` positions.
+
+    >>> import chainrule as torch
+    >>> torch.zeros(2, 3, 4).movedim(0, -1).shape
+    torch.Size([3, 4, 2])
+    """
+    n = input._data.ndim
+    if n == 0:
+        _wrap(source if isinstance(source, int) else 0, 0)
+        return apply(VIEW, input, shape=())
+    src = [source] if isinstance(source, int) else list(source)
+    dst = [destination] if isinstance(destination, int) else list(destination)
+    src, dst = [_wrap(s, n) for s in src], [_wrap(d, n) for d in dst]
+    order = [i for i in range(n) if i not in src]
+    for d, s in sorted(zip(dst, src, strict=True)):
+        order.insert(d, s)
+    return permute(input, order)
+
+
+moveaxis = movedim
+
+
+def T(input):
+    n = input._data.ndim
+    return input if n < 2 else permute(input, tuple(range(n - 1, -1, -1)))
+
+
+def mT(input):
+    if input._data.ndim < 2:
+        raise RuntimeError(
+            "tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor."
+        )
+    return transpose(input, -2, -1)
+
+
+def expand(input, *sizes):
+    """Broadcast to a larger shape without copying (-1 keeps a size).
+
+    >>> import chainrule as torch
+    >>> torch.tensor([[1], [2]]).expand(2, 3)
+    tensor([[1, 1, 1],
+            [2, 2, 2]])
+    """
+    sizes = _shape_arg(sizes)
+    shape = input._data.shape
+    lead = len(sizes) - len(shape)
+    if lead < 0:
+        raise RuntimeError(
+            f"expand(torch.FloatTensor{{{list(shape)}}}, size={list(sizes)}): the number of sizes "
+            f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in "
+            f"the tensor ({len(shape)})"
+        )
+    target = []
+    for i, s in enumerate(sizes):
+        if i < lead:
+            if s < 0:
+                raise RuntimeError("expand: -1 not allowed in leading, non-existing dimension")
+            target.append(s)
+            continue
+        cur = shape[i - lead]
+        if s == -1:
+            s = cur
+        if cur != s and cur != 1:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({s}) must match the existing size ({cur}) at "
+                f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
+                f"{list(shape)}"
+            )
+        target.append(s)
+    return apply(EXPAND, input, shape=tuple(target))
+
+
+def expand_as(input, other):
+    """expand to ``other``'s shape."""
+    return expand(input, other._data.shape)
+
+
+def broadcast_to(input, shape):
+    """Same as expand."""
+    return expand(input, tuple(shape))
+
+
+def repeat(input, *sizes):
+    """Tile the tensor ``sizes`` times along each dim (copies, unlike expand).
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1, 2]).repeat(2)
+    tensor([1, 2, 1, 2])
+    """
+    sizes = _shape_arg(sizes)
+    if len(sizes) < input._data.ndim:
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions "
+            "of tensor"
+        )
+    return apply(REPEAT, input, sizes=sizes)
+
+
+def flip(input, dims):
+    """Reverse the order of elements along ``dims``.
+
+    >>> import chainrule as torch
+    >>> torch.flip(torch.arange(3), dims=[0])
+    tensor([2, 1, 0])
+    """
+    if isinstance(dims, int):
+        dims = (dims,)
+    d = dims_arg(tuple(dims), None, input._data.ndim)
+    return apply(FLIP, input, dims=d if d is not None else ())
+
+
+def clone(input):
+    """A copy with its own storage (recorded: the gradient passes through).
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1, 2]).clone()
+    tensor([1, 2])
+    """
+    return apply(CLONE, input)
+
+
+def contiguous(input):
+    """self when already contiguous (row-major), else a contiguous copy."""
+    if input._data.flags.c_contiguous:
+        return input
+    return apply(CONTIGUOUS, input)
+
+
+def cat(tensors, dim: int = 0, *, axis=None):
+    """Concatenate along an existing dim.
+
+    >>> import chainrule as torch
+    >>> X = torch.arange(4).reshape(2, 2)
+    >>> torch.cat((X, X), dim=1)
+    tensor([[0, 1, 0, 1],
+            [2, 3, 2, 3]])
+    """
+    if axis is not None:
+        dim = axis
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    # PyTorch skips 1-d empty tensors (legacy behaviour)
+    ts = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or tensors[:1]
+    n = ts[0]._data.ndim
+    if n == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    d = _wrap(dim, n)
+    ref = ts[0]._data.shape
+    for i, t in enumerate(ts):
+        s = t._data.shape
+        if len(s) != n:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {n} and {len(s)}")
+        for k in range(n):
+            if k != d and s[k] != ref[k]:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {d}. Expected size "
+                    f"{ref[k]} but got size {s[k]} for tensor number {i} in the list."
+                )
+    return apply(CAT, *ts, dim=d)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim: int = 0):
+    """Join tensors of equal shape along a new dim.
+
+    >>> import chainrule as torch
+    >>> torch.stack([torch.tensor([1, 2]), torch.tensor([3, 4])], dim=1)
+    tensor([[1, 3],
+            [2, 4]])
+    """
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    ref = tensors[0]._data.shape
+    for i, t in enumerate(tensors):
+        if t._data.shape != ref:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(ref)} at entry 0 "
+                f"and {list(t._data.shape)} at entry {i}"
+            )
+    d = _wrap(dim, len(ref) + 1)
+    return apply(STACK, *tensors, dim=d)
+
+
+def _narrow(input, d, start, length):
+    return getitem(input, (slice(None),) * d + (slice(start, start + length),))
+
+
+def split(tensor, split_size_or_sections, dim: int = 0):
+    """Split into chunks of a given size (the last may be smaller) or of given sizes.
+
+    >>> import chainrule as torch
+    >>> [t.tolist() for t in torch.arange(5).split(2)]
+    [[0, 1], [2, 3], [4]]
+    """
+    d = _wrap(dim, tensor._data.ndim)
+    n = tensor._data.shape[d]
+    if isinstance(split_size_or_sections, int):
+        size = split_size_or_sections
+        if size <= 0 and n > 0:
+            raise RuntimeError(
+                f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}"
+            )
+        starts = list(range(0, n, size)) if size > 0 else [0]
+        return tuple(_narrow(tensor, d, s, builtins.min(size, n - s)) for s in starts)
+    sections = list(split_size_or_sections)
+    if builtins.sum(sections) != n:
+        raise RuntimeError(
+            f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
+            f"at dimension {d}), but got split_sizes={sections}"
+        )
+    out, s = [], 0
+    for k in sections:
+        out.append(_narrow(tensor, d, s, k))
+        s += k
+    return tuple(out)
+
+
+def chunk(input, chunks: int, dim: int = 0):
+    """Split into ``chunks`` pieces of size ceil(n / chunks) (fewer if it divides so).
+
+    >>> import chainrule as torch
+    >>> len(torch.arange(6).chunk(4))
+    3
+    """
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    d = _wrap(dim, input._data.ndim)
+    n = input._data.shape[d]
+    size = -(-n // chunks) if n else 1
+    return split(input, builtins.max(size, 1), d)
+
+
+def unbind(input, dim: int = 0):
+    """The slices along ``dim`` as a tuple.
+
+    >>> import chainrule as torch
+    >>> torch.unbind(torch.tensor([[1, 2], [3, 4]]))
+    (tensor([1, 2]), tensor([3, 4]))
+    """
+    d = _wrap(dim, input._data.ndim)
+    return tuple(getitem(input, (slice(None),) * d + (i,)) for i in range(input._data.shape[d]))
+
+
+def narrow(input, dim: int, start: int, length: int):
+    """A view of ``length`` elements of ``dim`` from ``start``."""
+    d = _wrap(dim, input._data.ndim)
+    return _narrow(input, d, start % builtins.max(input._data.shape[d], 1), length)
+
+
+def to_dtype(input, np_dtype):
+    """``input`` cast to a backend dtype (recorded: ToCopyBackward0)."""
+    return apply(TO_COPY, input, np_dtype=np_dtype)
+
+
+def _reshape_as(self, other):
+    return reshape(self, other._data.shape)
+
+
+def _view_as(self, other):
+    return view(self, other._data.shape)
+
+
+class ShapeMethods:
+    """The shape part of Tensor's API: ``x.reshape(2, -1)``, ``x.T``, ``x.split(2)``..."""
+
+    __slots__ = ()
+
+    reshape = reshape
+    view = view
+    flatten = flatten
+    squeeze = squeeze
+    unsqueeze = unsqueeze
+    transpose = swapaxes = swapdims = transpose
+    t = t
+    permute = permute
+    movedim = moveaxis = movedim
+    expand = expand
+    expand_as = expand_as
+    repeat = repeat
+    flip = flip
+    clone = clone
+    contiguous = contiguous
+    split = split
+    chunk = chunk
+    unbind = unbind
+    narrow = narrow
+    reshape_as = _reshape_as
+    view_as = _view_as
+    T = property(T)
+    H = property(T.fget)
+    mT = property(mT)

@@ -1,0 +1,130 @@
+"""The rule namespace over Tensors: NumPy's names (as ``ops.namespaces.ArrayNS``) mapped
+to chainrule's functions, so that rules run here are recorded and the backward pass is
+itself differentiable (create_graph, hessian), and forward mode's tangents are tensors
+that reverse mode can differentiate through.
+
+>>> import chainrule as torch
+>>> from chainrule.functions.tensor_ns import TensorNS
+>>> TensorNS.sum(torch.ones(2, 3), axis=0)
+tensor([2., 2., 2.])
+"""
+
+from __future__ import annotations
+
+from ..backend import namespace as _namespace
+from ..ops.apply import apply
+from ..ops.indexing import INDEX_GRAD, INDEX_PUT, PUT_ALONG, TAKE_ALONG
+from ..ops.namespaces import sum_to
+from . import elementwise, linalg, reduction, shape
+from .indexing import getitem
+
+
+def _no_second_order(*args):
+    raise NotImplementedError(
+        "chainrule has no second derivative through singular values (matrix 2-norm, "
+        "nuclear norm) yet"
+    )
+
+
+class TensorNS:
+    """NumPy's names over chainrule's functions (every method takes and gives Tensors)."""
+
+    exp = staticmethod(elementwise.exp)
+    log = staticmethod(elementwise.log)
+    log1p = staticmethod(elementwise.log1p)
+    expm1 = staticmethod(elementwise.expm1)
+    sin = staticmethod(elementwise.sin)
+    cos = staticmethod(elementwise.cos)
+    tan = staticmethod(elementwise.tan)
+    tanh = staticmethod(elementwise.tanh)
+    sqrt = staticmethod(elementwise.sqrt)
+    sign = staticmethod(elementwise.sign)
+    abs = staticmethod(elementwise.abs)
+    floor = staticmethod(elementwise.floor)
+    maximum = staticmethod(elementwise.maximum)
+    minimum = staticmethod(elementwise.minimum)
+    matmul = staticmethod(linalg.matmul)
+    outer = staticmethod(linalg.outer)
+    getitem = staticmethod(getitem)
+    singular_vectors = staticmethod(_no_second_order)
+
+    @staticmethod
+    def where(cond, a, b):
+        if not hasattr(a, "_data") and not hasattr(b, "_data"):
+            raise TypeError("where: one branch must be a tensor")
+        return elementwise.where(cond, a, b)
+
+    @staticmethod
+    def sum(x, axis=None, keepdims=False):
+        return reduction.sum(x, dim=axis, keepdim=keepdims)
+
+    @staticmethod
+    def mean(x, axis=None, keepdims=False):
+        return reduction.mean(x, dim=axis, keepdim=keepdims)
+
+    @staticmethod
+    def cumsum(x, axis):
+        return reduction.cumsum(x, dim=axis)
+
+    @staticmethod
+    def cumprod(x, axis):
+        return reduction.cumprod(x, dim=axis)
+
+    @staticmethod
+    def reshape(x, shape_):
+        return shape.reshape(x, tuple(shape_))
+
+    @staticmethod
+    def broadcast_to(x, shape_):
+        return shape.expand(x, tuple(shape_))
+
+    @staticmethod
+    def swapaxes(x, a, b):
+        return shape.transpose(x, a, b)
+
+    @staticmethod
+    def permute(x, axes):
+        return shape.permute(x, tuple(axes))
+
+    @staticmethod
+    def expand_dims(x, axis):
+        return shape.unsqueeze(x, axis)
+
+    @staticmethod
+    def flip(x, dims):
+        return shape.flip(x, dims)
+
+    @staticmethod
+    def concatenate(xs, axis=0):
+        return shape.cat(xs, dim=axis)
+
+    @staticmethod
+    def zeros_like(x):
+        d = x._data
+        return x._new(_namespace(d).zeros(d.shape, d.dtype))
+
+    @staticmethod
+    def ones_like(x):
+        d = x._data
+        return x._new(_namespace(d).ones(d.shape, d.dtype))
+
+    @staticmethod
+    def index_put(x, value, idx):
+        """Out-of-place ``x[idx] = value`` (recorded)."""
+        return apply(INDEX_PUT, x, value, idx=idx)
+
+    @staticmethod
+    def take_along(x, idx, dim):
+        return apply(TAKE_ALONG, x, idx=idx, dim=dim)
+
+    @staticmethod
+    def put_along(g, idx, dim, shape_):
+        return apply(PUT_ALONG, g, idx=idx, dim=dim, shape=tuple(shape_))
+
+    @staticmethod
+    def index_grad(g, idx, shape_):
+        return apply(INDEX_GRAD, g, idx=idx, shape=tuple(shape_))
+
+    @staticmethod
+    def sum_to(g, shape_, batch=()):
+        return sum_to(TensorNS, g, tuple(shape_), len(batch))

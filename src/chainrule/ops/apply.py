@@ -1,0 +1,395 @@
+"""Recording: run a primitive on tensors and, when a gradient will be wanted, record a node.
+
+Every op comes through ``apply``, in four steps:
+
+1. the input arrays, in the op's dtype by PyTorch's promotion rules (``_promote``; the
+   common cases, tensors of one dtype and Python scalars, need no work);
+2. the forward on the arrays, and the output tensor (a view shares its input's storage
+   and version counter);
+3. with grad mode on and an input that requires grad, the node: where each input's
+   gradient goes, and what the rules named (``ops.plan`` compiled the saver). One
+   recorder per arity (``_record1``, ``_record2``, ``_recordn``) builds it;
+4. with a forward-mode level active, the level pushes the tangents through the op.
+
+In-place ops (``apply_inplace``) run the same steps and write the result into the
+tensor's storage; comparisons (``compare``) only run their forward.
+
+>>> import chainrule as torch
+>>> from chainrule.ops import apply, elementwise
+>>> x = torch.ones(2, requires_grad=True)
+>>> apply(elementwise.MUL, x, 3.0)
+tensor([3., 3.], grad_fn=<MulBackward0>)
+"""
+
+from __future__ import annotations
+
+from .. import _state
+from .. import backend as _backend
+from .. import dtypes as _dt
+from ..node import Node, edge
+from ..tensor_base import TENSOR_TYPES, TensorBase, own
+from .primitive import Primitive
+
+_grad = _state.grad
+_dual = _state.dual
+_NAMESPACES = _backend._NAMESPACES
+_as_array = _backend.as_array
+_generic = _backend.scalar_type
+_PY_NUMBERS = (int, float, bool)
+_SCALARS = (int, float)
+TT = TENSOR_TYPES
+
+
+def apply(prim: Primitive, *args, **params):
+    """Run ``prim`` on Tensors and Python scalars; record a node when grad is needed.
+
+    Every op comes through here, so it is written flat: that keeps an op's own overhead
+    near a microsecond."""
+    plan = prim.plan
+    n = len(args) if plan.fast else 0  # 0: the general path (views, cat, no gradient...)
+    # 1. the input arrays, in PyTorch's result dtype where the op promotes
+    if n == 2:
+        a0, a1 = args
+        datas = None
+        if not plan.cast:
+            datas = [a0._data if type(a0) in TT else a0, a1._data if type(a1) in TT else a1]
+        elif type(a0) in TT:  # tensor with a tensor of its dtype, or with a Python scalar
+            d0 = a0._data
+            k = d0.dtype.kind
+            if type(a1) in TT:
+                d1 = a1._data
+                if d0.dtype == d1.dtype and (k == "f" or not prim.to_float):
+                    datas = [d0, d1]
+            elif (
+                k == "f"
+                and type(a1) in _SCALARS
+                or (type(a1) is int and k in "iu" and not prim.to_float)
+            ):
+                datas = [d0, a1]
+        elif type(a1) in TT and type(a0) in _SCALARS:  # 2 * x, 1 - x, 1 / x
+            d1 = a1._data
+            k = d1.dtype.kind
+            if k == "f" or (type(a0) is int and k in "iu" and not prim.to_float):
+                datas = [a0, d1]
+        if datas is None:
+            datas = _promote(prim, args)
+    elif n == 1:
+        a0 = args[0]
+        if type(a0) in TT and (not prim.to_float or a0._data.dtype.kind == "f"):
+            datas = [a0._data]
+        else:
+            datas = _promote(prim, args) if plan.cast else [a0]
+    elif plan.cast:
+        datas = _promote(prim, args)
+    else:
+        datas = [a._data if type(a) in TT else a for a in args]
+
+    # 2. forward, and the output tensor
+    if prim.view:  # a view shares storage: its input must own an array to share
+        datas[0] = own(args[0])
+    x0 = datas[0]
+    xp = _NAMESPACES.get(type(x0)) or _first_ns(datas)
+    try:
+        out = prim.fwd(xp, *datas, **params) if params else prim.fwd(xp, *datas)
+    except ValueError as e:
+        raise _torch_error(e, datas) from None
+    if type(out) in _PY_NUMBERS:
+        out = _as_array(out)  # a Python number from some backend call (NumPy scalars stay)
+    src = args[0] if type(args[0]) in TT else _first_tensor(args)
+    res = src._new(out)
+    if (
+        prim.view
+        and (out is x0 or getattr(out, "base", out) is not None)  # NumPy's copies have none
+        and _backend.may_share_memory(out, x0)
+    ):
+        res._vc = src._vc
+        base = res._base = src._base if src._base is not None else src
+        res._vnode = base._node
+
+    # 3. the node, when an input wants a gradient
+    if _grad.enabled and prim.vjp is not None:
+        if n == 2:
+            _record2(prim, plan, args[0], args[1], datas, res, params)
+        elif n == 1:
+            _record1(prim, plan, args[0], datas, res, params)
+        else:  # any number of inputs (the general recorder the two above unroll)
+            _recordn(prim, plan, args, datas, res, params)
+
+    # 4. forward mode: the active level pushes the inputs' tangents through the op
+    lvl = _dual.level
+    if lvl is not None:
+        lvl.push(prim, args, datas, params, res)
+        node = res._node
+        fw = getattr(res, "_fw", None)
+        if fw is not None and node is not None and "out" in node.saved:
+            node.saved["~fw"] = fw  # create_graph's backward sees out's tangent
+    return res
+
+
+# ------------------------------------------------------------- the recorders
+# Each gives ``res`` its node when an input wants a gradient: ``next`` (where each input's
+# gradient flows), the saved values the needed rules name, and, where broadcasting or
+# promotion happened, the shapes and dtypes the engine brings gradients back to (``fits``
+# flags those inputs). A view whose base's history changed since it was taken is refused.
+
+
+def _record1(prim, plan, a0, datas, res, params) -> None:
+    if type(a0) not in TT:
+        return
+    if a0._base is not None and a0._base._node is not a0._vnode:
+        raise RuntimeError(_state.ERR_STALE_VIEW)
+    out = res._data
+    if not a0._rg or out.dtype.kind not in "fc":  # .long() etc.: no gradient
+        return
+    node = Node.__new__(Node)
+    node.prim = prim
+    node.next = [a0._node or edge(a0)]
+    node.pre_hooks = None
+    node.shapes = None
+    d0 = datas[0]
+    if plan.fit_always and (d0.shape != out.shape or a0._data.dtype is not out.dtype):
+        node.shapes = (d0.shape,)
+        node.dtypes = (a0._data.dtype,)
+        node.fits = 1
+    saver = plan.savers.get(1) or plan.saver(1)
+    node.saved, node.checks = saver((a0,), datas, params, out, res, TT)
+    res._node = node
+    res._rg = True
+
+
+def _record2(prim, plan, a0, a1, datas, res, params) -> None:
+    t0 = type(a0) in TT
+    t1 = type(a1) in TT
+    r0 = r1 = False
+    if t0:
+        if a0._base is not None and a0._base._node is not a0._vnode:
+            raise RuntimeError(_state.ERR_STALE_VIEW)
+        r0 = a0._rg
+    if t1:
+        if a1._base is not None and a1._base._node is not a1._vnode:
+            raise RuntimeError(_state.ERR_STALE_VIEW)
+        r1 = a1._rg
+    out = res._data
+    if not (r0 or r1) or out.dtype.kind not in "fc":  # integer and bool results: no gradient
+        return
+    node = Node.__new__(Node)
+    node.prim = prim
+    node.next = [(a0._node or edge(a0)) if r0 else None, (a1._node or edge(a1)) if r1 else None]
+    node.pre_hooks = None
+    node.shapes = None
+    if plan.fit and (t0 and t1 or plan.fit_always):
+        s = out.shape
+        t = out.dtype
+        d0, d1 = datas
+        fits = (1 if r0 and (d0.shape != s or a0._data.dtype is not t) else 0) | (
+            2 if r1 and (d1.shape != s or a1._data.dtype is not t) else 0
+        )
+        if fits:
+            node.shapes = (getattr(d0, "shape", None), getattr(d1, "shape", None))
+            node.dtypes = (a0._data.dtype if t0 else None, a1._data.dtype if t1 else None)
+            node.fits = fits
+    mask = (1 if r0 else 0) | (2 if r1 else 0)
+    saver = plan.savers.get(mask) or plan.saver(mask)
+    node.saved, node.checks = saver((a0, a1), datas, params, out, res, TT)
+    res._node = node
+    res._rg = True
+
+
+def _recordn(prim, plan, args, datas, res, params) -> None:
+    mask = 0
+    bit = 1
+    tensors = 0
+    nxt = []
+    for a in args:
+        if type(a) in TT:
+            tensors += 1
+            if a._base is not None and a._base._node is not a._vnode:
+                raise RuntimeError(_state.ERR_STALE_VIEW)
+            if a._rg:
+                mask |= bit
+                nxt.append(a._node or edge(a))
+            else:
+                nxt.append(None)
+        else:
+            nxt.append(None)
+        bit <<= 1
+    out = res._data
+    if not mask or out.dtype.kind not in "fc":
+        return
+    node = Node.__new__(Node)
+    node.prim = prim
+    node.next = nxt
+    node.pre_hooks = None
+    node.shapes = None
+    if plan.fit and (tensors > 1 or plan.fit_always):
+        fits = 0
+        bit = 1
+        for a, d in zip(args, datas):  # noqa: B905 - same length by construction
+            if mask & bit and (d.shape != out.shape or a._data.dtype is not out.dtype):
+                fits |= bit
+            bit <<= 1
+        if fits:
+            node.shapes = tuple([getattr(d, "shape", None) for d in datas])
+            node.dtypes = tuple([a._data.dtype if type(a) in TT else None for a in args])
+            node.fits = fits
+    saver = plan.savers.get(mask) or plan.saver(mask)
+    node.saved, node.checks = saver(args, datas, params, out, res, TT)
+    res._node = node
+    res._rg = True
+
+
+# ------------------------------------------------------------------ in place
+def apply_inplace(prim: Primitive, t, *args, **params):
+    """Run ``prim(t, *args)`` and write the result into t's storage; return t.
+
+    With grad recording, t's history is rebased onto the new node (PyTorch's semantics
+    for non-leaf tensors); a leaf that requires grad, or a view of a tensor that requires
+    grad, is refused with the fix in the message.
+    """
+    record = _grad.enabled and (t._rg or any(isinstance(a, TensorBase) and a._rg for a in args))
+    src = t
+    if record:
+        check_inplace(t)
+        needs = (t._rg,) + tuple(isinstance(a, TensorBase) and a._rg for a in args)
+        if prim.plan.input_names[0] in prim.plan.saves(needs):
+            # the rule needs the value before the write: keep a copy with t's history
+            src = t._new(t._data.copy())
+            src._node = t._node
+            src._rg = t._rg
+            fw = getattr(t, "_fw", None)
+            if fw is not None:
+                fw[0].attach(src, fw[1])
+    r = apply(prim, src, *args, **params)
+    write(t, r._data)
+    if record and r._node is not None:
+        t._node = r._node
+        t._rg = True
+    fw = getattr(r, "_fw", None)
+    if fw is not None:  # forward mode: the tangent of the new value
+        fw[0].attach(t, fw[1])
+    elif getattr(t, "_fw", None) is not None:
+        t._fw = None  # the new value has no tangent (zero)
+    return t
+
+
+def check_inplace(t) -> None:
+    """Refuse an in-place write that would make a gradient wrong (PyTorch's errors)."""
+    if t._node is None and t._rg:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        )
+    base = t._base
+    if base is not None and (base._rg or t._rg):
+        if base._node is None and base._rg:
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in an in-place "
+                "operation."
+            )
+        raise RuntimeError(
+            "in-place operation on a view of a tensor that requires grad: chainrule does not "
+            "rebase the history of views. Use clone() to make the view a tensor of its own "
+            "before modifying it in place, or modify the base tensor instead."
+        )
+
+
+_CAN_CAST = {("f", "i"), ("f", "u"), ("f", "b"), ("i", "b"), ("u", "b")}
+_CPP_TYPE = {"Float32": "Float", "Float64": "Double", "Int64": "Long", "Int32": "Int"}
+
+
+def write(t, out) -> None:
+    """Write ``out`` into t's storage: same shape, a dtype PyTorch can cast to, writable."""
+    dst = own(t)
+    if out.shape != dst.shape:
+        if out.ndim > dst.ndim or any(
+            o != d and o != 1 for o, d in zip(out.shape[::-1], dst.shape[::-1], strict=False)
+        ):
+            raise RuntimeError(
+                f"output with shape {list(dst.shape)} doesn't match the broadcast shape "
+                f"{list(_backend.default.broadcast_shapes(out.shape, dst.shape))}"
+            )
+    if out.dtype != dst.dtype and (out.dtype.kind, dst.dtype.kind) in _CAN_CAST:
+        a = _dt.from_numpy_dtype(out.dtype).name.capitalize()
+        b = _dt.from_numpy_dtype(dst.dtype).name.capitalize()
+        raise RuntimeError(
+            f"result type {_CPP_TYPE.get(a, a)} can't be cast to the desired output type "
+            f"{_CPP_TYPE.get(b, b)}"
+        )
+    try:
+        dst[...] = out
+    except ValueError as e:
+        if "read-only" not in str(e):
+            raise
+        raise RuntimeError(_state.ERR_OVERLAP) from None
+    t._vc[0] += 1
+
+
+# --------------------------------------------------------------- comparisons
+def compare(prim: Primitive, input, other):
+    """Apply a comparison: its bool result carries no gradient, so it needs no dtype
+    bookkeeping (NumPy compares mixed dtypes exactly) and no recording; only the forward.
+    Functions (``torch.lt``) and operators (``<``) both come here."""
+    a = getattr(input, "_data", input)
+    b = getattr(other, "_data", other)
+    xp = _NAMESPACES.get(type(a)) or _first_ns((a, b))
+    try:
+        out = prim.fwd(xp, a, b)
+    except ValueError as e:
+        raise _torch_error(e, (a, b)) from None
+    if type(out) is bool:
+        out = _as_array(out)
+    return (input if type(input) in TT else other)._new(out)
+
+
+# ----------------------------------------------------------------- helpers
+def _promote(prim, args):
+    """Arrays of the inputs cast to the op's dtype by PyTorch's rules (scalars stay Python
+    numbers): the general case, after apply's fast paths."""
+    # NumPy scalars take part as Python numbers do, as in PyTorch (NumPy would let a
+    # float64 scalar widen a float32 tensor)
+    args = [a.item() if isinstance(a, _generic) else a for a in args]
+    if prim.check is not None:
+        prim.check(args)
+    target = _dt.result_type(*(a for a in args if a is not None))
+    if prim.to_float and not target.is_floating_point:
+        target = _dt.get_default_dtype()
+    tnp = target.np
+    out = []
+    for a in args:
+        if isinstance(a, TensorBase):
+            d = a._data
+            out.append(d if d.dtype == tnp else d.astype(tnp))
+        else:
+            out.append(a)
+    return out
+
+
+def _torch_error(e, datas):
+    """PyTorch's message for NumPy's broadcast failure; other errors as RuntimeError."""
+    if "broadcast" in str(e):
+        shapes = [getattr(d, "shape", ()) for d in datas]
+        if len(shapes) >= 2:
+            a, b = shapes[0], shapes[1]
+            n = max(len(a), len(b))
+            for i in range(1, n + 1):
+                sa = a[-i] if i <= len(a) else 1
+                sb = b[-i] if i <= len(b) else 1
+                if sa != sb and sa != 1 and sb != 1:
+                    return RuntimeError(
+                        f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) "
+                        f"at non-singleton dimension {n - i}"
+                    )
+    return RuntimeError(str(e))
+
+
+def _first_ns(datas):
+    for d in datas:
+        if not isinstance(d, _PY_NUMBERS):
+            return _backend.namespace(d)
+    return _backend.default
+
+
+def _first_tensor(args):
+    for a in args:
+        if isinstance(a, TensorBase):
+            return a
+    raise TypeError("an op needs at least one tensor input")

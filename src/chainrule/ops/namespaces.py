@@ -1,0 +1,162 @@
+"""The namespace rules run on in first-order backward: NumPy's names over raw arrays.
+
+A rule is written once, with operators and ``ns`` functions (``ns.exp``, ``ns.where``,
+``ns.sum_to``), and runs on either namespace: ``ArrayNS`` over one backend's arrays
+(first-order backward, cheap) or ``functions.tensor_ns.TensorNS`` over Tensors (recorded:
+create_graph, forward mode). ``sum_to``, the one place where a broadcast gradient is
+summed back to its input's shape, is written over the namespace and serves both.
+
+>>> import numpy as np
+>>> from chainrule.ops.namespaces import array_ns, sum_to
+>>> sum_to(array_ns(np), np.ones((4, 2, 3)), (2, 1))
+array([[12.],
+       [12.]])
+"""
+
+from __future__ import annotations
+
+from .. import backend as _backend
+
+
+def sum_to(ns, g, shape: tuple, nb: int = 0):
+    """Sum ``g`` over the axes that broadcasting added or stretched, back to ``shape``
+    (after ``nb`` leading batch axes, which stay)."""
+    gs = tuple(g.shape)
+    if gs[nb:] == shape:
+        return g
+    off = len(gs) - len(shape)
+    stretched = tuple(i + off for i, s in enumerate(shape) if s == 1 and gs[i + off] != 1)
+    added = tuple(range(nb, off))
+    if not stretched:  # only leading axes were added (a bias): one sum, a fresh array
+        return ns.sum(g, axis=added)
+    r = ns.sum(g, axis=added + stretched, keepdims=True)
+    return ns.reshape(r, gs[:nb] + tuple(shape))
+
+
+def has_advanced(idx: tuple) -> bool:
+    """Whether an index tuple holds arrays (integer or boolean): NumPy 'advanced' indexing."""
+    for i in idx:
+        if hasattr(i, "shape") or isinstance(i, list):
+            return True
+    return False
+
+
+class ArrayNS:
+    """NumPy-named functions over one backend's arrays, plus the table's helpers."""
+
+    def __init__(self, xp) -> None:
+        self.xp = xp
+        for n in (
+            "exp",
+            "log",
+            "sin",
+            "cos",
+            "tan",
+            "tanh",
+            "sqrt",
+            "sign",
+            "abs",
+            "where",
+            "expand_dims",
+            "matmul",
+            "zeros_like",
+            "ones_like",
+            "maximum",
+            "minimum",
+            "moveaxis",
+            "transpose",
+            "flip",
+            "cumsum",
+            "concatenate",
+            "stack",
+            "squeeze",
+            "log1p",
+            "expm1",
+            "outer",
+            "diagonal",
+            "take_along_axis",
+            "floor",
+            "mean",
+            "cumprod",
+        ):
+            setattr(self, n, getattr(xp, n))
+
+    # NumPy's function wrappers cost microseconds; array methods, ufunc reductions and a
+    # plain fill do not (backward runs these per node)
+    @staticmethod
+    def reshape(a, shape):
+        return a.reshape(shape)
+
+    @staticmethod
+    def swapaxes(a, i, j):
+        return a.swapaxes(i, j)
+
+    def sum(self, a, axis=None, keepdims=False):
+        return self.xp.add.reduce(a, axis=axis, keepdims=keepdims)
+
+    def broadcast_to(self, a, shape):
+        """``a`` broadcast to ``shape``, materialized (writable, contiguous: the gradient
+        buffer that backward hands on, with no copy needed later)."""
+        if a.shape == tuple(shape):
+            return a
+        out = self.xp.empty(shape, a.dtype)
+        out[...] = a
+        return out
+
+    def permute(self, a, axes):
+        return self.xp.transpose(a, axes)
+
+    def index_put(self, g, v, idx):
+        out = self.xp.array(g, copy=True)
+        out[idx] = v
+        return out
+
+    def singular_vectors(self, x):
+        """(U, V^T) of the thin SVD of x."""
+        u, _, vh = self.xp.linalg.svd(x, full_matrices=False)
+        return u, vh
+
+    def take_along(self, g, idx, dim):
+        return self.xp.take_along_axis(g, idx, axis=dim)
+
+    def astype(self, a, np_dtype):
+        return a.astype(np_dtype)
+
+    def zeros(self, shape, np_dtype):
+        return self.xp.zeros(shape, np_dtype)
+
+    def sum_to(self, g, shape, batch=()):
+        return sum_to(self, g, tuple(shape), len(batch))
+
+    def index_grad(self, g, idx, shape):
+        """Adjoint of ``x[idx]``: zeros of x's shape with ``g`` added at ``idx``."""
+        z = self.xp.zeros(shape, g.dtype)
+        if has_advanced(idx):
+            _backend.scatter_add(self.xp, z, idx, g)  # repeated indices add up
+        else:
+            z[idx] = g
+        return z
+
+    def getitem(self, g, idx):
+        return g[idx]
+
+    def put_along(self, g, idx, dim, shape):
+        """Adjoint of take_along_axis: zeros of ``shape`` with ``g`` added at ``idx`` on
+        ``dim`` (repeated indices add up; put_along_axis would overwrite)."""
+        xp = self.xp
+        z = xp.zeros(shape, g.dtype)
+        full = list(xp.indices(idx.shape, sparse=True))
+        full[dim] = idx
+        _backend.scatter_add(xp, z, tuple(full), g)
+        return z
+
+
+_array_ns_cache: dict = {}
+
+
+def array_ns(xp) -> ArrayNS:
+    """The (cached) ArrayNS over backend namespace ``xp``."""
+    ns = _array_ns_cache.get(xp)
+    if ns is None:
+        ns = _array_ns_cache[xp] = ArrayNS(xp)
+    return ns

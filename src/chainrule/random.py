@@ -1,0 +1,77 @@
+"""The random source: seeded generators and the default one (PyTorch's ``torch.random``).
+
+Creation functions (``rand``, ``randn``, ...), random fills (``uniform_``) and the data
+samplers all draw from here, so ``manual_seed`` makes a whole run repeatable.
+
+>>> import chainrule as torch
+>>> _ = torch.manual_seed(0); a = torch.rand(2)
+>>> _ = torch.manual_seed(0); torch.equal(a, torch.rand(2))
+True
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from . import backend
+
+xp = backend.default
+
+
+class Generator:
+    """A seeded random source (NumPy's PCG64). ``manual_seed`` makes runs repeatable.
+
+    >>> import chainrule as torch
+    >>> g = torch.Generator().manual_seed(0)
+    >>> torch.rand(2, generator=g).shape
+    torch.Size([2])
+    """
+
+    def __init__(self, device=None) -> None:
+        self._seed = 67280421310721  # PyTorch's default seed, for a repeatable start
+        self._rng = xp.random.Generator(xp.random.PCG64(self._seed))
+
+    def manual_seed(self, seed: int) -> Generator:
+        self._seed = int(seed)
+        self._rng = xp.random.Generator(xp.random.PCG64(self._seed))
+        return self
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def seed(self) -> int:
+        return self.manual_seed(secrets.randbits(63))._seed
+
+    def get_state(self):
+        return self._rng.bit_generator.state
+
+    def set_state(self, state) -> None:
+        self._rng.bit_generator.state = state
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed the default generator: the same seed gives the same random tensors.
+
+    >>> import chainrule as torch
+    >>> _ = torch.manual_seed(0); a = torch.rand(3)
+    >>> _ = torch.manual_seed(0); torch.equal(a, torch.rand(3))
+    True
+    """
+    return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    """Seed the default generator from the OS and return the seed."""
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    return default_generator.initial_seed()
+
+
+def rng(generator=None):
+    """The NumPy random generator of ``generator`` (the default one when None)."""
+    return (generator or default_generator)._rng
