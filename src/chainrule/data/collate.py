@@ -19,6 +19,7 @@ import numpy as np
 
 from ..creation import as_tensor, tensor
 from ..dtypes import float64
+from ..functions.shape import stack
 from ..tensor import Tensor
 
 __all__ = ["default_collate", "default_convert"]
@@ -47,8 +48,6 @@ def default_collate(batch: list):
     >>> default_collate([{"x": 1.5, "y": 0}, {"x": 2.5, "y": 1}])
     {'x': tensor([1.5000, 2.5000], dtype=torch.float64), 'y': tensor([0, 1])}
     """
-    from .. import stack
-
     elem = batch[0]
     if isinstance(elem, Tensor):
         return stack(list(batch), 0)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..autograd import forward_ad as _fw
+from ..autograd.api import grad
 from ..autograd.engine import nodes_behind
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..autograd.memory import saved_memory
@@ -103,8 +104,6 @@ def cost(func: Callable, *args) -> Cost:
         n_ops = _count_ops(outs)
         live = [o for o in outs if o.requires_grad]
         if live:  # one backward: the first output element's row
-            from ..autograd import grad
-
             seeds = [o.detach().mul(0) for o in live]
             if live[0].numel():
                 seeds[0].view(-1)[0] = 1

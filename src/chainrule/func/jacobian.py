@@ -23,6 +23,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..autograd.grad_mode import no_grad
 from . import _pytree as pt
 from .transforms import jacfwd, jacrev
 
@@ -117,8 +118,6 @@ def jacobian(
             )
     n_in = sum(x.numel() for x in args)
     if mode == "auto":
-        from ..autograd.grad_mode import no_grad
-
         with no_grad():  # the outputs' sizes, from one plain evaluation
             probe = func(*args)
         n_out = sum(o.numel() for o in pt.flatten(probe)[0])

@@ -24,6 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
+from .. import dtypes
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .parameter import Parameter
@@ -386,8 +387,6 @@ class Module:
         >>> torch.nn.Linear(2, 1).to(torch.float64).weight.dtype
         torch.float64
         """
-        from .. import dtypes
-
         dtype = kwargs.get("dtype")
         device = kwargs.get("device")
         for a in args:
@@ -412,14 +411,10 @@ class Module:
 
     def float(self) -> Module:
         """Floating-point parameters and buffers to float32."""
-        from .. import dtypes
-
         return self.to(dtypes.float32)
 
     def double(self) -> Module:
         """Floating-point parameters and buffers to float64."""
-        from .. import dtypes
-
         return self.to(dtypes.float64)
 
     def cpu(self) -> Module:

@@ -8,7 +8,8 @@ tensor([0., 0.], requires_grad=True)
 
 from __future__ import annotations
 
-from ..tensor import Tensor, own
+from ..creation import empty
+from ..tensor import Tensor, make, own
 
 
 class Parameter(Tensor):
@@ -25,8 +26,6 @@ class Parameter(Tensor):
 
     def __new__(cls, data: Tensor | None = None, requires_grad: bool = True) -> Parameter:
         if data is None:
-            from ..creation import empty
-
             data = empty(0)
         if not isinstance(data, Tensor):
             raise TypeError(
@@ -65,8 +64,6 @@ class Parameter(Tensor):
 
 
 def _rebuild_parameter(data, requires_grad: bool) -> Parameter:
-    from ..tensor import make
-
     return Parameter(make(data), requires_grad)
 
 

@@ -9,6 +9,7 @@ for the length of a ``with`` block and keeps a copy of each gradient, so that
 from __future__ import annotations
 
 from ..autograd import engine as _engine
+from ..autograd.api import grad
 from ..node import AccumulateGrad, edge
 from ..tensor import Tensor
 
@@ -194,8 +195,6 @@ def run_recorded(y, inputs=None, gradient=None) -> tuple:
     Returns (recording, gradients of the inputs); inputs default to every leaf that
     requires grad behind ``y``.
     """
-    from ..autograd import grad
-
     if not y._rg:
         raise RuntimeError(
             "element 0 of tensors does not require grad and does not have a grad_fn: "
