@@ -97,13 +97,7 @@ class Tensor(
     @staticmethod
     def _new(arr) -> Tensor:
         # every op's result comes from here: a plain Tensor, also for Parameter inputs
-        t = _alloc(Tensor)
-        t._data = arr
-        t._node = None
-        t._vc = [0]
-        t._base = None
-        t._rg = False
-        return t
+        return _alloc(Tensor)._init(arr)
 
     # ------------------------------------------------------------ attributes
     @property

@@ -406,12 +406,12 @@ def _op(prim, swap: bool = False):
     return lambda a, b, _f=apply, _p=prim: _f(_p, a, b)
 
 
-def _cmp(prim, other_kinds_differ=None):
+def _cmp(prim, otherwise=None):
     """A comparison operator (``x < y``): a bool tensor, no gradient. ``==`` and ``!=``
-    with a non-tensor object answer False/True, as Python's do."""
-    if other_kinds_differ is None:
+    with an object that is no number or array answer ``otherwise``, as Python's do."""
+    if otherwise is None:
         return lambda a, b, _f=compare, _p=prim: _f(_p, a, b)
-    return lambda a, b: compare(prim, a, b) if _comparable(b) else other_kinds_differ
+    return lambda a, b: compare(prim, a, b) if _comparable(b) else otherwise
 
 
 def _comparable(b) -> bool:
@@ -468,8 +468,8 @@ class ElementwiseMethods:
     __or__ = _op(BITWISE_OR)
     __ror__ = _op(BITWISE_OR, swap=True)
     __xor__ = _op(BITWISE_XOR)
-    __eq__ = _cmp(EQ, other_kinds_differ=False)
-    __ne__ = _cmp(NE, other_kinds_differ=True)
+    __eq__ = _cmp(EQ, otherwise=False)
+    __ne__ = _cmp(NE, otherwise=True)
     __lt__ = _cmp(LT)
     __le__ = _cmp(LE)
     __gt__ = _cmp(GT)

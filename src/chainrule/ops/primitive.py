@@ -128,24 +128,10 @@ class Primitive:
         return f"<primitive {self.name}>"
 
 
-def defop(
-    name: str,
-    fwd: Callable,
-    vjp=None,
-    *,
-    jvp=None,
-    grad_fn: str | None = None,
-    kink: str | None = None,
-    promote: bool = False,
-    to_float: bool = False,
-    broadcast: bool = False,
-    view: bool = False,
-    fit: bool = False,
-    check: Callable | None = None,
-    register: bool = True,
-) -> Primitive:
-    """Declare a primitive (see the module docstring and ``Primitive``) and add it to the
-    table (``REGISTRY``; ``register=False`` keeps it out: a helper op of one rule).
+def defop(name: str, fwd: Callable, vjp=None, *, register: bool = True, **fields) -> Primitive:
+    """Declare a primitive (see the module docstring; ``fields`` are ``Primitive``'s
+    keywords: jvp, grad_fn, kink, promote, ...) and add it to the table (``REGISTRY``;
+    ``register=False`` keeps it out: a helper op of one rule).
 
     A jvp rule gets its input's tangent as ``t`` and returns that input's share of the
     output's tangent; the shares add up. A variadic primitive's one jvp rule gets the list
@@ -156,20 +142,7 @@ def defop(
     >>> sq.plan.rule_names
     (('g', 'x'),)
     """
-    prim = Primitive(
-        name,
-        fwd,
-        vjp=vjp,
-        jvp=jvp,
-        grad_fn=grad_fn,
-        kink=kink,
-        promote=promote,
-        to_float=to_float,
-        broadcast=broadcast,
-        view=view,
-        fit=fit,
-        check=check,
-    )
+    prim = Primitive(name, fwd, vjp=vjp, **fields)
     if register:
         REGISTRY[name] = prim
     return prim
