@@ -1,7 +1,8 @@
 """The ``chainrule`` command (also ``python -m chainrule``).
 
 ``chainrule`` with no command runs the guided tour (``chainrule tour``); ``chainrule walk``
-runs only the autograd lecture; ``chainrule grad`` and ``chainrule graph`` differentiate and
+runs only the autograd lecture; ``chainrule table`` prints the derivative table
+(docs/TABLE.md); ``chainrule grad`` and ``chainrule graph`` differentiate and
 draw an expression typed in the terminal, with variables given as ``--NAME VALUE``:
 
     chainrule grad "sum(x*x)" --x "arange(4.)"
@@ -120,6 +121,19 @@ def _graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def _table(args: argparse.Namespace) -> int:
+    from chainrule.table import render
+
+    text = render()
+    if args.out is None:
+        print(text, end="")
+        return 0
+    # "\n" line ends on every system: the file is compared with render() by a test
+    args.out.write_text(text, encoding="utf-8", newline="\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
 def _split_variables(argv: list[str], known: set[str]) -> tuple[list[str], list[tuple[str, str]]]:
     """Take the --NAME VALUE pairs that are not options of the command out of argv."""
     rest, variables = [], []
@@ -211,6 +225,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="draw the graph without running backward first",
     )
     graph.set_defaults(run=_graph)
+
+    table = commands.add_parser(
+        "table",
+        help="print the derivative table: every primitive's forward, vjp and jvp (Markdown)",
+        description="Print every primitive of the derivative table (chainrule.ops.REGISTRY) "
+        "with its forward, its vjp rule per input, its jvp, its kink policy and its flags, "
+        "read from the declarations themselves, as Markdown (docs/TABLE.md is its output).",
+    )
+    table.add_argument(
+        "--out", type=Path, default=None, help="write the table to this file instead of printing it"
+    )
+    table.set_defaults(run=_table)
     return parser
 
 

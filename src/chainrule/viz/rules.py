@@ -12,10 +12,11 @@ from __future__ import annotations
 import ast
 import inspect
 import os
+import tokenize
 
 from ..ops.primitive import PASS
 
-__all__ = ["forward_text", "rule_text"]
+__all__ = ["forward_text", "rule_text", "source_text"]
 
 # forward notation only (no derivatives): the infix operator of binary ops
 _INFIX = {
@@ -120,21 +121,85 @@ def _where(fn) -> str:
 
 
 def _summary(fn) -> str:
-    """The first comment or docstring line of a named rule (where the table states it)."""
+    """The first clause of a named rule's docstring or leading comment (where the table
+    states it): its first paragraph or comment block, up to a ``;`` outside brackets."""
     doc = inspect.getdoc(fn)
     if doc:
-        return doc.splitlines()[0].split("; ")[0]
+        text = doc.split("\n\n")[0]
+    else:
+        try:
+            lines = inspect.getsourcelines(fn)[0]
+        except (OSError, TypeError):
+            return ""
+        text = " ".join(_leading_comment(lines))
+    return _first_clause(" ".join(text.split()).replace("``", ""))
+
+
+def _leading_comment(lines: list[str]) -> list[str]:
+    """The comment on a def's line and the comment lines right below it, before its code."""
+    comment: list[str] = []
+    in_body = False
     try:
-        lines = inspect.getsourcelines(fn)[0]
-    except (OSError, TypeError):
-        return ""
-    for line in lines[1:]:
-        s = line.strip()
-        if s.startswith("#"):
-            return s.lstrip("# ").split("; ")[0].strip()
-        if s:
-            break
-    return ""
+        for tok in tokenize.generate_tokens(iter(lines).__next__):
+            if tok.type == tokenize.COMMENT:
+                comment.append(tok.string.lstrip("#").strip())
+            elif tok.type == tokenize.NEWLINE:  # the end of the def's own (logical) line
+                in_body = True
+            elif in_body and (tok.type != tokenize.NL or comment and not tok.line.strip()):
+                break  # the first code, or a blank line after the comment
+    except tokenize.TokenError:
+        pass
+    return comment
+
+
+def _first_clause(text: str) -> str:
+    depth = 0
+    for i, c in enumerate(text):
+        depth += (c in "([{") - (c in ")]}")
+        if c == ";" and depth == 0:
+            return text[:i]
+    return text
+
+
+def source_text(fn, symbols: dict | None = None) -> tuple[str, str, str]:
+    """(code, summary, where) of a forward or rule of the table, read from its source.
+
+    A lambda gives its body, its names renamed by ``symbols`` and ``ns.f(...)`` read as
+    ``f(...)`` (the namespace is the engine's plumbing); a named function gives its call
+    and its first comment or docstring line (a closure also the values it closes over).
+    ``where`` is ``chainrule/<file>:<line>``, relative to the package.
+
+    >>> from chainrule.ops import REGISTRY
+    >>> source_text(REGISTRY["sin"].vjp[0])[:2]
+    ('g * cos(x)', '')
+    >>> source_text(REGISTRY["pow"].vjp[0])[:2]
+    ('_pow_dx(ns, g, x, y)', 'd/dx x**y = y * x**(y-1)')
+    """
+    params = ", ".join(inspect.signature(fn).parameters)
+    where = _where(fn)
+    if getattr(fn, "__name__", "") == "<lambda>":
+        node = _lambda_node(fn)
+        if node is None:
+            return f"lambda {params}: ...", "", where
+        body = _Rename(dict(symbols or {})).visit(ast.parse(ast.unparse(node.body), mode="eval"))
+        return ast.unparse(body), "", where
+    summary = _summary(fn)
+    # a closure made by a helper (``_rounding("floor", ...)``) reads as helper.name, with
+    # the plain values it closes over: they are what tells its siblings apart
+    name = getattr(fn, "__qualname__", type(fn).__name__).replace(".<locals>", "")
+    code = getattr(fn, "__code__", None)
+    cells = zip(code.co_freevars, fn.__closure__ or (), strict=True) if code else ()
+    values = [f"{n}={c.cell_contents!r}" for n, c in cells if _plain(c)]
+    summary = "; ".join(s for s in (summary, ", ".join(values)) if s)
+    return f"{name}({params})", summary, where
+
+
+def _plain(cell) -> bool:
+    try:
+        value = cell.cell_contents
+    except ValueError:  # an empty cell
+        return False
+    return value is None or isinstance(value, (bool, int, float, str))
 
 
 def rule_text(prim, i: int, symbols: dict) -> tuple[str, str]:
@@ -163,13 +228,5 @@ def rule_text(prim, i: int, symbols: dict) -> tuple[str, str]:
         and any("ctx" == n for n in prim.plan.rule_names[r])
     ):
         return f"{prim.grad_fn[: -len('Backward')]}.backward (user-defined Function)", ""
-    where = _where(fn)
-    if getattr(fn, "__name__", "") == "<lambda>":
-        node = _lambda_node(fn)
-        if node is not None:
-            body = _Rename(dict(symbols)).visit(ast.parse(ast.unparse(node.body), mode="eval"))
-            return ast.unparse(body), where
-        return "lambda " + ", ".join(prim.plan.rule_names[r]) + ": ...", where
-    summary = _summary(fn)
-    text = f"{fn.__name__}({', '.join(prim.plan.rule_names[r])})"
+    text, summary, where = source_text(fn, symbols)
     return (f"{text}: {summary}" if summary else text), where
