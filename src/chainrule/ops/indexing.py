@@ -101,11 +101,11 @@ SELECT = defop("select", _basic_getitem_fwd, _get_vjp, view=True, jvp=_get_jvp)
 SLICE = alias(SELECT, "slice", grad_fn="SliceBackward0")  # x[1:3]: PyTorch's other name
 # advanced (array) indexing always copies in NumPy (and CuPy, which follows it): not a view
 INDEX = defop("index", _getitem_fwd, _get_vjp, jvp=_get_jvp)
-# index_grad(g) = zeros with g added at idx: the adjoint of x[idx] (runs inside backward).
-# It is linear in g: its vjp reads g[idx], its jvp is index_grad of the tangent.
+# index_grad(v) = zeros with v added at idx: the adjoint of x[idx] (runs inside backward,
+# on a gradient v). It is linear in v: its vjp reads g[idx], its jvp is index_grad of t.
 INDEX_GRAD = defop(
     "index_grad",
-    lambda xp, g, *, idx, shape: _index_grad(xp, g, idx, shape),
+    lambda xp, v, *, idx, shape: _index_grad(xp, v, idx, shape),
     lambda ns, g, idx, shape, batch: (
         batched_getitem(ns, g, idx, len(shape), batch) if batch else ns.getitem(g, idx)
     ),
@@ -116,8 +116,8 @@ INDEX_GRAD = defop(
 )
 
 
-def _index_grad(xp, g, idx, shape):
-    return array_ns(xp).index_grad(g, idx, shape)
+def _index_grad(xp, v, idx, shape):
+    return array_ns(xp).index_grad(v, idx, shape)
 
 
 def _index_put_fwd(xp, x, v, *, idx):
@@ -185,16 +185,16 @@ TAKE_ALONG = defop(
     grad_fn="GatherBackward0",
     jvp=lambda ns, t, x_shape, idx, dim, batch: _take_along(ns, t, idx, dim, x_shape, batch),
 )
-# put_along(g) = zeros with g added at idx along dim: the adjoint of take_along (inside
-# backward). Linear in g: its vjp is take_along, its jvp put_along of the tangent.
+# put_along(v) = zeros with v added at idx along dim: the adjoint of take_along (inside
+# backward). Linear in v: its vjp is take_along, its jvp put_along of the tangent.
 PUT_ALONG = defop(
     "put_along",
-    lambda xp, g, *, idx, dim, shape: _put_along(xp, g, idx, dim, shape),
+    lambda xp, v, *, idx, dim, shape: _put_along(xp, v, idx, dim, shape),
     lambda ns, g, idx, dim, shape, batch: _take_along(ns, g, idx, dim, shape, batch),
     grad_fn="ScatterAddBackward0",
     jvp=lambda ns, t, idx, dim, shape, batch: _put_along_rule(ns, t, idx, dim, shape, batch),
 )
 
 
-def _put_along(xp, g, idx, dim, shape):
-    return array_ns(xp).put_along(g, idx, dim, shape)
+def _put_along(xp, v, idx, dim, shape):
+    return array_ns(xp).put_along(v, idx, dim, shape)
