@@ -1,12 +1,24 @@
 """The backward engine: reverse accumulation over the recorded graph.
 
-The graph is walked once, iteratively (no recursion: a chain of 100,000 ops is fine),
-in an order where a node runs only after every node that feeds it a gradient. Only
-nodes on a path to a tensor that wants a gradient are visited (the lecture's "prune the
-branches you don't need"). Each node's saved values are released after its rules ran,
-unless ``retain_graph``.
+Reverse accumulation is the chain rule run from the output back to the inputs. A node's
+gradient (of the output with respect to the node's result) is complete once every node that
+used the result has handed back its share; the node's rules (its vector-Jacobian products,
+from the table) then turn that gradient into one share per input. ``run_backward``:
 
-With ``create_graph=False`` the rules run on raw backend arrays (cheap); with
+1. counts how many gradients each node waits for (``_dependencies``); with ``inputs``
+   (autograd.grad) only the nodes on a path to one of them are kept (``_prune``);
+2. takes a node whose gradients have all arrived, the seeds' nodes first; runs its hooks
+   (``_run_hooks``), captures its gradient if it is one of ``inputs``, and, for a leaf,
+   adds the gradient into ``.grad`` (``_accumulate``);
+3. checks that nothing its rules read was changed in place since (``_check_versions``),
+   runs the rules, and brings each result back to its input's shape and dtype (``_settle``);
+4. routes each gradient to the node it feeds (``observers`` see it on the way), summed
+   where several meet; that node is ready with its last one (a node that got no gradient
+   at all passes none on: ``_pass_none``);
+5. frees what the node saved (``_free``), unless ``retain_graph``.
+
+The walk is iterative (no recursion: a chain of 100,000 ops is fine). With
+``create_graph=False`` the rules run on raw backend arrays (cheap); with
 ``create_graph=True`` the same rules run on Tensors and are themselves recorded.
 """
 
@@ -20,11 +32,21 @@ from ..functions.tensor_ns import TensorNS
 from ..node import AccumulateGrad, edge
 from ..ops.namespaces import array_ns, sum_to
 
-_ndarray = _backend.ndarray
 _generic = _backend.scalar_type
-_add_reduce = _backend.default.add.reduce
-_PY_NUMBERS = (int, float, bool)
-_EMPTY: dict = {}  # the saved values of a released node that keeps nothing (never written)
+_NUMBERS = (int, float, bool)
+
+
+class _Freed(dict):
+    """What a node keeps after backward freed its saved values (shapes and parameters, as
+    PyTorch): a rule that asks for a freed value gets backward's "second time" error."""
+
+    __slots__ = ()
+
+    def __missing__(self, name):
+        raise RuntimeError(ERR_BACKWARD_TWICE)
+
+
+_EMPTY = _Freed()  # the saved values of a freed node that keeps nothing (never written)
 
 # Callbacks that watch a backward pass (chainrule.viz records adjoints with them): each is
 # called as ``fn(node, i, child, gradient)`` for the gradient that node's rule for input i
@@ -52,148 +74,144 @@ def run_backward(
     cotangents pushed through one pass, as chainrule.func.jacrev does); rules keep them.
     """
     new = roots[0]._new  # makes Tensors of gradients (hooks, .grad) without importing Tensor
-    buffers: dict = {}
-    root_nodes = []
+    buffers: dict = {}  # node -> the sum of the gradients that reached it so far
     for r, s in zip(roots, seeds, strict=True):
         n = edge(r)
-        if n in buffers:
-            buffers[n] = buffers[n] + s
-        else:
-            buffers[n] = s
-            root_nodes.append(n)
-
-    targets = None
-    if inputs is not None:
-        targets = {edge(t): t for t in inputs}
-
-    # Count, for each node, how many edges from nodes on the walk feed it (a node is seen
-    # once it has an entry; roots start at 0).
-    deps: dict = dict.fromkeys(root_nodes, 0)
-    stack = list(root_nodes)
-    parents: dict | None = {} if targets is not None else None
-    while stack:
-        n = stack.pop()
-        for c in n.next:
-            if c is None:
-                continue
-            if targets is not None:
-                parents.setdefault(c, []).append(n)
-            d = deps.get(c)
-            if d is None:
-                deps[c] = 1
-                stack.append(c)
-            else:
-                deps[c] = d + 1
-
-    needed = None
-    if targets is not None:
-        # Only ancestors of the targets do useful work; count deps among them only.
-        needed = set()
-        stack = [t for t in targets if t in deps]  # deps holds every node on the walk
-        needed.update(stack)
-        while stack:
-            c = stack.pop()
-            for p in parents.get(c, ()):
-                if p not in needed:
-                    needed.add(p)
-                    stack.append(p)
-        deps = {}
-        for n in needed:
-            for c in n.next:
-                if c is not None and c in needed:
-                    deps[c] = deps.get(c, 0) + 1
-
-    captured: dict = {}
+        buffers[n] = buffers[n] + s if n in buffers else s
+    targets = None if inputs is None else {edge(t) for t in inputs}
+    root_nodes = list(buffers)
+    deps = _dependencies(root_nodes, targets)  # node -> gradients it still waits for
+    # (node, its summed gradient): a node fed by one edge (most are) gets its gradient
+    # handed on directly; ``buffers`` only sums where several edges meet
+    ready = [(n, buffers.pop(n)) for n in root_nodes if deps.get(n) == 0]
+    captured: dict = {}  # with targets: node -> its gradient (autograd.grad's answer)
     handed: set = set()  # arrays already stored as some leaf's .grad in this pass
-    ns = None
-    watched = bool(observers)
+    # the namespace the rules run on: Tensors, or the gradients' array module
+    ns = TensorNS if create_graph else array_ns(_backend.namespace(seeds[0]))
+    watched = bool(observers)  # (an empty list costs nothing per gradient)
     direct = targets is None and accumulate  # leaves take their gradient as it arrives
-    # ``ready`` holds (node, its summed gradient): a node fed by one edge (most are) gets
-    # its gradient handed on directly; ``buffers`` only sums where several edges meet
-    ready = [
-        (n, buffers.pop(n))
-        for n in root_nodes
-        if deps.get(n, 0) == 0 and (needed is None or n in needed)
-    ]
     prev_mode = _state.grad.enabled
     _state.grad.enabled = create_graph
     try:
         while ready:
-            n, g = ready.pop()
+            n, g = ready.pop()  # a node whose gradients have all arrived, summed in g
             if n.pre_hooks and g is not None:
                 g = _run_hooks(n.pre_hooks, g, create_graph, new)
-            if type(n) is AccumulateGrad:
-                if targets is not None:
-                    captured[n] = g
+            if targets is not None and n in targets:
+                captured[n] = g
+            if type(n) is AccumulateGrad:  # a leaf
                 if accumulate:
                     _accumulate(n.variable, g, create_graph, handed, new)
                 continue
-            if targets is not None and n in targets:
-                captured[n] = g
-            if g is None:  # no gradient arrived: nothing to pass on, but its inputs count it
-                for c in n.next:
-                    if c is not None and (needed is None or c in needed):
-                        d = deps[c] - 1
-                        deps[c] = d
-                        if d == 0:
-                            ready.append((c, buffers.pop(c, None)))
-                if not retain_graph and n.checks is not None:
-                    _free(n)
+            if g is None:
+                _pass_none(n, deps, buffers, ready, retain_graph)
                 continue
-            # the node's rules, one per input that wants a gradient
-            prim = n.prim
-            plan = prim.plan
-            if ns is None:
-                ns = TensorNS if create_graph else array_ns(_backend.namespace(g))
+            # run its rules, one per input that wants a gradient
             checks = n.checks
             if checks:
                 for ver, expected, _w, _nm in checks:
                     if ver[0] != expected:
                         _check_versions(n)  # raises PyTorch's error
             saved = _tensor_saved(n, new) if create_graph else n.saved
-            calls = plan.invokers
+            plan = n.prim.plan
+            rules = plan.invokers
+            many = rules[0](g, ns, batch, saved) if plan.variadic else None
             i = -1
-            try:
-                many = calls[0](g, ns, batch, saved) if plan.variadic else None
-                for c in n.next:
-                    i += 1
-                    if c is None or (needed is not None and c not in needed):
-                        continue
-                    gi = calls[i](g, ns, batch, saved) if many is None else many[i]
-                    if gi is not None:  # a custom Function may return None for an input
-                        if n.shapes is not None and n.fits >> i & 1:
-                            gi = _fit(gi, n, i, ns, create_graph, batch)
-                        elif type(gi) in _PY_NUMBERS:
-                            gi = _backend.as_array(gi)  # a Python number from a rule
-                        if watched:
-                            for ob in observers:
-                                ob(n, i, c, gi)
-                    d = deps[c] - 1
-                    if d:  # more gradients still to come: sum them in buffers
-                        deps[c] = d
-                        if gi is not None:
-                            prev = buffers.get(c)
-                            buffers[c] = gi if prev is None else prev + gi
-                    else:
-                        prev = buffers.pop(c, None) if buffers else None
-                        if prev is not None:
-                            gi = prev if gi is None else prev + gi
-                        if direct and type(c) is AccumulateGrad and c.pre_hooks is None:
-                            _accumulate(c.variable, gi, create_graph, handed, new)  # a leaf
-                        else:
-                            ready.append((c, gi))
-            except KeyError:
-                _missing_saved(prim, i, saved)  # released by an earlier backward?
-                raise
-            if not retain_graph and n.checks is not None:  # _free, inlined: a hot path
-                if plan.kept or "ctx" in saved:
-                    _release(n)
+            for c in n.next:
+                i += 1
+                if c is None or (targets is not None and c not in deps):
+                    continue  # no input there, or one that leads to no target
+                gi = rules[i](g, ns, batch, saved) if many is None else many[i]
+                if gi is not None and (n.shapes is not None or watched or type(gi) in _NUMBERS):
+                    gi = _settle(gi, n, i, c, ns, create_graph, batch)  # broadcast, dtype
+                # route gi to c: summed in buffers while more are to come
+                d = deps[c] - 1
+                if d:
+                    deps[c] = d
+                    if gi is not None:
+                        prev = buffers.get(c)
+                        buffers[c] = gi if prev is None else prev + gi
+                    continue
+                prev = buffers.pop(c, None) if buffers else None
+                if prev is not None:
+                    gi = prev if gi is None else prev + gi
+                if direct and type(c) is AccumulateGrad and c.pre_hooks is None:
+                    _accumulate(c.variable, gi, create_graph, handed, new)  # a leaf
                 else:
-                    n.saved = _EMPTY
-                    n.checks = None
+                    ready.append((c, gi))  # c has all its gradients
+            if not retain_graph and n.checks is not None:
+                _free(n)
     finally:
         _state.grad.enabled = prev_mode
     return captured
+
+
+def _dependencies(roots: list, targets: set | None) -> dict:
+    """For each node on the walk from ``roots``: how many edges from nodes on the walk
+    feed it, i.e. how many gradients it waits for (roots start at 0). With ``targets``
+    only the nodes on a path to a target are kept (``_prune``)."""
+    deps = dict.fromkeys(roots, 0)
+    parents: dict | None = None if targets is None else {}  # node -> nodes feeding it
+    stack = list(roots)
+    while stack:
+        n = stack.pop()
+        for c in n.next:
+            if c is None:
+                continue
+            if parents is not None:
+                parents.setdefault(c, []).append(n)
+            d = deps.get(c)
+            if d is None:  # first seen: walk on from it
+                deps[c] = 1
+                stack.append(c)
+            else:
+                deps[c] = d + 1
+    return deps if parents is None else _prune(deps, parents, targets)
+
+
+def _prune(deps: dict, parents: dict, targets: set) -> dict:
+    """``deps`` kept to the nodes on a path to a target (the lecture's "prune the
+    branches you don't need": the others would do no useful work), counting only the
+    edges among those."""
+    needed = targets & deps.keys()  # the targets on the walk
+    stack = list(needed)
+    while stack:
+        for p in parents.get(stack.pop(), ()):
+            if p not in needed:
+                needed.add(p)
+                stack.append(p)
+    deps = dict.fromkeys(needed, 0)
+    for n in needed:
+        for c in n.next:
+            if c in deps:
+                deps[c] += 1
+    return deps
+
+
+def _pass_none(n, deps, buffers, ready, retain_graph) -> None:
+    """A node that received no gradient: it passes none on, but its inputs still count
+    the edge from it (and it frees what it saved, as after its rules)."""
+    for c in n.next:
+        if c in deps:  # (not None, and not pruned)
+            d = deps[c] - 1
+            deps[c] = d
+            if d == 0:
+                ready.append((c, buffers.pop(c, None)))
+    if not retain_graph and n.checks is not None:
+        _free(n)
+
+
+def _settle(gi, n, i, c, ns, create_graph, batch):
+    """The gradient node n's rule for input i gives, made ready for c: back to the input's
+    shape and dtype where broadcasting or promotion changed them (``_fit``), an array where
+    a rule gave a Python number; and shown to each observer."""
+    if n.shapes is not None and n.fits >> i & 1:
+        gi = _fit(gi, n, i, ns, create_graph, batch)
+    elif type(gi) in _NUMBERS:
+        gi = _backend.as_array(gi)
+    for ob in observers:
+        ob(n, i, c, gi)
+    return gi
 
 
 def nodes_behind(tensors):
@@ -219,16 +237,9 @@ def leaves_behind(tensors, exclude=()):
             yield n.variable
 
 
-def _missing_saved(prim, i, saved) -> None:
-    """A rule's KeyError: backward's error when a value it needs was already freed."""
-    names = prim.plan.rule_names[0 if prim.plan.variadic else i]
-    if any(nm not in saved for nm in names if nm not in ("g", "ns", "batch")):
-        raise RuntimeError(ERR_BACKWARD_TWICE) from None
-
-
 def _tensor_saved(n, new):
     """The saved values as Tensors connected to the graph (for create_graph)."""
-    saved = dict(n.saved)
+    saved = type(n.saved)(n.saved)  # (a freed node's stays _Freed)
     for _ver, _expected, t, name in n.checks or ():
         if t is None:
             t = _saved_output(n.saved[name], n, new)
@@ -240,24 +251,14 @@ def _tensor_saved(n, new):
 
 
 def _fit(gi, n, i, ns, create_graph, batch=()):
-    """Bring a rule's gradient back to input i's shape (sum_to) and dtype."""
-    if type(gi) is _ndarray and not batch:
-        # the common case first, a bias: one sum over the leading axes broadcasting added
-        shape = n.shapes[i]
-        gs = gi.shape
-        lead = len(gs) - len(shape)
-        if lead == 1 and gs[1:] == shape:
-            gi = _add_reduce(gi, axis=0)
-        elif gs != shape:
-            gi = sum_to(ns, gi, shape)
-        dt = n.dtypes[i]
-        return gi if gi.dtype == dt else gi.astype(dt)
+    """Bring a rule's gradient back to input i's shape (summed over the axes broadcasting
+    added or stretched) and dtype."""
     arr = gi._data if create_graph else gi
-    if type(arr) in _PY_NUMBERS:
+    if type(arr) in _NUMBERS:
         arr = gi = _backend.as_array(arr)
     shape = n.shapes[i]
     if arr.shape[len(batch) :] != shape:
-        gi = ns.sum_to(gi, shape, batch) if batch else ns.sum_to(gi, shape)
+        gi = sum_to(ns, gi, shape, len(batch))
         arr = gi._data if create_graph else gi
     dt = n.dtypes[i]
     if arr.dtype != dt:
@@ -319,11 +320,12 @@ def _release(n) -> None:
     if ctx is not None:
         ctx._free()
     kept = n.prim.plan.kept
-    n.saved = {k: v for k, v in saved.items() if k in kept} if kept else {}
+    n.saved = _Freed({k: v for k, v in saved.items() if k in kept}) if kept else _EMPTY
     n.checks = None
 
 
 def _run_hooks(hooks, g, create_graph, new):
+    """A node's (or a leaf's) hooks, in order: each may replace the gradient."""
     for h in list(hooks):
         t = g if create_graph else new(g)
         r = h(t)
