@@ -69,6 +69,15 @@ class TensorBase:
         raise NotImplementedError  # chainrule.Tensor defines it
 
 
+def new(arr) -> TensorBase:
+    """A new plain tensor holding ``arr``, made where no tensor is at hand to ask
+    (``torch.mul(2, 3)``): every registered tensor class's ``_new`` makes a plain
+    ``chainrule.Tensor``, so any of them serves."""
+    for cls in TENSOR_TYPES:
+        return cls._new(arr)
+    raise RuntimeError("chainrule.Tensor is not defined yet")
+
+
 def own(t: TensorBase):
     """t's data as an array that can be shared and written. Ops on 0-d tensors keep NumPy's
     scalar results as they come (a ufunc on a scalar is ~8x cheaper than on a 0-d array);

@@ -106,7 +106,7 @@ def add(input, other, *, alpha=1):
     tensor([21, 42])
     """
     if alpha != 1:
-        other = apply(MUL, other, alpha)
+        other = _scaled(other, alpha)
     return apply(ADD, input, other)
 
 
@@ -118,7 +118,7 @@ def sub(input, other, *, alpha=1):
     tensor([3.5000, 3.5000])
     """
     if alpha != 1:
-        other = apply(MUL, other, alpha)
+        other = _scaled(other, alpha)
     return apply(SUB, input, other)
 
 
@@ -160,6 +160,11 @@ def div(input, other, *, rounding_mode=None):
 
 
 divide = true_divide = div
+
+
+def _scaled(other, alpha):
+    """alpha * other: a product of tensors is recorded, of Python numbers just computed."""
+    return apply(MUL, other, alpha) if isinstance(other, TensorBase) else other * alpha
 
 
 def _is_float(*xs):
@@ -581,13 +586,13 @@ class ElementwiseMethods:
     def add_(self, other, *, alpha=1):
         """self += alpha * other, in place."""
         if alpha != 1:
-            other = apply(MUL, other, alpha)
+            other = _scaled(other, alpha)
         return apply_inplace(ADD, self, other)
 
     def sub_(self, other, *, alpha=1):
         """self -= alpha * other, in place."""
         if alpha != 1:
-            other = apply(MUL, other, alpha)
+            other = _scaled(other, alpha)
         return apply_inplace(SUB, self, other)
 
     def __iadd__(self, other):

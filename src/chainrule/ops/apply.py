@@ -27,7 +27,7 @@ from .. import _state
 from .. import backend as _backend
 from .. import dtypes as _dt
 from ..node import Node, edge
-from ..tensor_base import TENSOR_TYPES, TensorBase, own
+from ..tensor_base import TENSOR_TYPES, TensorBase, new, own
 from .primitive import Primitive
 
 _grad = _state.grad
@@ -96,7 +96,7 @@ def apply(prim: Primitive, *args, **params):
     if type(out) in _PY_NUMBERS:
         out = _as_array(out)  # a Python number from some backend call (NumPy scalars stay)
     src = args[0] if type(args[0]) in TT else _first_tensor(args)
-    res = src._new(out)
+    res = new(out) if src is None else src._new(out)
     if (
         prim.view
         and (out is x0 or getattr(out, "base", out) is not None)  # NumPy's copies have none
@@ -337,7 +337,8 @@ def compare(prim: Primitive, input, other):
         raise _torch_error(e, (a, b)) from None
     if type(out) is bool:
         out = _as_array(out)
-    return (input if type(input) in TT else other)._new(out)
+    src = input if type(input) in TT else _first_tensor((other,))
+    return new(out) if src is None else src._new(out)
 
 
 # ----------------------------------------------------------------- helpers
@@ -392,4 +393,4 @@ def _first_tensor(args):
     for a in args:
         if isinstance(a, TensorBase):
             return a
-    raise TypeError("an op needs at least one tensor input")
+    return None  # Python numbers only (torch.mul(2, 3)): a tensor all the same
