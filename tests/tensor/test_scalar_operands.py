@@ -20,10 +20,17 @@ torch = pytest.importorskip("torch")
     ],
 )
 def test_a_scaled_number_operand_matches_torch(call):
+    # (the float operands; a 0-d integer input is the test below)
     got = call(cr, cr.tensor([1.0, 2.0]))
     want = call(torch, torch.tensor([1.0, 2.0]))
     assert got.tolist() == want.tolist()
     assert str(got.dtype) == str(want.dtype)
+
+
+def test_a_scaled_number_keeps_a_0d_input_s_dtype_like_torch():
+    got = cr.add(cr.tensor(1, dtype=cr.int32), 3, alpha=2)
+    want = torch.add(torch.tensor(1, dtype=torch.int32), 3, alpha=2)
+    assert (got.item(), str(got.dtype)) == (want.item(), str(want.dtype))
 
 
 @pytest.mark.parametrize("name", ["add", "sub", "mul"])
