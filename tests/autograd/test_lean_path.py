@@ -1,6 +1,7 @@
-"""apply's lean path (one tensor, or two of one dtype, no views, grad mode on, no forward
-mode) must record exactly what the general path records: the same node, the same saved
-values, the same fix-up flags, hence the same gradients."""
+"""apply's fast path (one tensor, or two of one dtype or with a Python number: operands
+that need no promotion) must record exactly what the general path (``_promote``) records:
+the same node, the same saved values, the same fix-up flags, hence the same gradients.
+Both end in the one recorder of their arity (``ops/apply.py``)."""
 
 import numpy as np
 import pytest

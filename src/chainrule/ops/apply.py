@@ -46,9 +46,10 @@ def apply(prim: Primitive, *args, **params):
     Every op comes through here, so it is written flat: that keeps an op's own overhead
     near a microsecond."""
     plan = prim.plan
-    n = len(args) if plan.fast else 0  # 0: the general path (views, cat, no gradient...)
+    n = len(args)
+    fast = plan.fast  # not a view, not variadic, differentiable: the common cases below
     # 1. the input arrays, in PyTorch's result dtype where the op promotes
-    if n == 2:
+    if fast and n == 2:
         a0, a1 = args
         datas = None
         if not plan.cast:
@@ -73,7 +74,7 @@ def apply(prim: Primitive, *args, **params):
                 datas = [a0, d1]
         if datas is None:
             datas = _promote(prim, args)
-    elif n == 1:
+    elif fast and n == 1:
         a0 = args[0]
         if type(a0) in TT and (not prim.to_float or a0._data.dtype.kind == "f"):
             datas = [a0._data]
@@ -112,7 +113,7 @@ def apply(prim: Primitive, *args, **params):
             _record2(prim, plan, args[0], args[1], datas, res, params)
         elif n == 1:
             _record1(prim, plan, args[0], datas, res, params)
-        else:  # any number of inputs (the general recorder the two above unroll)
+        else:  # any number of inputs (the recorder the two above unroll)
             _recordn(prim, plan, args, datas, res, params)
 
     # 4. forward mode: the active level pushes the inputs' tangents through the op
