@@ -45,7 +45,7 @@ class Node:
     @property
     def next_functions(self) -> tuple:
         return tuple(
-            (n.next[0], n.saved["index"]) if type(n) is Node and n.prim.selects else (n, 0)
+            (n.next[0], n.saved["index"]) if isinstance(n, Node) and n.prim.selects else (n, 0)
             for n in self.next
         )
 

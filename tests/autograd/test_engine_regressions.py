@@ -1,8 +1,10 @@
 """Engine regressions found in review."""
 
 import numpy as np
+import pytest
 
 import chainrule as cr
+from chainrule.node import Node
 
 
 class _NoGrad(cr.autograd.Function):
@@ -41,3 +43,13 @@ def test_where_condition_broadcasts_a_single_tensor_input():
     cond = cr.tensor([[True, False, True, True]] * 3)
     cr.where(cond, x, 0.0).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [3.0, 0.0, 3.0, 3.0])
+
+
+def test_grad_fn_class_is_named_as_in_pytorch():
+    # code and tutorials read type(y.grad_fn).__name__ (issue 11)
+    torch = pytest.importorskip("torch")
+    for lib in (cr, torch):
+        x = lib.ones(2, requires_grad=True)
+        names = [type(f(x).grad_fn).__name__ for f in (lambda t: t * 2, lambda t: t.sum())]
+        assert names == ["MulBackward0", "SumBackward0"], lib
+    assert isinstance(cr.ones(2, requires_grad=True).exp().grad_fn, Node)

@@ -257,8 +257,9 @@ class Function:
         )
         ctx._out_meta = [(o._data.shape, o._data.dtype, _backend.namespace(o._data)) for o in outs]
         ctx._new = outs[0]._new  # a static method: holds no reference to the output
-        node = Node.__new__(Node)
-        node.prim = _function_prim(cls)
+        prim = _function_prim(cls)
+        node = Node.__new__(prim.plan.node_cls)
+        node.prim = prim
         node.next = tuple(
             edge(a) if need else None for a, need in zip(args, ctx.needs_input_grad, strict=True)
         )
@@ -281,7 +282,7 @@ class Function:
             return outs[0]
         sel = _selector_prim(cls)
         for i, o in enumerate(outs):
-            s = Node.__new__(Node)
+            s = Node.__new__(sel.plan.node_cls)
             s.prim = sel
             s.next = [node]
             s.saved = {"index": i, "count": len(outs)}

@@ -26,7 +26,7 @@ from __future__ import annotations
 from .. import _state
 from .. import backend as _backend
 from .. import dtypes as _dt
-from ..node import Node, edge
+from ..node import edge
 from ..tensor_base import TENSOR_TYPES, TensorBase, new, own
 from .primitive import Primitive
 
@@ -37,6 +37,7 @@ _as_array = _backend.as_array
 _generic = _backend.scalar_type
 _PY_NUMBERS = (int, float, bool)
 _SCALARS = (int, float)
+_alloc = object.__new__
 TT = TENSOR_TYPES
 
 
@@ -142,7 +143,7 @@ def _record1(prim, plan, a0, datas, res, params) -> None:
     out = res._data
     if not a0._rg or out.dtype.kind not in "fc":  # .long() etc.: no gradient
         return
-    node = Node.__new__(Node)
+    node = _alloc(plan.node_cls)
     node.prim = prim
     node.next = [a0._node or edge(a0)]
     node.pre_hooks = None
@@ -173,7 +174,7 @@ def _record2(prim, plan, a0, a1, datas, res, params) -> None:
     out = res._data
     if not (r0 or r1) or out.dtype.kind not in "fc":  # integer and bool results: no gradient
         return
-    node = Node.__new__(Node)
+    node = _alloc(plan.node_cls)
     node.prim = prim
     node.next = [(a0._node or edge(a0)) if r0 else None, (a1._node or edge(a1)) if r1 else None]
     node.pre_hooks = None
@@ -217,7 +218,7 @@ def _recordn(prim, plan, args, datas, res, params) -> None:
     out = res._data
     if not mask or out.dtype.kind not in "fc":
         return
-    node = Node.__new__(Node)
+    node = _alloc(plan.node_cls)
     node.prim = prim
     node.next = nxt
     node.pre_hooks = None

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import inspect
 
+from ..node import Node
+
 
 class Marker:
     """A rule given by name instead of a function (see ``ops.primitive``)."""
@@ -64,6 +66,8 @@ class Plan:
     fit           an input's gradient may need summing back or casting (broadcast,
                   promotion, or ``fit_always``: the rule cannot know the input's shape)
     savers        input mask -> compiled saver (filled on first use of each mask)
+    node_cls      the class of its nodes, named as PyTorch names them (``MulBackward0``),
+                  so that ``type(y.grad_fn).__name__`` reads as in PyTorch
     """
 
     __slots__ = (
@@ -81,6 +85,7 @@ class Plan:
         "fit",
         "fit_always",
         "savers",
+        "node_cls",
         "_saves",
         "_sources",
     )
@@ -119,6 +124,7 @@ class Plan:
         self.cast = prim.promote or prim.to_float
         self.fit_always = prim.fit or self.variadic
         self.fit = self.fit_always or prim.promote or prim.broadcast
+        self.node_cls = type(prim.grad_fn, (Node,), {"__slots__": (), "__module__": "builtins"})
 
     # ---------------------------------------------------------------- what to save
     def saves(self, needs: tuple) -> tuple:
