@@ -8,8 +8,9 @@ from the table) then turn that gradient into one share per input. ``run_backward
 1. counts how many gradients each node waits for (``_dependencies``); with ``inputs``
    (autograd.grad) only the nodes on a path to one of them are kept (``_prune``);
 2. takes a node whose gradients have all arrived, the seeds' nodes first; runs its hooks
-   (``_run_hooks``), captures its gradient if it is one of ``inputs``, and, for a leaf,
-   adds the gradient into ``.grad`` (``_accumulate``);
+   (``_run_hooks``: a hook may replace the gradient, with one of the same shape and dtype),
+   captures its gradient if it is one of ``inputs``, and, for a leaf, adds the gradient
+   into ``.grad`` (``_accumulate``);
 3. checks that nothing its rules read was changed in place since (``_check_versions``),
    runs the rules, and brings each result back to its input's shape and dtype (``_settle``);
 4. routes each gradient to the node it feeds (``observers`` see it on the way), summed
@@ -31,6 +32,7 @@ from .._state import ERR_BACKWARD_TWICE
 from ..functions.tensor_ns import TensorNS
 from ..node import AccumulateGrad, edge
 from ..ops.namespaces import array_ns, sum_to
+from ..tensor_base import TensorBase
 
 _generic = _backend.scalar_type
 _NUMBERS = (int, float, bool)
@@ -85,7 +87,9 @@ def run_backward(
     # handed on directly; ``buffers`` only sums where several edges meet
     ready = [(n, buffers.pop(n)) for n in root_nodes if deps.get(n) == 0]
     captured: dict = {}  # with targets: node -> its gradient (autograd.grad's answer)
-    handed: set = set()  # arrays already stored as some leaf's .grad in this pass
+    # arrays that code outside the engine holds (already some leaf's .grad in this pass, or
+    # shown to a hook): a leaf copies them instead of taking them as its .grad
+    handed: set = set()
     # the namespace the rules run on: Tensors, or the gradients' array module
     ns = TensorNS if create_graph else array_ns(_backend.namespace(seeds[0]))
     watched = bool(observers)  # (an empty list costs nothing per gradient)
@@ -96,7 +100,7 @@ def run_backward(
         while ready:
             n, g = ready.pop()  # a node whose gradients have all arrived, summed in g
             if n.pre_hooks and g is not None:
-                g = _run_hooks(n.pre_hooks, g, create_graph, new)
+                g = _run_hooks(n.pre_hooks, g, create_graph, new, handed)
             if targets is not None and n in targets:
                 captured[n] = g
             if type(n) is AccumulateGrad:  # a leaf
@@ -324,14 +328,49 @@ def _release(n) -> None:
     n.checks = None
 
 
-def _run_hooks(hooks, g, create_graph, new):
-    """A node's (or a leaf's) hooks, in order: each may replace the gradient."""
+def _run_hooks(hooks, g, create_graph, new, handed):
+    """A node's (or a leaf's) hooks, in order: each may replace the gradient, with a tensor
+    of the gradient's shape and dtype (anything else is refused, as in PyTorch, instead of
+    landing in ``.grad``). The hooks saw the gradient, and may keep it: a leaf must copy it
+    before adding into it later (``handed``)."""
     for h in list(hooks):
         t = g if create_graph else new(g)
         r = h(t)
         if r is not None:
+            _check_hook_result(h, t, r)
             g = r if create_graph else r._data
+    if not create_graph:
+        handed.add(id(g))
     return g
+
+
+def _check_hook_result(hook, given, r) -> None:
+    """PyTorch's checks on what a gradient hook returns, in its order and words."""
+    if not isinstance(r, TensorBase):
+        raise TypeError(f"expected Variable, but hook returned '{_type_name(r)}'")
+    name = getattr(hook, "__name__", "<unknown>")
+    was, got = given._data.dtype, r._data.dtype
+    if got != was:
+        raise RuntimeError(
+            f"hook '{name}' has changed the type of value (was {_tensor_type(was)} got "
+            f"{_tensor_type(got)})"
+        )
+    if r._data.shape != given._data.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
+
+
+def _tensor_type(dtype) -> str:
+    """torch.FloatTensor for float32: PyTorch's legacy tensor type name of a dtype."""
+    return _dt.from_numpy_dtype(dtype).tensor_type
+
+
+def _type_name(x) -> str:
+    """A type's name as CPython's tp_name gives it (PyTorch's messages use that): 'float',
+    'numpy.ndarray', 'MyClass'."""
+    tp = type(x)
+    if tp.__flags__ & (1 << 9) or tp.__module__ == "builtins":  # a class made in Python
+        return tp.__name__
+    return f"{tp.__module__}.{tp.__name__}"
 
 
 def _accumulate(t, g, create_graph, handed, new) -> None:
