@@ -57,8 +57,14 @@ LAYERS: list[tuple[str, str, list[str]]] = [
     ),
     (
         "op machinery",
-        "what an op is: plans, primitives, array namespaces",
-        ["chainrule.ops.plan", "chainrule.ops.primitive", "chainrule.ops.namespaces"],
+        "what an op is: plans, primitives, array namespaces; the table's entry that recording "
+        "itself uses (copy_slices, for writes through views)",
+        [
+            "chainrule.ops.plan",
+            "chainrule.ops.primitive",
+            "chainrule.ops.namespaces",
+            "chainrule.ops.views",
+        ],
     ),
     ("apply", "running an op and recording its node", ["chainrule.ops.apply"]),
     (

@@ -69,11 +69,11 @@ ERR_OVERLAP = (
 
 def tangent_of(t):
     """The tangent of tensor ``t`` at the active dual level, or None. A tangent stamped
-    with an older version of t's storage (changed in place through another view) is
-    refused instead of giving a wrong number."""
+    with an older version of t's storage (written in place through another view) is made
+    again from the base's for a view, and refused otherwise, never a wrong number."""
     fw = getattr(t, "_fw", None)
     if fw is None or fw[0] is not dual.level:
         return None
-    if fw[2] != t._vc[0]:
-        raise RuntimeError(ERR_STALE_TANGENT)
+    if fw[2] != t._vc[0]:  # a view's is its base's, viewed again; else refused
+        return fw[0].stale(t)
     return fw[1]

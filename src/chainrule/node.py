@@ -102,10 +102,13 @@ class RemovableHandle:
 
 def edge(t):
     """The node a gradient for tensor ``t`` flows into: its grad_fn, or for a leaf its
-    AccumulateGrad (made on first use and held weakly, as PyTorch does)."""
+    AccumulateGrad (made on first use and held weakly, as PyTorch does); None for a view
+    taken in no_grad mode (it requires grad, as its base does, but gathers no gradient)."""
     n = t._node
     if n is not None:
         return n
+    if t._base is not None:  # a view taken in no_grad mode: no history, and no .grad
+        return None
     ref = getattr(t, "_accum", None)
     acc = ref() if ref is not None else None
     if acc is None:

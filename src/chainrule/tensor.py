@@ -35,6 +35,7 @@ from .functions import (
 )
 from .functions.args import wrap_dim
 from .node import RemovableHandle, edge
+from .ops.apply import refresh_view
 from .tensor_base import TensorBase, own
 
 _alloc = object.__new__
@@ -181,10 +182,14 @@ class Tensor(
 
     @property
     def is_leaf(self) -> bool:
+        if self._base is not None and self._base._node is not self._vnode:
+            refresh_view(self)  # the base was written in place since: the view's history too
         return self._node is None
 
     @property
     def grad_fn(self):
+        if self._base is not None and self._base._node is not self._vnode:
+            refresh_view(self)
         n = self._node
         if n is not None and n.prim.selects:  # output i of a multi-output Function
             return n.next[0]
@@ -228,6 +233,8 @@ class Tensor(
 
     @property
     def requires_grad(self) -> bool:
+        if self._base is not None and self._base._node is not self._vnode:
+            refresh_view(self)
         return self._rg
 
     @requires_grad.setter

@@ -28,12 +28,16 @@ class TensorBase:
     _node    the Node that made it (its grad_fn), None for a leaf
     _rg      requires_grad
     _vc      version counter ``[n]``, shared by views of one storage
-    _base    the tensor a view was taken from (None when not a view)
-    _vnode   the base's node when the view was taken (a stale view is refused)
+    _base    the tensor a view was taken from, its root (None when not a view)
+    _view    a view's (kind, chain): chain is how it was taken from its base, a tuple of
+             (primitive, parameters, input shape); kind is None, or says the view may not
+             be written in place with grad recording ("no_grad", "multi": see ops.apply)
+    _vnode   the base's node when the view's history was made: when the base's history
+             changes (an in-place write), the view's is made again from it
     _grad    .grad; _accum: a leaf's AccumulateGrad; _retains: retain_grad() was called
     _fw      forward mode: (dual level, tangent, version when attached)
 
-    _grad, _accum, _retains, _vnode and _fw stay unset until needed (read with getattr).
+    _grad, _accum, _retains, _view, _vnode and _fw stay unset until needed.
     """
 
     __slots__ = (
@@ -42,6 +46,7 @@ class TensorBase:
         "_grad",
         "_vc",
         "_base",
+        "_view",
         "_vnode",
         "_accum",
         "_retains",

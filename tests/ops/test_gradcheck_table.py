@@ -841,6 +841,47 @@ def _index_put(data, max_numel=MAX_NUMEL):
 add(custom("index_put", "y[idx] = v (v broadcast)", _index_put))
 
 
+_VIEWS = {  # view -> its minimum number of dims
+    "rows": (lambda z: z[1:], 1),
+    "select": (lambda z: z[0], 1),
+    "T": (lambda z: z.T, 2),
+    "transpose": (lambda z: z.transpose(0, -1), 1),
+    "permute": (lambda z: z.permute(*range(z.ndim - 1, -1, -1)), 0),
+    "view": (lambda z: z.view(-1), 0),
+    "unsqueeze-squeeze": (lambda z: z.unsqueeze(0).squeeze(0), 0),
+    "narrow of T": (lambda z: z.T.narrow(0, 0, 1), 2),
+    "slice of slice": (lambda z: z[:, 1:][:, :1], 2),
+}
+_WRITES = {
+    "mul_(w)": lambda v, w: v.mul_(w),
+    "add_(w)": lambda v, w: v.add_(w),
+    "copy_(w)": lambda v, w: v.copy_(w),
+    "exp_ then mul_(w)": lambda v, w: v.exp_().mul_(w),
+    "[...] = w": lambda v, w: v.__setitem__(Ellipsis, w),
+}
+
+
+def _copy_slices(data, max_numel=MAX_NUMEL):
+    """An in-place op through a view of a non-leaf: the base's history is copy_slices."""
+    s = data.draw(shapes(min_dims=0, max_numel=max_numel))
+    names = [k for k, (_, nd) in _VIEWS.items() if len(s) >= nd and (nd == 0 or s[0] > 1)]
+    view, _ = _VIEWS[data.draw(st.sampled_from(names))]
+    write = _WRITES[data.draw(st.sampled_from(sorted(_WRITES)))]
+    vs = view(cr.zeros(s)).shape
+    reuse = data.draw(st.booleans())  # the view also used after the write
+
+    def fn(x, w):
+        z = x * 1.5
+        v = view(z)
+        write(v, w)
+        return z * 2.0 + (v.sum() if reuse else 0.0)
+
+    return fn, [data.draw(REAL(s)), data.draw(REAL(tuple(vs)))]
+
+
+add(custom("copy_slices", "view(z).op_(w) (view, then in place)", _copy_slices))
+
+
 def _gather(data, max_numel=MAX_NUMEL):
     s = data.draw(shapes(min_dims=1, max_numel=max_numel))
     d = _dim(data.draw, len(s))

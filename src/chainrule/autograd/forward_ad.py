@@ -27,6 +27,7 @@ from .._state import tangent_of
 from ..functions.tensor_ns import TensorNS
 from ..ops.apply import apply
 from ..ops.primitive import LINEAR, PASS
+from ..ops.views import along_view
 from ..tensor_base import TENSOR_TYPES, TensorBase
 
 __all__ = [
@@ -66,6 +67,25 @@ class DualLevel:
             duals = self.duals
             self.duals[k] = weakref.ref(t, lambda _r: duals.pop(k, None))
 
+    def stale(self, t):
+        """The tangent of ``t`` after its storage was written in place through another
+        view or its base: for a view, its base's tangent viewed again (the tangents follow
+        the writes, as the histories do); otherwise refused."""
+        base = t._base
+        if base is None:
+            raise RuntimeError(_modes.ERR_STALE_TANGENT)
+        bt = _modes.tangent_of(base)
+        if bt is None:
+            t._fw = None
+            return None
+        _modes.dual.level = None  # the view's tangent is computed, not pushed
+        try:
+            tangent = along_view(TensorNS, bt, t._view[1], self.batch)
+        finally:
+            _modes.dual.level = self
+        self.attach(t, tangent)
+        return tangent
+
     def push(self, prim, args, datas, params, res) -> None:
         """Forward mode through one op: the output's tangent from the inputs' tangents, by
         the op's jvp rules, summed over the inputs.
@@ -80,10 +100,8 @@ class DualLevel:
             if type(a) in TENSOR_TYPES:
                 fw = getattr(a, "_fw", None)
                 if fw is not None and fw[0] is self:
-                    if fw[2] != a._vc[0]:
-                        raise RuntimeError(_modes.ERR_STALE_TANGENT)
-                    t = fw[1]
-                    found = True
+                    t = fw[1] if fw[2] == a._vc[0] else self.stale(a)
+                    found = t is not None or found
             tans.append(t)
         out = res._data
         if not found or prim.vjp is None or out.dtype.kind not in "fc":

@@ -14,7 +14,7 @@ from __future__ import annotations
 import builtins
 
 from .. import dtypes as _dt
-from ..ops.apply import apply
+from ..ops.apply import apply, mark_multi_output
 from ..ops.shape import (
     CAT,
     CLONE,
@@ -386,6 +386,13 @@ def stack(tensors, dim: int = 0):
     return apply(STACK, *tensors, dim=d)
 
 
+def _multi(views: list, name: str) -> tuple:
+    """The outputs of one function that returns several views (written in place with grad
+    recording, PyTorch refuses them: ``mark_multi_output``)."""
+    mark_multi_output(views, name)
+    return tuple(views)
+
+
 def _narrow(input, d, start, length):
     return getitem(input, (slice(None),) * d + (slice(start, start + length),))
 
@@ -406,7 +413,7 @@ def split(tensor, split_size_or_sections, dim: int = 0):
                 f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}"
             )
         starts = list(range(0, n, size)) if size > 0 else [0]
-        return tuple(_narrow(tensor, d, s, builtins.min(size, n - s)) for s in starts)
+        return _multi([_narrow(tensor, d, s, builtins.min(size, n - s)) for s in starts], "Split")
     sections = list(split_size_or_sections)
     if builtins.sum(sections) != n:
         raise RuntimeError(
@@ -417,7 +424,7 @@ def split(tensor, split_size_or_sections, dim: int = 0):
     for k in sections:
         out.append(_narrow(tensor, d, s, k))
         s += k
-    return tuple(out)
+    return _multi(out, "SplitWithSizes")
 
 
 def chunk(input, chunks: int, dim: int = 0):
@@ -443,7 +450,8 @@ def unbind(input, dim: int = 0):
     (tensor([1, 2]), tensor([3, 4]))
     """
     d = _wrap(dim, input._data.ndim)
-    return tuple(getitem(input, (slice(None),) * d + (i,)) for i in range(input._data.shape[d]))
+    parts = [getitem(input, (slice(None),) * d + (i,)) for i in range(input._data.shape[d])]
+    return _multi(parts, "Unbind")
 
 
 def narrow(input, dim: int, start: int, length: int):

@@ -91,6 +91,10 @@ class TensorNS:
         return shape.unsqueeze(x, axis)
 
     @staticmethod
+    def squeeze(x, axis):
+        return shape.squeeze(x, axis)
+
+    @staticmethod
     def flip(x, dims):
         return shape.flip(x, dims)
 

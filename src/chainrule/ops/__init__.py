@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import warnings
 
-from . import elementwise, indexing, linalg, reduction, shape
+from . import elementwise, indexing, linalg, reduction, shape, views
 from .apply import apply, apply_inplace, compare
 from .primitive import DIAGONAL, LINEAR, PASS, REGISTRY, Primitive, alias, defop
 

@@ -12,7 +12,9 @@ Every op comes through ``apply``, in four steps:
 4. with a forward-mode level active, the level pushes the tangents through the op.
 
 In-place ops (``apply_inplace``) run the same steps and write the result into the
-tensor's storage; comparisons (``compare``) only run their forward.
+tensor's storage; written through a view, they give the base a ``copy_slices`` node (a
+table entry of ops/views.py). Views are made and kept current here (``refresh_view``);
+comparisons (``compare``) only run their forward.
 
 >>> import chainrule as torch
 >>> from chainrule.ops import apply, elementwise
@@ -29,6 +31,7 @@ from .. import dtypes as _dt
 from ..node import edge
 from ..tensor_base import TENSOR_TYPES, TensorBase, new, own
 from .primitive import Primitive
+from .views import COPY_SLICES
 
 _grad = _state.grad
 _dual = _state.dual
@@ -102,11 +105,9 @@ def apply(prim: Primitive, *args, **params):
     if (
         prim.view
         and (out is x0 or getattr(out, "base", out) is not None)  # NumPy's copies have none
-        and _backend.may_share_memory(out, x0)
+        and (out.size == 0 or _backend.may_share_memory(out, x0))  # an empty view shares none
     ):
-        res._vc = src._vc
-        base = res._base = src._base if src._base is not None else src
-        res._vnode = base._node
+        _as_view(res, src, prim, params, x0.shape)
 
     # 3. the node, when an input wants a gradient
     if _grad.enabled and prim.vjp is not None:
@@ -139,7 +140,7 @@ def _record1(prim, plan, a0, datas, res, params) -> None:
     if type(a0) not in TT:
         return
     if a0._base is not None and a0._base._node is not a0._vnode:
-        raise RuntimeError(_state.ERR_STALE_VIEW)
+        refresh_view(a0)
     out = res._data
     if not a0._rg or out.dtype.kind not in "fc":  # .long() etc.: no gradient
         return
@@ -165,11 +166,11 @@ def _record2(prim, plan, a0, a1, datas, res, params) -> None:
     r0 = r1 = False
     if t0:
         if a0._base is not None and a0._base._node is not a0._vnode:
-            raise RuntimeError(_state.ERR_STALE_VIEW)
+            refresh_view(a0)
         r0 = a0._rg
     if t1:
         if a1._base is not None and a1._base._node is not a1._vnode:
-            raise RuntimeError(_state.ERR_STALE_VIEW)
+            refresh_view(a1)
         r1 = a1._rg
     out = res._data
     if not (r0 or r1) or out.dtype.kind not in "fc":  # integer and bool results: no gradient
@@ -206,7 +207,7 @@ def _recordn(prim, plan, args, datas, res, params) -> None:
         if type(a) in TT:
             tensors += 1
             if a._base is not None and a._base._node is not a._vnode:
-                raise RuntimeError(_state.ERR_STALE_VIEW)
+                refresh_view(a)
             if a._rg:
                 mask |= bit
                 nxt.append(a._node or edge(a))
@@ -240,15 +241,111 @@ def _recordn(prim, plan, args, datas, res, params) -> None:
     res._rg = True
 
 
+# --------------------------------------------------------------------- views
+# A view shares its base's storage and version counter, and remembers how it was taken
+# (``_view``: a chain of view primitives from the root base). Its history is the chain
+# applied to the base's history; when that changes (an in-place write through the base
+# or any of its views), the view's is made again on its next use (``refresh_view``).
+
+
+def _as_view(res, src, prim, params, x_shape) -> None:
+    res._vc = src._vc
+    if src._base is None:
+        base, kind, chain = src, None, ()
+    else:
+        base = src._base
+        kind, chain = src._view
+    chain += ((prim, params, x_shape),)
+    if not _grad.enabled:
+        if kind is None:  # written in place with grad mode on, it would be ambiguous
+            kind = ("no_grad", len(chain))
+        res._rg = src._rg  # still requires grad, as in PyTorch (with no history of its own)
+    res._base = base
+    res._view = (kind, chain)
+    res._vnode = base._node
+
+
+def refresh_view(v) -> None:
+    """Make v's history again from its base's current one: the view chain applied to it."""
+    kind, chain = v._view
+    base = v._base
+    v._vnode = base._node
+    if kind is not None and kind[0] == "no_grad":
+        return  # a view taken in no_grad mode keeps no history (PyTorch)
+    prev = _grad.enabled
+    _grad.enabled = True
+    try:
+        t = base
+        for prim, params, _ in chain:
+            t = apply(prim, t, **params)
+    finally:
+        _grad.enabled = prev
+    v._node = t._node
+    v._rg = t._rg
+    fw = getattr(t, "_fw", None)
+    if fw is not None:
+        fw[0].attach(v, fw[1])
+
+
+def mark_multi_output(views, name: str) -> None:
+    """Views that one function returned together (``unbind``, ``split``): PyTorch refuses
+    to write them in place with grad recording (the function's one node could not be
+    rewritten for one of them)."""
+    for i, v in enumerate(views):
+        if v._base is None:
+            continue
+        kind, chain = v._view
+        if kind is None:  # (of a base that needs no gradient, PyTorch's error differs)
+            kind = ("multi", len(chain), name, i) if v._rg else ("multi_no_grad", len(chain))
+            v._view = (kind, chain)
+
+
+def _view_error(kind, chain) -> RuntimeError:
+    last = chain[-1][0].grad_fn
+    last = last[: last.rfind("Backward")] if "Backward" in last else last
+    direct = kind[1] == len(chain)  # the view that was made so, or a view of it
+    multi = (
+        "This view is the output of a function that returns multiple views. Such functions "
+        "do not allow the output views to be modified inplace. You should replace the "
+        "inplace operation by an out-of-place one."
+    )
+    if kind[0] == "multi_no_grad":
+        return RuntimeError(
+            "A view was created in no_grad mode and is being modified inplace with grad mode "
+            f"enabled. {multi}"
+        )
+    if kind[0] == "multi":
+        i, name = (kind[3], kind[2]) if direct else (0, last)
+        return RuntimeError(
+            f"Output {i} of {name} is a view and is being modified inplace. {multi}"
+        )
+    head = (
+        "A view was created in no_grad mode"
+        if direct
+        else f"Output 0 of {last} is a view of a view which was created in no_grad mode"
+    )
+    return RuntimeError(
+        f"{head} and is being modified inplace with grad mode enabled. Given that this use "
+        "case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
+        "moving both the view and the inplace either both inside the no_grad block (if you "
+        "don't want the inplace to be tracked) or both outside (if you want the inplace to "
+        "be tracked)."
+    )
+
+
 # ------------------------------------------------------------------ in place
 def apply_inplace(prim: Primitive, t, *args, **params):
     """Run ``prim(t, *args)`` and write the result into t's storage; return t.
 
-    With grad recording, t's history is rebased onto the new node (PyTorch's semantics
-    for non-leaf tensors); a leaf that requires grad, or a view of a tensor that requires
-    grad, is refused with the fix in the message.
+    With grad recording, t's history is rebased onto the new node (PyTorch's semantics).
+    Written through a view, the base gets the new history (``copy_slices``: the base
+    before, with the viewed region replaced by the result), and the view its history
+    again from the base's. A leaf that requires grad, or a view of one, is refused.
     """
     record = _grad.enabled and (t._rg or any(isinstance(a, TensorBase) and a._rg for a in args))
+    base = t._base
+    if base is not None and base._node is not t._vnode:
+        refresh_view(t)
     src = t
     if record:
         check_inplace(t)
@@ -263,6 +360,9 @@ def apply_inplace(prim: Primitive, t, *args, **params):
                 fw[0].attach(src, fw[1])
     r = apply(prim, src, *args, **params)
     write(t, r._data)
+    if base is not None and (record or _dual.level is not None):
+        _write_through_view(t, base, r, record)
+        return t
     if record and r._node is not None:
         t._node = r._node
         t._rg = True
@@ -274,23 +374,45 @@ def apply_inplace(prim: Primitive, t, *args, **params):
     return t
 
 
+def _write_through_view(v, base, r, record) -> None:
+    """After r was written into view v: the base's new history (and tangent) is the base
+    before with v's region replaced by r; v's is then made again from the base's."""
+    old = base._new(base._data)  # the base before the write, as the new node's input
+    old._node = base._node
+    old._rg = base._rg
+    fw = getattr(base, "_fw", None)
+    if fw is not None:
+        fw[0].attach(old, fw[1])
+    prev = _grad.enabled
+    _grad.enabled = record
+    try:
+        new = apply(COPY_SLICES, old, r, chain=v._view[1])
+    finally:
+        _grad.enabled = prev
+    if new._node is not None:
+        base._node = new._node
+        base._rg = True
+    fw = getattr(new, "_fw", None)
+    if fw is not None:
+        fw[0].attach(base, fw[1])
+    refresh_view(v)
+
+
 def check_inplace(t) -> None:
     """Refuse an in-place write that would make a gradient wrong (PyTorch's errors)."""
-    if t._node is None and t._rg:
-        raise RuntimeError(
-            "a leaf Variable that requires grad is being used in an in-place operation."
-        )
     base = t._base
-    if base is not None and (base._rg or t._rg):
+    if base is not None:
+        kind, chain = t._view
+        if kind is not None:
+            raise _view_error(kind, chain)
         if base._node is None and base._rg:
             raise RuntimeError(
                 "a view of a leaf Variable that requires grad is being used in an in-place "
                 "operation."
             )
+    elif t._node is None and t._rg:
         raise RuntimeError(
-            "in-place operation on a view of a tensor that requires grad: chainrule does not "
-            "rebase the history of views. Use clone() to make the view a tensor of its own "
-            "before modifying it in place, or modify the base tensor instead."
+            "a leaf Variable that requires grad is being used in an in-place operation."
         )
 
 

@@ -33,9 +33,9 @@ def _unreshape(ns, g, x_shape, batch):
     return ns.reshape(g, batch + x_shape)
 
 
-def _reshape_jvp(t, shape, batch):
+def _reshape_jvp(ns, t, shape, batch):
     # reshape, not view: a tangent need not have its primal's strides
-    return apply(RESHAPE, t, shape=batch + shape)
+    return ns.reshape(t, batch + shape)
 
 
 VIEW = defop("view", _view_fwd, _unreshape, view=True, jvp=_reshape_jvp)
@@ -52,14 +52,14 @@ SQUEEZE = defop(
     lambda xp, x, *, dim: xp.squeeze(x, axis=dim),
     _unreshape,
     view=True,
-    jvp=lambda t, dim, batch: apply(SQUEEZE, t, dim=tuple(d + len(batch) for d in dim)),
+    jvp=lambda ns, t, dim, batch: ns.squeeze(t, tuple(d + len(batch) for d in dim)),
 )
 UNSQUEEZE = defop(
     "unsqueeze",
     lambda xp, x, *, dim: xp.expand_dims(x, dim),
     _unreshape,
     view=True,
-    jvp=lambda t, dim, batch: apply(UNSQUEEZE, t, dim=dim + len(batch)),
+    jvp=lambda ns, t, dim, batch: ns.expand_dims(t, dim + len(batch)),
 )
 
 

@@ -1,0 +1,55 @@
+"""THE TABLE, part 6: writing through a view (PyTorch's CopySlices).
+
+``z[:, :2] += 1``, ``z.T.mul_(3)``: the write changes the base's values, so the base gets
+a new history, ``copy_slices``: the base before the write, with the viewed region
+replaced by the written value r. Its rules are made of the view ops' own rules: a view
+is linear, so its jvp applies it to a gradient (V) and its vjp puts a gradient back in
+the base's shape (V^T); nothing here knows another derivative. (This part sits below
+recording, which builds the node when it writes through a view: ``ops.apply``.)
+
+>>> import chainrule as torch
+>>> x = torch.ones(2, 3, requires_grad=True)
+>>> z = x * 2
+>>> z[:, :2] += 1
+>>> z.grad_fn.name()
+'CopySlices'
+"""
+
+from __future__ import annotations
+
+from .primitive import defop
+
+
+# ``chain`` is how the view was taken from its base: each step a view primitive, its
+# parameters and its input's shape.
+def along_view(ns, t, chain, batch):
+    """V(t): the viewed region of t."""
+    for prim, params, x_shape in chain:
+        values = {**params, "x_shape": x_shape, "t": t, "ns": ns, "batch": batch}
+        t = prim.plan.jvps[0](*[values[n] for n in prim.plan.jvp_names[0]])
+    return t
+
+
+def into_base(ns, g, chain, batch):
+    """V^T(g): g put back where the view took it from, zeros elsewhere."""
+    for prim, params, x_shape in reversed(chain):
+        g = prim.plan.invokers[0](g, ns, batch, {**params, "x_shape": x_shape})
+    return g
+
+
+def _copy_slices_base(ns, g, chain, batch):
+    # the base before the write keeps its gradient outside the written region
+    return g - into_base(ns, along_view(ns, g, chain, batch), chain, batch)
+
+
+COPY_SLICES = defop(
+    "copy_slices",
+    lambda xp, base, r, *, chain: base,  # the write itself is done in place (ops.apply)
+    (_copy_slices_base, lambda ns, g, chain, batch: along_view(ns, g, chain, batch)),
+    grad_fn="CopySlices",
+    fit=True,  # r's gradient is cast to r's dtype when the view's differs
+    jvp=(
+        lambda ns, t, chain, batch: _copy_slices_base(ns, t, chain, batch),
+        lambda ns, t, chain, batch: into_base(ns, t, chain, batch),
+    ),
+)
