@@ -34,6 +34,7 @@ from .functions import (
     ShapeMethods,
 )
 from .functions.args import wrap_dim
+from .functions.linalg import CPP_NAMES
 from .node import RemovableHandle, edge
 from .ops.apply import refresh_view
 from .tensor_base import TensorBase, own
@@ -213,13 +214,28 @@ class Tensor(
 
     @grad.setter
     def grad(self, value) -> None:
-        if value is not None:
+        if value is not None:  # PyTorch's checks, in its order and words
             if not isinstance(value, Tensor):
                 raise TypeError(
-                    f"assigned grad expected to be a Tensor or None but got {type(value).__name__}"
+                    "assigned grad expected to be a Tensor or None but got grad of type "
+                    f"{type(value).__name__}"
+                )
+            if value._data.dtype != self._data.dtype:
+                got = value.dtype.name
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{CPP_NAMES.get(got, got)}' to "
+                    f"a tensor with grad_dtype '{self.dtype.title}'. The gradient must match "
+                    "the tensor's grad_dtype (defaults to the tensor's dtype). You can set the "
+                    "tensor's grad_dtype attribute with a specific dtype, or None to allow any "
+                    "dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and "
+                    "its gradient may break downstream systems that assume they match."
                 )
             if value._data.shape != self._data.shape:
-                raise RuntimeError("assigned grad has data of a different size")
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value._data.shape)}' to a "
+                    f"tensor of size '{list(self._data.shape)}'. Please ensure that the "
+                    "gradient and the tensor are the same size"
+                )
         self._grad = value
 
     @property

@@ -14,8 +14,8 @@ from __future__ import annotations
 from ..ops.apply import apply
 from ..ops.linalg import BMM, DOT, MM, MV, OUTER
 
-# the C++ type names PyTorch's mm error prints
-_CPP_NAMES = {
+# the C++ type names PyTorch's errors print (mm's dtype mismatch, .grad's assignment)
+CPP_NAMES = {
     "float32": "float",
     "float64": "double",
     "float16": "c10::Half",
@@ -33,8 +33,8 @@ def _check_same(x, y, name):
     if x._data.dtype != y._data.dtype:
         raise RuntimeError(
             "expected m1 and m2 to have the same dtype, but got: "
-            f"{_CPP_NAMES.get(x.dtype.name, x.dtype.name)} != "
-            f"{_CPP_NAMES.get(y.dtype.name, y.dtype.name)}"
+            f"{CPP_NAMES.get(x.dtype.name, x.dtype.name)} != "
+            f"{CPP_NAMES.get(y.dtype.name, y.dtype.name)}"
             if name == "mm"
             else f"{name}: expected both vectors to have same dtype, but found "
             f"{x.dtype} and {y.dtype}"

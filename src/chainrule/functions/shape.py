@@ -490,7 +490,11 @@ class ShapeMethods:
     expand = expand
     expand_as = expand_as
     repeat = repeat
-    flip = flip
+
+    def flip(self, *args, dims=None):
+        """Reverse the order along ``dims``: ``x.flip(0, 1)`` or ``x.flip((0, 1))``."""
+        return flip(self, dims if dims is not None else args[0] if len(args) == 1 else args)
+
     clone = clone
     contiguous = contiguous
     split = split

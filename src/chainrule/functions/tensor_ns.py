@@ -15,6 +15,7 @@ from ..backend import namespace as _namespace
 from ..ops.apply import apply
 from ..ops.indexing import INDEX_GRAD, INDEX_PUT, PUT_ALONG, TAKE_ALONG
 from ..ops.namespaces import sum_to
+from ..ops.shape import SQUEEZE
 from . import elementwise, linalg, reduction, shape
 from .indexing import getitem
 
@@ -92,7 +93,7 @@ class TensorNS:
 
     @staticmethod
     def squeeze(x, axis):
-        return shape.squeeze(x, axis)
+        return apply(SQUEEZE, x, dim=tuple(axis))  # exactly these axes (none: none)
 
     @staticmethod
     def flip(x, dims):

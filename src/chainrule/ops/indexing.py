@@ -132,8 +132,11 @@ def _put_vjp_x(ns, g, idx, x_shape, batch):  # overwritten positions: no gradien
     return ns.index_put(g, 0.0, idx)
 
 
-def _put_vjp_v(ns, g, idx, x_shape, batch):  # summed back to v's shape by the engine
-    return batched_getitem(ns, g, idx, len(x_shape), batch) if batch else ns.getitem(g, idx)
+def _put_vjp_v(ns, g, idx, x_shape, v_shape, batch):
+    # g at the written places, summed back over the axes v was broadcast along (also where
+    # x[idx] has more axes than x: ``z[None] = v`` on a 0-d z)
+    gv = batched_getitem(ns, g, idx, len(x_shape), batch) if batch else ns.getitem(g, idx)
+    return ns.sum_to(gv, v_shape, batch)
 
 
 def _put_jvp_x(ns, t, idx, x_shape, batch):

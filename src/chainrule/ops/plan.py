@@ -128,10 +128,14 @@ class Plan:
 
     # ---------------------------------------------------------------- what to save
     def saves(self, needs: tuple) -> tuple:
-        """The names to save when the inputs flagged in ``needs`` want a gradient."""
+        """The names to save when the inputs flagged in ``needs`` want a gradient. The output
+        is saved whenever any rule reads it, as PyTorch saves an op's result: changing it in
+        place before backward is then refused alike (only inputs depend on ``needs``)."""
         out = self._saves.get(needs)
         if out is None:
             names: list[str] = []
+            if any("out" in r for r in self.rule_names):
+                names.append("out")
             for i, need in enumerate(needs):
                 if need:
                     for n in self.rule_names[0 if self.variadic else i]:
