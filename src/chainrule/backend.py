@@ -72,3 +72,19 @@ def scatter_add(xp, z, idx, g) -> None:
     """``z[idx] += g`` in place, with repeated indices adding up (a plain ``+=`` would keep
     one of them): the adjoint of gathering. NumPy and CuPy spell it ``add.at``."""
     xp.add.at(z, idx, g)
+
+
+def diagonal_view(xp, x, offset: int, dim1: int, dim2: int):
+    """The diagonal of ``x`` over dims ``dim1`` and ``dim2`` as a *writable* view, the
+    diagonal last (PyTorch's layout; NumPy's own ``diagonal`` is read-only)."""
+    idx = [slice(None)] * x.ndim
+    if offset >= 0:
+        idx[dim2] = slice(offset, None)
+    else:
+        idx[dim1] = slice(-offset, None)
+    sub = x[tuple(idx)]
+    n = max(0, min(sub.shape[dim1], sub.shape[dim2]))
+    keep = [d for d in range(x.ndim) if d not in (dim1, dim2)]
+    shape = tuple(sub.shape[d] for d in keep) + (n,)
+    strides = tuple(sub.strides[d] for d in keep) + (sub.strides[dim1] + sub.strides[dim2],)
+    return xp.lib.stride_tricks.as_strided(sub, shape, strides)

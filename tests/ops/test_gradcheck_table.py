@@ -621,6 +621,17 @@ def _permute(draw, s):
 
 
 add(shaped("permute", "permute(dims)", _permute, min_dims=1))
+
+
+def _diagonal(draw, s):
+    n = len(s)
+    d1 = draw(st.integers(-n, n - 1))
+    d2 = draw(st.integers(-n, n - 1).filter(lambda d: d % n != d1 % n))
+    off = draw(st.integers(-3, 3))
+    return lambda x: x.diagonal(off, d1, d2) * 1.5
+
+
+add(shaped("diagonal", "diagonal(offset, d1, d2)", _diagonal, min_dims=2))
 add(unary("permute", "x.T", lambda x: x.T, min_dims=3))
 add(unary("permute", "movedim(0, -1)", lambda x: x.movedim(0, -1), min_dims=2))
 
@@ -851,6 +862,8 @@ _VIEWS = {  # view -> its minimum number of dims
     "unsqueeze-squeeze": (lambda z: z.unsqueeze(0).squeeze(0), 0),
     "narrow of T": (lambda z: z.T.narrow(0, 0, 1), 2),
     "slice of slice": (lambda z: z[:, 1:][:, :1], 2),
+    "diagonal": (lambda z: z.diagonal(), 2),
+    "diagonal of T": (lambda z: z.T.diagonal(-1), 2),
 }
 _WRITES = {
     "mul_(w)": lambda v, w: v.mul_(w),

@@ -15,6 +15,7 @@ import builtins
 
 from .. import dtypes as _dt
 from ..ops.apply import apply, mark_multi_output
+from ..ops.indexing import DIAGONAL_VIEW
 from ..ops.shape import (
     CAT,
     CLONE,
@@ -386,6 +387,21 @@ def stack(tensors, dim: int = 0):
     return apply(STACK, *tensors, dim=d)
 
 
+def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):
+    """The diagonal over ``dim1`` and ``dim2`` (``offset`` above it, below if negative),
+    as a view with the diagonal's axis last.
+
+    >>> import chainrule as torch
+    >>> torch.arange(9).reshape(3, 3).diagonal(1)
+    tensor([1, 5])
+    """
+    n = input._data.ndim
+    d1, d2 = _wrap(dim1, n), _wrap(dim2, n)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return apply(DIAGONAL_VIEW, input, offset=int(offset), dim1=d1, dim2=d2)
+
+
 def _multi(views: list, name: str) -> tuple:
     """The outputs of one function that returns several views (written in place with grad
     recording, PyTorch refuses them: ``mark_multi_output``)."""
@@ -501,6 +517,7 @@ class ShapeMethods:
     chunk = chunk
     unbind = unbind
     narrow = narrow
+    diagonal = diagonal
     reshape_as = _reshape_as
     view_as = _view_as
     T = property(T)

@@ -92,6 +92,14 @@ class TensorNS:
         return shape.unsqueeze(x, axis)
 
     @staticmethod
+    def moveaxis(x, source, destination):
+        return shape.movedim(x, source, destination)
+
+    @staticmethod
+    def diagonal(x, offset, axis1, axis2):
+        return shape.diagonal(x, offset, axis1, axis2)
+
+    @staticmethod
     def squeeze(x, axis):
         return apply(SQUEEZE, x, dim=tuple(axis))  # exactly these axes (none: none)
 

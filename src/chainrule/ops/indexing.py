@@ -12,6 +12,7 @@ The PyTorch-named functions (index normalization, ``x[idx] = v``, gather) are in
 
 from __future__ import annotations
 
+from .. import backend as _backend
 from ..backend import namespace
 from .namespaces import array_ns, has_advanced
 from .primitive import alias, defop
@@ -118,6 +119,37 @@ INDEX_GRAD = defop(
 
 def _index_grad(xp, v, idx, shape):
     return array_ns(xp).index_grad(v, idx, shape)
+
+
+def _diagonal_index(x_shape, offset, dim1, dim2):
+    """(idx, pos): ``x[idx]`` picks the diagonal with integer arrays on dim1 and dim2;
+    NumPy puts its axis at ``pos`` (in their place when adjacent, else first)."""
+    n = max(0, min(x_shape[dim1] - max(-offset, 0), x_shape[dim2] - max(offset, 0)))
+    xp = _backend.default
+    idx = [slice(None)] * len(x_shape)
+    idx[dim1] = xp.arange(n) + max(-offset, 0)
+    idx[dim2] = xp.arange(n) + max(offset, 0)
+    return tuple(idx), (min(dim1, dim2) if abs(dim1 - dim2) == 1 else 0)
+
+
+def _diagonal_vjp(ns, g, x_shape, offset, dim1, dim2, batch):
+    # g put on the diagonal of zeros: the diagonal's axis (last) moved to where x[idx] has it
+    idx, pos = _diagonal_index(x_shape, offset, dim1, dim2)
+    g = ns.moveaxis(g, -1, pos + len(batch))
+    if batch:
+        return batched_index_grad(ns, g, idx, tuple(x_shape), batch)
+    return ns.index_grad(g, idx, x_shape)
+
+
+DIAGONAL_VIEW = defop(  # x.diagonal(offset, dim1, dim2): a view, the diagonal's axis last
+    "diagonal",
+    lambda xp, x, *, offset, dim1, dim2: _backend.diagonal_view(xp, x, offset, dim1, dim2),
+    _diagonal_vjp,
+    view=True,
+    jvp=lambda ns, t, offset, dim1, dim2, batch: ns.diagonal(
+        t, offset, dim1 + len(batch), dim2 + len(batch)
+    ),
+)
 
 
 def _index_put_fwd(xp, x, v, *, idx):
