@@ -8,12 +8,16 @@ Python-level pass per row or column.
 
 Transforms compose (grad(grad(f)), jacfwd(jacrev(f)), vjp of jvp): inside another
 transform, or when an input requires grad, a transform keeps its own derivative
-differentiable (create_graph), so the outer one can go through it.
+differentiable (create_graph), so the outer one can go through it. The outermost one
+returns plain tensors, as torch.func does, unless a result depends on a tensor that
+requires grad from outside the transforms (an input, or one ``func`` closes over): the
+leaves transforms make for their own inputs never count (``_running.made``).
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 
 from .. import autograd as _ag
@@ -25,7 +29,32 @@ from ..creation import zeros
 from ..tensor import Tensor
 from . import _pytree as pt
 
-_depth = [0]  # transforms running now (nested ones keep their derivatives differentiable)
+
+class _Running(threading.local):
+    """The transforms running now in this thread (thread-local, as grad mode is: a transform
+    running in another thread is not an outer one)."""
+
+    depth = 0  # how many: inside another one, a transform keeps its derivative differentiable
+    made = None  # the leaves transforms made for their inputs since the outermost one began
+
+
+_running = _Running()
+
+
+def _begin() -> list:
+    """One more transform running; returns the outermost call's list of made leaves."""
+    r = _running
+    if r.depth == 0:
+        r.made = []
+    r.depth += 1
+    return r.made
+
+
+def _end() -> None:
+    r = _running
+    r.depth -= 1
+    if r.depth == 0:
+        r.made = None
 
 
 def _is_tensor(x) -> bool:
@@ -91,6 +120,7 @@ def _fresh(x):
     if x._rg:
         return x.view_as(x)
     t = x.detach().requires_grad_()
+    _running.made.append(t)
     fw = getattr(x, "_fw", None)
     if fw is not None:
         _fw.attach(t, fw[0], fw[1])
@@ -100,14 +130,26 @@ def _fresh(x):
 def _nested(leaves) -> bool:
     """Whether derivatives must stay differentiable: inside another transform, under a
     dual level, or with inputs that require grad."""
-    return _depth[0] > 1 or _fw._state.level is not None or any(x._rg for x in leaves)
+    return _running.depth > 1 or _fw._state.level is not None or any(x._rg for x in leaves)
 
 
-def _closure_needs_graph(outs, fresh) -> bool:
+def _closure_needs_graph(outs, made) -> bool:
     """Whether the graph behind ``outs`` reaches a tensor that requires grad other than
-    the transform's own inputs (a closed-over parameter): then the derivative must stay
-    differentiable for it too."""
-    return any(True for _ in _graph.leaves_behind(outs, fresh))
+    the leaves transforms made for their inputs (``made``): a closed-over parameter. Then
+    the derivative must stay differentiable for it too."""
+    return any(True for _ in _graph.leaves_behind(outs, made))
+
+
+def _plain_unless_outside(tree, made):
+    """The results of an outermost forward transform: each tensor without history, unless
+    its graph reaches a tensor that requires grad from outside (see the module's note)."""
+
+    def settle(t):
+        if not _is_tensor(t) or not t._rg or _closure_needs_graph([t], made):
+            return t
+        return t.detach()
+
+    return pt.tree_map(settle, tree)
 
 
 def _pick(args, nums):
@@ -165,21 +207,22 @@ def _detach_tree(tree):
 
 def _call_reverse(func, args, kwargs, argnums, has_aux, who):
     """Run ``func`` on fresh inputs for the arguments ``argnums``, recording the graph.
-    Returns (output, aux, the fresh inputs, their pytree specs, nested)."""
+    Returns (output, aux, the fresh inputs, their pytree specs, nested, the leaves made by
+    the transforms of the outermost call)."""
     nums = _argnums(argnums, len(args))
     leaves, specs, rebuild = _pick(args, nums)
     for x in leaves:
         _check_float(x, who)
-    _depth[0] += 1
+    made = _begin()
     try:
         with enable_grad():
             nested = _nested(leaves)
             fresh = [_fresh(x) for x in leaves]
             out = func(*rebuild(fresh), **kwargs)
     finally:
-        _depth[0] -= 1
+        _end()
     out, aux = _split_aux(out, has_aux, who)
-    return out, aux, fresh, specs, nested
+    return out, aux, fresh, specs, nested, made
 
 
 def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable:
@@ -194,7 +237,9 @@ def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         who = "grad_and_value(f)(*args)"
-        out, aux, fresh, specs, nested = _call_reverse(func, args, kwargs, argnums, has_aux, who)
+        out, aux, fresh, specs, nested, made = _call_reverse(
+            func, args, kwargs, argnums, has_aux, who
+        )
         if not _is_tensor(out):
             raise RuntimeError(f"{who}: Expected f(*args) to return a Tensor, got {type(out)}")
         if out.dim() != 0:
@@ -202,7 +247,7 @@ def grad_and_value(func: Callable, argnums=0, has_aux: bool = False) -> Callable
                 f"{who}: Expected f(*args) to return a scalar Tensor, got tensor with "
                 f"{out.dim()} dims. Maybe you wanted to use the vjp or jacrev APIs instead?"
             )
-        keep = nested or _closure_needs_graph([out], fresh)
+        keep = nested or _closure_needs_graph([out], made)
         if out._rg:
             gs = _ag.grad(out, fresh, create_graph=keep, allow_unused=True, materialize_grads=True)
         else:  # the output does not depend on the inputs: zero gradients
@@ -244,13 +289,13 @@ def vjp(func: Callable, *primals, has_aux: bool = False):
     (tensor([1.0000, 0.5403]),)
     """
     who = "vjp(f, *primals)"
-    out, aux, fresh, specs, nested = _call_reverse(
+    out, aux, fresh, specs, nested, made = _call_reverse(
         func, primals, {}, tuple(range(len(primals))), has_aux, who
     )
     out_leaves, out_spec = pt.flatten(out)
     _check_outputs(out_leaves, who)
     _check_float_outputs(out_leaves)
-    keep = nested or _closure_needs_graph(out_leaves, fresh)
+    keep = nested or _closure_needs_graph(out_leaves, made)
 
     def vjp_fn(cotangents, *, retain_graph: bool = True, create_graph: bool | None = None):
         cts, ct_spec = pt.flatten(cotangents)
@@ -299,11 +344,13 @@ def jacrev(func: Callable, argnums=0, *, has_aux: bool = False) -> Callable:
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         who = "jacrev(f)(*args)"
-        out, aux, fresh, specs, nested = _call_reverse(func, args, kwargs, argnums, has_aux, who)
+        out, aux, fresh, specs, nested, made = _call_reverse(
+            func, args, kwargs, argnums, has_aux, who
+        )
         outs, out_spec = pt.flatten(out)
         _check_outputs(outs, "vjp(f, *primals)")
         _check_float_outputs(outs)
-        keep = nested or _closure_needs_graph(outs, fresh)
+        keep = nested or _closure_needs_graph(outs, made)
         jac = _jac_reverse(outs, fresh, keep)
         res = _assemble(jac, outs, out_spec, specs, isinstance(argnums, int))
         if has_aux:
@@ -410,9 +457,9 @@ def jvp(func: Callable, primals, tangents, *, has_aux: bool = False):
     for x in p_leaves:
         _check_float(x, who, forward=True)
     _enter((), who)  # before counting this transform: a refused nesting leaves no trace
-    _depth[0] += 1
+    made = _begin()
     try:
-        nested = _depth[0] > 1 or any(x._rg for x in p_leaves)
+        nested = _running.depth > 1 or any(x._rg for x in p_leaves)
         duals = []
         for x, t in zip(p_leaves, t_leaves, strict=True):
             if tuple(t.shape) != tuple(x.shape):
@@ -434,15 +481,12 @@ def jvp(func: Callable, primals, tangents, *, has_aux: bool = False):
         aux = pt.tree_map(_strip, aux)  # no tangent outlives the transform
     finally:
         _fw.exit_dual_level()
-        _depth[0] -= 1
-    # keep the graph where the results have one: inputs, tangents or closed-over tensors
-    # that require grad (reverse mode over this forward transform)
-    nested = nested or any(t._rg for t in tans) or any(_is_tensor(p) and p._rg for p in prim)
-    if not nested:
-        prim = [p.detach() for p in prim]
-        tans = [t.detach() for t in tans]
+        _end()
     res = (pt.unflatten(out_spec, prim), pt.unflatten(out_spec, tans))
-    return res + ((aux,) if has_aux else ())
+    res += (aux,) if has_aux else ()
+    # the outermost one keeps the graph only where a result has one that leads outside:
+    # tangents or closed-over tensors that require grad (reverse mode over this transform)
+    return res if nested else _plain_unless_outside(res, made)
 
 
 def _strip(o):
@@ -471,9 +515,9 @@ def jacfwd(func: Callable, argnums=0, *, has_aux: bool = False) -> Callable:
         sizes = [x.numel() for x in leaves]
         total = sum(sizes)
         _enter((total,), who)
-        _depth[0] += 1
+        made = _begin()
         try:
-            nested = _depth[0] > 1 or any(x._rg for x in leaves)
+            nested = _running.depth > 1 or any(x._rg for x in leaves)
             T = Tensor
             duals, off = [], 0
             for x, n in zip(leaves, sizes, strict=True):
@@ -504,14 +548,11 @@ def jacfwd(func: Callable, argnums=0, *, has_aux: bool = False) -> Callable:
             aux = pt.tree_map(_strip, aux)  # no tangent outlives the transform
         finally:
             _fw.exit_dual_level()
-            _depth[0] -= 1
-        nested = nested or any(j._rg for row in jac for j in row)  # closed-over tensors
-        if not nested:
-            jac = [[j.detach() for j in row] for row in jac]
+            _end()
         res = _assemble(jac, outs, out_spec, specs, isinstance(argnums, int))
-        if has_aux:
-            return res, aux
-        return res
+        res = (res, aux) if has_aux else res
+        # the outermost one keeps the graph only where it leads outside (closed-over tensors)
+        return res if nested else _plain_unless_outside(res, made)
 
     return wrapper
 
