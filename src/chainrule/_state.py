@@ -8,7 +8,10 @@ all read the same state without importing each other.
   as in PyTorch; ``chainrule.no_grad`` flips it).
 - ``dual.level``: the active forward-mode level (``chainrule.autograd.forward_ad``), or
   None: forward mode off, at no cost per op. When a level is active the recorder hands
-  each op to it (``level.push``) to carry tangents forward.
+  each op to it (``level.push``) to carry tangents forward. Thread-local too: each thread
+  enters and leaves its own level, and a tensor's tangent counts only in the thread whose
+  level made it. (PyTorch keeps one process-wide level, so two threads cannot run forward
+  mode, or ``torch.func.jvp``/``jacfwd``, at the same time; chainrule lets them.)
 
 >>> from chainrule import _state
 >>> _state.grad.enabled, _state.dual.level
@@ -24,11 +27,8 @@ class _GradMode(threading.local):
     enabled = True  # a new thread starts with grad mode on, as in PyTorch
 
 
-class _DualMode:
-    __slots__ = ("level",)
-
-    def __init__(self) -> None:
-        self.level = None
+class _DualMode(threading.local):
+    level = None  # a new thread starts with forward mode off
 
 
 grad = _GradMode()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from ..backend import namespace
 from ..node import edge
 from ..tensor_base import TENSOR_TYPES, TensorBase
-from .engine import run_backward
+from .engine import grad_lock, run_backward
 
 
 def _as_list(x):
@@ -110,8 +110,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             if t._node is not None and t._node in captured and captured[t._node] is not None:
                 g = captured[t._node]
                 g = g if create_graph else t._new(g.copy())
-                cur = getattr(t, "_grad", None)
-                t._grad = g if cur is None else cur + g
+                with grad_lock(t):  # (another thread's backward may add into it too)
+                    cur = getattr(t, "_grad", None)
+                    t._grad = g if cur is None else cur + g
 
 
 def grad(

@@ -10,7 +10,8 @@ from the table) then turn that gradient into one share per input. ``run_backward
 2. takes a node whose gradients have all arrived, the seeds' nodes first; runs its hooks
    (``_run_hooks``: a hook may replace the gradient, with one of the same shape and dtype),
    captures its gradient if it is one of ``inputs``, and, for a leaf, adds the gradient
-   into ``.grad`` (``_accumulate``);
+   into ``.grad`` (``_accumulate``, under the leaf's lock: passes in several threads may
+   meet at one leaf);
 3. checks that nothing its rules read was changed in place since (``_check_versions``),
    runs the rules, and brings each result back to its input's shape and dtype (``_settle``);
 4. routes each gradient to the node it feeds (``observers`` see it on the way), summed
@@ -24,6 +25,8 @@ The walk is iterative (no recursion: a chain of 100,000 ops is fine). With
 """
 
 from __future__ import annotations
+
+import threading
 
 from .. import _state
 from .. import backend as _backend
@@ -373,24 +376,38 @@ def _type_name(x) -> str:
     return f"{tp.__module__}.{tp.__name__}"
 
 
+# The locks that guard ``.grad``: backward passes running in several threads may reach one
+# leaf at once, and "read .grad, add, store" must not interleave (PyTorch locks each
+# AccumulateGrad). A leaf maps to one of a fixed set of locks by its id: no lock to create
+# per leaf, and passes into different leaves seldom wait for each other.
+_GRAD_LOCKS = tuple(threading.Lock() for _ in range(64))
+
+
+def grad_lock(t) -> threading.Lock:
+    """The lock to hold while reading and writing ``t.grad`` during backward."""
+    return _GRAD_LOCKS[id(t) >> 4 & 63]  # (objects are 16-byte aligned: skip the low bits)
+
+
 def _accumulate(t, g, create_graph, handed, new) -> None:
-    """AccumulateGrad: add ``g`` into ``t.grad`` (in place when it exists, as PyTorch)."""
+    """AccumulateGrad: add ``g`` into ``t.grad`` (in place when it exists, as PyTorch),
+    holding the leaf's lock."""
     if g is None:
         return
-    if create_graph:
+    with _GRAD_LOCKS[id(t) >> 4 & 63]:  # (grad_lock(t), inlined: one call less per leaf)
+        if create_graph:
+            cur = getattr(t, "_grad", None)
+            t._grad = g if cur is None else cur + g
+            return
         cur = getattr(t, "_grad", None)
-        t._grad = g if cur is None else cur + g
-        return
-    cur = getattr(t, "_grad", None)
-    if cur is None:
-        if isinstance(g, _generic):  # a NumPy scalar (0-d seeds): .grad gets a 0-d array
-            g = _backend.as_array(g)
-        elif g.base is not None or id(g) in handed or not g.flags.writeable:
-            g = g.copy()
-        handed.add(id(g))
-        t._grad = new(g)
-    elif cur._rg or cur._node is not None:
-        t._grad = new(cur._data + g)
-    else:
-        cur._data += g
-        cur._vc[0] += 1
+        if cur is None:
+            if isinstance(g, _generic):  # a NumPy scalar (0-d seeds): .grad gets a 0-d array
+                g = _backend.as_array(g)
+            elif g.base is not None or id(g) in handed or not g.flags.writeable:
+                g = g.copy()
+            handed.add(id(g))
+            t._grad = new(g)
+        elif cur._rg or cur._node is not None:
+            t._grad = new(cur._data + g)
+        else:
+            cur._data += g
+            cur._vc[0] += 1
