@@ -11,6 +11,7 @@ False
 from __future__ import annotations
 
 import functools
+import inspect
 
 from .. import _state as _modes
 
@@ -42,16 +43,53 @@ class _GradMode:
         _state.enabled = self._prev
 
     def __call__(self, fn):
+        mode = self._mode
+        if inspect.isgeneratorfunction(fn):
+            return _generator_in_mode(fn, mode)
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            prev = _state.enabled
-            _state.enabled = self._mode
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                _state.enabled = prev
+            return _in_mode(mode, fn, *args, **kwargs)
 
         return wrapper
+
+
+def _in_mode(mode: bool, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` with grad mode set to ``mode``, restored after."""
+    prev = _state.enabled
+    _state.enabled = mode
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        _state.enabled = prev
+
+
+def _generator_in_mode(fn, mode: bool):
+    """A decorated generator function: its body runs in ``mode`` each time it resumes
+    (``next``, ``send``, ``throw``, ``close``), and the caller's mode is back while it is
+    suspended at a ``yield``, as in PyTorch. (Setting the mode around the call alone would
+    do nothing: calling a generator function runs none of its body.)"""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        gen = fn(*args, **kwargs)
+        resume, value = gen.send, None
+        while True:
+            try:
+                out = _in_mode(mode, resume, value)
+            except StopIteration as stop:
+                return stop.value
+            try:
+                value = yield out
+            except GeneratorExit:  # closed while suspended: the body's finally runs in mode
+                _in_mode(mode, gen.close)
+                raise
+            except BaseException as exc:  # thrown in: passed on to the body
+                resume, value = gen.throw, exc
+            else:
+                resume = gen.send
+
+    return wrapper
 
 
 class _BareDecorator(_GradMode):
