@@ -110,10 +110,34 @@ def _span(offset: int, shape, strides) -> tuple[int, int]:
     return lo, hi
 
 
+def _overlaps(shape, strides) -> bool:
+    """Whether a strided layout maps two elements to one memory location. Taken by
+    increasing stride, each axis must step past all that the axes before it reach (axes of
+    length 1 take no step): slicing, transposing and reshaping views of one array are laid
+    out so, and ``save`` stores any other tensor on its own, so ``load`` may refuse the rest.
+
+    >>> _overlaps([3, 4], [4, 1]), _overlaps([3, 4], [1, 3]), _overlaps([4, 4], [1, 1])
+    (False, False, True)
+    """
+    reach = 0  # the furthest element the axes taken so far reach from the first one
+    for s, n in sorted((abs(s), n) for n, s in zip(shape, strides, strict=True) if n > 1):
+        if s <= reach:
+            return True
+        reach += (n - 1) * s
+    return False
+
+
 def _root(a: np.ndarray) -> np.ndarray:
-    while isinstance(a.base, np.ndarray):
-        a = a.base
-    return a
+    """The array that owns ``a``'s memory, through views and through the stand-in object
+    that ``np.lib.stride_tricks.as_strided`` (diagonals, expands) puts between a view and
+    its base."""
+    while True:
+        b = a.base
+        if not isinstance(b, np.ndarray):
+            b = getattr(b, "base", None)  # as_strided's stand-in keeps the array as .base
+            if not isinstance(b, np.ndarray):
+                return a
+        a = b
 
 
 def _is_parameter(t: Tensor) -> bool:
@@ -219,19 +243,27 @@ class _Encoder:
         return out
 
     def _shared(self, members: list[int], datas: list[np.ndarray]) -> dict[int, dict]:
+        """Where each member goes in one stored array (the span they cover), as an offset
+        and strides. A member that cannot be a view load accepts (one that reinterprets
+        the bytes, or whose elements overlap) is left out: it is stored on its own."""
         base = _root(datas[members[0]])
+        if not (base.flags.c_contiguous or base.flags.f_contiguous):
+            return {}
         item = base.itemsize
         layout = {}
         for i in members:
             a = datas[i]
             off = a.__array_interface__["data"][0] - base.__array_interface__["data"][0]
             if a.dtype != base.dtype or off % item or any(s % item for s in a.strides):
-                return {}  # a reinterpreting view: store each tensor on its own
-            if any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape, strict=True)):
-                return {}  # an expanded view (elements overlap): stored on its own, copied
+                continue  # a reinterpreting view
             strides = [s // item for s in a.strides]
-            layout[i] = (off // item, strides, *_span(off // item, a.shape, strides))
-        if not (base.flags.c_contiguous or base.flags.f_contiguous):
+            if _overlaps(a.shape, strides):
+                continue  # an expanded view (elements overlap): copied
+            lo, hi = _span(off // item, a.shape, strides)
+            if lo < 0 or hi >= base.size:
+                continue  # (an as_strided view reaching past its base)
+            layout[i] = (off // item, strides, lo, hi)
+        if not layout:
             return {}
         flat = base.ravel(order="K")  # memory order, a view
         start = min(v[2] for v in layout.values())
@@ -305,7 +337,7 @@ def _load_from(fp: IO[bytes], name) -> Any:
                 f"{_VERSION}: upgrade chainrule"
             )
         try:
-            return _Decoder(zf, meta, names).decode(meta.get("root"))
+            return _Decoder(zf, meta, names).decode(meta.get("root"), "")
         except _NotChainrule as e:
             raise ValueError(f"{name} is not a valid chainrule file: {e}") from None
         except RecursionError:
@@ -375,17 +407,19 @@ class _Decoder:
         self._arrays: dict[int, np.ndarray] = {}
         self._tensors: dict[int, Tensor] = {}
 
-    def decode(self, node: Any) -> Any:
+    def decode(self, node: Any, where: str) -> Any:
+        """The object a JSON node describes; ``where`` is its place in the saved object
+        (``['fc.weight']``, ``[0][2]``; empty for the whole), to name a bad tensor by."""
         if node is None or isinstance(node, (bool, int, float, str)):
             return node
         _need(isinstance(node, dict) and isinstance(node.get("$"), str), f"bad entry {node!r:.80}")
         tag = node["$"]
         if tag == "tensor":
-            return self._tensor(node.get("ref"))
+            return self._tensor(node.get("ref"), where)
         if tag in ("list", "tuple", "size"):
             items = node.get("items")
             _need(isinstance(items, list), f"{tag} without items")
-            values = [self.decode(v) for v in items]
+            values = [self.decode(v, f"{where}[{i}]") for i, v in enumerate(items)]
             if tag == "size":
                 _need(all(_is_int(v) and v >= 0 for v in values), "a size holds non-negative ints")
                 return Size(values)
@@ -396,7 +430,8 @@ class _Decoder:
             out = {} if tag == "dict" else OrderedDict()
             for pair in items:
                 _need(isinstance(pair, list) and len(pair) == 2, "a dict item is a [key, value]")
-                out[self._key(pair[0])] = self.decode(pair[1])
+                key = self._key(pair[0])
+                out[key] = self.decode(pair[1], f"{where}[{key!r:.60}]")
             return out
         if tag == "float":
             _need(node.get("value") in ("nan", "inf", "-inf"), "float entry is not nan/inf")
@@ -424,7 +459,7 @@ class _Decoder:
             _need(isinstance(items, list), "tuple without items")
             return tuple(self._key(v) for v in items)
         if isinstance(node, dict) and node.get("$") == "float":
-            return self.decode(node)
+            return self.decode(node, "")
         _need(isinstance(node, _KEY_TYPES), f"a dict key of unsupported form {node!r:.80}")
         return node
 
@@ -447,7 +482,7 @@ class _Decoder:
         self._arrays[k] = arr
         return arr
 
-    def _tensor(self, k: Any) -> Tensor:
+    def _tensor(self, k: Any, where: str) -> Tensor:
         _need(_is_int(k) and 0 <= k < len(self.tensor_nodes), f"tensor index {k!r:.20} is bad")
         if k in self._tensors:
             return self._tensors[k]
@@ -462,7 +497,7 @@ class _Decoder:
         )
         arr = self._array(node.get("array"))
         _need(arr.dtype == dtype.np, f"tensor {k}: stored dtype {arr.dtype} is not {dtype}")
-        data = self._view(arr, node, shape, k)
+        data = self._view(arr, node, shape, k if not where else f"{where} (entry {k})")
         t = make(data)
         requires_grad = node.get("requires_grad", False)
         _need(isinstance(requires_grad, bool), f"tensor {k}: requires_grad must be a bool")
@@ -473,7 +508,7 @@ class _Decoder:
         self._tensors[k] = t
         return t
 
-    def _view(self, arr: np.ndarray, node: dict, shape: list[int], k: int) -> np.ndarray:
+    def _view(self, arr: np.ndarray, node: dict, shape: list[int], k) -> np.ndarray:
         strides, offset = node.get("strides"), node.get("offset", 0)
         if strides is None:  # the array is the tensor
             _need(list(arr.shape) == shape and offset == 0, f"tensor {k}: shape mismatch")
@@ -487,15 +522,21 @@ class _Decoder:
             f"tensor {k}: bad strides",
         )
         # save never writes overlapping views (it copies expanded tensors): a file that has
-        # one is crafted, and could make a huge writable tensor out of a few bytes
-        _need(
-            all(s != 0 or n <= 1 for s, n in zip(strides, shape, strict=True)),
-            f"tensor {k}: overlapping strides",
-        )
+        # one is crafted, and could make a huge tensor out of a few bytes (strides [1, 1]
+        # over 24,000 stored floats are a 12000x12000 tensor, 549 MiB at the first op)
         if 0 in shape:
             return np.empty(shape, arr.dtype)
+        _need(
+            not _overlaps(shape, strides),
+            f"tensor {k}: overlapping strides {strides} for shape {shape} (elements would "
+            "share memory, or axes interleave; chainrule.save never writes such a view)",
+        )
         lo, hi = _span(offset, shape, strides)
-        _need(0 <= lo and hi < arr.size, f"tensor {k}: view outside its stored array")
+        _need(
+            0 <= lo and hi < arr.size,
+            f"tensor {k}: view outside its stored array (offset {offset}, strides {strides} "
+            f"and shape {shape} reach elements {lo} to {hi} of {arr.size})",
+        )
         item = arr.itemsize
         return np.lib.stride_tricks.as_strided(
             arr[offset:],
