@@ -106,7 +106,11 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         outputs, seeds, retain_graph=retain_graph, create_graph=create_graph, inputs=ins
     )
     if ins is not None:  # non-leaf inputs accumulate into their own .grad
+        done = set()  # (each once: inputs=[h, h] adds h's gradient once, as in PyTorch)
         for t in ins:
+            if id(t) in done or getattr(t, "_retains", False):
+                continue  # retain_grad()'s hook has stored it already
+            done.add(id(t))
             if t._node is not None and t._node in captured and captured[t._node] is not None:
                 g = captured[t._node]
                 g = g if create_graph else t._new(g.copy())
