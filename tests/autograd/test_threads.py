@@ -166,11 +166,12 @@ def test_threads_training_their_own_models_get_what_training_alone_gets():
 
     _run_threads(work)
     for i in range(THREADS):
-        t_ref = _train(torch, i)
-        for a, b, t in zip(alone[i], together[i], t_ref, strict=True):
+        for a, b in zip(alone[i], together[i], strict=True):
             np.testing.assert_array_equal(b, a)  # exactly: nothing leaked between threads
-            assert b.dtype == t.dtype and b.shape == t.shape
-            np.testing.assert_allclose(b, t, rtol=1e-4, atol=1e-5)
+    # and training alone is PyTorch's training (one model: PyTorch is slow on a busy host)
+    for b, t in zip(together[0], _train(torch, 0), strict=True):
+        assert b.dtype == t.dtype and b.shape == t.shape
+        np.testing.assert_allclose(b, t, rtol=1e-4, atol=1e-5)
 
 
 # ------------------------------------------------------------------ modes per thread
