@@ -72,21 +72,30 @@ def test_programs_are_reproducible_and_round_trip():
 
 
 def test_shrinking_finds_the_small_program():
-    """A planted disagreement among unrelated statements shrinks back to itself."""
-    entry = KNOWN[0]
-    core = Program.parse(entry.example).stmts
-    noise = Program.parse(
+    """A planted disagreement among unrelated statements shrinks to it and what it uses.
+
+    ``torch.__name__`` is "torch" in one library and "chainrule" in the other, so v3 is v2
+    in PyTorch and zeros in chainrule: a value disagreement that needs v0, v2 and v3 only.
+    """
+    program = Program.parse(
         """
-v7 = torch.tensor([[0.5, -1.25], [2.0, 0.0]], requires_grad=True)
-v8 = (v7.exp() * 2).sum(dim=0)
+v0 = torch.tensor([[0.5, -1.25], [2.0, 0.0]], requires_grad=True)
+v1 = torch.tensor([1.0, 2.0], dtype=torch.float64)
+v2 = (v0 * 3).exp()
+v9 = v1.sum()
 with torch.no_grad():
-    v9 = v8 + 1
-v8.sum().backward()
+    v4 = v1 + 1
+v5 = v2.T
+v3 = v2 * (torch.__name__ == "torch")
+v6 = v3.sum()
 """
-    ).stmts
-    program = Program(noise[:2] + core[:2] + noise[2:] + core[2:])
+    )
     out = execute(program)
-    assert out.disagreement is not None
+    assert out.disagreement is not None and out.disagreement.kind == "value"
     small = shrink(out)
     assert small.disagreement.key == out.disagreement.key
-    assert len(small.program) <= len(core)
+    assert [s.code for s in small.program] == [
+        "v0 = torch.ones(2, 2)",
+        "v1 = (v0 * 3).exp()",
+        'v2 = v1 * (torch.__name__ == "torch")',
+    ]
