@@ -291,7 +291,6 @@ class Tensor(
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._node is None or getattr(self, "_retains", False):
             return
-        self._retains = True
         ref = weakref.ref(self)
 
         def keep(g):
@@ -304,11 +303,12 @@ class Tensor(
             return None
 
         keep._retain = True  # runs after the user's hooks, as in PyTorch
+        self._retains = keep  # (it moves to the tensor's next history: ops.apply.set_node)
         self._node.register_hook(keep)
 
     @property
     def retains_grad(self) -> bool:
-        return getattr(self, "_retains", False)
+        return bool(getattr(self, "_retains", False))
 
     def register_hook(self, hook) -> RemovableHandle:
         """Call ``hook(grad)`` when the gradient for this tensor is computed; a returned

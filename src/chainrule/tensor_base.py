@@ -34,7 +34,7 @@ class TensorBase:
              be written in place with grad recording ("no_grad", "multi": see ops.apply)
     _vnode   the base's node when the view's history was made: when the base's history
              changes (an in-place write), the view's is made again from it
-    _grad    .grad; _accum: a leaf's AccumulateGrad; _retains: retain_grad() was called
+    _grad    .grad; _accum: a leaf's AccumulateGrad; _retains: the retain_grad() hook
     _fw      forward mode: (dual level, tangent, version when attached)
 
     _grad, _accum, _retains, _view, _vnode and _fw stay unset until needed.

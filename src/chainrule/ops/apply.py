@@ -154,7 +154,7 @@ def _record1(prim, plan, a0, datas, res, params) -> None:
         node.shapes = (d0.shape,)
         node.dtypes = (a0._data.dtype,)
         node.fits = 1
-    saver = plan.savers.get(1) or plan.saver(1)
+    saver = plan.savers.get(0x10001) or plan.saver(0x10001)  # input 0: a tensor, wants grad
     node.saved, node.checks = saver((a0,), datas, params, out, res, TT)
     res._node = node
     res._rg = True
@@ -191,8 +191,8 @@ def _record2(prim, plan, a0, a1, datas, res, params) -> None:
             node.shapes = (getattr(d0, "shape", None), getattr(d1, "shape", None))
             node.dtypes = (a0._data.dtype if t0 else None, a1._data.dtype if t1 else None)
             node.fits = fits
-    mask = (1 if r0 else 0) | (2 if r1 else 0)
-    saver = plan.savers.get(mask) or plan.saver(mask)
+    key = (1 if r0 else 0) | (2 if r1 else 0) | (0x10000 if t0 else 0) | (0x20000 if t1 else 0)
+    saver = plan.savers.get(key) or plan.saver(key)
     node.saved, node.checks = saver((a0, a1), datas, params, out, res, TT)
     res._node = node
     res._rg = True
@@ -200,12 +200,14 @@ def _record2(prim, plan, a0, a1, datas, res, params) -> None:
 
 def _recordn(prim, plan, args, datas, res, params) -> None:
     mask = 0
+    tmask = 0
     bit = 1
     tensors = 0
     nxt = []
     for a in args:
         if type(a) in TT:
             tensors += 1
+            tmask |= bit
             if a._base is not None and a._base._node is not a._vnode:
                 refresh_view(a)
             if a._rg:
@@ -235,7 +237,8 @@ def _recordn(prim, plan, args, datas, res, params) -> None:
             node.shapes = tuple([getattr(d, "shape", None) for d in datas])
             node.dtypes = tuple([a._data.dtype if type(a) in TT else None for a in args])
             node.fits = fits
-    saver = plan.savers.get(mask) or plan.saver(mask)
+    key = mask | tmask << 16
+    saver = plan.savers.get(key) or plan.saver(key)
     node.saved, node.checks = saver(args, datas, params, out, res, TT)
     res._node = node
     res._rg = True
@@ -280,11 +283,24 @@ def refresh_view(v) -> None:
             t = apply(prim, t, **params)
     finally:
         _grad.enabled = prev
-    v._node = t._node
+    set_node(v, t._node)
     v._rg = t._rg
     fw = getattr(t, "_fw", None)
     if fw is not None:
         fw[0].attach(v, fw[1])
+
+
+def set_node(t, node) -> None:
+    """Give t a new history (an in-place write, a view made again); a ``retain_grad()``
+    hook moves with it, so ``.grad`` is the gradient of t's current value (PyTorch)."""
+    keep = getattr(t, "_retains", None)
+    old = t._node
+    t._node = node
+    if keep and old is not node:
+        if old is not None and old.pre_hooks and keep in old.pre_hooks:
+            old.pre_hooks.remove(keep)
+        if node is not None:
+            node.register_hook(keep)
 
 
 def mark_multi_output(views, name: str) -> None:
@@ -364,7 +380,7 @@ def apply_inplace(prim: Primitive, t, *args, **params):
         _write_through_view(t, base, r, record)
         return t
     if record and r._node is not None:
-        t._node = r._node
+        set_node(t, r._node)
         t._rg = True
     fw = getattr(r, "_fw", None)
     if fw is not None:  # forward mode: the tangent of the new value
@@ -390,7 +406,7 @@ def _write_through_view(v, base, r, record) -> None:
     finally:
         _grad.enabled = prev
     if new._node is not None:
-        base._node = new._node
+        set_node(base, new._node)
         base._rg = True
     fw = getattr(new, "_fw", None)
     if fw is not None:

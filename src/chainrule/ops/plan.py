@@ -65,7 +65,7 @@ class Plan:
     cast          inputs are cast before the forward (promote or to_float)
     fit           an input's gradient may need summing back or casting (broadcast,
                   promotion, or ``fit_always``: the rule cannot know the input's shape)
-    savers        input mask -> compiled saver (filled on first use of each mask)
+    savers        key -> compiled saver (filled on first use; see ``saver``)
     node_cls      the class of its nodes, named as PyTorch names them (``MulBackward0``),
                   so that ``type(y.grad_fn).__name__`` reads as in PyTorch
     """
@@ -127,31 +127,41 @@ class Plan:
         self.node_cls = type(prim.grad_fn, (Node,), {"__slots__": (), "__module__": "builtins"})
 
     # ---------------------------------------------------------------- what to save
-    def saves(self, needs: tuple) -> tuple:
+    def saves(self, needs: tuple, tensors: tuple | None = None) -> tuple:
         """The names to save when the inputs flagged in ``needs`` want a gradient. The output
-        is saved whenever any rule reads it, as PyTorch saves an op's result: changing it in
-        place before backward is then refused alike (only inputs depend on ``needs``)."""
-        out = self._saves.get(needs)
+        is saved whenever the rule of any tensor input (``tensors``; default: all) reads it,
+        as PyTorch saves an op's result: changing it in place before backward is then
+        refused alike (inputs are saved only for the rules that will run)."""
+        key = (needs, tensors)
+        out = self._saves.get(key)
         if out is None:
             names: list[str] = []
-            if any("out" in r for r in self.rule_names):
+            rules = [
+                self.rule_names[0 if self.variadic else i]
+                for i in range(len(needs))
+                if tensors is None or tensors[i]
+            ]
+            if any("out" in r for r in rules):
                 names.append("out")
             for i, need in enumerate(needs):
                 if need:
                     for n in self.rule_names[0 if self.variadic else i]:
                         if n not in _NOT_SAVED and n not in names:
                             names.append(n)
-            out = self._saves[needs] = tuple(names)
+            out = self._saves[key] = tuple(names)
         return out
 
-    def saver(self, mask: int):
-        """The compiled saver for the inputs whose bits are set in ``mask`` (cached)."""
-        fn = self.savers.get(mask)
+    def saver(self, key: int):
+        """The compiled saver (cached) for ``key``: bit i set when input i wants a gradient,
+        bit 16 + i when input i is a tensor (the recorders build it)."""
+        fn = self.savers.get(key)
         if fn is not None:
             return fn
-        n = len(self.input_names) or mask.bit_length()
+        mask, tmask = key & 0xFFFF, key >> 16
+        n = len(self.input_names) or max(mask.bit_length(), tmask.bit_length())
         items, checks = [], []
-        for name in self.saves(tuple(bool(mask >> i & 1) for i in range(n))):
+        needs = tuple(bool(mask >> i & 1) for i in range(n))
+        for name in self.saves(needs, tuple(bool(tmask >> i & 1) for i in range(n))):
             if name == "out":  # the output, checked against in-place changes
                 items.append(f"{name!r}: out")
                 checks.append(f"(res._vc, res._vc[0], None, {name!r})")
@@ -171,8 +181,8 @@ class Plan:
                 items.append(f"{name!r}: datas[{i}].shape")
         chk = f"[{', '.join(checks)}]" if checks else "None"
         src = f"lambda args, datas, params, out, res, TT: ({{{', '.join(items)}}}, {chk})"
-        fn = self.savers[mask] = _compile(src, {})
-        self._sources[f"saver for input mask {mask:#b}"] = src
+        fn = self.savers[key] = _compile(src, {})
+        self._sources[f"saver for inputs wanting a gradient {mask:#b}, tensors {tmask:#b}"] = src
         return fn
 
     def _invoker(self, i, rule, names):

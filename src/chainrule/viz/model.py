@@ -144,7 +144,8 @@ def _saved_lines(node) -> tuple[list, bool]:
     freed = False
     if prim.vjp is not None:
         needs = tuple(c is not None for c in node.next)
-        want = [n for n in prim.plan.saves(needs) if n == "out" or n in prim.plan.input_names]
+        saves = prim.plan.saves(needs, needs)  # (what the rules that ran asked for)
+        want = [n for n in saves if n == "out" or n in prim.plan.input_names]
         freed = any(n not in saved for n in want)
     return lines, freed
 
