@@ -548,9 +548,37 @@ def _norm(draw, s):
 
 add(shaped("norm2", "2-norm over dims (no zero rows)", _norm, NONZERO, min_dims=1))
 add(shaped("norm_all", "x.norm(), also 0-d (nonzero)", lambda draw, s: lambda x: x.norm(), NONZERO))
-add(unary("abs", "norm(p=1)", lambda x: x.norm(p=1), NONZERO))
-add(unary("pow", "norm(p=3)", lambda x: x.norm(p=3), NONZERO))
-add(unary("amax", "norm(p=inf)", lambda x: x.norm(p=float("inf")), DISTINCT))
+add(unary("norm_p", "norm(p=1)", lambda x: x.norm(p=1), NONZERO))
+add(unary("norm_p", "norm(p=inf)", lambda x: x.norm(p=float("inf")), DISTINCT))
+add(unary("norm_p", "norm(p=-inf)", lambda x: x.norm(p=float("-inf")), DISTINCT))
+add(unary("norm_p", "norm(p=0) (a count: zero gradient)", lambda x: x.norm(p=0), NONZERO))
+
+
+def _norm_p(draw, s):
+    p = draw(st.sampled_from([3, 0.5, -1, 1.5, 4, -2.5]))
+    d = _reduce_dims(draw, len(s))
+    keep = draw(st.booleans())
+    if draw(st.booleans()):
+        return lambda x: cr.linalg.vector_norm(x, ord=p, dim=d, keepdim=keep)
+    return lambda x: x.norm(p=p, dim=d, keepdim=keep)
+
+
+add(shaped("norm_p", "p-norms (3, 0.5, -1, 1.5, 4, -2.5) over dims", _norm_p, NONZERO))
+
+
+def _softmax(name):
+    def make(draw, s):
+        d = _dim(draw, len(s))
+        if draw(st.booleans()):
+            return lambda x: getattr(cr, name)(x, d)
+        return lambda x: getattr(cr.nn.functional, name)(x, dim=d)
+
+    return make
+
+
+add(shaped("softmax", "softmax(dim)", _softmax("softmax"), WIDE))
+add(shaped("log_softmax", "log_softmax(dim)", _softmax("log_softmax"), WIDE))
+
 
 # -------------------------------------------------------------------------- shape ops
 

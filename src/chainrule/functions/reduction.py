@@ -12,6 +12,7 @@ count_nonzero) compute on the arrays directly.
 
 from __future__ import annotations
 
+import warnings
 from collections import namedtuple
 
 from .. import dtypes as _dt
@@ -22,6 +23,7 @@ from ..ops.reduction import (
     AMIN,
     CUMPROD,
     CUMSUM,
+    LOG_SOFTMAX,
     LOGSUMEXP,
     MAX_ALL,
     MAX_DIM,
@@ -31,13 +33,14 @@ from ..ops.reduction import (
     MIN_DIM,
     NORM2,
     NORM_ALL,
+    NORM_P,
     PROD,
+    SOFTMAX,
     STD,
     SUM,
     SUM_DIM,
     VAR,
 )
-from . import elementwise as E
 from .args import dims_arg, keepdim_arg, one_dim
 from .elementwise import maximum, minimum
 from .indexing import nonzero
@@ -100,7 +103,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     return apply(PROD, input, dim=d, keepdim=keepdim_arg(keepdim, keepdims))
 
 
-def _var_args(input, dim, unbiased, correction, keepdim, axis, keepdims):
+def _var_args(input, dim, unbiased, correction, keepdim, axis, keepdims, name):
     if not input.dtype.is_floating_point:
         raise RuntimeError("std and var only support floating point and complex dtypes")
     if isinstance(dim, bool):  # var(x, False): the old positional 'unbiased'
@@ -108,6 +111,17 @@ def _var_args(input, dim, unbiased, correction, keepdim, axis, keepdims):
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     d = dims_arg(dim, axis, input.ndim)
+    shape = input._data.shape
+    n = 1
+    for i, s in enumerate(shape):
+        n *= s if d is None or i in d else 1
+    if n - correction <= 0 and input._data.size:  # the result is inf or nan: PyTorch warns
+        warnings.warn(
+            f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than "
+            "the reduction factor (input numel divided by output numel).",
+            UserWarning,
+            stacklevel=3,
+        )
     return dict(dim=d, correction=correction, keepdim=keepdim_arg(keepdim, keepdims))
 
 
@@ -120,7 +134,8 @@ def var(
     >>> torch.tensor([1., 2., 3., 4.]).var()
     tensor(1.6667)
     """
-    return apply(VAR, input, **_var_args(input, dim, unbiased, correction, keepdim, axis, keepdims))
+    args = _var_args(input, dim, unbiased, correction, keepdim, axis, keepdims, "var")
+    return apply(VAR, input, **args)
 
 
 def std(
@@ -132,7 +147,8 @@ def std(
     >>> torch.tensor([1., 2., 3., 4.]).std()
     tensor(1.2910)
     """
-    return apply(STD, input, **_var_args(input, dim, unbiased, correction, keepdim, axis, keepdims))
+    args = _var_args(input, dim, unbiased, correction, keepdim, axis, keepdims, "std")
+    return apply(STD, input, **args)
 
 
 def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -146,6 +162,39 @@ def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
         raise TypeError("logsumexp() missing required argument 'dim'")
     d = dims_arg(dim, axis, input.ndim)
     return apply(LOGSUMEXP, input, dim=d, keepdim=keepdim_arg(keepdim, keepdims))
+
+
+def softmax(input, dim, dtype=None):
+    """exp(x) / sum(exp(x)) along ``dim``, computed with the row's maximum subtracted (so it
+    never overflows) and in float32 for float16, as PyTorch.
+
+    >>> import chainrule as torch
+    >>> torch.softmax(torch.tensor([1000.0, 1000.0]), dim=0)
+    tensor([0.5000, 0.5000])
+    """
+    return _softmax_like(SOFTMAX, input, dim, dtype)
+
+
+def log_softmax(input, dim, dtype=None):
+    """x - max - log(sum(exp(x - max))) along ``dim``: stable for large logits, and precise
+    (x - logsumexp(x) would lose the digits below a large logsumexp's ulp).
+
+    >>> import chainrule as torch
+    >>> torch.log_softmax(torch.tensor([0.0, 0.0]), dim=0)
+    tensor([-0.6931, -0.6931])
+    """
+    return _softmax_like(LOG_SOFTMAX, input, dim, dtype)
+
+
+def _softmax_like(prim, input, dim, dtype):
+    if dtype is not None:
+        input = input.to(dtype)
+    elif not input.dtype.is_floating_point:
+        name = "softmax" if prim is SOFTMAX else "log_softmax"
+        raise RuntimeError(
+            f"\"{name}_lastdim_kernel_impl\" not implemented for '{input.dtype.title}'"
+        )
+    return apply(prim, input, dim=one_dim(dim, None, input.ndim))
 
 
 def amax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -415,8 +464,8 @@ def cumprod(input, dim=None, *, dtype=None, axis=None):
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
     """Vector p-norm (p = 2, 1, inf, -inf, 0 or any number) or Frobenius norm ('fro').
 
-    The 2-norm has its own rule (gradient 0 at the origin, as PyTorch); the others are
-    composed from primitives.
+    The 2-norm has its own rule, the other p one more (``ops.reduction.NORM_P``): PyTorch's
+    subgradients (0 at the origin and at zero entries, inf-norm ties share evenly).
 
     >>> import chainrule as torch
     >>> u = torch.tensor([3.0, -4.0])
@@ -443,16 +492,20 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keep
     if p == "nuc":
         raise NotImplementedError("the nuclear norm is not provided yet")
     p = float(p)
-    a = E.abs(input)
-    if p == float("inf"):
-        return amax(a, dim=d if d is not None else (), keepdim=kd)
-    if p == float("-inf"):
-        return amin(a, dim=d if d is not None else (), keepdim=kd)
-    if p == 0:
-        return sum(E.ne(input, 0).to(input.dtype), dim=d, keepdim=kd)
-    if p == 1:
-        return sum(a, dim=d, keepdim=kd)
-    return E.pow(sum(E.pow(a, p), dim=d, keepdim=kd), 1.0 / p)
+    if p < 0 or p == float("inf"):  # no identity: an empty reduction has no value
+        shape = input._data.shape
+        if input._data.size == 0 and d is None:
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the {p:g} norm on an empty tensor because "
+                "the operation does not have an identity"
+            )
+        for i in d or ():
+            if shape[i] == 0:
+                raise RuntimeError(
+                    f"linalg.vector_norm cannot compute the {p:g} norm on the dimension {i}"
+                    "because this dimension is empty and the operation does not have an identity"
+                )
+    return apply(NORM_P, input, p=p, dim=d, keepdim=kd)
 
 
 class ReductionMethods:
@@ -477,5 +530,7 @@ class ReductionMethods:
     cumsum = cumsum
     cumprod = cumprod
     norm = norm
+    softmax = softmax
+    log_softmax = log_softmax
     count_nonzero = count_nonzero
     nonzero = nonzero

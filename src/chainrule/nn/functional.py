@@ -88,7 +88,8 @@ def _softmax_dim(name: str, ndim: int) -> int:
 
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
-    """x - logsumexp(x) along ``dim``: stable for large logits.
+    """x - max - log(sum(exp(x - max))) along ``dim``: stable and precise for large logits
+    (``chainrule.log_softmax``).
 
     >>> import chainrule as torch
     >>> torch.nn.functional.log_softmax(torch.tensor([0.0, 0.0]), dim=0)
@@ -96,14 +97,12 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     """
     if dim is None:
         dim = _softmax_dim("log_softmax", input.ndim)
-    if dtype is not None:
-        input = input.to(dtype)
-    return input - R.logsumexp(input, dim, keepdim=True)
+    return R.log_softmax(input, dim, dtype)
 
 
 def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
-    """exp(x) / sum(exp(x)) along ``dim``, computed as exp(log_softmax(x)) so it never
-    overflows.
+    """exp(x - max) / sum(exp(x - max)) along ``dim``: never overflows
+    (``chainrule.softmax``).
 
     >>> import chainrule as torch
     >>> torch.nn.functional.softmax(torch.tensor([1000.0, 1000.0]), dim=0)
@@ -111,7 +110,7 @@ def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     """
     if dim is None:
         dim = _softmax_dim("softmax", input.ndim)
-    return E.exp(log_softmax(input, dim, dtype))
+    return R.softmax(input, dim, dtype)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -219,14 +218,22 @@ def nll_loss(
     w = None
     if weight is not None:
         w = weight[target]
-    if any_ignored:
+        loss = loss * w
+    if any_ignored:  # an ignored target: a loss of 0 and no gradient, as in PyTorch
+        loss = E.where(_tensor(ignored), 0.0, loss)
         keep = _tensor(~ignored).to(input.dtype)
         w = keep if w is None else w * keep
-    if w is not None:
-        loss = loss * w
     if reduction == "mean" and w is not None:
-        return R.sum(loss) / R.sum(w)
+        return _weighted_mean(R.sum(loss), R.sum(w), ignored)
     return _reduce(loss, reduction)
+
+
+def _weighted_mean(total: Tensor, weight_sum, ignored) -> Tensor:
+    """total / weight_sum; where every target is ignored, NaN with a zero gradient, as in
+    PyTorch (0 / 0 would make the gradient NaN; targets weighted 0 do get PyTorch's NaN)."""
+    if ignored.size and ignored.all():
+        return total * 0.0 + float("nan")
+    return total / weight_sum
 
 
 def _gather(input: Tensor, dim: int, target: Tensor) -> Tensor:
@@ -271,14 +278,14 @@ def cross_entropy(
     smooth = R.sum(per_class, cdim)
     ignored = target._data == ignore_index
     if ignored.any():
-        smooth = smooth * _tensor(~ignored).to(input.dtype)
+        smooth = E.where(_tensor(ignored), 0.0, smooth)
     if reduction == "mean":
         if weight is not None:
             t = E.where(_tensor(ignored), 0, target)
             w = weight[t] * _tensor(~ignored).to(input.dtype)
-            smooth = R.sum(smooth) / R.sum(w)
+            smooth = _weighted_mean(R.sum(smooth), R.sum(w), ignored)
         else:
-            smooth = R.sum(smooth) / float((~ignored).sum())
+            smooth = _weighted_mean(R.sum(smooth), float((~ignored).sum()), ignored)
     else:
         smooth = _reduce(smooth, reduction)
     eps = label_smoothing

@@ -10,6 +10,12 @@ max/min along a dim give it to the returned index. Both spellings d2l uses work:
 
 Gradients and tangents may carry leading batch axes (``batch``: chainrule.func pushes a
 whole basis through one pass): rules count axes from the end, or put ``batch`` in front.
+
+Forwards accumulate as PyTorch's CPU kernels do (``_sum``, ``_scan``): float16 in float32,
+and float32 in float64 where NumPy would add element after element (its scans, and sums
+over an axis that is not the contiguous last one); NumPy's own pairwise sum is kept where
+it applies. tests/ops/test_precision.py measures every reduction and scan against float64
+and against PyTorch.
 """
 
 from __future__ import annotations
@@ -18,7 +24,10 @@ from math import isfinite as _isfinite  # a Python float check: no ufunc call on
 
 from ..backend import namespace
 from .apply import apply
+from .namespaces import array_ns
 from .primitive import Primitive, alias, defop
+
+_INF = float("inf")
 
 
 def _kshape(x_shape, dim) -> tuple:
@@ -74,9 +83,58 @@ def _per(a: float, n: int) -> float:
     return a / n if n else float("inf")
 
 
+def _like(count, ref):
+    """An integer ``count`` as a divisor in ``ref``'s dtype: NumPy would widen float32 / int64
+    to float64 (a Tensor needs nothing: PyTorch's promotion keeps the float dtype)."""
+    return count.astype(ref.dtype) if hasattr(count, "astype") else count
+
+
+# ---------------------------------------------------------------- accumulation
+def _strided(x, dim) -> bool:
+    """Whether NumPy adds the elements along ``dim`` one after another: unless they are the
+    last axes of a C-contiguous array (there it sums pairwise)."""
+    return dim[-1] != x.ndim - 1 or dim[-1] - dim[0] != len(dim) - 1 or not x.flags.c_contiguous
+
+
+def _sum(xp, x, dim, keepdim):
+    """x summed over ``dim`` as PyTorch's CPU kernels do: float16 accumulated in float32;
+    float32 where NumPy would add element after element, in float64."""
+    c = x.dtype.char
+    if c == "e":
+        return xp.add.reduce(x, axis=dim, dtype=xp.float32, keepdims=keepdim).astype(x.dtype)
+    if c == "f" and dim is not None and _strided(x, dim):
+        return xp.add.reduce(x, axis=dim, dtype=xp.float64, keepdims=keepdim).astype(x.dtype)
+    return xp.add.reduce(x, axis=dim, keepdims=keepdim)
+
+
+def _scan(scan, xp, x, dim):
+    """cumsum or cumprod accumulated as PyTorch's CPU kernels do: float16 in float32, float32
+    in float64 (NumPy's scans go element after element in the input's dtype)."""
+    c = x.dtype.char
+    if c == "e" or c == "f":
+        return scan(x, axis=dim, dtype=xp.float32 if c == "e" else xp.float64).astype(x.dtype)
+    return scan(x, axis=dim)
+
+
+def _in_float32(fwd):
+    """A forward that computes a float16 input in float32 and rounds the result once (as
+    PyTorch's CPU kernels do for half: squares and exponentials would overflow or lose
+    digits in float16)."""
+
+    def run(xp, x, **params):
+        if x.dtype.char == "e":
+            return fwd(xp, x.astype(xp.float32), **params).astype(x.dtype)
+        return fwd(xp, x, **params)
+
+    run.__name__ = run.__qualname__ = fwd.__name__
+    run.__doc__ = fwd.__doc__
+    run.__wrapped__ = fwd
+    return run
+
+
 SUM = defop(
     "sum",
-    lambda xp, x, *, dim, keepdim: x.sum(axis=dim, keepdims=keepdim),
+    lambda xp, x, *, dim, keepdim: _sum(xp, x, dim, keepdim),
     lambda ns, g, x_shape, dim, keepdim, batch: _spread(ns, g, x_shape, dim, keepdim, batch),
     jvp=lambda ns, t, x_shape, dim, keepdim: _wsum(ns, t, x_shape, dim, keepdim),
 )
@@ -87,10 +145,13 @@ def _mean(xp, x, dim, keepdim):
         return x.sum(axis=dim, keepdims=keepdim) / 0
     if x.dtype.itemsize >= 4:
         # the sum and division x.mean() does (its pairwise sum too), without its Python
-        # wrapper, which costs more than the arithmetic on a batch of losses; float16
-        # keeps x.mean(), which sums in float32
+        # wrapper, which costs more than the arithmetic on a batch of losses; float32 over
+        # a strided axis sums in float64 (``_sum``)
+        if dim is not None and x.dtype.char == "f" and _strided(x, dim):
+            s = xp.add.reduce(x, axis=dim, dtype=xp.float64, keepdims=keepdim)
+            return (s / _count(x.shape, dim)).astype(x.dtype)
         return xp.add.reduce(x, axis=dim, keepdims=keepdim) / _count(x.shape, dim)
-    return x.mean(axis=dim, keepdims=keepdim)
+    return x.mean(axis=dim, keepdims=keepdim)  # float16: NumPy's mean sums in float32
 
 
 def _mean_vjp(ns, g, x_shape, dim, keepdim, batch):
@@ -114,45 +175,74 @@ MEAN_DIM = alias(MEAN, "mean_dim", grad_fn="MeanBackward1")
 
 
 def _centered(ns, x, dim):
-    return x - ns.mean(x, axis=dim, keepdims=True)
+    """x minus its mean over dim: the forward's own mean (``_mean``) on arrays as on Tensors
+    (whose ``ns.mean`` is MEAN), so that a constant row is centered to exact zeros."""
+    xp = getattr(ns, "xp", None)  # ArrayNS holds its array module; TensorNS has none
+    m = ns.mean(x, axis=dim, keepdims=True) if xp is None else _mean(xp, x, dim, True)
+    return x - m
+
+
+_WIDER = {"e": "float32", "f": "float64"}
+
+
+def _dof(x_shape, dim, correction):
+    """Degrees of freedom n - correction, at least 0 (PyTorch: var is inf or nan there)."""
+    n = _count(x_shape, dim) - correction
+    return n if n > 0 else 0
+
+
+def _variance(xp, x, dim, correction, keepdim):
+    # two passes, as the rules see it: the mean (accumulated as PyTorch does), then the
+    # squares of the centered values
+    c = _centered(array_ns(xp), x, dim)
+    return _sum(xp, c * c, dim, keepdim) / _dof(x.shape, dim, correction)
+
+
+def _var_fwd(xp, x, *, dim, correction, keepdim):
+    # in the dtype PyTorch accumulates in (float16 in float32, float32 in float64: squares
+    # that would overflow stay finite), rounded once
+    w = _WIDER.get(x.dtype.char)
+    if w is None:
+        return _variance(xp, x, dim, correction, keepdim)
+    return _variance(xp, x.astype(w), dim, correction, keepdim).astype(x.dtype)
+
+
+def _std_fwd(xp, x, *, dim, correction, keepdim):
+    w = _WIDER.get(x.dtype.char)
+    if w is None:
+        return xp.sqrt(_variance(xp, x, dim, correction, keepdim))
+    return xp.sqrt(_variance(xp, x.astype(w), dim, correction, keepdim)).astype(x.dtype)
 
 
 def _var_vjp(ns, g, x, dim, correction, keepdim, batch):
-    scale = _per(2.0, _count(x.shape, dim) - correction)
+    scale = _per(2.0, _dof(x.shape, dim, correction))
     return _spread(ns, g, x.shape, dim, keepdim, batch) * _centered(ns, x, dim) * scale
 
 
 def _var_jvp(ns, t, x, dim, correction, keepdim):
-    scale = _per(2.0, _count(x.shape, dim) - correction)
+    scale = _per(2.0, _dof(x.shape, dim, correction))
     return _wsum(ns, _centered(ns, x, dim) * t, x.shape, dim, keepdim) * scale
 
 
 def _std_vjp(ns, g, x, out, dim, correction, keepdim, batch):
-    n = _count(x.shape, dim) - correction
-    s = _keep(ns, out, x.shape, dim, keepdim)
+    # 0 where the std is 0 (PyTorch's subgradient: a constant row), not 0 / 0
+    n = _dof(x.shape, dim, correction)
+    s = _nonzero(ns, _keep(ns, out, x.shape, dim, keepdim))
     return _spread(ns, g, x.shape, dim, keepdim, batch) * _centered(ns, x, dim) / (s * n)
 
 
 def _std_jvp(ns, t, x, out, dim, correction, keepdim):
-    n = _count(x.shape, dim) - correction
-    return _wsum(ns, _centered(ns, x, dim) * t, x.shape, dim, keepdim) / (out * n)
+    n = _dof(x.shape, dim, correction)
+    return _wsum(ns, _centered(ns, x, dim) * t, x.shape, dim, keepdim) / (_nonzero(ns, out) * n)
 
 
-VAR = defop(
-    "var",
-    lambda xp, x, *, dim, correction, keepdim: xp.var(
-        x, axis=dim, ddof=correction, keepdims=keepdim
-    ),
-    _var_vjp,
-    jvp=_var_jvp,
-)
+VAR = defop("var", _var_fwd, _var_vjp, jvp=_var_jvp)
 STD = defop(
     "std",
-    lambda xp, x, *, dim, correction, keepdim: xp.std(
-        x, axis=dim, ddof=correction, keepdims=keepdim
-    ),
+    _std_fwd,
     _std_vjp,
     jvp=_std_jvp,
+    kink="0 where the std is 0 (a constant row; PyTorch's subgradient)",
 )
 
 
@@ -181,14 +271,21 @@ def _prod_others(ns, x, d):
     return left * right
 
 
+def _prod_fwd(xp, x, *, dim, keepdim):
+    if x.dtype.char == "e":  # float16 multiplied in float32, as PyTorch
+        return xp.prod(x, axis=dim, keepdims=keepdim, dtype=xp.float32).astype(x.dtype)
+    return xp.prod(x, axis=dim, keepdims=keepdim)
+
+
 PROD = defop(
     "prod",
-    lambda xp, x, *, dim, keepdim: xp.prod(x, axis=dim, keepdims=keepdim),
+    _prod_fwd,
     _prod_vjp,
     jvp=lambda ns, t, x, dim, keepdim: _wsum(ns, _prod_grad(ns, x, dim) * t, x.shape, dim, keepdim),
 )
 
 
+@_in_float32
 def _logsumexp_fwd(xp, x, *, dim, keepdim):
     # ufunc reductions, not xp.max / xp.sum: their Python wrappers cost more than the
     # arithmetic on a batch of logits
@@ -197,11 +294,11 @@ def _logsumexp_fwd(xp, x, *, dim, keepdim):
         # every shift finite (one sum tells: inf or nan anywhere makes it non-finite, and
         # a finite sum that overflows only takes the careful path): each row's sum
         # holds its max's exp(0) = 1, so the log needs no guard
-        r = xp.log(xp.add.reduce(xp.exp(x - m), axis=dim, keepdims=True)) + m
+        r = xp.log(_sum(xp, xp.exp(x - m), dim, True)) + m
     else:
         finite = xp.isfinite(m)
         m = xp.where(finite, m, 0)  # all -inf (or inf) rows: shift by 0
-        s = xp.add.reduce(xp.exp(x - m), axis=dim, keepdims=True)
+        s = _sum(xp, xp.exp(x - m), dim, True)
         with xp.errstate(divide="ignore"):  # log(0) = -inf, as PyTorch, without a warning
             r = xp.log(s) + m
     return r if keepdim else xp.squeeze(r, axis=dim)
@@ -211,6 +308,57 @@ def _softmax(ns, x, out, dim, keepdim):
     """d logsumexp / d x: the softmax weights exp(x - lse)."""
     return ns.exp(x - _keep(ns, out, x.shape, dim, keepdim))
 
+
+@_in_float32
+def _log_softmax_fwd(xp, x, *, dim):
+    # x - max - log(sum(exp(x - max))): the shifted logits keep their digits (x - lse would
+    # round them to the ulp of a large lse); a row holding inf or only -inf gives NaN, as
+    # in PyTorch
+    d = (dim,) if x.ndim else None
+    s = x - xp.maximum.reduce(x, axis=d, keepdims=True, initial=-xp.inf)
+    return s - xp.log(_sum(xp, xp.exp(s), d, True))
+
+
+@_in_float32
+def _softmax_fwd(xp, x, *, dim):
+    d = (dim,) if x.ndim else None
+    e = xp.exp(x - xp.maximum.reduce(x, axis=d, keepdims=True, initial=-xp.inf))
+    return e / _sum(xp, e, d, True)
+
+
+def _log_softmax_vjp(ns, g, out, dim):
+    # g - softmax * sum(g) (a 0-d log_softmax is 0 whatever x is: no gradient)
+    if out.ndim == 0:
+        return ns.zeros_like(g)
+    return g - ns.exp(out) * ns.sum(g, axis=dim - out.ndim, keepdims=True)
+
+
+def _softmax_vjp(ns, g, out, dim):
+    # softmax * (g - sum(g * softmax)) (a 0-d softmax is 1 whatever x is: no gradient)
+    if out.ndim == 0:
+        return ns.zeros_like(g)
+    return out * (g - ns.sum(g * out, axis=dim - out.ndim, keepdims=True))
+
+
+def _log_softmax_jvp(ns, t, out, dim):
+    # t - sum(softmax * t)
+    if out.ndim == 0:
+        return ns.zeros_like(t)
+    return t - ns.sum(ns.exp(out) * t, axis=dim - out.ndim, keepdims=True)
+
+
+LOG_SOFTMAX = defop(
+    "log_softmax",
+    _log_softmax_fwd,  # its own rule for stability and precision
+    _log_softmax_vjp,
+    jvp=_log_softmax_jvp,
+)
+SOFTMAX = defop(
+    "softmax",
+    _softmax_fwd,  # its own rule for stability and precision
+    _softmax_vjp,
+    jvp=lambda ns, t, out, dim: _softmax_vjp(ns, t, out, dim),  # a symmetric Jacobian
+)
 
 LOGSUMEXP = defop(
     "logsumexp",
@@ -229,15 +377,24 @@ LOGSUMEXP = defop(
 def _even_vjp(ns, g, x, out, dim, keepdim, batch):
     # ties share the gradient evenly
     mask = x == _keep(ns, out, x.shape, dim, keepdim)
-    count = ns.sum(mask, axis=dim, keepdims=True)
+    count = _like(ns.sum(mask, axis=dim, keepdims=True), x)
     return _spread(ns, g, x.shape, dim, keepdim, batch) * mask / count
 
 
 def _even_jvp(ns, t, x, out, dim, keepdim):
     # the mean of the tied elements' tangents (PyTorch's rule; the adjoint of _even_vjp)
     mask = x == _keep(ns, out, x.shape, dim, keepdim)
-    count = ns.sum(mask, axis=dim, keepdims=keepdim)
+    count = _like(ns.sum(mask, axis=dim, keepdims=keepdim), x)
     return _wsum(ns, t * mask, x.shape, dim, keepdim) / count
+
+
+def _even_all_vjp(ns, g, x, out, dim, keepdim, batch):
+    # ties share the gradient evenly; a NaN maximum (minimum) is tied with every NaN
+    if out != out:
+        mask = x != x
+        count = _like(ns.sum(mask, axis=dim, keepdims=True), x)
+        return _spread(ns, g, x.shape, dim, keepdim, batch) * mask / count
+    return _even_vjp(ns, g, x, out, dim, keepdim, batch)
 
 
 _EVEN = "tied maxima (minima) share the gradient evenly"
@@ -258,7 +415,7 @@ AMIN = defop(
 MAX_ALL = defop(
     "max_all",
     lambda xp, x, *, dim, keepdim: xp.max(x),
-    _even_vjp,
+    _even_all_vjp,
     grad_fn="MaxBackward1",
     jvp=_even_jvp,
     kink=_EVEN,
@@ -266,7 +423,7 @@ MAX_ALL = defop(
 MIN_ALL = defop(
     "min_all",
     lambda xp, x, *, dim, keepdim: xp.min(x),
-    _even_vjp,
+    _even_all_vjp,
     grad_fn="MinBackward1",
     jvp=_even_jvp,
     kink=_EVEN,
@@ -318,7 +475,7 @@ def _reverse_cumsum(ns, g, d):
 
 CUMSUM = defop(
     "cumsum",
-    lambda xp, x, *, dim: xp.cumsum(x, axis=dim),
+    lambda xp, x, *, dim: _scan(xp.cumsum, xp, x, dim),
     lambda ns, g, dim, batch: _reverse_cumsum(ns, g, dim + len(batch)),
     jvp=lambda ns, t, dim, batch: ns.cumsum(t, axis=dim + len(batch)),
 )
@@ -370,14 +527,18 @@ def _cumprod_jvp(ns, t, x, out, dim, batch):
 
 
 CUMPROD = defop(
-    "cumprod", lambda xp, x, *, dim: xp.cumprod(x, axis=dim), _cumprod_vjp, jvp=_cumprod_jvp
+    "cumprod",
+    lambda xp, x, *, dim: _scan(xp.cumprod, xp, x, dim),
+    _cumprod_vjp,
+    jvp=_cumprod_jvp,
 )
 
 
+@_in_float32
 def _norm2_fwd(xp, x, *, dim, keepdim):
     if dim is None and not keepdim:
         return _norm_all_fwd(xp, x)
-    return xp.sqrt(xp.sum(x * x, axis=dim, keepdims=keepdim))
+    return xp.sqrt(_sum(xp, x * x, dim, keepdim))
 
 
 def _nonzero(ns, r):
@@ -406,8 +567,76 @@ NORM2 = defop(
 )
 
 
+@_in_float32
+def _norm_p_fwd(xp, x, *, p, dim, keepdim):
+    a = xp.abs(x)
+    if p == _INF:
+        return xp.max(a, axis=dim, keepdims=keepdim)
+    if p == -_INF:
+        return xp.min(a, axis=dim, keepdims=keepdim)
+    if p == 0:  # the number of non-zero entries
+        return _sum(xp, (x != 0).astype(x.dtype), dim, keepdim)
+    if p == 1:
+        return _sum(xp, a, dim, keepdim)
+    return _sum(xp, a**p, dim, keepdim) ** (1.0 / p)
+
+
+def _norm_p_grad(ns, x, out, p, dim, keepdim):
+    """d ||x||_p / dx = sign(x) (|x| / ||x||)^(p-1), with PyTorch's subgradients: 0 at zero
+    entries (where p < 1 would give inf) and where the norm is 0; ties of the inf-norm
+    (-inf: the smallest) share evenly; the 0-"norm" (a count) has none."""
+    if p == 0:
+        return ns.zeros_like(x)
+    if p == 1:  # PyTorch's sgn: 0 at NaN too
+        return ns.where(x == x, ns.sign(x), 0.0)
+    r = _keep(ns, out, x.shape, dim, keepdim)
+    if p == _INF or p == -_INF:  # (no tie where the norm is NaN: 0, as PyTorch)
+        tie = ns.abs(x) == r
+        count = ns.maximum(ns.sum(tie, axis=dim, keepdims=True), 1)
+        return ns.where(x == x, ns.sign(x), 0.0) * tie / _like(count, x)
+    x0, r0 = x == 0, r == 0
+    q = ns.abs(ns.where(x0, 1.0, x)) / ns.where(r0, 1.0, r)  # no 0 / 0, no 0 ** -k
+    return ns.where(x0, 0.0, ns.sign(x) * ns.where(r0, 0.0, q ** (p - 1)))
+
+
+NORM_P = defop(
+    "norm_p",
+    _norm_p_fwd,  # the p-norms but 2 (which has NORM2): one rule for their subgradients
+    lambda ns, g, x, out, p, dim, keepdim, batch: (
+        _lift(ns, g, x.shape, dim, keepdim, batch) * _norm_p_grad(ns, x, out, p, dim, keepdim)
+    ),
+    grad_fn="LinalgVectorNormBackward0",
+    to_float=True,
+    jvp=lambda ns, t, x, out, p, dim, keepdim: _wsum(
+        ns, _norm_p_grad(ns, x, out, p, dim, keepdim) * t, x.shape, dim, keepdim
+    ),
+    kink="0 at zero entries and where the norm is 0; inf-norm ties share evenly",
+)
+
+
+_SVD_NAN = (
+    "linalg.svd: The algorithm failed to converge because the input matrix contained "
+    "non-finite values."
+)
+
+
+def _finite_matrices(ns, x):
+    """(x, None) when every matrix of x is finite; else x with each matrix that holds an
+    inf zeroed, and the mask of those matrices (LAPACK never returns on inf: PyTorch's
+    answer there is NaN). A NaN is refused with PyTorch's error. Arrays or Tensors."""
+    ok = x * 0 == 0  # False at inf and nan
+    if bool(ok.all()):
+        return x, None
+    if bool((x != x).any()):
+        raise RuntimeError(_SVD_NAN)
+    bad = ns.sum(~ok, axis=(-2, -1), keepdims=True) > 0
+    return ns.where(bad, 0.0, x), bad
+
+
 def _svdvals_fwd(xp, x):
-    return xp.linalg.svd(x, compute_uv=False)
+    x, bad = _finite_matrices(xp, x)
+    s = xp.linalg.svd(x, compute_uv=False)
+    return s if bad is None else xp.where(bad[..., 0], xp.nan, s)
 
 
 def _no_second_order():
@@ -418,14 +647,19 @@ def _no_second_order():
 
 
 def _svdvals_tangent_fwd(xp, t, x):
+    x, bad = _finite_matrices(xp, x)
     u, _, vh = xp.linalg.svd(x, full_matrices=False)
-    return (u * (t @ xp.swapaxes(vh, -1, -2))).sum(axis=-2)  # u_i^T t v_i for each i
+    r = (u * (t @ xp.swapaxes(vh, -1, -2))).sum(axis=-2)  # u_i^T t v_i for each i
+    return r if bad is None else xp.where(bad[..., 0], xp.nan, r)
 
 
 def _svdvals_vjp(ns, g, x):
-    # d sigma_i = u_i^T dA v_i: the adjoint is U diag(g) V^T (distinct singular values)
+    # d sigma_i = u_i^T dA v_i: the adjoint is U diag(g) V^T (distinct singular values);
+    # NaN for a matrix holding inf (never handed to LAPACK)
+    x, bad = _finite_matrices(ns, x)
     u, vh = ns.singular_vectors(x)
-    return ns.matmul(u * ns.expand_dims(g, -2), vh)
+    r = ns.matmul(u * ns.expand_dims(g, -2), vh)
+    return r if bad is None else ns.where(bad, float("nan"), r)
 
 
 # The tangent of svdvals as an op of its own (outside the registry, like an autograd
@@ -452,6 +686,8 @@ SVDVALS = defop(
 def _norm_all_fwd(xp, x):
     if x.ndim == 0:
         return xp.abs(x)  # the norm of a number is its absolute value
+    if x.dtype.char == "e":  # float16 squared and summed in float32 (as PyTorch)
+        return _norm_all_fwd(xp, x.astype(xp.float32)).astype(x.dtype)
     return xp.sqrt(xp.vdot(x, x))  # one BLAS call
 
 
