@@ -47,6 +47,17 @@ class Disagreement:
     detail: str  # chainrule's and PyTorch's results, in words
     cr_error: str = ""  # "RuntimeError: ..." where chainrule raised
     torch_error: str = ""
+    values: tuple | None = None  # (chainrule's, PyTorch's) arrays of a value disagreement
+
+    def nan_where_torch_is_not(self) -> bool:
+        """chainrule has a NaN where PyTorch has a number."""
+        if self.values is None:
+            return False
+        try:
+            c, t = (np.asarray(v, dtype=np.float64) for v in self.values)
+            return bool(np.any(np.isnan(c) & ~np.isnan(t)))
+        except (TypeError, ValueError):
+            return False
 
     @property
     def key(self) -> str:
@@ -134,7 +145,15 @@ def _close(a: np.ndarray, b: np.ndarray, dtype: str) -> bool:
 
 
 def compare(c, t, path: str, grad: bool = False):
-    """The first difference between chainrule's c and PyTorch's t: (kind, detail) or None."""
+    """The first difference between chainrule's c and PyTorch's t: (kind, detail, arrays)
+    or None; arrays is (chainrule's, PyTorch's) values where they differ in value."""
+    diff = _compare(c, t, path, grad)
+    if diff is not None and len(diff) == 2:
+        return (*diff, None)
+    return diff
+
+
+def _compare(c, t, path: str, grad: bool = False):
     pre = "grad " if grad else ""
     if isinstance(t, torch.Tensor):
         if not isinstance(c, cr.Tensor):
@@ -150,11 +169,11 @@ def compare(c, t, path: str, grad: bool = False):
             if type(ac) is not type(at):
                 return pre + "read", f"{path} data: chainrule {ac!r}, torch {at!r}"
         elif not _close(ac, at, dt):
-            return pre + "value", f"{path}: chainrule {_fmt(ac)}, torch {_fmt(at)} ({dt})"
+            return pre + "value", f"{path}: chainrule {_fmt(ac)}, torch {_fmt(at)} ({dt})", (ac, at)
         for attr in ("requires_grad", "is_leaf"):
             vc, vt = _get(lambda a=attr: getattr(c, a)), _get(lambda a=attr: getattr(t, a))
             if vc != vt:
-                return pre + attr, f"{path}.{attr}: chainrule {vc!r}, torch {vt!r}"
+                return pre + attr, f"{path}.{attr}: chainrule {vc!r}, torch {vt!r} ({dt})"
         if grad:
             return None
         gc, gt = _get(lambda: c.grad), _get(lambda: t.grad)
@@ -189,7 +208,7 @@ def compare(c, t, path: str, grad: bool = False):
         if not isinstance(c, np.ndarray):
             return pre + "type", f"{path}: chainrule {type(c).__name__}, torch ndarray"
         if c.dtype != t.dtype or not _close(c, t, "torch." + str(t.dtype)):
-            return pre + "value", f"{path}: chainrule {_fmt(c)}, torch {_fmt(t)}"
+            return pre + "value", f"{path}: chainrule {_fmt(c)}, torch {_fmt(t)}", (c, t)
         return None
     if type(c) is not type(t):
         return pre + "type", f"{path}: chainrule {type(c).__name__} {c!r}, torch {type(t).__name__}"
@@ -323,16 +342,16 @@ def compare_pools(env_c: dict, env_t: dict, stmt: Stmt):
     if set(names_t) != set(names_c):
         only_c = sorted(set(names_c) - set(names_t))
         only_t = sorted(set(names_t) - set(names_c))
-        return "names", "", f"only chainrule defines {only_c}, only torch {only_t}"
+        return "names", "", f"only chainrule defines {only_c}, only torch {only_t}", None
     results = written(stmt)
     order = [n for n in results if n in env_t] + [n for n in names_t if n not in results]
     for name in order:
         diff = compare(env_c[name], env_t[name], name)
         if diff:
-            kind, detail = diff
+            kind, detail, arrays = diff
             if name not in results and not kind.startswith("grad"):
                 kind += " of another tensor"
-            return kind, name, detail
+            return kind, name, detail, arrays
     return None
 
 
@@ -429,7 +448,7 @@ def _execute(program: Program) -> Outcome:
                 out.soft.append(("input rounding amplified", stmt.op, diff[2]))
                 return out
         if diff is not None:
-            kind, subject, detail = diff
+            kind, subject, detail, arrays = diff
             if et is not None:
                 kind = "changed on failure: " + kind
             out.disagreement = Disagreement(
@@ -440,6 +459,7 @@ def _execute(program: Program) -> Outcome:
                 detail,
                 cr_error=_error(ec) if ec else "",
                 torch_error=_error(et) if et else "",
+                values=arrays,
             )
             return out
         if et is not None:

@@ -838,9 +838,6 @@ class Generator:
             terms.append(self.loss_term(e))
         return f"{self.name()} = {' + '.join(terms)}"
 
-    def scalar_loss(self) -> str:
-        return self.pick(lambda t: _is_float(t) and t.requires_grad and t.ndim == 0)[0]
-
     def t_backward(self) -> str:
         rng = self.rng
         if not self.losses or rng.random() < 0.3:

@@ -77,23 +77,31 @@ def _uses(p: Program, d: Disagreement, pattern: str) -> bool:
     return any(rx.search(s.code) for s in p.stmts[: d.index + 1])
 
 
-def _chainrule_nan_torch_not(d: Disagreement) -> bool:
-    """chainrule's side of the detail has a nan, PyTorch's has none."""
-    m = re.search(r"chainrule (.*), torch (.*)", d.detail)
-    return bool(m) and "nan" in m.group(1) and "nan" not in m.group(2)
+def nan_where_torch_is_not(d: Disagreement) -> bool:
+    return d.nan_where_torch_is_not()
 
 
 def defined_by(p: Program, d: Disagreement, name: str, pattern: str) -> bool:
     """The statement that defines ``name`` (before the disagreement) matches pattern."""
+    name = re.split(r"[.\[]", name)[0]
     for s in p.stmts[: d.index + 1]:
         if name in s.defines:
             return re.search(pattern, s.code) is not None
     return False
 
 
-MIN_MAX = r"\b(amin|amax|min|max)\("
+def wrt_defined_by(p: Program, d: Disagreement, pattern: str) -> bool:
+    """An input of the autograd.grad call at the disagreement is defined by pattern."""
+    m = re.search(r"autograd\.grad\(\w+, \[([^\]]*)\]", stmt(d, p).code)
+    return bool(m) and any(defined_by(p, d, n.strip(), pattern) for n in m.group(1).split(","))
+
+
+GRAD_OPS = ("backward", "autograd.grad", "autograd.backward")
+MIN_MAX = r"(\b(amin|amax|min|max)\(|norm\(p=float\('inf'\))"
 TENSOR_BOUND = r"(\.(clamp|clip)\([^)]*\bv\d|torch\.(clamp|clip)\(\w+(\[\d+\])?, [^)]*\bv\d)"
 ADVANCED_INDEX = r"\w\[[^\]]*(\[|torch\.tensor\(| > )"
+TRANSPOSE_1D = r"\.(T|t\(\))$"
+INTEGER = ("(torch.int64)", "(torch.bool)")
 
 KNOWN: list[Known] = [
     # ---------------------------------------------------- 11 §1: in-place on views
@@ -101,37 +109,35 @@ KNOWN: list[Known] = [
         "views do not follow their base's new history",
         "11 §1",
         "a view made under no_grad or by split/unbind/chunk, whose base then changes in place "
-        "with grad on, is refused by PyTorch at its next use (even reading .is_leaf), and a "
-        "base's requires_grad_() makes its views non-leaves; chainrule lets them through",
+        "with grad on, is refused by PyTorch at its next use (even reading .is_leaf); when "
+        "the base comes to require grad (a write, requires_grad_()) PyTorch's views do too",
         lambda d, p: (
-            d.kind.startswith("is_leaf")
-            and (writes_in_place(d, p) or base_op(d) == "requires_grad_")
-            and ("of another tensor" in d.kind or "torch <raises RuntimeError>" in d.detail)
+            (writes_in_place(d, p) or base_op(d) == "requires_grad_")
+            and (
+                (d.kind.startswith("is_leaf") and "torch <raises RuntimeError>" in d.detail)
+                or d.kind in ("is_leaf of another tensor", "requires_grad of another tensor")
+            )
         ),
         """
-v0 = torch.ones(4, 1)
-v1 = torch.round(v0)
-v2 = v1[0]
-v1.tanh_()
-v2.requires_grad_()
-v1.requires_grad_()
+v0 = torch.ones(2, 1, 4)
+v1 = torch.split(v0, 4, dim=2)
+v0.requires_grad_()
 """,
     ),
     Known(
-        "retain_grad() stays on the version before an in-place write",
+        "a view made a leaf by requires_grad_() gets no .grad",
         "11 §1",
-        "x.retain_grad(), then x changed in place through a view: x.grad is the gradient of "
-        "the old version (PyTorch moves retain_grad to the new one)",
+        "x = base.flatten() (or base[i], base.chunk(2)[0]) of a base that does not require "
+        "grad, x.requires_grad_(): backward leaves x.grad None (PyTorch accumulates it)",
         lambda d, p: (
-            d.kind == "grad value"
-            and _uses(p, d, r"\.retain_grad\(\)")
-            and any(any(n not in s.defines for n in written(s)) for s in p.stmts[: d.index])
+            d.kind == "grad None"
+            and "chainrule None" in d.detail
+            and _uses(p, d, r"\.requires_grad_\(\)")
         ),
         """
-v0 = torch.ones(2, requires_grad=True)
-v1 = v0 * 1
-v1.retain_grad()
-v1[:1].mul_(0)
+v0 = torch.ones(1, 3)
+v1 = v0.flatten()
+v1.requires_grad_()
 v1.sum().backward()
 """,
     ),
@@ -147,26 +153,14 @@ v1 = v0 // 1
 """,
     ),
     Known(
-        "std with zero variance has a NaN gradient",
-        "11 §2",
-        "the gradient of std where the variance is 0 is NaN (PyTorch: 0)",
-        lambda d, p: (
-            d.kind in ("grad value", "value")
-            and base_op(d) in ("backward", "autograd.grad", "autograd.backward")
-            and _chainrule_nan_torch_not(d)
-            and _uses(p, d, r"\bstd\(")
-        ),
-        """
-v0 = torch.ones(2, requires_grad=True)
-v1 = v0.std()
-v1.backward()
-""",
-    ),
-    Known(
         "clamp with tensor bounds splits the gradient at a tie",
         "11 §2",
         "clamp(x, min=t) where x == t gives x half the gradient (PyTorch: all of it)",
-        lambda d, p: d.kind == "grad value" and _uses(p, d, TENSOR_BOUND),
+        lambda d, p: (
+            d.kind in ("grad value", "value")
+            and base_op(d) in GRAD_OPS
+            and _uses(p, d, TENSOR_BOUND)
+        ),
         """
 v0 = torch.ones(2, requires_grad=True)
 v1 = torch.clamp(v0, min=torch.ones(2))
@@ -174,18 +168,19 @@ v1.sum().backward()
 """,
     ),
     Known(
-        "square and pow refuse an in-place change of their output",
+        "a freed graph is not refused",
         "11 §2",
-        "x.square() (or x ** 2) saves its output, so changing the output in place makes "
-        "backward raise; PyTorch saves x and lets it through",
+        "backward through the graph of an advanced index or an in-place write through a view "
+        "a second time, without retain_graph, runs (PyTorch: 'Trying to backward through the "
+        "graph a second time')",
         lambda d, p: (
-            base_op(d) in ("backward", "autograd.grad", "autograd.backward")
-            and raises(d, "chainrule", "RuntimeError", "which is output 0 of Pow")
+            base_op(d) in GRAD_OPS
+            and raises(d, "torch", "RuntimeError", "backward through the graph a second time")
         ),
         """
-v0 = torch.ones(2, requires_grad=True)
-v1 = v0.square()
-v1 += 1.5
+v0 = torch.ones(3, requires_grad=True)
+v1 = v0[[0, 1]]
+v1.sum().backward()
 v1.sum().backward()
 """,
     ),
@@ -218,32 +213,35 @@ v0.masked_fill_(torch.tensor([False, True]), 1.0)
 """,
     ),
     Known(
-        "the gradient of min/max/amin/amax is float64",
+        "min/max with a dim over NaNs give index INT64_MIN",
         "11 §3 fuzzer",
-        "amax/amin/max/min of a float32 tensor give a float64 gradient: ops/reduction.py "
-        "divides by an int64 count array (g * mask / count), which NumPy promotes",
+        "torch.min(x, dim=0).indices of a 0-d NaN x is -9223372036854775808 (PyTorch: 0)",
         lambda d, p: (
-            d.kind in ("grad dtype", "dtype")
-            and "chainrule torch.float64, torch torch.float32" in d.detail
-            and _uses(p, d, MIN_MAX)
+            base_op(d) in ("min", "max")
+            and d.kind == "value"
+            and "-9223372036854775808" in d.detail
         ),
         """
-v0 = torch.ones(2, 2, requires_grad=True)
-v1 = v0.amin()
-v1.backward()
+v0 = torch.tensor(float('nan'))
+v1 = torch.min(v0, dim=0)
 """,
     ),
     Known(
-        "Tensor.softmax and Tensor.log_softmax are missing",
+        "NaN where PyTorch has a number: sign(nan), abs's gradient at NaN, cumprod's",
         "11 §3 fuzzer",
-        "x.softmax(dim) and x.log_softmax(dim) raise AttributeError (torch.softmax works)",
+        "sign(nan) and so abs's gradient at NaN are NaN (PyTorch: 0), and cumprod's gradient "
+        "at zeros with an infinite incoming gradient is NaN (PyTorch: [inf, 0, 0, 0])",
         lambda d, p: (
-            base_op(d) in ("softmax", "log_softmax")
-            and raises(d, "chainrule", "AttributeError", "has no attribute")
+            nan_where_torch_is_not(d)
+            and (
+                base_op(d) in ("sign", "sign_", "view.sign_")
+                or (base_op(d) in GRAD_OPS and _uses(p, d, r"(cumprod|\babs\(|\.abs\(|sign)"))
+            )
         ),
         """
-v0 = torch.ones(4)
-v1 = v0.softmax(0)
+v0 = torch.zeros(4, requires_grad=True)
+v1 = v0.cumprod(0)
+v1.backward(torch.full((4,), float('inf')))
 """,
     ),
     Known(
@@ -269,6 +267,21 @@ v1 = torch.outer(v0, torch.ones(2))
 """,
     ),
     Known(
+        "matmul of mixed dtypes is accepted",
+        "11 §3 fuzzer",
+        "a float64 vector @ a float32 matrix promotes (PyTorch: 'expected m1 and m2 to have "
+        "the same dtype')",
+        lambda d, p: (
+            base_op(d) in ("matmul", "mm", "mv", "dot", "inner")
+            and raises(d, "torch", "RuntimeError", "same dtype")
+        ),
+        """
+v0 = torch.ones(3, 3)
+v1 = torch.ones(3, dtype=torch.float64)
+v2 = v1.matmul(v0)
+""",
+    ),
+    Known(
         "round_() requires decimals",
         "11 §3 fuzzer",
         "Tensor.round_() without arguments raises TypeError (missing 'decimals')",
@@ -285,22 +298,18 @@ v0.round_()
         "T and t() of a 0-d or 1-D tensor return the tensor itself",
         "11 §3 fuzzer",
         "x.T / x.t() on 0-d and 1-D tensors give x itself, not a view: same object, is_leaf "
-        "True, the same .grad, excluded from the graph",
+        "True, the same .grad, the same node in the graph",
         lambda d, p: (
-            (base_op(d) in ("T", "t") and d.kind in ("is_leaf", "is_leaf of another"))
+            (base_op(d) in ("T", "t") and d.kind == "is_leaf")
             or (
                 d.kind in ("grad None", "requires_grad of another tensor")
-                and defined_by(p, d, d.subject, r"\.(T|t\(\))$")
+                and defined_by(p, d, d.subject, TRANSPOSE_1D)
             )
             or (
                 base_op(d) == "requires_grad_"
-                and defined_by(p, d, stmt(d, p).reads[0], r"\.(T|t\(\))$")
+                and defined_by(p, d, stmt(d, p).reads[0], TRANSPOSE_1D)
             )
-            or (
-                base_op(d) == "autograd.grad"
-                and raises(d, "torch", "RuntimeError", "appears to not have been used")
-                and _uses(p, d, r"\.(T|t\(\))$")
-            )
+            or (base_op(d) == "autograd.grad" and wrt_defined_by(p, d, TRANSPOSE_1D))
         ),
         """
 v0 = torch.ones(3, requires_grad=True)
@@ -332,13 +341,13 @@ v1.mul_(2)
 """,
     ),
     Known(
-        "backward after backward(create_graph=True)",
+        "accumulating into a .grad that requires grad",
         "11 §3 fuzzer",
-        "a second backward into a .grad made with create_graph=True raises ValueError "
-        "('output array is read-only') or accumulates a grad that does not require grad",
+        "backward into a .grad that requires grad (made by create_graph=True, or changed in "
+        "place with a tensor that requires grad) leaves a .grad that does not, or raises "
+        "ValueError 'output array is read-only'",
         lambda d, p: (
-            base_op(d) == "backward"
-            and _uses(p, d, "create_graph=True")
+            base_op(d) in ("backward", "autograd.backward")
             and (
                 raises(d, "chainrule", "ValueError", "read-only") or d.kind == "grad requires_grad"
             )
@@ -353,17 +362,17 @@ v1.backward()
     Known(
         "autograd.grad runs or frees more of the graph than it needs",
         "11 §3 fuzzer",
-        "autograd.grad(y, [x]) checks saved versions beyond the inputs asked for, and with "
-        "the output among the inputs it frees the graph (PyTorch stops at the inputs)",
+        "autograd.grad(y, [x]) checks saved versions beyond the inputs asked for, and frees "
+        "nodes below them (PyTorch stops at the inputs): a later backward raises",
         lambda d, p: (
             (
                 base_op(d) == "autograd.grad"
                 and raises(d, "chainrule", "RuntimeError", "modified by an inplace operation")
             )
             or (
-                base_op(d) in ("backward", "autograd.grad")
+                base_op(d) in GRAD_OPS
                 and raises(d, "chainrule", "RuntimeError", "backward through the graph a second")
-                and _uses(p, d, r"autograd\.grad\((\w+), \[[^\]]*\b\1\b")
+                and _uses(p, d, r"autograd\.grad\(")
             )
         ),
         """
@@ -372,6 +381,41 @@ v1 = v0 * 1
 v2 = v1 * v1
 v1.mul_(2)
 v3 = torch.autograd.grad(v2.sum(), [v2])
+""",
+    ),
+    Known(
+        "create_graph gradients that do not require grad",
+        "11 §3 fuzzer",
+        "with create_graph=True, gradients through softmax of one element or relu come out "
+        "as constants (requires_grad=False; PyTorch's require grad, with the same values)",
+        lambda d, p: (
+            base_op(d) == "autograd.grad"
+            and d.kind == "requires_grad"
+            and "create_graph=True" in stmt(d, p).code
+        ),
+        """
+v0 = torch.ones(3, requires_grad=True)
+v1 = v0.sum()
+v2 = v1.softmax(0)
+v3 = torch.autograd.grad(v2, [v1], create_graph=True)
+""",
+    ),
+    Known(
+        "autograd.grad does not fill retained grads",
+        "11 §3 fuzzer",
+        "y.retain_grad(), then autograd.grad(y, ...): PyTorch fills y.grad, chainrule not",
+        lambda d, p: (
+            base_op(d) == "autograd.grad"
+            and d.kind == "grad None"
+            and "chainrule None" in d.detail
+            and _uses(p, d, r"\.retain_grad\(\)")
+        ),
+        """
+v0 = torch.ones(2, requires_grad=True)
+v1 = torch.ones(2, requires_grad=True)
+v2 = v1.sum()
+v2.retain_grad()
+v3 = torch.autograd.grad(v2, [v0], allow_unused=True)
 """,
     ),
     Known(
@@ -386,19 +430,13 @@ v1 = torch.split(v0, 2)
 """,
     ),
     Known(
-        "sign(nan) is nan",
+        "cat ignores empty inputs",
         "11 §3 fuzzer",
-        "sign and sign_ of nan give nan, and so does abs's gradient at nan (PyTorch: 0)",
-        lambda d, p: (
-            _chainrule_nan_torch_not(d)
-            and (
-                base_op(d) in ("sign", "sign_", "view.sign_")
-                or (d.kind in ("value", "grad value") and _uses(p, d, r"\babs\(|\.abs\("))
-            )
-        ),
+        "torch.cat leaves empty inputs out of the result's dtype and requires_grad",
+        lambda d, p: base_op(d) in ("cat", "concat") and d.kind in ("dtype", "requires_grad"),
         """
-v0 = torch.tensor([float('nan')])
-v1 = v0.sign()
+v0 = torch.zeros(0)
+v1 = torch.cat([v0, torch.tensor([3])])
 """,
     ),
     Known(
@@ -415,6 +453,20 @@ v1 = torch.maximum(v0, 1.5)
 """,
     ),
     Known(
+        "clamp_ of an integer or bool tensor with float bounds is accepted",
+        "11 §3 fuzzer",
+        "x.clamp_(max=0.5) on bool/int64 writes (PyTorch: 'result type Float can't be cast "
+        "to the desired output type')",
+        lambda d, p: (
+            base_op(d).removeprefix("view.") in ("clamp_", "clip_")
+            and raises(d, "torch", "RuntimeError", "can't be cast to the desired output type")
+        ),
+        """
+v0 = torch.tensor([True, False])
+v0.clamp_(max=0.5)
+""",
+    ),
+    Known(
         "index_put with another dtype is accepted",
         "11 §3 fuzzer",
         "x[mask] = v with v of another float dtype casts (PyTorch: 'Index put requires the "
@@ -423,6 +475,21 @@ v1 = torch.maximum(v0, 1.5)
         """
 v0 = torch.ones(3, 2)
 v0[torch.tensor([True, False, True])] = torch.ones(2, dtype=torch.float64)
+""",
+    ),
+    Known(
+        "an integer tensor written with a value that requires grad",
+        "11 §3 fuzzer",
+        "x[idx] = v on an int64/bool x with a v that requires grad: PyTorch records it (x "
+        "requires grad), chainrule does not (a PyTorch quirk; pin chainrule's choice)",
+        lambda d, p: (
+            base_op(d).startswith("setitem")
+            and d.kind == "requires_grad"
+            and d.detail.endswith(INTEGER)
+        ),
+        """
+v0 = torch.tensor([1, 2])
+v0[torch.tensor([True, False])] = torch.ones(1, requires_grad=True)
 """,
     ),
     Known(
@@ -449,24 +516,25 @@ with torch.no_grad():
 """,
     ),
     Known(
-        "advanced indexing gives NumPy's memory layout",
+        "memory layouts differ from PyTorch's",
         "11 §3 fuzzer",
-        "x[:, idx] is not C-contiguous (NumPy's layout), so contiguous()/flatten() of it "
-        "copy where PyTorch returns a view (an in-place write then does not reach the "
-        "original) and .T.view(-1) works where PyTorch refuses",
+        "x[:, idx] and where() give NumPy's layouts, not PyTorch's (C-contiguous), so "
+        "view() refuses or works where PyTorch does the opposite, and contiguous()/flatten() "
+        "copy where PyTorch returns a view (then in-place writes do not reach the original)",
         lambda d, p: (
-            _uses(p, d, ADVANCED_INDEX)
-            and (
-                raises(d, "torch", "RuntimeError", "view size is not compatible")
-                or ("value" in d.kind and writes_in_place(d, p))
+            raises(d, "torch", "RuntimeError", "view size is not compatible")
+            or raises(d, "chainrule", "RuntimeError", "view size is not compatible")
+            or (_uses(p, d, ADVANCED_INDEX) and "value" in d.kind and writes_in_place(d, p))
+            or (
+                d.kind == "requires_grad"
+                and d.op in ("flatten[no_grad]", "reshape[no_grad]")
+                and "chainrule True, torch False" in d.detail
             )
         ),
         """
-v0 = torch.ones(2, 1)
-v1 = v0[:, [0, 0]]
-v2 = v1 * 1
-v3 = v2.contiguous()
-v3[0].add_(0.5)
+v0 = torch.ones(2, 3, 4)
+v1 = v0[:, torch.tensor([2, 1, 2, 0])]
+v2 = v1.view(2, 16)
 """,
     ),
 ]

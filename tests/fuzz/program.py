@@ -11,7 +11,7 @@ round-trip through their printed form: ``Program.parse(program.render())``.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 BINOPS = {
@@ -162,7 +162,6 @@ HEADER = "import torch  # or: import chainrule as torch (the same program)"
 class Program:
     stmts: tuple[Stmt, ...]
     seed: int | None = None
-    notes: dict = field(default_factory=dict, compare=False, hash=False)
 
     def __len__(self) -> int:
         return len(self.stmts)
