@@ -318,6 +318,19 @@ def test_zero_class_weights_give_torch_nan_gradient():
     assert_same(t, c, grad_fn=False)
 
 
+@needs_torch
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_of_0d_twice_differentiable_as_torch(name):
+    """A 0-d softmax is 1 (log_softmax 0) whatever x is: its gradient is 0, and under
+    create_graph it is still connected to the graph, as PyTorch's (the fuzzer's seed 270)."""
+    out = []
+    for lib in (torch, cr):
+        v = lib.ones(3, requires_grad=True).sum()
+        (g,) = lib.autograd.grad(getattr(v, name)(0), [v], create_graph=True)
+        out.append((float(g), g.requires_grad))
+    assert out[1] == out[0] == (0.0, True)
+
+
 # ---------------------------------------------- special values in reductions (sweep)
 SPECIAL_REDUCTIONS = {
     "norm(p=1)' at nan": (lambda L, x: x.norm(p=1), [NAN, 1.0, 0.0]),

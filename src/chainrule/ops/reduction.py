@@ -326,25 +326,25 @@ def _softmax_fwd(xp, x, *, dim):
     return e / _sum(xp, e, d, True)
 
 
+def _over(ns, v, out, dim):
+    """v summed over the softmax dim (counted from the end: batch axes ride in front); a 0-d
+    softmax has a dim of one element: v itself."""
+    return ns.sum(v, axis=dim - out.ndim, keepdims=True) if out.ndim else v
+
+
 def _log_softmax_vjp(ns, g, out, dim):
-    # g - softmax * sum(g) (a 0-d log_softmax is 0 whatever x is: no gradient)
-    if out.ndim == 0:
-        return ns.zeros_like(g)
-    return g - ns.exp(out) * ns.sum(g, axis=dim - out.ndim, keepdims=True)
+    # g - softmax * sum(g)
+    return g - ns.exp(out) * _over(ns, g, out, dim)
 
 
 def _softmax_vjp(ns, g, out, dim):
-    # softmax * (g - sum(g * softmax)) (a 0-d softmax is 1 whatever x is: no gradient)
-    if out.ndim == 0:
-        return ns.zeros_like(g)
-    return out * (g - ns.sum(g * out, axis=dim - out.ndim, keepdims=True))
+    # softmax * (g - sum(g * softmax))
+    return out * (g - _over(ns, g * out, out, dim))
 
 
 def _log_softmax_jvp(ns, t, out, dim):
     # t - sum(softmax * t)
-    if out.ndim == 0:
-        return ns.zeros_like(t)
-    return t - ns.sum(ns.exp(out) * t, axis=dim - out.ndim, keepdims=True)
+    return t - _over(ns, ns.exp(out) * t, out, dim)
 
 
 LOG_SOFTMAX = defop(
