@@ -93,7 +93,10 @@ def _like(count, ref):
 def _strided(x, dim) -> bool:
     """Whether NumPy adds the elements along ``dim`` one after another: unless they are the
     last axes of a C-contiguous array (there it sums pairwise)."""
-    return dim[-1] != x.ndim - 1 or dim[-1] - dim[0] != len(dim) - 1 or not x.flags.c_contiguous
+    if dim[-1] != x.ndim - 1 or dim[-1] - dim[0] != len(dim) - 1:
+        return True
+    flags = getattr(x, "flags", None)  # (an array without flags: take the careful path)
+    return flags is None or not flags.c_contiguous
 
 
 def _sum(xp, x, dim, keepdim):
@@ -101,10 +104,10 @@ def _sum(xp, x, dim, keepdim):
     float32 where NumPy would add element after element, in float64."""
     c = x.dtype.char
     if c == "e":
-        return xp.add.reduce(x, axis=dim, dtype=xp.float32, keepdims=keepdim).astype(x.dtype)
+        return x.sum(axis=dim, dtype=xp.float32, keepdims=keepdim).astype(x.dtype)
     if c == "f" and dim is not None and _strided(x, dim):
-        return xp.add.reduce(x, axis=dim, dtype=xp.float64, keepdims=keepdim).astype(x.dtype)
-    return xp.add.reduce(x, axis=dim, keepdims=keepdim)
+        return x.sum(axis=dim, dtype=xp.float64, keepdims=keepdim).astype(x.dtype)
+    return x.sum(axis=dim, keepdims=keepdim)
 
 
 def _scan(scan, xp, x, dim):
@@ -148,7 +151,7 @@ def _mean(xp, x, dim, keepdim):
         # wrapper, which costs more than the arithmetic on a batch of losses; float32 over
         # a strided axis sums in float64 (``_sum``)
         if dim is not None and x.dtype.char == "f" and _strided(x, dim):
-            s = xp.add.reduce(x, axis=dim, dtype=xp.float64, keepdims=keepdim)
+            s = x.sum(axis=dim, dtype=xp.float64, keepdims=keepdim)
             return (s / _count(x.shape, dim)).astype(x.dtype)
         return xp.add.reduce(x, axis=dim, keepdims=keepdim) / _count(x.shape, dim)
     return x.mean(axis=dim, keepdims=keepdim)  # float16: NumPy's mean sums in float32
