@@ -123,11 +123,19 @@ def from_numpy_dtype(np_dtype) -> dtype:
 
 
 def to_dtype(d) -> dtype:
-    """Accept a chainrule dtype, a NumPy dtype/type, a python type or a string name."""
+    """Accept a chainrule dtype, a NumPy dtype/type, a python type or a string name.
+
+    Python's ``float``, ``int`` and ``bool`` mean float64, int64 and bool, as in PyTorch
+    (``chainrule.float`` is another thing: the dtype float32).
+
+    >>> import builtins, chainrule as torch
+    >>> torch.tensor([1], dtype=builtins.float).dtype, torch.zeros(1, dtype=builtins.int).dtype
+    (torch.float64, torch.int64)
+    """
     if isinstance(d, dtype):
         return d
     if d is _builtin_float:
-        return _default[0]
+        return float64
     if d is _builtin_int:
         return int64
     if d is _builtin_bool:
