@@ -117,14 +117,16 @@ class Report:
     # ------------------------------------------------------------------ text
     def summary(self) -> str:
         n = max(self.n, 1)
-        known = sum(e.count for e in self.classes.values() if e.known)
+        known = sum(e.count for e in self.classes.values() if e.known and not e.known.accepted)
+        accepted = sum(e.count for e in self.classes.values() if e.known and e.known.accepted)
         new = sum(e.count for e in self.unknown())
         lo, hi = (min(self.seeds), max(self.seeds)) if self.seeds else (0, -1)
         return (
             f"{self.n} programs (seeds {lo}..{hi}), {self.statements} statements, "
             f"{self.seconds:.0f} s\n"
             f"agree with PyTorch: {self.agree} ({100 * self.agree / n:.2f}%); "
-            f"known disagreements: {known} ({100 * known / n:.2f}%); "
+            f"known defects: {known} ({100 * known / n:.2f}%); "
+            f"not defects (PyTorch undefined or quirky): {accepted} ({100 * accepted / n:.2f}%); "
             f"new: {new} ({100 * new / n:.2f}%)"
         )
 

@@ -49,15 +49,26 @@ class Disagreement:
     torch_error: str = ""
     values: tuple | None = None  # (chainrule's, PyTorch's) arrays of a value disagreement
 
+    aliased: bool = False  # an in-place statement whose operand shares the target's memory
+
+    def arrays(self):
+        """(chainrule's, PyTorch's) values as float64 arrays, or None."""
+        if self.values is None:
+            return None
+        try:
+            return tuple(np.asarray(v, dtype=np.float64) for v in self.values)
+        except (TypeError, ValueError):
+            return None
+
     def nan_where_torch_is_not(self) -> bool:
         """chainrule has a NaN where PyTorch has a number."""
-        if self.values is None:
-            return False
-        try:
-            c, t = (np.asarray(v, dtype=np.float64) for v in self.values)
-            return bool(np.any(np.isnan(c) & ~np.isnan(t)))
-        except (TypeError, ValueError):
-            return False
+        a = self.arrays()
+        return a is not None and bool(np.any(np.isnan(a[0]) & ~np.isnan(a[1])))
+
+    def nan_where_chainrule_is_not(self) -> bool:
+        """PyTorch has a NaN where chainrule has a number."""
+        a = self.arrays()
+        return a is not None and bool(np.any(np.isnan(a[1]) & ~np.isnan(a[0])))
 
     @property
     def key(self) -> str:
@@ -312,6 +323,31 @@ def _same_inputs_agree(stmt: Stmt, env_c: dict, env_t: dict) -> bool:
     return diff is None or "value" not in diff[0]
 
 
+def _aliased(stmt: Stmt, env: dict) -> bool:
+    """Does an in-place statement read a tensor (other than its target) that shares the
+    target's memory in PyTorch? Then PyTorch's result depends on the order it writes in."""
+    roots = [n for n in written(stmt) if n not in stmt.defines]
+    if not roots:
+        return False
+
+    def ptr(v):
+        try:
+            return v.untyped_storage().data_ptr()
+        except Exception:  # noqa: BLE001
+            return None
+
+    def tensors(v):
+        if isinstance(v, torch.Tensor):
+            return [v]
+        if isinstance(v, (tuple, list)):
+            return [x for x in v if isinstance(x, torch.Tensor)]
+        return []
+
+    targets = {ptr(t) for n in roots for t in tensors(env.get(n))} - {None}
+    others = [t for n in stmt.reads if n not in roots for t in tensors(env.get(n))]
+    return any(ptr(t) in targets for t in others)
+
+
 def _error(e: BaseException) -> str:
     return f"{type(e).__name__}: {str(e).strip()}"
 
@@ -460,6 +496,7 @@ def _execute(program: Program) -> Outcome:
                 cr_error=_error(ec) if ec else "",
                 torch_error=_error(et) if et else "",
                 values=arrays,
+                aliased=et is None and _aliased(stmt, env["torch"]),
             )
             return out
         if et is not None:
