@@ -519,32 +519,6 @@ v3 = torch.autograd.grad(v2.sum(), [v2])
 """,
     ),
     Known(
-        "constant gradients through softmax of one element",
-        "11 §3 fuzzer",
-        "softmax over a dimension of size 1 (and relu) give a constant zero gradient: with "
-        "create_graph=True it does not require grad, and a NaN coming in is dropped "
-        "(PyTorch: y * (g - sum(g * y)), NaN in, NaN out)",
-        lambda d, p: (
-            (
-                base_op(d) == "autograd.grad"
-                and d.kind == "requires_grad"
-                and "create_graph=True" in stmt(d, p).code
-            )
-            or (
-                base_op(d) in GRAD_OPS
-                and d.kind in ("grad value", "value")
-                and d.nan_where_chainrule_is_not()
-                and _uses(p, d, r"softmax\(")
-            )
-        ),
-        """
-v0 = torch.ones(3, requires_grad=True)
-v1 = v0.sum()
-v2 = v1.softmax(0)
-v3 = torch.autograd.grad(v2, [v1], create_graph=True)
-""",
-    ),
-    Known(
         "autograd.grad does not fill retained grads",
         "11 §3 fuzzer",
         "y.retain_grad(), then autograd.grad(y, ...): PyTorch fills y.grad, chainrule not",
