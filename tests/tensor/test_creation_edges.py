@@ -56,6 +56,119 @@ def _cases(text: str) -> list:
     return [line.strip() for line in text.strip().splitlines() if line.strip()]
 
 
+# ------------------------------------------------------------------ numbers that do not fit
+TENSOR_OVERFLOW = _cases(
+    """
+    t.tensor([2**40], dtype=t.int32)
+    t.tensor(2**40, dtype=t.int32)
+    t.tensor([2**31], dtype=t.int32)
+    t.tensor([-2**31 - 1], dtype=t.int32)
+    t.tensor([2**31 - 1, -2**31], dtype=t.int32)
+    t.tensor([300], dtype=t.uint8)
+    t.tensor([-1, -255], dtype=t.uint8)
+    t.tensor([-256], dtype=t.uint8)
+    t.tensor([128], dtype=t.int8)
+    t.tensor([40000], dtype=t.int16)
+    t.tensor(nan, dtype=t.int64)
+    t.tensor([inf], dtype=t.int64)
+    t.tensor([-inf], dtype=t.int32)
+    t.tensor([nan], dtype=t.uint8)
+    t.tensor([1e20], dtype=t.int64)
+    t.tensor([2.5e9], dtype=t.int32)
+    t.tensor([2147483647.5], dtype=t.int32)
+    t.tensor([1.7, -1.7], dtype=t.int32)
+    t.tensor([-0.5], dtype=t.uint8)
+    t.tensor([255.9], dtype=t.uint8)
+    t.tensor([2**63])
+    t.tensor(2**63)
+    t.tensor([-2**63 - 1])
+    t.tensor([1, 2**64])
+    t.tensor([2**63], dtype=t.uint8)
+    t.tensor([2**63], dtype=t.float32)
+    t.tensor([1.5, 2**70])
+    t.tensor([2**1030], dtype=t.float64)
+    t.tensor([nan, inf, 2.5, 2**70, 0], dtype=t.bool)
+    t.tensor([[1, 2], [3, 2**40]], dtype=t.int32)
+    t.tensor([True, 2**40], dtype=t.int32)
+    t.tensor([1.5, 2**40], dtype=t.int32)
+    t.tensor([np.int64(2**40)], dtype=t.int32)
+    t.tensor(np.int64(2**40), dtype=t.int32)
+    t.tensor(np.float64(np.nan), dtype=t.int32)
+    t.tensor([np.uint8(200)], dtype=t.int8)
+    t.tensor([t.tensor(2**40)], dtype=t.int32)
+    t.tensor([t.tensor(-300)], dtype=t.uint8)
+    t.tensor(np.array([2**40]), dtype=t.int32)
+    t.tensor(t.tensor([2**40]), dtype=t.int32)
+    t.as_tensor([2**40], dtype=t.int32)
+    t.as_tensor(np.array([2**40]), dtype=t.int32)
+    t.zeros(2).new_tensor([2**40], dtype=t.int32)
+    t.zeros(2, dtype=t.int32).new_tensor([2**40])
+    t.tensor([[1, 2**40], [3]], dtype=t.int32)
+    t.tensor([[1, 2], [3]], dtype=t.int32)
+    t.tensor([[-300, nan], [2**63, 1.5]], dtype=t.int16)
+    """
+)
+
+
+@pytest.mark.parametrize("expr", TENSOR_OVERFLOW)
+def test_tensor_refuses_numbers_that_do_not_fit_as_torch(expr):
+    assert_like_torch(expr)
+
+
+# --------------------------------------------------------------------------- dtype inference
+INFERENCE = _cases(
+    """
+    t.tensor([t.tensor(1, dtype=t.uint8), 300])
+    t.tensor([t.tensor(1, dtype=t.int32), 3])
+    t.tensor([t.tensor(1, dtype=t.int8), t.tensor(1, dtype=t.uint8)])
+    t.tensor([t.tensor(1., dtype=t.float64), 1.5])
+    t.tensor([t.tensor(1., dtype=t.float16), 1])
+    t.tensor([t.tensor(True), 1])
+    t.tensor([np.int32(1), 3])
+    t.tensor([np.float64(1), 3])
+    t.tensor([np.float32(1), 3])
+    t.tensor([np.float16(1), True])
+    t.tensor([np.bool_(True), False])
+    t.tensor(np.float64(5))
+    t.tensor(np.int32(5))
+    t.tensor([t.tensor([1.]), t.tensor([3.])])
+    t.tensor([t.tensor([1, 2]), t.tensor([3, 4])])
+    t.tensor([t.tensor([1., 2.]), t.tensor([3., 4.])])
+    t.tensor([[1., 2.], t.tensor([3., 4.])])
+    t.tensor([np.array([1., 2.]), np.array([3., 4.])])
+    t.tensor([np.array([1., 2.]), np.array([3., 4., 5.])])
+    t.tensor([np.array([1, 2], dtype=np.int32), [3, 4]])
+    t.tensor([[], []])
+    t.tensor([[], [1]])
+    t.tensor([[1], []])
+    t.tensor(range(3))
+    t.tensor([range(2), range(2)])
+    t.tensor([np.float32(1.5)], dtype=t.int32)
+    t.tensor([np.float64(1.5)], dtype=t.int32)
+    t.tensor([t.tensor(1.5)], dtype=t.int32)
+    t.tensor([np.bool_(True), 3])
+    t.tensor([[1, 2], 3])
+    t.tensor([1, [2, 3]])
+    t.tensor([1., [2, 3]])
+    t.tensor([1, [2, 3]], dtype=t.float16)
+    t.tensor(['a'])
+    t.tensor('a')
+    t.tensor(b'ab')
+    t.tensor([1, 'a'])
+    t.tensor(None)
+    t.tensor([1, None])
+    t.tensor([[1], [None]])
+    t.tensor({1: 2})
+    t.tensor({1, 2})
+    """
+)
+
+
+@pytest.mark.parametrize("expr", INFERENCE)
+def test_tensor_reads_nested_data_as_torch(expr):
+    assert_like_torch(expr)
+
+
 # --------------------------------------------------------------------------- float, int, bool
 PYTHON_TYPES = _cases(
     """
