@@ -11,6 +11,7 @@ True
 
 from __future__ import annotations
 
+import operator
 import secrets
 
 from . import backend
@@ -32,7 +33,16 @@ class Generator:
         self._rng = xp.random.Generator(xp.random.PCG64(self._seed))
 
     def manual_seed(self, seed: int) -> Generator:
-        self._seed = int(seed)
+        """Seed this generator (an integer; a negative one wraps to 64 bits, as in PyTorch)."""
+        try:
+            seed = operator.index(seed)
+        except TypeError:
+            raise RuntimeError(
+                f"manual_seed expected a long, but got {type(seed).__name__}"
+            ) from None
+        if not -(2**63) <= seed < 2**64:
+            raise ValueError("Overflow when unpacking long long")
+        self._seed = seed % 2**64
         self._rng = xp.random.Generator(xp.random.PCG64(self._seed))
         return self
 
@@ -53,14 +63,15 @@ default_generator = Generator()
 
 
 def manual_seed(seed: int) -> Generator:
-    """Seed the default generator: the same seed gives the same random tensors.
+    """Seed the default generator: the same seed gives the same random tensors. ``seed``
+    is anything ``int()`` takes, as in PyTorch.
 
     >>> import chainrule as torch
     >>> _ = torch.manual_seed(0); a = torch.rand(3)
     >>> _ = torch.manual_seed(0); torch.equal(a, torch.rand(3))
     True
     """
-    return default_generator.manual_seed(seed)
+    return default_generator.manual_seed(int(seed))
 
 
 def seed() -> int:
@@ -74,4 +85,8 @@ def initial_seed() -> int:
 
 def rng(generator=None):
     """The NumPy random generator of ``generator`` (the default one when None)."""
-    return (generator or default_generator)._rng
+    if generator is None:
+        return default_generator._rng
+    if not isinstance(generator, Generator):
+        raise TypeError(f"expected a torch.Generator, not {type(generator).__name__}")
+    return generator._rng

@@ -211,3 +211,35 @@ def test_python_float_is_float64_whatever_the_default_dtype():
             assert cr.zeros(1, dtype=builtins.float).dtype == cr.float64
         finally:
             cr.set_default_dtype(cr.float32)
+
+
+# --------------------------------------------------------------------------- seeds
+SEEDS = _cases(
+    """
+    t.manual_seed(-1).initial_seed()
+    t.manual_seed(2**64 - 1).initial_seed()
+    t.manual_seed(2**64)
+    t.manual_seed(-2**63 - 1)
+    t.manual_seed(True).initial_seed()
+    t.manual_seed('3').initial_seed()
+    t.manual_seed(t.tensor(3)).initial_seed()
+    t.Generator().manual_seed(-5).initial_seed()
+    t.Generator().manual_seed(1.5)
+    t.Generator().initial_seed()
+    """
+)
+
+
+@pytest.mark.parametrize("expr", SEEDS)
+def test_seeds_as_torch(expr):
+    try:
+        assert_like_torch(expr)
+    finally:
+        cr.manual_seed(0)
+        torch.manual_seed(0)
+
+
+def test_negative_seed_gives_the_same_stream_as_its_64_bit_twin():
+    a = cr.rand(3, generator=cr.Generator().manual_seed(-1))
+    b = cr.rand(3, generator=cr.Generator().manual_seed(2**64 - 1))
+    assert cr.equal(a, b)
