@@ -1,6 +1,9 @@
 """Creating tensors: from data, ranges, constants and random numbers (PyTorch's names).
 
 Floats default to float32 (``get_default_dtype``), integers to int64, as in PyTorch.
+Arguments are read as PyTorch's argument parser reads them, with its errors: a size is
+ints (``zeros(2.5)`` raises), a number that does not fit the dtype raises, and a random
+float function refuses an integer dtype.
 
 >>> import chainrule as torch
 >>> torch.tensor([[1, 2], [3, 4]]).dtype, torch.arange(4.0)
@@ -15,6 +18,7 @@ import math
 from . import _convert, backend
 from . import dtypes as _dt
 from . import random as _random
+from ._convert import is_number, scalar_to, type_name
 from .tensor import Tensor, make
 
 xp = backend.default
@@ -31,6 +35,114 @@ def _finish(arr, dtype, requires_grad) -> Tensor:
     return t
 
 
+# ------------------------------------------------------------------ PyTorch's argument errors
+# The signatures PyTorch lists when no overload of a function takes the arguments given.
+_TAIL = (
+    "torch.dtype dtype = None, torch.layout layout = None, torch.device device = None, "
+    "bool pin_memory = False, bool requires_grad = False)"
+)
+_OUT = "Tensor out = None, " + _TAIL
+_SIGNATURES = {
+    "rand": (
+        "(tuple of ints size, *, torch.Generator generator, " + _OUT,
+        "(tuple of ints size, *, " + _OUT,
+    ),
+    "randint": (
+        "(int high, tuple of ints size, *, torch.Generator generator, " + _OUT,
+        "(int high, tuple of ints size, *, " + _OUT,
+        "(int low, int high, tuple of ints size, *, torch.Generator generator, " + _OUT,
+        "(int low, int high, tuple of ints size, *, " + _OUT,
+    ),
+    "arange": (
+        "(Number end, *, " + _OUT,
+        "(Number start, Number end, *, " + _TAIL,
+        "(Number start, Number end, Number step = 1, *, " + _OUT,
+    ),
+    "linspace": tuple(
+        f"({a} start, {b} end, int steps, *, " + _OUT
+        for a, b in (("Tensor", "Tensor"), ("Number", "Tensor"), ("Tensor", "Number"))
+        + (("Number", "Number"),)
+    ),
+    "logspace": tuple(
+        f"({a} start, {b} end, int steps, float base = 10.0, *, " + _OUT
+        for a, b in (("Tensor", "Tensor"), ("Number", "Tensor"), ("Tensor", "Number"))
+        + (("Number", "Number"),)
+    ),
+    "eye": ("(int n, *, " + _OUT, "(int n, int m, *, " + _OUT),
+    "normal": (
+        "(Tensor mean, Tensor std, *, torch.Generator generator = None, Tensor out = None)",
+        "(Tensor mean, float std = 1, *, torch.Generator generator = None, Tensor out = None)",
+        "(float mean, Tensor std, *, torch.Generator generator = None, Tensor out = None)",
+        "(float mean, float std, tuple of ints size, *, torch.Generator generator = None, " + _OUT,
+    ),
+}
+_SIGNATURES["randn"] = _SIGNATURES["rand"]
+_SIGNATURES["randperm"] = (
+    "(int n, *, torch.Generator generator, " + _OUT,
+    "(int n, *, " + _OUT,
+)
+
+
+def _arg_type(v) -> str:
+    if isinstance(v, _dt.dtype):
+        return "torch.dtype"
+    if isinstance(v, _random.Generator):
+        return "torch.Generator"
+    return type_name(v)
+
+
+def _invalid(name: str, args: tuple, **kwargs) -> TypeError:
+    """PyTorch's error when no signature of ``name`` takes the arguments: ``args`` are the
+    positional ones, ``kwargs`` the keywords given (None: not given)."""
+    got = [_arg_type(a) for a in args]
+    got += [f"{k}={_arg_type(v)}" for k, v in kwargs.items() if v is not None and v is not False]
+    listed = "".join(f" * {s}\n" for s in _SIGNATURES[name])
+    return TypeError(
+        f"{name}() received an invalid combination of arguments - got ({', '.join(got)}), "
+        f"but expected one of:\n{listed}"
+    )
+
+
+def _int_arg(v):
+    """``v`` as an int if PyTorch takes it for an ``int`` argument (not a bool), else None."""
+    if type(v) is builtins.bool:
+        return None
+    a = v._data if isinstance(v, Tensor) else v
+    if isinstance(a, builtins.int):
+        return builtins.int(a)
+    if isinstance(a, (xp.integer, xp.ndarray)) and a.dtype.kind in "iu" and a.ndim == 0:
+        return builtins.int(a)
+    return None
+
+
+def _source(name: str, generator, given: tuple, **kwargs):
+    """The NumPy random source of ``generator``; a generator that is not one matches none
+    of the function's signatures."""
+    if generator is not None and not isinstance(generator, _random.Generator):
+        raise _invalid(name, given, generator=generator, **kwargs)
+    return _random.rng(generator)
+
+
+def _not_implemented(kernel: str, d) -> NotImplementedError:
+    return NotImplementedError(f"\"{kernel}\" not implemented for '{d.title}'")
+
+
+def _number(v):
+    """A Number argument as a Python number."""
+    if isinstance(v, Tensor):
+        v = v._data
+    return v.item() if isinstance(v, (xp.generic, xp.ndarray)) else v
+
+
+def _is_floating(v) -> bool:
+    if isinstance(v, Tensor):
+        v = v._data
+    if isinstance(v, (xp.generic, xp.ndarray)):
+        return v.dtype.kind == "f"
+    return isinstance(v, builtins.float)
+
+
+# ------------------------------------------------------------------ from data
 def tensor(
     data, *, dtype=None, device=None, requires_grad: bool = False, pin_memory=False
 ) -> Tensor:
@@ -53,7 +165,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     """
     if isinstance(data, Tensor):
         return data if dtype is None or _dt.to_dtype(dtype) is data.dtype else data.to(dtype)
-    if hasattr(data, "__array__") and not isinstance(data, (list, tuple)):
+    if hasattr(data, "__array__") and not isinstance(data, (list, tuple, xp.generic)):
         arr = xp.asarray(data)
         _dt.from_numpy_dtype(arr.dtype)
         return _finish(arr, dtype, False)
@@ -73,11 +185,16 @@ def from_numpy(ndarray) -> Tensor:
     return make(ndarray)
 
 
-_size = _convert.size_arg
-
-
+# ------------------------------------------------------------------ constants
 def _float(dtype):
     return _dt.to_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
+
+
+def _size(name: str, args: tuple, size, negative=None) -> tuple:
+    """The size of ``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))``."""
+    if not args and size is None:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
+    return _convert.size_arg(args, name, size, negative=negative)
 
 
 def zeros(
@@ -89,11 +206,8 @@ def zeros(
     >>> torch.zeros(2, 3).shape, torch.zeros((2,), dtype=torch.int64)
     (torch.Size([2, 3]), tensor([0, 0]))
     """
-    return _finish(
-        xp.zeros(_size(size_args if size is None else (size,)), _float(dtype).np),
-        None,
-        requires_grad,
-    )
+    shape = _size("zeros", size_args, size, "zeros: Dimension size must be non-negative.")
+    return _finish(xp.zeros(shape, _float(dtype).np), None, requires_grad)
 
 
 def ones(
@@ -105,22 +219,27 @@ def ones(
     >>> torch.ones(2)
     tensor([1., 1.])
     """
-    return _finish(
-        xp.ones(_size(size_args if size is None else (size,)), _float(dtype).np),
-        None,
-        requires_grad,
-    )
+    shape = _size("ones", size_args, size)
+    return _finish(xp.ones(shape, _float(dtype).np), None, requires_grad)
 
 
 def empty(*size_args, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """An uninitialized tensor (chainrule fills it with zeros)."""
-    return zeros(*size_args, size=size, dtype=dtype, requires_grad=requires_grad)
+    shape = _size("empty", size_args, size)
+    return _finish(xp.zeros(shape, _float(dtype).np), None, requires_grad)
 
 
-def _fill_dtype(fill_value):
-    if isinstance(fill_value, Tensor):
-        return fill_value.dtype
-    return _dt.scalar_dtype(fill_value)
+def _fill(name: str, fill_value, d):
+    """A fill value checked as PyTorch checks it, as a value of dtype ``d`` (None: the
+    dtype PyTorch gives the value)."""
+    if not is_number(fill_value):
+        raise TypeError(
+            f"{name}(): argument 'fill_value' (position 2) must be Number, "
+            f"not {type_name(fill_value)}"
+        )
+    if d is None:
+        d = _convert.number_dtype(fill_value)
+    return scalar_to(fill_value, d), d
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -130,11 +249,13 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
     >>> torch.full((2,), 7), torch.full((2,), 0.5)
     (tensor([7, 7]), tensor([0.5000, 0.5000]))
     """
-    d = _dt.to_dtype(dtype) if dtype is not None else _fill_dtype(fill_value)
-    v = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
-    return _finish(
-        xp.full(_size((size,) if isinstance(size, int) else (size,)), v, d.np), None, requires_grad
-    )
+    if not isinstance(size, (list, tuple)):
+        raise TypeError(
+            f"full(): argument 'size' (position 1) must be tuple of ints, not {type_name(size)}"
+        )
+    shape = _convert.size_arg((size,), "full")
+    v, d = _fill("full", fill_value, _dt.to_dtype(dtype) if dtype is not None else None)
+    return _finish(xp.full(shape, v, d.np), None, requires_grad)
 
 
 def eye(
@@ -147,11 +268,26 @@ def eye(
     tensor([[1., 0.],
             [0., 1.]])
     """
-    return _finish(xp.eye(n, n if m is None else m, dtype=_float(dtype).np), None, requires_grad)
+    rows = _int_arg(n)
+    if rows is None:
+        raise TypeError(f"eye(): argument 'n' (position 1) must be int, not {type_name(n)}")
+    cols = rows if m is None else _int_arg(m)
+    if cols is None:
+        raise _invalid("eye", (n, m), dtype=dtype)
+    if rows < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {rows}")
+    if cols < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {cols}")
+    return _finish(xp.eye(rows, cols, dtype=_float(dtype).np), None, requires_grad)
 
 
-def _like_dtype(input, dtype):
-    return _dt.to_dtype(dtype) if dtype is not None else input.dtype
+def _like(name: str, input, dtype):
+    """The shape and dtype of a ``*_like`` function's result."""
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"{name}(): argument 'input' (position 1) must be Tensor, not {type_name(input)}"
+        )
+    return input._data.shape, _dt.to_dtype(dtype) if dtype is not None else input.dtype
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -161,17 +297,20 @@ def zeros_like(input, *, dtype=None, device=None, requires_grad: bool = False) -
     >>> torch.zeros_like(torch.tensor([1, 2]))
     tensor([0, 0])
     """
-    return _finish(xp.zeros(input._data.shape, _like_dtype(input, dtype).np), None, requires_grad)
+    shape, d = _like("zeros_like", input, dtype)
+    return _finish(xp.zeros(shape, d.np), None, requires_grad)
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Ones with ``input``'s shape and dtype."""
-    return _finish(xp.ones(input._data.shape, _like_dtype(input, dtype).np), None, requires_grad)
+    shape, d = _like("ones_like", input, dtype)
+    return _finish(xp.ones(shape, d.np), None, requires_grad)
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Like zeros_like (chainrule initializes)."""
-    return zeros_like(input, dtype=dtype, requires_grad=requires_grad)
+    shape, d = _like("empty_like", input, dtype)
+    return _finish(xp.zeros(shape, d.np), None, requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -181,11 +320,12 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad: bool
     >>> torch.full_like(torch.zeros(2), 3)
     tensor([3., 3.])
     """
-    return _finish(
-        xp.full(input._data.shape, fill_value, _like_dtype(input, dtype).np), None, requires_grad
-    )
+    shape, d = _like("full_like", input, dtype)
+    v, d = _fill("full_like", fill_value, d)
+    return _finish(xp.full(shape, v, d.np), None, requires_grad)
 
 
+# ------------------------------------------------------------------ ranges
 def arange(
     start=0, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False
 ) -> Tensor:
@@ -245,6 +385,22 @@ def logspace(
 
 # ------------------------------------------------------------------ random
 # The random source (Generator, manual_seed, ...) is chainrule.random; these draw from it.
+def _random_size(name: str, args: tuple, size, **kwargs) -> tuple:
+    if not args and size is None or len(args) > 1 and _int_arg(args[0]) is None:
+        raise _invalid(name, args, **kwargs)
+    return _convert.size_arg(args, name, size)
+
+
+def _uniform(rng, shape, d):
+    """Uniform samples on [0, 1) in dtype ``d``, never 1 (rounding a double near 1 to a
+    narrower float would give 1)."""
+    if d is _dt.float64:
+        return rng.random(shape)
+    if d is _dt.float32:
+        return rng.random(shape, dtype=xp.float32)
+    return (rng.integers(0, 2**11, shape) * 2.0**-11).astype(d.np)  # float16's grid on [0, 1)
+
+
 def rand(
     *size_args, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False
 ) -> Tensor:
@@ -254,12 +410,12 @@ def rand(
     >>> torch.rand(2, 3).shape
     torch.Size([2, 3])
     """
+    shape = _random_size("rand", size_args, size, generator=generator, dtype=dtype)
+    source = _source("rand", generator, size_args, dtype=dtype)
     d = _float(dtype)
-    return _finish(
-        _random.rng(generator).random(_size(size_args if size is None else (size,))).astype(d.np),
-        None,
-        requires_grad,
-    )
+    if not d.is_floating_point:
+        raise _not_implemented("check_uniform_bounds", d)
+    return _finish(_uniform(source, shape, d), None, requires_grad)
 
 
 def randn(
@@ -271,14 +427,34 @@ def randn(
     >>> torch.randn(size=(), requires_grad=True).shape
     torch.Size([])
     """
+    shape = _random_size("randn", size_args, size, generator=generator, dtype=dtype)
+    source = _source("randn", generator, size_args, dtype=dtype)
     d = _float(dtype)
-    return _finish(
-        _random.rng(generator)
-        .standard_normal(_size(size_args if size is None else (size,)))
-        .astype(d.np),
-        None,
-        requires_grad,
-    )
+    if not d.is_floating_point:
+        raise _not_implemented("normal_kernel_cpu", d)
+    arr = source.standard_normal(shape).astype(d.np)
+    return _finish(arr, None, requires_grad)
+
+
+def _tuple_size(name: str, given: tuple, size, **kwargs) -> tuple:
+    """A ``tuple of ints size`` argument of a function with several signatures: anything
+    else matches none of them."""
+    if not isinstance(size, (list, tuple)) or not builtins.all(
+        _int_arg(s) is not None or type(s) is builtins.bool for s in size
+    ):
+        raise _invalid(name, given, **kwargs)
+    return _convert.size_arg((size,), name)
+
+
+# How PyTorch names a dtype when randint's bounds do not fit it.
+_RANDINT_NAME = {
+    _dt.int8: "signed char",
+    _dt.int16: "short int",
+    _dt.int32: "int",
+    _dt.uint8: "unsigned char",
+    _dt.bool: "bool",
+    _dt.float16: "c10::Half",
+}
 
 
 def randint(
@@ -291,36 +467,88 @@ def randint(
     device=None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """Uniform integers in [low, high); int64 by default.
+    """Uniform integers in [low, high); int64 by default. ``randint(high, size)`` or
+    ``randint(low, high, size)``.
 
     >>> import chainrule as torch
-    >>> torch.randint(0, 10, (3,)).dtype
-    torch.int64
+    >>> torch.randint(0, 10, (3,)).dtype, torch.randint(5, (2, 2)).shape
+    (torch.int64, torch.Size([2, 2]))
     """
-    if size is None:
-        low, high, size = 0, low, high
-    if high is None or size is None:
-        raise TypeError("randint() missing required arguments: high and size")
-    if high <= low:
+    given = tuple(a for a in (low, high, size) if a is not None)
+    if size is None and isinstance(high, (list, tuple)):
+        low, high, size = 0, low, high  # randint(high, size)
+    elif size is None and high is not None and _int_arg(low) is not None:
+        if _int_arg(high) is not None:
+            raise TypeError(
+                f"randint(): argument 'size' (position 2) must be tuple of ints, "
+                f"not {type_name(high)}"
+            )
+    lo, hi = _int_arg(low), _int_arg(high) if high is not None else None
+    if lo is None or hi is None or not isinstance(size, (list, tuple)):
+        raise _invalid("randint", given, dtype=dtype, generator=generator)
+    if not (-(2**63) <= lo < 2**63 and -(2**63) <= hi < 2**63):
+        raise ValueError("Overflow when unpacking long long")
+    shape = _tuple_size("randint", given, size, dtype=dtype, generator=generator)
+    source = _source("randint", generator, given, dtype=dtype)
+    if lo >= hi:
         raise RuntimeError(
-            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+            f"random_ expects 'from' to be less than 'to', but got from={lo} >= to={hi}"
         )
     d = _dt.to_dtype(dtype) if dtype is not None else _dt.int64
-    arr = _random.rng(generator).integers(
-        low, high, size=_size((size,) if isinstance(size, int) else (size,))
-    )
+    if d in _RANDINT_NAME:
+        if d is _dt.float16:  # (PyTorch warns beyond 2**11, where float16 skips integers)
+            bound_lo, bound_hi = -65504, 65504
+        elif d is _dt.bool:
+            bound_lo, bound_hi = 0, 1
+        else:
+            bound_lo, bound_hi = _convert._LIMITS[d]
+        if not bound_lo <= lo <= bound_hi:
+            raise RuntimeError(f"from is out of bounds for {_RANDINT_NAME[d]}")
+        if not bound_lo <= hi - 1 <= bound_hi:
+            raise RuntimeError(f"to - 1 is out of bounds for {_RANDINT_NAME[d]}")
+    arr = source.integers(lo, hi, size=shape)
     return _finish(arr.astype(d.np), None, requires_grad)
 
 
-def randperm(n: int, *, generator=None, dtype=None, device=None) -> Tensor:
+# The largest n randperm takes for a floating dtype (every integer below it exact).
+_RANDPERM_FLOAT = {
+    _dt.float16: (2049, "2049", "Half"),
+    _dt.float32: (2**24 + 1, "2^24+1", "Float"),
+    _dt.float64: (2**53 + 1, "2^53+1", "Double"),
+}
+
+
+def randperm(
+    n: int, *, generator=None, dtype=None, device=None, requires_grad: bool = False
+) -> Tensor:
     """A random permutation of 0..n-1.
 
     >>> import chainrule as torch
     >>> sorted(torch.randperm(4).tolist())
     [0, 1, 2, 3]
     """
+    k = _int_arg(n)
+    if k is None and (dtype is not None or generator is not None):
+        raise _invalid("randperm", (n,), generator=generator, dtype=dtype)
+    if k is None:
+        raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not {type_name(n)}")
+    source = _source("randperm", generator, (n,), dtype=dtype)
+    if k < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {k}: [{k}]")
     d = _dt.to_dtype(dtype) if dtype is not None else _dt.int64
-    return _finish(_random.rng(generator).permutation(n).astype(d.np), None, False)
+    if d is _dt.bool:
+        raise _not_implemented("randperm", d)
+    if d.is_floating_point:
+        most, text, title = _RANDPERM_FLOAT[d]
+        if k > most:
+            raise RuntimeError(f"n cannot be greater than {text} for {title} type.")
+    elif k and d is not _dt.int64:
+        scalar_to(k - 1, d)  # the largest value must fit
+    return _finish(source.permutation(k).astype(d.np), None, requires_grad)
+
+
+def _std_error(std) -> RuntimeError:
+    return RuntimeError(f"normal expects std >= 0.0, but found std {float(std):g}")
 
 
 def normal(
@@ -333,22 +561,58 @@ def normal(
     device=None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """Normal samples with the given mean and std (floats with ``size``, or tensors).
+    """Normal samples with the given mean and std: numbers with ``size``, or tensors (the
+    result has their broadcast shape, and the dtype of the tensor mean, else of std).
 
     >>> import chainrule as torch
     >>> torch.normal(0, 0.01, size=(3, 2)).shape
     torch.Size([3, 2])
     """
-    m = mean._data if isinstance(mean, Tensor) else mean
-    s = std._data if isinstance(std, Tensor) else std
-    if size is None:
-        shape = xp.broadcast_shapes(xp.shape(m), xp.shape(s))
-        if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
-            raise TypeError("normal() received an invalid combination of arguments: give size=")
+    tm, ts = isinstance(mean, Tensor), isinstance(std, Tensor)
+    if tm or ts:
+        if size is not None or dtype is not None:
+            given = (mean, std) + (() if size is None else (size,))
+            raise _invalid("normal", given, dtype=dtype)
+        if tm and not ts and not is_number(std) or ts and not tm and not is_number(mean):
+            raise _invalid("normal", (mean, std))
+        d = mean.dtype if tm else std.dtype
+        if not d.is_floating_point:
+            raise _not_implemented("normal_kernel_cpu", d)
+        m = mean._data if tm else _number(mean)
+        s = std._data if ts else _number(std)
+        if ts:
+            if xp.any(~(s >= 0)):
+                raise RuntimeError("normal expects all elements of std >= 0.0")
+        elif not s >= 0:
+            raise _std_error(s)
+        shape = _broadcast(xp.shape(m), xp.shape(s))
     else:
-        shape = _size((size,) if isinstance(size, int) else (size,))
-    if xp.any(xp.asarray(s) < 0):
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {s}")
-    d = _float(dtype) if not isinstance(mean, Tensor) else mean.dtype
-    arr = m + s * _random.rng(generator).standard_normal(shape)
+        if size is None or not is_number(mean) or not is_number(std):
+            given = (mean, std) + ((size,) if size is not None else ())
+            raise _invalid("normal", given, dtype=dtype)
+        shape = _tuple_size("normal", (mean, std, size), size, dtype=dtype)
+        d = _float(dtype)
+        if not d.is_floating_point:
+            raise _not_implemented("normal_kernel_cpu", d)
+        m, s = _number(mean), _number(std)
+        if not s >= 0:
+            raise _std_error(s)
+    given = (mean, std) + (() if size is None else (size,))
+    arr = m + s * _source("normal", generator, given, dtype=dtype).standard_normal(shape)
     return _finish(xp.asarray(arr).astype(d.np), None, requires_grad)
+
+
+def _broadcast(a: tuple, b: tuple) -> tuple:
+    """The broadcast shape of mean and std, with PyTorch's error."""
+    try:
+        return xp.broadcast_shapes(a, b)
+    except ValueError:
+        pass
+    for i in range(1, builtins.min(len(a), len(b)) + 1):
+        if a[-i] != b[-i] and a[-i] != 1 and b[-i] != 1:
+            dim = builtins.max(len(a), len(b)) - i
+            raise RuntimeError(
+                f"The size of tensor a ({a[-i]}) must match the size of tensor b ({b[-i]}) "
+                f"at non-singleton dimension {dim}"
+            ) from None
+    raise RuntimeError(f"shapes {list(a)} and {list(b)} are not broadcastable")

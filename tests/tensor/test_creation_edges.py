@@ -115,6 +115,52 @@ def test_tensor_refuses_numbers_that_do_not_fit_as_torch(expr):
     assert_like_torch(expr)
 
 
+# --------------------------------------------------------------------------- fill values
+FILL_OVERFLOW = _cases(
+    """
+    t.full((2,), 2**40, dtype=t.int32)
+    t.full((2,), nan, dtype=t.int64)
+    t.full((2,), 300, dtype=t.uint8)
+    t.full((2,), -1, dtype=t.uint8)
+    t.full((2,), -256, dtype=t.uint8)
+    t.full((2,), 200, dtype=t.int8)
+    t.full((2,), 40000, dtype=t.int16)
+    t.full((2,), 2.5, dtype=t.int64)
+    t.full((2,), -1.5, dtype=t.uint8)
+    t.full((2,), 2147483647.5, dtype=t.int32)
+    t.full((2,), 2**63)
+    t.full((2,), 2**63, dtype=t.uint8)
+    t.full((2,), 2**63, dtype=t.float32)
+    t.full((2,), 2**64)
+    t.full((2,), -2**63 - 1)
+    t.full((2,), 1e39, dtype=t.float32)
+    t.full((2,), 3.4028235e38, dtype=t.float32)
+    t.full((2,), 65504.0, dtype=t.float16)
+    t.full((2,), 65519.0, dtype=t.float16)
+    t.full((2,), 1e6, dtype=t.float16)
+    t.full((2,), inf, dtype=t.float16)
+    t.full((2,), nan, dtype=t.float32)
+    t.full((2,), 2, dtype=t.bool)
+    t.full((2,), nan, dtype=t.bool)
+    t.full((2,), t.tensor(2**40), dtype=t.int32)
+    t.full((2,), True, dtype=t.int64)
+    t.full_like(t.zeros(2, dtype=t.int32), 2**40)
+    t.full_like(t.zeros(2, dtype=t.int64), nan)
+    t.full_like(t.zeros(2, dtype=t.int64), 2.7)
+    t.full_like(t.zeros(2, dtype=t.uint8), 300)
+    t.full_like(t.zeros(2, dtype=t.int8), 200)
+    t.full_like(t.zeros(2), 1e39)
+    t.full_like(t.zeros(2), 2**40, dtype=t.int32)
+    t.full_like(t.zeros(2, dtype=t.bool), 5)
+    """
+)
+
+
+@pytest.mark.parametrize("expr", FILL_OVERFLOW)
+def test_fill_values_are_checked_as_torch(expr):
+    assert_like_torch(expr)
+
+
 # --------------------------------------------------------------------------- dtype inference
 INFERENCE = _cases(
     """
@@ -213,6 +259,186 @@ def test_python_float_is_float64_whatever_the_default_dtype():
             cr.set_default_dtype(cr.float32)
 
 
+# --------------------------------------------------------------------------- sizes
+SIZES = _cases(
+    """
+    t.zeros(2.5)
+    t.zeros(2.0)
+    t.zeros(2, 2.5)
+    t.zeros((2, 2.5))
+    t.zeros([2, 2.5])
+    t.zeros((2.5,))
+    t.zeros(2.5, 2)
+    t.zeros(size=2)
+    t.zeros(size=2.5)
+    t.zeros(size=(2.5,))
+    t.zeros(size=(2, 2.5))
+    t.zeros(size=(2, 3))
+    t.zeros(2, size=(2,))
+    t.zeros()
+    t.zeros(True)
+    t.zeros((True,))
+    t.zeros(2, True)
+    t.zeros(np.float64(2))
+    t.zeros(np.int64(2))
+    t.zeros(2, np.int32(3))
+    t.zeros(np.array(2))
+    t.zeros(np.array([2, 3]))
+    t.zeros(np.bool_(True))
+    t.zeros(t.tensor(2))
+    t.zeros(t.tensor([[3]]))
+    t.zeros(t.tensor(2.0))
+    t.zeros(t.tensor([3, 4]))
+    t.zeros(2, t.tensor(3.0))
+    t.zeros(None)
+    t.zeros(2, None)
+    t.zeros('a')
+    t.zeros(range(3))
+    t.zeros((2,), (3,))
+    t.zeros(-1)
+    t.zeros(2, -3)
+    t.zeros(size=(-1,))
+    t.ones(2.5)
+    t.ones(2, 2.5)
+    t.ones(-1)
+    t.ones()
+    t.empty(2.5)
+    t.empty(2, -1)
+    t.empty()
+    t.full((2.5,), 1)
+    t.full((2, 2.5), 1)
+    t.full(2.5, 1)
+    t.full(2, 1)
+    t.full(None, 1)
+    t.full((2, -1), 1)
+    t.rand(2.5)
+    t.rand(2.5, 2)
+    t.rand(2, 2.5)
+    t.rand()
+    t.rand(-1)
+    t.rand(size=(2.5,))
+    t.rand(2, t.tensor(2)).shape
+    t.randn(2.5)
+    t.randn(size=2)
+    t.randn(2, -1)
+    t.randn()
+    t.randint(0, 5, (2.5,))
+    t.randint(0, 5, (-1,))
+    t.randperm(2.5)
+    t.randperm(True)
+    t.randperm(None)
+    t.randperm(-1)
+    t.randperm(t.tensor(3)).shape
+    t.eye(2.5)
+    t.eye(True)
+    t.eye(None)
+    t.eye(-1)
+    t.eye(2, -1)
+    t.eye(2, 2.5)
+    t.eye(np.int64(2))
+    t.eye(t.tensor(2))
+    t.normal(0, 1, (2.5,))
+    t.normal(0., 1., size=(-1,))
+    t.zeros(2).new_zeros(-1)
+    """
+)
+
+
+@pytest.mark.parametrize("expr", SIZES)
+def test_sizes_are_read_as_torch(expr):
+    assert_like_torch(expr)
+
+
+# --------------------------------------------------------------------------- random
+RANDOM = _cases(
+    """
+    t.rand(2, dtype=t.int64)
+    t.rand(2, dtype=t.int32)
+    t.rand(2, dtype=t.int16)
+    t.rand(2, dtype=t.int8)
+    t.rand(2, dtype=t.uint8)
+    t.rand(2, dtype=t.bool)
+    t.rand(2, dtype=t.int64, requires_grad=True)
+    t.randn(2, dtype=t.int64)
+    t.randn(2, dtype=t.int32)
+    t.randn(2, dtype=t.uint8)
+    t.randn(2, dtype=t.bool)
+    t.rand(2, dtype=t.float16).dtype
+    t.rand(2, generator=5)
+    t.normal(0., 1., (2,), dtype=t.int64)
+    t.normal(t.zeros(2, dtype=t.int64), 1.)
+    t.normal(0., t.ones(2, dtype=t.int32))
+    t.normal(0, 1, (2,)).dtype
+    t.normal(0., t.ones(2, dtype=t.float64)).dtype
+    t.normal(t.zeros(2), t.ones(2, dtype=t.float64)).dtype
+    t.normal(t.zeros(2, dtype=t.float16), 1.).dtype
+    t.normal(t.zeros(2, 1), t.ones(1, 3)).shape
+    t.normal(0., -1., (2,))
+    t.normal(0., -0.5, (2,))
+    t.normal(0., nan, (2,))
+    t.normal(t.zeros(2), -1.)
+    t.normal(t.zeros(2), t.tensor([1., -1.]))
+    t.normal(t.zeros(2), t.ones(3))
+    t.normal(0., 1.)
+    t.normal(t.zeros(2), 1., dtype=t.float64)
+    t.normal(t.zeros(2), t.ones(2), (2,))
+    t.normal(0., 1., (2,), generator=1)
+    t.randint(0, 5)
+    t.randint(5)
+    t.randint(0, 5, 2)
+    t.randint(0, 2.5, (2,))
+    t.randint(0.5, 5, (2,))
+    t.randint(5, 0, (2,))
+    t.randint(5, 5, (2,))
+    t.randint(0, 2**70, (2,))
+    t.randint(0, 2**63, (2,))
+    t.randint(0, 5, (2,), generator=1)
+    t.randint(0, 5, (2,), requires_grad=True)
+    t.randint(5, (2,)).shape
+    t.randint(high=5, size=(2,)).shape
+    t.randint(t.tensor(5), (2,)).shape
+    t.randint(0, 5, (2,), dtype=t.float32).dtype
+    t.randint(-1, 2, (2,), dtype=t.uint8)
+    t.randint(0, 257, (2,), dtype=t.uint8)
+    t.randint(0, 256, (2,), dtype=t.uint8).dtype
+    t.randint(-128, 128, (2,), dtype=t.int8).dtype
+    t.randint(-2**40, 0, (2,), dtype=t.int8)
+    t.randint(0, 2**62, (2,), dtype=t.int16)
+    t.randint(0, 2**62, (2,), dtype=t.int32)
+    t.randint(0, 3, (2,), dtype=t.bool)
+    t.randint(-1, 1, (2,), dtype=t.bool)
+    t.randint(0, 2, (2,), dtype=t.bool).dtype
+    t.randint(0, 2**31 + 1, (2,), dtype=t.float16)
+    t.randint(-3000, 5, (2,), dtype=t.float16).dtype
+    t.randperm(3, dtype=t.bool)
+    t.randperm(256, dtype=t.uint8).shape
+    t.randperm(257, dtype=t.uint8)
+    t.randperm(128, dtype=t.int8).shape
+    t.randperm(129, dtype=t.int8)
+    t.randperm(2049, dtype=t.float16).shape
+    t.randperm(2050, dtype=t.float16)
+    t.randperm(3, requires_grad=True)
+    t.randperm(3, dtype=t.float32, requires_grad=True).requires_grad
+    t.randperm(3, generator=1)
+    t.randperm(3.5, dtype=t.float32)
+    """
+)
+
+
+@pytest.mark.parametrize("expr", RANDOM)
+def test_random_functions_as_torch(expr):
+    assert_like_torch(expr)
+
+
+def test_rand_stays_below_one_in_every_float_dtype():
+    # a double just below 1 rounded to float32 or float16 would give 1.0
+    g = cr.Generator().manual_seed(0)
+    for dtype in (cr.float16, cr.float32, cr.float64):
+        u = cr.rand(200_000, generator=g, dtype=dtype).numpy()
+        assert u.min() >= 0.0 and u.max() < 1.0
+        assert 0.49 < u.astype(np.float64).mean() < 0.51
+
+
 # --------------------------------------------------------------------------- seeds
 SEEDS = _cases(
     """
@@ -243,3 +469,51 @@ def test_negative_seed_gives_the_same_stream_as_its_64_bit_twin():
     a = cr.rand(3, generator=cr.Generator().manual_seed(-1))
     b = cr.rand(3, generator=cr.Generator().manual_seed(2**64 - 1))
     assert cr.equal(a, b)
+
+
+# --------------------------------------------------------------------------- wrong arguments
+ARGUMENTS = _cases(
+    """
+    t.zeros_like([1, 2])
+    t.ones_like([1, 2])
+    t.empty_like([1, 2])
+    t.full_like([1, 2], 3)
+    t.zeros_like(np.zeros(2))
+    t.zeros_like(None)
+    t.zeros_like(3)
+    t.zeros_like(t.zeros(2, dtype=t.int64), requires_grad=True)
+    t.full_like(t.zeros(2), 'a')
+    t.full_like(t.zeros(2), t.tensor([3.]))
+    t.full_like(t.zeros(2), t.tensor(3.))
+    t.full((2,), 'a')
+    t.full((2,), None)
+    t.full((2,), t.tensor([2.5]))
+    t.full((2,), t.tensor(2.5))
+    t.full((2,), t.tensor(2, dtype=t.int32)).dtype
+    t.full((2,), t.tensor(2., dtype=t.float64)).dtype
+    t.full((2,), np.float64(2)).dtype
+    t.full((2,), np.float32(2)).dtype
+    t.full((2,), np.int32(2)).dtype
+    t.full((2,), 3, requires_grad=True)
+    t.full((2,), 3., requires_grad=True).requires_grad
+    t.eye(2, dtype=t.int64, requires_grad=True)
+    t.linspace(0, 1, 5, dtype=t.int64, requires_grad=True)
+    """
+)
+
+
+@pytest.mark.parametrize("expr", ARGUMENTS)
+def test_wrong_arguments_raise_as_torch(expr):
+    assert_like_torch(expr)
+
+
+# --------------------------------------------------------------------------- chosen differences
+def test_where_chainrule_deliberately_differs():
+    # A float at 2**63 read into int64: PyTorch's range check lets it through and the cast
+    # gives INT64_MIN (undefined behaviour in C); chainrule refuses it.
+    with pytest.raises(RuntimeError, match="cannot be converted to type int64 without overflow"):
+        cr.tensor([2.0**63], dtype=cr.int64)
+    # arange(end, step=...): PyTorch has no such signature; chainrule reads it as (0, end, step)
+    assert cr.arange(5, step=2).tolist() == [0, 2, 4]
+    # a dtype may be named by a string (PyTorch takes only torch.dtype objects)
+    assert cr.zeros(2, dtype="float64").dtype == cr.float64
