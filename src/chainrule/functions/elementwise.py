@@ -12,6 +12,7 @@ function ends in its table entry (``chainrule.ops.elementwise``) through ``apply
 from __future__ import annotations
 
 import builtins
+import warnings
 
 from .. import _state
 from .. import dtypes as _dt
@@ -26,9 +27,11 @@ from ..ops.elementwise import (
     BITWISE_XOR,
     CEIL,
     CLAMP,
+    CLAMP_T,
     COPY,
     COS,
     DIV,
+    DIV_ROUNDING,
     EQ,
     EXP,
     EXPM1,
@@ -147,12 +150,8 @@ def div(input, other, *, rounding_mode=None):
     """
     if rounding_mode is None:
         return apply(DIV, input, other)
-    if rounding_mode == "floor":
-        return apply(FLOOR_DIVIDE, input, other)
-    if rounding_mode == "trunc":
-        q = apply(DIV, input, other)
-        r = apply(TRUNC, q)
-        return r if _is_float(input, other) else r.to(_result_dtype(input, other))
+    if rounding_mode in ("floor", "trunc"):  # a zero gradient (floor_divide has none)
+        return apply(DIV_ROUNDING, input, other, rounding_mode=rounding_mode)
     raise ValueError(
         "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
         f"'{rounding_mode}'"
@@ -167,16 +166,9 @@ def _scaled(other, alpha):
     return apply(MUL, other, alpha) if isinstance(other, TensorBase) else other * alpha
 
 
-def _is_float(*xs):
-    return _dt.result_type(*xs).is_floating_point
-
-
-def _result_dtype(*xs):
-    return _dt.result_type(*xs)
-
-
 def floor_divide(input, other):
-    """Division rounded down (Python's //).
+    """Division rounded down (Python's //). As in PyTorch, it has no derivative: a result
+    that requires grad refuses backward (``div(rounding_mode='floor')`` has the zero one).
 
     >>> import chainrule as torch
     >>> torch.floor_divide(torch.tensor([7, -7]), 2)
@@ -262,7 +254,18 @@ isnan = _unary(ISNAN, "isnan", "[1., float('nan')]", "tensor([False,  True])")
 isinf = _unary(ISINF, "isinf", "[1., float('inf')]", "tensor([False,  True])")
 isfinite = _unary(ISFINITE, "isfinite", "[1., float('inf')]", "tensor([ True, False])")
 logical_not = _unary(LOGICAL_NOT, "logical_not", "[True, False]", "tensor([False,  True])")
-bitwise_not = _unary(BITWISE_NOT, "bitwise_not", "[True, False]", "tensor([False,  True])")
+
+
+def bitwise_not(input):
+    """Elementwise bitwise not (logical not for bools); integers and bools only.
+
+    >>> import chainrule as torch
+    >>> torch.bitwise_not(torch.tensor([True, False]))
+    tensor([False,  True])
+    """
+    if input._data.dtype.kind not in "biu":
+        raise NotImplementedError(f"\"bitwise_not_cpu\" not implemented for '{input.dtype.title}'")
+    return apply(BITWISE_NOT, input)
 
 
 def round(input, *, decimals: int = 0):
@@ -276,7 +279,8 @@ def round(input, *, decimals: int = 0):
 
 
 def clamp(input, min=None, max=None):
-    """Limit values to [min, max]; either bound may be None. The gradient passes at the bounds.
+    """Limit values to [min, max]; either bound may be None, a number or a tensor
+    (broadcasting). The gradient passes at the bounds: at a tie it all goes to the input.
 
     >>> import chainrule as torch
     >>> torch.clamp(torch.tensor([-2., 0.5, 3.]), min=0, max=1)
@@ -284,16 +288,13 @@ def clamp(input, min=None, max=None):
     """
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, TensorBase) or isinstance(max, TensorBase):
+        # (PyTorch refuses a tensor bound beside a number bound; here the number is a
+        # constant bound)
+        return apply(CLAMP_T, input, min, max)
     rt = _dt.result_type(input, *(b for b in (min, max) if b is not None))
     if rt.np != input._data.dtype:  # e.g. an int tensor clamped at 0.5 becomes float32
         input = input.to(rt)
-    if hasattr(min, "_data") or hasattr(max, "_data"):
-        r = input
-        if min is not None:
-            r = maximum(r, min) if hasattr(min, "_data") else apply(CLAMP, r, min=min, max=None)
-        if max is not None:
-            r = minimum(r, max) if hasattr(max, "_data") else apply(CLAMP, r, min=None, max=max)
-        return r
     return apply(CLAMP, input, min=min, max=max)
 
 
@@ -328,12 +329,56 @@ def where(condition, input=None, other=None):
     >>> torch.where(x > 0, x, 0.)
     tensor([0., 2.])
     """
-    cond = condition._data if hasattr(condition, "_data") else condition
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
+    cond = _bool_condition(condition)
     if not hasattr(input, "_data") and not hasattr(other, "_data"):
         input = _scalar_tensor(condition, input)
     return apply(WHERE, input, other, cond=cond)
+
+
+_UINT8_CONDITION = (
+    "where received a uint8 condition tensor. This behavior is deprecated and will be removed "
+    "in a future version of PyTorch. Use a boolean condition instead."
+)
+
+
+def _bool_condition(condition):
+    """where's condition as a bool array: PyTorch takes bool (uint8 with a warning) only."""
+    cond = condition._data if hasattr(condition, "_data") else condition
+    kind = getattr(getattr(cond, "dtype", None), "kind", "b")
+    if kind == "b":
+        return cond
+    if cond.dtype == "uint8":
+        warnings.warn(_UINT8_CONDITION, UserWarning, stacklevel=3)
+        return cond != 0
+    raise RuntimeError(
+        "where expected condition to be a boolean tensor, but got a tensor with dtype "
+        f"{_dt.from_numpy_dtype(cond.dtype).title}"
+    )
+
+
+# PyTorch names a mask's dtype by its C++ type in masked_fill's error
+_CPP_NAMES = {
+    "float32": "float",
+    "float64": "double",
+    "float16": "c10::Half",
+    "int64": "long int",
+    "int32": "int",
+    "int16": "short int",
+    "int8": "signed char",
+    "uint8": "unsigned char",
+}
+
+
+def _check_mask(mask):
+    m = mask._data if isinstance(mask, TensorBase) else mask
+    d = getattr(m, "dtype", None)
+    if d is not None and d.kind != "b":
+        raise RuntimeError(
+            "masked_fill_ only supports boolean masks, but got mask with dtype "
+            f"{_CPP_NAMES.get(d.name, d.name)}"
+        )
 
 
 def _binary(prim, name, op, via=apply):
@@ -359,9 +404,20 @@ ge = greater_equal = _binary(GE, "ge", ">=", compare)
 logical_and = _binary(LOGICAL_AND, "logical_and", "and", compare)
 logical_or = _binary(LOGICAL_OR, "logical_or", "or", compare)
 logical_xor = _binary(LOGICAL_XOR, "logical_xor", "xor", compare)
-bitwise_and = _binary(BITWISE_AND, "bitwise_and", "&")
-bitwise_or = _binary(BITWISE_OR, "bitwise_or", "|")
-bitwise_xor = _binary(BITWISE_XOR, "bitwise_xor", "^")
+
+
+def _integral(prim, input, other):
+    """A bitwise op on integers and bools only: PyTorch's error names the operands' common
+    dtype (``"bitwise_and_cpu" not implemented for 'Float'``)."""
+    rt = _dt.result_type(input, other)
+    if rt.is_floating_point:
+        raise NotImplementedError(f"\"{prim.name}_cpu\" not implemented for '{rt.title}'")
+    return apply(prim, input, other)
+
+
+bitwise_and = _binary(BITWISE_AND, "bitwise_and", "&", _integral)
+bitwise_or = _binary(BITWISE_OR, "bitwise_or", "|", _integral)
+bitwise_xor = _binary(BITWISE_XOR, "bitwise_xor", "^", _integral)
 
 
 def equal(input, other) -> bool:
@@ -403,12 +459,12 @@ def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: b
 
 
 # ------------------------------------------------------------ Tensor methods
-def _op(prim, swap: bool = False):
+def _op(prim, swap: bool = False, via=apply):
     """A binary operator bound to its table entry: ``x * y``, or swapped, ``2 * x``
     (``__rmul__``). The entry is bound once, as a default: no lookups per call."""
     if swap:
-        return lambda a, b, _f=apply, _p=prim: _f(_p, b, a)
-    return lambda a, b, _f=apply, _p=prim: _f(_p, a, b)
+        return lambda a, b, _f=via, _p=prim: _f(_p, b, a)
+    return lambda a, b, _f=via, _p=prim: _f(_p, a, b)
 
 
 def _cmp(prim, otherwise=None):
@@ -468,11 +524,12 @@ class ElementwiseMethods:
     __rfloordiv__ = _op(FLOOR_DIVIDE, swap=True)
     __mod__ = _op(REMAINDER)
     __rmod__ = _op(REMAINDER, swap=True)
-    __and__ = _op(BITWISE_AND)
-    __rand__ = _op(BITWISE_AND, swap=True)
-    __or__ = _op(BITWISE_OR)
-    __ror__ = _op(BITWISE_OR, swap=True)
-    __xor__ = _op(BITWISE_XOR)
+    __and__ = _op(BITWISE_AND, via=_integral)
+    __rand__ = _op(BITWISE_AND, swap=True, via=_integral)
+    __or__ = _op(BITWISE_OR, via=_integral)
+    __ror__ = _op(BITWISE_OR, swap=True, via=_integral)
+    __xor__ = _op(BITWISE_XOR, via=_integral)
+    __rxor__ = _op(BITWISE_XOR, swap=True, via=_integral)
     __eq__ = _cmp(EQ, otherwise=False)
     __ne__ = _cmp(NE, otherwise=True)
     __lt__ = _cmp(LT)
@@ -496,7 +553,12 @@ class ElementwiseMethods:
         return apply(ABS, self)
 
     def __invert__(self):
-        return apply(LOGICAL_NOT if self._data.dtype.kind == "b" else BITWISE_NOT, self)
+        k = self._data.dtype.kind
+        if k not in "biu":
+            raise TypeError(
+                "~ (operator.invert) is only implemented on integer and Boolean-type tensors"
+            )
+        return apply(LOGICAL_NOT if k == "b" else BITWISE_NOT, self)
 
     # methods: the functions above, with the tensor as ``input``
     neg = negative = neg
@@ -556,6 +618,7 @@ class ElementwiseMethods:
 
     def masked_fill(self, mask, value):
         """A copy with ``value`` where ``mask`` is True."""
+        _check_mask(mask)
         v = value.item() if isinstance(value, TensorBase) and value._data.ndim == 0 else value
         return where(mask, apply(FILL, self, value=v), self)
 
@@ -611,6 +674,8 @@ class ElementwiseMethods:
         """Limit self to [min, max] in place."""
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        if isinstance(min, TensorBase) or isinstance(max, TensorBase):
+            return apply_inplace(CLAMP_T, self, min, max)
         return apply_inplace(CLAMP, self, min=min, max=max)
 
     clip_ = clamp_
@@ -638,6 +703,7 @@ class ElementwiseMethods:
 
     def masked_fill_(self, mask, value):
         """``value`` written where ``mask`` is True."""
+        _check_mask(mask)
         m = mask._data if isinstance(mask, TensorBase) else mask
         setitem(self, self._new(m), value)
         return self

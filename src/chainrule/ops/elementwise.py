@@ -29,6 +29,11 @@ def _defew(name: str, fwd, vjp, **kw) -> Primitive:
     return defop(name, fwd, vjp, jvp=DIAGONAL, **kw)
 
 
+# Piecewise constant: the derivative is 0 wherever it exists (PyTorch returns zeros).
+_zero = lambda ns, g: ns.zeros_like(g)
+_STEPS = "piecewise constant: 0 everywhere, also at the jumps"
+
+
 # ---------------------------------------------------------------- arithmetic
 _BOOL_SUB = (
     "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
@@ -133,11 +138,14 @@ def _pow_dx(ns, g, x, y):
     return ns.where(y == 0, 0.0, g * y * x ** (y - 1))
 
 
-def _pow_dy(ns, g, x, out):
-    # d/dy x**y = x**y * log(x); PyTorch masks x == 0 (where the product is 0 anyway).
+def _pow_dy(ns, g, x, y, out):
+    # d/dy x**y = x**y * log(x); where x == 0, PyTorch's 0 for y >= 0 (the product's limit)
+    # and x**y * log(0) = -inf for y < 0
     if not hasattr(x, "shape"):  # a Python scalar base
-        return g * out * (math.log(x) if x > 0 else math.nan if x < 0 else 0.0)
-    return g * out * ns.log(ns.where(x == 0, 1.0, x))
+        if x == 0:
+            return g * out * ns.log(ns.where(y >= 0, 1.0, y * 0.0))
+        return g * out * (math.log(x) if x > 0 else math.nan)
+    return g * out * ns.log(ns.where((x == 0) & (y >= 0), 1.0, x))
 
 
 POW = _defew(  # tensor ** scalar
@@ -146,7 +154,7 @@ POW = _defew(  # tensor ** scalar
     (_pow_dx, _pow_dy),
     promote=True,
     broadcast=True,
-    kink="d/dx is 0 where y == 0 (also at x == 0); d/dy is 0 where x == 0",
+    kink="d/dx is 0 where y == 0 (also at x == 0); d/dy is 0 where x == 0 and y >= 0",
 )
 POW_T = alias(POW, "pow_tensor", grad_fn="PowBackward1")  # tensor ** tensor
 POW_S = alias(POW, "pow_scalar", grad_fn="PowBackward2")  # scalar ** tensor
@@ -157,7 +165,50 @@ REMAINDER = _defew(
     promote=True,
     broadcast=True,
 )
-FLOOR_DIVIDE = defop("floor_divide", _floor_divide, None, promote=True, broadcast=True)
+
+
+def _floor_divide_vjp(g):
+    # PyTorch has no derivative for floor_divide (x // y): backward raises, as there
+    raise RuntimeError("derivative for aten::floor_divide is not implemented")
+
+
+def _floor_divide_jvp(t):
+    raise NotImplementedError(
+        "Trying to use forward AD with aten::floor_divide that does not support it."
+    )
+
+
+FLOOR_DIVIDE = defop(
+    "floor_divide",
+    _floor_divide,
+    (_floor_divide_vjp, _floor_divide_vjp),
+    grad_fn="NotImplemented",
+    promote=True,
+    broadcast=True,
+    jvp=(_floor_divide_jvp, _floor_divide_jvp),
+    kink="no derivative: backward raises, as in PyTorch (div(rounding_mode=) has the zero one)",
+)
+
+
+def _div_rounding(xp, x, y, *, rounding_mode):
+    if _is_int(x) and _is_int(y):  # exact integer division (no trip through floats)
+        _int_div_check(y)
+        q = xp.floor_divide(x, y)
+        return q + ((q < 0) & (q * y != x)) if rounding_mode == "trunc" else q
+    if rounding_mode == "floor":
+        return xp.floor_divide(x, y)
+    return xp.trunc(x / y)
+
+
+DIV_ROUNDING = _defew(  # div(x, y, rounding_mode='floor' or 'trunc')
+    "div_rounding",
+    _div_rounding,
+    (_zero, _zero),
+    grad_fn="DivBackward2",
+    promote=True,
+    broadcast=True,
+    kink=_STEPS,
+)
 
 # ------------------------------------------------------------ unary functions
 EXP = _defew("exp", lambda xp, x: xp.exp(x), lambda g, out: g * out, to_float=True)
@@ -175,9 +226,15 @@ SQRT = _defew(
     to_float=True,
     kink="sqrt'(0) = inf",
 )
-RSQRT = _defew(
-    "rsqrt", lambda xp, x: 1 / xp.sqrt(x), lambda g, out: -0.5 * g * out**3, to_float=True
-)
+
+
+def _rsqrt(xp, x):
+    if x.dtype.char == "e":  # float16 through float32, rounded once (as PyTorch)
+        return _rsqrt(xp, x.astype(xp.float32)).astype(x.dtype)
+    return 1 / xp.sqrt(x)
+
+
+RSQRT = _defew("rsqrt", _rsqrt, lambda g, out: -0.5 * g * out**3, to_float=True)
 SIN = _defew("sin", lambda xp, x: xp.sin(x), lambda ns, g, x: g * ns.cos(x), to_float=True)
 COS = _defew("cos", lambda xp, x: xp.cos(x), lambda ns, g, x: -g * ns.sin(x), to_float=True)
 TAN = _defew("tan", lambda xp, x: xp.tan(x), lambda g, out: g * (1 + out * out), to_float=True)
@@ -210,18 +267,20 @@ def _abs(xp, x):
     return xp.abs(x)
 
 
-ABS = _defew("abs", _abs, lambda ns, g, x: g * ns.sign(x), kink="abs'(0) = 0")
-RELU = _defew("relu", _relu, lambda g, out: g * (out > 0), kink="relu'(0) = 0")
+# abs' is PyTorch's sgn: 0 at 0 and at NaN; relu passes g where out is not <= 0 (NaN too)
+ABS = _defew(
+    "abs", _abs, lambda ns, g, x: g * ns.where(x == x, ns.sign(x), 0.0), kink="abs'(0) = 0"
+)
+RELU = _defew("relu", _relu, lambda g, out: g * ~(out <= 0), kink="relu'(0) = 0")
 
 
 def _sigmoid(xp, x):
-    # exp of a negative argument only: no overflow for large |x|.
+    # exp of a negative argument only: no overflow for large |x|; float16 through float32,
+    # rounded once (as PyTorch)
+    if x.dtype.char == "e":
+        return _sigmoid(xp, x.astype(xp.float32)).astype(x.dtype)
     e = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype)
-
-
-# Piecewise constant: the derivative is 0 wherever it exists (PyTorch returns zeros).
-_zero = lambda ns, g: ns.zeros_like(g)
 
 
 def _rounding(fn, kernel):
@@ -237,10 +296,15 @@ def _round(xp, x, *, decimals):
     return x.copy() if x.dtype.kind in "iu" else xp.round(x, decimals)
 
 
-_STEPS = "piecewise constant: 0 everywhere, also at the jumps"
-SIGN = _defew(
-    "sign", lambda xp, x: x.copy() if x.dtype.kind == "b" else xp.sign(x), _zero, kink=_STEPS
-)
+def _sign(xp, x):
+    if x.dtype.kind == "b":
+        return x.copy()
+    if x.dtype.kind == "f":  # sign(nan) = 0, as PyTorch
+        return xp.where(x == x, xp.sign(x), 0).astype(x.dtype, copy=False)
+    return xp.sign(x)
+
+
+SIGN = _defew("sign", _sign, _zero, kink=_STEPS)
 FLOOR = _defew("floor", _rounding("floor", "floor_vml_cpu"), _zero, kink=_STEPS)
 CEIL = _defew("ceil", _rounding("ceil", "ceil_vml_cpu"), _zero, kink=_STEPS)
 ROUND = _defew("round", _round, _zero, kink=_STEPS)
@@ -273,14 +337,66 @@ CLAMP = _defew(
     kink="the gradient passes at the bounds (min <= x <= max)",
 )
 
-# Ties give half of the gradient to each side, as in PyTorch.
+
+# clamp with tensor bounds (either may be None): max(x, lo), then min(., hi). At a tie the
+# input gets the whole gradient (maximum/minimum would split it); a bound gets it where
+# it is the result: lo where x < lo < hi (none at x < lo == hi), hi where x > hi or lo > hi.
+# PyTorch's forward mode ties otherwise: with one bound, the bound's tangent at x == bound;
+# with both, lo's at x < lo == hi.
+def _clamp_t_fwd(xp, x, lo, hi):
+    r = x if lo is None else xp.maximum(x, lo)
+    return r if hi is None else xp.minimum(r, hi)
+
+
+def _x_passes(x, lo, hi, reverse=True):
+    """Where x is the result: lo <= x <= hi (forward mode, one bound: strictly inside)."""
+    if lo is None:
+        return x <= hi if reverse else x < hi
+    if hi is None:
+        return x >= lo if reverse else x > lo
+    return (x >= lo) & (x <= hi)
+
+
+def _lo_wins(x, lo, hi, reverse=True):
+    if hi is None:
+        return x < lo if reverse else x <= lo
+    return (x < lo) & ((lo < hi) if reverse else (lo <= hi))
+
+
+def _hi_wins(x, lo, hi, reverse=True):
+    if lo is None:
+        return x > hi if reverse else x >= hi
+    return (x > hi) | (lo > hi)
+
+
+CLAMP_T = defop(
+    "clamp_tensor",
+    _clamp_t_fwd,
+    (
+        lambda g, x, lo, hi: g * _x_passes(x, lo, hi),
+        lambda g, x, lo, hi: g * _lo_wins(x, lo, hi),
+        lambda g, x, lo, hi: g * _hi_wins(x, lo, hi),
+    ),
+    grad_fn="ClampBackward0",
+    promote=True,
+    broadcast=True,
+    jvp=(
+        lambda t, x, lo, hi: t * _x_passes(x, lo, hi, reverse=False),
+        lambda t, x, lo, hi: t * _lo_wins(x, lo, hi, reverse=False),
+        lambda t, x, lo, hi: t * _hi_wins(x, lo, hi, reverse=False),
+    ),
+    kink="ties give all to x; lo where x < lo < hi, hi where x > hi or lo > hi",
+)
+
+# Ties give half of the gradient to each side, as in PyTorch; a NaN side (the result) gets
+# all of it (neither side is smaller).
 _TIES = "at a tie each side gets half the gradient"
 MAXIMUM = _defew(
     "maximum",
     lambda xp, x, y: xp.maximum(x, y),
     (
-        lambda ns, g, x, y: ns.where(x == y, g / 2, ns.where(x > y, g, 0.0)),
-        lambda ns, g, x, y: ns.where(x == y, g / 2, ns.where(y > x, g, 0.0)),
+        lambda ns, g, x, y: ns.where(x == y, g / 2, ns.where(x < y, 0.0, g)),
+        lambda ns, g, x, y: ns.where(x == y, g / 2, ns.where(y < x, 0.0, g)),
     ),
     promote=True,
     broadcast=True,
@@ -290,8 +406,8 @@ MINIMUM = _defew(
     "minimum",
     lambda xp, x, y: xp.minimum(x, y),
     (
-        lambda ns, g, x, y: ns.where(x == y, g / 2, ns.where(x < y, g, 0.0)),
-        lambda ns, g, x, y: ns.where(x == y, g / 2, ns.where(y < x, g, 0.0)),
+        lambda ns, g, x, y: ns.where(x == y, g / 2, ns.where(x > y, 0.0, g)),
+        lambda ns, g, x, y: ns.where(x == y, g / 2, ns.where(y > x, 0.0, g)),
     ),
     promote=True,
     broadcast=True,
@@ -335,6 +451,8 @@ LOGICAL_AND = defop("logical_and", lambda xp, x, y: xp.logical_and(x, y), None)
 LOGICAL_OR = defop("logical_or", lambda xp, x, y: xp.logical_or(x, y), None)
 LOGICAL_XOR = defop("logical_xor", lambda xp, x, y: xp.logical_xor(x, y), None)
 LOGICAL_NOT = defop("logical_not", lambda xp, x: xp.logical_not(x), None)
+
+
 BITWISE_NOT = defop("bitwise_not", lambda xp, x: xp.invert(x), None)
 BITWISE_AND = defop("bitwise_and", lambda xp, x, y: x & y, None, promote=True)
 BITWISE_OR = defop("bitwise_or", lambda xp, x, y: x | y, None, promote=True)
