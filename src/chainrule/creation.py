@@ -326,38 +326,114 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad: bool
 
 
 # ------------------------------------------------------------------ ranges
+_NO_STEP = object()  # arange's step when not given (PyTorch's one-argument form takes none)
+
+
+def _unsupported_range(s, e) -> RuntimeError:
+    return RuntimeError(f"unsupported range: {float(s):g} -> {float(e):g}")
+
+
+def _wrap64(v: int) -> int:
+    """``v`` as C's int64 arithmetic leaves it (wrapping around)."""
+    return (v + 2**63) % 2**64 - 2**63
+
+
 def arange(
-    start=0, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False
+    start=0, end=None, step=_NO_STEP, *, dtype=None, device=None, requires_grad: bool = False
 ) -> Tensor:
     """Values from start (inclusive) to end (exclusive) by step; int64 unless any bound is
     a float.
 
+    As in PyTorch, the length is computed in double from the arguments as given, except
+    for int64, where the arguments are truncated to integers first; the values are
+    ``start + i * step`` (in double for float32/64, in float for float16, in int64 for the
+    integer dtypes, which then wrap). PyTorch's vectorized kernel can round a float value
+    differently in the last bit.
+
     >>> import chainrule as torch
-    >>> torch.arange(4), torch.arange(1, 2.5, 0.5)
-    (tensor([0, 1, 2, 3]), tensor([1.0000, 1.5000, 2.0000]))
+    >>> torch.arange(4), torch.arange(1, 2.5, 0.5), torch.arange(0, 5, 1.5, dtype=torch.int64)
+    (tensor([0, 1, 2, 3]), tensor([1.0000, 1.5000, 2.0000]), tensor([0, 1, 2, 3, 4]))
     """
-    if end is None and type(start) is int and start >= 0 and dtype is None and type(step) is int:
-        if step == 1:
-            return _finish(xp.arange(start, dtype=xp.int64), None, requires_grad)  # arange(n)
-    if end is None:
+    if end is None and step is _NO_STEP and type(start) is int and dtype is None and start >= 0:
+        return _finish(xp.arange(start, dtype=xp.int64), None, requires_grad)  # arange(n)
+    st = 1 if step is _NO_STEP else step
+    if type(start) is int and type(end) is int and type(st) is int and dtype in (None, _dt.int64):
+        if (
+            st
+            and (st > 0) == (end >= start)
+            and builtins.max(abs(start), abs(end), abs(st)) < 2**62
+        ):
+            return _finish(xp.arange(start, end, st, dtype=xp.int64), None, requires_grad)
+    given = (start,) if end is None else (start, end)
+    if end is None:  # arange(end), and (a chainrule leniency) arange(end, step=...)
+        if not is_number(start):
+            raise TypeError(
+                f"arange(): argument 'end' (position 1) must be Number, not {type_name(start)}"
+            )
         start, end = 0, start
-    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if (vals[1] - vals[0]) * vals[2] < 0:
-        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if not (is_number(start) and is_number(end) and (step is _NO_STEP or is_number(step))):
+        raise _invalid("arange", given + (() if step is _NO_STEP else (step,)), dtype=dtype)
+    if step is _NO_STEP:
+        step = 1
+    floating = _is_floating(start) or _is_floating(end) or _is_floating(step)
+    s, e, st = _number(start), _number(end), _number(step)
+    for v in (s, e, st):
+        _convert.check_scalar_int(v)
     if dtype is None:
-        is_float = builtins.any(isinstance(v, builtins.float) for v in vals)
-        d = _dt.get_default_dtype() if is_float else _dt.int64
+        d = _dt.get_default_dtype() if floating else _dt.int64
     else:
         d = _dt.to_dtype(dtype)
-    n = builtins.max(0, math.ceil((vals[1] - vals[0]) / vals[2]))
-    # computed as start + i * step in double, like PyTorch (not by repeated addition)
+    if d is _dt.bool:
+        raise _not_implemented("arange_cpu", d)
+    # PyTorch's checks, in double
+    fs, fe, fst = float(s), float(e), float(st)
+    if not (fst > 0 or fst < 0):
+        raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(fs) and math.isfinite(fe)):
+        raise _unsupported_range(s, e)
+    if not (fst > 0 and fe >= fs or fst < 0 and fe <= fs):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if d.is_floating_point:
-        arr = (vals[0] + xp.arange(n, dtype=xp.float64) * vals[2]).astype(d.np)
+        n = math.ceil((fe - fs) / fst)
+    else:  # the bounds are truncated to int64 (checked), the values computed in int64
+        xs, xe, xst = (scalar_to(v, _dt.int64) for v in (s, e, st))
+        if d is _dt.int64:
+            if xst == 0:
+                raise ValueError("step must be nonzero")
+            q = _wrap64(_wrap64(xe - xs) + xst - ((xst > 0) - (xst < 0)))
+            n = abs(q) // abs(xst) * (1 if (q >= 0) == (xst > 0) else -1)
+        else:
+            n = math.ceil((fe - fs) / fst)
+    if not 0 <= n <= 2**63 - 1:
+        raise RuntimeError("invalid size, possible overflow?")
+    if d.is_floating_point:
+        acc = xp.float32 if d is _dt.float16 else xp.float64
+        arr = (acc(fs) + xp.arange(n, dtype=acc) * acc(fst)).astype(d.np)
     else:
-        arr = xp.arange(vals[0], vals[1], vals[2], dtype=d.np)[:n]
+        arr = (xs + xp.arange(n, dtype=xp.int64) * xst).astype(d.np)
     return _finish(arr, None, requires_grad)
+
+
+def _steps(name: str, start, end, steps, dtype) -> int:
+    n = _int_arg(steps)
+    if n is None or not is_number(start) or not is_number(end):
+        raise _invalid(name, (start, end, steps), dtype=dtype)
+    if n < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    return n
+
+
+def _spaced(start, end, n: int, d):
+    """PyTorch's linspace kernel: start and end in dtype ``d`` (checked), the step in
+    double for an integer dtype (else in ``d``), the first half of the values counted from
+    start and the second half back from end, so that both ends are exact. An integer
+    dtype's values are truncated doubles."""
+    acc = d.np.type if d.is_floating_point else xp.float64
+    lo, hi = acc(scalar_to(start, d)), acc(scalar_to(end, d))
+    step = (hi - lo) / acc(n - 1)
+    half = n // 2
+    i = xp.arange(n, dtype=acc)
+    return xp.concatenate((lo + step * i[:half], hi - step * (acc(n - 1) - i[half:])))
 
 
 def linspace(
@@ -366,21 +442,45 @@ def linspace(
     """``steps`` evenly spaced values from start to end, both included.
 
     >>> import chainrule as torch
-    >>> torch.linspace(0, 1, 5)
-    tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
+    >>> torch.linspace(0, 1, 5), torch.linspace(0, 10, 5, dtype=torch.int64)
+    (tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000]), tensor([ 0,  2,  5,  7, 10]))
     """
-    if steps < 0:
-        raise RuntimeError("number of steps must be non-negative")
-    return _finish(xp.linspace(start, end, steps).astype(_float(dtype).np), None, requires_grad)
+    n = _steps("linspace", start, end, steps, dtype)
+    d = _float(dtype)
+    if d is _dt.bool:
+        raise _not_implemented("linspace_cpu", d)
+    if n <= 1:  # PyTorch reads end only for two steps or more
+        arr = xp.full(n, scalar_to(start, d) if n else 0, d.np)
+    else:
+        arr = _spaced(start, end, n, d)
+        if not d.is_floating_point:
+            arr = xp.trunc(arr)
+    return _finish(arr.astype(d.np), None, requires_grad)
 
 
 def logspace(
-    start, end, steps: int, base: float = 10.0, *, dtype=None, requires_grad=False
+    start, end, steps: int, base: float = 10.0, *, dtype=None, device=None, requires_grad=False
 ) -> Tensor:
-    """base ** linspace(start, end, steps)."""
-    return _finish(
-        xp.logspace(start, end, steps, base=base).astype(_float(dtype).np), None, requires_grad
-    )
+    """``base ** linspace(start, end, steps)``, the exponents spaced as ``linspace`` spaces
+    them (for an integer dtype: from start and end as integers, the powers truncated).
+
+    >>> import chainrule as torch
+    >>> torch.logspace(0, 2, 3), torch.logspace(0, 3, 4, base=2, dtype=torch.int64)
+    (tensor([  1.,  10., 100.]), tensor([1, 2, 4, 8]))
+    """
+    n = _steps("logspace", start, end, steps, dtype)
+    d = _float(dtype)
+    if d is _dt.bool:
+        raise _not_implemented("logspace_cpu", d)
+    acc = d.np.type if d.is_floating_point else xp.float64
+    with xp.errstate(over="ignore", invalid="ignore"):
+        if n <= 1:  # one step: base ** start (in double), checked as a fill value
+            v = (xp.float64(base) ** xp.float64(_number(start))).item()
+            return _finish(xp.full(n, scalar_to(v, d) if n else 0, d.np), None, requires_grad)
+        arr = acc(base) ** _spaced(start, end, n, d)
+        if not d.is_floating_point:  # a double to an integer: truncated, and wrapped as C does
+            arr = arr.astype(xp.int64)
+    return _finish(arr.astype(d.np), None, requires_grad)
 
 
 # ------------------------------------------------------------------ random
