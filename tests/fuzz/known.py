@@ -148,31 +148,6 @@ v1.sum().backward()
     ),
     # ------------------------------------------------ 11 §2: silent wrong results
     Known(
-        "x // y does not require grad",
-        "11 §2",
-        "floor_divide of a tensor that requires grad gives requires_grad=False",
-        lambda d, p: d.kind == "requires_grad" and base_op(d) == "floor_divide",
-        """
-v0 = torch.tensor([1.5, 2.5], requires_grad=True)
-v1 = v0 // 1
-""",
-    ),
-    Known(
-        "clamp with tensor bounds splits the gradient at a tie",
-        "11 §2",
-        "clamp(x, min=t) where x == t gives x half the gradient (PyTorch: all of it)",
-        lambda d, p: (
-            d.kind in ("grad value", "value")
-            and base_op(d) in GRAD_OPS
-            and _uses(p, d, TENSOR_BOUND)
-        ),
-        """
-v0 = torch.ones(2, requires_grad=True)
-v1 = torch.clamp(v0, min=torch.ones(2))
-v1.sum().backward()
-""",
-    ),
-    Known(
         "a freed graph is not refused",
         "11 §2",
         "backward through the graph of an advanced index or an in-place write through a view "
@@ -238,19 +213,6 @@ v3.view(-1).pow_(-1)
 v2.backward(retain_graph=True)
 v4 = v3.sum() + v2.abs().sum()
 v4.backward(retain_graph=True)
-""",
-    ),
-    Known(
-        "where accepts a non-bool condition",
-        "11 §2",
-        "torch.where with a float or int condition is accepted (PyTorch raises)",
-        lambda d, p: (
-            base_op(d) == "where"
-            and raises(d, "torch", "RuntimeError", "condition to be a boolean tensor")
-        ),
-        """
-v0 = torch.tensor([1.0, 0.0])
-v1 = torch.where(v0, v0, 0.0)
 """,
     ),
     # ------------------------------------- 11 §3: found by this fuzzer (not yet filed)
@@ -516,6 +478,44 @@ v1 = v0 * 1
 v2 = v1 * v1
 v1.mul_(2)
 v3 = torch.autograd.grad(v2.sum(), [v2])
+""",
+    ),
+    Known(
+        "create_graph gradients through relu do not require grad",
+        "11 §3 fuzzer",
+        "autograd.grad(relu(y), [y], create_graph=True) gives a constant (requires_grad=False); "
+        "PyTorch's requires grad (relu's backward reads its output), with the same values",
+        lambda d, p: (
+            base_op(d) == "autograd.grad"
+            and d.kind == "requires_grad"
+            and "create_graph=True" in stmt(d, p).code
+            and _uses(p, d, r"relu")
+        ),
+        """
+v0 = torch.ones(2, requires_grad=True)
+v1 = v0.sum()
+v2 = torch.relu(v1)
+v3 = torch.autograd.grad(v2, [v1], create_graph=True)
+""",
+    ),
+    Known(
+        "create_graph gradients through an empty write require grad",
+        "11 §3 fuzzer",
+        "x[:] = v on an empty view x, then autograd.grad(..., create_graph=True): the "
+        "gradient of x's base requires grad (PyTorch's does not; both are zeros)",
+        lambda d, p: (
+            base_op(d) == "autograd.grad"
+            and d.kind == "requires_grad"
+            and "create_graph=True" in stmt(d, p).code
+            and "chainrule True, torch False" in d.detail
+        ),
+        """
+v0 = torch.ones(1, 3, requires_grad=True)
+v1 = v0 * 2
+v2 = v1.narrow(1, 2, 0)
+v2[:] = v0.sum()
+v3 = v2.abs().sum()
+v4 = torch.autograd.grad(v3, [v1], create_graph=True)
 """,
     ),
     Known(
