@@ -100,16 +100,24 @@ class RemovableHandle:
             self._hooks.remove(self._fn)
 
 
+def own_leaf():
+    """The ``_accum`` of a view made a leaf by its own ``requires_grad_()`` before it has an
+    AccumulateGrad: like a dead weak reference, it says "make one"."""
+    return None
+
+
 def edge(t):
     """The node a gradient for tensor ``t`` flows into: its grad_fn, or for a leaf its
     AccumulateGrad (made on first use and held weakly, as PyTorch does); None for a view
-    taken in no_grad mode (it requires grad, as its base does, but gathers no gradient)."""
+    with no history (taken in no_grad mode, or of a base that came to require grad later):
+    it requires grad as its base does but gathers no gradient, unless ``requires_grad_()``
+    was called on the view itself (``own_leaf``)."""
     n = t._node
     if n is not None:
         return n
-    if t._base is not None:  # a view taken in no_grad mode: no history, and no .grad
-        return None
     ref = getattr(t, "_accum", None)
+    if ref is None and t._base is not None:
+        return None  # a view that requires grad only as its base does: it gathers no .grad
     acc = ref() if ref is not None else None
     if acc is None:
         acc = AccumulateGrad(t)

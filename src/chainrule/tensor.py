@@ -35,7 +35,7 @@ from .functions import (
 )
 from .functions.args import wrap_dim
 from .functions.linalg import CPP_NAMES
-from .node import RemovableHandle, edge
+from .node import RemovableHandle, edge, own_leaf
 from .ops.apply import refresh_view
 from .tensor_base import TensorBase, own
 
@@ -183,13 +183,15 @@ class Tensor(
 
     @property
     def is_leaf(self) -> bool:
-        if self._base is not None and self._base._node is not self._vnode:
+        b = self._base
+        if b is not None and (self._vver != self._vc[0] or b._rg and not self._rg):
             refresh_view(self)  # the base was written in place since: the view's history too
         return self._node is None
 
     @property
     def grad_fn(self):
-        if self._base is not None and self._base._node is not self._vnode:
+        b = self._base
+        if b is not None and (self._vver != self._vc[0] or b._rg and not self._rg):
             refresh_view(self)
         n = self._node
         if n is not None and n.prim.selects:  # output i of a multi-output Function
@@ -249,8 +251,12 @@ class Tensor(
 
     @property
     def requires_grad(self) -> bool:
-        if self._base is not None and self._base._node is not self._vnode:
-            refresh_view(self)
+        b = self._base
+        if b is not None:
+            if self._view[0] is not None:  # PyTorch reads it without checking the view
+                return self._rg or b._rg
+            if self._vver != self._vc[0] or b._rg and not self._rg:
+                refresh_view(self)
         return self._rg
 
     @requires_grad.setter
@@ -262,6 +268,8 @@ class Tensor(
         if self._node is not None and not value:
             raise RuntimeError(_state.ERR_LEAF_REQUIRES_GRAD_FLAG)
         self._rg = bool(value)
+        if value and self._node is None and self._base is not None and not hasattr(self, "_accum"):
+            self._accum = own_leaf  # a view made a leaf of its own: it gathers .grad
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place and return self.

@@ -32,12 +32,14 @@ class TensorBase:
     _view    a view's (kind, chain): chain is how it was taken from its base, a tuple of
              (primitive, parameters, input shape); kind is None, or says the view may not
              be written in place with grad recording ("no_grad", "multi": see ops.apply)
-    _vnode   the base's node when the view's history was made: when the base's history
-             changes (an in-place write), the view's is made again from it
+    _vver    the version when the view's history was made: once the storage is written,
+             the view's history is made again from the base's on its next use (a view
+             never made again, one with a kind, is refused then where a gradient is at
+             stake); a view requires grad whenever its base does (PyTorch)
     _grad    .grad; _accum: a leaf's AccumulateGrad; _retains: the retain_grad() hook
     _fw      forward mode: (dual level, tangent, version when attached)
 
-    _grad, _accum, _retains, _view, _vnode and _fw stay unset until needed.
+    _grad, _accum, _retains, _view, _vver and _fw stay unset until needed.
     """
 
     __slots__ = (
@@ -47,7 +49,7 @@ class TensorBase:
         "_vc",
         "_base",
         "_view",
-        "_vnode",
+        "_vver",
         "_accum",
         "_retains",
         "_rg",

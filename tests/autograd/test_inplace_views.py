@@ -74,7 +74,14 @@ def _outcome(lib, f):
         r = f(lib, x)
     except Exception as e:  # noqa: BLE001 - the error itself is compared
         return type(e).__name__, str(e)
-    return "ok", r.tolist() if hasattr(r, "tolist") else r
+    return "ok", _plain(r)
+
+
+def _plain(r):
+    """Tensors as lists (any nesting in tuples and lists), so outcomes compare with ==."""
+    if isinstance(r, (tuple, list)):
+        return [_plain(a) for a in r]
+    return r.tolist() if hasattr(r, "tolist") else r
 
 
 def _nograd_view(L, x):
@@ -204,6 +211,143 @@ def _pow_tensor_written(L, x):
     y.sum().backward()
 
 
+# ---- views whose base changed after they were taken (PyTorch looks at the view's version
+# and its base's requires_grad whenever the view's history is read)
+def _gf(t):
+    return None if t.grad_fn is None else type(t.grad_fn).__name__
+
+
+def _try(f):
+    try:
+        return f()
+    except RuntimeError as e:
+        return str(e)
+
+
+def _nograd_view_base_written_in_no_grad(L, x):
+    z = x * 2
+    with L.no_grad():
+        v = z[1:]
+        z.mul_(2)
+    return v.requires_grad, _try(lambda: v.is_leaf), _try(lambda: _gf(v))
+
+
+def _nograd_view_used_after_base_written(L, x):
+    z = x * 2
+    with L.no_grad():
+        v = z[1:]
+    z.mul_(2)
+    return v.requires_grad, _try(lambda: _gf(v * 1)), _try(lambda: _gf(v[0]))
+
+
+def _nograd_view_base_gets_history(L, x):
+    z = L.ones(3, 4)
+    with L.no_grad():
+        v = z[1:]
+    before = v.requires_grad
+    z.mul_(x)
+    return before, v.requires_grad, _try(lambda: v.is_leaf), _try(lambda: _gf(v + 1))
+
+
+def _nograd_view_base_written_without_grad(L, x):
+    z = L.ones(3, 4)
+    with L.no_grad():
+        v = z[1:]
+    z.mul_(2)
+    return v.requires_grad, v.is_leaf, _gf(v), _gf(v * x[1:])
+
+
+def _multi_base_requires_grad_later(L, x):
+    z = L.ones(4)
+    s = z.split(2)
+    z.requires_grad_()
+    y = s[0] * 1
+    y.sum().backward()
+    return s[0].requires_grad, s[0].is_leaf, _gf(s[0]), _gf(y), z.grad, s[0].grad
+
+
+def _view_base_requires_grad_later(L, x):
+    z = L.ones(4)
+    v = z.view(2, 2)
+    z.requires_grad_()
+    w = v[0]
+    v.sum().backward()
+    return v.requires_grad, v.is_leaf, _gf(w), z.grad, _try(lambda: _gf(v.mul_(2)))
+
+
+def _multi_written_through_sibling(L, x):
+    z = x * 1
+    s = z.split(2)
+    z[2:].mul_(2)
+    return s[0].requires_grad, _try(lambda: s[0].is_leaf), _try(lambda: s[1].grad_fn)
+
+
+def _multi_itself_written_in_no_grad(L, x):
+    z = x * 1
+    s = z.split(2)
+    with L.no_grad():
+        s[0].mul_(2)
+    return _try(lambda: s[0].is_leaf), s[1].requires_grad
+
+
+def _unbind_base_gets_history_through_a_view(L, x):
+    z = L.ones(3, 4)
+    u = z.unbind(0)
+    z[0].mul_(x[0])
+    return _try(lambda: u[1].is_leaf), _try(lambda: _gf(u[1] + 1))
+
+
+def _view_of_a_stale_nograd_view(L, x):
+    z = x * 1
+    with L.no_grad():
+        c = z[:2]
+    z.mul_(2)
+    made = _try(lambda: _gf(c[:1]))
+    with L.no_grad():
+        d = c[:1]
+    return made, d.is_leaf, d.requires_grad
+
+
+def _views_of_views_of_stale_views(L, x):
+    z = x * 1
+    s = z.split(2)
+    w = s[0][:1]
+    with L.no_grad():
+        c = z[:2]
+    d = c[:1]
+    z.mul_(2)
+    return _try(lambda: w.is_leaf), _try(lambda: d.is_leaf)
+
+
+def _chunk_base_requires_grad_then_written(L, x):
+    z = L.ones(4)
+    s = z.chunk(2)
+    z.requires_grad_()
+    with L.no_grad():
+        z.add_(1)
+    return _try(lambda: s[0].is_leaf)
+
+
+def _view_made_a_leaf_gathers_grad(L, x):
+    out = []
+    z = L.ones(1, 4)
+    v = z.flatten()
+    v.requires_grad_()
+    v.sum().backward()
+    out += [v.grad, z.grad, v.is_leaf, z.requires_grad]
+    z = L.ones(4)
+    s = z.chunk(2)
+    s[0].requires_grad_()
+    (s[0] * 2).sum().backward()
+    out.append(s[0].grad)
+    z = L.ones(4)
+    v = z[:2]
+    z.requires_grad_()
+    v.requires_grad_()
+    (v * 2).sum().backward()
+    return out + [v.grad, z.grad]
+
+
 CASES = [
     _nograd_view,
     _multi,
@@ -224,6 +368,19 @@ CASES = [
     _retain_view_then_write,
     _retain_view_base_written,
     _square_written,
+    _nograd_view_base_written_in_no_grad,
+    _nograd_view_used_after_base_written,
+    _nograd_view_base_gets_history,
+    _nograd_view_base_written_without_grad,
+    _multi_base_requires_grad_later,
+    _view_base_requires_grad_later,
+    _multi_written_through_sibling,
+    _multi_itself_written_in_no_grad,
+    _unbind_base_gets_history_through_a_view,
+    _view_of_a_stale_nograd_view,
+    _views_of_views_of_stale_views,
+    _chunk_base_requires_grad_then_written,
+    _view_made_a_leaf_gathers_grad,
 ]
 
 
@@ -238,3 +395,23 @@ def test_writing_a_saved_result_is_refused_like_torch():
     for lib in (cr, torch):
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             _pow_tensor_written(lib, lib.ones(3, 4, requires_grad=True))
+
+
+def _view_remade_when_written_before_base_requires_grad(L, x):
+    z = L.ones(4, 1)
+    v = z[0]
+    w = z[1]
+    z.tanh_()
+    z.requires_grad_()
+    # (PyTorch names the remade node AsStridedBackward0, chainrule after the view op)
+    return v.is_leaf, v.grad_fn is None, w.requires_grad, _gf(w * 2)
+
+
+def test_a_view_is_remade_when_written_before_its_base_requires_grad():
+    # PyTorch remakes a view's history when its storage was written since it was taken
+    # and its base requires grad now (the view is no leaf then), not when only the flag came
+    f = _view_remade_when_written_before_base_requires_grad
+    assert _outcome(cr, f) == _outcome(torch, f)
+    assert _outcome(cr, _view_base_requires_grad_later) == _outcome(
+        torch, _view_base_requires_grad_later
+    )

@@ -108,44 +108,6 @@ INTEGER = ("(torch.int64)", "(torch.bool)")
 
 KNOWN: list[Known] = [
     # ---------------------------------------------------- 11 §1: in-place on views
-    Known(
-        "views do not follow their base's new history",
-        "11 §1",
-        "a view made under no_grad or by split/unbind/chunk, whose base then changes in place "
-        "with grad on, is refused by PyTorch at its next use (even reading .is_leaf); when "
-        "the base comes to require grad (a write, requires_grad_()) PyTorch's views do too",
-        lambda d, p: (
-            (writes_in_place(d, p) or base_op(d) == "requires_grad_")
-            and (
-                (d.kind.startswith("is_leaf") and "torch <raises RuntimeError>" in d.detail)
-                or d.kind in ("is_leaf of another tensor", "requires_grad of another tensor")
-            )
-        ),
-        """
-v0 = torch.ones(2, 1, 4)
-v1 = torch.split(v0, 4, dim=2)
-v0.requires_grad_()
-""",
-    ),
-    Known(
-        "a view made a leaf by requires_grad_() gets no .grad",
-        "11 §1",
-        "x = base.flatten() (or base[i], base.chunk(2)[0]) of a base that does not require "
-        "grad, x.requires_grad_(): backward leaves x.grad None (PyTorch accumulates it)",
-        lambda d, p: (
-            _uses(p, d, r"\.requires_grad_\(\)")
-            and (
-                (d.kind == "grad None" and "chainrule None" in d.detail)
-                or raises(d, "chainrule", "RuntimeError", "appears to not have been used")
-            )
-        ),
-        """
-v0 = torch.ones(1, 3)
-v1 = v0.flatten()
-v1.requires_grad_()
-v1.sum().backward()
-""",
-    ),
     # ------------------------------------------------ 11 §2: silent wrong results
     Known(
         "a freed graph is not refused",

@@ -272,8 +272,12 @@ def unpack_dual(tensor, *, level: int | None = None) -> UnpackedDualTensor:
         return UnpackedDualTensor(tensor, None)
     primal = tensor._new(tensor._data)  # the value, with the primal's history, no tangent
     primal._vc = tensor._vc
-    primal._base = tensor._base if tensor._base is not None else tensor
-    primal._vnode = primal._base._node
+    if tensor._base is not None:
+        primal._base, primal._view = tensor._base, tensor._view
+        primal._vver = tensor._vver
+    else:  # a view of the tensor that takes nothing away (its history is the tensor's)
+        primal._base, primal._view = tensor, (None, ())
+        primal._vver = tensor._vc[0]
     primal._node = tensor._node
     primal._rg = tensor._rg
     return UnpackedDualTensor(primal, t)

@@ -139,7 +139,7 @@ def apply(prim: Primitive, *args, **params):
 def _record1(prim, plan, a0, datas, res, params) -> None:
     if type(a0) not in TT:
         return
-    if a0._base is not None and a0._base._node is not a0._vnode:
+    if a0._base is not None and (a0._vver != a0._vc[0] or a0._base._rg and not a0._rg):
         refresh_view(a0)
     out = res._data
     if not a0._rg or out.dtype.kind not in "fc":  # .long() etc.: no gradient
@@ -165,11 +165,11 @@ def _record2(prim, plan, a0, a1, datas, res, params) -> None:
     t1 = type(a1) in TT
     r0 = r1 = False
     if t0:
-        if a0._base is not None and a0._base._node is not a0._vnode:
+        if a0._base is not None and (a0._vver != a0._vc[0] or a0._base._rg and not a0._rg):
             refresh_view(a0)
         r0 = a0._rg
     if t1:
-        if a1._base is not None and a1._base._node is not a1._vnode:
+        if a1._base is not None and (a1._vver != a1._vc[0] or a1._base._rg and not a1._rg):
             refresh_view(a1)
         r1 = a1._rg
     out = res._data
@@ -208,7 +208,7 @@ def _recordn(prim, plan, args, datas, res, params) -> None:
         if type(a) in TT:
             tensors += 1
             tmask |= bit
-            if a._base is not None and a._base._node is not a._vnode:
+            if a._base is not None and (a._vver != a._vc[0] or a._base._rg and not a._rg):
                 refresh_view(a)
             if a._rg:
                 mask |= bit
@@ -246,9 +246,10 @@ def _recordn(prim, plan, args, datas, res, params) -> None:
 
 # --------------------------------------------------------------------- views
 # A view shares its base's storage and version counter, and remembers how it was taken
-# (``_view``: a chain of view primitives from the root base). Its history is the chain
-# applied to the base's history; when that changes (an in-place write through the base
-# or any of its views), the view's is made again on its next use (``refresh_view``).
+# (``_view``: a chain of view primitives from the root base) and the version its history
+# was made at. Its history is the chain applied to the base's history; when the storage is
+# written (through the base or any of its views), the view's is made again on its next
+# use (``refresh_view``).
 
 
 def _as_view(res, src, prim, params, x_shape) -> None:
@@ -265,16 +266,34 @@ def _as_view(res, src, prim, params, x_shape) -> None:
         res._rg = src._rg  # still requires grad, as in PyTorch (with no history of its own)
     res._base = base
     res._view = (kind, chain)
-    res._vnode = base._node
+    res._vver = res._vc[0]
 
 
 def refresh_view(v) -> None:
-    """Make v's history again from its base's current one: the view chain applied to it."""
+    """Bring view v up to date with its base, as PyTorch does when a view's history is
+    read: once the storage was written since the view's history was made (its version
+    moved on), and a gradient is at stake (the view has a history or its base requires
+    grad), the history is made again from the base's (the view chain applied to it). A
+    view that PyTorch never remakes (taken in no_grad mode, or one of several outputs)
+    raises PyTorch's error instead. A view requires grad whenever its base does (with no
+    history of its own, a leaf view gathers no ``.grad``: see ``node.edge``).
+    """
     kind, chain = v._view
     base = v._base
-    v._vnode = base._node
-    if kind is not None and kind[0] == "no_grad":
-        return  # a view taken in no_grad mode keeps no history (PyTorch)
+    if base._rg:
+        v._rg = True
+    if v._vc[0] == v._vver or (v._node is None and not base._rg):
+        return  # (the version is left behind: the base may come to require grad later)
+    if kind is not None:
+        raise _view_error(kind, chain, rebased=True)
+    remake_view(v)
+
+
+def remake_view(v) -> None:
+    """Give view v its history (and tangent) again: its chain applied to its base's."""
+    v._vver = v._vc[0]
+    chain = v._view[1]
+    base = v._base
     prev = _grad.enabled
     _grad.enabled = True
     try:
@@ -316,10 +335,17 @@ def mark_multi_output(views, name: str) -> None:
             v._view = (kind, chain)
 
 
-def _view_error(kind, chain) -> RuntimeError:
+def _view_error(kind, chain, rebased: bool = False) -> RuntimeError:
+    """PyTorch's error for writing such a view in place, or (``rebased``) for using it
+    after its storage was written."""
     last = chain[-1][0].grad_fn
     last = last[: last.rfind("Backward")] if "Backward" in last else last
     direct = kind[1] == len(chain)  # the view that was made so, or a view of it
+    what = (
+        "its base or another view of its base has been modified inplace"
+        if rebased
+        else "is being modified inplace"
+    )
     multi = (
         "This view is the output of a function that returns multiple views. Such functions "
         "do not allow the output views to be modified inplace. You should replace the "
@@ -327,21 +353,18 @@ def _view_error(kind, chain) -> RuntimeError:
     )
     if kind[0] == "multi_no_grad":
         return RuntimeError(
-            "A view was created in no_grad mode and is being modified inplace with grad mode "
-            f"enabled. {multi}"
+            f"A view was created in no_grad mode and {what} with grad mode enabled. {multi}"
         )
     if kind[0] == "multi":
         i, name = (kind[3], kind[2]) if direct else (0, last)
-        return RuntimeError(
-            f"Output {i} of {name} is a view and is being modified inplace. {multi}"
-        )
+        return RuntimeError(f"Output {i} of {name} is a view and {what}. {multi}")
     head = (
         "A view was created in no_grad mode"
         if direct
         else f"Output 0 of {last} is a view of a view which was created in no_grad mode"
     )
     return RuntimeError(
-        f"{head} and is being modified inplace with grad mode enabled. Given that this use "
+        f"{head} and {what} with grad mode enabled. Given that this use "
         "case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
         "moving both the view and the inplace either both inside the no_grad block (if you "
         "don't want the inplace to be tracked) or both outside (if you want the inplace to "
@@ -358,10 +381,14 @@ def apply_inplace(prim: Primitive, t, *args, **params):
     before, with the viewed region replaced by the result), and the view its history
     again from the base's. A leaf that requires grad, or a view of one, is refused.
     """
-    record = _grad.enabled and (t._rg or any(isinstance(a, TensorBase) and a._rg for a in args))
     base = t._base
-    if base is not None and base._node is not t._vnode:
-        refresh_view(t)
+    if base is not None:
+        if t._view[0] is not None:  # not remade: check_inplace refuses it where it must
+            if base._rg:
+                t._rg = True
+        elif t._vver != t._vc[0] or base._rg and not t._rg:
+            refresh_view(t)
+    record = _grad.enabled and (t._rg or any(isinstance(a, TensorBase) and a._rg for a in args))
     src = t
     if record:
         check_inplace(t)
@@ -411,7 +438,8 @@ def _write_through_view(v, base, r, record) -> None:
     fw = getattr(new, "_fw", None)
     if fw is not None:
         fw[0].attach(base, fw[1])
-    refresh_view(v)
+    if v._view[0] is None:
+        remake_view(v)
 
 
 def check_inplace(t) -> None:
