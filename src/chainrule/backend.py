@@ -88,3 +88,50 @@ def diagonal_view(xp, x, offset: int, dim1: int, dim2: int):
     shape = tuple(sub.shape[d] for d in keep) + (n,)
     strides = tuple(sub.strides[d] for d in keep) + (sub.strides[dim1] + sub.strides[dim2],)
     return xp.lib.stride_tricks.as_strided(sub, shape, strides)
+
+
+def expand_view(xp, x, shape):
+    """``x`` broadcast to ``shape`` as a *writable* view (PyTorch's expand: a dim of size 1
+    grows with stride 0). NumPy's own ``broadcast_to`` is read-only; writes that would hit
+    one element twice are refused by the caller (``has_internal_overlap``)."""
+    lead = len(shape) - x.ndim
+    strides = (0,) * lead + tuple(
+        0 if n == 1 and s != 1 else st
+        for n, s, st in zip(x.shape, shape[lead:], x.strides, strict=True)
+    )
+    return xp.lib.stride_tricks.as_strided(x, shape, strides, writeable=x.flags.writeable)
+
+
+def has_internal_overlap(a) -> bool:
+    """Whether two elements of ``a`` share memory for certain (PyTorch's test: a dim of
+    size > 1 with stride 0, as expand makes); writing such a tensor is refused."""
+    if not getattr(a, "size", 0):  # NumPy gives empty arrays zero strides
+        return False
+    return any(st == 0 and n > 1 for n, st in zip(a.shape, a.strides, strict=True))
+
+
+def _dense(a) -> bool:
+    """Whether ``a``'s elements fill its memory span once each (some permutation of a
+    contiguous layout), the only case where PyTorch checks overlap."""
+    span = a.itemsize + sum(
+        (n - 1) * abs(st) for n, st in zip(a.shape, a.strides, strict=True) if n > 1
+    )
+    return span == a.size * a.itemsize and not has_internal_overlap(a)
+
+
+def overlaps(a, b) -> bool:
+    """Whether ``a`` and ``b`` share memory, where PyTorch can tell (both dense)."""
+    return may_share_memory(a, b) and _dense(a) and _dense(b)
+
+
+def partial_overlap(a, b) -> bool:
+    """Whether ``a`` and ``b`` share some memory without being the same elements in the
+    same layout (PyTorch's partial overlap: an in-place op reading ``b`` into ``a`` would
+    read values it already wrote). Like PyTorch, checked only for dense layouts."""
+    if not overlaps(a, b):
+        return False
+    # the same layout: strides of size-1 dims do not count (NumPy and PyTorch pick them freely)
+    same = a.shape == b.shape and all(
+        n == 1 or sa == sb for n, sa, sb in zip(a.shape, a.strides, b.strides, strict=True)
+    )
+    return not (same and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])

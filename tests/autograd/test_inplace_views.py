@@ -415,3 +415,28 @@ def test_a_view_is_remade_when_written_before_its_base_requires_grad():
     assert _outcome(cr, _view_base_requires_grad_later) == _outcome(
         torch, _view_base_requires_grad_later
     )
+
+
+NO_GRAD_VIEWS = {
+    "of a leaf": lambda L: L.ones(3, 1, requires_grad=True)[0],
+    "of a non-leaf": lambda L: (L.ones(3, 1, requires_grad=True) * 1)[0],
+    "of an unbind piece made a leaf": lambda L: L.unbind(L.zeros(3, 1), 0)[0].requires_grad_(),
+    "of a view made a leaf": lambda L: L.zeros(3, 1)[0].requires_grad_(),
+    "of an unbind piece of a non-leaf": lambda L: L.unbind(
+        L.zeros(3, 1, requires_grad=True) * 1, 0
+    )[0],
+}
+
+
+@pytest.mark.parametrize("make", NO_GRAD_VIEWS.values(), ids=NO_GRAD_VIEWS.keys())
+def test_a_no_grad_view_requires_grad_as_its_base_does(make):
+    """PyTorch: a view taken in no_grad mode requires grad when its base does, not when
+    the tensor it was taken from does (a view made a leaf passes nothing on)."""
+
+    def outcome(L):
+        src = make(L)
+        with L.no_grad():
+            v = src[0, ...]
+        return v.requires_grad, v.is_leaf
+
+    assert outcome(cr) == outcome(torch)

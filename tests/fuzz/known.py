@@ -353,29 +353,6 @@ v0.round_()
 """,
     ),
     Known(
-        "T, t() and transpose(d, d) return the tensor itself",
-        "11 §3 fuzzer",
-        "x.T / x.t() on 0-d and 1-D tensors and x.transpose(d, d) give x itself, not a view: "
-        "the same object, is_leaf, .grad and node in the graph",
-        lambda d, p: (
-            (base_op(d) in ("T", "t", "transpose") and d.kind == "is_leaf")
-            or (
-                d.kind in ("grad None", "requires_grad of another tensor")
-                and defined_by(p, d, d.subject, TRANSPOSE_1D)
-            )
-            or (d.kind == "grad None" and _uses(p, d, TRANSPOSE_1D))
-            or (
-                base_op(d) == "requires_grad_"
-                and defined_by(p, d, stmt(d, p).reads[0], TRANSPOSE_1D)
-            )
-            or (base_op(d) == "autograd.grad" and wrt_defined_by(p, d, TRANSPOSE_1D))
-        ),
-        """
-v0 = torch.ones(3, requires_grad=True)
-v1 = v0.T
-""",
-    ),
-    Known(
         "mT of a 0-d tensor is refused",
         "11 §3 fuzzer",
         "x.mT on a 0-d tensor raises 'Got 1-D tensor' (PyTorch: the identity, deprecated)",
@@ -383,20 +360,6 @@ v1 = v0.T
         """
 v0 = torch.tensor(1.0)
 v1 = v0.mT
-""",
-    ),
-    Known(
-        "in-place writes to expanded tensors are refused",
-        "11 §3 fuzzer",
-        "expand/expand_as/broadcast_to give read-only arrays (NumPy's broadcast_to), even to "
-        "the same shape; PyTorch writes them (and lets fill_/zero_ write overlapping ones)",
-        lambda d, p: raises(
-            d, "chainrule", "RuntimeError", "more than one element of the written-to tensor"
-        ),
-        """
-v0 = torch.ones(2, 2)
-v1 = v0.expand_as(v0)
-v1.mul_(2)
 """,
     ),
     Known(
@@ -570,18 +533,6 @@ v0[torch.tensor([True, False, True])] = torch.ones(2, dtype=torch.float64)
         """
 v0 = torch.tensor([1, 2])
 v0[torch.tensor([True, False])] = torch.ones(1, requires_grad=True)
-""",
-    ),
-    Known(
-        "in-place from an overlapping operand is not refused",
-        "11 §3 fuzzer",
-        "x[None] += x writes from a tensor that shares memory with the target (PyTorch: "
-        "'some elements of the input tensor and the written-to tensor refer to a single "
-        "memory location')",
-        lambda d, p: raises(d, "torch", "RuntimeError", "refer to a single memory location"),
-        """
-v0 = torch.tensor(1.0)
-v0[None] += v0
 """,
     ),
     Known(

@@ -676,7 +676,7 @@ def _transpose(draw, s):
 
 add(shaped("transpose", "transpose(d0, d1)", _transpose, min_dims=1))
 add(shaped("transpose", "transpose 0-d (PyTorch allows dims 0/-1)", _transpose, max_dims=0))
-add(unary("transpose", "t()", lambda x: x.t(), min_dims=2, max_dims=2))
+add(unary("t", "t()", lambda x: x.t(), max_dims=2))  # a view at 0, 1 and 2 dims
 add(unary("transpose", "mT", lambda x: x.mT, min_dims=2))
 add(unary("transpose", "swapaxes(0, -1)", lambda x: cr.swapaxes(x, 0, -1), min_dims=2))
 

@@ -12,10 +12,12 @@ The rules are the table's (``chainrule.ops.indexing``).
 
 from __future__ import annotations
 
+import warnings
+
 from .. import _state
 from .. import backend as _backend
 from ..backend import namespace
-from ..ops.apply import apply, apply_inplace, check_inplace
+from ..ops.apply import apply, apply_inplace, check_inplace, index_put_expanded
 from ..ops.indexing import INDEX, INDEX_PUT, SELECT, SLICE, TAKE_ALONG
 from ..ops.namespaces import has_advanced
 from ..tensor_base import TensorBase, own
@@ -145,6 +147,13 @@ def _index(x, idx, orig):
     return r
 
 
+_WARN_INDEX_PUT_EXPANDED = (
+    "Use of index_put_ on expanded tensors is deprecated. Please clone() the tensor before "
+    "performing this operation. This also applies to advanced indexing e.g. "
+    "tensor[indices] = tensor"
+)
+
+
 def setitem(x, idx, value) -> None:
     """``x[idx] = value`` in place (value broadcast and cast to x's dtype).
 
@@ -157,6 +166,41 @@ def setitem(x, idx, value) -> None:
     dual = _state.dual.level is not None and (
         _state.tangent_of(x) is not None or (is_t and _state.tangent_of(value) is not None)
     )
+    if is_t and _backend.may_share_memory(x._data, value._data):
+        # PyTorch: x[basic] = v copies into the view x[basic] (refused where they partly
+        # overlap); index_put_ refuses any overlap of x and v
+        if has_advanced(idx):
+            # (x[mask] = v of one element is PyTorch's masked_fill_, which does not check)
+            mask_fill = len(idx) == 1 and getattr(getattr(idx[0], "dtype", None), "kind", "") == "b"
+            if not (mask_fill and value._data.size == 1) and _backend.overlaps(
+                x._data, value._data
+            ):
+                raise RuntimeError(_state.ERR_PARTIAL_OVERLAP)
+        else:
+            region = x._data[idx]
+            try:  # v is broadcast to the region first (x[None] = x is the same elements)
+                v = namespace(region).broadcast_to(value._data, region.shape)
+            except ValueError:
+                v = None  # a shape error, raised by the write below
+            if v is not None and _backend.partial_overlap(region, v):
+                raise RuntimeError(_state.ERR_PARTIAL_OVERLAP)
+    if _backend.has_internal_overlap(own(x)):
+        # an expanded x: writable where the region hits each element once (PyTorch's
+        # x[i] = v is a copy_ into the view x[i])
+        if has_advanced(idx):
+            warnings.warn(_WARN_INDEX_PUT_EXPANDED, UserWarning, stacklevel=3)
+            if (record or dual) and x._base is not None:
+                if is_t and value._data.dtype != x._data.dtype:
+                    value = value.to(x.dtype)
+                index_put_expanded(INDEX_PUT, x, idx, value)  # its backward refuses, as PyTorch's
+                return
+        elif _backend.has_internal_overlap(x._data[idx]):
+            raise RuntimeError(_state.ERR_OVERLAP)
+        elif record or dual:
+            if not is_t:
+                value = x._new(namespace(x._data).asarray(value, dtype=x._data.dtype))
+            getitem(x, idx).copy_(value)
+            return
     if not record and not dual:
         v = value._data if is_t else value
         try:

@@ -32,6 +32,9 @@ from ..ops.shape import (
     UNSQUEEZE,
     VIEW,
 )
+from ..ops.shape import (
+    T as T_OP,
+)
 from .args import dims_arg, wrap_dim
 from .indexing import getitem
 
@@ -173,9 +176,8 @@ def t(input):
         raise RuntimeError(
             f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D"
         )
-    if input._data.ndim < 2:
-        return input
-    return transpose(input, 0, 1)
+    n = input._data.ndim
+    return apply(T_OP, input, dim0=0, dim1=1 if n == 2 else 0)  # a view even below 2-D
 
 
 def permute(input, *dims):
@@ -223,8 +225,8 @@ moveaxis = movedim
 
 
 def T(input):
-    n = input._data.ndim
-    return input if n < 2 else permute(input, tuple(range(n - 1, -1, -1)))
+    n = input._data.ndim  # a view at any dim, as PyTorch's (PermuteBackward0)
+    return apply(PERMUTE, input, dims=tuple(range(n - 1, -1, -1)))
 
 
 def mT(input):

@@ -263,7 +263,9 @@ def _as_view(res, src, prim, params, x_shape) -> None:
     if not _grad.enabled:
         if kind is None:  # written in place with grad mode on, it would be ambiguous
             kind = ("no_grad", len(chain))
-        res._rg = src._rg  # still requires grad, as in PyTorch (with no history of its own)
+        # it requires grad as its base does, as in PyTorch (with no history of its own;
+        # a view made a leaf by requires_grad_() passes nothing on)
+        res._rg = base._rg
     res._base = base
     res._view = (kind, chain)
     res._vver = res._vc[0]
@@ -383,11 +385,11 @@ def apply_inplace(prim: Primitive, t, *args, **params):
     """
     base = t._base
     if base is not None:
-        if t._view[0] is not None:  # not remade: check_inplace refuses it where it must
-            if base._rg:
-                t._rg = True
-        elif t._vver != t._vc[0] or base._rg and not t._rg:
-            refresh_view(t)
+        _fresh(t, base)
+    if prim.name != "index_put":  # setitem checks the region it writes
+        for a in args:
+            if isinstance(a, TensorBase) and _backend.partial_overlap(t._data, a._data):
+                raise RuntimeError(_state.ERR_PARTIAL_OVERLAP)
     record = _grad.enabled and (t._rg or any(isinstance(a, TensorBase) and a._rg for a in args))
     src = t
     if record:
@@ -402,9 +404,11 @@ def apply_inplace(prim: Primitive, t, *args, **params):
             if fw is not None:
                 fw[0].attach(src, fw[1])
     r = apply(prim, src, *args, **params)
-    write(t, r._data)
+    # fill_ and zero_ may write one element twice (an expanded tensor), as in PyTorch
+    # (with history, its backward is then refused: copy_slices' ``overlap``)
+    write(t, r._data, overlap_ok=prim.name == "fill")
     if base is not None and (record or _dual.level is not None):
-        _write_through_view(t, base, r, record)
+        _write_through_view(t, base, r, record, _backend.has_internal_overlap(t._data))
         return t
     if record and r._node is not None:
         set_node(t, r._node)
@@ -417,9 +421,36 @@ def apply_inplace(prim: Primitive, t, *args, **params):
     return t
 
 
-def _write_through_view(v, base, r, record) -> None:
+def _fresh(t, base) -> None:
+    """View t, about to be written: its history made again from its base's if stale."""
+    if t._view[0] is not None:  # not remade: check_inplace refuses it where it must
+        if base._rg:
+            t._rg = True
+    elif t._vver != t._vc[0] or base._rg and not t._rg:
+        refresh_view(t)
+
+
+def index_put_expanded(index_put: Primitive, t, idx, value) -> None:
+    """``t[idx] = value`` (an advanced index) where view t holds elements more than once
+    (expanded): PyTorch writes through each index into the shared memory, and the new
+    history refuses backward. ``value`` is a Tensor of t's dtype or a number."""
+    _fresh(t, t._base)
+    is_t = isinstance(value, TensorBase)
+    record = _grad.enabled and (t._rg or is_t and value._rg)
+    if record:
+        check_inplace(t)
+    # r: the written values with value's history (the node's input; its backward refuses)
+    r = apply(index_put, t._new(t._data.copy()), value, idx=idx)
+    own(t)[idx] = value._data if is_t else value
+    t._vc[0] += 1
+    if record or _dual.level is not None:
+        _write_through_view(t, t._base, r, record, overlap=True)
+
+
+def _write_through_view(v, base, r, record, overlap: bool = False) -> None:
     """After r was written into view v: the base's new history (and tangent) is the base
-    before with v's region replaced by r; v's is then made again from the base's."""
+    before with v's region replaced by r; v's is then made again from the base's.
+    ``overlap``: v holds some element more than once, so that history refuses backward."""
     old = base._new(base._data)  # the base before the write, as the new node's input
     old._node = base._node
     old._rg = base._rg
@@ -429,7 +460,7 @@ def _write_through_view(v, base, r, record) -> None:
     prev = _grad.enabled
     _grad.enabled = record
     try:
-        new = apply(COPY_SLICES, old, r, chain=v._view[1])
+        new = apply(COPY_SLICES, old, r, chain=v._view[1], overlap=overlap)
     finally:
         _grad.enabled = prev
     if new._node is not None:
@@ -464,9 +495,12 @@ _CAN_CAST = {("f", "i"), ("f", "u"), ("f", "b"), ("i", "b"), ("u", "b")}
 _CPP_TYPE = {"Float32": "Float", "Float64": "Double", "Int64": "Long", "Int32": "Int"}
 
 
-def write(t, out) -> None:
-    """Write ``out`` into t's storage: same shape, a dtype PyTorch can cast to, writable."""
+def write(t, out, overlap_ok: bool = False) -> None:
+    """Write ``out`` into t's storage: same shape, a dtype PyTorch can cast to, writable,
+    no two elements at one address (unless ``overlap_ok``)."""
     dst = own(t)
+    if not overlap_ok and _backend.has_internal_overlap(dst):
+        raise RuntimeError(_state.ERR_OVERLAP)
     if out.shape != dst.shape:
         if out.ndim > dst.ndim or any(
             o != d and o != 1 for o, d in zip(out.shape[::-1], dst.shape[::-1], strict=False)

@@ -9,8 +9,9 @@ The PyTorch-named functions over these entries are in ``chainrule.functions.shap
 
 from __future__ import annotations
 
+from .. import backend as _backend
 from .apply import apply
-from .primitive import LINEAR, PASS, defop
+from .primitive import LINEAR, PASS, alias, defop
 
 
 def _view_fwd(xp, x, *, shape):
@@ -77,6 +78,7 @@ TRANSPOSE = defop(  # swapping a dim with itself (always so for 0-d) is the iden
     view=True,
     jvp=lambda ns, t, dim0, dim1, batch: _swap(ns, t, dim0, dim1, batch),
 )
+T = alias(TRANSPOSE, "t", grad_fn="TBackward0")  # x.t(): PyTorch's own node (a view at any dim)
 
 
 def _batch_dims(dims, nb):
@@ -106,7 +108,7 @@ def _expand_jvp(ns, t, x_shape, shape, batch):
 
 EXPAND = defop(
     "expand",
-    lambda xp, x, *, shape: xp.broadcast_to(x, shape),
+    lambda xp, x, *, shape: _backend.expand_view(xp, x, shape),  # writable, as PyTorch's
     lambda ns, g, x_shape, batch: ns.sum_to(g, x_shape, batch),
     view=True,
     jvp=_expand_jvp,

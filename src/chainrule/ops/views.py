@@ -17,6 +17,7 @@ recording, which builds the node when it writes through a view: ``ops.apply``.)
 
 from __future__ import annotations
 
+from .._state import ERR_OVERLAP
 from .primitive import defop
 
 
@@ -37,19 +38,28 @@ def into_base(ns, g, chain, batch):
     return g
 
 
-def _copy_slices_base(ns, g, chain, batch):
+def _refuse_overlap(overlap):
+    if overlap:  # the region holds some elements more than once: no V^T can be right
+        raise RuntimeError(ERR_OVERLAP)
+
+
+def _copy_slices_base(ns, g, chain, overlap, batch):
     # the base before the write keeps its gradient outside the written region
+    _refuse_overlap(overlap)
     return g - into_base(ns, along_view(ns, g, chain, batch), chain, batch)
 
 
+# ``overlap``: the view written hits some element more than once (an expanded tensor
+# written by fill_ or by an advanced index): PyTorch writes it and refuses the gradient
+# of the base before (the written value's gradient is still well defined)
 COPY_SLICES = defop(
     "copy_slices",
-    lambda xp, base, r, *, chain: base,  # the write itself is done in place (ops.apply)
+    lambda xp, base, r, *, chain, overlap: base,  # the write itself is done in place (ops.apply)
     (_copy_slices_base, lambda ns, g, chain, batch: along_view(ns, g, chain, batch)),
     grad_fn="CopySlices",
     fit=True,  # r's gradient is cast to r's dtype when the view's differs
     jvp=(
-        lambda ns, t, chain, batch: _copy_slices_base(ns, t, chain, batch),
+        lambda ns, t, chain, overlap, batch: _copy_slices_base(ns, t, chain, overlap, batch),
         lambda ns, t, chain, batch: into_base(ns, t, chain, batch),
     ),
 )
