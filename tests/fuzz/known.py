@@ -400,25 +400,6 @@ v1.mul_(2)
 """,
     ),
     Known(
-        "accumulating into a .grad that requires grad",
-        "11 §3 fuzzer",
-        "backward into a .grad that requires grad (made by create_graph=True, or changed in "
-        "place with a tensor that requires grad) leaves a .grad that does not, or raises "
-        "ValueError 'output array is read-only'",
-        lambda d, p: (
-            base_op(d) in ("backward", "autograd.backward")
-            and (
-                raises(d, "chainrule", "ValueError", "read-only") or d.kind == "grad requires_grad"
-            )
-        ),
-        """
-v0 = torch.ones(2, requires_grad=True)
-v1 = (v0 * v0).sum()
-v1.backward(create_graph=True)
-v1.backward()
-""",
-    ),
-    Known(
         "autograd.grad runs or frees more of the graph than it needs",
         "11 §3 fuzzer",
         "autograd.grad(y, [x]) checks saved versions beyond the inputs asked for, and frees "

@@ -35,7 +35,7 @@ from .._state import ERR_BACKWARD_TWICE
 from ..functions.tensor_ns import TensorNS
 from ..node import AccumulateGrad, edge
 from ..ops.namespaces import array_ns, sum_to
-from ..tensor_base import TensorBase
+from ..tensor_base import TensorBase, own
 
 _generic = _backend.scalar_type
 _NUMBERS = (int, float, bool)
@@ -389,16 +389,17 @@ def grad_lock(t) -> threading.Lock:
 
 
 def _accumulate(t, g, create_graph, handed, new) -> None:
-    """AccumulateGrad: add ``g`` into ``t.grad`` (in place when it exists, as PyTorch),
-    holding the leaf's lock."""
+    """AccumulateGrad: add ``g`` into ``t.grad``, holding the leaf's lock. As PyTorch: with
+    create_graph the first gradient is copied (recorded) and later ones are added out of
+    place (a new .grad); without, they are added in place into the existing .grad, which
+    keeps its requires_grad and history (a user's reference to it sees the sum)."""
     if g is None:
         return
     with _GRAD_LOCKS[id(t) >> 4 & 63]:  # (grad_lock(t), inlined: one call less per leaf)
-        if create_graph:
-            cur = getattr(t, "_grad", None)
-            t._grad = g if cur is None else cur + g
-            return
         cur = getattr(t, "_grad", None)
+        if create_graph:
+            t._grad = g.clone() if cur is None else cur + g
+            return
         if cur is None:
             if isinstance(g, _generic):  # a NumPy scalar (0-d seeds): .grad gets a 0-d array
                 g = _backend.as_array(g)
@@ -406,8 +407,10 @@ def _accumulate(t, g, create_graph, handed, new) -> None:
                 g = g.copy()
             handed.add(id(g))
             t._grad = new(g)
-        elif cur._rg or cur._node is not None:
-            t._grad = new(cur._data + g)
-        else:
-            cur._data += g
-            cur._vc[0] += 1
+            return
+        d = own(cur)
+        if d.flags.writeable:
+            d += g
+        else:  # (a broadcast gradient kept by create_graph): a writable array in its place
+            cur._data = d + g
+        cur._vc[0] += 1
