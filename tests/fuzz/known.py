@@ -400,30 +400,6 @@ v1.mul_(2)
 """,
     ),
     Known(
-        "autograd.grad runs or frees more of the graph than it needs",
-        "11 §3 fuzzer",
-        "autograd.grad(y, [x]) checks saved versions beyond the inputs asked for, and frees "
-        "nodes below them (PyTorch stops at the inputs): a later backward raises",
-        lambda d, p: (
-            (
-                base_op(d) == "autograd.grad"
-                and raises(d, "chainrule", "RuntimeError", "modified by an inplace operation")
-            )
-            or (
-                base_op(d) in GRAD_OPS
-                and raises(d, "chainrule", "RuntimeError", "backward through the graph a second")
-                and _uses(p, d, r"autograd\.grad\(")
-            )
-        ),
-        """
-v0 = torch.ones(2, requires_grad=True)
-v1 = v0 * 1
-v2 = v1 * v1
-v1.mul_(2)
-v3 = torch.autograd.grad(v2.sum(), [v2])
-""",
-    ),
-    Known(
         "create_graph gradients through relu do not require grad",
         "11 §3 fuzzer",
         "autograd.grad(relu(y), [y], create_graph=True) gives a constant (requires_grad=False); "
@@ -459,24 +435,6 @@ v2 = v1.narrow(1, 2, 0)
 v2[:] = v0.sum()
 v3 = v2.abs().sum()
 v4 = torch.autograd.grad(v3, [v1], create_graph=True)
-""",
-    ),
-    Known(
-        "autograd.grad does not fill retained grads",
-        "11 §3 fuzzer",
-        "y.retain_grad(), then autograd.grad(y, ...): PyTorch fills y.grad, chainrule not",
-        lambda d, p: (
-            base_op(d) == "autograd.grad"
-            and d.kind == "grad None"
-            and "chainrule None" in d.detail
-            and _uses(p, d, r"\.retain_grad\(\)")
-        ),
-        """
-v0 = torch.ones(2, requires_grad=True)
-v1 = torch.ones(2, requires_grad=True)
-v2 = v1.sum()
-v2.retain_grad()
-v3 = torch.autograd.grad(v2, [v0], allow_unused=True)
 """,
     ),
     Known(

@@ -6,7 +6,9 @@ used the result has handed back its share; the node's rules (its vector-Jacobian
 from the table) then turn that gradient into one share per input. ``run_backward``:
 
 1. counts how many gradients each node waits for (``_dependencies``); with ``inputs``
-   (autograd.grad) only the nodes on a path to one of them are kept (``_prune``);
+   (autograd.grad) only the nodes on a path to one of them are kept (``_prune``), and an
+   input's node with no other input below it only has its gradient captured: its rules
+   do not run (``_captured_only``), as in PyTorch;
 2. takes a node whose gradients have all arrived, the seeds' nodes first; runs its hooks
    (``_run_hooks``: a hook may replace the gradient, with one of the same shape and dtype),
    captures its gradient if it is one of ``inputs``, and, for a leaf, adds the gradient
@@ -86,6 +88,10 @@ def run_backward(
     targets = None if inputs is None else {edge(t) for t in inputs}
     root_nodes = list(buffers)
     deps = _dependencies(root_nodes, targets)  # node -> gradients it still waits for
+    # with targets (PyTorch's exec_info): autograd.grad only captures the gradient of a
+    # target with no other target below it; it does not run its rules (no version check,
+    # nothing freed). backward(inputs=) runs the targets' nodes (they accumulate).
+    only = _captured_only(targets, deps) if targets is not None and not accumulate else ()
     # (node, its summed gradient): a node fed by one edge (most are) gets its gradient
     # handed on directly; ``buffers`` only sums where several edges meet
     ready = [(n, buffers.pop(n)) for n in root_nodes if deps.get(n) == 0]
@@ -100,12 +106,23 @@ def run_backward(
     prev_mode = _state.grad.enabled
     _state.grad.enabled = create_graph
     try:
+        if targets is not None and len(roots) == 1 and root_nodes[0] not in deps:
+            # a lone output off every path to the targets: PyTorch runs its tensor hooks
+            # (retain_grad fills its .grad), not its rules
+            n = root_nodes[0]
+            if n.pre_hooks:
+                _run_hooks(n.pre_hooks, seeds[0], create_graph, new, handed)
         while ready:
             n, g = ready.pop()  # a node whose gradients have all arrived, summed in g
+            if targets is not None and n in targets:
+                if n in only:  # its hooks, then its gradient is captured; no rules run
+                    if n.pre_hooks and g is not None:
+                        g = _run_hooks(n.pre_hooks, g, create_graph, new, handed)
+                    captured[n] = g
+                    continue
+                captured[n] = g  # (PyTorch captures a node that runs before its hooks)
             if n.pre_hooks and g is not None:
                 g = _run_hooks(n.pre_hooks, g, create_graph, new, handed)
-            if targets is not None and n in targets:
-                captured[n] = g
             if type(n) is AccumulateGrad:  # a leaf
                 if accumulate:
                     _accumulate(n.variable, g, create_graph, handed, new)
@@ -193,6 +210,13 @@ def _prune(deps: dict, parents: dict, targets: set) -> dict:
             if c in deps:
                 deps[c] += 1
     return deps
+
+
+def _captured_only(targets: set, deps: dict) -> set:
+    """The targets on the walk with no other node of the walk below them (the walk is
+    pruned to the paths to the targets): autograd.grad captures their gradients and runs
+    nothing of them."""
+    return {n for n in targets if n in deps and not any(c in deps for c in n.next)}
 
 
 def _pass_none(n, deps, buffers, ready, retain_graph) -> None:
