@@ -227,6 +227,169 @@ h = w * w
 w.mul_(2)
 h.sum().backward(inputs=[h])
 """,
+    # ------------------------ a freed graph is refused where PyTorch saved a tensor
+    "a second backward through index": """
+x = torch.tensor([0.3, 0.7, 0.9], requires_grad=True)
+y = x[[0, 1]]
+y.sum().backward(retain_graph=True)
+y.sum().backward()
+see(x.grad)
+y.sum().backward()
+see(x.grad)
+""",
+    "a second backward through index by a tensor": """
+x = torch.tensor([0.3, 0.7, 0.9], requires_grad=True)
+y = x[torch.tensor([0, 2])]
+y.sum().backward(retain_graph=True)
+y.sum().backward()
+see(x.grad)
+y.sum().backward()
+see(x.grad)
+""",
+    "a second backward through index by a mask": """
+x = torch.tensor([0.3, 0.7, 0.9], requires_grad=True)
+y = x[x > 0.5]
+y.sum().backward(retain_graph=True)
+y.sum().backward()
+see(x.grad)
+y.sum().backward()
+see(x.grad)
+""",
+    "a second backward through index of 2-d": """
+x = torch.tensor([0.3, 0.7, 0.9], requires_grad=True)
+y = x.reshape(3, 1)[[0, 1], 0]
+y.sum().backward(retain_graph=True)
+y.sum().backward()
+see(x.grad)
+y.sum().backward()
+see(x.grad)
+""",
+    "a second backward through gather": """
+x = torch.tensor([0.3, 0.7, 0.9], requires_grad=True)
+y = torch.gather(x, 0, torch.tensor([0, 0]))
+y.sum().backward(retain_graph=True)
+y.sum().backward()
+see(x.grad)
+y.sum().backward()
+see(x.grad)
+""",
+    "a second backward through max with dim": """
+x = torch.tensor([0.3, 0.7, 0.9], requires_grad=True)
+y = torch.max(x, 0).values
+y.sum().backward(retain_graph=True)
+y.sum().backward()
+see(x.grad)
+y.sum().backward()
+see(x.grad)
+""",
+    "a second backward through min with dim, keepdim": """
+x = torch.tensor([0.3, 0.7, 0.9], requires_grad=True)
+y = x.min(0, keepdim=True)[0]
+y.sum().backward(retain_graph=True)
+y.sum().backward()
+see(x.grad)
+y.sum().backward()
+see(x.grad)
+""",
+    "a second backward through where": """
+x = torch.tensor([0.3, 0.7, 0.9], requires_grad=True)
+y = torch.where(x > 0.5, x, 0.0)
+y.sum().backward(retain_graph=True)
+y.sum().backward()
+see(x.grad)
+y.sum().backward()
+see(x.grad)
+""",
+    "a second backward through masked_fill": """
+x = torch.tensor([0.3, 0.7, 0.9], requires_grad=True)
+y = x.masked_fill(torch.tensor([True, False, True]), 0.0)
+y.sum().backward(retain_graph=True)
+y.sum().backward()
+see(x.grad)
+y.sum().backward()
+see(x.grad)
+""",
+    "a second backward through write through a slice": """
+x = torch.tensor([0.3, 0.7, 0.9], requires_grad=True)
+y = (lambda z: (z.__setitem__(slice(0, 1), 5.0), z)[1])(x + 0)
+y.sum().backward(retain_graph=True)
+y.sum().backward()
+see(x.grad)
+y.sum().backward()
+see(x.grad)
+""",
+    "a second backward through write through an index": """
+x = torch.tensor([0.3, 0.7, 0.9], requires_grad=True)
+y = (lambda z: (z.__setitem__([0, 1], x[:2] + 0), z)[1])(x + 0)
+y.sum().backward(retain_graph=True)
+y.sum().backward()
+see(x.grad)
+y.sum().backward()
+see(x.grad)
+""",
+    "a second backward through write through a mask": """
+x = torch.tensor([0.3, 0.7, 0.9], requires_grad=True)
+y = (lambda z: (z.__setitem__(torch.tensor([True, False, True]), 5.0), z)[1])(x + 0)
+y.sum().backward(retain_graph=True)
+y.sum().backward()
+see(x.grad)
+y.sum().backward()
+see(x.grad)
+""",
+    "a second backward through add_ through a view": """
+x = torch.tensor([0.3, 0.7, 0.9], requires_grad=True)
+y = (lambda z: (z[:2].add_(1), z)[1])(x + 0)
+y.sum().backward(retain_graph=True)
+y.sum().backward()
+see(x.grad)
+y.sum().backward()
+see(x.grad)
+""",
+    "a second backward through zero_ through a view": """
+x = torch.tensor([0.3, 0.7, 0.9], requires_grad=True)
+y = (lambda z: (z[1:].zero_(), z)[1])(x + 0)
+y.sum().backward(retain_graph=True)
+y.sum().backward()
+see(x.grad)
+y.sum().backward()
+see(x.grad)
+""",
+    "a second backward through masked_fill_ through a view": """
+x = torch.tensor([0.3, 0.7, 0.9], requires_grad=True)
+y = (lambda z: (z[:2].masked_fill_(torch.tensor([True, False]), 0.0), z)[1])(x + 0)
+y.sum().backward(retain_graph=True)
+y.sum().backward()
+see(x.grad)
+y.sum().backward()
+see(x.grad)
+""",
+    "a second backward through slice (runs twice)": """
+x = torch.tensor([0.3, 0.7, 0.9], requires_grad=True)
+y = x[1:]
+y.sum().backward(retain_graph=True)
+y.sum().backward()
+see(x.grad)
+y.sum().backward()
+see(x.grad)
+""",
+    "a second backward through fill_ (runs twice)": """
+x = torch.tensor([0.3, 0.7, 0.9], requires_grad=True)
+y = (x + 0).fill_(2.0)
+y.sum().backward(retain_graph=True)
+y.sum().backward()
+see(x.grad)
+y.sum().backward()
+see(x.grad)
+""",
+    "a second backward through cumsum (runs twice)": """
+x = torch.tensor([0.3, 0.7, 0.9], requires_grad=True)
+y = x.cumsum(0)
+y.sum().backward(retain_graph=True)
+y.sum().backward()
+see(x.grad)
+y.sum().backward()
+see(x.grad)
+""",
 }
 
 

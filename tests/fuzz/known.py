@@ -110,23 +110,6 @@ KNOWN: list[Known] = [
     # ---------------------------------------------------- 11 §1: in-place on views
     # ------------------------------------------------ 11 §2: silent wrong results
     Known(
-        "a freed graph is not refused",
-        "11 §2",
-        "backward through the graph of an advanced index or an in-place write through a view "
-        "a second time, without retain_graph, runs (PyTorch: 'Trying to backward through the "
-        "graph a second time')",
-        lambda d, p: (
-            base_op(d) in GRAD_OPS
-            and raises(d, "torch", "RuntimeError", "backward through the graph a second time")
-        ),
-        """
-v0 = torch.ones(3, requires_grad=True)
-v1 = v0[[0, 1]]
-v1.sum().backward()
-v1.sum().backward()
-""",
-    ),
-    Known(
         "an in-place change of a saved tensor is not caught",
         "11 §2",
         "cumprod of a 0-d tensor (and relu_ through a view, then a write) do not check the "

@@ -467,6 +467,7 @@ MAX_DIM = defop(
     _select_vjp,
     grad_fn="MaxBackward0",
     jvp=_select_jvp,
+    tensor_params=("idx",),
     kink="the returned index gets the whole gradient",
 )
 MIN_DIM = alias(MAX_DIM, "min_dim", grad_fn="MinBackward0")  # the index comes from argmin
