@@ -390,6 +390,97 @@ see(x.grad)
 y.sum().backward()
 see(x.grad)
 """,
+    # --------------------- version checks of saved tensors (PyTorch's texts and names)
+    "cumprod of a 0-d tensor, its input changed": """
+v0 = torch.tensor(1.0, requires_grad=True)
+v1 = v0 * 1
+v2 = torch.cumprod(v1, dim=0)
+v1.pow_(0.5)
+v2.sum().backward()
+""",
+    "cumprod of a 0-d tensor": """
+v0 = torch.tensor(2.0, requires_grad=True)
+v2 = torch.cumprod(v0 * 1, dim=0)
+see(v2)
+v2.backward()
+see(v0.grad)
+""",
+    "1 / x saves the result, not x": """
+v0 = torch.ones(2, requires_grad=True)
+v1 = v0 * 2
+v2 = 1 / v1
+v1.sin_()
+v2.sum().backward()
+see(v2, v0.grad)
+""",
+    "3 / x, its result changed": """
+v0 = torch.ones(2, requires_grad=True)
+v1 = v0 * 2
+v2 = 3 / v1
+v3 = v2 * 1
+v2.mul_(2)
+v3.sum().backward()
+see(v2, v0.grad)
+w = 1 / v0
+w.exp_()
+w.sum().backward()
+""",
+    "prod saves its result": """
+v0 = torch.tensor([1.0, 2.0], requires_grad=True)
+v2 = (v0 * 2).prod()
+v2.mul_(2)
+v2.backward()
+""",
+    "prod with a dim saves its result": """
+v0 = torch.tensor([[1.0, 2.0]], requires_grad=True)
+v2 = (v0 * 2).prod(1)
+v2.mul_(2)
+v2.sum().backward()
+""",
+    "relu_ then a write": """
+v0 = torch.ones(3, requires_grad=True)
+v1 = v0 * 1
+v1.relu_()
+v1.mul_(2)
+v1.sum().backward()
+""",
+    "relu_ through a view, then a write to the view": """
+v0 = torch.ones(3, requires_grad=True)
+v1 = v0 * 1
+v2 = v1[:2]
+v2.relu_()
+v2.mul_(2)
+v1.sum().backward()
+""",
+    "exp_ then a write through a view": """
+x = torch.ones(2, 2, requires_grad=True)
+z = x * 1
+v = z.permute(1, 0)
+v.exp_().mul_(2)
+z.sum().backward()
+""",
+    "tensor ** tensor, its result changed (Pow1)": """
+x = torch.ones(2, requires_grad=True)
+y = torch.ones(2, requires_grad=True)
+p = x ** y
+p.add_(1)
+p.sum().backward()
+""",
+    "number ** tensor, its result changed (Pow2)": """
+x = torch.ones(2, requires_grad=True)
+p = 2 ** x
+p.add_(1)
+p.sum().backward()
+""",
+    "sigmoid_ then a write, retain_graph": """
+x = torch.ones(2, requires_grad=True)
+p = x * 1
+p.sigmoid_()
+p.sum().backward(retain_graph=True)
+see(x.grad)
+p.add_(1)
+p.sum().backward()
+""",
 }
 
 

@@ -110,40 +110,6 @@ KNOWN: list[Known] = [
     # ---------------------------------------------------- 11 §1: in-place on views
     # ------------------------------------------------ 11 §2: silent wrong results
     Known(
-        "an in-place change of a saved tensor is not caught",
-        "11 §2",
-        "cumprod of a 0-d tensor (and relu_ through a view, then a write) do not check the "
-        "version of what they save: backward after an in-place change gives a gradient "
-        "instead of PyTorch's error",
-        lambda d, p: (
-            base_op(d) in GRAD_OPS
-            and raises(d, "torch", "RuntimeError", "modified by an inplace operation")
-        ),
-        """
-v0 = torch.tensor(1.0, requires_grad=True)
-v1 = v0 * 1
-v2 = torch.cumprod(v1, dim=0)
-v1.T.pow_(0.5)
-v2.sum().backward()
-""",
-    ),
-    Known(
-        "an in-place change of an unsaved tensor is refused",
-        "11 §2",
-        "1 / x saves x (PyTorch saves the result), so backward after changing x in place raises",
-        lambda d, p: (
-            base_op(d) in ("backward", "autograd.backward")
-            and raises(d, "chainrule", "RuntimeError", "modified by an inplace operation")
-        ),
-        """
-v0 = torch.ones(2, requires_grad=True)
-v1 = v0 * 2
-v2 = 1 / v1
-v1.sin_()
-v2.sum().backward()
-""",
-    ),
-    Known(
         "a failing backward has already changed .grad",
         "11 §2",
         "backward that meets a modified saved tensor raises after accumulating into some "

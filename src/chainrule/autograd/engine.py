@@ -339,9 +339,14 @@ def _free(n) -> None:
 
 
 def _op_name(grad_fn: str) -> str:
-    """PyTorch 2.13 names the op in this error without its suffix: Exp for ExpBackward0."""
-    base = grad_fn.rstrip("0123456789")
-    return base[: -len("Backward")] if base.endswith("Backward") and base != grad_fn else grad_fn
+    """PyTorch 2.13 names the op in this error without "Backward0" (Exp for ExpBackward0),
+    an overload by its number (Pow1 for PowBackward1)."""
+    if grad_fn == "CopySlices":
+        return "torch::autograd::CopySlices"
+    base, _, n = grad_fn.rpartition("Backward")
+    if not base or not n.isdigit():
+        return grad_fn
+    return base if n == "0" else base + n
 
 
 def _release(n) -> None:

@@ -403,6 +403,8 @@ def apply_inplace(prim: Primitive, t, *args, **params):
                 fw[0].attach(src, fw[1])
     r = apply(prim, src, *args, **params)
     write(t, r._data)
+    if record and r._node is not None and r._node.checks:
+        _saved_out_is(r._node, r, t)
     if base is not None and (record or _dual.level is not None):
         _write_through_view(t, base, r, record)
         return t
@@ -415,6 +417,15 @@ def apply_inplace(prim: Primitive, t, *args, **params):
     elif getattr(t, "_fw", None) is not None:
         t._fw = None  # the new value has no tangent (zero)
     return t
+
+
+def _saved_out_is(node, r, t) -> None:
+    """The result an in-place op's node saved now lives in t (relu_, exp_): its check
+    follows t's version, as PyTorch saves the written tensor (a later write is refused)."""
+    node.checks = [
+        (t._vc, t._vc[0], None, name) if who is None and ver is r._vc else (ver, e, who, name)
+        for ver, e, who, name in node.checks
+    ]
 
 
 def _write_through_view(v, base, r, record) -> None:
