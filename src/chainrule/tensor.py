@@ -24,6 +24,7 @@ from . import _state
 from . import dtypes as _dt
 from ._print import tensor_repr
 from .autograd import backward as _backward
+from .autograd.engine import grad_lock
 from .device import CPU, device
 from .functions import (
     ConversionMethods,
@@ -302,12 +303,13 @@ class Tensor(
         ref = weakref.ref(self)
 
         def keep(g):
+            # as PyTorch's: a copy first, then added out of place (recorded under
+            # create_graph), under the lock that guards .grad (backward in several threads)
             t = ref()
             if t is not None:
-                if getattr(t, "_grad", None) is None or g.requires_grad:
-                    t._grad = g if g.requires_grad else g.clone()
-                else:
-                    t._grad = t._grad + g
+                with grad_lock(t):
+                    cur = getattr(t, "_grad", None)
+                    t._grad = g.clone() if cur is None else cur + g
             return None
 
         keep._retain = True  # runs after the user's hooks, as in PyTorch

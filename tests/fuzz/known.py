@@ -110,57 +110,6 @@ KNOWN: list[Known] = [
     # ---------------------------------------------------- 11 §1: in-place on views
     # ------------------------------------------------ 11 §2: silent wrong results
     Known(
-        "a freed graph is not refused",
-        "11 §2",
-        "backward through the graph of an advanced index or an in-place write through a view "
-        "a second time, without retain_graph, runs (PyTorch: 'Trying to backward through the "
-        "graph a second time')",
-        lambda d, p: (
-            base_op(d) in GRAD_OPS
-            and raises(d, "torch", "RuntimeError", "backward through the graph a second time")
-        ),
-        """
-v0 = torch.ones(3, requires_grad=True)
-v1 = v0[[0, 1]]
-v1.sum().backward()
-v1.sum().backward()
-""",
-    ),
-    Known(
-        "an in-place change of a saved tensor is not caught",
-        "11 §2",
-        "cumprod of a 0-d tensor (and relu_ through a view, then a write) do not check the "
-        "version of what they save: backward after an in-place change gives a gradient "
-        "instead of PyTorch's error",
-        lambda d, p: (
-            base_op(d) in GRAD_OPS
-            and raises(d, "torch", "RuntimeError", "modified by an inplace operation")
-        ),
-        """
-v0 = torch.tensor(1.0, requires_grad=True)
-v1 = v0 * 1
-v2 = torch.cumprod(v1, dim=0)
-v1.T.pow_(0.5)
-v2.sum().backward()
-""",
-    ),
-    Known(
-        "an in-place change of an unsaved tensor is refused",
-        "11 §2",
-        "1 / x saves x (PyTorch saves the result), so backward after changing x in place raises",
-        lambda d, p: (
-            base_op(d) in ("backward", "autograd.backward")
-            and raises(d, "chainrule", "RuntimeError", "modified by an inplace operation")
-        ),
-        """
-v0 = torch.ones(2, requires_grad=True)
-v1 = v0 * 2
-v2 = 1 / v1
-v1.sin_()
-v2.sum().backward()
-""",
-    ),
-    Known(
         "a failing backward has already changed .grad",
         "11 §2",
         "backward that meets a modified saved tensor raises after accumulating into some "
@@ -363,49 +312,6 @@ v1 = v0.mT
 """,
     ),
     Known(
-        "accumulating into a .grad that requires grad",
-        "11 §3 fuzzer",
-        "backward into a .grad that requires grad (made by create_graph=True, or changed in "
-        "place with a tensor that requires grad) leaves a .grad that does not, or raises "
-        "ValueError 'output array is read-only'",
-        lambda d, p: (
-            base_op(d) in ("backward", "autograd.backward")
-            and (
-                raises(d, "chainrule", "ValueError", "read-only") or d.kind == "grad requires_grad"
-            )
-        ),
-        """
-v0 = torch.ones(2, requires_grad=True)
-v1 = (v0 * v0).sum()
-v1.backward(create_graph=True)
-v1.backward()
-""",
-    ),
-    Known(
-        "autograd.grad runs or frees more of the graph than it needs",
-        "11 §3 fuzzer",
-        "autograd.grad(y, [x]) checks saved versions beyond the inputs asked for, and frees "
-        "nodes below them (PyTorch stops at the inputs): a later backward raises",
-        lambda d, p: (
-            (
-                base_op(d) == "autograd.grad"
-                and raises(d, "chainrule", "RuntimeError", "modified by an inplace operation")
-            )
-            or (
-                base_op(d) in GRAD_OPS
-                and raises(d, "chainrule", "RuntimeError", "backward through the graph a second")
-                and _uses(p, d, r"autograd\.grad\(")
-            )
-        ),
-        """
-v0 = torch.ones(2, requires_grad=True)
-v1 = v0 * 1
-v2 = v1 * v1
-v1.mul_(2)
-v3 = torch.autograd.grad(v2.sum(), [v2])
-""",
-    ),
-    Known(
         "create_graph gradients through relu do not require grad",
         "11 §3 fuzzer",
         "autograd.grad(relu(y), [y], create_graph=True) gives a constant (requires_grad=False); "
@@ -441,24 +347,6 @@ v2 = v1.narrow(1, 2, 0)
 v2[:] = v0.sum()
 v3 = v2.abs().sum()
 v4 = torch.autograd.grad(v3, [v1], create_graph=True)
-""",
-    ),
-    Known(
-        "autograd.grad does not fill retained grads",
-        "11 §3 fuzzer",
-        "y.retain_grad(), then autograd.grad(y, ...): PyTorch fills y.grad, chainrule not",
-        lambda d, p: (
-            base_op(d) == "autograd.grad"
-            and d.kind == "grad None"
-            and "chainrule None" in d.detail
-            and _uses(p, d, r"\.retain_grad\(\)")
-        ),
-        """
-v0 = torch.ones(2, requires_grad=True)
-v1 = torch.ones(2, requires_grad=True)
-v2 = v1.sum()
-v2.retain_grad()
-v3 = torch.autograd.grad(v2, [v0], allow_unused=True)
 """,
     ),
     Known(

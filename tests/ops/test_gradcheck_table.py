@@ -269,7 +269,7 @@ add(binary("mul", "x * y", lambda x, y: x * y))
 add(unary("mul", "x * scalar", lambda x: x * 3.0))
 add(unary("mul", "x * x (same tensor twice)", lambda x: x * x))
 add(binary("div", "x / y", lambda x, y: x / y, REAL, NONZERO))
-add(unary("div", "scalar / x", lambda x: 1.5 / x, NONZERO))
+add(unary("reciprocal", "scalar / x: reciprocal(x) * scalar", lambda x: 1.5 / x, NONZERO))
 add(unary("div", "x / scalar", lambda x: x / 4.0))
 # y = 0 exactly is avoided: there the x-rule is masked to 0 (PyTorch's choice, for 0 ** 0),
 # which drops its derivative in y; gradgradcheck of x ** y fails at y = 0 in PyTorch too.
@@ -507,16 +507,17 @@ add(_var_case("std"))
 add(unary("var", "var(unbiased=False)", lambda x: x.var(unbiased=False), DISTINCT, min_dims=1))
 
 
-def _prod(draw, s):
+def _prod_dim(draw, s):
     keep = draw(st.booleans())
-    if draw(st.booleans()):
-        return lambda x: x.prod()
     d = _dim(draw, len(s))
     return lambda x: x.prod(dim=d, keepdim=keep)
 
 
-add(shaped("prod", "prod(dim)", _prod))
-add(shaped("prod", "prod with zeros", _prod, WITH_ZEROS, min_dims=1))
+add(unary("prod", "prod()", lambda x: x.prod()))
+add(unary("prod", "prod() with zeros", lambda x: x.prod(), WITH_ZEROS, min_dims=1))
+add(shaped("prod_dim", "prod(dim)", _prod_dim, min_dims=1))
+add(shaped("prod_dim", "prod(dim) with zeros", _prod_dim, WITH_ZEROS, min_dims=1))
+add(unary("cumprod", "cumprod of a 0-d tensor", lambda x: cr.cumprod(x, dim=0), max_dims=0))
 
 
 def _logsumexp(draw, s):
@@ -936,7 +937,8 @@ _WRITES = {
     "mul_(w)": lambda v, w: v.mul_(w),
     "add_(w)": lambda v, w: v.add_(w),
     "copy_(w)": lambda v, w: v.copy_(w),
-    "exp_ then mul_(w)": lambda v, w: v.exp_().mul_(w),
+    # (exp_ saves its result: a write after it is refused, as in PyTorch)
+    "mul_(w) then exp_": lambda v, w: v.mul_(w).exp_(),
     "[...] = w": lambda v, w: v.__setitem__(Ellipsis, w),
 }
 

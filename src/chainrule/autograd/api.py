@@ -13,7 +13,7 @@ from __future__ import annotations
 from ..backend import namespace
 from ..node import edge
 from ..tensor_base import TENSOR_TYPES, TensorBase
-from .engine import grad_lock, run_backward
+from .engine import run_backward
 
 
 def _as_list(x):
@@ -100,23 +100,12 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         raise RuntimeError("'inputs' argument to backward() cannot be empty.")
     if ins is not None:
         for t in ins:
+            # PyTorch makes a non-leaf input retain its grad (for good): its node runs, and
+            # the retain_grad hook adds its gradient into its .grad
             if not t._rg:
-                raise RuntimeError("One of the differentiated Tensors does not require grad")
-    captured = run_backward(
-        outputs, seeds, retain_graph=retain_graph, create_graph=create_graph, inputs=ins
-    )
-    if ins is not None:  # non-leaf inputs accumulate into their own .grad
-        done = set()  # (each once: inputs=[h, h] adds h's gradient once, as in PyTorch)
-        for t in ins:
-            if id(t) in done or getattr(t, "_retains", False):
-                continue  # retain_grad()'s hook has stored it already
-            done.add(id(t))
-            if t._node is not None and t._node in captured and captured[t._node] is not None:
-                g = captured[t._node]
-                g = g if create_graph else t._new(g.copy())
-                with grad_lock(t):  # (another thread's backward may add into it too)
-                    cur = getattr(t, "_grad", None)
-                    t._grad = g if cur is None else cur + g
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            t.retain_grad()
+    run_backward(outputs, seeds, retain_graph=retain_graph, create_graph=create_graph, inputs=ins)
 
 
 def grad(
@@ -171,13 +160,13 @@ def grad(
         batch=batch,
     )
     result = []
-    for t in ins:
+    for i, t in enumerate(ins):
         g = captured.get(edge(t))
         if g is None:
             if not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the "
-                    "graph. Set allow_unused=True if this is the desired behavior."
+                    f"The differentiated Tensor at index {i} appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior."
                 )
             if materialize_grads:
                 g = namespace(t._data).zeros(batch + t._data.shape, t._data.dtype)

@@ -6,7 +6,9 @@ used the result has handed back its share; the node's rules (its vector-Jacobian
 from the table) then turn that gradient into one share per input. ``run_backward``:
 
 1. counts how many gradients each node waits for (``_dependencies``); with ``inputs``
-   (autograd.grad) only the nodes on a path to one of them are kept (``_prune``);
+   (autograd.grad) only the nodes on a path to one of them are kept (``_prune``), and an
+   input's node with no other input below it only has its gradient captured: its rules
+   do not run (``_captured_only``), as in PyTorch;
 2. takes a node whose gradients have all arrived, the seeds' nodes first; runs its hooks
    (``_run_hooks``: a hook may replace the gradient, with one of the same shape and dtype),
    captures its gradient if it is one of ``inputs``, and, for a leaf, adds the gradient
@@ -35,7 +37,7 @@ from .._state import ERR_BACKWARD_TWICE
 from ..functions.tensor_ns import TensorNS
 from ..node import AccumulateGrad, edge
 from ..ops.namespaces import array_ns, sum_to
-from ..tensor_base import TensorBase
+from ..tensor_base import TensorBase, own
 
 _generic = _backend.scalar_type
 _NUMBERS = (int, float, bool)
@@ -86,6 +88,10 @@ def run_backward(
     targets = None if inputs is None else {edge(t) for t in inputs}
     root_nodes = list(buffers)
     deps = _dependencies(root_nodes, targets)  # node -> gradients it still waits for
+    # with targets (PyTorch's exec_info): autograd.grad only captures the gradient of a
+    # target with no other target below it; it does not run its rules (no version check,
+    # nothing freed). backward(inputs=) runs the targets' nodes (they accumulate).
+    only = _captured_only(targets, deps) if targets is not None and not accumulate else ()
     # (node, its summed gradient): a node fed by one edge (most are) gets its gradient
     # handed on directly; ``buffers`` only sums where several edges meet
     ready = [(n, buffers.pop(n)) for n in root_nodes if deps.get(n) == 0]
@@ -100,12 +106,23 @@ def run_backward(
     prev_mode = _state.grad.enabled
     _state.grad.enabled = create_graph
     try:
+        if targets is not None and len(roots) == 1 and root_nodes[0] not in deps:
+            # a lone output off every path to the targets: PyTorch runs its tensor hooks
+            # (retain_grad fills its .grad), not its rules
+            n = root_nodes[0]
+            if n.pre_hooks:
+                _run_hooks(n.pre_hooks, seeds[0], create_graph, new, handed)
         while ready:
             n, g = ready.pop()  # a node whose gradients have all arrived, summed in g
+            if targets is not None and n in targets:
+                if n in only:  # its hooks, then its gradient is captured; no rules run
+                    if n.pre_hooks and g is not None:
+                        g = _run_hooks(n.pre_hooks, g, create_graph, new, handed)
+                    captured[n] = g
+                    continue
+                captured[n] = g  # (PyTorch captures a node that runs before its hooks)
             if n.pre_hooks and g is not None:
                 g = _run_hooks(n.pre_hooks, g, create_graph, new, handed)
-            if targets is not None and n in targets:
-                captured[n] = g
             if type(n) is AccumulateGrad:  # a leaf
                 if accumulate:
                     _accumulate(n.variable, g, create_graph, handed, new)
@@ -193,6 +210,13 @@ def _prune(deps: dict, parents: dict, targets: set) -> dict:
             if c in deps:
                 deps[c] += 1
     return deps
+
+
+def _captured_only(targets: set, deps: dict) -> set:
+    """The targets on the walk with no other node of the walk below them (the walk is
+    pruned to the paths to the targets): autograd.grad captures their gradients and runs
+    nothing of them."""
+    return {n for n in targets if n in deps and not any(c in deps for c in n.next)}
 
 
 def _pass_none(n, deps, buffers, ready, retain_graph) -> None:
@@ -315,9 +339,14 @@ def _free(n) -> None:
 
 
 def _op_name(grad_fn: str) -> str:
-    """PyTorch 2.13 names the op in this error without its suffix: Exp for ExpBackward0."""
-    base = grad_fn.rstrip("0123456789")
-    return base[: -len("Backward")] if base.endswith("Backward") and base != grad_fn else grad_fn
+    """PyTorch 2.13 names the op in this error without "Backward0" (Exp for ExpBackward0),
+    an overload by its number (Pow1 for PowBackward1)."""
+    if grad_fn == "CopySlices":
+        return "torch::autograd::CopySlices"
+    base, _, n = grad_fn.rpartition("Backward")
+    if not base or not n.isdigit():
+        return grad_fn
+    return base if n == "0" else base + n
 
 
 def _release(n) -> None:
@@ -389,16 +418,17 @@ def grad_lock(t) -> threading.Lock:
 
 
 def _accumulate(t, g, create_graph, handed, new) -> None:
-    """AccumulateGrad: add ``g`` into ``t.grad`` (in place when it exists, as PyTorch),
-    holding the leaf's lock."""
+    """AccumulateGrad: add ``g`` into ``t.grad``, holding the leaf's lock. As PyTorch: with
+    create_graph the first gradient is copied (recorded) and later ones are added out of
+    place (a new .grad); without, they are added in place into the existing .grad, which
+    keeps its requires_grad and history (a user's reference to it sees the sum)."""
     if g is None:
         return
     with _GRAD_LOCKS[id(t) >> 4 & 63]:  # (grad_lock(t), inlined: one call less per leaf)
-        if create_graph:
-            cur = getattr(t, "_grad", None)
-            t._grad = g if cur is None else cur + g
-            return
         cur = getattr(t, "_grad", None)
+        if create_graph:
+            t._grad = g.clone() if cur is None else cur + g
+            return
         if cur is None:
             if isinstance(g, _generic):  # a NumPy scalar (0-d seeds): .grad gets a 0-d array
                 g = _backend.as_array(g)
@@ -406,8 +436,10 @@ def _accumulate(t, g, create_graph, handed, new) -> None:
                 g = g.copy()
             handed.add(id(g))
             t._grad = new(g)
-        elif cur._rg or cur._node is not None:
-            t._grad = new(cur._data + g)
-        else:
-            cur._data += g
-            cur._vc[0] += 1
+            return
+        d = own(cur)
+        if d.flags.writeable:
+            d += g
+        else:  # (a broadcast gradient kept by create_graph): a writable array in its place
+            cur._data = d + g
+        cur._vc[0] += 1

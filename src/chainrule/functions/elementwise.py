@@ -519,7 +519,8 @@ class ElementwiseMethods:
     __mul__ = _op(MUL)
     __rmul__ = _op(MUL, swap=True)
     __truediv__ = _op(DIV)
-    __rtruediv__ = _op(DIV, swap=True)
+    # number / x is reciprocal(x) * number, as in PyTorch: the node saves the result, not x
+    __rtruediv__ = lambda a, b, _f=apply: _f(MUL, _f(RECIPROCAL, a), b)  # noqa: E731
     __floordiv__ = _op(FLOOR_DIVIDE)
     __rfloordiv__ = _op(FLOOR_DIVIDE, swap=True)
     __mod__ = _op(REMAINDER)

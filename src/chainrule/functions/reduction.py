@@ -35,6 +35,7 @@ from ..ops.reduction import (
     NORM_ALL,
     NORM_P,
     PROD,
+    PROD_DIM,
     SOFTMAX,
     STD,
     SUM,
@@ -100,7 +101,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     if input._data.dtype.kind in "biu" and dtype is None:
         input = input.to(_dt.int64)
     d = dims_arg(dim, axis, input.ndim)
-    return apply(PROD, input, dim=d, keepdim=keepdim_arg(keepdim, keepdims))
+    prim = PROD if d is None else PROD_DIM
+    return apply(prim, input, dim=d, keepdim=keepdim_arg(keepdim, keepdims))
 
 
 def _var_args(input, dim, unbiased, correction, keepdim, axis, keepdims, name):
@@ -456,8 +458,6 @@ def cumprod(input, dim=None, *, dtype=None, axis=None):
     d = one_dim(dim, axis, input.ndim)
     if input._data.dtype.kind in "biu":
         input = input.to(_dt.int64)
-    if input.ndim == 0:
-        return input.clone()
     return apply(CUMPROD, input, dim=d)
 
 

@@ -407,6 +407,8 @@ def apply_inplace(prim: Primitive, t, *args, **params):
     # fill_ and zero_ may write one element twice (an expanded tensor), as in PyTorch
     # (with history, its backward is then refused: copy_slices' ``overlap``)
     write(t, r._data, overlap_ok=prim.name == "fill")
+    if record and r._node is not None and r._node.checks:
+        _saved_out_is(r._node, r, t)
     if base is not None and (record or _dual.level is not None):
         _write_through_view(t, base, r, record, _backend.has_internal_overlap(t._data))
         return t
@@ -419,6 +421,15 @@ def apply_inplace(prim: Primitive, t, *args, **params):
     elif getattr(t, "_fw", None) is not None:
         t._fw = None  # the new value has no tangent (zero)
     return t
+
+
+def _saved_out_is(node, r, t) -> None:
+    """The result an in-place op's node saved now lives in t (relu_, exp_): its check
+    follows t's version, as PyTorch saves the written tensor (a later write is refused)."""
+    node.checks = [
+        (t._vc, t._vc[0], None, name) if who is None and ver is r._vc else (ver, e, who, name)
+        for ver, e, who, name in node.checks
+    ]
 
 
 def _fresh(t, base) -> None:

@@ -423,6 +423,7 @@ WHERE = _defew(
     promote=True,
     broadcast=True,
     fit=True,  # the condition (a parameter) broadcasts too, even against one tensor input
+    tensor_params=("cond",),
 )
 
 # ------------------------------------------------------ values written over

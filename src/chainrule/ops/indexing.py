@@ -101,7 +101,7 @@ def _basic_getitem_fwd(xp, x, *, idx):
 SELECT = defop("select", _basic_getitem_fwd, _get_vjp, view=True, jvp=_get_jvp)
 SLICE = alias(SELECT, "slice", grad_fn="SliceBackward0")  # x[1:3]: PyTorch's other name
 # advanced (array) indexing always copies in NumPy (and CuPy, which follows it): not a view
-INDEX = defop("index", _getitem_fwd, _get_vjp, jvp=_get_jvp)
+INDEX = defop("index", _getitem_fwd, _get_vjp, jvp=_get_jvp, tensor_params=("idx",))
 # index_grad(v) = zeros with v added at idx: the adjoint of x[idx] (runs inside backward,
 # on a gradient v). It is linear in v: its vjp reads g[idx], its jvp is index_grad of t.
 INDEX_GRAD = defop(
@@ -111,6 +111,7 @@ INDEX_GRAD = defop(
         batched_getitem(ns, g, idx, len(shape), batch) if batch else ns.getitem(g, idx)
     ),
     grad_fn="IndexBackwardBackward0",
+    tensor_params=("idx",),
     jvp=lambda ns, t, idx, shape, batch: (
         batched_index_grad(ns, t, idx, shape, batch) if batch else ns.index_grad(t, idx, shape)
     ),
@@ -191,6 +192,7 @@ INDEX_PUT = defop(
     (_put_vjp_x, _put_vjp_v),
     grad_fn="IndexPutBackward0",
     broadcast=True,
+    tensor_params=("idx",),
     jvp=(_put_jvp_x, _put_jvp_v),
 )
 
@@ -218,6 +220,7 @@ TAKE_ALONG = defop(
     lambda xp, x, *, idx, dim: xp.take_along_axis(x, idx, axis=dim),
     lambda ns, g, x_shape, idx, dim, batch: _put_along_rule(ns, g, idx, dim, x_shape, batch),
     grad_fn="GatherBackward0",
+    tensor_params=("idx",),
     jvp=lambda ns, t, x_shape, idx, dim, batch: _take_along(ns, t, idx, dim, x_shape, batch),
 )
 # put_along(v) = zeros with v added at idx along dim: the adjoint of take_along (inside
@@ -227,6 +230,7 @@ PUT_ALONG = defop(
     lambda xp, v, *, idx, dim, shape: _put_along(xp, v, idx, dim, shape),
     lambda ns, g, idx, dim, shape, batch: _take_along(ns, g, idx, dim, shape, batch),
     grad_fn="ScatterAddBackward0",
+    tensor_params=("idx",),
     jvp=lambda ns, t, idx, dim, shape, batch: _put_along_rule(ns, t, idx, dim, shape, batch),
 )
 

@@ -120,6 +120,7 @@ class Plan:
             )
         used = {n for names in self.rule_names for n in names}
         self.kept = used & ({"shapes"} | known - set(self.input_names))
+        self.kept -= set(prim.tensor_params)  # freed with the saved tensors
         self.fast = prim.vjp is not None and not prim.view and not self.variadic
         self.cast = prim.promote or prim.to_float
         self.fit_always = prim.fit or self.variadic
@@ -161,7 +162,8 @@ class Plan:
         n = len(self.input_names) or max(mask.bit_length(), tmask.bit_length())
         items, checks = [], []
         needs = tuple(bool(mask >> i & 1) for i in range(n))
-        for name in self.saves(needs, tuple(bool(tmask >> i & 1) for i in range(n))):
+        names = self.saves(needs, tuple(bool(tmask >> i & 1) for i in range(n)))
+        for name in names:
             if name == "out":  # the output, checked against in-place changes
                 items.append(f"{name!r}: out")
                 checks.append(f"(res._vc, res._vc[0], None, {name!r})")
@@ -179,7 +181,10 @@ class Plan:
             else:  # x_shape
                 i = self.input_names.index(name[: -len("_shape")])
                 items.append(f"{name!r}: datas[{i}].shape")
-        chk = f"[{', '.join(checks)}]" if checks else "None"
+        # checks None: nothing for backward to free (a second backward runs again); [] frees
+        # a parameter PyTorch saves as a tensor
+        freed = any(name not in self.kept and name in self.param_names for name in names)
+        chk = f"[{', '.join(checks)}]" if checks or freed else "None"
         src = f"lambda args, datas, params, out, res, TT: ({{{', '.join(items)}}}, {chk})"
         fn = self.savers[key] = _compile(src, {})
         self._sources[f"saver for inputs wanting a gradient {mask:#b}, tensors {tmask:#b}"] = src

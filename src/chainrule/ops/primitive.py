@@ -65,6 +65,9 @@ class Primitive:
     fit        a rule may return a gradient of another shape or dtype than its input's
                (cat's pieces, ``to``'s cast): the engine fixes it up
     check      optional check of the original operands, before promotion
+    tensor_params  keyword parameters PyTorch saves as tensors (index arrays, a mask, a
+               written view's chain): backward frees them with the saved tensors, so a
+               second backward through the node is refused as in PyTorch
     selects    an output selector of a multi-output node (autograd.Function)
     plan       what is derived from the above, once (``ops.plan.Plan``)
     """
@@ -82,6 +85,7 @@ class Primitive:
         "view",
         "fit",
         "check",
+        "tensor_params",
         "selects",
         "plan",
     )
@@ -101,6 +105,7 @@ class Primitive:
         view: bool = False,
         fit: bool = False,
         check: Callable | None = None,
+        tensor_params: tuple = (),
         selects: bool = False,
     ) -> None:
         self.name = name
@@ -117,6 +122,7 @@ class Primitive:
         self.view = view
         self.fit = fit
         self.check = check
+        self.tensor_params = tensor_params
         self.selects = selects
         self.plan = Plan(self)
 
@@ -164,4 +170,5 @@ def alias(prim: Primitive, name: str, *, grad_fn: str) -> Primitive:
         view=prim.view,
         fit=prim.fit,
         check=prim.check,
+        tensor_params=prim.tensor_params,
     )

@@ -256,7 +256,9 @@ def _prod_grad(ns, x, dim):
     return _prod_others(ns, x, dim[0])
 
 
-def _prod_vjp(ns, g, x, dim, keepdim, batch):
+# ``out`` is not read: naming it saves it, so that an in-place change of the result before
+# backward is refused, as PyTorch's ProdBackward saves its result
+def _prod_vjp(ns, g, x, out, dim, keepdim, batch):
     if dim is None:  # g times the others, broadcast (no separate spread pass)
         return _lift(ns, g, x.shape, dim, keepdim, batch) * _prod_grad(ns, x, dim)
     return _spread(ns, g, x.shape, dim, keepdim, batch) * _prod_grad(ns, x, dim)
@@ -286,6 +288,7 @@ PROD = defop(
     _prod_vjp,
     jvp=lambda ns, t, x, dim, keepdim: _wsum(ns, _prod_grad(ns, x, dim) * t, x.shape, dim, keepdim),
 )
+PROD_DIM = alias(PROD, "prod_dim", grad_fn="ProdBackward1")  # PyTorch's prod(dim=...)
 
 
 @_in_float32
@@ -467,6 +470,7 @@ MAX_DIM = defop(
     _select_vjp,
     grad_fn="MaxBackward0",
     jvp=_select_jvp,
+    tensor_params=("idx",),
     kink="the returned index gets the whole gradient",
 )
 MIN_DIM = alias(MAX_DIM, "min_dim", grad_fn="MinBackward0")  # the index comes from argmin
@@ -497,9 +501,17 @@ def _cumprod_without(ns, x, dim, i):
     return ns.cumprod(ns.concatenate(parts, axis=dim), axis=dim)
 
 
+def _cumprod_fwd(xp, x, *, dim):
+    if x.ndim == 0:  # a 0-d tensor is its own cumulative product
+        return xp.array(x, copy=True)
+    return _scan(xp.cumprod, xp, x, dim)
+
+
 def _cumprod_vjp(ns, g, x, out, dim, batch):
     # sum_{j >= i} g_j * out_j / x_i where x has no zeros; exact product of the others
     # (quadratic in the length of ``dim``) where it does.
+    if x.ndim == 0:
+        return g
     lead = len(batch) + dim  # dim of g (and of the result)
     if not bool((x == 0).any()):
         return _reverse_cumsum(ns, g * out, lead) / x
@@ -514,6 +526,8 @@ def _cumprod_vjp(ns, g, x, out, dim, batch):
 def _cumprod_jvp(ns, t, x, out, dim, batch):
     # out_j * cumsum(t / x)_j where x has no zeros; else, exactly, the sum over i of
     # t_i times the product of the x_k, k <= j, k != i (for j >= i)
+    if x.ndim == 0:
+        return t
     lead = len(batch) + dim  # dim of t (and of the tangent)
     if not bool((x == 0).any()):
         return out * ns.cumsum(t / x, axis=lead)
@@ -531,7 +545,7 @@ def _cumprod_jvp(ns, t, x, out, dim, batch):
 
 CUMPROD = defop(
     "cumprod",
-    lambda xp, x, *, dim: _scan(xp.cumprod, xp, x, dim),
+    _cumprod_fwd,
     _cumprod_vjp,
     jvp=_cumprod_jvp,
 )

@@ -58,6 +58,7 @@ COPY_SLICES = defop(
     (_copy_slices_base, lambda ns, g, chain, batch: along_view(ns, g, chain, batch)),
     grad_fn="CopySlices",
     fit=True,  # r's gradient is cast to r's dtype when the view's differs
+    tensor_params=("chain",),  # PyTorch's CopySlices lets go of its function: refused after
     jvp=(
         lambda ns, t, chain, overlap, batch: _copy_slices_base(ns, t, chain, overlap, batch),
         lambda ns, t, chain, batch: into_base(ns, t, chain, batch),
