@@ -303,18 +303,6 @@ v2.sum().backward()
 """,
     ),
     Known(
-        "inner of n-d tensors is refused",
-        "11 §3 fuzzer",
-        "torch.inner / Tensor.inner accept only 1-D tensors (PyTorch: contracts last dims)",
-        lambda d, p: (
-            base_op(d) == "inner" and raises(d, "chainrule", "RuntimeError", "1D tensors expected")
-        ),
-        """
-v0 = torch.ones(1, 3)
-v1 = torch.inner(v0, v0)
-""",
-    ),
-    Known(
         "outer accepts n-d tensors",
         "11 §3 fuzzer",
         "torch.outer of a 2-D tensor is accepted (PyTorch: 'Expected 1-D argument')",
