@@ -115,3 +115,67 @@ def test_inner_gradchecks(a, b):
 )
 def test_inner_dtypes_and_errors_as_torch(fn):
     same_outcome(fn)
+
+
+# ------------------------------------------------------------------------------ round
+
+ROUND_VALUES = [0.5, 1.5, 2.5, -0.5, -2.5, 0.05, 0.15, 0.25, 2.675, 1234.5678, 1e-30, 3e38]
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("decimals", [None, 0, 1, 2, 3, -1, -2, 39, -39, 309, -309])
+@pytest.mark.parametrize("spelling", ["torch.round", "round", "round_"])
+def test_round_values_and_dtypes_as_torch(dtype, decimals, spelling):
+    kw = {} if decimals is None else {"decimals": decimals}
+    outs = []
+    for lib in (cr, torch):
+        x = lib.tensor(ROUND_VALUES, dtype=getattr(lib, dtype))
+        if spelling == "torch.round":
+            y = lib.round(x, **kw)
+        elif spelling == "round":
+            y = x.round(**kw)
+        else:
+            y = x.round_(**kw)
+            assert y is x
+        outs.append((y.numpy(), str(y.dtype)))
+    (c, dc), (t, dt) = outs
+    assert dc == dt
+    np.testing.assert_array_equal(c, t)
+    np.testing.assert_array_equal(np.signbit(c), np.signbit(t))
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda L: L.tensor([1, 5, 15]).round(),
+        lambda L: L.tensor([1, 5, 15]).round_(),
+        lambda L: L.round(L.tensor([1, 5, 15])),
+        lambda L: L.tensor([1, 5, 15]).round(decimals=0),
+        lambda L: L.tensor([1, 5, 15]).round(decimals=-1),
+        lambda L: L.tensor([1, 5, 15]).round_(decimals=1),
+        lambda L: L.tensor([True]).round(),
+        lambda L: L.tensor([True]).round_(),
+        lambda L: L.tensor([True]).round(decimals=0),
+        lambda L: L.tensor([True]).round(decimals=1),
+        lambda L: L.tensor([0.5]).round(1),
+        lambda L: L.tensor([0.5]).round_(1),
+        lambda L: L.round(L.tensor([0.5]), 1),
+        lambda L: L.tensor([0.5]).round(decimals=1.5),
+        lambda L: L.tensor([0.5]).round_(decimals=None),
+        lambda L: L.round(L.tensor([0.5]), decimals=None),
+        lambda L: L.round(L.tensor([0.5]), decimals=True),
+        lambda L: L.round(L.tensor([0.25]), decimals=np.int64(1)),
+        lambda L: L.round(L.tensor([0.25]), decimals=L.tensor(1)),
+    ],
+)
+def test_round_arguments_and_errors_as_torch(fn):
+    same_outcome(fn)
+
+
+@needs_torch
+@pytest.mark.parametrize("decimals", [None, 1])
+def test_round_has_a_zero_gradient_as_torch(decimals):
+    kw = {} if decimals is None else {"decimals": decimals}
+    assert_backward_same(lambda L, x: (x * 1).round_(**kw) + x.round(**kw), [0.26, -1.7])

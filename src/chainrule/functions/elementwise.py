@@ -16,6 +16,7 @@ import warnings
 
 from .. import _state
 from .. import dtypes as _dt
+from .._convert import type_name
 from ..backend import namespace
 from ..ops.apply import apply, apply_inplace, compare
 from ..ops.elementwise import (
@@ -268,14 +269,62 @@ def bitwise_not(input):
     return apply(BITWISE_NOT, input)
 
 
-def round(input, *, decimals: int = 0):
-    """Round half to even (like PyTorch), optionally to ``decimals`` places.
+class _NotGiven:
+    """round's ``decimals`` when it is not given (PyTorch refuses ``decimals=None``)."""
+
+    def __repr__(self) -> str:
+        return "<not given>"
+
+
+_NO_DECIMALS = _NotGiven()
+_ROUND_SIGNATURES = (
+    " * (Tensor input, *, Tensor out = None)\n"
+    " * (Tensor input, *, int decimals, Tensor out = None)\n"
+)
+
+
+def _round_kwargs(input, args, decimals, name: str, method: bool) -> dict:
+    """round's ``decimals`` checked as PyTorch's parser and kernels do: keyword only, an
+    int (not a bool), refused for integer and bool tensors once given (even 0)."""
+    if args and method:
+        raise TypeError(
+            f"{name}() takes from 1 to 0 positional arguments but {len(args)} were given"
+        )
+    if (
+        args
+        or decimals is not _NO_DECIMALS
+        and (type(decimals) is builtins.bool or not hasattr(decimals, "__index__"))
+    ):
+        got = ", ".join(
+            [type_name(a) for a in args]
+            + ([f"decimals={type_name(decimals)}"] if decimals is not _NO_DECIMALS else [])
+        )
+        if method:
+            raise TypeError(f"{name}(): argument 'decimals' must be int, not {type_name(decimals)}")
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments - got (Tensor, {got}), "
+            f"but expected one of:\n{_ROUND_SIGNATURES}"
+        )
+    if decimals is _NO_DECIMALS:
+        return {}
+    decimals = decimals.__index__()
+    if input._data.dtype.kind in "biu":
+        kernel = "round_cpu" if decimals else "round_vml_cpu"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{input.dtype.title}'")
+    return {"decimals": decimals}
+
+
+def round(input, *args, decimals=_NO_DECIMALS):
+    """Round half to even (like PyTorch), optionally to ``decimals`` places (an integer
+    or bool tensor only without ``decimals``, as in PyTorch).
 
     >>> import chainrule as torch
     >>> torch.round(torch.tensor([0.5, 1.5, 2.7]))
     tensor([0., 2., 3.])
+    >>> torch.round(torch.tensor([1.25, 31.4]), decimals=-1)
+    tensor([ 0., 30.])
     """
-    return apply(ROUND, input, decimals=decimals)
+    return apply(ROUND, input, **_round_kwargs(input, args, decimals, "round", False))
 
 
 def clamp(input, min=None, max=None):
@@ -590,7 +639,6 @@ class ElementwiseMethods:
     floor = floor
     ceil = ceil
     trunc = trunc
-    round = round
     clamp = clip = clamp
     maximum = maximum
     minimum = minimum
@@ -637,7 +685,15 @@ class ElementwiseMethods:
     cos_ = _inplace(COS, "cos_")
     floor_ = _inplace(FLOOR, "floor_")
     ceil_ = _inplace(CEIL, "ceil_")
-    round_ = _inplace(ROUND, "round_")
+
+    def round(self, *args, decimals=_NO_DECIMALS):
+        """Round half to even, optionally to ``decimals`` places (see ``torch.round``)."""
+        return apply(ROUND, self, **_round_kwargs(self, args, decimals, "round", True))
+
+    def round_(self, *args, decimals=_NO_DECIMALS):
+        """In-place round: writes into self's storage and returns self."""
+        return apply_inplace(ROUND, self, **_round_kwargs(self, args, decimals, "round_", True))
+
     trunc_ = _inplace(TRUNC, "trunc_")
     sign_ = _inplace(SIGN, "sign_")
     reciprocal_ = _inplace(RECIPROCAL, "reciprocal_")
