@@ -351,16 +351,6 @@ v1 = v0.T
 """,
     ),
     Known(
-        "mT of a 0-d tensor is refused",
-        "11 §3 fuzzer",
-        "x.mT on a 0-d tensor raises 'Got 1-D tensor' (PyTorch: the identity, deprecated)",
-        lambda d, p: base_op(d) == "mT" and raises(d, "chainrule", "RuntimeError", "Got 1-D"),
-        """
-v0 = torch.tensor(1.0)
-v1 = v0.mT
-""",
-    ),
-    Known(
         "in-place writes to expanded tensors are refused",
         "11 §3 fuzzer",
         "expand/expand_as/broadcast_to give read-only arrays (NumPy's broadcast_to), even to "

@@ -9,6 +9,8 @@ gradchecked in float64.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -179,3 +181,44 @@ def test_round_arguments_and_errors_as_torch(fn):
 def test_round_has_a_zero_gradient_as_torch(decimals):
     kw = {} if decimals is None else {"decimals": decimals}
     assert_backward_same(lambda L, x: (x * 1).round_(**kw) + x.round(**kw), [0.26, -1.7])
+
+
+# ------------------------------------------------------------------ mT, mH, H, adjoint
+
+MATRIX_TRANSPOSES = {
+    "mT": lambda x: x.mT,
+    "mH": lambda x: x.mH,
+    "H": lambda x: x.H,
+    "adjoint": lambda x: x.adjoint(),
+    "torch.adjoint": lambda x: (cr if isinstance(x, cr.Tensor) else torch).adjoint(x),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", [(3,), (2, 3), (2, 3, 4), (0, 2), (2, 0, 3)])
+@pytest.mark.parametrize("name", list(MATRIX_TRANSPOSES))
+def test_matrix_transposes_as_torch(shape, name):
+    f = MATRIX_TRANSPOSES[name]
+
+    def fn(L):
+        y = f(L.arange(float(np.prod(shape))).reshape(shape))
+        return y.shape, y.is_contiguous()
+
+    same_outcome(fn)
+    if outcome(cr, fn)[0] == "ok":
+        assert_backward_same(lambda L, x: f(x * 1), np.arange(np.prod(shape)).reshape(shape))
+
+
+@needs_torch
+@pytest.mark.parametrize("name", list(MATRIX_TRANSPOSES))
+def test_matrix_transposes_of_0d_are_the_tensor_itself_with_a_warning(name, monkeypatch):
+    from chainrule.functions import shape
+
+    monkeypatch.setattr(shape, "_WARNED", set())  # PyTorch warns once per process
+    x = cr.tensor(1.5, requires_grad=True)
+    with pytest.warns(UserWarning, match="is deprecated on 0-D tensors"):
+        assert MATRIX_TRANSPOSES[name](x) is x
+    t = torch.tensor(1.5, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert MATRIX_TRANSPOSES[name](t) is t

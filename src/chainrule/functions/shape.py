@@ -12,6 +12,7 @@ expand/repeat, cat/stack/split, with PyTorch's errors. The rules are the table's
 from __future__ import annotations
 
 import builtins
+import warnings
 
 from .. import dtypes as _dt
 from ..ops.apply import apply, mark_multi_output
@@ -227,12 +228,65 @@ def T(input):
     return input if n < 2 else permute(input, tuple(range(n - 1, -1, -1)))
 
 
-def mT(input):
-    if input._data.ndim < 2:
+_WARNED: set[str] = set()  # PyTorch warns of each deprecation once per process
+
+
+def _deprecated_0d(name: str, hint: str, stacklevel: int = 4) -> None:
+    if name not in _WARNED:
+        _WARNED.add(name)
+        warnings.warn(
+            f"{name} is deprecated on 0-D tensors. {hint}", UserWarning, stacklevel=stacklevel
+        )
+
+
+def _matrix_transpose(input, name: str, hint: str):
+    """The last two dims swapped (a real tensor is its own conjugate): mT, mH, adjoint().
+    A 0-d tensor is returned itself, with PyTorch's deprecation warning."""
+    n = input._data.ndim
+    if n == 0:
+        _deprecated_0d(
+            name.replace("tensor.", "Tensor.").replace("Tensor.adjoint", "adjoint"), hint
+        )
+        return input
+    if n == 1:
         raise RuntimeError(
-            "tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor."
+            f"{name} is only supported on matrices or batches of matrices. Got 1-D tensor."
         )
     return transpose(input, -2, -1)
+
+
+_CONJ = "Consider using x.conj()."
+
+
+def mT(input):
+    return _matrix_transpose(input, "tensor.mT", "This function is the identity in these cases.")
+
+
+def mH(input):
+    return _matrix_transpose(input, "tensor.mH", _CONJ)
+
+
+def adjoint(input):
+    """The conjugate transpose of the last two dims (the transpose, for real tensors).
+
+    >>> import chainrule as torch
+    >>> torch.adjoint(torch.zeros(5, 2, 3)).shape
+    torch.Size([5, 3, 2])
+    """
+    return _matrix_transpose(input, "tensor.adjoint()", _CONJ)
+
+
+def H(input):
+    n = input._data.ndim
+    if n == 0:
+        _deprecated_0d("Tensor.H", _CONJ, stacklevel=3)
+        return input
+    if n != 2:
+        raise RuntimeError(
+            f"tensor.H is only supported on matrices (2-D tensors). Got {n}-D tensor."
+            + (" For batches of matrices, consider using tensor.mH" if n > 2 else "")
+        )
+    return transpose(input, 0, 1)
 
 
 def expand(input, *sizes):
@@ -521,5 +575,7 @@ class ShapeMethods:
     reshape_as = _reshape_as
     view_as = _view_as
     T = property(T)
-    H = property(T.fget)
+    H = property(H)
     mT = property(mT)
+    mH = property(mH)
+    adjoint = adjoint
