@@ -303,16 +303,6 @@ v2.sum().backward()
 """,
     ),
     Known(
-        "outer accepts n-d tensors",
-        "11 §3 fuzzer",
-        "torch.outer of a 2-D tensor is accepted (PyTorch: 'Expected 1-D argument')",
-        lambda d, p: base_op(d) == "outer" and raises(d, "torch", "RuntimeError", "Expected 1-D"),
-        """
-v0 = torch.ones(2, 2)
-v1 = torch.outer(v0, torch.ones(2))
-""",
-    ),
-    Known(
         "matmul of mixed dtypes is accepted",
         "11 §3 fuzzer",
         "a float64 vector @ a float32 matrix promotes (PyTorch: 'expected m1 and m2 to have "
@@ -482,19 +472,6 @@ v1 = torch.split(v0, 2)
         """
 v0 = torch.zeros(0)
 v1 = torch.cat([v0, torch.tensor([3])])
-""",
-    ),
-    Known(
-        "maximum and minimum accept a Python number",
-        "11 §3 fuzzer",
-        "torch.maximum(x, 1.5) works (PyTorch raises TypeError: 'other' must be Tensor)",
-        lambda d, p: (
-            base_op(d) in ("maximum", "minimum")
-            and raises(d, "torch", "TypeError", "must be Tensor")
-        ),
-        """
-v0 = torch.ones(2)
-v1 = torch.maximum(v0, 1.5)
 """,
     ),
     Known(

@@ -222,3 +222,49 @@ def test_matrix_transposes_of_0d_are_the_tensor_itself_with_a_warning(name, monk
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert MATRIX_TRANSPOSES[name](t) is t
+
+
+# ------------------------------------------------------------------------------ outer
+
+
+@needs_torch
+@pytest.mark.parametrize("a, b", [((2, 2), (2,)), ((2,), (2, 2)), ((), (2,)), ((2,), ()), ((), ())])
+@pytest.mark.parametrize("name", ["outer", "ger", "method"])
+def test_outer_refuses_all_but_1d_as_torch(a, b, name):
+    def fn(L):
+        x, y = L.ones(a), L.ones(b)
+        return x.outer(y) if name == "method" else getattr(L, name)(x, y)
+
+    same_outcome(fn)
+
+
+@needs_torch
+@pytest.mark.parametrize("a, b", [((2,), (3,)), ((0,), (3,)), ((1,), (0,))])
+def test_outer_of_vectors_as_torch(a, b):
+    rng = np.random.default_rng(2)
+    assert_backward_same(lambda L, x, y: L.outer(x, y), rng.random(a), rng.random(b))
+    same_outcome(lambda L: L.outer(L.ones(2, dtype=L.int64), L.ones(2, dtype=L.bool)))
+
+
+# -------------------------------------------------------------------- maximum, minimum
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda L, f: getattr(L, f)(L.ones(2), 1.5),
+        lambda L, f: getattr(L, f)(L.ones(2), 1),
+        lambda L, f: getattr(L, f)(1.5, L.ones(2)),
+        lambda L, f: getattr(L, f)(L.ones(2), np.float64(1.5)),
+        lambda L, f: getattr(L, f)(L.ones(2), [1.0, 2.0]),
+        lambda L, f: getattr(L, f)(L.ones(2), None),
+        lambda L, f: getattr(L.ones(2), f)(1.5),
+        lambda L, f: getattr(L.ones(2), f)(True),
+        lambda L, f: getattr(L.ones(2), f)(L.tensor(3.0)),
+        lambda L, f: getattr(L, f)(L.ones(2), L.tensor([0, 3])),
+    ],
+)
+def test_maximum_minimum_take_tensors_only_as_torch(name, call):
+    same_outcome(lambda L: call(L, name))

@@ -350,23 +350,36 @@ def clamp(input, min=None, max=None):
 clip = clamp
 
 
+def _tensors_only(name: str, *named) -> None:
+    """PyTorch's parser error for a non-Tensor operand of a Tensor-only function (maximum
+    takes no Python number): ``named`` is (argument name, position, value) triples."""
+    for arg, position, v in named:
+        if not isinstance(v, TensorBase):
+            raise TypeError(
+                f"{name}(): argument '{arg}' (position {position}) must be Tensor, not "
+                f"{type_name(v)}"
+            )
+
+
 def maximum(input, other):
-    """Elementwise maximum; at a tie each side gets half the gradient.
+    """Elementwise maximum of two tensors; at a tie each side gets half the gradient.
 
     >>> import chainrule as torch
     >>> torch.maximum(torch.tensor([1., 5.]), torch.tensor([3., 2.]))
     tensor([3., 5.])
     """
+    _tensors_only("maximum", ("input", 1, input), ("other", 2, other))
     return apply(MAXIMUM, input, other)
 
 
 def minimum(input, other):
-    """Elementwise minimum; at a tie each side gets half the gradient.
+    """Elementwise minimum of two tensors; at a tie each side gets half the gradient.
 
     >>> import chainrule as torch
     >>> torch.minimum(torch.tensor([1., 5.]), torch.tensor([3., 2.]))
     tensor([1., 2.])
     """
+    _tensors_only("minimum", ("input", 1, input), ("other", 2, other))
     return apply(MINIMUM, input, other)
 
 
@@ -640,8 +653,17 @@ class ElementwiseMethods:
     ceil = ceil
     trunc = trunc
     clamp = clip = clamp
-    maximum = maximum
-    minimum = minimum
+
+    def maximum(self, other):
+        """Elementwise maximum with another tensor (see ``torch.maximum``)."""
+        _tensors_only("maximum", ("other", 1, other))
+        return apply(MAXIMUM, self, other)
+
+    def minimum(self, other):
+        """Elementwise minimum with another tensor (see ``torch.minimum``)."""
+        _tensors_only("minimum", ("other", 1, other))
+        return apply(MINIMUM, self, other)
+
     eq = eq
     ne = not_equal = ne
     lt = less = lt

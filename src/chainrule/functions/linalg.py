@@ -146,7 +146,10 @@ def outer(input, vec2):
     tensor([[ 1, 10],
             [ 2, 20]])
     """
-    return apply(OUTER, input.reshape(-1), vec2.reshape(-1))
+    for name, v in (("self", input), ("vec2", vec2)):
+        if v._data.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v._data.ndim}-D")
+    return apply(OUTER, input, vec2)
 
 
 ger = outer
