@@ -179,20 +179,6 @@ v4.backward(retain_graph=True)
     ),
     # ------------------------------------- 11 §3: found by this fuzzer (not yet filed)
     Known(
-        "masked_fill_ indexes with the mask instead of broadcasting it",
-        "11 §3 fuzzer",
-        "x.masked_fill_(mask, v) uses mask as an index: a (2,) mask on a (2, 2) x fills "
-        "rows, not columns; a (3, 1) mask on (3, 4) raises IndexError (masked_fill is right)",
-        lambda d, p: (
-            base_op(d).removeprefix("view.") == "masked_fill_"
-            and ("value" in d.kind or "IndexError" in d.kind)
-        ),
-        """
-v0 = torch.zeros(2, 2)
-v0.masked_fill_(torch.tensor([False, True]), 1.0)
-""",
-    ),
-    Known(
         "min/max with a dim over NaNs give index INT64_MIN",
         "11 §3 fuzzer",
         "torch.min(x, dim=0).indices of a 0-d NaN x is -9223372036854775808 (PyTorch: 0)",

@@ -268,3 +268,65 @@ def test_outer_of_vectors_as_torch(a, b):
 )
 def test_maximum_minimum_take_tensors_only_as_torch(name, call):
     same_outcome(lambda L: call(L, name))
+
+
+# ------------------------------------------------------------------------ masked_fill_
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "shape, mask",
+    [
+        ((2, 2), [False, True]),
+        ((3, 4), [[False], [True], [True]]),
+        ((3,), [[False], [True]]),
+        ((3,), [False, True]),
+        ((3, 1), [[False, True]]),
+        ((), [True]),
+        ((), True),
+        ((2, 3), True),
+        ((0, 2), [True, False]),
+        ((2, 0), [[True], [False]]),
+    ],
+)
+def test_masked_fill_broadcasts_the_mask_to_self_as_torch(shape, mask):
+    same_outcome(lambda L: L.zeros(shape).masked_fill_(L.tensor(mask), 1.5))
+    same_outcome(
+        lambda L: L.zeros(6)[::2][: shape[-1] if shape else 1].masked_fill_(L.tensor(mask), 2.0)
+    )
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda L: L.zeros(2).masked_fill_(L.tensor(True), L.tensor(3.0)),
+        lambda L: L.zeros(2).masked_fill_(L.tensor(True), L.tensor([3.0])),
+        lambda L: L.zeros(2, dtype=L.int64).masked_fill_(L.tensor(True), 2.7),
+        lambda L: L.zeros(2, dtype=L.int64).masked_fill_(L.tensor(True), L.tensor(2.7)),
+        lambda L: L.zeros(2).masked_fill_(L.tensor([True, False]), L.tensor(2)),
+        lambda L: L.zeros(2).masked_fill_(L.tensor([1, 0]), 2.7),
+    ],
+)
+def test_masked_fill_values_and_errors_as_torch(fn):
+    same_outcome(fn)
+
+
+@needs_torch
+@pytest.mark.parametrize("mask", [[False, True], [False, False], [[True], [False]]])
+@pytest.mark.parametrize("value_requires_grad", [False, True])
+def test_masked_fill_gradients_as_torch(mask, value_requires_grad):
+    grads = []
+    for lib in (cr, torch):
+        x = lib.ones(2, 2, requires_grad=True)
+        v = lib.tensor(3.0, requires_grad=value_requires_grad)
+        y = x * 2
+        y.masked_fill_(lib.tensor(mask), v)
+        assert y.requires_grad
+        (y * lib.arange(4.0).reshape(2, 2)).sum().backward()
+        grads.append((x.grad.numpy(), None if v.grad is None else v.grad.numpy()))
+    (xc, vc), (xt, vt) = grads
+    np.testing.assert_array_equal(xc, xt)
+    assert (vc is None) == (vt is None)
+    if vc is not None:
+        np.testing.assert_array_equal(vc, vt)

@@ -780,9 +780,25 @@ class ElementwiseMethods:
         return apply_inplace(COPY, self, src)
 
     def masked_fill_(self, mask, value):
-        """``value`` written where ``mask`` is True."""
+        """``value`` written where ``mask`` (broadcast to self's shape) is True."""
         _check_mask(mask)
+        if isinstance(value, TensorBase):
+            if value._data.ndim:
+                raise RuntimeError(
+                    "masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
+                    f"with {value._data.ndim} dimension(s)."
+                )
+            if value._data.dtype != self._data.dtype:  # cast as PyTorch (index_put would not)
+                value = value.to(self.dtype)
         m = mask._data if isinstance(mask, TensorBase) else mask
+        shape = self._data.shape
+        if m.shape != shape:  # the mask broadcasts to self, never self to the mask
+            out = _state.broadcast_shape(shape, m.shape)
+            if out != shape:
+                raise RuntimeError(
+                    f"output with shape {list(shape)} doesn't match the broadcast shape {list(out)}"
+                )
+            m = namespace(m).broadcast_to(m, shape)
         setitem(self, self._new(m), value)
         return self
 
