@@ -330,3 +330,71 @@ def test_masked_fill_gradients_as_torch(mask, value_requires_grad):
     assert (vc is None) == (vt is None)
     if vc is not None:
         np.testing.assert_array_equal(vc, vt)
+
+
+# ------------------------------------------------------------------------- split, chunk
+
+SPLIT_ARGS = [2, 1, 0, -1, [0], [0, 0], [], [1, 2], [3, 0], [4, -1]]
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", [(0, 2), (2, 0), (3,), (5,), (0,), ()])
+@pytest.mark.parametrize("dim", [0, -1])
+@pytest.mark.parametrize("arg", SPLIT_ARGS, ids=str)
+def test_split_pieces_as_torch(shape, dim, arg):
+    same_outcome(lambda L: [tuple(p.shape) for p in L.split(L.zeros(shape), arg, dim=dim)])
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", [(0, 2), (2, 0), (3,), (5,), (6,), (0,), ()])
+@pytest.mark.parametrize("dim", [0, -1])
+@pytest.mark.parametrize("chunks", [1, 2, 3, 4, 0, -1])
+def test_chunk_pieces_as_torch(shape, dim, chunks):
+    same_outcome(lambda L: [tuple(p.shape) for p in L.chunk(L.zeros(shape), chunks, dim)])
+    same_outcome(lambda L: [tuple(p.shape) for p in L.zeros(shape).chunk(chunks, dim=dim)])
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", [(0, 2), (2, 0), (5, 2)])
+def test_gradients_through_the_pieces_of_split_and_chunk(shape):
+    def fn(L, x):
+        parts = list(L.chunk(x * 1, 3, dim=0)) + list(L.split(x * 2, 2, dim=0))
+        return L.cat([p.reshape(-1) for p in parts] + [x.reshape(-1)[:0]])
+
+    assert_backward_same(fn, np.arange(np.prod(shape), dtype=float).reshape(shape))
+
+
+# ---------------------------------------------------------------------------- numpy()
+
+
+@needs_torch
+@pytest.mark.parametrize("mode", ["grad", "no_grad", "set_grad_enabled(False)"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda L, x: x.numpy(),
+        lambda L, x: x.numpy(force=True),
+        lambda L, x: np.asarray(x),
+        lambda L, x: (x * 2).numpy(),
+    ],
+)
+def test_numpy_of_a_tensor_requiring_grad_follows_grad_mode_as_torch(mode, call):
+    def fn(L):
+        x = L.ones(2, requires_grad=True)
+        ctx = {  # (set_grad_enabled acts when made: make only the one asked for)
+            "grad": L.enable_grad,
+            "no_grad": L.no_grad,
+            "set_grad_enabled(False)": lambda: L.set_grad_enabled(False),
+        }[mode]
+        with ctx():
+            return call(L, x)
+
+    same_outcome(fn)
+
+
+def test_numpy_under_no_grad_shares_memory():
+    x = cr.ones(2, requires_grad=True)
+    with cr.no_grad():
+        a = x.numpy()
+    a[0] = 5.0
+    assert x.detach().numpy()[0] == 5.0

@@ -474,21 +474,32 @@ def split(tensor, split_size_or_sections, dim: int = 0):
     >>> [t.tolist() for t in torch.arange(5).split(2)]
     [[0, 1], [2, 3], [4]]
     """
+    if tensor._data.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = _wrap(dim, tensor._data.ndim)
     n = tensor._data.shape[d]
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
-        if size <= 0 and n > 0:
+        if size < 0:
+            raise RuntimeError(
+                f"split expects split_size be non-negative, but got split_size={size}"
+            )
+        if size == 0 and n > 0:
             raise RuntimeError(
                 f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}"
             )
-        starts = list(range(0, n, size)) if size > 0 else [0]
+        starts = list(range(0, n, size)) if n else [0]  # an empty dim: one empty piece
         return _multi([_narrow(tensor, d, s, builtins.min(size, n - s)) for s in starts], "Split")
     sections = list(split_size_or_sections)
+    if any(k < 0 for k in sections):
+        raise RuntimeError(
+            "split_with_sizes expects split_sizes have only non-negative entries, but got "
+            f"split_sizes={sections}"
+        )
     if builtins.sum(sections) != n:
         raise RuntimeError(
             f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
-            f"at dimension {d}), but got split_sizes={sections}"
+            f"at dimension {dim}), but got split_sizes={sections}"
         )
     out, s = [], 0
     for k in sections:
@@ -504,12 +515,15 @@ def chunk(input, chunks: int, dim: int = 0):
     >>> len(torch.arange(6).chunk(4))
     3
     """
+    if input._data.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     d = _wrap(dim, input._data.ndim)
     n = input._data.shape[d]
-    size = -(-n // chunks) if n else 1
-    return split(input, builtins.max(size, 1), d)
+    if n == 0:  # an empty dim: as many empty pieces as asked for
+        return split(input, [0] * chunks, d)
+    return split(input, -(-n // chunks), d)
 
 
 def unbind(input, dim: int = 0):
