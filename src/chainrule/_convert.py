@@ -135,7 +135,8 @@ def _quick(data, shape, dtype):
     else:
         d = _dt.int64 if builtins.int in kinds else _dt.bool
     if d.is_floating_point or d is _dt.bool:
-        arr = xp.array(leaves, dtype=d.np)
+        with xp.errstate(over="ignore"):  # 3e38 as float16 is inf, as PyTorch's, unwarned
+            arr = xp.array(leaves, dtype=d.np)
     else:
         arr = _quick_ints(leaves, d, builtins.float in kinds)
     return arr if len(shape) == 1 else arr.reshape(shape)

@@ -72,6 +72,23 @@ ERR_OVERLAP = (
 )
 
 
+def broadcast_shape(a: tuple, b: tuple) -> tuple:
+    """The broadcast shape of two shapes, with PyTorch's error where they do not broadcast
+    (normal's mean and std, masked_fill_'s tensor and mask)."""
+    n = max(len(a), len(b))
+    out = []
+    for i in range(n, 0, -1):
+        sa = a[-i] if i <= len(a) else 1
+        sb = b[-i] if i <= len(b) else 1
+        if sa != sb and sa != 1 and sb != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at "
+                f"non-singleton dimension {n - i}"
+            )
+        out.append(sb if sa == 1 else sa)
+    return tuple(out)
+
+
 def tangent_of(t):
     """The tangent of tensor ``t`` at the active dual level, or None. A tangent stamped
     with an older version of t's storage (written in place through another view) is made

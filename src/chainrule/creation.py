@@ -15,7 +15,7 @@ from __future__ import annotations
 import builtins
 import math
 
-from . import _convert, backend
+from . import _convert, _state, backend
 from . import dtypes as _dt
 from . import random as _random
 from ._convert import is_number, scalar_to, type_name
@@ -685,7 +685,7 @@ def normal(
                 raise RuntimeError("normal expects all elements of std >= 0.0")
         elif not s >= 0:
             raise _std_error(s)
-        shape = _broadcast(xp.shape(m), xp.shape(s))
+        shape = _state.broadcast_shape(xp.shape(m), xp.shape(s))
     else:
         if size is None or not is_number(mean) or not is_number(std):
             given = (mean, std) + ((size,) if size is not None else ())
@@ -700,19 +700,3 @@ def normal(
     given = (mean, std) + (() if size is None else (size,))
     arr = m + s * _source("normal", generator, given, dtype=dtype).standard_normal(shape)
     return _finish(xp.asarray(arr).astype(d.np), None, requires_grad)
-
-
-def _broadcast(a: tuple, b: tuple) -> tuple:
-    """The broadcast shape of mean and std, with PyTorch's error."""
-    try:
-        return xp.broadcast_shapes(a, b)
-    except ValueError:
-        pass
-    for i in range(1, builtins.min(len(a), len(b)) + 1):
-        if a[-i] != b[-i] and a[-i] != 1 and b[-i] != 1:
-            dim = builtins.max(len(a), len(b)) - i
-            raise RuntimeError(
-                f"The size of tensor a ({a[-i]}) must match the size of tensor b ({b[-i]}) "
-                f"at non-singleton dimension {dim}"
-            ) from None
-    raise RuntimeError(f"shapes {list(a)} and {list(b)} are not broadcastable")

@@ -326,7 +326,9 @@ def _check_result(name: str, operands: list) -> None:
         count = math.prod(sizes)  # a bound: the product's size is at most this
         if name not in ("outer", "ger") and len(tensors) == 2:
             a, b = (tuple(t.shape) for t in tensors)
-            count = math.prod(a[:-1]) * math.prod(b[:-2] + b[-1:]) if a and b else count
+            if a and b:  # inner contracts the last dims of both, the others the matmul way
+                kept = b[:-1] if name == "inner" else b[:-2] + b[-1:]
+                count = math.prod(a[:-1]) * math.prod(kept)
     elif name in ("cat", "stack", "concat"):
         count = sum(sizes)
     else:

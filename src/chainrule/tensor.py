@@ -379,18 +379,19 @@ class Tensor(
 
     # ---------------------------------------------------------------- interop
     def numpy(self, *, force: bool = False):
-        """The data as a NumPy array sharing memory.
+        """The data as a NumPy array sharing memory (refused for a tensor that requires
+        grad while grad mode is on, as PyTorch: use ``detach()``, ``no_grad`` or ``force``).
 
         >>> import chainrule as torch
         >>> torch.tensor([1, 2]).numpy()
         array([1, 2])
         """
-        if self.requires_grad and not force:
+        if self.requires_grad and _state.grad.enabled and not force:
             raise RuntimeError(_state.ERR_NUMPY_REQUIRES_GRAD)
         return own(self)
 
     def __array__(self, dtype=None, copy=None):
-        if self.requires_grad:
+        if self.requires_grad and _state.grad.enabled:
             raise RuntimeError(_state.ERR_NUMPY_REQUIRES_GRAD)
         a = own(self)
         return a if dtype is None else a.astype(dtype, copy=False)

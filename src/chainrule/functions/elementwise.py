@@ -16,6 +16,7 @@ import warnings
 
 from .. import _state
 from .. import dtypes as _dt
+from .._convert import type_name
 from ..backend import namespace
 from ..ops.apply import apply, apply_inplace, compare
 from ..ops.elementwise import (
@@ -268,14 +269,62 @@ def bitwise_not(input):
     return apply(BITWISE_NOT, input)
 
 
-def round(input, *, decimals: int = 0):
-    """Round half to even (like PyTorch), optionally to ``decimals`` places.
+class _NotGiven:
+    """round's ``decimals`` when it is not given (PyTorch refuses ``decimals=None``)."""
+
+    def __repr__(self) -> str:
+        return "<not given>"
+
+
+_NO_DECIMALS = _NotGiven()
+_ROUND_SIGNATURES = (
+    " * (Tensor input, *, Tensor out = None)\n"
+    " * (Tensor input, *, int decimals, Tensor out = None)\n"
+)
+
+
+def _round_kwargs(input, args, decimals, name: str, method: bool) -> dict:
+    """round's ``decimals`` checked as PyTorch's parser and kernels do: keyword only, an
+    int (not a bool), refused for integer and bool tensors once given (even 0)."""
+    if args and method:
+        raise TypeError(
+            f"{name}() takes from 1 to 0 positional arguments but {len(args)} were given"
+        )
+    if (
+        args
+        or decimals is not _NO_DECIMALS
+        and (type(decimals) is builtins.bool or not hasattr(decimals, "__index__"))
+    ):
+        got = ", ".join(
+            [type_name(a) for a in args]
+            + ([f"decimals={type_name(decimals)}"] if decimals is not _NO_DECIMALS else [])
+        )
+        if method:
+            raise TypeError(f"{name}(): argument 'decimals' must be int, not {type_name(decimals)}")
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments - got (Tensor, {got}), "
+            f"but expected one of:\n{_ROUND_SIGNATURES}"
+        )
+    if decimals is _NO_DECIMALS:
+        return {}
+    decimals = decimals.__index__()
+    if input._data.dtype.kind in "biu":
+        kernel = "round_cpu" if decimals else "round_vml_cpu"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{input.dtype.title}'")
+    return {"decimals": decimals}
+
+
+def round(input, *args, decimals=_NO_DECIMALS):
+    """Round half to even (like PyTorch), optionally to ``decimals`` places (an integer
+    or bool tensor only without ``decimals``, as in PyTorch).
 
     >>> import chainrule as torch
     >>> torch.round(torch.tensor([0.5, 1.5, 2.7]))
     tensor([0., 2., 3.])
+    >>> torch.round(torch.tensor([1.25, 31.4]), decimals=-1)
+    tensor([ 0., 30.])
     """
-    return apply(ROUND, input, decimals=decimals)
+    return apply(ROUND, input, **_round_kwargs(input, args, decimals, "round", False))
 
 
 def clamp(input, min=None, max=None):
@@ -301,23 +350,36 @@ def clamp(input, min=None, max=None):
 clip = clamp
 
 
+def _tensors_only(name: str, *named) -> None:
+    """PyTorch's parser error for a non-Tensor operand of a Tensor-only function (maximum
+    takes no Python number): ``named`` is (argument name, position, value) triples."""
+    for arg, position, v in named:
+        if not isinstance(v, TensorBase):
+            raise TypeError(
+                f"{name}(): argument '{arg}' (position {position}) must be Tensor, not "
+                f"{type_name(v)}"
+            )
+
+
 def maximum(input, other):
-    """Elementwise maximum; at a tie each side gets half the gradient.
+    """Elementwise maximum of two tensors; at a tie each side gets half the gradient.
 
     >>> import chainrule as torch
     >>> torch.maximum(torch.tensor([1., 5.]), torch.tensor([3., 2.]))
     tensor([3., 5.])
     """
+    _tensors_only("maximum", ("input", 1, input), ("other", 2, other))
     return apply(MAXIMUM, input, other)
 
 
 def minimum(input, other):
-    """Elementwise minimum; at a tie each side gets half the gradient.
+    """Elementwise minimum of two tensors; at a tie each side gets half the gradient.
 
     >>> import chainrule as torch
     >>> torch.minimum(torch.tensor([1., 5.]), torch.tensor([3., 2.]))
     tensor([1., 2.])
     """
+    _tensors_only("minimum", ("input", 1, input), ("other", 2, other))
     return apply(MINIMUM, input, other)
 
 
@@ -591,10 +653,18 @@ class ElementwiseMethods:
     floor = floor
     ceil = ceil
     trunc = trunc
-    round = round
     clamp = clip = clamp
-    maximum = maximum
-    minimum = minimum
+
+    def maximum(self, other):
+        """Elementwise maximum with another tensor (see ``torch.maximum``)."""
+        _tensors_only("maximum", ("other", 1, other))
+        return apply(MAXIMUM, self, other)
+
+    def minimum(self, other):
+        """Elementwise minimum with another tensor (see ``torch.minimum``)."""
+        _tensors_only("minimum", ("other", 1, other))
+        return apply(MINIMUM, self, other)
+
     eq = eq
     ne = not_equal = ne
     lt = less = lt
@@ -638,7 +708,15 @@ class ElementwiseMethods:
     cos_ = _inplace(COS, "cos_")
     floor_ = _inplace(FLOOR, "floor_")
     ceil_ = _inplace(CEIL, "ceil_")
-    round_ = _inplace(ROUND, "round_")
+
+    def round(self, *args, decimals=_NO_DECIMALS):
+        """Round half to even, optionally to ``decimals`` places (see ``torch.round``)."""
+        return apply(ROUND, self, **_round_kwargs(self, args, decimals, "round", True))
+
+    def round_(self, *args, decimals=_NO_DECIMALS):
+        """In-place round: writes into self's storage and returns self."""
+        return apply_inplace(ROUND, self, **_round_kwargs(self, args, decimals, "round_", True))
+
     trunc_ = _inplace(TRUNC, "trunc_")
     sign_ = _inplace(SIGN, "sign_")
     reciprocal_ = _inplace(RECIPROCAL, "reciprocal_")
@@ -703,9 +781,25 @@ class ElementwiseMethods:
         return apply_inplace(COPY, self, src)
 
     def masked_fill_(self, mask, value):
-        """``value`` written where ``mask`` is True."""
+        """``value`` written where ``mask`` (broadcast to self's shape) is True."""
         _check_mask(mask)
+        if isinstance(value, TensorBase):
+            if value._data.ndim:
+                raise RuntimeError(
+                    "masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
+                    f"with {value._data.ndim} dimension(s)."
+                )
+            if value._data.dtype != self._data.dtype:  # cast as PyTorch (index_put would not)
+                value = value.to(self.dtype)
         m = mask._data if isinstance(mask, TensorBase) else mask
+        shape = self._data.shape
+        if m.shape != shape:  # the mask broadcasts to self, never self to the mask
+            out = _state.broadcast_shape(shape, m.shape)
+            if out != shape:
+                raise RuntimeError(
+                    f"output with shape {list(shape)} doesn't match the broadcast shape {list(out)}"
+                )
+            m = namespace(m).broadcast_to(m, shape)
         setitem(self, self._new(m), value)
         return self
 

@@ -11,6 +11,8 @@ methods that share them (``LinalgMethods``, with ``@``). The rules are the table
 
 from __future__ import annotations
 
+import math
+
 from ..ops.apply import apply
 from ..ops.linalg import BMM, DOT, MM, MV, OUTER
 
@@ -63,8 +65,36 @@ def dot(input, tensor):
     return apply(DOT, input, tensor)
 
 
-inner = dot
 vdot = dot
+
+
+def inner(input, other):
+    """Inner product over the last dims: ``out[i..., j...] = sum_k input[i..., k] *
+    other[j..., k]`` (a 0-d operand multiplies), as a reshape, ``mm`` and a reshape.
+
+    >>> import chainrule as torch
+    >>> torch.inner(torch.ones(2, 3), torch.ones(4, 3)).shape
+    torch.Size([2, 4])
+    """
+    a, b = input._data, other._data
+    if a.ndim == 0 or b.ndim == 0:
+        return input * other
+    if a.shape[-1] != b.shape[-1]:
+        raise RuntimeError(
+            "inner() the last dimension must match on both input tensors but got shapes "
+            f"{list(a.shape)} and {list(b.shape)}"
+        )
+    if a.dtype != b.dtype:
+        raise RuntimeError("both inputs should have same dtype")
+    if a.dtype.kind == "b":
+        kernel = "dot" if a.ndim == b.ndim == 1 else "addmm_impl_cpu_"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    if a.ndim == b.ndim == 1:
+        return apply(DOT, input, other)
+    k = a.shape[-1]
+    m, n = math.prod(a.shape[:-1]), math.prod(b.shape[:-1])
+    x, y = input.reshape(m, k), other.reshape(n, k)
+    return apply(MM, x, y.transpose(0, 1)).reshape(*a.shape[:-1], *b.shape[:-1])
 
 
 def mv(input, vec):
@@ -116,7 +146,10 @@ def outer(input, vec2):
     tensor([[ 1, 10],
             [ 2, 20]])
     """
-    return apply(OUTER, input.reshape(-1), vec2.reshape(-1))
+    for name, v in (("self", input), ("vec2", vec2)):
+        if v._data.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v._data.ndim}-D")
+    return apply(OUTER, input, vec2)
 
 
 ger = outer
@@ -170,7 +203,8 @@ class LinalgMethods:
 
     __slots__ = ()
 
-    dot = inner = dot
+    dot = dot
+    inner = inner
     mv = mv
     mm = mm
     matmul = __matmul__ = matmul

@@ -12,6 +12,7 @@ expand/repeat, cat/stack/split, with PyTorch's errors. The rules are the table's
 from __future__ import annotations
 
 import builtins
+import warnings
 
 from .. import dtypes as _dt
 from ..ops.apply import apply, mark_multi_output
@@ -229,12 +230,65 @@ def T(input):
     return apply(PERMUTE, input, dims=tuple(range(n - 1, -1, -1)))
 
 
-def mT(input):
-    if input._data.ndim < 2:
+_WARNED: set[str] = set()  # PyTorch warns of each deprecation once per process
+
+
+def _deprecated_0d(name: str, hint: str, stacklevel: int = 4) -> None:
+    if name not in _WARNED:
+        _WARNED.add(name)
+        warnings.warn(
+            f"{name} is deprecated on 0-D tensors. {hint}", UserWarning, stacklevel=stacklevel
+        )
+
+
+def _matrix_transpose(input, name: str, hint: str):
+    """The last two dims swapped (a real tensor is its own conjugate): mT, mH, adjoint().
+    A 0-d tensor is returned itself, with PyTorch's deprecation warning."""
+    n = input._data.ndim
+    if n == 0:
+        _deprecated_0d(
+            name.replace("tensor.", "Tensor.").replace("Tensor.adjoint", "adjoint"), hint
+        )
+        return input
+    if n == 1:
         raise RuntimeError(
-            "tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor."
+            f"{name} is only supported on matrices or batches of matrices. Got 1-D tensor."
         )
     return transpose(input, -2, -1)
+
+
+_CONJ = "Consider using x.conj()."
+
+
+def mT(input):
+    return _matrix_transpose(input, "tensor.mT", "This function is the identity in these cases.")
+
+
+def mH(input):
+    return _matrix_transpose(input, "tensor.mH", _CONJ)
+
+
+def adjoint(input):
+    """The conjugate transpose of the last two dims (the transpose, for real tensors).
+
+    >>> import chainrule as torch
+    >>> torch.adjoint(torch.zeros(5, 2, 3)).shape
+    torch.Size([5, 3, 2])
+    """
+    return _matrix_transpose(input, "tensor.adjoint()", _CONJ)
+
+
+def H(input):
+    n = input._data.ndim
+    if n == 0:
+        _deprecated_0d("Tensor.H", _CONJ, stacklevel=3)
+        return input
+    if n != 2:
+        raise RuntimeError(
+            f"tensor.H is only supported on matrices (2-D tensors). Got {n}-D tensor."
+            + (" For batches of matrices, consider using tensor.mH" if n > 2 else "")
+        )
+    return transpose(input, 0, 1)
 
 
 def expand(input, *sizes):
@@ -422,21 +476,32 @@ def split(tensor, split_size_or_sections, dim: int = 0):
     >>> [t.tolist() for t in torch.arange(5).split(2)]
     [[0, 1], [2, 3], [4]]
     """
+    if tensor._data.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = _wrap(dim, tensor._data.ndim)
     n = tensor._data.shape[d]
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
-        if size <= 0 and n > 0:
+        if size < 0:
+            raise RuntimeError(
+                f"split expects split_size be non-negative, but got split_size={size}"
+            )
+        if size == 0 and n > 0:
             raise RuntimeError(
                 f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}"
             )
-        starts = list(range(0, n, size)) if size > 0 else [0]
+        starts = list(range(0, n, size)) if n else [0]  # an empty dim: one empty piece
         return _multi([_narrow(tensor, d, s, builtins.min(size, n - s)) for s in starts], "Split")
     sections = list(split_size_or_sections)
+    if any(k < 0 for k in sections):
+        raise RuntimeError(
+            "split_with_sizes expects split_sizes have only non-negative entries, but got "
+            f"split_sizes={sections}"
+        )
     if builtins.sum(sections) != n:
         raise RuntimeError(
             f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
-            f"at dimension {d}), but got split_sizes={sections}"
+            f"at dimension {dim}), but got split_sizes={sections}"
         )
     out, s = [], 0
     for k in sections:
@@ -452,12 +517,15 @@ def chunk(input, chunks: int, dim: int = 0):
     >>> len(torch.arange(6).chunk(4))
     3
     """
+    if input._data.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     d = _wrap(dim, input._data.ndim)
     n = input._data.shape[d]
-    size = -(-n // chunks) if n else 1
-    return split(input, builtins.max(size, 1), d)
+    if n == 0:  # an empty dim: as many empty pieces as asked for
+        return split(input, [0] * chunks, d)
+    return split(input, -(-n // chunks), d)
 
 
 def unbind(input, dim: int = 0):
@@ -523,5 +591,7 @@ class ShapeMethods:
     reshape_as = _reshape_as
     view_as = _view_as
     T = property(T)
-    H = property(T.fget)
+    H = property(H)
     mT = property(mT)
+    mH = property(mH)
+    adjoint = adjoint

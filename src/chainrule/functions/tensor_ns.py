@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ..backend import namespace as _namespace
 from ..ops.apply import apply
+from ..ops.elementwise import MAXIMUM, MINIMUM
 from ..ops.indexing import INDEX_GRAD, INDEX_PUT, PUT_ALONG, TAKE_ALONG
 from ..ops.namespaces import sum_to
 from ..ops.shape import SQUEEZE
@@ -42,8 +43,15 @@ class TensorNS:
     sign = staticmethod(elementwise.sign)
     abs = staticmethod(elementwise.abs)
     floor = staticmethod(elementwise.floor)
-    maximum = staticmethod(elementwise.maximum)
-    minimum = staticmethod(elementwise.minimum)
+
+    @staticmethod
+    def maximum(a, b):  # NumPy's: a number operand too (torch.maximum takes tensors only)
+        return apply(MAXIMUM, a, b)
+
+    @staticmethod
+    def minimum(a, b):
+        return apply(MINIMUM, a, b)
+
     matmul = staticmethod(linalg.matmul)
     outer = staticmethod(linalg.outer)
     getitem = staticmethod(getitem)

@@ -291,9 +291,21 @@ def _rounding(fn, kernel):
     return fwd
 
 
-def _round(xp, x, *, decimals):
+def _round(xp, x, *, decimals=0):
     _no_bool("round_vml_cpu")(x)
-    return x.copy() if x.dtype.kind in "iu" else xp.round(x, decimals)
+    if x.dtype.kind in "iu":
+        return x.copy()
+    if not decimals:
+        return xp.round(x)
+    # PyTorch's steps: scale by 10**|decimals| in x's precision (float16 in float32),
+    # round half to even, scale back; a scale that overflows gives inf or NaN, as there
+    y = x.astype(xp.float32) if x.dtype.char == "e" else x
+    d = abs(decimals)
+    with xp.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        # 10**d beyond float32 (or float64) is inf
+        scale = xp.asarray(10.0**d if d <= 308 else math.inf, dtype=xp.float64).astype(y.dtype)
+        r = xp.round(y * scale) / scale if decimals > 0 else xp.round(y / scale) * scale
+    return xp.asarray(r).astype(x.dtype, copy=False)
 
 
 def _sign(xp, x):

@@ -1,0 +1,400 @@
+"""Op-level disagreements with PyTorch that the fuzzer found (issue 11 §3): inner of n-d
+tensors, round's default decimals, mT of 0-d tensors, outer's dims, maximum's operand,
+masked_fill_'s broadcast, split/chunk of empty dims, numpy() under no_grad and others.
+
+Each behaviour is pinned against PyTorch (values, dtypes, gradients, error types and
+texts; the comparisons skip without torch), and every rule built or changed here is
+gradchecked in float64.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.autograd import gradcheck
+
+try:
+    import torch
+except ImportError:  # the comparisons skip; the gradchecks still run
+    torch = None
+
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not installed")
+
+
+def outcome(lib, fn):
+    """fn(lib) as (kind, text): ('ok', repr of the result) or (exception type, message)."""
+    try:
+        r = fn(lib)
+    except Exception as e:  # noqa: BLE001 - the exception is the outcome compared
+        return type(e).__name__, str(e)
+    return "ok", repr(r)
+
+
+def same_outcome(fn):
+    """fn gives the same repr (or raises the same exception and text) in both libraries."""
+    assert outcome(cr, fn) == outcome(torch, fn)
+
+
+def backward_both(fn, *arrays, dtype="float64"):
+    """fn(lib, *leaves) in both libraries, then backward with a ramp as the incoming
+    gradient: each library's (output, leaves' gradients) as NumPy arrays."""
+    out = []
+    for lib in (cr, torch):
+        xs = [lib.tensor(a, dtype=getattr(lib, dtype), requires_grad=True) for a in arrays]
+        y = fn(lib, *xs)
+        g = lib.arange(y.numel(), dtype=y.dtype).reshape(y.shape) + 1
+        y.backward(g)
+        grads = [None if x.grad is None else x.grad.numpy() for x in xs]
+        out.append((y.detach().numpy(), str(y.dtype), grads))
+    return out
+
+
+def assert_backward_same(fn, *arrays, dtype="float64"):
+    (yc, dc, gc), (yt, dt, gt) = backward_both(fn, *arrays, dtype=dtype)
+    assert dc == dt
+    np.testing.assert_allclose(yc, yt, rtol=1e-6, atol=1e-12)
+    for a, b in zip(gc, gt, strict=True):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-12)
+
+
+# ------------------------------------------------------------------------------ inner
+
+INNER_SHAPES = [
+    ((2, 3), (4, 3)),
+    ((3,), (3,)),
+    ((2, 3), (3,)),
+    ((3,), (2, 3)),
+    ((2, 2, 3), (4, 3)),
+    ((2, 3), (2, 2, 3)),
+    ((), (2, 3)),
+    ((2, 3), ()),
+    ((), ()),
+    ((0, 3), (3,)),
+    ((2, 0), (5, 0)),
+    ((0,), (0,)),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("a, b", INNER_SHAPES)
+@pytest.mark.parametrize("spelling", ["function", "method"])
+def test_inner_contracts_the_last_dims_as_torch(a, b, spelling):
+    rng = np.random.default_rng(0)
+    A, B = rng.standard_normal(a), rng.standard_normal(b)
+    f = (lambda L, x, y: L.inner(x, y)) if spelling == "function" else (lambda L, x, y: x.inner(y))
+    assert_backward_same(f, A, B)
+
+
+@pytest.mark.parametrize("a, b", INNER_SHAPES)
+def test_inner_gradchecks(a, b):
+    rng = np.random.default_rng(1)
+    x = cr.tensor(rng.standard_normal(a), requires_grad=True)
+    y = cr.tensor(rng.standard_normal(b), requires_grad=True)
+    assert gradcheck(cr.inner, (x, y))
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda L: L.inner(L.ones(2, 3), L.ones(4, dtype=L.float64)),
+        lambda L: L.inner(L.ones(3), L.ones(4, dtype=L.float64)),
+        lambda L: L.inner(L.ones(3), L.ones(3, dtype=L.float64)),
+        lambda L: L.inner(L.ones(2, 3), L.ones(3, dtype=L.float64)),
+        lambda L: L.inner(L.tensor(2.0), L.ones(3, dtype=L.float64)),
+        lambda L: L.inner(L.tensor(2), L.ones(3)),
+        lambda L: L.inner(L.tensor([[2, 3]]), L.tensor([[3, 1]])),
+        lambda L: L.inner(L.ones(2, 3, dtype=L.bool), L.ones(3, dtype=L.bool)),
+        lambda L: L.inner(L.ones(3, dtype=L.bool), L.ones(3, dtype=L.bool)),
+        lambda L: L.inner(L.ones((), dtype=L.bool), L.ones(3, dtype=L.bool)),
+    ],
+)
+def test_inner_dtypes_and_errors_as_torch(fn):
+    same_outcome(fn)
+
+
+# ------------------------------------------------------------------------------ round
+
+ROUND_VALUES = [0.5, 1.5, 2.5, -0.5, -2.5, 0.05, 0.15, 0.25, 2.675, 1234.5678, 1e-30, 3e38]
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("decimals", [None, 0, 1, 2, 3, -1, -2, 39, -39, 309, -309])
+@pytest.mark.parametrize("spelling", ["torch.round", "round", "round_"])
+def test_round_values_and_dtypes_as_torch(dtype, decimals, spelling):
+    kw = {} if decimals is None else {"decimals": decimals}
+    outs = []
+    for lib in (cr, torch):
+        x = lib.tensor(ROUND_VALUES, dtype=getattr(lib, dtype))
+        if spelling == "torch.round":
+            y = lib.round(x, **kw)
+        elif spelling == "round":
+            y = x.round(**kw)
+        else:
+            y = x.round_(**kw)
+            assert y is x
+        outs.append((y.numpy(), str(y.dtype)))
+    (c, dc), (t, dt) = outs
+    assert dc == dt
+    np.testing.assert_array_equal(c, t)
+    np.testing.assert_array_equal(np.signbit(c), np.signbit(t))
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda L: L.tensor([1, 5, 15]).round(),
+        lambda L: L.tensor([1, 5, 15]).round_(),
+        lambda L: L.round(L.tensor([1, 5, 15])),
+        lambda L: L.tensor([1, 5, 15]).round(decimals=0),
+        lambda L: L.tensor([1, 5, 15]).round(decimals=-1),
+        lambda L: L.tensor([1, 5, 15]).round_(decimals=1),
+        lambda L: L.tensor([True]).round(),
+        lambda L: L.tensor([True]).round_(),
+        lambda L: L.tensor([True]).round(decimals=0),
+        lambda L: L.tensor([True]).round(decimals=1),
+        lambda L: L.tensor([0.5]).round(1),
+        lambda L: L.tensor([0.5]).round_(1),
+        lambda L: L.round(L.tensor([0.5]), 1),
+        lambda L: L.tensor([0.5]).round(decimals=1.5),
+        lambda L: L.tensor([0.5]).round_(decimals=None),
+        lambda L: L.round(L.tensor([0.5]), decimals=None),
+        lambda L: L.round(L.tensor([0.5]), decimals=True),
+        lambda L: L.round(L.tensor([0.25]), decimals=np.int64(1)),
+        lambda L: L.round(L.tensor([0.25]), decimals=L.tensor(1)),
+    ],
+)
+def test_round_arguments_and_errors_as_torch(fn):
+    same_outcome(fn)
+
+
+@needs_torch
+@pytest.mark.parametrize("decimals", [None, 1])
+def test_round_has_a_zero_gradient_as_torch(decimals):
+    kw = {} if decimals is None else {"decimals": decimals}
+    assert_backward_same(lambda L, x: (x * 1).round_(**kw) + x.round(**kw), [0.26, -1.7])
+
+
+# ------------------------------------------------------------------ mT, mH, H, adjoint
+
+MATRIX_TRANSPOSES = {
+    "mT": lambda x: x.mT,
+    "mH": lambda x: x.mH,
+    "H": lambda x: x.H,
+    "adjoint": lambda x: x.adjoint(),
+    "torch.adjoint": lambda x: (cr if isinstance(x, cr.Tensor) else torch).adjoint(x),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", [(3,), (2, 3), (2, 3, 4), (0, 2), (2, 0, 3)])
+@pytest.mark.parametrize("name", list(MATRIX_TRANSPOSES))
+def test_matrix_transposes_as_torch(shape, name):
+    f = MATRIX_TRANSPOSES[name]
+
+    def fn(L):
+        y = f(L.arange(float(np.prod(shape))).reshape(shape))
+        return y.shape, y.is_contiguous()
+
+    same_outcome(fn)
+    if outcome(cr, fn)[0] == "ok":
+        assert_backward_same(lambda L, x: f(x * 1), np.arange(np.prod(shape)).reshape(shape))
+
+
+@needs_torch
+@pytest.mark.parametrize("name", list(MATRIX_TRANSPOSES))
+def test_matrix_transposes_of_0d_are_the_tensor_itself_with_a_warning(name, monkeypatch):
+    from chainrule.functions import shape
+
+    monkeypatch.setattr(shape, "_WARNED", set())  # PyTorch warns once per process
+    x = cr.tensor(1.5, requires_grad=True)
+    with pytest.warns(UserWarning, match="is deprecated on 0-D tensors"):
+        assert MATRIX_TRANSPOSES[name](x) is x
+    t = torch.tensor(1.5, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert MATRIX_TRANSPOSES[name](t) is t
+
+
+# ------------------------------------------------------------------------------ outer
+
+
+@needs_torch
+@pytest.mark.parametrize("a, b", [((2, 2), (2,)), ((2,), (2, 2)), ((), (2,)), ((2,), ()), ((), ())])
+@pytest.mark.parametrize("name", ["outer", "ger", "method"])
+def test_outer_refuses_all_but_1d_as_torch(a, b, name):
+    def fn(L):
+        x, y = L.ones(a), L.ones(b)
+        return x.outer(y) if name == "method" else getattr(L, name)(x, y)
+
+    same_outcome(fn)
+
+
+@needs_torch
+@pytest.mark.parametrize("a, b", [((2,), (3,)), ((0,), (3,)), ((1,), (0,))])
+def test_outer_of_vectors_as_torch(a, b):
+    rng = np.random.default_rng(2)
+    assert_backward_same(lambda L, x, y: L.outer(x, y), rng.random(a), rng.random(b))
+    same_outcome(lambda L: L.outer(L.ones(2, dtype=L.int64), L.ones(2, dtype=L.bool)))
+
+
+# -------------------------------------------------------------------- maximum, minimum
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda L, f: getattr(L, f)(L.ones(2), 1.5),
+        lambda L, f: getattr(L, f)(L.ones(2), 1),
+        lambda L, f: getattr(L, f)(1.5, L.ones(2)),
+        lambda L, f: getattr(L, f)(L.ones(2), np.float64(1.5)),
+        lambda L, f: getattr(L, f)(L.ones(2), [1.0, 2.0]),
+        lambda L, f: getattr(L, f)(L.ones(2), None),
+        lambda L, f: getattr(L.ones(2), f)(1.5),
+        lambda L, f: getattr(L.ones(2), f)(True),
+        lambda L, f: getattr(L.ones(2), f)(L.tensor(3.0)),
+        lambda L, f: getattr(L, f)(L.ones(2), L.tensor([0, 3])),
+    ],
+)
+def test_maximum_minimum_take_tensors_only_as_torch(name, call):
+    same_outcome(lambda L: call(L, name))
+
+
+# ------------------------------------------------------------------------ masked_fill_
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "shape, mask",
+    [
+        ((2, 2), [False, True]),
+        ((3, 4), [[False], [True], [True]]),
+        ((3,), [[False], [True]]),
+        ((3,), [False, True]),
+        ((3, 1), [[False, True]]),
+        ((), [True]),
+        ((), True),
+        ((2, 3), True),
+        ((0, 2), [True, False]),
+        ((2, 0), [[True], [False]]),
+    ],
+)
+def test_masked_fill_broadcasts_the_mask_to_self_as_torch(shape, mask):
+    same_outcome(lambda L: L.zeros(shape).masked_fill_(L.tensor(mask), 1.5))
+    same_outcome(
+        lambda L: L.zeros(6)[::2][: shape[-1] if shape else 1].masked_fill_(L.tensor(mask), 2.0)
+    )
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda L: L.zeros(2).masked_fill_(L.tensor(True), L.tensor(3.0)),
+        lambda L: L.zeros(2).masked_fill_(L.tensor(True), L.tensor([3.0])),
+        lambda L: L.zeros(2, dtype=L.int64).masked_fill_(L.tensor(True), 2.7),
+        lambda L: L.zeros(2, dtype=L.int64).masked_fill_(L.tensor(True), L.tensor(2.7)),
+        lambda L: L.zeros(2).masked_fill_(L.tensor([True, False]), L.tensor(2)),
+        lambda L: L.zeros(2).masked_fill_(L.tensor([1, 0]), 2.7),
+    ],
+)
+def test_masked_fill_values_and_errors_as_torch(fn):
+    same_outcome(fn)
+
+
+@needs_torch
+@pytest.mark.parametrize("mask", [[False, True], [False, False], [[True], [False]]])
+@pytest.mark.parametrize("value_requires_grad", [False, True])
+def test_masked_fill_gradients_as_torch(mask, value_requires_grad):
+    grads = []
+    for lib in (cr, torch):
+        x = lib.ones(2, 2, requires_grad=True)
+        v = lib.tensor(3.0, requires_grad=value_requires_grad)
+        y = x * 2
+        y.masked_fill_(lib.tensor(mask), v)
+        assert y.requires_grad
+        (y * lib.arange(4.0).reshape(2, 2)).sum().backward()
+        grads.append((x.grad.numpy(), None if v.grad is None else v.grad.numpy()))
+    (xc, vc), (xt, vt) = grads
+    np.testing.assert_array_equal(xc, xt)
+    assert (vc is None) == (vt is None)
+    if vc is not None:
+        np.testing.assert_array_equal(vc, vt)
+
+
+# ------------------------------------------------------------------------- split, chunk
+
+SPLIT_ARGS = [2, 1, 0, -1, [0], [0, 0], [], [1, 2], [3, 0], [4, -1]]
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", [(0, 2), (2, 0), (3,), (5,), (0,), ()])
+@pytest.mark.parametrize("dim", [0, -1])
+@pytest.mark.parametrize("arg", SPLIT_ARGS, ids=str)
+def test_split_pieces_as_torch(shape, dim, arg):
+    same_outcome(lambda L: [tuple(p.shape) for p in L.split(L.zeros(shape), arg, dim=dim)])
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", [(0, 2), (2, 0), (3,), (5,), (6,), (0,), ()])
+@pytest.mark.parametrize("dim", [0, -1])
+@pytest.mark.parametrize("chunks", [1, 2, 3, 4, 0, -1])
+def test_chunk_pieces_as_torch(shape, dim, chunks):
+    same_outcome(lambda L: [tuple(p.shape) for p in L.chunk(L.zeros(shape), chunks, dim)])
+    same_outcome(lambda L: [tuple(p.shape) for p in L.zeros(shape).chunk(chunks, dim=dim)])
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", [(0, 2), (2, 0), (5, 2)])
+def test_gradients_through_the_pieces_of_split_and_chunk(shape):
+    def fn(L, x):
+        parts = list(L.chunk(x * 1, 3, dim=0)) + list(L.split(x * 2, 2, dim=0))
+        return L.cat([p.reshape(-1) for p in parts] + [x.reshape(-1)[:0]])
+
+    assert_backward_same(fn, np.arange(np.prod(shape), dtype=float).reshape(shape))
+
+
+# ---------------------------------------------------------------------------- numpy()
+
+
+@needs_torch
+@pytest.mark.parametrize("mode", ["grad", "no_grad", "set_grad_enabled(False)"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda L, x: x.numpy(),
+        lambda L, x: x.numpy(force=True),
+        lambda L, x: np.asarray(x),
+        lambda L, x: (x * 2).numpy(),
+    ],
+)
+def test_numpy_of_a_tensor_requiring_grad_follows_grad_mode_as_torch(mode, call):
+    def fn(L):
+        x = L.ones(2, requires_grad=True)
+        ctx = {  # (set_grad_enabled acts when made: make only the one asked for)
+            "grad": L.enable_grad,
+            "no_grad": L.no_grad,
+            "set_grad_enabled(False)": lambda: L.set_grad_enabled(False),
+        }[mode]
+        with ctx():
+            return call(L, x)
+
+    same_outcome(fn)
+
+
+def test_numpy_under_no_grad_shares_memory():
+    x = cr.ones(2, requires_grad=True)
+    with cr.no_grad():
+        a = x.numpy()
+    a[0] = 5.0
+    assert x.detach().numpy()[0] == 5.0
