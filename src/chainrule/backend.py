@@ -135,3 +135,11 @@ def partial_overlap(a, b) -> bool:
         n == 1 or sa == sb for n, sa, sb in zip(a.shape, a.strides, b.strides, strict=True)
     )
     return not (same and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
+
+
+def c_order(a):
+    """``a`` in C order: PyTorch's layout for the new result of an index, cat, stack, a
+    reduction or a scan, where NumPy keeps its input's order (a transposed input gives a
+    transposed result, and then view() and flatten() differ from PyTorch's)."""
+    f = getattr(a, "flags", None)
+    return a if f is None or f.c_contiguous else namespace(a).ascontiguousarray(a)

@@ -340,28 +340,6 @@ v0 = torch.tensor([1, 2])
 v0[torch.tensor([True, False])] = torch.ones(1, requires_grad=True)
 """,
     ),
-    Known(
-        "memory layouts differ from PyTorch's",
-        "11 §3 fuzzer",
-        "x[:, idx] and where() give NumPy's layouts, not PyTorch's (C-contiguous), so "
-        "view() refuses or works where PyTorch does the opposite, and contiguous()/flatten() "
-        "copy where PyTorch returns a view (then in-place writes do not reach the original)",
-        lambda d, p: (
-            raises(d, "torch", "RuntimeError", "view size is not compatible")
-            or raises(d, "chainrule", "RuntimeError", "view size is not compatible")
-            or (_uses(p, d, ADVANCED_INDEX) and "value" in d.kind and writes_in_place(d, p))
-            or (
-                d.kind == "requires_grad"
-                and d.op in ("flatten[no_grad]", "reshape[no_grad]")
-                and "chainrule True, torch False" in d.detail
-            )
-        ),
-        """
-v0 = torch.ones(2, 3, 4)
-v1 = v0[:, torch.tensor([2, 1, 2, 0])]
-v2 = v1.view(2, 16)
-""",
-    ),
 ]
 
 

@@ -87,7 +87,7 @@ def _get_jvp(ns, t, idx, x_shape, batch):
     return batched_getitem(ns, t, idx, len(x_shape), batch) if batch else ns.getitem(t, idx)
 
 
-_getitem_fwd = lambda xp, x, *, idx: x[idx]
+_getitem_fwd = lambda xp, x, *, idx: _backend.c_order(x[idx])
 
 
 def _basic_getitem_fwd(xp, x, *, idx):

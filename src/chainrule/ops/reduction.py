@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from math import isfinite as _isfinite  # a Python float check: no ufunc call on one number
 
-from ..backend import namespace
+from ..backend import c_order, namespace
 from .apply import apply
 from .namespaces import array_ns
 from .primitive import Primitive, alias, defop
@@ -137,7 +137,7 @@ def _in_float32(fwd):
 
 SUM = defop(
     "sum",
-    lambda xp, x, *, dim, keepdim: _sum(xp, x, dim, keepdim),
+    lambda xp, x, *, dim, keepdim: c_order(_sum(xp, x, dim, keepdim)),
     lambda ns, g, x_shape, dim, keepdim, batch: _spread(ns, g, x_shape, dim, keepdim, batch),
     jvp=lambda ns, t, x_shape, dim, keepdim: _wsum(ns, t, x_shape, dim, keepdim),
 )
@@ -167,7 +167,7 @@ def _mean_vjp(ns, g, x_shape, dim, keepdim, batch):
 SUM_DIM = alias(SUM, "sum_dim", grad_fn="SumBackward1")  # PyTorch's sum(dim=...) overload
 MEAN = defop(
     "mean",
-    lambda xp, x, *, dim, keepdim: _mean(xp, x, dim, keepdim),
+    lambda xp, x, *, dim, keepdim: c_order(_mean(xp, x, dim, keepdim)),
     lambda ns, g, x_shape, dim, keepdim, batch: _mean_vjp(ns, g, x_shape, dim, keepdim, batch),
     jvp=lambda ns, t, x_shape, dim, keepdim: (
         _wsum(ns, t, x_shape, dim, keepdim) / _count(x_shape, dim)
@@ -322,14 +322,14 @@ def _log_softmax_fwd(xp, x, *, dim):
     # in PyTorch
     d = (dim,) if x.ndim else None
     s = x - xp.maximum.reduce(x, axis=d, keepdims=True, initial=-xp.inf)
-    return s - xp.log(_sum(xp, xp.exp(s), d, True))
+    return c_order(s - xp.log(_sum(xp, xp.exp(s), d, True)))
 
 
 @_in_float32
 def _softmax_fwd(xp, x, *, dim):
     d = (dim,) if x.ndim else None
     e = xp.exp(x - xp.maximum.reduce(x, axis=d, keepdims=True, initial=-xp.inf))
-    return e / _sum(xp, e, d, True)
+    return c_order(e / _sum(xp, e, d, True))
 
 
 def _over(ns, v, out, dim):
@@ -482,7 +482,7 @@ def _reverse_cumsum(ns, g, d):
 
 CUMSUM = defop(
     "cumsum",
-    lambda xp, x, *, dim: _scan(xp.cumsum, xp, x, dim),
+    lambda xp, x, *, dim: c_order(_scan(xp.cumsum, xp, x, dim)),
     lambda ns, g, dim, batch: _reverse_cumsum(ns, g, dim + len(batch)),
     jvp=lambda ns, t, dim, batch: ns.cumsum(t, axis=dim + len(batch)),
 )
@@ -504,7 +504,7 @@ def _cumprod_without(ns, x, dim, i):
 def _cumprod_fwd(xp, x, *, dim):
     if x.ndim == 0:  # a 0-d tensor is its own cumulative product
         return xp.array(x, copy=True)
-    return _scan(xp.cumprod, xp, x, dim)
+    return c_order(_scan(xp.cumprod, xp, x, dim))
 
 
 def _cumprod_vjp(ns, g, x, out, dim, batch):

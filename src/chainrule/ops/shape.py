@@ -121,7 +121,7 @@ def _flip(ns, g, dims, batch):
 
 FLIP = defop(
     "flip",
-    lambda xp, x, *, dims: xp.flip(x, dims).copy(),
+    lambda xp, x, *, dims: xp.flip(x, dims).copy(order="K"),  # keeps the layout, as PyTorch
     _flip,
     jvp=lambda ns, t, dims, batch: _flip(ns, t, dims, batch),
 )
@@ -179,14 +179,14 @@ def _cat_vjp(ns, g, shapes, dim, batch):
 
 CAT = defop(
     "cat",
-    lambda xp, *xs, dim: xp.concatenate(xs, axis=dim),
+    lambda xp, *xs, dim: _backend.c_order(xp.concatenate(xs, axis=dim)),
     _cat_vjp,
     promote=True,
     jvp=lambda t, dim, batch: apply(CAT, *t, dim=dim + len(batch)),
 )
 STACK = defop(
     "stack",
-    lambda xp, *xs, dim: xp.stack(xs, axis=dim),
+    lambda xp, *xs, dim: _backend.c_order(xp.stack(xs, axis=dim)),
     lambda ns, g, shapes, dim, batch: [
         ns.getitem(g, (slice(None),) * (dim + len(batch)) + (i,)) for i in range(len(shapes))
     ],
