@@ -258,17 +258,6 @@ v1 = v0.narrow(0, 0, 0)
 """,
     ),
     Known(
-        "+x on a bool tensor is accepted",
-        "11 §3 fuzzer",
-        "unary + of a bool tensor works (PyTorch: 'The `+` operator, on a bool tensor is not "
-        "supported')",
-        lambda d, p: base_op(d) == "pos" and raises(d, "torch", "RuntimeError", "bool tensor"),
-        """
-v0 = torch.tensor([True])
-v1 = +v0
-""",
-    ),
-    Known(
         "remainder's gradient floors a / b",
         "11 §3 fuzzer",
         "d remainder(a, b) / db = -floor(a / b) in chainrule; PyTorch floors (a - fmod(a, b)) "
@@ -443,16 +432,6 @@ v1 = torch.ones(2, requires_grad=True)
 v2 = v1.sum()
 v2.retain_grad()
 v3 = torch.autograd.grad(v2, [v0], allow_unused=True)
-""",
-    ),
-    Known(
-        "cat ignores empty inputs",
-        "11 §3 fuzzer",
-        "torch.cat leaves empty inputs out of the result's dtype and requires_grad",
-        lambda d, p: base_op(d) in ("cat", "concat") and d.kind in ("dtype", "requires_grad"),
-        """
-v0 = torch.zeros(0)
-v1 = torch.cat([v0, torch.tensor([3])])
 """,
     ),
     Known(

@@ -398,3 +398,71 @@ def test_numpy_under_no_grad_shares_memory():
         a = x.numpy()
     a[0] = 5.0
     assert x.detach().numpy()[0] == 5.0
+
+
+# --------------------------------------------------------------------------- +x (bool)
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "call", [lambda L, x: +x, lambda L, x: L.positive(x), lambda L, x: x.positive()]
+)
+@pytest.mark.parametrize("dtype", ["bool", "int64", "float32"])
+def test_positive_is_the_tensor_itself_and_refuses_bool_as_torch(call, dtype):
+    same_outcome(lambda L: (lambda x: call(L, x) is x)(L.ones(2, dtype=getattr(L, dtype))))
+
+
+# ------------------------------------------------------------------ cat of empty inputs
+
+
+def _cat_case(L, specs, dim):
+    out = []
+    for shape, dtype, rg in specs:
+        out.append(L.zeros(shape, dtype=getattr(L, dtype), requires_grad=rg))
+    y = L.cat(out, dim=dim)
+    return tuple(y.shape), str(y.dtype), y.requires_grad
+
+
+F, D, I, B = "float32", "float64", "int64", "bool"
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "specs, dim",
+    [
+        ([((0,), F, False), ((1,), I, False)], 0),
+        ([((0,), D, False), ((2,), F, False)], 0),
+        ([((0,), F, True), ((1,), F, False)], 0),
+        ([((0,), F, False), ((2, 3), F, False)], 0),
+        ([((2, 3), F, False), ((0,), D, True)], 1),
+        ([((0, 3), F, False), ((2, 3), F, False)], 0),
+        ([((0, 4), F, False), ((2, 3), F, False)], 0),
+        ([((2, 0), F, False), ((2, 3), F, False)], 0),
+        ([((2, 0), F, False), ((2, 3), F, False)], 1),
+        ([((0,), F, False), ((0,), F, False)], 1),
+        ([((0,), F, False)], 2),
+        ([((0,), F, False), ((2, 3), F, False)], 5),
+        ([((0,), F, False), ((2, 3), F, False)], -1),
+        ([((0,), B, False), ((2, 3), I, False)], 0),
+        ([((2,), B, False), ((0,), D, False)], 0),
+        ([((0, 2), D, True), ((2, 2), F, False)], 0),
+        ([((), F, False), ((2,), F, False)], 0),
+        ([((0,), F, False), ((), F, False)], 0),
+        ([((0, 1, 2), F, False), ((3, 3), F, False)], 0),
+        ([((1, 0), F, False), ((3, 3), F, False)], 0),
+        ([], 0),
+    ],
+)
+def test_cat_counts_empty_inputs_as_torch(specs, dim):
+    same_outcome(lambda L: _cat_case(L, specs, dim))
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "shapes, dim", [([(0,), (2, 3), (0,), (1, 3)], 0), ([(2, 3), (0,)], 1), ([(0,), (3,)], 0)]
+)
+def test_cat_gradients_with_1d_empty_inputs_as_torch(shapes, dim):
+    arrays = [np.arange(float(np.prod(s))).reshape(s) for s in shapes]
+    assert_backward_same(lambda L, *xs: L.cat(xs, dim=dim), *arrays)
+    xs = [cr.tensor(a, requires_grad=True) for a in arrays]
+    assert gradcheck(lambda *xs: cr.cat(xs, dim=dim), xs)

@@ -102,6 +102,19 @@ def neg(input):
 negative = neg
 
 
+def positive(input):
+    """``+input``: the tensor itself, as PyTorch (which refuses it for bool tensors).
+
+    >>> import chainrule as torch
+    >>> x = torch.tensor([1.0, -2.0])
+    >>> +x is x
+    True
+    """
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
 def add(input, other, *, alpha=1):
     """input + alpha * other, broadcasting.
 
@@ -608,8 +621,7 @@ class ElementwiseMethods:
     def __neg__(self):
         return apply(NEG, self)
 
-    def __pos__(self):
-        return self
+    __pos__ = positive = positive
 
     def __abs__(self):
         return apply(ABS, self)
