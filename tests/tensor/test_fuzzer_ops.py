@@ -466,3 +466,40 @@ def test_cat_gradients_with_1d_empty_inputs_as_torch(shapes, dim):
     assert_backward_same(lambda L, *xs: L.cat(xs, dim=dim), *arrays)
     xs = [cr.tensor(a, requires_grad=True) for a in arrays]
     assert gradcheck(lambda *xs: cr.cat(xs, dim=dim), xs)
+
+
+# ------------------------------------------------------------- clamp of integer tensors
+
+CLAMP_BOUNDS = [
+    {"max": 0.5},
+    {"min": 0},
+    {"min": True},
+    {"max": True},
+    {"min": True, "max": True},
+    {"min": 1},
+    {"min": 0.5, "max": 1},
+    {"min": 1, "max": 0.5},
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", ["bool", "int64", "int32", "float16", "float32"])
+@pytest.mark.parametrize("bounds", CLAMP_BOUNDS, ids=str)
+@pytest.mark.parametrize("name", ["clamp_", "clip_", "clamp"])
+def test_clamp_with_number_bounds_refuses_as_torch(dtype, bounds, name):
+    same_outcome(lambda L: getattr(L.tensor([1, 0], dtype=getattr(L, dtype)), name)(**bounds))
+
+
+# ------------------------------------------------------------- min/max(dim) over NaNs
+
+NAN = float("nan")
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["min", "max"])
+@pytest.mark.parametrize(
+    "value", [NAN, [NAN], [1.0, NAN, NAN, 3.0], [[NAN, 1.0], [2.0, NAN]], 2.5], ids=str
+)
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_min_max_with_a_dim_index_nans_as_torch(name, value, keepdim):
+    same_outcome(lambda L: getattr(L, name)(L.tensor(value), dim=0, keepdim=keepdim))
