@@ -264,21 +264,6 @@ v2.sum().backward()
 """,
     ),
     Known(
-        "matmul of mixed dtypes is accepted",
-        "11 §3 fuzzer",
-        "a float64 vector @ a float32 matrix promotes (PyTorch: 'expected m1 and m2 to have "
-        "the same dtype')",
-        lambda d, p: (
-            base_op(d) in ("matmul", "mm", "mv", "dot", "inner")
-            and raises(d, "torch", "RuntimeError", "same dtype")
-        ),
-        """
-v0 = torch.ones(3, 3)
-v1 = torch.ones(3, dtype=torch.float64)
-v2 = v1.matmul(v0)
-""",
-    ),
-    Known(
         "T, t() and transpose(d, d) return the tensor itself",
         "11 §3 fuzzer",
         "x.T / x.t() on 0-d and 1-D tensors and x.transpose(d, d) give x itself, not a view: "

@@ -503,3 +503,42 @@ NAN = float("nan")
 @pytest.mark.parametrize("keepdim", [False, True])
 def test_min_max_with_a_dim_index_nans_as_torch(name, value, keepdim):
     same_outcome(lambda L: getattr(L, name)(L.tensor(value), dim=0, keepdim=keepdim))
+
+
+# ------------------------------------------------------------ products of mixed dtypes
+
+PRODUCT_SHAPES = [
+    ((3,), (3, 3)),
+    ((3, 3), (3,)),
+    ((3, 3), (3, 3)),
+    ((2, 3, 3), (3,)),
+    ((3,), (2, 3, 3)),
+    ((2, 3, 3), (2, 3, 3)),
+    ((3,), (3,)),
+    ((2, 3, 3), (3, 3)),
+    ((3, 3), (2, 3, 3)),
+    ((3,), (4, 3)),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("a, b", PRODUCT_SHAPES)
+@pytest.mark.parametrize("dtype", ["float64", "int64", "float32"])
+def test_matmul_of_mixed_dtypes_raises_as_torch(a, b, dtype):
+    same_outcome(lambda L: L.matmul(L.ones(a, dtype=getattr(L, dtype)), L.ones(b)).shape)
+    same_outcome(lambda L: (L.ones(b) @ L.ones(a, dtype=getattr(L, dtype))).shape)
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda L: L.dot(L.ones(3, dtype=L.float64), L.ones(3)),
+        lambda L: L.mv(L.ones(3, 3, dtype=L.float64), L.ones(3)),
+        lambda L: L.mv(L.ones(3, 3), L.ones(3, dtype=L.float64)),
+        lambda L: L.mm(L.ones(3, 3), L.ones(3, 3, dtype=L.float64)),
+        lambda L: L.ones(3).dot(L.ones(3, dtype=L.int64)),
+    ],
+)
+def test_dot_mv_mm_of_mixed_dtypes_raise_as_torch(fn):
+    same_outcome(fn)
