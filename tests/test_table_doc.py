@@ -66,7 +66,7 @@ def test_kink_flags_grad_fn_aliases(text):
     assert "flags: view" in entry(text, "reshape")
     assert entry(text, "pow_tensor") == "- alias of `pow`, grad_fn `PowBackward1`"
     assert entry(text, "min_dim") == "- alias of `max_dim`, grad_fn `MinBackward0`"
-    assert "- vjp: *xs: `_cat_vjp(ns, g, shapes, dim, batch)`" in entry(text, "cat")
+    assert "- vjp: *xs: `_cat_vjp(ns, g, shapes, dim, skip, batch)`" in entry(text, "cat")
 
 
 def test_every_entry_once_in_its_part(text):

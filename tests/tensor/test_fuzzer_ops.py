@@ -398,3 +398,147 @@ def test_numpy_under_no_grad_shares_memory():
         a = x.numpy()
     a[0] = 5.0
     assert x.detach().numpy()[0] == 5.0
+
+
+# --------------------------------------------------------------------------- +x (bool)
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "call", [lambda L, x: +x, lambda L, x: L.positive(x), lambda L, x: x.positive()]
+)
+@pytest.mark.parametrize("dtype", ["bool", "int64", "float32"])
+def test_positive_is_the_tensor_itself_and_refuses_bool_as_torch(call, dtype):
+    same_outcome(lambda L: (lambda x: call(L, x) is x)(L.ones(2, dtype=getattr(L, dtype))))
+
+
+# ------------------------------------------------------------------ cat of empty inputs
+
+
+def _cat_case(L, specs, dim):
+    out = []
+    for shape, dtype, rg in specs:
+        out.append(L.zeros(shape, dtype=getattr(L, dtype), requires_grad=rg))
+    y = L.cat(out, dim=dim)
+    return tuple(y.shape), str(y.dtype), y.requires_grad
+
+
+F, D, I, B = "float32", "float64", "int64", "bool"
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "specs, dim",
+    [
+        ([((0,), F, False), ((1,), I, False)], 0),
+        ([((0,), D, False), ((2,), F, False)], 0),
+        ([((0,), F, True), ((1,), F, False)], 0),
+        ([((0,), F, False), ((2, 3), F, False)], 0),
+        ([((2, 3), F, False), ((0,), D, True)], 1),
+        ([((0, 3), F, False), ((2, 3), F, False)], 0),
+        ([((0, 4), F, False), ((2, 3), F, False)], 0),
+        ([((2, 0), F, False), ((2, 3), F, False)], 0),
+        ([((2, 0), F, False), ((2, 3), F, False)], 1),
+        ([((0,), F, False), ((0,), F, False)], 1),
+        ([((0,), F, False)], 2),
+        ([((0,), F, False), ((2, 3), F, False)], 5),
+        ([((0,), F, False), ((2, 3), F, False)], -1),
+        ([((0,), B, False), ((2, 3), I, False)], 0),
+        ([((2,), B, False), ((0,), D, False)], 0),
+        ([((0, 2), D, True), ((2, 2), F, False)], 0),
+        ([((), F, False), ((2,), F, False)], 0),
+        ([((0,), F, False), ((), F, False)], 0),
+        ([((0, 1, 2), F, False), ((3, 3), F, False)], 0),
+        ([((1, 0), F, False), ((3, 3), F, False)], 0),
+        ([], 0),
+    ],
+)
+def test_cat_counts_empty_inputs_as_torch(specs, dim):
+    same_outcome(lambda L: _cat_case(L, specs, dim))
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "shapes, dim", [([(0,), (2, 3), (0,), (1, 3)], 0), ([(2, 3), (0,)], 1), ([(0,), (3,)], 0)]
+)
+def test_cat_gradients_with_1d_empty_inputs_as_torch(shapes, dim):
+    arrays = [np.arange(float(np.prod(s))).reshape(s) for s in shapes]
+    assert_backward_same(lambda L, *xs: L.cat(xs, dim=dim), *arrays)
+    xs = [cr.tensor(a, requires_grad=True) for a in arrays]
+    assert gradcheck(lambda *xs: cr.cat(xs, dim=dim), xs)
+
+
+# ------------------------------------------------------------- clamp of integer tensors
+
+CLAMP_BOUNDS = [
+    {"max": 0.5},
+    {"min": 0},
+    {"min": True},
+    {"max": True},
+    {"min": True, "max": True},
+    {"min": 1},
+    {"min": 0.5, "max": 1},
+    {"min": 1, "max": 0.5},
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", ["bool", "int64", "int32", "float16", "float32"])
+@pytest.mark.parametrize("bounds", CLAMP_BOUNDS, ids=str)
+@pytest.mark.parametrize("name", ["clamp_", "clip_", "clamp"])
+def test_clamp_with_number_bounds_refuses_as_torch(dtype, bounds, name):
+    same_outcome(lambda L: getattr(L.tensor([1, 0], dtype=getattr(L, dtype)), name)(**bounds))
+
+
+# ------------------------------------------------------------- min/max(dim) over NaNs
+
+NAN = float("nan")
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["min", "max"])
+@pytest.mark.parametrize(
+    "value", [NAN, [NAN], [1.0, NAN, NAN, 3.0], [[NAN, 1.0], [2.0, NAN]], 2.5], ids=str
+)
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_min_max_with_a_dim_index_nans_as_torch(name, value, keepdim):
+    same_outcome(lambda L: getattr(L, name)(L.tensor(value), dim=0, keepdim=keepdim))
+
+
+# ------------------------------------------------------------ products of mixed dtypes
+
+PRODUCT_SHAPES = [
+    ((3,), (3, 3)),
+    ((3, 3), (3,)),
+    ((3, 3), (3, 3)),
+    ((2, 3, 3), (3,)),
+    ((3,), (2, 3, 3)),
+    ((2, 3, 3), (2, 3, 3)),
+    ((3,), (3,)),
+    ((2, 3, 3), (3, 3)),
+    ((3, 3), (2, 3, 3)),
+    ((3,), (4, 3)),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("a, b", PRODUCT_SHAPES)
+@pytest.mark.parametrize("dtype", ["float64", "int64", "float32"])
+def test_matmul_of_mixed_dtypes_raises_as_torch(a, b, dtype):
+    same_outcome(lambda L: L.matmul(L.ones(a, dtype=getattr(L, dtype)), L.ones(b)).shape)
+    same_outcome(lambda L: (L.ones(b) @ L.ones(a, dtype=getattr(L, dtype))).shape)
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda L: L.dot(L.ones(3, dtype=L.float64), L.ones(3)),
+        lambda L: L.mv(L.ones(3, 3, dtype=L.float64), L.ones(3)),
+        lambda L: L.mv(L.ones(3, 3), L.ones(3, dtype=L.float64)),
+        lambda L: L.mm(L.ones(3, 3), L.ones(3, 3, dtype=L.float64)),
+        lambda L: L.ones(3).dot(L.ones(3, dtype=L.int64)),
+    ],
+)
+def test_dot_mv_mm_of_mixed_dtypes_raise_as_torch(fn):
+    same_outcome(fn)

@@ -102,6 +102,19 @@ def neg(input):
 negative = neg
 
 
+def positive(input):
+    """``+input``: the tensor itself, as PyTorch (which refuses it for bool tensors).
+
+    >>> import chainrule as torch
+    >>> x = torch.tensor([1.0, -2.0])
+    >>> +x is x
+    True
+    """
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
 def add(input, other, *, alpha=1):
     """input + alpha * other, broadcasting.
 
@@ -341,10 +354,33 @@ def clamp(input, min=None, max=None):
         # (PyTorch refuses a tensor bound beside a number bound; here the number is a
         # constant bound)
         return apply(CLAMP_T, input, min, max)
-    rt = _dt.result_type(input, *(b for b in (min, max) if b is not None))
+    rt = _clamp_type(input, min, max, inplace=False)
     if rt.np != input._data.dtype:  # e.g. an int tensor clamped at 0.5 becomes float32
         input = input.to(rt)
     return apply(CLAMP, input, min=min, max=max)
+
+
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def _clamp_type(input, min, max, inplace: bool):
+    """The result dtype of clamp with number bounds, refused as PyTorch's kernels refuse
+    it: bool with bool bounds; in place, a result that self's dtype cannot hold."""
+    rt = _dt.result_type(input, *(b for b in (min, max) if b is not None))
+    if rt is _dt.bool:
+        kernel = (
+            "clamp_scalar_cpu"
+            if min is not None and max is not None
+            else ("clamp_min_scalar_cpu" if min is not None else "clamp_max_scalar_cpu")
+        )
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    d = input._data.dtype
+    if inplace and _KIND_RANK[rt.np.kind] > _KIND_RANK[d.kind]:
+        raise RuntimeError(
+            f"result type {rt.title} can't be cast to the desired output type "
+            f"{_CPP_NAMES.get(d.name, d.name)}"
+        )
+    return rt
 
 
 clip = clamp
@@ -609,8 +645,7 @@ class ElementwiseMethods:
     def __neg__(self):
         return apply(NEG, self)
 
-    def __pos__(self):
-        return self
+    __pos__ = positive = positive
 
     def __abs__(self):
         return apply(ABS, self)
@@ -755,6 +790,7 @@ class ElementwiseMethods:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         if isinstance(min, TensorBase) or isinstance(max, TensorBase):
             return apply_inplace(CLAMP_T, self, min, max)
+        _clamp_type(self, min, max, inplace=True)
         return apply_inplace(CLAMP, self, min=min, max=max)
 
     clip_ = clamp_

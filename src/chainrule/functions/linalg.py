@@ -32,15 +32,26 @@ CPP_NAMES = {
 
 
 def _check_same(x, y, name):
-    if x._data.dtype != y._data.dtype:
-        raise RuntimeError(
+    """PyTorch's error for operands of two dtypes (no promotion in products), in the words
+    of the kernel that meets them: mm (and what folds to it), addmv, dot or bmm."""
+    if x._data.dtype == y._data.dtype:
+        return
+    a, b = x.dtype, y.dtype
+    if name == "mm":
+        msg = (
             "expected m1 and m2 to have the same dtype, but got: "
-            f"{CPP_NAMES.get(x.dtype.name, x.dtype.name)} != "
-            f"{CPP_NAMES.get(y.dtype.name, y.dtype.name)}"
-            if name == "mm"
-            else f"{name}: expected both vectors to have same dtype, but found "
-            f"{x.dtype} and {y.dtype}"
+            f"{CPP_NAMES.get(a.name, a.name)} != {CPP_NAMES.get(b.name, b.name)}"
         )
+    elif name == "mv":
+        msg = (
+            "addmv input tensors must have the same dtype, but got "
+            f"{b.title}, {a.title}, and {b.title}"
+        )
+    elif name == "dot":
+        msg = f"dot : expected both vectors to have same dtype, but found {a.title} and {b.title}"
+    else:
+        msg = f"expected scalar type {a.title} but found {b.title}"
+    raise RuntimeError(msg)
 
 
 def dot(input, tensor):
@@ -189,8 +200,11 @@ def matmul(input, other):
             f"[{b.shape[0] if b.ndim > 2 else 1}, {k_b}]."
             if a.ndim == 3 and b.ndim == 3
             else "mat1 and mat2 shapes cannot be multiplied "
-            f"({'x'.join(map(str, a.shape[-2:]))} and {'x'.join(map(str, b.shape[-2:]))})"
+            f"({'x'.join(map(str, (1,) * (a.ndim == 1) + a.shape[-2:]))} and "
+            f"{'x'.join(map(str, b.shape[-2:]))})"
         )
+    # (a 1-d or batched left operand against a matrix or vector folds into one mm)
+    _check_same(input, other, "mv" if b.ndim == 1 else "mm" if b.ndim == 2 else "bmm")
     if a.ndim == 1:  # (k,) @ (..., k, n): as a row matrix, then drop the row axis
         return apply(BMM, input.unsqueeze(0), other).squeeze(-2)
     if b.ndim == 1:  # (..., m, k) @ (k,): as a column matrix, then drop the column axis

@@ -397,15 +397,20 @@ def cat(tensors, dim: int = 0, *, axis=None):
         dim = axis
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
-    # PyTorch skips 1-d empty tensors (legacy behaviour)
-    ts = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or tensors[:1]
-    n = ts[0]._data.ndim
-    if n == 0:
-        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if t._data.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+    # PyTorch leaves 1-d empty tensors out of the shape checks (legacy behaviour), though
+    # not out of the result's dtype and requires_grad
+    skip = tuple(i for i, t in enumerate(tensors) if t._data.shape == (0,))
+    kept = [(i, t) for i, t in enumerate(tensors) if i not in skip]
+    if not kept:  # only 1-d empty tensors: dim is not checked
+        return apply(CAT, *tensors, dim=0, skip=())
+    ref = kept[0][1]._data.shape
+    n = len(ref)
     d = _wrap(dim, n)
-    ref = ts[0]._data.shape
-    for i, t in enumerate(ts):
+    for i, t in kept:
         s = t._data.shape
         if len(s) != n:
             raise RuntimeError(f"Tensors must have same number of dimensions: got {n} and {len(s)}")
@@ -415,7 +420,7 @@ def cat(tensors, dim: int = 0, *, axis=None):
                     f"Sizes of tensors must match except in dimension {d}. Expected size "
                     f"{ref[k]} but got size {s[k]} for tensor number {i} in the list."
                 )
-    return apply(CAT, *ts, dim=d)
+    return apply(CAT, *tensors, dim=d, skip=skip)
 
 
 concat = concatenate = cat

@@ -167,22 +167,31 @@ def _repeat_jvp(ns, t, x_shape, sizes, batch):
 REPEAT = defop("repeat", lambda xp, x, *, sizes: xp.tile(x, sizes), _repeat_vjp, jvp=_repeat_jvp)
 
 
-def _cat_vjp(ns, g, shapes, dim, batch):
+def _cat_vjp(ns, g, shapes, dim, skip, batch):
     out, start = [], 0
     lead = (slice(None),) * (dim + len(batch))
-    for s in shapes:
+    for i, s in enumerate(shapes):
+        if i in skip:  # a 1-d empty input left out of the forward: an empty gradient
+            out.append(
+                ns.reshape(ns.getitem(g, lead + (slice(0, 0),)), (*g.shape[: len(batch)], 0))
+            )
+            continue
         n = s[dim]
         out.append(ns.getitem(g, lead + (slice(start, start + n),)))
         start += n
     return out
 
 
+# cat: the pieces of g along dim. ``skip`` lists the 1-d empty inputs that PyTorch leaves
+# out of the concatenation of n-d tensors (a legacy rule) but not out of dtype and grad.
 CAT = defop(
     "cat",
-    lambda xp, *xs, dim: _backend.c_order(xp.concatenate(xs, axis=dim)),
+    lambda xp, *xs, dim, skip: _backend.c_order(
+        xp.concatenate([x for i, x in enumerate(xs) if i not in skip], axis=dim)
+    ),
     _cat_vjp,
     promote=True,
-    jvp=lambda t, dim, batch: apply(CAT, *t, dim=dim + len(batch)),
+    jvp=lambda t, dim, skip, batch: apply(CAT, *t, dim=dim + len(batch), skip=skip),
 )
 STACK = defop(
     "stack",
