@@ -407,7 +407,21 @@ def _masked_fill(data, max_numel=MAX_NUMEL):
 # in-place writes of tensor methods (chainrule/_methods.py)
 add(custom("fill", "masked_fill", _masked_fill))
 add(unary("fill", "fill_ on a non-leaf", lambda x: (x * 1.0).fill_(2.0) * x))
-add(unary("fill", "zero_ on a non-leaf", lambda x: (x * 1.0).zero_() + x.exp()))
+add(unary("zero", "zero_ on a non-leaf", lambda x: (x * 1.0).zero_() + x.exp()))
+
+
+def _fill_tensor_(data, max_numel=MAX_NUMEL):
+    sx = data.draw(st.sampled_from([(), (3,), (2, 3)]))
+
+    def f(x, v):
+        y = x * 2.0
+        y.fill_(v)  # v is 0-d: its gradient is the sum over y's
+        return y * x
+
+    return f, [data.draw(REAL(sx)), data.draw(REAL(()))]
+
+
+add(custom("fill_tensor", "fill_(0-d tensor) on a non-leaf", _fill_tensor_))
 
 
 def _copy_(data, max_numel=MAX_NUMEL):
@@ -559,7 +573,7 @@ def _extreme_dim(name):
 
 add(shaped("max_dim", "max(dim).values", _extreme_dim("max"), DISTINCT, min_dims=1))
 add(shaped("min_dim", "min(dim).values", _extreme_dim("min"), DISTINCT, min_dims=1))
-add(unary("max_all", "max(dim=0) of 0-d", lambda x: x.max(dim=0).values, DISTINCT, max_dims=0))
+add(unary("max_dim", "max(dim=0) of 0-d", lambda x: x.max(dim=0).values, DISTINCT, max_dims=0))
 
 
 def _cum(name):

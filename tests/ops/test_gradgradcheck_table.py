@@ -37,7 +37,7 @@ SMALL = 6
 # Primitives declared in elementwise.py, and the in-place writes of Tensor methods
 ELEMENTWISE = {
     p.name for p in vars(elementwise).values() if isinstance(p, type(REGISTRY["exp"]))
-} | {"fill", "copy", "fill_data"}
+} | {"fill", "zero", "copy", "fill_tensor", "fill_data"}
 
 # Not twice differentiable in chainrule yet: TensorNS.svdvals_vjp raises NotImplementedError
 # ("no second derivative through singular values"), a documented limitation.

@@ -38,6 +38,7 @@ from ..ops.elementwise import (
     EXPM1,
     FILL,
     FILL_DATA,
+    FILL_T,
     FLOOR,
     FLOOR_DIVIDE,
     GE,
@@ -77,6 +78,7 @@ from ..ops.elementwise import (
     TANH,
     TRUNC,
     WHERE,
+    ZERO,
 )
 from ..ops.shape import TO_COPY
 from ..random import rng
@@ -803,12 +805,13 @@ class ElementwiseMethods:
                     "fill_ only supports 0-dimension value tensor but got tensor with "
                     f"{value._data.ndim} dimensions."
                 )
-            value = value.item()
+            # the value's gradient is the sum over self's (PyTorch's FillBackward3)
+            return apply_inplace(FILL_T, self, value.to(self.dtype))
         return apply_inplace(FILL, self, value=value)
 
     def zero_(self):
         """Every element set to 0."""
-        return self.fill_(0)
+        return apply_inplace(ZERO, self, value=0)
 
     def copy_(self, src, non_blocking=False):
         """src's values (broadcast, cast to self's dtype) written into self."""

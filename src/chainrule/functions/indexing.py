@@ -18,6 +18,7 @@ from .. import _state
 from .. import backend as _backend
 from ..backend import namespace
 from ..ops.apply import apply, apply_inplace, check_inplace, index_put_expanded
+from ..ops.elementwise import FILL_T
 from ..ops.indexing import INDEX, INDEX_PUT, SELECT, SLICE, TAKE_ALONG
 from ..ops.namespaces import has_advanced
 from ..tensor_base import TensorBase, own
@@ -230,9 +231,26 @@ def setitem(x, idx, value) -> None:
         return
     if record:
         check_inplace(x)
+    if all(i is Ellipsis for i in idx):
+        _write_whole(x, value)
+        return
     if is_t and value._data.dtype != x._data.dtype:
         value = value.to(x.dtype)
     apply_inplace(INDEX_PUT, x, value, idx=idx)
+
+
+def _write_whole(x, value) -> None:
+    """``x[...] = value`` with history: PyTorch writes x itself, not a region of it (its
+    history is CopyBackwards or FillBackward, which free nothing of their own)."""
+    if not isinstance(value, TensorBase):
+        value = x._new(namespace(x._data).asarray(value, dtype=x._data.dtype))
+        if x._data.ndim:  # a number fills (FillBackward3), except into a 0-d x (a copy)
+            apply_inplace(FILL_T, x, value)
+            return
+    lead = value._data.ndim - x._data.ndim  # leading 1s of value go, as in PyTorch's setitem
+    if lead > 0 and all(n == 1 for n in value._data.shape[:lead]):
+        value = value.reshape(value._data.shape[lead:])
+    x.copy_(value)
 
 
 def gather(input, dim: int, index):

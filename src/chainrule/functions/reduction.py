@@ -282,7 +282,8 @@ def _extreme(input, dim, keepdim, axis, keepdims, other, full_prim, dim_prim, ar
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     if data.ndim == 0:
         zero = _ns(data).zeros_like(data, dtype="int64")  # (data * 0 is NaN for a NaN)
-        return rtype(apply(full_prim, input, dim=None, keepdim=False), _idx_tensor(input, zero))
+        values = apply(dim_prim, input, idx=zero, dim=0, keepdim=False)
+        return rtype(values, _idx_tensor(input, zero))
     xp = _ns(data)
     idx = xp.expand_dims(arg(data, axis=d), d)
     values = apply(dim_prim, input, idx=idx, dim=d, keepdim=kd)

@@ -375,6 +375,9 @@ def _view_error(kind, chain, rebased: bool = False) -> RuntimeError:
 
 
 # ------------------------------------------------------------------ in place
+_MAY_OVERLAP = frozenset({"fill", "zero", "fill_tensor"})  # fill_ and zero_ (PyTorch's too)
+
+
 def apply_inplace(prim: Primitive, t, *args, **params):
     """Run ``prim(t, *args)`` and write the result into t's storage; return t.
 
@@ -406,7 +409,7 @@ def apply_inplace(prim: Primitive, t, *args, **params):
     r = apply(prim, src, *args, **params)
     # fill_ and zero_ may write one element twice (an expanded tensor), as in PyTorch
     # (with history, its backward is then refused: copy_slices' ``overlap``)
-    write(t, r._data, overlap_ok=prim.name == "fill")
+    write(t, r._data, overlap_ok=prim.name in _MAY_OVERLAP)
     if record and r._node is not None and r._node.checks:
         _saved_out_is(r._node, r, t)
     if base is not None and (record or _dual.level is not None):

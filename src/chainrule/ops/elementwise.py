@@ -440,13 +440,18 @@ WHERE = _defew(
 
 # ------------------------------------------------------ values written over
 # fill_, zero_, copy_ and the random fills: the old values get no gradient.
-FILL = _defew("fill", lambda xp, x, *, value: xp.full_like(x, value), _zero)
+FILL = _defew(
+    "fill", lambda xp, x, *, value: xp.full_like(x, value), _zero, grad_fn="FillBackward2"
+)
+ZERO = alias(FILL, "zero", grad_fn="ZeroBackward0")  # x.zero_()
 COPY = _defew(
     "copy",
     lambda xp, x, src: xp.broadcast_to(src, x.shape).astype(x.dtype),
     (_zero, PASS),  # src is broadcast to x's shape: its gradient is summed back
     broadcast=True,
+    grad_fn="CopyBackwards",
 )
+FILL_T = alias(COPY, "fill_tensor", grad_fn="FillBackward3")  # x.fill_(v), v 0-d with history
 FILL_DATA = _defew(
     "fill_data", lambda xp, x, *, data: data.astype(x.dtype), _zero, grad_fn="FillBackward0"
 )

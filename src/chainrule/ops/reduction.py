@@ -436,7 +436,11 @@ MIN_ALL = defop(
 )
 
 
+# A 0-d x (max(x, dim=0) of a 0-d tensor) is its own maximum: ``idx`` is a 0-d zero,
+# and the gradient passes through whole (PyTorch saves only the index there too).
 def _select_fwd(xp, x, *, idx, dim, keepdim):
+    if x.ndim == 0:
+        return xp.array(x, copy=True)
     v = xp.take_along_axis(x, idx, axis=dim)
     return v if keepdim else xp.squeeze(v, axis=dim)
 
@@ -448,6 +452,8 @@ def _batched_idx(idx, batch):
 
 def _select_vjp(ns, g, x_shape, idx, dim, keepdim, batch):
     # the selected index alone gets the gradient
+    if not x_shape:
+        return g
     nb = len(batch)
     if not keepdim:
         g = ns.expand_dims(g, dim + nb)
@@ -458,6 +464,8 @@ def _select_vjp(ns, g, x_shape, idx, dim, keepdim, batch):
 
 def _select_jvp(ns, t, out, idx, dim, keepdim, batch):
     # the tangent of the selected element
+    if not out.shape and not idx.shape:
+        return t
     if batch:
         idx = _batched_idx(idx, batch)
     v = ns.take_along(t, idx, dim + len(batch))
