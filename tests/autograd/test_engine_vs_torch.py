@@ -481,6 +481,21 @@ see(x.grad)
 p.add_(1)
 p.sum().backward()
 """,
+    # ------------------------------------------------- a failing backward changes no .grad
+    "a failing backward leaves .grad as before": """
+v0 = torch.ones(3, requires_grad=True)
+v1 = torch.ones(1, requires_grad=True)
+v2 = (v1 ** 2).mean()
+v3 = torch.std(v0, dim=0)
+v3.view(-1).pow_(-1)
+v2.backward(retain_graph=True)
+see(v1.grad)
+v4 = v3.sum() + v2.abs().sum()
+try:
+    v4.backward(retain_graph=True)
+finally:
+    see(v1.grad, v0.grad)
+""",
 }
 
 
@@ -498,3 +513,20 @@ def test_record_sees_a_difference():
     assert not _same(a, b) and not _same(a, c)
     nan = "see(torch.tensor(float('nan')))"
     assert np.isnan(_record(cr, nan)[0][3]) and _same(_record(cr, nan), _record(torch, nan))
+
+
+def test_a_failing_backward_changes_no_grad():
+    """A deliberate difference: PyTorch adds into the leaves its walk reached before the
+    error (which depends on its execution order); chainrule adds into .grad only once the
+    whole walk has succeeded, so a failing backward changes no .grad at all."""
+    p = cr.ones(2, requires_grad=True)
+    y = p.exp()
+    y.add_(1)
+    a = cr.ones(2, requires_grad=True)
+    a.grad = cr.full((2,), 5.0)
+    g = a.grad
+    z = y.sum() + (a * 2).sum()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.backward()
+    assert p.grad is None and a.grad is g
+    np.testing.assert_array_equal(g.numpy(), [5.0, 5.0])

@@ -12,8 +12,8 @@ from the table) then turn that gradient into one share per input. ``run_backward
 2. takes a node whose gradients have all arrived, the seeds' nodes first; runs its hooks
    (``_run_hooks``: a hook may replace the gradient, with one of the same shape and dtype),
    captures its gradient if it is one of ``inputs``, and, for a leaf, adds the gradient
-   into ``.grad`` (``_accumulate``, under the leaf's lock: passes in several threads may
-   meet at one leaf);
+   into ``.grad`` once the whole walk has succeeded (``_accumulate``, under the leaf's
+   lock: passes in several threads may meet at one leaf);
 3. checks that nothing its rules read was changed in place since (``_check_versions``),
    runs the rules, and brings each result back to its input's shape and dtype (``_settle``);
 4. routes each gradient to the node it feeds (``observers`` see it on the way), summed
@@ -103,6 +103,9 @@ def run_backward(
     ns = TensorNS if create_graph else array_ns(_backend.namespace(seeds[0]))
     watched = bool(observers)  # (an empty list costs nothing per gradient)
     direct = targets is None and accumulate  # leaves take their gradient as it arrives
+    # (leaf, gradient): added into .grad once the whole walk has succeeded, so that a pass
+    # that fails (a tensor changed in place, a hook that raises) changes no .grad
+    pending: list = []
     prev_mode = _state.grad.enabled
     _state.grad.enabled = create_graph
     try:
@@ -124,8 +127,8 @@ def run_backward(
             if n.pre_hooks and g is not None:
                 g = _run_hooks(n.pre_hooks, g, create_graph, new, handed)
             if type(n) is AccumulateGrad:  # a leaf
-                if accumulate:
-                    _accumulate(n.variable, g, create_graph, handed, new)
+                if accumulate and g is not None:
+                    pending.append((n.variable, g))
                 continue
             if g is None:
                 _pass_none(n, deps, buffers, ready, retain_graph)
@@ -160,11 +163,14 @@ def run_backward(
                 if prev is not None:
                     gi = prev if gi is None else prev + gi
                 if direct and type(c) is AccumulateGrad and c.pre_hooks is None:
-                    _accumulate(c.variable, gi, create_graph, handed, new)  # a leaf
+                    if gi is not None:  # a leaf
+                        pending.append((c.variable, gi))
                 else:
                     ready.append((c, gi))  # c has all its gradients
             if not retain_graph and n.checks is not None:
                 _free(n)
+        for t, g in pending:
+            _accumulate(t, g, create_graph, handed, new)
     finally:
         _state.grad.enabled = prev_mode
     return captured
