@@ -496,6 +496,22 @@ try:
 finally:
     see(v1.grad, v0.grad)
 """,
+    # ------------------------------------------- create_graph: what the gradients require
+    "create_graph through relu: the gradient requires grad": """
+v0 = torch.ones(2, requires_grad=True)
+v1 = v0.sum()
+v2 = torch.relu(v1)
+see(torch.autograd.grad(v2, [v1], create_graph=True))
+""",
+    "relu's gradient selects (inf and NaN seeds, a NaN input)": """
+x = torch.tensor([-1.0, 0.0, 2.0, float('nan')], requires_grad=True)
+(g,) = torch.autograd.grad(
+    torch.relu(x), [x], torch.tensor([float('inf'), 1.0, 2.0, 3.0]), create_graph=True
+)
+see(g, torch.autograd.grad(g.sum(), [x], allow_unused=True))
+torch.relu(x).backward(torch.tensor([float('inf'), float('nan'), 2.0, 3.0]))
+see(x.grad)
+""",
 }
 
 

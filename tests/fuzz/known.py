@@ -332,24 +332,6 @@ v1.mul_(2)
 """,
     ),
     Known(
-        "create_graph gradients through relu do not require grad",
-        "11 §3 fuzzer",
-        "autograd.grad(relu(y), [y], create_graph=True) gives a constant (requires_grad=False); "
-        "PyTorch's requires grad (relu's backward reads its output), with the same values",
-        lambda d, p: (
-            base_op(d) == "autograd.grad"
-            and d.kind == "requires_grad"
-            and "create_graph=True" in stmt(d, p).code
-            and _uses(p, d, r"relu")
-        ),
-        """
-v0 = torch.ones(2, requires_grad=True)
-v1 = v0.sum()
-v2 = torch.relu(v1)
-v3 = torch.autograd.grad(v2, [v1], create_graph=True)
-""",
-    ),
-    Known(
         "create_graph gradients through an empty write require grad",
         "11 §3 fuzzer",
         "x[:] = v on an empty view x, then autograd.grad(..., create_graph=True): the "

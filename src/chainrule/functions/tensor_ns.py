@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ..backend import namespace as _namespace
 from ..ops.apply import apply
+from ..ops.elementwise import THRESHOLD_BACKWARD
 from ..ops.indexing import INDEX_GRAD, INDEX_PUT, PUT_ALONG, TAKE_ALONG
 from ..ops.namespaces import sum_to
 from ..ops.shape import SQUEEZE
@@ -110,6 +111,10 @@ class TensorNS:
     @staticmethod
     def concatenate(xs, axis=0):
         return shape.cat(xs, dim=axis)
+
+    @staticmethod
+    def threshold_backward(g, out):
+        return apply(THRESHOLD_BACKWARD, g, out)
 
     @staticmethod
     def zeros_like(x):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 
+from .namespaces import array_ns
 from .primitive import DIAGONAL, PASS, Primitive, alias, defop
 
 
@@ -267,11 +268,23 @@ def _abs(xp, x):
     return xp.abs(x)
 
 
-# abs' is PyTorch's sgn: 0 at 0 and at NaN; relu passes g where out is not <= 0 (NaN too)
+# abs' is PyTorch's sgn: 0 at 0 and at NaN
 ABS = _defew(
     "abs", _abs, lambda ns, g, x: g * ns.where(x == x, ns.sign(x), 0.0), kink="abs'(0) = 0"
 )
-RELU = _defew("relu", _relu, lambda g, out: g * ~(out <= 0), kink="relu'(0) = 0")
+# relu passes g where out is not <= 0 (NaN too): threshold_backward below
+RELU = _defew("relu", _relu, lambda ns, g, out: ns.threshold_backward(g, out), kink="relu'(0) = 0")
+# threshold_backward(g, r) = 0 where r <= 0, else g, for relu's result r: relu's adjoint,
+# run inside backward. It selects (0 * inf would be NaN), and under create_graph it is
+# recorded with r as an input, as PyTorch's: its derivative in r is zero, yet the gradient
+# it gives requires grad where r does.
+THRESHOLD_BACKWARD = _defew(
+    "threshold_backward",
+    lambda xp, g, r: array_ns(xp).threshold_backward(g, r),
+    (lambda ns, g, r: ns.threshold_backward(g, r), lambda ns, g: ns.zeros_like(g)),
+    grad_fn="ThresholdBackwardBackward0",
+    broadcast=True,
+)
 
 
 def _sigmoid(xp, x):
