@@ -512,6 +512,31 @@ see(g, torch.autograd.grad(g.sum(), [x], allow_unused=True))
 torch.relu(x).backward(torch.tensor([float('inf'), float('nan'), 2.0, 3.0]))
 see(x.grad)
 """,
+    # ------------------------------------------------------- views taken in no_grad mode
+    "backward of a no_grad unbind of a view": """
+v0 = torch.ones(2, 1, requires_grad=True)
+v1 = v0.T
+with torch.no_grad():
+    v2 = torch.unbind(v1, 0)
+see(v2[0])
+v2[0].backward(torch.ones(2))
+""",
+    "backward and autograd.grad of a no_grad view": """
+v0 = torch.ones(2, 1, requires_grad=True)
+with torch.no_grad():
+    v3 = v0[0]
+see(v3)
+for f in (
+    lambda: torch.autograd.grad(v3, [v0], torch.ones(1)),
+    lambda: torch.autograd.grad((v3 * 2).sum(), [v0]),
+    lambda: torch.autograd.backward([v0.sum(), v3], [None, torch.ones(1)]),
+):
+    try:
+        f()
+    except RuntimeError as e:
+        see(str(e))
+see(v0.grad)
+""",
 }
 
 

@@ -178,21 +178,6 @@ v1.backward(torch.tensor([float('nan')]))
 """,
     ),
     Known(
-        "a backward of a no_grad unbind of a view crashes",
-        "11 §3 fuzzer",
-        "backward on an output of unbind taken under no_grad from a view raises "
-        "AttributeError ('NoneType' object has no attribute 'next'); PyTorch: "
-        "'element 0 of tensors does not require grad'",
-        lambda d, p: base_op(d) in GRAD_OPS and "AttributeError" in d.kind,
-        """
-v0 = torch.ones(2, 1, requires_grad=True)
-v1 = v0.T
-with torch.no_grad():
-    v2 = torch.unbind(v1, 0)
-v2[0].backward(torch.ones(2))
-""",
-    ),
-    Known(
         "other error types for odd arguments",
         "11 §3 fuzzer",
         "narrow and mv of a 0-d tensor, x[::-1, 0:1] on 1-D raise another exception type "

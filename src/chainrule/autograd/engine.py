@@ -82,8 +82,12 @@ def run_backward(
     """
     new = roots[0]._new  # makes Tensors of gradients (hooks, .grad) without importing Tensor
     buffers: dict = {}  # node -> the sum of the gradients that reached it so far
-    for r, s in zip(roots, seeds, strict=True):
+    for i, (r, s) in enumerate(zip(roots, seeds, strict=True)):
         n = edge(r)
+        if n is None:  # a view taken in no_grad mode: it requires grad, with no history
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
         buffers[n] = buffers[n] + s if n in buffers else s
     targets = None if inputs is None else {edge(t) for t in inputs}
     root_nodes = list(buffers)
