@@ -146,13 +146,24 @@ def run_backward(
             saved = _tensor_saved(n, new) if create_graph else n.saved
             plan = n.prim.plan
             rules = plan.invokers
-            many = rules[0](g, ns, batch, saved) if plan.variadic else None
+            many = None
+            if plan.variadic:  # one rule gives every input's gradient
+                try:
+                    many = rules[0](g, ns, batch, saved)
+                except RuntimeWarning:  # (see _call)
+                    many = _call(rules[0], g, ns, batch, saved)
             i = -1
             for c in n.next:
                 i += 1
                 if c is None or (targets is not None and c not in deps):
                     continue  # no input there, or one that leads to no target
-                gi = rules[i](g, ns, batch, saved) if many is None else many[i]
+                if many is None:
+                    try:
+                        gi = rules[i](g, ns, batch, saved)
+                    except RuntimeWarning:  # (see _call)
+                        gi = _call(rules[i], g, ns, batch, saved)
+                else:
+                    gi = many[i]
                 if gi is not None and (n.shapes is not None or watched or type(gi) in _NUMBERS):
                     gi = _settle(gi, n, i, c, ns, create_graph, batch)  # broadcast, dtype
                 # route gi to c: summed in buffers while more are to come
@@ -220,6 +231,13 @@ def _prune(deps: dict, parents: dict, targets: set) -> dict:
             if c in deps:
                 deps[c] += 1
     return deps
+
+
+def _call(rule, g, ns, batch, saved):
+    """A rule run with the backend's floating-point warnings silent (inf and nan are
+    values, as in PyTorch), for when a user's warnings filter turned one into an error."""
+    with _backend.quiet(getattr(ns, "xp", _backend.default)):
+        return rule(g, ns, batch, saved)
 
 
 def _captured_only(targets: set, deps: dict) -> set:
