@@ -537,6 +537,43 @@ for f in (
         see(str(e))
 see(v0.grad)
 """,
+    # ------------------------------------- gradients select (no 0 * inf or inf - inf NaN)
+    "clamp's gradient selects": """
+nan, inf = float('nan'), float('inf')
+x = torch.tensor([0.2, 0.5, 0.9, 2.0], requires_grad=True)
+seed = torch.tensor([nan, inf, -inf, nan])
+for y in (x.clamp(max=0.5), x.clamp(0.3, 0.8), torch.clip(x, min=0.6)):
+    see(torch.autograd.grad(y, [x], seed))
+lo = torch.full((4,), 0.3, requires_grad=True)
+see(torch.autograd.grad(x.clamp(lo, torch.full((4,), 0.8)), [x, lo], seed))
+see(torch.autograd.grad(x.clamp(0.3, 0.8).sum(), [x], create_graph=True))
+""",
+    "a write through a view: the base's gradient is zero in the region": """
+nan, inf = float('nan'), float('inf')
+w = torch.ones(2, 2, requires_grad=True)
+z = w * 1
+z.diagonal().zero_()
+z.backward(torch.tensor([[nan, inf], [inf, nan]]))
+see(w.grad)
+v0 = torch.ones(3, requires_grad=True)
+v1 = v0 * 1
+v1[:2].mul_(0)
+v1.backward(torch.tensor([nan, inf, inf]))
+see(v0.grad)
+""",
+    "max and min with a dim of a 0-d tensor (a NaN too)": """
+v1 = torch.tensor(1.0, requires_grad=True)
+v4 = v1[()].max(dim=0)
+v4.values[()].pow_(2)
+v6 = torch.ones(3).clamp(max=v4.values)
+(v6 * v6).sum().backward()
+see(v1.grad)
+a = torch.tensor(float('nan'), requires_grad=True)
+r = torch.min(a, dim=0, keepdim=True)
+see(r.values, r.indices)
+r.values.backward()
+see(a.grad)
+""",
 }
 
 

@@ -125,20 +125,6 @@ v0.masked_fill_(torch.tensor([False, True]), 1.0)
 """,
     ),
     Known(
-        "min/max with a dim over NaNs give index INT64_MIN",
-        "11 §3 fuzzer",
-        "torch.min(x, dim=0).indices of a 0-d NaN x is -9223372036854775808 (PyTorch: 0)",
-        lambda d, p: (
-            base_op(d) in ("min", "max")
-            and d.kind == "value"
-            and "-9223372036854775808" in d.detail
-        ),
-        """
-v0 = torch.tensor(float('nan'))
-v1 = torch.min(v0, dim=0)
-""",
-    ),
-    Known(
         "NaN where PyTorch has a number: sign(nan), abs, cumprod and pow gradients",
         "11 §3 fuzzer",
         "sign(nan) and so abs's gradient at NaN are NaN (PyTorch: 0), and cumprod's gradient "
@@ -157,24 +143,6 @@ v1 = torch.min(v0, dim=0)
 v0 = torch.zeros(4, requires_grad=True)
 v1 = v0.cumprod(0)
 v1.backward(torch.full((4,), float('inf')))
-""",
-    ),
-    Known(
-        "gradients masked by multiplying: NaN where PyTorch selects",
-        "11 §3 fuzzer",
-        "clamp/clip, maximum/minimum and writes through views (x[i] = v) multiply the incoming "
-        "gradient by a 0/1 mask, so 0 * NaN or 0 * inf gives NaN where PyTorch's selection "
-        "gives 0 (and maximum with a NaN operand gives a number where PyTorch gives NaN)",
-        lambda d, p: (
-            base_op(d) in GRAD_OPS
-            and d.kind in ("grad value", "value")
-            and (nan_where_torch_is_not(d) or d.nan_where_chainrule_is_not())
-            and _uses(p, d, r"(clamp|clip|maximum|minimum|\] [-+*/]?= )")
-        ),
-        """
-v0 = torch.ones(1, requires_grad=True)
-v1 = v0.clamp(max=0.5)
-v1.backward(torch.tensor([float('nan')]))
 """,
     ),
     Known(

@@ -333,13 +333,14 @@ def _clamp_fwd(xp, x, *, min, max):
     return r.astype(x.dtype, copy=False) if r is not x else x.copy()
 
 
-def _clamp_vjp(g, x, min, max):
-    # The gradient passes where min <= x <= max, bounds included (PyTorch's subgradient 1).
+def _clamp_vjp(ns, g, x, min, max):
+    # The gradient passes where min <= x <= max, bounds included (PyTorch's subgradient 1);
+    # selected, not multiplied by a mask (0 * inf would be NaN)
     if min is not None and max is not None:
-        return g * ((x >= min) & (x <= max))
+        return ns.where((x >= min) & (x <= max), g, 0.0)
     if min is not None:
-        return g * (x >= min)
-    return g * (x <= max)
+        return ns.where(x >= min, g, 0.0)
+    return ns.where(x <= max, g, 0.0)
 
 
 CLAMP = _defew(
@@ -385,10 +386,10 @@ def _hi_wins(x, lo, hi, reverse=True):
 CLAMP_T = defop(
     "clamp_tensor",
     _clamp_t_fwd,
-    (
-        lambda g, x, lo, hi: g * _x_passes(x, lo, hi),
-        lambda g, x, lo, hi: g * _lo_wins(x, lo, hi),
-        lambda g, x, lo, hi: g * _hi_wins(x, lo, hi),
+    (  # selections, not products with a mask (0 * inf would be NaN)
+        lambda ns, g, x, lo, hi: ns.where(_x_passes(x, lo, hi), g, 0.0),
+        lambda ns, g, x, lo, hi: ns.where(_lo_wins(x, lo, hi), g, 0.0),
+        lambda ns, g, x, lo, hi: ns.where(_hi_wins(x, lo, hi), g, 0.0),
     ),
     grad_fn="ClampBackward0",
     promote=True,

@@ -436,7 +436,11 @@ MIN_ALL = defop(
 )
 
 
+# A 0-d x has one element, its own maximum (idx a 0-d zero): the value and its gradient
+# pass through, as in PyTorch (MaxBackward0, which saves the index only).
 def _select_fwd(xp, x, *, idx, dim, keepdim):
+    if idx.ndim == 0:
+        return xp.array(x, copy=True)
     v = xp.take_along_axis(x, idx, axis=dim)
     return v if keepdim else xp.squeeze(v, axis=dim)
 
@@ -448,6 +452,8 @@ def _batched_idx(idx, batch):
 
 def _select_vjp(ns, g, x_shape, idx, dim, keepdim, batch):
     # the selected index alone gets the gradient
+    if idx.ndim == 0:
+        return g
     nb = len(batch)
     if not keepdim:
         g = ns.expand_dims(g, dim + nb)
@@ -458,6 +464,8 @@ def _select_vjp(ns, g, x_shape, idx, dim, keepdim, batch):
 
 def _select_jvp(ns, t, out, idx, dim, keepdim, batch):
     # the tangent of the selected element
+    if idx.ndim == 0:
+        return t
     if batch:
         idx = _batched_idx(idx, batch)
     v = ns.take_along(t, idx, dim + len(batch))

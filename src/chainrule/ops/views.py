@@ -38,8 +38,10 @@ def into_base(ns, g, chain, batch):
 
 
 def _copy_slices_base(ns, g, chain, batch):
-    # the base before the write keeps its gradient outside the written region
-    return g - into_base(ns, along_view(ns, g, chain, batch), chain, batch)
+    # the base before the write keeps its gradient outside the written region: g with the
+    # region (where V^T V reaches) selected away, not subtracted (inf - inf would be NaN)
+    region = into_base(ns, along_view(ns, ns.ones_like(g), chain, batch), chain, batch)
+    return ns.where(region != 0, 0.0, g)
 
 
 COPY_SLICES = defop(
