@@ -74,6 +74,13 @@ def scatter_add(xp, z, idx, g) -> None:
     xp.add.at(z, idx, g)
 
 
+def quiet(xp):
+    """A context in which ``xp``'s floating-point warnings stay silent: inf and nan are
+    values, as in PyTorch (NumPy's switch where the backend has none of its own)."""
+    errstate = getattr(xp, "errstate", None) or numpy.errstate
+    return errstate(all="ignore")
+
+
 def diagonal_view(xp, x, offset: int, dim1: int, dim2: int):
     """The diagonal of ``x`` over dims ``dim1`` and ``dim2`` as a *writable* view, the
     diagonal last (PyTorch's layout; NumPy's own ``diagonal`` is read-only)."""

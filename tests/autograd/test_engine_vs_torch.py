@@ -481,6 +481,99 @@ see(x.grad)
 p.add_(1)
 p.sum().backward()
 """,
+    # ------------------------------------------------- a failing backward changes no .grad
+    "a failing backward leaves .grad as before": """
+v0 = torch.ones(3, requires_grad=True)
+v1 = torch.ones(1, requires_grad=True)
+v2 = (v1 ** 2).mean()
+v3 = torch.std(v0, dim=0)
+v3.view(-1).pow_(-1)
+v2.backward(retain_graph=True)
+see(v1.grad)
+v4 = v3.sum() + v2.abs().sum()
+try:
+    v4.backward(retain_graph=True)
+finally:
+    see(v1.grad, v0.grad)
+""",
+    # ------------------------------------------- create_graph: what the gradients require
+    "create_graph through relu: the gradient requires grad": """
+v0 = torch.ones(2, requires_grad=True)
+v1 = v0.sum()
+v2 = torch.relu(v1)
+see(torch.autograd.grad(v2, [v1], create_graph=True))
+""",
+    "relu's gradient selects (inf and NaN seeds, a NaN input)": """
+x = torch.tensor([-1.0, 0.0, 2.0, float('nan')], requires_grad=True)
+(g,) = torch.autograd.grad(
+    torch.relu(x), [x], torch.tensor([float('inf'), 1.0, 2.0, 3.0]), create_graph=True
+)
+see(g, torch.autograd.grad(g.sum(), [x], allow_unused=True))
+torch.relu(x).backward(torch.tensor([float('inf'), float('nan'), 2.0, 3.0]))
+see(x.grad)
+""",
+    # ------------------------------------------------------- views taken in no_grad mode
+    "backward of a no_grad unbind of a view": """
+v0 = torch.ones(2, 1, requires_grad=True)
+v1 = v0.T
+with torch.no_grad():
+    v2 = torch.unbind(v1, 0)
+see(v2[0])
+v2[0].backward(torch.ones(2))
+""",
+    "backward and autograd.grad of a no_grad view": """
+v0 = torch.ones(2, 1, requires_grad=True)
+with torch.no_grad():
+    v3 = v0[0]
+see(v3)
+for f in (
+    lambda: torch.autograd.grad(v3, [v0], torch.ones(1)),
+    lambda: torch.autograd.grad((v3 * 2).sum(), [v0]),
+    lambda: torch.autograd.backward([v0.sum(), v3], [None, torch.ones(1)]),
+):
+    try:
+        f()
+    except RuntimeError as e:
+        see(str(e))
+see(v0.grad)
+""",
+    # ------------------------------------- gradients select (no 0 * inf or inf - inf NaN)
+    "clamp's gradient selects": """
+nan, inf = float('nan'), float('inf')
+x = torch.tensor([0.2, 0.5, 0.9, 2.0], requires_grad=True)
+seed = torch.tensor([nan, inf, -inf, nan])
+for y in (x.clamp(max=0.5), x.clamp(0.3, 0.8), torch.clip(x, min=0.6)):
+    see(torch.autograd.grad(y, [x], seed))
+lo = torch.full((4,), 0.3, requires_grad=True)
+see(torch.autograd.grad(x.clamp(lo, torch.full((4,), 0.8)), [x, lo], seed))
+see(torch.autograd.grad(x.clamp(0.3, 0.8).sum(), [x], create_graph=True))
+""",
+    "a write through a view: the base's gradient is zero in the region": """
+nan, inf = float('nan'), float('inf')
+w = torch.ones(2, 2, requires_grad=True)
+z = w * 1
+z.diagonal().zero_()
+z.backward(torch.tensor([[nan, inf], [inf, nan]]))
+see(w.grad)
+v0 = torch.ones(3, requires_grad=True)
+v1 = v0 * 1
+v1[:2].mul_(0)
+v1.backward(torch.tensor([nan, inf, inf]))
+see(v0.grad)
+""",
+    "max and min with a dim of a 0-d tensor (a NaN too)": """
+v1 = torch.tensor(1.0, requires_grad=True)
+v4 = v1[()].max(dim=0)
+v4.values[()].pow_(2)
+v6 = torch.ones(3).clamp(max=v4.values)
+(v6 * v6).sum().backward()
+see(v1.grad)
+a = torch.tensor(float('nan'), requires_grad=True)
+r = torch.min(a, dim=0, keepdim=True)
+see(r.values, r.indices)
+r.values.backward()
+see(a.grad)
+""",
 }
 
 
@@ -498,3 +591,20 @@ def test_record_sees_a_difference():
     assert not _same(a, b) and not _same(a, c)
     nan = "see(torch.tensor(float('nan')))"
     assert np.isnan(_record(cr, nan)[0][3]) and _same(_record(cr, nan), _record(torch, nan))
+
+
+def test_a_failing_backward_changes_no_grad():
+    """A deliberate difference: PyTorch adds into the leaves its walk reached before the
+    error (which depends on its execution order); chainrule adds into .grad only once the
+    whole walk has succeeded, so a failing backward changes no .grad at all."""
+    p = cr.ones(2, requires_grad=True)
+    y = p.exp()
+    y.add_(1)
+    a = cr.ones(2, requires_grad=True)
+    a.grad = cr.full((2,), 5.0)
+    g = a.grad
+    z = y.sum() + (a * 2).sum()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.backward()
+    assert p.grad is None and a.grad is g
+    np.testing.assert_array_equal(g.numpy(), [5.0, 5.0])

@@ -109,23 +109,6 @@ INTEGER = ("(torch.int64)", "(torch.bool)")
 KNOWN: list[Known] = [
     # ---------------------------------------------------- 11 §1: in-place on views
     # ------------------------------------------------ 11 §2: silent wrong results
-    Known(
-        "a failing backward has already changed .grad",
-        "11 §2",
-        "backward that meets a modified saved tensor raises after accumulating into some "
-        "leaves' .grad (PyTorch: those leaves keep their old .grad in the same program)",
-        lambda d, p: d.kind.startswith("changed on failure"),
-        """
-v0 = torch.ones(3, requires_grad=True)
-v1 = torch.ones(1, requires_grad=True)
-v2 = (v1 ** 2).mean()
-v3 = torch.std(v0, dim=0)
-v3.view(-1).pow_(-1)
-v2.backward(retain_graph=True)
-v4 = v3.sum() + v2.abs().sum()
-v4.backward(retain_graph=True)
-""",
-    ),
     # ------------------------------------- 11 §3: found by this fuzzer (not yet filed)
     Known(
         "NaN where PyTorch has a number: sign(nan), abs, cumprod and pow gradients",
@@ -146,39 +129,6 @@ v4.backward(retain_graph=True)
 v0 = torch.zeros(4, requires_grad=True)
 v1 = v0.cumprod(0)
 v1.backward(torch.full((4,), float('inf')))
-""",
-    ),
-    Known(
-        "gradients masked by multiplying: NaN where PyTorch selects",
-        "11 §3 fuzzer",
-        "clamp/clip, maximum/minimum and writes through views (x[i] = v) multiply the incoming "
-        "gradient by a 0/1 mask, so 0 * NaN or 0 * inf gives NaN where PyTorch's selection "
-        "gives 0 (and maximum with a NaN operand gives a number where PyTorch gives NaN)",
-        lambda d, p: (
-            base_op(d) in GRAD_OPS
-            and d.kind in ("grad value", "value")
-            and (nan_where_torch_is_not(d) or d.nan_where_chainrule_is_not())
-            and _uses(p, d, r"(clamp|clip|maximum|minimum|\] [-+*/]?= )")
-        ),
-        """
-v0 = torch.ones(1, requires_grad=True)
-v1 = v0.clamp(max=0.5)
-v1.backward(torch.tensor([float('nan')]))
-""",
-    ),
-    Known(
-        "a backward of a no_grad unbind of a view crashes",
-        "11 §3 fuzzer",
-        "backward on an output of unbind taken under no_grad from a view raises "
-        "AttributeError ('NoneType' object has no attribute 'next'); PyTorch: "
-        "'element 0 of tensors does not require grad'",
-        lambda d, p: base_op(d) in GRAD_OPS and "AttributeError" in d.kind,
-        """
-v0 = torch.ones(2, 1, requires_grad=True)
-v1 = v0.T
-with torch.no_grad():
-    v2 = torch.unbind(v1, 0)
-v2[0].backward(torch.ones(2))
 """,
     ),
     Known(
@@ -210,24 +160,6 @@ v0 = torch.tensor([-0.1], requires_grad=True)
 v1 = torch.tensor([-0.5])
 v2 = v1.remainder(v0)
 v2.sum().backward()
-""",
-    ),
-    Known(
-        "create_graph gradients through relu do not require grad",
-        "11 §3 fuzzer",
-        "autograd.grad(relu(y), [y], create_graph=True) gives a constant (requires_grad=False); "
-        "PyTorch's requires grad (relu's backward reads its output), with the same values",
-        lambda d, p: (
-            base_op(d) == "autograd.grad"
-            and d.kind == "requires_grad"
-            and "create_graph=True" in stmt(d, p).code
-            and _uses(p, d, r"relu")
-        ),
-        """
-v0 = torch.ones(2, requires_grad=True)
-v1 = v0.sum()
-v2 = torch.relu(v1)
-v3 = torch.autograd.grad(v2, [v1], create_graph=True)
 """,
     ),
     Known(

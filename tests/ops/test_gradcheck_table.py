@@ -29,8 +29,8 @@ import chainrule as cr
 from chainrule.autograd import gradcheck
 from chainrule.ops import REGISTRY
 
-# Primitives that only backward applies (rules of getitem / take_along / max(dim)).
-BACKWARD_ONLY = {"index_grad", "put_along"}
+# Primitives that only backward applies (rules of getitem / take_along / max(dim) / relu).
+BACKWARD_ONLY = {"index_grad", "put_along", "threshold_backward"}
 # Primitives whose backward raises, as PyTorch's does (tests/autograd/test_numeric_edges.py)
 NO_DERIVATIVE = {"floor_divide"}
 
@@ -573,7 +573,8 @@ def _extreme_dim(name):
 
 add(shaped("max_dim", "max(dim).values", _extreme_dim("max"), DISTINCT, min_dims=1))
 add(shaped("min_dim", "min(dim).values", _extreme_dim("min"), DISTINCT, min_dims=1))
-add(unary("max_dim", "max(dim=0) of 0-d", lambda x: x.max(dim=0).values, DISTINCT, max_dims=0))
+add(unary("max_dim", "max(0-d, dim=0).values", lambda x: cr.max(x, 0).values, max_dims=0))
+add(unary("min_dim", "min(0-d, -1, keepdim).values", lambda x: x.min(-1, True)[0], max_dims=0))
 
 
 def _cum(name):

@@ -12,8 +12,8 @@ from the table) then turn that gradient into one share per input. ``run_backward
 2. takes a node whose gradients have all arrived, the seeds' nodes first; runs its hooks
    (``_run_hooks``: a hook may replace the gradient, with one of the same shape and dtype),
    captures its gradient if it is one of ``inputs``, and, for a leaf, adds the gradient
-   into ``.grad`` (``_accumulate``, under the leaf's lock: passes in several threads may
-   meet at one leaf);
+   into ``.grad`` once the whole walk has succeeded (``_accumulate``, under the leaf's
+   lock: passes in several threads may meet at one leaf);
 3. checks that nothing its rules read was changed in place since (``_check_versions``),
    runs the rules, and brings each result back to its input's shape and dtype (``_settle``);
 4. routes each gradient to the node it feeds (``observers`` see it on the way), summed
@@ -82,8 +82,12 @@ def run_backward(
     """
     new = roots[0]._new  # makes Tensors of gradients (hooks, .grad) without importing Tensor
     buffers: dict = {}  # node -> the sum of the gradients that reached it so far
-    for r, s in zip(roots, seeds, strict=True):
+    for i, (r, s) in enumerate(zip(roots, seeds, strict=True)):
         n = edge(r)
+        if n is None:  # a view taken in no_grad mode: it requires grad, with no history
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
         buffers[n] = buffers[n] + s if n in buffers else s
     targets = None if inputs is None else {edge(t) for t in inputs}
     root_nodes = list(buffers)
@@ -103,6 +107,9 @@ def run_backward(
     ns = TensorNS if create_graph else array_ns(_backend.namespace(seeds[0]))
     watched = bool(observers)  # (an empty list costs nothing per gradient)
     direct = targets is None and accumulate  # leaves take their gradient as it arrives
+    # (leaf, gradient): added into .grad once the whole walk has succeeded, so that a pass
+    # that fails (a tensor changed in place, a hook that raises) changes no .grad
+    pending: list = []
     prev_mode = _state.grad.enabled
     _state.grad.enabled = create_graph
     try:
@@ -124,8 +131,8 @@ def run_backward(
             if n.pre_hooks and g is not None:
                 g = _run_hooks(n.pre_hooks, g, create_graph, new, handed)
             if type(n) is AccumulateGrad:  # a leaf
-                if accumulate:
-                    _accumulate(n.variable, g, create_graph, handed, new)
+                if accumulate and g is not None:
+                    pending.append((n.variable, g))
                 continue
             if g is None:
                 _pass_none(n, deps, buffers, ready, retain_graph)
@@ -139,13 +146,24 @@ def run_backward(
             saved = _tensor_saved(n, new) if create_graph else n.saved
             plan = n.prim.plan
             rules = plan.invokers
-            many = rules[0](g, ns, batch, saved) if plan.variadic else None
+            many = None
+            if plan.variadic:  # one rule gives every input's gradient
+                try:
+                    many = rules[0](g, ns, batch, saved)
+                except RuntimeWarning:  # (see _call)
+                    many = _call(rules[0], g, ns, batch, saved)
             i = -1
             for c in n.next:
                 i += 1
                 if c is None or (targets is not None and c not in deps):
                     continue  # no input there, or one that leads to no target
-                gi = rules[i](g, ns, batch, saved) if many is None else many[i]
+                if many is None:
+                    try:
+                        gi = rules[i](g, ns, batch, saved)
+                    except RuntimeWarning:  # (see _call)
+                        gi = _call(rules[i], g, ns, batch, saved)
+                else:
+                    gi = many[i]
                 if gi is not None and (n.shapes is not None or watched or type(gi) in _NUMBERS):
                     gi = _settle(gi, n, i, c, ns, create_graph, batch)  # broadcast, dtype
                 # route gi to c: summed in buffers while more are to come
@@ -160,11 +178,14 @@ def run_backward(
                 if prev is not None:
                     gi = prev if gi is None else prev + gi
                 if direct and type(c) is AccumulateGrad and c.pre_hooks is None:
-                    _accumulate(c.variable, gi, create_graph, handed, new)  # a leaf
+                    if gi is not None:  # a leaf
+                        pending.append((c.variable, gi))
                 else:
                     ready.append((c, gi))  # c has all its gradients
             if not retain_graph and n.checks is not None:
                 _free(n)
+        for t, g in pending:
+            _accumulate(t, g, create_graph, handed, new)
     finally:
         _state.grad.enabled = prev_mode
     return captured
@@ -210,6 +231,13 @@ def _prune(deps: dict, parents: dict, targets: set) -> dict:
             if c in deps:
                 deps[c] += 1
     return deps
+
+
+def _call(rule, g, ns, batch, saved):
+    """A rule run with the backend's floating-point warnings silent (inf and nan are
+    values, as in PyTorch), for when a user's warnings filter turned one into an error."""
+    with _backend.quiet(getattr(ns, "xp", _backend.default)):
+        return rule(g, ns, batch, saved)
 
 
 def _captured_only(targets: set, deps: dict) -> set:

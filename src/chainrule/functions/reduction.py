@@ -280,11 +280,10 @@ def _extreme(input, dim, keepdim, axis, keepdims, other, full_prim, dim_prim, ar
     data = input._data
     if data.ndim and data.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
-    if data.ndim == 0:
-        zero = _ns(data).zeros_like(data, dtype="int64")  # (data * 0 is NaN for a NaN)
-        values = apply(dim_prim, input, idx=zero, dim=0, keepdim=False)
-        return rtype(values, _idx_tensor(input, zero))
     xp = _ns(data)
+    if data.ndim == 0:  # the one element is the extreme (also a NaN): index 0
+        idx = xp.zeros((), "int64")
+        return rtype(apply(dim_prim, input, idx=idx, dim=0, keepdim=kd), _idx_tensor(input, idx))
     idx = xp.expand_dims(arg(data, axis=d), d)
     values = apply(dim_prim, input, idx=idx, dim=d, keepdim=kd)
     return rtype(values, _idx_tensor(input, idx if kd else xp.squeeze(idx, axis=d)))

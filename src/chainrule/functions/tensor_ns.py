@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ..backend import namespace as _namespace
 from ..ops.apply import apply
-from ..ops.elementwise import MAXIMUM, MINIMUM
+from ..ops.elementwise import MAXIMUM, MINIMUM, THRESHOLD_BACKWARD
 from ..ops.indexing import INDEX_GRAD, INDEX_PUT, PUT_ALONG, TAKE_ALONG
 from ..ops.namespaces import sum_to
 from ..ops.shape import SQUEEZE
@@ -118,6 +118,10 @@ class TensorNS:
     @staticmethod
     def concatenate(xs, axis=0):
         return shape.cat(xs, dim=axis)
+
+    @staticmethod
+    def threshold_backward(g, out):
+        return apply(THRESHOLD_BACKWARD, g, out)
 
     @staticmethod
     def zeros_like(x):

@@ -98,6 +98,9 @@ def apply(prim: Primitive, *args, **params):
         out = prim.fwd(xp, *datas, **params) if params else prim.fwd(xp, *datas)
     except ValueError as e:
         raise _torch_error(e, datas) from None
+    except RuntimeWarning:  # a user's filter made NumPy's warning an error: run it quietly
+        with _backend.quiet(xp):
+            out = prim.fwd(xp, *datas, **params)
     if type(out) in _PY_NUMBERS:
         out = _as_array(out)  # a Python number from some backend call (NumPy scalars stay)
     src = args[0] if type(args[0]) in TT else _first_tensor(args)

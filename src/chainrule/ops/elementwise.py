@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 
+from .namespaces import array_ns
 from .primitive import DIAGONAL, PASS, Primitive, alias, defop
 
 
@@ -267,11 +268,23 @@ def _abs(xp, x):
     return xp.abs(x)
 
 
-# abs' is PyTorch's sgn: 0 at 0 and at NaN; relu passes g where out is not <= 0 (NaN too)
+# abs' is PyTorch's sgn: 0 at 0 and at NaN
 ABS = _defew(
     "abs", _abs, lambda ns, g, x: g * ns.where(x == x, ns.sign(x), 0.0), kink="abs'(0) = 0"
 )
-RELU = _defew("relu", _relu, lambda g, out: g * ~(out <= 0), kink="relu'(0) = 0")
+# relu passes g where out is not <= 0 (NaN too): threshold_backward below
+RELU = _defew("relu", _relu, lambda ns, g, out: ns.threshold_backward(g, out), kink="relu'(0) = 0")
+# threshold_backward(g, r) = 0 where r <= 0, else g, for relu's result r: relu's adjoint,
+# run inside backward. It selects (0 * inf would be NaN), and under create_graph it is
+# recorded with r as an input, as PyTorch's: its derivative in r is zero, yet the gradient
+# it gives requires grad where r does.
+THRESHOLD_BACKWARD = _defew(
+    "threshold_backward",
+    lambda xp, g, r: array_ns(xp).threshold_backward(g, r),
+    (lambda ns, g, r: ns.threshold_backward(g, r), lambda ns, g: ns.zeros_like(g)),
+    grad_fn="ThresholdBackwardBackward0",
+    broadcast=True,
+)
 
 
 def _sigmoid(xp, x):
@@ -332,13 +345,14 @@ def _clamp_fwd(xp, x, *, min, max):
     return r.astype(x.dtype, copy=False) if r is not x else x.copy()
 
 
-def _clamp_vjp(g, x, min, max):
-    # The gradient passes where min <= x <= max, bounds included (PyTorch's subgradient 1).
+def _clamp_vjp(ns, g, x, min, max):
+    # The gradient passes where min <= x <= max, bounds included (PyTorch's subgradient 1);
+    # selected, not multiplied by a mask (0 * inf would be NaN)
     if min is not None and max is not None:
-        return g * ((x >= min) & (x <= max))
+        return ns.where((x >= min) & (x <= max), g, 0.0)
     if min is not None:
-        return g * (x >= min)
-    return g * (x <= max)
+        return ns.where(x >= min, g, 0.0)
+    return ns.where(x <= max, g, 0.0)
 
 
 CLAMP = _defew(
@@ -384,10 +398,10 @@ def _hi_wins(x, lo, hi, reverse=True):
 CLAMP_T = defop(
     "clamp_tensor",
     _clamp_t_fwd,
-    (
-        lambda g, x, lo, hi: g * _x_passes(x, lo, hi),
-        lambda g, x, lo, hi: g * _lo_wins(x, lo, hi),
-        lambda g, x, lo, hi: g * _hi_wins(x, lo, hi),
+    (  # selections, not products with a mask (0 * inf would be NaN)
+        lambda ns, g, x, lo, hi: ns.where(_x_passes(x, lo, hi), g, 0.0),
+        lambda ns, g, x, lo, hi: ns.where(_lo_wins(x, lo, hi), g, 0.0),
+        lambda ns, g, x, lo, hi: ns.where(_hi_wins(x, lo, hi), g, 0.0),
     ),
     grad_fn="ClampBackward0",
     promote=True,

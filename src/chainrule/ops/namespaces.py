@@ -140,6 +140,10 @@ class ArrayNS:
     def getitem(self, g, idx):
         return g[idx]
 
+    def threshold_backward(self, g, out):
+        """relu's adjoint: 0 where ``out <= 0``, else ``g`` (a selection: NaN passes)."""
+        return self.xp.where(out <= 0, 0, g)
+
     def put_along(self, g, idx, dim, shape):
         """Adjoint of take_along_axis: zeros of ``shape`` with ``g`` added at ``idx`` on
         ``dim`` (repeated indices add up; put_along_axis would overwrite)."""

@@ -436,10 +436,10 @@ MIN_ALL = defop(
 )
 
 
-# A 0-d x (max(x, dim=0) of a 0-d tensor) is its own maximum: ``idx`` is a 0-d zero,
-# and the gradient passes through whole (PyTorch saves only the index there too).
+# A 0-d x has one element, its own maximum (idx a 0-d zero): the value and its gradient
+# pass through, as in PyTorch (MaxBackward0, which saves the index only).
 def _select_fwd(xp, x, *, idx, dim, keepdim):
-    if x.ndim == 0:
+    if idx.ndim == 0:
         return xp.array(x, copy=True)
     v = xp.take_along_axis(x, idx, axis=dim)
     return v if keepdim else xp.squeeze(v, axis=dim)
@@ -452,7 +452,7 @@ def _batched_idx(idx, batch):
 
 def _select_vjp(ns, g, x_shape, idx, dim, keepdim, batch):
     # the selected index alone gets the gradient
-    if not x_shape:
+    if idx.ndim == 0:
         return g
     nb = len(batch)
     if not keepdim:
@@ -464,7 +464,7 @@ def _select_vjp(ns, g, x_shape, idx, dim, keepdim, batch):
 
 def _select_jvp(ns, t, out, idx, dim, keepdim, batch):
     # the tangent of the selected element
-    if not out.shape and not idx.shape:
+    if idx.ndim == 0:
         return t
     if batch:
         idx = _batched_idx(idx, batch)

@@ -44,9 +44,11 @@ def _refuse_overlap(overlap):
 
 
 def _copy_slices_base(ns, g, chain, overlap, batch):
-    # the base before the write keeps its gradient outside the written region
+    # the base before the write keeps its gradient outside the written region: g with the
+    # region (where V^T V reaches) selected away, not subtracted (inf - inf would be NaN)
     _refuse_overlap(overlap)
-    return g - into_base(ns, along_view(ns, g, chain, batch), chain, batch)
+    region = into_base(ns, along_view(ns, ns.ones_like(g), chain, batch), chain, batch)
+    return ns.where(region != 0, 0.0, g)
 
 
 # ``overlap``: the view written hits some element more than once (an expanded tensor
