@@ -440,3 +440,43 @@ def test_a_no_grad_view_requires_grad_as_its_base_does(make):
         return v.requires_grad, v.is_leaf
 
     assert outcome(cr) == outcome(torch)
+
+
+def _remade_keeps_history(L):
+    v0 = L.ones(4)
+    v2 = v0.view_as(v0)
+    v2.requires_grad_()
+    v3 = v2.T
+    v0.sigmoid_()  # v3 is made again from v0, which needs no gradient
+    out = [v3.requires_grad, v3.is_leaf, v3.grad_fn is None]
+    v3.sum().backward()  # runs, and reaches nothing
+    return [*out, v2.grad]
+
+
+def _leaf_view_written(L):
+    v2 = L.ones(4).view(4)
+    v2.requires_grad_()
+    v2[3].sqrt_()
+
+
+def _indices_written(L):
+    v0 = L.ones(3, 2, requires_grad=True)
+    v1 = v0.min(dim=-2)
+    v2 = v0 @ v1.values
+    v1.indices.view(-1).fill_(3)
+    v2.sum().backward()
+
+
+@pytest.mark.parametrize(
+    "program",
+    [_remade_keeps_history, _leaf_view_written, _indices_written],
+    ids=lambda f: f.__name__,
+)
+def test_view_bookkeeping_as_pytorch(program):
+    def outcome(L):
+        try:
+            return "ok", _plain(program(L))
+        except Exception as e:  # noqa: BLE001 - the error itself is compared
+            return type(e).__name__, str(e).split(";")[0]
+
+    assert outcome(cr) == outcome(torch)

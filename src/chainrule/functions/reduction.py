@@ -283,10 +283,22 @@ def _extreme(input, dim, keepdim, axis, keepdims, other, full_prim, dim_prim, ar
     xp = _ns(data)
     if data.ndim == 0:  # the one element is the extreme (also a NaN): index 0
         idx = xp.zeros((), "int64")
-        return rtype(apply(dim_prim, input, idx=idx, dim=0, keepdim=kd), _idx_tensor(input, idx))
+        return _with_indices(rtype, apply(dim_prim, input, idx=idx, dim=0, keepdim=kd), input, idx)
     idx = xp.expand_dims(arg(data, axis=d), d)
     values = apply(dim_prim, input, idx=idx, dim=d, keepdim=kd)
-    return rtype(values, _idx_tensor(input, idx if kd else xp.squeeze(idx, axis=d)))
+    return _with_indices(rtype, values, input, idx if kd else xp.squeeze(idx, axis=d))
+
+
+def _with_indices(rtype, values, input, idx):
+    """(values, indices); values' node saves the indices tensor it returns, as PyTorch's
+    MaxBackward0 does: changing them in place makes backward refuse."""
+    indices = _idx_tensor(input, idx)
+    node = values._node
+    if node is not None:
+        if node.checks is None:
+            node.checks = []
+        node.checks.append((indices._vc, indices._vc[0], indices, "~indices"))
+    return rtype(values, indices)
 
 
 _ns = namespace

@@ -299,10 +299,17 @@ def remake_view(v) -> None:
     v._vver = v._vc[0]
     chain = v._view[1]
     base = v._base
+    t = base
+    if v._node is not None and not base._rg:
+        # PyTorch keeps a history for a view that had one, whose edge to a base needing
+        # no gradient leads nowhere: a stand-in that requires grad and gathers nothing
+        # (``node.edge``: a view with no node and no AccumulateGrad)
+        t = base._new(base._data)
+        t._rg = True
+        t._base, t._view, t._vc, t._vver = base, (None, ()), base._vc, base._vc[0]
     prev = _grad.enabled
     _grad.enabled = True
     try:
-        t = base
         for prim, params, _ in chain:
             t = apply(prim, t, **params)
     finally:
@@ -497,7 +504,7 @@ def check_inplace(t) -> None:
         kind, chain = t._view
         if kind is not None:
             raise _view_error(kind, chain)
-        if base._node is None and base._rg:
+        if base._node is None and (base._rg or t._rg):  # (t made a leaf of its own too)
             raise RuntimeError(
                 "a view of a leaf Variable that requires grad is being used in an in-place "
                 "operation."
