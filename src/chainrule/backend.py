@@ -150,3 +150,19 @@ def c_order(a):
     transposed result, and then view() and flatten() differ from PyTorch's)."""
     f = getattr(a, "flags", None)
     return a if f is None or f.c_contiguous else namespace(a).ascontiguousarray(a)
+
+
+def layout_of(out, first):
+    """``out`` in ``first``'s memory order when both have one shape: PyTorch's elementwise
+    results follow their first operand's layout, where NumPy's follow C order as soon as
+    the operands disagree (a transposed x + a C-ordered y)."""
+    if out.shape != first.shape or getattr(out, "strides", None) is None:
+        return out
+    order = sorted(range(first.ndim), key=lambda d: -abs(first.strides[d]))
+    if order == sorted(range(out.ndim), key=lambda d: -abs(out.strides[d])):
+        return out
+    xp = namespace(out)
+    re = xp.empty([out.shape[d] for d in order], out.dtype)
+    re = re.transpose([order.index(d) for d in range(out.ndim)])
+    re[...] = out
+    return re

@@ -100,6 +100,8 @@ def inner(input, other):
     if a.dtype.kind == "b":
         kernel = "dot" if a.ndim == b.ndim == 1 else "addmm_impl_cpu_"
         raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    if a.shape[-1] == 1:  # PyTorch's tensordot sums the first operand over a size-1 dim:
+        input = input.sum(-1, keepdim=True)  # dot or mm then saves that, not input's view
     if a.ndim == b.ndim == 1:
         return apply(DOT, input, other)
     k = a.shape[-1]

@@ -103,6 +103,10 @@ def apply(prim: Primitive, *args, **params):
             out = prim.fwd(xp, *datas, **params)
     if type(out) in _PY_NUMBERS:
         out = _as_array(out)  # a Python number from some backend call (NumPy scalars stay)
+    elif n >= 2 and prim.name in _FOLLOWS_FIRST:
+        first = params["cond"] if prim.name == "where" else x0
+        if getattr(first, "ndim", 0) >= 2 and not first.flags.c_contiguous:
+            out = _backend.layout_of(out, first)
     src = args[0] if type(args[0]) in TT else _first_tensor(args)
     res = new(out) if src is None else src._new(out)
     if (
@@ -385,6 +389,13 @@ def _view_error(kind, chain, rebased: bool = False) -> RuntimeError:
 
 
 # ------------------------------------------------------------------ in place
+# elementwise ops whose result takes its first operand's layout (PyTorch's TensorIterator)
+_FOLLOWS_FIRST = frozenset(
+    (
+        "add sub mul div div_rounding floor_divide remainder maximum minimum pow pow_scalar "
+        "pow_tensor clamp_tensor where"
+    ).split()
+)
 _MAY_OVERLAP = frozenset({"fill", "zero", "fill_tensor"})  # fill_ and zero_ (PyTorch's too)
 
 
