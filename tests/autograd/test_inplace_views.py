@@ -480,3 +480,18 @@ def test_view_bookkeeping_as_pytorch(program):
             return type(e).__name__, str(e).split(";")[0]
 
     assert outcome(cr) == outcome(torch)
+
+
+def test_an_empty_view_made_again_gives_constant_zeros():
+    """PyTorch: after its base is written, an empty view's history (AsStridedBackward0)
+    gives the base constant zeros, which need no grad even under create_graph."""
+
+    def outcome(L):
+        v0 = L.ones(1, 3, requires_grad=True)
+        v1 = v0 * 2
+        v2 = v1.narrow(1, 2, 0)
+        v2[:] = v0.sum()
+        (g,) = L.autograd.grad(v2.abs().sum(), [v1], create_graph=True)
+        return type(v2.grad_fn).__name__, g.tolist(), g.requires_grad
+
+    assert outcome(cr) == outcome(torch)

@@ -163,26 +163,6 @@ v2.sum().backward()
 """,
     ),
     Known(
-        "create_graph gradients through an empty write require grad",
-        "11 §3 fuzzer",
-        "x[:] = v on an empty view x, then autograd.grad(..., create_graph=True): the "
-        "gradient of x's base requires grad (PyTorch's does not; both are zeros)",
-        lambda d, p: (
-            base_op(d) == "autograd.grad"
-            and d.kind == "requires_grad"
-            and "create_graph=True" in stmt(d, p).code
-            and "chainrule True, torch False" in d.detail
-        ),
-        """
-v0 = torch.ones(1, 3, requires_grad=True)
-v1 = v0 * 2
-v2 = v1.narrow(1, 2, 0)
-v2[:] = v0.sum()
-v3 = v2.abs().sum()
-v4 = torch.autograd.grad(v3, [v1], create_graph=True)
-""",
-    ),
-    Known(
         "index_put with another dtype is accepted",
         "11 §3 fuzzer",
         "x[mask] = v with v of another float dtype casts (PyTorch: 'Index put requires the "

@@ -440,6 +440,16 @@ def _copy_(data, max_numel=MAX_NUMEL):
 add(custom("copy", "copy_ (src broadcast)", _copy_))
 
 
+def _remade_empty_view(x):
+    z = x * 2.0
+    v = z[..., :0]
+    z.mul_(3.0)  # v is used after its base was written: made again (empty_view)
+    return v.sum() + z.exp()
+
+
+add(unary("empty_view", "an empty view made again", _remade_empty_view, min_dims=1))
+
+
 def _uniform_(x):
     y = x * 2.0
     y.uniform_(generator=cr.Generator().manual_seed(0))  # the same data on every call

@@ -31,7 +31,7 @@ from .. import dtypes as _dt
 from ..node import edge
 from ..tensor_base import TENSOR_TYPES, TensorBase, new, own
 from .primitive import Primitive
-from .views import COPY_SLICES
+from .views import COPY_SLICES, EMPTY_VIEW
 
 _grad = _state.grad
 _dual = _state.dual
@@ -314,6 +314,9 @@ def remake_view(v) -> None:
     prev = _grad.enabled
     _grad.enabled = True
     try:
+        if not v._data.size:
+            t = apply(EMPTY_VIEW, t, chain=chain)
+            chain = ()
         for prim, params, _ in chain:
             t = apply(prim, t, **params)
     finally:

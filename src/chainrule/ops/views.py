@@ -66,3 +66,22 @@ COPY_SLICES = defop(
         lambda ns, t, chain, batch: into_base(ns, t, chain, batch),
     ),
 )
+
+
+def _along_chain(xp, base, chain):
+    for prim, params, _ in chain:
+        base = prim.fwd(xp, base, **params)
+    return base
+
+
+# An empty view made again after its base was written: PyTorch's AsStridedBackward0
+# gives the base constant zeros (nothing flows through no elements), so a create_graph
+# gradient through it needs no grad.
+EMPTY_VIEW = defop(
+    "empty_view",
+    lambda xp, base, *, chain: _along_chain(xp, base, chain),
+    lambda ns, g, chain, batch: ns.zeros_like(into_base(ns, g, chain, batch)),
+    grad_fn="AsStridedBackward0",
+    view=True,
+    jvp=lambda ns, t, chain, batch: along_view(ns, t, chain, batch),
+)
