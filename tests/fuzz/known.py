@@ -14,8 +14,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
-
 from .execute import Disagreement, written
 from .program import Program, Stmt
 
@@ -127,27 +125,6 @@ v4.backward(retain_graph=True)
 """,
     ),
     # ------------------------------------- 11 §3: found by this fuzzer (not yet filed)
-    Known(
-        "NaN where PyTorch has a number: sign(nan), abs, cumprod and pow gradients",
-        "11 §3 fuzzer",
-        "sign(nan) and so abs's gradient at NaN are NaN (PyTorch: 0), and cumprod's gradient "
-        "at zeros with an infinite incoming gradient is NaN (PyTorch: [inf, 0, 0, 0])",
-        lambda d, p: (
-            nan_where_torch_is_not(d)
-            and (
-                base_op(d) in ("sign", "sign_", "view.sign_")
-                or (
-                    base_op(d) in GRAD_OPS
-                    and _uses(p, d, r"(cumprod|\babs\(|\.abs\(|sign|\*\*|pow\()")
-                )
-            )
-        ),
-        """
-v0 = torch.zeros(4, requires_grad=True)
-v1 = v0.cumprod(0)
-v1.backward(torch.full((4,), float('inf')))
-""",
-    ),
     Known(
         "gradients masked by multiplying: NaN where PyTorch selects",
         "11 §3 fuzzer",
@@ -279,16 +256,6 @@ v0[torch.tensor([True, False])] = torch.ones(1, requires_grad=True)
 ]
 
 
-def _opposite_infinities(d: Disagreement) -> bool:
-    """Where the values differ, they are infinities of opposite signs."""
-    a = d.arrays()
-    if a is None:
-        return False
-    c, t = a
-    differ = (c != t) & ~(np.isnan(c) & np.isnan(t))
-    return bool(differ.any() and np.all(np.isinf(c[differ]) & (c[differ] == -t[differ])))
-
-
 # Differences that are not chainrule defects: PyTorch's result there is undefined or a
 # PyTorch quirk. Tolerated for good, and reported apart from KNOWN.
 ACCEPTED: list[Known] = [
@@ -298,14 +265,6 @@ ACCEPTED: list[Known] = [
         "an in-place op whose operand shares memory with its target (x.add_(x.t()[:1]) where "
         "x.contiguous() is x): PyTorch reads what it has already written, chainrule does not",
         lambda d, p: d.aliased,
-        "",
-        accepted=True,
-    ),
-    Known(
-        "pow(-0.0, negative) is -inf in PyTorch",
-        "not a defect",
-        "(-0.0) ** -0.5 is inf by IEEE 754 (NumPy, chainrule); PyTorch gives -inf",
-        lambda d, p: base_op(d) == "pow" and d.kind == "value" and _opposite_infinities(d),
         "",
         accepted=True,
     ),

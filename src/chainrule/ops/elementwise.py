@@ -99,7 +99,17 @@ def _pow(xp, x, y):
         odd = (y % 2) != 0
         neg = xp.where(base == 1, 1, xp.where(base == -1, xp.where(odd, -1, 1), 0))
         return xp.where(y < 0, neg, r).astype(r.dtype)
+    if yd is None and xd is not None and xd.kind == "f" and y == -0.5:
+        return _rsqrt(xp, x)  # PyTorch's kernel: -0.0 ** -0.5 = -inf, -inf ** -0.5 = nan
     return x**y
+
+
+def _scalar_pow(ns, x, e):
+    """x ** e for a number e, with PyTorch's special exponent -0.5 (1 / sqrt(x)) also on raw
+    arrays (NumPy takes sqrt for 0.5 itself; a Tensor x goes through ``_pow``)."""
+    if e == -0.5 and not hasattr(x, "_data") and x.dtype.kind == "f":
+        return 1 / ns.sqrt(x)
+    return x**e
 
 
 def _no_bool_operand(args):
@@ -132,10 +142,11 @@ DIV = _defew(
 
 
 def _pow_dx(ns, g, x, y):
-    # d/dx x**y = y * x**(y-1); PyTorch gives 0 where y == 0 (even at x == 0).
+    # d/dx x**y = y * x**(y-1); PyTorch's 0 where y == 0 (even at x == 0, whatever g
+    # is), and its order of products: g * (y * x**(y-1))
     if not hasattr(y, "shape"):
-        return g * 0 if y == 0 else g * y * x ** (y - 1)
-    return ns.where(y == 0, 0.0, g * y * x ** (y - 1))
+        return ns.zeros_like(g) if y == 0 else g * (y * _scalar_pow(ns, x, y - 1))
+    return ns.where(y == 0, 0.0, g * (y * x ** (y - 1)))
 
 
 def _pow_dy(ns, g, x, y, out):
@@ -143,9 +154,9 @@ def _pow_dy(ns, g, x, y, out):
     # and x**y * log(0) = -inf for y < 0
     if not hasattr(x, "shape"):  # a Python scalar base
         if x == 0:
-            return g * out * ns.log(ns.where(y >= 0, 1.0, y * 0.0))
-        return g * out * (math.log(x) if x > 0 else math.nan)
-    return g * out * ns.log(ns.where((x == 0) & (y >= 0), 1.0, x))
+            return g * ns.where(y >= 0, 0.0, out * -math.inf)
+        return g * (out * (math.log(x) if x > 0 else math.nan))
+    return g * (out * ns.log(ns.where((x == 0) & (y >= 0), 1.0, x)))
 
 
 POW = _defew(  # tensor ** scalar
@@ -245,7 +256,9 @@ SIGMOID = _defew(
     lambda g, out: g * out * (1 - out),
     to_float=True,
 )
-RECIPROCAL = _defew("reciprocal", lambda xp, x: 1 / x, lambda g, out: -g * out * out, to_float=True)
+RECIPROCAL = _defew(  # PyTorch's order: out * out first (0 * inf is NaN where it overflows)
+    "reciprocal", lambda xp, x: 1 / x, lambda g, out: -g * (out * out), to_float=True
+)
 
 
 def _no_bool(kernel):
@@ -267,11 +280,12 @@ def _abs(xp, x):
     return xp.abs(x)
 
 
-# abs' is PyTorch's sgn: 0 at 0 and at NaN; relu passes g where out is not <= 0 (NaN too)
+# abs' is PyTorch's sgn: 0 at 0 and at NaN; relu selects g where out is not <= 0 (NaN too)
+# and 0 elsewhere, also where g is inf or NaN
 ABS = _defew(
     "abs", _abs, lambda ns, g, x: g * ns.where(x == x, ns.sign(x), 0.0), kink="abs'(0) = 0"
 )
-RELU = _defew("relu", _relu, lambda g, out: g * ~(out <= 0), kink="relu'(0) = 0")
+RELU = _defew("relu", _relu, lambda ns, g, out: ns.where(out <= 0, 0.0, g), kink="relu'(0) = 0")
 
 
 def _sigmoid(xp, x):
