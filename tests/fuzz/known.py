@@ -170,26 +170,6 @@ v1 = v0.narrow(0, 0, 0)
 """,
     ),
     Known(
-        "remainder's gradient floors a / b",
-        "11 §3 fuzzer",
-        "d remainder(a, b) / db = -floor(a / b) in chainrule; PyTorch floors (a - fmod(a, b)) "
-        "/ b, which differs by one where a / b rounds to an integer (-0.5 and -0.1: 5 vs 4; "
-        "the class: a gradient value, no NaN involved, in a program with a remainder)",
-        lambda d, p: (
-            base_op(d) in GRAD_OPS
-            and d.kind in ("grad value", "value")
-            and _uses(p, d, r"(remainder\(| % )")
-            and not nan_where_torch_is_not(d)
-            and not d.nan_where_chainrule_is_not()
-        ),
-        """
-v0 = torch.tensor([-0.1], requires_grad=True)
-v1 = torch.tensor([-0.5])
-v2 = v1.remainder(v0)
-v2.sum().backward()
-""",
-    ),
-    Known(
         "create_graph gradients through relu do not require grad",
         "11 §3 fuzzer",
         "autograd.grad(relu(y), [y], create_graph=True) gives a constant (requires_grad=False); "

@@ -172,9 +172,34 @@ POW_S = alias(POW, "pow_scalar", grad_fn="PowBackward2")  # scalar ** tensor
 REMAINDER = _defew(
     "remainder",
     _remainder,
-    (PASS, lambda ns, g, x, y: -g * ns.floor(x / y)),
+    # d/dy = -(x // y), the floor division that rounds as Python's (and PyTorch's): from
+    # x - fmod(x, y), not floor(x / y), which rounds up where x / y is just below an integer
+    (PASS, lambda ns, g, x, y: -g * ns.floor_divide(x, y)),
     promote=True,
     broadcast=True,
+)
+
+
+def _remainder_s_vjp(g):
+    # remainder(number, tensor) has no derivative in PyTorch: backward raises, as there
+    raise RuntimeError("derivative for aten::remainder is not implemented")
+
+
+def _remainder_s_jvp(t):
+    raise NotImplementedError(
+        "Trying to use forward AD with aten::remainder that does not support it."
+    )
+
+
+REMAINDER_S = defop(  # number % tensor
+    "remainder_scalar",
+    _remainder,
+    (_remainder_s_vjp, _remainder_s_vjp),
+    grad_fn="NotImplemented",
+    promote=True,
+    broadcast=True,
+    jvp=(_remainder_s_jvp, _remainder_s_jvp),
+    kink="no derivative: backward raises, as in PyTorch",
 )
 
 
