@@ -111,27 +111,6 @@ KNOWN: list[Known] = [
     # ------------------------------------------------ 11 §2: silent wrong results
     # ------------------------------------- 11 §3: found by this fuzzer (not yet filed)
     Known(
-        "NaN where PyTorch has a number: sign(nan), abs, cumprod and pow gradients",
-        "11 §3 fuzzer",
-        "sign(nan) and so abs's gradient at NaN are NaN (PyTorch: 0), and cumprod's gradient "
-        "at zeros with an infinite incoming gradient is NaN (PyTorch: [inf, 0, 0, 0])",
-        lambda d, p: (
-            nan_where_torch_is_not(d)
-            and (
-                base_op(d) in ("sign", "sign_", "view.sign_")
-                or (
-                    base_op(d) in GRAD_OPS
-                    and _uses(p, d, r"(cumprod|\babs\(|\.abs\(|sign|\*\*|pow\()")
-                )
-            )
-        ),
-        """
-v0 = torch.zeros(4, requires_grad=True)
-v1 = v0.cumprod(0)
-v1.backward(torch.full((4,), float('inf')))
-""",
-    ),
-    Known(
         "other error types for odd arguments",
         "11 §3 fuzzer",
         "narrow and mv of a 0-d tensor, x[::-1, 0:1] on 1-D raise another exception type "
@@ -140,26 +119,6 @@ v1.backward(torch.full((4,), float('inf')))
         """
 v0 = torch.tensor(1.0)
 v1 = v0.narrow(0, 0, 0)
-""",
-    ),
-    Known(
-        "remainder's gradient floors a / b",
-        "11 §3 fuzzer",
-        "d remainder(a, b) / db = -floor(a / b) in chainrule; PyTorch floors (a - fmod(a, b)) "
-        "/ b, which differs by one where a / b rounds to an integer (-0.5 and -0.1: 5 vs 4; "
-        "the class: a gradient value, no NaN involved, in a program with a remainder)",
-        lambda d, p: (
-            base_op(d) in GRAD_OPS
-            and d.kind in ("grad value", "value")
-            and _uses(p, d, r"(remainder\(| % )")
-            and not nan_where_torch_is_not(d)
-            and not d.nan_where_chainrule_is_not()
-        ),
-        """
-v0 = torch.tensor([-0.1], requires_grad=True)
-v1 = torch.tensor([-0.5])
-v2 = v1.remainder(v0)
-v2.sum().backward()
 """,
     ),
     Known(
@@ -210,14 +169,6 @@ ACCEPTED: list[Known] = [
         "an in-place op whose operand shares memory with its target (x.add_(x.t()[:1]) where "
         "x.contiguous() is x): PyTorch reads what it has already written, chainrule does not",
         lambda d, p: d.aliased,
-        "",
-        accepted=True,
-    ),
-    Known(
-        "pow(-0.0, negative) is -inf in PyTorch",
-        "not a defect",
-        "(-0.0) ** -0.5 is inf by IEEE 754 (NumPy, chainrule); PyTorch gives -inf",
-        lambda d, p: base_op(d) == "pow" and d.kind == "value" and _opposite_infinities(d),
         "",
         accepted=True,
     ),

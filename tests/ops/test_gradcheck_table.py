@@ -32,7 +32,7 @@ from chainrule.ops import REGISTRY
 # Primitives that only backward applies (rules of getitem / take_along / max(dim) / relu).
 BACKWARD_ONLY = {"index_grad", "put_along", "threshold_backward"}
 # Primitives whose backward raises, as PyTorch's does (tests/autograd/test_numeric_edges.py)
-NO_DERIVATIVE = {"floor_divide"}
+NO_DERIVATIVE = {"floor_divide", "remainder_scalar"}
 
 MAX_NUMEL = 12
 

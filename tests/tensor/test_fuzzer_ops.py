@@ -9,6 +9,7 @@ gradchecked in float64.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -542,3 +543,63 @@ def test_matmul_of_mixed_dtypes_raises_as_torch(a, b, dtype):
 )
 def test_dot_mv_mm_of_mixed_dtypes_raise_as_torch(fn):
     same_outcome(fn)
+
+
+# -------------------------------------------------------------------------- remainder
+
+REMAINDER_PAIRS = [
+    ([-0.5, 0.5, 1.0, -1.0, 7.3, 0.3], [-0.1, 0.1, -math.inf, math.inf, 2.0, -0.1]),
+    ([5.0, -5.0, 0.0, 1e-3], [3.0, 3.0, -2.0, 0.1]),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("a, b", REMAINDER_PAIRS)
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda L, x, y: x.remainder(y),
+        lambda L, x, y: x % y,
+        lambda L, x, y: L.remainder(x, y),
+    ],
+)
+def test_remainder_gradients_floor_divide_as_torch(a, b, fn):
+    # d/dy remainder(x, y) = -(x // y), Python's floor division: -0.5 // -0.1 is 4
+    # (floor(-0.5 / -0.1) would be 5)
+    assert_backward_same(fn, a, b)
+
+
+def _number_remainder_backward(L, spelling, mode):
+    y = L.tensor([3.0, -0.1], requires_grad=True)
+    z = 2.5 % y if spelling == "operator" else L.remainder(2.5, y)
+    if mode == "forward":
+        import importlib
+
+        fwad = importlib.import_module(L.__name__ + ".autograd.forward_ad")
+        with fwad.dual_level():
+            return fwad.unpack_dual(2.5 % fwad.make_dual(y.detach(), L.ones(2))).tangent
+    return (str(z), z.grad_fn.name(), z.sum().backward())
+
+
+@needs_torch
+@pytest.mark.parametrize("spelling", ["operator", "function"])
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_remainder_of_a_number_has_no_derivative_as_torch(spelling, mode):
+    # PyTorch's remainder(Scalar, Tensor) has no derivative: grad_fn NotImplemented, and
+    # backward (or forward mode) raises
+    same_outcome(lambda L: _number_remainder_backward(L, spelling, mode))
+
+
+def test_remainder_gradient_with_create_graph_as_first_order():
+    x = cr.tensor([-0.5, 7.3], dtype=cr.float64, requires_grad=True)
+    y = cr.tensor([-0.1, 2.0], dtype=cr.float64, requires_grad=True)
+    gx, gy = cr.autograd.grad((x % y).sum(), [x, y], create_graph=True)
+    assert gy.tolist() == [-4.0, -3.0] and gx.tolist() == [1.0, 1.0]
+    assert gy.grad_fn is not None  # recorded (its own gradient is zero)
+
+
+def test_remainder_gradchecks():
+    x = cr.tensor([-0.55, 7.3, 2.2], dtype=cr.float64, requires_grad=True)
+    y = cr.tensor([-0.2, 2.0, 0.7], dtype=cr.float64, requires_grad=True)
+    assert gradcheck(cr.remainder, (x, y))
+    assert cr.autograd.gradgradcheck(cr.remainder, (x, y))

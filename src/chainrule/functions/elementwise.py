@@ -67,6 +67,7 @@ from ..ops.elementwise import (
     RECIPROCAL,
     RELU,
     REMAINDER,
+    REMAINDER_S,
     ROUND,
     RSQRT,
     SIGMOID,
@@ -200,7 +201,7 @@ def remainder(input, other):
     >>> torch.remainder(torch.tensor([-3, 3]), 2)
     tensor([1, 1])
     """
-    return apply(REMAINDER, input, other)
+    return apply(REMAINDER if isinstance(input, TensorBase) else REMAINDER_S, input, other)
 
 
 def pow(input, exponent):
@@ -624,7 +625,7 @@ class ElementwiseMethods:
     __floordiv__ = _op(FLOOR_DIVIDE)
     __rfloordiv__ = _op(FLOOR_DIVIDE, swap=True)
     __mod__ = _op(REMAINDER)
-    __rmod__ = _op(REMAINDER, swap=True)
+    __rmod__ = _op(REMAINDER_S, swap=True)
     __and__ = _op(BITWISE_AND, via=_integral)
     __rand__ = _op(BITWISE_AND, swap=True, via=_integral)
     __or__ = _op(BITWISE_OR, via=_integral)

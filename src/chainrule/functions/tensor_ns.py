@@ -45,6 +45,10 @@ class TensorNS:
     floor = staticmethod(elementwise.floor)
 
     @staticmethod
+    def floor_divide(a, b):  # NumPy's (Python's) floor division, with a zero gradient
+        return elementwise.div(a, b, rounding_mode="floor")
+
+    @staticmethod
     def maximum(a, b):  # NumPy's: a number operand too (torch.maximum takes tensors only)
         return apply(MAXIMUM, a, b)
 

@@ -100,7 +100,17 @@ def _pow(xp, x, y):
         odd = (y % 2) != 0
         neg = xp.where(base == 1, 1, xp.where(base == -1, xp.where(odd, -1, 1), 0))
         return xp.where(y < 0, neg, r).astype(r.dtype)
+    if yd is None and xd is not None and xd.kind == "f" and y == -0.5:
+        return _rsqrt(xp, x)  # PyTorch's kernel: -0.0 ** -0.5 = -inf, -inf ** -0.5 = nan
     return x**y
+
+
+def _scalar_pow(ns, x, e):
+    """x ** e for a number e, with PyTorch's special exponent -0.5 (1 / sqrt(x)) also on raw
+    arrays (NumPy takes sqrt for 0.5 itself; a Tensor x goes through ``_pow``)."""
+    if e == -0.5 and not hasattr(x, "_data") and x.dtype.kind == "f":
+        return 1 / ns.sqrt(x)
+    return x**e
 
 
 def _no_bool_operand(args):
@@ -133,10 +143,11 @@ DIV = _defew(
 
 
 def _pow_dx(ns, g, x, y):
-    # d/dx x**y = y * x**(y-1); PyTorch gives 0 where y == 0 (even at x == 0).
+    # d/dx x**y = y * x**(y-1); PyTorch's 0 where y == 0 (even at x == 0, whatever g
+    # is), and its order of products: g * (y * x**(y-1))
     if not hasattr(y, "shape"):
-        return g * 0 if y == 0 else g * y * x ** (y - 1)
-    return ns.where(y == 0, 0.0, g * y * x ** (y - 1))
+        return ns.zeros_like(g) if y == 0 else g * (y * _scalar_pow(ns, x, y - 1))
+    return ns.where(y == 0, 0.0, g * (y * x ** (y - 1)))
 
 
 def _pow_dy(ns, g, x, y, out):
@@ -144,9 +155,9 @@ def _pow_dy(ns, g, x, y, out):
     # and x**y * log(0) = -inf for y < 0
     if not hasattr(x, "shape"):  # a Python scalar base
         if x == 0:
-            return g * out * ns.log(ns.where(y >= 0, 1.0, y * 0.0))
-        return g * out * (math.log(x) if x > 0 else math.nan)
-    return g * out * ns.log(ns.where((x == 0) & (y >= 0), 1.0, x))
+            return g * ns.where(y >= 0, 0.0, out * -math.inf)
+        return g * (out * (math.log(x) if x > 0 else math.nan))
+    return g * (out * ns.log(ns.where((x == 0) & (y >= 0), 1.0, x)))
 
 
 POW = _defew(  # tensor ** scalar
@@ -162,9 +173,34 @@ POW_S = alias(POW, "pow_scalar", grad_fn="PowBackward2")  # scalar ** tensor
 REMAINDER = _defew(
     "remainder",
     _remainder,
-    (PASS, lambda ns, g, x, y: -g * ns.floor(x / y)),
+    # d/dy = -(x // y), the floor division that rounds as Python's (and PyTorch's): from
+    # x - fmod(x, y), not floor(x / y), which rounds up where x / y is just below an integer
+    (PASS, lambda ns, g, x, y: -g * ns.floor_divide(x, y)),
     promote=True,
     broadcast=True,
+)
+
+
+def _remainder_s_vjp(g):
+    # remainder(number, tensor) has no derivative in PyTorch: backward raises, as there
+    raise RuntimeError("derivative for aten::remainder is not implemented")
+
+
+def _remainder_s_jvp(t):
+    raise NotImplementedError(
+        "Trying to use forward AD with aten::remainder that does not support it."
+    )
+
+
+REMAINDER_S = defop(  # number % tensor
+    "remainder_scalar",
+    _remainder,
+    (_remainder_s_vjp, _remainder_s_vjp),
+    grad_fn="NotImplemented",
+    promote=True,
+    broadcast=True,
+    jvp=(_remainder_s_jvp, _remainder_s_jvp),
+    kink="no derivative: backward raises, as in PyTorch",
 )
 
 
@@ -246,7 +282,9 @@ SIGMOID = _defew(
     lambda g, out: g * out * (1 - out),
     to_float=True,
 )
-RECIPROCAL = _defew("reciprocal", lambda xp, x: 1 / x, lambda g, out: -g * out * out, to_float=True)
+RECIPROCAL = _defew(  # PyTorch's order: out * out first (0 * inf is NaN where it overflows)
+    "reciprocal", lambda xp, x: 1 / x, lambda g, out: -g * (out * out), to_float=True
+)
 
 
 def _no_bool(kernel):

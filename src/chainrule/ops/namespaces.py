@@ -76,6 +76,7 @@ class ArrayNS:
             "diagonal",
             "take_along_axis",
             "floor",
+            "floor_divide",
             "mean",
             "cumprod",
         ):

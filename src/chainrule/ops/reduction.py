@@ -516,19 +516,34 @@ def _cumprod_fwd(xp, x, *, dim):
 
 
 def _cumprod_vjp(ns, g, x, out, dim, batch):
-    # sum_{j >= i} g_j * out_j / x_i where x has no zeros; exact product of the others
-    # (quadratic in the length of ``dim``) where it does.
+    # sum_{j >= i} g_j * out_j / x_i where x has no zeros; with zeros, PyTorch's two rules.
+    # Recorded (create_graph): the exact products of the others, quadratic in the length
+    # of ``dim`` and differentiable again. Not recorded: linear, for a slice whose first
+    # zero is at k, the sum above over j < k only before k; at k, out_{k-1} times the sum of
+    # g_j * x_{k+1} ... x_j over k <= j < the next zero; 0 after k. It leaves out the terms
+    # a zero makes exactly 0, so an infinite g there gives no NaN (the recorded rule's does,
+    # as PyTorch's).
     if x.ndim == 0:
         return g
     lead = len(batch) + dim  # dim of g (and of the result)
     if not bool((x == 0).any()):
         return _reverse_cumsum(ns, g * out, lead) / x
     n = x.shape[dim]
-    total = []
-    for i in range(n):
-        cp = ns.getitem(_cumprod_without(ns, x, dim, i), _at(dim, i, n))
-        total.append(ns.sum(ns.getitem(g, _at(lead, i, n)) * cp, axis=lead, keepdims=True))
-    return ns.concatenate(total, axis=lead)
+    if hasattr(x, "_data"):
+        total = []
+        for i in range(n):
+            cp = ns.getitem(_cumprod_without(ns, x, dim, i), _at(dim, i, n))
+            total.append(ns.sum(ns.getitem(g, _at(lead, i, n)) * cp, axis=lead, keepdims=True))
+        return ns.concatenate(total, axis=lead)
+    zero = x == 0
+    seen = ns.cumsum(zero, axis=dim)  # zeros up to and including each position
+    before, run = seen == 0, seen == 1
+    first = zero & run
+    head = _reverse_cumsum(ns, ns.where(before, g * out, 0.0), lead) / ns.where(before, x, 1.0)
+    prefix = ns.getitem(ns.cumprod(ns.where(before, x, 1.0), axis=dim), _at(dim, n - 1, n))
+    tail = ns.cumprod(ns.where(run & ~first, x, 1.0), axis=dim)  # x_{k+1} ... x_j
+    at_k = prefix * ns.sum(ns.where(run, g * tail, 0.0), axis=lead, keepdims=True)
+    return ns.where(before, head, ns.where(first, at_k, 0.0))
 
 
 def _cumprod_jvp(ns, t, x, out, dim, batch):
