@@ -31,6 +31,8 @@ def _no_second_order(*args):
 class TensorNS:
     """NumPy's names over chainrule's functions (every method takes and gives Tensors)."""
 
+    graph = True  # rules run on Tensors: their backward is recorded (create_graph)
+
     exp = staticmethod(elementwise.exp)
     log = staticmethod(elementwise.log)
     log1p = staticmethod(elementwise.log1p)

@@ -44,6 +44,8 @@ def has_advanced(idx: tuple) -> bool:
 class ArrayNS:
     """NumPy-named functions over one backend's arrays, plus the table's helpers."""
 
+    graph = False  # rules run on arrays: first order (TensorNS: under create_graph)
+
     def __init__(self, xp) -> None:
         self.xp = xp
         for n in (

@@ -20,6 +20,7 @@ and against PyTorch.
 
 from __future__ import annotations
 
+import math
 from math import isfinite as _isfinite  # a Python float check: no ufunc call on one number
 
 from ..backend import c_order, namespace
@@ -229,9 +230,12 @@ def _var_jvp(ns, t, x, dim, correction, keepdim):
 
 def _std_vjp(ns, g, x, out, dim, correction, keepdim, batch):
     # 0 where the std is 0 (PyTorch's subgradient: a constant row), not 0 / 0
+    # (selected, not multiplied by a 0/1 mask: an inf or NaN g still gives 0 there)
     n = _dof(x.shape, dim, correction)
-    s = _nonzero(ns, _keep(ns, out, x.shape, dim, keepdim))
-    return _spread(ns, g, x.shape, dim, keepdim, batch) * _centered(ns, x, dim) / (s * n)
+    kept = _keep(ns, out, x.shape, dim, keepdim)
+    r = _spread(ns, g, x.shape, dim, keepdim, batch) * _centered(ns, x, dim)
+    r = r / (_nonzero(ns, kept) * n)
+    return ns.where(kept == 0, 0.0, r)
 
 
 def _std_jvp(ns, t, x, out, dim, correction, keepdim):
@@ -259,8 +263,20 @@ def _prod_grad(ns, x, dim):
 # ``out`` is not read: naming it saves it, so that an in-place change of the result before
 # backward is refused, as PyTorch's ProdBackward saves its result
 def _prod_vjp(ns, g, x, out, dim, keepdim, batch):
-    if dim is None:  # g times the others, broadcast (no separate spread pass)
+    # PyTorch's cases: a 0-d x or a dim of size 1 passes g on; over all elements, two
+    # zeros or more give zeros (g never multiplies them: no NaN from an inf g), except
+    # under create_graph, where PyTorch always takes the twice-differentiable product rule
+    if dim is None:
+        if not x.shape:
+            return g
+        if math.prod(x.shape) == 1:
+            return _spread(ns, g, x.shape, dim, keepdim, batch)
+        if not ns.graph and int(ns.sum(x == 0)) > 1:
+            return ns.zeros_like(_spread(ns, g, x.shape, dim, keepdim, batch))
+        # g times the others, broadcast (no separate spread pass)
         return _lift(ns, g, x.shape, dim, keepdim, batch) * _prod_grad(ns, x, dim)
+    if x.shape[dim[0]] == 1:
+        return _spread(ns, g, x.shape, dim, keepdim, batch)
     return _spread(ns, g, x.shape, dim, keepdim, batch) * _prod_grad(ns, x, dim)
 
 

@@ -1,0 +1,58 @@
+"""Gradients PyTorch selects rather than multiplies, at the edges the fuzzer found: std
+where the std is 0 (with an inf or NaN incoming gradient), and prod over zeros (two
+zeros or more give constant zeros; a dim of size 1 passes the gradient on)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import chainrule as cr
+
+torch = pytest.importorskip("torch")
+
+SEEDS = [float("nan"), float("inf"), -float("inf"), 1.5]
+
+
+def _grad(L, make, x, g, create_graph=False):
+    x = L.tensor(x, dtype=L.float64, requires_grad=True)
+    y = make(x)
+    (gx,) = L.autograd.grad(y, [x], L.full(y.shape, g, dtype=L.float64), create_graph=create_graph)
+    return [None if math.isnan(v) else v for v in gx.flatten().tolist()], gx.requires_grad
+
+
+STD = {
+    "std": lambda x: x.std(),
+    "std(dim=0, correction=0)": lambda x: x.std(dim=0, correction=0),
+    "std(dim=1, keepdim)": lambda x: x.std(dim=-1, keepdim=True),
+}
+
+
+@pytest.mark.parametrize("g", SEEDS)
+@pytest.mark.parametrize("make", STD.values(), ids=STD.keys())
+@pytest.mark.parametrize("x", [[0.0, 0.0, 0.0], [[1.0, 1.0], [1.0, 2.0]], 2.0])
+def test_std_where_it_is_zero(make, x, g):
+    if not isinstance(x, list) and "dim=1" in str(make.__code__.co_consts):
+        pytest.skip("a 0-d tensor has no dim 1")
+    try:
+        want = _grad(torch, make, x, g)
+    except (IndexError, RuntimeError):
+        return
+    assert _grad(cr, make, x, g) == want
+
+
+PROD = {
+    "prod()": lambda x: x.prod(),
+    "prod(0)": lambda x: x.prod(0),
+}
+
+
+@pytest.mark.parametrize("g", SEEDS)
+@pytest.mark.parametrize("make", PROD.values(), ids=PROD.keys())
+@pytest.mark.parametrize(
+    "x", [[0.0, 0.0, 3.0], [0.0, 2.0, 3.0], [1.0, 2.0, 3.0], [0.0], [[0.0, 1.0]], [[0.0], [0.0]]]
+)
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_prod_over_zeros(make, x, g, create_graph):
+    assert _grad(cr, make, x, g, create_graph) == _grad(torch, make, x, g, create_graph)
