@@ -208,17 +208,6 @@ v4 = torch.autograd.grad(v3, [v1], create_graph=True)
 """,
     ),
     Known(
-        "index_put with another dtype is accepted",
-        "11 §3 fuzzer",
-        "x[mask] = v with v of another float dtype casts (PyTorch: 'Index put requires the "
-        "source and destination dtypes match')",
-        lambda d, p: raises(d, "torch", "RuntimeError", "Index put requires the source"),
-        """
-v0 = torch.ones(3, 2)
-v0[torch.tensor([True, False, True])] = torch.ones(2, dtype=torch.float64)
-""",
-    ),
-    Known(
         "an integer tensor written with a value that requires grad",
         "11 §3 fuzzer",
         "x[idx] = v on an int64/bool x with a v that requires grad: PyTorch records it (x "

@@ -154,6 +154,35 @@ _WARN_INDEX_PUT_EXPANDED = (
 )
 
 
+def _is_masked_fill(idx, value) -> bool:
+    """x[idx] = value is PyTorch's masked_fill_ (inside index_put_): one boolean mask of
+    one or more dims is the only tensor in the index, and value has one element."""
+    arrays = [i for i in idx if hasattr(i, "shape")]
+    return (
+        value._data.size == 1
+        and len(arrays) == 1
+        and arrays[0].dtype.kind == "b"
+        and arrays[0].ndim > 0
+    )
+
+
+def _refuse_other_dtype(x, idx, value) -> None:
+    """index_put_ takes a value of x's dtype only; the shapes are checked first (a value
+    that does not fit gets the write's shape error), the bounds after."""
+    try:
+        target = x._data[idx].shape
+        fits = namespace(value._data).broadcast_shapes(value._data.shape, target) == target
+    except IndexError:
+        fits = True
+    except ValueError:
+        fits = False
+    if fits:
+        raise RuntimeError(
+            "Index put requires the source and destination dtypes match, got "
+            f"{x.dtype.title} for the destination and {value.dtype.title} for the source."
+        )
+
+
 def setitem(x, idx, value) -> None:
     """``x[idx] = value`` in place (value broadcast and cast to x's dtype).
 
@@ -162,6 +191,12 @@ def setitem(x, idx, value) -> None:
     """
     idx = normalize_index(idx, x._data.shape, namespace(x._data))
     is_t = isinstance(value, TensorBase)
+    if is_t and has_advanced(idx):
+        if _is_masked_fill(idx, value):  # it casts, and takes any shape of one element
+            if value._data.ndim:
+                value = value.reshape(())
+        elif value._data.dtype != x._data.dtype:
+            _refuse_other_dtype(x, idx, value)
     record = _state.grad.enabled and (x._rg or (is_t and value._rg))
     dual = _state.dual.level is not None and (
         _state.tangent_of(x) is not None or (is_t and _state.tangent_of(value) is not None)
@@ -202,6 +237,8 @@ def setitem(x, idx, value) -> None:
             getitem(x, idx).copy_(value)
             return
     if not record and not dual:
+        if is_t and value._data.dtype != x._data.dtype:
+            value = value.to(x.dtype)  # PyTorch's casts (NaN into an integer tensor too)
         v = value._data if is_t else value
         try:
             own(x)[idx] = v
