@@ -680,3 +680,49 @@ def test_setitem_of_one_element_through_a_mask_has_its_gradient():
 def test_setitem_casts_nan_and_inf_into_integers_as_torch(dtype, write):
     # NaN into an integer tensor is PyTorch's cast (INT64_MIN), not NumPy's ValueError
     same_outcome(lambda L: write(L, L.zeros(3, dtype=getattr(L, dtype))))
+
+
+# ------------------------------------------------ narrow, mv and indices: check order
+
+ODD_ARGUMENTS = [
+    lambda L: L.tensor(1.0).narrow(0, 0, 0),
+    lambda L: L.tensor(1.0).narrow(5, 9, -1),
+    lambda L: L.ones(3).narrow(2, 4, -1),
+    lambda L: L.ones(3).narrow(1, 0, 1),
+    lambda L: L.ones(3).narrow(0, 2, 2),
+    lambda L: L.ones(3).narrow(0, 4, 0),
+    lambda L: L.ones(3).narrow(0, -4, 1),
+    lambda L: L.ones(3).narrow(0, -1, 1),
+    lambda L: L.ones(3).narrow(0, 3, 0),
+    lambda L: L.ones(0).narrow(0, 1, 0),
+    lambda L: L.narrow(L.ones(2, 3), 1, L.tensor(1), 2),
+    lambda L: L.tensor(1.0).mv(L.ones(2)),
+    lambda L: L.tensor(1.0).mv(L.tensor(1.0)),
+    lambda L: L.ones(2, 2).mv(L.tensor(1.0)),
+    lambda L: L.ones(2).mv(L.ones(2)),
+    lambda L: L.ones(2, 2, 2).mv(L.ones(2)),
+    lambda L: L.ones(3)[::-1, 0:1],
+    lambda L: L.ones(3)[::0],
+    lambda L: L.ones(3)[::-1],
+    lambda L: L.ones(3)[::0, 0],
+    lambda L: L.ones(3)[L.tensor([True, False, True]), 0],
+    lambda L: L.ones(3)[L.tensor([0]), ::-1],
+    lambda L: L.tensor(1.0)[0:1],
+    lambda L: L.tensor(1.0)[::-1],
+    lambda L: L.tensor(1.0)[::0],
+    lambda L: L.tensor(1.0)[0],
+    lambda L: L.tensor(1.0)[0, 0],
+    lambda L: L.tensor(1.0)[None, 0:1],
+    lambda L: L.tensor(1.0)[..., 0:1],
+    lambda L: L.ones(2, 2)[::-1, 5],
+    lambda L: L.ones(2, 2)[5, ::-1],
+    lambda L: L.ones(2, 2)[None, 1, ..., ::2],
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("fn", ODD_ARGUMENTS)
+def test_odd_arguments_raise_as_torch(fn):
+    # PyTorch's order of checks: narrow's 0-d, length, dim, start, end; mv's 0-d input
+    # first; an index's count of dims before its steps, then steps and bounds in order
+    same_outcome(fn)

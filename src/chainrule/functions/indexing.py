@@ -26,7 +26,19 @@ from ..tensor_base import TensorBase, own
 def normalize_index(idx, shape=None, xp=None):
     """An index as a tuple of ints/slices/None/Ellipsis/arrays (Tensors unwrapped)."""
     if not isinstance(idx, tuple):
+        if shape is not None and len(shape) == 0 and isinstance(idx, slice):
+            _check_step(idx)
+            raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+        if shape is not None and len(shape) == 0 and type(idx) is int:
+            raise IndexError(
+                "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number"
+            )
         idx = (idx,)
+    elif shape is not None:  # PyTorch counts the indexed dims before it reads any index
+        n = sum(getattr(i, "ndim", 1) if _is_mask(i) else 1 for i in idx if _indexes_a_dim(i))
+        if n > len(shape):
+            raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
     if xp is None:
         xp = _backend.default
     out = []
@@ -44,8 +56,9 @@ def normalize_index(idx, shape=None, xp=None):
             if a.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(a)
-        elif isinstance(i, slice) and i.step is not None and i.step <= 0:
-            raise ValueError("step must be greater than zero")
+        elif isinstance(i, slice) and shape is None:
+            _check_step(i)
+            out.append(i)
         elif isinstance(i, float):
             raise IndexError(
                 "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
@@ -56,6 +69,22 @@ def normalize_index(idx, shape=None, xp=None):
     if shape is not None:
         _check_bounds(out, shape)
     return tuple(out)
+
+
+def _check_step(s: slice) -> None:
+    if s.step is not None and s.step <= 0:
+        raise ValueError(
+            "slice step cannot be zero" if s.step == 0 else "step must be greater than zero"
+        )
+
+
+def _is_mask(i) -> bool:
+    d = getattr(i, "_data", i)
+    return getattr(getattr(d, "dtype", None), "kind", "") == "b"
+
+
+def _indexes_a_dim(i) -> bool:
+    return i is not None and i is not Ellipsis and not isinstance(i, bool)
 
 
 def _unwrap_list(v):
@@ -69,6 +98,8 @@ def _check_bounds(idx, shape):
     for i in idx:
         if i is None:
             continue
+        if isinstance(i, slice):  # the steps are read in order with the bounds
+            _check_step(i)
         if i is Ellipsis:
             n_real = sum(1 for j in idx if j is not None and j is not Ellipsis)
             dim += len(shape) - n_real
