@@ -111,28 +111,6 @@ KNOWN: list[Known] = [
     # ------------------------------------------------ 11 §2: silent wrong results
     # ------------------------------------- 11 §3: found by this fuzzer (not yet filed)
     Known(
-        "other error types for odd arguments",
-        "11 §3 fuzzer",
-        "narrow and mv of a 0-d tensor, x[::-1, 0:1] on 1-D raise another exception type "
-        "(IndexError/ValueError/RuntimeError) than PyTorch, which checks in another order",
-        lambda d, p: d.kind.startswith("error type") and base_op(d) in ("narrow", "mv", "getitem"),
-        """
-v0 = torch.tensor(1.0)
-v1 = v0.narrow(0, 0, 0)
-""",
-    ),
-    Known(
-        "index_put with another dtype is accepted",
-        "11 §3 fuzzer",
-        "x[mask] = v with v of another float dtype casts (PyTorch: 'Index put requires the "
-        "source and destination dtypes match')",
-        lambda d, p: raises(d, "torch", "RuntimeError", "Index put requires the source"),
-        """
-v0 = torch.ones(3, 2)
-v0[torch.tensor([True, False, True])] = torch.ones(2, dtype=torch.float64)
-""",
-    ),
-    Known(
         "an integer tensor written with a value that requires grad",
         "11 §3 fuzzer",
         "x[idx] = v on an int64/bool x with a v that requires grad: PyTorch records it (x "

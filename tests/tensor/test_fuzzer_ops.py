@@ -603,3 +603,126 @@ def test_remainder_gradchecks():
     y = cr.tensor([-0.2, 2.0, 0.7], dtype=cr.float64, requires_grad=True)
     assert gradcheck(cr.remainder, (x, y))
     assert cr.autograd.gradgradcheck(cr.remainder, (x, y))
+
+
+# ---------------------------------------------------------- index_put's dtypes
+
+
+def _put(x, idx, value):
+    x[idx] = value
+    return x
+
+
+def _mask(L, *values):
+    return L.tensor(list(values))
+
+
+INDEX_PUT_DTYPES = [
+    # one boolean mask and a value of one element: masked_fill_, which casts
+    lambda L: _put(L.zeros(3), _mask(L, True, False, True), L.ones((), dtype=L.float64)),
+    lambda L: _put(L.zeros(3), _mask(L, True, False, True), L.ones(1, 1, dtype=L.float64)),
+    lambda L: _put(L.zeros(3), [True, False, True], L.ones((), dtype=L.float64)),
+    lambda L: _put(L.zeros(3, dtype=L.int64), _mask(L, True, False, True), L.tensor(2.7)),
+    lambda L: _put(L.zeros(2, 3), (_mask(L, True, False), 0), L.ones(1, dtype=L.float64)),
+    lambda L: _put(L.zeros(2, 3), (_mask(L, True, False), None), L.ones((), dtype=L.float64)),
+    lambda L: _put(L.zeros(2, 3), (..., _mask(L, True, False, True)), L.tensor(2, dtype=L.int64)),
+    lambda L: _put(L.zeros(2, 3), L.ones(2, 3, dtype=L.bool), L.ones((), dtype=L.float16)),
+    lambda L: _put(L.zeros(0), L.tensor([], dtype=L.bool), L.ones((), dtype=L.float64)),
+    lambda L: _put(L.zeros(3), _mask(L, True, False, True), L.ones(1, 1)),
+    # anything else: index_put_ refuses another dtype (after the shapes, before the bounds)
+    lambda L: _put(L.zeros(3), _mask(L, True, False, True), L.ones(2, dtype=L.float64)),
+    lambda L: _put(L.zeros(3), L.tensor([0, 2]), L.ones((), dtype=L.float64)),
+    lambda L: _put(L.zeros(3), L.tensor([0, 2]), L.ones(2, dtype=L.int64)),
+    lambda L: _put(L.zeros(3), [0, 2], L.ones(2, dtype=L.float64)),
+    lambda L: _put(L.zeros(3), L.tensor([0, 5]), L.ones(2, dtype=L.float64)),
+    lambda L: _put(L.zeros(3), L.tensor([0, 1]), L.ones(3, dtype=L.float64)),
+    lambda L: _put(L.zeros(3, dtype=L.int64), L.tensor([0, 2]), L.ones(2, dtype=L.int32)),
+    lambda L: _put(L.zeros(3, dtype=L.bool), L.tensor([0, 2]), L.ones(2)),
+    lambda L: _put(L.tensor(0.0), L.tensor(True), L.ones((), dtype=L.float64)),
+    lambda L: _put(L.zeros(3), L.tensor(True), L.ones((), dtype=L.float64)),
+    lambda L: _put(L.zeros(0), L.tensor([], dtype=L.int64), L.ones((), dtype=L.float64)),
+    lambda L: _put(
+        L.zeros(2, 3),
+        (_mask(L, True, False), _mask(L, True, False, True)),
+        L.ones(1, dtype=L.float64),
+    ),
+    lambda L: _put(L.zeros(3), L.tensor([0, 2]), L.ones(2, dtype=L.float64, requires_grad=True)),
+    # basic indices copy (and cast)
+    lambda L: _put(L.zeros(3), slice(0, 2), L.ones(2, dtype=L.float64)),
+    lambda L: _put(L.zeros(3, dtype=L.int64), 0, L.tensor(2.5)),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("fn", INDEX_PUT_DTYPES)
+def test_setitem_with_another_dtype_as_torch(fn):
+    same_outcome(fn)
+
+
+def test_setitem_of_one_element_through_a_mask_has_its_gradient():
+    v = cr.ones(1, 1, dtype=cr.float64, requires_grad=True)
+    x = cr.zeros(3, dtype=cr.float64, requires_grad=True) * 1
+    x[cr.tensor([True, False, True])] = v * 2
+    x.sum().backward()
+    assert v.grad.shape == (1, 1) and v.grad.item() == 4.0
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool", "uint8"])
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda L, x: _put(x[0], (), L.tensor(math.nan)),
+        lambda L, x: _put(x, slice(1, None), L.tensor([math.nan, math.inf])),
+        lambda L, x: _put(x, 0, L.tensor(-math.inf, dtype=L.float64)),
+    ],
+)
+def test_setitem_casts_nan_and_inf_into_integers_as_torch(dtype, write):
+    # NaN into an integer tensor is PyTorch's cast (INT64_MIN), not NumPy's ValueError
+    same_outcome(lambda L: write(L, L.zeros(3, dtype=getattr(L, dtype))))
+
+
+# ------------------------------------------------ narrow, mv and indices: check order
+
+ODD_ARGUMENTS = [
+    lambda L: L.tensor(1.0).narrow(0, 0, 0),
+    lambda L: L.tensor(1.0).narrow(5, 9, -1),
+    lambda L: L.ones(3).narrow(2, 4, -1),
+    lambda L: L.ones(3).narrow(1, 0, 1),
+    lambda L: L.ones(3).narrow(0, 2, 2),
+    lambda L: L.ones(3).narrow(0, 4, 0),
+    lambda L: L.ones(3).narrow(0, -4, 1),
+    lambda L: L.ones(3).narrow(0, -1, 1),
+    lambda L: L.ones(3).narrow(0, 3, 0),
+    lambda L: L.ones(0).narrow(0, 1, 0),
+    lambda L: L.narrow(L.ones(2, 3), 1, L.tensor(1), 2),
+    lambda L: L.tensor(1.0).mv(L.ones(2)),
+    lambda L: L.tensor(1.0).mv(L.tensor(1.0)),
+    lambda L: L.ones(2, 2).mv(L.tensor(1.0)),
+    lambda L: L.ones(2).mv(L.ones(2)),
+    lambda L: L.ones(2, 2, 2).mv(L.ones(2)),
+    lambda L: L.ones(3)[::-1, 0:1],
+    lambda L: L.ones(3)[::0],
+    lambda L: L.ones(3)[::-1],
+    lambda L: L.ones(3)[::0, 0],
+    lambda L: L.ones(3)[L.tensor([True, False, True]), 0],
+    lambda L: L.ones(3)[L.tensor([0]), ::-1],
+    lambda L: L.tensor(1.0)[0:1],
+    lambda L: L.tensor(1.0)[::-1],
+    lambda L: L.tensor(1.0)[::0],
+    lambda L: L.tensor(1.0)[0],
+    lambda L: L.tensor(1.0)[0, 0],
+    lambda L: L.tensor(1.0)[None, 0:1],
+    lambda L: L.tensor(1.0)[..., 0:1],
+    lambda L: L.ones(2, 2)[::-1, 5],
+    lambda L: L.ones(2, 2)[5, ::-1],
+    lambda L: L.ones(2, 2)[None, 1, ..., ::2],
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("fn", ODD_ARGUMENTS)
+def test_odd_arguments_raise_as_torch(fn):
+    # PyTorch's order of checks: narrow's 0-d, length, dim, start, end; mv's 0-d input
+    # first; an index's count of dims before its steps, then steps and bounds in order
+    same_outcome(fn)

@@ -27,7 +27,19 @@ from ..tensor_base import TensorBase, own
 def normalize_index(idx, shape=None, xp=None):
     """An index as a tuple of ints/slices/None/Ellipsis/arrays (Tensors unwrapped)."""
     if not isinstance(idx, tuple):
+        if shape is not None and len(shape) == 0 and isinstance(idx, slice):
+            _check_step(idx)
+            raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+        if shape is not None and len(shape) == 0 and type(idx) is int:
+            raise IndexError(
+                "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number"
+            )
         idx = (idx,)
+    elif shape is not None:  # PyTorch counts the indexed dims before it reads any index
+        n = sum(getattr(i, "ndim", 1) if _is_mask(i) else 1 for i in idx if _indexes_a_dim(i))
+        if n > len(shape):
+            raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
     if xp is None:
         xp = _backend.default
     out = []
@@ -45,8 +57,9 @@ def normalize_index(idx, shape=None, xp=None):
             if a.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(a)
-        elif isinstance(i, slice) and i.step is not None and i.step <= 0:
-            raise ValueError("step must be greater than zero")
+        elif isinstance(i, slice) and shape is None:
+            _check_step(i)
+            out.append(i)
         elif isinstance(i, float):
             raise IndexError(
                 "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
@@ -57,6 +70,22 @@ def normalize_index(idx, shape=None, xp=None):
     if shape is not None:
         _check_bounds(out, shape)
     return tuple(out)
+
+
+def _check_step(s: slice) -> None:
+    if s.step is not None and s.step <= 0:
+        raise ValueError(
+            "slice step cannot be zero" if s.step == 0 else "step must be greater than zero"
+        )
+
+
+def _is_mask(i) -> bool:
+    d = getattr(i, "_data", i)
+    return getattr(getattr(d, "dtype", None), "kind", "") == "b"
+
+
+def _indexes_a_dim(i) -> bool:
+    return i is not None and i is not Ellipsis and not isinstance(i, bool)
 
 
 def _unwrap_list(v):
@@ -70,6 +99,8 @@ def _check_bounds(idx, shape):
     for i in idx:
         if i is None:
             continue
+        if isinstance(i, slice):  # the steps are read in order with the bounds
+            _check_step(i)
         if i is Ellipsis:
             n_real = sum(1 for j in idx if j is not None and j is not Ellipsis)
             dim += len(shape) - n_real
@@ -155,6 +186,35 @@ _WARN_INDEX_PUT_EXPANDED = (
 )
 
 
+def _is_masked_fill(idx, value) -> bool:
+    """x[idx] = value is PyTorch's masked_fill_ (inside index_put_): one boolean mask of
+    one or more dims is the only tensor in the index, and value has one element."""
+    arrays = [i for i in idx if hasattr(i, "shape")]
+    return (
+        value._data.size == 1
+        and len(arrays) == 1
+        and arrays[0].dtype.kind == "b"
+        and arrays[0].ndim > 0
+    )
+
+
+def _refuse_other_dtype(x, idx, value) -> None:
+    """index_put_ takes a value of x's dtype only; the shapes are checked first (a value
+    that does not fit gets the write's shape error), the bounds after."""
+    try:
+        target = x._data[idx].shape
+        fits = namespace(value._data).broadcast_shapes(value._data.shape, target) == target
+    except IndexError:
+        fits = True
+    except ValueError:
+        fits = False
+    if fits:
+        raise RuntimeError(
+            "Index put requires the source and destination dtypes match, got "
+            f"{x.dtype.title} for the destination and {value.dtype.title} for the source."
+        )
+
+
 def setitem(x, idx, value) -> None:
     """``x[idx] = value`` in place (value broadcast and cast to x's dtype).
 
@@ -163,6 +223,12 @@ def setitem(x, idx, value) -> None:
     """
     idx = normalize_index(idx, x._data.shape, namespace(x._data))
     is_t = isinstance(value, TensorBase)
+    if is_t and has_advanced(idx):
+        if _is_masked_fill(idx, value):  # it casts, and takes any shape of one element
+            if value._data.ndim:
+                value = value.reshape(())
+        elif value._data.dtype != x._data.dtype:
+            _refuse_other_dtype(x, idx, value)
     record = _state.grad.enabled and (x._rg or (is_t and value._rg))
     dual = _state.dual.level is not None and (
         _state.tangent_of(x) is not None or (is_t and _state.tangent_of(value) is not None)
@@ -203,6 +269,8 @@ def setitem(x, idx, value) -> None:
             getitem(x, idx).copy_(value)
             return
     if not record and not dual:
+        if is_t and value._data.dtype != x._data.dtype:
+            value = value.to(x.dtype)  # PyTorch's casts (NaN into an integer tensor too)
         v = value._data if is_t else value
         try:
             own(x)[idx] = v

@@ -117,9 +117,11 @@ def mv(input, vec):
     >>> torch.mv(torch.eye(2), torch.tensor([1., 2.]))
     tensor([1., 2.])
     """
-    if input._data.ndim != 2 or vec._data.ndim != 1:
+    if input._data.ndim == 0:  # PyTorch sizes its result from input's dim 0 first
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    if input._data.ndim != 2 or vec._data.ndim != 1:  # as addmv (the 1 is its bias's dims)
         raise RuntimeError(
-            f"vector + matrix @ vector expected, got {input._data.ndim}, {vec._data.ndim}"
+            f"vector + matrix @ vector expected, got 1, {input._data.ndim}, {vec._data.ndim}"
         )
     if input._data.shape[1] != vec._data.shape[0]:
         raise RuntimeError(

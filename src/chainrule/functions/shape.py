@@ -547,8 +547,22 @@ def unbind(input, dim: int = 0):
 
 def narrow(input, dim: int, start: int, length: int):
     """A view of ``length`` elements of ``dim`` from ``start``."""
+    # PyTorch's checks, in its order: 0-d, the length's sign, dim, start's range, the end
+    if input._data.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    start, length = int(start), int(length)
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
     d = _wrap(dim, input._data.ndim)
-    return _narrow(input, d, start % builtins.max(input._data.shape[d], 1), length)
+    size = input._data.shape[d]
+    if not -size <= start <= size:
+        raise IndexError(
+            f"start out of range (expected to be in range of [{-size}, {size}], but got {start})"
+        )
+    start = start + size if start < 0 else start
+    if start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return _narrow(input, d, start, length)
 
 
 def to_dtype(input, np_dtype):
