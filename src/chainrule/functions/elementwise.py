@@ -70,6 +70,7 @@ from ..ops.elementwise import (
     REMAINDER_S,
     ROUND,
     RSQRT,
+    RSUB,
     SIGMOID,
     SIGN,
     SIN,
@@ -616,7 +617,7 @@ class ElementwiseMethods:
     __add__ = _op(ADD)
     __radd__ = _op(ADD, swap=True)
     __sub__ = _op(SUB)
-    __rsub__ = _op(SUB, swap=True)
+    __rsub__ = _op(RSUB, swap=True)
     __mul__ = _op(MUL)
     __rmul__ = _op(MUL, swap=True)
     __truediv__ = _op(DIV)

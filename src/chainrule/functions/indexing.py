@@ -168,6 +168,8 @@ def _index(x, idx, orig):
     try:
         r = apply(INDEX, x, idx=idx)
     except (RuntimeError, IndexError) as e:
+        if "modified inplace" in str(e):  # a stale view's error stays PyTorch's
+            raise
         raise IndexError(str(e).replace("axis", "dimension")) from None
     node = r._node
     if node is not None:

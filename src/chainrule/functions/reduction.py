@@ -389,8 +389,8 @@ def _arg(input, dim, keepdim, axis, keepdims, name):
         raise RuntimeError(f"{name}(): does not support bool input")
     kd = keepdim_arg(keepdim, keepdims)
     if dim is None and axis is None:
-        if data.size == 0:
-            raise RuntimeError(
+        if data.size == 0:  # (an IndexError here, unlike max()'s, as in PyTorch)
+            raise IndexError(
                 f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
             )
         r = getattr(xp, name)(data)

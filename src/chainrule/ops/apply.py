@@ -395,7 +395,7 @@ def _view_error(kind, chain, rebased: bool = False) -> RuntimeError:
 # elementwise ops whose result takes its first operand's layout (PyTorch's TensorIterator)
 _FOLLOWS_FIRST = frozenset(
     (
-        "add sub mul div div_rounding floor_divide remainder maximum minimum pow pow_scalar "
+        "add sub rsub mul div div_rounding floor_divide remainder maximum minimum pow pow_scalar "
         "pow_tensor clamp_tensor where"
     ).split()
 )

@@ -125,6 +125,7 @@ ADD = _defew("add", lambda xp, x, y: x + y, (PASS, PASS), promote=True, broadcas
 SUB = _defew(
     "sub", _sub, (PASS, lambda g: -g), promote=True, broadcast=True, check=_no_bool_operand
 )
+RSUB = alias(SUB, "rsub", grad_fn="RsubBackward1")  # number - x
 MUL = _defew(
     "mul",
     lambda xp, x, y: x * y,
@@ -255,7 +256,13 @@ LOG2 = _defew("log2", lambda xp, x: xp.log2(x), lambda g, x: g / (x * math.log(2
 LOG10 = _defew(
     "log10", lambda xp, x: xp.log10(x), lambda g, x: g / (x * math.log(10.0)), to_float=True
 )
-LOG1P = _defew("log1p", lambda xp, x: xp.log1p(x), lambda g, x: g / (1 + x), to_float=True)
+LOG1P = _defew(
+    "log1p",
+    lambda xp, x: xp.log1p(x),
+    lambda g, x: g / (1 + x),
+    to_float=True,
+    grad_fn="Log1PBackward0",  # (PyTorch's spelling)
+)
 SQRT = _defew(
     "sqrt",
     lambda xp, x: xp.sqrt(x),
