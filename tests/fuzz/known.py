@@ -110,21 +110,6 @@ KNOWN: list[Known] = [
     # ---------------------------------------------------- 11 §1: in-place on views
     # ------------------------------------------------ 11 §2: silent wrong results
     # ------------------------------------- 11 §3: found by this fuzzer (not yet filed)
-    Known(
-        "an integer tensor written with a value that requires grad",
-        "11 §3 fuzzer",
-        "x[idx] = v on an int64/bool x with a v that requires grad: PyTorch records it (x "
-        "requires grad), chainrule does not (a PyTorch quirk; pin chainrule's choice)",
-        lambda d, p: (
-            base_op(d).startswith("setitem")
-            and d.kind == "requires_grad"
-            and d.detail.endswith(INTEGER)
-        ),
-        """
-v0 = torch.tensor([1, 2])
-v0[torch.tensor([True, False])] = torch.ones(1, requires_grad=True)
-""",
-    ),
 ]
 
 

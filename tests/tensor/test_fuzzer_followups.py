@@ -47,3 +47,39 @@ def test_number_minus_x_gradient():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     (3.0 - x).pow(2).sum().backward()
     assert x.grad.tolist() == [-4.0, -2.0]
+
+
+def _int_written(dtype, how):
+    def program(L):
+        v0 = L.ones(2, requires_grad=True)
+        x = L.zeros(3, dtype=getattr(L, dtype))
+        if how == "x[:2] = v":
+            x[:2] = v0.sum()
+        elif how == "x[0] = v":
+            x[0] = v0.sum()
+        elif how == "x[mask] = v":
+            x[L.tensor([True, False, True])] = v0.sum()
+        elif how == "x.fill_(v)":
+            x.fill_(v0.sum())
+        out = [x.tolist(), x.requires_grad, x.is_leaf]
+        for use in (lambda: x * 2, lambda: x[0], lambda: x.sum(), lambda: x == 1):
+            try:
+                r = use()
+                out.append(r.requires_grad)
+            except RuntimeError as e:
+                out.append(str(e))
+        f = x.float()
+        out.append(f.requires_grad)
+        return out
+
+    return program
+
+
+@pytest.mark.parametrize("how", ["x[:2] = v", "x[0] = v", "x[mask] = v", "x.fill_(v)"])
+@pytest.mark.parametrize("dtype", ["int64", "bool"])
+def test_an_integer_tensor_written_with_a_value_that_requires_grad(dtype, how):
+    """PyTorch's fill_ (and masked_fill_) record such a write: the integer tensor then
+    requires grad, and integer results of it are refused ('Autograd not support dtype');
+    copy_ (x[0] = v on 1-d) does not record."""
+    program = _int_written(dtype, how)
+    assert outcome(cr, program) == outcome(torch, program)

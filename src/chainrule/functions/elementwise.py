@@ -18,7 +18,7 @@ from .. import _state
 from .. import dtypes as _dt
 from .._convert import type_name
 from ..backend import namespace
-from ..ops.apply import apply, apply_inplace, compare
+from ..ops.apply import apply, apply_inplace, compare, integer_filled
 from ..ops.elementwise import (
     ABS,
     ADD,
@@ -808,7 +808,11 @@ class ElementwiseMethods:
                     f"{value._data.ndim} dimensions."
                 )
             # the value's gradient is the sum over self's (PyTorch's FillBackward3)
-            return apply_inplace(FILL_T, self, value.to(self.dtype))
+            cast = value.to(self.dtype)
+            apply_inplace(FILL_T, self, cast)
+            if cast is not value and value._rg and _state.grad.enabled:
+                integer_filled(FILL_T, self, value)  # an integer self records it, as there
+            return self
         return apply_inplace(FILL, self, value=value)
 
     def zero_(self):

@@ -17,7 +17,13 @@ import warnings
 from .. import _state
 from .. import backend as _backend
 from ..backend import namespace
-from ..ops.apply import apply, apply_inplace, check_inplace, index_put_expanded
+from ..ops.apply import (
+    apply,
+    apply_inplace,
+    check_inplace,
+    index_put_expanded,
+    integer_filled,
+)
 from ..ops.elementwise import FILL_T
 from ..ops.indexing import INDEX, INDEX_PUT, SELECT, SLICE, TAKE_ALONG
 from ..ops.namespaces import has_advanced
@@ -304,9 +310,22 @@ def setitem(x, idx, value) -> None:
     if all(i is Ellipsis for i in idx):
         _write_whole(x, value)
         return
+    filled = None
     if is_t and value._data.dtype != x._data.dtype:
+        if record and value._rg and x._data.dtype.kind not in "fc" and _fills(x, idx, value):
+            filled = value  # PyTorch's fill_ (masked_fill_) records this write, cast or not
         value = value.to(x.dtype)
     apply_inplace(INDEX_PUT, x, value, idx=idx)
+    if filled is not None:
+        integer_filled(FILL_T, x, filled)
+
+
+def _fills(x, idx, value) -> bool:
+    """x[idx] = value goes through PyTorch's fill_ (a 0-d value into a region that is
+    not 0-d) or masked_fill_ (one mask, one element), not copy_ or index_put_."""
+    if has_advanced(idx):
+        return _is_masked_fill(idx, value)
+    return value._data.ndim == 0 and x._data[idx].ndim > 0
 
 
 def _write_whole(x, value) -> None:

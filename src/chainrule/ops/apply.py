@@ -143,13 +143,38 @@ def apply(prim: Primitive, *args, **params):
 # flags those inputs). A view whose base's history changed since it was taken is refused.
 
 
+_CPP_NAMES = {"q": "Long", "l": "Long", "i": "Int", "h": "Short", "b": "Char", "B": "Byte"}
+
+
+def _no_integer_history(args, out) -> None:
+    """An integer or bool result of an integer tensor that requires grad (one written
+    with a value that does, as PyTorch lets fill_ do): PyTorch refuses to record it."""
+    for a in args:
+        if type(a) in TT and a._rg and a._data.dtype.kind not in "fc":
+            name = "Bool" if out.dtype.kind == "b" else _CPP_NAMES.get(out.dtype.char, "Long")
+            raise RuntimeError(f"Autograd not support dtype: {name}")
+
+
+def integer_filled(fill: Primitive, t, value) -> None:
+    """Integer or bool t was just written (cast) with floating ``value`` that requires
+    grad, the way PyTorch's fill_ and masked_fill_ record it: t then requires grad, its
+    history leading to value, though no integer result of t can carry it on
+    (``_no_integer_history``); ``.float()`` and ops with a float result can."""
+    r = apply(fill, t._new(t._data.astype(value._data.dtype)), value)
+    set_node(t, r._node)
+    t._rg = r._rg
+
+
 def _record1(prim, plan, a0, datas, res, params) -> None:
     if type(a0) not in TT:
         return
     if a0._base is not None and (a0._vver != a0._vc[0] or a0._base._rg and not a0._rg):
         refresh_view(a0)
     out = res._data
-    if not a0._rg or out.dtype.kind not in "fc":  # .long() etc.: no gradient
+    if not a0._rg:
+        return
+    if out.dtype.kind not in "fc":  # .long() etc.: no gradient
+        _no_integer_history((a0,), out)
         return
     node = _alloc(plan.node_cls)
     node.prim = prim
@@ -180,7 +205,10 @@ def _record2(prim, plan, a0, a1, datas, res, params) -> None:
             refresh_view(a1)
         r1 = a1._rg
     out = res._data
-    if not (r0 or r1) or out.dtype.kind not in "fc":  # integer and bool results: no gradient
+    if not (r0 or r1):
+        return
+    if out.dtype.kind not in "fc":  # integer and bool results: no gradient
+        _no_integer_history((a0, a1), out)
         return
     node = _alloc(plan.node_cls)
     node.prim = prim
@@ -226,7 +254,10 @@ def _recordn(prim, plan, args, datas, res, params) -> None:
             nxt.append(None)
         bit <<= 1
     out = res._data
-    if not mask or out.dtype.kind not in "fc":
+    if not mask:
+        return
+    if out.dtype.kind not in "fc":
+        _no_integer_history(args, out)
         return
     node = _alloc(plan.node_cls)
     node.prim = prim
