@@ -83,3 +83,20 @@ def test_an_integer_tensor_written_with_a_value_that_requires_grad(dtype, how):
     copy_ (x[0] = v on 1-d) does not record."""
     program = _int_written(dtype, how)
     assert outcome(cr, program) == outcome(torch, program)
+
+
+def _int_views(L):
+    v0 = L.tensor(1.0, requires_grad=True)
+    v1 = L.tensor([[True, True]])
+    v2 = v1[::2, None]
+    v2[0:1] = v0  # written through a view: the base records it
+    x = L.zeros(2, dtype=L.bool)
+    e = x.expand(3, 2)  # a view taken before the write requires grad after it
+    x[L.tensor([True, False])] = v0 * 2
+    w = L.zeros(3, 4, dtype=L.bool)
+    w[...] = v0  # a 0-d value fills
+    return [v1.requires_grad, v2.requires_grad, e.requires_grad, w.requires_grad, w.tolist()]
+
+
+def test_views_of_an_integer_tensor_written_with_a_value_that_requires_grad():
+    assert outcome(cr, _int_views) == outcome(torch, _int_views)

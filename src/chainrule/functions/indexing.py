@@ -336,6 +336,9 @@ def _write_whole(x, value) -> None:
         if x._data.ndim:  # a number fills (FillBackward3), except into a 0-d x (a copy)
             apply_inplace(FILL_T, x, value)
             return
+    if not value._data.ndim and x._data.ndim:  # a 0-d value fills (FillBackward3)
+        x.fill_(value)
+        return
     lead = value._data.ndim - x._data.ndim  # leading 1s of value go, as in PyTorch's setitem
     if lead > 0 and all(n == 1 for n in value._data.shape[:lead]):
         value = value.reshape(value._data.shape[lead:])

@@ -160,6 +160,9 @@ def integer_filled(fill: Primitive, t, value) -> None:
     grad, the way PyTorch's fill_ and masked_fill_ record it: t then requires grad, its
     history leading to value, though no integer result of t can carry it on
     (``_no_integer_history``); ``.float()`` and ops with a float result can."""
+    if t._base is not None:  # written through a view: the base records it, and the view
+        integer_filled(fill, t._base, value)  # is made again from the base when next used
+        return
     r = apply(fill, t._new(t._data.astype(value._data.dtype)), value)
     set_node(t, r._node)
     t._rg = r._rg
@@ -335,7 +338,13 @@ def remake_view(v) -> None:
     chain = v._view[1]
     base = v._base
     t = base
-    if v._node is not None and not base._rg:
+    if base._rg and base._data.dtype.kind not in "fc":
+        # an integer base filled from a value that requires grad (``integer_filled``): the
+        # view requires grad too, its history a float stand-in's that leads nowhere
+        t = base._new(base._data.astype("float32"))
+        t._rg = True
+        t._base, t._view, t._vc, t._vver = base, (None, ()), base._vc, base._vc[0]
+    elif v._node is not None and not base._rg:
         # PyTorch keeps a history for a view that had one, whose edge to a base needing
         # no gradient leads nowhere: a stand-in that requires grad and gathers nothing
         # (``node.edge``: a view with no node and no AccumulateGrad)
