@@ -91,3 +91,34 @@ def test_max_dim_of_a_0d_tensor_is_not_refused_after_its_input_changes():
         return [v0.grad]
 
     assert outcome(cr, program) == outcome(torch, program)
+
+
+def test_add_and_sub_with_alpha_save_nothing():
+    """PyTorch keeps alpha in AddBackward0/SubBackward0, so a second backward through
+    them works (alpha * other is no saved product)."""
+
+    def program(L):
+        v0 = L.ones(3, requires_grad=True)
+        v4 = L.sub(v0, v0, alpha=2)
+        (v4 * 1).sum().backward()
+        L.prod(v4).backward()
+        return [v0.grad, type(v4.grad_fn).__name__]
+
+    assert outcome(cr, program) == outcome(torch, program)
+
+
+def test_a_no_grad_view_operand_saves_nothing_for_its_gradient():
+    """A view taken in no_grad mode requires grad but its gradient goes nowhere: what only
+    its gradient needs is not saved, so changing it in place later is no error."""
+
+    def program(L):
+        v0 = L.ones(3, 1, requires_grad=True)
+        v4 = v0 * 2
+        with L.no_grad():
+            v7 = v0.narrow(-1, 0, 1)
+        v8 = L.remainder(v4, v7)
+        v4.add_(1)  # remainder's d/dy would read v4: it is not needed
+        v8.sum().backward()
+        return [v0.grad, v7.requires_grad]
+
+    assert outcome(cr, program) == outcome(torch, program)

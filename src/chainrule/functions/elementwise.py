@@ -71,6 +71,7 @@ from ..ops.elementwise import (
     ROUND,
     RSQRT,
     RSUB,
+    SCALE,
     SIGMOID,
     SIGN,
     SIN,
@@ -181,7 +182,11 @@ divide = true_divide = div
 
 def _scaled(other, alpha):
     """alpha * other: a product of tensors is recorded, of Python numbers just computed."""
-    return apply(MUL, other, alpha) if isinstance(other, TensorBase) else other * alpha
+    if not isinstance(other, TensorBase):
+        return other * alpha
+    if other._data.dtype.kind == "f" and type(alpha) in (int, float):
+        return apply(SCALE, other, alpha=alpha)  # saves nothing
+    return apply(MUL, other, alpha)
 
 
 def floor_divide(input, other):

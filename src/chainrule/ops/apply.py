@@ -189,7 +189,9 @@ def _record1(prim, plan, a0, datas, res, params) -> None:
         node.shapes = (d0.shape,)
         node.dtypes = (a0._data.dtype,)
         node.fits = 1
-    saver = plan.savers.get(0x10001) or plan.saver(0x10001)  # input 0: a tensor, wants grad
+    # input 0: a tensor that wants its gradient (unless it goes nowhere: a no_grad view)
+    key = 0x10001 if node.next[0] is not None else 0x10000
+    saver = plan.savers.get(key) or plan.saver(key)
     node.saved, node.checks = saver((a0,), datas, params, out, res, TT)
     res._node = node
     res._rg = True
@@ -215,7 +217,11 @@ def _record2(prim, plan, a0, a1, datas, res, params) -> None:
         return
     node = _alloc(plan.node_cls)
     node.prim = prim
-    node.next = [(a0._node or edge(a0)) if r0 else None, (a1._node or edge(a1)) if r1 else None]
+    nx = [(a0._node or edge(a0)) if r0 else None, (a1._node or edge(a1)) if r1 else None]
+    node.next = nx
+    # an input whose gradient goes nowhere (a no_grad view) needs nothing saved, as PyTorch
+    r0 = r0 and nx[0] is not None
+    r1 = r1 and nx[1] is not None
     node.pre_hooks = None
     node.shapes = None
     if plan.fit and (t0 and t1 or plan.fit_always):
@@ -239,6 +245,7 @@ def _record2(prim, plan, a0, a1, datas, res, params) -> None:
 def _recordn(prim, plan, args, datas, res, params) -> None:
     mask = 0
     tmask = 0
+    rg = False
     bit = 1
     tensors = 0
     nxt = []
@@ -249,15 +256,18 @@ def _recordn(prim, plan, args, datas, res, params) -> None:
             if a._base is not None and (a._vver != a._vc[0] or a._base._rg and not a._rg):
                 refresh_view(a)
             if a._rg:
-                mask |= bit
-                nxt.append(a._node or edge(a))
+                e = a._node or edge(a)
+                if e is not None:  # (a gradient that goes nowhere needs nothing saved)
+                    mask |= bit
+                nxt.append(e)
+                rg = True
             else:
                 nxt.append(None)
         else:
             nxt.append(None)
         bit <<= 1
     out = res._data
-    if not mask:
+    if not rg:
         return
     if out.dtype.kind not in "fc":
         _no_integer_history(args, out)

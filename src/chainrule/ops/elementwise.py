@@ -133,6 +133,9 @@ MUL = _defew(
     promote=True,
     broadcast=True,
 )
+# alpha * other inside add/sub(alpha=): a parameter, not an input, so the node saves
+# nothing (PyTorch keeps alpha in AddBackward0/SubBackward0: a second backward works)
+SCALE = _defew("scale", lambda xp, x, *, alpha: x * alpha, lambda g, alpha: g * alpha)
 DIV = _defew(
     "div",
     lambda xp, x, y: x / y,
