@@ -100,3 +100,13 @@ def _int_views(L):
 
 def test_views_of_an_integer_tensor_written_with_a_value_that_requires_grad():
     assert outcome(cr, _int_views) == outcome(torch, _int_views)
+
+
+@pytest.mark.parametrize("x", [-float("inf"), -0.0, 0.0, 4.0, -4.0, float("inf")])
+def test_pow_one_half_is_sqrt_as_pytorch(x):
+    """PyTorch's kernel takes sqrt for the exponent 0.5 (C's pow gives -inf ** 0.5 = inf)."""
+
+    def program(L):
+        return str((L.tensor(x) ** 0.5).item())
+
+    assert outcome(cr, program) == outcome(torch, program)

@@ -102,6 +102,8 @@ def _pow(xp, x, y):
         return xp.where(y < 0, neg, r).astype(r.dtype)
     if yd is None and xd is not None and xd.kind == "f" and y == -0.5:
         return _rsqrt(xp, x)  # PyTorch's kernel: -0.0 ** -0.5 = -inf, -inf ** -0.5 = nan
+    if yd is None and xd is not None and xd.kind == "f" and y == 0.5:
+        return xp.sqrt(x)  # PyTorch's kernel (C's pow of a NumPy scalar: -inf ** 0.5 = inf)
     return x**y
 
 
