@@ -122,3 +122,26 @@ def test_a_no_grad_view_operand_saves_nothing_for_its_gradient():
         return [v0.grad, v7.requires_grad]
 
     assert outcome(cr, program) == outcome(torch, program)
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda L, a, b: L.cat([a, b]),
+        lambda L, a, b: L.cat([a, b, a]),
+        lambda L, a, b: L.stack([a, b]),
+        lambda L, a, b: a * b,
+        lambda L, a, b: a.clamp(b, b + 1),
+        lambda L, a, b: L.cat([a.unsqueeze(0)] * 3, dim=1).norm(p=3),
+    ],
+)
+def test_ops_of_no_grad_views_backward_as_pytorch(op):
+    def program(L):
+        x = L.ones(3, requires_grad=True)
+        with L.no_grad():
+            a, b = x[0:2], x[1:3]
+        y = op(L, a, b)
+        y.sum().backward()
+        return [y.requires_grad, x.grad]
+
+    assert outcome(cr, program) == outcome(torch, program)

@@ -190,7 +190,7 @@ def _record1(prim, plan, a0, datas, res, params) -> None:
         node.dtypes = (a0._data.dtype,)
         node.fits = 1
     # input 0: a tensor that wants its gradient (unless it goes nowhere: a no_grad view)
-    key = 0x10001 if node.next[0] is not None else 0x10000
+    key = 0x10001 if node.next[0] is not None or plan.variadic else 0x10000
     saver = plan.savers.get(key) or plan.saver(key)
     node.saved, node.checks = saver((a0,), datas, params, out, res, TT)
     res._node = node
@@ -220,8 +220,10 @@ def _record2(prim, plan, a0, a1, datas, res, params) -> None:
     nx = [(a0._node or edge(a0)) if r0 else None, (a1._node or edge(a1)) if r1 else None]
     node.next = nx
     # an input whose gradient goes nowhere (a no_grad view) needs nothing saved, as PyTorch
-    r0 = r0 and nx[0] is not None
-    r1 = r1 and nx[1] is not None
+    # (a variadic rule gives every input's gradient at once: it keeps what it reads)
+    if not plan.variadic:
+        r0 = r0 and nx[0] is not None
+        r1 = r1 and nx[1] is not None
     node.pre_hooks = None
     node.shapes = None
     if plan.fit and (t0 and t1 or plan.fit_always):
@@ -257,7 +259,7 @@ def _recordn(prim, plan, args, datas, res, params) -> None:
                 refresh_view(a)
             if a._rg:
                 e = a._node or edge(a)
-                if e is not None:  # (a gradient that goes nowhere needs nothing saved)
+                if e is not None or plan.variadic:  # (a gradient going nowhere: no saves)
                     mask |= bit
                 nxt.append(e)
                 rg = True
