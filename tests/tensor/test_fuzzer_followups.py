@@ -110,3 +110,27 @@ def test_pow_one_half_is_sqrt_as_pytorch(x):
         return str((L.tensor(x) ** 0.5).item())
 
     assert outcome(cr, program) == outcome(torch, program)
+
+
+@pytest.mark.parametrize("shape", [(1, 2), (0, 3), ()])
+def test_cumprod_passes_the_gradient_on_where_pytorch_does(shape):
+    """Over a dim of size 1, or an empty or 0-d tensor, PyTorch's cumprod backward is the
+    incoming gradient itself: under create_graph it needs no grad when that does not."""
+
+    def program(L):
+        x = L.ones(shape, requires_grad=True) * 2
+        y = x.cumprod(0) if shape else x.cumprod(0)
+        (g,) = L.autograd.grad(y.sum(), [x], create_graph=True)
+        return [g.tolist(), g.requires_grad]
+
+    assert outcome(cr, program) == outcome(torch, program)
+
+
+def test_copying_an_expanded_tensor_into_itself_as_pytorch():
+    def program(L):
+        x = L.ones(2, 3)
+        e = x.expand(3, 2, 3)
+        e.copy_(e)  # no overlap error: nothing is copied
+        return [x.tolist(), x._version]
+
+    assert outcome(cr, program) == outcome(torch, program)

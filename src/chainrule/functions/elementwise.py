@@ -15,6 +15,7 @@ import builtins
 import warnings
 
 from .. import _state
+from .. import backend as _backend
 from .. import dtypes as _dt
 from .._convert import type_name
 from ..backend import namespace
@@ -826,6 +827,9 @@ class ElementwiseMethods:
 
     def copy_(self, src, non_blocking=False):
         """src's values (broadcast, cast to self's dtype) written into self."""
+        if src is self and _backend.has_internal_overlap(self._data):
+            self._vc[0] += 1  # PyTorch copies nothing into itself (an expanded one too)
+            return self
         if src._data.dtype != self._data.dtype:
             src = apply(TO_COPY, src, np_dtype=self._data.dtype)
         return apply_inplace(COPY, self, src)

@@ -539,7 +539,7 @@ def _cumprod_vjp(ns, g, x, out, dim, batch):
     # g_j * x_{k+1} ... x_j over k <= j < the next zero; 0 after k. It leaves out the terms
     # a zero makes exactly 0, so an infinite g there gives no NaN (the recorded rule's does,
     # as PyTorch's).
-    if x.ndim == 0:
+    if x.ndim == 0 or x.shape[dim] == 1 or not math.prod(x.shape):  # PyTorch: g as it is
         return g
     lead = len(batch) + dim  # dim of g (and of the result)
     if not bool((x == 0).any()):
