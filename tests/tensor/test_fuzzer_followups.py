@@ -134,3 +134,26 @@ def test_copying_an_expanded_tensor_into_itself_as_pytorch():
         return [x.tolist(), x._version]
 
     assert outcome(cr, program) == outcome(torch, program)
+
+
+def test_where_refuses_backward_after_its_condition_changed_in_place():
+    def program(L):
+        x = L.ones(2, requires_grad=True)
+        c = L.tensor([True, False])
+        y = L.where(c, x, x * 2)
+        c.view(-1).copy_(L.tensor(True))
+        y.sum().backward()
+        return [x.grad]
+
+    assert outcome(cr, program)[0] == outcome(torch, program)[0] == "RuntimeError"
+    assert "is at version 1; expected version 0" in outcome(cr, program)[1]
+
+
+@pytest.mark.parametrize("value", [1.0, 0.0, 2.5])
+def test_prod_of_one_element_under_create_graph(value):
+    def program(L):
+        v1 = L.full((1,), value, requires_grad=True)[:, None]
+        (g,) = L.autograd.grad(L.prod(v1), [v1], create_graph=True)
+        return [g.tolist(), g.requires_grad]
+
+    assert outcome(cr, program) == outcome(torch, program)

@@ -442,7 +442,14 @@ def where(condition, input=None, other=None):
     cond = _bool_condition(condition)
     if not hasattr(input, "_data") and not hasattr(other, "_data"):
         input = _scalar_tensor(condition, input)
-    return apply(WHERE, input, other, cond=cond)
+    r = apply(WHERE, input, other, cond=cond)
+    node = r._node
+    if node is not None and isinstance(condition, TensorBase):
+        # PyTorch's WhereBackward0 saves the condition: changing it in place is refused
+        if node.checks is None:
+            node.checks = []
+        node.checks.append((condition._vc, condition._vc[0], condition, "~condition"))
+    return r
 
 
 _UINT8_CONDITION = (
