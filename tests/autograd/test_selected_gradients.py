@@ -56,3 +56,22 @@ PROD = {
 @pytest.mark.parametrize("create_graph", [False, True])
 def test_prod_over_zeros(make, x, g, create_graph):
     assert _grad(cr, make, x, g, create_graph) == _grad(torch, make, x, g, create_graph)
+
+
+EXTREMES = {
+    "max()": lambda x: x.max(),
+    "min()": lambda x: x.min(),
+    "amax(0)": lambda x: x.amax(0),
+    "amin(0)": lambda x: x.amin(0),
+}
+
+
+@pytest.mark.parametrize("g", SEEDS)
+@pytest.mark.parametrize("make", EXTREMES.values(), ids=EXTREMES.keys())
+@pytest.mark.parametrize(
+    "x", [[1.0, float("nan"), 3.0, float("nan")], [1.0, 1.0, 3.0], [2.0, 5.0, 5.0]]
+)
+def test_max_min_over_all_select_their_ties(make, x, g):
+    """max()/min() give the tied (or NaN) elements g / count and the others 0, also for an
+    inf or NaN g; amax/amin multiply by the mask, as PyTorch's do."""
+    assert _grad(cr, make, x, g) == _grad(torch, make, x, g)

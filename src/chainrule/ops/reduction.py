@@ -412,12 +412,12 @@ def _even_jvp(ns, t, x, out, dim, keepdim):
 
 
 def _even_all_vjp(ns, g, x, out, dim, keepdim, batch):
-    # ties share the gradient evenly; a NaN maximum (minimum) is tied with every NaN
-    if out != out:
-        mask = x != x
-        count = _like(ns.sum(mask, axis=dim, keepdims=True), x)
-        return _spread(ns, g, x.shape, dim, keepdim, batch) * mask / count
-    return _even_vjp(ns, g, x, out, dim, keepdim, batch)
+    # ties share the gradient evenly; a NaN maximum (minimum) is tied with every NaN. The
+    # ties are selected, not masked by multiplying, as PyTorch's max()/min() (an inf or NaN
+    # gradient stays off the others; amax/amin multiply, as PyTorch's do)
+    mask = x != x if out != out else x == _keep(ns, out, x.shape, dim, keepdim)
+    count = _like(ns.sum(mask, axis=dim, keepdims=True), x)
+    return ns.where(mask, _spread(ns, g, x.shape, dim, keepdim, batch) / count, 0.0)
 
 
 _EVEN = "tied maxima (minima) share the gradient evenly"
