@@ -94,13 +94,14 @@ LAYERS: list[tuple[str, str, list[str]]] = [
     ("linalg", "torch.linalg", ["chainrule.linalg"]),
     (
         "library",
-        "nn, optim, data, func, viz, utils, save and load, the table's page",
+        "nn, optim, data, func, viz, utils, cuda, save and load, the table's page",
         [
             *(
                 f"chainrule.{p}{s}"
                 for p in ("nn", "optim", "data", "func", "viz", "utils")
                 for s in ("", ".*")
             ),
+            "chainrule.cuda",
             "chainrule.serialization",
             "chainrule.table",
         ],

@@ -32,8 +32,11 @@ from .creation import (
     ones,
     ones_like,
     rand,
+    rand_like,
     randint,
+    randint_like,
     randn,
+    randn_like,
     randperm,
     tensor,
     zeros,
@@ -91,6 +94,6 @@ _allocator.tune()  # keep freed array memory for reuse (see _allocator.py)
 
 # the packages d2l reaches as torch.nn, torch.optim, torch.utils.data, ... (none of them
 # imports an optional dependency at import time)
-from . import data, func, nn, optim, utils, viz
+from . import cuda, data, func, nn, optim, utils, viz
 from .nn.functional import log_softmax, softmax  # torch.softmax, torch.log_softmax
 from .serialization import load, save

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from . import _state
+from . import backend as _backend
 from . import dtypes as _dt
 
 PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH = 4, 1000, 3, 80
@@ -132,11 +133,15 @@ def format_array(a: np.ndarray, indent: int) -> str:
 
 
 def tensor_repr(t) -> str:
-    a = np.asarray(t._data)
+    a = t._data
+    suffixes = []
+    if type(a) is not np.ndarray and not isinstance(a, np.generic):  # on a GPU
+        suffixes.append(f"device='{t.device}'")
+        a = _backend.to_numpy(a)
+    a = np.asarray(a)
     prefix, indent = "tensor(", len("tensor(")
     dt = _dt.from_numpy_dtype(a.dtype)
     default = dt in (_dt.get_default_dtype(), _dt.int64, _dt.bool)
-    suffixes = []
     if a.size == 0:
         if a.ndim != 1:
             suffixes.append(f"size={tuple(a.shape)}")

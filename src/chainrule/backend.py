@@ -37,7 +37,10 @@ as_array = numpy.asarray  # a NumPy scalar (NumPy's 0-d result) as a 0-d array
 
 def may_share_memory(a, b) -> bool:
     """Whether two arrays of one backend may overlap (cheap bounds check)."""
-    f = getattr(namespace(a), "may_share_memory", None)
+    xp = namespace(a)
+    if namespace(b) is not xp:  # arrays of two backends (devices) share nothing
+        return False
+    f = getattr(xp, "may_share_memory", None)
     return bool(f(a, b)) if f is not None else False
 
 
@@ -67,11 +70,105 @@ def load(name: str) -> ModuleType:
         ) from e
 
 
+# ------------------------------------------------------------------- devices
+# NumPy arrays live on the CPU; CuPy arrays on the GPU they were made on. CuPy is imported
+# only when a CUDA device is asked about, and a missing package or GPU raises
+# AssertionError as PyTorch's "Torch not compiled with CUDA enabled" does, naming the extra.
+
+
+def device_key(arr) -> tuple:
+    """``('cpu', None)`` or ``('cuda', n)``: where ``arr`` lives."""
+    if type(arr) in CPU_TYPES or not getattr(namespace(arr), "__name__", "").startswith("cupy"):
+        return _CPU_KEY  # NumPy, and host-memory backends (array-api-strict in tests)
+    return ("cuda", int(arr.device.id))
+
+
+_CPU_KEY = ("cpu", None)
+CPU_TYPES = frozenset(  # NumPy's array and scalar types
+    t for t, m in _NAMESPACES.items() if m is numpy
+)
+
+
+def cupy_or_none():
+    """The CuPy module when it imports and sees a GPU, else None (never raises)."""
+    try:
+        cp = load("cupy")
+        return cp if cp.cuda.runtime.getDeviceCount() > 0 else None
+    except Exception:  # no package, no driver, no device: all mean "no CUDA"
+        return None
+
+
+def cuda():
+    """The CuPy module, or AssertionError saying what is missing (the package or a GPU)."""
+    try:
+        cp = load("cupy")
+    except ImportError:
+        raise AssertionError(
+            "chainrule has no CUDA here: CuPy is not installed. Install it with "
+            "pip install 'chainrule[gpu]' (a CuPy wheel for CUDA 12)"
+        ) from None
+    try:
+        n = cp.cuda.runtime.getDeviceCount()
+    except Exception as e:
+        raise AssertionError(
+            f"chainrule has no CUDA here: CuPy is installed but found no CUDA device ({e}). "
+            "A GPU and its driver are needed; pip install 'chainrule[gpu]' gives only CuPy"
+        ) from None
+    if n == 0:
+        raise AssertionError(
+            "chainrule has no CUDA here: CuPy is installed but found no CUDA device. "
+            "A GPU and its driver are needed; pip install 'chainrule[gpu]' gives only CuPy"
+        )
+    return cp
+
+
+def cuda_count() -> int:
+    """How many GPUs CuPy sees (0 without CuPy or a GPU)."""
+    cp = cupy_or_none()
+    return 0 if cp is None else int(cp.cuda.runtime.getDeviceCount())
+
+
+def cuda_current() -> int:
+    """The current GPU's index (CuPy's current device)."""
+    return int(cuda().cuda.runtime.getDevice())
+
+
+def move(arr, kind: str, index: int | None = None):
+    """``arr`` on device ``(kind, index)``: the same array when it is already there, else a
+    copy (NumPy scalars become 0-d arrays on a GPU)."""
+    here = device_key(arr)
+    if kind == "cpu":
+        return arr if here[0] == "cpu" else namespace(arr).asnumpy(arr)
+    if here == (kind, index):
+        return arr
+    cp = cuda()
+    with cp.cuda.Device(index):
+        return cp.array(arr, copy=True)
+
+
+def to_numpy(arr):
+    """``arr`` as a NumPy array (a copy when it lives on a GPU): for printing and saving."""
+    return arr if device_key(arr)[0] == "cpu" else namespace(arr).asnumpy(arr)
+
+
 # ------------------------------------------------------- kernels that differ per backend
 def scatter_add(xp, z, idx, g) -> None:
     """``z[idx] += g`` in place, with repeated indices adding up (a plain ``+=`` would keep
     one of them): the adjoint of gathering. NumPy and CuPy spell it ``add.at``."""
     xp.add.at(z, idx, g)
+
+
+def max_keepdims(xp, x, axis):
+    """The max over ``axis`` (None: all), kept as size-1 dims, -inf over an empty axis: the
+    shift of a softmax. NumPy's ufunc reduce is the cheap call; CuPy has no
+    ``maximum.reduce``, and the array API's ``max`` refuses empty axes."""
+    if xp is numpy:
+        return numpy.maximum.reduce(x, axis=axis, keepdims=True, initial=-numpy.inf)
+    if x.size == 0:
+        axes = range(x.ndim) if axis is None else [a % x.ndim for a in numpy.atleast_1d(axis)]
+        shape = tuple(1 if d in axes else n for d, n in enumerate(x.shape))
+        return xp.full(shape, -numpy.inf, dtype=x.dtype)
+    return xp.max(x, axis=axis, keepdims=True)
 
 
 def quiet(xp):
@@ -106,6 +203,8 @@ def expand_view(xp, x, shape):
         0 if n == 1 and s != 1 else st
         for n, s, st in zip(x.shape, shape[lead:], x.strides, strict=True)
     )
+    if xp is not numpy:  # CuPy's as_strided has no ``writeable``: its views always are
+        return xp.lib.stride_tricks.as_strided(x, shape, strides)
     return xp.lib.stride_tricks.as_strided(x, shape, strides, writeable=x.flags.writeable)
 
 

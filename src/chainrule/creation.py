@@ -19,14 +19,19 @@ from . import _convert, _state, backend
 from . import dtypes as _dt
 from . import random as _random
 from ._convert import is_number, scalar_to, type_name
+from .device import place as _place
+from .device import resolve as _resolve_device
 from .tensor import Tensor, make
 
 xp = backend.default
 
 
-def _finish(arr, dtype, requires_grad) -> Tensor:
-    """A leaf tensor of ``arr`` cast to ``dtype``, requiring grad if asked."""
+def _finish(arr, dtype, requires_grad, device=None) -> Tensor:
+    """A leaf tensor of ``arr`` cast to ``dtype`` on ``device`` (None: the CPU), requiring
+    grad if asked. Data is made on the CPU and copied once to a GPU."""
     arr = _convert.cast(arr, dtype)
+    if device is not None:
+        arr = _place(arr, device)
     if requires_grad:
         _convert.check_requires_grad(arr.dtype)
     t = make(arr)
@@ -115,12 +120,12 @@ def _int_arg(v):
     return None
 
 
-def _source(name: str, generator, given: tuple, **kwargs):
-    """The NumPy random source of ``generator``; a generator that is not one matches none
-    of the function's signatures."""
+def _source(name: str, generator, given: tuple, device=None, **kwargs):
+    """The NumPy random source of ``generator`` (None: the default one of ``device``); a
+    generator that is not one matches none of the function's signatures."""
     if generator is not None and not isinstance(generator, _random.Generator):
         raise _invalid(name, given, generator=generator, **kwargs)
-    return _random.rng(generator)
+    return _random.rng(generator, None if device is None else _resolve_device(device))
 
 
 def _not_implemented(kernel: str, d) -> NotImplementedError:
@@ -152,7 +157,9 @@ def tensor(
     >>> torch.tensor([1.0, 2, 4, 8]), torch.tensor(3), torch.tensor([True, False])
     (tensor([1., 2., 4., 8.]), tensor(3), tensor([ True, False]))
     """
-    return _finish(_convert.array_from(data, dtype), dtype, requires_grad)
+    if device is None and isinstance(data, Tensor):
+        device = data.device  # a copy of a tensor stays on its device
+    return _finish(_convert.array_from(data, dtype), dtype, requires_grad, device)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -164,12 +171,17 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     tensor([1., 0.], dtype=torch.float64)
     """
     if isinstance(data, Tensor):
-        return data if dtype is None or _dt.to_dtype(dtype) is data.dtype else data.to(dtype)
+        if dtype is None and device is None:
+            return data
+        return data.to(device=device, dtype=dtype)
+    if type(data).__module__.partition(".")[0] == "cupy":  # a GPU array: shared, as NumPy's
+        _dt.from_numpy_dtype(data.dtype)
+        return _finish(data, dtype, False, device)
     if hasattr(data, "__array__") and not isinstance(data, (list, tuple, xp.generic)):
         arr = xp.asarray(data)
         _dt.from_numpy_dtype(arr.dtype)
-        return _finish(arr, dtype, False)
-    return tensor(data, dtype=dtype)
+        return _finish(arr, dtype, False, device)
+    return tensor(data, dtype=dtype, device=device)
 
 
 def from_numpy(ndarray) -> Tensor:
@@ -207,7 +219,7 @@ def zeros(
     (torch.Size([2, 3]), tensor([0, 0]))
     """
     shape = _size("zeros", size_args, size, "zeros: Dimension size must be non-negative.")
-    return _finish(xp.zeros(shape, _float(dtype).np), None, requires_grad)
+    return _finish(xp.zeros(shape, _float(dtype).np), None, requires_grad, device)
 
 
 def ones(
@@ -220,13 +232,13 @@ def ones(
     tensor([1., 1.])
     """
     shape = _size("ones", size_args, size)
-    return _finish(xp.ones(shape, _float(dtype).np), None, requires_grad)
+    return _finish(xp.ones(shape, _float(dtype).np), None, requires_grad, device)
 
 
 def empty(*size_args, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """An uninitialized tensor (chainrule fills it with zeros)."""
     shape = _size("empty", size_args, size)
-    return _finish(xp.zeros(shape, _float(dtype).np), None, requires_grad)
+    return _finish(xp.zeros(shape, _float(dtype).np), None, requires_grad, device)
 
 
 def _fill(name: str, fill_value, d):
@@ -255,7 +267,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
         )
     shape = _convert.size_arg((size,), "full")
     v, d = _fill("full", fill_value, _dt.to_dtype(dtype) if dtype is not None else None)
-    return _finish(xp.full(shape, v, d.np), None, requires_grad)
+    return _finish(xp.full(shape, v, d.np), None, requires_grad, device)
 
 
 def eye(
@@ -278,7 +290,7 @@ def eye(
         raise RuntimeError(f"n must be greater or equal to 0, got {rows}")
     if cols < 0:
         raise RuntimeError(f"m must be greater or equal to 0, got {cols}")
-    return _finish(xp.eye(rows, cols, dtype=_float(dtype).np), None, requires_grad)
+    return _finish(xp.eye(rows, cols, dtype=_float(dtype).np), None, requires_grad, device)
 
 
 def _like(name: str, input, dtype):
@@ -290,6 +302,11 @@ def _like(name: str, input, dtype):
     return input._data.shape, _dt.to_dtype(dtype) if dtype is not None else input.dtype
 
 
+def _like_device(input, device):
+    """A ``*_like`` result's device: ``device``, else ``input``'s (as PyTorch)."""
+    return device if device is not None else input.device
+
+
 def zeros_like(input, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Zeros with ``input``'s shape and dtype.
 
@@ -298,19 +315,19 @@ def zeros_like(input, *, dtype=None, device=None, requires_grad: bool = False) -
     tensor([0, 0])
     """
     shape, d = _like("zeros_like", input, dtype)
-    return _finish(xp.zeros(shape, d.np), None, requires_grad)
+    return _finish(xp.zeros(shape, d.np), None, requires_grad, _like_device(input, device))
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Ones with ``input``'s shape and dtype."""
     shape, d = _like("ones_like", input, dtype)
-    return _finish(xp.ones(shape, d.np), None, requires_grad)
+    return _finish(xp.ones(shape, d.np), None, requires_grad, _like_device(input, device))
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Like zeros_like (chainrule initializes)."""
     shape, d = _like("empty_like", input, dtype)
-    return _finish(xp.zeros(shape, d.np), None, requires_grad)
+    return _finish(xp.zeros(shape, d.np), None, requires_grad, _like_device(input, device))
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -322,7 +339,7 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad: bool
     """
     shape, d = _like("full_like", input, dtype)
     v, d = _fill("full_like", fill_value, d)
-    return _finish(xp.full(shape, v, d.np), None, requires_grad)
+    return _finish(xp.full(shape, v, d.np), None, requires_grad, _like_device(input, device))
 
 
 # ------------------------------------------------------------------ ranges
@@ -355,7 +372,7 @@ def arange(
     (tensor([0, 1, 2, 3]), tensor([1.0000, 1.5000, 2.0000]), tensor([0, 1, 2, 3, 4]))
     """
     if end is None and step is _NO_STEP and type(start) is int and dtype is None and start >= 0:
-        return _finish(xp.arange(start, dtype=xp.int64), None, requires_grad)  # arange(n)
+        return _finish(xp.arange(start, dtype=xp.int64), None, requires_grad, device)  # arange(n)
     st = 1 if step is _NO_STEP else step
     if type(start) is int and type(end) is int and type(st) is int and dtype in (None, _dt.int64):
         if (
@@ -363,7 +380,7 @@ def arange(
             and (st > 0) == (end >= start)
             and builtins.max(abs(start), abs(end), abs(st)) < 2**62
         ):
-            return _finish(xp.arange(start, end, st, dtype=xp.int64), None, requires_grad)
+            return _finish(xp.arange(start, end, st, dtype=xp.int64), None, requires_grad, device)
     given = (start,) if end is None else (start, end)
     if end is None:  # arange(end), and (a chainrule leniency) arange(end, step=...)
         if not is_number(start):
@@ -411,7 +428,7 @@ def arange(
         arr = (acc(fs) + xp.arange(n, dtype=acc) * acc(fst)).astype(d.np)
     else:
         arr = (xs + xp.arange(n, dtype=xp.int64) * xst).astype(d.np)
-    return _finish(arr, None, requires_grad)
+    return _finish(arr, None, requires_grad, device)
 
 
 def _steps(name: str, start, end, steps, dtype) -> int:
@@ -455,7 +472,7 @@ def linspace(
         arr = _spaced(start, end, n, d)
         if not d.is_floating_point:
             arr = xp.trunc(arr)
-    return _finish(arr.astype(d.np), None, requires_grad)
+    return _finish(arr.astype(d.np), None, requires_grad, device)
 
 
 def logspace(
@@ -476,11 +493,13 @@ def logspace(
     with xp.errstate(over="ignore", invalid="ignore"):
         if n <= 1:  # one step: base ** start (in double), checked as a fill value
             v = (xp.float64(base) ** xp.float64(_number(start))).item()
-            return _finish(xp.full(n, scalar_to(v, d) if n else 0, d.np), None, requires_grad)
+            return _finish(
+                xp.full(n, scalar_to(v, d) if n else 0, d.np), None, requires_grad, device
+            )
         arr = acc(base) ** _spaced(start, end, n, d)
         if not d.is_floating_point:  # a double to an integer: truncated, and wrapped as C does
             arr = arr.astype(xp.int64)
-    return _finish(arr.astype(d.np), None, requires_grad)
+    return _finish(arr.astype(d.np), None, requires_grad, device)
 
 
 # ------------------------------------------------------------------ random
@@ -511,11 +530,11 @@ def rand(
     torch.Size([2, 3])
     """
     shape = _random_size("rand", size_args, size, generator=generator, dtype=dtype)
-    source = _source("rand", generator, size_args, dtype=dtype)
+    source = _source("rand", generator, size_args, device, dtype=dtype)
     d = _float(dtype)
     if not d.is_floating_point:
         raise _not_implemented("check_uniform_bounds", d)
-    return _finish(_uniform(source, shape, d), None, requires_grad)
+    return _finish(_uniform(source, shape, d), None, requires_grad, device)
 
 
 def randn(
@@ -528,12 +547,12 @@ def randn(
     torch.Size([])
     """
     shape = _random_size("randn", size_args, size, generator=generator, dtype=dtype)
-    source = _source("randn", generator, size_args, dtype=dtype)
+    source = _source("randn", generator, size_args, device, dtype=dtype)
     d = _float(dtype)
     if not d.is_floating_point:
         raise _not_implemented("normal_kernel_cpu", d)
     arr = source.standard_normal(shape).astype(d.np)
-    return _finish(arr, None, requires_grad)
+    return _finish(arr, None, requires_grad, device)
 
 
 def _tuple_size(name: str, given: tuple, size, **kwargs) -> tuple:
@@ -589,7 +608,7 @@ def randint(
     if not (-(2**63) <= lo < 2**63 and -(2**63) <= hi < 2**63):
         raise ValueError("Overflow when unpacking long long")
     shape = _tuple_size("randint", given, size, dtype=dtype, generator=generator)
-    source = _source("randint", generator, given, dtype=dtype)
+    source = _source("randint", generator, given, device, dtype=dtype)
     if lo >= hi:
         raise RuntimeError(
             f"random_ expects 'from' to be less than 'to', but got from={lo} >= to={hi}"
@@ -607,7 +626,7 @@ def randint(
         if not bound_lo <= hi - 1 <= bound_hi:
             raise RuntimeError(f"to - 1 is out of bounds for {_RANDINT_NAME[d]}")
     arr = source.integers(lo, hi, size=shape)
-    return _finish(arr.astype(d.np), None, requires_grad)
+    return _finish(arr.astype(d.np), None, requires_grad, device)
 
 
 # The largest n randperm takes for a floating dtype (every integer below it exact).
@@ -632,7 +651,7 @@ def randperm(
         raise _invalid("randperm", (n,), generator=generator, dtype=dtype)
     if k is None:
         raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not {type_name(n)}")
-    source = _source("randperm", generator, (n,), dtype=dtype)
+    source = _source("randperm", generator, (n,), device, dtype=dtype)
     if k < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {k}: [{k}]")
     d = _dt.to_dtype(dtype) if dtype is not None else _dt.int64
@@ -644,7 +663,49 @@ def randperm(
             raise RuntimeError(f"n cannot be greater than {text} for {title} type.")
     elif k and d is not _dt.int64:
         scalar_to(k - 1, d)  # the largest value must fit
-    return _finish(source.permutation(k).astype(d.np), None, requires_grad)
+    return _finish(source.permutation(k).astype(d.np), None, requires_grad, device)
+
+
+def rand_like(
+    input, *, dtype=None, device=None, requires_grad: bool = False, generator=None
+) -> Tensor:
+    """Uniform samples in [0, 1) with ``input``'s shape, dtype and device.
+
+    >>> import chainrule as torch
+    >>> torch.rand_like(torch.zeros(2, 3)).shape
+    torch.Size([2, 3])
+    """
+    shape, d = _like("rand_like", input, dtype)
+    device = _like_device(input, device)
+    return rand(shape, generator=generator, dtype=d, device=device, requires_grad=requires_grad)
+
+
+def randn_like(
+    input, *, dtype=None, device=None, requires_grad: bool = False, generator=None
+) -> Tensor:
+    """Standard normal samples with ``input``'s shape, dtype and device."""
+    shape, d = _like("randn_like", input, dtype)
+    device = _like_device(input, device)
+    return randn(shape, generator=generator, dtype=d, device=device, requires_grad=requires_grad)
+
+
+def randint_like(
+    input, low=0, high=None, *, dtype=None, device=None, requires_grad=False, generator=None
+) -> Tensor:
+    """Uniform integers in [low, high) (``randint_like(x, high)`` or ``(x, low, high)``),
+    with ``input``'s shape, dtype and device.
+
+    >>> import chainrule as torch
+    >>> torch.randint_like(torch.zeros(2, dtype=torch.int32), 3).dtype
+    torch.int32
+    """
+    if high is None:
+        low, high = 0, low
+    shape, d = _like("randint_like", input, dtype)
+    device = _like_device(input, device)
+    return randint(
+        low, high, shape, generator=generator, dtype=d, device=device, requires_grad=requires_grad
+    )
 
 
 def _std_error(std) -> RuntimeError:
@@ -678,8 +739,10 @@ def normal(
         d = mean.dtype if tm else std.dtype
         if not d.is_floating_point:
             raise _not_implemented("normal_kernel_cpu", d)
-        m = mean._data if tm else _number(mean)
-        s = std._data if ts else _number(std)
+        if device is None:
+            device = mean.device if tm else std.device
+        m = backend.to_numpy(mean._data) if tm else _number(mean)
+        s = backend.to_numpy(std._data) if ts else _number(std)
         if ts:
             if xp.any(~(s >= 0)):
                 raise RuntimeError("normal expects all elements of std >= 0.0")
@@ -698,5 +761,5 @@ def normal(
         if not s >= 0:
             raise _std_error(s)
     given = (mean, std) + (() if size is None else (size,))
-    arr = m + s * _source("normal", generator, given, dtype=dtype).standard_normal(shape)
-    return _finish(xp.asarray(arr).astype(d.np), None, requires_grad)
+    arr = m + s * _source("normal", generator, given, device, dtype=dtype).standard_normal(shape)
+    return _finish(xp.asarray(arr).astype(d.np), None, requires_grad, device)

@@ -61,6 +61,32 @@ class Generator:
 
 default_generator = Generator()
 
+# One generator per GPU, made on first use. chainrule draws a GPU tensor's numbers on the
+# CPU and copies them over, so they come from these streams, not from the CPU's; PyTorch's
+# CUDA streams are other algorithms, so the values differ from PyTorch's on a GPU.
+cuda_generators: dict[int, Generator] = {}
+_cuda_seed = [None]  # the seed of GPU generators not made yet (None: the default)
+
+
+def cuda_generator(index: int) -> Generator:
+    """The generator of GPU ``index``."""
+    g = cuda_generators.get(index)
+    if g is None:
+        g = cuda_generators[index] = Generator()
+        if _cuda_seed[0] is not None:
+            g.manual_seed(_cuda_seed[0])
+    return g
+
+
+def seed_cuda(seed: int, index: int | None) -> None:
+    """Seed GPU ``index``'s generator, or all of them (``index`` None)."""
+    if index is not None:
+        cuda_generator(index).manual_seed(seed)
+        return
+    _cuda_seed[0] = seed
+    for g in cuda_generators.values():
+        g.manual_seed(seed)
+
 
 def manual_seed(seed: int) -> Generator:
     """Seed the default generator: the same seed gives the same random tensors. ``seed``
@@ -71,7 +97,9 @@ def manual_seed(seed: int) -> Generator:
     >>> _ = torch.manual_seed(0); torch.equal(a, torch.rand(3))
     True
     """
-    return default_generator.manual_seed(int(seed))
+    seed = int(seed)
+    seed_cuda(seed, None)  # as PyTorch: the GPUs' generators too
+    return default_generator.manual_seed(seed)
 
 
 def seed() -> int:
@@ -83,9 +111,12 @@ def initial_seed() -> int:
     return default_generator.initial_seed()
 
 
-def rng(generator=None):
-    """The NumPy random generator of ``generator`` (the default one when None)."""
+def rng(generator=None, device=None):
+    """The NumPy random generator of ``generator`` (when None: the default one, or the
+    generator of GPU ``device.index`` for a CUDA ``device``)."""
     if generator is None:
+        if device is not None and device.type == "cuda":
+            return cuda_generator(device.index)._rng
         return default_generator._rng
     if not isinstance(generator, Generator):
         raise TypeError(f"expected a torch.Generator, not {type(generator).__name__}")

@@ -34,7 +34,10 @@ from typing import IO, Any
 
 import numpy as np
 
+from . import backend as _backend
 from . import dtypes as _dt
+from .device import device as _device_cls
+from .device import place as _place
 from .tensor import Size, Tensor, make
 
 __all__ = ["save", "load"]
@@ -239,6 +242,8 @@ class _Encoder:
                 requires_grad=bool(t.requires_grad),
                 parameter=_is_parameter(t),
             )
+            if t.device.type != "cpu":  # restored there unless load's map_location says
+                entry["device"] = str(t.device)
             out.append(entry)
         return out
 
@@ -284,25 +289,61 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     """Read what :func:`save` wrote, from a path or a binary file. Never unpickles: a file
     that is not a chainrule file (a PyTorch pickle, a crafted archive) raises ValueError.
 
-    ``map_location``, ``weights_only`` and ``mmap`` are accepted for PyTorch-compatible
-    calls; tensors load on the CPU, and loading is always weights-only-safe.
+    Tensors saved on a GPU load on it unless ``map_location`` says otherwise, as in
+    PyTorch: a device (or its string) for all tensors, a dict from saved locations to
+    devices (``{'cuda:0': 'cpu'}``), or a function ``(tensor, location)`` returning the
+    tensor to use (``lambda storage, loc: storage`` keeps everything on the CPU). Tensors
+    that shared memory when saved share it after loading on the CPU; moved to a GPU, each
+    is its own copy. ``weights_only`` and ``mmap`` are accepted for PyTorch-compatible
+    calls: loading is always weights-only-safe.
 
     >>> import io, chainrule as torch
     >>> buf = io.BytesIO(); torch.save(torch.tensor([1.5, 2.0]), buf)
     >>> torch.load(io.BytesIO(buf.getvalue()))
     tensor([1.5000, 2.0000])
     """
+    place = _placer(map_location)
     if isinstance(f, (str, os.PathLike)):
         name = repr(os.fspath(f))
         with open(f, "rb") as fp:
-            return _load_from(fp, name)
+            return _load_from(fp, name, place)
     name = repr(f.name) if isinstance(getattr(f, "name", None), str) else "the file"
     if not (hasattr(f, "seekable") and f.seekable()):
         f = io.BytesIO(f.read())
-    return _load_from(f, name)
+    return _load_from(f, name, place)
 
 
-def _load_from(fp: IO[bytes], name) -> Any:
+def _placer(map_location):
+    """A function (tensor on the CPU, saved location) -> the tensor where it belongs."""
+    if map_location is None:
+        return _restore
+    if callable(map_location) and not isinstance(map_location, (_device_cls, str)):
+
+        def call(t: Tensor, location: str) -> Tensor:
+            r = map_location(t, location)
+            return r if isinstance(r, Tensor) else _restore(t, location)
+
+        return call
+    if isinstance(map_location, dict):
+        table = {str(k): v for k, v in map_location.items()}
+        return lambda t, location: _restore(t, str(table.get(location, location)))
+    target = _device_cls(map_location)  # a bad device raises before reading
+    return lambda t, location: _restore(t, str(target))
+
+
+def _restore(t: Tensor, location: str) -> Tensor:
+    """``t`` (on the CPU) moved to ``location``, as PyTorch's default restore."""
+    d = _device_cls(location)
+    if d.type == "cuda" and not _backend.cuda_count():
+        raise RuntimeError(
+            "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() "
+            "is False. If you are running on a CPU-only machine, please use torch.load with "
+            "map_location=torch.device('cpu') to map your storages to the CPU."
+        )
+    return t if d.type == "cpu" else make(_place(t._data, d))
+
+
+def _load_from(fp: IO[bytes], name, place=None) -> Any:
     try:
         zf = zipfile.ZipFile(fp)
     except (zipfile.BadZipFile, OSError) as e:
@@ -337,11 +378,18 @@ def _load_from(fp: IO[bytes], name) -> Any:
                 f"{_VERSION}: upgrade chainrule"
             )
         try:
-            return _Decoder(zf, meta, names).decode(meta.get("root"), "")
+            return _Decoder(zf, meta, names, place or _restore).decode(meta.get("root"), "")
         except _NotChainrule as e:
             raise ValueError(f"{name} is not a valid chainrule file: {e}") from None
         except RecursionError:
             raise ValueError(f"{name} is not a valid chainrule file: nested too deeply") from None
+
+
+def _valid_device(text: str) -> bool:
+    try:
+        return _device_cls(text).type in ("cpu", "cuda")
+    except RuntimeError:
+        return False
 
 
 def _need(cond: bool, what: str) -> None:
@@ -398,8 +446,8 @@ def _plain_dtype(text: Any, where: str) -> np.dtype:
 class _Decoder:
     """Rebuilds the saved object from JSON nodes, checking every field it reads."""
 
-    def __init__(self, zf: zipfile.ZipFile, meta: dict, names: set[str]) -> None:
-        self.zf, self.names = zf, names
+    def __init__(self, zf: zipfile.ZipFile, meta: dict, names: set[str], place) -> None:
+        self.zf, self.names, self.place = zf, names, place
         self.array_nodes = meta.get("arrays", [])
         self.tensor_nodes = meta.get("tensors", [])
         _need(isinstance(self.array_nodes, list), "'arrays' must be a list")
@@ -498,7 +546,9 @@ class _Decoder:
         arr = self._array(node.get("array"))
         _need(arr.dtype == dtype.np, f"tensor {k}: stored dtype {arr.dtype} is not {dtype}")
         data = self._view(arr, node, shape, k if not where else f"{where} (entry {k})")
-        t = make(data)
+        location = node.get("device", "cpu")
+        _need(isinstance(location, str) and _valid_device(location), f"tensor {k}: bad device")
+        t = self.place(make(data), location)
         requires_grad = node.get("requires_grad", False)
         _need(isinstance(requires_grad, bool), f"tensor {k}: requires_grad must be a bool")
         if node.get("parameter") is True:

@@ -21,11 +21,14 @@ import warnings
 import weakref
 
 from . import _state
+from . import backend as _backend
 from . import dtypes as _dt
 from ._print import tensor_repr
 from .autograd import backward as _backward
 from .autograd.engine import grad_lock
+from .backend import ndarray as _ndarray
 from .device import CPU, device
+from .device import of as _device_of
 from .functions import (
     ConversionMethods,
     ElementwiseMethods,
@@ -124,7 +127,8 @@ class Tensor(
 
     @property
     def device(self) -> device:
-        return CPU
+        d = self._data
+        return CPU if type(d) is _ndarray else _device_of(d)
 
     @property
     def ndim(self) -> int:
@@ -152,7 +156,21 @@ class Tensor(
 
     @property
     def is_cuda(self) -> bool:
-        return False
+        return self.device.type == "cuda"
+
+    @property
+    def is_cpu(self) -> bool:
+        return self.device.type == "cpu"
+
+    def get_device(self) -> int:
+        """The GPU index of a CUDA tensor, -1 on the CPU.
+
+        >>> import chainrule as torch
+        >>> torch.zeros(1).get_device()
+        -1
+        """
+        d = self.device
+        return -1 if d.index is None else d.index
 
     @property
     def layout(self) -> str:
@@ -386,14 +404,21 @@ class Tensor(
         >>> torch.tensor([1, 2]).numpy()
         array([1, 2])
         """
-        if self.requires_grad and _state.grad.enabled and not force:
+        if force:
+            return _backend.to_numpy(own(self))
+        if self.requires_grad and _state.grad.enabled:
             raise RuntimeError(_state.ERR_NUMPY_REQUIRES_GRAD)
-        return own(self)
+        a = own(self)
+        if type(a) is not _ndarray:
+            _cpu_only(self)
+        return a
 
     def __array__(self, dtype=None, copy=None):
         if self.requires_grad and _state.grad.enabled:
             raise RuntimeError(_state.ERR_NUMPY_REQUIRES_GRAD)
         a = own(self)
+        if type(a) is not _ndarray:
+            _cpu_only(self)
         return a if dtype is None else a.astype(dtype, copy=False)
 
     def item(self):
@@ -517,3 +542,13 @@ def _rebuild(data, requires_grad):
 
 Tensor.__module__ = "chainrule"  # its public name: chainrule.Tensor
 Size.__module__ = "chainrule"
+
+
+def _cpu_only(t) -> None:
+    """PyTorch's refusal to view a GPU tensor's memory as a NumPy array."""
+    d = t.device
+    if d.type != "cpu":
+        raise TypeError(
+            f"can't convert {d} device type tensor to numpy. Use Tensor.cpu() to copy the "
+            "tensor to host memory first."
+        )

@@ -28,6 +28,8 @@ from hypothesis.extra import numpy as hnp
 import chainrule as cr
 from chainrule.autograd import gradcheck
 from chainrule.ops import REGISTRY
+from chainrule.ops.apply import apply
+from chainrule.ops.views import TO_DEVICE
 
 # Primitives that only backward applies (rules of getitem / take_along / max(dim) / relu).
 BACKWARD_ONLY = {"index_grad", "put_along", "threshold_backward"}
@@ -775,6 +777,15 @@ def _contiguous(data, max_numel=MAX_NUMEL):
 
 add(custom("contiguous", "transposed view .contiguous()", _contiguous, layouts=False))
 add(unary("to_copy", "to(float64, copy=True)", lambda x: x.to(cr.float64, copy=True)))
+# a device move's rule on the CPU alone (to() never moves a tensor to where it is); the
+# moves between devices are gradchecked in tests/test_devices.py, on a GPU or the fake one
+add(
+    unary(
+        "to_device",
+        "to_device cpu -> cpu",
+        lambda x: apply(TO_DEVICE, x, dst=("cpu", None), src=("cpu", None)) * 1.0,
+    )
+)
 # through float32: the finite differences are taken in float32, hence the tolerances
 add(
     unary(

@@ -10,6 +10,7 @@ hand the graph to the engine (``engine.run_backward``).
 
 from __future__ import annotations
 
+from .. import backend as _backend
 from ..backend import namespace
 from ..node import edge
 from ..tensor_base import TENSOR_TYPES, TensorBase
@@ -29,7 +30,7 @@ def _seeds(outputs, grad_outputs, create_graph, batched=False):
         o = outputs[0]  # the common call, loss.backward(): a seed of ones
         if type(o) in TENSOR_TYPES and o._rg and o._data.size == 1:
             d = o._data
-            if d.ndim == 0 and d.dtype.kind == "f":
+            if d.ndim == 0 and d.dtype.kind == "f" and type(d) in _backend.CPU_TYPES:
                 # a NumPy scalar, not a 0-d array: the rules' arithmetic on it is several
                 # times cheaper (the engine makes a leaf's .grad a 0-d array)
                 return [d.dtype.type(1)]

@@ -105,6 +105,7 @@ def run_backward(
     handed: set = set()
     # the namespace the rules run on: Tensors, or the gradients' array module
     ns = TensorNS if create_graph else array_ns(_backend.namespace(seeds[0]))
+    ns_type = type(seeds[0])  # the array type ns is for: a move between devices changes it
     watched = bool(observers)  # (an empty list costs nothing per gradient)
     direct = targets is None and accumulate  # leaves take their gradient as it arrives
     # (leaf, gradient): added into .grad once the whole walk has succeeded, so that a pass
@@ -138,6 +139,8 @@ def run_backward(
                 _pass_none(n, deps, buffers, ready, retain_graph)
                 continue
             # run its rules, one per input that wants a gradient
+            if type(g) is not ns_type and not create_graph:  # the gradient changed device
+                ns_type, ns = type(g), _ns_of(g, ns)
             checks = n.checks
             if checks:
                 for ver, expected, _w, _nm in checks:
@@ -231,6 +234,17 @@ def _prune(deps: dict, parents: dict, targets: set) -> dict:
             if c in deps:
                 deps[c] += 1
     return deps
+
+
+def _ns_of(g, ns):
+    """The namespace for rules on ``g`` (``ns`` where ``g`` is no array: a multi-output
+    node's gradients, the first one's)."""
+    if hasattr(g, "grads"):
+        g = next((x for x in g.grads if x is not None), None)
+    xp = _backend._NAMESPACES.get(type(g))
+    if xp is None and hasattr(g, "shape"):
+        xp = _backend.namespace(g)
+    return ns if xp is None else array_ns(xp)
 
 
 def _call(rule, g, ns, batch, saved):

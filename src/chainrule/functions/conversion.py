@@ -15,38 +15,54 @@ import builtins
 
 from .. import _convert
 from .. import dtypes as _dt
-from ..backend import namespace
+from ..backend import device_key, namespace
 from ..device import CPU, device
+from ..device import resolve as _resolve_device
 from ..ops.apply import apply
 from ..ops.shape import TO_COPY
+from ..ops.views import TO_DEVICE
 from ..tensor_base import TensorBase
 from .shape import clone
 
 _FROM_TYPE_NAME = {d.tensor_type: d for d in _dt._ALL}
 
 
-def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
-    """self in another dtype (a recorded copy), or self when nothing changes.
+def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False, memory_format=None):
+    """self on another device and/or in another dtype (recorded copies: the gradient goes
+    back), or self when nothing changes (``copy=True`` copies anyway). Takes a dtype, a
+    device, both (``to('cuda', torch.float16)``), or a tensor whose device and dtype to take.
 
     >>> import chainrule as torch
-    >>> torch.tensor([1.5]).to(torch.int64)
-    tensor([1])
+    >>> torch.tensor([1.5]).to(torch.int64), torch.tensor([1.5]).to("cpu", torch.float64)
+    (tensor([1]), tensor([1.5000], dtype=torch.float64))
     """
-    for a in args:
+    for i, a in enumerate(args):
         if isinstance(a, TensorBase):
-            dtype = a.dtype
+            dtype, device = a.dtype, a.device
         elif isinstance(a, (_dt.dtype, type)) or a in (builtins.float, builtins.int, bool):
             dtype = a
-        elif isinstance(a, (str, _Device)):
+        elif isinstance(a, (str, _Device, builtins.int)) and i == 0:
             device = a
-    if device is not None and _Device(device) != CPU:
-        raise RuntimeError(f"chainrule runs on the CPU (NumPy); device {device!r} is not available")
-    if dtype is None:
-        return clone(self) if copy else self
-    d = _dt.to_dtype(dtype)
-    if d.np == self._data.dtype and not copy:
-        return self
-    return apply(TO_COPY, self, np_dtype=d.np)
+        elif isinstance(a, builtins.bool) and i >= 1:  # to(dtype, non_blocking, copy)
+            pass
+        else:
+            raise TypeError(
+                f"to() received an invalid combination of arguments - got "
+                f"({', '.join(type(x).__name__ for x in args)})"
+            )
+    out = self
+    if device is not None:
+        dst = _resolve_device(device)
+        if dst != self.device:
+            key = (dst.type, dst.index)
+            out = apply(TO_DEVICE, self, dst=key, src=device_key(self._data))
+            copy = False  # already a copy
+    if dtype is not None:
+        d = _dt.to_dtype(dtype)
+        if d.np != out._data.dtype or copy:
+            out = apply(TO_COPY, out, np_dtype=d.np)  # copy=True: a copy as PyTorch's
+            copy = False
+    return clone(out) if copy else out
 
 
 _Device = device
@@ -102,12 +118,30 @@ class ConversionMethods:
         """self in other's dtype."""
         return to(self, other.dtype)
 
-    def cpu(self):
-        """self (chainrule's tensors live on the CPU)."""
-        return self
+    def cpu(self, memory_format=None):
+        """self on the CPU: self when it is there, else a copy (the gradient goes back).
 
-    def cuda(self, *args, **kwargs):
-        raise RuntimeError("chainrule runs on the CPU (NumPy); CUDA is not available")
+        >>> import chainrule as torch
+        >>> torch.ones(1).cpu().device
+        device(type='cpu')
+        """
+        return to(self, device=CPU)
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        """self on a GPU (``device``: an index or ``'cuda:N'``; the current one when None):
+        self when it is there, else a copy. Raises when CuPy or a GPU is missing.
+
+        >>> import chainrule as torch
+        >>> torch.ones(1).cuda() if torch.cuda.is_available() else None
+        """
+        if device is None:
+            device = "cuda"
+        elif isinstance(device, builtins.int) and not isinstance(device, builtins.bool):
+            device = _Device("cuda", device)
+        d = _Device(device)
+        if d.type != "cuda":
+            raise RuntimeError(f"Invalid device, must be cuda device (got {d})")
+        return to(self, device=d)
 
     def new_zeros(self, *size, dtype=None, requires_grad=False):
         """Zeros of ``size``, in self's dtype unless ``dtype`` says otherwise."""

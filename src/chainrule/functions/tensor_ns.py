@@ -11,12 +11,14 @@ tensor([2., 2., 2.])
 
 from __future__ import annotations
 
+from ..backend import device_key as _device_key
 from ..backend import namespace as _namespace
 from ..ops.apply import apply
 from ..ops.elementwise import MAXIMUM, MINIMUM, THRESHOLD_BACKWARD
 from ..ops.indexing import INDEX_GRAD, INDEX_PUT, PUT_ALONG, TAKE_ALONG
 from ..ops.namespaces import sum_to
 from ..ops.shape import SQUEEZE
+from ..ops.views import TO_DEVICE
 from . import elementwise, linalg, reduction, shape
 from .indexing import getitem
 
@@ -128,6 +130,10 @@ class TensorNS:
     @staticmethod
     def threshold_backward(g, out):
         return apply(THRESHOLD_BACKWARD, g, out)
+
+    @staticmethod
+    def move(t, key):  # a recorded move between devices (the gradient of one)
+        return apply(TO_DEVICE, t, dst=key, src=_device_key(t._data))
 
     @staticmethod
     def zeros_like(x):

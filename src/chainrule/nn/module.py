@@ -26,6 +26,8 @@ from typing import Any, NamedTuple
 
 from .. import dtypes
 from ..autograd.grad_mode import no_grad
+from ..device import device as _device_cls
+from ..device import resolve as _resolve_device
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -380,11 +382,12 @@ class Module:
         return self
 
     def to(self, *args, **kwargs) -> Module:
-        """Convert floating-point parameters and buffers to a dtype (the CPU is the only
-        device); returns self.
+        """Move parameters and buffers to a device and/or cast the floating-point ones to a
+        dtype, in place (the Parameter objects stay, so an optimizer built before keeps
+        working); returns self. Takes what ``Tensor.to`` takes.
 
         >>> import chainrule as torch
-        >>> torch.nn.Linear(2, 1).to(torch.float64).weight.dtype
+        >>> torch.nn.Linear(2, 1).to("cpu", torch.float64).weight.dtype
         torch.float64
         """
         dtype = kwargs.get("dtype")
@@ -393,21 +396,28 @@ class Module:
             if isinstance(a, dtypes.dtype):
                 dtype = a
             elif isinstance(a, Tensor):
-                dtype = a.dtype
-            else:
+                dtype, device = a.dtype, a.device
+            elif not isinstance(a, bool):  # to(device, dtype, non_blocking)
                 device = a
-        if device is not None and str(device) != "cpu":
-            raise RuntimeError(
-                f"chainrule runs on the CPU (NumPy); device {device!r} is not available"
-            )
-        if dtype is None:
-            return self
-        if not dtype.is_floating_point:
+        if dtype is not None and not dtype.is_floating_point:
             raise TypeError(
                 f"nn.Module.to only accepts floating point or complex dtypes, but got "
                 f"desired dtype={dtype}"
             )
-        return self._apply_to_tensors(lambda t: t.to(dtype) if t.is_floating_point() else t)
+        if device is not None:
+            device = _resolve_device(device)  # a bad device raises before anything moves
+        if dtype is None and device is None:
+            return self
+
+        def convert(t: Tensor) -> Tensor:
+            return t.to(device=device, dtype=dtype if t.is_floating_point() else None)
+
+        return self._apply_to_tensors(convert)
+
+    def cuda(self, device=None) -> Module:
+        """Move parameters and buffers to a GPU (``device``: an index; the current GPU
+        when None)."""
+        return self.to(_device_cls("cuda", device) if device is not None else "cuda")
 
     def float(self) -> Module:
         """Floating-point parameters and buffers to float32."""
@@ -418,7 +428,8 @@ class Module:
         return self.to(dtypes.float64)
 
     def cpu(self) -> Module:
-        return self
+        """Move parameters and buffers to the CPU."""
+        return self.to("cpu")
 
     # --------------------------------------------------------------- state dict
     def state_dict(

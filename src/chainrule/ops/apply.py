@@ -31,7 +31,7 @@ from .. import dtypes as _dt
 from ..node import edge
 from ..tensor_base import TENSOR_TYPES, TensorBase, new, own
 from .primitive import Primitive
-from .views import COPY_SLICES, EMPTY_VIEW
+from .views import COPY_SLICES, EMPTY_VIEW, TO_DEVICE
 
 _grad = _state.grad
 _dual = _state.dual
@@ -96,7 +96,12 @@ def apply(prim: Primitive, *args, **params):
     xp = _NAMESPACES.get(type(x0)) or _first_ns(datas)
     try:
         out = prim.fwd(xp, *datas, **params) if params else prim.fwd(xp, *datas)
-    except ValueError as e:
+    except (TypeError, ValueError) as e:
+        moved = _on_one_device(args, datas)  # arrays of two devices (CuPy refuses NumPy's)
+        if moved is not None:
+            return apply(prim, *moved, **params)
+        if type(e) is TypeError:
+            raise
         raise _torch_error(e, datas) from None
     except RuntimeWarning:  # a user's filter made NumPy's warning an error: run it quietly
         with _backend.quiet(xp):
@@ -654,6 +659,34 @@ def _promote(prim, args):
         else:
             out.append(a)
     return out
+
+
+def _on_one_device(args, datas):
+    """When arrays of two devices meet: the arguments again with their 0-d CPU tensors
+    moved to the other operands' GPU (PyTorch takes them as numbers there; the move is
+    recorded, so their gradient comes back to the CPU), else PyTorch's error; None when
+    all are on one device (the error was another one)."""
+    keys = [_backend.device_key(d) for d in datas if not isinstance(d, _PY_NUMBERS)]
+    found = list(dict.fromkeys(keys))
+    if len(found) < 2:
+        return None
+    gpus = [k for k in found if k[0] != "cpu"]
+    cpu = ("cpu", None)
+    if len(gpus) == 1:
+        moved = []
+        for a in args:
+            if type(a) in TT and _backend.device_key(a._data) == cpu:
+                if a._data.ndim:
+                    break  # a CPU tensor with dimensions: PyTorch refuses it too
+                a = apply(TO_DEVICE, a, dst=gpus[0], src=cpu)
+            moved.append(a)
+        else:
+            return moved
+    name = lambda k: k[0] if k[1] is None else f"{k[0]}:{k[1]}"  # noqa: E731
+    raise RuntimeError(
+        "Expected all tensors to be on the same device, but found at least two devices, "
+        f"{name(found[0])} and {name(found[1])}!"
+    )
 
 
 def _torch_error(e, datas):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 
+from .. import backend as _backend
 from .namespaces import array_ns
 from .primitive import DIAGONAL, PASS, Primitive, alias, defop
 
@@ -364,7 +365,7 @@ def _round(xp, x, *, decimals=0):
     # round half to even, scale back; a scale that overflows gives inf or NaN, as there
     y = x.astype(xp.float32) if x.dtype.char == "e" else x
     d = abs(decimals)
-    with xp.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    with _backend.quiet(xp):
         # 10**d beyond float32 (or float64) is inf
         scale = xp.asarray(10.0**d if d <= 308 else math.inf, dtype=xp.float64).astype(y.dtype)
         r = xp.round(y * scale) / scale if decimals > 0 else xp.round(y / scale) * scale

@@ -125,6 +125,11 @@ class ArrayNS:
     def astype(self, a, np_dtype):
         return a.astype(np_dtype)
 
+    @staticmethod
+    def move(a, key):
+        """``a`` on device ``key`` (a backend device key): a gradient going back home."""
+        return _backend.move(a, *key)
+
     def zeros(self, shape, np_dtype):
         return self.xp.zeros(shape, np_dtype)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from math import isfinite as _isfinite  # a Python float check: no ufunc call on one number
 
+from .. import backend as _backend
 from ..backend import c_order, namespace
 from .apply import apply
 from .namespaces import array_ns
@@ -312,7 +313,7 @@ PROD_DIM = alias(PROD, "prod_dim", grad_fn="ProdBackward1")  # PyTorch's prod(di
 def _logsumexp_fwd(xp, x, *, dim, keepdim):
     # ufunc reductions, not xp.max / xp.sum: their Python wrappers cost more than the
     # arithmetic on a batch of logits
-    m = xp.maximum.reduce(x, axis=dim, keepdims=True, initial=-xp.inf)  # empty dims: -inf
+    m = _backend.max_keepdims(xp, x, dim)  # empty dims: -inf
     if m.size and _isfinite(xp.add.reduce(m, axis=None)):
         # every shift finite (one sum tells: inf or nan anywhere makes it non-finite, and
         # a finite sum that overflows only takes the careful path): each row's sum
@@ -322,7 +323,7 @@ def _logsumexp_fwd(xp, x, *, dim, keepdim):
         finite = xp.isfinite(m)
         m = xp.where(finite, m, 0)  # all -inf (or inf) rows: shift by 0
         s = _sum(xp, xp.exp(x - m), dim, True)
-        with xp.errstate(divide="ignore"):  # log(0) = -inf, as PyTorch, without a warning
+        with _backend.quiet(xp):  # log(0) = -inf, as PyTorch, without a warning
             r = xp.log(s) + m
     return r if keepdim else xp.squeeze(r, axis=dim)
 
@@ -338,14 +339,14 @@ def _log_softmax_fwd(xp, x, *, dim):
     # round them to the ulp of a large lse); a row holding inf or only -inf gives NaN, as
     # in PyTorch
     d = (dim,) if x.ndim else None
-    s = x - xp.maximum.reduce(x, axis=d, keepdims=True, initial=-xp.inf)
+    s = x - _backend.max_keepdims(xp, x, d)
     return c_order(s - xp.log(_sum(xp, xp.exp(s), d, True)))
 
 
 @_in_float32
 def _softmax_fwd(xp, x, *, dim):
     d = (dim,) if x.ndim else None
-    e = xp.exp(x - xp.maximum.reduce(x, axis=d, keepdims=True, initial=-xp.inf))
+    e = xp.exp(x - _backend.max_keepdims(xp, x, d))
     return c_order(e / _sum(xp, e, d, True))
 
 

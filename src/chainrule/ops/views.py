@@ -17,6 +17,7 @@ recording, which builds the node when it writes through a view: ``ops.apply``.)
 
 from __future__ import annotations
 
+from .. import backend as _backend
 from .._state import ERR_OVERLAP
 from .primitive import defop
 
@@ -84,4 +85,16 @@ EMPTY_VIEW = defop(
     grad_fn="AsStridedBackward0",
     view=True,
     jvp=lambda ns, t, chain, batch: along_view(ns, t, chain, batch),
+)
+
+
+# A move between devices (``to('cuda')``, ``cpu()``, and a 0-d CPU tensor meeting GPU
+# tensors in an op, which recording moves): the gradient moves back (``src`` and
+# ``dst`` are backend device keys, ``('cpu', None)`` or ``('cuda', n)``).
+TO_DEVICE = defop(
+    "to_device",
+    lambda xp, x, *, dst, src: _backend.move(x, *dst),
+    lambda ns, g, src: ns.move(g, src),
+    grad_fn="ToCopyBackward0",
+    jvp=lambda ns, t, dst: ns.move(t, dst),
 )

@@ -187,7 +187,8 @@ class Optimizer:
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore hyper-parameters and state saved by ``state_dict()`` (a copy is taken;
-        floating-point state is cast to each parameter's dtype, except ``step``)."""
+        state moves to each parameter's device and floating-point state is cast to its
+        dtype, except ``step``)."""
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
@@ -224,10 +225,14 @@ class Optimizer:
 
 
 def _cast(param: Tensor, name: str, value):
-    """A copy of a loaded state value, floating tensors in the parameter's dtype."""
+    """A copy of a loaded state value on the parameter's device, floating tensors in its
+    dtype (``step`` stays as saved), as PyTorch: state follows the parameters, so a state
+    dict saved on one device loads into an optimizer whose parameters are on another."""
     if not isinstance(value, Tensor):
         return copy.deepcopy(value)
     value = value.detach().clone()
-    if name != "step" and value.is_floating_point() and value.dtype != param.dtype:
+    if name == "step":
+        return value
+    if value.is_floating_point() and value.dtype != param.dtype:
         value = value.to(param.dtype)
-    return value
+    return value.to(param.device)
