@@ -345,3 +345,21 @@ def test_d2l_style_device_helpers_work(cp):
     net = cr.nn.Sequential(cr.nn.Linear(3, 1)).to(device=dev)
     assert net(X).device == dev
     assert math.isfinite(net(X).sum().item())
+
+
+def test_a_second_gpu_runs_its_ops_while_it_is_the_current_device(cp):
+    if cr.cuda.device_count() < 2:
+        pytest.skip("one GPU")
+    x = cr.ones(3, device="cuda:1", requires_grad=True)
+    assert x.device == cr.device("cuda:1") and x.get_device() == 1
+    with pytest.raises(RuntimeError, match=r"call chainrule.cuda.set_device\(1\) first"):
+        x * 2
+    cr.cuda.set_device(1)
+    try:
+        (x * 2).sum().backward()
+        assert x.grad.device == cr.device("cuda:1") and x.grad.cpu().tolist() == [2.0] * 3
+        assert cr.ones(1, device="cuda").device == cr.device("cuda:1")  # 'cuda': the current
+    finally:
+        cr.cuda.set_device(0)
+    with pytest.raises(RuntimeError, match="same device, but found at least two devices"):
+        x.cpu().cuda(0) + x

@@ -111,6 +111,7 @@ LAYERS: list[tuple[str, str, list[str]]] = [
         "the torch-like namespace; the command line, its expressions, the tour and the walk",
         [
             "chainrule",
+            "chainrule.alias",
             "chainrule.cli",
             "chainrule.expr",
             "chainrule.tour",

@@ -669,6 +669,13 @@ def _on_one_device(args, datas):
     keys = [_backend.device_key(d) for d in datas if not isinstance(d, _PY_NUMBERS)]
     found = list(dict.fromkeys(keys))
     if len(found) < 2:
+        if found and found[0][0] == "cuda" and found[0][1] != _backend.cuda_current():
+            raise RuntimeError(
+                f"tensors on cuda:{found[0][1]} are used while the current device is "
+                f"cuda:{_backend.cuda_current()}: call chainrule.cuda.set_device("
+                f"{found[0][1]}) first (chainrule runs a GPU's ops while it is CuPy's "
+                "current device)"
+            )
         return None
     gpus = [k for k in found if k[0] != "cpu"]
     cpu = ("cpu", None)
