@@ -22,8 +22,7 @@ def as_torch(*, dry_run: bool = False) -> list[str]:
     >>> "torch.nn.functional" in chainrule.as_torch(dry_run=True)
     True
     """
-    import chainrule
-
+    chainrule = sys.modules[__name__.rpartition(".")[0]]  # the package (imported first)
     real = sys.modules.get("torch")
     if real is not None and real is not chainrule and not dry_run:
         raise RuntimeError(
