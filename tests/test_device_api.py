@@ -221,3 +221,19 @@ def test_module_to_on_the_cpu_keeps_its_parameters_and_checks_dtype():
 
 def test_printing_a_cpu_tensor_shows_no_device():
     assert repr(cr.ones(2, device="cpu")) == repr(torch.ones(2, device="cpu"))
+
+
+def test_default_device_is_the_cpu_and_can_be_set_back():
+    assert repr(cr.get_default_device()) == repr(torch.get_default_device())
+    cr.set_default_device("cpu")
+    try:
+        assert cr.zeros(1).device == cr.device("cpu")
+    finally:
+        cr.set_default_device(None)
+    if not cr.cuda.is_available():
+        cr.set_default_device("cuda")  # as PyTorch: the error comes at creation
+        try:
+            with pytest.raises(AssertionError, match="pip install"):
+                cr.zeros(1)
+        finally:
+            cr.set_default_device(None)

@@ -363,3 +363,17 @@ def test_a_second_gpu_runs_its_ops_while_it_is_the_current_device(cp):
         cr.cuda.set_device(0)
     with pytest.raises(RuntimeError, match="same device, but found at least two devices"):
         x.cpu().cuda(0) + x
+
+
+def test_set_default_device_puts_new_tensors_there(cp):
+    cr.set_default_device("cuda")
+    try:
+        assert cr.get_default_device() == CUDA0
+        assert cr.zeros(2).device == CUDA0 and cr.tensor([1, 2]).device == CUDA0
+        assert cr.rand(2).device == CUDA0 and cr.arange(3).device == CUDA0
+        assert cr.zeros(2, device="cpu").device.type == "cpu"  # an explicit device wins
+        assert cr.from_numpy(np.zeros(2)).device.type == "cpu"  # as PyTorch: always the CPU
+        assert cr.zeros_like(cr.ones(2, device="cpu")).device.type == "cpu"  # like its input
+    finally:
+        cr.set_default_device(None)
+    assert cr.zeros(1).device.type == "cpu" and cr.get_default_device() == cr.device("cpu")

@@ -19,6 +19,7 @@ from . import _convert, _state, backend
 from . import dtypes as _dt
 from . import random as _random
 from ._convert import is_number, scalar_to, type_name
+from .device import device as _device_cls
 from .device import place as _place
 from .device import resolve as _resolve_device
 from .tensor import Tensor, make
@@ -26,10 +27,40 @@ from .tensor import Tensor, make
 xp = backend.default
 
 
+_default_device: list = [None]  # set_default_device's device (None: the CPU)
+
+
+def set_default_device(device) -> None:
+    """Where creation functions put tensors when no ``device=`` is given (None: the CPU),
+    as PyTorch's ``torch.set_default_device``; ``from_numpy`` and the ``*_like`` functions
+    are not affected.
+
+    >>> import chainrule as torch
+    >>> torch.set_default_device("cpu"); torch.zeros(1).device
+    device(type='cpu')
+    >>> torch.set_default_device(None)
+    """
+    _default_device[0] = None if device is None else _device_cls(device)
+
+
+def get_default_device():
+    """The device creation functions use when none is given.
+
+    >>> import chainrule as torch
+    >>> torch.get_default_device()
+    device(type='cpu')
+    """
+    d = _default_device[0]
+    return _device_cls("cpu") if d is None else _resolve_device(d)
+
+
 def _finish(arr, dtype, requires_grad, device=None) -> Tensor:
-    """A leaf tensor of ``arr`` cast to ``dtype`` on ``device`` (None: the CPU), requiring
-    grad if asked. Data is made on the CPU and copied once to a GPU."""
+    """A leaf tensor of ``arr`` cast to ``dtype`` on ``device`` (None: the default device,
+    the CPU unless set), requiring grad if asked. Data is made on the CPU and copied once
+    to a GPU."""
     arr = _convert.cast(arr, dtype)
+    if device is None:
+        device = _default_device[0]
     if device is not None:
         arr = _place(arr, device)
     if requires_grad:
@@ -125,6 +156,8 @@ def _source(name: str, generator, given: tuple, device=None, **kwargs):
     generator that is not one matches none of the function's signatures."""
     if generator is not None and not isinstance(generator, _random.Generator):
         raise _invalid(name, given, generator=generator, **kwargs)
+    if device is None:
+        device = _default_device[0]
     return _random.rng(generator, None if device is None else _resolve_device(device))
 
 

@@ -97,7 +97,7 @@ def apply(prim: Primitive, *args, **params):
     try:
         out = prim.fwd(xp, *datas, **params) if params else prim.fwd(xp, *datas)
     except (TypeError, ValueError) as e:
-        moved = _on_one_device(args, datas)  # arrays of two devices (CuPy refuses NumPy's)
+        moved = _on_one_device(args, datas, params)  # two devices (CuPy refuses NumPy's)
         if moved is not None:
             return apply(prim, *moved, **params)
         if type(e) is TypeError:
@@ -661,13 +661,17 @@ def _promote(prim, args):
     return out
 
 
-def _on_one_device(args, datas):
+def _on_one_device(args, datas, params):
     """When arrays of two devices meet: the arguments again with their 0-d CPU tensors
     moved to the other operands' GPU (PyTorch takes them as numbers there; the move is
     recorded, so their gradient comes back to the CPU), else PyTorch's error; None when
     all are on one device (the error was another one)."""
-    keys = [_backend.device_key(d) for d in datas if not isinstance(d, _PY_NUMBERS)]
-    found = list(dict.fromkeys(keys))
+    arrays = [d for d in datas if not isinstance(d, _PY_NUMBERS)]
+    for v in params.values():  # a condition, a mask, an index array
+        for a in v if type(v) is tuple else (v,):
+            if hasattr(a, "shape") and hasattr(a, "dtype"):
+                arrays.append(a)
+    found = list(dict.fromkeys(_backend.device_key(d) for d in arrays))
     if len(found) < 2:
         if found and found[0][0] == "cuda" and found[0][1] != _backend.cuda_current():
             raise RuntimeError(
@@ -679,6 +683,7 @@ def _on_one_device(args, datas):
         return None
     gpus = [k for k in found if k[0] != "cpu"]
     cpu = ("cpu", None)
+    n_cpu = sum(_backend.device_key(a) == cpu for a in arrays)
     if len(gpus) == 1:
         moved = []
         for a in args:
@@ -686,9 +691,11 @@ def _on_one_device(args, datas):
                 if a._data.ndim:
                     break  # a CPU tensor with dimensions: PyTorch refuses it too
                 a = apply(TO_DEVICE, a, dst=gpus[0], src=cpu)
+                n_cpu -= 1
             moved.append(a)
         else:
-            return moved
+            if n_cpu == 0:  # (a CPU mask or index array stays refused)
+                return moved
     name = lambda k: k[0] if k[1] is None else f"{k[0]}:{k[1]}"  # noqa: E731
     raise RuntimeError(
         "Expected all tensors to be on the same device, but found at least two devices, "

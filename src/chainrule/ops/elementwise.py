@@ -518,7 +518,11 @@ COPY = _defew(
 )
 FILL_T = alias(COPY, "fill_tensor", grad_fn="FillBackward3")  # x.fill_(v), v 0-d with history
 FILL_DATA = _defew(
-    "fill_data", lambda xp, x, *, data: data.astype(x.dtype), _zero, grad_fn="FillBackward0"
+    "fill_data",
+    # the data is drawn on the CPU: it goes to x's device
+    lambda xp, x, *, data: _backend.move(data, *_backend.device_key(x)).astype(x.dtype),
+    _zero,
+    grad_fn="FillBackward0",
 )
 
 # ------------------------------------------------------- comparisons, logic
