@@ -377,3 +377,31 @@ def test_set_default_device_puts_new_tensors_there(cp):
     finally:
         cr.set_default_device(None)
     assert cr.zeros(1).device.type == "cpu" and cr.get_default_device() == cr.device("cpu")
+
+
+def test_func_transforms_gradcheck_and_pictures_on_the_gpu(cp):
+    from chainrule import func
+
+    x = cr.tensor([0.5, 1.0, 2.0], dtype=cr.float64)
+    g = x.cuda()
+
+    def f(t):
+        return (t.sin() * t).sum()
+
+    def h(t):
+        return t.exp() * t
+
+    for transform in (func.grad(f), func.jacrev(h), func.jacfwd(h), func.hessian(f)):
+        ours = transform(g)
+        assert ours.device == CUDA0
+        _close(ours, transform(x), 1e-10)
+    _, tangent = func.jvp(f, (g,), (cr.ones_like(g),))
+    assert tangent.device == CUDA0
+    jac = func.jacobian(h, g, layout="numerator")
+    _close(jac, func.jacobian(h, x, layout="numerator"), 1e-10)
+    leaf = g.detach().requires_grad_()
+    assert cr.autograd.gradcheck(lambda t: t.exp() * t.sin(), (leaf,))
+    assert cr.autograd.gradgradcheck(lambda t: (t**3).sum(), (leaf,))
+    y = (leaf * 2).sum()
+    assert "MulBackward0" in cr.viz.graph(y).source
+    assert "SumBackward0" in str(cr.viz.trace(y))

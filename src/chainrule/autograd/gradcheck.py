@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import backend as _backend
 from ..tensor_base import TensorBase, own
 from . import forward_ad as fw
 from .api import grad
@@ -33,6 +34,16 @@ def _outputs(fn, inputs):
     return _tuple(fn(*inputs))
 
 
+def _host(t):
+    """A tensor's data as a NumPy array (the Jacobians are compared on the host)."""
+    return _backend.to_numpy(t._data)
+
+
+def _like(t, arr):
+    """A NumPy array as a tensor on ``t``'s device (a seed, a tangent)."""
+    return t._new(_backend.move(arr, *_backend.device_key(t._data)))
+
+
 def numerical_jacobian(fn, inputs, eps=1e-6):
     """Per (output, input) pair, the Jacobian of shape (out.numel(), in.numel())."""
     outs = _outputs(fn, inputs)
@@ -47,9 +58,9 @@ def numerical_jacobian(fn, inputs, eps=1e-6):
             orig = arr[at].item()
             # perturb the raw array (not recorded); fn itself may need grad mode (gradgradcheck)
             arr[at] = orig + eps
-            plus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(fn, inputs)]
+            plus = [_host(o).astype(np.float64).reshape(-1) for o in _outputs(fn, inputs)]
             arr[at] = orig - eps
-            minus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(fn, inputs)]
+            minus = [_host(o).astype(np.float64).reshape(-1) for o in _outputs(fn, inputs)]
             arr[at] = orig
             for i in range(len(outs)):
                 cols[i][:, k] = (plus[i] - minus[i]) / (2 * eps)
@@ -73,13 +84,13 @@ def analytical_jacobian(fn, inputs):
                 gs = grad(
                     o,
                     diff,
-                    o._new(seed.reshape(o._data.shape)),
+                    _like(o, seed.reshape(o._data.shape)),
                     retain_graph=True,
                     allow_unused=True,
                 )
                 for g, j in zip(gs, idx, strict=True):
                     if g is not None:
-                        rows[j][r] = g._data.reshape(-1)
+                        rows[j][r] = _host(g).reshape(-1)
         for j, m in rows.items():
             jac[i][j] = m
     return jac
@@ -98,7 +109,7 @@ def batched_analytical_jacobian(fn, inputs):
         if o._rg and m:
             seed = np.eye(m, dtype=o._data.dtype).reshape((m,) + o._data.shape)
             gs = grad(
-                o, diff, o._new(seed), retain_graph=True, allow_unused=True, is_grads_batched=True
+                o, diff, _like(o, seed), retain_graph=True, allow_unused=True, is_grads_batched=True
             )
             for g, j in zip(gs, idx, strict=True):
                 if g is not None:
@@ -107,7 +118,7 @@ def batched_analytical_jacobian(fn, inputs):
                             f"batched gradient for input {j} has shape {tuple(g.shape)}, "
                             f"expected {(m,) + tuple(inputs[j]._data.shape)}"
                         )
-                    rows[j] = g._data.reshape(m, -1).astype(np.float64)
+                    rows[j] = _host(g).reshape(m, -1).astype(np.float64)
         for j, r in rows.items():
             jac[i][j] = r
     return jac
@@ -135,7 +146,7 @@ def forward_jacobian(fn, inputs, batched=False):
             fw.enter_dual_level(batch)
             try:
                 args = list(inputs)
-                args[j] = fw.make_dual(x, x._new(tan.copy()))
+                args[j] = fw.make_dual(x, _like(x, tan.copy()))
                 outs = _outputs(fn, args)
                 tans = [fw.tangent_of(o) for o in outs]
             finally:
@@ -153,9 +164,9 @@ def forward_jacobian(fn, inputs, batched=False):
                         f"tangent of output {i} has shape {tuple(t.shape)}, expected {want}"
                     )
                 if batched:
-                    cols_per_out[i][:, :] = t._data.reshape(n, o._data.size).T
+                    cols_per_out[i][:, :] = _host(t).reshape(n, o._data.size).T
                 else:
-                    cols_per_out[i][:, k] = t._data.reshape(-1)
+                    cols_per_out[i][:, k] = _host(t).reshape(-1)
         for i in range(len(cols_per_out or ())):
             jac[i][j] = cols_per_out[i]
     return jac
@@ -244,7 +255,7 @@ def gradgradcheck(
     if grad_outputs is None:
         rng = np.random.default_rng(0)
         grad_outputs = tuple(
-            o._new(rng.standard_normal(o._data.shape).astype(o._data.dtype)).requires_grad_()
+            _like(o, rng.standard_normal(o._data.shape).astype(o._data.dtype)).requires_grad_()
             for o in outs
         )
     grad_outputs = _tuple(grad_outputs)
@@ -262,7 +273,7 @@ def gradgradcheck(
             allow_unused=True,
         )
         return tuple(
-            g if g is not None else x._new(np.zeros_like(x._data))
+            g if g is not None else x._new(_backend.namespace(x._data).zeros_like(x._data))
             for g, x in zip(gs, diff, strict=True)
         )
 
