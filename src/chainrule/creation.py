@@ -456,12 +456,57 @@ def arange(
             n = math.ceil((fe - fs) / fst)
     if not 0 <= n <= 2**63 - 1:
         raise RuntimeError("invalid size, possible overflow?")
-    if d.is_floating_point:
-        acc = xp.float32 if d is _dt.float16 else xp.float64
-        arr = (acc(fs) + xp.arange(n, dtype=acc) * acc(fst)).astype(d.np)
+    if d is _dt.float16:
+        arr = (xp.float32(fs) + xp.arange(n, dtype=xp.float32) * xp.float32(fst)).astype(d.np)
+    elif d.is_floating_point:
+        arr = _torch_arange(fs, fst, n, d.np)
     else:
         arr = (xs + xp.arange(n, dtype=xp.int64) * xst).astype(d.np)
     return _finish(arr, None, requires_grad, device)
+
+
+def _two_sum(a, b):
+    """``(s, t)`` with ``s = fl(a + b)`` and ``a + b = s + t`` exactly (Knuth)."""
+    s = a + b
+    v = s - a
+    return s, (a - (s - v)) + (b - v)
+
+
+def _fma(a, b, c):
+    """``a * b + c`` rounded once (a fused multiply-add), in float64 arrays: the product's
+    rounding error by Dekker's splitting, the three terms summed exactly (two-sums), and a
+    rounding tie broken by what is left below it, as one rounding would."""
+    p = a * b
+    t = 134217729.0 * a  # 2**27 + 1: splits a 53-bit mantissa into two halves
+    ah = t - (t - a)
+    t = 134217729.0 * b
+    bh = t - (t - b)
+    al, bl = a - ah, b - bh
+    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl  # a * b = p + e exactly
+    s1, t1 = _two_sum(p, c)
+    u, w = _two_sum(t1, e)
+    r, res = _two_sum(s1, u)  # a * b + c = r + res + w exactly
+    tie = (res != 0) & (abs(res) == xp.spacing(abs(r)) / 2)
+    return xp.where(tie & (w != 0) & ((w > 0) == (res > 0)), r + 2 * res, r)
+
+
+def _torch_arange(start: float, step: float, n: int, np_dtype):
+    """PyTorch's CPU values of a float arange, which are not ``start + i * step`` in the
+    last place (and that moves kinks: PyTorch's ``arange(-8.0, 8.0, 0.1)`` holds no exact
+    0). Its kernel runs in double with fused multiply-adds, 32-byte vectors two at a time
+    from element 0: in a block it takes ``base = start + step * p`` (p the vector's first
+    index; rounded to float32 for float32) and ``base + j * step`` per lane j; the elements
+    after the last pair of vectors are ``start + step * i``. This is PyTorch on one thread;
+    above 32768 elements several threads may start blocks elsewhere."""
+    width = 32 // xp.dtype(np_dtype).itemsize
+    i = xp.arange(n, dtype=xp.float64)
+    first = xp.floor(i / width) * width
+    base = _fma(first, step, start)
+    if np_dtype == xp.float32:
+        base = base.astype(xp.float32).astype(xp.float64)
+    paired = n // (2 * width) * (2 * width)
+    vals = xp.where(i < paired, _fma(i - first, step, base), _fma(i, step, start))
+    return vals.astype(np_dtype)
 
 
 def _steps(name: str, start, end, steps, dtype) -> int:

@@ -473,10 +473,11 @@ class Tensor(
         return self._data.shape[0]
 
     def __iter__(self):
+        # raised by iter() itself, not by the first next(): numpy.iterable() (which
+        # matplotlib asks) must say False for a 0-d tensor, as for PyTorch's
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        for i in range(self._data.shape[0]):
-            yield self[i]
+        return (self[i] for i in range(self._data.shape[0]))
 
     def __hash__(self) -> int:
         return id(self)

@@ -426,14 +426,17 @@ def cat(tensors, dim: int = 0, *, axis=None):
 concat = concatenate = cat
 
 
-def stack(tensors, dim: int = 0):
-    """Join tensors of equal shape along a new dim.
+def stack(tensors, dim: int = 0, *, axis=None):
+    """Join tensors of equal shape along a new dim (``axis=`` is NumPy's spelling of
+    ``dim``, which PyTorch accepts too).
 
     >>> import chainrule as torch
     >>> torch.stack([torch.tensor([1, 2]), torch.tensor([3, 4])], dim=1)
     tensor([[1, 3],
             [2, 4]])
     """
+    if axis is not None:
+        dim = axis
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
