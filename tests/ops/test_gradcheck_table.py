@@ -1085,6 +1085,15 @@ for _k in ("dot", "mv", "mm", "outer", "bmm"):
     add(custom(_k, f"{_k} (and its aliases)", _linalg(_k)))
 
 
+def _bmm(data, max_numel=MAX_NUMEL):
+    b, m, k, p = (data.draw(st.integers(1, 2)) for _ in range(4))
+    f = data.draw(st.sampled_from([cr.bmm, lambda a, c: a.bmm(c)]))
+    return f, [data.draw(REAL((b, m, k))), data.draw(REAL((b, k, p)))]
+
+
+add(custom("bmm", "torch.bmm / Tensor.bmm (3-d, no broadcasting)", _bmm))
+
+
 @st.composite
 def _svd_matrix(draw, max_numel=MAX_NUMEL):
     """U diag(s) V^T with singular values >= 0.3 apart and >= 0.4 from 0 (singular values

@@ -99,6 +99,7 @@ from ..ops.elementwise import (
 from ..ops.shape import TO_COPY
 from ..random import rng
 from ..tensor_base import TENSOR_TYPES, TensorBase
+from .args import tensors_only
 from .indexing import nonzero, setitem
 
 
@@ -416,17 +417,6 @@ def _clamp_type(input, min, max, inplace: bool):
 clip = clamp
 
 
-def _tensors_only(name: str, *named) -> None:
-    """PyTorch's parser error for a non-Tensor operand of a Tensor-only function (maximum
-    takes no Python number): ``named`` is (argument name, position, value) triples."""
-    for arg, position, v in named:
-        if not isinstance(v, TensorBase):
-            raise TypeError(
-                f"{name}(): argument '{arg}' (position {position}) must be Tensor, not "
-                f"{type_name(v)}"
-            )
-
-
 def maximum(input, other):
     """Elementwise maximum of two tensors; at a tie each side gets half the gradient.
 
@@ -434,7 +424,7 @@ def maximum(input, other):
     >>> torch.maximum(torch.tensor([1., 5.]), torch.tensor([3., 2.]))
     tensor([3., 5.])
     """
-    _tensors_only("maximum", ("input", 1, input), ("other", 2, other))
+    tensors_only("maximum", ("input", 1, input), ("other", 2, other))
     return apply(MAXIMUM, input, other)
 
 
@@ -445,7 +435,7 @@ def minimum(input, other):
     >>> torch.minimum(torch.tensor([1., 5.]), torch.tensor([3., 2.]))
     tensor([1., 2.])
     """
-    _tensors_only("minimum", ("input", 1, input), ("other", 2, other))
+    tensors_only("minimum", ("input", 1, input), ("other", 2, other))
     return apply(MINIMUM, input, other)
 
 
@@ -458,7 +448,7 @@ def atan2(input, other):
     >>> torch.atan2(torch.tensor([1., 1., 0.]), torch.tensor([1., -1., -1.]))
     tensor([0.7854, 2.3562, 3.1416])
     """
-    _tensors_only("atan2", ("input", 1, input), ("other", 2, other))
+    tensors_only("atan2", ("input", 1, input), ("other", 2, other))
     return apply(ATAN2, input, other)
 
 
@@ -469,7 +459,7 @@ def arctan2(input, other):
     >>> torch.arctan2(torch.tensor([1.]), torch.tensor([0.]))
     tensor([1.5708])
     """
-    _tensors_only("arctan2", ("input", 1, input), ("other", 2, other))
+    tensors_only("arctan2", ("input", 1, input), ("other", 2, other))
     return apply(ATAN2, input, other)
 
 
@@ -763,22 +753,22 @@ class ElementwiseMethods:
 
     def maximum(self, other):
         """Elementwise maximum with another tensor (see ``torch.maximum``)."""
-        _tensors_only("maximum", ("other", 1, other))
+        tensors_only("maximum", ("other", 1, other))
         return apply(MAXIMUM, self, other)
 
     def minimum(self, other):
         """Elementwise minimum with another tensor (see ``torch.minimum``)."""
-        _tensors_only("minimum", ("other", 1, other))
+        tensors_only("minimum", ("other", 1, other))
         return apply(MINIMUM, self, other)
 
     def atan2(self, other):
         """The angle of the point (other, self), elementwise (see ``torch.atan2``)."""
-        _tensors_only("atan2", ("other", 1, other))
+        tensors_only("atan2", ("other", 1, other))
         return apply(ATAN2, self, other)
 
     def arctan2(self, other):
         """``atan2`` (NumPy's name)."""
-        _tensors_only("arctan2", ("other", 1, other))
+        tensors_only("arctan2", ("other", 1, other))
         return apply(ATAN2, self, other)
 
     eq = eq
@@ -840,12 +830,12 @@ class ElementwiseMethods:
 
     def atan2_(self, other):
         """In-place atan2: the angle of (other, self) written into self's storage."""
-        _tensors_only("atan2_", ("other", 1, other))
+        tensors_only("atan2_", ("other", 1, other))
         return apply_inplace(ATAN2, self, other)
 
     def arctan2_(self, other):
         """In-place ``arctan2`` (NumPy's name for atan2)."""
-        _tensors_only("arctan2_", ("other", 1, other))
+        tensors_only("arctan2_", ("other", 1, other))
         return apply_inplace(ATAN2, self, other)
 
     floor_ = _inplace(FLOOR, "floor_")
