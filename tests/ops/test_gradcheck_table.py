@@ -779,6 +779,22 @@ def _expand(data, max_numel=MAX_NUMEL):
 add(custom("expand", "expand/broadcast_to/expand_as", _expand))
 
 
+def _meshgrid(data, max_numel=MAX_NUMEL):
+    # meshgrid is a composite: a view and an expand per input (0-d inputs count as size 1)
+    n = data.draw(st.integers(1, 3))
+    sizes = [data.draw(st.sampled_from([(), (1,), (2,), (3,)])) for _ in range(n)]
+    indexing = data.draw(st.sampled_from(["ij", "xy"]))
+
+    def f(*xs):
+        outs = cr.meshgrid(*xs, indexing=indexing)
+        return cr.stack([o * (k + 1) for k, o in enumerate(outs)])  # one output, all grids
+
+    return f, [data.draw(REAL(s)) for s in sizes]
+
+
+add(custom("expand", "meshgrid (a view and an expand per input)", _meshgrid))
+
+
 def _flip(draw, s):
     dims = _dims(draw, len(s), min_size=0) if s else (0,)
     return lambda x: x.flip(dims)
