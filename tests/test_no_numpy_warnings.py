@@ -12,6 +12,14 @@ assert torch.zeros(0).mean().isnan().item()
 x2 = torch.tensor([0.0], requires_grad=True)
 x2.sqrt().sum().backward()
 assert x2.grad.item() == float("inf")
+u = torch.tensor([-2.0, -1.0, 0.0, 1.0, 2.0], requires_grad=True)
+for f in (torch.asin, torch.acos, torch.atanh, torch.acosh):
+    assert f(u).isnan().any().item()
+    (g,) = torch.autograd.grad(f(u).sum(), u)
+    assert g.isinf().any().item()
+z = torch.zeros(2, requires_grad=True)
+torch.atan2(z, z).sum().backward()
+assert z.grad.tolist() == [0.0, 0.0]
 print("ok")
 """
 

@@ -14,6 +14,8 @@ tensor([ 0.,  4.,  8., 12.])
 
 from __future__ import annotations
 
+from math import e, inf, nan, pi  # torch.pi, torch.e, torch.inf, torch.nan: Python floats
+
 from . import _allocator, autograd, backend, functions, linalg, ops, random
 from ._print import set_printoptions
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled

@@ -175,3 +175,93 @@ def tensor_repr(t) -> str:
 
 
 _tangent = _state.tangent_of
+
+
+# ------------------------------------------------ PyTorch's C++ printing (ATen's operator<<)
+# Some of PyTorch's error messages embed a tensor printed by ATen (Formatting.cpp), not by
+# Python: one width for all elements, columns of at most 80 characters, matrices of more
+# than two dims one after another as "(i,j,.,.) = ", then the type and the sizes.
+
+
+def _cpp_format(flat: np.ndarray) -> tuple:
+    """(scale, width, spec) for every element: ATen's __printFormat."""
+    if flat.size == 0:
+        return 1.0, 0, "g"
+    finite = flat[np.isfinite(flat)]
+    int_mode = bool((finite == np.ceil(finite)).all())
+    exp_min = exp_max = 1
+    if finite.size:
+        lo, hi = np.abs(finite).min(), np.abs(finite).max()
+        exp_min = math.floor(math.log10(lo)) + 1 if lo != 0 else 1
+        exp_max = math.floor(math.log10(hi)) + 1 if hi != 0 else 1
+    if int_mode:
+        return (1.0, 11, ".4e") if exp_max > 9 else (1.0, exp_max + 1, "g")
+    if exp_max - exp_min > 4:
+        return 1.0, 12 if abs(exp_max) > 99 or abs(exp_min) > 99 else 11, ".4e"
+    if exp_max > 5 or exp_max < 0:
+        return 10.0 ** (exp_max - 1), 7, ".4f"
+    return 1.0, 7 if exp_max == 0 else exp_max + 6, ".4f"
+
+
+def _cpp_number(v: float) -> str:
+    """A double as fmt's ``{}`` writes it (the shortest repr; no '.0' on whole numbers)."""
+    return str(int(v)) if v == int(v) and abs(v) < 1e16 else repr(v)
+
+
+def _cpp_matrix(m: np.ndarray, indent: int, linesize: int = 80) -> str:
+    scale, width, spec = _cpp_format(m.reshape(-1))
+    per_line = (linesize - indent) // (width + 1)
+    rows, cols = m.shape
+    out, first = [], 0
+    while first < cols:
+        last = first + per_line - 1 if first + per_line <= cols else cols - 1
+        if per_line < cols:
+            if first != 0:
+                out.append("\n")
+            out.append(f"Columns {first + 1} to {last + 1}" + " " * indent)
+        if scale != 1:
+            out.append(f"{_cpp_number(scale)} *\n" + " " * indent)
+        for r in range(rows):
+            for c in range(first, last + 1):
+                out.append(format(m[r, c] / scale, f">{width}{spec}"))
+                if c == last:
+                    out.append("\n")
+                    if r != rows - 1:
+                        out.append(" " * indent + (" " if scale != 1 else ""))
+                else:
+                    out.append(" ")
+        first = last + 1
+    return "".join(out)
+
+
+def cpp_repr(t) -> str:
+    """``t`` as PyTorch's C++ ``operator<<`` prints it (what some of its errors show).
+
+    >>> import chainrule as torch
+    >>> print(cpp_repr(torch.tensor([[1.5, 2.0], [3.0, 4.0]])))
+     1.5000  2.0000
+     3.0000  4.0000
+    [ torch.FloatTensor{2,2} ]
+    """
+    a = np.asarray(_backend.to_numpy(t._data))
+    dt = _dt.from_numpy_dtype(a.dtype)
+    kind = "CPUBoolType" if dt is _dt.bool else dt.tensor_type
+    d = a.astype(np.float64)
+    sizes = ",".join(str(n) for n in a.shape)
+    if a.ndim == 0:
+        return f"{_cpp_number(float(d))}\n[ {kind}{{}} ]"
+    body = ""
+    if a.ndim == 1 and a.size:
+        scale, width, spec = _cpp_format(d)
+        head = f"{_cpp_number(scale)} *\n" if scale != 1 else ""
+        body = head + "".join(format(v / scale, f">{width}{spec}") + "\n" for v in d)
+    elif a.ndim == 2 and a.size:
+        body = _cpp_matrix(d, 0)
+    elif a.size:  # the leading indices count up first-fastest, as ATen's loop does
+        blocks = []
+        for idx in np.ndindex(*a.shape[-3::-1]) if a.ndim > 2 else ():
+            idx = idx[::-1]
+            head = "(" + "".join(f"{i + 1}," for i in idx) + ".,.) = \n"
+            blocks.append(head + _cpp_matrix(d[idx], 1))
+        body = "\n".join(blocks)
+    return f"{body}[ {kind}{{{sizes}}} ]"

@@ -90,6 +90,35 @@ def test_unary(name):
     check(lambda m, x: getattr(m, name)(x), [_pos(2, 3)], [_real(2, 3)])
 
 
+def _unit(*shape, dtype=np.float64):
+    return rng.uniform(-0.9, 0.9, shape).astype(dtype)
+
+
+def _above1(*shape, dtype=np.float64):
+    return rng.uniform(1.1, 3.0, shape).astype(dtype)
+
+
+# hyperbolic and inverse trigonometric functions, each inside its domain
+TRIG = {
+    "sinh": _real,
+    "cosh": _real,
+    "atan": _real,
+    "asinh": _real,
+    "asin": _unit,
+    "acos": _unit,
+    "atanh": _unit,
+    "acosh": _above1,
+}
+
+
+@pytest.mark.parametrize("name", list(TRIG))
+def test_hyperbolic_and_inverse_trigonometric(name):
+    dom = TRIG[name]
+    check(lambda m, x: getattr(m, name)(x), [dom(2, 3)], [_real(2, 3)])
+    check(lambda m, x: getattr(m, name)(x), [dom()], [_real()])  # 0-d
+    check(lambda m, x: getattr(m, name)(x), [dom(3, dtype=np.float32)], [_real(3)], 1e-6, 1e-6)
+
+
 @pytest.mark.parametrize("name", ["exp", "sin", "sqrt", "tanh", "sigmoid", "abs", "relu"])
 def test_unary_0d(name):
     check(lambda m, x: getattr(m, name)(x), [_pos()], [_real()])
@@ -111,6 +140,7 @@ BINARY = {
     "maximum": lambda m, x, y: m.maximum(x, y),
     "minimum": lambda m, x, y: m.minimum(x, y),
     "remainder": lambda m, x, y: m.remainder(x, y),
+    "atan2": lambda m, x, y: m.atan2(x, y),
 }
 PAIRS = [((3, 1), (1, 4)), ((2, 3), (3,)), ((), (2, 2)), ((2, 2), ()), ((2, 1, 3), (2, 1))]
 
@@ -203,6 +233,18 @@ def test_maximum_minimum_ties(name):
     check(f, [x, y], [tx, ty])
     check(f, [x, y], [tx, None])
     check(f, [x, y], [None, ty])
+
+
+def test_atan2_at_the_origin():
+    # torch's tangent formula has no mask: (x t_y - y t_x) / (x^2 + y^2) is NaN at (0, 0)
+    y = np.array([0.0, 0.0, 1.0, -0.0])
+    x = np.array([0.0, -0.0, 0.0, 2.0])
+    ty = np.array([3.0, 5.0, 7.0, 11.0])
+    tx = np.array([13.0, -17.0, 19.0, 23.0])
+    f = lambda m, y, x: m.atan2(y, x)
+    check(f, [y, x], [ty, tx])
+    check(f, [y, x], [ty, None])
+    check(f, [y, x], [None, tx])
 
 
 def test_tangent_only_through_the_other_operand():

@@ -34,7 +34,7 @@ from chainrule.ops.views import TO_DEVICE
 # Primitives that only backward applies (rules of getitem / take_along / max(dim) / relu).
 BACKWARD_ONLY = {"index_grad", "put_along", "threshold_backward"}
 # Primitives whose backward raises, as PyTorch's does (tests/autograd/test_numeric_edges.py)
-NO_DERIVATIVE = {"floor_divide", "remainder_scalar"}
+NO_DERIVATIVE = {"floor_divide", "remainder_scalar", "asinh_", "acosh_", "atanh_"}
 
 MAX_NUMEL = 12
 
@@ -55,6 +55,8 @@ POS = _uniform(0.3, 2.5)  # log, sqrt, rsqrt, pow base: away from the pole/branc
 WIDE = _uniform(-6.0, 6.0)  # sigmoid: both branches of its stable forward
 TAN = _uniform(-1.2, 1.2)  # tan: away from the poles at +-pi/2
 LOG1P = _uniform(-0.6, 2.0)  # log1p: away from the pole at -1
+UNIT = _uniform(-0.8, 0.8)  # asin, acos, atanh: away from the edges (and poles) at +-1
+ABOVE1 = _uniform(1.2, 3.0)  # acosh: away from the edge of its domain at 1
 
 
 def NONZERO(shape):
@@ -303,6 +305,20 @@ add(unary("cos", "cos", cr.cos))
 add(unary("tan", "tan", cr.tan, TAN))
 add(unary("tanh", "tanh", cr.tanh))
 add(unary("sigmoid", "sigmoid", cr.sigmoid, WIDE))
+add(unary("sinh", "sinh", cr.sinh))
+add(unary("cosh", "cosh", cr.cosh))
+add(unary("asin", "asin", cr.asin, UNIT))
+add(unary("asin", "arcsin (alias)", cr.arcsin, UNIT))
+add(unary("acos", "acos", cr.acos, UNIT))
+add(unary("acos", "x.arccos() (alias)", lambda x: x.arccos(), UNIT))
+add(unary("atan", "atan", cr.atan, WIDE))
+add(unary("asinh", "asinh", cr.asinh, WIDE))
+add(unary("acosh", "acosh", cr.acosh, ABOVE1))
+add(unary("atanh", "atanh", cr.atanh, UNIT))
+# both operands >= 0.3 from 0: away from the origin (where the rule is masked to 0) and
+# from the branch cut at y = 0, x < 0 (where atan2 jumps from pi to -pi)
+add(binary("atan2", "atan2(y, x)", cr.atan2, NONZERO, NONZERO))
+add(binary("atan2", "y.arctan2(x) (alias)", lambda y, x: y.arctan2(x), NONZERO, NONZERO))
 add(unary("reciprocal", "reciprocal", cr.reciprocal, NONZERO))
 add(unary("abs", "abs", cr.abs, OFFGRID))
 add(unary("abs", "abs(x) operator", lambda x: abs(x), OFFGRID))
@@ -365,6 +381,9 @@ add(
 # in place on a non-leaf: the same primitives, through Tensor._inplace
 add(unary("exp", "exp_ in place", lambda x: (x * 1.0).exp_()))
 add(unary("sin", "sin_ in place (rule needs the input)", lambda x: (x * 1.0).sin_()))
+add(unary("asin", "asin_ in place", lambda x: (x * 1.0).asin_(), UNIT))
+add(unary("cosh", "cosh_ in place", lambda x: (x * 1.0).cosh_()))
+add(binary("atan2", "atan2_ in place", lambda y, x: (y + 0 * x).atan2_(x), NONZERO, NONZERO))
 add(binary("mul", "mul_ in place", lambda x, y: (x + 0.0 * y).mul_(y)))
 add(unary("clamp", "clamp_ in place", lambda x: (x * 1.0).clamp_(-0.5, 1.0), OFFGRID))
 add(unary("pow", "pow_ in place", lambda x: (x + 0.0).pow_(3)))
@@ -760,6 +779,22 @@ def _expand(data, max_numel=MAX_NUMEL):
 add(custom("expand", "expand/broadcast_to/expand_as", _expand))
 
 
+def _meshgrid(data, max_numel=MAX_NUMEL):
+    # meshgrid is a composite: a view and an expand per input (0-d inputs count as size 1)
+    n = data.draw(st.integers(1, 3))
+    sizes = [data.draw(st.sampled_from([(), (1,), (2,), (3,)])) for _ in range(n)]
+    indexing = data.draw(st.sampled_from(["ij", "xy"]))
+
+    def f(*xs):
+        outs = cr.meshgrid(*xs, indexing=indexing)
+        return cr.stack([o * (k + 1) for k, o in enumerate(outs)])  # one output, all grids
+
+    return f, [data.draw(REAL(s)) for s in sizes]
+
+
+add(custom("expand", "meshgrid (a view and an expand per input)", _meshgrid))
+
+
 def _flip(draw, s):
     dims = _dims(draw, len(s), min_size=0) if s else (0,)
     return lambda x: x.flip(dims)
@@ -1064,6 +1099,15 @@ def _linalg(kind):
 
 for _k in ("dot", "mv", "mm", "outer", "bmm"):
     add(custom(_k, f"{_k} (and its aliases)", _linalg(_k)))
+
+
+def _bmm(data, max_numel=MAX_NUMEL):
+    b, m, k, p = (data.draw(st.integers(1, 2)) for _ in range(4))
+    f = data.draw(st.sampled_from([cr.bmm, lambda a, c: a.bmm(c)]))
+    return f, [data.draw(REAL((b, m, k))), data.draw(REAL((b, k, p)))]
+
+
+add(custom("bmm", "torch.bmm / Tensor.bmm (3-d, no broadcasting)", _bmm))
 
 
 @st.composite

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import builtins
 
+from .._convert import type_name
+from ..tensor_base import TensorBase
+
 
 def dims_arg(dim, axis, ndim):
     """Normalize dim/axis (int, tuple or list; negative allowed) to a sorted tuple or None."""
@@ -65,3 +68,14 @@ def wrap_dim(dim: int, ndim: int) -> int:
             f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
         )
     return dim % n
+
+
+def tensors_only(name: str, *named) -> None:
+    """PyTorch's parser error for a non-Tensor operand of a Tensor-only function (maximum
+    and bmm take no Python number): ``named`` is (argument name, position, value) triples."""
+    for arg, position, v in named:
+        if not isinstance(v, TensorBase):
+            raise TypeError(
+                f"{name}(): argument '{arg}' (position {position}) must be Tensor, not "
+                f"{type_name(v)}"
+            )

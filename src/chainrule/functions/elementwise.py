@@ -22,7 +22,17 @@ from ..backend import namespace
 from ..ops.apply import apply, apply_inplace, compare, integer_filled
 from ..ops.elementwise import (
     ABS,
+    ACOS,
+    ACOSH,
+    ACOSH_,
     ADD,
+    ASIN,
+    ASINH,
+    ASINH_,
+    ATAN,
+    ATAN2,
+    ATANH,
+    ATANH_,
     BITWISE_AND,
     BITWISE_NOT,
     BITWISE_OR,
@@ -32,6 +42,7 @@ from ..ops.elementwise import (
     CLAMP_T,
     COPY,
     COS,
+    COSH,
     DIV,
     DIV_ROUNDING,
     EQ,
@@ -76,6 +87,7 @@ from ..ops.elementwise import (
     SIGMOID,
     SIGN,
     SIN,
+    SINH,
     SQRT,
     SUB,
     TAN,
@@ -87,6 +99,7 @@ from ..ops.elementwise import (
 from ..ops.shape import TO_COPY
 from ..random import rng
 from ..tensor_base import TENSOR_TYPES, TensorBase
+from .args import tensors_only
 from .indexing import nonzero, setitem
 
 
@@ -266,6 +279,14 @@ cos = _unary(COS, "cos", "[0.]", "tensor([1.])")
 tan = _unary(TAN, "tan", "[0.]", "tensor([0.])")
 tanh = _unary(TANH, "tanh", "[0.]", "tensor([0.])")
 sigmoid = _unary(SIGMOID, "sigmoid", "[0.]", "tensor([0.5000])")
+sinh = _unary(SINH, "sinh", "[0., 1.]", "tensor([0.0000, 1.1752])")
+cosh = _unary(COSH, "cosh", "[0., 1.]", "tensor([1.0000, 1.5431])")
+asin = arcsin = _unary(ASIN, "asin", "[0., 1., 2.]", "tensor([0.0000, 1.5708,    nan])")
+acos = arccos = _unary(ACOS, "acos", "[1., 0.]", "tensor([0.0000, 1.5708])")
+atan = arctan = _unary(ATAN, "atan", "[0., 1.]", "tensor([0.0000, 0.7854])")
+asinh = arcsinh = _unary(ASINH, "asinh", "[0., 1.]", "tensor([0.0000, 0.8814])")
+acosh = arccosh = _unary(ACOSH, "acosh", "[1., 2.]", "tensor([0.0000, 1.3170])")
+atanh = arctanh = _unary(ATANH, "atanh", "[0., 0.5, 1.]", "tensor([0.0000, 0.5493,    inf])")
 reciprocal = _unary(RECIPROCAL, "reciprocal", "[2., 4.]", "tensor([0.5000, 0.2500])")
 abs = _unary(ABS, "abs", "[-1., 2.]", "tensor([1., 2.])")
 absolute = abs
@@ -396,17 +417,6 @@ def _clamp_type(input, min, max, inplace: bool):
 clip = clamp
 
 
-def _tensors_only(name: str, *named) -> None:
-    """PyTorch's parser error for a non-Tensor operand of a Tensor-only function (maximum
-    takes no Python number): ``named`` is (argument name, position, value) triples."""
-    for arg, position, v in named:
-        if not isinstance(v, TensorBase):
-            raise TypeError(
-                f"{name}(): argument '{arg}' (position {position}) must be Tensor, not "
-                f"{type_name(v)}"
-            )
-
-
 def maximum(input, other):
     """Elementwise maximum of two tensors; at a tie each side gets half the gradient.
 
@@ -414,7 +424,7 @@ def maximum(input, other):
     >>> torch.maximum(torch.tensor([1., 5.]), torch.tensor([3., 2.]))
     tensor([3., 5.])
     """
-    _tensors_only("maximum", ("input", 1, input), ("other", 2, other))
+    tensors_only("maximum", ("input", 1, input), ("other", 2, other))
     return apply(MAXIMUM, input, other)
 
 
@@ -425,8 +435,32 @@ def minimum(input, other):
     >>> torch.minimum(torch.tensor([1., 5.]), torch.tensor([3., 2.]))
     tensor([1., 2.])
     """
-    _tensors_only("minimum", ("input", 1, input), ("other", 2, other))
+    tensors_only("minimum", ("input", 1, input), ("other", 2, other))
     return apply(MINIMUM, input, other)
+
+
+def atan2(input, other):
+    """The angle of the point (other, input), elementwise, in (-pi, pi]: arctan(input /
+    other) in the right quadrant (broadcasting; integers give the default float dtype).
+    Both gradients are 0 at the origin, as in PyTorch.
+
+    >>> import chainrule as torch
+    >>> torch.atan2(torch.tensor([1., 1., 0.]), torch.tensor([1., -1., -1.]))
+    tensor([0.7854, 2.3562, 3.1416])
+    """
+    tensors_only("atan2", ("input", 1, input), ("other", 2, other))
+    return apply(ATAN2, input, other)
+
+
+def arctan2(input, other):
+    """``atan2`` (NumPy's name).
+
+    >>> import chainrule as torch
+    >>> torch.arctan2(torch.tensor([1.]), torch.tensor([0.]))
+    tensor([1.5708])
+    """
+    tensors_only("arctan2", ("input", 1, input), ("other", 2, other))
+    return apply(ATAN2, input, other)
 
 
 def where(condition, input=None, other=None):
@@ -601,7 +635,9 @@ def _inplace(prim, name: str):
         return apply_inplace(prim, self, *args, **kwargs)
 
     method.__name__ = method.__qualname__ = name
-    method.__doc__ = f"In-place {prim.name}: writes into self's storage and returns self."
+    method.__doc__ = (
+        f"In-place {prim.name.rstrip('_')}: writes into self's storage and returns self."
+    )
     return method
 
 
@@ -697,6 +733,14 @@ class ElementwiseMethods:
     cos = cos
     tan = tan
     tanh = tanh
+    sinh = sinh
+    cosh = cosh
+    asin = arcsin = asin
+    acos = arccos = acos
+    atan = arctan = atan
+    asinh = arcsinh = asinh
+    acosh = arccosh = acosh
+    atanh = arctanh = atanh
     sigmoid = sigmoid
     reciprocal = reciprocal
     abs = absolute = abs
@@ -709,13 +753,23 @@ class ElementwiseMethods:
 
     def maximum(self, other):
         """Elementwise maximum with another tensor (see ``torch.maximum``)."""
-        _tensors_only("maximum", ("other", 1, other))
+        tensors_only("maximum", ("other", 1, other))
         return apply(MAXIMUM, self, other)
 
     def minimum(self, other):
         """Elementwise minimum with another tensor (see ``torch.minimum``)."""
-        _tensors_only("minimum", ("other", 1, other))
+        tensors_only("minimum", ("other", 1, other))
         return apply(MINIMUM, self, other)
+
+    def atan2(self, other):
+        """The angle of the point (other, self), elementwise (see ``torch.atan2``)."""
+        tensors_only("atan2", ("other", 1, other))
+        return apply(ATAN2, self, other)
+
+    def arctan2(self, other):
+        """``atan2`` (NumPy's name)."""
+        tensors_only("arctan2", ("other", 1, other))
+        return apply(ATAN2, self, other)
 
     eq = eq
     ne = not_equal = ne
@@ -758,6 +812,32 @@ class ElementwiseMethods:
     tanh_ = _inplace(TANH, "tanh_")
     sin_ = _inplace(SIN, "sin_")
     cos_ = _inplace(COS, "cos_")
+    sinh_ = _inplace(SINH, "sinh_")
+    cosh_ = _inplace(COSH, "cosh_")
+    asin_ = _inplace(ASIN, "asin_")
+    arcsin_ = _inplace(ASIN, "arcsin_")
+    acos_ = _inplace(ACOS, "acos_")
+    arccos_ = _inplace(ACOS, "arccos_")
+    atan_ = _inplace(ATAN, "atan_")
+    arctan_ = _inplace(ATAN, "arctan_")
+    # (no derivative in place, as in PyTorch: backward through them raises)
+    asinh_ = _inplace(ASINH_, "asinh_")
+    arcsinh_ = _inplace(ASINH_, "arcsinh_")
+    acosh_ = _inplace(ACOSH_, "acosh_")
+    arccosh_ = _inplace(ACOSH_, "arccosh_")
+    atanh_ = _inplace(ATANH_, "atanh_")
+    arctanh_ = _inplace(ATANH_, "arctanh_")
+
+    def atan2_(self, other):
+        """In-place atan2: the angle of (other, self) written into self's storage."""
+        tensors_only("atan2_", ("other", 1, other))
+        return apply_inplace(ATAN2, self, other)
+
+    def arctan2_(self, other):
+        """In-place ``arctan2`` (NumPy's name for atan2)."""
+        tensors_only("arctan2_", ("other", 1, other))
+        return apply_inplace(ATAN2, self, other)
+
     floor_ = _inplace(FLOOR, "floor_")
     ceil_ = _inplace(CEIL, "ceil_")
 

@@ -15,6 +15,7 @@ import math
 
 from ..ops.apply import apply
 from ..ops.linalg import BMM, DOT, MM, MV, OUTER
+from .args import tensors_only
 
 # the C++ type names PyTorch's errors print (mm's dtype mismatch, .grad's assignment)
 CPP_NAMES = {
@@ -153,6 +154,37 @@ def mm(input, mat2):
     return apply(MM, input, mat2)
 
 
+def bmm(input, mat2):
+    """Batched matrix product of two 3-d tensors, (b, n, m) @ (b, m, p) -> (b, n, p), with
+    PyTorch's checks: no broadcasting (``matmul`` broadcasts), one dtype, no bool.
+
+    >>> import chainrule as torch
+    >>> torch.bmm(torch.ones(2, 3, 4), torch.ones(2, 4, 5)).shape
+    torch.Size([2, 3, 5])
+    """
+    return _bmm(input, mat2, "bmm")
+
+
+def _bmm(input, mat2, name: str, method: bool = False):
+    tensors_only(name, *([] if method else [("input", 1, input)]), ("mat2", 2 - method, mat2))
+    a, b = input._data, mat2._data
+    if a.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if b.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if b.shape[:2] != (a.shape[0], a.shape[2]):
+        raise RuntimeError(
+            "Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}]."
+        )
+    if a.dtype.kind == "b":
+        raise NotImplementedError("\"bmm\" not implemented for 'Bool'")
+    _check_same(input, mat2, "bmm")
+    # the table's batched-matmul entry: its grad_fn is already PyTorch's BmmBackward0, and
+    # the checks above leave nothing for it to broadcast (no alias entry needed)
+    return apply(BMM, input, mat2)
+
+
 def outer(input, vec2):
     """Outer product of two vectors.
 
@@ -226,6 +258,11 @@ class LinalgMethods:
     mv = mv
     mm = mm
     matmul = __matmul__ = matmul
+
+    def bmm(self, mat2):
+        """Batched matrix product with ``mat2`` (see ``torch.bmm``)."""
+        return _bmm(self, mat2, "bmm", method=True)
+
     outer = outer
 
     def __rmatmul__(self, other):

@@ -15,6 +15,9 @@ import builtins
 import warnings
 
 from .. import dtypes as _dt
+from .._convert import type_name
+from .._print import cpp_repr
+from ..backend import device_key
 from ..ops.apply import apply, mark_multi_output
 from ..ops.indexing import DIAGONAL_VIEW
 from ..ops.shape import (
@@ -36,6 +39,7 @@ from ..ops.shape import (
 from ..ops.shape import (
     T as T_OP,
 )
+from ..tensor_base import TensorBase
 from .args import dims_arg, wrap_dim
 from .indexing import getitem
 
@@ -449,6 +453,68 @@ def stack(tensors, dim: int = 0, *, axis=None):
             )
     d = _wrap(dim, len(ref) + 1)
     return apply(STACK, *tensors, dim=d)
+
+
+_MESHGRID_INDEXING = (
+    "torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument."
+)
+
+
+def meshgrid(*tensors, indexing=None):
+    """Coordinate grids of 1-d (or 0-d) tensors: with ``indexing='ij'`` output i varies along
+    dim i; ``'xy'`` swaps the first two dims (x along the columns). The outputs are expanded
+    views of the inputs (a view, then expand, as PyTorch): gradients flow back, summed.
+    Without ``indexing`` it is 'ij', with PyTorch's warning (once per process).
+
+    >>> import chainrule as torch
+    >>> X, Y = torch.meshgrid(torch.tensor([1, 2, 3]), torch.tensor([4, 5]), indexing="xy")
+    >>> X
+    tensor([[1, 2, 3],
+            [1, 2, 3]])
+    >>> Y
+    tensor([[4, 4, 4],
+            [5, 5, 5]])
+    """
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])  # the old form: one list of tensors
+    for i, t in enumerate(tensors):
+        if not isinstance(t, TensorBase):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type_name(t)}")
+    if indexing is None:
+        if "meshgrid" not in _WARNED:
+            _WARNED.add("meshgrid")
+            warnings.warn(_MESHGRID_INDEXING, UserWarning, stacklevel=2)
+        indexing = "ij"
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    for a, b in zip(tensors, tensors[1:], strict=False):
+        if a._data.dtype != b._data.dtype:
+            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+        if device_key(a._data) != device_key(b._data):
+            raise RuntimeError("meshgrid expects all tensors to have the same device")
+    if indexing not in ("xy", "ij"):
+        raise RuntimeError(
+            f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}'
+        )
+    refs = list(tensors)
+    swap = indexing == "xy" and len(refs) >= 2  # 'xy' is 'ij' with the first two swapped
+    if swap:
+        refs[0], refs[1] = refs[1], refs[0]
+    for t in refs:
+        if t._data.ndim > 1:
+            raise RuntimeError(
+                "torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: "
+                + cpp_repr(t)
+            )
+    shape = tuple(t._data.size for t in refs)  # a 0-d tensor counts as one element
+    grids = []
+    for i, t in enumerate(refs):
+        along = [1] * len(refs)
+        along[i] = -1
+        grids.append(expand(view(t, along), shape))
+    if swap:
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
 
 
 def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):

@@ -289,6 +289,103 @@ SIN = _defew("sin", lambda xp, x: xp.sin(x), lambda ns, g, x: g * ns.cos(x), to_
 COS = _defew("cos", lambda xp, x: xp.cos(x), lambda ns, g, x: -g * ns.sin(x), to_float=True)
 TAN = _defew("tan", lambda xp, x: xp.tan(x), lambda g, out: g * (1 + out * out), to_float=True)
 TANH = _defew("tanh", lambda xp, x: xp.tanh(x), lambda g, out: g * (1 - out * out), to_float=True)
+# hyperbolic and inverse trigonometric functions, with PyTorch's formulas (derivatives.yaml):
+# at the edges of a domain they give what those give (asin'(+-1) = inf, acosh'(1) = inf,
+# atanh'(+-1) = inf), and NaN outside it, as the forward does. NumPy's names (arcsin, ...)
+# are the ones NumPy, CuPy and Dask all have.
+SINH = _defew("sinh", lambda xp, x: xp.sinh(x), lambda ns, g, x: g * ns.cosh(x), to_float=True)
+COSH = _defew("cosh", lambda xp, x: xp.cosh(x), lambda ns, g, x: g * ns.sinh(x), to_float=True)
+ASIN = _defew(
+    "asin",
+    lambda xp, x: xp.arcsin(x),
+    lambda ns, g, x: g * ns.rsqrt(-x * x + 1),
+    to_float=True,
+    kink="asin'(+-1) = inf",
+)
+ACOS = _defew(
+    "acos",
+    lambda xp, x: xp.arccos(x),
+    lambda ns, g, x: g * -ns.rsqrt(-x * x + 1),
+    to_float=True,
+    kink="acos'(+-1) = -inf",
+)
+ATAN = _defew("atan", lambda xp, x: xp.arctan(x), lambda g, x: g / (x * x + 1), to_float=True)
+ASINH = _defew(
+    "asinh", lambda xp, x: xp.arcsinh(x), lambda ns, g, x: g * ns.rsqrt(x * x + 1), to_float=True
+)
+ACOSH = _defew(
+    "acosh",
+    lambda xp, x: xp.arccosh(x),
+    lambda ns, g, x: g * ns.rsqrt(x * x - 1),
+    to_float=True,
+    kink="acosh'(1) = inf",
+)
+ATANH = _defew(
+    "atanh",
+    lambda xp, x: xp.arctanh(x),
+    lambda g, x: g / (1 - x * x),
+    to_float=True,
+    kink="atanh'(+-1) = inf",
+)
+
+
+def _no_derivative_in_place(prim: Primitive) -> Primitive:
+    """The in-place form of ``prim`` as PyTorch has it for asinh_, acosh_ and atanh_: no
+    derivative (its AsinhBackward1, ... raise in backward; forward mode refuses the op)."""
+    name = prim.name
+
+    def vjp(g):
+        raise NotImplementedError(
+            f"the derivative for 'inplace version of {name}' is not implemented."
+        )
+
+    def jvp(t):
+        raise NotImplementedError(
+            f"Trying to use forward AD with {name}_ that does not support it because it has not "
+            "been implemented yet.\nPlease file an issue to PyTorch at "
+            "https://github.com/pytorch/pytorch/issues/new?template=feature-request.yml so that "
+            "we can prioritize its implementation."
+        )
+
+    return defop(
+        f"{name}_",
+        prim.fwd,
+        (vjp,),
+        jvp=(jvp,),
+        grad_fn=prim.grad_fn[:-1] + "1",
+        to_float=True,
+        kink="no derivative in place: backward raises, as in PyTorch",
+    )
+
+
+ASINH_ = _no_derivative_in_place(ASINH)  # x.asinh_()
+ACOSH_ = _no_derivative_in_place(ACOSH)
+ATANH_ = _no_derivative_in_place(ATANH)
+
+
+def _atan2_recip(ns, y, x):
+    # 1 / (y^2 + x^2), and 0 where that is 0 (PyTorch's masked_fill): at the origin both
+    # gradients are 0
+    d = y * y + x * x
+    return ns.where(d == 0, 0.0, 1 / d)
+
+
+# atan2(y, x), the angle of the point (x, y): d/dy = x / (x^2 + y^2), d/dx = -y / (x^2 + y^2).
+# Forward mode has PyTorch's formula without the mask (its tangent at the origin is NaN),
+# so the jvp rules are written out.
+ATAN2 = defop(
+    "atan2",
+    lambda xp, y, x: xp.arctan2(y, x),
+    (
+        lambda ns, g, y, x: g * x * _atan2_recip(ns, y, x),
+        lambda ns, g, y, x: g * -y * _atan2_recip(ns, y, x),
+    ),
+    jvp=(lambda t, y, x: x * t / (y * y + x * x), lambda t, y, x: -y * t / (y * y + x * x)),
+    promote=True,
+    to_float=True,
+    broadcast=True,
+    kink="both gradients are 0 at the origin (x = y = 0); the tangent there is NaN",
+)
 SIGMOID = _defew(
     "sigmoid",
     lambda xp, x: _sigmoid(xp, x),

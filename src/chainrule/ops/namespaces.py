@@ -55,6 +55,8 @@ class ArrayNS:
             "cos",
             "tan",
             "tanh",
+            "sinh",
+            "cosh",
             "sqrt",
             "sign",
             "abs",
@@ -96,6 +98,9 @@ class ArrayNS:
 
     def sum(self, a, axis=None, keepdims=False):
         return self.xp.add.reduce(a, axis=axis, keepdims=keepdims)
+
+    def rsqrt(self, a):
+        return 1 / self.xp.sqrt(a)
 
     def broadcast_to(self, a, shape):
         """``a`` broadcast to ``shape``, materialized (writable, contiguous: the gradient
