@@ -1,5 +1,5 @@
-"""chainrule.optim: optimizers (SGD, Adam, AdamW) and learning-rate schedules, with
-PyTorch's names, defaults and update rules.
+"""chainrule.optim: optimizers (SGD, Adam, AdamW, Adagrad, RMSprop, Adadelta) and
+learning-rate schedules, with PyTorch's names, defaults and update rules.
 
 >>> import chainrule as torch
 >>> net = torch.nn.Linear(2, 1)
@@ -10,7 +10,17 @@ PyTorch's names, defaults and update rules.
 
 from . import lr_scheduler
 from .adam import Adam, AdamW
+from .adaptive import Adadelta, Adagrad, RMSprop
 from .optimizer import Optimizer
 from .sgd import SGD
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "lr_scheduler"]
+__all__ = [
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Optimizer",
+    "RMSprop",
+    "lr_scheduler",
+]
