@@ -35,6 +35,7 @@ from .functions import (
     IndexingMethods,
     LinalgMethods,
     ReductionMethods,
+    SelectionMethods,
     ShapeMethods,
 )
 from .functions.args import wrap_dim
@@ -82,6 +83,7 @@ class Tensor(
     ShapeMethods,
     IndexingMethods,
     LinalgMethods,
+    SelectionMethods,
     ConversionMethods,
 ):
     """An n-dimensional array that records the operations on it for autograd.

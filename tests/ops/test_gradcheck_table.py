@@ -34,7 +34,7 @@ from chainrule.ops.views import TO_DEVICE
 # Primitives that only backward applies (rules of getitem / take_along / max(dim) / relu).
 BACKWARD_ONLY = {"index_grad", "put_along", "threshold_backward"}
 # Primitives whose backward raises, as PyTorch's does (tests/autograd/test_numeric_edges.py)
-NO_DERIVATIVE = {"floor_divide", "remainder_scalar", "asinh_", "acosh_", "atanh_"}
+NO_DERIVATIVE = {"floor_divide", "remainder_scalar", "asinh_", "acosh_", "atanh_", "unique"}
 
 MAX_NUMEL = 12
 
@@ -1059,6 +1059,61 @@ def _gather_unique(data, max_numel=MAX_NUMEL):
 
 
 add(custom("take_along", "gather(dim, permutation)", _gather_unique))
+
+
+# --------------------------------------------- selections under PyTorch's names (sorting)
+def _sort_case(draw, s):
+    d, desc = _dim(draw, len(s)), draw(st.booleans())
+    return lambda x: cr.sort(x, d, descending=desc).values
+
+
+def _topk_case(draw, s):
+    d = _dim(draw, len(s))
+    k = draw(st.integers(0, s[d] if s else 1))
+    largest = draw(st.booleans())
+    return lambda x: cr.topk(x, k, d, largest=largest).values
+
+
+def _kthvalue_case(draw, s):
+    d = _dim(draw, len(s))
+    k = draw(st.integers(1, s[d] if s else 1))
+    keep = draw(st.booleans())
+    return lambda x: cr.kthvalue(x, k, d, keep).values
+
+
+def _index_select_case(draw, s):
+    d = _dim(draw, len(s))
+    n = s[d] if s else 1
+    ii = draw(st.lists(st.integers(0, n - 1), min_size=0, max_size=4))  # repeats add up
+    it = cr.tensor(ii, dtype=cr.int64)
+    return lambda x: cr.index_select(x, d, it)
+
+
+def _repeat_interleave_case(draw, s):
+    d = _dim(draw, len(s))
+    n = s[d] if s else 1
+    reps = cr.tensor(draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)))
+    return lambda x: x.repeat_interleave(reps, dim=d)
+
+
+def _triangle_case(name):
+    def make(draw, s):
+        k = draw(st.integers(-2, 2))
+        return lambda x: getattr(x, name)(k)
+
+    return make
+
+
+add(shaped("sort", "sort(dim, descending).values", _sort_case, DISTINCT, max_dims=3))
+add(unary("sort", "msort", cr.msort, DISTINCT, min_dims=1))
+add(unary("sort_stable", "sort(stable=True)", lambda x: x.sort(stable=True)[0], DISTINCT))
+add(shaped("topk", "topk(k, dim, largest).values", _topk_case, DISTINCT, min_dims=1))
+add(shaped("kthvalue", "kthvalue(k, dim, keepdim)", _kthvalue_case, DISTINCT, min_dims=1))
+add(shaped("index_select", "index_select(dim, index)", _index_select_case, min_dims=1))
+add(shaped("index_select", "repeat_interleave(tensor, dim)", _repeat_interleave_case, min_dims=1))
+add(shaped("tril", "tril(diagonal)", _triangle_case("tril"), min_dims=2))
+add(shaped("triu", "triu(diagonal)", _triangle_case("triu"), min_dims=2))
+add(unary("tril", "tril_ on a non-leaf", lambda x: (x * 1.0).tril_() * x, min_dims=2, max_dims=2))
 
 # --------------------------------------------------------------------------- linalg
 

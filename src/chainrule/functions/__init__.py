@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import inspect
 
-from . import conversion, elementwise, indexing, linalg, reduction, shape, tensor_ns
+from . import conversion, elementwise, indexing, linalg, reduction, selection, shape, tensor_ns
 from .conversion import ConversionMethods
 from .elementwise import ElementwiseMethods
 from .indexing import IndexingMethods
 from .linalg import LinalgMethods
 from .reduction import ReductionMethods
+from .selection import SelectionMethods
 from .shape import ShapeMethods
 
 # used by rules and Tensor methods, not PyTorch functions of their own
@@ -30,7 +31,7 @@ _INTERNAL = {"to_dtype", "normalize_index", "setitem", "getitem", "pow_prim"}
 def public_functions() -> dict:
     """The PyTorch-named functions (what ``chainrule`` exports: exp, sum, cat, matmul...)."""
     out = {}
-    for mod in (elementwise, reduction, shape, linalg, indexing):
+    for mod in (elementwise, reduction, shape, linalg, indexing, selection):
         for k, v in vars(mod).items():
             if (
                 k[0] != "_"
@@ -49,6 +50,7 @@ __all__ = [
     "IndexingMethods",
     "LinalgMethods",
     "ReductionMethods",
+    "SelectionMethods",
     "ShapeMethods",
     "conversion",
     "elementwise",
@@ -56,6 +58,7 @@ __all__ = [
     "linalg",
     "public_functions",
     "reduction",
+    "selection",
     "shape",
     "tensor_ns",
 ]

@@ -19,7 +19,7 @@ from ..ops.indexing import INDEX_GRAD, INDEX_PUT, PUT_ALONG, TAKE_ALONG
 from ..ops.namespaces import sum_to
 from ..ops.shape import SQUEEZE
 from ..ops.views import TO_DEVICE
-from . import elementwise, linalg, reduction, shape
+from . import elementwise, linalg, reduction, selection, shape
 from .indexing import getitem
 
 
@@ -133,6 +133,9 @@ class TensorNS:
     @staticmethod
     def threshold_backward(g, out):
         return apply(THRESHOLD_BACKWARD, g, out)
+
+    tril = staticmethod(lambda t, k: selection.tril(t, k))
+    triu = staticmethod(lambda t, k: selection.triu(t, k))
 
     @staticmethod
     def move(t, key):  # a recorded move between devices (the gradient of one)

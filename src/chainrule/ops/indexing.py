@@ -15,7 +15,7 @@ from __future__ import annotations
 from .. import backend as _backend
 from ..backend import namespace
 from .namespaces import array_ns, has_advanced
-from .primitive import alias, defop
+from .primitive import LINEAR, alias, defop
 
 
 # Batch axes (see primitive.defop): a gradient or tangent may carry leading axes beyond
@@ -237,3 +237,49 @@ PUT_ALONG = defop(
 
 def _put_along(xp, v, idx, dim, shape):
     return array_ns(xp).put_along(v, idx, dim, shape)
+
+
+# ------------------------------------------------- selections under PyTorch's own names
+# sort and topk pick elements along a dim by indices their function computed (argsort):
+# take_along's rules under PyTorch's names; index_select is x[..., index] along one dim.
+SORT = alias(TAKE_ALONG, "sort", grad_fn="SortBackward0")
+SORT_STABLE = alias(TAKE_ALONG, "sort_stable", grad_fn="SortBackward1")  # sort(stable=)
+TOPK = alias(TAKE_ALONG, "topk", grad_fn="TopkBackward0")
+INDEX_SELECT = alias(INDEX, "index_select", grad_fn="IndexSelectBackward0")
+
+# tril / triu keep the lower / upper triangle of the last two dims (diagonal k): linear,
+# so the gradient keeps the same triangle
+TRIL = defop(
+    "tril",
+    lambda xp, x, *, diagonal: xp.tril(x, k=diagonal),
+    lambda ns, g, diagonal: ns.tril(g, diagonal),
+    jvp=LINEAR,
+)
+TRIU = defop(
+    "triu",
+    lambda xp, x, *, diagonal: xp.triu(x, k=diagonal),
+    lambda ns, g, diagonal: ns.triu(g, diagonal),
+    jvp=LINEAR,
+)
+
+
+def _unique_vjp(g):
+    # PyTorch has no derivative for unique: its output has a node whose backward raises
+    raise NotImplementedError("the derivative for '_unique2' is not implemented.")
+
+
+def _unique_jvp(t):
+    raise NotImplementedError(
+        "Trying to use forward AD with _unique2 that does not support it because it has "
+        "not been implemented yet."
+    )
+
+
+UNIQUE = defop(  # the values were computed by the function; the row gives them the node
+    "unique",
+    lambda xp, x, *, values: values,
+    _unique_vjp,
+    grad_fn="Unique2Backward0",
+    jvp=_unique_jvp,
+    kink="no derivative: backward raises, as in PyTorch",
+)

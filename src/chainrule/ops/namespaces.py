@@ -80,6 +80,8 @@ class ArrayNS:
             "diagonal",
             "take_along_axis",
             "floor",
+            "tril",
+            "triu",
             "floor_divide",
             "mean",
             "cumprod",

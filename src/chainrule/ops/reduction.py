@@ -500,6 +500,7 @@ MAX_DIM = defop(
     kink="the returned index gets the whole gradient",
 )
 MIN_DIM = alias(MAX_DIM, "min_dim", grad_fn="MinBackward0")  # the index comes from argmin
+KTHVALUE = alias(MAX_DIM, "kthvalue", grad_fn="KthvalueBackward0")  # the index: the k-th
 
 
 def _reverse_cumsum(ns, g, d):

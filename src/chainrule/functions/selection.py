@@ -1,0 +1,266 @@
+"""Functions that order and pick elements: ``sort``, ``argsort``, ``msort``, ``topk``,
+``kthvalue``, ``unique``, ``index_select``, ``repeat_interleave``, ``tril``/``triu``
+(``SelectionMethods`` for the Tensor methods). Orders are computed here (a stable
+argsort, NaN as the largest value, as PyTorch); the values are taken by the table's
+selection rows, so gradients flow to the picked elements.
+
+>>> import chainrule as torch
+>>> torch.sort(torch.tensor([3, 1, 2])).indices, torch.topk(torch.tensor([3, 1, 2]), 2).values
+(tensor([1, 2, 0]), tensor([3, 2]))
+"""
+
+from __future__ import annotations
+
+from .. import backend as _backend
+from ..backend import namespace
+from ..ops.apply import apply, apply_inplace
+from ..ops.indexing import INDEX_SELECT, SORT, SORT_STABLE, TOPK, TRIL, TRIU, UNIQUE
+from ..ops.reduction import KTHVALUE
+from ..tensor_base import TensorBase
+from .args import wrap_dim
+from .reduction import _idx_tensor, _return_type, _with_indices
+
+sort_type, topk_type, kthvalue_type = (_return_type(n) for n in ("sort", "topk", "kthvalue"))
+
+
+def _argsort(data, d: int, descending: bool):
+    """A stable argsort along d (NaN sorts as the largest, as in PyTorch)."""
+    xp = namespace(data)
+    if not descending:
+        return xp.argsort(data, axis=d, kind="stable")
+    # stable and descending: sort the reversed array ascending, then reverse back
+    n = data.shape[d]
+    return n - 1 - xp.flip(xp.argsort(xp.flip(data, axis=d), axis=d, kind="stable"), axis=d)
+
+
+def _as_1d(input):
+    """A 0-d tensor's one element as a 1-d tensor (sorting a 0-d tensor sorts that)."""
+    return input.reshape(1) if input._data.ndim == 0 else input
+
+
+def _sorted(input, dim, descending, prim, rtype, k=None):
+    x = _as_1d(input)
+    d = wrap_dim(dim, x._data.ndim)
+    idx = _argsort(x._data, d, descending)
+    if k is not None:
+        idx = namespace(idx).take(idx, range(k), axis=d)
+    values = apply(prim, x, idx=idx, dim=d)
+    indices = _idx_tensor(x, idx)
+    if input._data.ndim == 0:
+        values, indices = values.reshape(()), indices.reshape(())
+    return rtype(values, indices)
+
+
+def sort(input, dim: int = -1, descending: bool = False, stable: bool = False, *, out=None):
+    """Sorted values along ``dim`` and their indices (ties keep their order: chainrule's
+    sort is always stable).
+
+    >>> import chainrule as torch
+    >>> torch.sort(torch.tensor([[3.0, 1.0, 2.0]]), descending=True).values
+    tensor([[3., 2., 1.]])
+    """
+    return _sorted(input, dim, descending, SORT_STABLE if stable else SORT, sort_type)
+
+
+def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False):
+    """The indices that sort ``input`` along ``dim``.
+
+    >>> import chainrule as torch
+    >>> torch.argsort(torch.tensor([3, 1, 2]))
+    tensor([1, 2, 0])
+    """
+    x = _as_1d(input)
+    idx = _idx_tensor(x, _argsort(x._data, wrap_dim(dim, x._data.ndim), descending))
+    return idx.reshape(()) if input._data.ndim == 0 else idx
+
+
+def msort(input):
+    """``input`` sorted along its first dim (``sort(input, dim=0).values``)."""
+    return sort(input, dim=0).values
+
+
+def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True, *, out=None):
+    """The ``k`` largest (or smallest) values along ``dim``, in order, and their indices.
+
+    >>> import chainrule as torch
+    >>> torch.topk(torch.tensor([1.0, 5.0, 3.0]), 2)
+    torch.return_types.topk(
+    values=tensor([5., 3.]),
+    indices=tensor([1, 2]))
+    """
+    x = _as_1d(input)
+    d = wrap_dim(dim, x._data.ndim)
+    if not 0 <= k <= x._data.shape[d]:
+        raise RuntimeError("selected index k out of range")
+    return _sorted(input, dim, largest, TOPK, topk_type, k)
+
+
+def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False, *, out=None):
+    """The ``k``-th smallest value along ``dim`` (k counts from 1) and its index.
+
+    >>> import chainrule as torch
+    >>> torch.kthvalue(torch.tensor([3.0, 1.0, 2.0]), 2).values
+    tensor(2.)
+    """
+    x = _as_1d(input)
+    d = wrap_dim(dim, x._data.ndim)
+    if not 1 <= k <= x._data.shape[d]:
+        where = wrap_dim(dim, max(input.ndim, 1))
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {where}")
+    xp = namespace(x._data)
+    idx = xp.take(_argsort(x._data, d, False), [k - 1], axis=d)
+    keep = keepdim and input._data.ndim > 0
+    values = apply(KTHVALUE, x, idx=idx, dim=d, keepdim=keep)
+    indices = idx if keep else xp.squeeze(idx, axis=d)
+    if input._data.ndim == 0:
+        values, indices = values.reshape(()), indices.reshape(())
+    return _with_indices(kthvalue_type, values, x, indices)
+
+
+def unique(
+    input, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False, dim=None
+):
+    """The distinct values (sorted), and optionally where each element went
+    (``return_inverse``) and how often each value occurs (``return_counts``); with ``dim``,
+    the distinct slices along it. Not differentiable (backward raises, as in PyTorch).
+
+    >>> import chainrule as torch
+    >>> torch.unique(torch.tensor([3, 1, 3, 2]), return_counts=True)
+    (tensor([1, 2, 3]), tensor([1, 1, 2]))
+    """
+    data = input._data
+    xp = namespace(data)
+    axis = None if dim is None else wrap_dim(dim, data.ndim)
+    vals, inverse, counts = xp.unique(data, return_inverse=True, return_counts=True, axis=axis)
+    if axis is None:
+        inverse = inverse.reshape(data.shape)  # the input's shape, as PyTorch's
+    values = apply(UNIQUE, input, values=vals) if input._rg else input._new(vals)
+    out = [values]
+    if return_inverse:
+        out.append(_idx_tensor(input, inverse.reshape(-1) if axis is not None else inverse))
+    if return_counts:
+        out.append(_idx_tensor(input, counts))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def index_select(input, dim: int, index):
+    """The slices of ``input`` at ``index`` (a 1-d integer tensor) along ``dim``.
+
+    >>> import chainrule as torch
+    >>> torch.index_select(torch.tensor([[1, 2, 3]]), 1, torch.tensor([2, 0]))
+    tensor([[3, 1]])
+    """
+    if not isinstance(index, TensorBase):
+        raise TypeError(
+            f"index_select(): argument 'index' (position 3) must be Tensor, not "
+            f"{type(index).__name__}"
+        )
+    if index._data.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    if index._data.dtype.kind not in "iu":
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    x = _as_1d(input)
+    d = wrap_dim(dim, x._data.ndim)
+    n = x._data.shape[d]
+    idx = index._data.reshape(-1)
+    if idx.size:
+        bad = idx[(idx < 0) | (idx >= n)]  # PyTorch takes no negative index here
+        if bad.size:
+            raise RuntimeError(
+                f"INDICES element is out of DATA bounds, id={int(bad[0])} axis_dim={n}"
+            )
+    return apply(INDEX_SELECT, x, idx=(slice(None),) * d + (idx,))
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Each element (or slice along ``dim``) repeated ``repeats`` times in place
+    (``repeats`` an int or one count per element); with one tensor argument of counts,
+    the indices ``[0]*c0 + [1]*c1 + ...``.
+
+    >>> import chainrule as torch
+    >>> torch.repeat_interleave(torch.tensor([1, 2]), 2)
+    tensor([1, 1, 2, 2])
+    >>> torch.repeat_interleave(torch.tensor([2, 1]))
+    tensor([0, 0, 1])
+    """
+    if repeats is None:  # repeat_interleave(counts): the indices
+        counts = input._data
+        if counts.ndim > 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        xp = namespace(counts)
+        if counts.size and counts.min() < 0:
+            raise RuntimeError("repeats can not be negative")
+        return _idx_tensor(input, xp.repeat(xp.arange(counts.size), counts.reshape(-1)))
+    x = input.reshape(-1) if dim is None else _as_1d(input)
+    d = 0 if dim is None else wrap_dim(dim, x._data.ndim)
+    n = x._data.shape[d]
+    xp = _backend.default  # the counts and the index are made on the host
+    if isinstance(repeats, TensorBase):
+        r = _backend.to_numpy(repeats._data).reshape(-1)
+    else:
+        if repeats < 0:
+            raise RuntimeError("Repeats must be non-negative")
+        r = xp.asarray([repeats])
+    if r.size and r.min() < 0:
+        raise RuntimeError("repeats can not be negative")
+    if r.size == 1:
+        r = xp.broadcast_to(r, (n,))
+    elif r.size != n:
+        raise RuntimeError(
+            f"repeats must have the same size as input along dim, but got repeats.size(0) = "
+            f"{r.size} and input.size({d}) = {n}"
+        )
+    idx = _backend.move(xp.repeat(xp.arange(n), r), *_backend.device_key(x._data))
+    return apply(INDEX_SELECT, x, idx=(slice(None),) * d + (idx,))
+
+
+def _triangle(name, prim, input, diagonal):
+    if input._data.ndim < 2:
+        raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+    return prim, {"diagonal": int(diagonal)}
+
+
+def tril(input, diagonal: int = 0, *, out=None):
+    """The lower triangle of the last two dims (on and below diagonal ``diagonal``); the
+    rest zeros.
+
+    >>> import chainrule as torch
+    >>> torch.tril(torch.ones(2, 2))
+    tensor([[1., 0.],
+            [1., 1.]])
+    """
+    prim, params = _triangle("tril", TRIL, input, diagonal)
+    return apply(prim, input, **params)
+
+
+def triu(input, diagonal: int = 0, *, out=None):
+    """The upper triangle of the last two dims (on and above diagonal ``diagonal``)."""
+    prim, params = _triangle("triu", TRIU, input, diagonal)
+    return apply(prim, input, **params)
+
+
+class SelectionMethods:
+    """Tensor methods of this module's functions."""
+
+    __slots__ = ()
+
+    sort = sort
+    argsort = argsort
+    msort = msort
+    topk = topk
+    kthvalue = kthvalue
+    unique = unique
+    index_select = index_select
+    repeat_interleave = repeat_interleave
+    tril = tril
+    triu = triu
+
+    def tril_(self, diagonal: int = 0):
+        """The lower triangle in place."""
+        prim, params = _triangle("tril", TRIL, self, diagonal)
+        return apply_inplace(prim, self, **params)
+
+    def triu_(self, diagonal: int = 0):
+        """The upper triangle in place."""
+        prim, params = _triangle("triu", TRIU, self, diagonal)
+        return apply_inplace(prim, self, **params)
