@@ -17,6 +17,7 @@ import warnings
 from .. import _state
 from .. import backend as _backend
 from .. import dtypes as _dt
+from .. import random as _random
 from .._convert import type_name
 from ..backend import namespace
 from ..ops.apply import apply, apply_inplace, compare, integer_filled
@@ -85,7 +86,6 @@ from ..ops.elementwise import (
     ZERO,
 )
 from ..ops.shape import TO_COPY
-from ..random import rng
 from ..tensor_base import TENSOR_TYPES, TensorBase
 from .indexing import nonzero, setitem
 
@@ -865,13 +865,31 @@ class ElementwiseMethods:
         return self
 
     def uniform_(self, a=0.0, b=1.0, *, generator=None):
-        """Fill with samples of U(a, b)."""
-        data = rng(generator).uniform(a, b, self._data.shape)
+        """Fill with samples of U(a, b) (PyTorch's numbers after the same seed)."""
+        data = _random_fill(self, generator, lambda g, n, d, c: _random.uniform(g, n, d, a, b))
         with _no_grad_if_leaf(self):
             return apply_inplace(FILL_DATA, self, data=data)
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
-        """Fill with samples of N(mean, std^2)."""
-        data = mean + std * rng(generator).standard_normal(self._data.shape)
+        """Fill with samples of N(mean, std^2) (PyTorch's numbers after the same seed)."""
+        data = _random_fill(
+            self, generator, lambda g, n, d, c: _random.normal(g, n, d, mean, std, c)
+        )
         with _no_grad_if_leaf(self):
             return apply_inplace(FILL_DATA, self, data=data)
+
+
+def _random_fill(t, generator, draw):
+    """Values for a random fill of ``t``: ``draw(generator, n, dtype, contiguous)`` gives
+    them in the order of ``t``'s memory, as PyTorch's kernels fill a tensor (a transposed
+    one column by column), computed in ``t``'s float dtype (double for other dtypes)."""
+    a = t._data
+    d = a.dtype if a.dtype.kind == "f" else _random.np.dtype("float64")
+    g = _random.rng(generator, t.device if t.device.type == "cuda" else None)
+    strides = getattr(a, "strides", None)
+    contiguous = strides is None or a.flags.c_contiguous
+    values = draw(g, a.size, d, contiguous)
+    if contiguous:
+        return values.reshape(a.shape)
+    order = sorted(range(a.ndim), key=lambda i: -builtins.abs(strides[i]))
+    return values.reshape([a.shape[i] for i in order]).transpose(_random.np.argsort(order))
