@@ -266,6 +266,30 @@ def test_dropout_masks():
         same(cr.rand(3), torch.rand(3))
 
 
+def test_bernoulli():
+    for s in SEEDS[:3]:
+        seed_both(s)
+        cp, tp = cr.rand(7, 9), torch.rand(7, 9)
+        for cd, td in [(cr.float32, torch.float32), (cr.float64, torch.float64)]:
+            same(cr.bernoulli(cp.to(cd)), torch.bernoulli(tp.to(td)))
+        same(cr.bernoulli(cp.half()), torch.bernoulli(tp.half()))
+        same(cr.bernoulli(cp, 0.3), torch.bernoulli(tp, 0.3))
+        same(cp.bernoulli(), tp.bernoulli())
+        same(cr.empty(5, 4).bernoulli_(0.7), torch.empty(5, 4).bernoulli_(0.7))
+        same(cr.empty(5, 4).bernoulli_(), torch.empty(5, 4).bernoulli_())
+        ci, ti = cr.zeros(7, 9, dtype=cr.int64), torch.zeros(7, 9, dtype=torch.int64)
+        same(ci.bernoulli_(cp), ti.bernoulli_(tp))
+        same(cr.zeros(9, 7).t().bernoulli_(cp), torch.zeros(9, 7).t().bernoulli_(tp))
+        same(cr.zeros(3, 9).bernoulli_(cp[0]), torch.zeros(3, 9).bernoulli_(tp[0]))
+        g, tg = cr.Generator().manual_seed(s), torch.Generator().manual_seed(s)
+        same(cr.bernoulli(cp, generator=g), torch.bernoulli(tp, generator=tg))
+        same(cr.rand(3), torch.rand(3))
+    with pytest.raises(RuntimeError, match=r"bernoulli_ expects p to be in \[0, 1\]"):
+        cr.empty(3).bernoulli_(1.5)
+    with pytest.raises(NotImplementedError, match="bernoulli_tensor_cpu_p_"):
+        cr.bernoulli(cr.ones(3, dtype=cr.int64))
+
+
 # ------------------------------------------------------------------ data
 def test_random_split_and_samplers():
     for s in SEEDS[:3]:

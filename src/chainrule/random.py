@@ -509,10 +509,14 @@ def _swapped(j: np.ndarray) -> np.ndarray:
     return r
 
 
-def bernoulli(g: Generator, n: int, p: float) -> np.ndarray:
-    """``bernoulli_(p)`` (dropout's mask) as PyTorch's CPU kernel without MKL: a double
-    uniform below ``p``. bool. (A PyTorch built with MKL on an Intel CPU draws these from
-    MKL's own generator instead.)"""
+def bernoulli(g: Generator, n: int, p) -> np.ndarray:
+    """Bernoulli samples (bool) as PyTorch's CPU kernels draw them: for a number ``p``
+    (``bernoulli_(p)``, dropout's mask), a double uniform below ``p`` (a PyTorch built with
+    MKL on an Intel CPU draws these from MKL's own generator instead); for an array of ``n``
+    probabilities (``bernoulli(input)``), a double uniform for double ones, else a float
+    uniform below the probability as a float."""
+    if isinstance(p, np.ndarray) and p.dtype != np.float64:
+        return _unit(g, n, np.float32) < p.astype(np.float32)
     return _unit(g, n, np.float64) < p
 
 
