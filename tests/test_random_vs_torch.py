@@ -334,7 +334,9 @@ def test_state_is_pytorchs_layout():
     for s in SEEDS:
         seed_both(s)
         same(cr.get_rng_state(), torch.get_rng_state())
-        for draw in [lambda m: m.rand(5), lambda m: m.randn(3), lambda m: m.randn(700)]:
+        draws = [lambda m: m.rand(0), lambda m: m.randperm(1), lambda m: m.rand(5)]
+        draws += [lambda m: m.randn(3), lambda m: m.randn(700)]
+        for draw in draws:
             draw(cr), draw(torch)
             same(cr.get_rng_state(), torch.get_rng_state())
         g, tg = cr.Generator().manual_seed(s), torch.Generator().manual_seed(s)

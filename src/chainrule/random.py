@@ -93,14 +93,14 @@ class Generator:
     # ---------------------------------------------------------------- the raw words
     def _random(self, n: int) -> np.ndarray:
         """The next ``n`` 32-bit words (PyTorch's ``generator->random()``), as uint32."""
-        self._fresh = False
+        self._fresh = self._fresh and n == 0
         return self._bits.random_raw(n).astype(np.uint32)
 
     def _random64(self, n: int) -> np.ndarray:
         """The next ``n`` 64-bit words (``random64()``): two 32-bit words each, the first
         one the high half. uint64."""
         w = self._bits.random_raw(2 * n)
-        self._fresh = False
+        self._fresh = self._fresh and n == 0
         return (w[0::2] << np.uint64(32)) | w[1::2]
 
     # ---------------------------------------------------------------- the state
