@@ -261,6 +261,8 @@ def test_dropout_masks():
                 cr.nn.functional.dropout(cx.to(cd), 0.3),
                 torch.nn.functional.dropout(tx.to(td), 0.3),
             )
+        # a transposed input: the mask is drawn in its memory order
+        same(cr.nn.functional.dropout(cx.t(), 0.4), torch.nn.functional.dropout(tx.t(), 0.4))
         cm, tm = cr.nn.Dropout(0.2), torch.nn.Dropout(0.2)
         same(cm(cx), tm(tx))
         same(cr.rand(3), torch.rand(3))

@@ -129,9 +129,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input
     if p == 1.0:
         scale = creation.zeros_like(input)
-    else:  # as PyTorch: a Bernoulli(1 - p) mask, divided by 1 - p
-        g = _random.rng(None, input.device)
-        mask = _random.dropout_mask(g, input.numel(), p, input.dtype.np).reshape(input.shape)
+    else:  # as PyTorch: a Bernoulli(1 - p) mask (in the input's memory order), / (1 - p)
+        mask = E._random_fill(input, None, lambda g, n, d, c: _random.dropout_mask(g, n, p, d))
         scale = creation.tensor(mask, dtype=input.dtype, device=input.device)
     return input.mul_(scale) if inplace else input * scale
 
