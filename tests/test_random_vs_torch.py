@@ -190,6 +190,17 @@ def test_randperm(s):
     same(cr.rand(2), torch.rand(2))
 
 
+def test_forward_swaps_without_a_loop():
+    """randperm's array-operation shuffle is the loop it replaces, on any swap targets."""
+    rng = np.random.default_rng(0)
+    for n in [*range(1, 40)] * 20 + [1000, 5000]:
+        j = np.array([rng.integers(i, n) for i in range(n - 1)], dtype=np.int64)
+        r = list(range(n))
+        for i, k in enumerate(j.tolist()):
+            r[i], r[k] = r[k], r[i]
+        assert R._swapped(j).tolist() == r
+
+
 # ------------------------------------------------------------------ normal and the fills
 @pytest.mark.parametrize("name,cd,td", FLOATS16)
 def test_normal_forms(name, cd, td):

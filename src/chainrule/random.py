@@ -25,8 +25,6 @@ import numpy as np
 from . import backend
 from . import tensor_base as _tb
 
-xp = backend.default
-
 _N = 624  # words in mt19937's state
 _DEFAULT_SEED = 67280421310721  # PyTorch's default seed, for a repeatable start
 _STATE_BYTES = 5056  # the size of PyTorch's CPU generator state (get_state)
