@@ -428,7 +428,10 @@ def normal(
         z[k:] = zz[: n - k]
         if (n - k) % 2:
             g._normal = float(zz[-1])
-    return _fma(z, std, mean).astype(dtype, copy=False)
+    z = _fma(z, std, mean)
+    if dtype == np.float16:  # C++ makes a Half from a double through a float
+        z = z.astype(np.float32)
+    return z.astype(dtype, copy=False)
 
 
 def integers(g: Generator, n: int, low: int, high: int) -> np.ndarray:
