@@ -69,7 +69,15 @@ from .dtypes import (
     short,
     uint8,
 )
-from .random import Generator, default_generator, initial_seed, manual_seed, seed
+from .random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
 from .tensor import Size, Tensor
 
 # exp, sum, cat, matmul, isclose, ... under PyTorch's names (Tensor's methods are the same

@@ -588,16 +588,6 @@ def _random_size(name: str, args: tuple, size, **kwargs) -> tuple:
     return _convert.size_arg(args, name, size)
 
 
-def _uniform(rng, shape, d):
-    """Uniform samples on [0, 1) in dtype ``d``, never 1 (rounding a double near 1 to a
-    narrower float would give 1)."""
-    if d is _dt.float64:
-        return rng.random(shape)
-    if d is _dt.float32:
-        return rng.random(shape, dtype=xp.float32)
-    return (rng.integers(0, 2**11, shape) * 2.0**-11).astype(d.np)  # float16's grid on [0, 1)
-
-
 def rand(
     *size_args, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False
 ) -> Tensor:
@@ -612,7 +602,8 @@ def rand(
     d = _float(dtype)
     if not d.is_floating_point:
         raise _not_implemented("check_uniform_bounds", d)
-    return _finish(_uniform(source, shape, d), None, requires_grad, device)
+    arr = _random.uniform(source, math.prod(shape), d.np).reshape(shape)
+    return _finish(arr, None, requires_grad, device)
 
 
 def randn(
@@ -629,7 +620,7 @@ def randn(
     d = _float(dtype)
     if not d.is_floating_point:
         raise _not_implemented("normal_kernel_cpu", d)
-    arr = source.standard_normal(shape).astype(d.np)
+    arr = _random.normal(source, math.prod(shape), d.np).reshape(shape)
     return _finish(arr, None, requires_grad, device)
 
 
@@ -703,7 +694,7 @@ def randint(
             raise RuntimeError(f"from is out of bounds for {_RANDINT_NAME[d]}")
         if not bound_lo <= hi - 1 <= bound_hi:
             raise RuntimeError(f"to - 1 is out of bounds for {_RANDINT_NAME[d]}")
-    arr = source.integers(lo, hi, size=shape)
+    arr = _random.integers(source, math.prod(shape), lo, hi).reshape(shape)
     return _finish(arr.astype(d.np), None, requires_grad, device)
 
 
@@ -741,7 +732,7 @@ def randperm(
             raise RuntimeError(f"n cannot be greater than {text} for {title} type.")
     elif k and d is not _dt.int64:
         scalar_to(k - 1, d)  # the largest value must fit
-    return _finish(source.permutation(k).astype(d.np), None, requires_grad, device)
+    return _finish(_random.permutation(source, k).astype(d.np), None, requires_grad, device)
 
 
 def rand_like(
@@ -839,5 +830,13 @@ def normal(
         if not s >= 0:
             raise _std_error(s)
     given = (mean, std) + (() if size is None else (size,))
-    arr = m + s * _source("normal", generator, given, device, dtype=dtype).standard_normal(shape)
-    return _finish(xp.asarray(arr).astype(d.np), None, requires_grad, device)
+    source = _source("normal", generator, given, device, dtype=dtype)
+    n = math.prod(shape)
+    if not (tm or ts):
+        arr = _random.normal(source, n, d.np, m, s)
+    elif not ts:  # as PyTorch: N(0, std) samples, then + mean
+        arr = _random.normal(source, n, d.np, 0.0, s) + xp.asarray(m, dtype=d.np).ravel()
+    else:  # N(0, 1) samples, * std, + mean (each rounded to the dtype)
+        arr = _random.normal(source, n, d.np).reshape(shape) * xp.asarray(s, dtype=d.np)
+        arr = arr + xp.asarray(m, dtype=d.np)
+    return _finish(xp.asarray(arr).reshape(shape).astype(d.np), None, requires_grad, device)

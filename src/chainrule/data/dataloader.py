@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
+from .. import random as _random
 from ..creation import as_tensor
 from ..dtypes import int64
 from .collate import default_collate, default_convert
@@ -116,6 +117,10 @@ class DataLoader:
         self.collate_fn = collate_fn
 
     def __iter__(self) -> Iterator:
+        # As PyTorch's loader iterator: a base seed for workers is drawn from ``generator``
+        # (or the default one) on each pass, before the sampler draws its order, so the
+        # random stream after a loop over the data is PyTorch's.
+        _random.random_int64(_random.rng(self.generator))
         if self._iterable:
             return self._iter_stream()
         if self.batch_sampler is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sized
 
-from ..random import rng as _rng
+from ..random import Generator, integers, permutation, random_int64, rng
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "BatchSampler"]
 
@@ -75,14 +75,20 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self) -> Iterator[int]:
-        n, k, rng = len(self.data_source), self.num_samples, _rng(self.generator)
-        if self.replacement:
-            return iter(rng.integers(0, n, size=k).tolist())
+        # As PyTorch's: without a generator, one is seeded from the default generator;
+        # draws happen as the iteration starts (a generator function), not at iter()
+        n, k = len(self.data_source), self.num_samples
+        g = self.generator
+        if g is None:
+            g = Generator().manual_seed(random_int64(rng()))
+        if self.replacement:  # 32 at a time, as PyTorch
+            for start in range(0, k, 32):
+                yield from integers(g, min(32, k - start), 0, n).tolist()
+            return
         # without replacement: whole permutations, as many as num_samples needs
-        order: list[int] = []
-        while len(order) < k:
-            order.extend(rng.permutation(n).tolist())
-        return iter(order[:k])
+        for _ in range(k // n):
+            yield from permutation(g, n).tolist()
+        yield from permutation(g, n).tolist()[: k % n]
 
     def __len__(self) -> int:
         return self.num_samples

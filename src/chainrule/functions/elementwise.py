@@ -17,6 +17,7 @@ import warnings
 from .. import _state
 from .. import backend as _backend
 from .. import dtypes as _dt
+from .. import random as _random
 from .._convert import type_name
 from ..backend import namespace
 from ..ops.apply import apply, apply_inplace, compare, integer_filled
@@ -97,7 +98,6 @@ from ..ops.elementwise import (
     ZERO,
 )
 from ..ops.shape import TO_COPY
-from ..random import rng
 from ..tensor_base import TENSOR_TYPES, TensorBase
 from .args import tensors_only
 from .indexing import nonzero, setitem
@@ -945,13 +945,91 @@ class ElementwiseMethods:
         return self
 
     def uniform_(self, a=0.0, b=1.0, *, generator=None):
-        """Fill with samples of U(a, b)."""
-        data = rng(generator).uniform(a, b, self._data.shape)
+        """Fill with samples of U(a, b) (PyTorch's numbers after the same seed)."""
+        data = _random_fill(self, generator, lambda g, n, d, c: _random.uniform(g, n, d, a, b))
         with _no_grad_if_leaf(self):
             return apply_inplace(FILL_DATA, self, data=data)
 
-    def normal_(self, mean=0.0, std=1.0, *, generator=None):
-        """Fill with samples of N(mean, std^2)."""
-        data = mean + std * rng(generator).standard_normal(self._data.shape)
+    def bernoulli_(self, p=0.5, *, generator=None):
+        """Fill with 0 and 1: 1 with probability ``p`` (a number, or a tensor of
+        probabilities that broadcasts to self). PyTorch's values after the same seed."""
+        data = _random_fill(self, generator, _bernoulli_draw(self, p))
         with _no_grad_if_leaf(self):
             return apply_inplace(FILL_DATA, self, data=data)
+
+    def bernoulli(self, p=None, *, generator=None):
+        """``torch.bernoulli(self, p)``."""
+        return bernoulli(self, p, generator=generator)
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        """Fill with samples of N(mean, std^2) (PyTorch's numbers after the same seed)."""
+        data = _random_fill(
+            self, generator, lambda g, n, d, c: _random.normal(g, n, d, mean, std, c)
+        )
+        with _no_grad_if_leaf(self):
+            return apply_inplace(FILL_DATA, self, data=data)
+
+
+def _memory_order(a):
+    """The axes of array ``a`` from the outermost in memory (None: C-contiguous)."""
+    strides = getattr(a, "strides", None)
+    if strides is None or a.flags.c_contiguous:
+        return None
+    return sorted(range(a.ndim), key=lambda i: -builtins.abs(strides[i]))
+
+
+def _random_fill(t, generator, draw, dtype=None):
+    """Values for a random fill of ``t``: ``draw(generator, n, dtype, contiguous)`` gives
+    them in the order of ``t``'s memory, as PyTorch's kernels fill a tensor (a transposed
+    one column by column), computed in ``t``'s float dtype (double for other dtypes)."""
+    a = t._data
+    d = a.dtype if a.dtype.kind == "f" else _random.np.dtype("float64")
+    g = _random.rng(generator, t.device if t.device.type == "cuda" else None)
+    order = _memory_order(a)
+    values = draw(g, a.size, d, order is None)
+    if order is None:
+        return values.reshape(a.shape)
+    return values.reshape([a.shape[i] for i in order]).transpose(_random.np.argsort(order))
+
+
+def _bernoulli_draw(t, p):
+    """The draw of ``bernoulli_(p)`` for ``_random_fill``: ``p`` a number in [0, 1] or a
+    tensor of probabilities that broadcasts to ``t``."""
+    if not isinstance(p, TensorBase):
+        if not 0 <= p <= 1:
+            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+        return lambda g, n, d, c: _random.bernoulli(g, n, p)
+    probs = _backend.to_numpy(p._data)
+    if probs.dtype.kind != "f":
+        title = _dt.from_numpy_dtype(probs.dtype).title
+        raise NotImplementedError(f"\"bernoulli_tensor_cpu_p_\" not implemented for '{title}'")
+    probs = _random.np.broadcast_to(probs, t._data.shape)
+    order = _memory_order(t._data)
+    if order is not None:
+        probs = probs.transpose(order)
+    return lambda g, n, d, c: _random.bernoulli(g, n, probs.ravel())
+
+
+def bernoulli(input, p=None, *, generator=None):
+    """Samples of 0 and 1 in ``input``'s dtype: 1 with probability ``input`` (elementwise),
+    or ``p`` (a number) for every element. PyTorch's values after the same seed. The result
+    records no history (PyTorch's gradient of it is zero).
+
+    >>> import chainrule as torch
+    >>> _ = torch.manual_seed(0)
+    >>> torch.bernoulli(torch.tensor([0.0, 1.0, 0.5, 0.5]))
+    tensor([0., 1., 1., 1.])
+    """
+    if not isinstance(input, TensorBase):
+        raise TypeError(
+            f"bernoulli(): argument 'input' (position 1) must be Tensor, not {type_name(input)}"
+        )
+    if p is None and input._data.dtype.kind != "f":
+        raise NotImplementedError(
+            f"\"bernoulli_tensor_cpu_p_\" not implemented for '{input.dtype.title}'"
+        )
+    draw = _bernoulli_draw(input, input if p is None else p)
+    data = _random_fill(input, generator, draw).astype(input._data.dtype)
+    if input.device.type == "cuda":
+        data = _backend.move(data, "cuda", input.device.index)
+    return input._new(data)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import warnings
 
 from .. import creation
+from .. import random as _random
 from ..functions import elementwise as E
 from ..functions import indexing
 from ..functions import reduction as R
@@ -128,9 +129,9 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input
     if p == 1.0:
         scale = creation.zeros_like(input)
-    else:
-        keep = creation.rand(*input.shape, dtype=input.dtype) >= p
-        scale = keep.to(input.dtype) * (1.0 / (1.0 - p))
+    else:  # as PyTorch: a Bernoulli(1 - p) mask (in the input's memory order), / (1 - p)
+        mask = E._random_fill(input, None, lambda g, n, d, c: _random.dropout_mask(g, n, p, d))
+        scale = creation.tensor(mask, dtype=input.dtype, device=input.device)
     return input.mul_(scale) if inplace else input * scale
 
 
