@@ -405,3 +405,29 @@ def test_func_transforms_gradcheck_and_pictures_on_the_gpu(cp):
     y = (leaf * 2).sum()
     assert "MulBackward0" in cr.viz.graph(y).source
     assert "SumBackward0" in str(cr.viz.trace(y))
+
+
+def test_data_parallel_and_scatter_as_d2l_uses_them(cp):
+    import warnings
+
+    net = _mlp()
+    X = cr.randn(6, 4)
+    dp = cr.nn.DataParallel(net, device_ids=[]).to("cpu")
+    assert dp.module is net and list(dp.state_dict())[0] == "module.0.weight"
+    _close(dp(X), net(X))
+    ids = [cr.device("cuda:0")]
+    gpu_net = cr.nn.DataParallel(_mlp(), device_ids=ids).to(ids[0])
+    out = gpu_net(X)
+    assert out.device == CUDA0
+    _close(out, net(X), 1e-5)
+    if cr.cuda.device_count() >= 2:
+        two = cr.nn.DataParallel(_mlp().cuda(), device_ids=[0, 1])
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            _close(two(X), net(X), 1e-5)
+        assert any("first GPU" in str(x.message) for x in w)
+        parts = cr.nn.parallel.scatter(X, ["cuda:0", "cuda:1"])
+        assert [p.device for p in parts] == [CUDA0, cr.device("cuda:1")]
+        assert [tuple(p.shape) for p in parts] == [(3, 4), (3, 4)]
+    with pytest.raises(ValueError, match="Expected a non cpu device, but got: cpu"):
+        cr.nn.parallel.scatter(X, ["cpu"])

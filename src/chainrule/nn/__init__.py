@@ -9,7 +9,7 @@
 torch.Size([4, 2])
 """
 
-from . import functional, init
+from . import functional, init, parallel
 from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .container import Sequential
 from .dropout import Dropout
@@ -17,10 +17,12 @@ from .flatten import Flatten
 from .linear import Identity, LazyLinear, Linear
 from .loss import CrossEntropyLoss, MSELoss
 from .module import Module
+from .parallel import DataParallel
 from .parameter import Parameter
 
 __all__ = [
     "CrossEntropyLoss",
+    "DataParallel",
     "Dropout",
     "Flatten",
     "Identity",
@@ -37,4 +39,5 @@ __all__ = [
     "Tanh",
     "functional",
     "init",
+    "parallel",
 ]
