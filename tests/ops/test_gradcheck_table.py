@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import chainrule as cr
+import chainrule.nn.functional as F
 from chainrule.autograd import gradcheck
 from chainrule.ops import REGISTRY
 from chainrule.ops.apply import apply
@@ -304,6 +305,23 @@ add(unary("tan", "tan", cr.tan, TAN))
 add(unary("tanh", "tanh", cr.tanh))
 add(unary("sigmoid", "sigmoid", cr.sigmoid, WIDE))
 add(unary("reciprocal", "reciprocal", cr.reciprocal, NONZERO))
+add(unary("erf", "erf", cr.erf))
+add(unary("gelu", "F.gelu", F.gelu, WIDE))
+add(unary("gelu", "F.gelu(approximate='tanh')", lambda x: F.gelu(x, approximate="tanh"), WIDE))
+add(unary("leaky_relu", "F.leaky_relu(0.2)", lambda x: F.leaky_relu(x, 0.2), OFFGRID))
+add(
+    unary(
+        "leaky_relu_inplace",
+        "F.leaky_relu(inplace=True)",
+        lambda x: F.leaky_relu(x.clone(), 0.1, inplace=True),
+        OFFGRID,
+    )
+)
+add(unary("elu", "F.elu(alpha=0.7)", lambda x: F.elu(x, 0.7), OFFGRID))
+add(unary("elu_inplace", "F.elu(inplace=True)", lambda x: F.elu(x.clone(), inplace=True), OFFGRID))
+add(unary("softplus", "F.softplus", F.softplus, WIDE))
+# beta * x > threshold at x > 0.5: OFFGRID stays 0.05 away from that jump
+add(unary("softplus", "F.softplus(2, 1)", lambda x: F.softplus(x, 2.0, 1.0), OFFGRID))
 add(unary("abs", "abs", cr.abs, OFFGRID))
 add(unary("abs", "abs(x) operator", lambda x: abs(x), OFFGRID))
 add(unary("relu", "relu", cr.relu, OFFGRID))

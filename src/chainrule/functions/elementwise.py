@@ -35,6 +35,7 @@ from ..ops.elementwise import (
     DIV,
     DIV_ROUNDING,
     EQ,
+    ERF,
     EXP,
     EXPM1,
     FILL,
@@ -266,6 +267,7 @@ cos = _unary(COS, "cos", "[0.]", "tensor([1.])")
 tan = _unary(TAN, "tan", "[0.]", "tensor([0.])")
 tanh = _unary(TANH, "tanh", "[0.]", "tensor([0.])")
 sigmoid = _unary(SIGMOID, "sigmoid", "[0.]", "tensor([0.5000])")
+erf = _unary(ERF, "erf", "[0., 1.]", "tensor([0.0000, 0.8427])")
 reciprocal = _unary(RECIPROCAL, "reciprocal", "[2., 4.]", "tensor([0.5000, 0.2500])")
 abs = _unary(ABS, "abs", "[-1., 2.]", "tensor([1., 2.])")
 absolute = abs
@@ -698,6 +700,7 @@ class ElementwiseMethods:
     tan = tan
     tanh = tanh
     sigmoid = sigmoid
+    erf = erf
     reciprocal = reciprocal
     abs = absolute = abs
     relu = relu
@@ -755,6 +758,7 @@ class ElementwiseMethods:
     abs_ = _inplace(ABS, "abs_")
     relu_ = _inplace(RELU, "relu_")
     sigmoid_ = _inplace(SIGMOID, "sigmoid_")
+    erf_ = _inplace(ERF, "erf_")
     tanh_ = _inplace(TANH, "tanh_")
     sin_ = _inplace(SIN, "sin_")
     cos_ = _inplace(COS, "cos_")

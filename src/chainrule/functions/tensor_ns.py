@@ -43,6 +43,7 @@ class TensorNS:
     cos = staticmethod(elementwise.cos)
     tan = staticmethod(elementwise.tan)
     tanh = staticmethod(elementwise.tanh)
+    erf = staticmethod(elementwise.erf)
     sqrt = staticmethod(elementwise.sqrt)
     sign = staticmethod(elementwise.sign)
     abs = staticmethod(elementwise.abs)

@@ -10,7 +10,7 @@ torch.Size([4, 2])
 """
 
 from . import functional, init
-from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from .container import Sequential
 from .dropout import Dropout
 from .flatten import Flatten
@@ -21,6 +21,9 @@ from .parameter import Parameter
 
 __all__ = [
     "CrossEntropyLoss",
+    "ELU",
+    "GELU",
+    "LeakyReLU",
     "Dropout",
     "Flatten",
     "Identity",
@@ -34,6 +37,7 @@ __all__ = [
     "Sequential",
     "Sigmoid",
     "Softmax",
+    "Softplus",
     "Tanh",
     "functional",
     "init",

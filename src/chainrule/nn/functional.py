@@ -16,6 +16,8 @@ from ..functions import elementwise as E
 from ..functions import indexing
 from ..functions import reduction as R
 from ..functions import shape as S
+from ..ops import elementwise as ops_ew
+from ..ops.apply import apply, apply_inplace
 from ..tensor import Tensor, make
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -75,6 +77,88 @@ def tanh(input: Tensor) -> Tensor:
     tensor([0.])
     """
     return E.tanh(input)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x * Phi(x), Phi the standard normal CDF (``approximate='tanh'``: PyTorch's tanh
+    formula 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))).
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.gelu(torch.tensor([-1.0, 0.0, 1.0]))
+    tensor([-0.1587,  0.0000,  0.8413])
+    """
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return apply(ops_ew.GELU, input, approximate=approximate)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x where x > 0, else ``negative_slope * x``.
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.leaky_relu(torch.tensor([-2.0, 3.0]), 0.1)
+    tensor([-0.2000,  3.0000])
+    """
+    if inplace:
+        if negative_slope < 0 and input.requires_grad:
+            raise RuntimeError(
+                "In-place leakyReLu backward calculation is triggered with a negative slope "
+                "which is not supported. This is caused by calling in-place forward function "
+                "with a negative slope, please call out-of-place version instead. File an "
+                "issue at /pytorch/pytorch if you do require supporting in-place leakRelu "
+                "backward calculation with negative slope"
+            )
+        return apply_inplace(ops_ew.LEAKY_RELU_INPLACE, input, negative_slope=negative_slope)
+    return apply(ops_ew.LEAKY_RELU, input, negative_slope=negative_slope)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x where x > 0, else ``alpha * (exp(x) - 1)``.
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.elu(torch.tensor([-1.0, 2.0]))
+    tensor([-0.6321,  2.0000])
+    """
+    if inplace:
+        return apply_inplace(ops_ew.ELU_INPLACE, input, alpha=alpha)
+    return apply(ops_ew.ELU, input, alpha=alpha)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta, a smooth relu; x itself where ``beta * x > threshold``.
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.softplus(torch.tensor([0.0, 30.0]))
+    tensor([ 0.6931, 30.0000])
+    """
+    return apply(ops_ew.SOFTPLUS, input, beta=beta, threshold=threshold)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Class indices (int64) to one-hot rows: a new last dim of size ``num_classes``
+    (-1: one more than the largest index).
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.one_hot(torch.tensor([0, 2]), 3)
+    tensor([[1, 0, 0],
+            [0, 0, 1]])
+    """
+    if tensor.dtype.name != "int64":
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    t = tensor._data
+    if num_classes == -1:
+        if t.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(t.max()) + 1
+    if t.size:
+        if int(t.min()) < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if int(t.max()) >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    elif num_classes < 0:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    classes = creation.arange(num_classes, device=tensor.device)
+    return (S.unsqueeze(tensor, -1) == classes).to(tensor.dtype)
 
 
 def _softmax_dim(name: str, ndim: int) -> int:

@@ -148,6 +148,9 @@ class ArrayNS:
     def getitem(self, g, idx):
         return g[idx]
 
+    def erf(self, a):
+        return _backend.erf(self.xp, a)
+
     def threshold_backward(self, g, out):
         """relu's adjoint: 0 where ``out <= 0``, else ``g`` (a selection: NaN passes)."""
         return self.xp.where(out <= 0, 0, g)
