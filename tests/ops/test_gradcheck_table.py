@@ -666,6 +666,131 @@ def _softmax(name):
 add(shaped("softmax", "softmax(dim)", _softmax("softmax"), WIDE))
 add(shaped("log_softmax", "log_softmax(dim)", _softmax("log_softmax"), WIDE))
 
+
+# ---------------------------------------------------------------------- losses
+PROB = _uniform(0.05, 0.95)  # binary cross-entropy's probabilities: away from its clamps
+UNIT = _uniform(0.0, 1.0)  # its targets
+SMALL = _uniform(-0.4, 0.4)  # |x - y| < 0.8: inside smooth_l1's quadratic part (beta = 1)
+
+
+def _loss_case(prim, label, f, dom_x, dom_y, **kw):
+    """A loss of (input, target), both of one drawn shape, both checked."""
+
+    def draw(data, max_numel=MAX_NUMEL):
+        s = data.draw(shapes(max_numel=max_numel))
+        return f, [data.draw(dom_x(s)), data.draw(dom_y(s))]
+
+    return custom(prim, label, draw, **kw)
+
+
+def _weight_of(shape, last=False):
+    """Weights 0.5..2 of ``shape`` (``last``: one per entry of the last dim)."""
+    if last:
+        shape = shape[-1:]
+    return cr.from_numpy(np.linspace(0.5, 2.0, math.prod(shape)).reshape(shape))
+
+
+for _r in ("mean", "sum", "none"):
+    add(
+        _loss_case(
+            "mse_loss",
+            f"F.mse_loss({_r})",
+            lambda x, y, r=_r: F.mse_loss(x, y, reduction=r),
+            REAL,
+            REAL,
+        )
+    )
+    add(
+        _loss_case(
+            "smooth_l1_loss",
+            f"F.smooth_l1_loss({_r})",
+            lambda x, y, r=_r: F.smooth_l1_loss(x, y, reduction=r),
+            SMALL,
+            SMALL,
+        )
+    )
+    add(
+        _loss_case(
+            "binary_cross_entropy",
+            f"F.binary_cross_entropy({_r})",
+            lambda x, y, r=_r: F.binary_cross_entropy(x, y, reduction=r),
+            PROB,
+            UNIT,
+        )
+    )
+    add(
+        _loss_case(
+            "binary_cross_entropy_with_logits",
+            f"F.binary_cross_entropy_with_logits({_r})",
+            lambda x, y, r=_r: F.binary_cross_entropy_with_logits(x, y, reduction=r),
+            WIDE,
+            UNIT,
+        )
+    )
+# beta = 0.01: the two sides >= 0.05 apart, so off the seam
+add(
+    _loss_case(
+        "smooth_l1_loss",
+        "F.smooth_l1_loss(beta=0.01)",
+        lambda x, y: F.smooth_l1_loss(x, y, beta=0.01),
+        GRID_A,
+        GRID_B,
+    )
+)
+
+
+def _bce_weighted(data, max_numel=MAX_NUMEL):
+    s = data.draw(shapes(max_numel=max_numel))
+    w = _weight_of(s)
+    f = lambda x, y: F.binary_cross_entropy(x, y, weight=w)  # noqa: E731
+    return f, [data.draw(PROB(s)), data.draw(UNIT(s))]
+
+
+def _bce_logits_weighted(data, max_numel=MAX_NUMEL):
+    s = data.draw(shapes(max_numel=max_numel))
+    w, pw = _weight_of(s), _weight_of(s, last=True) * 3.0
+    f = lambda x, y: F.binary_cross_entropy_with_logits(x, y, w, pos_weight=pw, reduction="sum")  # noqa: E731
+    return f, [data.draw(WIDE(s)), data.draw(UNIT(s))]
+
+
+add(custom("binary_cross_entropy", "F.binary_cross_entropy(weight)", _bce_weighted))
+add(
+    custom(
+        "binary_cross_entropy_with_logits",
+        "F.binary_cross_entropy_with_logits(weight, pos_weight)",
+        _bce_logits_weighted,
+    )
+)
+
+
+def _nll(reduction, weighted=False, ignore=False, shapes=((3,), (2, 3), (4, 2))):
+    def draw(data, max_numel=MAX_NUMEL):
+        shape = data.draw(st.sampled_from(shapes))
+        n_classes = shape[0] if len(shape) == 1 else shape[1]
+        tshape = () if len(shape) == 1 else shape[:1] + shape[2:]
+        t = data.draw(hnp.arrays(np.int64, tshape, elements=st.integers(0, n_classes - 1)))
+        if ignore and t.size > 1:  # (all ignored is a NaN loss: test_losses_vs_torch.py)
+            t.reshape(-1)[0] = -100
+        target = cr.from_numpy(t)
+        w = cr.from_numpy(np.linspace(0.5, 2.0, n_classes)) if weighted else None
+        f = lambda x: F.nll_loss(x, target, weight=w, reduction=reduction)  # noqa: E731
+        return f, [data.draw(REAL(shape))]
+
+    return draw
+
+
+for _r in ("mean", "sum", "none"):
+    add(custom("nll_loss", f"F.nll_loss({_r})", _nll(_r)))
+add(custom("nll_loss", "F.nll_loss(weight, an ignored target)", _nll("mean", True, True)))
+add(custom("nll_loss", "F.nll_loss(weight, sum)", _nll("sum", True)))
+_NLL_2D = ((2, 3, 2), (1, 2, 2, 2), (2, 2, 1, 2, 1))  # (3-d and 5-d: viewed as 4-d)
+add(custom("nll_loss2d", "F.nll_loss(N, C, ...)", _nll("mean", shapes=_NLL_2D)))
+add(
+    custom(
+        "nll_loss2d", "F.nll_loss(N, C, ..., weight, ignored)", _nll("none", True, True, _NLL_2D)
+    )
+)
+
 # -------------------------------------------------------------------------- shape ops
 
 

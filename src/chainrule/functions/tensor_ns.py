@@ -137,6 +137,11 @@ class TensorNS:
         return apply(TO_DEVICE, t, dst=key, src=_device_key(t._data))
 
     @staticmethod
+    def const(a, like):
+        """Array ``a`` as a constant Tensor beside ``like`` (no history)."""
+        return like._new(a)
+
+    @staticmethod
     def zeros_like(x):
         d = x._data
         return x._new(_namespace(d).zeros(d.shape, d.dtype))

@@ -15,11 +15,21 @@ from .container import Sequential
 from .dropout import Dropout
 from .flatten import Flatten
 from .linear import Identity, LazyLinear, Linear
-from .loss import CrossEntropyLoss, MSELoss
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from .module import Module
 from .parameter import Parameter
 
 __all__ = [
+    "BCELoss",
+    "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "ELU",
     "GELU",
@@ -27,15 +37,18 @@ __all__ = [
     "Dropout",
     "Flatten",
     "Identity",
+    "L1Loss",
     "Linear",
     "LazyLinear",
     "LogSoftmax",
     "MSELoss",
+    "NLLLoss",
     "Module",
     "Parameter",
     "ReLU",
     "Sequential",
     "Sigmoid",
+    "SmoothL1Loss",
     "Softmax",
     "Softplus",
     "Tanh",

@@ -9,14 +9,17 @@ tensor(0.1269)
 
 from __future__ import annotations
 
+import math
 import warnings
 
 from .. import creation
+from ..backend import namespace as _namespace
 from ..functions import elementwise as E
 from ..functions import indexing
 from ..functions import reduction as R
 from ..functions import shape as S
 from ..ops import elementwise as ops_ew
+from ..ops import loss as ops_loss
 from ..ops.apply import apply, apply_inplace
 from ..tensor import Tensor, make
 
@@ -224,7 +227,65 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 
 # ------------------------------------------------------------------ losses
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+def _legacy_reduction(size_average, reduce, reduction: str) -> str:
+    """The reduction named by PyTorch's deprecated ``size_average``/``reduce`` flags, if any
+    (with PyTorch's warning); else ``reduction``, checked."""
+    if size_average is None and reduce is None:
+        _check_reduction(reduction)
+        return reduction
+    if reduce is False:
+        new = "none"
+    else:
+        new = "sum" if size_average is False else "mean"
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{new}' instead.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return new
+
+
+def _broadcast_pair(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+    """input and target expanded to one shape, with PyTorch's warning when they differ (a
+    (n, 1) prediction against an (n,) target broadcasts to (n, n))."""
+    if target.shape == input.shape:
+        return input, target
+    warnings.warn(
+        f"Using a target size ({target.shape}) that is different to the input size "
+        f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
+        "Please ensure they have the same size.",
+        UserWarning,
+        stacklevel=3,
+    )
+    a, b = tuple(input.shape), tuple(target.shape)
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+    shape = []
+    for k, (p, q) in enumerate(zip(a, b, strict=True)):
+        if p != q and p != 1 and q != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({p}) must match the size of tensor b ({q}) at "
+                f"non-singleton dimension {k}"
+            )
+        shape.append(q if p == 1 else p)
+    return S.broadcast_to(input, tuple(shape)), S.broadcast_to(target, tuple(shape))
+
+
+def _no_grad_weight(fn: str, name: str, w: Tensor | None) -> None:
+    if w is not None and w.requires_grad:
+        raise RuntimeError(
+            f"The function '{fn}' is not differentiable with respect to argument '{name}'. "
+            "This input cannot have requires_grad True."
+        )
+
+
+def mse_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
     """Mean (or sum, or elementwise) squared error. Warns, as PyTorch does, when the
     shapes differ (a (n, 1) prediction against an (n,) target broadcasts to (n, n)).
 
@@ -232,17 +293,135 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     >>> torch.nn.functional.mse_loss(torch.tensor([1.0, 3.0]), torch.tensor([0.0, 0.0]))
     tensor(5.)
     """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    input, target = _broadcast_pair(input, target)
+    return apply(ops_loss.MSE_LOSS, input, target, reduction=reduction)
+
+
+def l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Mean (or sum, or elementwise) absolute error |x - y|, composed as PyTorch's is
+    (``abs`` then ``mean``: its grad_fn is MeanBackward0); the gradient is 0 where x == y.
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.l1_loss(torch.tensor([1.0, -3.0]), torch.tensor([0.0, 0.0]))
+    tensor(2.)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    input, target = _broadcast_pair(input, target)
+    return _reduce(E.abs(input - target), reduction)
+
+
+def smooth_l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    beta: float = 1.0,
+) -> Tensor:
+    """Squared error / (2 beta) where |x - y| < beta, |x - y| - beta / 2 beyond (the
+    Huber loss over beta); beta = 0 is the L1 loss.
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.smooth_l1_loss(torch.tensor([0.5, 3.0]), torch.zeros(2))
+    tensor(1.3125)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0:  # PyTorch's: the L1 loss itself (its nodes too)
+        return l1_loss(input, target, reduction=reduction)
+    input, target = _broadcast_pair(input, target)
+    return apply(ops_loss.SMOOTH_L1_LOSS, input, target, beta=float(beta), reduction=reduction)
+
+
+def _weight_array(weight: Tensor | None, shape: tuple, dtype):
+    """A constant weight's array, broadcast to ``shape``, in the input's (NumPy) dtype."""
+    if weight is None:
+        return None
+    w = weight._data
+    try:
+        w = _namespace(w).broadcast_to(w, shape)
+    except ValueError as e:
+        raise RuntimeError(
+            f"weight of shape {list(weight.shape)} cannot broadcast to the input's shape "
+            f"{list(shape)}"
+        ) from e
+    return w.astype(dtype, copy=False)
+
+
+def binary_cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """-(y log x + (1 - y) log(1 - x)) for probabilities x, each log clamped at -100 as in
+    PyTorch (so x = 0 or 1 gives 100, not inf); ``weight`` rescales each element.
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.binary_cross_entropy(torch.tensor([0.5, 0.0]), torch.ones(2))
+    tensor(50.3466)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     if target.shape != input.shape:
-        warnings.warn(
+        raise ValueError(
             f"Using a target size ({target.shape}) that is different to the input size "
-            f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
-            "Please ensure they have the same size.",
-            UserWarning,
-            stacklevel=2,
+            f"({input.shape}) is deprecated. Please ensure they have the same size."
         )
-    _check_reduction(reduction)
-    diff = input - target
-    return _reduce(diff * diff, reduction)
+    _no_grad_weight("binary_cross_entropy", "weight", weight)
+    x = input._data
+    if x.size and not bool(((x >= 0) & (x <= 1)).all()):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    if target.dtype != input.dtype:
+        raise RuntimeError(f"Found dtype {target.dtype.title} but expected {input.dtype.title}")
+    w = _weight_array(weight, tuple(input.shape), x.dtype)
+    return apply(ops_loss.BINARY_CROSS_ENTROPY, input, target, weight=w, reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """Binary cross-entropy of sigmoid(x), computed from the logits x without forming the
+    sigmoid: (1 - y) x + log(1 + exp(-x)), stable for any x. ``pos_weight`` (broadcast
+    along the last dim: one per class) scales the positive term, ``weight`` each element.
+
+    >>> import chainrule as torch
+    >>> F = torch.nn.functional
+    >>> F.binary_cross_entropy_with_logits(torch.tensor([1000.0, -1000.0]), torch.ones(2))
+    tensor(500.)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if target.shape != input.shape:
+        raise ValueError(
+            f"Target size ({target.shape}) must be the same as input size ({input.shape})"
+        )
+    fn = "binary_cross_entropy_with_logits"
+    _no_grad_weight(fn, "weight", weight)
+    _no_grad_weight(fn, "pos_weight", pos_weight)
+    shape, dt = tuple(input.shape), input._data.dtype
+    return apply(
+        ops_loss.BINARY_CROSS_ENTROPY_WITH_LOGITS,
+        input,
+        target,
+        weight=_weight_array(weight, shape, dt),
+        pos_weight=_weight_array(pos_weight, shape, dt),
+        reduction=reduction,
+    )
 
 
 def _class_dim(input: Tensor) -> int:
@@ -271,45 +450,66 @@ def nll_loss(
     input: Tensor,
     target: Tensor,
     weight: Tensor | None = None,
+    size_average=None,
     ignore_index: int = -100,
+    reduce=None,
     reduction: str = "mean",
 ) -> Tensor:
     """Negative log likelihood of class-index ``target`` under log-probabilities ``input``
     (classes on dim 1, or dim 0 for a single sample). With ``weight``, the mean is
-    weighted; targets equal to ``ignore_index`` contribute nothing.
+    weighted; targets equal to ``ignore_index`` contribute nothing (all ignored: NaN).
 
     >>> import chainrule as torch
     >>> logp = torch.tensor([[-0.1, -2.0], [-3.0, -0.2]])
     >>> torch.nn.functional.nll_loss(logp, torch.tensor([0, 1]))
     tensor(0.1500)
     """
-    _check_reduction(reduction)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_class_target(input, target)
     cdim = _class_dim(input)
     n_classes = input.shape[cdim]
+    if weight is not None and (weight.ndim != 1 or weight.shape[0] != n_classes):
+        raise RuntimeError(
+            f"weight tensor should be defined either for all {n_classes} classes or no "
+            f"classes but got weight tensor of shape: {list(weight.shape)}"
+        )
+    _no_grad_weight("nll_loss_forward", "weight", weight)
     t = target._data
-    ignored = t == ignore_index
-    any_ignored = bool(ignored.any())
-    valid = t[~ignored] if any_ignored else t
+    valid = t[t != ignore_index]
     if valid.size:
         bad = valid[(valid < 0) | (valid >= n_classes)]
         if bad.size:
             raise IndexError(f"Target {int(bad.reshape(-1)[0])} is out of bounds.")
-    if any_ignored:  # any class index will do for the gather; the mask zeroes it after
-        target = E.where(_tensor(ignored), 0, target)
-    picked = S.squeeze(_gather(input, cdim, target), cdim)
-    loss = -picked
-    w = None
-    if weight is not None:
-        w = weight[target]
-        loss = loss * w
-    if any_ignored:  # an ignored target: a loss of 0 and no gradient, as in PyTorch
-        loss = E.where(_tensor(ignored), 0.0, loss)
-        keep = _tensor(~ignored).to(input.dtype)
-        w = keep if w is None else w * keep
-    if reduction == "mean" and w is not None:
-        return _weighted_mean(R.sum(loss), R.sum(w), ignored)
-    return _reduce(loss, reduction)
+    w = None if weight is None else weight._data
+    if input.ndim <= 2:
+        return apply(
+            ops_loss.NLL_LOSS,
+            input,
+            target=t,
+            weight=w,
+            ignore_index=ignore_index,
+            reduction=reduction,
+        )
+    # more dims: PyTorch's 2-d kernel on (N, C, H, W), viewed back for 'none'
+    n, c = input.shape[0], input.shape[1]
+    rest = math.prod(input.shape[2:])
+    if input.ndim == 4:
+        x4, t4 = input, t
+    elif input.ndim == 3:
+        x4, t4 = S.unsqueeze(input, 3), t[..., None]
+    else:
+        x4, t4 = S.reshape(input, (n, c, 1, rest)), t.reshape(n, 1, rest)
+    out = apply(
+        ops_loss.NLL_LOSS_2D,
+        x4,
+        target=t4,
+        weight=w,
+        ignore_index=ignore_index,
+        reduction=reduction,
+    )
+    if reduction == "none" and input.ndim != 4:
+        out = S.reshape(out, tuple(target.shape))
+    return out
 
 
 def _weighted_mean(total: Tensor, weight_sum, ignored) -> Tensor:
@@ -332,7 +532,9 @@ def cross_entropy(
     input: Tensor,
     target: Tensor,
     weight: Tensor | None = None,
+    size_average=None,
     ignore_index: int = -100,
+    reduce=None,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
 ) -> Tensor:
@@ -346,7 +548,7 @@ def cross_entropy(
     >>> torch.nn.functional.cross_entropy(logits, torch.tensor([0, 0]))
     tensor(500.)
     """
-    _check_reduction(reduction)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     cdim = _class_dim(input)
@@ -354,7 +556,7 @@ def cross_entropy(
     n_classes = input.shape[cdim]
     if target.is_floating_point() and target.shape == input.shape:
         return _soft_cross_entropy(logp, target, weight, cdim, reduction, label_smoothing)
-    loss = nll_loss(logp, target, weight, ignore_index, reduction)
+    loss = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0.0:
         return loss
     # mixing the one-hot target with the uniform distribution adds eps * mean_c(-logp_c * w_c)

@@ -148,6 +148,11 @@ class ArrayNS:
     def getitem(self, g, idx):
         return g[idx]
 
+    @staticmethod
+    def const(a, like):
+        """Array ``a`` as an operand beside ``like`` (a constant: class weights in a loss)."""
+        return a
+
     def erf(self, a):
         return _backend.erf(self.xp, a)
 
