@@ -78,6 +78,7 @@ LAYERS: list[tuple[str, str, list[str]]] = [
             "chainrule.ops.indexing",
             "chainrule.ops.linalg",
             "chainrule.ops.loss",
+            "chainrule.ops.norm",
         ],
     ),
     (

@@ -791,6 +791,47 @@ add(
     )
 )
 
+
+# ---------------------------------------------------------------------- normalization
+# x drawn DISTINCT (0.3 apart): every group's variance is well away from 0
+def _layer_norm(k, affine=True):
+    def draw(data, max_numel=MAX_NUMEL):
+        s = data.draw(st.sampled_from([(4,), (3, 2), (2, 3), (2, 2, 2), (1, 3, 2)]))
+        norm = s[len(s) - k :] if len(s) >= k else s
+        x = data.draw(DISTINCT(s))
+        if not affine:
+            return (lambda x: F.layer_norm(x, norm)), [x]
+        w, b = data.draw(NONZERO(norm)), data.draw(REAL(norm))
+        return (lambda x, w, b: F.layer_norm(x, norm, w, b)), [x, w, b]
+
+    return draw
+
+
+add(custom("layer_norm", "F.layer_norm(last dim)", _layer_norm(1)))
+add(custom("layer_norm", "F.layer_norm(last 2 dims)", _layer_norm(2)))
+add(custom("layer_norm", "F.layer_norm(no affine)", _layer_norm(1, affine=False)))
+
+
+def _batch_norm(training):
+    def draw(data, max_numel=MAX_NUMEL):
+        s = data.draw(st.sampled_from([(4, 2), (3, 3), (2, 2, 3), (2, 3, 1, 2)]))
+        x, w, b = data.draw(DISTINCT(s)), data.draw(NONZERO(s[1:2])), data.draw(REAL(s[1:2]))
+        rm = cr.from_numpy(np.linspace(-0.5, 0.5, s[1]))
+        rv = cr.from_numpy(np.linspace(0.5, 2.0, s[1]))
+
+        def f(x, w, b):
+            if training:  # (running statistics off: a second call gives the same value)
+                return F.batch_norm(x, None, None, w, b, training=True)
+            return F.batch_norm(x, rm, rv, w, b, training=False)
+
+        return f, [x, w, b]
+
+    return draw
+
+
+add(custom("batch_norm", "F.batch_norm(training)", _batch_norm(True)))
+add(custom("batch_norm_eval", "F.batch_norm(eval)", _batch_norm(False)))
+
 # -------------------------------------------------------------------------- shape ops
 
 

@@ -25,9 +25,18 @@ from .loss import (
     SmoothL1Loss,
 )
 from .module import Module
+from .normalization import (
+    BatchNorm1d,
+    BatchNorm2d,
+    LayerNorm,
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+)
 from .parameter import Parameter
 
 __all__ = [
+    "BatchNorm1d",
+    "BatchNorm2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
@@ -38,6 +47,9 @@ __all__ = [
     "Flatten",
     "Identity",
     "L1Loss",
+    "LayerNorm",
+    "LazyBatchNorm1d",
+    "LazyBatchNorm2d",
     "Linear",
     "LazyLinear",
     "LogSoftmax",

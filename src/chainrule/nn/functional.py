@@ -20,6 +20,7 @@ from ..functions import reduction as R
 from ..functions import shape as S
 from ..ops import elementwise as ops_ew
 from ..ops import loss as ops_loss
+from ..ops import norm as ops_norm
 from ..ops.apply import apply, apply_inplace
 from ..tensor import Tensor, make
 
@@ -162,6 +163,114 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         raise RuntimeError("Class values must be smaller than num_classes.")
     classes = creation.arange(num_classes, device=tensor.device)
     return (S.unsqueeze(tensor, -1) == classes).to(tensor.dtype)
+
+
+def layer_norm(
+    input: Tensor,
+    normalized_shape,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Standardize over the last ``len(normalized_shape)`` dims (mean 0, biased variance
+    1, with ``eps`` added to it), then scale by ``weight`` and shift by ``bias``.
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.layer_norm(torch.tensor([[1.0, 3.0]]), (2,))
+    tensor([[-1.0000,  1.0000]])
+    """
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k :]) != shape:
+        raise RuntimeError(
+            f"Given normalized_shape={list(shape)}, expected input with shape "
+            f"[*{''.join(', ' + str(n) for n in shape)}], but got input of size"
+            f"{list(input.shape)}"
+        )
+    axes = tuple(range(-k, 0))
+    return apply(
+        ops_norm.LAYER_NORM,
+        input,
+        1.0 if weight is None else weight,
+        0.0 if bias is None else bias,
+        axes=axes,
+        eps=eps,
+    )
+
+
+def _channel_shaped(t: Tensor | None, ndim: int, fill: float):
+    """A per-channel (C,) tensor shaped (C, 1, ...) to broadcast against dim 1 of an
+    ndim-d input; ``fill`` (a number) where there is none."""
+    if t is None:
+        return fill
+    return S.reshape(t, (t.shape[0],) + (1,) * (ndim - 2)) if ndim > 2 else t
+
+
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Standardize each channel (dim 1) over the batch and every other dim, then scale by
+    ``weight`` and shift by ``bias`` (per channel). ``training``: with the batch's mean
+    and biased variance, and the running statistics (if given) move toward the batch's
+    mean and *unbiased* variance by ``momentum``, in place; else with the running ones.
+
+    >>> import chainrule as torch
+    >>> x = torch.tensor([[1.0], [3.0]])
+    >>> torch.nn.functional.batch_norm(x, None, None, training=True)
+    tensor([[-1.0000],
+            [ 1.0000]])
+    """
+    if input.ndim < 2:
+        raise ValueError(f"expected 2D or more input (got {input.ndim}D input)")
+    c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t.numel() != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
+    w = _channel_shaped(weight, input.ndim, 1.0)
+    b = _channel_shaped(bias, input.ndim, 0.0)
+    axes = (0, *range(2, input.ndim))
+    if not training:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("running_mean must be defined in evaluation mode")
+        cshape = (c,) + (1,) * (input.ndim - 2)
+        return apply(
+            ops_norm.BATCH_NORM_EVAL,
+            input,
+            w,
+            b,
+            mean=running_mean._data.reshape(cshape),
+            var=running_var._data.reshape(cshape),
+            eps=eps,
+        )
+    n = input.numel() // c if c else 0
+    if n <= 1:
+        raise ValueError(
+            f"Expected more than 1 value per channel when training, got input size {input.shape}"
+        )
+    if running_mean is not None or running_var is not None:
+        _update_running_stats(input._data, axes, n, running_mean, running_var, momentum)
+    neg = tuple(a - input.ndim for a in axes)  # counted from the end (batch axes lead)
+    return apply(ops_norm.BATCH_NORM, input, w, b, axes=neg, eps=eps)
+
+
+def _update_running_stats(x, axes, n, running_mean, running_var, momentum) -> None:
+    """running = (1 - momentum) * running + momentum * batch statistic, in place (no
+    history): the batch's mean, and its unbiased variance (n / (n - 1) times the biased)."""
+    xp = _namespace(x)
+    mean = xp.mean(x, axis=axes)
+    var = xp.mean((x - xp.reshape(mean, (1, -1) + (1,) * (x.ndim - 2))) ** 2, axis=axes)
+    for t, stat in ((running_mean, mean), (running_var, var * (n / (n - 1)))):
+        if t is not None:
+            d = t._data
+            d[...] = ((1 - momentum) * d + momentum * stat).astype(d.dtype, copy=False)
+            t._vc[0] += 1
 
 
 def _softmax_dim(name: str, ndim: int) -> int:
