@@ -832,6 +832,21 @@ def _batch_norm(training):
 add(custom("batch_norm", "F.batch_norm(training)", _batch_norm(True)))
 add(custom("batch_norm_eval", "F.batch_norm(eval)", _batch_norm(False)))
 
+
+def _embedding(scale_grad_by_freq):
+    def draw(data, max_numel=MAX_NUMEL):
+        v = data.draw(st.integers(2, 4))
+        ishape = data.draw(st.sampled_from([(), (3,), (2, 2)]))
+        idx = cr.from_numpy(data.draw(hnp.arrays(np.int64, ishape, elements=st.integers(0, v - 1))))
+        f = lambda w: F.embedding(idx, w, scale_grad_by_freq=scale_grad_by_freq)  # noqa: E731
+        return f, [data.draw(REAL((v, 3)))]
+
+    return draw
+
+
+# (padding_idx withholds a true gradient, as PyTorch's: tests/nn/test_embedding_vs_torch.py)
+add(custom("embedding", "F.embedding", _embedding(False)))
+
 # -------------------------------------------------------------------------- shape ops
 
 

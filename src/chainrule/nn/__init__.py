@@ -33,6 +33,7 @@ from .normalization import (
     LazyBatchNorm2d,
 )
 from .parameter import Parameter
+from .sparse import Embedding
 
 __all__ = [
     "BatchNorm1d",
@@ -44,6 +45,7 @@ __all__ = [
     "GELU",
     "LeakyReLU",
     "Dropout",
+    "Embedding",
     "Flatten",
     "Identity",
     "L1Loss",

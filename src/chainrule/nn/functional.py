@@ -19,6 +19,7 @@ from ..functions import indexing
 from ..functions import reduction as R
 from ..functions import shape as S
 from ..ops import elementwise as ops_ew
+from ..ops import indexing as ops_indexing
 from ..ops import loss as ops_loss
 from ..ops import norm as ops_norm
 from ..ops.apply import apply, apply_inplace
@@ -271,6 +272,79 @@ def _update_running_stats(x, axes, n, running_mean, running_var, momentum) -> No
             d = t._data
             d[...] = ((1 - momentum) * d + momentum * stat).astype(d.dtype, copy=False)
             t._vc[0] += 1
+
+
+def embedding(
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """Rows of ``weight`` picked by the integer ``input``: shape ``input.shape + (dim,)``.
+    Row ``padding_idx`` gets no gradient; with ``max_norm``, every picked row whose
+    ``norm_type``-norm exceeds it is first scaled down to it, in ``weight`` itself.
+
+    >>> import chainrule as torch
+    >>> w = torch.tensor([[0.0, 0.0], [1.0, 2.0], [3.0, 4.0]])
+    >>> torch.nn.functional.embedding(torch.tensor([2, 1]), w)
+    tensor([[3., 4.],
+            [1., 2.]])
+    """
+    if input.dtype.name not in ("int64", "int32"):
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar "
+            f"types: Long, Int; but got {_tensor_type(input)} instead (while checking "
+            "arguments for embedding)"
+        )
+    if sparse:
+        raise NotImplementedError("chainrule has no sparse gradients: use sparse=False")
+    n = weight.shape[0]
+    if padding_idx is not None:
+        if padding_idx > 0 and padding_idx >= n:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        if padding_idx < 0:
+            if padding_idx < -n:
+                raise AssertionError("Padding_idx must be within num_embeddings")
+            padding_idx += n
+    idx = input._data
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n):
+        raise IndexError("index out of range in self")
+    if max_norm is not None:
+        _renorm_rows(weight, idx, max_norm, norm_type)
+    return apply(
+        ops_indexing.EMBEDDING,
+        weight,
+        indices=idx.astype("int64", copy=False),
+        padding_idx=padding_idx,
+        scale_grad_by_freq=scale_grad_by_freq,
+    )
+
+
+def _tensor_type(t: Tensor) -> str:
+    return f"torch.{t.dtype.title}Tensor"  # PyTorch's legacy type name: torch.FloatTensor
+
+
+def _renorm_rows(weight: Tensor, idx, max_norm: float, norm_type: float) -> None:
+    """PyTorch's embedding_renorm_: each picked row with norm > max_norm is scaled by
+    max_norm / (norm + 1e-7), in place and without history."""
+    xp = _namespace(idx)
+    w = weight._data
+    rows = xp.unique(idx.reshape(-1))
+    if not rows.size:
+        return
+    sub = w[rows]
+    if norm_type == float("inf"):
+        norms = xp.max(xp.abs(sub), axis=1)
+    else:
+        norms = xp.sum(xp.abs(sub) ** norm_type, axis=1) ** (1.0 / norm_type)
+    big = norms > max_norm
+    if bool(big.any()):
+        scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
+        w[rows[big]] = sub[big] * scale[:, None]
+        weight._vc[0] += 1
 
 
 def _softmax_dim(name: str, ndim: int) -> int:
