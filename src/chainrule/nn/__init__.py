@@ -11,7 +11,7 @@ torch.Size([4, 2])
 
 from . import functional, init
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
-from .container import Sequential
+from .container import ModuleDict, ModuleList, ParameterList, Sequential
 from .dropout import Dropout
 from .flatten import Flatten
 from .linear import Identity, LazyLinear, Linear
@@ -58,7 +58,10 @@ __all__ = [
     "MSELoss",
     "NLLLoss",
     "Module",
+    "ModuleDict",
+    "ModuleList",
     "Parameter",
+    "ParameterList",
     "ReLU",
     "Sequential",
     "Sigmoid",
