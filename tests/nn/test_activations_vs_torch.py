@@ -149,3 +149,14 @@ def test_one_hot_errors_match_torch(make, num_classes):
     ours = _error(lambda: F.one_hot(make(cr), num_classes))
     theirs = _error(lambda: torch.nn.functional.one_hot(make(torch), num_classes))
     assert ours == theirs and ours is not None
+
+
+def test_inplace_leaky_relu_with_negative_slope_refuses_backward_like_torch():
+    ours_x, theirs_x = (
+        cr.tensor([1.0, -2.0], requires_grad=True),
+        torch.tensor([1.0, -2.0], requires_grad=True),
+    )
+    y = F.leaky_relu(ours_x * 1, -0.1, inplace=True)
+    ty = torch.nn.functional.leaky_relu(theirs_x * 1, -0.1, inplace=True)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy())
+    assert _error(lambda: y.sum().backward()) == _error(lambda: ty.sum().backward())

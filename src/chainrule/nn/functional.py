@@ -105,14 +105,6 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     tensor([-0.2000,  3.0000])
     """
     if inplace:
-        if negative_slope < 0 and input.requires_grad:
-            raise RuntimeError(
-                "In-place leakyReLu backward calculation is triggered with a negative slope "
-                "which is not supported. This is caused by calling in-place forward function "
-                "with a negative slope, please call out-of-place version instead. File an "
-                "issue at /pytorch/pytorch if you do require supporting in-place leakRelu "
-                "backward calculation with negative slope"
-            )
         return apply_inplace(ops_ew.LEAKY_RELU_INPLACE, input, negative_slope=negative_slope)
     return apply(ops_ew.LEAKY_RELU, input, negative_slope=negative_slope)
 

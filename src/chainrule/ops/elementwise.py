@@ -559,12 +559,25 @@ ELU = _defew(
     kink="elu'(0) = alpha (the left side), as PyTorch",
 )
 
+
 # The in-place forms (F.leaky_relu(x, inplace=True), F.elu(x, inplace=True)) overwrite x,
 # so their rules read the result instead (x > 0 where out > 0; elu' = out + alpha below 0)
+def _leaky_relu_inplace_vjp(ns, g, out, negative_slope):
+    if negative_slope < 0:  # the sign of out no longer tells the side: refused, as PyTorch
+        raise RuntimeError(
+            "In-place leakyReLu backward calculation is triggered with a negative slope which "
+            "is not supported. This is caused by calling in-place forward function with a "
+            "negative slope, please call out-of-place version instead. File an issue at "
+            "https://github.com/pytorch/pytorch if you do require supporting in-place "
+            "leakRelu backward calculation with negative slope"
+        )
+    return ns.where(out > 0, g, g * negative_slope)
+
+
 LEAKY_RELU_INPLACE = _defew(
     "leaky_relu_inplace",
     LEAKY_RELU.fwd,
-    lambda ns, g, out, negative_slope: ns.where(out > 0, g, g * negative_slope),
+    _leaky_relu_inplace_vjp,
     grad_fn="LeakyReluBackward1",
     kink=LEAKY_RELU.kink,
 )
