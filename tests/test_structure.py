@@ -77,6 +77,8 @@ LAYERS: list[tuple[str, str, list[str]]] = [
             "chainrule.ops.shape",
             "chainrule.ops.indexing",
             "chainrule.ops.linalg",
+            "chainrule.ops.loss",
+            "chainrule.ops.norm",
         ],
     ),
     (

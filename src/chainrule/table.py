@@ -18,14 +18,34 @@ import re
 import sys
 from types import ModuleType
 
-from .ops import REGISTRY, elementwise, indexing, linalg, primitive, reduction, shape, views
+from .ops import (
+    REGISTRY,
+    elementwise,
+    indexing,
+    linalg,
+    loss,
+    norm,
+    primitive,
+    reduction,
+    shape,
+    views,
+)
 from .ops.primitive import DIAGONAL, LINEAR, PASS, Primitive
 from .viz.rules import source_text
 
 __all__ = ["PARTS", "FLAGS", "parts", "render"]
 
-# The table's parts in reading order (each module's docstring numbers it: part 1 to 6).
-PARTS: tuple[ModuleType, ...] = (elementwise, reduction, shape, indexing, linalg, views)
+# The table's parts in reading order (each module's docstring numbers it: part 1 to 8).
+PARTS: tuple[ModuleType, ...] = (
+    elementwise,
+    reduction,
+    shape,
+    indexing,
+    linalg,
+    views,
+    loss,
+    norm,
+)
 FLAGS = ("promote", "to_float", "broadcast", "view", "fit")
 # An alias (``primitive.alias``) renames an entry and shares all of this with it.
 _SHARED = ("fwd", "vjp", "jvp", "kink", "check", *FLAGS)
@@ -41,7 +61,7 @@ COMMAND = "python -m chainrule table --out docs/TABLE.md"
 
 def parts() -> list[tuple[ModuleType | str, list[Primitive]]]:
     """The registry's entries grouped by the module that declares them, in file order: the
-    six parts first, then any module elsewhere that registers entries (by its name).
+    eight parts first, then any module elsewhere that registers entries (by its name).
 
     >>> [(m.__name__, len(ps)) for m, ps in parts()][2]
     ('chainrule.ops.shape', 15)

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import chainrule as cr
+import chainrule.nn.functional as F
 from chainrule.autograd import gradcheck
 from chainrule.ops import REGISTRY
 from chainrule.ops.apply import apply
@@ -320,6 +321,23 @@ add(unary("atanh", "atanh", cr.atanh, UNIT))
 add(binary("atan2", "atan2(y, x)", cr.atan2, NONZERO, NONZERO))
 add(binary("atan2", "y.arctan2(x) (alias)", lambda y, x: y.arctan2(x), NONZERO, NONZERO))
 add(unary("reciprocal", "reciprocal", cr.reciprocal, NONZERO))
+add(unary("erf", "erf", cr.erf))
+add(unary("gelu", "F.gelu", F.gelu, WIDE))
+add(unary("gelu", "F.gelu(approximate='tanh')", lambda x: F.gelu(x, approximate="tanh"), WIDE))
+add(unary("leaky_relu", "F.leaky_relu(0.2)", lambda x: F.leaky_relu(x, 0.2), OFFGRID))
+add(
+    unary(
+        "leaky_relu_inplace",
+        "F.leaky_relu(inplace=True)",
+        lambda x: F.leaky_relu(x.clone(), 0.1, inplace=True),
+        OFFGRID,
+    )
+)
+add(unary("elu", "F.elu(alpha=0.7)", lambda x: F.elu(x, 0.7), OFFGRID))
+add(unary("elu_inplace", "F.elu(inplace=True)", lambda x: F.elu(x.clone(), inplace=True), OFFGRID))
+add(unary("softplus", "F.softplus", F.softplus, WIDE))
+# beta * x > threshold at x > 0.5: OFFGRID stays 0.05 away from that jump
+add(unary("softplus", "F.softplus(2, 1)", lambda x: F.softplus(x, 2.0, 1.0), OFFGRID))
 add(unary("abs", "abs", cr.abs, OFFGRID))
 add(unary("abs", "abs(x) operator", lambda x: abs(x), OFFGRID))
 add(unary("relu", "relu", cr.relu, OFFGRID))
@@ -666,6 +684,187 @@ def _softmax(name):
 
 add(shaped("softmax", "softmax(dim)", _softmax("softmax"), WIDE))
 add(shaped("log_softmax", "log_softmax(dim)", _softmax("log_softmax"), WIDE))
+
+
+# ---------------------------------------------------------------------- losses
+PROB = _uniform(0.05, 0.95)  # binary cross-entropy's probabilities: away from its clamps
+UNIT = _uniform(0.0, 1.0)  # its targets
+SMALL = _uniform(-0.4, 0.4)  # |x - y| < 0.8: inside smooth_l1's quadratic part (beta = 1)
+
+
+def _loss_case(prim, label, f, dom_x, dom_y, **kw):
+    """A loss of (input, target), both of one drawn shape, both checked."""
+
+    def draw(data, max_numel=MAX_NUMEL):
+        s = data.draw(shapes(max_numel=max_numel))
+        return f, [data.draw(dom_x(s)), data.draw(dom_y(s))]
+
+    return custom(prim, label, draw, **kw)
+
+
+def _weight_of(shape, last=False):
+    """Weights 0.5..2 of ``shape`` (``last``: one per entry of the last dim)."""
+    if last:
+        shape = shape[-1:]
+    return cr.from_numpy(np.linspace(0.5, 2.0, math.prod(shape)).reshape(shape))
+
+
+for _r in ("mean", "sum", "none"):
+    add(
+        _loss_case(
+            "mse_loss",
+            f"F.mse_loss({_r})",
+            lambda x, y, r=_r: F.mse_loss(x, y, reduction=r),
+            REAL,
+            REAL,
+        )
+    )
+    add(
+        _loss_case(
+            "smooth_l1_loss",
+            f"F.smooth_l1_loss({_r})",
+            lambda x, y, r=_r: F.smooth_l1_loss(x, y, reduction=r),
+            SMALL,
+            SMALL,
+        )
+    )
+    add(
+        _loss_case(
+            "binary_cross_entropy",
+            f"F.binary_cross_entropy({_r})",
+            lambda x, y, r=_r: F.binary_cross_entropy(x, y, reduction=r),
+            PROB,
+            UNIT,
+        )
+    )
+    add(
+        _loss_case(
+            "binary_cross_entropy_with_logits",
+            f"F.binary_cross_entropy_with_logits({_r})",
+            lambda x, y, r=_r: F.binary_cross_entropy_with_logits(x, y, reduction=r),
+            WIDE,
+            UNIT,
+        )
+    )
+# beta = 0.01: the two sides >= 0.05 apart, so off the seam
+add(
+    _loss_case(
+        "smooth_l1_loss",
+        "F.smooth_l1_loss(beta=0.01)",
+        lambda x, y: F.smooth_l1_loss(x, y, beta=0.01),
+        GRID_A,
+        GRID_B,
+    )
+)
+
+
+def _bce_weighted(data, max_numel=MAX_NUMEL):
+    s = data.draw(shapes(max_numel=max_numel))
+    w = _weight_of(s)
+    f = lambda x, y: F.binary_cross_entropy(x, y, weight=w)  # noqa: E731
+    return f, [data.draw(PROB(s)), data.draw(UNIT(s))]
+
+
+def _bce_logits_weighted(data, max_numel=MAX_NUMEL):
+    s = data.draw(shapes(max_numel=max_numel))
+    w, pw = _weight_of(s), _weight_of(s, last=True) * 3.0
+    f = lambda x, y: F.binary_cross_entropy_with_logits(x, y, w, pos_weight=pw, reduction="sum")  # noqa: E731
+    return f, [data.draw(WIDE(s)), data.draw(UNIT(s))]
+
+
+add(custom("binary_cross_entropy", "F.binary_cross_entropy(weight)", _bce_weighted))
+add(
+    custom(
+        "binary_cross_entropy_with_logits",
+        "F.binary_cross_entropy_with_logits(weight, pos_weight)",
+        _bce_logits_weighted,
+    )
+)
+
+
+def _nll(reduction, weighted=False, ignore=False, shapes=((3,), (2, 3), (4, 2))):
+    def draw(data, max_numel=MAX_NUMEL):
+        shape = data.draw(st.sampled_from(shapes))
+        n_classes = shape[0] if len(shape) == 1 else shape[1]
+        tshape = () if len(shape) == 1 else shape[:1] + shape[2:]
+        t = data.draw(hnp.arrays(np.int64, tshape, elements=st.integers(0, n_classes - 1)))
+        if ignore and t.size > 1:  # (all ignored is a NaN loss: test_losses_vs_torch.py)
+            t.reshape(-1)[0] = -100
+        target = cr.from_numpy(t)
+        w = cr.from_numpy(np.linspace(0.5, 2.0, n_classes)) if weighted else None
+        f = lambda x: F.nll_loss(x, target, weight=w, reduction=reduction)  # noqa: E731
+        return f, [data.draw(REAL(shape))]
+
+    return draw
+
+
+for _r in ("mean", "sum", "none"):
+    add(custom("nll_loss", f"F.nll_loss({_r})", _nll(_r)))
+add(custom("nll_loss", "F.nll_loss(weight, an ignored target)", _nll("mean", True, True)))
+add(custom("nll_loss", "F.nll_loss(weight, sum)", _nll("sum", True)))
+_NLL_2D = ((2, 3, 2), (1, 2, 2, 2), (2, 2, 1, 2, 1))  # (3-d and 5-d: viewed as 4-d)
+add(custom("nll_loss2d", "F.nll_loss(N, C, ...)", _nll("mean", shapes=_NLL_2D)))
+add(
+    custom(
+        "nll_loss2d", "F.nll_loss(N, C, ..., weight, ignored)", _nll("none", True, True, _NLL_2D)
+    )
+)
+
+
+# ---------------------------------------------------------------------- normalization
+# x drawn DISTINCT (0.3 apart): every group's variance is well away from 0
+def _layer_norm(k, affine=True):
+    def draw(data, max_numel=MAX_NUMEL):
+        s = data.draw(st.sampled_from([(4,), (3, 2), (2, 3), (2, 2, 2), (1, 3, 2)]))
+        norm = s[len(s) - k :] if len(s) >= k else s
+        x = data.draw(DISTINCT(s))
+        if not affine:
+            return (lambda x: F.layer_norm(x, norm)), [x]
+        w, b = data.draw(NONZERO(norm)), data.draw(REAL(norm))
+        return (lambda x, w, b: F.layer_norm(x, norm, w, b)), [x, w, b]
+
+    return draw
+
+
+add(custom("layer_norm", "F.layer_norm(last dim)", _layer_norm(1)))
+add(custom("layer_norm", "F.layer_norm(last 2 dims)", _layer_norm(2)))
+add(custom("layer_norm", "F.layer_norm(no affine)", _layer_norm(1, affine=False)))
+
+
+def _batch_norm(training):
+    def draw(data, max_numel=MAX_NUMEL):
+        s = data.draw(st.sampled_from([(4, 2), (3, 3), (2, 2, 3), (2, 3, 1, 2)]))
+        x, w, b = data.draw(DISTINCT(s)), data.draw(NONZERO(s[1:2])), data.draw(REAL(s[1:2]))
+        rm = cr.from_numpy(np.linspace(-0.5, 0.5, s[1]))
+        rv = cr.from_numpy(np.linspace(0.5, 2.0, s[1]))
+
+        def f(x, w, b):
+            if training:  # (running statistics off: a second call gives the same value)
+                return F.batch_norm(x, None, None, w, b, training=True)
+            return F.batch_norm(x, rm, rv, w, b, training=False)
+
+        return f, [x, w, b]
+
+    return draw
+
+
+add(custom("batch_norm", "F.batch_norm(training)", _batch_norm(True)))
+add(custom("batch_norm_eval", "F.batch_norm(eval)", _batch_norm(False)))
+
+
+def _embedding(scale_grad_by_freq):
+    def draw(data, max_numel=MAX_NUMEL):
+        v = data.draw(st.integers(2, 4))
+        ishape = data.draw(st.sampled_from([(), (3,), (2, 2)]))
+        idx = cr.from_numpy(data.draw(hnp.arrays(np.int64, ishape, elements=st.integers(0, v - 1))))
+        f = lambda w: F.embedding(idx, w, scale_grad_by_freq=scale_grad_by_freq)  # noqa: E731
+        return f, [data.draw(REAL((v, 3)))]
+
+    return draw
+
+
+# (padding_idx withholds a true gradient, as PyTorch's: tests/nn/test_embedding_vs_torch.py)
+add(custom("embedding", "F.embedding", _embedding(False)))
 
 # -------------------------------------------------------------------------- shape ops
 

@@ -46,6 +46,7 @@ class TensorNS:
     sinh = staticmethod(elementwise.sinh)
     cosh = staticmethod(elementwise.cosh)
     rsqrt = staticmethod(elementwise.rsqrt)
+    erf = staticmethod(elementwise.erf)
     sqrt = staticmethod(elementwise.sqrt)
     sign = staticmethod(elementwise.sign)
     abs = staticmethod(elementwise.abs)
@@ -140,6 +141,11 @@ class TensorNS:
     @staticmethod
     def move(t, key):  # a recorded move between devices (the gradient of one)
         return apply(TO_DEVICE, t, dst=key, src=_device_key(t._data))
+
+    @staticmethod
+    def const(a, like):
+        """Array ``a`` as a constant Tensor beside ``like`` (no history)."""
+        return like._new(a)
 
     @staticmethod
     def zeros_like(x):

@@ -10,32 +10,66 @@ torch.Size([4, 2])
 """
 
 from . import functional, init, parallel
-from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from .container import Sequential
+from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .container import ModuleDict, ModuleList, ParameterList, Sequential
 from .dropout import Dropout
 from .flatten import Flatten
 from .linear import Identity, LazyLinear, Linear
-from .loss import CrossEntropyLoss, MSELoss
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from .module import Module
+from .normalization import (
+    BatchNorm1d,
+    BatchNorm2d,
+    LayerNorm,
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+)
 from .parallel import DataParallel
 from .parameter import Parameter
+from .sparse import Embedding
 
 __all__ = [
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "BCELoss",
+    "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "DataParallel",
+    "ELU",
+    "GELU",
+    "LeakyReLU",
     "Dropout",
+    "Embedding",
     "Flatten",
     "Identity",
+    "L1Loss",
+    "LayerNorm",
+    "LazyBatchNorm1d",
+    "LazyBatchNorm2d",
     "Linear",
     "LazyLinear",
     "LogSoftmax",
     "MSELoss",
+    "NLLLoss",
     "Module",
+    "ModuleDict",
+    "ModuleList",
     "Parameter",
+    "ParameterList",
     "ReLU",
     "Sequential",
     "Sigmoid",
+    "SmoothL1Loss",
     "Softmax",
+    "Softplus",
     "Tanh",
     "functional",
     "init",

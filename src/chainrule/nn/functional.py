@@ -9,14 +9,21 @@ tensor(0.1269)
 
 from __future__ import annotations
 
+import math
 import warnings
 
 from .. import creation
 from .. import random as _random
+from ..backend import namespace as _namespace
 from ..functions import elementwise as E
 from ..functions import indexing
 from ..functions import reduction as R
 from ..functions import shape as S
+from ..ops import elementwise as ops_ew
+from ..ops import indexing as ops_indexing
+from ..ops import loss as ops_loss
+from ..ops import norm as ops_norm
+from ..ops.apply import apply, apply_inplace
 from ..tensor import Tensor, make
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -76,6 +83,261 @@ def tanh(input: Tensor) -> Tensor:
     tensor([0.])
     """
     return E.tanh(input)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x * Phi(x), Phi the standard normal CDF (``approximate='tanh'``: PyTorch's tanh
+    formula 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))).
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.gelu(torch.tensor([-1.0, 0.0, 1.0]))
+    tensor([-0.1587,  0.0000,  0.8413])
+    """
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return apply(ops_ew.GELU, input, approximate=approximate)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x where x > 0, else ``negative_slope * x``.
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.leaky_relu(torch.tensor([-2.0, 3.0]), 0.1)
+    tensor([-0.2000,  3.0000])
+    """
+    if inplace:
+        return apply_inplace(ops_ew.LEAKY_RELU_INPLACE, input, negative_slope=negative_slope)
+    return apply(ops_ew.LEAKY_RELU, input, negative_slope=negative_slope)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x where x > 0, else ``alpha * (exp(x) - 1)``.
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.elu(torch.tensor([-1.0, 2.0]))
+    tensor([-0.6321,  2.0000])
+    """
+    if inplace:
+        return apply_inplace(ops_ew.ELU_INPLACE, input, alpha=alpha)
+    return apply(ops_ew.ELU, input, alpha=alpha)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta, a smooth relu; x itself where ``beta * x > threshold``.
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.softplus(torch.tensor([0.0, 30.0]))
+    tensor([ 0.6931, 30.0000])
+    """
+    return apply(ops_ew.SOFTPLUS, input, beta=beta, threshold=threshold)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Class indices (int64) to one-hot rows: a new last dim of size ``num_classes``
+    (-1: one more than the largest index).
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.one_hot(torch.tensor([0, 2]), 3)
+    tensor([[1, 0, 0],
+            [0, 0, 1]])
+    """
+    if tensor.dtype.name != "int64":
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    t = tensor._data
+    if num_classes == -1:
+        if t.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(t.max()) + 1
+    if t.size:
+        if int(t.min()) < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if int(t.max()) >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    elif num_classes < 0:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    classes = creation.arange(num_classes, device=tensor.device)
+    return (S.unsqueeze(tensor, -1) == classes).to(tensor.dtype)
+
+
+def layer_norm(
+    input: Tensor,
+    normalized_shape,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Standardize over the last ``len(normalized_shape)`` dims (mean 0, biased variance
+    1, with ``eps`` added to it), then scale by ``weight`` and shift by ``bias``.
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.layer_norm(torch.tensor([[1.0, 3.0]]), (2,))
+    tensor([[-1.0000,  1.0000]])
+    """
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k :]) != shape:
+        raise RuntimeError(
+            f"Given normalized_shape={list(shape)}, expected input with shape "
+            f"[*{''.join(', ' + str(n) for n in shape)}], but got input of size"
+            f"{list(input.shape)}"
+        )
+    axes = tuple(range(-k, 0))
+    return apply(
+        ops_norm.LAYER_NORM,
+        input,
+        1.0 if weight is None else weight,
+        0.0 if bias is None else bias,
+        axes=axes,
+        eps=eps,
+    )
+
+
+def _channel_shaped(t: Tensor | None, ndim: int, fill: float):
+    """A per-channel (C,) tensor shaped (C, 1, ...) to broadcast against dim 1 of an
+    ndim-d input; ``fill`` (a number) where there is none."""
+    if t is None:
+        return fill
+    return S.reshape(t, (t.shape[0],) + (1,) * (ndim - 2)) if ndim > 2 else t
+
+
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Standardize each channel (dim 1) over the batch and every other dim, then scale by
+    ``weight`` and shift by ``bias`` (per channel). ``training``: with the batch's mean
+    and biased variance, and the running statistics (if given) move toward the batch's
+    mean and *unbiased* variance by ``momentum``, in place; else with the running ones.
+
+    >>> import chainrule as torch
+    >>> x = torch.tensor([[1.0], [3.0]])
+    >>> torch.nn.functional.batch_norm(x, None, None, training=True)
+    tensor([[-1.0000],
+            [ 1.0000]])
+    """
+    if input.ndim < 2:
+        raise ValueError(f"expected 2D or more input (got {input.ndim}D input)")
+    c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t.numel() != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
+    w = _channel_shaped(weight, input.ndim, 1.0)
+    b = _channel_shaped(bias, input.ndim, 0.0)
+    axes = (0, *range(2, input.ndim))
+    if not training:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("running_mean must be defined in evaluation mode")
+        cshape = (c,) + (1,) * (input.ndim - 2)
+        return apply(
+            ops_norm.BATCH_NORM_EVAL,
+            input,
+            w,
+            b,
+            mean=running_mean._data.reshape(cshape),
+            var=running_var._data.reshape(cshape),
+            eps=eps,
+        )
+    n = input.numel() // c if c else 0
+    if n <= 1:
+        raise ValueError(
+            f"Expected more than 1 value per channel when training, got input size {input.shape}"
+        )
+    if running_mean is not None or running_var is not None:
+        _update_running_stats(input._data, axes, n, running_mean, running_var, momentum)
+    neg = tuple(a - input.ndim for a in axes)  # counted from the end (batch axes lead)
+    return apply(ops_norm.BATCH_NORM, input, w, b, axes=neg, eps=eps)
+
+
+def _update_running_stats(x, axes, n, running_mean, running_var, momentum) -> None:
+    """running = (1 - momentum) * running + momentum * batch statistic, in place (no
+    history): the batch's mean, and its unbiased variance (n / (n - 1) times the biased)."""
+    xp = _namespace(x)
+    mean = xp.mean(x, axis=axes)
+    var = xp.mean((x - xp.reshape(mean, (1, -1) + (1,) * (x.ndim - 2))) ** 2, axis=axes)
+    for t, stat in ((running_mean, mean), (running_var, var * (n / (n - 1)))):
+        if t is not None:
+            d = t._data
+            d[...] = ((1 - momentum) * d + momentum * stat).astype(d.dtype, copy=False)
+            t._vc[0] += 1
+
+
+def embedding(
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """Rows of ``weight`` picked by the integer ``input``: shape ``input.shape + (dim,)``.
+    Row ``padding_idx`` gets no gradient; with ``max_norm``, every picked row whose
+    ``norm_type``-norm exceeds it is first scaled down to it, in ``weight`` itself.
+
+    >>> import chainrule as torch
+    >>> w = torch.tensor([[0.0, 0.0], [1.0, 2.0], [3.0, 4.0]])
+    >>> torch.nn.functional.embedding(torch.tensor([2, 1]), w)
+    tensor([[3., 4.],
+            [1., 2.]])
+    """
+    if input.dtype.name not in ("int64", "int32"):
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar "
+            f"types: Long, Int; but got {_tensor_type(input)} instead (while checking "
+            "arguments for embedding)"
+        )
+    if sparse:
+        raise NotImplementedError("chainrule has no sparse gradients: use sparse=False")
+    n = weight.shape[0]
+    if padding_idx is not None:
+        if padding_idx > 0 and padding_idx >= n:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        if padding_idx < 0:
+            if padding_idx < -n:
+                raise AssertionError("Padding_idx must be within num_embeddings")
+            padding_idx += n
+    idx = input._data
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n):
+        raise IndexError("index out of range in self")
+    if max_norm is not None:
+        _renorm_rows(weight, idx, max_norm, norm_type)
+    return apply(
+        ops_indexing.EMBEDDING,
+        weight,
+        indices=idx.astype("int64", copy=False),
+        padding_idx=padding_idx,
+        scale_grad_by_freq=scale_grad_by_freq,
+    )
+
+
+def _tensor_type(t: Tensor) -> str:
+    return f"torch.{t.dtype.title}Tensor"  # PyTorch's legacy type name: torch.FloatTensor
+
+
+def _renorm_rows(weight: Tensor, idx, max_norm: float, norm_type: float) -> None:
+    """PyTorch's embedding_renorm_: each picked row with norm > max_norm is scaled by
+    max_norm / (norm + 1e-7), in place and without history."""
+    xp = _namespace(idx)
+    w = weight._data
+    rows = xp.unique(idx.reshape(-1))
+    if not rows.size:
+        return
+    sub = w[rows]
+    if norm_type == float("inf"):
+        norms = xp.max(xp.abs(sub), axis=1)
+    else:
+        norms = xp.sum(xp.abs(sub) ** norm_type, axis=1) ** (1.0 / norm_type)
+    big = norms > max_norm
+    if bool(big.any()):
+        scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
+        w[rows[big]] = sub[big] * scale[:, None]
+        weight._vc[0] += 1
 
 
 def _softmax_dim(name: str, ndim: int) -> int:
@@ -141,7 +403,65 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 
 # ------------------------------------------------------------------ losses
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+def _legacy_reduction(size_average, reduce, reduction: str) -> str:
+    """The reduction named by PyTorch's deprecated ``size_average``/``reduce`` flags, if any
+    (with PyTorch's warning); else ``reduction``, checked."""
+    if size_average is None and reduce is None:
+        _check_reduction(reduction)
+        return reduction
+    if reduce is False:
+        new = "none"
+    else:
+        new = "sum" if size_average is False else "mean"
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{new}' instead.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return new
+
+
+def _broadcast_pair(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+    """input and target expanded to one shape, with PyTorch's warning when they differ (a
+    (n, 1) prediction against an (n,) target broadcasts to (n, n))."""
+    if target.shape == input.shape:
+        return input, target
+    warnings.warn(
+        f"Using a target size ({target.shape}) that is different to the input size "
+        f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
+        "Please ensure they have the same size.",
+        UserWarning,
+        stacklevel=3,
+    )
+    a, b = tuple(input.shape), tuple(target.shape)
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+    shape = []
+    for k, (p, q) in enumerate(zip(a, b, strict=True)):
+        if p != q and p != 1 and q != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({p}) must match the size of tensor b ({q}) at "
+                f"non-singleton dimension {k}"
+            )
+        shape.append(q if p == 1 else p)
+    return S.broadcast_to(input, tuple(shape)), S.broadcast_to(target, tuple(shape))
+
+
+def _no_grad_weight(fn: str, name: str, w: Tensor | None) -> None:
+    if w is not None and w.requires_grad:
+        raise RuntimeError(
+            f"The function '{fn}' is not differentiable with respect to argument '{name}'. "
+            "This input cannot have requires_grad True."
+        )
+
+
+def mse_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
     """Mean (or sum, or elementwise) squared error. Warns, as PyTorch does, when the
     shapes differ (a (n, 1) prediction against an (n,) target broadcasts to (n, n)).
 
@@ -149,17 +469,135 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     >>> torch.nn.functional.mse_loss(torch.tensor([1.0, 3.0]), torch.tensor([0.0, 0.0]))
     tensor(5.)
     """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    input, target = _broadcast_pair(input, target)
+    return apply(ops_loss.MSE_LOSS, input, target, reduction=reduction)
+
+
+def l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Mean (or sum, or elementwise) absolute error |x - y|, composed as PyTorch's is
+    (``abs`` then ``mean``: its grad_fn is MeanBackward0); the gradient is 0 where x == y.
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.l1_loss(torch.tensor([1.0, -3.0]), torch.tensor([0.0, 0.0]))
+    tensor(2.)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    input, target = _broadcast_pair(input, target)
+    return _reduce(E.abs(input - target), reduction)
+
+
+def smooth_l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    beta: float = 1.0,
+) -> Tensor:
+    """Squared error / (2 beta) where |x - y| < beta, |x - y| - beta / 2 beyond (the
+    Huber loss over beta); beta = 0 is the L1 loss.
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.smooth_l1_loss(torch.tensor([0.5, 3.0]), torch.zeros(2))
+    tensor(1.3125)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0:  # PyTorch's: the L1 loss itself (its nodes too)
+        return l1_loss(input, target, reduction=reduction)
+    input, target = _broadcast_pair(input, target)
+    return apply(ops_loss.SMOOTH_L1_LOSS, input, target, beta=float(beta), reduction=reduction)
+
+
+def _weight_array(weight: Tensor | None, shape: tuple, dtype):
+    """A constant weight's array, broadcast to ``shape``, in the input's (NumPy) dtype."""
+    if weight is None:
+        return None
+    w = weight._data
+    try:
+        w = _namespace(w).broadcast_to(w, shape)
+    except ValueError as e:
+        raise RuntimeError(
+            f"weight of shape {list(weight.shape)} cannot broadcast to the input's shape "
+            f"{list(shape)}"
+        ) from e
+    return w.astype(dtype, copy=False)
+
+
+def binary_cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """-(y log x + (1 - y) log(1 - x)) for probabilities x, each log clamped at -100 as in
+    PyTorch (so x = 0 or 1 gives 100, not inf); ``weight`` rescales each element.
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.binary_cross_entropy(torch.tensor([0.5, 0.0]), torch.ones(2))
+    tensor(50.3466)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     if target.shape != input.shape:
-        warnings.warn(
+        raise ValueError(
             f"Using a target size ({target.shape}) that is different to the input size "
-            f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
-            "Please ensure they have the same size.",
-            UserWarning,
-            stacklevel=2,
+            f"({input.shape}) is deprecated. Please ensure they have the same size."
         )
-    _check_reduction(reduction)
-    diff = input - target
-    return _reduce(diff * diff, reduction)
+    _no_grad_weight("binary_cross_entropy", "weight", weight)
+    x = input._data
+    if x.size and not bool(((x >= 0) & (x <= 1)).all()):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    if target.dtype != input.dtype:
+        raise RuntimeError(f"Found dtype {target.dtype.title} but expected {input.dtype.title}")
+    w = _weight_array(weight, tuple(input.shape), x.dtype)
+    return apply(ops_loss.BINARY_CROSS_ENTROPY, input, target, weight=w, reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """Binary cross-entropy of sigmoid(x), computed from the logits x without forming the
+    sigmoid: (1 - y) x + log(1 + exp(-x)), stable for any x. ``pos_weight`` (broadcast
+    along the last dim: one per class) scales the positive term, ``weight`` each element.
+
+    >>> import chainrule as torch
+    >>> F = torch.nn.functional
+    >>> F.binary_cross_entropy_with_logits(torch.tensor([1000.0, -1000.0]), torch.ones(2))
+    tensor(500.)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if target.shape != input.shape:
+        raise ValueError(
+            f"Target size ({target.shape}) must be the same as input size ({input.shape})"
+        )
+    fn = "binary_cross_entropy_with_logits"
+    _no_grad_weight(fn, "weight", weight)
+    _no_grad_weight(fn, "pos_weight", pos_weight)
+    shape, dt = tuple(input.shape), input._data.dtype
+    return apply(
+        ops_loss.BINARY_CROSS_ENTROPY_WITH_LOGITS,
+        input,
+        target,
+        weight=_weight_array(weight, shape, dt),
+        pos_weight=_weight_array(pos_weight, shape, dt),
+        reduction=reduction,
+    )
 
 
 def _class_dim(input: Tensor) -> int:
@@ -188,45 +626,66 @@ def nll_loss(
     input: Tensor,
     target: Tensor,
     weight: Tensor | None = None,
+    size_average=None,
     ignore_index: int = -100,
+    reduce=None,
     reduction: str = "mean",
 ) -> Tensor:
     """Negative log likelihood of class-index ``target`` under log-probabilities ``input``
     (classes on dim 1, or dim 0 for a single sample). With ``weight``, the mean is
-    weighted; targets equal to ``ignore_index`` contribute nothing.
+    weighted; targets equal to ``ignore_index`` contribute nothing (all ignored: NaN).
 
     >>> import chainrule as torch
     >>> logp = torch.tensor([[-0.1, -2.0], [-3.0, -0.2]])
     >>> torch.nn.functional.nll_loss(logp, torch.tensor([0, 1]))
     tensor(0.1500)
     """
-    _check_reduction(reduction)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_class_target(input, target)
     cdim = _class_dim(input)
     n_classes = input.shape[cdim]
+    if weight is not None and (weight.ndim != 1 or weight.shape[0] != n_classes):
+        raise RuntimeError(
+            f"weight tensor should be defined either for all {n_classes} classes or no "
+            f"classes but got weight tensor of shape: {list(weight.shape)}"
+        )
+    _no_grad_weight("nll_loss_forward", "weight", weight)
     t = target._data
-    ignored = t == ignore_index
-    any_ignored = bool(ignored.any())
-    valid = t[~ignored] if any_ignored else t
+    valid = t[t != ignore_index]
     if valid.size:
         bad = valid[(valid < 0) | (valid >= n_classes)]
         if bad.size:
             raise IndexError(f"Target {int(bad.reshape(-1)[0])} is out of bounds.")
-    if any_ignored:  # any class index will do for the gather; the mask zeroes it after
-        target = E.where(_tensor(ignored), 0, target)
-    picked = S.squeeze(_gather(input, cdim, target), cdim)
-    loss = -picked
-    w = None
-    if weight is not None:
-        w = weight[target]
-        loss = loss * w
-    if any_ignored:  # an ignored target: a loss of 0 and no gradient, as in PyTorch
-        loss = E.where(_tensor(ignored), 0.0, loss)
-        keep = _tensor(~ignored).to(input.dtype)
-        w = keep if w is None else w * keep
-    if reduction == "mean" and w is not None:
-        return _weighted_mean(R.sum(loss), R.sum(w), ignored)
-    return _reduce(loss, reduction)
+    w = None if weight is None else weight._data
+    if input.ndim <= 2:
+        return apply(
+            ops_loss.NLL_LOSS,
+            input,
+            target=t,
+            weight=w,
+            ignore_index=ignore_index,
+            reduction=reduction,
+        )
+    # more dims: PyTorch's 2-d kernel on (N, C, H, W), viewed back for 'none'
+    n, c = input.shape[0], input.shape[1]
+    rest = math.prod(input.shape[2:])
+    if input.ndim == 4:
+        x4, t4 = input, t
+    elif input.ndim == 3:
+        x4, t4 = S.unsqueeze(input, 3), t[..., None]
+    else:
+        x4, t4 = S.reshape(input, (n, c, 1, rest)), t.reshape(n, 1, rest)
+    out = apply(
+        ops_loss.NLL_LOSS_2D,
+        x4,
+        target=t4,
+        weight=w,
+        ignore_index=ignore_index,
+        reduction=reduction,
+    )
+    if reduction == "none" and input.ndim != 4:
+        out = S.reshape(out, tuple(target.shape))
+    return out
 
 
 def _weighted_mean(total: Tensor, weight_sum, ignored) -> Tensor:
@@ -249,7 +708,9 @@ def cross_entropy(
     input: Tensor,
     target: Tensor,
     weight: Tensor | None = None,
+    size_average=None,
     ignore_index: int = -100,
+    reduce=None,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
 ) -> Tensor:
@@ -263,7 +724,7 @@ def cross_entropy(
     >>> torch.nn.functional.cross_entropy(logits, torch.tensor([0, 0]))
     tensor(500.)
     """
-    _check_reduction(reduction)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     cdim = _class_dim(input)
@@ -271,7 +732,7 @@ def cross_entropy(
     n_classes = input.shape[cdim]
     if target.is_floating_point() and target.shape == input.shape:
         return _soft_cross_entropy(logp, target, weight, cdim, reduction, label_smoothing)
-    loss = nll_loss(logp, target, weight, ignore_index, reduction)
+    loss = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0.0:
         return loss
     # mixing the one-hot target with the uniform distribution adds eps * mean_c(-logp_c * w_c)

@@ -1,4 +1,5 @@
-"""Loss layers: MSELoss and CrossEntropyLoss (thin wrappers over nn.functional).
+"""Loss layers: MSELoss, L1Loss, SmoothL1Loss, NLLLoss, CrossEntropyLoss, BCELoss,
+BCEWithLogitsLoss (thin wrappers over nn.functional).
 
 >>> import chainrule as torch
 >>> torch.nn.MSELoss()(torch.tensor([1.0, 3.0]), torch.tensor([0.0, 0.0]))
@@ -80,4 +81,127 @@ class CrossEntropyLoss(Module):
             ignore_index=self.ignore_index,
             reduction=self.reduction,
             label_smoothing=self.label_smoothing,
+        )
+
+
+class L1Loss(Module):
+    """Absolute error |x - y|, averaged, summed or kept.
+
+    >>> import chainrule as torch
+    >>> torch.nn.L1Loss()(torch.tensor([1.0, -3.0]), torch.zeros(2))
+    tensor(2.)
+    """
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean") -> None:
+        super().__init__()
+        self.reduction = _reduction(size_average, reduce, reduction)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class SmoothL1Loss(Module):
+    """Squared error / (2 beta) below ``beta``, absolute error - beta / 2 above it.
+
+    >>> import chainrule as torch
+    >>> torch.nn.SmoothL1Loss(beta=0.5)
+    SmoothL1Loss()
+    """
+
+    def __init__(
+        self, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0
+    ) -> None:
+        super().__init__()
+        self.reduction = _reduction(size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class NLLLoss(Module):
+    """Negative log likelihood of class indices under log-probabilities (a LogSoftmax
+    before it makes CrossEntropyLoss); optional class ``weight``, ``ignore_index``.
+
+    >>> import chainrule as torch
+    >>> torch.nn.NLLLoss()(torch.tensor([[-0.1, -2.0]]), torch.tensor([1]))
+    tensor(2.)
+    """
+
+    def __init__(
+        self,
+        weight: Tensor | None = None,
+        size_average=None,
+        ignore_index: int = -100,
+        reduce=None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__()
+        self.register_buffer("weight", weight)
+        self.ignore_index = ignore_index
+        self.reduction = _reduction(size_average, reduce, reduction)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.nll_loss(
+            input,
+            target,
+            weight=self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+        )
+
+
+class BCELoss(Module):
+    """Binary cross-entropy of probabilities (a Sigmoid before it), logs clamped at -100;
+    ``weight`` rescales each element.
+
+    >>> import chainrule as torch
+    >>> torch.nn.BCELoss()(torch.tensor([0.5]), torch.tensor([1.0]))
+    tensor(0.6931)
+    """
+
+    def __init__(
+        self,
+        weight: Tensor | None = None,
+        size_average=None,
+        reduce=None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__()
+        self.register_buffer("weight", weight)
+        self.reduction = _reduction(size_average, reduce, reduction)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(Module):
+    """Sigmoid and binary cross-entropy in one stable step, from logits; ``pos_weight``
+    (one per class, the last dim) scales the positive term, ``weight`` each element.
+
+    >>> import chainrule as torch
+    >>> torch.nn.BCEWithLogitsLoss()(torch.tensor([0.0]), torch.tensor([1.0]))
+    tensor(0.6931)
+    """
+
+    def __init__(
+        self,
+        weight: Tensor | None = None,
+        size_average=None,
+        reduce=None,
+        reduction: str = "mean",
+        pos_weight: Tensor | None = None,
+    ) -> None:
+        super().__init__()
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
+        self.reduction = _reduction(size_average, reduce, reduction)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.binary_cross_entropy_with_logits(
+            input,
+            target,
+            self.weight,
+            pos_weight=self.pos_weight,
+            reduction=self.reduction,
         )

@@ -49,6 +49,30 @@ class _IncompatibleKeys(NamedTuple):
     __str__ = __repr__
 
 
+class RemovableHandle:
+    """The handle a hook registration returns: ``remove()`` unregisters the hook (twice
+    is harmless); ``with handle:`` removes it on leaving. ``id`` is its key."""
+
+    next_id = 0
+
+    def __init__(self, hooks: OrderedDict, extra: set | None = None) -> None:
+        self.hooks_dict_ref = hooks
+        self.extra = extra
+        self.id = RemovableHandle.next_id
+        RemovableHandle.next_id += 1
+
+    def remove(self) -> None:
+        self.hooks_dict_ref.pop(self.id, None)
+        if self.extra is not None:
+            self.extra.discard(self.id)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
 def _addindent(text: str, spaces: int) -> str:
     """Indent every line of ``text`` but the first (for nested reprs)."""
     lines = text.split("\n")
@@ -90,6 +114,9 @@ class Module:
         object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_hooks_with_kwargs", set())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
@@ -97,7 +124,82 @@ class Module:
         )
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        d = self.__dict__
+        pre, post = d.get("_forward_pre_hooks"), d.get("_forward_hooks")
+        if not pre and not post:
+            return self.forward(*args, **kwargs)
+        with_kwargs = d["_hooks_with_kwargs"]
+        for key, hook in list(pre.items()):
+            if key in with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(
+                            "forward pre-hook must return None or a tuple of (new_args, "
+                            f"new_kwargs), but got {result}."
+                        )
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:  # a new input (a lone value becomes a 1-tuple)
+                    args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for key, hook in list(post.items()):
+            if key in with_kwargs:
+                result = hook(self, args, kwargs, output)
+            else:
+                result = hook(self, args, output)
+            if result is not None:  # the hook's value replaces the output
+                output = result
+        return output
+
+    # ------------------------------------------------------------------ hooks
+    def _add_hook(self, registry: str, hook: Callable, prepend: bool, with_kwargs: bool):
+        d = self.__dict__
+        if registry not in d:  # (a module whose __init__ did not run Module.__init__)
+            object.__setattr__(self, registry, OrderedDict())
+            object.__setattr__(self, "_hooks_with_kwargs", d.get("_hooks_with_kwargs", set()))
+        hooks = d[registry]
+        handle = RemovableHandle(hooks, d["_hooks_with_kwargs"])
+        hooks[handle.id] = hook
+        if with_kwargs:
+            d["_hooks_with_kwargs"].add(handle.id)
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_forward_pre_hook(
+        self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(module, args)`` before each forward; a value it returns (not None)
+        replaces the input (a non-tuple is taken as the only argument). With
+        ``with_kwargs=True``: ``hook(module, args, kwargs)`` returning None or
+        ``(args, kwargs)``. ``prepend``: run before the hooks already registered.
+
+        >>> import chainrule as torch
+        >>> m = torch.nn.Identity()
+        >>> h = m.register_forward_pre_hook(lambda mod, args: args[0] * 10)
+        >>> m(torch.ones(1))
+        tensor([10.])
+        >>> h.remove(); m(torch.ones(1))
+        tensor([1.])
+        """
+        return self._add_hook("_forward_pre_hooks", hook, prepend, with_kwargs)
+
+    def register_forward_hook(
+        self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each forward; a value it returns (not
+        None) replaces the output. With ``with_kwargs=True``: ``hook(module, args, kwargs,
+        output)``. The handle's ``remove()`` (or leaving ``with handle:``) unregisters it.
+
+        >>> import chainrule as torch
+        >>> m, seen = torch.nn.ReLU(), []
+        >>> h = m.register_forward_hook(lambda mod, args, out: seen.append(out.shape))
+        >>> _ = m(torch.ones(2, 3)); seen
+        [torch.Size([2, 3])]
+        """
+        return self._add_hook("_forward_hooks", hook, prepend, with_kwargs)
 
     # ------------------------------------------------------------ registration
     def __setattr__(self, name: str, value) -> None:

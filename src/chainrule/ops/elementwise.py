@@ -600,6 +600,111 @@ WHERE = _defew(
     tensor_params=("cond",),
 )
 
+# ------------------------------------------------------------- activations
+# Each has a row of its own, not a composite of the rows above: PyTorch's node names
+# (GeluBackward0, ...) where a learner sees them, and PyTorch's choices at the edges
+# (leaky_relu'(0) and elu'(0) take the left side; softplus is x itself past threshold).
+_SQRT1_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_GELU_K = math.sqrt(2.0 / math.pi)  # the tanh approximation's scale
+_GELU_C = 0.044715
+
+ERF = _defew(
+    "erf",
+    lambda xp, x: _backend.erf(xp, x),
+    lambda ns, g, x: g * (_TWO_OVER_SQRT_PI * ns.exp(-(x * x))),
+    to_float=True,
+)
+
+
+def _gelu(xp, x, *, approximate):
+    if approximate == "tanh":
+        return 0.5 * x * (1 + xp.tanh(_GELU_K * (x + _GELU_C * (x * x * x))))
+    return 0.5 * x * (1 + _backend.erf(xp, x * _SQRT1_2))
+
+
+def _gelu_vjp(ns, g, x, approximate):
+    # x * Phi(x): Phi(x) + x * phi(x); the tanh form's derivative by the product rule
+    if approximate == "tanh":
+        t = ns.tanh(_GELU_K * (x + _GELU_C * (x * x * x)))
+        dt = (1 - t * t) * (_GELU_K * (1 + 3 * _GELU_C * (x * x)))
+        return g * (0.5 * (1 + t) + 0.5 * x * dt)
+    return g * (0.5 * (1 + ns.erf(x * _SQRT1_2)) + x * ns.exp(-0.5 * (x * x)) * _INV_SQRT_2PI)
+
+
+GELU = _defew("gelu", _gelu, _gelu_vjp)
+LEAKY_RELU = _defew(
+    "leaky_relu",
+    lambda xp, x, *, negative_slope: xp.where(x > 0, x, x * negative_slope),
+    lambda ns, g, x, negative_slope: ns.where(x > 0, g, g * negative_slope),
+    kink="leaky_relu'(0) = negative_slope (the left side), as PyTorch",
+)
+
+
+def _elu(xp, x, *, alpha):
+    with _backend.quiet(xp):  # expm1 of the positive side is thrown away (may overflow)
+        return xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
+
+
+ELU = _defew(
+    "elu",
+    _elu,
+    # exp of x below 0 only (no overflow); selected with where, so the second derivative
+    # at 0 is PyTorch's 0 (minimum would split a tie)
+    lambda ns, g, x, alpha: ns.where(x > 0, g, g * (alpha * ns.exp(ns.where(x < 0, x, 0.0)))),
+    kink="elu'(0) = alpha (the left side), as PyTorch",
+)
+
+
+# The in-place forms (F.leaky_relu(x, inplace=True), F.elu(x, inplace=True)) overwrite x,
+# so their rules read the result instead (x > 0 where out > 0; elu' = out + alpha below 0)
+def _leaky_relu_inplace_vjp(ns, g, out, negative_slope):
+    if negative_slope < 0:  # the sign of out no longer tells the side: refused, as PyTorch
+        raise RuntimeError(
+            "In-place leakyReLu backward calculation is triggered with a negative slope which "
+            "is not supported. This is caused by calling in-place forward function with a "
+            "negative slope, please call out-of-place version instead. File an issue at "
+            "https://github.com/pytorch/pytorch if you do require supporting in-place "
+            "leakRelu backward calculation with negative slope"
+        )
+    return ns.where(out > 0, g, g * negative_slope)
+
+
+LEAKY_RELU_INPLACE = _defew(
+    "leaky_relu_inplace",
+    LEAKY_RELU.fwd,
+    _leaky_relu_inplace_vjp,
+    grad_fn="LeakyReluBackward1",
+    kink=LEAKY_RELU.kink,
+)
+ELU_INPLACE = _defew(
+    "elu_inplace",
+    _elu,
+    lambda ns, g, out, alpha: ns.where(out > 0, g, g * (out + alpha)),
+    grad_fn="EluBackward1",
+    kink=ELU.kink,
+)
+
+
+def _softplus(xp, x, *, beta, threshold):
+    # log(1 + exp(bx)) / beta as max(bx, 0) + log1p(exp(-|bx|)): exp never overflows;
+    # PyTorch's x itself where bx > threshold
+    bx = x * beta
+    sp = (xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))) / beta
+    return xp.where(bx > threshold, x, sp).astype(x.dtype, copy=False)
+
+
+# d/dx = sigmoid(bx) = 1 - exp(-beta * out) (beta * out >= 0: no overflow), as -expm1
+SOFTPLUS = _defew(
+    "softplus",
+    _softplus,
+    lambda ns, g, x, out, beta, threshold: ns.where(
+        x * beta > threshold, g, -g * ns.expm1(-beta * out)
+    ),
+    kink="1 past the threshold (where the forward is x itself)",
+)
+
 # ------------------------------------------------------ values written over
 # fill_, zero_, copy_ and the random fills: the old values get no gradient.
 FILL = _defew(

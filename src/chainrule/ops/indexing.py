@@ -283,3 +283,31 @@ UNIQUE = defop(  # the values were computed by the function; the row gives them 
     jvp=_unique_jvp,
     kink="no derivative: backward raises, as in PyTorch",
 )
+
+
+# embedding(weight, indices) = weight[indices]: rows of a table. A row of its own for
+# PyTorch's rules beside its name (EmbeddingBackward0): the row ``padding_idx`` gets no
+# gradient, and ``scale_grad_by_freq`` divides each row's gradient by how often it was
+# picked. Forward mode is the plain gather (PyTorch's too).
+def _embedding_vjp(ns, g, weight_shape, indices, padding_idx, scale_grad_by_freq, batch):
+    xp = namespace(indices)
+    if padding_idx is not None or scale_grad_by_freq:
+        scale = xp.ones(indices.shape, getattr(g, "_data", g).dtype)
+        if padding_idx is not None:
+            scale = xp.where(indices == padding_idx, 0, scale).astype(scale.dtype)
+        if scale_grad_by_freq:
+            counts = xp.bincount(indices.reshape(-1), minlength=weight_shape[0])
+            scale = (scale / counts[indices]).astype(scale.dtype)
+        g = g * ns.const(scale[..., None], g)
+    idx = (slice(None),) * len(batch) + (indices,)
+    return ns.index_grad(g, idx, tuple(batch) + tuple(weight_shape))
+
+
+EMBEDDING = defop(
+    "embedding",
+    lambda xp, weight, *, indices, padding_idx, scale_grad_by_freq: weight[indices],
+    _embedding_vjp,
+    jvp=lambda ns, t, indices, batch: ns.getitem(t, (slice(None),) * len(batch) + (indices,)),
+    tensor_params=("indices",),
+    kink="row padding_idx gets no gradient; scale_grad_by_freq: 1 / count per row",
+)

@@ -155,6 +155,14 @@ class ArrayNS:
     def getitem(self, g, idx):
         return g[idx]
 
+    @staticmethod
+    def const(a, like):
+        """Array ``a`` as an operand beside ``like`` (a constant: class weights in a loss)."""
+        return a
+
+    def erf(self, a):
+        return _backend.erf(self.xp, a)
+
     def threshold_backward(self, g, out):
         """relu's adjoint: 0 where ``out <= 0``, else ``g`` (a selection: NaN passes)."""
         return self.xp.where(out <= 0, 0, g)

@@ -1,0 +1,106 @@
+"""THE TABLE, part 8: normalization. Layer norm and batch norm, fused as PyTorch's.
+
+Both standardize x over some axes and scale and shift the result:
+``out = xhat * w + b`` with ``xhat = (x - mean) / sqrt(var + eps)`` (the biased variance).
+Layer norm takes the statistics over the last dims, batch norm over every dim but the
+channels (dim 1), so one row serves both (``axes``, counted from the end); ``w`` and ``b``
+come shaped to broadcast against x, and the engine sums their gradients back. A
+composite of mean, var, sqrt and division would give the same numbers; these rows exist
+for speed (one node instead of a dozen, the textbook's closed-form backward) and for
+PyTorch's node names (``NativeLayerNormBackward0``, ``NativeBatchNormBackward0``).
+
+With ``s = w * g`` and n the number of elements in each group, the rule is
+
+    dx = (s - mean(s) - xhat * mean(s * xhat)) / sqrt(var + eps),
+    dw = g * xhat,   db = g
+
+(the Jacobian of the standardization is symmetric, so its jvp applies the same map to the
+tangent, then scales by w). In evaluation, batch norm uses given running statistics:
+then it is affine in x (``batch_norm_eval``).
+
+>>> from chainrule.ops import REGISTRY
+>>> REGISTRY["layer_norm"].grad_fn, REGISTRY["batch_norm"].grad_fn
+('NativeLayerNormBackward0', 'NativeBatchNormBackward0')
+"""
+
+from __future__ import annotations
+
+from .primitive import PASS, alias, defop
+
+
+def _standardize(ns, x, axes, eps):
+    """(xhat, 1 / sqrt(var + eps)) over ``axes``; works on arrays (ns = xp) and in rules."""
+    d = x - ns.mean(x, axis=axes, keepdims=True)
+    rstd = 1 / ns.sqrt(ns.mean(d * d, axis=axes, keepdims=True) + eps)
+    return d * rstd, rstd
+
+
+def _norm_fwd(xp, x, w, b, *, axes, eps):
+    xhat, _ = _standardize(xp, x, axes, eps)
+    return (xhat * w + b).astype(x.dtype, copy=False)
+
+
+def _project(ns, s, x, axes, eps):
+    """The standardization's (symmetric) Jacobian applied to s (g's or t's batch axes lead)."""
+    xhat, rstd = _standardize(ns, x, axes, eps)
+    mean_s = ns.mean(s, axis=axes, keepdims=True)
+    mean_sx = ns.mean(s * xhat, axis=axes, keepdims=True)
+    return rstd * (s - mean_s - xhat * mean_sx)
+
+
+def _xhat(ns, x, axes, eps):
+    return _standardize(ns, x, axes, eps)[0]
+
+
+LAYER_NORM = defop(
+    "layer_norm",
+    _norm_fwd,
+    (
+        lambda ns, g, x, w, axes, eps: _project(ns, g * w, x, axes, eps),
+        lambda ns, g, x, axes, eps: g * _xhat(ns, x, axes, eps),
+        PASS,
+    ),
+    jvp=(
+        lambda ns, t, x, w, axes, eps: w * _project(ns, t, x, axes, eps),
+        lambda ns, t, x, axes, eps: t * _xhat(ns, x, axes, eps),
+        lambda t: t,
+    ),
+    grad_fn="NativeLayerNormBackward0",
+    promote=True,
+    broadcast=True,
+)
+# the statistics over every dim but the channels (dim 1): PyTorch's training batch norm
+BATCH_NORM = alias(LAYER_NORM, "batch_norm", grad_fn="NativeBatchNormBackward0")
+
+
+# Evaluation: the running mean and variance (keyword parameters, arrays shaped to broadcast
+# against x) are constants, so out = (x - mean) * rstd * w + b is affine in x.
+def _eval_fwd(xp, x, w, b, *, mean, var, eps):
+    return (((x - mean) / xp.sqrt(var + eps)) * w + b).astype(x.dtype, copy=False)
+
+
+def _eval_rstd(ns, like, var, eps):
+    return ns.const((var + eps) ** -0.5, like)
+
+
+def _eval_xhat(ns, x, mean, var, eps):
+    return (x - ns.const(mean, x)) * _eval_rstd(ns, x, var, eps)
+
+
+BATCH_NORM_EVAL = defop(
+    "batch_norm_eval",
+    _eval_fwd,
+    (
+        lambda ns, g, w, var, eps: g * w * _eval_rstd(ns, g, var, eps),
+        lambda ns, g, x, mean, var, eps: g * _eval_xhat(ns, x, mean, var, eps),
+        PASS,
+    ),
+    jvp=(
+        lambda ns, t, w, var, eps: t * w * _eval_rstd(ns, t, var, eps),
+        lambda ns, t, x, mean, var, eps: t * _eval_xhat(ns, x, mean, var, eps),
+        lambda t: t,
+    ),
+    grad_fn="NativeBatchNormBackward0",
+    promote=True,
+    broadcast=True,
+)
