@@ -77,6 +77,7 @@ LAYERS: list[tuple[str, str, list[str]]] = [
             "chainrule.ops.shape",
             "chainrule.ops.indexing",
             "chainrule.ops.linalg",
+            "chainrule.ops.conv",
         ],
     ),
     (

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import inspect
 
-from . import conversion, elementwise, indexing, linalg, reduction, shape, tensor_ns
+from . import conv, conversion, elementwise, indexing, linalg, reduction, shape, tensor_ns
 from .conversion import ConversionMethods
 from .elementwise import ElementwiseMethods
 from .indexing import IndexingMethods
@@ -50,6 +50,7 @@ __all__ = [
     "LinalgMethods",
     "ReductionMethods",
     "ShapeMethods",
+    "conv",
     "conversion",
     "elementwise",
     "indexing",
