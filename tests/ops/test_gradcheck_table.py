@@ -1132,20 +1132,21 @@ def _conv2d_case(nd, bias):
         xs, ws, kw = data.draw(_conv_geometry(nd))
         f = F.conv2d if nd == 2 else F.conv1d
         arrays = [data.draw(REAL(xs)), data.draw(REAL(ws))]
-        if bias:  # a constant bias (a leaf of its own might be the only one needing grad)
-            b = cr.from_numpy(data.draw(REAL((ws[0],))))
-            return (lambda x, w: f(x, w, b, **kw)), arrays
+        if bias:
+            arrays.append(data.draw(REAL((ws[0],))))
+            return (lambda x, w, b: f(x, w, b, **kw)), arrays
         return (lambda x, w: f(x, w, **kw)), arrays
 
     return draw
 
 
 add(custom("conv2d", "conv2d(stride, padding, dilation, groups)", _conv2d_case(2, False)))
-add(custom("conv2d", "conv2d with bias", _conv2d_case(2, True)))
+add(custom("conv2d_bias", "conv2d with bias", _conv2d_case(2, True)))
+add(custom("conv2d_bias", "conv1d with bias", _conv2d_case(1, True)))
 add(custom("conv2d", "conv1d (conv2d on an added axis)", _conv2d_case(1, False)))
 
 
-def _conv_transpose(data, max_numel=MAX_NUMEL):
+def _conv_transpose(data, max_numel=MAX_NUMEL, bias=False):
     xs, ws, kw = data.draw(_conv_geometry())
     # conv_transpose2d's input is conv2d's output; its weight is conv2d's weight
     s = kw["stride"]
@@ -1155,10 +1156,21 @@ def _conv_transpose(data, max_numel=MAX_NUMEL):
     )
     ys = tuple(F.conv2d(cr.zeros(xs), cr.zeros(ws), **kw).shape)
     kw = dict(kw, output_padding=op)
-    return (lambda y, w: F.conv_transpose2d(y, w, **kw)), [data.draw(REAL(ys)), data.draw(REAL(ws))]
+    arrays = [data.draw(REAL(ys)), data.draw(REAL(ws))]
+    if bias:
+        arrays.append(data.draw(REAL((ws[1] * kw["groups"],))))
+        return (lambda y, w, b: F.conv_transpose2d(y, w, b, **kw)), arrays
+    return (lambda y, w: F.conv_transpose2d(y, w, **kw)), arrays
 
 
 add(custom("conv2d_input", "conv_transpose2d (output_padding)", _conv_transpose))
+add(
+    custom(
+        "conv2d_input_bias",
+        "conv_transpose2d with bias",
+        lambda data, max_numel=MAX_NUMEL: _conv_transpose(data, max_numel, bias=True),
+    )
+)
 
 
 def _conv_weight(data, max_numel=MAX_NUMEL):

@@ -3,11 +3,12 @@ conv1d, conv2d, conv_transpose2d, max_pool1d/2d, avg_pool1d/2d, adaptive_avg_poo
 adaptive_max_pool2d, pad): PyTorch's arguments, defaults and errors over the table's
 entries (``chainrule.ops.conv``).
 
-What is a composite, not a table entry: a bias is a broadcast add; conv1d and the 1-d
-pools are the 2-d ones on an added axis of size 1; ``conv_transpose2d`` is conv2d's vjp in
-its input (the table's ``conv2d_input``); adaptive average pooling is a mean (output
-1 x 1), an avg_pool2d (sizes that divide) or two products with averaging matrices;
-``pad`` is cat (constant) or an index (reflect, replicate, circular).
+What is a composite, not a table entry (a bias is part of the convolution's node, as in
+PyTorch: the table's ``conv2d_bias``, ``conv2d_input_bias``): conv1d and the 1-d pools are
+the 2-d ones on an added axis of size 1; ``conv_transpose2d`` is conv2d's vjp in its input
+(the table's ``conv2d_input``); adaptive average pooling is a mean (output 1 x 1), an
+avg_pool2d (sizes that divide) or two products with averaging matrices; ``pad`` is cat
+(constant) or an index (reflect, replicate, circular).
 
 >>> import chainrule as torch
 >>> import chainrule.nn.functional as F
@@ -29,13 +30,14 @@ from ..ops.conv import (
     ADAPTIVE_MAX_POOL2D,
     AVG_POOL2D,
     CONV2D,
+    CONV2D_BIAS,
     CONV2D_INPUT,
+    CONV2D_INPUT_BIAS,
     MAX_POOL2D,
     max_pool2d_indices,
     pool_size,
     window_argmax,
 )
-from . import elementwise as E
 from . import reduction as R
 from . import shape as S
 from .indexing import getitem
@@ -98,7 +100,7 @@ def _check_conv(input, weight, bias, stride, padding, dilation, groups, nd, tran
         if weight.shape[0] % groups:
             raise RuntimeError(
                 f"Given groups={groups}, expected weight to be divisible by {groups} at "
-                f"dimension 0, but got weight of size {_size(weight)} instead"
+                f"dimension 0, but got weight of size [{_size(weight)}] instead"
             )
         if weight.shape[1] * groups != c:
             raise RuntimeError(
@@ -116,6 +118,12 @@ def _check_conv(input, weight, bias, stride, padding, dilation, groups, nd, tran
                 "than actual input size"
             )
     if input.dtype != weight.dtype:
+        if input.dtype.name == "float32":  # PyTorch's float32 path names the tensor types
+            raise RuntimeError(
+                f"Input type (torch.{_type_name(input)}Tensor) and weight type "
+                f"(torch.{_type_name(weight)}Tensor) should be the same or input should be a "
+                "MKLDNN tensor and weight is a dense tensor"
+            )
         raise RuntimeError(
             f"expected scalar type {_type_name(input)} but found {_type_name(weight)}"
         )
@@ -126,12 +134,6 @@ def _check_conv(input, weight, bias, stride, padding, dilation, groups, nd, tran
                 f"Given weight of size {_size(weight)}, expected bias to be 1-dimensional "
                 f"with {o} elements, but got bias of size {_size(bias)} instead"
             )
-
-
-def _add_bias(out, bias, nd):
-    if bias is None:
-        return out
-    return E.add(out, S.reshape(bias, (-1,) + (1,) * nd))
 
 
 def _same_padding(weight, dilation, nd):
@@ -165,15 +167,16 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
     else:
         padding = _tuple(padding, nd, "padding")
     _check_conv(input, weight, bias, stride, padding, dilation, groups, nd)
-    unbatched = input.dim() == nd + 1
+    unbatched = input.dim() == nd + 1  # as PyTorch: a batch of one, squeezed after
     if unbatched:
         input = S.unsqueeze(input, 0)
     if nd == 1:  # the 2-d product on an added axis of size 1 (the weight keeps 3 dims)
         stride, padding, dilation = (1,) + stride, (0,) + padding, (1,) + dilation
-    out = apply(
-        CONV2D, input, weight, stride=stride, padding=padding, dilation=dilation, groups=groups
-    )
-    out = _add_bias(out, bias, nd)
+    p = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+    if bias is None:
+        out = apply(CONV2D, input, weight, **p)
+    else:  # one node with the bias, as PyTorch's
+        out = apply(CONV2D_BIAS, input, weight, bias, **p)
     return S.squeeze(out, 0) if unbatched else out
 
 
@@ -247,17 +250,11 @@ def conv_transpose2d(
             f"Calculated output size per channel: ({' x '.join(map(str, hw))}). "
             "Output size is too small"
         )
-    out = apply(
-        CONV2D_INPUT,
-        input,
-        weight,
-        x_hw=hw,
-        stride=stride,
-        padding=padding,
-        dilation=dilation,
-        groups=groups,
-    )
-    out = _add_bias(out, bias, nd)
+    p = {"x_hw": hw, "stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+    if bias is None:
+        out = apply(CONV2D_INPUT, input, weight, **p)
+    else:  # one node with the bias, as PyTorch's
+        out = apply(CONV2D_INPUT_BIAS, input, weight, bias, **p)
     return S.squeeze(out, 0) if unbatched else out
 
 
@@ -428,7 +425,10 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 def _adaptive_sizes(input, output_size, name):
     if input.dim() not in (3, 4):
-        raise RuntimeError(f"{name}(): Expected 3D or 4D tensor, but got {list(input.shape)}")
+        colon = ":" if "max" in name else ""  # (PyTorch's two texts differ by this colon)
+        raise RuntimeError(
+            f"{name}(): Expected 3D or 4D tensor, but got{colon} {list(input.shape)}"
+        )
     if isinstance(output_size, int):
         output_size = (output_size, output_size)
     out = tuple(

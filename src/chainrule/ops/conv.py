@@ -89,10 +89,12 @@ def _conv_fwd(xp, x, w, *, stride, padding, dilation, groups):
         )
         return out.reshape(out.shape[:-2] + out.shape[-1:])
     lead = x.shape[:-3]
-    x = x.reshape((-1,) + x.shape[-3:])  # leading axes (a batch of tangents): more samples
+    x = x.reshape((math.prod(x.shape[:-3]),) + x.shape[-3:])  # leading axes: more samples
     o = w.shape[0]
     cols, (oh, ow) = _columns(xp, x, w.shape[2:], stride, padding, dilation, groups)
-    out = xp.matmul(w.reshape(groups, o // groups, -1), cols)  # (N, G, O/G, OH*OW)
+    out = xp.matmul(
+        w.reshape(groups, o // groups, math.prod(w.shape[1:])), cols
+    )  # (N, G, O/G, OH*OW)
     return out.reshape(lead + (o, oh, ow))
 
 
@@ -114,7 +116,7 @@ def _conv_input_fwd(xp, gy, w, *, x_hw, stride, padding, dilation, groups):
     lead = gy.shape[:-3]
     o, oh, ow = gy.shape[-3:]
     cg, kh, kw = w.shape[1:]
-    gy = gy.reshape(-1, groups, o // groups, oh * ow)
+    gy = gy.reshape(math.prod(lead), groups, o // groups, oh * ow)
     n = gy.shape[0]
     wt = w.reshape(groups, o // groups, cg * kh * kw).swapaxes(-1, -2)
     cols = xp.matmul(wt, gy).reshape(n, groups * cg, kh, kw, oh, ow)
@@ -147,11 +149,13 @@ def _conv_weight_fwd(xp, x, gy, *, kernel, stride, padding, dilation, groups):
             groups=groups,
         )
         return out.reshape(out.shape[:2] + out.shape[-1:])
+    x = x.reshape((math.prod(x.shape[:-3]),) + x.shape[-3:])  # (C, H, W): one sample
+    gy = gy.reshape((math.prod(gy.shape[:-3]),) + gy.shape[-3:])
     c = x.shape[1]
     o = gy.shape[1]
     cols, (oh, ow) = _columns(xp, x, kernel, stride, padding, dilation, groups, gy.shape[-2:])
     n = x.shape[0]
-    cols = cols.transpose(1, 0, 3, 2).reshape(groups, n * oh * ow, -1)
+    cols = cols.transpose(1, 0, 3, 2).reshape(groups, n * oh * ow, cols.shape[2])
     gy = gy.reshape(n, groups, o // groups, oh * ow).transpose(1, 2, 0, 3)
     gy = gy.reshape(groups, o // groups, n * oh * ow)
     return xp.matmul(gy, cols).reshape((o, c // groups) + tuple(kernel))
@@ -218,6 +222,36 @@ CONV2D = defop(
     ),
 )
 
+
+def _bias_fwd(xp, x, w, b, *, stride, padding, dilation, groups):
+    out = _conv_fwd(xp, x, w, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    out += b.reshape(b.shape + (1,) * (w.ndim - 2))
+    return out
+
+
+def _bias_vjp(ns, g, w_shape, batch):
+    # the bias is added at every sample and position: its gradient sums g over them
+    nd = len(w_shape) - 2
+    nb = len(batch)
+    c = g.ndim - nd - 1
+    return ns.sum(g, axis=tuple(a for a in range(nb, g.ndim) if a != c))
+
+
+def _bias_jvp(ns, t, w_shape, batch):
+    # (batch..., O) against the output (batch..., N, O, H, W): broadcast over N, H, W
+    return ns.reshape(t, tuple(batch) + (1, t.shape[-1]) + (1,) * (len(w_shape) - 2))
+
+
+# conv2d with a bias, one node as PyTorch's (ConvolutionBackward0 with three inputs): the
+# x and w rules are conv2d's; the bias rule sums g over samples and positions
+CONV2D_BIAS = defop(
+    "conv2d_bias",
+    _bias_fwd,
+    CONV2D.vjp + (_bias_vjp,),
+    grad_fn="ConvolutionBackward0",
+    jvp=CONV2D.jvp + (_bias_jvp,),
+)
+
 # conv2d_input: (gy, w) -> x-shaped. <conv2d_input(gy, w), h> = <gy, conv2d(h, w)>, so its
 # vjps are conv2d(g, w) and conv2d_weight(g, gy); PyTorch's conv_transpose2d is this op.
 CONV2D_INPUT = defop(
@@ -240,6 +274,24 @@ CONV2D_INPUT = defop(
             ns, gy, t, x_hw, stride, padding, dilation, groups, batch
         ),
     ),
+)
+
+
+def _input_bias_fwd(xp, gy, w, b, *, x_hw, stride, padding, dilation, groups):
+    out = _conv_input_fwd(
+        xp, gy, w, x_hw=x_hw, stride=stride, padding=padding, dilation=dilation, groups=groups
+    )
+    out += b.reshape(b.shape + (1,) * (w.ndim - 2))
+    return out
+
+
+# conv_transpose2d with a bias, one node as PyTorch's: conv2d_input's rules, and the bias's
+CONV2D_INPUT_BIAS = defop(
+    "conv2d_input_bias",
+    _input_bias_fwd,
+    CONV2D_INPUT.vjp + (_bias_vjp,),
+    grad_fn="ConvolutionBackward0",
+    jvp=CONV2D_INPUT.jvp + (_bias_jvp,),
 )
 
 # conv2d_weight: (x, gy) -> w-shaped. <conv2d_weight(x, gy), h> = <gy, conv2d(x, h)>, so
@@ -316,8 +368,8 @@ def window_argmax(xp, x, rows, cols):
 
 def _gather_fwd(xp, x, *, idx):
     lead = x.shape[:-2]
-    flat = x.reshape(lead + (-1,))
-    i = idx.reshape(idx.shape[:-2] + (-1,))
+    flat = x.reshape(lead + (x.shape[-2] * x.shape[-1],))
+    i = idx.reshape(idx.shape[:-2] + (idx.shape[-2] * idx.shape[-1],))
     if i.shape[:-1] != lead:  # a batch of tangents in front
         i = xp.broadcast_to(i, lead + i.shape[-1:])
     return xp.take_along_axis(flat, i, axis=-1).reshape(lead + idx.shape[-2:])
@@ -328,7 +380,8 @@ def _gather_vjp(ns, g, x_shape, idx, batch):
     full = tuple(batch) + tuple(x_shape)
     lead = full[:-2]
     i = xp.broadcast_to(
-        idx.reshape(idx.shape[:-2] + (-1,)), lead + (idx.shape[-2] * idx.shape[-1],)
+        idx.reshape(idx.shape[:-2] + (idx.shape[-2] * idx.shape[-1],)),
+        lead + (idx.shape[-2] * idx.shape[-1],),
     )
     gf = ns.reshape(g, lead + (i.shape[-1],))
     r = ns.put_along(gf, i, len(lead), lead + (x_shape[-2] * x_shape[-1],))
@@ -339,9 +392,10 @@ def _gather_jvp(ns, t, idx, batch):
     xp = _backend.namespace(idx)
     lead = tuple(t.shape[:-2])
     i = xp.broadcast_to(
-        idx.reshape(idx.shape[:-2] + (-1,)), lead + (idx.shape[-2] * idx.shape[-1],)
+        idx.reshape(idx.shape[:-2] + (idx.shape[-2] * idx.shape[-1],)),
+        lead + (idx.shape[-2] * idx.shape[-1],),
     )
-    tf = ns.reshape(t, lead + (-1,))
+    tf = ns.reshape(t, lead + (t.shape[-2] * t.shape[-1],))
     return ns.reshape(ns.take_along(tf, i, len(lead)), lead + tuple(idx.shape[-2:]))
 
 
