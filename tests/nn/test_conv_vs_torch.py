@@ -48,7 +48,16 @@ def check(f_cr, f_t, arrays, dtype="float64", grad_fn=None, same_grad_fn=True):
     out_c.backward(cr.tensor(g))
     out_t.backward(torch.tensor(g))
     for c, t in ins:
-        np.testing.assert_allclose(c.grad.numpy(), t.grad.numpy(), **TOL[dtype])
+        close(c.grad.numpy(), t.grad.numpy(), dtype)
+
+
+def close(ours, theirs, dtype):
+    """Equal within the dtype's tolerance; in float32 an element that sums thousands of
+    terms (a weight's gradient) is compared at the scale of the largest one."""
+    tol = dict(TOL[dtype])
+    if dtype == "float32" and theirs.size:
+        tol["atol"] = max(tol["atol"], 1e-5 * float(np.abs(theirs).max()))
+    np.testing.assert_allclose(ours, theirs, **tol)
 
 
 def errors_alike(f_cr, f_t):
@@ -176,10 +185,14 @@ def test_max_pool2d(kw, dtype):
 def test_max_pool2d_dilation_indices_and_ties():
     """Dilation; return_indices as PyTorch (flat into H * W); ties (a constant input and
     small integers) send the gradient to the first maximum in the window, as PyTorch."""
+    special = RNG.standard_normal((1, 2, 6, 6))
+    special[0, 0, 1, 1] = special[0, 0, 3, 4] = np.nan  # NaN wins and propagates
+    special[0, 1, :3, :3] = -np.inf  # windows of -inf only: the first element inside
     for arr in (
         RNG.standard_normal((2, 2, 8, 9)),
         np.ones((1, 2, 5, 5)),
         RNG.integers(0, 3, (2, 2, 6, 6)),
+        special,
     ):
         for kw in (
             {"kernel_size": 3, "dilation": 2, "padding": 1},
@@ -378,7 +391,7 @@ def test_modules(name, args, kw, xs, dtype):
     check(ours, theirs, [RNG.standard_normal(xs)], dtype, same_grad_fn=same)
     for (n, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters(), strict=True):
         assert p.grad is not None, n
-        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), **TOL[dtype])
+        close(p.grad.numpy(), q.grad.numpy(), dtype)
 
 
 def test_module_reprs():

@@ -65,37 +65,44 @@ def _pad(xp, x, ph, pw, value=0, eh=0, ew=0):
 
 
 def _columns(xp, x, kernel, stride, padding, dilation, groups, out_hw=None):
-    """im2col: x (N, C, H, W) as the matrix (N, G, C/G * kh * kw, OH * OW), and (OH, OW);
-    ``out_hw``: only the first windows (an input grown by conv_transpose2d's
-    output_padding has rows that no output saw)."""
+    """im2col: x (N, C, H, W) as the matrix (G, C/G * kh * kw, N * OH * OW), and (OH, OW):
+    one row per (channel, kernel offset), one column per (sample, output position), so
+    that a convolution is one BLAS product per group. ``out_hw``: only the first windows
+    (an input grown by conv_transpose2d's output_padding has rows no output saw)."""
     n, c = x.shape[:2]
     v = _backend.windows(xp, _pad(xp, x, *padding), kernel, stride, dilation)
     if out_hw is not None:
         v = v[..., : out_hw[0], : out_hw[1]]
     oh, ow = v.shape[-2:]
-    return v.reshape(n, groups, c // groups * kernel[0] * kernel[1], oh * ow), (oh, ow)
+    v = v.transpose(1, 2, 3, 0, 4, 5)  # (C, kh, kw, N, OH, OW): the one copy is the reshape
+    return v.reshape(groups, c // groups * kernel[0] * kernel[1], n * oh * ow), (oh, ow)
+
+
+def _samples(x, k: int):
+    """x with its leading axes (a batch of tangents, or none: one sample) as one axis N."""
+    return x.reshape((math.prod(x.shape[:-k]),) + x.shape[-k:])
+
+
+def _channels_first(xp, gy, groups):
+    """gy (N, O, OH, OW) as (G, O/G, N * OH * OW), the layout of the column products."""
+    n, o, oh, ow = gy.shape
+    return xp.ascontiguousarray(gy.transpose(1, 0, 2, 3)).reshape(groups, o // groups, -1)
 
 
 def _conv_fwd(xp, x, w, *, stride, padding, dilation, groups):
     if w.ndim == 3:  # 1-d: the 2-d product on an added axis of size 1
         out = _conv_fwd(
-            xp,
-            x[..., None, :],
-            w[:, :, None, :],
-            stride=stride,
-            padding=padding,
-            dilation=dilation,
-            groups=groups,
-        )
+            xp, x[..., None, :], w[:, :, None, :], stride=stride, padding=padding,
+            dilation=dilation, groups=groups,
+        )  # fmt: skip
         return out.reshape(out.shape[:-2] + out.shape[-1:])
     lead = x.shape[:-3]
-    x = x.reshape((math.prod(x.shape[:-3]),) + x.shape[-3:])  # leading axes: more samples
-    o = w.shape[0]
+    x = _samples(x, 3)
+    n, o = x.shape[0], w.shape[0]
     cols, (oh, ow) = _columns(xp, x, w.shape[2:], stride, padding, dilation, groups)
-    out = xp.matmul(
-        w.reshape(groups, o // groups, math.prod(w.shape[1:])), cols
-    )  # (N, G, O/G, OH*OW)
-    return out.reshape(lead + (o, oh, ow))
+    out = xp.matmul(w.reshape(groups, o // groups, cols.shape[1]), cols)  # (G, O/G, N*OH*OW)
+    out = out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
+    return xp.ascontiguousarray(out).reshape(lead + (o, oh, ow))
 
 
 def _conv_input_fwd(xp, gy, w, *, x_hw, stride, padding, dilation, groups):
@@ -103,34 +110,40 @@ def _conv_input_fwd(xp, gy, w, *, x_hw, stride, padding, dilation, groups):
     input (col2im), one strided add per kernel offset, then the padding cut off."""
     if w.ndim == 3:  # 1-d
         out = _conv_input_fwd(
-            xp,
-            gy[..., None, :],
-            w[:, :, None, :],
-            x_hw=x_hw,
-            stride=stride,
-            padding=padding,
-            dilation=dilation,
-            groups=groups,
-        )
+            xp, gy[..., None, :], w[:, :, None, :], x_hw=x_hw, stride=stride,
+            padding=padding, dilation=dilation, groups=groups,
+        )  # fmt: skip
         return out.reshape(out.shape[:-2] + out.shape[-1:])
     lead = gy.shape[:-3]
-    o, oh, ow = gy.shape[-3:]
+    gy = _samples(gy, 3)
+    n, o, oh, ow = gy.shape
     cg, kh, kw = w.shape[1:]
-    gy = gy.reshape(math.prod(lead), groups, o // groups, oh * ow)
-    n = gy.shape[0]
-    wt = w.reshape(groups, o // groups, cg * kh * kw).swapaxes(-1, -2)
-    cols = xp.matmul(wt, gy).reshape(n, groups * cg, kh, kw, oh, ow)
+    back = tuple(d * (k - 1) - p for d, k, p in zip(dilation, (kh, kw), padding, strict=True))
+    if stride == (1, 1) and min(back) >= 0 and o <= groups * cg:
+        # with stride 1 the adjoint is itself a convolution: of gy, padded by d (k - 1) - p,
+        # with the kernel flipped and its in/out channels swapped (per group). Where gy has
+        # no more channels than x, its im2col product (inner dimension O/G * kh * kw) beats
+        # the product with inner dimension O/G and the scatter of its larger columns.
+        wf = w.reshape(groups, o // groups, cg, kh, kw)[..., ::-1, ::-1].swapaxes(1, 2)
+        wf = xp.ascontiguousarray(wf).reshape(groups * cg, o // groups, kh, kw)
+        # (an input grown by output_padding: gy padded further below and right)
+        eh, ew = (h - (m + b - p) for h, m, b, p in zip(x_hw, (oh, ow), back, padding, strict=True))
+        gy = _pad(xp, gy, back[0], back[1], 0, eh, ew)
+        out = _conv_fwd(xp, gy, wf, stride=stride, padding=(0, 0), dilation=dilation, groups=groups)
+        return out.reshape(lead + out.shape[1:])
+    wt = xp.ascontiguousarray(w.reshape(groups, o // groups, cg * kh * kw).swapaxes(-1, -2))
+    cols = xp.matmul(wt, _channels_first(xp, gy, groups))  # (G, C/G * kh * kw, N*OH*OW)
+    cols = cols.reshape(groups * cg, kh, kw, n, oh, ow)
     (h, wd), (sh, sw), (ph, pw), (dh, dw) = x_hw, stride, padding, dilation
-    out = xp.zeros((n, groups * cg, h + 2 * ph, wd + 2 * pw), dtype=cols.dtype)
+    out = xp.zeros((groups * cg, n, h + 2 * ph, wd + 2 * pw), dtype=cols.dtype)
     if oh and ow:
         for i in range(kh):
             for j in range(kw):
                 r, c = i * dh, j * dw
                 out[:, :, r : r + sh * (oh - 1) + 1 : sh, c : c + sw * (ow - 1) + 1 : sw] += cols[
-                    :, :, i, j
+                    :, i, j
                 ]
-    if ph or pw:
-        out = xp.ascontiguousarray(out[:, :, ph : ph + h, pw : pw + wd])
+    out = xp.ascontiguousarray(out[:, :, ph : ph + h, pw : pw + wd].transpose(1, 0, 2, 3))
     return out.reshape(lead + out.shape[1:])
 
 
@@ -139,26 +152,15 @@ def _conv_weight_fwd(xp, x, gy, *, kernel, stride, padding, dilation, groups):
     one product per group with N * OH * OW as the contracted axis."""
     if len(kernel) == 1:  # 1-d
         out = _conv_weight_fwd(
-            xp,
-            x[..., None, :],
-            gy[..., None, :],
-            kernel=(1,) + tuple(kernel),
-            stride=stride,
-            padding=padding,
-            dilation=dilation,
-            groups=groups,
-        )
+            xp, x[..., None, :], gy[..., None, :], kernel=(1,) + tuple(kernel), stride=stride,
+            padding=padding, dilation=dilation, groups=groups,
+        )  # fmt: skip
         return out.reshape(out.shape[:2] + out.shape[-1:])
-    x = x.reshape((math.prod(x.shape[:-3]),) + x.shape[-3:])  # (C, H, W): one sample
-    gy = gy.reshape((math.prod(gy.shape[:-3]),) + gy.shape[-3:])
-    c = x.shape[1]
-    o = gy.shape[1]
-    cols, (oh, ow) = _columns(xp, x, kernel, stride, padding, dilation, groups, gy.shape[-2:])
-    n = x.shape[0]
-    cols = cols.transpose(1, 0, 3, 2).reshape(groups, n * oh * ow, cols.shape[2])
-    gy = gy.reshape(n, groups, o // groups, oh * ow).transpose(1, 2, 0, 3)
-    gy = gy.reshape(groups, o // groups, n * oh * ow)
-    return xp.matmul(gy, cols).reshape((o, c // groups) + tuple(kernel))
+    x, gy = _samples(x, 3), _samples(gy, 3)
+    c, o = x.shape[1], gy.shape[1]
+    cols, _ = _columns(xp, x, kernel, stride, padding, dilation, groups, gy.shape[-2:])
+    dw = xp.matmul(_channels_first(xp, gy, groups), cols.swapaxes(-1, -2))  # (G, O/G, CgK)
+    return dw.reshape((o, c // groups) + tuple(kernel))
 
 
 def _hw(x_shape, nk: int) -> tuple:
@@ -336,14 +338,35 @@ def _starts(xp, out_len, s, p):
 
 def max_pool2d_indices(xp, x, kernel, stride, padding, dilation, ceil_mode):
     """For each window of max pooling, the flat index (into H * W) of its first maximum in
-    row-major order (NaN wins and propagates, as in PyTorch); no gradient."""
+    row-major order, as PyTorch: it starts at the window's first element inside the input
+    and moves on to a later one that is larger, or NaN (which then propagates). One pass
+    per kernel offset over a strided view of x padded with -inf; no gradient."""
     h, w = x.shape[-2:]
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     oh = pool_size(h, kh, sh, ph, dh, ceil_mode)
     ow = pool_size(w, kw, sw, pw, dw, ceil_mode)
-    rows = [(_starts(xp, oh, sh, ph) + i * dh) for i in range(kh)]
-    cols = [(_starts(xp, ow, sw, pw) + j * dw) for j in range(kw)]
-    return window_argmax(xp, x, rows, cols)
+    eh = max(0, (oh - 1) * sh + dh * (kh - 1) + 1 - h - 2 * ph)
+    ew = max(0, (ow - 1) * sw + dw * (kw - 1) + 1 - w - 2 * pw)
+    low = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
+    xpad = _pad(xp, x, ph, pw, low, eh, ew)
+    r0, c0 = _starts(xp, oh, sh, ph), _starts(xp, ow, sw, pw)
+    # the first element inside the input of each window (padding is never selected)
+    fr = xp.where(r0 < 0, r0 + (-r0 + dh - 1) // dh * dh, r0)
+    fc = xp.where(c0 < 0, c0 + (-c0 + dw - 1) // dw * dw, c0)
+    idx = xp.broadcast_to(fr[:, None] * w + fc[None, :], x.shape[:-2] + (oh, ow)).copy()
+    best = xp.take_along_axis(
+        x.reshape(x.shape[:-2] + (h * w,)), idx.reshape(idx.shape[:-2] + (oh * ow,)), axis=-1
+    ).reshape(idx.shape)
+    for i in range(kh):
+        for j in range(kw):
+            a, b = i * dh, j * dw
+            v = xpad[..., a : a + sh * (oh - 1) + 1 : sh, b : b + sw * (ow - 1) + 1 : sw]
+            upd = v > best
+            if x.dtype.kind == "f":
+                upd |= v != v  # NaN
+            best = xp.where(upd, v, best)
+            idx = xp.where(upd, (r0 + a)[:, None] * w + (c0 + b)[None, :], idx)
+    return idx
 
 
 def window_argmax(xp, x, rows, cols):
