@@ -295,6 +295,30 @@ def test_pad(pad, mode):
         check(lambda x: F.pad(x, pad, value=2.5), lambda x: TF.pad(x, pad, value=2.5), x, **kw)
 
 
+@pytest.mark.parametrize(
+    "kw",
+    [{"kernel_size": (2, 3), "padding": 1, "stride": 2}, {"kernel_size": 2, "dilation": 2}],
+    ids=str,
+)
+@pytest.mark.parametrize("xs", [(2, 3, 6, 5), (3, 6, 5)], ids=str)
+def test_unfold_fold(kw, xs):
+    check(
+        lambda x: F.unfold(x, **kw),
+        lambda x: TF.unfold(x, **kw),
+        [RNG.standard_normal(xs)],
+        grad_fn="Im2ColBackward0",
+    )
+    cols = tuple(TF.unfold(torch.zeros(xs), **kw).shape)
+    check(
+        lambda c: F.fold(c, xs[-2:], **kw),
+        lambda c: TF.fold(c, xs[-2:], **kw),
+        [RNG.standard_normal(cols)],
+        grad_fn="Col2ImBackward0",
+    )
+    assert repr(nn.Unfold(**kw)) == repr(torch.nn.Unfold(**kw))
+    assert repr(nn.Fold(xs[-2:], **kw)) == repr(torch.nn.Fold(xs[-2:], **kw))
+
+
 # --------------------------------------------------------------------------- errors
 def _conv_errors():
     x = np.zeros((2, 3, 8, 8), np.float32)
@@ -326,6 +350,11 @@ def _conv_errors():
         ("pad", (x, (1,) * 10), {}),
         ("pad", (x, (1, 1)), {"mode": "foo"}),
         ("pad", (x, (9, 9, 1, 1)), {"mode": "reflect"}),
+        ("unfold", (x[0, 0], 2), {}),
+        ("unfold", (x, 9), {}),
+        ("fold", (np.zeros((2, 12, 7), np.float32), (6, 5), 2), {}),
+        ("fold", (np.zeros((2, 13, 20), np.float32), (6, 5), 2), {}),
+        ("fold", (np.zeros((2, 2, 13, 20), np.float32), (6, 5), 2), {}),
     ]
 
 

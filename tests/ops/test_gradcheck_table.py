@@ -1188,6 +1188,24 @@ def _conv_weight(data, max_numel=MAX_NUMEL):
 add(custom("conv2d_weight", "conv2d's vjp in the weight (apply)", _conv_weight))
 
 
+def _unfold(data, max_numel=MAX_NUMEL):
+    xs, ws, kw = data.draw(_conv_geometry())
+    p = {k: kw[k] for k in ("stride", "padding", "dilation")}
+    x = data.draw(REAL(xs[data.draw(st.integers(0, 1)) :]))  # batched, or one sample
+    return (lambda x: F.unfold(x, ws[2:], **p)), [x]
+
+
+def _fold(data, max_numel=MAX_NUMEL):
+    xs, ws, kw = data.draw(_conv_geometry())
+    p = {k: kw[k] for k in ("stride", "padding", "dilation")}
+    cols = tuple(F.unfold(cr.zeros(xs), ws[2:], **p).shape)
+    return (lambda c: F.fold(c, xs[2:], ws[2:], **p)), [data.draw(REAL(cols))]
+
+
+add(custom("unfold", "unfold (im2col)", _unfold))
+add(custom("fold", "fold (col2im)", _fold))
+
+
 @st.composite
 def _pool_geometry(draw, dilation=True):
     n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))

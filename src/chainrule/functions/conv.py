@@ -1,7 +1,7 @@
 """The PyTorch-named convolution, pooling and padding functions (``torch.nn.functional``'s
 conv1d, conv2d, conv_transpose2d, max_pool1d/2d, avg_pool1d/2d, adaptive_avg_pool2d,
-adaptive_max_pool2d, pad): PyTorch's arguments, defaults and errors over the table's
-entries (``chainrule.ops.conv``).
+adaptive_max_pool2d, unfold, fold, pad): PyTorch's arguments, defaults and errors over the
+table's entries (``chainrule.ops.conv``).
 
 What is a composite, not a table entry (a bias is part of the convolution's node, as in
 PyTorch: the table's ``conv2d_bias``, ``conv2d_input_bias``): conv1d and the 1-d pools are
@@ -33,7 +33,9 @@ from ..ops.conv import (
     CONV2D_BIAS,
     CONV2D_INPUT,
     CONV2D_INPUT_BIAS,
+    FOLD,
     MAX_POOL2D,
+    UNFOLD,
     max_pool2d_indices,
     pool_size,
     window_argmax,
@@ -499,6 +501,92 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     idx = window_argmax(xp, d, offsets(h, oh), offsets(w, ow))
     out = apply(ADAPTIVE_MAX_POOL2D, input, idx=idx)
     return (out, input._new(idx)) if return_indices else out
+
+
+# ------------------------------------------------------------------------ unfold, fold
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Sliding blocks as columns (im2col): (N, C, H, W) -> (N, C * kH * kW, L), L the
+    number of blocks; a 3-d input is one sample. The table's ``unfold``.
+
+    >>> import chainrule as torch
+    >>> torch.nn.functional.unfold(torch.arange(9.0).reshape(1, 1, 3, 3), 2)
+    tensor([[[0., 1., 3., 4.],
+             [1., 2., 4., 5.],
+             [3., 4., 6., 7.],
+             [4., 5., 7., 8.]]])
+    """
+    if input.dim() not in (3, 4):
+        n = input.dim()
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-max(n, 1)}, "
+            f"{max(n, 1) - 1}], but got 2)"
+        )
+    p = _fold_args(kernel_size, dilation, padding, stride)
+    blocks = _blocks(input.shape[-2:], p)
+    if min(blocks) <= 0:
+        raise RuntimeError(
+            f"Given input with spatial size ({input.shape[-2]}, {input.shape[-1]}), "
+            f"kernel_size={p['kernel']}, dilation={p['dilation']}, padding={p['padding']}, "
+            f"calculated shape of the array of sliding blocks as {tuple(blocks)}, but its "
+            "components must be at least one."
+        )
+    return apply(UNFOLD, input, **p)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Columns summed back into an image (col2im, the adjoint of unfold): (N, C * kH * kW,
+    L) -> (N, C, H, W) with (H, W) = output_size; a 2-d input is one sample.
+
+    >>> import chainrule as torch
+    >>> cols = torch.nn.functional.unfold(torch.ones(1, 1, 3, 3), 2)
+    >>> torch.nn.functional.fold(cols, (3, 3), 2)
+    tensor([[[[1., 2., 1.],
+              [2., 4., 2.],
+              [1., 2., 1.]]]])
+    """
+    if input.dim() not in (2, 3) or any(s == 0 for s in input.shape[-2:]):
+        raise RuntimeError(
+            "Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and "
+            f"non-zero dimensions for input, but got: {_size(input)}"
+        )
+    p = _fold_args(kernel_size, dilation, padding, stride)
+    out_hw = _tuple(output_size, 2, "output_size")
+    k = p["kernel"][0] * p["kernel"][1]
+    if input.shape[-2] % k:
+        raise RuntimeError(
+            "Expected size of input's dimension 1 to be divisible by the product of "
+            f"kernel_size, but got input.size(1)={input.shape[-2]} and "
+            f"kernel_size={p['kernel']}."
+        )
+    blocks = _blocks(out_hw, p)
+    if blocks[0] * blocks[1] != input.shape[-1]:
+        raise RuntimeError(
+            f"Given output_size={out_hw}, kernel_size={p['kernel']}, dilation={p['dilation']}, "
+            f"padding={p['padding']}, stride={p['stride']}, expected size of input's dimension "
+            f"{input.dim() - 1} to match the calculated number of sliding blocks "
+            f"{blocks[0]} * {blocks[1]} = {blocks[0] * blocks[1]}, but got "
+            f"input.size({input.dim() - 1})={input.shape[-1]}."
+        )
+    return apply(FOLD, input, out_hw=out_hw, **p)
+
+
+def _blocks(hw, p) -> list:
+    """The number of sliding blocks along each spatial dim."""
+    return [
+        (n + 2 * q - d * (k - 1) - 1) // s + 1
+        for n, q, d, k, s in zip(
+            hw, p["padding"], p["dilation"], p["kernel"], p["stride"], strict=True
+        )
+    ]
+
+
+def _fold_args(kernel_size, dilation, padding, stride):
+    return {
+        "kernel": _tuple(kernel_size, 2, "kernel_size"),
+        "dilation": _tuple(dilation, 2, "dilation"),
+        "padding": _tuple(padding, 2, "padding"),
+        "stride": _tuple(stride, 2, "stride"),
+    }
 
 
 # ------------------------------------------------------------------------------ padding

@@ -15,6 +15,7 @@ from .container import Sequential
 from .conv import Conv1d, Conv2d, ConvTranspose2d, LazyConv2d
 from .dropout import Dropout
 from .flatten import Flatten
+from .fold import Fold, Unfold
 from .linear import Identity, LazyLinear, Linear
 from .loss import CrossEntropyLoss, MSELoss
 from .module import Module
@@ -42,6 +43,7 @@ __all__ = [
     "CrossEntropyLoss",
     "Dropout",
     "Flatten",
+    "Fold",
     "Identity",
     "Linear",
     "LazyLinear",
@@ -54,6 +56,7 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "Unfold",
     "functional",
     "init",
 ]

@@ -30,6 +30,8 @@ avg_pool2d = _conv.avg_pool2d
 adaptive_avg_pool2d = _conv.adaptive_avg_pool2d
 adaptive_max_pool2d = _conv.adaptive_max_pool2d
 pad = _conv.pad
+unfold = _conv.unfold
+fold = _conv.fold
 
 _REDUCTIONS = ("none", "mean", "sum")
 

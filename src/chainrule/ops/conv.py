@@ -133,18 +133,25 @@ def _conv_input_fwd(xp, gy, w, *, x_hw, stride, padding, dilation, groups):
         return out.reshape(lead + out.shape[1:])
     wt = xp.ascontiguousarray(w.reshape(groups, o // groups, cg * kh * kw).swapaxes(-1, -2))
     cols = xp.matmul(wt, _channels_first(xp, gy, groups))  # (G, C/G * kh * kw, N*OH*OW)
-    cols = cols.reshape(groups * cg, kh, kw, n, oh, ow)
-    (h, wd), (sh, sw), (ph, pw), (dh, dw) = x_hw, stride, padding, dilation
-    out = xp.zeros((groups * cg, n, h + 2 * ph, wd + 2 * pw), dtype=cols.dtype)
+    cols = cols.reshape(groups * cg, kh, kw, n, oh, ow).transpose(0, 3, 1, 2, 4, 5)
+    out = _col2im(xp, cols, x_hw, stride, padding, dilation)  # (C, N, H, W)
+    return xp.ascontiguousarray(out.transpose(1, 0, 2, 3)).reshape(lead + out.shape[:1] + x_hw)
+
+
+def _col2im(xp, cols, hw, stride, padding, dilation):
+    """The adjoint of the windows view: cols (..., kh, kw, OH, OW) added back onto the
+    padded (..., H, W), one strided add per kernel offset, the padding cut off (a view)."""
+    kh, kw, oh, ow = cols.shape[-4:]
+    (h, w), (sh, sw), (ph, pw), (dh, dw) = hw, stride, padding, dilation
+    out = xp.zeros(cols.shape[:-4] + (h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
     if oh and ow:
         for i in range(kh):
             for j in range(kw):
                 r, c = i * dh, j * dw
-                out[:, :, r : r + sh * (oh - 1) + 1 : sh, c : c + sw * (ow - 1) + 1 : sw] += cols[
-                    :, i, j
+                out[..., r : r + sh * (oh - 1) + 1 : sh, c : c + sw * (ow - 1) + 1 : sw] += cols[
+                    ..., i, j, :, :
                 ]
-    out = xp.ascontiguousarray(out[:, :, ph : ph + h, pw : pw + wd].transpose(1, 0, 2, 3))
-    return out.reshape(lead + out.shape[1:])
+    return out[..., ph : ph + h, pw : pw + w]
 
 
 def _conv_weight_fwd(xp, x, gy, *, kernel, stride, padding, dilation, groups):
@@ -318,6 +325,51 @@ CONV2D_WEIGHT = defop(
             ns, x, t, kernel, stride, padding, dilation, groups, batch
         ),
     ),
+)
+
+
+# ------------------------------------------------------------------ unfold and fold
+def _unfold_fwd(xp, x, *, kernel, dilation, padding, stride):
+    """im2col as PyTorch's unfold lays it out: (..., C * kh * kw, OH * OW)."""
+    v = _backend.windows(xp, _pad(xp, x, *padding), kernel, stride, dilation)
+    c, k = x.shape[-3], kernel[0] * kernel[1]
+    return v.reshape(x.shape[:-3] + (c * k, v.shape[-2] * v.shape[-1]))
+
+
+def _fold_fwd(xp, cols, *, out_hw, kernel, dilation, padding, stride):
+    """col2im: (..., C * kh * kw, L) summed back onto (..., C, H, W)."""
+    oh, ow = (
+        (n + 2 * p - d * (k - 1) - 1) // s + 1
+        for n, p, d, k, s in zip(out_hw, padding, dilation, kernel, stride, strict=True)
+    )
+    k = kernel[0] * kernel[1]
+    c = cols.shape[-2] // k
+    cols = cols.reshape(cols.shape[:-2] + (c,) + tuple(kernel) + (oh, ow))
+    return xp.ascontiguousarray(_col2im(xp, cols, out_hw, stride, padding, dilation))
+
+
+def _uf(kernel, dilation, padding, stride):
+    return {"kernel": kernel, "dilation": dilation, "padding": padding, "stride": stride}
+
+
+# unfold (im2col) and fold (col2im) are each other's adjoints; both linear
+UNFOLD = defop(
+    "unfold",
+    _unfold_fwd,
+    lambda ns, g, x_shape, kernel, dilation, padding, stride: _call(
+        ns, FOLD, g, out_hw=tuple(x_shape[-2:]), **_uf(kernel, dilation, padding, stride)
+    ),
+    grad_fn="Im2ColBackward0",
+    jvp=LINEAR,
+)
+FOLD = defop(
+    "fold",
+    _fold_fwd,
+    lambda ns, g, kernel, dilation, padding, stride: _call(
+        ns, UNFOLD, g, **_uf(kernel, dilation, padding, stride)
+    ),
+    grad_fn="Col2ImBackward0",
+    jvp=LINEAR,
 )
 
 
