@@ -9,10 +9,15 @@ rules are the other two:
     conv2d_weight(x, gy)    = dF/dw     (its vjp in w)
 
 and, as each is linear in each input, its jvp in an input is the same product with that
-input's tangent. The forwards are im2col: the windows of the padded input as a strided
-view (``backend.windows``), copied once into a matrix, and one (batched) BLAS product;
-the adjoint scatters the columns back with one strided add per kernel offset (kh * kw
-adds, never a loop over pixels).
+input's tangent. ``conv2d_bias`` and ``conv2d_input_bias`` add a bias in the same node
+(PyTorch's ConvolutionBackward0 has it as a third input): its gradient is g summed over
+samples and positions. The forwards are im2col: the windows of the padded input as a
+strided view (``backend.windows``), copied once into a (C/G * kh * kw, N * OH * OW)
+matrix, and one BLAS product per group; the input gradient scatters its columns back
+with one strided add per kernel offset (col2im: kh * kw adds, never a loop over pixels),
+or, with stride 1, is itself such a convolution with the flipped kernel.
+``unfold`` and ``fold`` are im2col and col2im as PyTorch lays them out, each the other's
+adjoint.
 
 Pooling: ``max_pool2d`` gathers the selected elements by index (found beforehand by
 ``max_pool2d_indices``: the first maximum of each window, row-major, as PyTorch); its
