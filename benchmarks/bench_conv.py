@@ -6,6 +6,7 @@
 Workloads (float32, input and weight require grad, bias included, loss = out.sum()):
   1. LeNet's first layer: batch 256, 1x28x28, 6 filters 5x5, padding 2
   2. a ResNet-ish layer: batch 64, 64 channels 32x32, 64 filters 3x3, padding 1
+  3. the same in float64 (PyTorch's oneDNN kernels are float32 only: it uses im2col too)
 and, for the pooling that follows them, max_pool2d(2) and avg_pool2d(2) on workload 1's
 output. Times are medians over interleaved repeats; a ratio is the median of the two
 engines' ratio within a repeat (as bench_foundation.py). Target (issue 12): conv within
@@ -41,17 +42,20 @@ except ImportError:  # pragma: no cover - the torch column reads n/a
 WORKLOADS = {
     "lenet conv 256x1x28x28, 6 5x5 pad 2": ((256, 1, 28, 28), (6, 1, 5, 5), 2, "conv"),
     "conv 64x64x32x32, 64 3x3 pad 1": ((64, 64, 32, 32), (64, 64, 3, 3), 1, "conv"),
+    "the same in float64": ((64, 64, 32, 32), (64, 64, 3, 3), 1, "conv64"),
     "max_pool2d(2) on 256x6x28x28": ((256, 6, 28, 28), None, 0, "max"),
     "avg_pool2d(2) on 256x6x28x28": ((256, 6, 28, 28), None, 0, "avg"),
 }
 
 
 def make(lib, xs, ws, pad, kind, rng):
-    x = lib.tensor(rng.standard_normal(xs).astype(np.float32), requires_grad=True)
+    dt = np.float64 if kind == "conv64" else np.float32
+    kind = kind[:4]
+    x = lib.tensor(rng.standard_normal(xs).astype(dt), requires_grad=True)
     leaves = [x]
     if kind == "conv":
-        w = lib.tensor(rng.standard_normal(ws).astype(np.float32) * 0.1, requires_grad=True)
-        b = lib.tensor(np.zeros(ws[0], np.float32), requires_grad=True)
+        w = lib.tensor(rng.standard_normal(ws).astype(dt) * 0.1, requires_grad=True)
+        b = lib.tensor(np.zeros(ws[0], dt), requires_grad=True)
         leaves += [w, b]
     F = lib.nn.functional
 
