@@ -270,6 +270,15 @@ def test_pool_grad_fn_names():
     assert type(TF.adaptive_max_pool2d(t, 3).grad_fn).__name__ == "AdaptiveMaxPool2DBackward0"
 
 
+def test_avg_pool2d_of_integers_truncates_as_pytorch():
+    a = RNG.integers(-9, 9, (2, 3, 5, 5))
+    for kw in ({"kernel_size": 2}, {"kernel_size": 3, "padding": 1, "count_include_pad": False}):
+        ours = F.avg_pool2d(cr.tensor(a), **kw)
+        theirs = TF.avg_pool2d(torch.tensor(a), **kw)
+        assert str(ours.dtype) == str(theirs.dtype)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
 def test_empty_batch_pools():
     for f, g in ((F.max_pool2d, TF.max_pool2d), (F.avg_pool2d, TF.avg_pool2d)):
         check(lambda x, f=f: f(x, 2), lambda x, g=g: g(x, 2), [np.zeros((0, 3, 4, 4))])
@@ -350,6 +359,13 @@ def _conv_errors():
         ("pad", (x, (1,) * 10), {}),
         ("pad", (x, (1, 1)), {"mode": "foo"}),
         ("pad", (x, (9, 9, 1, 1)), {"mode": "reflect"}),
+        ("conv2d", (x.astype(np.int64), np.zeros((6, 3, 3, 3), np.float32)), {}),
+        ("conv2d", (x, np.zeros((6, 3, 3, 3), np.float32), np.zeros(6)), {}),
+        ("max_pool2d", (x, 2), {"stride": 0}),
+        ("max_pool2d", (x, 0), {}),
+        ("max_pool2d", (x, 0, 1), {}),
+        ("max_pool2d", (x, 2), {"dilation": 0}),
+        ("avg_pool2d", (x, 2), {"divisor_override": 0}),
         ("unfold", (x[0, 0], 2), {}),
         ("unfold", (x, 9), {}),
         ("fold", (np.zeros((2, 12, 7), np.float32), (6, 5), 2), {}),

@@ -43,8 +43,20 @@ from ..ops.conv import (
 from . import reduction as R
 from . import shape as S
 from .indexing import getitem
+from .linalg import CPP_NAMES
 
-_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16"}
+_TYPE_NAMES = {
+    "float32": "Float",
+    "float64": "Double",
+    "float16": "Half",
+    "bfloat16": "BFloat16",
+    "int64": "Long",
+    "int32": "Int",
+    "int16": "Short",
+    "int8": "Char",
+    "uint8": "Byte",
+    "bool": "Bool",
+}
 
 
 def _tuple(v, n: int, name: str = "") -> tuple:
@@ -129,6 +141,9 @@ def _check_conv(input, weight, bias, stride, padding, dilation, groups, nd, tran
         raise RuntimeError(
             f"expected scalar type {_type_name(input)} but found {_type_name(weight)}"
         )
+    if bias is not None and bias.dtype != input.dtype:
+        a, b = (CPP_NAMES.get(t.dtype.name, t.dtype.name) for t in (input, bias))
+        raise RuntimeError(f"Input type ({a}) and bias type ({b}) should be the same")
     if bias is not None:
         o = weight.shape[0] if not transposed else weight.shape[1] * groups
         if bias.dim() != 1 or bias.shape[0] != o:
@@ -278,11 +293,18 @@ def _pool_args(kernel_size, stride, padding, dilation):
     stride = kernel if stride is None or stride == [] or stride == () else _tuple(stride, 2)
     padding = _tuple(padding, 2, "padding")
     dilation = _tuple(dilation, 2, "dilation")
-    if any(s <= 0 for s in stride):
-        raise RuntimeError("stride should be greater than zero, but got " + _pair_text(stride))
+    if any(s == 0 for s in stride):
+        raise RuntimeError("stride should not be zero")
     if any(k <= 0 for k in kernel):
         raise RuntimeError(
             "kernel size should be greater than zero, but got " + _pair_text(kernel, "k")
+        )
+    if any(s < 0 for s in stride):
+        raise RuntimeError("stride should be greater than zero, but got " + _pair_text(stride))
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(
+            "dilation should be greater than zero, but got "
+            f"dilationH: {dilation[0]} dilationW: {dilation[1]}"
         )
     for p, k, d in zip(padding, kernel, dilation, strict=True):
         if p > (d * (k - 1) + 1) // 2:

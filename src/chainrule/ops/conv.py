@@ -537,6 +537,8 @@ def _avg_fwd(xp, x, *, kernel, stride, padding, ceil_mode, count_include_pad, di
             for j in range(kw):
                 out += xpad[..., i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw]
     d = avg_divisor(xp, hw, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    if x.dtype.kind in "iub":  # integers: the quotient truncated toward zero, as PyTorch's
+        return (xp.sign(out) * (xp.abs(out) // d)).astype(x.dtype)
     out /= d if isinstance(d, int) else d.astype(x.dtype)
     return out
 
