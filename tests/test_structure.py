@@ -79,6 +79,7 @@ LAYERS: list[tuple[str, str, list[str]]] = [
             "chainrule.ops.linalg",
             "chainrule.ops.loss",
             "chainrule.ops.norm",
+            "chainrule.ops.conv",
         ],
     ),
     (

@@ -80,6 +80,7 @@ def test_every_entry_once_in_its_part(text):
         "Part 6: writing through a view (PyTorch's CopySlices)",
         "Part 7: losses, with the reduction inside",
         "Part 8: normalization",
+        "Part 9: convolution and pooling over the last two axes (N, C, H, W)",
     ]
     for name, prim in REGISTRY.items():
         shown = re.findall(rf"^(?:### |- `){re.escape(name)}(?:\n|`: )", text, re.M)

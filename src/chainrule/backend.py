@@ -228,6 +228,23 @@ def expand_view(xp, x, shape):
     return xp.lib.stride_tricks.as_strided(x, shape, strides, writeable=x.flags.writeable)
 
 
+def windows(xp, x, kernel: tuple, stride: tuple, dilation: tuple):
+    """The sliding windows over the last two axes of ``x`` as a read-only view of shape
+    ``(..., kh, kw, OH, OW)`` (no copy: element ``[..., i, j, p, q]`` is
+    ``x[..., p * sh + i * dh, q * sw + j * dw]``). Convolution reshapes it into the matrix
+    of one BLAS product (im2col)."""
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    h, w = x.shape[-2:]
+    oh = (h - dh * (kh - 1) - 1) // sh + 1
+    ow = (w - dw * (kw - 1) - 1) // sw + 1
+    a, b = x.strides[-2:]
+    shape = x.shape[:-2] + (kh, kw, max(oh, 0), max(ow, 0))
+    strides = x.strides[:-2] + (a * dh, b * dw, a * sh, b * sw)
+    if xp is not numpy:
+        return xp.lib.stride_tricks.as_strided(x, shape, strides)
+    return xp.lib.stride_tricks.as_strided(x, shape, strides, writeable=False)
+
+
 def has_internal_overlap(a) -> bool:
     """Whether two elements of ``a`` share memory for certain (PyTorch's test: a dim of
     size > 1 with stride 0, as expand makes); writing such a tensor is refused."""

@@ -20,6 +20,7 @@ from types import ModuleType
 
 from .ops import (
     REGISTRY,
+    conv,
     elementwise,
     indexing,
     linalg,
@@ -35,7 +36,7 @@ from .viz.rules import source_text
 
 __all__ = ["PARTS", "FLAGS", "parts", "render"]
 
-# The table's parts in reading order (each module's docstring numbers it: part 1 to 8).
+# The table's parts in reading order (each module's docstring numbers it: part 1 to 9).
 PARTS: tuple[ModuleType, ...] = (
     elementwise,
     reduction,
@@ -45,6 +46,7 @@ PARTS: tuple[ModuleType, ...] = (
     views,
     loss,
     norm,
+    conv,
 )
 FLAGS = ("promote", "to_float", "broadcast", "view", "fit")
 # An alias (``primitive.alias``) renames an entry and shares all of this with it.

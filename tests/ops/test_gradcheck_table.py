@@ -1398,6 +1398,185 @@ def _svdvals(data, max_numel=MAX_NUMEL):
 
 add(custom("svdvals", "svdvals / matrix_norm(2, -2, nuc)", _svdvals))
 
+# --------------------------------------------------------------- convolution, pooling
+# Small random geometries (N, C, H, W <= 2, 4, 5, 5) with stride, padding, dilation and
+# groups drawn; values REAL (convolution is bilinear: no kinks), DISTINCT for max pooling
+# (no ties inside a window).
+F = cr.nn.functional
+
+
+@st.composite
+def _conv_geometry(draw, nd=2):
+    """(x shape, w shape, keyword arguments) of a valid convolution."""
+    g = draw(st.sampled_from([1, 1, 2]))
+    cg, og = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    n = draw(st.integers(1, 2))
+    sp = tuple(draw(st.integers(2, 5)) for _ in range(nd))
+    k = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    stride = tuple(draw(st.integers(1, 2)) for _ in range(nd))
+    pad = tuple(draw(st.integers(0, 1)) for _ in range(nd))
+    dil = tuple(draw(st.integers(1, 2)) for _ in range(nd))
+    # effective kernel within the padded input
+    k = tuple(
+        max(1, min(kk, (s + 2 * p - 1) // d + 1))
+        for kk, s, p, d in zip(k, sp, pad, dil, strict=True)
+    )
+    kw = {"stride": stride, "padding": pad, "dilation": dil, "groups": g}
+    return (n, g * cg) + sp, (g * og, cg) + k, kw
+
+
+def _conv2d_case(nd, bias):
+    def draw(data, max_numel=MAX_NUMEL):
+        xs, ws, kw = data.draw(_conv_geometry(nd))
+        f = F.conv2d if nd == 2 else F.conv1d
+        arrays = [data.draw(REAL(xs)), data.draw(REAL(ws))]
+        if bias:
+            arrays.append(data.draw(REAL((ws[0],))))
+            return (lambda x, w, b: f(x, w, b, **kw)), arrays
+        return (lambda x, w: f(x, w, **kw)), arrays
+
+    return draw
+
+
+add(custom("conv2d", "conv2d(stride, padding, dilation, groups)", _conv2d_case(2, False)))
+add(custom("conv2d_bias", "conv2d with bias", _conv2d_case(2, True)))
+add(custom("conv2d_bias", "conv1d with bias", _conv2d_case(1, True)))
+add(custom("conv2d", "conv1d (conv2d on an added axis)", _conv2d_case(1, False)))
+
+
+def _conv_transpose(data, max_numel=MAX_NUMEL, bias=False):
+    xs, ws, kw = data.draw(_conv_geometry())
+    # conv_transpose2d's input is conv2d's output; its weight is conv2d's weight
+    s = kw["stride"]
+    op = tuple(
+        data.draw(st.integers(0, max(0, max(si, di) - 1)))
+        for si, di in zip(s, kw["dilation"], strict=True)
+    )
+    ys = tuple(F.conv2d(cr.zeros(xs), cr.zeros(ws), **kw).shape)
+    kw = dict(kw, output_padding=op)
+    arrays = [data.draw(REAL(ys)), data.draw(REAL(ws))]
+    if bias:
+        arrays.append(data.draw(REAL((ws[1] * kw["groups"],))))
+        return (lambda y, w, b: F.conv_transpose2d(y, w, b, **kw)), arrays
+    return (lambda y, w: F.conv_transpose2d(y, w, **kw)), arrays
+
+
+add(custom("conv2d_input", "conv_transpose2d (output_padding)", _conv_transpose))
+add(
+    custom(
+        "conv2d_input_bias",
+        "conv_transpose2d with bias",
+        lambda data, max_numel=MAX_NUMEL: _conv_transpose(data, max_numel, bias=True),
+    )
+)
+
+
+def _conv_weight(data, max_numel=MAX_NUMEL):
+    from chainrule.ops.conv import CONV2D_WEIGHT
+
+    xs, ws, kw = data.draw(_conv_geometry())
+    out = F.conv2d(cr.zeros(xs, dtype=cr.float64), cr.zeros(ws, dtype=cr.float64), **kw)
+    kw = dict(kw, kernel=ws[2:])
+    return (lambda x, gy: apply(CONV2D_WEIGHT, x, gy, **kw)), [
+        data.draw(REAL(xs)),
+        data.draw(REAL(tuple(out.shape))),
+    ]
+
+
+add(custom("conv2d_weight", "conv2d's vjp in the weight (apply)", _conv_weight))
+
+
+def _unfold(data, max_numel=MAX_NUMEL):
+    xs, ws, kw = data.draw(_conv_geometry())
+    p = {k: kw[k] for k in ("stride", "padding", "dilation")}
+    x = data.draw(REAL(xs[data.draw(st.integers(0, 1)) :]))  # batched, or one sample
+    return (lambda x: F.unfold(x, ws[2:], **p)), [x]
+
+
+def _fold(data, max_numel=MAX_NUMEL):
+    xs, ws, kw = data.draw(_conv_geometry())
+    p = {k: kw[k] for k in ("stride", "padding", "dilation")}
+    cols = tuple(F.unfold(cr.zeros(xs), ws[2:], **p).shape)
+    return (lambda c: F.fold(c, xs[2:], ws[2:], **p)), [data.draw(REAL(cols))]
+
+
+add(custom("unfold", "unfold (im2col)", _unfold))
+add(custom("fold", "fold (col2im)", _fold))
+
+
+@st.composite
+def _pool_geometry(draw, dilation=True):
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    hw = tuple(draw(st.integers(2, 5)) for _ in range(2))
+    k = tuple(draw(st.integers(1, min(3, s))) for s in hw)
+    stride = tuple(draw(st.integers(1, 3)) for _ in range(2))
+    d = tuple(draw(st.integers(1, 2)) if dilation else 1 for _ in range(2))
+    d = tuple(di if di * (ki - 1) + 1 <= s else 1 for di, ki, s in zip(d, k, hw, strict=True))
+    pad = tuple(draw(st.integers(0, (di * (ki - 1) + 1) // 2)) for di, ki in zip(d, k, strict=True))
+    ceil = draw(st.booleans())
+    return (n, c) + hw, {"kernel_size": k, "stride": stride, "padding": pad, "ceil_mode": ceil}, d
+
+
+def _spread_out(data, shape):
+    """Distinct values 0.1 apart in random order (no ties in any window), any size."""
+    seed = data.draw(st.integers(0, 2**32 - 1))
+    n = math.prod(shape)
+    return np.random.default_rng(seed).permutation(n).reshape(shape) * 0.1 - 0.05 * n
+
+
+def _max_pool(data, max_numel=MAX_NUMEL):
+    xs, kw, d = data.draw(_pool_geometry())
+    return (lambda x: F.max_pool2d(x, dilation=d, **kw)), [_spread_out(data, xs)]
+
+
+add(custom("max_pool2d", "max_pool2d(stride, padding, dilation, ceil_mode)", _max_pool))
+
+
+def _adaptive_max(data, max_numel=MAX_NUMEL):
+    xs = (
+        1,
+        data.draw(st.integers(1, 2)),
+        data.draw(st.integers(1, 5)),
+        data.draw(st.integers(1, 5)),
+    )
+    os = (data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4)))
+    return (lambda x: F.adaptive_max_pool2d(x, os)), [_spread_out(data, xs)]
+
+
+add(custom("adaptive_max_pool2d", "adaptive_max_pool2d (overlapping windows)", _adaptive_max))
+
+
+def _avg_pool(data, max_numel=MAX_NUMEL):
+    xs, kw, _ = data.draw(_pool_geometry(dilation=False))
+    kw["count_include_pad"] = data.draw(st.booleans())
+    kw["divisor_override"] = data.draw(st.sampled_from([None, None, 3]))
+    return (lambda x: F.avg_pool2d(x, **kw)), [data.draw(REAL(xs))]
+
+
+add(custom("avg_pool2d", "avg_pool2d(stride, padding, ceil_mode, count_include_pad)", _avg_pool))
+
+
+def _avg_pool_backward(data, max_numel=MAX_NUMEL):
+    from chainrule.ops.conv import AVG_POOL2D_BACKWARD
+
+    xs, kw, _ = data.draw(_pool_geometry(dilation=False))
+    kw["count_include_pad"] = data.draw(st.booleans())
+    out = F.avg_pool2d(cr.zeros(xs, dtype=cr.float64), **kw)
+    p = {
+        "kernel": kw["kernel_size"],
+        "stride": kw["stride"],
+        "padding": kw["padding"],
+        "ceil_mode": kw["ceil_mode"],
+        "count_include_pad": kw["count_include_pad"],
+        "divisor_override": None,
+    }
+    return (lambda gy: apply(AVG_POOL2D_BACKWARD, gy, x_hw=xs[2:], **p)), [
+        data.draw(REAL(tuple(out.shape)))
+    ]
+
+
+add(custom("avg_pool2d_backward", "avg_pool2d's vjp (apply)", _avg_pool_backward))
+
 # ------------------------------------------------------------------------ harness
 
 

@@ -15,7 +15,17 @@ from __future__ import annotations
 
 import inspect
 
-from . import conversion, elementwise, indexing, linalg, reduction, selection, shape, tensor_ns
+from . import (
+    conv,
+    conversion,
+    elementwise,
+    indexing,
+    linalg,
+    reduction,
+    selection,
+    shape,
+    tensor_ns,
+)
 from .conversion import ConversionMethods
 from .elementwise import ElementwiseMethods
 from .indexing import IndexingMethods
@@ -52,6 +62,7 @@ __all__ = [
     "ReductionMethods",
     "SelectionMethods",
     "ShapeMethods",
+    "conv",
     "conversion",
     "elementwise",
     "indexing",

@@ -12,8 +12,10 @@ torch.Size([4, 2])
 from . import functional, init, parallel
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from .container import ModuleDict, ModuleList, ParameterList, Sequential
+from .conv import Conv1d, Conv2d, ConvTranspose2d, LazyConv2d
 from .dropout import Dropout
 from .flatten import Flatten
+from .fold import Fold, Unfold
 from .linear import Identity, LazyLinear, Linear
 from .loss import (
     BCELoss,
@@ -34,6 +36,14 @@ from .normalization import (
 )
 from .parallel import DataParallel
 from .parameter import Parameter
+from .pooling import (
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from .sparse import Embedding
 
 __all__ = [
@@ -41,6 +51,16 @@ __all__ = [
     "BatchNorm2d",
     "BCELoss",
     "BCEWithLogitsLoss",
+    "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose2d",
+    "LazyConv2d",
+    "MaxPool1d",
+    "MaxPool2d",
     "CrossEntropyLoss",
     "DataParallel",
     "ELU",
@@ -49,6 +69,7 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
+    "Fold",
     "Identity",
     "L1Loss",
     "LayerNorm",
@@ -71,6 +92,7 @@ __all__ = [
     "Softmax",
     "Softplus",
     "Tanh",
+    "Unfold",
     "functional",
     "init",
     "parallel",

@@ -15,6 +15,7 @@ import warnings
 from .. import creation
 from .. import random as _random
 from ..backend import namespace as _namespace
+from ..functions import conv as _conv
 from ..functions import elementwise as E
 from ..functions import indexing
 from ..functions import reduction as R
@@ -25,6 +26,20 @@ from ..ops import loss as ops_loss
 from ..ops import norm as ops_norm
 from ..ops.apply import apply, apply_inplace
 from ..tensor import Tensor, make
+
+# convolution, pooling and padding (their argument parsing and errors: functions/conv.py)
+conv1d = _conv.conv1d
+conv2d = _conv.conv2d
+conv_transpose2d = _conv.conv_transpose2d
+max_pool1d = _conv.max_pool1d
+max_pool2d = _conv.max_pool2d
+avg_pool1d = _conv.avg_pool1d
+avg_pool2d = _conv.avg_pool2d
+adaptive_avg_pool2d = _conv.adaptive_avg_pool2d
+adaptive_max_pool2d = _conv.adaptive_max_pool2d
+pad = _conv.pad
+unfold = _conv.unfold
+fold = _conv.fold
 
 _REDUCTIONS = ("none", "mean", "sum")
 
