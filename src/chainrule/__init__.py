@@ -14,7 +14,7 @@ tensor([ 0.,  4.,  8., 12.])
 
 from __future__ import annotations
 
-from . import _allocator, autograd, backend, functions, linalg, ops, random
+from . import _allocator, autograd, backend, functions, linalg, ops, random, special
 from ._print import set_printoptions
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (

@@ -18,14 +18,24 @@ import re
 import sys
 from types import ModuleType
 
-from .ops import REGISTRY, elementwise, indexing, linalg, primitive, reduction, shape, views
+from .ops import (
+    REGISTRY,
+    elementwise,
+    indexing,
+    linalg,
+    primitive,
+    reduction,
+    shape,
+    special,
+    views,
+)
 from .ops.primitive import DIAGONAL, LINEAR, PASS, Primitive
 from .viz.rules import source_text
 
 __all__ = ["PARTS", "FLAGS", "parts", "render"]
 
 # The table's parts in reading order (each module's docstring numbers it: part 1 to 6).
-PARTS: tuple[ModuleType, ...] = (elementwise, reduction, shape, indexing, linalg, views)
+PARTS: tuple[ModuleType, ...] = (elementwise, reduction, shape, indexing, linalg, views, special)
 FLAGS = ("promote", "to_float", "broadcast", "view", "fit")
 # An alias (``primitive.alias``) renames an entry and shares all of this with it.
 _SHARED = ("fwd", "vjp", "jvp", "kink", "check", *FLAGS)

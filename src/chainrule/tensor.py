@@ -36,6 +36,7 @@ from .functions import (
     LinalgMethods,
     ReductionMethods,
     ShapeMethods,
+    SpecialMethods,
 )
 from .functions.args import wrap_dim
 from .functions.linalg import CPP_NAMES
@@ -82,6 +83,7 @@ class Tensor(
     ShapeMethods,
     IndexingMethods,
     LinalgMethods,
+    SpecialMethods,
     ConversionMethods,
 ):
     """An n-dimensional array that records the operations on it for autograd.

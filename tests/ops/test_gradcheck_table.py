@@ -1025,6 +1025,37 @@ def _gather_unique(data, max_numel=MAX_NUMEL):
 
 add(custom("take_along", "gather(dim, permutation)", _gather_unique))
 
+
+# ------------------------------------------------------------ special functions
+def GAMMA_ARG(shape):
+    """x in [0.2, 8] or negative and >= 0.2 from the poles (0, -1, -2, ...): lgamma,
+    digamma and polygamma away from their poles."""
+    return st.tuples(
+        hnp.arrays(np.bool_, shape),
+        hnp.arrays(np.float64, shape, elements=_floats(0.2, 8.0)),
+        hnp.arrays(np.int64, shape, elements=st.integers(-4, -1)),
+        hnp.arrays(np.float64, shape, elements=_floats(0.2, 0.8)),
+    ).map(lambda t: np.where(t[0], t[2] + t[3], t[1]))
+
+
+add(unary("lgamma", "lgamma", cr.lgamma, GAMMA_ARG))
+add(unary("lgamma", "x.lgamma()", lambda x: x.lgamma(), POS))
+add(unary("lgamma", "special.gammaln", cr.special.gammaln, GAMMA_ARG))
+add(unary("digamma", "digamma", cr.digamma, GAMMA_ARG))
+add(unary("digamma", "special.psi", cr.special.psi, POS))
+add(unary("polygamma", "polygamma(1, x)", lambda x: cr.polygamma(1, x), GAMMA_ARG))
+add(unary("polygamma", "polygamma(2, x)", lambda x: cr.polygamma(2, x), GAMMA_ARG))
+add(unary("polygamma", "x.polygamma(3)", lambda x: x.polygamma(3), POS))
+add(unary("erf", "erf", cr.erf, WIDE))
+add(unary("erfc", "erfc", cr.erfc, WIDE))
+add(unary("erfc", "special.ndtr", cr.special.ndtr, WIDE))
+add(unary("erfinv", "erfinv", cr.erfinv, _uniform(-0.95, 0.95)))
+add(unary("erfinv", "special.ndtri", cr.special.ndtri, _uniform(0.05, 0.95)))
+add(binary("xlogy", "xlogy", cr.xlogy, NONZERO, POS))
+add(unary("xlogy", "xlogy(x, 2.5)", lambda x: cr.xlogy(x, 2.5), NONZERO))
+add(unary("xlogy", "xlogy(2.0, y)", lambda y: cr.xlogy(2.0, y), POS))
+
+
 # --------------------------------------------------------------------------- linalg
 
 

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import inspect
 
-from . import conversion, elementwise, indexing, linalg, reduction, shape, tensor_ns
+from . import conversion, elementwise, indexing, linalg, reduction, shape, special, tensor_ns
 from .conversion import ConversionMethods
 from .elementwise import ElementwiseMethods
 from .indexing import IndexingMethods
 from .linalg import LinalgMethods
 from .reduction import ReductionMethods
 from .shape import ShapeMethods
+from .special import SpecialMethods
 
 # used by rules and Tensor methods, not PyTorch functions of their own
 _INTERNAL = {"to_dtype", "normalize_index", "setitem", "getitem", "pow_prim"}
@@ -30,7 +31,7 @@ _INTERNAL = {"to_dtype", "normalize_index", "setitem", "getitem", "pow_prim"}
 def public_functions() -> dict:
     """The PyTorch-named functions (what ``chainrule`` exports: exp, sum, cat, matmul...)."""
     out = {}
-    for mod in (elementwise, reduction, shape, linalg, indexing):
+    for mod in (elementwise, reduction, shape, linalg, indexing, special):
         for k, v in vars(mod).items():
             if (
                 k[0] != "_"
@@ -50,6 +51,7 @@ __all__ = [
     "LinalgMethods",
     "ReductionMethods",
     "ShapeMethods",
+    "SpecialMethods",
     "conversion",
     "elementwise",
     "indexing",
@@ -57,5 +59,6 @@ __all__ = [
     "public_functions",
     "reduction",
     "shape",
+    "special",
     "tensor_ns",
 ]

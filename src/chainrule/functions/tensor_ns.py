@@ -19,7 +19,7 @@ from ..ops.indexing import INDEX_GRAD, INDEX_PUT, PUT_ALONG, TAKE_ALONG
 from ..ops.namespaces import sum_to
 from ..ops.shape import SQUEEZE
 from ..ops.views import TO_DEVICE
-from . import elementwise, linalg, reduction, shape
+from . import elementwise, linalg, reduction, shape, special
 from .indexing import getitem
 
 
@@ -47,6 +47,8 @@ class TensorNS:
     sign = staticmethod(elementwise.sign)
     abs = staticmethod(elementwise.abs)
     floor = staticmethod(elementwise.floor)
+    digamma = staticmethod(special.digamma)
+    polygamma = staticmethod(special.polygamma)
 
     @staticmethod
     def floor_divide(a, b):  # NumPy's (Python's) floor division, with a zero gradient

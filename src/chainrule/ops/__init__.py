@@ -1,6 +1,6 @@
 """The derivative table: every differentiable primitive, declared once.
 
-elementwise.py, reduction.py, shape.py, indexing.py and linalg.py each hold a part of
+elementwise.py, reduction.py, shape.py, indexing.py, linalg.py and special.py each hold a part of
 the table (forward, vjp per input, jvp, side by side); ``REGISTRY`` maps every entry's
 name to it. How an entry is declared is ``primitive.py``; what is derived from it once
 is ``plan.py``; how an op runs and is recorded is ``apply.py``. ``python -m chainrule
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import warnings
 
-from . import elementwise, indexing, linalg, reduction, shape, views
+from . import elementwise, indexing, linalg, reduction, shape, special, views
 from .apply import apply, apply_inplace, compare
 from .primitive import DIAGONAL, LINEAR, PASS, REGISTRY, Primitive, alias, defop
 

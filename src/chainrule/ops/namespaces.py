@@ -16,6 +16,7 @@ array([[12.],
 from __future__ import annotations
 
 from .. import backend as _backend
+from . import special_kernels as _special
 
 
 def sum_to(ns, g, shape: tuple, nb: int = 0):
@@ -144,6 +145,12 @@ class ArrayNS:
         else:
             z[idx] = g
         return z
+
+    def digamma(self, x):
+        return _special.digamma(self.xp, x)
+
+    def polygamma(self, n, x):
+        return _special.polygamma(self.xp, n, x)
 
     def getitem(self, g, idx):
         return g[idx]

@@ -1,0 +1,72 @@
+"""THE TABLE, part 7: special functions (log-gamma and its derivatives, the error function).
+
+Read as the table on the slide: ``lgamma -> digamma``, ``digamma -> polygamma(1, .)``,
+``polygamma(n, .) -> polygamma(n + 1, .)``, ``erf -> 2/sqrt(pi) exp(-x^2)``,
+``erfinv -> sqrt(pi)/2 exp(erfinv(x)^2)``. The chain lgamma -> digamma -> polygamma is
+closed, so every order of derivative is a row of this table (``ns.digamma`` and
+``ns.polygamma`` run on arrays in first-order backward and on Tensors under create_graph).
+The numerics (series, recurrences, reflection) are ``ops.special_kernels``.
+
+>>> from chainrule.ops import REGISTRY
+>>> REGISTRY["lgamma"].grad_fn, REGISTRY["polygamma"].grad_fn
+('LgammaBackward0', 'PolygammaBackward0')
+"""
+
+from __future__ import annotations
+
+import math
+
+from . import special_kernels as K
+from .primitive import DIAGONAL, defop
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_HALF_SQRT_PI = 0.5 * math.sqrt(math.pi)
+
+
+def _defew(name, fwd, vjp, **kw):
+    # elementwise: the Jacobian is diagonal, so the vjp rules are the jvp rules too
+    return defop(name, fwd, vjp, jvp=DIAGONAL, to_float=True, **kw)
+
+
+LGAMMA = _defew("lgamma", lambda xp, x: K.lgamma(xp, x), lambda ns, g, x: g * ns.digamma(x))
+DIGAMMA = _defew("digamma", lambda xp, x: K.digamma(xp, x), lambda ns, g, x: g * ns.polygamma(1, x))
+POLYGAMMA = _defew(
+    "polygamma",
+    lambda xp, x, *, n: K.polygamma(xp, n, x),
+    lambda ns, g, x, n: g * ns.polygamma(n + 1, x),
+)
+ERF = _defew(
+    "erf", lambda xp, x: K.erf(xp, x), lambda ns, g, x: g * (_TWO_OVER_SQRT_PI * ns.exp(-(x * x)))
+)
+ERFC = _defew(
+    "erfc",
+    lambda xp, x: K.erfc(xp, x),
+    lambda ns, g, x: g * (-_TWO_OVER_SQRT_PI * ns.exp(-(x * x))),
+)
+ERFINV = _defew(
+    "erfinv",
+    lambda xp, x: K.erfinv(xp, x),
+    lambda ns, g, out: g * (_HALF_SQRT_PI * ns.exp(out * out)),
+)
+
+
+def _xlogy(xp, x, y):
+    # x * log(y), and 0 where x == 0 unless y is nan (PyTorch's)
+    r = x * xp.log(y)
+    return xp.where((x == 0) & (y == y), 0, r).astype(r.dtype, copy=False)
+
+
+def _xlogy_dx(ns, g, x, y):
+    # log(y) where x != 0; 0 where x == 0 (also at y == 0, where log(y) is -inf)
+    log_y = ns.log(y) if hasattr(y, "shape") else math.log(y) if y > 0 else -math.inf
+    return ns.where(x == 0, 0.0, g * log_y)
+
+
+XLOGY = _defew(
+    "xlogy",
+    _xlogy,
+    (_xlogy_dx, lambda g, x, y: g * x / y),
+    promote=True,
+    broadcast=True,
+    kink="d/dx is 0 where x == 0",
+)
