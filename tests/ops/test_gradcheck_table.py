@@ -34,7 +34,7 @@ from chainrule.ops.views import TO_DEVICE
 # Primitives that only backward applies (rules of getitem / take_along / max(dim) / relu).
 BACKWARD_ONLY = {"index_grad", "put_along", "threshold_backward"}
 # Primitives whose backward raises, as PyTorch's does (tests/autograd/test_numeric_edges.py)
-NO_DERIVATIVE = {"floor_divide", "remainder_scalar"}
+NO_DERIVATIVE = {"floor_divide", "remainder_scalar", "standard_gamma_grad"}
 
 MAX_NUMEL = 12
 
@@ -1054,6 +1054,40 @@ add(unary("erfinv", "special.ndtri", cr.special.ndtri, _uniform(0.05, 0.95)))
 add(binary("xlogy", "xlogy", cr.xlogy, NONZERO, POS))
 add(unary("xlogy", "xlogy(x, 2.5)", lambda x: cr.xlogy(x, 2.5), NONZERO))
 add(unary("xlogy", "xlogy(2.0, y)", lambda y: cr.xlogy(2.0, y), POS))
+
+
+def _standard_gamma_at(quantile):
+    """x = P^-1(alpha, u) at a fixed quantile u (SciPy's inverse, in the test only): the
+    sample the implicit-reparameterization gradient differentiates."""
+    sp = pytest.importorskip("scipy.special")
+    from chainrule.ops.special import STANDARD_GAMMA
+
+    def f(alpha):
+        a = alpha.detach().numpy()
+        sample = sp.gammaincinv(a, np.broadcast_to(quantile, a.shape))
+        return apply(STANDARD_GAMMA, alpha, sample=sample)
+
+    return f
+
+
+add(
+    unary(
+        "standard_gamma",
+        "Gamma(alpha, 1) sample at quantile 0.3 (implicit reparameterization)",
+        _standard_gamma_at(0.3),
+        _uniform(0.2, 6.0),
+        second_order=False,  # its gradient has no derivative (PyTorch's neither)
+    )
+)
+add(
+    unary(
+        "standard_gamma",
+        "at quantile 0.9",
+        _standard_gamma_at(0.9),
+        _uniform(0.5, 30.0),
+        second_order=False,
+    )
+)
 
 
 # --------------------------------------------------------------------------- linalg

@@ -18,6 +18,7 @@ from ..ops.elementwise import MAXIMUM, MINIMUM, THRESHOLD_BACKWARD
 from ..ops.indexing import INDEX_GRAD, INDEX_PUT, PUT_ALONG, TAKE_ALONG
 from ..ops.namespaces import sum_to
 from ..ops.shape import SQUEEZE
+from ..ops.special import STANDARD_GAMMA_GRAD
 from ..ops.views import TO_DEVICE
 from . import elementwise, linalg, reduction, shape, special
 from .indexing import getitem
@@ -49,6 +50,10 @@ class TensorNS:
     floor = staticmethod(elementwise.floor)
     digamma = staticmethod(special.digamma)
     polygamma = staticmethod(special.polygamma)
+
+    @staticmethod
+    def standard_gamma_grad(alpha, x):
+        return apply(STANDARD_GAMMA_GRAD, alpha, x)
 
     @staticmethod
     def floor_divide(a, b):  # NumPy's (Python's) floor division, with a zero gradient

@@ -152,6 +152,9 @@ class ArrayNS:
     def polygamma(self, n, x):
         return _special.polygamma(self.xp, n, x)
 
+    def standard_gamma_grad(self, alpha, x):
+        return _special.standard_gamma_grad(self.xp, alpha, x)
+
     def getitem(self, g, idx):
         return g[idx]
 

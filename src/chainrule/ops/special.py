@@ -70,3 +70,27 @@ XLOGY = _defew(
     broadcast=True,
     kink="d/dx is 0 where x == 0",
 )
+
+
+# The gamma sampler: the sample is drawn outside the table (chainrule.distributions) and
+# handed in; its derivative in alpha is the implicit-reparameterization gradient
+# (-(dP/dalpha) / (dP/dx) at the sample, P the regularized incomplete gamma), as PyTorch's
+# _standard_gamma. That gradient itself is not differentiable (PyTorch's neither).
+def _no_derivative(g):
+    raise RuntimeError("derivative for aten::_standard_gamma_grad is not implemented")
+
+
+STANDARD_GAMMA_GRAD = defop(
+    "standard_gamma_grad",
+    lambda xp, alpha, x: K.standard_gamma_grad(xp, alpha, x),
+    (_no_derivative, _no_derivative),
+    grad_fn="NotImplemented",
+    kink="no derivative: backward raises, as in PyTorch",
+)
+STANDARD_GAMMA = defop(
+    "standard_gamma",
+    lambda xp, alpha, *, sample: xp.asarray(sample, dtype=alpha.dtype),
+    lambda ns, g, alpha, out: g * ns.standard_gamma_grad(alpha, out),
+    jvp=DIAGONAL,
+    grad_fn="StandardGammaBackward0",
+)
