@@ -1063,7 +1063,7 @@ def _standard_gamma_at(quantile):
     from chainrule.ops.special import STANDARD_GAMMA
 
     def f(alpha):
-        a = alpha.detach().numpy()
+        a = alpha.detach().cpu().numpy()
         sample = sp.gammaincinv(a, np.broadcast_to(quantile, a.shape))
         return apply(STANDARD_GAMMA, alpha, sample=sample)
 
@@ -1164,6 +1164,53 @@ def _svdvals(data, max_numel=MAX_NUMEL):
 
 
 add(custom("svdvals", "svdvals / matrix_norm(2, -2, nuc)", _svdvals))
+
+
+def _square_batch(data, max_numel=MAX_NUMEL):
+    n = data.draw(st.integers(1, 3))
+    b = data.draw(st.sampled_from([(), (2,)] if 2 * n * n <= max_numel else [()]))
+    return b + (n, n)
+
+
+def _cholesky(data, max_numel=MAX_NUMEL):
+    s = _square_batch(data, max_numel)
+    n = s[-1]
+    upper = data.draw(st.booleans())
+    f = lambda x: cr.linalg.cholesky(x @ x.mT + 2.0 * cr.eye(n, dtype=x.dtype), upper=upper)
+    return f, [data.draw(REAL(s))]
+
+
+def _solve_triangular(data, max_numel=MAX_NUMEL):
+    s = _square_batch(data, max_numel)
+    n, k = s[-1], data.draw(st.integers(1, 2))
+    upper, left = data.draw(st.booleans()), data.draw(st.booleans())
+    sb = s[:-2] + ((n, k) if left else (k, n))
+
+    def f(a, b):
+        a = a + 3.0 * cr.eye(n, dtype=a.dtype)  # the diagonal away from 0
+        return cr.linalg.solve_triangular(a, b, upper=upper, left=left)
+
+    return f, [data.draw(REAL(s)), data.draw(REAL(sb))]
+
+
+add(custom("cholesky", "linalg.cholesky(X X^T + 2I) (upper or lower)", _cholesky))
+add(
+    custom(
+        "solve_triangular", "linalg.solve_triangular (upper/lower, left/right)", _solve_triangular
+    )
+)
+
+
+def _triangle(name):
+    def make(draw, s):
+        k = draw(st.integers(-1, 1))
+        return (lambda x: cr.tril(x, k)) if name == "tril" else (lambda x: x.triu(k))
+
+    return make
+
+
+add(shaped("tril", "tril(k)", _triangle("tril"), min_dims=2))
+add(shaped("triu", "x.triu(k)", _triangle("triu"), min_dims=2))
 
 # ------------------------------------------------------------------------ harness
 

@@ -2,10 +2,10 @@
 
 Densities, entropies and moments are composites of the table's ops (so their gradients
 flow to the parameters, to any order); ``rsample`` is reparameterized where PyTorch's is
-(Normal, Uniform, Exponential, and Gamma and Beta through the gamma sampler's implicit
-gradient, the table's ``standard_gamma``); ``validate_args`` raises PyTorch's ValueError
-texts. Samples come from chainrule's seeded random stream: the same laws as PyTorch's,
-not the same numbers.
+(Normal, MultivariateNormal, Uniform, Exponential, and Gamma and Beta through the gamma
+sampler's implicit gradient, the table's ``standard_gamma``); ``validate_args`` raises
+PyTorch's ValueError texts. Samples come from chainrule's seeded random stream: the same
+laws as PyTorch's, not the same numbers.
 
 >>> import chainrule as torch
 >>> from chainrule.distributions import Normal
@@ -21,6 +21,7 @@ from .continuous import Beta, Exponential, ExponentialFamily, Gamma, Normal, Uni
 from .discrete import Bernoulli, Binomial, Categorical, Multinomial, Poisson
 from .distribution import Distribution
 from .kl import kl_divergence, register_kl
+from .multivariate_normal import MultivariateNormal
 
 __all__ = [
     "Bernoulli",
@@ -32,6 +33,7 @@ __all__ = [
     "ExponentialFamily",
     "Gamma",
     "Multinomial",
+    "MultivariateNormal",
     "Normal",
     "Poisson",
     "Uniform",

@@ -206,7 +206,7 @@ class Exponential(ExponentialFamily):
 def standard_gamma(concentration):
     """Gamma(concentration, 1) draws with the implicit-reparameterization gradient
     (PyTorch's ``torch._standard_gamma``)."""
-    sample = _sampling.standard_gamma(concentration.detach().numpy())
+    sample = _sampling.standard_gamma(concentration.detach().cpu().numpy())
     tiny = float(_finfo(concentration).tiny)
     sample = sample.astype(_finfo(concentration).dtype).clip(min=tiny)
     return apply(STANDARD_GAMMA, concentration, sample=sample)

@@ -42,7 +42,7 @@ _ONE_OF = "Either `probs` or `logits` must be specified, but not both."
 
 
 def _np(t):
-    return t.detach().numpy()
+    return t.detach().cpu().numpy()
 
 
 def _sample_tensor(arr, like):

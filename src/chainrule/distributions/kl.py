@@ -14,6 +14,7 @@ import math
 from .. import functions as F
 from .continuous import Beta, Exponential, ExponentialFamily, Gamma, Normal, Uniform
 from .discrete import Bernoulli, Binomial, Categorical, Poisson
+from .multivariate_normal import MultivariateNormal, kl_mvn_mvn
 from .utils import softplus
 
 __all__ = ["kl_divergence", "register_kl"]
@@ -139,3 +140,6 @@ def _kl_uniform_uniform(p, q):
 @register_kl(Poisson, Poisson)
 def _kl_poisson_poisson(p, q):
     return p.rate * (p.rate.log() - q.rate.log()) - (p.rate - q.rate)
+
+
+register_kl(MultivariateNormal, MultivariateNormal)(kl_mvn_mvn)

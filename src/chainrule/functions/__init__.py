@@ -25,7 +25,7 @@ from .shape import ShapeMethods
 from .special import SpecialMethods
 
 # used by rules and Tensor methods, not PyTorch functions of their own
-_INTERNAL = {"to_dtype", "normalize_index", "setitem", "getitem", "pow_prim"}
+_INTERNAL = {"to_dtype", "normalize_index", "setitem", "getitem", "pow_prim", "solve_triangular"}
 
 
 def public_functions() -> dict:

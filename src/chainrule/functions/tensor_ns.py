@@ -16,6 +16,7 @@ from ..backend import namespace as _namespace
 from ..ops.apply import apply
 from ..ops.elementwise import MAXIMUM, MINIMUM, THRESHOLD_BACKWARD
 from ..ops.indexing import INDEX_GRAD, INDEX_PUT, PUT_ALONG, TAKE_ALONG
+from ..ops.linalg import SOLVE_TRIANGULAR, TRIL, TRIU
 from ..ops.namespaces import sum_to
 from ..ops.shape import SQUEEZE
 from ..ops.special import STANDARD_GAMMA_GRAD
@@ -50,6 +51,18 @@ class TensorNS:
     floor = staticmethod(elementwise.floor)
     digamma = staticmethod(special.digamma)
     polygamma = staticmethod(special.polygamma)
+
+    @staticmethod
+    def tril(x, k=0):
+        return apply(TRIL, x, diagonal=k)
+
+    @staticmethod
+    def triu(x, k=0):
+        return apply(TRIU, x, diagonal=k)
+
+    @staticmethod
+    def solve_triangular(a, b, upper):
+        return apply(SOLVE_TRIANGULAR, a, b, upper=upper)
 
     @staticmethod
     def standard_gamma_grad(alpha, x):

@@ -152,6 +152,17 @@ class ArrayNS:
     def polygamma(self, n, x):
         return _special.polygamma(self.xp, n, x)
 
+    def tril(self, x, k=0):
+        return self.xp.tril(x, k)
+
+    def triu(self, x, k=0):
+        return self.xp.triu(x, k)
+
+    def solve_triangular(self, a, b, upper):
+        """A^-1 B for the triangle of A named by ``upper`` (the other is not read)."""
+        t = self.xp.triu(a) if upper else self.xp.tril(a)
+        return self.xp.linalg.solve(t, b)
+
     def standard_gamma_grad(self, alpha, x):
         return _special.standard_gamma_grad(self.xp, alpha, x)
 

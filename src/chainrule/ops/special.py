@@ -80,10 +80,17 @@ def _no_derivative(g):
     raise RuntimeError("derivative for aten::_standard_gamma_grad is not implemented")
 
 
+def _no_forward(t):
+    raise NotImplementedError(
+        "Trying to use forward AD with aten::_standard_gamma_grad that does not support it."
+    )
+
+
 STANDARD_GAMMA_GRAD = defop(
     "standard_gamma_grad",
     lambda xp, alpha, x: K.standard_gamma_grad(xp, alpha, x),
     (_no_derivative, _no_derivative),
+    jvp=(_no_forward, _no_forward),
     grad_fn="NotImplemented",
     kink="no derivative: backward raises, as in PyTorch",
 )
