@@ -24,6 +24,8 @@ __all__ = [
     "erfinv",
     "expit",
     "expm1",
+    "gammainc",
+    "gammaincc",
     "gammaln",
     "log1p",
     "log_ndtr",
@@ -39,6 +41,8 @@ __all__ = [
 ]
 
 gammaln = _s.lgamma
+gammainc = _s.igamma
+gammaincc = _s.igammac
 psi = digamma
 expit = _e.sigmoid
 expm1 = _e.expm1

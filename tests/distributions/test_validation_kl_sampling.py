@@ -98,9 +98,10 @@ def test_kl_values_and_grads_as_torch(name, make, n):
         grads = mod.autograd.grad(loss, ts)
         res.append((kl.detach().numpy(), [g.numpy() for g in grads]))
     np.testing.assert_allclose(res[0][0], res[1][0], rtol=1e-9, atol=1e-12)
-    tol = 1e-7 if name in ("Gamma", "Beta") else 1e-10  # through PyTorch's trigamma
+    # through PyTorch's trigamma (good to ~1e-10)
+    rtol, atol = (1e-7, 1e-8) if name in ("Gamma", "Beta") else (1e-10, 1e-12)
     for ga, gb in zip(res[0][1], res[1][1], strict=True):
-        np.testing.assert_allclose(ga, gb, rtol=tol, atol=1e-12)
+        np.testing.assert_allclose(ga, gb, rtol=rtol, atol=atol)
 
 
 def test_kl_categorical_and_infinities_as_torch():

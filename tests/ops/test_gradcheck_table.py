@@ -1056,6 +1056,26 @@ add(unary("xlogy", "xlogy(x, 2.5)", lambda x: cr.xlogy(x, 2.5), NONZERO))
 add(unary("xlogy", "xlogy(2.0, y)", lambda y: cr.xlogy(2.0, y), POS))
 
 
+def _igamma_case(name):
+    def draw(data, max_numel=MAX_NUMEL):
+        sa, sx = data.draw(bcast_pair(max_numel))
+        a = cr.from_numpy(np.asarray(data.draw(_uniform(0.3, 12.0)(sa))))
+        # a is a constant (no derivative in a, as in PyTorch); x spans both of the
+        # kernel's methods (series below a + 1, continued fraction above)
+        # (a goes to x's device: the case also runs on a GPU, tests/test_devices_table.py)
+        if name == "igamma":
+            f = lambda x: cr.igamma(a.to(x.device), x)
+        else:
+            f = lambda x: cr.special.gammaincc(a.to(x.device), x)
+        return f, [data.draw(_uniform(0.1, 20.0)(sx))]
+
+    return draw
+
+
+add(custom("igamma", "igamma(a, x) in x", _igamma_case("igamma")))
+add(custom("igammac", "special.gammaincc(a, x) in x", _igamma_case("igammac")))
+
+
 def _standard_gamma_at(quantile):
     """x = P^-1(alpha, u) at a fixed quantile u (SciPy's inverse, in the test only): the
     sample the implicit-reparameterization gradient differentiates."""

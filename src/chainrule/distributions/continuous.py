@@ -69,7 +69,7 @@ class Normal(ExponentialFamily):
 
     def rsample(self, sample_shape=()):
         shape = _size(sample_shape, self)
-        eps = randn(tuple(shape), dtype=self.loc.dtype)
+        eps = randn(tuple(shape), dtype=self.loc.dtype, device=self.loc.device)
         return self.loc + eps * self.scale
 
     def log_prob(self, value):
@@ -131,7 +131,7 @@ class Uniform(Distribution):
 
     def rsample(self, sample_shape=()):
         shape = _size(sample_shape, self)
-        u = rand(tuple(shape), dtype=self.low.dtype)
+        u = rand(tuple(shape), dtype=self.low.dtype, device=self.low.device)
         return self.low + u * (self.high - self.low)
 
     def log_prob(self, value):
@@ -183,7 +183,7 @@ class Exponential(ExponentialFamily):
 
     def rsample(self, sample_shape=()):
         shape = _size(sample_shape, self)
-        u = rand(tuple(shape), dtype=self.rate.dtype)
+        u = rand(tuple(shape), dtype=self.rate.dtype, device=self.rate.device)
         return -(-u).log1p() / self.rate
 
     def log_prob(self, value):
@@ -250,6 +250,11 @@ class Gamma(ExponentialFamily):
             - self.rate * value
             - S.lgamma(self.concentration)
         )
+
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return S.igamma(self.concentration, self.rate * value)
 
     def entropy(self):
         a = self.concentration

@@ -45,8 +45,11 @@ def _np(t):
     return t.detach().cpu().numpy()
 
 
-def _sample_tensor(arr, like):
-    return from_numpy(np.ascontiguousarray(arr).astype(_finfo(like).dtype))
+def _sample_tensor(arr, like, dtype=None):
+    """Drawn values (a NumPy array) as a tensor of like's dtype (or ``dtype``), on its
+    device."""
+    t = from_numpy(np.ascontiguousarray(arr).astype(dtype or _finfo(like).dtype))
+    return t if like.device.type == "cpu" else t.to(like.device)
 
 
 class Bernoulli(ExponentialFamily):
@@ -178,7 +181,7 @@ class Categorical(Distribution):
         shape = tuple(self._extended_shape(sample_shape))
         with no_grad():
             idx = _sampling.categorical(_np(self.probs).astype(np.float64), shape)
-            return from_numpy(np.ascontiguousarray(idx).astype(np.int64))
+            return _sample_tensor(idx, self.probs, np.int64)
 
     def log_prob(self, value):
         if self._validate_args:

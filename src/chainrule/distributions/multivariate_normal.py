@@ -145,7 +145,7 @@ class MultivariateNormal(Distribution):
 
     def rsample(self, sample_shape=()):
         shape = _size(sample_shape, self)
-        eps = randn(tuple(shape), dtype=self.loc.dtype)
+        eps = randn(tuple(shape), dtype=self.loc.dtype, device=self.loc.device)
         return self.loc + _batch_mv(self._unbroadcasted_scale_tril, eps)
 
     def log_prob(self, value):

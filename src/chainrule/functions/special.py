@@ -1,5 +1,5 @@
 """The PyTorch-named special functions (lgamma, digamma, polygamma, erf, erfc, erfinv,
-xlogy) and their Tensor methods (``SpecialMethods``); each ends in its table entry
+xlogy, igamma, igammac) and their Tensor methods (``SpecialMethods``); each ends in its table entry
 (``chainrule.ops.special``). ``chainrule.special`` gathers them under torch.special's names.
 
 >>> import chainrule as torch
@@ -12,7 +12,7 @@ from __future__ import annotations
 import operator
 
 from ..ops.apply import apply, apply_inplace
-from ..ops.special import DIGAMMA, ERF, ERFC, ERFINV, LGAMMA, POLYGAMMA, XLOGY
+from ..ops.special import DIGAMMA, ERF, ERFC, ERFINV, IGAMMA, IGAMMAC, LGAMMA, POLYGAMMA, XLOGY
 
 
 def _unary(prim, name: str, example: str, result: str):
@@ -77,6 +77,23 @@ def xlogy(input, other):
     return apply(XLOGY, input, other)
 
 
+def igamma(input, other):
+    """P(input, other), the regularized lower incomplete gamma function
+    (torch.special.gammainc); differentiable in ``other`` only, as in PyTorch.
+
+    >>> import chainrule as torch
+    >>> torch.igamma(torch.tensor([1.0]), torch.tensor([2.0]))
+    tensor([0.8647])
+    """
+    return apply(IGAMMA, input, other)
+
+
+def igammac(input, other):
+    """Q(input, other) = 1 - P(input, other), the regularized upper incomplete gamma
+    function (torch.special.gammaincc)."""
+    return apply(IGAMMAC, input, other)
+
+
 class SpecialMethods:
     """The special functions as Tensor methods, and their in-place forms."""
 
@@ -88,6 +105,8 @@ class SpecialMethods:
     erfc = erfc
     erfinv = erfinv
     xlogy = xlogy
+    igamma = igamma
+    igammac = igammac
 
     def polygamma(self, n):
         """The n-th derivative of digamma at self (see ``torch.polygamma``)."""

@@ -49,6 +49,7 @@ class TensorNS:
     sign = staticmethod(elementwise.sign)
     abs = staticmethod(elementwise.abs)
     floor = staticmethod(elementwise.floor)
+    lgamma = staticmethod(special.lgamma)
     digamma = staticmethod(special.digamma)
     polygamma = staticmethod(special.polygamma)
 

@@ -146,6 +146,9 @@ class ArrayNS:
             z[idx] = g
         return z
 
+    def lgamma(self, x):
+        return _special.lgamma(self.xp, x)
+
     def digamma(self, x):
         return _special.digamma(self.xp, x)
 

@@ -2,9 +2,11 @@
 
 Read as the table on the slide: ``lgamma -> digamma``, ``digamma -> polygamma(1, .)``,
 ``polygamma(n, .) -> polygamma(n + 1, .)``, ``erf -> 2/sqrt(pi) exp(-x^2)``,
-``erfinv -> sqrt(pi)/2 exp(erfinv(x)^2)``. The chain lgamma -> digamma -> polygamma is
-closed, so every order of derivative is a row of this table (``ns.digamma`` and
-``ns.polygamma`` run on arrays in first-order backward and on Tensors under create_graph).
+``erfinv -> sqrt(pi)/2 exp(erfinv(x)^2)``, ``igamma(a, x) -> (in x) the gamma density``,
+``standard_gamma(alpha) -> the sampler's implicit gradient``. The chain lgamma -> digamma
+-> polygamma is closed, so every order of derivative is a row of this table
+(``ns.digamma`` and ``ns.polygamma`` run on arrays in first-order backward and on Tensors
+under create_graph).
 The numerics (series, recurrences, reflection) are ``ops.special_kernels``.
 
 >>> from chainrule.ops import REGISTRY
@@ -69,6 +71,47 @@ XLOGY = _defew(
     promote=True,
     broadcast=True,
     kink="d/dx is 0 where x == 0",
+)
+
+
+# The regularized incomplete gamma functions P(a, x) and Q(a, x) = 1 - P(a, x): their
+# derivative in x is the gamma density x^(a-1) e^-x / Gamma(a); in a PyTorch has none
+# (backward raises, as there).
+def _igamma_da(g):
+    raise RuntimeError("the derivative for 'igamma: input' is not implemented.")
+
+
+def _igammac_da(g):
+    raise RuntimeError("the derivative for 'igammac: input' is not implemented.")
+
+
+def _igamma_da_fwd(t):
+    raise NotImplementedError("Trying to use forward AD with igamma that does not support it.")
+
+
+def _gamma_density(ns, x, a):
+    return ns.exp((a - 1) * ns.log(x) - x - ns.lgamma(a))
+
+
+IGAMMA = defop(
+    "igamma",
+    lambda xp, a, x: K.gammainc(xp, a, x),
+    (_igamma_da, lambda ns, g, a, x: g * _gamma_density(ns, x, a)),
+    jvp=(_igamma_da_fwd, lambda ns, t, a, x: t * _gamma_density(ns, x, a)),
+    promote=True,
+    to_float=True,
+    broadcast=True,
+    kink="no derivative in a: backward raises, as in PyTorch",
+)
+IGAMMAC = defop(
+    "igammac",
+    lambda xp, a, x: K.gammaincc(xp, a, x),
+    (_igammac_da, lambda ns, g, a, x: -g * _gamma_density(ns, x, a)),
+    jvp=(_igamma_da_fwd, lambda ns, t, a, x: -t * _gamma_density(ns, x, a)),
+    promote=True,
+    to_float=True,
+    broadcast=True,
+    kink="no derivative in a: backward raises, as in PyTorch",
 )
 
 
