@@ -64,6 +64,7 @@ LAYERS: list[tuple[str, str, list[str]]] = [
             "chainrule.ops.primitive",
             "chainrule.ops.namespaces",
             "chainrule.ops.views",
+            "chainrule.ops.special_kernels",
         ],
     ),
     ("apply", "running an op and recording its node", ["chainrule.ops.apply"]),
@@ -80,6 +81,7 @@ LAYERS: list[tuple[str, str, list[str]]] = [
             "chainrule.ops.loss",
             "chainrule.ops.norm",
             "chainrule.ops.conv",
+            "chainrule.ops.special",
         ],
     ),
     (
@@ -94,14 +96,14 @@ LAYERS: list[tuple[str, str, list[str]]] = [
     ),
     ("tensor", "the full Tensor class", ["chainrule.tensor"]),
     ("creation", "zeros, ones, arange, tensor(...)", ["chainrule.creation"]),
-    ("linalg", "torch.linalg", ["chainrule.linalg"]),
+    ("linalg", "torch.linalg, torch.special", ["chainrule.linalg", "chainrule.special"]),
     (
         "library",
         "nn, optim, data, func, viz, utils, cuda, save and load, the table's page",
         [
             *(
                 f"chainrule.{p}{s}"
-                for p in ("nn", "optim", "data", "func", "viz", "utils")
+                for p in ("nn", "optim", "data", "func", "viz", "utils", "distributions")
                 for s in ("", ".*")
             ),
             "chainrule.cuda",

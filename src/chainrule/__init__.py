@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from math import e, inf, nan, pi  # torch.pi, torch.e, torch.inf, torch.nan: Python floats
 
-from . import _allocator, autograd, backend, functions, linalg, ops, random
+from . import _allocator, autograd, backend, functions, linalg, ops, random, special
 from ._print import set_printoptions
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
@@ -106,7 +106,8 @@ _allocator.tune()  # keep freed array memory for reuse (see _allocator.py)
 
 # the packages d2l reaches as torch.nn, torch.optim, torch.utils.data, ... (none of them
 # imports an optional dependency at import time)
-from . import cuda, data, func, nn, optim, utils, viz
+from . import cuda, data, distributions, func, nn, optim, utils, viz
 from .alias import as_torch
+from .distributions.continuous import standard_gamma as _standard_gamma
 from .nn.functional import log_softmax, softmax  # torch.softmax, torch.log_softmax
 from .serialization import load, save

@@ -13,7 +13,6 @@ on it. NumPy is the embedded default and the only required dependency.
 from __future__ import annotations
 
 import importlib
-import math
 from types import ModuleType
 
 import numpy
@@ -157,25 +156,6 @@ def scatter_add(xp, z, idx, g) -> None:
     """``z[idx] += g`` in place, with repeated indices adding up (a plain ``+=`` would keep
     one of them): the adjoint of gathering. NumPy and CuPy spell it ``add.at``."""
     xp.add.at(z, idx, g)
-
-
-_erf_kernels: dict = {}
-
-
-def erf(xp, x):
-    """The error function elementwise (the array API has none): SciPy's (CuPy's
-    ``cupyx.scipy.special``) where installed, else Python's ``math.erf`` element by element
-    (slow, exact). The core needs NumPy only, so SciPy is looked up on first use."""
-    kernel = _erf_kernels.get(xp)
-    if kernel is None:
-        name = "scipy.special" if xp is numpy else "cupyx.scipy.special"
-        try:
-            kernel = importlib.import_module(name).erf
-        except ImportError:
-            fallback = numpy.frompyfunc(math.erf, 1, 1)
-            kernel = lambda a: fallback(a).astype(a.dtype)  # noqa: E731
-        _erf_kernels[xp] = kernel
-    return kernel(x)
 
 
 def max_keepdims(xp, x, axis):

@@ -8,12 +8,22 @@ tensor(5.)
 from __future__ import annotations
 
 from .functions import elementwise as E
+from .functions import linalg as _la
 from .functions import reduction as _r
 from .functions import shape as S
 from .ops.apply import apply
+from .ops.linalg import _LinAlgError as LinAlgError
 from .ops.reduction import SVDVALS
 
-__all__ = ["norm", "vector_norm", "matrix_norm", "svdvals"]
+__all__ = [
+    "LinAlgError",
+    "cholesky",
+    "matrix_norm",
+    "norm",
+    "solve_triangular",
+    "svdvals",
+    "vector_norm",
+]
 
 
 def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):
@@ -95,3 +105,17 @@ def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None):
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.vector_norm: Order {ord} not supported.")
     return _r.norm(A, p=ord, dim=dim, keepdim=keepdim, dtype=dtype)
+
+
+def cholesky(A, *, upper=False):
+    """The Cholesky factor of a symmetric positive-definite matrix (or batch).
+
+    >>> import chainrule as torch
+    >>> torch.linalg.cholesky(torch.tensor([[4.0, 2.0], [2.0, 5.0]]))
+    tensor([[2., 0.],
+            [1., 2.]])
+    """
+    return _la.cholesky(A, upper=upper)
+
+
+solve_triangular = _la.solve_triangular

@@ -29,6 +29,7 @@ from .ops import (
     primitive,
     reduction,
     shape,
+    special,
     views,
 )
 from .ops.primitive import DIAGONAL, LINEAR, PASS, Primitive
@@ -36,7 +37,7 @@ from .viz.rules import source_text
 
 __all__ = ["PARTS", "FLAGS", "parts", "render"]
 
-# The table's parts in reading order (each module's docstring numbers it: part 1 to 9).
+# The table's parts in reading order (each module's docstring numbers it: part 1 to 10).
 PARTS: tuple[ModuleType, ...] = (
     elementwise,
     reduction,
@@ -47,6 +48,7 @@ PARTS: tuple[ModuleType, ...] = (
     loss,
     norm,
     conv,
+    special,
 )
 FLAGS = ("promote", "to_float", "broadcast", "view", "fit")
 # An alias (``primitive.alias``) renames an entry and shares all of this with it.

@@ -37,6 +37,7 @@ from .functions import (
     ReductionMethods,
     SelectionMethods,
     ShapeMethods,
+    SpecialMethods,
 )
 from .functions.args import wrap_dim
 from .functions.linalg import CPP_NAMES
@@ -84,6 +85,7 @@ class Tensor(
     IndexingMethods,
     LinalgMethods,
     SelectionMethods,
+    SpecialMethods,
     ConversionMethods,
 ):
     """An n-dimensional array that records the operations on it for autograd.

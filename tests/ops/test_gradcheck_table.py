@@ -35,7 +35,15 @@ from chainrule.ops.views import TO_DEVICE
 # Primitives that only backward applies (rules of getitem / take_along / max(dim) / relu).
 BACKWARD_ONLY = {"index_grad", "put_along", "threshold_backward"}
 # Primitives whose backward raises, as PyTorch's does (tests/autograd/test_numeric_edges.py)
-NO_DERIVATIVE = {"floor_divide", "remainder_scalar", "asinh_", "acosh_", "atanh_", "unique"}
+NO_DERIVATIVE = {
+    "floor_divide",
+    "remainder_scalar",
+    "asinh_",
+    "acosh_",
+    "atanh_",
+    "unique",
+    "standard_gamma_grad",
+}
 
 MAX_NUMEL = 12
 
@@ -321,7 +329,6 @@ add(unary("atanh", "atanh", cr.atanh, UNIT))
 add(binary("atan2", "atan2(y, x)", cr.atan2, NONZERO, NONZERO))
 add(binary("atan2", "y.arctan2(x) (alias)", lambda y, x: y.arctan2(x), NONZERO, NONZERO))
 add(unary("reciprocal", "reciprocal", cr.reciprocal, NONZERO))
-add(unary("erf", "erf", cr.erf))
 add(unary("gelu", "F.gelu", F.gelu, WIDE))
 add(unary("gelu", "F.gelu(approximate='tanh')", lambda x: F.gelu(x, approximate="tanh"), WIDE))
 add(unary("leaky_relu", "F.leaky_relu(0.2)", lambda x: F.leaky_relu(x, 0.2), OFFGRID))
@@ -1314,6 +1321,91 @@ add(shaped("tril", "tril(diagonal)", _triangle_case("tril"), min_dims=2))
 add(shaped("triu", "triu(diagonal)", _triangle_case("triu"), min_dims=2))
 add(unary("tril", "tril_ on a non-leaf", lambda x: (x * 1.0).tril_() * x, min_dims=2, max_dims=2))
 
+
+# ------------------------------------------------------------ special functions
+def GAMMA_ARG(shape):
+    """x in [0.2, 8] or negative and >= 0.2 from the poles (0, -1, -2, ...): lgamma,
+    digamma and polygamma away from their poles."""
+    return st.tuples(
+        hnp.arrays(np.bool_, shape),
+        hnp.arrays(np.float64, shape, elements=_floats(0.2, 8.0)),
+        hnp.arrays(np.int64, shape, elements=st.integers(-4, -1)),
+        hnp.arrays(np.float64, shape, elements=_floats(0.2, 0.8)),
+    ).map(lambda t: np.where(t[0], t[2] + t[3], t[1]))
+
+
+add(unary("lgamma", "lgamma", cr.lgamma, GAMMA_ARG))
+add(unary("lgamma", "x.lgamma()", lambda x: x.lgamma(), POS))
+add(unary("lgamma", "special.gammaln", cr.special.gammaln, GAMMA_ARG))
+add(unary("digamma", "digamma", cr.digamma, GAMMA_ARG))
+add(unary("digamma", "special.psi", cr.special.psi, POS))
+add(unary("polygamma", "polygamma(1, x)", lambda x: cr.polygamma(1, x), GAMMA_ARG))
+add(unary("polygamma", "polygamma(2, x)", lambda x: cr.polygamma(2, x), GAMMA_ARG))
+add(unary("polygamma", "x.polygamma(3)", lambda x: x.polygamma(3), POS))
+add(unary("erf", "erf", cr.erf, WIDE))
+add(unary("erfc", "erfc", cr.erfc, WIDE))
+add(unary("erfc", "special.ndtr", cr.special.ndtr, WIDE))
+add(unary("erfinv", "erfinv", cr.erfinv, _uniform(-0.95, 0.95)))
+add(unary("erfinv", "special.ndtri", cr.special.ndtri, _uniform(0.05, 0.95)))
+add(binary("xlogy", "xlogy", cr.xlogy, NONZERO, POS))
+add(unary("xlogy", "xlogy(x, 2.5)", lambda x: cr.xlogy(x, 2.5), NONZERO))
+add(unary("xlogy", "xlogy(2.0, y)", lambda y: cr.xlogy(2.0, y), POS))
+
+
+def _igamma_case(name):
+    def draw(data, max_numel=MAX_NUMEL):
+        sa, sx = data.draw(bcast_pair(max_numel))
+        a = cr.from_numpy(np.asarray(data.draw(_uniform(0.3, 12.0)(sa))))
+        # a is a constant (no derivative in a, as in PyTorch); x spans both of the
+        # kernel's methods (series below a + 1, continued fraction above)
+        # (a goes to x's device: the case also runs on a GPU, tests/test_devices_table.py)
+        if name == "igamma":
+            f = lambda x: cr.igamma(a.to(x.device), x)
+        else:
+            f = lambda x: cr.special.gammaincc(a.to(x.device), x)
+        return f, [data.draw(_uniform(0.1, 20.0)(sx))]
+
+    return draw
+
+
+add(custom("igamma", "igamma(a, x) in x", _igamma_case("igamma")))
+add(custom("igammac", "special.gammaincc(a, x) in x", _igamma_case("igammac")))
+
+
+def _standard_gamma_at(quantile):
+    """x = P^-1(alpha, u) at a fixed quantile u (SciPy's inverse, in the test only): the
+    sample the implicit-reparameterization gradient differentiates."""
+    sp = pytest.importorskip("scipy.special")
+    from chainrule.ops.special import STANDARD_GAMMA
+
+    def f(alpha):
+        a = alpha.detach().cpu().numpy()
+        sample = sp.gammaincinv(a, np.broadcast_to(quantile, a.shape))
+        return apply(STANDARD_GAMMA, alpha, sample=sample)
+
+    return f
+
+
+add(
+    unary(
+        "standard_gamma",
+        "Gamma(alpha, 1) sample at quantile 0.3 (implicit reparameterization)",
+        _standard_gamma_at(0.3),
+        _uniform(0.2, 6.0),
+        second_order=False,  # its gradient has no derivative (PyTorch's neither)
+    )
+)
+add(
+    unary(
+        "standard_gamma",
+        "at quantile 0.9",
+        _standard_gamma_at(0.9),
+        _uniform(0.5, 30.0),
+        second_order=False,
+    )
+)
+
+
 # --------------------------------------------------------------------------- linalg
 
 
@@ -1471,6 +1563,41 @@ add(
 )
 
 
+def _square_batch(data, max_numel=MAX_NUMEL):
+    n = data.draw(st.integers(1, 3))
+    b = data.draw(st.sampled_from([(), (2,)] if 2 * n * n <= max_numel else [()]))
+    return b + (n, n)
+
+
+def _cholesky(data, max_numel=MAX_NUMEL):
+    s = _square_batch(data, max_numel)
+    n = s[-1]
+    upper = data.draw(st.booleans())
+    f = lambda x: cr.linalg.cholesky(x @ x.mT + 2.0 * cr.eye(n, dtype=x.dtype), upper=upper)
+    return f, [data.draw(REAL(s))]
+
+
+def _solve_triangular(data, max_numel=MAX_NUMEL):
+    s = _square_batch(data, max_numel)
+    n, k = s[-1], data.draw(st.integers(1, 2))
+    upper, left = data.draw(st.booleans()), data.draw(st.booleans())
+    sb = s[:-2] + ((n, k) if left else (k, n))
+
+    def f(a, b):
+        a = a + 3.0 * cr.eye(n, dtype=a.dtype)  # the diagonal away from 0
+        return cr.linalg.solve_triangular(a, b, upper=upper, left=left)
+
+    return f, [data.draw(REAL(s)), data.draw(REAL(sb))]
+
+
+add(custom("cholesky", "linalg.cholesky(X X^T + 2I) (upper or lower)", _cholesky))
+add(
+    custom(
+        "solve_triangular", "linalg.solve_triangular (upper/lower, left/right)", _solve_triangular
+    )
+)
+
+
 def _conv_weight(data, max_numel=MAX_NUMEL):
     from chainrule.ops.conv import CONV2D_WEIGHT
 
@@ -1576,6 +1703,18 @@ def _avg_pool_backward(data, max_numel=MAX_NUMEL):
 
 
 add(custom("avg_pool2d_backward", "avg_pool2d's vjp (apply)", _avg_pool_backward))
+
+
+def _triangle(name):
+    def make(draw, s):
+        k = draw(st.integers(-1, 1))
+        return (lambda x: cr.tril(x, k)) if name == "tril" else (lambda x: x.triu(k))
+
+    return make
+
+
+add(shaped("tril", "tril(k)", _triangle("tril"), min_dims=2))
+add(shaped("triu", "x.triu(k)", _triangle("triu"), min_dims=2))
 
 # ------------------------------------------------------------------------ harness
 

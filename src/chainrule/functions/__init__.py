@@ -24,6 +24,7 @@ from . import (
     reduction,
     selection,
     shape,
+    special,
     tensor_ns,
 )
 from .conversion import ConversionMethods
@@ -33,15 +34,16 @@ from .linalg import LinalgMethods
 from .reduction import ReductionMethods
 from .selection import SelectionMethods
 from .shape import ShapeMethods
+from .special import SpecialMethods
 
 # used by rules and Tensor methods, not PyTorch functions of their own
-_INTERNAL = {"to_dtype", "normalize_index", "setitem", "getitem", "pow_prim"}
+_INTERNAL = {"to_dtype", "normalize_index", "setitem", "getitem", "pow_prim", "solve_triangular"}
 
 
 def public_functions() -> dict:
     """The PyTorch-named functions (what ``chainrule`` exports: exp, sum, cat, matmul...)."""
     out = {}
-    for mod in (elementwise, reduction, shape, linalg, indexing, selection):
+    for mod in (elementwise, reduction, shape, linalg, indexing, selection, special):
         for k, v in vars(mod).items():
             if (
                 k[0] != "_"
@@ -63,6 +65,7 @@ __all__ = [
     "SelectionMethods",
     "ShapeMethods",
     "conv",
+    "SpecialMethods",
     "conversion",
     "elementwise",
     "indexing",
@@ -71,5 +74,6 @@ __all__ = [
     "reduction",
     "selection",
     "shape",
+    "special",
     "tensor_ns",
 ]

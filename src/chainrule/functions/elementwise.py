@@ -47,7 +47,6 @@ from ..ops.elementwise import (
     DIV,
     DIV_ROUNDING,
     EQ,
-    ERF,
     EXP,
     EXPM1,
     FILL,
@@ -288,7 +287,6 @@ atan = arctan = _unary(ATAN, "atan", "[0., 1.]", "tensor([0.0000, 0.7854])")
 asinh = arcsinh = _unary(ASINH, "asinh", "[0., 1.]", "tensor([0.0000, 0.8814])")
 acosh = arccosh = _unary(ACOSH, "acosh", "[1., 2.]", "tensor([0.0000, 1.3170])")
 atanh = arctanh = _unary(ATANH, "atanh", "[0., 0.5, 1.]", "tensor([0.0000, 0.5493,    inf])")
-erf = _unary(ERF, "erf", "[0., 1.]", "tensor([0.0000, 0.8427])")
 reciprocal = _unary(RECIPROCAL, "reciprocal", "[2., 4.]", "tensor([0.5000, 0.2500])")
 abs = _unary(ABS, "abs", "[-1., 2.]", "tensor([1., 2.])")
 absolute = abs
@@ -744,7 +742,6 @@ class ElementwiseMethods:
     acosh = arccosh = acosh
     atanh = arctanh = atanh
     sigmoid = sigmoid
-    erf = erf
     reciprocal = reciprocal
     abs = absolute = abs
     relu = relu
@@ -812,7 +809,6 @@ class ElementwiseMethods:
     abs_ = _inplace(ABS, "abs_")
     relu_ = _inplace(RELU, "relu_")
     sigmoid_ = _inplace(SIGMOID, "sigmoid_")
-    erf_ = _inplace(ERF, "erf_")
     tanh_ = _inplace(TANH, "tanh_")
     sin_ = _inplace(SIN, "sin_")
     cos_ = _inplace(COS, "cos_")

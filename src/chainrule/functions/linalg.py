@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 from ..ops.apply import apply
-from ..ops.linalg import BMM, DOT, MM, MV, OUTER
+from ..ops.linalg import BMM, CHOLESKY, DOT, MM, MV, OUTER, SOLVE_TRIANGULAR
 from .args import tensors_only
 
 # the C++ type names PyTorch's errors print (mm's dtype mismatch, .grad's assignment)
@@ -248,6 +248,67 @@ def matmul(input, other):
     return apply(BMM, input, other)
 
 
+def _square(name: str, a) -> None:
+    if a.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+    if a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(
+            f"{name}: A must be batches of square matrices, but they are {a.shape[-2]} by "
+            f"{a.shape[-1]} matrices"
+        )
+
+
+def cholesky(input, upper=False):
+    """The Cholesky factor L of a symmetric positive-definite matrix (L L^T = input; with
+    ``upper=True`` its transpose U, U^T U = input).
+
+    >>> import chainrule as torch
+    >>> torch.cholesky(torch.tensor([[4., 2.], [2., 2.]]))
+    tensor([[2., 0.],
+            [1., 1.]])
+    """
+    _square("linalg.cholesky", input)
+    L = apply(CHOLESKY, input)
+    return L.mT if upper else L
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
+    """X with A X = B (``left=False``: X A = B), A triangular (``upper`` says which
+    triangle is read); batch dims broadcast."""
+    if unitriangular:
+        raise NotImplementedError("solve_triangular(unitriangular=True) is not supported yet")
+    _square("linalg.solve_triangular", A)
+    if B.ndim < 2:
+        raise RuntimeError(
+            "linalg.solve_triangular: The input tensor B must have at least 2 dimensions."
+        )
+    if not left:
+        return solve_triangular(A.mT, B.mT, upper=not upper).mT
+    if A.shape[-1] != B.shape[-2]:
+        raise RuntimeError(
+            "linalg.solve_triangular: Incompatible shapes of A and B for the equation AX = B "
+            f"({A.shape[-2]}x{A.shape[-1]} and {B.shape[-2]}x{B.shape[-1]})"
+        )
+    batch = _broadcast_batch(tuple(A.shape[:-2]), tuple(B.shape[:-2]))
+    A = A.expand(batch + tuple(A.shape[-2:])) if tuple(A.shape[:-2]) != batch else A
+    B = B.expand(batch + tuple(B.shape[-2:])) if tuple(B.shape[:-2]) != batch else B
+    return apply(SOLVE_TRIANGULAR, A, B, upper=upper)
+
+
+def _broadcast_batch(a: tuple, b: tuple) -> tuple:
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+    out = []
+    for x, y in zip(a, b, strict=True):
+        if x != y and 1 not in (x, y):
+            raise RuntimeError(
+                f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
+                "non-singleton dimension"
+            )
+        out.append(max(x, y))
+    return tuple(out)
+
+
 class LinalgMethods:
     """The linear-algebra part of Tensor's API: ``x @ y``, ``x.mm(y)``, ``x.dot(y)``..."""
 
@@ -264,6 +325,7 @@ class LinalgMethods:
         return _bmm(self, mat2, "bmm", method=True)
 
     outer = outer
+    cholesky = cholesky
 
     def __rmatmul__(self, other):
         return matmul(other, self)

@@ -15,11 +15,13 @@ from ..backend import device_key as _device_key
 from ..backend import namespace as _namespace
 from ..ops.apply import apply
 from ..ops.elementwise import MAXIMUM, MINIMUM, THRESHOLD_BACKWARD
-from ..ops.indexing import INDEX_GRAD, INDEX_PUT, PUT_ALONG, TAKE_ALONG
+from ..ops.indexing import INDEX_GRAD, INDEX_PUT, PUT_ALONG, TAKE_ALONG, TRIL, TRIU
+from ..ops.linalg import SOLVE_TRIANGULAR
 from ..ops.namespaces import sum_to
 from ..ops.shape import SQUEEZE
+from ..ops.special import STANDARD_GAMMA_GRAD
 from ..ops.views import TO_DEVICE
-from . import elementwise, linalg, reduction, selection, shape
+from . import elementwise, linalg, reduction, shape, special
 from .indexing import getitem
 
 
@@ -46,11 +48,30 @@ class TensorNS:
     sinh = staticmethod(elementwise.sinh)
     cosh = staticmethod(elementwise.cosh)
     rsqrt = staticmethod(elementwise.rsqrt)
-    erf = staticmethod(elementwise.erf)
+    erf = staticmethod(special.erf)
     sqrt = staticmethod(elementwise.sqrt)
     sign = staticmethod(elementwise.sign)
     abs = staticmethod(elementwise.abs)
     floor = staticmethod(elementwise.floor)
+    lgamma = staticmethod(special.lgamma)
+    digamma = staticmethod(special.digamma)
+    polygamma = staticmethod(special.polygamma)
+
+    @staticmethod
+    def tril(x, k=0):
+        return apply(TRIL, x, diagonal=k)
+
+    @staticmethod
+    def triu(x, k=0):
+        return apply(TRIU, x, diagonal=k)
+
+    @staticmethod
+    def solve_triangular(a, b, upper):
+        return apply(SOLVE_TRIANGULAR, a, b, upper=upper)
+
+    @staticmethod
+    def standard_gamma_grad(alpha, x):
+        return apply(STANDARD_GAMMA_GRAD, alpha, x)
 
     @staticmethod
     def floor_divide(a, b):  # NumPy's (Python's) floor division, with a zero gradient
@@ -134,9 +155,6 @@ class TensorNS:
     @staticmethod
     def threshold_backward(g, out):
         return apply(THRESHOLD_BACKWARD, g, out)
-
-    tril = staticmethod(lambda t, k: selection.tril(t, k))
-    triu = staticmethod(lambda t, k: selection.triu(t, k))
 
     @staticmethod
     def move(t, key):  # a recorded move between devices (the gradient of one)

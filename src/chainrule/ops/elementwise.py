@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 from .. import backend as _backend
+from . import special_kernels as _special
 from .namespaces import array_ns
 from .primitive import DIAGONAL, PASS, Primitive, alias, defop
 
@@ -610,18 +611,11 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _GELU_K = math.sqrt(2.0 / math.pi)  # the tanh approximation's scale
 _GELU_C = 0.044715
 
-ERF = _defew(
-    "erf",
-    lambda xp, x: _backend.erf(xp, x),
-    lambda ns, g, x: g * (_TWO_OVER_SQRT_PI * ns.exp(-(x * x))),
-    to_float=True,
-)
-
 
 def _gelu(xp, x, *, approximate):
     if approximate == "tanh":
         return 0.5 * x * (1 + xp.tanh(_GELU_K * (x + _GELU_C * (x * x * x))))
-    return 0.5 * x * (1 + _backend.erf(xp, x * _SQRT1_2))
+    return 0.5 * x * (1 + _special.erf(xp, x * _SQRT1_2))
 
 
 def _gelu_vjp(ns, g, x, approximate):

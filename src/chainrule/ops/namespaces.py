@@ -16,6 +16,7 @@ array([[12.],
 from __future__ import annotations
 
 from .. import backend as _backend
+from . import special_kernels as _special
 
 
 def sum_to(ns, g, shape: tuple, nb: int = 0):
@@ -152,6 +153,29 @@ class ArrayNS:
             z[idx] = g
         return z
 
+    def lgamma(self, x):
+        return _special.lgamma(self.xp, x)
+
+    def digamma(self, x):
+        return _special.digamma(self.xp, x)
+
+    def polygamma(self, n, x):
+        return _special.polygamma(self.xp, n, x)
+
+    def tril(self, x, k=0):
+        return self.xp.tril(x, k)
+
+    def triu(self, x, k=0):
+        return self.xp.triu(x, k)
+
+    def solve_triangular(self, a, b, upper):
+        """A^-1 B for the triangle of A named by ``upper`` (the other is not read)."""
+        t = self.xp.triu(a) if upper else self.xp.tril(a)
+        return self.xp.linalg.solve(t, b)
+
+    def standard_gamma_grad(self, alpha, x):
+        return _special.standard_gamma_grad(self.xp, alpha, x)
+
     def getitem(self, g, idx):
         return g[idx]
 
@@ -161,7 +185,7 @@ class ArrayNS:
         return a
 
     def erf(self, a):
-        return _backend.erf(self.xp, a)
+        return _special.erf(self.xp, a)
 
     def threshold_backward(self, g, out):
         """relu's adjoint: 0 where ``out <= 0``, else ``g`` (a selection: NaN passes)."""
