@@ -431,3 +431,36 @@ def test_data_parallel_and_scatter_as_d2l_uses_them(cp):
         assert [tuple(p.shape) for p in parts] == [(3, 4), (3, 4)]
     with pytest.raises(ValueError, match="Expected a non cpu device, but got: cpu"):
         cr.nn.parallel.scatter(X, ["cpu"])
+
+
+def test_losses_norms_embeddings_convs_and_distributions_on_the_gpu(cp):
+    F = cr.nn.functional
+
+    def run(dev):
+        cr.manual_seed(0)
+        x = cr.randn(4, 3).to(dev).requires_grad_()
+        t = cr.tensor([0, 2, 1, 2], device=dev)
+        w = cr.tensor([1.0, 2.0, 0.5], device=dev)
+        p = cr.rand(4, 3).to(dev)
+        bn, ln = cr.nn.BatchNorm1d(3).to(dev), cr.nn.LayerNorm(3).to(dev)
+        emb = cr.nn.Embedding(5, 3).to(dev)
+        conv = cr.nn.Conv2d(1, 2, 3, padding=1).to(dev)
+        img = x.reshape(1, 1, 4, 3)
+        loss = (
+            F.nll_loss(F.log_softmax(x, 1), t, weight=w, ignore_index=1)
+            + F.binary_cross_entropy(x.sigmoid(), p, weight=w)
+            + F.binary_cross_entropy_with_logits(x, p, pos_weight=w)
+            + bn(x).pow(2).sum()
+            + ln(x).sum()
+            + (emb(t) * x).sum()
+            + F.max_pool2d(conv(img), 2).sum()
+            + cr.distributions.Normal(x, 1.0).log_prob(p).sum()
+        )
+        bn.eval()
+        loss = loss + bn(x).sum()
+        loss.backward()
+        return loss, x.grad, conv.weight.grad, bn.running_mean
+
+    for g, c in zip(run("cuda"), run("cpu"), strict=True):
+        assert g.device == CUDA0
+        _close(g, c, 1e-5)

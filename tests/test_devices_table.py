@@ -45,6 +45,18 @@ CPU_CAPTURED = {
     "fill:masked_fill",
     "take_along:gather(dim, index) with repeats",
     "take_along:gather(dim, permutation)",
+    # targets and class weights drawn as CPU tensors (the losses themselves run on a GPU
+    # with theirs there: tests/test_devices.py)
+    "binary_cross_entropy:F.binary_cross_entropy(weight)",
+    "binary_cross_entropy_with_logits:F.binary_cross_entropy_with_logits(weight, pos_weight)",
+    "nll_loss2d:F.nll_loss(N, C, ...)",
+    "nll_loss2d:F.nll_loss(N, C, ..., weight, ignored)",
+    "nll_loss:F.nll_loss(mean)",
+    "nll_loss:F.nll_loss(none)",
+    "nll_loss:F.nll_loss(sum)",
+    "nll_loss:F.nll_loss(weight, an ignored target)",
+    "nll_loss:F.nll_loss(weight, sum)",
+    "batch_norm_eval:F.batch_norm(eval)",
 }
 CPU_ONLY = {"to_device:to_device cpu -> cpu"}  # moves to the CPU by construction
 CASES = [c for c in TABLE.CASES if c.id not in CPU_ONLY]

@@ -28,7 +28,8 @@ def broadcast_all(*values):
         raise ValueError("Input arguments must all be instances of numbers.Number or torch.Tensor.")
     like = next((v for v in values if isinstance(v, Tensor)), None)
     dtype = like.dtype if like is not None else get_default_dtype()
-    ts = [v if isinstance(v, Tensor) else tensor(v, dtype=dtype) for v in values]
+    device = like.device if like is not None else None  # numbers join the tensors' device
+    ts = [v if isinstance(v, Tensor) else tensor(v, dtype=dtype, device=device) for v in values]
     shape = np.broadcast_shapes(*(tuple(t.shape) for t in ts))
     return tuple(t.expand(shape) for t in ts)
 
