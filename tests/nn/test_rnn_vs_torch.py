@@ -68,7 +68,7 @@ CONFIGS = [
 ]
 
 
-def _check_layer(kind, config, dtype, unbatched=False, with_h0=True, extra=None):
+def _check_layer(kind, config, dtype, unbatched=False, with_h0=True, extra=None, proj=0):
     kwargs = dict(config, **(extra or {}))
     ours, theirs = twins(kind, dtype, I, H, **kwargs)
     rng = np.random.default_rng(0)
@@ -81,7 +81,9 @@ def _check_layer(kind, config, dtype, unbatched=False, with_h0=True, extra=None)
     hshape = (layers, H) if unbatched else (layers, B, H)
     args, targs, leaves = (), (), []
     if with_h0:
-        states = [pair(rng, hshape, dtype) for _ in range(2 if kind == "LSTM" else 1)]
+        states = [pair(rng, hshape[:-1] + (proj or H,), dtype)]
+        if kind == "LSTM":
+            states.append(pair(rng, hshape, dtype))
         leaves = states
         if kind == "LSTM":
             args, targs = (tuple(s[0] for s in states),), (tuple(s[1] for s in states),)
@@ -119,6 +121,21 @@ def test_unbatched_and_default_state(kind, config, dtype):
     _check_layer(kind, config, dtype, unbatched=True, with_h0=False)
     _check_layer(kind, dict(config, batch_first=True), dtype, unbatched=True)
     _check_layer(kind, config, dtype, with_h0=False)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "config",
+    [
+        dict(proj_size=2),
+        dict(proj_size=3, num_layers=2, bidirectional=True),
+        dict(proj_size=2, num_layers=2, bias=False, batch_first=True),
+    ],
+)
+def test_lstm_with_projections(config, dtype):
+    _check_layer("LSTM", config, dtype, proj=config["proj_size"])
+    _check_layer("LSTM", config, dtype, unbatched=True, proj=config["proj_size"])
+    _check_layer("LSTM", config, dtype, with_h0=False)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -242,6 +259,16 @@ def test_gradcheck_one_layer(kind):
     assert cr.autograd.gradcheck(f, inputs)
 
 
+@pytest.mark.parametrize("kind", ["GRU", "LSTM"])
+def test_forward_mode_like_torch(kind):
+    ours, theirs = twins(kind, "float64", 3, 4, num_layers=2, bidirectional=True)
+    rng = np.random.default_rng(6)
+    x, v = rng.standard_normal((5, 2, 3)), rng.standard_normal((5, 2, 3))
+    _, t1 = cr.func.jvp(lambda x: ours(x)[0], (cr.tensor(x),), (cr.tensor(v),))
+    _, t2 = torch.func.jvp(lambda x: theirs(x)[0], (torch.tensor(x),), (torch.tensor(v),))
+    close(t1, t2, "float64")
+
+
 # ------------------------------------------------------------------- structure
 @pytest.mark.parametrize(
     "args, kwargs",
@@ -253,6 +280,7 @@ def test_gradcheck_one_layer(kind):
             dict(num_layers=2, bias=False, batch_first=True, dropout=0.5, bidirectional=True),
         ),
         (("LSTM", 3, 4), dict(bidirectional=True)),
+        (("LSTM", 3, 4), dict(proj_size=2, num_layers=2, bidirectional=True, bias=False)),
         (("RNNCell", 3, 4), dict(bias=False, nonlinearity="relu")),
         (("GRUCell", 3, 4), {}),
         (("LSTMCell", 3, 4), dict(bias=False)),
@@ -350,6 +378,17 @@ def test_lstm_state_errors_like_torch():
     ):
         ours = _error(lambda: call(cr, nn.LSTM(3, 4, 2)))  # noqa: B023
         theirs = _error(lambda: call(torch, torch.nn.LSTM(3, 4, 2)))  # noqa: B023
+        assert theirs is not None and ours == theirs
+
+
+def test_lstm_projection_state_errors_like_torch():
+    for call in (
+        lambda L, m: m(z(L, 5, 2, 3), (z(L, 2, 2, 4), z(L, 2, 2, 4))),
+        lambda L, m: m(z(L, 5, 2, 3), (z(L, 2, 2, 2), z(L, 2, 2, 2))),
+        lambda L, m: m(z(L, 5, 3), (z(L, 2, 4), z(L, 2, 4))),
+    ):
+        ours = _error(lambda: call(cr, nn.LSTM(3, 4, 2, proj_size=2)))  # noqa: B023
+        theirs = _error(lambda: call(torch, torch.nn.LSTM(3, 4, 2, proj_size=2)))  # noqa: B023
         assert theirs is not None and ours == theirs
 
 

@@ -82,7 +82,7 @@ def _gru_step(gx, gh, h):
 
 def _lstm_step(gx, gh, hc):
     h, c = hc
-    H = h.shape[-1]
+    H = c.shape[-1]  # (h is shorter with proj_size)
     gates = gx + gh
     if_ = E.sigmoid(gates[:, : 2 * H])  # i and f in one call
     i, f = if_[:, :H], if_[:, H:]
@@ -162,24 +162,25 @@ class RNNBase(Module):
             raise ValueError("proj_size has to be smaller than hidden_size")
         if proj_size and mode != "LSTM":
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
-        if proj_size:
-            raise NotImplementedError("chainrule's LSTM has no proj_size yet (issue 12)")
         if mode not in _GATES:
             raise ValueError(f"Unrecognized RNN mode: {mode}")
         gate_size = _GATES[mode] * hidden_size
+        real_hidden = proj_size if proj_size > 0 else hidden_size  # what h holds
 
         self._flat_weights_names: list[str] = []
         self._all_weights: list[list[str]] = []
         for layer in range(num_layers):
             for direction in range(num_directions):
-                layer_input_size = input_size if layer == 0 else hidden_size * num_directions
+                layer_input_size = input_size if layer == 0 else real_hidden * num_directions
                 suffix = "_reverse" if direction == 1 else ""
                 shapes = [
                     ("weight_ih", (gate_size, layer_input_size)),
-                    ("weight_hh", (gate_size, hidden_size)),
+                    ("weight_hh", (gate_size, real_hidden)),
                 ]
                 if bias:
                     shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
+                if proj_size:
+                    shapes.append(("weight_hr", (proj_size, hidden_size)))
                 names = []
                 for kind, shape in shapes:
                     name = f"{kind}_l{layer}{suffix}"
@@ -226,7 +227,8 @@ class RNNBase(Module):
 
     # ---------------------------------------------------------------- checks
     def _expected_hidden_size(self, batch: int) -> tuple[int, int, int]:
-        return (self.num_layers * (2 if self.bidirectional else 1), batch, self.hidden_size)
+        real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
+        return (self.num_layers * (2 if self.bidirectional else 1), batch, real_hidden)
 
     def _check_input(self, input: Tensor) -> None:
         weight = self.weight_ih_l0
@@ -303,8 +305,12 @@ class RNNBase(Module):
             outs = []
             for direction in range(num_directions):
                 k = layer * num_directions + direction
-                weights = self.all_weights[k]
-                out, final = _run_direction(layer_input, hx[k], weights, step, direction == 1)
+                weights = dict(zip(("w_ih", "w_hh"), self.all_weights[k][:2], strict=True))
+                if self.bias:
+                    weights["b_ih"], weights["b_hh"] = self.all_weights[k][2:4]
+                if self.proj_size:
+                    weights["w_hr"] = self.all_weights[k][-1]
+                out, final = _run_direction(layer_input, hx[k], step, direction == 1, **weights)
                 outs.append(out)
                 finals.append(final)
             layer_input = outs[0] if num_directions == 1 else S.cat(outs, 2)
@@ -318,17 +324,17 @@ class RNNBase(Module):
         return output, finals
 
 
-def _run_direction(x: Tensor, state, weights: list, step, reverse: bool):
+def _run_direction(
+    x: Tensor, state, step, reverse: bool, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None
+):
     """One layer in one direction over the time-major sequence ``x`` (T, B, features),
-    from ``state``: the outputs stacked in time order (T, B, H), and the final state."""
-    if len(weights) == 4:
-        w_ih, w_hh, b_ih, b_hh = weights
-    else:
-        (w_ih, w_hh), b_ih, b_hh = weights, None, None
+    from ``state``: the outputs stacked in time order (T, B, H), and the final state.
+    ``w_hr``: an LSTM's projection of h (``proj_size``), h' = (o * tanh(c')) W_hr^T."""
     T, B = x.shape[0], x.shape[1]
     gx_all = F.linear(S.reshape(x, (T * B, x.shape[2])), w_ih, b_ih)  # one BLAS call
     gx_all = S.reshape(gx_all, (T, B, w_ih.shape[0]))
     w_hh_t = S.contiguous(S.t(w_hh))  # transposed once, not per step (BLAS is faster on it)
+    w_hr_t = None if w_hr is None else S.contiguous(S.t(w_hr))
     outs = [None] * T
     for t in range(T - 1, -1, -1) if reverse else range(T):
         h = state[0] if type(state) is tuple else state
@@ -336,6 +342,8 @@ def _run_direction(x: Tensor, state, weights: list, step, reverse: bool):
         if b_hh is not None:
             gh = gh + b_hh
         state = step(gx_all[t], gh, state)
+        if w_hr is not None:
+            state = (state[0] @ w_hr_t, state[1])
         outs[t] = state[0] if type(state) is tuple else state
     return S.stack(outs, 0), state
 
@@ -402,6 +410,8 @@ class LSTM(RNNBase):
     """A long short-term memory layer (gates i, f, g, o in PyTorch's order), stacked
     ``num_layers`` deep, optionally in both directions. The state is a pair (h, c) of
     (num_layers * num_directions, B, hidden_size) tensors; returns (output, (h_n, c_n)).
+    With ``proj_size`` > 0, h is projected to that size (h = (o * tanh(c)) W_hr^T, by
+    ``weight_hr_l{k}``): h0, h_n and the output hold proj_size features, c hidden_size.
 
     >>> import chainrule as torch
     >>> output, (h_n, c_n) = torch.nn.LSTM(3, 5)(torch.zeros(7, 2, 3))
@@ -431,13 +441,15 @@ class LSTM(RNNBase):
         self._check_input(input)
         batch = input.shape[0 if self.batch_first else 1] if batched else 1
         expected = self._expected_hidden_size(batch)
+        expected_c = expected[:2] + (self.hidden_size,)
         if hx is None:
-            h0 = c0 = creation.zeros(*expected, dtype=input.dtype)
+            h0 = creation.zeros(*expected, dtype=input.dtype)
+            c0 = creation.zeros(*expected_c, dtype=input.dtype)
         else:
             if not batched:
                 h0, c0 = S.unsqueeze(h0, 1), S.unsqueeze(c0, 1)
             self._check_hidden(h0, expected, "[0]")
-            self._check_hidden(c0, expected, "[1]")
+            self._check_hidden(c0, expected_c, "[1]")
             _check_same_dtype(h0, self.weight_ih_l0)
             _check_same_dtype(c0, self.weight_ih_l0)
         states = list(zip(h0.unbind(0), c0.unbind(0), strict=True))
