@@ -107,6 +107,12 @@ def run_backward(
     ns = TensorNS if create_graph else array_ns(_backend.namespace(seeds[0]))
     ns_type = type(seeds[0])  # the array type ns is for: a move between devices changes it
     watched = bool(observers)  # (an empty list costs nothing per gradient)
+    # nodes whose summed gradient in ``buffers`` is an array the engine made (a sum, or a
+    # slice's fresh zeros-with-g) and nobody else holds: more gradients are added into it
+    # in place, a slice's only into its part (``Primitive.accumulate``), so that the
+    # gradients of x[0], x[1], ..., x[T-1] sum in O(size of x), not O(T * size of x)
+    owned: set = set()
+    may_own = not create_graph and not batch and not watched
     direct = targets is None and accumulate  # leaves take their gradient as it arrives
     # (leaf, gradient): added into .grad once the whole walk has succeeded, so that a pass
     # that fails (a tensor changed in place, a hook that raises) changes no .grad
@@ -155,11 +161,25 @@ def run_backward(
                     many = rules[0](g, ns, batch, saved)
                 except RuntimeWarning:  # (see _call)
                     many = _call(rules[0], g, ns, batch, saved)
+            acc = n.prim.accumulate if may_own else None
             i = -1
             for c in n.next:
                 i += 1
                 if c is None or (targets is not None and c not in deps):
                     continue  # no input there, or one that leads to no target
+                if acc is not None and c in owned and buffers[c].dtype == g.dtype:
+                    acc(buffers[c], g, saved["idx"])  # g added into its part of the sum
+                    d = deps[c] - 1
+                    if d:
+                        deps[c] = d
+                        continue
+                    owned.discard(c)
+                    gi = buffers.pop(c)
+                    if direct and type(c) is AccumulateGrad and c.pre_hooks is None:
+                        pending.append((c.variable, gi))
+                    else:
+                        ready.append((c, gi))
+                    continue
                 if many is None:
                     try:
                         gi = rules[i](g, ns, batch, saved)
@@ -175,11 +195,27 @@ def run_backward(
                     deps[c] = d
                     if gi is not None:
                         prev = buffers.get(c)
-                        buffers[c] = gi if prev is None else prev + gi
+                        if prev is None:
+                            buffers[c] = gi
+                            if acc is not None and _writable(gi):  # the rule's fresh array
+                                owned.add(c)
+                        elif c in owned and _same_kind(prev, gi):
+                            prev += gi
+                        else:
+                            buffers[c] = prev = prev + gi
+                            if may_own and _writable(prev):
+                                owned.add(c)
                     continue
                 prev = buffers.pop(c, None) if buffers else None
                 if prev is not None:
-                    gi = prev if gi is None else prev + gi
+                    if gi is None:
+                        gi = prev
+                    elif c in owned and _same_kind(prev, gi):
+                        prev += gi
+                        gi = prev
+                    else:
+                        gi = prev + gi
+                    owned.discard(c)
                 if direct and type(c) is AccumulateGrad and c.pre_hooks is None:
                     if gi is not None:  # a leaf
                         pending.append((c.variable, gi))
@@ -192,6 +228,17 @@ def run_backward(
     finally:
         _state.grad.enabled = prev_mode
     return captured
+
+
+def _writable(a) -> bool:
+    """An array that can be added into in place (NumPy's and CuPy's; not Dask's)."""
+    flags = getattr(a, "flags", None)
+    return flags is not None and flags.writeable
+
+
+def _same_kind(a, b) -> bool:
+    """``a += b`` gives what ``a + b`` would: the same type, shape and dtype."""
+    return type(a) is type(b) and a.shape == b.shape and a.dtype == b.dtype
 
 
 def _dependencies(roots: list, targets: set | None) -> dict:

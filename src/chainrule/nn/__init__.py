@@ -44,6 +44,7 @@ from .pooling import (
     MaxPool1d,
     MaxPool2d,
 )
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding
 
 __all__ = [
@@ -75,6 +76,10 @@ __all__ = [
     "LayerNorm",
     "LazyBatchNorm1d",
     "LazyBatchNorm2d",
+    "GRU",
+    "GRUCell",
+    "LSTM",
+    "LSTMCell",
     "Linear",
     "LazyLinear",
     "LogSoftmax",
@@ -85,6 +90,10 @@ __all__ = [
     "ModuleList",
     "Parameter",
     "ParameterList",
+    "RNN",
+    "RNNBase",
+    "RNNCell",
+    "RNNCellBase",
     "ReLU",
     "Sequential",
     "Sigmoid",

@@ -98,7 +98,13 @@ def _basic_getitem_fwd(xp, x, *, idx):
     return x[idx + (Ellipsis,)]
 
 
-SELECT = defop("select", _basic_getitem_fwd, _get_vjp, view=True, jvp=_get_jvp)
+def _get_accumulate(buf, g, idx):
+    buf[idx] += g  # the vjp, index_grad(g), added into an array that holds the others' sum
+
+
+SELECT = defop(
+    "select", _basic_getitem_fwd, _get_vjp, view=True, jvp=_get_jvp, accumulate=_get_accumulate
+)
 SLICE = alias(SELECT, "slice", grad_fn="SliceBackward0")  # x[1:3]: PyTorch's other name
 # advanced (array) indexing always copies in NumPy (and CuPy, which follows it): not a view
 INDEX = defop("index", _getitem_fwd, _get_vjp, jvp=_get_jvp, tensor_params=("idx",))

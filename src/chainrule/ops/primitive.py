@@ -69,6 +69,10 @@ class Primitive:
                written view's chain): backward frees them with the saved tensors, so a
                second backward through the node is refused as in PyTorch
     selects    an output selector of a multi-output node (autograd.Function)
+    accumulate optional ``accumulate(buf, g, idx)``: the vjp of input 0 added into ``buf`` in
+               place, for a vjp that is zeros with ``g`` written into a part of them (a
+               slice's): the engine sums many such gradients of one tensor (x[0], x[1],
+               ... of a time loop) into one array of its own, touching only the parts
     plan       what is derived from the above, once (``ops.plan.Plan``)
     """
 
@@ -87,6 +91,7 @@ class Primitive:
         "check",
         "tensor_params",
         "selects",
+        "accumulate",
         "plan",
     )
 
@@ -107,6 +112,7 @@ class Primitive:
         check: Callable | None = None,
         tensor_params: tuple = (),
         selects: bool = False,
+        accumulate: Callable | None = None,
     ) -> None:
         self.name = name
         self.fwd = fwd
@@ -124,6 +130,7 @@ class Primitive:
         self.check = check
         self.tensor_params = tensor_params
         self.selects = selects
+        self.accumulate = accumulate
         self.plan = Plan(self)
 
     def show_plan(self) -> str:
@@ -171,4 +178,5 @@ def alias(prim: Primitive, name: str, *, grad_fn: str) -> Primitive:
         fit=prim.fit,
         check=prim.check,
         tensor_params=prim.tensor_params,
+        accumulate=prim.accumulate,
     )
