@@ -464,3 +464,19 @@ def test_losses_norms_embeddings_convs_and_distributions_on_the_gpu(cp):
     for g, c in zip(run("cuda"), run("cpu"), strict=True):
         assert g.device == CUDA0
         _close(g, c, 1e-5)
+
+
+@pytest.mark.parametrize("kind", ["RNN", "GRU", "LSTM"])
+def test_recurrent_layers_on_the_gpu(cp, kind):
+    def run(dev):
+        cr.manual_seed(0)
+        layer = getattr(cr.nn, kind)(3, 4, num_layers=2, batch_first=True, bidirectional=True)
+        layer = layer.to(dev)
+        x = cr.randn(2, 5, 3).to(dev).requires_grad_()
+        out, _ = layer(x)
+        out.pow(2).sum().backward()
+        return out, x.grad, layer.weight_hh_l0.grad
+
+    for g, c in zip(run("cuda"), run("cpu"), strict=True):
+        assert g.device == CUDA0
+        _close(g, c, 1e-5)

@@ -274,7 +274,7 @@ class RNNBase(Module):
         batch = input.shape[0 if self.batch_first else 1] if batched else 1
         expected = self._expected_hidden_size(batch)
         if hx is None:
-            hx = creation.zeros(*expected, dtype=input.dtype)
+            hx = creation.zeros(*expected, dtype=input.dtype, device=input.device)
         else:
             if not batched:
                 hx = S.unsqueeze(hx, 1)
@@ -443,8 +443,8 @@ class LSTM(RNNBase):
         expected = self._expected_hidden_size(batch)
         expected_c = expected[:2] + (self.hidden_size,)
         if hx is None:
-            h0 = creation.zeros(*expected, dtype=input.dtype)
-            c0 = creation.zeros(*expected_c, dtype=input.dtype)
+            h0 = creation.zeros(*expected, dtype=input.dtype, device=input.device)
+            c0 = creation.zeros(*expected_c, dtype=input.dtype, device=input.device)
         else:
             if not batched:
                 h0, c0 = S.unsqueeze(h0, 1), S.unsqueeze(c0, 1)
@@ -529,7 +529,9 @@ class RNNCellBase(Module):
         states = []
         for i, h in enumerate(hx):
             if h is None:
-                h = creation.zeros(input.shape[0], self.hidden_size, dtype=input.dtype)
+                h = creation.zeros(
+                    input.shape[0], self.hidden_size, dtype=input.dtype, device=input.device
+                )
             elif not batched:
                 h = S.unsqueeze(h, 0)
             if input.shape[0] != h.shape[0]:
