@@ -86,6 +86,12 @@ globals().update(functions.public_functions())
 
 __version__ = "0.1.0"
 
+# the top-level names PyTorch gives some of torch.linalg
+det = linalg.det
+inverse = linalg.inv
+logdet = linalg.logdet
+slogdet = linalg.top_slogdet
+
 
 def is_tensor(obj) -> bool:
     """Whether ``obj`` is a chainrule Tensor.

@@ -1,4 +1,10 @@
-"""chainrule.linalg: norms (PyTorch's torch.linalg subset).
+"""chainrule.linalg: norms, inverses, determinants, solves and factorizations (PyTorch's
+torch.linalg subset).
+
+Each function checks its arguments as PyTorch does and runs one row of the derivative
+table (``ops/linalg.py``). Not here: ``eig``/``eigvals`` (PyTorch returns complex tensors
+and chainrule has no complex dtype), the ``*_ex`` variants, ``lu``, ``lstsq``, ``pinv``,
+``matrix_power``, ``solve(left=False)``.
 
 >>> import chainrule as torch
 >>> torch.linalg.norm(torch.tensor([3.0, 4.0]))
@@ -7,13 +13,167 @@ tensor(5.)
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 from .functions import elementwise as E
 from .functions import reduction as _r
 from .functions import shape as S
 from .ops.apply import apply
+from .ops.linalg import CHOLESKY, DET, INV, SLOGDET, SLOGDET_SIGN, SOLVE, LinAlgError
 from .ops.reduction import SVDVALS
 
-__all__ = ["norm", "vector_norm", "matrix_norm", "svdvals"]
+__all__ = [
+    "norm",
+    "vector_norm",
+    "matrix_norm",
+    "svdvals",
+    "inv",
+    "det",
+    "slogdet",
+    "solve",
+    "cholesky",
+    "LinAlgError",
+]
+
+
+def _return_type(name, fields):
+    """A named tuple that prints as ``torch.return_types.<name>``."""
+    base = namedtuple(name, fields)
+
+    def __repr__(self):
+        body = ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self, strict=True))
+        return f"torch.return_types.{name}(\n{body})"
+
+    return type(name, (base,), {"__slots__": (), "__repr__": __repr__})
+
+
+slogdet_type = _return_type("linalg_slogdet", ["sign", "logabsdet"])
+_top_slogdet_type = _return_type("slogdet", ["sign", "logabsdet"])
+
+
+def _square(A, name: str) -> None:
+    """PyTorch's checks of a batch of square matrices of a floating dtype."""
+    d = A._data
+    if d.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+    if d.shape[-1] != d.shape[-2]:
+        raise RuntimeError(
+            f"{name}: A must be batches of square matrices, but they are {d.shape[-2]} by "
+            f"{d.shape[-1]} matrices"
+        )
+    _floating(A, name)
+
+
+def _floating(A, name: str) -> None:
+    if A._data.dtype.kind != "f":
+        raise RuntimeError(
+            f"{name}: Expected a floating point or complex tensor as input. Got {A.dtype.title}"
+        )
+
+
+def inv(A):
+    """The inverse of a square matrix (or of each in a batch). A singular matrix raises
+    ``LinAlgError`` with PyTorch's text (the first zero pivot of its LU factorization);
+    a nearly singular one gives large numbers, as LAPACK does.
+
+    >>> import chainrule as torch
+    >>> torch.linalg.inv(torch.tensor([[2.0, 0.0], [0.0, 4.0]]))
+    tensor([[0.5000, 0.0000],
+            [0.0000, 0.2500]])
+    """
+    _square(A, "linalg.inv")
+    return apply(INV, A)
+
+
+def det(A):
+    """The determinant of a square matrix (or of each in a batch). Its gradient (Jacobi's
+    formula, det(A) A^-T) needs A invertible: at a singular A it raises (PyTorch gives
+    the adjugate there).
+
+    >>> import chainrule as torch
+    >>> torch.linalg.det(torch.tensor([[2.0, 1.0], [0.0, 3.0]]))
+    tensor(6.)
+    """
+    _square(A, "linalg.det")
+    return apply(DET, A)
+
+
+def slogdet(A):
+    """(sign, logabsdet) of det(A), a named tuple as PyTorch's: the sign (0 for a singular
+    matrix, its gradient zero) and log|det A| (-inf for a singular matrix; its gradient
+    A^-T needs A invertible).
+
+    >>> import chainrule as torch
+    >>> torch.linalg.slogdet(torch.tensor([[0.0, 2.0], [3.0, 0.0]])).sign
+    tensor(-1.)
+    """
+    return _slogdet(A, "linalg.slogdet")
+
+
+def _slogdet(A, name, rtype=slogdet_type):
+    _square(A, name)
+    return rtype(apply(SLOGDET_SIGN, A), apply(SLOGDET, A))
+
+
+def top_slogdet(A):
+    """torch.slogdet: linalg.slogdet, returned as ``torch.return_types.slogdet``."""
+    return _slogdet(A, "linalg.slogdet", _top_slogdet_type)
+
+
+def logdet(A):
+    """log det A: log|det A| where det A > 0, NaN where it is negative, -inf at 0 (PyTorch's
+    torch.logdet, a ``where`` over slogdet).
+
+    >>> import chainrule as torch
+    >>> torch.logdet(torch.eye(3) * 2)
+    tensor(2.0794)
+    """
+    sign, logabs = _slogdet(A, "logdet")
+    return E.where(sign < 0, float("nan"), logabs)
+
+
+def solve(A, B, *, left: bool = True):
+    """X with A X = B for a square invertible A: B a batch of matrices (..., n, k), or of
+    vectors (..., n) when B is 1-d or has A's shape less its last dim (PyTorch's rule);
+    batch dims broadcast. ``left=False`` (X A = B) is not implemented.
+
+    >>> import chainrule as torch
+    >>> torch.linalg.solve(torch.tensor([[2.0, 0.0], [0.0, 4.0]]), torch.tensor([1.0, 1.0]))
+    tensor([0.5000, 0.2500])
+    """
+    if not left:
+        raise NotImplementedError("chainrule's linalg.solve supports left=True only")
+    _square(A, "linalg.solve")
+    a, b = A._data, B._data
+    if a.dtype != b.dtype:
+        raise RuntimeError(
+            "linalg.solve: Expected A and B to have the same dtype, but found A of type "
+            f"{A.dtype.title} and B of type {B.dtype.title} instead"
+        )
+    n = a.shape[-1]
+    vec = b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
+    if (vec and b.shape[-1] != n) or (not vec and (b.ndim < 2 or b.shape[-2] != n)):
+        rows, cols = (b.shape[-1], 1) if vec or b.ndim < 2 else b.shape[-2:]
+        raise RuntimeError(
+            f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+            f"({n}x{n} and {rows}x{cols})"
+        )
+    return apply(SOLVE, A, B, vec=vec)
+
+
+def cholesky(A, *, upper: bool = False):
+    """The Cholesky factor of a symmetric positive-definite matrix (or batch): lower L with
+    A = L L^T, or with ``upper=True`` U = L^T (A = U^T U). Only one triangle of A is read
+    (the lower; the upper with ``upper=True``); the gradient is symmetric, as PyTorch's.
+    A matrix that is not positive-definite raises ``LinAlgError`` with PyTorch's text.
+
+    >>> import chainrule as torch
+    >>> torch.linalg.cholesky(torch.tensor([[4.0, 2.0], [2.0, 2.0]]))
+    tensor([[2., 0.],
+            [1., 1.]])
+    """
+    _square(A, "linalg.cholesky")
+    return apply(CHOLESKY, A, upper=bool(upper))
 
 
 def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):

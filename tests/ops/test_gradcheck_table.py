@@ -1199,6 +1199,85 @@ def _svdvals(data, max_numel=MAX_NUMEL):
 
 add(custom("svdvals", "svdvals / matrix_norm(2, -2, nuc)", _svdvals))
 
+
+def _square_batch(data, max_numel, n_max=3):
+    """(n, batch shape) of a square matrix (or a batch of them) of at most max_numel."""
+    n = data.draw(st.integers(1, n_max))
+    b = data.draw(st.integers(1, 2)) if 2 * n * n <= max_numel and data.draw(st.booleans()) else 0
+    return n, ((b,) if b else ())
+
+
+def _invertible(data, shape, positive=False):
+    """D (M + 2.5 I), M uniform in [-0.5, 0.5] (n <= 3): singular values >= 1, so well
+    conditioned; D a diagonal of random signs (a negative determinant half the time)
+    unless ``positive``."""
+    n = shape[-1]
+    m = data.draw(_uniform(-0.5, 0.5)(shape)) + 2.5 * np.eye(n)
+    if positive:
+        return m
+    signs = data.draw(hnp.arrays(np.bool_, shape[:-1]))
+    return np.where(signs[..., None], -m, m)
+
+
+def _inv_case(data, max_numel=MAX_NUMEL):
+    n, b = _square_batch(data, max_numel)
+    f = data.draw(st.sampled_from([cr.linalg.inv, cr.inverse]))
+    return f, [_invertible(data, b + (n, n))]
+
+
+def _det_case(data, max_numel=MAX_NUMEL):
+    n, b = _square_batch(data, max_numel)
+    f = data.draw(st.sampled_from([cr.linalg.det, cr.det]))
+    return f, [_invertible(data, b + (n, n))]
+
+
+def _slogdet_case(data, max_numel=MAX_NUMEL):
+    n, b = _square_batch(data, max_numel)
+    kind = data.draw(st.sampled_from(["linalg", "torch", "logdet"]))
+    if kind == "logdet":
+        return cr.logdet, [_invertible(data, b + (n, n), positive=True)]
+    f = cr.linalg.slogdet if kind == "linalg" else cr.slogdet
+    return (lambda A: f(A).logabsdet), [_invertible(data, b + (n, n))]
+
+
+def _sign_case(data, max_numel=MAX_NUMEL):
+    n, b = _square_batch(data, max_numel)
+    return (lambda A: cr.linalg.slogdet(A).sign * A.sum()), [_invertible(data, b + (n, n))]
+
+
+def _solve_case(data, max_numel=MAX_NUMEL):
+    n = data.draw(st.integers(1, 2 if max_numel < 12 else 3))
+    k, b = data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2))
+    pairs = [
+        ((n, n), (n,)),  # a vector
+        ((n, n), (n, k)),  # a matrix
+        ((b, n, n), (b, n)),  # a batch of vectors (B of A's shape less its last dim)
+        ((b, n, n), (n,)),  # one vector for every matrix
+        ((b, n, n), (b, n, k)),
+        ((n, n), (b, n, k)),  # one matrix for every right-hand side
+        ((b, 1, n, n), (2, n, k)),  # batch dims broadcast
+    ]
+    sa, sb = data.draw(st.sampled_from(pairs))
+    return cr.linalg.solve, [_invertible(data, sa), data.draw(REAL(sb))]
+
+
+def _cholesky_case(data, max_numel=MAX_NUMEL):
+    n, b = _square_batch(data, max_numel)
+    upper = data.draw(st.booleans())
+    eye = cr.eye(n, dtype=cr.float64)
+    # M M^T + n I: symmetric positive-definite, eigenvalues >= n (the forward reads one
+    # triangle; PyTorch's gradient, and so gradcheck, assume a symmetric input)
+    fn = lambda M: cr.linalg.cholesky(M @ M.mT + n * eye, upper=upper)
+    return fn, [data.draw(REAL(b + (n, n)))]
+
+
+add(custom("inv", "linalg.inv / torch.inverse", _inv_case))
+add(custom("det", "linalg.det / torch.det", _det_case))
+add(custom("slogdet", "slogdet().logabsdet / logdet", _slogdet_case))
+add(custom("slogdet_sign", "slogdet().sign (gradient zero)", _sign_case))
+add(custom("solve", "linalg.solve (vectors, matrices, broadcasting)", _solve_case))
+add(custom("cholesky", "linalg.cholesky(M M^T + n I, upper)", _cholesky_case))
+
 # ------------------------------------------------------------------------ harness
 
 

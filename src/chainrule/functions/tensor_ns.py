@@ -16,6 +16,7 @@ from ..backend import namespace as _namespace
 from ..ops.apply import apply
 from ..ops.elementwise import MAXIMUM, MINIMUM, THRESHOLD_BACKWARD
 from ..ops.indexing import INDEX_GRAD, INDEX_PUT, PUT_ALONG, TAKE_ALONG
+from ..ops.linalg import INV, SOLVE
 from ..ops.namespaces import sum_to
 from ..ops.shape import SQUEEZE
 from ..ops.views import TO_DEVICE
@@ -64,6 +65,15 @@ class TensorNS:
         return apply(MINIMUM, a, b)
 
     matmul = staticmethod(linalg.matmul)
+
+    @staticmethod
+    def inv(a):  # the table's inverse: its own rules record the second derivative
+        return apply(INV, a)
+
+    @staticmethod
+    def solve(a, b):  # A^-1 B, B a batch of matrices
+        return apply(SOLVE, a, b, vec=False)
+
     outer = staticmethod(linalg.outer)
     getitem = staticmethod(getitem)
     singular_vectors = staticmethod(_no_second_order)

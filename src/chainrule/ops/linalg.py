@@ -1,4 +1,5 @@
-"""THE TABLE, part 5: linear algebra. dot, mv, mm, outer and batched matmul.
+"""THE TABLE, part 5: linear algebra. dot, mv, mm, outer, batched matmul; inv, det,
+slogdet, solve, cholesky (and the factorizations after them).
 
 For Y = X W the rules are the textbook's: dX = G W^T, dW = X^T G (reverse), and
 dY = dX W + X dW (forward: each jvp rule is the product with one factor's tangent).
@@ -80,4 +81,244 @@ BMM = defop(
     promote=True,
     broadcast=True,
     jvp=(lambda ns, t, y: ns.matmul(t, y), lambda ns, t, x: ns.matmul(x, t)),
+)
+
+
+# ------------------------------------------------------------ factorizations and solves
+# Matrices are the last two axes; every rule below is written with matmul, swapaxes and
+# ns.inv / ns.solve over those axes, so leading axes (a batch of matrices, and the batch
+# axes a gradient or tangent may carry) ride along by broadcasting. The rules name the
+# op's output (``out``), so under create_graph they differentiate through the recorded
+# result and are themselves differentiable (the inverse inside them is the INV row).
+
+
+class LinAlgError(RuntimeError):
+    """torch.linalg.LinAlgError: a matrix that an inversion, solve or factorization cannot
+    take (singular, not positive-definite). A RuntimeError, as in PyTorch."""
+
+
+def _mT(ns, a):
+    return ns.swapaxes(a, -1, -2)
+
+
+def _first_bad(xp, x, test):
+    """(batch index, test's code) of the first matrix of x for which ``test`` is non-zero,
+    or None. Only on the error path: a Python loop over the matrices."""
+    flat = x.reshape((-1,) + tuple(x.shape[-2:]))
+    for b in range(flat.shape[0]):
+        k = test(xp, flat[b])
+        if k:
+            return b, k
+    return None
+
+
+def _zero_pivot(xp, a):
+    """1-based index of the first exactly zero pivot of a's LU factorization with partial
+    pivoting (LAPACK getrf's ``info``), 0 when there is none."""
+    a = xp.array(a, dtype=xp.float64, copy=True)
+    n = a.shape[-1]
+    for j in range(n):
+        p = j + int(xp.argmax(xp.abs(a[j:, j])))
+        if a[p, j] == 0:
+            return j + 1
+        if p != j:
+            a[[j, p]] = a[[p, j]]
+        a[j + 1 :, j] /= a[j, j]
+        a[j + 1 :, j + 1 :] -= xp.outer(a[j + 1 :, j], a[j, j + 1 :])
+    return 0
+
+
+def _not_pd_order(xp, a):
+    """Order of the first leading minor of a (its lower triangle read) that is not
+    positive-definite (LAPACK potrf's ``info``), 0 when there is none."""
+    n = a.shape[-1]
+    low = xp.zeros((n, n), dtype=xp.float64)
+    for j in range(n):
+        d = float(a[j, j]) - float((low[j, :j] ** 2).sum())
+        if not d > 0:  # also NaN
+            return j + 1
+        low[j, j] = d**0.5
+        for i in range(j + 1, n):
+            low[i, j] = (float(a[i, j]) - float((low[i, :j] * low[j, :j]).sum())) / low[j, j]
+    return 0
+
+
+def _prefix(x, b):
+    return f"(Batch element {b}): " if x.ndim > 2 else ""
+
+
+def _singular_error(xp, x, fn: str) -> LinAlgError:
+    bad = _first_bad(xp, x, _zero_pivot) or (0, x.shape[-1])
+    b, k = bad
+    if fn == "solve":
+        return LinAlgError(
+            f"torch.linalg.solve: {_prefix(x, b)}The solver failed because the input matrix "
+            "is singular."
+        )
+    return LinAlgError(
+        f"linalg.inv: {_prefix(x, b)}The diagonal element {k} is zero, the inversion could "
+        "not be completed because the input matrix is singular."
+    )
+
+
+def _inv_fwd(xp, x):
+    try:
+        return xp.linalg.inv(x)
+    except xp.linalg.LinAlgError:
+        raise _singular_error(xp, x, "inv") from None
+
+
+# inv: X^-1 -> -X^-T G X^-T; tangent: -X^-1 T X^-1
+INV = defop(
+    "inv",
+    _inv_fwd,
+    lambda ns, g, out: -ns.matmul(_mT(ns, out), ns.matmul(g, _mT(ns, out))),
+    grad_fn="LinalgInvExBackward0",
+    jvp=lambda ns, t, out: -ns.matmul(out, ns.matmul(t, out)),
+    kink="invertible matrices only (the inverse of a singular matrix raises)",
+)
+
+
+def _scale(ns, s, m):
+    # a batch of numbers s (...) times a batch of matrices m (..., n, n)
+    return ns.expand_dims(ns.expand_dims(s, -1), -1) * m
+
+
+def _trace_inv(ns, t, x):
+    # tr(X^-1 T) = sum(X^-T * T): the derivative of log|det X| along T
+    return ns.sum(_mT(ns, ns.inv(x)) * t, axis=(-2, -1))
+
+
+# det: det X -> g det X X^-T (Jacobi's formula); tangent: det X tr(X^-1 T)
+DET = defop(
+    "det",
+    lambda xp, x: xp.linalg.det(x),
+    lambda ns, g, x, out: _scale(ns, g * out, _mT(ns, ns.inv(x))),
+    grad_fn="LinalgDetBackward0",
+    jvp=lambda ns, t, x, out: out * _trace_inv(ns, t, x),
+    kink="invertible matrices only (the gradient at a singular matrix raises)",
+)
+# slogdet: log|det X| -> g X^-T; tangent: tr(X^-1 T)
+SLOGDET = defop(
+    "slogdet",
+    lambda xp, x: xp.linalg.slogdet(x)[1],
+    lambda ns, g, x: _scale(ns, g, _mT(ns, ns.inv(x))),
+    grad_fn="LinalgSlogdetBackward0",
+    jvp=lambda ns, t, x: _trace_inv(ns, t, x),
+    kink="invertible matrices only (the gradient at a singular matrix raises)",
+)
+# the sign of det X (real input): piecewise constant, its gradient zero (as PyTorch's)
+SLOGDET_SIGN = defop(
+    "slogdet_sign",
+    lambda xp, x: xp.linalg.slogdet(x)[0],
+    lambda ns, g, x: _scale(ns, ns.zeros_like(g), ns.zeros_like(x)),
+    grad_fn="LinalgSlogdetBackward0",
+    jvp=lambda ns, out: ns.zeros_like(out),
+)
+
+
+# solve: X = A^-1 B. With ``vec`` B (and X) is a batch of vectors (..., n), else of
+# matrices (..., n, k); the rules work on matrices (a vector as an n x 1 column).
+def _col(ns, v, vec):
+    return ns.expand_dims(v, -1) if vec else v
+
+
+def _uncol(ns, m, vec):
+    return ns.getitem(m, (Ellipsis, 0)) if vec else m
+
+
+def _solve_fwd(xp, a, b, *, vec):
+    try:
+        if vec:
+            return xp.linalg.solve(a, b[..., None])[..., 0]
+        return xp.linalg.solve(a, b)
+    except xp.linalg.LinAlgError:
+        raise _singular_error(xp, xp.broadcast_to(a, _batch_of(a, b, vec)), "solve") from None
+
+
+def _batch_of(a, b, vec):
+    bb = b.shape[:-1] if vec else b.shape[:-2]
+    n = a.shape[-1]
+    return tuple(_broadcast_shapes(a.shape[:-2], bb)) + (n, n)
+
+
+def _broadcast_shapes(s, t):
+    s, t = tuple(s), tuple(t)
+    k = max(len(s), len(t))
+    s, t = (1,) * (k - len(s)) + s, (1,) * (k - len(t)) + t
+    return [max(i, j) if min(i, j) != 0 else 0 for i, j in zip(s, t, strict=True)]
+
+
+def _solve_vjp_b(ns, g, a, vec):
+    # dB = A^-T G
+    return _uncol(ns, ns.solve(_mT(ns, a), _col(ns, g, vec)), vec)
+
+
+def _solve_vjp_a(ns, g, a, out, vec):
+    # dA = -(A^-T G) X^T
+    gb = ns.solve(_mT(ns, a), _col(ns, g, vec))
+    return -ns.matmul(gb, _mT(ns, _col(ns, out, vec)))
+
+
+SOLVE = defop(
+    "solve",
+    _solve_fwd,
+    (_solve_vjp_a, _solve_vjp_b),
+    grad_fn="LinalgSolveExBackward0",
+    broadcast=True,
+    # tangent: A^-1 (T_B - T_A X)
+    jvp=(
+        lambda ns, t, a, out, vec: -_uncol(ns, ns.solve(a, ns.matmul(t, _col(ns, out, vec))), vec),
+        lambda ns, t, a, vec: _uncol(ns, ns.solve(a, _col(ns, t, vec)), vec),
+    ),
+    kink="invertible A only (a singular A raises)",
+)
+
+
+# cholesky: A = L L^T (upper: A = U^T U, U = L^T), L lower triangular. Over symmetric
+# perturbations dA: dL = L Phi(L^-1 dA L^-T), Phi(X) the lower triangle of X with its
+# diagonal halved; the adjoint: A's gradient is sym(L^-T Phi(L^T G) L^-1), symmetric as
+# PyTorch's (the forward reads one triangle of A; the gradient is that of a symmetric A).
+def _phi(ns, m):
+    return 0.5 * (ns.tril(m, 0) + ns.tril(m, -1))
+
+
+def _sym(ns, m):
+    return 0.5 * (m + _mT(ns, m))
+
+
+def _cholesky_fwd(xp, x, *, upper):
+    a = xp.swapaxes(x, -1, -2) if upper else x  # upper: A's upper triangle is read
+    try:
+        low = xp.linalg.cholesky(a)
+    except xp.linalg.LinAlgError:
+        b, k = _first_bad(xp, a, _not_pd_order) or (0, x.shape[-1])
+        raise LinAlgError(
+            f"linalg.cholesky: {_prefix(x, b)}The factorization could not be completed "
+            f"because the input is not positive-definite (the leading minor of order {k} is "
+            "not positive-definite)."
+        ) from None
+    return xp.swapaxes(low, -1, -2) if upper else low
+
+
+def _cholesky_vjp(ns, g, out, upper):
+    low, gl = (_mT(ns, out), _mT(ns, g)) if upper else (out, g)
+    li = ns.inv(low)
+    return _sym(ns, ns.matmul(_mT(ns, li), ns.matmul(_phi(ns, ns.matmul(_mT(ns, low), gl)), li)))
+
+
+def _cholesky_jvp(ns, t, out, upper):
+    low = _mT(ns, out) if upper else out
+    li = ns.inv(low)
+    d = ns.matmul(low, _phi(ns, ns.matmul(li, ns.matmul(_sym(ns, t), _mT(ns, li)))))
+    return _mT(ns, d) if upper else d
+
+
+CHOLESKY = defop(
+    "cholesky",
+    _cholesky_fwd,
+    _cholesky_vjp,
+    grad_fn="LinalgCholeskyExBackward0",
+    jvp=_cholesky_jvp,
+    kink="symmetric positive-definite A; its gradient is symmetric (as PyTorch's)",
 )

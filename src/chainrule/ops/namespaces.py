@@ -121,6 +121,13 @@ class ArrayNS:
         out[idx] = v
         return out
 
+    def inv(self, a):
+        return self.xp.linalg.inv(a)
+
+    def solve(self, a, b):
+        """A^-1 B for a batch of matrices B (broadcasting over the leading axes)."""
+        return self.xp.linalg.solve(a, b)
+
     def singular_vectors(self, x):
         """(U, V^T) of the thin SVD of x."""
         u, _, vh = self.xp.linalg.svd(x, full_matrices=False)
