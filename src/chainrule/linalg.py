@@ -15,11 +15,26 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+from . import backend as _backend
 from .functions import elementwise as E
 from .functions import reduction as _r
 from .functions import shape as S
 from .ops.apply import apply
-from .ops.linalg import CHOLESKY, DET, INV, SLOGDET, SLOGDET_SIGN, SOLVE, LinAlgError
+from .ops.linalg import (
+    CHOLESKY,
+    DET,
+    EIGH_VECTORS,
+    EIGVALSH,
+    INV,
+    QR_Q,
+    QR_R,
+    SLOGDET,
+    SLOGDET_SIGN,
+    SOLVE,
+    SVD_U,
+    SVD_VH,
+    LinAlgError,
+)
 from .ops.reduction import SVDVALS
 
 __all__ = [
@@ -32,6 +47,10 @@ __all__ = [
     "slogdet",
     "solve",
     "cholesky",
+    "eigh",
+    "eigvalsh",
+    "qr",
+    "svd",
     "LinAlgError",
 ]
 
@@ -49,6 +68,9 @@ def _return_type(name, fields):
 
 slogdet_type = _return_type("linalg_slogdet", ["sign", "logabsdet"])
 _top_slogdet_type = _return_type("slogdet", ["sign", "logabsdet"])
+eigh_type = _return_type("linalg_eigh", ["eigenvalues", "eigenvectors"])
+qr_type = _return_type("linalg_qr", ["Q", "R"])
+svd_type = _return_type("linalg_svd", ["U", "S", "Vh"])
 
 
 def _square(A, name: str) -> None:
@@ -255,3 +277,98 @@ def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None):
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.vector_norm: Order {ord} not supported.")
     return _r.norm(A, p=ord, dim=dim, keepdim=keepdim, dtype=dtype)
+
+
+def _uplo(UPLO: str) -> str:
+    if not isinstance(UPLO, str) or UPLO.upper() not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    return UPLO.upper()
+
+
+def _eigh_checks(A, name, UPLO):
+    uplo = _uplo(UPLO)
+    d = A._data
+    if d.ndim >= 2 and d.shape[-1] == d.shape[-2] and d.dtype.kind != "f":
+        raise NotImplementedError(f"\"linalg_eigh_cpu\" not implemented for '{A.dtype.title}'")
+    _square(A, "linalg.eigh")
+    return uplo
+
+
+def eigh(A, UPLO: str = "L"):
+    """Eigenvalues (ascending) and orthonormal eigenvectors (the columns) of a symmetric
+    matrix (or batch), a named tuple as PyTorch's. Only one triangle of A is read (the
+    lower, or the upper with ``UPLO='U'``); the gradient is symmetric, as PyTorch's. The
+    eigenvectors' gradient assumes distinct eigenvalues (at a tie it is inf or NaN, as in
+    PyTorch), and each eigenvector's sign is LAPACK's choice (a loss should not depend on
+    it). The two outputs are two rows of the table: the forward decomposes A once for each.
+
+    >>> import chainrule as torch
+    >>> torch.linalg.eigh(torch.tensor([[2.0, 0.0], [0.0, 1.0]])).eigenvalues
+    tensor([1., 2.])
+    """
+    uplo = _eigh_checks(A, "linalg.eigh", UPLO)
+    return eigh_type(apply(EIGVALSH, A, uplo=uplo), apply(EIGH_VECTORS, A, uplo=uplo))
+
+
+def eigvalsh(A, UPLO: str = "L"):
+    """The eigenvalues of a symmetric matrix (or batch), ascending (see ``eigh``).
+
+    >>> import chainrule as torch
+    >>> torch.linalg.eigvalsh(torch.tensor([[2.0, 1.0], [1.0, 2.0]]))
+    tensor([1., 3.])
+    """
+    uplo = _eigh_checks(A, "linalg.eigh", UPLO)
+    return apply(EIGVALSH, A, uplo=uplo)
+
+
+def qr(A, mode: str = "reduced"):
+    """A = Q R, Q with orthonormal columns and R upper triangular, a named tuple as
+    PyTorch's. ``mode``: 'reduced' (Q m x k, R k x n, k = min(m, n)), 'complete' (Q m x m,
+    R m x n) or 'r' (R only; Q is empty). Gradients as PyTorch's for a full-rank A with
+    m >= n ('reduced', or 'complete' when m == n); 'complete' with m > n and 'r' raise
+    PyTorch's errors in backward; m < n raises NotImplementedError there (PyTorch has a
+    rule). Q and R are two rows of the table: the forward factors A once for each.
+
+    >>> import chainrule as torch
+    >>> torch.linalg.qr(torch.tensor([[3.0, 0.0], [4.0, 5.0]])).R.abs()
+    tensor([[5., 4.],
+            [0., 3.]])
+    """
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(
+            f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
+            "'r', or 'complete'"
+        )
+    d = A._data
+    if d.ndim < 2:
+        raise RuntimeError("linalg.qr: The input tensor A must have at least 2 dimensions.")
+    _floating(A, "linalg.qr")
+    r = apply(QR_R, A, mode=mode)
+    if mode == "r":
+        q = A._new(_backend.namespace(d).zeros((0,), dtype=d.dtype))
+    else:
+        q = apply(QR_Q, A, mode=mode)
+    return qr_type(q, r)
+
+
+def svd(A, full_matrices: bool = True, *, driver=None):
+    """A = U diag(S) Vh, singular values descending, a named tuple as PyTorch's.
+    ``full_matrices=True`` (the default) gives square U (m x m) and Vh (n x n); False the
+    thin factors (k = min(m, n) columns of U, rows of Vh). Gradients as PyTorch's: they
+    assume distinct non-zero singular values; with full_matrices=True only the first k
+    columns of U (rows of Vh) carry one (as PyTorch), and forward mode needs
+    full_matrices=False unless A is square. Each singular vector's sign is LAPACK's
+    choice: a loss should depend on U and Vh only through sign-invariant terms (PyTorch
+    checks this for complex inputs only; chainrule has none). U, S and Vh are three rows
+    of the table: the forward decomposes A once for each. ``driver`` is ignored (CUDA).
+
+    >>> import chainrule as torch
+    >>> torch.linalg.svd(torch.tensor([[3.0, 0.0], [0.0, -2.0]])).S
+    tensor([3., 2.])
+    """
+    d = A._data
+    if d.ndim < 2:
+        raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
+    _floating(A, "linalg.svd")
+    full = bool(full_matrices)
+    return svd_type(apply(SVD_U, A, full=full), apply(SVDVALS, A), apply(SVD_VH, A, full=full))

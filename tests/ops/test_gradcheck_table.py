@@ -1278,6 +1278,89 @@ add(custom("slogdet_sign", "slogdet().sign (gradient zero)", _sign_case))
 add(custom("solve", "linalg.solve (vectors, matrices, broadcasting)", _solve_case))
 add(custom("cholesky", "linalg.cholesky(M M^T + n I, upper)", _cholesky_case))
 
+
+@st.composite
+def _symmetric_half(draw, max_numel=MAX_NUMEL):
+    """Half of Q diag(w) Q^T (random orthogonal Q; eigenvalues w >= 0.3 apart), maybe
+    batched: the functions below take M + M^T, so their input is symmetric under any
+    perturbation and its eigenvalues are w."""
+    n = draw(st.integers(1, 3))
+    b = draw(st.integers(1, 2)) if 2 * n * n <= max_numel and draw(st.booleans()) else None
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+
+    def one():
+        w = 0.3 * np.array(draw(st.lists(st.integers(-8, 8), min_size=n, max_size=n, unique=True)))
+        q = np.linalg.qr(rng.standard_normal((n, n)))[0]
+        return (q * w) @ q.T / 2
+
+    return np.stack([one() for _ in range(b)]) if b else one()
+
+
+def _eigvalsh_case(data, max_numel=MAX_NUMEL):
+    uplo = data.draw(st.sampled_from(["L", "U"]))
+    f = data.draw(st.sampled_from(["eigvalsh", "eigh"]))
+    if f == "eigh":
+        return (lambda M: cr.linalg.eigh(M + M.mT, UPLO=uplo).eigenvalues), [
+            data.draw(_symmetric_half(max_numel))
+        ]
+    return (lambda M: cr.linalg.eigvalsh(M + M.mT, UPLO=uplo)), [
+        data.draw(_symmetric_half(max_numel))
+    ]
+
+
+def _eigh_vectors_case(data, max_numel=MAX_NUMEL):
+    uplo = data.draw(st.sampled_from(["L", "U"]))
+
+    def fn(M):
+        v = cr.linalg.eigh(M + M.mT, UPLO=uplo).eigenvectors
+        return v * v[..., :1, :]  # each column times its first entry: sign-invariant
+
+    return fn, [data.draw(_symmetric_half(max_numel))]
+
+
+@st.composite
+def _tall_matrix(draw, max_numel=MAX_NUMEL):
+    """A full-rank m x n matrix, m >= n (singular values >= 0.4), maybe batched."""
+    a = draw(_svd_matrix(max_numel))
+    return a if a.shape[-2] >= a.shape[-1] else np.swapaxes(a, -1, -2).copy()
+
+
+def _qr_case(which):
+    def draw(data, max_numel=MAX_NUMEL):
+        a = data.draw(_tall_matrix(max_numel))
+        square = a.shape[-1] == a.shape[-2]
+        mode = data.draw(st.sampled_from(["reduced", "complete"] if square else ["reduced"]))
+        return (lambda A: getattr(cr.linalg.qr(A, mode=mode), which)), [a]
+
+    return draw
+
+
+def _svd_case(which):
+    def draw(data, max_numel=MAX_NUMEL):
+        a = data.draw(_svd_matrix(max_numel))
+        # full_matrices=True only when square: forward mode needs the thin factors otherwise
+        full = a.shape[-1] == a.shape[-2] and data.draw(st.booleans())
+
+        def fn(A):
+            u, s, vh = cr.linalg.svd(A, full_matrices=full)
+            k = s.shape[-1]
+            u, vh = u[..., :k], vh[..., :k, :]
+            if which == "U":  # column j of U times Vh[j, 0]: invariant to the pair's sign
+                return u * vh[..., :, 0].unsqueeze(-2)
+            return vh * u[..., 0, :].unsqueeze(-1)
+
+        return fn, [a]
+
+    return draw
+
+
+add(custom("eigvalsh", "eigvalsh / eigh().eigenvalues (of M + M^T, UPLO)", _eigvalsh_case))
+add(custom("eigh_vectors", "eigh().eigenvectors, sign-invariant", _eigh_vectors_case))
+add(custom("qr_q", "qr().Q (m >= n)", _qr_case("Q")))
+add(custom("qr_r", "qr().R (m >= n)", _qr_case("R")))
+add(custom("svd_u", "svd().U, sign-invariant", _svd_case("U")))
+add(custom("svd_vh", "svd().Vh, sign-invariant", _svd_case("Vh")))
+
 # ------------------------------------------------------------------------ harness
 
 

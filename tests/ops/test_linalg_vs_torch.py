@@ -220,3 +220,190 @@ def test_second_derivatives_match_torch():
         outs.append((x.grad.detach().numpy(), y.grad.detach().numpy()))
     for c, t in zip(*outs, strict=True):
         np.testing.assert_allclose(c, t, rtol=1e-9, atol=1e-10)
+
+
+# ------------------------------------------------------------- eigh, qr, svd
+
+
+def _distinct_spd(shape):
+    """Symmetric, with eigenvalues 1, 2, ..., n (distinct) in a random basis."""
+    n = shape[-1]
+    q = np.linalg.qr(RNG.standard_normal(shape))[0]
+    return (q * np.arange(1.0, n + 1)) @ np.swapaxes(q, -1, -2)
+
+
+def _sign_fixed(v, axis):
+    """Columns (axis=-2) or rows (axis=-1) of v with the largest entry made positive."""
+    i = np.argmax(np.abs(v), axis=axis)
+    big = np.take_along_axis(v, np.expand_dims(i, axis), axis)
+    return v * np.sign(big)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("uplo", ["L", "U"])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_eigh_matches_torch(shape, uplo, dtype):
+    a = _distinct_spd(shape)
+    tol = 1e-10 if dtype == "float64" else 2e-4
+    rc = cr.linalg.eigh(cr.tensor(a, dtype=getattr(cr, dtype)), UPLO=uplo)
+    rt = torch.linalg.eigh(torch.tensor(a, dtype=getattr(torch, dtype)), UPLO=uplo)
+    _close(rc.eigenvalues, rt.eigenvalues, tol)
+    np.testing.assert_allclose(
+        _sign_fixed(rc.eigenvectors.numpy(), -2),
+        _sign_fixed(rt.eigenvectors.numpy(), -2),
+        rtol=tol * 10,
+        atol=tol * 10,
+    )
+    _check(
+        lambda x: cr.linalg.eigvalsh(x, UPLO=uplo),
+        lambda x: torch.linalg.eigvalsh(x, UPLO=uplo),
+        [a],
+        dtype,
+        "LinalgEighBackward0",
+    )
+    for mod in (cr, torch):  # grad_fn of both outputs
+        r = mod.linalg.eigh(mod.tensor(a, requires_grad=True))
+        assert type(r.eigenvectors.grad_fn).__name__ == "LinalgEighBackward0"
+
+    def loss(mod):  # the eigenvectors through a sign-invariant function
+        def f(x):
+            w, v = mod.linalg.eigh(x, UPLO=uplo)
+            return (v * v[..., :1, :]) * w.unsqueeze(-2) + v.abs()
+
+        return f
+
+    _check(loss(cr), loss(torch), [a], dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("shape", [(3, 3), (4, 2), (2, 4, 3), (2, 3, 4)])
+@pytest.mark.parametrize("mode", ["reduced", "complete", "r"])
+def test_qr_matches_torch(shape, mode, dtype):
+    a = RNG.standard_normal(shape)
+    tol = 1e-10 if dtype == "float64" else 2e-4
+    rc = cr.linalg.qr(cr.tensor(a, dtype=getattr(cr, dtype)), mode=mode)
+    rt = torch.linalg.qr(torch.tensor(a, dtype=getattr(torch, dtype)), mode=mode)
+    assert repr(type(rc)).count("linalg_qr") and rc._fields == ("Q", "R")
+    for c, t in zip(rc, rt, strict=True):
+        assert tuple(c.shape) == tuple(t.shape)
+        _close(c, t, tol)
+    m, n = shape[-2:]
+    if mode == "r" or (mode == "complete" and m > n):
+        for mod in (cr, torch):
+            r = mod.linalg.qr(mod.tensor(a, requires_grad=True), mode=mode)
+            assert type(r.R.grad_fn).__name__ == "LinalgQrBackward0"
+        _raises_same(
+            lambda: cr.linalg.qr(cr.tensor(a, requires_grad=True), mode=mode).R.sum().backward(),
+            lambda: (
+                torch.linalg.qr(torch.tensor(a, requires_grad=True), mode=mode).R.sum().backward()
+            ),
+        )
+        return
+    if m < n:
+        with pytest.raises(NotImplementedError, match="wide"):
+            cr.linalg.qr(cr.tensor(a, requires_grad=True)).R.sum().backward()
+        return
+    for which in ("Q", "R"):
+        _check(
+            lambda x, w=which: getattr(cr.linalg.qr(x, mode=mode), w),
+            lambda x, w=which: getattr(torch.linalg.qr(x, mode=mode), w),
+            [a],
+            dtype,
+            "LinalgQrBackward0",
+        )
+
+
+def _svd_input(shape):
+    """Singular values 1, 2, ..., k in random bases: distinct and away from 0."""
+    m, n = shape[-2:]
+    k = min(m, n)
+    u = np.linalg.qr(RNG.standard_normal(shape[:-2] + (m, m)))[0][..., :k]
+    v = np.linalg.qr(RNG.standard_normal(shape[:-2] + (n, n)))[0][..., :k]
+    return (u * np.arange(1.0, k + 1)) @ np.swapaxes(v, -1, -2)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("full", [True, False])
+@pytest.mark.parametrize("shape", [(3, 3), (4, 2), (2, 3), (2, 4, 3), (2, 3, 4)])
+def test_svd_matches_torch(shape, full, dtype):
+    a = _svd_input(shape)
+    tol = 1e-10 if dtype == "float64" else 2e-4
+    rc = cr.linalg.svd(cr.tensor(a, dtype=getattr(cr, dtype)), full_matrices=full)
+    rt = torch.linalg.svd(torch.tensor(a, dtype=getattr(torch, dtype)), full_matrices=full)
+    assert rc._fields == ("U", "S", "Vh")
+    for c, t in zip(rc, rt, strict=True):
+        assert tuple(c.shape) == tuple(t.shape)
+    _close(rc.S, rt.S, tol)
+    k = min(shape[-2:])
+    # U diag(S) Vh rebuilds A; the thin factors agree with PyTorch's up to the pairs' signs
+    u, vh = rc.U.numpy()[..., :k], rc.Vh.numpy()[..., :k, :]
+    np.testing.assert_allclose((u * rc.S.numpy()[..., None, :]) @ vh, a, atol=tol * 10)
+    for mod in (cr, torch):
+        r = mod.linalg.svd(mod.tensor(a, requires_grad=True), full_matrices=full)
+        assert {type(t.grad_fn).__name__ for t in r} == {"LinalgSvdBackward0"}
+
+    def loss(mod):  # sign-invariant in each (u_j, v_j) pair
+        def f(x):
+            u, s, vh = mod.linalg.svd(x, full_matrices=full)
+            u, vh = u[..., :k], vh[..., :k, :]
+            a = (u * vh[..., :, :1].mT).sum(-1) * s.sum(-1, keepdim=True)
+            return a.sum(-1) + (vh * u[..., :1, :].mT).sum((-2, -1))
+
+        return f
+
+    _check(loss(cr), loss(torch), [a], dtype)
+
+
+def test_eigh_qr_svd_argument_errors_match_torch():
+    for fc, ft in [
+        (
+            lambda: cr.linalg.eigh(cr.eye(2), UPLO="X"),
+            lambda: torch.linalg.eigh(torch.eye(2), UPLO="X"),
+        ),
+        (
+            lambda: cr.linalg.qr(cr.eye(2), mode="x"),
+            lambda: torch.linalg.qr(torch.eye(2), mode="x"),
+        ),
+        (lambda: cr.linalg.eigh(cr.ones(3)), lambda: torch.linalg.eigh(torch.ones(3))),
+        (
+            lambda: cr.linalg.eigvalsh(cr.ones(2, 3)),
+            lambda: torch.linalg.eigvalsh(torch.ones(2, 3)),
+        ),
+        (lambda: cr.linalg.qr(cr.ones(3)), lambda: torch.linalg.qr(torch.ones(3))),
+        (lambda: cr.linalg.svd(cr.ones(3)), lambda: torch.linalg.svd(torch.ones(3))),
+        (
+            lambda: cr.linalg.qr(cr.eye(2, dtype=cr.int64)),
+            lambda: torch.linalg.qr(torch.eye(2, dtype=torch.int64)),
+        ),
+        (
+            lambda: cr.linalg.svd(cr.eye(2, dtype=cr.int64)),
+            lambda: torch.linalg.svd(torch.eye(2, dtype=torch.int64)),
+        ),
+    ]:
+        _raises_same(fc, ft)
+    with pytest.raises(NotImplementedError) as ec:
+        cr.linalg.eigh(cr.eye(2, dtype=cr.int64))
+    with pytest.raises(NotImplementedError) as et:
+        torch.linalg.eigh(torch.eye(2, dtype=torch.int64))
+    assert str(ec.value) == str(et.value)
+    assert torch.linalg.eigvalsh(torch.eye(2), UPLO="u").shape == (2,)
+    assert cr.linalg.eigvalsh(cr.eye(2), UPLO="u").shape == (2,)
+
+
+def test_eigh_svd_second_derivatives_match_torch():
+    a = _distinct_spd((2, 3, 3))
+    b = _svd_input((3, 2))
+    outs = []
+    for mod in (cr, torch):
+        x = mod.tensor(a, requires_grad=True)
+        y = mod.tensor(b, requires_grad=True)
+        w, v = mod.linalg.eigh(x)
+        u, s, vh = mod.linalg.svd(y, full_matrices=False)
+        q, r = mod.linalg.qr(y)
+        z = (w**2).sum() + (v * v[..., :1, :]).sum() + (u * vh[:, :1].mT).sum() + s.prod()
+        z = z + (q * r.diagonal().unsqueeze(0)).sum() + r.exp().sum()
+        gx, gy = mod.autograd.grad(z, (x, y), create_graph=True)
+        ((gx**2).sum() + gy.sin().sum()).backward()
+        outs.append((x.grad.detach().numpy(), y.grad.detach().numpy()))
+    for c, t in zip(*outs, strict=True):
+        np.testing.assert_allclose(c, t, rtol=1e-8, atol=1e-9)

@@ -14,6 +14,7 @@ The PyTorch-named functions (``matmul``'s dispatch on dims, the shape errors) ar
 from __future__ import annotations
 
 from .primitive import defop
+from .reduction import _finite_matrices
 
 
 def _lift(ns, s, batch):
@@ -321,4 +322,243 @@ CHOLESKY = defop(
     grad_fn="LinalgCholeskyExBackward0",
     jvp=_cholesky_jvp,
     kink="symmetric positive-definite A; its gradient is symmetric (as PyTorch's)",
+)
+
+
+# ------------------------------------------------ decompositions with several outputs
+# PyTorch's eigh, qr and svd return several tensors from one node. Here each output is a
+# row of its own (the same grad_fn name as PyTorch's one node), whose forward computes the
+# decomposition and whose rules are the share of PyTorch's joint rule that belongs to its
+# output: the joint vjp is linear in the outputs' gradients, so the shares add up to it.
+# A rule that needs another output recomputes it from x and its own output (R = Q^T A,
+# Q = A R^-1), or through ``ns.eigh`` / ``ns.svd``, which under create_graph are these
+# same rows, so the rules are differentiable again. The cost: the forward computes the
+# decomposition once per output asked for, and a backward may compute it again.
+
+
+def _eye_mask(ns, like, n):
+    """(1 - I, I) as arrays or constant Tensors of like's dtype."""
+    eye = ns.eye(n, like)
+    return 1 - eye, eye
+
+
+def _inv_gaps(ns, w):
+    """F_ij = 1 / (w_j - w_i) off the diagonal, 0 on it (distinct w assumed)."""
+    off, eye = _eye_mask(ns, w, w.shape[-1])
+    return off / (ns.expand_dims(w, -2) - ns.expand_dims(w, -1) + eye)
+
+
+# eigh: A = V diag(w) V^T (symmetric A; one triangle read, by ``uplo``). Over symmetric
+# dA, with C = V^T dA V: dw = diag(C), dV = V (F o C). The adjoints: V diag(g_w) V^T
+# and V (F o skew(V^T G_V)) V^T, symmetric as PyTorch's (distinct eigenvalues assumed).
+def _eigvalsh_vjp(ns, g, x, uplo):
+    v = ns.eigh(x, uplo)[1]
+    return ns.matmul(v * ns.expand_dims(g, -2), _mT(ns, v))
+
+
+def _eigvalsh_jvp(ns, t, x, uplo):
+    v = ns.eigh(x, uplo)[1]
+    return ns.sum(v * ns.matmul(t, v), axis=-2)  # v_i^T T v_i
+
+
+def _eigh_vectors_vjp(ns, g, x, out, uplo):
+    j = ns.matmul(_mT(ns, out), g)
+    k = 0.5 * (j - _mT(ns, j)) * _inv_gaps(ns, ns.eigh(x, uplo)[0])
+    return ns.matmul(out, ns.matmul(k, _mT(ns, out)))
+
+
+def _eigh_vectors_jvp(ns, t, x, out, uplo):
+    c = ns.matmul(_mT(ns, out), ns.matmul(_sym(ns, t), out))
+    return ns.matmul(out, c * _inv_gaps(ns, ns.eigh(x, uplo)[0]))
+
+
+_EIGH_KINK = "distinct eigenvalues assumed for the eigenvectors' rules; symmetric gradient"
+EIGVALSH = defop(
+    "eigvalsh",
+    lambda xp, x, *, uplo: xp.linalg.eigvalsh(x, UPLO=uplo),
+    _eigvalsh_vjp,
+    grad_fn="LinalgEighBackward0",
+    jvp=_eigvalsh_jvp,
+    kink="symmetric gradient (one triangle of A is read)",
+)
+EIGH_VECTORS = defop(
+    "eigh_vectors",
+    lambda xp, x, *, uplo: xp.linalg.eigh(x, UPLO=uplo)[1],
+    _eigh_vectors_vjp,
+    grad_fn="LinalgEighBackward0",
+    jvp=_eigh_vectors_jvp,
+    kink=_EIGH_KINK,
+)
+
+
+# qr (m >= n, reduced): A = Q R. With C = Q^T dA R^-1 and Omega = Q^T dQ (skew, from the
+# strictly lower part of C): dR = (triu(C) + tril(C, -1)^T) R, dQ = dA R^-1 - Q (triu(C)
+# + tril(C, -1)^T). The adjoint: dA = (G_Q + Q P) R^-T with N = G_R R^T - Q^T G_Q and
+# P = triu(N) + tril(N^T, -1); each output's row keeps its share of N.
+def _qr_check(x, mode):
+    m, n = x.shape[-2:]
+    if mode == "r":
+        raise RuntimeError(
+            "The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
+            "Please use linalg.qr(A, mode='reduced') if you are going to differentiate "
+            "through linalg.qr."
+        )
+    if mode == "complete" and m > n:
+        raise RuntimeError(
+            "The QR decomposition is not differentiable when mode='complete' and nrows > ncols."
+        )
+    if m < n:
+        raise NotImplementedError(
+            "chainrule has no derivative of linalg.qr for a wide matrix (nrows < ncols) yet"
+        )
+
+
+def _times_inv_rt(ns, a, r):
+    return _mT(ns, ns.solve(r, _mT(ns, a)))  # A R^-T
+
+
+def _times_inv_r(ns, a, r):
+    return _mT(ns, ns.solve(_mT(ns, r), _mT(ns, a)))  # A R^-1
+
+
+def _qr_p(ns, n):
+    return ns.triu(n, 0) + ns.tril(_mT(ns, n), -1)
+
+
+def _upper_part(ns, c):
+    return ns.triu(c, 0) + _mT(ns, ns.tril(c, -1))
+
+
+def _qr_q_vjp(ns, g, x, out, mode):
+    _qr_check(x, mode)
+    r = ns.matmul(_mT(ns, out), x)
+    p = _qr_p(ns, -ns.matmul(_mT(ns, out), g))
+    return _times_inv_rt(ns, g + ns.matmul(out, p), r)
+
+
+def _qr_r_vjp(ns, g, x, out, mode):
+    _qr_check(x, mode)
+    q = _times_inv_r(ns, x, out)
+    return _times_inv_rt(ns, ns.matmul(q, _qr_p(ns, ns.matmul(g, _mT(ns, out)))), out)
+
+
+def _qr_q_jvp(ns, t, x, out, mode):
+    _qr_check(x, mode)
+    d = _times_inv_r(ns, t, ns.matmul(_mT(ns, out), x))
+    return d - ns.matmul(out, _upper_part(ns, ns.matmul(_mT(ns, out), d)))
+
+
+def _qr_r_jvp(ns, t, x, out, mode):
+    _qr_check(x, mode)
+    q = _times_inv_r(ns, x, out)
+    c = ns.matmul(_mT(ns, q), _times_inv_r(ns, t, out))
+    return ns.matmul(_upper_part(ns, c), out)
+
+
+_QR_KINK = "full-rank A with nrows >= ncols (mode 'reduced', or 'complete' when square)"
+QR_Q = defop(
+    "qr_q",
+    lambda xp, x, *, mode: xp.linalg.qr(x, mode=mode)[0],
+    _qr_q_vjp,
+    grad_fn="LinalgQrBackward0",
+    jvp=_qr_q_jvp,
+    kink=_QR_KINK,
+)
+QR_R = defop(
+    "qr_r",
+    lambda xp, x, *, mode: xp.linalg.qr(x, mode=mode) if mode == "r" else xp.linalg.qr(x, mode)[1],
+    _qr_r_vjp,
+    grad_fn="LinalgQrBackward0",
+    jvp=_qr_r_jvp,
+    kink=_QR_KINK,
+)
+
+
+# svd: A = U diag(S) V^T, k = min(m, n) (S is the svdvals row of reduction.py). With
+# F_ij = 1 / (s_j^2 - s_i^2) off the diagonal and P = U^T dA V:
+#   dU = U (F o (P S + S P^T)) + (I - U U^T) dA V S^-1
+#   dV = V (F o (S P + P^T S)) + (I - V V^T) dA^T U S^-1
+# and the adjoints (J = U^T G_U, K = V^T G_V):
+#   U [(F o (J - J^T)) S] V^T + (I - U U^T) G_U S^-1 V^T
+#   U [S (F o (K - K^T))] V^T + U S^-1 G_V^T (I - V V^T)
+# Distinct non-zero singular values assumed. With full_matrices=True only the first k
+# columns of U (rows of Vh) carry a gradient, as in PyTorch.
+def _svd_fwd(xp, x, which, full):
+    x, bad = _finite_matrices(xp, x)
+    r = xp.linalg.svd(x, full_matrices=full)[which]
+    return r if bad is None else xp.where(bad, xp.nan, r)
+
+
+def _svd_u_vjp(ns, g, x, full):
+    u, s, vh = ns.svd(x)
+    k = s.shape[-1]
+    if full:
+        g = ns.getitem(g, (Ellipsis, slice(None), slice(0, k)))
+    j = ns.matmul(_mT(ns, u), g)
+    inner = _inv_gaps(ns, s * s) * (j - _mT(ns, j)) * ns.expand_dims(s, -2)
+    r = ns.matmul(u, inner)
+    if x.shape[-2] > k:
+        r = r + (g - ns.matmul(u, j)) / ns.expand_dims(s, -2)
+    return ns.matmul(r, vh)
+
+
+def _svd_vh_vjp(ns, g, x, full):
+    u, s, vh = ns.svd(x)
+    k = s.shape[-1]
+    if full:
+        g = ns.getitem(g, (Ellipsis, slice(0, k), slice(None)))
+    kk = ns.matmul(vh, _mT(ns, g))
+    inner = ns.expand_dims(s, -1) * (_inv_gaps(ns, s * s) * (kk - _mT(ns, kk)))
+    r = ns.matmul(ns.matmul(u, inner), vh)
+    if x.shape[-1] > k:
+        r = r + ns.matmul(u / ns.expand_dims(s, -2), g - ns.matmul(ns.matmul(g, _mT(ns, vh)), vh))
+    return r
+
+
+def _svd_jvp_check(x, full):
+    if full and x.shape[-1] != x.shape[-2]:
+        raise NotImplementedError(
+            "chainrule has no forward-mode derivative of linalg.svd with full_matrices=True "
+            "for a non-square input; use full_matrices=False"
+        )
+
+
+def _svd_u_jvp(ns, t, x, full):
+    _svd_jvp_check(x, full)
+    u, s, vh = ns.svd(x)
+    tv = ns.matmul(t, _mT(ns, vh))
+    p = ns.matmul(_mT(ns, u), tv)
+    f = _inv_gaps(ns, s * s)
+    sym = p * ns.expand_dims(s, -2) + ns.expand_dims(s, -1) * _mT(ns, p)
+    return ns.matmul(u, f * sym) + (tv - ns.matmul(u, p)) / ns.expand_dims(s, -2)
+
+
+def _svd_vh_jvp(ns, t, x, full):
+    _svd_jvp_check(x, full)
+    u, s, vh = ns.svd(x)
+    v = _mT(ns, vh)
+    tu = ns.matmul(_mT(ns, t), u)
+    p = ns.matmul(_mT(ns, u), ns.matmul(t, v))
+    f = _inv_gaps(ns, s * s)
+    sym = ns.expand_dims(s, -1) * p + _mT(ns, p) * ns.expand_dims(s, -2)
+    dv = ns.matmul(v, f * sym) + (tu - ns.matmul(v, _mT(ns, p))) / ns.expand_dims(s, -2)
+    return _mT(ns, dv)
+
+
+_SVD_KINK = "distinct non-zero singular values assumed"
+SVD_U = defop(
+    "svd_u",
+    lambda xp, x, *, full: _svd_fwd(xp, x, 0, full),
+    _svd_u_vjp,
+    grad_fn="LinalgSvdBackward0",
+    jvp=_svd_u_jvp,
+    kink=_SVD_KINK,
+)
+SVD_VH = defop(
+    "svd_vh",
+    lambda xp, x, *, full: _svd_fwd(xp, x, 2, full),
+    _svd_vh_vjp,
+    grad_fn="LinalgSvdBackward0",
+    jvp=_svd_vh_jvp,
+    kink=_SVD_KINK,
 )
