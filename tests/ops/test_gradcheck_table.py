@@ -1264,10 +1264,13 @@ def _solve_case(data, max_numel=MAX_NUMEL):
 def _cholesky_case(data, max_numel=MAX_NUMEL):
     n, b = _square_batch(data, max_numel)
     upper = data.draw(st.booleans())
-    eye = cr.eye(n, dtype=cr.float64)
+
     # M M^T + n I: symmetric positive-definite, eigenvalues >= n (the forward reads one
     # triangle; PyTorch's gradient, and so gradcheck, assume a symmetric input)
-    fn = lambda M: cr.linalg.cholesky(M @ M.mT + n * eye, upper=upper)
+    def fn(M):
+        eye = cr.eye(n, dtype=M.dtype, device=M.device)
+        return cr.linalg.cholesky(M @ M.mT + n * eye, upper=upper)
+
     return fn, [data.draw(REAL(b + (n, n)))]
 
 
