@@ -110,7 +110,7 @@ def inv(A):
 def det(A):
     """The determinant of a square matrix (or of each in a batch). Its gradient (Jacobi's
     formula, det(A) A^-T) needs A invertible: at a singular A it raises (PyTorch gives
-    the adjugate there).
+    zeros there, though the adjugate is not zero).
 
     >>> import chainrule as torch
     >>> torch.linalg.det(torch.tensor([[2.0, 1.0], [0.0, 3.0]]))
@@ -123,7 +123,7 @@ def det(A):
 def slogdet(A):
     """(sign, logabsdet) of det(A), a named tuple as PyTorch's: the sign (0 for a singular
     matrix, its gradient zero) and log|det A| (-inf for a singular matrix; its gradient
-    A^-T needs A invertible).
+    A^-T needs A invertible: at a singular A it raises, where PyTorch gives infinities).
 
     >>> import chainrule as torch
     >>> torch.linalg.slogdet(torch.tensor([[0.0, 2.0], [3.0, 0.0]])).sign

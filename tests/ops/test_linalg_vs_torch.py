@@ -407,3 +407,12 @@ def test_eigh_svd_second_derivatives_match_torch():
         outs.append((x.grad.detach().numpy(), y.grad.detach().numpy()))
     for c, t in zip(*outs, strict=True):
         np.testing.assert_allclose(c, t, rtol=1e-8, atol=1e-9)
+
+
+def test_det_gradient_at_a_singular_matrix_raises_clearly():
+    # PyTorch gives zeros there (the adjugate is not zero): chainrule refuses
+    for f in (cr.linalg.det, lambda x: cr.linalg.slogdet(x).logabsdet):
+        x = cr.tensor(SINGULAR, dtype=cr.float64, requires_grad=True)
+        y = f(x)
+        with pytest.raises(RuntimeError, match="singular matrix"):
+            y.backward()

@@ -197,7 +197,7 @@ DET = defop(
     lambda ns, g, x, out: _scale(ns, g * out, _mT(ns, ns.inv(x))),
     grad_fn="LinalgDetBackward0",
     jvp=lambda ns, t, x, out: out * _trace_inv(ns, t, x),
-    kink="invertible matrices only (the gradient at a singular matrix raises)",
+    kink="invertible matrices only (the gradient at a singular matrix raises; PyTorch gives 0)",
 )
 # slogdet: log|det X| -> g X^-T; tangent: tr(X^-1 T)
 SLOGDET = defop(
@@ -206,7 +206,7 @@ SLOGDET = defop(
     lambda ns, g, x: _scale(ns, g, _mT(ns, ns.inv(x))),
     grad_fn="LinalgSlogdetBackward0",
     jvp=lambda ns, t, x: _trace_inv(ns, t, x),
-    kink="invertible matrices only (the gradient at a singular matrix raises)",
+    kink="invertible matrices only (the gradient at a singular matrix raises; PyTorch's is inf)",
 )
 # the sign of det X (real input): piecewise constant, its gradient zero (as PyTorch's)
 SLOGDET_SIGN = defop(

@@ -122,7 +122,14 @@ class ArrayNS:
         return out
 
     def inv(self, a):
-        return self.xp.linalg.inv(a)
+        try:
+            return self.xp.linalg.inv(a)
+        except self.xp.linalg.LinAlgError:
+            raise RuntimeError(
+                "chainrule: this derivative needs the inverse of a singular matrix (the "
+                "gradient of det or slogdet at a singular matrix is not implemented; PyTorch "
+                "gives zeros, or infinities for slogdet, there)"
+            ) from None
 
     def solve(self, a, b):
         """A^-1 B for a batch of matrices B (broadcasting over the leading axes)."""
