@@ -87,10 +87,10 @@ globals().update(functions.public_functions())
 __version__ = "0.1.0"
 
 # the top-level names PyTorch gives some of torch.linalg
-det = linalg.det
-inverse = linalg.inv
-logdet = linalg.logdet
-slogdet = linalg.top_slogdet
+det = functions.decompositions.det
+inverse = functions.decompositions.inv
+logdet = functions.decompositions.logdet
+slogdet = functions.decompositions.top_slogdet
 
 
 def is_tensor(obj) -> bool:

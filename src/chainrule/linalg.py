@@ -13,28 +13,22 @@ tensor(5.)
 
 from __future__ import annotations
 
-from collections import namedtuple
-
-from . import backend as _backend
 from .functions import elementwise as E
 from .functions import reduction as _r
 from .functions import shape as S
-from .ops.apply import apply
-from .ops.linalg import (
-    CHOLESKY,
-    DET,
-    EIGH_VECTORS,
-    EIGVALSH,
-    INV,
-    QR_Q,
-    QR_R,
-    SLOGDET,
-    SLOGDET_SIGN,
-    SOLVE,
-    SVD_U,
-    SVD_VH,
-    LinAlgError,
+from .functions.decompositions import (
+    cholesky,
+    det,
+    eigh,
+    eigvalsh,
+    inv,
+    qr,
+    slogdet,
+    solve,
+    svd,
 )
+from .ops.apply import apply
+from .ops.linalg import LinAlgError
 from .ops.reduction import SVDVALS
 
 __all__ = [
@@ -53,149 +47,6 @@ __all__ = [
     "svd",
     "LinAlgError",
 ]
-
-
-def _return_type(name, fields):
-    """A named tuple that prints as ``torch.return_types.<name>``."""
-    base = namedtuple(name, fields)
-
-    def __repr__(self):
-        body = ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self, strict=True))
-        return f"torch.return_types.{name}(\n{body})"
-
-    return type(name, (base,), {"__slots__": (), "__repr__": __repr__})
-
-
-slogdet_type = _return_type("linalg_slogdet", ["sign", "logabsdet"])
-_top_slogdet_type = _return_type("slogdet", ["sign", "logabsdet"])
-eigh_type = _return_type("linalg_eigh", ["eigenvalues", "eigenvectors"])
-qr_type = _return_type("linalg_qr", ["Q", "R"])
-svd_type = _return_type("linalg_svd", ["U", "S", "Vh"])
-
-
-def _square(A, name: str) -> None:
-    """PyTorch's checks of a batch of square matrices of a floating dtype."""
-    d = A._data
-    if d.ndim < 2:
-        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
-    if d.shape[-1] != d.shape[-2]:
-        raise RuntimeError(
-            f"{name}: A must be batches of square matrices, but they are {d.shape[-2]} by "
-            f"{d.shape[-1]} matrices"
-        )
-    _floating(A, name)
-
-
-def _floating(A, name: str) -> None:
-    if A._data.dtype.kind != "f":
-        raise RuntimeError(
-            f"{name}: Expected a floating point or complex tensor as input. Got {A.dtype.title}"
-        )
-
-
-def inv(A):
-    """The inverse of a square matrix (or of each in a batch). A singular matrix raises
-    ``LinAlgError`` with PyTorch's text (the first zero pivot of its LU factorization);
-    a nearly singular one gives large numbers, as LAPACK does.
-
-    >>> import chainrule as torch
-    >>> torch.linalg.inv(torch.tensor([[2.0, 0.0], [0.0, 4.0]]))
-    tensor([[0.5000, 0.0000],
-            [0.0000, 0.2500]])
-    """
-    _square(A, "linalg.inv")
-    return apply(INV, A)
-
-
-def det(A):
-    """The determinant of a square matrix (or of each in a batch). Its gradient (Jacobi's
-    formula, det(A) A^-T) needs A invertible: at a singular A it raises (PyTorch gives
-    zeros there, though the adjugate is not zero).
-
-    >>> import chainrule as torch
-    >>> torch.linalg.det(torch.tensor([[2.0, 1.0], [0.0, 3.0]]))
-    tensor(6.)
-    """
-    _square(A, "linalg.det")
-    return apply(DET, A)
-
-
-def slogdet(A):
-    """(sign, logabsdet) of det(A), a named tuple as PyTorch's: the sign (0 for a singular
-    matrix, its gradient zero) and log|det A| (-inf for a singular matrix; its gradient
-    A^-T needs A invertible: at a singular A it raises, where PyTorch gives infinities).
-
-    >>> import chainrule as torch
-    >>> torch.linalg.slogdet(torch.tensor([[0.0, 2.0], [3.0, 0.0]])).sign
-    tensor(-1.)
-    """
-    return _slogdet(A, "linalg.slogdet")
-
-
-def _slogdet(A, name, rtype=slogdet_type):
-    _square(A, name)
-    return rtype(apply(SLOGDET_SIGN, A), apply(SLOGDET, A))
-
-
-def top_slogdet(A):
-    """torch.slogdet: linalg.slogdet, returned as ``torch.return_types.slogdet``."""
-    return _slogdet(A, "linalg.slogdet", _top_slogdet_type)
-
-
-def logdet(A):
-    """log det A: log|det A| where det A > 0, NaN where it is negative, -inf at 0 (PyTorch's
-    torch.logdet, a ``where`` over slogdet).
-
-    >>> import chainrule as torch
-    >>> torch.logdet(torch.eye(3) * 2)
-    tensor(2.0794)
-    """
-    sign, logabs = _slogdet(A, "logdet")
-    return E.where(sign < 0, float("nan"), logabs)
-
-
-def solve(A, B, *, left: bool = True):
-    """X with A X = B for a square invertible A: B a batch of matrices (..., n, k), or of
-    vectors (..., n) when B is 1-d or has A's shape less its last dim (PyTorch's rule);
-    batch dims broadcast. ``left=False`` (X A = B) is not implemented.
-
-    >>> import chainrule as torch
-    >>> torch.linalg.solve(torch.tensor([[2.0, 0.0], [0.0, 4.0]]), torch.tensor([1.0, 1.0]))
-    tensor([0.5000, 0.2500])
-    """
-    if not left:
-        raise NotImplementedError("chainrule's linalg.solve supports left=True only")
-    _square(A, "linalg.solve")
-    a, b = A._data, B._data
-    if a.dtype != b.dtype:
-        raise RuntimeError(
-            "linalg.solve: Expected A and B to have the same dtype, but found A of type "
-            f"{A.dtype.title} and B of type {B.dtype.title} instead"
-        )
-    n = a.shape[-1]
-    vec = b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
-    if (vec and b.shape[-1] != n) or (not vec and (b.ndim < 2 or b.shape[-2] != n)):
-        rows, cols = (b.shape[-1], 1) if vec or b.ndim < 2 else b.shape[-2:]
-        raise RuntimeError(
-            f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
-            f"({n}x{n} and {rows}x{cols})"
-        )
-    return apply(SOLVE, A, B, vec=vec)
-
-
-def cholesky(A, *, upper: bool = False):
-    """The Cholesky factor of a symmetric positive-definite matrix (or batch): lower L with
-    A = L L^T, or with ``upper=True`` U = L^T (A = U^T U). Only one triangle of A is read
-    (the lower; the upper with ``upper=True``); the gradient is symmetric, as PyTorch's.
-    A matrix that is not positive-definite raises ``LinAlgError`` with PyTorch's text.
-
-    >>> import chainrule as torch
-    >>> torch.linalg.cholesky(torch.tensor([[4.0, 2.0], [2.0, 2.0]]))
-    tensor([[2., 0.],
-            [1., 1.]])
-    """
-    _square(A, "linalg.cholesky")
-    return apply(CHOLESKY, A, upper=bool(upper))
 
 
 def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):
@@ -277,98 +128,3 @@ def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None):
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.vector_norm: Order {ord} not supported.")
     return _r.norm(A, p=ord, dim=dim, keepdim=keepdim, dtype=dtype)
-
-
-def _uplo(UPLO: str) -> str:
-    if not isinstance(UPLO, str) or UPLO.upper() not in ("L", "U"):
-        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
-    return UPLO.upper()
-
-
-def _eigh_checks(A, name, UPLO):
-    uplo = _uplo(UPLO)
-    d = A._data
-    if d.ndim >= 2 and d.shape[-1] == d.shape[-2] and d.dtype.kind != "f":
-        raise NotImplementedError(f"\"linalg_eigh_cpu\" not implemented for '{A.dtype.title}'")
-    _square(A, "linalg.eigh")
-    return uplo
-
-
-def eigh(A, UPLO: str = "L"):
-    """Eigenvalues (ascending) and orthonormal eigenvectors (the columns) of a symmetric
-    matrix (or batch), a named tuple as PyTorch's. Only one triangle of A is read (the
-    lower, or the upper with ``UPLO='U'``); the gradient is symmetric, as PyTorch's. The
-    eigenvectors' gradient assumes distinct eigenvalues (at a tie it is inf or NaN, as in
-    PyTorch), and each eigenvector's sign is LAPACK's choice (a loss should not depend on
-    it). The two outputs are two rows of the table: the forward decomposes A once for each.
-
-    >>> import chainrule as torch
-    >>> torch.linalg.eigh(torch.tensor([[2.0, 0.0], [0.0, 1.0]])).eigenvalues
-    tensor([1., 2.])
-    """
-    uplo = _eigh_checks(A, "linalg.eigh", UPLO)
-    return eigh_type(apply(EIGVALSH, A, uplo=uplo), apply(EIGH_VECTORS, A, uplo=uplo))
-
-
-def eigvalsh(A, UPLO: str = "L"):
-    """The eigenvalues of a symmetric matrix (or batch), ascending (see ``eigh``).
-
-    >>> import chainrule as torch
-    >>> torch.linalg.eigvalsh(torch.tensor([[2.0, 1.0], [1.0, 2.0]]))
-    tensor([1., 3.])
-    """
-    uplo = _eigh_checks(A, "linalg.eigh", UPLO)
-    return apply(EIGVALSH, A, uplo=uplo)
-
-
-def qr(A, mode: str = "reduced"):
-    """A = Q R, Q with orthonormal columns and R upper triangular, a named tuple as
-    PyTorch's. ``mode``: 'reduced' (Q m x k, R k x n, k = min(m, n)), 'complete' (Q m x m,
-    R m x n) or 'r' (R only; Q is empty). Gradients as PyTorch's for a full-rank A with
-    m >= n ('reduced', or 'complete' when m == n); 'complete' with m > n and 'r' raise
-    PyTorch's errors in backward; m < n raises NotImplementedError there (PyTorch has a
-    rule). Q and R are two rows of the table: the forward factors A once for each.
-
-    >>> import chainrule as torch
-    >>> torch.linalg.qr(torch.tensor([[3.0, 0.0], [4.0, 5.0]])).R.abs()
-    tensor([[5., 4.],
-            [0., 3.]])
-    """
-    if mode not in ("reduced", "complete", "r"):
-        raise RuntimeError(
-            f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), "
-            "'r', or 'complete'"
-        )
-    d = A._data
-    if d.ndim < 2:
-        raise RuntimeError("linalg.qr: The input tensor A must have at least 2 dimensions.")
-    _floating(A, "linalg.qr")
-    r = apply(QR_R, A, mode=mode)
-    if mode == "r":
-        q = A._new(_backend.namespace(d).zeros((0,), dtype=d.dtype))
-    else:
-        q = apply(QR_Q, A, mode=mode)
-    return qr_type(q, r)
-
-
-def svd(A, full_matrices: bool = True, *, driver=None):
-    """A = U diag(S) Vh, singular values descending, a named tuple as PyTorch's.
-    ``full_matrices=True`` (the default) gives square U (m x m) and Vh (n x n); False the
-    thin factors (k = min(m, n) columns of U, rows of Vh). Gradients as PyTorch's: they
-    assume distinct non-zero singular values; with full_matrices=True only the first k
-    columns of U (rows of Vh) carry one (as PyTorch), and forward mode needs
-    full_matrices=False unless A is square. Each singular vector's sign is LAPACK's
-    choice: a loss should depend on U and Vh only through sign-invariant terms (PyTorch
-    checks this for complex inputs only; chainrule has none). U, S and Vh are three rows
-    of the table: the forward decomposes A once for each. ``driver`` is ignored (CUDA).
-
-    >>> import chainrule as torch
-    >>> torch.linalg.svd(torch.tensor([[3.0, 0.0], [0.0, -2.0]])).S
-    tensor([3., 2.])
-    """
-    d = A._data
-    if d.ndim < 2:
-        raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
-    _floating(A, "linalg.svd")
-    full = bool(full_matrices)
-    return svd_type(apply(SVD_U, A, full=full), apply(SVDVALS, A), apply(SVD_VH, A, full=full))

@@ -416,3 +416,15 @@ def test_det_gradient_at_a_singular_matrix_raises_clearly():
         y = f(x)
         with pytest.raises(RuntimeError, match="singular matrix"):
             y.backward()
+
+
+@pytest.mark.parametrize("name", ["inverse", "det", "logdet", "slogdet"])
+def test_tensor_methods_match_torch(name):
+    a = _spd((2, 3, 3))
+    c, t = _pair(a)
+    rc, rt = getattr(c, name)(), getattr(t, name)()
+    if name == "slogdet":
+        assert repr(rc).startswith("torch.return_types.slogdet(")
+        rc, rt = rc.logabsdet, rt.logabsdet
+    _close(rc, rt, 1e-10)
+    assert type(rc.grad_fn).__name__ == type(rt.grad_fn).__name__

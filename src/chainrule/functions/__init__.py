@@ -15,7 +15,17 @@ from __future__ import annotations
 
 import inspect
 
-from . import conversion, elementwise, indexing, linalg, reduction, selection, shape, tensor_ns
+from . import (
+    conversion,
+    decompositions,
+    elementwise,
+    indexing,
+    linalg,
+    reduction,
+    selection,
+    shape,
+    tensor_ns,
+)
 from .conversion import ConversionMethods
 from .elementwise import ElementwiseMethods
 from .indexing import IndexingMethods
@@ -53,6 +63,7 @@ __all__ = [
     "SelectionMethods",
     "ShapeMethods",
     "conversion",
+    "decompositions",
     "elementwise",
     "indexing",
     "linalg",

@@ -15,6 +15,7 @@ import math
 
 from ..ops.apply import apply
 from ..ops.linalg import BMM, DOT, MM, MV, OUTER
+from . import decompositions as _dec
 from .args import tensors_only
 
 # the C++ type names PyTorch's errors print (mm's dtype mismatch, .grad's assignment)
@@ -267,3 +268,19 @@ class LinalgMethods:
 
     def __rmatmul__(self, other):
         return matmul(other, self)
+
+    def inverse(self):
+        """The inverse matrix (see ``torch.linalg.inv``)."""
+        return _dec.inv(self)
+
+    def det(self):
+        """The determinant (see ``torch.linalg.det``)."""
+        return _dec.det(self)
+
+    def logdet(self):
+        """log det (see ``torch.logdet``)."""
+        return _dec.logdet(self)
+
+    def slogdet(self):
+        """(sign, logabsdet) of the determinant (see ``torch.slogdet``)."""
+        return _dec.top_slogdet(self)
