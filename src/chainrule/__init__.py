@@ -91,6 +91,9 @@ det = functions.decompositions.det
 inverse = functions.decompositions.inv
 logdet = functions.decompositions.logdet
 slogdet = functions.decompositions.top_slogdet
+svd = functions.decompositions.top_svd
+qr = functions.decompositions.top_qr
+cholesky = functions.decompositions.top_cholesky
 
 
 def is_tensor(obj) -> bool:

@@ -17,6 +17,7 @@ tests/ops/test_gradgradcheck_table.py (second derivatives of getitem, gather, ma
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -1280,6 +1281,22 @@ add(custom("slogdet", "slogdet().logabsdet / logdet", _slogdet_case))
 add(custom("slogdet_sign", "slogdet().sign (gradient zero)", _sign_case))
 add(custom("solve", "linalg.solve (vectors, matrices, broadcasting)", _solve_case))
 add(custom("cholesky", "linalg.cholesky(M M^T + n I, upper)", _cholesky_case))
+
+
+def _cholesky_deprecated_case(data, max_numel=MAX_NUMEL):
+    n, b = _square_batch(data, max_numel)
+    upper = data.draw(st.booleans())
+
+    def fn(M):
+        eye = cr.eye(n, dtype=M.dtype, device=M.device)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch.cholesky is deprecated (a warning, once)
+            return cr.cholesky(M @ M.mT + n * eye, upper=upper)
+
+    return fn, [data.draw(REAL(b + (n, n)))]
+
+
+add(custom("cholesky_deprecated", "torch.cholesky(M M^T + n I, upper)", _cholesky_deprecated_case))
 
 
 @st.composite

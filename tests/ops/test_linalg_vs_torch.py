@@ -4,6 +4,8 @@ The derivative rules themselves are gradchecked in test_gradcheck_table.py."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -428,3 +430,55 @@ def test_tensor_methods_match_torch(name):
         rc, rt = rc.logabsdet, rt.logabsdet
     _close(rc, rt, 1e-10)
     assert type(rc.grad_fn).__name__ == type(rt.grad_fn).__name__
+
+
+def test_older_top_level_svd_qr_cholesky_match_torch():
+    a = _svd_input((2, 4, 3))
+    for some in (True, False):
+        rc, rt = cr.svd(cr.tensor(a), some=some), torch.svd(torch.tensor(a), some=some)
+        assert rc._fields == ("U", "S", "V") and repr(rc).startswith("torch.return_types.svd(")
+        for c, t in zip(rc, rt, strict=True):
+            assert tuple(c.shape) == tuple(t.shape)
+        _close(rc.S, rt.S, 1e-12)
+        k = 3
+        u, v = rc.U.numpy()[..., :k], rc.V.numpy()[..., :k]
+        np.testing.assert_allclose((u * rc.S.numpy()[..., None, :]) @ np.swapaxes(v, -1, -2), a)
+    rc = cr.svd(cr.tensor(a), compute_uv=False)
+    rt = torch.svd(torch.tensor(a), compute_uv=False)
+    for c, t in zip(rc, rt, strict=True):
+        _close(c, t, 1e-12)
+    _check(lambda x: cr.svd(x).V.abs(), lambda x: torch.svd(x).V.abs(), [a], name="AbsBackward0")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for some in (True, False):
+            rc, rt = cr.qr(cr.tensor(a), some=some), torch.qr(torch.tensor(a), some=some)
+            assert repr(rc).startswith("torch.return_types.qr(")
+            for c, t in zip(rc, rt, strict=True):
+                _close(c, t, 1e-12)
+        _check(lambda x: cr.qr(x).Q, lambda x: torch.qr(x).Q, [a], name="LinalgQrBackward0")
+        s = _spd((2, 3, 3))
+        for upper in (False, True):
+            _check(
+                lambda x, u=upper: cr.cholesky(x, upper=u),
+                lambda x, u=upper: torch.cholesky(x, upper=u),
+                [s],
+                name="CholeskyBackward0",
+            )
+        p = np.array(NOT_PD)
+        _raises_same(lambda: cr.cholesky(cr.tensor(p)), lambda: torch.cholesky(torch.tensor(p)))
+        _raises_same(lambda: cr.cholesky(cr.ones(2, 3)), lambda: torch.cholesky(torch.ones(2, 3)))
+
+
+def test_deprecation_warnings_as_torch():
+    import chainrule.functions.decompositions as dec
+
+    dec._warned.clear()
+    a = cr.eye(2)
+    with pytest.warns(UserWarning, match="torch.qr is deprecated"):
+        cr.qr(a)
+    with pytest.warns(UserWarning, match="torch.cholesky is deprecated"):
+        cr.cholesky(a)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once per process, as PyTorch's TORCH_WARN_ONCE
+        cr.qr(a)
+        cr.cholesky(a)

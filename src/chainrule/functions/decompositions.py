@@ -11,12 +11,14 @@ tensor([[0.5000, 0.0000],
 
 from __future__ import annotations
 
+import warnings
 from collections import namedtuple
 
 from .. import backend as _backend
 from ..ops.apply import apply
 from ..ops.linalg import (
     CHOLESKY,
+    CHOLESKY_DEPRECATED,
     DET,
     EIGH_VECTORS,
     EIGVALSH,
@@ -28,6 +30,7 @@ from ..ops.linalg import (
     SOLVE,
     SVD_U,
     SVD_VH,
+    LinAlgError,
 )
 from ..ops.reduction import SVDVALS
 from . import elementwise as E
@@ -269,3 +272,69 @@ def svd(A, full_matrices: bool = True, *, driver=None):
     _floating(A, "linalg.svd")
     full = bool(full_matrices)
     return svd_type(apply(SVD_U, A, full=full), apply(SVDVALS, A), apply(SVD_VH, A, full=full))
+
+
+# ----------------------------------------- torch.svd, torch.qr, torch.cholesky (older API)
+_svd_old_type = _return_type("svd", ["U", "S", "V"])
+_qr_old_type = _return_type("qr", ["Q", "R"])
+_warned: set = set()
+
+
+def _deprecated(name: str, text: str) -> None:
+    """PyTorch's deprecation warning, once per process (as its TORCH_WARN_ONCE)."""
+    if name not in _warned:
+        _warned.add(name)
+        warnings.warn(text, UserWarning, stacklevel=3)
+
+
+def top_svd(input, some: bool = True, compute_uv: bool = True):
+    """torch.svd: (U, S, V) with V = Vh^T (not Vh), thin unless ``some=False``; with
+    ``compute_uv=False`` U and V are zeros of the full sizes, as PyTorch's.
+
+    >>> import chainrule as torch
+    >>> torch.svd(torch.tensor([[3.0, 0.0], [0.0, -2.0]])).S
+    tensor([3., 2.])
+    """
+    if not compute_uv:
+        d = input._data
+        if d.ndim < 2:
+            raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
+        _floating(input, "linalg.svd")
+        xp = _backend.namespace(d)
+        m, n = d.shape[-2:]
+        zeros = lambda k: input._new(xp.zeros(d.shape[:-2] + (k, k), dtype=d.dtype))  # noqa: E731
+        return _svd_old_type(zeros(m), apply(SVDVALS, input), zeros(n))
+    u, s, vh = svd(input, full_matrices=not some)
+    return _svd_old_type(u, s, vh.mT)
+
+
+def top_qr(input, some: bool = True):
+    """torch.qr (deprecated): ``linalg.qr(A, 'reduced' if some else 'complete')``."""
+    _deprecated(
+        "qr",
+        "torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future "
+        "PyTorch release.\nThe boolean parameter 'some' has been replaced with a string "
+        "parameter 'mode'.\nQ, R = torch.qr(A, some)\nshould be replaced with\nQ, R = "
+        "torch.linalg.qr(A, 'reduced' if some else 'complete')",
+    )
+    return _qr_old_type(*qr(input, "reduced" if some else "complete"))
+
+
+def top_cholesky(input, upper: bool = False):
+    """torch.cholesky (deprecated): ``linalg.cholesky``, its node ``CholeskyBackward0``."""
+    _deprecated(
+        "cholesky",
+        "torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed "
+        "in a future PyTorch release.\nL = torch.cholesky(A)\nshould be replaced with\nL = "
+        "torch.linalg.cholesky(A)\nand\nU = torch.cholesky(A, upper=True)\nshould be "
+        "replaced with\nU = torch.linalg.cholesky(A).mH\nThis transform will produce "
+        "equivalent results for all valid (symmetric positive definite) inputs.",
+    )
+    d = input._data
+    if d.ndim >= 2 and d.shape[-1] == d.shape[-2] and d.dtype.kind != "f":
+        raise NotImplementedError(f"\"cholesky_cpu\" not implemented for '{input.dtype.title}'")
+    _square(input, "cholesky")
+    try:
+        return apply(CHOLESKY_DEPRECATED, input, upper=bool(upper))
+    except LinAlgError as e:
+        raise LinAlgError(str(e).replace("linalg.cholesky:", "cholesky:", 1)) from None

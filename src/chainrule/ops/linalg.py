@@ -13,7 +13,7 @@ The PyTorch-named functions (``matmul``'s dispatch on dims, the shape errors) ar
 
 from __future__ import annotations
 
-from .primitive import defop
+from .primitive import alias, defop
 from .reduction import _finite_matrices
 
 
@@ -323,6 +323,8 @@ CHOLESKY = defop(
     jvp=_cholesky_jvp,
     kink="symmetric positive-definite A; its gradient is symmetric (as PyTorch's)",
 )
+# torch.cholesky (deprecated): the same row under its own node name
+CHOLESKY_DEPRECATED = alias(CHOLESKY, "cholesky_deprecated", grad_fn="CholeskyBackward0")
 
 
 # ------------------------------------------------ decompositions with several outputs
