@@ -13,6 +13,7 @@ tensor(5.)
 
 from __future__ import annotations
 
+from ._state import LinAlgError
 from .functions import elementwise as E
 from .functions import reduction as _r
 from .functions import shape as S
@@ -28,7 +29,6 @@ from .functions.decompositions import (
     svd,
 )
 from .ops.apply import apply
-from .ops.linalg import LinAlgError
 from .ops.reduction import SVDVALS
 
 __all__ = [

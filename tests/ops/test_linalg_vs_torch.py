@@ -482,3 +482,27 @@ def test_deprecation_warnings_as_torch():
         warnings.simplefilter("error")  # once per process, as PyTorch's TORCH_WARN_ONCE
         cr.qr(a)
         cr.cholesky(a)
+
+
+def test_nan_matrices_as_torch():
+    """A NaN matrix in a batch: NaN results for inv, solve, det, slogdet (not a singular
+    error), PyTorch's not-positive-definite error for cholesky, its LinAlgError for svd."""
+    nan = float("nan")
+    a = np.stack([np.eye(2), [[nan, 1.0], [1.0, 1.0]]])
+    for name in ("inv", "det"):
+        _close(
+            getattr(cr.linalg, name)(cr.tensor(a)), getattr(torch.linalg, name)(torch.tensor(a)), 0
+        )
+    for c, t in zip(
+        cr.linalg.slogdet(cr.tensor(a)), torch.linalg.slogdet(torch.tensor(a)), strict=True
+    ):
+        _close(c, t, 0)
+    _close(
+        cr.linalg.solve(cr.tensor(a), cr.ones(2, dtype=cr.float64)),
+        torch.linalg.solve(torch.tensor(a), torch.ones(2, dtype=torch.float64)),
+        0,
+    )
+    _raises_same(
+        lambda: cr.linalg.cholesky(cr.tensor(a)), lambda: torch.linalg.cholesky(torch.tensor(a))
+    )
+    _raises_same(lambda: cr.linalg.svd(cr.tensor(a)), lambda: torch.linalg.svd(torch.tensor(a)))

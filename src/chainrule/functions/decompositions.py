@@ -15,6 +15,7 @@ import warnings
 from collections import namedtuple
 
 from .. import backend as _backend
+from .._state import LinAlgError
 from ..ops.apply import apply
 from ..ops.linalg import (
     CHOLESKY,
@@ -30,7 +31,6 @@ from ..ops.linalg import (
     SOLVE,
     SVD_U,
     SVD_VH,
-    LinAlgError,
 )
 from ..ops.reduction import SVDVALS
 from . import elementwise as E

@@ -13,6 +13,7 @@ The PyTorch-named functions (``matmul``'s dispatch on dims, the shape errors) ar
 
 from __future__ import annotations
 
+from .._state import LinAlgError
 from .primitive import alias, defop
 from .reduction import _finite_matrices
 
@@ -93,11 +94,6 @@ BMM = defop(
 # result and are themselves differentiable (the inverse inside them is the INV row).
 
 
-class LinAlgError(RuntimeError):
-    """torch.linalg.LinAlgError: a matrix that an inversion, solve or factorization cannot
-    take (singular, not positive-definite). A RuntimeError, as in PyTorch."""
-
-
 def _mT(ns, a):
     return ns.swapaxes(a, -1, -2)
 
@@ -162,10 +158,25 @@ def _singular_error(xp, x, fn: str) -> LinAlgError:
     )
 
 
+def _nan_where(xp, x):
+    """(mask of the matrices of x holding a NaN, x with those zeroed), or (None, x)."""
+    bad = xp.isnan(x).any(axis=(-2, -1))
+    if not bad.any():
+        return None, x
+    return bad, xp.where(bad[..., None, None], 0, x)
+
+
 def _inv_fwd(xp, x):
     try:
         return xp.linalg.inv(x)
     except xp.linalg.LinAlgError:
+        bad, x0 = _nan_where(xp, x)  # a NaN matrix gives NaN (as PyTorch), not an error
+        if bad is not None:
+            return xp.where(
+                bad[..., None, None],
+                xp.nan,
+                _inv_fwd(xp, x0 + xp.eye(x.shape[-1]) * bad[..., None, None]),
+            )
         raise _singular_error(xp, x, "inv") from None
 
 
@@ -191,9 +202,21 @@ def _trace_inv(ns, t, x):
 
 
 # det: det X -> g det X X^-T (Jacobi's formula); tangent: det X tr(X^-1 T)
+def _det_fwd(xp, x):
+    d = xp.linalg.det(x)
+    bad = xp.isnan(x).any(axis=(-2, -1))  # LAPACK's LU may not see a NaN: PyTorch's is NaN
+    return xp.where(bad, xp.nan, d) if bad.any() else d
+
+
+def _slogdet_fwd(xp, x, which):
+    r = xp.linalg.slogdet(x)[which]
+    bad = xp.isnan(x).any(axis=(-2, -1))  # PyTorch: sign 0, logabsdet NaN
+    return xp.where(bad, 0.0 if which == 0 else xp.nan, r) if bad.any() else r
+
+
 DET = defop(
     "det",
-    lambda xp, x: xp.linalg.det(x),
+    _det_fwd,
     lambda ns, g, x, out: _scale(ns, g * out, _mT(ns, ns.inv(x))),
     grad_fn="LinalgDetBackward0",
     jvp=lambda ns, t, x, out: out * _trace_inv(ns, t, x),
@@ -202,7 +225,7 @@ DET = defop(
 # slogdet: log|det X| -> g X^-T; tangent: tr(X^-1 T)
 SLOGDET = defop(
     "slogdet",
-    lambda xp, x: xp.linalg.slogdet(x)[1],
+    lambda xp, x: _slogdet_fwd(xp, x, 1),
     lambda ns, g, x: _scale(ns, g, _mT(ns, ns.inv(x))),
     grad_fn="LinalgSlogdetBackward0",
     jvp=lambda ns, t, x: _trace_inv(ns, t, x),
@@ -211,7 +234,7 @@ SLOGDET = defop(
 # the sign of det X (real input): piecewise constant, its gradient zero (as PyTorch's)
 SLOGDET_SIGN = defop(
     "slogdet_sign",
-    lambda xp, x: xp.linalg.slogdet(x)[0],
+    lambda xp, x: _slogdet_fwd(xp, x, 0),
     lambda ns, g, x: _scale(ns, ns.zeros_like(g), ns.zeros_like(x)),
     grad_fn="LinalgSlogdetBackward0",
     jvp=lambda ns, out: ns.zeros_like(out),
@@ -234,6 +257,11 @@ def _solve_fwd(xp, a, b, *, vec):
             return xp.linalg.solve(a, b[..., None])[..., 0]
         return xp.linalg.solve(a, b)
     except xp.linalg.LinAlgError:
+        bad, a0 = _nan_where(xp, a)  # a NaN matrix gives NaN (as PyTorch), not an error
+        if bad is not None:
+            x = _solve_fwd(xp, a0 + xp.eye(a.shape[-1]) * bad[..., None, None], b, vec=vec)
+            mask = bad[..., None] if vec else bad[..., None, None]
+            return xp.where(mask, xp.nan, x)
         raise _singular_error(xp, xp.broadcast_to(a, _batch_of(a, b, vec)), "solve") from None
 
 
@@ -292,6 +320,8 @@ def _cholesky_fwd(xp, x, *, upper):
     a = xp.swapaxes(x, -1, -2) if upper else x  # upper: A's upper triangle is read
     try:
         low = xp.linalg.cholesky(a)
+        if xp.isnan(low).any():  # a NaN pivot is not positive (LAPACK, in PyTorch)
+            raise xp.linalg.LinAlgError
     except xp.linalg.LinAlgError:
         b, k = _first_bad(xp, a, _not_pd_order) or (0, x.shape[-1])
         raise LinAlgError(
