@@ -506,3 +506,34 @@ def test_nan_matrices_as_torch():
         lambda: cr.linalg.cholesky(cr.tensor(a)), lambda: torch.linalg.cholesky(torch.tensor(a))
     )
     _raises_same(lambda: cr.linalg.svd(cr.tensor(a)), lambda: torch.linalg.svd(torch.tensor(a)))
+
+
+def _same_error(fc, ft):
+    """Both raise the same type (RuntimeError or NotImplementedError) with one text."""
+    with pytest.raises((RuntimeError, NotImplementedError)) as et:
+        ft()
+    kind = NotImplementedError if isinstance(et.value, NotImplementedError) else RuntimeError
+    with pytest.raises(kind) as ec:
+        fc()
+    assert str(ec.value) == str(et.value)
+
+
+LOW_PRECISION = ["inv", "det", "slogdet", "cholesky", "eigh", "eigvalsh", "qr", "svd", "solve"]
+
+
+@pytest.mark.parametrize("name", LOW_PRECISION)
+def test_half_precision_errors_match_torch(name):
+    def call(mod):
+        a = mod.eye(2, dtype=mod.float16)
+        f = getattr(mod.linalg, name)
+        return (lambda: f(a, a)) if name == "solve" else (lambda: f(a))
+
+    _same_error(call(cr), call(torch))
+
+
+@pytest.mark.parametrize("name", ["logdet", "inverse", "det", "slogdet"])
+def test_half_precision_errors_of_top_level_names_match_torch(name):
+    _same_error(
+        lambda: getattr(cr, name)(cr.eye(2, dtype=cr.float16)),
+        lambda: getattr(torch, name)(torch.eye(2, dtype=torch.float16)),
+    )

@@ -67,11 +67,30 @@ def _square(A, name: str) -> None:
     _floating(A, name)
 
 
+# PyTorch's CPU kernel behind each function, named in its error for float16/bfloat16
+_KERNELS = {
+    "linalg.det": "lu_cpu",
+    "linalg.solve": "lu_cpu",
+    "linalg.cholesky": "cholesky_cpu",
+    "cholesky": "cholesky_cpu",
+    "linalg.eigh": "linalg_eigh_cpu",
+    "linalg.qr": "geqrf_cpu",
+    "linalg.svd": "linalg_svd_cpu",
+}
+
+
 def _floating(A, name: str) -> None:
-    if A._data.dtype.kind != "f":
+    """A floating dtype of single precision or more (LAPACK's), with PyTorch's errors."""
+    dt = A._data.dtype
+    if dt.kind != "f":
         raise RuntimeError(
             f"{name}: Expected a floating point or complex tensor as input. Got {A.dtype.title}"
         )
+    if dt.itemsize < 4:
+        kernel = _KERNELS.get(name)
+        if kernel is not None:
+            raise NotImplementedError(f"\"{kernel}\" not implemented for '{A.dtype.title}'")
+        raise RuntimeError(f"{name}: Low precision dtypes not supported. Got {A.dtype.title}")
 
 
 def inv(A):
