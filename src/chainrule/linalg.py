@@ -3,7 +3,7 @@ torch.linalg subset).
 
 Each function checks its arguments as PyTorch does and runs one row of the derivative
 table (``ops/linalg.py``). Not here: ``eig``/``eigvals`` (PyTorch returns complex tensors
-and chainrule has no complex dtype), the ``*_ex`` variants, ``lu``, ``lstsq``, ``pinv``,
+and chainrule has no complex dtype), ``lu``, ``lstsq``, ``pinv``,
 ``matrix_power``, ``solve(left=False)``.
 
 >>> import chainrule as torch
@@ -19,10 +19,12 @@ from .functions import reduction as _r
 from .functions import shape as S
 from .functions.decompositions import (
     cholesky,
+    cholesky_ex,
     det,
     eigh,
     eigvalsh,
     inv,
+    inv_ex,
     qr,
     slogdet,
     solve,
@@ -41,6 +43,8 @@ __all__ = [
     "slogdet",
     "solve",
     "cholesky",
+    "inv_ex",
+    "cholesky_ex",
     "eigh",
     "eigvalsh",
     "qr",

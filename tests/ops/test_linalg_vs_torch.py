@@ -537,3 +537,42 @@ def test_half_precision_errors_of_top_level_names_match_torch(name):
         lambda: getattr(cr, name)(cr.eye(2, dtype=cr.float16)),
         lambda: getattr(torch, name)(torch.eye(2, dtype=torch.float16)),
     )
+
+
+def test_inv_ex_and_cholesky_ex_match_torch():
+    s = np.stack([np.eye(3), np.array(SINGULAR), _invertible((3, 3))])
+    p = np.stack([_spd((3, 3)), np.array(NOT_PD)])
+    for fc, ft, a, first in [
+        (cr.linalg.inv_ex, torch.linalg.inv_ex, s, "inverse"),
+        (cr.linalg.cholesky_ex, torch.linalg.cholesky_ex, p, "L"),
+        (
+            lambda x, **k: cr.linalg.cholesky_ex(x, upper=True, **k),
+            lambda x, **k: torch.linalg.cholesky_ex(x, upper=True, **k),
+            np.swapaxes(p, -1, -2).copy(),
+            "L",
+        ),
+    ]:
+        rc, rt = fc(cr.tensor(a)), ft(torch.tensor(a))
+        assert rc._fields == (first, "info")
+        assert rc.info.dtype == cr.int32
+        np.testing.assert_array_equal(rc.info.numpy(), rt.info.numpy())
+        ok = rt.info.numpy() == 0
+        _close(rc[0][ok], rt[0][ok], 1e-12)
+        assert np.isnan(rc[0].numpy()[~ok]).all()  # PyTorch: LAPACK's partial values
+        _raises_same(
+            lambda fc=fc, a=a: fc(cr.tensor(a), check_errors=True),
+            lambda ft=ft, a=a: ft(torch.tensor(a), check_errors=True),
+        )
+    a = _invertible((2, 3, 3))
+    _check(
+        lambda x: cr.linalg.inv_ex(x).inverse,
+        lambda x: torch.linalg.inv_ex(x).inverse,
+        [a],
+        name="LinalgInvExBackward0",
+    )
+    _check(
+        lambda x: cr.linalg.cholesky_ex(x).L,
+        lambda x: torch.linalg.cholesky_ex(x).L,
+        [_spd((2, 3, 3))],
+        name="LinalgCholeskyExBackward0",
+    )

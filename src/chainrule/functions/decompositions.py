@@ -31,6 +31,8 @@ from ..ops.linalg import (
     SOLVE,
     SVD_U,
     SVD_VH,
+    _not_pd_order,
+    _zero_pivot,
 )
 from ..ops.reduction import SVDVALS
 from . import elementwise as E
@@ -47,6 +49,8 @@ def _return_type(name, fields):
     return type(name, (base,), {"__slots__": (), "__repr__": __repr__})
 
 
+inv_ex_type = _return_type("linalg_inv_ex", ["inverse", "info"])
+cholesky_ex_type = _return_type("linalg_cholesky_ex", ["L", "info"])
 slogdet_type = _return_type("linalg_slogdet", ["sign", "logabsdet"])
 _top_slogdet_type = _return_type("slogdet", ["sign", "logabsdet"])
 eigh_type = _return_type("linalg_eigh", ["eigenvalues", "eigenvectors"])
@@ -357,3 +361,63 @@ def top_cholesky(input, upper: bool = False):
         return apply(CHOLESKY_DEPRECATED, input, upper=bool(upper))
     except LinAlgError as e:
         raise LinAlgError(str(e).replace("linalg.cholesky:", "cholesky:", 1)) from None
+
+
+# ------------------------------------------------------------------ inv_ex, cholesky_ex
+def _infos(A, test):
+    """LAPACK's info per matrix of A (int32, A's batch shape): ``test``'s code."""
+    d = A._data
+    xp = _backend.namespace(d)
+    flat = d.reshape((-1,) + tuple(d.shape[-2:]))
+    info = xp.asarray([test(xp, flat[i]) for i in range(flat.shape[0])], dtype=xp.int32)
+    return info.reshape(d.shape[:-2])
+
+
+def _ex(A, prim, name, check_errors, test, **params):
+    """(result, info): the row's result where it succeeds; NaN matrices where LAPACK
+    fails (PyTorch leaves LAPACK's partial values there), ``info`` their codes."""
+    d = A._data
+    xp = _backend.namespace(d)
+    try:
+        out = apply(prim, A, **params)
+    except LinAlgError as e:
+        if check_errors:
+            raise LinAlgError(str(e).replace(f"{name}:", f"{name}_ex:", 1)) from None
+        info = _infos(A, test)
+        bad = A._new(info[..., None, None] != 0)
+        eye = A._new(xp.eye(d.shape[-1], dtype=d.dtype))
+        out = E.where(bad, float("nan"), apply(prim, E.where(bad, eye, A), **params))
+        return out, A._new(info)
+    return out, A._new(xp.zeros(d.shape[:-2], dtype=xp.int32))
+
+
+def inv_ex(A, *, check_errors: bool = False):
+    """(inverse, info) as PyTorch's: info 0 where A is invertible, else the 1-based index
+    of the first zero pivot of its LU factorization; with ``check_errors`` a singular A
+    raises. Where info > 0 the inverse is NaN (PyTorch's holds LAPACK's partial values).
+
+    >>> import chainrule as torch
+    >>> torch.linalg.inv_ex(torch.tensor([[1.0, 2.0], [2.0, 4.0]])).info
+    tensor(2, dtype=torch.int32)
+    """
+    _square(A, "linalg.inv")
+    return inv_ex_type(*_ex(A, INV, "linalg.inv", check_errors, _zero_pivot))
+
+
+def cholesky_ex(A, *, upper: bool = False, check_errors: bool = False):
+    """(L, info) as PyTorch's: info 0 where A is positive-definite, else the order of its
+    first leading minor that is not; with ``check_errors`` such an A raises. Where info > 0
+    L is NaN (PyTorch's holds LAPACK's partial factor).
+
+    >>> import chainrule as torch
+    >>> torch.linalg.cholesky_ex(torch.tensor([[1.0, 2.0], [2.0, 1.0]])).info
+    tensor(2, dtype=torch.int32)
+    """
+    _square(A, "linalg.cholesky")
+    upper = bool(upper)
+
+    def order(xp, a):  # the triangle the factorization reads
+        return _not_pd_order(xp, a.T if upper else a)
+
+    out, info = _ex(A, CHOLESKY, "linalg.cholesky", check_errors, order, upper=upper)
+    return cholesky_ex_type(out, info)
