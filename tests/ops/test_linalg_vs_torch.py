@@ -489,6 +489,8 @@ def test_nan_matrices_as_torch():
     error), PyTorch's not-positive-definite error for cholesky, its LinAlgError for svd."""
     nan = float("nan")
     a = np.stack([np.eye(2), [[nan, 1.0], [1.0, 1.0]]])
+    a32 = cr.tensor(a, dtype=cr.float32)
+    assert cr.linalg.inv(a32).dtype == cr.linalg.solve(a32, cr.ones(2)).dtype == cr.float32
     for name in ("inv", "det"):
         _close(
             getattr(cr.linalg, name)(cr.tensor(a)), getattr(torch.linalg, name)(torch.tensor(a)), 0

@@ -175,7 +175,7 @@ def _inv_fwd(xp, x):
             return xp.where(
                 bad[..., None, None],
                 xp.nan,
-                _inv_fwd(xp, x0 + xp.eye(x.shape[-1]) * bad[..., None, None]),
+                _inv_fwd(xp, x0 + xp.eye(x.shape[-1], dtype=x.dtype) * bad[..., None, None]),
             )
         raise _singular_error(xp, x, "inv") from None
 
@@ -259,7 +259,9 @@ def _solve_fwd(xp, a, b, *, vec):
     except xp.linalg.LinAlgError:
         bad, a0 = _nan_where(xp, a)  # a NaN matrix gives NaN (as PyTorch), not an error
         if bad is not None:
-            x = _solve_fwd(xp, a0 + xp.eye(a.shape[-1]) * bad[..., None, None], b, vec=vec)
+            x = _solve_fwd(
+                xp, a0 + xp.eye(a.shape[-1], dtype=a.dtype) * bad[..., None, None], b, vec=vec
+            )
             mask = bad[..., None] if vec else bad[..., None, None]
             return xp.where(mask, xp.nan, x)
         raise _singular_error(xp, xp.broadcast_to(a, _batch_of(a, b, vec)), "solve") from None
