@@ -1345,11 +1345,25 @@ def _tall_matrix(draw, max_numel=MAX_NUMEL):
     return a if a.shape[-2] >= a.shape[-1] else np.swapaxes(a, -1, -2).copy()
 
 
+def _wide_matrix(data, max_numel):
+    """[X | Y], m < n, X = O (M + 2.5 I) with |M| <= 0.5 (singular values >= 1) and O a
+    random rotation (LAPACK's Householder QR jumps at an exactly triangular X, where a
+    reflection's sign flips: no such X); maybe batched."""
+    m, extra = data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2))
+    b = (2,) if 2 * m * (m + extra) <= max_numel and data.draw(st.booleans()) else ()
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    rot = np.linalg.qr(rng.standard_normal(b + (m, m)))[0]
+    x = rot @ (data.draw(_uniform(-0.5, 0.5)(b + (m, m))) + 2.5 * np.eye(m))
+    return np.concatenate([x, data.draw(REAL(b + (m, extra)))], axis=-1)
+
+
 def _qr_case(which):
     def draw(data, max_numel=MAX_NUMEL):
-        a = data.draw(_tall_matrix(max_numel))
-        square = a.shape[-1] == a.shape[-2]
-        mode = data.draw(st.sampled_from(["reduced", "complete"] if square else ["reduced"]))
+        wide = data.draw(st.booleans())
+        a = _wide_matrix(data, max_numel) if wide else data.draw(_tall_matrix(max_numel))
+        # complete: differentiable when m <= n (then the same as reduced)
+        ok = a.shape[-2] <= a.shape[-1]
+        mode = data.draw(st.sampled_from(["reduced", "complete"] if ok else ["reduced"]))
         return (lambda A: getattr(cr.linalg.qr(A, mode=mode), which)), [a]
 
     return draw
@@ -1376,8 +1390,8 @@ def _svd_case(which):
 
 add(custom("eigvalsh", "eigvalsh / eigh().eigenvalues (of M + M^T, UPLO)", _eigvalsh_case))
 add(custom("eigh_vectors", "eigh().eigenvectors, sign-invariant", _eigh_vectors_case))
-add(custom("qr_q", "qr().Q (m >= n)", _qr_case("Q")))
-add(custom("qr_r", "qr().R (m >= n)", _qr_case("R")))
+add(custom("qr_q", "qr().Q (tall, square, wide)", _qr_case("Q")))
+add(custom("qr_r", "qr().R (tall, square, wide)", _qr_case("R")))
 add(custom("svd_u", "svd().U, sign-invariant", _svd_case("U")))
 add(custom("svd_vh", "svd().Vh, sign-invariant", _svd_case("Vh")))
 

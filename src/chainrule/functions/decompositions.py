@@ -247,12 +247,10 @@ def eigvalsh(A, UPLO: str = "L"):
 def qr(A, mode: str = "reduced"):
     """A = Q R, Q with orthonormal columns and R upper triangular, a named tuple as
     PyTorch's. ``mode``: 'reduced' (Q m x k, R k x n, k = min(m, n)), 'complete' (Q m x m,
-    R m x n) or 'r' (R only; Q is empty). Gradients as PyTorch's for a full-rank A with
-    m >= n ('reduced', or 'complete' when m == n); 'complete' with m > n and 'r' raise
-    PyTorch's errors in backward; m < n raises NotImplementedError there (PyTorch has a
-    rule). Q and R are two rows of the table: the forward factors A once for each.
+    R m x n) or 'r' (R only; Q is empty). Gradients as PyTorch's, for A whose first
+    min(m, n) columns have full rank; 'complete' with m > n and 'r' raise PyTorch's errors
+    in backward. Q and R are two rows of the table: the forward factors A once for each.
 
-    >>> import chainrule as torch
     >>> torch.linalg.qr(torch.tensor([[3.0, 0.0], [4.0, 5.0]])).R.abs()
     tensor([[5., 4.],
             [0., 3.]])

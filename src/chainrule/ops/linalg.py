@@ -425,10 +425,11 @@ EIGH_VECTORS = defop(
 )
 
 
-# qr (m >= n, reduced): A = Q R. With C = Q^T dA R^-1 and Omega = Q^T dQ (skew, from the
-# strictly lower part of C): dR = (triu(C) + tril(C, -1)^T) R, dQ = dA R^-1 - Q (triu(C)
-# + tril(C, -1)^T). The adjoint: dA = (G_Q + Q P) R^-T with N = G_R R^T - Q^T G_Q and
-# P = triu(N) + tril(N^T, -1); each output's row keeps its share of N.
+# qr (reduced; complete only when m <= n): A = Q R. Tall or square A: with C = Q^T dA R^-1
+# and Omega = Q^T dQ (skew, from the strictly lower part of C): dR = (triu(C) +
+# tril(C, -1)^T) R, dQ = dA R^-1 - Q (triu(C) + tril(C, -1)^T). The adjoint:
+# dA = (G_Q + Q P) R^-T with N = G_R R^T - Q^T G_Q and P = triu(N) + tril(N^T, -1); each
+# output's row keeps its share of N. Wide A: see _qr_square_adjoint.
 def _qr_check(x, mode):
     m, n = x.shape[-2:]
     if mode == "r":
@@ -440,10 +441,6 @@ def _qr_check(x, mode):
     if mode == "complete" and m > n:
         raise RuntimeError(
             "The QR decomposition is not differentiable when mode='complete' and nrows > ncols."
-        )
-    if m < n:
-        raise NotImplementedError(
-            "chainrule has no derivative of linalg.qr for a wide matrix (nrows < ncols) yet"
         )
 
 
@@ -463,33 +460,74 @@ def _upper_part(ns, c):
     return ns.triu(c, 0) + _mT(ns, ns.tril(c, -1))
 
 
+def _cols(ns, a, lo, hi=None):
+    return ns.getitem(a, (Ellipsis, slice(None), slice(lo, hi)))
+
+
+# A wide A (m < n) is [X | Y] with X square: Q R_X = X is the square case, and R's other
+# columns are V = Q^T Y. So V's gradient G_V reaches Q as Y G_V^T and Y as Q G_V.
+def _qr_square_adjoint(ns, gq, gr, q, r):
+    """The adjoint (G_Q + Q P) R^-T of the square or tall case (gq or gr may be None)."""
+    n = 0
+    if gr is not None:
+        n = ns.matmul(gr, _mT(ns, r))
+    if gq is not None:
+        n = n - ns.matmul(_mT(ns, q), gq)
+    a = ns.matmul(q, _qr_p(ns, n))
+    return _times_inv_rt(ns, a if gq is None else gq + a, r)
+
+
 def _qr_q_vjp(ns, g, x, out, mode):
     _qr_check(x, mode)
-    r = ns.matmul(_mT(ns, out), x)
-    p = _qr_p(ns, -ns.matmul(_mT(ns, out), g))
-    return _times_inv_rt(ns, g + ns.matmul(out, p), r)
+    m, n = x.shape[-2:]
+    if m >= n:
+        return _qr_square_adjoint(ns, g, None, out, ns.matmul(_mT(ns, out), x))
+    xx, y = _cols(ns, x, 0, m), _cols(ns, x, m)
+    gx = _qr_square_adjoint(ns, g, None, out, ns.matmul(_mT(ns, out), xx))
+    return ns.concatenate([gx, ns.matmul(gx, ns.zeros_like(y))], axis=-1)
 
 
 def _qr_r_vjp(ns, g, x, out, mode):
     _qr_check(x, mode)
-    q = _times_inv_r(ns, x, out)
-    return _times_inv_rt(ns, ns.matmul(q, _qr_p(ns, ns.matmul(g, _mT(ns, out)))), out)
+    m, n = x.shape[-2:]
+    if m >= n:
+        return _qr_square_adjoint(ns, None, g, _times_inv_r(ns, x, out), out)
+    u, gu, gv = _cols(ns, out, 0, m), _cols(ns, g, 0, m), _cols(ns, g, m)
+    xx, y = _cols(ns, x, 0, m), _cols(ns, x, m)
+    q = _times_inv_r(ns, xx, u)
+    gx = _qr_square_adjoint(ns, ns.matmul(y, _mT(ns, gv)), gu, q, u)
+    return ns.concatenate([gx, ns.matmul(q, gv)], axis=-1)
+
+
+def _qr_square_tangents(ns, t, q, r):
+    """(dQ, dR) of the square or tall case: dR = U(C) R, dQ = T R^-1 - Q U(C), with
+    C = Q^T T R^-1 and U(C) = triu(C) + tril(C, -1)^T."""
+    d = _times_inv_r(ns, t, r)
+    up = _upper_part(ns, ns.matmul(_mT(ns, q), d))
+    return d - ns.matmul(q, up), ns.matmul(up, r)
 
 
 def _qr_q_jvp(ns, t, x, out, mode):
     _qr_check(x, mode)
-    d = _times_inv_r(ns, t, ns.matmul(_mT(ns, out), x))
-    return d - ns.matmul(out, _upper_part(ns, ns.matmul(_mT(ns, out), d)))
+    m, n = x.shape[-2:]
+    k = min(m, n)
+    r = ns.matmul(_mT(ns, out), _cols(ns, x, 0, k))
+    return _qr_square_tangents(ns, _cols(ns, t, 0, k), out, r)[0]
 
 
 def _qr_r_jvp(ns, t, x, out, mode):
     _qr_check(x, mode)
-    q = _times_inv_r(ns, x, out)
-    c = ns.matmul(_mT(ns, q), _times_inv_r(ns, t, out))
-    return ns.matmul(_upper_part(ns, c), out)
+    m, n = x.shape[-2:]
+    if m >= n:
+        return _qr_square_tangents(ns, t, _times_inv_r(ns, x, out), out)[1]
+    u, xx, y = _cols(ns, out, 0, m), _cols(ns, x, 0, m), _cols(ns, x, m)
+    q = _times_inv_r(ns, xx, u)
+    dq, du = _qr_square_tangents(ns, _cols(ns, t, 0, m), q, u)
+    dv = ns.matmul(_mT(ns, dq), y) + ns.matmul(_mT(ns, q), _cols(ns, t, m))
+    return ns.concatenate([du, dv], axis=-1)
 
 
-_QR_KINK = "full-rank A with nrows >= ncols (mode 'reduced', or 'complete' when square)"
+_QR_KINK = "A (its first min(m, n) columns) of full rank; not for mode 'r', nor 'complete' if m > n"
 QR_Q = defop(
     "qr_q",
     lambda xp, x, *, mode: xp.linalg.qr(x, mode=mode)[0],
