@@ -86,6 +86,15 @@ globals().update(functions.public_functions())
 
 __version__ = "0.1.0"
 
+# the top-level names PyTorch gives some of torch.linalg
+det = functions.decompositions.det
+inverse = functions.decompositions.inv
+logdet = functions.decompositions.logdet
+slogdet = functions.decompositions.top_slogdet
+svd = functions.decompositions.top_svd
+qr = functions.decompositions.top_qr
+cholesky = functions.decompositions.top_cholesky
+
 
 def is_tensor(obj) -> bool:
     """Whether ``obj`` is a chainrule Tensor.

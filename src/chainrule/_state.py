@@ -36,6 +36,15 @@ dual = _DualMode()
 
 
 # ------------------------------------------------------------------ error texts
+class LinAlgError(RuntimeError):
+    """torch.linalg.LinAlgError: a matrix that an inversion, solve or factorization cannot
+    take (singular, not positive-definite, non-finite). A RuntimeError, as in PyTorch, and
+    named as PyTorch's class is (``_LinAlgError``) where a traceback prints it."""
+
+
+LinAlgError.__name__ = LinAlgError.__qualname__ = "_LinAlgError"
+
+
 ERR_BACKWARD_TWICE = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
     "after they have already been freed). Saved intermediate values of the graph are freed "

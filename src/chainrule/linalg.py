@@ -1,4 +1,10 @@
-"""chainrule.linalg: norms (PyTorch's torch.linalg subset).
+"""chainrule.linalg: norms, inverses, determinants, solves and factorizations (PyTorch's
+torch.linalg subset).
+
+Each function checks its arguments as PyTorch does and runs one row of the derivative
+table (``ops/linalg.py``). Not here: ``eig``/``eigvals`` (PyTorch returns complex tensors
+and chainrule has no complex dtype), ``lu``, ``lstsq``, ``pinv``,
+``matrix_power``, ``solve(left=False)``.
 
 >>> import chainrule as torch
 >>> torch.linalg.norm(torch.tensor([3.0, 4.0]))
@@ -7,22 +13,45 @@ tensor(5.)
 
 from __future__ import annotations
 
+from ._state import LinAlgError
 from .functions import elementwise as E
 from .functions import linalg as _la
 from .functions import reduction as _r
 from .functions import shape as S
+from .functions.decompositions import (
+    cholesky,
+    cholesky_ex,
+    det,
+    eigh,
+    eigvalsh,
+    inv,
+    inv_ex,
+    qr,
+    slogdet,
+    solve,
+    svd,
+)
 from .ops.apply import apply
-from .ops.linalg import _LinAlgError as LinAlgError
 from .ops.reduction import SVDVALS
 
 __all__ = [
-    "LinAlgError",
-    "cholesky",
-    "matrix_norm",
     "norm",
-    "solve_triangular",
-    "svdvals",
     "vector_norm",
+    "matrix_norm",
+    "svdvals",
+    "inv",
+    "det",
+    "slogdet",
+    "solve",
+    "cholesky",
+    "inv_ex",
+    "cholesky_ex",
+    "eigh",
+    "eigvalsh",
+    "qr",
+    "svd",
+    "solve_triangular",
+    "LinAlgError",
 ]
 
 
@@ -105,17 +134,6 @@ def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None):
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.vector_norm: Order {ord} not supported.")
     return _r.norm(A, p=ord, dim=dim, keepdim=keepdim, dtype=dtype)
-
-
-def cholesky(A, *, upper=False):
-    """The Cholesky factor of a symmetric positive-definite matrix (or batch).
-
-    >>> import chainrule as torch
-    >>> torch.linalg.cholesky(torch.tensor([[4.0, 2.0], [2.0, 5.0]]))
-    tensor([[2., 0.],
-            [1., 2.]])
-    """
-    return _la.cholesky(A, upper=upper)
 
 
 solve_triangular = _la.solve_triangular

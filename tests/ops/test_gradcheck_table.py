@@ -17,6 +17,7 @@ tests/ops/test_gradgradcheck_table.py (second derivatives of getitem, gather, ma
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -1489,6 +1490,202 @@ def _svdvals(data, max_numel=MAX_NUMEL):
 
 
 add(custom("svdvals", "svdvals / matrix_norm(2, -2, nuc)", _svdvals))
+
+
+def _square_batch_n(data, max_numel, n_max=3):
+    """(n, batch shape) of a square matrix (or a batch of them) of at most max_numel."""
+    n = data.draw(st.integers(1, n_max))
+    b = data.draw(st.integers(1, 2)) if 2 * n * n <= max_numel and data.draw(st.booleans()) else 0
+    return n, ((b,) if b else ())
+
+
+def _invertible(data, shape, positive=False):
+    """D (M + 2.5 I), M uniform in [-0.5, 0.5] (n <= 3): singular values >= 1, so well
+    conditioned; D a diagonal of random signs (a negative determinant half the time)
+    unless ``positive``."""
+    n = shape[-1]
+    m = data.draw(_uniform(-0.5, 0.5)(shape)) + 2.5 * np.eye(n)
+    if positive:
+        return m
+    signs = data.draw(hnp.arrays(np.bool_, shape[:-1]))
+    return np.where(signs[..., None], -m, m)
+
+
+def _inv_case(data, max_numel=MAX_NUMEL):
+    n, b = _square_batch_n(data, max_numel)
+    f = data.draw(st.sampled_from([cr.linalg.inv, cr.inverse]))
+    return f, [_invertible(data, b + (n, n))]
+
+
+def _det_case(data, max_numel=MAX_NUMEL):
+    n, b = _square_batch_n(data, max_numel)
+    f = data.draw(st.sampled_from([cr.linalg.det, cr.det]))
+    return f, [_invertible(data, b + (n, n))]
+
+
+def _slogdet_case(data, max_numel=MAX_NUMEL):
+    n, b = _square_batch_n(data, max_numel)
+    kind = data.draw(st.sampled_from(["linalg", "torch", "logdet"]))
+    if kind == "logdet":
+        return cr.logdet, [_invertible(data, b + (n, n), positive=True)]
+    f = cr.linalg.slogdet if kind == "linalg" else cr.slogdet
+    return (lambda A: f(A).logabsdet), [_invertible(data, b + (n, n))]
+
+
+def _sign_case(data, max_numel=MAX_NUMEL):
+    n, b = _square_batch_n(data, max_numel)
+    return (lambda A: cr.linalg.slogdet(A).sign * A.sum()), [_invertible(data, b + (n, n))]
+
+
+def _solve_case(data, max_numel=MAX_NUMEL):
+    n = data.draw(st.integers(1, 2 if max_numel < 12 else 3))
+    k, b = data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2))
+    pairs = [
+        ((n, n), (n,)),  # a vector
+        ((n, n), (n, k)),  # a matrix
+        ((b, n, n), (b, n)),  # a batch of vectors (B of A's shape less its last dim)
+        ((b, n, n), (n,)),  # one vector for every matrix
+        ((b, n, n), (b, n, k)),
+        ((n, n), (b, n, k)),  # one matrix for every right-hand side
+        ((b, 1, n, n), (2, n, k)),  # batch dims broadcast
+    ]
+    sa, sb = data.draw(st.sampled_from(pairs))
+    return cr.linalg.solve, [_invertible(data, sa), data.draw(REAL(sb))]
+
+
+def _cholesky_case(data, max_numel=MAX_NUMEL):
+    n, b = _square_batch_n(data, max_numel)
+    upper = data.draw(st.booleans())
+
+    # M M^T + n I: symmetric positive-definite, eigenvalues >= n (the forward reads one
+    # triangle; PyTorch's gradient, and so gradcheck, assume a symmetric input)
+    def fn(M):
+        eye = cr.eye(n, dtype=M.dtype, device=M.device)
+        return cr.linalg.cholesky(M @ M.mT + n * eye, upper=upper)
+
+    return fn, [data.draw(REAL(b + (n, n)))]
+
+
+add(custom("inv", "linalg.inv / torch.inverse", _inv_case))
+add(custom("det", "linalg.det / torch.det", _det_case))
+add(custom("slogdet", "slogdet().logabsdet / logdet", _slogdet_case))
+add(custom("slogdet_sign", "slogdet().sign (gradient zero)", _sign_case))
+add(custom("solve", "linalg.solve (vectors, matrices, broadcasting)", _solve_case))
+add(custom("cholesky", "linalg.cholesky(M M^T + n I, upper)", _cholesky_case))
+
+
+def _cholesky_deprecated_case(data, max_numel=MAX_NUMEL):
+    n, b = _square_batch_n(data, max_numel)
+    upper = data.draw(st.booleans())
+
+    def fn(M):
+        eye = cr.eye(n, dtype=M.dtype, device=M.device)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch.cholesky is deprecated (a warning, once)
+            return cr.cholesky(M @ M.mT + n * eye, upper=upper)
+
+    return fn, [data.draw(REAL(b + (n, n)))]
+
+
+add(custom("cholesky_deprecated", "torch.cholesky(M M^T + n I, upper)", _cholesky_deprecated_case))
+
+
+@st.composite
+def _symmetric_half(draw, max_numel=MAX_NUMEL):
+    """Half of Q diag(w) Q^T (random orthogonal Q; eigenvalues w >= 0.3 apart), maybe
+    batched: the functions below take M + M^T, so their input is symmetric under any
+    perturbation and its eigenvalues are w."""
+    n = draw(st.integers(1, 3))
+    b = draw(st.integers(1, 2)) if 2 * n * n <= max_numel and draw(st.booleans()) else None
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+
+    def one():
+        w = 0.3 * np.array(draw(st.lists(st.integers(-8, 8), min_size=n, max_size=n, unique=True)))
+        q = np.linalg.qr(rng.standard_normal((n, n)))[0]
+        return (q * w) @ q.T / 2
+
+    return np.stack([one() for _ in range(b)]) if b else one()
+
+
+def _eigvalsh_case(data, max_numel=MAX_NUMEL):
+    uplo = data.draw(st.sampled_from(["L", "U"]))
+    f = data.draw(st.sampled_from(["eigvalsh", "eigh"]))
+    if f == "eigh":
+        return (lambda M: cr.linalg.eigh(M + M.mT, UPLO=uplo).eigenvalues), [
+            data.draw(_symmetric_half(max_numel))
+        ]
+    return (lambda M: cr.linalg.eigvalsh(M + M.mT, UPLO=uplo)), [
+        data.draw(_symmetric_half(max_numel))
+    ]
+
+
+def _eigh_vectors_case(data, max_numel=MAX_NUMEL):
+    uplo = data.draw(st.sampled_from(["L", "U"]))
+
+    def fn(M):
+        v = cr.linalg.eigh(M + M.mT, UPLO=uplo).eigenvectors
+        return v * v[..., :1, :]  # each column times its first entry: sign-invariant
+
+    return fn, [data.draw(_symmetric_half(max_numel))]
+
+
+@st.composite
+def _tall_matrix(draw, max_numel=MAX_NUMEL):
+    """A full-rank m x n matrix, m >= n (singular values >= 0.4), maybe batched."""
+    a = draw(_svd_matrix(max_numel))
+    return a if a.shape[-2] >= a.shape[-1] else np.swapaxes(a, -1, -2).copy()
+
+
+def _wide_matrix(data, max_numel):
+    """[X | Y], m < n, X = O (M + 2.5 I) with |M| <= 0.5 (singular values >= 1) and O a
+    random rotation (LAPACK's Householder QR jumps at an exactly triangular X, where a
+    reflection's sign flips: no such X); maybe batched."""
+    m, extra = data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2))
+    b = (2,) if 2 * m * (m + extra) <= max_numel and data.draw(st.booleans()) else ()
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    rot = np.linalg.qr(rng.standard_normal(b + (m, m)))[0]
+    x = rot @ (data.draw(_uniform(-0.5, 0.5)(b + (m, m))) + 2.5 * np.eye(m))
+    return np.concatenate([x, data.draw(REAL(b + (m, extra)))], axis=-1)
+
+
+def _qr_case(which):
+    def draw(data, max_numel=MAX_NUMEL):
+        wide = data.draw(st.booleans())
+        a = _wide_matrix(data, max_numel) if wide else data.draw(_tall_matrix(max_numel))
+        # complete: differentiable when m <= n (then the same as reduced)
+        ok = a.shape[-2] <= a.shape[-1]
+        mode = data.draw(st.sampled_from(["reduced", "complete"] if ok else ["reduced"]))
+        return (lambda A: getattr(cr.linalg.qr(A, mode=mode), which)), [a]
+
+    return draw
+
+
+def _svd_case(which):
+    def draw(data, max_numel=MAX_NUMEL):
+        a = data.draw(_svd_matrix(max_numel))
+        # full_matrices=True only when square: forward mode needs the thin factors otherwise
+        full = a.shape[-1] == a.shape[-2] and data.draw(st.booleans())
+
+        def fn(A):
+            u, s, vh = cr.linalg.svd(A, full_matrices=full)
+            k = s.shape[-1]
+            u, vh = u[..., :k], vh[..., :k, :]
+            if which == "U":  # column j of U times Vh[j, 0]: invariant to the pair's sign
+                return u * vh[..., :, 0].unsqueeze(-2)
+            return vh * u[..., 0, :].unsqueeze(-1)
+
+        return fn, [a]
+
+    return draw
+
+
+add(custom("eigvalsh", "eigvalsh / eigh().eigenvalues (of M + M^T, UPLO)", _eigvalsh_case))
+add(custom("eigh_vectors", "eigh().eigenvectors, sign-invariant", _eigh_vectors_case))
+add(custom("qr_q", "qr().Q (tall, square, wide)", _qr_case("Q")))
+add(custom("qr_r", "qr().R (tall, square, wide)", _qr_case("R")))
+add(custom("svd_u", "svd().U, sign-invariant", _svd_case("U")))
+add(custom("svd_vh", "svd().Vh, sign-invariant", _svd_case("Vh")))
+
 
 # --------------------------------------------------------------- convolution, pooling
 # Small random geometries (N, C, H, W <= 2, 4, 5, 5) with stride, padding, dilation and

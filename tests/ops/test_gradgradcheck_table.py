@@ -40,10 +40,9 @@ ELEMENTWISE = {
     p.name for p in vars(elementwise).values() if isinstance(p, type(REGISTRY["exp"]))
 } | {"fill", "zero", "copy", "fill_tensor", "fill_data"}
 
-# Not twice differentiable in chainrule yet: TensorNS.svdvals_vjp raises NotImplementedError
-# ("no second derivative through singular values"), a documented limitation. standard_gamma's
-# gradient (standard_gamma_grad) has no derivative, as in PyTorch.
-NO_SECOND_ORDER = {"svdvals", "standard_gamma"}
+# Not twice differentiable: standard_gamma's gradient (standard_gamma_grad) has no
+# derivative, as in PyTorch (svdvals is now: its rule differentiates through svd_u/svd_vh)
+NO_SECOND_ORDER = {"standard_gamma"}
 
 # float32 round trip: finite differences in float32 are too coarse for a second derivative
 SKIP_LABELS = {"float32 round trip"}
@@ -85,13 +84,20 @@ def test_most_primitives_are_gradgradchecked():
     assert not missing, f"primitives without a gradgradcheck: {sorted(missing)}"
 
 
-def test_svdvals_second_derivative_is_refused_clearly():
-    """The documented limitation: a clear error, not a wrong number."""
-    a = cr.tensor([[2.0, 0.3], [0.1, 1.0]], dtype=cr.float64, requires_grad=True)
-    (g,) = grad(cr.linalg.svdvals(a).sum(), a, create_graph=False)
-    assert np.isfinite(g.numpy()).all()
-    with pytest.raises(NotImplementedError, match="second derivative"):
-        grad(cr.linalg.svdvals(a).sum(), a, create_graph=True)
+def test_svdvals_second_derivative_matches_torch():
+    """Reverse over reverse through singular values (matrix 2-norm, nuclear norm)."""
+    torch = pytest.importorskip("torch")
+    a = [[2.0, 0.3, -0.4], [0.1, 1.0, 0.5]]
+    grads = []
+    for m in (cr, torch):
+        x = m.tensor(a, dtype=m.float64, requires_grad=True)
+        s = m.linalg.svdvals(x)
+        (g,) = m.autograd.grad(
+            (s**3).sum() + m.linalg.matrix_norm(x, ord="nuc"), x, create_graph=True
+        )
+        (g.sin().sum()).backward()
+        grads.append(x.grad.numpy() if m is cr else x.grad.detach().numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-10, atol=1e-12)
 
 
 # ------------------------------------------- primitives that only backward applies

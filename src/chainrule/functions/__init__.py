@@ -18,6 +18,7 @@ import inspect
 from . import (
     conv,
     conversion,
+    decompositions,
     elementwise,
     indexing,
     linalg,
@@ -67,6 +68,7 @@ __all__ = [
     "conv",
     "SpecialMethods",
     "conversion",
+    "decompositions",
     "elementwise",
     "indexing",
     "linalg",

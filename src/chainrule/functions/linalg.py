@@ -14,7 +14,8 @@ from __future__ import annotations
 import math
 
 from ..ops.apply import apply
-from ..ops.linalg import BMM, CHOLESKY, DOT, MM, MV, OUTER, SOLVE_TRIANGULAR
+from ..ops.linalg import BMM, DOT, MM, MV, OUTER, SOLVE_TRIANGULAR
+from . import decompositions as _dec
 from .args import tensors_only
 
 # the C++ type names PyTorch's errors print (mm's dtype mismatch, .grad's assignment)
@@ -258,20 +259,6 @@ def _square(name: str, a) -> None:
         )
 
 
-def cholesky(input, upper=False):
-    """The Cholesky factor L of a symmetric positive-definite matrix (L L^T = input; with
-    ``upper=True`` its transpose U, U^T U = input).
-
-    >>> import chainrule as torch
-    >>> torch.cholesky(torch.tensor([[4., 2.], [2., 2.]]))
-    tensor([[2., 0.],
-            [1., 1.]])
-    """
-    _square("linalg.cholesky", input)
-    L = apply(CHOLESKY, input)
-    return L.mT if upper else L
-
-
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     """X with A X = B (``left=False``: X A = B), A triangular (``upper`` says which
     triangle is read); batch dims broadcast."""
@@ -325,7 +312,22 @@ class LinalgMethods:
         return _bmm(self, mat2, "bmm", method=True)
 
     outer = outer
-    cholesky = cholesky
 
     def __rmatmul__(self, other):
         return matmul(other, self)
+
+    def inverse(self):
+        """The inverse matrix (see ``torch.linalg.inv``)."""
+        return _dec.inv(self)
+
+    def det(self):
+        """The determinant (see ``torch.linalg.det``)."""
+        return _dec.det(self)
+
+    def logdet(self):
+        """log det (see ``torch.logdet``)."""
+        return _dec.logdet(self)
+
+    def slogdet(self):
+        """(sign, logabsdet) of the determinant (see ``torch.slogdet``)."""
+        return _dec.top_slogdet(self)

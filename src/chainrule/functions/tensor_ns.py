@@ -16,20 +16,14 @@ from ..backend import namespace as _namespace
 from ..ops.apply import apply
 from ..ops.elementwise import MAXIMUM, MINIMUM, THRESHOLD_BACKWARD
 from ..ops.indexing import INDEX_GRAD, INDEX_PUT, PUT_ALONG, TAKE_ALONG, TRIL, TRIU
-from ..ops.linalg import SOLVE_TRIANGULAR
+from ..ops.linalg import EIGH_VECTORS, EIGVALSH, INV, SOLVE, SOLVE_TRIANGULAR, SVD_U, SVD_VH
 from ..ops.namespaces import sum_to
+from ..ops.reduction import SVDVALS
 from ..ops.shape import SQUEEZE
 from ..ops.special import STANDARD_GAMMA_GRAD
 from ..ops.views import TO_DEVICE
 from . import elementwise, linalg, reduction, shape, special
 from .indexing import getitem
-
-
-def _no_second_order(*args):
-    raise NotImplementedError(
-        "chainrule has no second derivative through singular values (matrix 2-norm, "
-        "nuclear norm) yet"
-    )
 
 
 class TensorNS:
@@ -86,9 +80,34 @@ class TensorNS:
         return apply(MINIMUM, a, b)
 
     matmul = staticmethod(linalg.matmul)
+
+    @staticmethod
+    def inv(a):  # the table's inverse: its own rules record the second derivative
+        return apply(INV, a)
+
+    @staticmethod
+    def solve(a, b):  # A^-1 B, B a batch of matrices
+        return apply(SOLVE, a, b, vec=False)
+
+    @staticmethod
+    def eigh(a, uplo):  # the table's rows, so that rules using them differentiate again
+        return apply(EIGVALSH, a, uplo=uplo), apply(EIGH_VECTORS, a, uplo=uplo)
+
+    @staticmethod
+    def svd(a):  # thin: (U, S, Vh)
+        return apply(SVD_U, a, full=False), apply(SVDVALS, a), apply(SVD_VH, a, full=False)
+
+    @staticmethod
+    def eye(n, like):  # a constant
+        d = like._data
+        return like._new(_namespace(d).eye(n, dtype=d.dtype))
+
     outer = staticmethod(linalg.outer)
     getitem = staticmethod(getitem)
-    singular_vectors = staticmethod(_no_second_order)
+
+    @staticmethod
+    def singular_vectors(x):  # (U, V^T) of the thin SVD: the table's rows, differentiable
+        return apply(SVD_U, x, full=False), apply(SVD_VH, x, full=False)
 
     @staticmethod
     def where(cond, a, b):

@@ -122,6 +122,31 @@ class ArrayNS:
         out[idx] = v
         return out
 
+    def inv(self, a):
+        try:
+            return self.xp.linalg.inv(a)
+        except self.xp.linalg.LinAlgError:
+            raise RuntimeError(
+                "chainrule: this derivative needs the inverse of a singular matrix (the "
+                "gradient of det or slogdet at a singular matrix is not implemented; PyTorch "
+                "gives zeros, or infinities for slogdet, there)"
+            ) from None
+
+    def solve(self, a, b):
+        """A^-1 B for a batch of matrices B (broadcasting over the leading axes)."""
+        return self.xp.linalg.solve(a, b)
+
+    def eye(self, n, like):
+        return self.xp.eye(n, dtype=like.dtype)
+
+    def eigh(self, a, uplo):
+        """(eigenvalues, eigenvectors) of symmetric a (one triangle read, by ``uplo``)."""
+        return self.xp.linalg.eigh(a, UPLO=uplo)
+
+    def svd(self, a):
+        """(U, S, Vh) of the thin SVD of a."""
+        return self.xp.linalg.svd(a, full_matrices=False)
+
     def singular_vectors(self, x):
         """(U, V^T) of the thin SVD of x."""
         u, _, vh = self.xp.linalg.svd(x, full_matrices=False)

@@ -24,6 +24,7 @@ import math
 from math import isfinite as _isfinite  # a Python float check: no ufunc call on one number
 
 from .. import backend as _backend
+from .._state import LinAlgError
 from ..backend import c_order, namespace
 from .apply import apply
 from .namespaces import array_ns
@@ -687,7 +688,10 @@ def _finite_matrices(ns, x):
     if bool(ok.all()):
         return x, None
     if bool((x != x).any()):
-        raise RuntimeError(_SVD_NAN)
+        d = getattr(x, "_data", x)  # (arrays, or Tensors in a rule)
+        first = int(((d != d).reshape((-1, d.shape[-2] * d.shape[-1])).any(axis=-1)).argmax())
+        pre = f"(Batch element {first}): " if d.ndim > 2 else ""
+        raise LinAlgError(_SVD_NAN.replace("linalg.svd: ", "linalg.svd: " + pre, 1))
     bad = ns.sum(~ok, axis=(-2, -1), keepdims=True) > 0
     return ns.where(bad, 0.0, x), bad
 
