@@ -95,3 +95,13 @@ def test_house_prices_preprocessing(tmp_path, capsys):
     assert result["X"].dtype == chainrule.float32
     assert "from_dataframe gives the same tensors: True" in out
     assert result["mse"] == pytest.approx(result["optimum"], rel=0.01, abs=1e-6)
+
+
+def test_lenet_digits_reaches_98_percent(capsys):
+    pytest.importorskip("sklearn")
+    result = load("lenet_digits").main([])
+    out = capsys.readouterr().out
+    assert "1438 training and 359 test images, upsampled to 1x28x28" in out
+    assert "Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2))" in out
+    assert result["accuracy"] >= 0.98
+    assert result["losses"][-1] < result["losses"][0] / 10
