@@ -13,27 +13,15 @@ import operator
 
 from ..ops.apply import apply, apply_inplace
 from ..ops.special import DIGAMMA, ERF, ERFC, ERFINV, IGAMMA, IGAMMAC, LGAMMA, POLYGAMMA, XLOGY
-
-
-def _unary(prim, name: str, example: str, result: str):
-    def f(input):
-        return apply(prim, input)
-
-    f.__name__ = f.__qualname__ = name
-    f.__doc__ = f"""Elementwise {name}.
-
-    >>> import chainrule as torch
-    >>> torch.{name}(torch.tensor({example}))
-    {result}
-    """
-    return f
-
+from .elementwise import _unary  # the PyTorch-named unary function of a row
 
 lgamma = _unary(LGAMMA, "lgamma", "[0.5, 3.]", "tensor([0.5724, 0.6931])")
 digamma = _unary(DIGAMMA, "digamma", "[1., 0.]", "tensor([-0.5772,    -inf])")
 erf = _unary(ERF, "erf", "[0., 1.]", "tensor([0.0000, 0.8427])")
 erfc = _unary(ERFC, "erfc", "[0., 1.]", "tensor([1.0000, 0.1573])")
 erfinv = _unary(ERFINV, "erfinv", "[0., 0.5]", "tensor([0.0000, 0.4769])")
+for _f in (lgamma, digamma, erf, erfc, erfinv):
+    _f.__module__ = __name__  # exported with this module's functions (public_functions)
 
 
 def _order(n) -> int:
