@@ -1428,16 +1428,16 @@ def _linalg(kind):
         if kind == "outer":
             f = data.draw(st.sampled_from([cr.outer, cr.ger, lambda a, b: a.outer(b)]))
             return f, [data.draw(REAL((n() + 1,))), data.draw(REAL((n(),)))]
-        # batched matmul, broadcasting over the batch dims; 1-d operands promoted
         m, k, p, b = n(), n(), n(), data.draw(st.integers(1, 2))
-        pairs = [
-            ((b, m, k), (b, k, p)),
-            ((b, m, k), (k, p)),
-            ((m, k), (b, k, p)),
-            ((b, 1, m, k), (2, k, p)),
-            ((k,), (b, k, p)),
-            ((b, m, k), (k,)),
-        ]
+        # a contiguous batch against a matrix or vector folds into one mm or mv whichever
+        # operand needs a gradient (the other foldings depend on which does: tests/ops/
+        # test_matmul_fold.py compares them all with PyTorch)
+        if kind == "fold_mm":
+            pairs = [((b, m, k), (k, p))]
+        elif kind == "fold_mv":
+            pairs = [((b, m, k), (k,))]
+        else:  # batched matmul, broadcasting over the batch dims, then unsafe_view
+            pairs = [((b, m, k), (b, k, p)), ((b, 1, m, k), (2, k, p))]
         sa, sb = data.draw(st.sampled_from(pairs))
         return (lambda a, c: a @ c), [data.draw(REAL(sa)), data.draw(REAL(sb))]
 
@@ -1446,6 +1446,9 @@ def _linalg(kind):
 
 for _k in ("dot", "mv", "mm", "outer", "bmm"):
     add(custom(_k, f"{_k} (and its aliases)", _linalg(_k)))
+add(custom("mm", "matmul folding a batch into mm", _linalg("fold_mm"), layouts=False))
+add(custom("mv", "matmul folding a batch into mv", _linalg("fold_mv"), layouts=False))
+add(custom("unsafe_view", "matmul's batched product reshaped", _linalg("bmm")))
 
 
 def _bmm(data, max_numel=MAX_NUMEL):

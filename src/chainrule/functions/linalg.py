@@ -15,6 +15,7 @@ import math
 
 from ..ops.apply import apply
 from ..ops.linalg import BMM, DOT, MM, MV, OUTER, SOLVE_TRIANGULAR
+from ..ops.shape import UNSAFE_VIEW
 from . import decompositions as _dec
 from .args import tensors_only
 
@@ -240,13 +241,62 @@ def matmul(input, other):
             f"({'x'.join(map(str, (1,) * (a.ndim == 1) + a.shape[-2:]))} and "
             f"{'x'.join(map(str, b.shape[-2:]))})"
         )
-    # (a 1-d or batched left operand against a matrix or vector folds into one mm)
     _check_same(input, other, "mv" if b.ndim == 1 else "mm" if b.ndim == 2 else "bmm")
-    if a.ndim == 1:  # (k,) @ (..., k, n): as a row matrix, then drop the row axis
-        return apply(BMM, input.unsqueeze(0), other).squeeze(-2)
-    if b.ndim == 1:  # (..., m, k) @ (k,): as a column matrix, then drop the column axis
-        return apply(BMM, input, other.unsqueeze(-1)).squeeze(-1)
-    return apply(BMM, input, other)
+    if a.ndim == 1:  # (k,) @ (..., k, n): as a row matrix
+        if _should_fold(input, other):
+            return _folded(input, other)
+        out = apply(BMM, input.unsqueeze(0), other)
+        return apply(UNSAFE_VIEW, out, shape=out._data.shape[:-2] + out._data.shape[-1:])
+    if _should_fold(input, other):
+        return _folded(input, other)
+    if a.ndim == 3 and b.ndim == 3 and a.shape[0] != b.shape[0]:
+        # a batch of one that needs a gradient: PyTorch drops its batch axis (and may fold)
+        if a.shape[0] == 1 and input.requires_grad:
+            return matmul(input.squeeze(0), other)
+        if b.shape[0] == 1 and other.requires_grad:
+            return matmul(input, other.squeeze(0))
+    out = apply(BMM, input, other.unsqueeze(-1) if b.ndim == 1 else other)
+    if b.ndim == 1:
+        return apply(UNSAFE_VIEW, out, shape=out._data.shape[:-1])
+    return apply(UNSAFE_VIEW, out, shape=out._data.shape)
+
+
+def _should_fold(x, y) -> bool:
+    """PyTorch's test for folding a batched operand against a matrix or vector into one
+    2-d product (mm or mv) instead of a batched one: always when the smaller operand
+    requires grad (its gradient is then one product, not a batch of them summed), else
+    when the batch axes merge without a copy."""
+    a, b = x._data, y._data
+    larger = a.ndim >= b.ndim
+    big, small = (a, b) if larger else (b, a)
+    if not (big.ndim >= 3 and small.ndim <= 2):
+        return False
+    if (y if larger else x).requires_grad:
+        return True
+    if a.ndim == 2:  # the product would come out transposed: a copy to turn it back
+        return False
+    if big.size == 0:
+        return True
+    if not larger:  # the transposed batched operand: its last two axes swap
+        shape, strides = big.shape[:-2] + big.shape[:-3:-1], big.strides[:-2] + big.strides[:-3:-1]
+    else:
+        shape, strides = big.shape, big.strides
+    return all(strides[i] == strides[i + 1] * shape[i + 1] for i in range(big.ndim - 2))
+
+
+def _folded(x, y):
+    """The batched operand's leading axes merged into the rows of one mm (or mv); with the
+    batched operand on the right, the product is taken transposed and turned back."""
+    transpose = y._data.ndim > x._data.ndim
+    t1 = y.mT if transpose else x
+    t2 = (x.t() if x._data.ndim == 2 else x) if transpose else y
+    k = t1._data.shape[-1]
+    shape = t1._data.shape[:-1]
+    flat = t1.reshape(math.prod(shape), k)  # (not -1: k may be 0)
+    if t2._data.ndim == 2:
+        out = apply(UNSAFE_VIEW, apply(MM, flat, t2), shape=shape + t2._data.shape[1:])
+        return out.mT.contiguous() if transpose else out
+    return apply(UNSAFE_VIEW, apply(MV, flat, t2), shape=shape)
 
 
 def _square(name: str, a) -> None:

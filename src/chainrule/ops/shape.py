@@ -40,6 +40,15 @@ def _reshape_jvp(ns, t, shape, batch):
 
 
 VIEW = defop("view", _view_fwd, _unreshape, view=True, jvp=_reshape_jvp)
+# matmul's reshape of a product it has just made (PyTorch's _unsafe_view): nobody else holds
+# the product, so no view bookkeeping; a row of its own for PyTorch's grad_fn name
+UNSAFE_VIEW = defop(
+    "unsafe_view",
+    lambda xp, x, *, shape: xp.reshape(x, shape),
+    _unreshape,
+    grad_fn="UnsafeViewBackward0",
+    jvp=_reshape_jvp,
+)
 RESHAPE = defop(
     "reshape",
     lambda xp, x, *, shape: xp.reshape(x, shape),
