@@ -6,6 +6,7 @@ Skipped without torch."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -298,10 +299,68 @@ def test_empty_batch_pools():
 )
 def test_pad(pad, mode):
     x = [RNG.standard_normal((2, 3, 5, 4))]
-    kw = {"same_grad_fn": False}  # a composite (cat, or an index)
+    # one node as PyTorch's, but circular: PyTorch copies slices, chainrule indexes once
+    kw = {"same_grad_fn": mode != "circular"}
     check(lambda x: F.pad(x, pad, mode=mode), lambda x: TF.pad(x, pad, mode=mode), x, **kw)
     if mode == "constant":
         check(lambda x: F.pad(x, pad, value=2.5), lambda x: TF.pad(x, pad, value=2.5), x, **kw)
+
+
+def _pad_grid():
+    """Pads from -3 to 3 per end on the last dim (-3, -1, 0, 2 on two), shapes of 2 to 5
+    dims: PyTorch's values and gradients, or the same error (type and text)."""
+    for shape in [(2, 4), (1, 1), (2, 2, 3), (1, 2, 3, 2), (1, 2, 2, 1, 3)]:
+        k = min(len(shape) - 1, 3)
+        amounts = range(-3, 4) if k == 1 else (-3, -1, 0, 2)
+        for mode in ("constant", "reflect", "replicate", "circular"):
+            for ends in itertools.product(amounts, repeat=2 * min(k, 2)):
+                yield shape, ends + (0,) * (2 * k - len(ends)), mode
+
+
+def _pad_defined_in_torch(shape, pad, mode):
+    """Circular pads wider than what a crop keeps read PyTorch's uninitialized memory or
+    overlap its copies (its gradient then counts one copy only): no reference there."""
+    if mode != "circular":
+        return True
+    for j in range(len(pad) // 2):
+        lo, hi = pad[2 * j], pad[2 * j + 1]
+        kept = shape[-1 - j] - max(-lo, 0) - max(-hi, 0)
+        if kept <= 0 or lo > kept or hi > kept:
+            return False
+    return True
+
+
+def test_pad_grid_against_torch():
+    n = 0
+    for shape, pad, mode in _pad_grid():
+        if not _pad_defined_in_torch(shape, pad, mode):
+            continue
+        a = np.arange(math.prod(shape), dtype=np.float64).reshape(shape)
+        got = []
+        for lib, f in ((cr, F), (torch, TF)):
+            try:
+                x = lib.tensor(a, requires_grad=True)
+                y = f.pad(x, pad, mode=mode)
+                y.backward(lib.tensor(np.arange(y.numel(), dtype=np.float64).reshape(y.shape)))
+                got.append(("ok", tuple(y.shape), y.detach().numpy(), x.grad.numpy()))
+            except (RuntimeError, NotImplementedError) as e:
+                got.append((type(e).__name__, str(e)))
+        ours, theirs = got
+        where = f"{shape} {pad} {mode}"
+        if theirs[0] != "ok" and "numel: integer multiplication overflow" in theirs[1]:
+            # PyTorch's overflow on a negative size: chainrule names the negative size
+            assert ours[0] == "RuntimeError" and "negative dimension" in ours[1], where
+            continue
+        assert ours[0] == theirs[0], (where, ours, theirs)
+        if ours[0] == "ok":
+            assert ours[1] == theirs[1], where
+            np.testing.assert_array_equal(ours[2], theirs[2], err_msg=where)
+            if math.prod(ours[1]):  # (PyTorch leaves an empty output's gradient unwritten)
+                np.testing.assert_array_equal(ours[3], theirs[3], err_msg=where)
+        else:
+            assert ours[1] == theirs[1], where
+        n += 1
+    assert n > 2000
 
 
 @pytest.mark.parametrize(

@@ -901,17 +901,72 @@ def _with_ones(draw, max_numel):
     return tuple(s)
 
 
-def _squeeze(data, max_numel=MAX_NUMEL):
-    s = data.draw(_with_ones(max_numel))
-    if s and data.draw(st.booleans()):
-        d = _dim(data.draw, len(s))
-        fn = lambda x: x.squeeze(d)
-    else:
-        fn = lambda x: cr.squeeze(x)
-    return fn, [data.draw(REAL(s))]
+def _squeeze(kind):
+    def draw(data, max_numel=MAX_NUMEL):
+        s = data.draw(_with_ones(max_numel))
+        if kind == "dim":  # (a 0-d tensor's one dim is 0, as PyTorch)
+            d = _dim(data.draw, len(s)) if s else 0
+            fn = lambda x: x.squeeze(d)
+        elif kind == "dims":
+            idx = st.integers(0, len(s) - 1) if s else st.nothing()
+            ds = data.draw(st.lists(idx, unique=True, max_size=len(s)))
+            fn = lambda x: x.squeeze(tuple(ds))
+        else:
+            fn = lambda x: cr.squeeze(x)
+        return fn, [data.draw(REAL(s))]
+
+    return draw
 
 
-add(custom("squeeze", "squeeze(dim?)", _squeeze))
+add(custom("squeeze", "squeeze()", _squeeze("all")))
+add(custom("squeeze_dim", "squeeze(dim)", _squeeze("dim")))
+add(custom("squeeze_dims", "squeeze(dims)", _squeeze("dims")))
+
+
+def _constant_pad(data, max_numel=MAX_NUMEL):
+    """F.pad(mode='constant') on up to all dims, each end padded or cropped (not past the
+    dim's size), with a fill value."""
+    s = data.draw(shapes(max_dims=3, max_numel=max_numel))
+    pad = []
+    for n in reversed(s[len(s) - data.draw(st.integers(1, len(s))) :] if s else ()):
+        lo = data.draw(st.integers(-n, 2))
+        hi = data.draw(st.integers(-(n - max(-lo, 0)), 2))
+        pad += [lo, hi]
+    value = data.draw(st.sampled_from([0.0, -1.5]))
+    return (lambda x: cr.nn.functional.pad(x, tuple(pad), value=value)), [data.draw(REAL(s))]
+
+
+add(custom("constant_pad_nd", "F.pad(constant, crops too)", _constant_pad))
+
+
+def _index_pad(mode, k):
+    """F.pad(mode) on the last k dims of a (k + 1)-d or (k + 2)-d input, each end padded
+    within what the mode allows (reflect: less than the dim; circular: the kept part)."""
+
+    def draw(data, max_numel=MAX_NUMEL):
+        nd = k + data.draw(st.integers(1, 2))
+        # (only a batch axis, in front of the channels, may be empty)
+        s = tuple(data.draw(st.integers(0 if i == 0 and nd == k + 2 else 1, 3)) for i in range(nd))
+        if math.prod(s) > max_numel:
+            s = (1,) * (nd - k) + (1,) * (k - 1) + (2,)
+        pad = []
+        for n in reversed(s[nd - k :]):
+            top = n - 1 if mode == "reflect" else 2
+            lo = data.draw(st.integers(-(n - 1), top))
+            hi = data.draw(st.integers(-(n - 1 - max(-lo, 0)), top))
+            if mode == "circular":
+                kept = n - max(-lo, 0) - max(-hi, 0)
+                lo, hi = min(lo, kept), min(hi, kept)
+            pad += [lo, hi]
+        fn = lambda x: cr.nn.functional.pad(x, tuple(pad), mode=mode)
+        return fn, [data.draw(REAL(s))]
+
+    return draw
+
+
+for _mode in ("reflect", "replicate", "circular"):
+    for _k in (1, 2, 3):
+        add(custom(f"{_mode}_pad{_k}d", f"F.pad({_mode}) of {_k} dims", _index_pad(_mode, _k)))
 
 
 def _unsqueeze(draw, s):

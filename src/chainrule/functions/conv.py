@@ -40,9 +40,10 @@ from ..ops.conv import (
     pool_size,
     window_argmax,
 )
+from ..ops.indexing import PAD_INDEX
+from ..ops.shape import CONSTANT_PAD
 from . import reduction as R
 from . import shape as S
-from .indexing import getitem
 from .linalg import CPP_NAMES
 
 _TYPE_NAMES = {
@@ -616,17 +617,50 @@ def _pad_index(xp, n, lo, hi, mode):
     i = xp.arange(-lo, n + hi)
     if mode == "replicate":
         return xp.clip(i, 0, n - 1)
-    if mode == "circular":
-        return i % n
+    if mode == "circular":  # PyTorch's order: crop, then wrap what is left
+        m = n + lo + hi
+        a, b = max(lo, 0), m - max(hi, 0)  # where the kept part lands
+        out = xp.zeros(m, dtype=i.dtype)
+        out[a:b] = xp.arange(max(-lo, 0), n - max(-hi, 0))
+        # element by element, as PyTorch's copies overlap where a pad outgrows the kept part
+        for j in range(max(lo, 0)):
+            out[j] = out[b - lo + j]
+        for j in range(max(hi, 0)):
+            out[b + j] = out[a + j]
+        return out
     period = 2 * (n - 1)  # reflect: ... 2 1 | 0 1 2 ... n-1 | n-2 ...
     r = xp.abs(i) % period if period else xp.zeros_like(i)
     return xp.where(r > n - 1, period - r, r)
 
 
+def _check_pad_sizes(input, pad, mode, k):
+    """PyTorch's errors where negative pads crop a padded dim below nothing: 'too small'
+    when every padded dim would be empty or less, else the negative size it would make."""
+    shape = list(input._data.shape)
+    ins = shape[-k:]
+    outs = [shape[-1 - j] + pad[2 * j] + pad[2 * j + 1] for j in reversed(range(k))]
+    if all(o < 1 for o in outs):
+        names = "DHW"[3 - k :]
+        out_txt = " ".join(f"{a}: {o}" for a, o in zip(names, outs, strict=True))
+        if k == 1:
+            in_txt = f"W: {ins[0]}"
+        elif k == 2:
+            in_txt = f"H: {ins[0]}, W: {ins[1]}" + (" " if mode == "replicate" else "")
+        else:
+            in_txt = f"D: {ins[0]} H: {ins[1]}, W: {ins[2]}"
+        raise RuntimeError(f"input ({in_txt}) is too small. Calculated output {out_txt}")
+    if any(o < 0 for o in outs):
+        full = shape[:-k] + outs
+        neg = next(o for o in full if o < 0)
+        raise RuntimeError(
+            f"Trying to create tensor with negative dimension {neg}: [{', '.join(map(str, full))}]"
+        )
+
+
 def pad(input, pad, mode="constant", value=None):
     """Pad the last len(pad) // 2 dims: pad = (left, right) of the last dim, then of the
     one before, ... ; mode 'constant' (value, default 0; negative pads crop), 'reflect',
-    'replicate' or 'circular'. A composite (cat, or an index).
+    'replicate' or 'circular'. Constant padding is a row of the table; the others index.
 
     >>> import chainrule as torch
     >>> torch.nn.functional.pad(torch.ones(1, 2), (1, 2))
@@ -642,34 +676,46 @@ def pad(input, pad, mode="constant", value=None):
         )
     if mode not in ("constant", "reflect", "replicate", "circular"):
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
-    d = input._data
-    xp = _backend.namespace(d)
-    out = input
-    for k in range(len(pad) // 2):
-        dim = input.dim() - 1 - k
-        lo, hi = pad[2 * k], pad[2 * k + 1]
-        n = out.shape[dim]
-        if mode == "constant":
-            if lo < 0 or hi < 0:  # crop
-                out = S.narrow(out, dim, max(-lo, 0), n - max(-lo, 0) - max(-hi, 0))
-                lo, hi = max(lo, 0), max(hi, 0)
-            parts = []
-            for m in (lo, None, hi):
-                if m is None:
-                    parts.append(out)
-                elif m:
-                    shape = list(out.shape)
-                    shape[dim] = m
-                    fill = 0 if value is None else value
-                    parts.append(input._new(xp.full(tuple(shape), fill, dtype=d.dtype)))
-            out = S.cat(parts, dim) if len(parts) > 1 else out
-            continue
-        if mode == "reflect" and (lo >= n or hi >= n):
-            raise RuntimeError(
-                f"Argument #4: Padding size should be less than the corresponding input "
-                f"dimension, but got: padding ({lo}, {hi}) at dimension {dim} of input "
-                f"{_size(input)}"
-            )
-        idx = input._new(_pad_index(xp, n, lo, hi, mode))
-        out = getitem(out, (slice(None),) * dim + (idx,))
-    return out
+    if mode == "constant":
+        return apply(CONSTANT_PAD, input, pad=pad, value=0 if value is None else value)
+    k = len(pad) // 2
+    if not (k + 1 <= input.dim() <= k + 2) or not 1 <= k <= 3:
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {input.dim()}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
+        )
+    shape = input._data.shape
+    if mode != "circular" and 0 in shape[input.dim() - k - 1 + (input.dim() == k + 1) :]:
+        raise RuntimeError(
+            f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 batch size "
+            f"and other non-zero dimensions for input, but got: {_size(input)}"
+        )
+    if mode == "reflect":  # (PyTorch checks these first)
+        for j in range(k):
+            lo, hi, n = pad[2 * j], pad[2 * j + 1], shape[input.dim() - 1 - j]
+            if lo >= n or hi >= n:
+                raise RuntimeError(
+                    f"Argument #{4 + 2 * j}: Padding size should be less than the corresponding "
+                    f"input dimension, but got: padding ({lo}, {hi}) at dimension "
+                    f"{input.dim() - 1 - j} of input {_size(input)}"
+                )
+    _check_pad_sizes(input, pad, mode, k)
+    # one index over all padded dims (open-mesh index arrays): one node, PyTorch's name
+    xp = _backend.namespace(input._data)
+    idx = []
+    for j in range(k):
+        dim = input.dim() - 1 - j
+        lo, hi = pad[2 * j], pad[2 * j + 1]
+        n = shape[dim]
+        if mode == "circular":
+            if lo > n or hi > n:
+                raise RuntimeError("Padding value causes wrapping around more than once.")
+            if n + lo + hi < 0:
+                raise RuntimeError("Negative padding value is resulting in an empty dimension")
+        i = _pad_index(xp, n, lo, hi, mode)
+        idx.insert(0, xp.reshape(i, (-1,) + (1,) * j))
+    prim = PAD_INDEX[mode, k]
+    return apply(prim, input, idx=(slice(None),) * (input.dim() - k) + tuple(idx))

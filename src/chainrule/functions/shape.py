@@ -30,6 +30,8 @@ from ..ops.shape import (
     REPEAT,
     RESHAPE,
     SQUEEZE,
+    SQUEEZE_DIM,
+    SQUEEZE_DIMS,
     STACK,
     TO_COPY,
     TRANSPOSE,
@@ -129,12 +131,12 @@ def squeeze(input, dim=None):
     torch.Size([3])
     """
     shape = input._data.shape
-    d = dims_arg(dim, None, len(shape))
-    if d is None:
-        d = tuple(i for i, s in enumerate(shape) if s == 1)
-    else:
-        d = tuple(i for i in d if shape[i] == 1)
-    return apply(SQUEEZE, input, dim=d)
+    if dim is None:
+        return apply(SQUEEZE, input, dim=tuple(i for i, s in enumerate(shape) if s == 1))
+    # (an empty tuple squeezes nothing; a 0-d tensor's dim 0 or -1 is no dim at all)
+    d = () if isinstance(dim, (tuple, list)) and not dim else dims_arg(dim, None, len(shape))
+    d = tuple(i for i in d or () if shape[i] == 1)
+    return apply(SQUEEZE_DIMS if isinstance(dim, (tuple, list)) else SQUEEZE_DIM, input, dim=d)
 
 
 def unsqueeze(input, dim: int):

@@ -108,6 +108,28 @@ SELECT = defop(
 SLICE = alias(SELECT, "slice", grad_fn="SliceBackward0")  # x[1:3]: PyTorch's other name
 # advanced (array) indexing always copies in NumPy (and CuPy, which follows it): not a view
 INDEX = defop("index", _getitem_fwd, _get_vjp, jvp=_get_jvp, tensor_params=("idx",))
+# F.pad's reflect, replicate and circular modes: one index over the padded dims, under
+# PyTorch's names (per mode and number of padded dims; circular is PyTorch's copies)
+REFLECT_PAD1D = alias(INDEX, "reflect_pad1d", grad_fn="ReflectionPad1DBackward0")
+REFLECT_PAD2D = alias(INDEX, "reflect_pad2d", grad_fn="ReflectionPad2DBackward0")
+REFLECT_PAD3D = alias(INDEX, "reflect_pad3d", grad_fn="ReflectionPad3DBackward0")
+REPLICATE_PAD1D = alias(INDEX, "replicate_pad1d", grad_fn="ReplicationPad1DBackward0")
+REPLICATE_PAD2D = alias(INDEX, "replicate_pad2d", grad_fn="ReplicationPad2DBackward0")
+REPLICATE_PAD3D = alias(INDEX, "replicate_pad3d", grad_fn="ReplicationPad3DBackward0")
+CIRCULAR_PAD1D = alias(INDEX, "circular_pad1d", grad_fn="IndexBackward0")
+CIRCULAR_PAD2D = alias(INDEX, "circular_pad2d", grad_fn="IndexBackward0")
+CIRCULAR_PAD3D = alias(INDEX, "circular_pad3d", grad_fn="IndexBackward0")
+PAD_INDEX = {
+    ("reflect", 1): REFLECT_PAD1D,
+    ("reflect", 2): REFLECT_PAD2D,
+    ("reflect", 3): REFLECT_PAD3D,
+    ("replicate", 1): REPLICATE_PAD1D,
+    ("replicate", 2): REPLICATE_PAD2D,
+    ("replicate", 3): REPLICATE_PAD3D,
+    ("circular", 1): CIRCULAR_PAD1D,
+    ("circular", 2): CIRCULAR_PAD2D,
+    ("circular", 3): CIRCULAR_PAD3D,
+}
 # index_grad(v) = zeros with v added at idx: the adjoint of x[idx] (runs inside backward,
 # on a gradient v). It is linear in v: its vjp reads g[idx], its jvp is index_grad of t.
 INDEX_GRAD = defop(

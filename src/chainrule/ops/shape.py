@@ -64,6 +64,9 @@ SQUEEZE = defop(
     view=True,
     jvp=lambda ns, t, dim, batch: ns.squeeze(t, tuple(d + len(batch) for d in dim)),
 )
+# PyTorch's overloads of squeeze: squeeze() is 0, squeeze(dim) 1, squeeze(dims) 2
+SQUEEZE_DIM = alias(SQUEEZE, "squeeze_dim", grad_fn="SqueezeBackward1")
+SQUEEZE_DIMS = alias(SQUEEZE, "squeeze_dims", grad_fn="SqueezeBackward2")
 UNSQUEEZE = defop(
     "unsqueeze",
     lambda xp, x, *, dim: xp.expand_dims(x, dim),
@@ -210,4 +213,41 @@ STACK = defop(
     ],
     promote=True,
     jvp=lambda t, dim, batch: apply(STACK, *t, dim=dim + len(batch)),
+)
+
+
+def _constant_pad_fwd(xp, x, *, pad, value):
+    """x inside a frame of ``value``: ``pad`` is (before, after) of the last dim, then of
+    the one before, ...; a negative amount crops instead (PyTorch's constant_pad_nd)."""
+    shape, src, dst = list(x.shape), [slice(None)] * x.ndim, [slice(None)] * x.ndim
+    for k in range(len(pad) // 2):
+        d = x.ndim - 1 - k
+        lo, hi = pad[2 * k], pad[2 * k + 1]
+        kept = x.shape[d] - max(-lo, 0) - max(-hi, 0)
+        if kept < 0:  # PyTorch crops with narrow: its words
+            raise RuntimeError("narrow(): length must be non-negative.")
+        src[d] = slice(max(-lo, 0), max(-lo, 0) + kept)
+        dst[d] = slice(max(lo, 0), max(lo, 0) + kept)
+        shape[d] = x.shape[d] + lo + hi
+    out = xp.full(tuple(shape), value, dtype=x.dtype)
+    out[tuple(dst)] = x[tuple(src)]
+    return out
+
+
+def _unpad(ns, g, pad):
+    # linear in x, and its adjoint is the same frame taken off: pad with the amounts negated
+    # (a crop's adjoint puts zeros back); counted from the last dim, so batch axes ride along
+    neg = tuple(-p for p in pad)
+    if ns.graph:
+        return apply(CONSTANT_PAD, g, pad=neg, value=0)
+    return _constant_pad_fwd(ns.xp, g, pad=neg, value=0)
+
+
+# constant_pad_nd: g with the frame cut off; tangent: t framed by zeros (value is constant)
+CONSTANT_PAD = defop(
+    "constant_pad_nd",
+    _constant_pad_fwd,
+    _unpad,
+    grad_fn="ConstantPadNdBackward0",
+    jvp=lambda ns, t, pad: _unpad(ns, t, tuple(-p for p in pad)),
 )
