@@ -313,6 +313,8 @@ class _LazyConvXdMixin(LazyModuleMixin):
                 if self.bias is not None:
                     self.bias.materialize((self.out_channels,))
                 self.reset_parameters()
+        if self.in_channels == 0:  # parameters loaded by load_state_dict (PyTorch leaves 0)
+            self.in_channels = self._get_in_channels(input)
 
     def _get_in_channels(self, input: Tensor) -> int:
         unbatched = self._nd + 1

@@ -246,6 +246,8 @@ class _LazyNormBase(LazyModuleMixin):
                     if t is not None:
                         t.materialize((self.num_features,))
                 self.reset_parameters()
+        if self.num_features == 0:  # parameters loaded by load_state_dict (PyTorch leaves 0)
+            self.num_features = int(input.shape[1])
 
 
 class LazyBatchNorm1d(_LazyNormBase, _BatchNorm):

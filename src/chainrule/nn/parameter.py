@@ -94,11 +94,22 @@ def _entry_point() -> str:
         entry, f = f, f.f_back
     if entry is None:
         return "<unknown function>"
-    code = entry.f_code
-    fn = entry.f_globals.get(code.co_name)
-    if getattr(fn, "__code__", None) is code:
-        return repr(fn)  # <function linear at 0x...>
+    code, names = entry.f_code, entry.f_locals
+    for fn in entry.f_globals.values():  # the function: a module's, maybe a closure
+        if getattr(fn, "__code__", None) is code:
+            cells = fn.__closure__ or ()
+            if all(
+                names.get(n) is _contents(c) for n, c in zip(code.co_freevars, cells, strict=True)
+            ):
+                return repr(fn)  # <function linear at 0x...>
     return f"<function {getattr(code, 'co_qualname', code.co_name)}>"
+
+
+def _contents(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:  # an empty cell
+        return _contents
 
 
 class _Unmaterialized:
