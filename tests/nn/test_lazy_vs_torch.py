@@ -449,3 +449,50 @@ def test_deepcopy_and_pickle_keep_modules_and_parameters_lazy():
     assert w.dtype == cr.float64
     b = pickle.loads(pickle.dumps(nn.UninitializedBuffer(persistent=False)))
     assert type(b) is nn.UninitializedBuffer and not b.persistent
+
+
+def test_no_warning_at_construction_as_pytorch_2():
+    # (PyTorch 1.x warned "Lazy modules are a new feature under heavy development ...")
+    import warnings
+
+    for lib in (cr, torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            lib.nn.LazyLinear(3), lib.nn.LazyConv2d(2, 3), lib.nn.LazyBatchNorm1d()
+
+
+def test_d2l_lenet_apply_init_matches_torch():
+    """d2l's LeNet (lazy layers) and its ``apply_init``: a dry run, then
+    ``net.apply(init_cnn)`` with Xavier-uniform weights."""
+
+    def lenet(lib):
+        nn_ = lib.nn
+        return nn_.Sequential(
+            nn_.LazyConv2d(6, kernel_size=5, padding=2), nn_.Sigmoid(),
+            nn_.AvgPool2d(kernel_size=2, stride=2),
+            nn_.LazyConv2d(16, kernel_size=5), nn_.Sigmoid(),
+            nn_.AvgPool2d(kernel_size=2, stride=2),
+            nn_.Flatten(), nn_.LazyLinear(120), nn_.Sigmoid(),
+            nn_.LazyLinear(84), nn_.Sigmoid(), nn_.LazyLinear(10),
+        )  # fmt: skip
+
+    def init_cnn(lib):
+        def init(module):
+            if type(module) is lib.nn.Linear or type(module) is lib.nn.Conv2d:
+                lib.nn.init.xavier_uniform_(module.weight)
+
+        return init
+
+    outs = []
+    for lib in (cr, torch):
+        lib.manual_seed(0)
+        net = lenet(lib)
+        X = lib.randn(1, 1, 28, 28)
+        net(X)  # apply_init's dry run
+        net.apply(init_cnn(lib))
+        outs.append((net, net(X)))
+    (net, y), (tnet, ty) = outs
+    assert repr(net) == repr(tnet)
+    np.testing.assert_allclose(as_np(y), as_np(ty), rtol=1e-4, atol=1e-5)
+    for p, tp in zip(net.parameters(), tnet.parameters(), strict=True):
+        np.testing.assert_allclose(as_np(p), as_np(tp), rtol=1e-6, atol=1e-7)
