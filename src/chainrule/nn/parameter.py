@@ -151,7 +151,7 @@ class _Unmaterialized:
 
 
 def _refused(name: str):
-    """A Tensor method refused by name (one that would not read the data)."""
+    """A Tensor method that refuses, naming itself in the error."""
 
     def method(self, *args, **kwargs):
         self._data.refuse(where=f"<method '{name}' of 'chainrule.Tensor' objects>")
