@@ -514,3 +514,51 @@ def test_expanded_tensors_round_trip_and_overlapping_strides_are_refused():
 
     with pytest.raises(ValueError, match="overlapping strides"):
         torch.load(_rewrite(buf, overlap))
+
+
+def test_a_lazy_modules_state_dict_round_trips_uninitialized():
+    """As torch.save / torch.load: the uninitialized parameters and buffers of a lazy
+    module come back uninitialized (with their dtype and requires_grad), and the state
+    dict loads into a fresh lazy module; once trained, the values round trip."""
+    nn = torch.nn
+    net = nn.Sequential(nn.LazyLinear(3), nn.LazyBatchNorm1d()).double()
+    net[0].bias.requires_grad = False
+    buf = io.BytesIO()
+    sd = net.state_dict()
+    torch.save({"model": sd, "again": sd["0.weight"]}, buf)
+    back = torch.load(io.BytesIO(buf.getvalue()))
+    assert [repr(v) for v in back["model"].values()] == [repr(v) for v in sd.values()]
+    w = back["model"]["0.weight"]
+    assert back["again"] is w and type(w) is nn.UninitializedParameter
+    assert w.dtype == torch.float64 and w.requires_grad
+    assert not back["model"]["0.bias"].requires_grad
+    mean = back["model"]["1.running_mean"]
+    assert type(mean) is nn.UninitializedBuffer and not mean.requires_grad and mean.persistent
+    fresh = nn.Sequential(nn.LazyLinear(3), nn.LazyBatchNorm1d())
+    assert repr(fresh.load_state_dict(back["model"])) == "<All keys matched successfully>"
+    assert fresh[0].has_uninitialized_params()
+
+    net(torch.ones(4, 2, dtype=torch.float64))
+    buf = io.BytesIO()
+    torch.save(net.state_dict(), buf)
+    fresh.load_state_dict(torch.load(io.BytesIO(buf.getvalue())))
+    # materialized in fresh's own dtype (float32), the values copied into it
+    assert fresh[0].weight.shape == (3, 2) and fresh[0].weight.dtype == torch.float32
+    assert bool((fresh[0].weight == net[0].weight.float()).all())
+
+
+@pytest.mark.parametrize(
+    "entry, match",
+    [
+        ({"kind": "Parameter"}, "bad kind"),
+        ({"dtype": "object"}, "unknown dtype"),
+        ({"id": "0"}, "without its id"),
+        ({"requires_grad": 1}, "requires_grad must be a bool"),
+        ({"device": "tpu"}, "bad device"),
+    ],
+)
+def test_crafted_uninitialized_entries_are_refused(entry, match):
+    node = {"$": "uninitialized", "id": 0, "kind": "UninitializedParameter", "dtype": "float32"}
+    node.update(entry)
+    with pytest.raises(ValueError, match=match):
+        torch.load(_zip({"chainrule.json": _meta(node)}))

@@ -55,6 +55,8 @@ def namespace(array) -> ModuleType:
         mod = load(top)
         _NAMESPACES[type(array)] = mod
         return mod
+    if hasattr(array, "__array_namespace__"):  # an array that names its own (array API)
+        return array.__array_namespace__()
     raise TypeError(f"chainrule has no backend for arrays of type {type(array).__name__}")
 
 

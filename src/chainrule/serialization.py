@@ -12,7 +12,8 @@ Sharing: one tensor saved twice comes back as one tensor; tensors that view one 
 (slices, transposes, ``view``) come back as views of one array, so a write through one
 shows in the others, as with ``torch.load``. Only the span of memory the saved tensors
 cover is stored. ``.grad`` and autograd history are not saved: a tensor comes back as a
-leaf with its ``requires_grad``; an ``nn.Parameter`` comes back as a Parameter.
+leaf with its ``requires_grad``; an ``nn.Parameter`` comes back as a Parameter, and a lazy
+module's ``UninitializedParameter``/``UninitializedBuffer`` as one (no data, its dtype).
 
 >>> import io, chainrule as torch
 >>> buf = io.BytesIO()
@@ -51,8 +52,9 @@ _KEY_TYPES = (str, int, float, bool, type(None))
 
 # ----------------------------------------------------------------------------- save
 def save(obj: Any, f, pickle_module=None, pickle_protocol=None, **_ignored) -> None:
-    """Write ``obj`` (a tensor, a state_dict, or dicts/lists/tuples of tensors, numbers,
-    strings, None, bools, dtypes, sizes and NumPy arrays) to ``f``, a path or a binary file.
+    """Write ``obj`` (a tensor, a state_dict (also a lazy module's), or dicts/lists/tuples of
+    tensors, numbers, strings, None, bools, dtypes, sizes and NumPy arrays) to ``f``, a path
+    or a binary file.
 
     ``pickle_module``/``pickle_protocol`` are accepted for PyTorch-compatible calls and
     ignored: nothing is pickled.
@@ -149,6 +151,13 @@ def _is_parameter(t: Tensor) -> bool:
     return isinstance(param, type) and isinstance(t, param)
 
 
+def _is_lazy(t: Tensor) -> bool:
+    """Whether ``t`` is an nn.UninitializedParameter or UninitializedBuffer."""
+    parameter = sys.modules.get("chainrule.nn.parameter")  # never import nn just to ask
+    is_lazy = getattr(parameter, "is_lazy", None)
+    return is_lazy is not None and is_lazy(t)
+
+
 class _Encoder:
     """Walks the object to save: builds its JSON node and collects arrays to write."""
 
@@ -157,6 +166,7 @@ class _Encoder:
         self.array_nodes: list[dict] = []
         self._tensors: list[Tensor] = []
         self._tensor_index: dict[int, int] = {}
+        self._lazy_index: dict[int, int] = {}
         self._path: set[int] = set()  # containers being walked, to refuse cycles
 
     def _add_array(self, arr: np.ndarray) -> int:
@@ -171,6 +181,8 @@ class _Encoder:
             return obj
         if type(obj) is float:
             return obj if math.isfinite(obj) else {"$": "float", "value": repr(obj)}
+        if isinstance(obj, Tensor) and _is_lazy(obj):
+            return self._uninitialized(obj)
         if isinstance(obj, Tensor):
             k = self._tensor_index.get(id(obj))
             if k is None:
@@ -194,6 +206,18 @@ class _Encoder:
             f"{type(obj).__qualname__}: it stores tensors, numbers, strings, None, dtypes "
             "and dicts/lists/tuples of them (save a module's state_dict(), not the module)"
         )
+
+    def _uninitialized(self, t) -> dict:
+        """A lazy module's uninitialized parameter or buffer: no data, only what
+        ``materialize`` will use (and ``id``, so one saved twice loads as one)."""
+        k = self._lazy_index.setdefault(id(t), len(self._lazy_index))
+        node = {"$": "uninitialized", "id": k, "kind": type(t).__name__}
+        node.update(dtype=t.dtype.name, requires_grad=bool(t.requires_grad))
+        if node["kind"] == "UninitializedBuffer":
+            node["persistent"] = bool(t.persistent)
+        if t.device.type != "cpu":
+            node["device"] = str(t.device)
+        return node
 
     def _container(self, obj) -> dict:
         if id(obj) in self._path:
@@ -454,6 +478,7 @@ class _Decoder:
         _need(isinstance(self.tensor_nodes, list), "'tensors' must be a list")
         self._arrays: dict[int, np.ndarray] = {}
         self._tensors: dict[int, Tensor] = {}
+        self._lazy: dict[int, Tensor] = {}  # uninitialized parameters and buffers, by id
 
     def decode(self, node: Any, where: str) -> Any:
         """The object a JSON node describes; ``where`` is its place in the saved object
@@ -464,6 +489,8 @@ class _Decoder:
         tag = node["$"]
         if tag == "tensor":
             return self._tensor(node.get("ref"), where)
+        if tag == "uninitialized":
+            return self._uninitialized(node)
         if tag in ("list", "tuple", "size"):
             items = node.get("items")
             _need(isinstance(items, list), f"{tag} without items")
@@ -500,6 +527,30 @@ class _Decoder:
                 self._arrays[key] = arr.copy()
             return self._arrays[key]
         raise _NotChainrule(f"unknown entry type {tag!r:.40}")
+
+    def _uninitialized(self, node: dict) -> Tensor:
+        k = node.get("id")
+        _need(_is_int(k), "an uninitialized tensor without its id")
+        if k in self._lazy:
+            return self._lazy[k]
+        kind, dtype = node.get("kind"), _dt._NAMES.get(str(node.get("dtype")))
+        _need(kind in ("UninitializedParameter", "UninitializedBuffer"), f"bad kind {kind!r:.40}")
+        _need(dtype is not None, f"uninitialized tensor: unknown dtype {node.get('dtype')!r:.40}")
+        requires_grad = node.get("requires_grad", kind == "UninitializedParameter")
+        _need(isinstance(requires_grad, bool), "requires_grad must be a bool")
+        location = node.get("device", "cpu")
+        _need(isinstance(location, str) and _valid_device(location), "bad device")
+        from .nn import parameter
+
+        if kind == "UninitializedBuffer":
+            persistent = node.get("persistent", True)
+            _need(isinstance(persistent, bool), "persistent must be a bool")
+            t = parameter.UninitializedBuffer(requires_grad, dtype=dtype, persistent=persistent)
+        else:
+            t = parameter.UninitializedParameter(requires_grad, dtype=dtype)
+        t.data = self.place(t.data, location)  # (the placeholder: where it materializes)
+        self._lazy[k] = t
+        return t
 
     def _key(self, node: Any) -> Any:
         if isinstance(node, dict) and node.get("$") == "tuple":

@@ -9,10 +9,17 @@
 torch.Size([4, 2])
 """
 
-from . import functional, init, parallel
+from . import functional, init, parallel, parameter
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from .container import ModuleDict, ModuleList, ParameterList, Sequential
-from .conv import Conv1d, Conv2d, ConvTranspose2d, LazyConv2d
+from .conv import (
+    Conv1d,
+    Conv2d,
+    ConvTranspose2d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConvTranspose2d,
+)
 from .dropout import Dropout
 from .flatten import Flatten
 from .fold import Fold, Unfold
@@ -35,7 +42,7 @@ from .normalization import (
     LazyBatchNorm2d,
 )
 from .parallel import DataParallel
-from .parameter import Parameter
+from .parameter import Parameter, UninitializedBuffer, UninitializedParameter
 from .pooling import (
     AdaptiveAvgPool2d,
     AdaptiveMaxPool2d,
@@ -59,7 +66,9 @@ __all__ = [
     "Conv1d",
     "Conv2d",
     "ConvTranspose2d",
+    "LazyConv1d",
     "LazyConv2d",
+    "LazyConvTranspose2d",
     "MaxPool1d",
     "MaxPool2d",
     "CrossEntropyLoss",
@@ -90,6 +99,8 @@ __all__ = [
     "ModuleList",
     "Parameter",
     "ParameterList",
+    "UninitializedBuffer",
+    "UninitializedParameter",
     "RNN",
     "RNNBase",
     "RNNCell",
@@ -105,4 +116,5 @@ __all__ = [
     "functional",
     "init",
     "parallel",
+    "parameter",
 ]

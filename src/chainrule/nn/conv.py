@@ -1,6 +1,6 @@
-"""Convolution layers: Conv1d, Conv2d, LazyConv2d and ConvTranspose2d, with PyTorch's
-arguments, default initialization (weight by ``kaiming_uniform_(a=sqrt(5))``, bias from
-U(-1/sqrt(fan_in), 1/sqrt(fan_in))) and printing. The math is
+"""Convolution layers: Conv1d, Conv2d and ConvTranspose2d (and their lazy forms), with
+PyTorch's arguments, default initialization (weight by ``kaiming_uniform_(a=sqrt(5))``,
+bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in))) and printing. The math is
 ``nn.functional.conv1d/conv2d/conv_transpose2d`` (the table's ``chainrule.ops.conv``).
 
 >>> import chainrule as torch
@@ -16,11 +16,13 @@ from __future__ import annotations
 import math
 
 from .. import creation
+from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from . import functional as F
 from . import init
+from .lazy import LazyModuleMixin
 from .module import Module
-from .parameter import Parameter
+from .parameter import Parameter, UninitializedParameter
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -216,58 +218,6 @@ class Conv2d(_ConvNd):
         return self._conv_forward(input, F.conv2d)
 
 
-class LazyConv2d(Conv2d):
-    """A Conv2d whose ``in_channels`` is read from its first input (d2l's
-    ``nn.LazyConv2d(6, kernel_size=5, padding=2)``). chainrule has no
-    UninitializedParameter: until the first call the weight is an empty placeholder
-    Parameter of shape (out, 0, kH, kW); that call gives it its shape and PyTorch's
-    initialization in place (the same Parameter object, so an optimizer built before it
-    updates it) and the module becomes a ``Conv2d``, as in PyTorch.
-
-    >>> import chainrule as torch
-    >>> layer = torch.nn.LazyConv2d(6, kernel_size=5, padding=2)
-    >>> layer
-    LazyConv2d(0, 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2))
-    >>> layer(torch.ones(2, 3, 8, 8)).shape, layer
-    (torch.Size([2, 6, 8, 8]), Conv2d(3, 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2)))
-    """
-
-    def __init__(
-        self,
-        out_channels: int,
-        kernel_size,
-        stride=1,
-        padding=0,
-        dilation=1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        device=None,
-        dtype=None,
-    ) -> None:
-        super().__init__(
-            0, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
-            dtype=dtype,
-        )  # fmt: skip
-
-    def reset_parameters(self) -> None:
-        if self.in_channels:  # placeholders stay as they are until the first input
-            super().reset_parameters()
-
-    def forward(self, input: Tensor) -> Tensor:
-        if self.in_channels == 0:
-            self.in_channels = int(input.shape[1] if input.dim() == 4 else input.shape[0])
-            if self.in_channels % self.groups != 0:
-                raise ValueError("in_channels must be divisible by groups")
-            shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
-            w = creation.empty(*shape, dtype=self.weight.dtype)
-            self.weight._data = w._data  # materialized in place: the same Parameter object
-            self.weight._vc[0] += 1
-            self.__class__ = Conv2d
-            self.reset_parameters()
-        return self._conv_forward(input, F.conv2d)
-
-
 class ConvTranspose2d(_ConvNd):
     """Transposed 2-d convolution (the gradient of Conv2d in its input): weight
     (in, out / groups, kH, kW); ``output_size`` in forward picks the output_padding.
@@ -329,3 +279,150 @@ class ConvTranspose2d(_ConvNd):
             input, self.weight, self.bias, self.stride, self.padding, op, self.groups,
             self.dilation,
         )  # fmt: skip
+
+
+class _LazyConvXdMixin(LazyModuleMixin):
+    """What the lazy convolutions share: ``in_channels`` read from the first input's
+    channel dim (dim 1, or dim 0 of an unbatched input), then the weight and bias
+    materialized and initialized as the eager layer's."""
+
+    def _lazy_init(self, out_channels: int, bias: bool, device, dtype) -> None:
+        # the eager __init__ ran with 0 channels and no bias: nothing to replace but these
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        self.out_channels = out_channels
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+
+    def reset_parameters(self) -> None:
+        """PyTorch's initialization, once the parameters have their shapes."""
+        if not self.has_uninitialized_params() and self.in_channels != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input: Tensor, *args, **kwargs) -> None:
+        """Take ``in_channels`` from ``input`` and initialize the parameters."""
+        if self.has_uninitialized_params():
+            self.in_channels = self._get_in_channels(input)
+            if self.in_channels % self.groups != 0:
+                raise ValueError("in_channels must be divisible by groups")
+            if self.transposed:
+                shape = (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
+            else:
+                shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
+            with no_grad():
+                self.weight.materialize(shape)
+                if self.bias is not None:
+                    self.bias.materialize((self.out_channels,))
+                self.reset_parameters()
+        if self.in_channels == 0:  # parameters loaded by load_state_dict (PyTorch leaves 0)
+            self.in_channels = self._get_in_channels(input)
+
+    def _get_in_channels(self, input: Tensor) -> int:
+        unbatched = self._nd + 1
+        if input.dim() not in (unbatched, unbatched + 1):
+            raise RuntimeError(
+                f"Expected {unbatched}D (unbatched) or {unbatched + 1}D (batched) input to "
+                f"{type(self).__name__}, but got input of size: {input.shape}"
+            )
+        return int(input.shape[1] if input.dim() == unbatched + 1 else input.shape[0])
+
+
+class LazyConv1d(_LazyConvXdMixin, Conv1d):
+    """A Conv1d whose ``in_channels`` is read from its first input; it becomes a Conv1d.
+
+    >>> import chainrule as torch
+    >>> layer = torch.nn.LazyConv1d(4, kernel_size=3); layer
+    LazyConv1d(0, 4, kernel_size=(3,), stride=(1,))
+    >>> layer(torch.ones(2, 5, 8)).shape, layer
+    (torch.Size([2, 4, 6]), Conv1d(5, 4, kernel_size=(3,), stride=(1,)))
+    """
+
+    cls_to_become = Conv1d
+
+    def __init__(
+        self,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(
+            0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode,
+            dtype=dtype,
+        )  # fmt: skip
+        self._lazy_init(out_channels, bias, device, dtype)
+
+
+class LazyConv2d(_LazyConvXdMixin, Conv2d):
+    """A Conv2d whose ``in_channels`` is read from its first input (d2l's
+    ``nn.LazyConv2d(6, kernel_size=5, padding=2)``). Until then ``weight`` and ``bias``
+    are ``UninitializedParameter`` objects; the first call gives them their shapes and
+    PyTorch's initialization in place (the same objects, so an optimizer built before
+    updates them), and the module becomes a ``Conv2d``, as in PyTorch.
+
+    >>> import chainrule as torch
+    >>> layer = torch.nn.LazyConv2d(6, kernel_size=5, padding=2)
+    >>> layer
+    LazyConv2d(0, 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2))
+    >>> layer(torch.ones(2, 3, 8, 8)).shape, layer
+    (torch.Size([2, 6, 8, 8]), Conv2d(3, 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2)))
+    """
+
+    cls_to_become = Conv2d
+
+    def __init__(
+        self,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(
+            0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode,
+            dtype=dtype,
+        )  # fmt: skip
+        self._lazy_init(out_channels, bias, device, dtype)
+
+
+class LazyConvTranspose2d(_LazyConvXdMixin, ConvTranspose2d):
+    """A ConvTranspose2d whose ``in_channels`` is read from its first input; it becomes a
+    ConvTranspose2d (weight of shape (in, out / groups, kH, kW)).
+
+    >>> import chainrule as torch
+    >>> layer = torch.nn.LazyConvTranspose2d(2, kernel_size=2, stride=2)
+    >>> layer(torch.ones(1, 3, 4, 4)).shape, layer.weight.shape
+    (torch.Size([1, 2, 8, 8]), torch.Size([3, 2, 2, 2]))
+    """
+
+    cls_to_become = ConvTranspose2d
+
+    def __init__(
+        self,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        output_padding=0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation=1,
+        padding_mode: str = "zeros",
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(
+            0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation,
+            padding_mode, dtype=dtype,
+        )  # fmt: skip
+        self._lazy_init(out_channels, bias, device, dtype)

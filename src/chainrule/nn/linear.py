@@ -11,11 +11,13 @@ from __future__ import annotations
 import math
 
 from .. import creation
+from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from . import functional as F
 from . import init
+from .lazy import LazyModuleMixin
 from .module import Module
-from .parameter import Parameter
+from .parameter import Parameter, UninitializedParameter
 
 
 class Linear(Module):
@@ -60,35 +62,52 @@ class Linear(Module):
         )
 
 
-class LazyLinear(Linear):
+class LazyLinear(LazyModuleMixin, Linear):
     """A Linear layer whose ``in_features`` is read from its first input (d2l's
-    ``nn.LazyLinear(1)``). Until then its parameters are empty placeholders; the first
-    forward gives them their shape and PyTorch's initialization in place (the same
-    Parameter objects, so an optimizer built before that call updates them), and the
-    module becomes a ``Linear``, as in PyTorch.
+    ``nn.LazyLinear(1)``). Until then ``weight`` and ``bias`` are
+    ``UninitializedParameter`` objects; the first call gives them their shapes and
+    PyTorch's initialization in place (the same objects, so an optimizer built before
+    updates them), and the module becomes a ``Linear``, as in PyTorch.
 
     >>> import chainrule as torch
-    >>> layer = torch.nn.LazyLinear(2)
+    >>> layer = torch.nn.LazyLinear(2); layer
+    LazyLinear(in_features=0, out_features=2, bias=True)
+    >>> layer.weight
+    <UninitializedParameter>
     >>> layer(torch.ones(5, 3)).shape, layer
     (torch.Size([5, 2]), Linear(in_features=3, out_features=2, bias=True))
     """
 
+    cls_to_become = Linear
+
     def __init__(self, out_features: int, bias: bool = True, device=None, dtype=None) -> None:
-        super().__init__(0, out_features, bias, dtype=dtype)
+        super().__init__(0, 0, False)  # no bias yet: it would be replaced at once
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        self.out_features = out_features
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
 
     def reset_parameters(self) -> None:
-        if self.in_features:  # placeholders stay empty until the first input
+        """PyTorch's initialization, once the parameters have their shapes."""
+        if not self.has_uninitialized_params() and self.in_features != 0:
             super().reset_parameters()
 
-    def forward(self, input: Tensor) -> Tensor:
-        if self.in_features == 0:
+    def initialize_parameters(self, input: Tensor) -> None:
+        """Take ``in_features`` from ``input``'s last dim and initialize the parameters."""
+        if self.has_uninitialized_params():
+            with no_grad():
+                self.in_features = int(input.shape[-1])
+                self.weight.materialize((self.out_features, self.in_features))
+                if self.bias is not None:
+                    self.bias.materialize((self.out_features,))
+                self.reset_parameters()
+        if self.in_features == 0:  # (parameters loaded by load_state_dict)
+            if input.shape[-1] != self.weight.shape[-1]:
+                raise AssertionError(
+                    f"The in_features inferred from input: {input.shape[-1]} is not equal to "
+                    f"in_features from self.weight: {self.weight.shape[-1]}"
+                )
             self.in_features = int(input.shape[-1])
-            w = creation.empty(self.out_features, self.in_features, dtype=self.weight.dtype)
-            self.weight._data = w._data  # materialized in place: same Parameter object
-            self.weight._vc[0] += 1
-            self.__class__ = Linear
-            self.reset_parameters()
-        return F.linear(input, self.weight, self.bias)
 
 
 class Identity(Module):

@@ -20,6 +20,7 @@ tensor([1., 2.], grad_fn=<MulBackward0>)
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
@@ -29,7 +30,7 @@ from ..autograd.grad_mode import no_grad
 from ..device import device as _device_cls
 from ..device import resolve as _resolve_device
 from ..tensor import Tensor
-from .parameter import Parameter
+from .parameter import Parameter, is_lazy
 
 
 class _IncompatibleKeys(NamedTuple):
@@ -117,6 +118,7 @@ class Module:
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_hooks_with_kwargs", set())
+        object.__setattr__(self, "_load_state_dict_pre_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
@@ -200,6 +202,18 @@ class Module:
         [torch.Size([2, 3])]
         """
         return self._add_hook("_forward_hooks", hook, prepend, with_kwargs)
+
+    def _register_load_state_dict_pre_hook(
+        self, hook: Callable, with_module: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` (with the module first if ``with_module``) before
+        ``load_state_dict`` loads this module's own entries (those under ``prefix``): it
+        may change the state dict or the module (a lazy module materializes its
+        parameters there). PyTorch's private hook, with its arguments."""
+        if with_module:
+            hook = functools.partial(hook, self)
+        return self._add_hook("_load_state_dict_pre_hooks", hook, False, False)
 
     # ------------------------------------------------------------ registration
     def __setattr__(self, name: str, value) -> None:
@@ -544,16 +558,21 @@ class Module:
         ['weight', 'bias']
         """
         out = OrderedDict() if destination is None else destination
-        for name, p in self._parameters.items():
-            if p is not None:
-                out[prefix + name] = p if keep_vars else p.detach()
-        for name, b in self._buffers.items():
-            if b is not None and name not in self._non_persistent_buffers_set:
-                out[prefix + name] = b if keep_vars else b.detach()
+        self._save_to_state_dict(out, prefix, keep_vars)
         for name, m in self._modules.items():
             if m is not None:
                 m.state_dict(destination=out, prefix=prefix + name + ".", keep_vars=keep_vars)
         return out
+
+    def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
+        """Put this module's own parameters and persistent buffers (not its children's)
+        into ``destination`` under ``prefix``; what ``state_dict`` does per module."""
+        for name, p in self._parameters.items():
+            if p is not None:
+                destination[prefix + name] = p if keep_vars else p.detach()
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent_buffers_set:
+                destination[prefix + name] = b if keep_vars else b.detach()
 
     def load_state_dict(
         self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
@@ -576,9 +595,13 @@ class Module:
                 f"Expected state_dict to be dict-like, got {type(state_dict).__name__}."
             )
         errors: list[str] = []
+        missing: list[str] = []
+        unexpected: list[str] = []
         expected = set()
         for mod_prefix, mod in self.named_modules():
             pre = mod_prefix + "." if mod_prefix else ""
+            for hook in list(mod.__dict__.get("_load_state_dict_pre_hooks", {}).values()):
+                hook(state_dict, pre, {}, strict, missing, unexpected, errors)
             locals_ = [(n, p, True) for n, p in mod._parameters.items() if p is not None]
             locals_ += [
                 (n, b, False)
@@ -597,6 +620,15 @@ class Module:
                         f"Tensor-like object from checkpoint but received {type(value)}"
                     )
                     continue
+                if is_lazy(current):  # (a lazy module's hook materializes it first)
+                    if not is_lazy(value):
+                        errors.append(
+                            f'While copying the parameter named "{key}", whose dimensions in '
+                            "the model are unknown (it is uninitialized) and whose dimensions "
+                            f"in the checkpoint are {value.shape}, an exception occurred : "
+                            "(a module that is not lazy cannot materialize it)."
+                        )
+                    continue
                 if value.shape != current.shape:
                     errors.append(
                         f"size mismatch for {key}: copying a param with shape {value.shape} "
@@ -612,8 +644,8 @@ class Module:
                 else:
                     with no_grad():
                         current.copy_(value)
-        missing = [k for k in self.state_dict() if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in expected]
+        missing += [k for k in self.state_dict() if k not in state_dict]
+        unexpected += [k for k in state_dict if k not in expected]
         if strict:
             if unexpected:
                 errors.insert(

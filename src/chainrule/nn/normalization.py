@@ -13,11 +13,13 @@ tensor([[-1.0000, -1.0000],
 from __future__ import annotations
 
 from .. import creation
+from ..autograd.grad_mode import no_grad
 from ..dtypes import int64
 from ..tensor import Tensor
 from . import functional as F
+from .lazy import LazyModuleMixin
 from .module import Module
-from .parameter import Parameter
+from .parameter import Parameter, UninitializedBuffer, UninitializedParameter
 
 
 class LayerNorm(Module):
@@ -199,12 +201,11 @@ class BatchNorm2d(_BatchNorm):
     _dims = (4,)
 
 
-class _LazyBatchNorm:
-    """num_features read from the first input's dim 1; until then the parameters and
-    buffers are empty placeholders, filled in place (the same objects) on the first
-    forward, and the module becomes its eager class, as in PyTorch."""
-
-    _eager: type
+class _LazyNormBase(LazyModuleMixin):
+    """What the lazy BatchNorms share: ``num_features`` read from the first input's dim
+    1; until then ``weight`` and ``bias`` are UninitializedParameters and the running
+    statistics UninitializedBuffers (``num_batches_tracked`` is a tensor from the start),
+    materialized in place on the first call, when the module becomes its eager class."""
 
     def __init__(
         self,
@@ -217,39 +218,61 @@ class _LazyBatchNorm:
         *,
         bias: bool = True,
     ) -> None:
-        self._eager.__init__(
-            self, 0, eps, momentum, affine, track_running_stats, dtype=dtype, bias=bias
-        )
+        # no affine, no statistics yet: nothing built that would be replaced at once
+        super().__init__(0, eps, momentum, False, False, dtype=dtype, bias=False)
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        self._bias = affine and bias
+        if affine:
+            self.weight = UninitializedParameter(device=device, dtype=dtype)
+            if bias:
+                self.bias = UninitializedParameter(device=device, dtype=dtype)
+        if track_running_stats:
+            self.running_mean = UninitializedBuffer(device=device, dtype=dtype)
+            self.running_var = UninitializedBuffer(device=device, dtype=dtype)
+            self.num_batches_tracked = creation.tensor(0, dtype=int64, device=device)
 
-    def forward(self, input: Tensor) -> Tensor:
-        eager = self._eager
-        if self.num_features == 0:
-            self._check_input_dim(input)
-            c = int(input.shape[1])
-            self.num_features = c
-            fills = (("weight", 1), ("bias", 0), ("running_mean", 0), ("running_var", 1))
-            for name, v in fills:
-                t = getattr(self, name)
-                if t is not None:
-                    t._data = creation.full((c,), v, dtype=t.dtype)._data
-                    t._vc[0] += 1
-            self.__class__ = eager
-        return eager.forward(self, input)
+    def reset_parameters(self) -> None:
+        """The eager reset (ones, zeros, fresh statistics) once the shapes are known."""
+        if not self.has_uninitialized_params() and self.num_features != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input: Tensor) -> None:
+        """Take ``num_features`` from ``input``'s dim 1 and initialize."""
+        if self.has_uninitialized_params():
+            self.num_features = int(input.shape[1])
+            with no_grad():
+                for t in (self.weight, self.bias, self.running_mean, self.running_var):
+                    if t is not None:
+                        t.materialize((self.num_features,))
+                self.reset_parameters()
+        if self.num_features == 0:  # parameters loaded by load_state_dict (PyTorch leaves 0)
+            self.num_features = int(input.shape[1])
 
 
-class LazyBatchNorm1d(_LazyBatchNorm, BatchNorm1d):
-    """BatchNorm1d with ``num_features`` taken from the first input.
+class LazyBatchNorm1d(_LazyNormBase, _BatchNorm):
+    """BatchNorm1d with ``num_features`` taken from the first input; it becomes a
+    BatchNorm1d.
 
     >>> import chainrule as torch
-    >>> bn = torch.nn.LazyBatchNorm1d()
+    >>> bn = torch.nn.LazyBatchNorm1d(); bn.running_mean
+    <UninitializedBuffer>
     >>> _ = bn(torch.ones(4, 3)); bn
     BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)
     """
 
-    _eager = BatchNorm1d
+    cls_to_become = BatchNorm1d
+    _dims = BatchNorm1d._dims
 
 
-class LazyBatchNorm2d(_LazyBatchNorm, BatchNorm2d):
-    """BatchNorm2d with ``num_features`` taken from the first input."""
+class LazyBatchNorm2d(_LazyNormBase, _BatchNorm):
+    """BatchNorm2d with ``num_features`` taken from the first input; it becomes a
+    BatchNorm2d.
 
-    _eager = BatchNorm2d
+    >>> import chainrule as torch
+    >>> bn = torch.nn.LazyBatchNorm2d(); _ = bn(torch.ones(2, 3, 4, 4)); bn.weight.shape
+    torch.Size([3])
+    """
+
+    cls_to_become = BatchNorm2d
+    _dims = BatchNorm2d._dims
