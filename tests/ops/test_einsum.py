@@ -419,7 +419,7 @@ def test_tensordot_edge_shapes_as_torch(torch, shapes, dims):
     _check_same(cr.tensordot(*ours, dims=dims), torch.tensordot(*theirs, dims=dims))
 
 
-T = lambda m, *s, dt=None: m.ones(*s, dtype=None if dt is None else getattr(m, dt))  # noqa: E731
+T = lambda m, *s, dt=None: m.ones(s, dtype=None if dt is None else getattr(m, dt))  # noqa: E731
 
 
 @pytest.mark.parametrize(
