@@ -262,6 +262,9 @@ def test_einsum_as_torch(torch, case):
         ("...,...->...", [(2, 1), (3,)]),
         ("bij,bjk->bik", [(1, 2, 3), (4, 3, 2)]),
         ("ijk,jkl,lm->im", [(2, 3, 4), (3, 4, 2), (2, 5)]),
+        ("aa...", [(2, 2, 3, 4)]),  # a diagonal before the ellipsis
+        ("ab...a,b", [(2, 3, 4, 5, 2), (3,)]),
+        ("a,b...", [(2,), (3, 2)]),
     ],
 )
 def test_einsum_fixed_cases_as_torch(torch, eq, shapes):
