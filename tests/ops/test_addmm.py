@@ -381,3 +381,26 @@ def test_edge_values_as_torch(torch, call):
     got, want = outcome(lambda: call(cr)), outcome(lambda: call(torch))
     assert got[0] == want[0] == "ok", (got, want)
     _same(got[1], want[1])
+
+
+def test_the_family_on_cuda_gives_the_cpus_values_and_gradients(monkeypatch):
+    """Through the backend seam: real CuPy where there is a GPU, else the stand-in that
+    refuses NumPy's functions (tests/_fakecupy.py); beta=0's zero term too."""
+    import _fakecupy
+
+    from chainrule import backend
+
+    real = backend.cupy_or_none()
+    if real is None or getattr(real, "FAKE", False):
+        _fakecupy.install(monkeypatch, n_devices=1)
+    for name, (shapes, out, _) in FAMILY.items():
+        arrays = [rng.standard_normal(s) for s in [out(2, 3, 4, 2), *shapes(2, 3, 4, 2)]]
+        results = []
+        for dev in ("cpu", "cuda"):
+            ts = [cr.tensor(a, device=dev, requires_grad=True) for a in arrays]
+            r = getattr(cr, name)(*ts, beta=0, alpha=2) + getattr(cr, name)(*ts, beta=0.5)
+            r.sum().backward()
+            results.append([r] + [t.grad for t in ts])
+        for g, want in zip(results[1], results[0], strict=True):
+            assert g.device == cr.device("cuda", 0)
+            np.testing.assert_allclose(g.cpu().detach().numpy(), want.detach().numpy(), rtol=1e-12)

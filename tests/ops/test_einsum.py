@@ -466,3 +466,28 @@ def test_tensordot_errors_as_torch(torch, call):
     got, want = outcome(lambda: call(cr)), outcome(lambda: call(torch))
     assert want[0] == "error", want
     assert got == want
+
+
+# ----------------------------------------------------------------- on the GPU backend
+
+
+def test_einsum_and_tensordot_on_cuda_give_the_cpus_values_and_gradients(monkeypatch):
+    """Through the backend seam: real CuPy where there is a GPU, else the stand-in that
+    refuses NumPy's functions (tests/_fakecupy.py)."""
+    import _fakecupy
+
+    from chainrule import backend
+
+    real = backend.cupy_or_none()
+    if real is None or getattr(real, "FAKE", False):
+        _fakecupy.install(monkeypatch, n_devices=1)
+    arrays = _arrays([(2, 3, 3), (3, 4), (2, 4)])
+    results = []
+    for dev in ("cpu", "cuda"):
+        a, b, c = (cr.tensor(x, device=dev, requires_grad=True) for x in arrays)
+        r = cr.einsum("bii,ij,bj->b", a, b, c) + cr.tensordot(a, b, dims=([2], [0])).sum((1, 2))
+        r.sum().backward()
+        results.append([r, a.grad, b.grad, c.grad])
+    for g, want in zip(results[1], results[0], strict=True):
+        assert g.device == cr.device("cuda", 0)
+        np.testing.assert_allclose(g.cpu().detach().numpy(), want.detach().numpy(), rtol=1e-12)
