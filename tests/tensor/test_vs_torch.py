@@ -401,6 +401,11 @@ MISUSE = {
         lambda M: M.ones(3).expand(2, 4),
         "The expanded size of the tensor (4) must match the existing size (3)",
     ),
+    "expand, the last mismatch first": (
+        lambda M: M.ones(5, 2, 4).expand(2, 3, 4),
+        "The expanded size of the tensor (3) must match the existing size (2) at non-singleton "
+        "dimension 1.",
+    ),
     "permute dims": (
         lambda M: M.ones(2, 3).permute(1, 0, 2),
         "number of dimensions in the tensor input",

@@ -19,6 +19,7 @@ from . import (
     conv,
     conversion,
     decompositions,
+    einsum,
     elementwise,
     indexing,
     linalg,
@@ -44,7 +45,7 @@ _INTERNAL = {"to_dtype", "normalize_index", "setitem", "getitem", "pow_prim", "s
 def public_functions() -> dict:
     """The PyTorch-named functions (what ``chainrule`` exports: exp, sum, cat, matmul...)."""
     out = {}
-    for mod in (elementwise, reduction, shape, linalg, indexing, selection, special):
+    for mod in (elementwise, reduction, shape, linalg, einsum, indexing, selection, special):
         for k, v in vars(mod).items():
             if (
                 k[0] != "_"
@@ -69,6 +70,7 @@ __all__ = [
     "SpecialMethods",
     "conversion",
     "decompositions",
+    "einsum",
     "elementwise",
     "indexing",
     "linalg",

@@ -314,12 +314,12 @@ def expand(input, *sizes):
             f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in "
             f"the tensor ({len(shape)})"
         )
-    target = []
-    for i, s in enumerate(sizes):
+    target = list(sizes)
+    for i in reversed(range(len(sizes))):  # from the last dim, as PyTorch checks them
+        s = sizes[i]
         if i < lead:
             if s < 0:
                 raise RuntimeError("expand: -1 not allowed in leading, non-existing dimension")
-            target.append(s)
             continue
         cur = shape[i - lead]
         if s == -1:
@@ -330,7 +330,7 @@ def expand(input, *sizes):
                 f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
                 f"{list(shape)}"
             )
-        target.append(s)
+        target[i] = s
     return apply(EXPAND, input, shape=tuple(target))
 
 
