@@ -1484,6 +1484,8 @@ def _linalg(kind):
             f = data.draw(st.sampled_from([cr.outer, cr.ger, lambda a, b: a.outer(b)]))
             return f, [data.draw(REAL((n() + 1,))), data.draw(REAL((n(),)))]
         m, k, p, b = n(), n(), n(), data.draw(st.integers(1, 2))
+        if kind == "vecmat":
+            return (lambda a, c: a @ c), [data.draw(REAL((k,))), data.draw(REAL((k, p)))]
         # a contiguous batch against a matrix or vector folds into one mm or mv whichever
         # operand needs a gradient (the other foldings depend on which does: tests/ops/
         # test_matmul_fold.py compares them all with PyTorch)
@@ -1504,6 +1506,37 @@ for _k in ("dot", "mv", "mm", "outer", "bmm"):
 add(custom("mm", "matmul folding a batch into mm", _linalg("fold_mm"), layouts=False))
 add(custom("mv", "matmul folding a batch into mv", _linalg("fold_mv"), layouts=False))
 add(custom("unsafe_view", "matmul's batched product reshaped", _linalg("bmm")))
+add(custom("squeeze_", "vector @ matrix (mm, then the row dropped)", _linalg("vecmat")))
+
+
+def _add_family(kind):
+    """beta * input + alpha * product, input broadcasting to the product's shape."""
+
+    def draw(data, max_numel=MAX_NUMEL):
+        n = lambda: data.draw(st.integers(1, 3))
+        m, k, p, b = n(), n(), n(), data.draw(st.integers(1, 2))
+        beta = data.draw(st.sampled_from([1, 0.5]))
+        alpha = data.draw(st.sampled_from([1, -2.0]))
+        kw = {"beta": beta, "alpha": alpha}
+        if kind == "addmm":
+            out, ins = (m, p), [(m, k), (k, p)]
+        elif kind == "addmv":
+            out, ins = (m,), [(m, k), (k,)]
+        elif kind == "addr":
+            out, ins = (m, p), [(m,), (p,)]
+        elif kind == "baddbmm":
+            out, ins = (b, m, p), [(b, m, k), (b, k, p)]
+        else:  # addbmm
+            out, ins = (m, p), [(b, m, k), (b, k, p)]
+        shape = out[data.draw(st.integers(0, len(out))) :]  # broadcasts to out
+        f = getattr(cr, kind)
+        return (lambda x, u, v: f(x, u, v, **kw)), [data.draw(REAL(s)) for s in [shape, *ins]]
+
+    return draw
+
+
+for _k in ("addmm", "addmv", "addr", "baddbmm", "addbmm"):
+    add(custom(_k, f"{_k}(beta, alpha)", _add_family(_k)))
 
 
 def _bmm(data, max_numel=MAX_NUMEL):

@@ -19,9 +19,9 @@ from .._convert import type_name
 from ..backend import namespace
 from ..dtypes import promote_types
 from ..ops.apply import apply
-from ..ops.elementwise import WHERE
+from ..ops.elementwise import ADDBMM, ADDMM, ADDMV, ADDR, BADDBMM, WHERE
 from ..ops.linalg import BMM, DOT, MM, MV, OUTER, SOLVE_TRIANGULAR
-from ..ops.shape import UNSAFE_VIEW
+from ..ops.shape import SQUEEZE_, UNSAFE_VIEW
 from ..tensor_base import TensorBase
 from . import decompositions as _dec
 from .args import tensors_only
@@ -252,6 +252,8 @@ def matmul(input, other):
             f"{'x'.join(map(str, b.shape[-2:]))})"
         )
     _check_same(input, other, "mv" if b.ndim == 1 else "mm" if b.ndim == 2 else "bmm")
+    if a.ndim == 1 and b.ndim == 2:  # a row matrix, its row axis dropped (PyTorch's squeeze_)
+        return apply(SQUEEZE_, apply(MM, input.unsqueeze(0), other), dim=(0,))
     if a.ndim == 1:  # (k,) @ (..., k, n): as a row matrix
         if _should_fold(input, other):
             return _folded(input, other)
@@ -378,7 +380,7 @@ def _zero_term(x):
     return apply(WHERE, x, False if x._data.dtype.kind == "b" else 0, cond=never)
 
 
-def _blend(input, shape: tuple, beta, alpha, product, mats, alpha_zero_drops: bool):
+def _blend(input, shape: tuple, beta, alpha, product, mats, alpha_zero_drops: bool, add):
     """``beta * input + alpha * product()`` with PyTorch's special cases: beta == 0 ignores
     input (its NaN and inf too); alpha == 0 ignores the product where PyTorch's kernel does
     (``alpha_zero_drops``: addmm, addmv, addbmm; baddbmm and addr multiply by 0). input
@@ -397,8 +399,8 @@ def _blend(input, shape: tuple, beta, alpha, product, mats, alpha_zero_drops: bo
         x = _zero_term(x)
     else:
         x = None
-    if p is not None:
-        return p if x is None else x + p
+    if p is not None:  # (``add``: the sum under the op's name, AddmmBackward0...)
+        return p if x is None else apply(add, x, p)
     if x is None:  # both ignored
         return _zero_term(input.detach().expand(shape))
     return x.clone() if beta == 1 else x  # a new tensor, never input itself
@@ -458,7 +460,9 @@ def _addmm(input, mat1, mat2, beta, alpha, method: str = ""):
         raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
     beta = _coefficient(beta, "beta", a.dtype, "addmm")
     alpha = _coefficient(alpha, "alpha", a.dtype, "addmm")
-    return _blend(input, shape, beta, alpha, lambda: apply(MM, mat1, mat2), (mat1, mat2), True)
+    return _blend(
+        input, shape, beta, alpha, lambda: apply(MM, mat1, mat2), (mat1, mat2), True, ADDMM
+    )
 
 
 def addmv(input, mat, vec, *, beta: float = 1, alpha: float = 1) -> Tensor:
@@ -491,7 +495,9 @@ def _addmv(input, mat, vec, beta, alpha, method: str = ""):
         raise NotImplementedError("\"addmv_impl_cpu\" not implemented for 'Bool'")
     beta = _coefficient(beta, "beta", m.dtype, "addmv")
     alpha = _coefficient(alpha, "alpha", m.dtype, "addmv")
-    return _blend(input, (m.shape[0],), beta, alpha, lambda: apply(MV, mat, vec), (mat, vec), True)
+    return _blend(
+        input, (m.shape[0],), beta, alpha, lambda: apply(MV, mat, vec), (mat, vec), True, ADDMV
+    )
 
 
 def addr(input, vec1, vec2, *, beta: float = 1, alpha: float = 1) -> Tensor:
@@ -524,7 +530,9 @@ def _addr(input, vec1, vec2, beta, alpha, method: str = ""):
             return x.clone() if beta else _zero_term(x)
         p = apply(OUTER, vec1, vec2)
         return x | p if beta else p
-    return _blend(input, shape, beta, alpha, lambda: apply(OUTER, vec1, vec2), (vec1, vec2), False)
+    return _blend(
+        input, shape, beta, alpha, lambda: apply(OUTER, vec1, vec2), (vec1, vec2), False, ADDR
+    )
 
 
 def baddbmm(input, batch1, batch2, *, beta: float = 1, alpha: float = 1) -> Tensor:
@@ -562,7 +570,14 @@ def _baddbmm(input, batch1, batch2, beta, alpha, method: str = ""):
     beta = _coefficient(beta, "beta", a.dtype, "baddbmm")
     alpha = _coefficient(alpha, "alpha", a.dtype, "baddbmm")
     return _blend(
-        input, shape, beta, alpha, lambda: apply(BMM, batch1, batch2), (batch1, batch2), False
+        input,
+        shape,
+        beta,
+        alpha,
+        lambda: apply(BMM, batch1, batch2),
+        (batch1, batch2),
+        False,
+        BADDBMM,
     )
 
 
@@ -609,8 +624,8 @@ def _addbmm(input, batch1, batch2, beta, alpha, method: str = ""):
         return apply(MM, lhs, batch2.reshape(k, b.shape[2]))
 
     if not a.shape[0]:  # no batches: beta * input, in input's dtype, as PyTorch
-        return _blend(input, shape, beta, 0, product, (), True)
-    return _blend(input, shape, beta, alpha, product, (batch1, batch2), True)
+        return _blend(input, shape, beta, 0, product, (), True, ADDBMM)
+    return _blend(input, shape, beta, alpha, product, (batch1, batch2), True, ADDBMM)
 
 
 def _c_name(t) -> str:

@@ -18,6 +18,7 @@ from ..backend import namespace as _namespace
 from ..functions import conv as _conv
 from ..functions import elementwise as E
 from ..functions import indexing
+from ..functions import linalg as _linalg
 from ..functions import reduction as R
 from ..functions import shape as S
 from ..ops import elementwise as ops_ew
@@ -25,6 +26,7 @@ from ..ops import indexing as ops_indexing
 from ..ops import loss as ops_loss
 from ..ops import norm as ops_norm
 from ..ops.apply import apply, apply_inplace
+from ..ops.elementwise import ADDMM
 from ..tensor import Tensor, make
 
 # convolution, pooling and padding (their argument parsing and errors: functions/conv.py)
@@ -66,8 +68,19 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     >>> F.linear(torch.ones(1, 2), torch.tensor([[1.0, 2.0]]), torch.tensor([0.5]))
     tensor([[3.5000]])
     """
-    out = input @ S.t(weight) if weight._data.ndim == 2 else input @ weight
-    return out if bias is None else out + bias
+    x, w = input._data, weight._data
+    if bias is None or w.ndim != 2:
+        out = input @ S.t(weight) if w.ndim == 2 else input @ weight
+        return out if bias is None else out + bias
+    # with a bias, PyTorch's one addmm: a contiguous batch (or a vector) folded into rows,
+    # the result viewed back (ViewBackward0); a strided batch is a matmul and an add
+    if x.ndim == 2 or x.ndim == 1 or (x.ndim > 2 and x.flags.c_contiguous):
+        wt = S.t(weight)
+        _linalg._addmm_checks(bias, input, wt)
+        rows = input if x.ndim == 2 else S.reshape(input, (-1, x.shape[-1]))
+        out = apply(ADDMM, bias, _linalg.matmul(rows, wt))
+        return out if x.ndim == 2 else S.view(out, x.shape[:-1] + (w.shape[0],))
+    return input @ S.t(weight) + bias
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:

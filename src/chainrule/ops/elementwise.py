@@ -130,6 +130,13 @@ SUB = _defew(
     "sub", _sub, (PASS, lambda g: -g), promote=True, broadcast=True, check=_no_bool_operand
 )
 RSUB = alias(SUB, "rsub", grad_fn="RsubBackward1")  # number - x
+# beta * input + alpha * product: the add that ends addmm and its kin (their products are
+# part 5's rows, their scalings mul), under the names PyTorch prints for the whole op
+ADDMM = alias(ADD, "addmm", grad_fn="AddmmBackward0")
+ADDMV = alias(ADD, "addmv", grad_fn="AddmvBackward0")
+ADDR = alias(ADD, "addr", grad_fn="AddrBackward0")
+BADDBMM = alias(ADD, "baddbmm", grad_fn="BaddbmmBackward0")
+ADDBMM = alias(ADD, "addbmm", grad_fn="AddbmmBackward0")
 MUL = _defew(
     "mul",
     lambda xp, x, y: x * y,

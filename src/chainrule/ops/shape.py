@@ -67,6 +67,7 @@ SQUEEZE = defop(
 # PyTorch's overloads of squeeze: squeeze() is 0, squeeze(dim) 1, squeeze(dims) 2
 SQUEEZE_DIM = alias(SQUEEZE, "squeeze_dim", grad_fn="SqueezeBackward1")
 SQUEEZE_DIMS = alias(SQUEEZE, "squeeze_dims", grad_fn="SqueezeBackward2")
+SQUEEZE_ = alias(SQUEEZE, "squeeze_", grad_fn="SqueezeBackward4")  # in place: x.squeeze_(d)
 UNSQUEEZE = defop(
     "unsqueeze",
     lambda xp, x, *, dim: xp.expand_dims(x, dim),
