@@ -309,10 +309,37 @@ def test_cpp_sorts_sort(n):
                 assert max(a[:m], default=a[m]) <= a[m] <= min(a[m:])
 
 
+def _topk_step_by_step(key: list, k: int) -> list:
+    n = len(key)
+    a = list(range(n))
+
+    def greater(x, y):
+        return key[x] > key[y]
+
+    if k * 64 <= n:
+        _cpp_sort.partial_sort(a, 0, k, n, greater)
+    else:
+        _cpp_sort.nth_element(a, 0, k - 1, n, greater)
+        _cpp_sort.sort(a, 0, k - 1, greater)
+    return a[:k]
+
+
+@pytest.mark.parametrize("small", [16, 40, 256])
+def test_cpp_sort_shortcuts_change_nothing(small):
+    """topk_order's array partitions, filtered heap and stable last pass give what the
+    step-by-step functions give, equal keys included."""
+    r = np.random.default_rng(small)
+    for n in [17, 30, 100, 257, 1000, 3000]:
+        for k in sorted({1, 2, max(1, n // 64), n // 64 + 1, n // 3, n - 1, n}):
+            for levels in (1, 2, 5, 50, 10**6):
+                key = r.integers(0, levels, n)
+                assert _cpp_sort.topk_order(key, k, small) == _topk_step_by_step(key.tolist(), k)
+
+
 @needs_torch
 def test_cpp_sort_orders_ties_as_pytorchs_topk():
     r = np.random.default_rng(1)
-    for n in [1, 2, 5, 16, 17, 64, 65, 129, 200, 1000, 5000]:
+    for n in [1, 2, 5, 16, 17, 64, 65, 129, 200, 1000, 5000, 50_000]:
         for k in sorted({1, 2, max(1, n // 64), n // 64 + 1, n // 2, n - 1, n} - {0}):
             if k > n:
                 continue

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
 _THRESHOLD = 16  # libstdc++'s _S_threshold: introsort stops at runs this short
 
 
@@ -175,7 +177,10 @@ def nth_element(a: list, first: int, nth: int, last: int, less: Callable) -> Non
     nothing after it is less and nothing before it greater (introselect)."""
     if first == last or nth == last:
         return
-    depth = 2 * _lg(last - first)
+    _introselect(a, first, nth, last, 2 * _lg(last - first), less)
+
+
+def _introselect(a: list, first: int, nth: int, last: int, depth: int, less: Callable) -> None:
     while last - first > 3:
         if depth == 0:
             _heap_select(a, first, nth + 1, last, less)
@@ -191,23 +196,98 @@ def nth_element(a: list, first: int, nth: int, last: int, less: Callable) -> Non
 
 
 # --------------------------------------------------------------------- PyTorch's topk
-def topk_order(key: list, k: int) -> list:
+def topk_order(key, k: int, small: int = 256) -> list:
     """The positions of the ``k`` largest of ``key`` in the order PyTorch's CPU ``topk``
     (sorted, largest) gives them, equal keys included: it fills a queue with positions
     0..n-1, then runs ``std::partial_sort`` of the first k when k * 64 <= n, else
     ``std::nth_element`` at k - 1 and ``std::sort`` of the k - 1 before it
-    (``ATen/native/TopKImpl.h``). ``key``: comparable numbers (no NaN)."""
-    n = len(key)
-    a = list(range(n))
+    (``ATen/native/TopKImpl.h``). ``key``: comparable numbers (no NaN).
+
+    The same steps as the functions above, with three shortcuts that give the same result
+    (for large inputs, where a Python loop per element would be slow): a partition of more
+    than ``small`` elements is computed with array operations (``_partition_array``);
+    the heap of partial_sort is offered only the elements that beat its first top (no
+    other ever enters); and sort's last pass, an insertion sort, is a stable sort."""
+    key = np.asarray(key)
+    keys = key.tolist()
+    small = max(small, _THRESHOLD)
+    n = len(keys)
     if k <= 0:
         return []
 
     def greater(x: int, y: int) -> bool:
-        return key[x] > key[y]
+        return keys[x] > keys[y]
 
-    if k * 64 <= n:
-        partial_sort(a, 0, k, n, greater)
-    else:
-        nth_element(a, 0, k - 1, n, greater)
-        sort(a, 0, k - 1, greater)
-    return a[:k]
+    if k * 64 <= n:  # partial_sort(a, 0, k, n): _heap_select, then _sort_heap
+        a = list(range(k))
+        _make_heap(a, 0, k, greater)
+        for i in (np.flatnonzero(key[k:] > keys[a[0]]) + k).tolist():
+            if keys[i] > keys[a[0]]:
+                _adjust_heap(a, 0, 0, k, i, greater)  # (_pop_heap with result i)
+        _sort_heap(a, 0, k, greater)
+        return a
+    a = np.arange(n)
+    # nth_element(a, 0, k - 1, n)
+    first, last, depth = 0, n, 2 * _lg(n)
+    while last - first > small:
+        if depth == 0:
+            break
+        depth -= 1
+        cut = _partition_array(a, key, keys, first, last)
+        if cut <= k - 1:
+            first = cut
+        else:
+            last = cut
+    _on_list(a, first, last, lambda b, m: _introselect(b, 0, k - 1 - first, m, depth, greater))
+    # sort(a, 0, k - 1): the introsort loop segment by segment, then the stable pass
+    todo = [(0, k - 1, 2 * _lg(k - 1))] if k > 1 else []
+    while todo:
+        first, last, depth = todo.pop()
+        while last - first > _THRESHOLD:
+            if last - first <= small or depth == 0:
+                _on_list(a, first, last, lambda b, m, d=depth: _introsort_loop(b, 0, m, d, greater))
+                break
+            depth -= 1
+            cut = _partition_array(a, key, keys, first, last)
+            todo.append((cut, last, depth))  # (segments are independent: any order)
+            last = cut
+    head = a[: k - 1]
+    a[: k - 1] = head[np.argsort(-key[head], kind="stable")]  # (key: numbers, so -key is)
+    return a[:k].tolist()
+
+
+def _on_list(a, first: int, last: int, run: Callable) -> None:
+    """``run(b, len(b))`` on ``a[first:last]`` as a list, written back."""
+    b = a[first:last].tolist()
+    run(b, len(b))
+    a[first:last] = b
+
+
+def _partition_array(a, key, keys: list, first: int, last: int) -> int:
+    """``_partition_pivot`` of ``a[first:last]`` (a NumPy array of positions; comparator
+    key[x] > key[y]) with array operations. After the median of three goes to ``first``,
+    with pivot key p, the scan from the left stops at the positions L whose key is <= p,
+    the scan from the right at the positions R (from the right) whose key is >= p, and
+    each stop pair swaps while L[t] < R[t]: the stops are those of the array as it was,
+    since each scan has passed the positions the swaps change. At the first pair that has
+    crossed, t = m, the left scan stops at L[m] or at R[m - 1] (which holds a stop value
+    since its swap), whichever comes first: the cut."""
+    mid = first + (last - first) // 2
+
+    def greater(x: int, y: int) -> bool:
+        return keys[x] > keys[y]
+
+    b = [int(a[first]), int(a[first + 1]), int(a[mid]), int(a[last - 1])]
+    _move_median_to_first(b, 0, 1, 2, 3, greater)
+    a[first], a[first + 1], a[mid], a[last - 1] = b
+    p = keys[b[0]]
+    seg = key[a[first + 1 : last]]
+    left = np.flatnonzero(seg <= p) + (first + 1)
+    right = np.flatnonzero(seg >= p)[::-1] + (first + 1)
+    c = min(left.size, right.size)
+    crossed = np.flatnonzero(left[:c] >= right[:c])
+    m = int(crossed[0]) if crossed.size else c
+    cut = min(int(left[m]) if m < left.size else last, int(right[m - 1]) if m else last)
+    swap_l, swap_r = left[:m], right[:m]
+    a[swap_l], a[swap_r] = a[swap_r], a[swap_l].copy()
+    return cut

@@ -666,5 +666,5 @@ def multinomial_top(probs: np.ndarray, q: np.ndarray, n: int) -> np.ndarray:
     tied = (ranked[:, :-1] == ranked[:, 1:])[:, :n].any(axis=1)
     out = order[:, :n].astype(np.int64)
     for i in np.flatnonzero(tied):
-        out[i] = _cpp_sort.topk_order(rank[i].tolist(), n)
+        out[i] = _cpp_sort.topk_order(rank[i], n)
     return out
