@@ -42,6 +42,9 @@ NOT_PYTORCH = {
     "polynomials; PyTorch on ARM or without AVX2 uses the C library's logf/sinf/cosf",
     "randperm n >= 2**32 / 20": "implemented from PyTorch's source, not compared "
     "(too large to run in a test)",
+    "Categorical and Multinomial normalizing": "their samples are PyTorch's given the same "
+    "normalized probs; chainrule's sum (and a softmax from logits) may round the last bit "
+    "otherwise than PyTorch's, and then a draw that close to a category's edge differs",
 }
 
 
@@ -61,7 +64,13 @@ def seed_both(s: int) -> None:
 
 def test_the_list_of_what_differs_is_known():
     assert sorted(NOT_PYTORCH) == sorted(
-        ["cuda", "bernoulli on Intel with MKL", "float normal off x86", "randperm n >= 2**32 / 20"]
+        [
+            "cuda",
+            "bernoulli on Intel with MKL",
+            "float normal off x86",
+            "randperm n >= 2**32 / 20",
+            "Categorical and Multinomial normalizing",
+        ]
     )
 
 
