@@ -55,6 +55,17 @@ def main() -> None:
             lambda m: m.nn.functional.dropout(m.ones(n), 0.5),
             lambda: (g.random(n) < 0.5) * 2.0,
         ),
+        ("exponential_()", lambda m: m.empty(n).exponential_(), lambda: g.exponential(1.0, n)),
+        (
+            "multinomial repl.",
+            lambda m: m.multinomial(m.ones(100), n, True),
+            lambda: g.choice(100, n),
+        ),
+        (
+            "multinomial n of n",  # (float32 p / q ties: libstdc++'s order, in Python)
+            lambda m: m.multinomial(m.ones(n), n),
+            lambda: g.permutation(n),
+        ),
     ]
     print(f"{n} numbers, ms (best of 5)")
     print(f"{'':18}{'chainrule':>10}{'NumPy':>8}{'PyTorch':>9}{'cr/NumPy':>10}")

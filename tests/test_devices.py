@@ -130,6 +130,31 @@ def test_printing_shows_the_device_as_pytorch_does(cp):
     assert repr(cr.tensor(1.5, device="cuda")) == "tensor(1.5000, device='cuda:0')"
 
 
+def test_gpu_multinomial_and_random_fills_draw_from_the_gpus_generator(cp):
+    p = [[0.1, 0.0, 0.6, 0.3], [1.0, 1.0, 1.0, 1.0]]
+    draws = [
+        lambda d: cr.multinomial(cr.tensor(p, device=d), 2),
+        lambda d: cr.multinomial(cr.tensor(p, device=d), 6, True),
+        lambda d: cr.tensor(p, device=d)[0].multinomial(1),
+        lambda d: cr.empty(2, 3, device=d).exponential_(),
+        lambda d: cr.empty(5, device=d).geometric_(0.3),
+        lambda d: cr.empty(5, device=d, dtype=cr.float64).cauchy_(),
+        lambda d: cr.empty(5, device=d).log_normal_(),
+        lambda d: cr.empty(5, device=d, dtype=cr.int64).random_(0, 9),
+        lambda d: cr.distributions.Categorical(cr.tensor(p, device=d)).sample((3,)),
+        lambda d: cr.distributions.Multinomial(7, cr.tensor(p, device=d)).sample(),
+    ]
+    cr.manual_seed(4)  # (the GPU's generator starts as the CPU's after one manual_seed)
+    on_cpu = [f("cpu") for f in draws]
+    cr.manual_seed(4)
+    cpu_state = cr.get_rng_state()
+    for f, expected in zip(draws, on_cpu, strict=True):
+        x = f("cuda")
+        assert x.device == CUDA0 and x.dtype == expected.dtype
+        assert x.cpu().tolist() == expected.tolist()
+    assert cr.equal(cr.get_rng_state(), cpu_state)  # the CPU's stream is untouched
+
+
 def test_numpy_of_a_gpu_tensor_is_refused_as_in_pytorch(cp):
     x = cr.ones(2, device="cuda")
     msg = "can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu()"

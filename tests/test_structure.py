@@ -39,8 +39,8 @@ import pytest
 LAYERS: list[tuple[str, str, list[str]]] = [
     (
         "backend",
-        "the array-library seam, the dtypes, the device",
-        ["chainrule.backend", "chainrule.dtypes", "chainrule.device"],
+        "the array-library seam, the dtypes, the device; C++'s sorts as libstdc++ runs them",
+        ["chainrule.backend", "chainrule.dtypes", "chainrule.device", "chainrule._cpp_sort"],
     ),
     ("state", "thread-local mode state, shared error texts", ["chainrule._state"]),
     ("node", "the graph's pieces: Node, AccumulateGrad, edges", ["chainrule.node"]),

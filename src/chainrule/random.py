@@ -22,7 +22,7 @@ import secrets
 
 import numpy as np
 
-from . import backend
+from . import _cpp_sort, backend
 from . import tensor_base as _tb
 
 _N = 624  # words in mt19937's state
@@ -526,3 +526,145 @@ def dropout_mask(g: Generator, n: int, p: float, dtype) -> np.ndarray:
     divided by ``1 - p`` in ``dtype`` (in float for float16): 0 or 1 / (1 - p)."""
     t = _opmath(dtype)
     return (bernoulli(g, n, 1.0 - p) * (t.type(1) / t.type(1.0 - p))).astype(dtype)
+
+
+# ------------------------------------------------------------- one double uniform each
+# PyTorch's exponential_, geometric_, cauchy_ and log_normal_ kernels draw each element in
+# double (one double uniform, or one normal from the Box-Muller pair cache) and round the
+# result to the tensor's dtype (``ATen/native/cpu/DistributionTemplates.h``).
+def _to_dtype(x: np.ndarray, dtype) -> np.ndarray:
+    """Doubles rounded to ``dtype`` as C++'s ``static_cast`` does: a Half is made through a
+    float; an integer truncates (through int64, wrapping as x86 does)."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "iub":
+        with np.errstate(invalid="ignore"):
+            return x.astype(np.int64).astype(dtype)
+    if dtype == np.float16:
+        x = x.astype(np.float32)
+    return x.astype(dtype, copy=False)
+
+
+def exponential(g: Generator, n: int, dtype, lambd: float = 1.0) -> np.ndarray:
+    """Exp(lambd) (``exponential_``): ``-1 / lambd * log1p(-u)`` for a double uniform u."""
+    u = _unit(g, n, np.float64)
+    return _to_dtype((-1.0 / lambd) * _libm(math.log1p, -u), dtype)
+
+
+def geometric(g: Generator, n: int, dtype, p: float) -> np.ndarray:
+    """Geometric(p) on {1, 2, ...} (``geometric_``): ``ceil(log(u) / log(1 - p))``."""
+    u = _unit(g, n, np.float64)
+    return _to_dtype(np.ceil(_libm(_log0, u) / math.log(1.0 - p)), dtype)
+
+
+def _log0(x: float) -> float:
+    return math.log(x) if x else -math.inf  # (C's log(0) is -inf; u is 0 once in 2**53)
+
+
+def cauchy(g: Generator, n: int, dtype, median: float = 0.0, sigma: float = 1.0) -> np.ndarray:
+    """Cauchy(median, sigma) (``cauchy_``): ``median + sigma * tan(pi * (u - 1/2))``, the
+    product fused into the sum (one fma)."""
+    u = _unit(g, n, np.float64)
+    return _to_dtype(_fma(_libm(math.tan, math.pi * (u - 0.5)), sigma, median), dtype)
+
+
+def log_normal(g: Generator, n: int, dtype, mean: float = 1.0, std: float = 2.0) -> np.ndarray:
+    """exp of N(mean, std**2) (``log_normal_``): the normals one at a time, in double
+    (Box-Muller pairs, the second kept for the next draw), whatever the size."""
+    z = normal(g, n, np.float64, mean, std, contiguous=False)
+    return _to_dtype(_libm(math.exp, z), dtype)
+
+
+def random_words(g: Generator, n: int, dtype) -> np.ndarray:
+    """``random_()``: a word modulo the dtype's count of exact integers: 2**63 (int64, a
+    64-bit word), 2**31, 2**15, 2**7, 2**8 (int32 ... uint8), 2 (bool: the low bit),
+    2**53 + 1 (double, a 64-bit word), 2**24 + 1 (float), 2**11 + 1 (half)."""
+    dtype = np.dtype(dtype)
+    if dtype == np.bool_:
+        return (g._random(n) & np.uint32(1)).astype(np.bool_)
+    if dtype.kind == "f":
+        digits = np.finfo(dtype).nmant + 1
+        w = g._random64(n) if dtype == np.float64 else g._random(n).astype(np.uint64)
+        return (w % np.uint64(2**digits + 1)).astype(dtype)  # (all exact in dtype)
+    w = g._random64(n) if dtype == np.int64 else g._random(n).astype(np.uint64)
+    return (w % np.uint64(int(np.iinfo(dtype).max) + 1)).astype(dtype)
+
+
+# -------------------------------------------------------------------- multinomial
+def multinomial_with_replacement(g: Generator, probs: np.ndarray, n: int) -> np.ndarray:
+    """``n`` draws with replacement from each row of ``probs`` (2-d), int64 (rows, n), as
+    PyTorch's CPU kernel (``native/cpu/MultinomialKernel.cpp``) for two or more draws.
+
+    Row by row: every entry must be >= 0 and finite (checked in order); the cumulative sum,
+    accumulated one entry at a time in the dtype (float for float16), is divided by its
+    last value (> 0) and its last entry set to 1; each draw is a double uniform u and the
+    category is the first whose cumulative value is >= u (a binary search). Zero-probability
+    categories are never drawn. A bad row raises after the rows above it drew theirs."""
+    acc = np.float64 if probs.dtype == np.float64 else np.float32
+    p = probs.astype(acc)
+    rows, k = p.shape
+    with np.errstate(invalid="ignore", over="ignore"):
+        cum = np.cumsum(p, axis=1, dtype=acc)  # (add.accumulate: in order, in ``acc``)
+        total = cum[:, -1] if k else np.zeros(rows, acc)
+        bad = (~(p >= 0) | ~np.isfinite(p)).any(axis=1) | ~(total > 0)
+    if bad.any():
+        r = int(np.argmax(bad))
+        g._random64(r * n)  # the rows before it drew their samples
+        row = p[r]
+        for v in row:
+            if not v >= 0:
+                raise RuntimeError(
+                    "invalid multinomial distribution (encountering probability entry < 0)"
+                )
+            if not np.isfinite(v):
+                raise RuntimeError(
+                    "invalid multinomial distribution (encountering probability entry = "
+                    "infinity or NaN)"
+                )
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    cum /= total[:, None]
+    cum[:, -1] = 1
+    u = _unit(g, rows * n, np.float64).reshape(rows, n)
+    out = np.empty((rows, n), dtype=np.int64)
+    for i in range(rows):
+        out[i] = np.searchsorted(cum[i].astype(np.float64), u[i], side="left")
+    return out
+
+
+def check_multinomial(probs: np.ndarray) -> None:
+    """The checks before ``multinomial``'s exponential draw (without replacement, or one
+    draw): no inf, NaN or negative entry, and no row of zeros."""
+    if probs.size == 0:
+        raise RuntimeError(
+            "aminmax(): cannot compute aminmax over an empty dimension as the operation has "
+            "no identity."
+        )
+    with np.errstate(invalid="ignore"):
+        if not (probs.max() < np.inf and probs.min() >= 0):
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if (probs.sum(axis=-1) == 0).any():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+
+
+def multinomial_top(probs: np.ndarray, q: np.ndarray, n: int) -> np.ndarray:
+    """``multinomial`` without replacement (or one draw), given ``q`` ~ Exp(1) of the same
+    shape (2-d): the ``n`` largest of ``probs / q`` in each row, largest first (the
+    exponential, or Gumbel, trick: ``argmax(p / q)`` is a draw from p, and the top n are n
+    draws without replacement). ``argmax`` for one draw; for more, PyTorch's ``topk``, whose
+    order of equal values (the zero-probability categories, when n is more than the
+    nonzero ones) comes from libstdc++'s sorts (``_cpp_sort``). int64 (rows, n)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = probs / q  # (in the dtype of probs, as PyTorch's div_out(q, self, q))
+    if n == 1:
+        return np.argmax(r, axis=1, keepdims=True).astype(np.int64)  # (first max; NaN first)
+    nan = np.isnan(r)
+    # ranks: equal values equal, NaN above everything (PyTorch's topk puts NaN first)
+    _, rank = np.unique(np.where(nan, np.inf, r).ravel(), return_inverse=True)
+    rank = rank.reshape(r.shape) + nan
+    order = np.argsort(-rank, axis=1, kind="stable")
+    ranked = np.take_along_axis(rank, order, axis=1)
+    # a row whose top n holds equal values needs libstdc++'s order of them
+    tied = (ranked[:, :-1] == ranked[:, 1:])[:, :n].any(axis=1)
+    out = order[:, :n].astype(np.int64)
+    for i in np.flatnonzero(tied):
+        out[i] = _cpp_sort.topk_order(rank[i], n)
+    return out

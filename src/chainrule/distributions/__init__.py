@@ -4,8 +4,10 @@ Densities, entropies and moments are composites of the table's ops (so their gra
 flow to the parameters, to any order); ``rsample`` is reparameterized where PyTorch's is
 (Normal, MultivariateNormal, Uniform, Exponential, and Gamma and Beta through the gamma
 sampler's implicit gradient, the table's ``standard_gamma``); ``validate_args`` raises
-PyTorch's ValueError texts. Samples come from chainrule's seeded random stream: the same
-laws as PyTorch's, not the same numbers.
+PyTorch's ValueError texts. Samples come from chainrule's seeded random stream: those of
+Categorical and Multinomial draw through ``multinomial`` as PyTorch's do, so after the same
+seed they are PyTorch's numbers (given the same probabilities, bit for bit); the others
+follow the same laws as PyTorch's, not the same numbers.
 
 >>> import chainrule as torch
 >>> from chainrule.distributions import Normal

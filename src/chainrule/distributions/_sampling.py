@@ -116,11 +116,3 @@ def binomial(count: np.ndarray, p: np.ndarray) -> np.ndarray:
         live = (start + np.arange(m)) < count[..., None]
         out = out + ((u < p[..., None]) & live).sum(-1)
     return out
-
-
-def categorical(probs: np.ndarray, shape) -> np.ndarray:
-    """Category indices of ``shape`` (= sample shape + probs.shape[:-1]) by inversion."""
-    cdf = np.cumsum(probs, -1)
-    u = uniform(tuple(shape)) * cdf[..., -1]
-    idx = (cdf < u[..., None]).sum(-1)
-    return np.minimum(idx, probs.shape[-1] - 1)

@@ -18,7 +18,7 @@ import math
 import numbers
 
 from .. import functions as F
-from ..creation import full_like, rand, randn, zeros_like
+from ..creation import empty, full_like, rand, randn, zeros_like
 from ..ops.apply import apply
 from ..ops.special import STANDARD_GAMMA
 from . import _sampling, constraints
@@ -182,9 +182,11 @@ class Exponential(ExponentialFamily):
         return self.rate.pow(-2)
 
     def rsample(self, sample_shape=()):
+        """``Exp(1)`` draws divided by ``rate`` (differentiable in ``rate``), as PyTorch's:
+        its numbers after the same seed."""
         shape = _size(sample_shape, self)
-        u = rand(tuple(shape), dtype=self.rate.dtype, device=self.rate.device)
-        return -(-u).log1p() / self.rate
+        e = empty(tuple(shape), dtype=self.rate.dtype, device=self.rate.device)
+        return e.exponential_() / self.rate
 
     def log_prob(self, value):
         if self._validate_args:

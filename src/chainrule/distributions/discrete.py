@@ -178,10 +178,22 @@ class Categorical(Distribution):
         return self._nan()
 
     def sample(self, sample_shape=()):
-        shape = tuple(self._extended_shape(sample_shape))
+        """Category indices, int64, of shape ``sample_shape + batch_shape``: as PyTorch, one
+        ``multinomial`` call with replacement on the probabilities as rows (one row per
+        batch element, ``sample_shape.numel()`` draws each), transposed, so the values
+        after the same seed are PyTorch's.
+
+        >>> import chainrule as torch
+        >>> from chainrule.distributions import Categorical
+        >>> _ = torch.manual_seed(0)
+        >>> Categorical(torch.tensor([0.25, 0.5, 0.25])).sample((4,))
+        tensor([2, 1, 1, 2])
+        """
+        sample_shape = Size(sample_shape)
         with no_grad():
-            idx = _sampling.categorical(_np(self.probs).astype(np.float64), shape)
-            return _sample_tensor(idx, self.probs, np.int64)
+            probs_2d = self.probs.reshape(-1, self._num_events)
+            samples_2d = F.selection.multinomial(probs_2d, sample_shape.numel(), True).T
+            return samples_2d.reshape(self._extended_shape(sample_shape))
 
     def log_prob(self, value):
         if self._validate_args:
@@ -392,15 +404,24 @@ class Multinomial(Distribution):
         return self.total_count * self.probs * (1 - self.probs)
 
     def sample(self, sample_shape=()):
+        """Counts of shape ``sample_shape + batch_shape + (K,)`` in the dtype of ``probs``:
+        as PyTorch, ``total_count`` categorical draws per sample (one ``Categorical.sample``
+        call), counted per category, so the values after the same seed are PyTorch's.
+
+        >>> import chainrule as torch
+        >>> from chainrule.distributions import Multinomial
+        >>> _ = torch.manual_seed(0)
+        >>> Multinomial(10, torch.tensor([0.25, 0.5, 0.25])).sample()
+        tensor([1., 6., 3.])
+        """
         sample_shape = Size(sample_shape)
         k = self._categorical._num_events
-        with no_grad():
-            probs = _np(self.probs).astype(np.float64)
-            draws = _sampling.categorical(
-                probs, (self.total_count,) + tuple(sample_shape) + tuple(self.batch_shape)
-            )
-            counts = (draws[..., None] == np.arange(k)).sum(0)
-            return _sample_tensor(counts, self.probs)
+        draws = self._categorical.sample(Size((self.total_count,)) + sample_shape)
+        # (total_count, *sample_shape, *batch_shape) -> one row of draws per count vector
+        draws = np.moveaxis(_np(draws), 0, -1).reshape(-1, self.total_count)
+        rows = draws.shape[0]
+        counts = np.bincount((draws + k * np.arange(rows)[:, None]).ravel(), minlength=rows * k)
+        return _sample_tensor(counts.reshape(self._extended_shape(sample_shape)), self.probs)
 
     def log_prob(self, value):
         if self._validate_args:

@@ -12,6 +12,8 @@ function ends in its table entry (``chainrule.ops.elementwise``) through ``apply
 from __future__ import annotations
 
 import builtins
+import math
+import operator
 import warnings
 
 from .. import _state
@@ -968,6 +970,275 @@ class ElementwiseMethods:
         )
         with _no_grad_if_leaf(self):
             return apply_inplace(FILL_DATA, self, data=data)
+
+    def exponential_(self, lambd=1.0, *, generator=None):
+        """Fill with samples of Exp(lambd), density ``lambd * exp(-lambd * x)`` (PyTorch's
+        numbers after the same seed).
+
+        >>> import chainrule as torch
+        >>> _ = torch.manual_seed(0)
+        >>> torch.empty(3).exponential_()
+        tensor([3.5083, 1.2304, 0.6150])
+        """
+        lambd = _float_arg("exponential_", "lambd", lambd)
+        if not lambd > 0.0:
+            raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
+        if self._data.size and self._data.dtype.kind != "f":
+            raise RuntimeError(
+                "Exponential distribution is a continuous probability distribution. dtype must "
+                f"be a floating point but you specified {self.dtype.title}"
+            )
+        return _fill_drawn(self, generator, lambda g, n, d: _random.exponential(g, n, d, lambd))
+
+    def geometric_(self, p, *, generator=None):
+        """Fill with samples of the number of Bernoulli(p) trials up to the first success
+        (1, 2, ...): ``ceil(log(u) / log(1 - p))`` (PyTorch's numbers after the same seed).
+
+        >>> import chainrule as torch
+        >>> _ = torch.manual_seed(0)
+        >>> torch.empty(3).geometric_(0.5)
+        tensor([1., 1., 2.])
+        """
+        p = _float_arg("geometric_", "p", p)
+        if not 0 < p < 1:
+            raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
+        _dispatch_check("geometric_cpu", self, floats_only=False)
+        return _fill_drawn(self, generator, lambda g, n, d: _random.geometric(g, n, d, p))
+
+    def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+        """Fill with samples of the Cauchy distribution around ``median`` with scale
+        ``sigma`` (PyTorch's numbers after the same seed).
+
+        >>> import chainrule as torch
+        >>> _ = torch.manual_seed(0)
+        >>> torch.empty(3).cauchy_()
+        tensor([10.5977,  0.7648, -0.1283])
+        """
+        median = _float_arg("cauchy_", "median", median)
+        sigma = _float_arg("cauchy_", "sigma", sigma, 2)
+        if not sigma > 0.0:
+            raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma:g}")
+        if self._data.dtype.kind != "f":
+            raise RuntimeError(
+                "Cauchy distribution is a continuous probability distribution. dtype must be a "
+                f"floating point but you specified {_TYPE_META[self._data.dtype]}"
+            )
+        return _fill_drawn(self, generator, lambda g, n, d: _random.cauchy(g, n, d, median, sigma))
+
+    def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+        """Fill with samples whose log is N(mean, std^2) (PyTorch's numbers after the same
+        seed; the normals come one at a time, sharing the generator's Box-Muller pair).
+
+        >>> import chainrule as torch
+        >>> _ = torch.manual_seed(0)
+        >>> torch.empty(3).log_normal_(0.0, 0.5)
+        tensor([2.1608, 0.8635, 0.3364])
+        """
+        mean = _float_arg("log_normal_", "mean", mean)
+        std = _float_arg("log_normal_", "std", std, 2)
+        if not std > 0.0:
+            raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
+        _dispatch_check("log_normal_cpu", self)
+        return _fill_drawn(self, generator, lambda g, n, d: _random.log_normal(g, n, d, mean, std))
+
+    def random_(self, *args, generator=None, **kwargs):
+        """Fill with uniform integers: ``random_(to)`` in [0, to), ``random_(from, to)`` in
+        [from, to), ``random_(from, None)`` from ``from`` to the dtype's largest integer,
+        ``random_()`` over the dtype's integers (for a float dtype the exact ones, up to
+        2**mantissa bits). PyTorch's numbers after the same seed.
+
+        >>> import chainrule as torch
+        >>> _ = torch.manual_seed(0)
+        >>> torch.empty(5, dtype=torch.int64).random_(10)
+        tensor([4, 9, 3, 0, 3])
+        """
+        lo, hi = _random_range(self, args, kwargs)
+        return _fill_drawn(self, generator, lambda g, n, d: _random_ints(g, n, d, lo, hi))
+
+
+# the names C++'s TypeMeta gives dtypes in some of PyTorch's messages
+_TYPE_META = {
+    _random.np.dtype(k): v
+    for k, v in [
+        ("float16", "c10::Half"),
+        ("float32", "float"),
+        ("float64", "double"),
+        ("int64", "long int"),
+        ("int32", "int"),
+        ("int16", "short int"),
+        ("int8", "signed char"),
+        ("uint8", "unsigned char"),
+        ("bool", "bool"),
+    ]
+}
+
+
+def _float_arg(name: str, arg: str, v, position: int = 1) -> float:
+    """A ``float`` argument as PyTorch's parser takes it (a number, a one-element tensor)."""
+    if isinstance(v, str) or not hasattr(v, "__float__"):
+        raise TypeError(
+            f"{name}(): argument '{arg}' (position {position}) must be float, not {type_name(v)}"
+        )
+    return builtins.float(v)
+
+
+def _dispatch_check(kernel: str, t, floats_only: bool = True) -> None:
+    """PyTorch's error for a dtype its kernel has no version for (raised only when there
+    is something to fill)."""
+    kind = t._data.dtype.kind
+    if t._data.size and (kind == "b" or floats_only and kind != "f"):
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{t.dtype.title}'")
+
+
+def _fill_drawn(t, generator, draw):
+    """``t`` filled in place with ``draw(generator, n, dtype)`` (values of t's own dtype, in
+    the order of t's memory), as a fill that a leaf does not record."""
+    data = _random_fill(t, generator, lambda g, n, d, c: draw(g, n, t._data.dtype))
+    with _no_grad_if_leaf(t):
+        return apply_inplace(FILL_DATA, t, data=data)
+
+
+_I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
+
+
+def _random_range(t, args: tuple, kwargs: dict):
+    """``random_``'s arguments as (from, to): (None, None) for ``random_()``, to None for
+    ``random_(from, None)``; PyTorch's checks (``native/DistributionTemplates.h``), and
+    ``from`` and ``to`` moved inward for a float dtype so that a value rounded to the dtype
+    stays in [from, to)."""
+    if len(args) > 2:
+        raise TypeError(f"random_() takes 2 positional arguments but {len(args)} were given")
+    lo = hi = None
+    if kwargs.keys() - {"to"} or kwargs and len(args) == 2:
+        ok = False
+    elif kwargs:
+        lo, hi, ok = (args[0] if args else 0), kwargs["to"], True
+    elif len(args) == 2:
+        lo, hi, ok = *args, args[1] is None or _is_int(args[1])
+    elif args:
+        lo, hi, ok = 0, args[0], True
+    else:
+        return None, None
+    if not (ok and _is_int(lo) and (hi is None and len(args) == 2 or _is_int(hi))):
+        got = [type_name(v) for v in args] + [f"{k}={type_name(v)}" for k, v in kwargs.items()]
+        raise TypeError(
+            f"random_() received an invalid combination of arguments - got ({', '.join(got)}"
+            f"{', ' if kwargs else ''}), but expected one of:\n"
+            " * (*, torch.Generator generator = None)\n"
+            " * (int from, int to, *, torch.Generator generator = None)\n"
+            " * (int to, *, torch.Generator generator = None)\n"
+        )
+    lo = operator.index(lo)
+    hi = None if hi is None else operator.index(hi)
+    for v in (lo, hi):
+        if v is not None and not _I64_MIN <= v <= _I64_MAX:
+            raise ValueError("Overflow when unpacking long long")
+    dtype = t._data.dtype
+    if hi is not None:
+        if not lo < hi:
+            raise RuntimeError(
+                f"random_ expects 'from' to be less than 'to', but got from={lo} >= to={hi}"
+            )
+        if dtype.kind == "f":
+            lo, hi = _update_from(lo, dtype), _update_to(hi, dtype)
+            if not lo < hi:
+                raise RuntimeError(
+                    "random_ expects 'from' casted to dtype to be less than 'to' casted to "
+                    f"dtype, but got from={lo} >= to={hi}"
+                )
+        _check_in_range(lo, hi - 1, dtype)
+        return lo, hi
+    if lo == _I64_MIN:
+        return lo, None  # the full 64-bit range
+    if dtype.kind == "f":
+        to_inc = 2 ** (_random.np.finfo(dtype).nmant + 1)
+        lo = _update_from(lo, dtype)
+        if not lo < to_inc:
+            raise RuntimeError(
+                "random_ expects 'from' casted to dtype to be less than or equal to 'to_inc' "
+                f"casted to dtype, but got from={lo} > to_inc={to_inc}"
+            )
+    else:
+        to_inc = 1 if dtype.kind == "b" else int(_random.np.iinfo(dtype).max)
+    _check_in_range(lo, to_inc, dtype)
+    return lo, to_inc + 1
+
+
+def _is_int(v) -> bool:
+    return type(v) is not bool and hasattr(v, "__index__")
+
+
+def _as_dtype_int(v: int, dtype) -> int:
+    """``static_cast<int64_t>(static_cast<scalar_t>(v))`` (x86: inf and NaN give INT64_MIN)."""
+    x = _random.np.array(v, dtype=_random.np.int64)
+    x = x.astype(_random.np.float32 if dtype == _random.np.float16 else dtype).astype(dtype)
+    x = builtins.float(x)
+    return builtins.int(x) if math.isfinite(x) and builtins.abs(x) < 2**63 else _I64_MIN
+
+
+def _update_from(lo: int, dtype) -> int:
+    digits = _random.np.finfo(dtype).nmant + 1
+    plus_1 = _as_dtype_int(lo + 1, dtype)
+    if plus_1 < lo:
+        lo = plus_1 + (1 << (builtins.abs(lo + 1).bit_length() - 1 - digits + 1))
+    return lo
+
+
+def _update_to(hi: int, dtype) -> int:
+    digits = _random.np.finfo(dtype).nmant + 1
+    minus_1 = _as_dtype_int(hi - 1, dtype)
+    if minus_1 >= hi:
+        hi = minus_1 - (1 << (builtins.abs(hi - 1).bit_length() - 1 - digits + 1))
+    return hi
+
+
+def _check_in_range(lo: int, to_inc: int, dtype) -> None:
+    meta = _TYPE_META[dtype]
+    info = _random.np.finfo(dtype) if dtype.kind == "f" else None
+    if dtype.kind == "b":
+        low, high = 0, 1
+    elif info is not None:
+        low, high = builtins.float(info.min), builtins.float(info.max)
+    else:
+        low, high = int(_random.np.iinfo(dtype).min), int(_random.np.iinfo(dtype).max)
+    for v, name in ((lo, "from"), (to_inc, "to - 1")):
+        if not low <= v <= high:
+            raise RuntimeError(f"{name} is out of bounds for {meta}")
+    if info is not None:
+        digits = info.nmant + 1
+        for v, name in ((lo, "from"), (to_inc, "to - 1")):
+            if not -(2**digits) <= v <= 2**digits:
+                warnings.warn(
+                    f"{name} is out of bounds [-(2^{digits}), 2^{digits}]. Due to precision "
+                    f"limitations {meta} can support discrete uniform distribution only within "
+                    "this range. This warning will become an error in version 1.7 release, "
+                    "please fix the code in advance",
+                    stacklevel=4,
+                )
+
+
+def _random_ints(g, n: int, dtype, lo, hi):
+    """``random_``'s draw for (from, to) from ``_random_range``."""
+    if n == 0:  # (PyTorch returns before the kernel's checks)
+        return _random.np.zeros(0, dtype)
+    if lo is None:
+        return _random.random_words(g, n, dtype)
+    if hi is None:  # [-2**63, 2**63): a 64-bit word as int64
+        if dtype not in (_random.np.int64, _random.np.float64, _random.np.float32):
+            if dtype.kind in "iu":
+                raise RuntimeError(
+                    "random_full_64_bits_range_kernel_cpu handles only int64, double, float "
+                    "and bfloat16"
+                )
+            title = _dt.from_numpy_dtype(dtype).title
+            raise NotImplementedError(
+                f"\"random_full_64_bits_range_kernel_cpu\" not implemented for '{title}'"
+            )
+        return g._random64(n).view(_random.np.int64).astype(dtype)
+    v = _random.integers(g, n, lo, hi)
+    if dtype == _random.np.float16:
+        v = v.astype(_random.np.float32)
+    return v.astype(dtype)
 
 
 def _memory_order(a):

@@ -1,5 +1,6 @@
 """Functions that order and pick elements: ``sort``, ``argsort``, ``msort``, ``topk``,
-``kthvalue``, ``unique``, ``index_select``, ``repeat_interleave``, ``tril``/``triu``
+``kthvalue``, ``unique``, ``index_select``, ``repeat_interleave``, ``tril``/``triu``, and
+``multinomial`` (picks categories at random: PyTorch's draws after the same seed)
 (``SelectionMethods`` for the Tensor methods). Orders are computed here (a stable
 argsort, NaN as the largest value, as PyTorch); the values are taken by the table's
 selection rows, so gradients flow to the picked elements.
@@ -11,13 +12,19 @@ selection rows, so gradients flow to the picked elements.
 
 from __future__ import annotations
 
+import operator
+
 from .. import backend as _backend
+from .. import dtypes as _dt
+from .. import random as _random
+from .._convert import type_name
 from ..backend import namespace
 from ..ops.apply import apply, apply_inplace
 from ..ops.indexing import INDEX_SELECT, SORT, SORT_STABLE, TOPK, TRIL, TRIU, UNIQUE
 from ..ops.reduction import KTHVALUE
 from ..tensor_base import TensorBase
 from .args import wrap_dim
+from .elementwise import _random_fill
 from .reduction import _idx_tensor, _return_type, _with_indices
 
 sort_type, topk_type, kthvalue_type = (_return_type(n) for n in ("sort", "topk", "kthvalue"))
@@ -239,6 +246,114 @@ def triu(input, diagonal: int = 0, *, out=None):
     return apply(prim, input, **params)
 
 
+def _int_or_none(v):
+    """``v`` as an int where PyTorch's parser takes it for an ``int`` (not a bool)."""
+    if type(v) is bool:
+        return None
+    if isinstance(v, TensorBase):
+        v = v._data
+        if v.ndim or v.dtype.kind not in "iu":
+            return None
+    try:
+        return operator.index(v)
+    except TypeError:
+        return None
+
+
+_FLOAT32_MAX_CONSECUTIVE_INT = 2**24  # the most categories (PyTorch's index math in float)
+
+
+def multinomial(input, num_samples: int, replacement: bool = False, *, generator=None, out=None):
+    """Indices drawn from the categories of ``input``'s last dim with probabilities
+    proportional to its entries (a 1-d tensor: one distribution; 2-d: one per row),
+    ``num_samples`` per distribution, int64. Without replacement (the default) a category
+    is drawn at most once. PyTorch's draws after the same seed:
+
+    * without replacement, or for one draw: q ~ Exp(1) per entry (``exponential_``), then
+      the largest entries of ``input / q`` (argmax for one, else ``topk``);
+    * with replacement, two or more draws: per row, a uniform and a binary search of the
+      normalized cumulative sum per draw (``random.multinomial_with_replacement``).
+
+    Zero-probability categories are never drawn, except without replacement when more draws
+    are asked than there are nonzero ones (then PyTorch fills with zero-probability ones).
+
+    >>> import chainrule as torch
+    >>> _ = torch.manual_seed(0)
+    >>> torch.multinomial(torch.tensor([0.1, 0.0, 0.6, 0.3]), 2)
+    tensor([2, 3])
+    >>> torch.multinomial(torch.tensor([[1.0, 3.0], [1.0, 0.0]]), 4, replacement=True)
+    tensor([[1, 1, 0, 1],
+            [0, 0, 0, 0]])
+    """
+    return _multinomial(input, num_samples, replacement, generator, out, 2)
+
+
+def _multinomial(input, num_samples, replacement, generator, out, pos: int):
+    """``multinomial``, its arguments checked with PyTorch's errors (``num_samples`` is
+    argument ``pos``: 2 of the function, 1 of the method)."""
+    name = "multinomial()"
+    if not isinstance(input, TensorBase):
+        raise TypeError(
+            f"{name}: argument 'input' (position 1) must be Tensor, not {type_name(input)}"
+        )
+    n = _int_or_none(num_samples)
+    if n is None:
+        raise TypeError(
+            f"{name}: argument 'num_samples' (position {pos}) must be int, not "
+            f"{type_name(num_samples)}"
+        )
+    if type(replacement) is not bool:
+        raise TypeError(
+            f"{name}: argument 'replacement' (position {pos + 1}) must be bool, not "
+            f"{type_name(replacement)}"
+        )
+    if generator is not None and not isinstance(generator, _random.Generator):
+        raise TypeError(
+            f"{name}: argument 'generator' must be torch.Generator, not {type_name(generator)}"
+        )
+    a = input._data
+    if not 1 <= a.ndim <= 2:
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if a.dtype.kind != "f":
+        raise RuntimeError(
+            f"multinomial only supports floating-point dtypes for input, got: {input.dtype.title}"
+        )
+    if out is not None and out.dtype != _dt.int64:
+        raise RuntimeError(f"multinomial expects Long tensor out, got: {out.dtype.title}")
+    if n <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    k = a.shape[-1]
+    if not replacement and n > k:
+        raise RuntimeError(
+            "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
+        )
+    if k > _FLOAT32_MAX_CONSECUTIVE_INT:
+        raise RuntimeError("number of categories cannot exceed 2^24")
+    rows = a.shape[0] if a.ndim == 2 else 1
+    probs = _backend.to_numpy(a).reshape(rows, k)
+    if rows == 0:
+        idx = _random.np.zeros((0, n), dtype=_random.np.int64)
+    elif not replacement or n == 1:
+        _random.check_multinomial(probs)
+        q = _random_fill(input, generator, lambda g, m, d, c: _random.exponential(g, m, d))
+        idx = _random.multinomial_top(probs, q.reshape(rows, k), n)
+    else:
+        g = _random.rng(generator, input.device if input.device.type == "cuda" else None)
+        idx = _random.multinomial_with_replacement(g, probs, n)
+    if a.ndim == 1:
+        idx = idx.reshape(n)
+    if input.device.type == "cuda":
+        idx = _backend.move(idx, "cuda", input.device.index)
+    result = input._new(idx)
+    if out is None:
+        return result
+    if tuple(out.shape) == tuple(result.shape):
+        return out.copy_(result)
+    out.data = result  # (PyTorch resizes out)
+    out._vc[0] += 1
+    return out
+
+
 class SelectionMethods:
     """Tensor methods of this module's functions."""
 
@@ -254,6 +369,10 @@ class SelectionMethods:
     repeat_interleave = repeat_interleave
     tril = tril
     triu = triu
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *, generator=None):
+        """``torch.multinomial(self, num_samples, replacement)``."""
+        return _multinomial(self, num_samples, replacement, generator, None, 1)
 
     def tril_(self, diagonal: int = 0):
         """The lower triangle in place."""
