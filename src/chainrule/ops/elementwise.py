@@ -449,7 +449,13 @@ def _sigmoid(xp, x):
     if x.dtype.char == "e":
         return _sigmoid(xp, x.astype(xp.float32)).astype(x.dtype)
     e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype)
+    d = 1 + e
+    if xp is not _backend.numpy:
+        return xp.where(x >= 0, 1 / d, e / d).astype(x.dtype, copy=False)
+    # both branches are finite (or NaN together): a blend is exact and beats NumPy's where,
+    # which branches on the sign's pattern (backend.select)
+    pos = x >= 0
+    return ((1 / d) * pos + (e / d) * ~pos).astype(x.dtype, copy=False)
 
 
 def _rounding(fn, kernel):

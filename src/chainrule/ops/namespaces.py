@@ -61,7 +61,6 @@ class ArrayNS:
             "sqrt",
             "sign",
             "abs",
-            "where",
             "expand_dims",
             "matmul",
             "zeros_like",
@@ -104,6 +103,9 @@ class ArrayNS:
 
     def rsqrt(self, a):
         return 1 / self.xp.sqrt(a)
+
+    def where(self, cond, a, b):
+        return _backend.select(self.xp, cond, a, b)
 
     def broadcast_to(self, a, shape):
         """``a`` broadcast to ``shape``, materialized (writable, contiguous: the gradient
@@ -214,7 +216,7 @@ class ArrayNS:
 
     def threshold_backward(self, g, out):
         """relu's adjoint: 0 where ``out <= 0``, else ``g`` (a selection: NaN passes)."""
-        return self.xp.where(out <= 0, 0, g)
+        return _backend.select(self.xp, out <= 0, 0, g)
 
     def put_along(self, g, idx, dim, shape):
         """Adjoint of take_along_axis: zeros of ``shape`` with ``g`` added at ``idx`` on
