@@ -301,6 +301,27 @@ add(unary("pow_scalar", "pow(0.5, x)", lambda x: cr.pow(0.5, x)))
 add(binary("remainder", "x % y", lambda x, y: x % y, OFFGRID, HALFSTEP))
 add(unary("remainder", "x % 1.5", lambda x: cr.remainder(x, 1.5), OFFGRID))
 
+
+# ---------------------------------------------------------------- complex numbers
+# Real float64 leaves made complex inside (gradcheck counts a complex output as its two
+# real parts); away from 0, where abs and angle have their kinks.
+def _z(x, y):
+    return cr.complex(x, y)
+
+
+add(binary("complex", "complex(x, y)", cr.complex))
+add(binary("abs_complex", "complex(x, y).abs()", lambda x, y: _z(x, y).abs(), NONZERO, NONZERO))
+add(binary("conj", "complex(x, y).conj() * complex(y, x)", lambda x, y: _z(x, y).conj() * _z(y, x)))
+add(binary("real", "(z * w).real", lambda x, y: (_z(x, y) * _z(y, x)).real))
+add(binary("imag", "(z * w).imag", lambda x, y: (_z(x, y) * _z(y, x)).imag))
+add(binary("angle", "complex(x, y).angle()", lambda x, y: _z(x, y).angle(), NONZERO, NONZERO))
+add(unary("angle", "angle of real x (zero gradient)", cr.angle, NONZERO))
+add(binary("mul", "complex z * w", lambda x, y: _z(x, y) * _z(y, x)))
+add(binary("div", "complex z / w", lambda x, y: _z(x, y) / _z(y, x), NONZERO, NONZERO))
+add(unary("mul", "real x * complex scalar", lambda x: x * (2 - 1j)))
+add(unary("exp", "exp of complex", lambda x: _z(x, x * x).exp()))
+add(unary("log", "log of complex", lambda x: _z(x, 1 + x * x).log()))
+
 # ---------------------------------------------------------------- elementwise: unary
 add(unary("exp", "exp", cr.exp))
 add(unary("expm1", "expm1", cr.expm1))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .. import backend as _backend
 from .apply import apply
-from .primitive import LINEAR, PASS, alias, defop
+from .primitive import LINEAR, PASS, alias, complex_as_is, defop
 
 
 def _view_fwd(xp, x, *, shape):
@@ -202,3 +202,8 @@ STACK = defop(
     promote=True,
     jvp=lambda t, dim, batch: apply(STACK, *t, dim=dim + len(batch)),
 )
+
+
+# complex values pass through as they are (ops.primitive: rules real-linear in g)
+complex_as_is(VIEW, RESHAPE, SQUEEZE, UNSQUEEZE, TRANSPOSE, T, PERMUTE, EXPAND, FLIP, CLONE)
+complex_as_is(CONTIGUOUS, TO_COPY, REPEAT, CAT, STACK)
