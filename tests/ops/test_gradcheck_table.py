@@ -1700,6 +1700,38 @@ def _svd_case(which):
     return draw
 
 
+def _distinct_eig_matrix(data, max_numel):
+    """An n x n matrix (n <= 3, maybe batched) whose eigenvalues are >= 0.3 apart (eig's
+    rules divide by their gaps): S diag(w) S^-1 with well-conditioned S."""
+    n = data.draw(st.integers(1, 3))
+    b = (2,) if 2 * n * n <= max_numel and data.draw(st.booleans()) else ()
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+
+    def one():
+        w = np.sort(rng.uniform(-2, 2, n))
+        w = w + 0.4 * np.arange(n)  # gaps >= 0.4
+        s = np.eye(n) + 0.3 * rng.standard_normal((n, n))
+        return s @ np.diag(w) @ np.linalg.inv(s)
+
+    return np.stack([one() for _ in range(b[0])]) if b else one()
+
+
+def _eig_case(which):
+    def draw(data, max_numel=MAX_NUMEL):
+        a = _distinct_eig_matrix(data, max_numel)
+        if which == "values":  # complex results: gradcheck counts their two real parts
+            f = data.draw(st.sampled_from(["eigvals", "eig"]))
+            return (
+                lambda A: getattr(cr.linalg, f)(A)[0] if f == "eig" else cr.linalg.eigvals(A)
+            ), [a]
+        # |V|: invariant to each eigenvector's phase (a phase-dependent loss is refused)
+        return (lambda A: cr.linalg.eig(A).eigenvectors.abs()), [a]
+
+    return draw
+
+
+add(custom("eigvals", "eigvals / eig()[0] (distinct eigenvalues)", _eig_case("values")))
+add(custom("eig_vectors", "eig().eigenvectors.abs(), phase-invariant", _eig_case("vectors")))
 add(custom("eigvalsh", "eigvalsh / eigh().eigenvalues (of M + M^T, UPLO)", _eigvalsh_case))
 add(custom("eigh_vectors", "eigh().eigenvectors, sign-invariant", _eigh_vectors_case))
 add(custom("qr_q", "qr().Q (tall, square, wide)", _qr_case("Q")))

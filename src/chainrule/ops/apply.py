@@ -85,7 +85,7 @@ def apply(prim: Primitive, *args, **params):
                 _complex_route(prim, datas)  # (mm, dot, conv: no promotion to go through)
         elif fast and n == 1:
             a0 = args[0]
-            if type(a0) in TT and a0._data.dtype.kind in plan.direct:
+            if type(a0) in TT and (plan.any_kind or a0._data.dtype.kind in plan.direct):
                 datas = [a0._data]
             else:
                 datas = _promote(prim, args) if plan.cast or type(a0) in TT else [a0]

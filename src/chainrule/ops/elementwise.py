@@ -765,11 +765,10 @@ def _sgn(ns, x, out):
 
 
 def _complex_fwd(xp, re, im):
-    re, im = xp.broadcast_arrays(re, im)  # parts set one by one: 0 * inf stays out of it
-    out = xp.empty(re.shape, dtype=xp.result_type(re.dtype, xp.complex64))
-    out.real = re
-    out.imag = im
-    return out
+    # the parts side by side, read as complex numbers: re + 1j * im would make 0 * inf NaN
+    re, im = xp.broadcast_arrays(re, im)
+    cdt = xp.complex64 if re.dtype == xp.float32 else xp.complex128
+    return xp.ascontiguousarray(xp.stack((re, im), axis=-1)).view(cdt)[..., 0]
 
 
 # |z| of a complex z: the gradient g * z / |z| (0 at 0, PyTorch's sgn); the tangent the

@@ -217,8 +217,8 @@ def complex_as_is(*prims: Primitive) -> None:
 def _open(p: Primitive, cx: Primitive) -> None:
     p.cx = cx
     cx.cx = cx
-    if not cx.to_float and "c" not in cx.plan.direct:
-        cx.plan.direct += "c"
+    if not cx.to_float:
+        cx.plan.any_kind = True
 
 
 def _conjugated(rule):
