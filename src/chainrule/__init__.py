@@ -49,6 +49,10 @@ from .creation import (
 from .device import device
 from .dtypes import (
     bool,
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
     double,
     dtype,
     float,

@@ -134,7 +134,7 @@ def _quick(data, shape, dtype):
         d = _dt.get_default_dtype()
     else:
         d = _dt.int64 if builtins.int in kinds else _dt.bool
-    if d.is_floating_point or d is _dt.bool:
+    if d.is_floating_point or d.is_complex or d is _dt.bool:
         with xp.errstate(over="ignore"):  # 3e38 as float16 is inf, as PyTorch's, unwarned
             arr = xp.array(leaves, dtype=d.np)
     else:
@@ -172,7 +172,7 @@ def _exact(data, shape, dtype):
     out = []
     if 0 not in shape:
         _store(data, shape, 0, d, out)
-    if d.is_floating_point or d is _dt.bool or not out:
+    if d.is_floating_point or d.is_complex or d is _dt.bool or not out:
         arr = xp.array(out, dtype=d.np)
     else:  # checked: they fit, but negative numbers wrap into an unsigned dtype
         arr = xp.array(out, dtype=xp.int64).astype(d.np)
@@ -196,7 +196,7 @@ def _infer(obj):
     if isinstance(obj, (str, bytes)):
         raise TypeError(f"new(): invalid data type '{type(obj).__name__}'")
     if isinstance(obj, complex):
-        raise TypeError("complex tensors are not supported by chainrule")
+        return _dt.default_complex()
     if isinstance(obj, _SEQ):
         if not len(obj):
             return _dt.get_default_dtype()
@@ -229,6 +229,15 @@ def _number_as(v, d):
     one-element tensor into a floating dtype; an integer, or a Python float, into an
     integer or bool dtype (any other object goes through ``__index__``), refused when
     it does not fit."""
+    if d.is_complex:
+        if isinstance(v, (TensorBase, xp.ndarray)):
+            a = v._data if isinstance(v, TensorBase) else v
+            if a.size != 1:
+                raise ValueError("only one element tensors can be converted to Python scalars")
+            return a.item()
+        if isinstance(v, (builtins.int, builtins.float, complex, xp.number, xp.bool_)):
+            return v.item() if isinstance(v, xp.generic) else v
+        raise TypeError(f"must be real number, not {type_name(v)}")
     if d.is_floating_point:
         if isinstance(v, (TensorBase, xp.ndarray)):
             a = v._data if isinstance(v, TensorBase) else v
@@ -306,7 +315,7 @@ _SCALAR_NAME = {
 def is_number(v) -> bool:
     """Whether ``v`` is what PyTorch's argument parser takes as a Number."""
     if isinstance(v, (builtins.int, builtins.float, xp.number, xp.bool_)):
-        return not isinstance(v, complex)
+        return not isinstance(v, (complex, xp.complexfloating))
     return isinstance(v, TensorBase) and v._data.ndim == 0
 
 

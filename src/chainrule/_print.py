@@ -81,6 +81,20 @@ class _Formatter:
         return " " * (self.width - len(s)) + s
 
 
+class _ComplexFormatter:
+    """A complex element as PyTorch prints it: the real part by a formatter of all real
+    parts, the imaginary part by one of all imaginary parts, its sign kept (``1.+0.j``,
+    ``-3.5000-0.2500j``)."""
+
+    def __init__(self, a: np.ndarray) -> None:
+        self.re, self.im = _Formatter(a.real), _Formatter(a.imag)
+        self.width = self.re.width + self.im.width + 1  # (+ "j")
+
+    def format(self, v) -> str:
+        im = (self.im.format(v.imag) + "j").lstrip()
+        return self.re.format(v.real) + (im if im[0] in "+-" else "+" + im)
+
+
 def _summarized(a: np.ndarray) -> np.ndarray:
     """The corners of a large array (what the formatter looks at when summarizing)."""
     if a.ndim == 0:
@@ -128,7 +142,8 @@ def format_array(a: np.ndarray, indent: int) -> str:
     if a.dtype == np.float16:
         a = a.astype(np.float32)
     summarize = a.size > THRESHOLD
-    f = _Formatter(_summarized(a) if summarize else a)
+    looked_at = _summarized(a) if summarize else a
+    f = _ComplexFormatter(looked_at) if a.dtype.kind == "c" else _Formatter(looked_at)
     return _body(a, indent, summarize, f)
 
 
@@ -141,7 +156,7 @@ def tensor_repr(t) -> str:
     a = np.asarray(a)
     prefix, indent = "tensor(", len("tensor(")
     dt = _dt.from_numpy_dtype(a.dtype)
-    default = dt in (_dt.get_default_dtype(), _dt.int64, _dt.bool)
+    default = dt in (_dt.get_default_dtype(), _dt.default_complex(), _dt.int64, _dt.bool)
     if a.size == 0:
         if a.ndim != 1:
             suffixes.append(f"size={tuple(a.shape)}")

@@ -21,7 +21,7 @@ import numpy
 _NAMESPACES: dict[type, ModuleType] = {numpy.ndarray: numpy}
 for _t in (numpy.float16, numpy.float32, numpy.float64, numpy.int8, numpy.int16, numpy.int32):
     _NAMESPACES[_t] = numpy
-for _t in (numpy.int64, numpy.uint8, numpy.bool_):
+for _t in (numpy.int64, numpy.uint8, numpy.bool_, numpy.complex64, numpy.complex128):
     _NAMESPACES[_t] = numpy
 
 # Optional backends by the top-level package of their array type, and the extra to install.

@@ -6,6 +6,8 @@ output copied from d2l compares verbatim; ``import chainrule as torch`` is the c
 >>> import chainrule as torch
 >>> torch.float32, torch.tensor([1, 2]).dtype
 (torch.float32, torch.int64)
+>>> torch.promote_types(torch.float64, torch.complex64), torch.tensor([1 + 2j]).dtype
+(torch.complex128, torch.complex64)
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ __all__ = [
     "int64",
     "uint8",
     "bool",
+    "complex64",
+    "complex128",
+    "cfloat",
+    "cdouble",
     "half",
     "float",
     "double",
@@ -37,16 +43,17 @@ __all__ = [
 
 _builtin_bool, _builtin_int, _builtin_float = bool, int, float
 
-# Category of a dtype for promotion: bool < integer < floating.
-_BOOL, _INT, _FLOAT = 0, 1, 2
+# Category of a dtype for promotion: bool < integer < floating < complex.
+_BOOL, _INT, _FLOAT, _COMPLEX = 0, 1, 2, 3
+_CATEGORY = {"b": _BOOL, "i": _INT, "u": _INT, "f": _FLOAT, "c": _COMPLEX}
 
 
 class dtype:
     """A tensor element type, e.g. ``chainrule.float32``.
 
     >>> import chainrule as torch
-    >>> torch.float64.is_floating_point, torch.int64.itemsize
-    (True, 8)
+    >>> torch.float64.is_floating_point, torch.int64.itemsize, torch.cfloat.is_complex
+    (True, 8, True)
     """
 
     __slots__ = (
@@ -57,6 +64,7 @@ class dtype:
         "itemsize",
         "is_floating_point",
         "is_signed",
+        "is_complex",
     )
 
     def __init__(self, name: str, np_dtype, title: str) -> None:
@@ -64,10 +72,11 @@ class dtype:
         self.title = title  # PyTorch's scalar-type name in messages: Float, Long, ...
         self.np = np.dtype(np_dtype)
         kind = self.np.kind
-        self.category = _FLOAT if kind == "f" else _BOOL if kind == "b" else _INT
+        self.category = _CATEGORY[kind]
         self.itemsize = self.np.itemsize
         self.is_floating_point = self.category == _FLOAT
-        self.is_signed = kind in "fi"
+        self.is_complex = self.category == _COMPLEX
+        self.is_signed = kind in "fic"
 
     def __repr__(self) -> str:
         return f"torch.{self.name}"
@@ -81,11 +90,30 @@ class dtype:
         return (_by_name, (self.name,))
 
     def to_real(self) -> dtype:
-        return self
+        """The dtype of a complex dtype's parts (complex64 -> float32); others are their own.
 
-    @property
-    def is_complex(self) -> _builtin_bool:
-        return False
+        >>> import chainrule as torch
+        >>> torch.complex128.to_real(), torch.float32.to_real()
+        (torch.float64, torch.float32)
+        """
+        return _REAL_OF.get(self, self)
+
+    def to_complex(self) -> dtype:
+        """The complex dtype with parts of this floating dtype (float32 -> complex64).
+
+        >>> import chainrule as torch
+        >>> torch.float64.to_complex()
+        torch.complex128
+        """
+        if self.is_complex:
+            return self
+        if self.category != _FLOAT:
+            raise RuntimeError(f"to_complex is only supported for floating point types, got {self}")
+        if self is float16:
+            raise TypeError(
+                "chainrule has no complex32 (PyTorch's ComplexHalf): use float32 or float64 parts"
+            )
+        return _COMPLEX_OF[self]
 
 
 float16 = half = dtype("float16", np.float16, "Half")
@@ -97,8 +125,12 @@ int32 = int = dtype("int32", np.int32, "Int")
 int64 = long = dtype("int64", np.int64, "Long")
 uint8 = dtype("uint8", np.uint8, "Byte")
 bool = dtype("bool", np.bool_, "Bool")
+complex64 = cfloat = dtype("complex64", np.complex64, "ComplexFloat")
+complex128 = cdouble = dtype("complex128", np.complex128, "ComplexDouble")
 
-_ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, bool)
+_ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, bool, complex64, complex128)
+_REAL_OF = {complex64: float32, complex128: float64}
+_COMPLEX_OF = {float32: complex64, float64: complex128}
 _FROM_NP = {d.np: d for d in _ALL}
 _NAMES = {d.name: d for d in _ALL}
 
@@ -118,7 +150,8 @@ def from_numpy_dtype(np_dtype) -> dtype:
     except (KeyError, TypeError):
         raise TypeError(
             f"can't convert np.ndarray of type {np.dtype(np_dtype)}. The only supported types are: "
-            "float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
+            "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, "
+            "and bool."
         ) from None
 
 
@@ -140,6 +173,8 @@ def to_dtype(d) -> dtype:
         return int64
     if d is _builtin_bool:
         return bool
+    if d is complex:
+        return complex128
     if isinstance(d, str):
         name = d[6:] if d.startswith("torch.") else d
         if name in _NAMES:
@@ -150,6 +185,8 @@ def to_dtype(d) -> dtype:
             "long": int64,
             "int": int32,
             "half": float16,
+            "cfloat": complex64,
+            "cdouble": complex128,
         }
         if name in aliases:
             return aliases[name]
@@ -168,6 +205,17 @@ def get_default_dtype() -> dtype:
     torch.float32
     """
     return _default[0]
+
+
+def default_complex() -> dtype:
+    """The dtype of complex tensors made from Python complex numbers: complex64, or
+    complex128 when the default float dtype is float64 (as PyTorch).
+
+    >>> import chainrule as torch
+    >>> torch.tensor([1j]).dtype
+    torch.complex64
+    """
+    return complex128 if _default[0] is float64 else complex64
 
 
 def set_default_dtype(d: dtype) -> None:
@@ -195,7 +243,9 @@ def promote_types(a: dtype, b: dtype) -> dtype:
         return a
     if a.category != b.category:
         hi, lo = (a, b) if a.category > b.category else (b, a)
-        if hi.category == _FLOAT or lo.category == _BOOL:
+        if hi.category == _COMPLEX and lo is float64:
+            return complex128  # the complex dtype wide enough for float64's values
+        if hi.category >= _FLOAT or lo.category == _BOOL:
             return hi
     # Same category (or int/int): NumPy agrees with PyTorch here, except uint8 with int8.
     if {a, b} == {uint8, int8}:
@@ -209,6 +259,10 @@ def _combine(higher, lower):
         return lower
     if lower is None:
         return higher
+    if higher.category == _COMPLEX:
+        return higher
+    if lower.category == _COMPLEX:  # a float tensor keeps its precision: float64 -> complex128
+        return higher.to_complex() if higher.category == _FLOAT else lower
     if higher.category == _FLOAT:
         return higher
     if higher is bool or lower.category == _FLOAT:
@@ -224,6 +278,8 @@ def scalar_dtype(v) -> dtype:
         return int64
     if isinstance(v, _builtin_float):
         return _default[0]
+    if isinstance(v, complex):
+        return default_complex()
     if isinstance(v, np.generic):
         return from_numpy_dtype(v.dtype)
     raise TypeError(f"unsupported scalar type {type(v).__name__}")

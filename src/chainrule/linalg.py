@@ -2,8 +2,8 @@
 torch.linalg subset).
 
 Each function checks its arguments as PyTorch does and runs one row of the derivative
-table (``ops/linalg.py``). Not here: ``eig``/``eigvals`` (PyTorch returns complex tensors
-and chainrule has no complex dtype), ``lu``, ``lstsq``, ``pinv``,
+table (``ops/linalg.py``). ``eig``/``eigvals`` return complex tensors, as PyTorch's; the
+others take real matrices only so far. Not here: ``lu``, ``lstsq``, ``pinv``,
 ``matrix_power``, ``solve(left=False)``.
 
 >>> import chainrule as torch
@@ -22,7 +22,9 @@ from .functions.decompositions import (
     cholesky,
     cholesky_ex,
     det,
+    eig,
     eigh,
+    eigvals,
     eigvalsh,
     inv,
     inv_ex,
@@ -46,6 +48,8 @@ __all__ = [
     "cholesky",
     "inv_ex",
     "cholesky_ex",
+    "eig",
+    "eigvals",
     "eigh",
     "eigvalsh",
     "qr",

@@ -448,10 +448,16 @@ class Tensor(
         return self._data.tolist()
 
     def __float__(self) -> float:
-        return float(self.item())
+        v = self.item()
+        if type(v) is complex:
+            raise RuntimeError("value cannot be converted to type double without overflow")
+        return float(v)
 
     def __int__(self) -> int:
-        return int(self.item())
+        v = self.item()
+        if type(v) is complex:
+            raise RuntimeError("value cannot be converted to type int64_t without overflow")
+        return int(v)
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:

@@ -301,6 +301,27 @@ add(unary("pow_scalar", "pow(0.5, x)", lambda x: cr.pow(0.5, x)))
 add(binary("remainder", "x % y", lambda x, y: x % y, OFFGRID, HALFSTEP))
 add(unary("remainder", "x % 1.5", lambda x: cr.remainder(x, 1.5), OFFGRID))
 
+
+# ---------------------------------------------------------------- complex numbers
+# Real float64 leaves made complex inside (gradcheck counts a complex output as its two
+# real parts); away from 0, where abs and angle have their kinks.
+def _z(x, y):
+    return cr.complex(x, y)
+
+
+add(binary("complex", "complex(x, y)", cr.complex))
+add(binary("abs_complex", "complex(x, y).abs()", lambda x, y: _z(x, y).abs(), NONZERO, NONZERO))
+add(binary("conj", "complex(x, y).conj() * complex(y, x)", lambda x, y: _z(x, y).conj() * _z(y, x)))
+add(binary("real", "(z * w).real", lambda x, y: (_z(x, y) * _z(y, x)).real))
+add(binary("imag", "(z * w).imag", lambda x, y: (_z(x, y) * _z(y, x)).imag))
+add(binary("angle", "complex(x, y).angle()", lambda x, y: _z(x, y).angle(), NONZERO, NONZERO))
+add(unary("angle", "angle of real x (zero gradient)", cr.angle, NONZERO))
+add(binary("mul", "complex z * w", lambda x, y: _z(x, y) * _z(y, x)))
+add(binary("div", "complex z / w", lambda x, y: _z(x, y) / _z(y, x), NONZERO, NONZERO))
+add(unary("mul", "real x * complex scalar", lambda x: x * (2 - 1j)))
+add(unary("exp", "exp of complex", lambda x: _z(x, x * x).exp()))
+add(unary("log", "log of complex", lambda x: _z(x, 1 + x * x).log()))
+
 # ---------------------------------------------------------------- elementwise: unary
 add(unary("exp", "exp", cr.exp))
 add(unary("expm1", "expm1", cr.expm1))
@@ -1770,6 +1791,38 @@ def _svd_case(which):
     return draw
 
 
+def _distinct_eig_matrix(data, max_numel):
+    """An n x n matrix (n <= 3, maybe batched) whose eigenvalues are >= 0.3 apart (eig's
+    rules divide by their gaps): S diag(w) S^-1 with well-conditioned S."""
+    n = data.draw(st.integers(1, 3))
+    b = (2,) if 2 * n * n <= max_numel and data.draw(st.booleans()) else ()
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+
+    def one():
+        w = np.sort(rng.uniform(-2, 2, n))
+        w = w + 0.4 * np.arange(n)  # gaps >= 0.4
+        s = np.eye(n) + 0.3 * rng.standard_normal((n, n))
+        return s @ np.diag(w) @ np.linalg.inv(s)
+
+    return np.stack([one() for _ in range(b[0])]) if b else one()
+
+
+def _eig_case(which):
+    def draw(data, max_numel=MAX_NUMEL):
+        a = _distinct_eig_matrix(data, max_numel)
+        if which == "values":  # complex results: gradcheck counts their two real parts
+            f = data.draw(st.sampled_from(["eigvals", "eig"]))
+            return (
+                lambda A: getattr(cr.linalg, f)(A)[0] if f == "eig" else cr.linalg.eigvals(A)
+            ), [a]
+        # |V|: invariant to each eigenvector's phase (a phase-dependent loss is refused)
+        return (lambda A: cr.linalg.eig(A).eigenvectors.abs()), [a]
+
+    return draw
+
+
+add(custom("eigvals", "eigvals / eig()[0] (distinct eigenvalues)", _eig_case("values")))
+add(custom("eig_vectors", "eig().eigenvectors.abs(), phase-invariant", _eig_case("vectors")))
 add(custom("eigvalsh", "eigvalsh / eigh().eigenvalues (of M + M^T, UPLO)", _eigvalsh_case))
 add(custom("eigh_vectors", "eigh().eigenvectors, sign-invariant", _eigh_vectors_case))
 add(custom("qr_q", "qr().Q (tall, square, wide)", _qr_case("Q")))

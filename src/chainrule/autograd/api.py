@@ -34,7 +34,8 @@ def _seeds(outputs, grad_outputs, create_graph, batched=False):
                 # a NumPy scalar, not a 0-d array: the rules' arithmetic on it is several
                 # times cheaper (the engine makes a leaf's .grad a 0-d array)
                 return [d.dtype.type(1)]
-            return [namespace(d).ones(d.shape, d.dtype)]
+            if d.dtype.kind != "c":
+                return [namespace(d).ones(d.shape, d.dtype)]
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     grad_outputs = _as_list(grad_outputs)
@@ -54,6 +55,10 @@ def _seeds(outputs, grad_outputs, create_graph, batched=False):
         if g is None:
             if o._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if o._data.dtype.kind == "c":
+                raise RuntimeError(
+                    f"grad can be implicitly created only for real scalar outputs but got {o.dtype}"
+                )
             arr = namespace(o._data).ones_like(o._data)
             seeds.append(o._new(arr) if create_graph else arr)
             continue

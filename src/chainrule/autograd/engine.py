@@ -382,7 +382,11 @@ def _fit(gi, n, i, ns, create_graph, batch=()):
         arr = gi._data if create_graph else gi
     dt = n.dtypes[i]
     if arr.dtype != dt:
-        gi = gi.to(_dt.from_numpy_dtype(dt)) if create_graph else gi.astype(dt)
+        if arr.dtype.kind == "c" and dt.kind != "c":  # a real input promoted to complex:
+            gi = ns.real(gi)  # its gradient is the real part (PyTorch's handle_r_to_c)
+            arr = gi._data if create_graph else gi
+        if arr.dtype != dt:
+            gi = gi.to(_dt.from_numpy_dtype(dt)) if create_graph else gi.astype(dt)
     return gi
 
 

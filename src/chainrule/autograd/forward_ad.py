@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 from .. import _state as _modes
 from .. import backend as _backend
+from .. import dtypes as _dt
 from .._state import tangent_of
 from ..functions.tensor_ns import TensorNS
 from ..ops.apply import apply
@@ -135,6 +136,11 @@ class DualLevel:
                             t = t.reshape(batch + (1,) * k + tuple(datas[i].shape))
                     ti = _call_jvp(plan, i, t, args, datas, params, res, batch)
                     total = ti if total is None else total + ti
+            if total._data.dtype != out.dtype and (out.dtype.kind == "c") != (
+                total._data.dtype.kind == "c"
+            ):  # a real tangent of a complex result, or the real part of a complex tangent
+                cx = out.dtype.kind == "c"
+                total = total.to(_dt.from_numpy_dtype(out.dtype)) if cx else total.real
             want = batch + tuple(out.shape)
             if tuple(total._data.shape) != want:
                 total = total.expand(want)
@@ -232,11 +238,11 @@ def make_dual(tensor, tangent, *, level: int | None = None):
         )
     if not isinstance(tensor, TensorBase) or not isinstance(tangent, TensorBase):
         raise TypeError("make_dual expects a Tensor primal and a Tensor tangent")
-    if not tensor.dtype.is_floating_point:
+    if not (tensor.dtype.is_floating_point or tensor.dtype.is_complex):
         raise ValueError(
             f"Expected primal to be floating point or complex, but got: {tensor.dtype}"
         )
-    if not tangent.dtype.is_floating_point:
+    if not (tangent.dtype.is_floating_point or tangent.dtype.is_complex):
         raise ValueError(
             f"Expected tangent to be floating point or complex, but got: {tangent.dtype}"
         )

@@ -2,6 +2,10 @@
 
 Follows PyTorch's gradcheck: central differences in the inputs' own dtype (use float64),
 one analytical row per output element, compared with ``|a - n| <= atol + rtol * |n|``.
+A complex number counts as its two real parts, as there: a complex input's real and
+imaginary parts are perturbed one at a time (two Jacobian columns), and a complex output
+gives two rows, from the cotangents 1 and i (the gradient of Re y and of Im y, in
+PyTorch's convention dL/dx + i dL/dy).
 
 >>> import chainrule as torch
 >>> x = torch.randn(3, dtype=torch.float64, requires_grad=True)
@@ -44,26 +48,52 @@ def _like(t, arr):
     return t._new(_backend.move(arr, *_backend.device_key(t._data)))
 
 
+def _cx(t) -> bool:
+    return t._data.dtype.kind == "c"
+
+
+def _size(t) -> int:
+    """The number of real numbers ``t`` holds (a complex element is two)."""
+    return t._data.size * (2 if _cx(t) else 1)
+
+
+def _flat(a, rows: int | None = None) -> np.ndarray:
+    """NumPy array ``a`` as real numbers in a row (or ``rows`` rows): a complex element as
+    its real and imaginary parts, side by side."""
+    if a.dtype.kind == "c":
+        a = np.stack((a.real, a.imag), axis=-1)
+    return a.reshape(-1) if rows is None else a.reshape(rows, -1)
+
+
+def _directions(t):
+    """The unit changes of each real number of ``t``, as (flat index, value): 1 for a real
+    element; 1 and i for a complex one."""
+    if _cx(t):
+        return [(k, d) for k in range(t._data.size) for d in (1, 1j)]
+    return [(k, 1) for k in range(t._data.size)]
+
+
 def numerical_jacobian(fn, inputs, eps=1e-6):
-    """Per (output, input) pair, the Jacobian of shape (out.numel(), in.numel())."""
+    """Per (output, input) pair, the Jacobian of shape (out.numel(), in.numel()) (complex
+    elements counted twice: their real and imaginary parts)."""
     outs = _outputs(fn, inputs)
     jac = [[None] * len(inputs) for _ in outs]
     for j, x in enumerate(inputs):
         if not (isinstance(x, TensorBase) and x._rg):
             continue
         arr = _own(x)  # perturbed in place, element by element (also when non-contiguous)
-        cols = [np.zeros((o._data.size, arr.size)) for o in outs]
-        for k in range(arr.size):
+        cols = [np.zeros((_size(o), _size(x))) for o in outs]
+        for c, (k, d) in enumerate(_directions(x)):
             at = np.unravel_index(k, arr.shape)
             orig = arr[at].item()
             # perturb the raw array (not recorded); fn itself may need grad mode (gradgradcheck)
-            arr[at] = orig + eps
-            plus = [_host(o).astype(np.float64).reshape(-1) for o in _outputs(fn, inputs)]
-            arr[at] = orig - eps
-            minus = [_host(o).astype(np.float64).reshape(-1) for o in _outputs(fn, inputs)]
+            arr[at] = orig + eps * d
+            plus = [_flat(_host(o)).astype(np.float64) for o in _outputs(fn, inputs)]
+            arr[at] = orig - eps * d
+            minus = [_flat(_host(o)).astype(np.float64) for o in _outputs(fn, inputs)]
             arr[at] = orig
             for i in range(len(outs)):
-                cols[i][:, k] = (plus[i] - minus[i]) / (2 * eps)
+                cols[i][:, c] = (plus[i] - minus[i]) / (2 * eps)
         for i in range(len(outs)):
             jac[i][j] = cols[i]
     return jac
@@ -76,11 +106,11 @@ def analytical_jacobian(fn, inputs):
     diff = [inputs[j] for j in idx]
     jac = [[None] * len(inputs) for _ in outs]
     for i, o in enumerate(outs):
-        rows = {j: np.zeros((o._data.size, inputs[j]._data.size)) for j in idx}
+        rows = {j: np.zeros((_size(o), _size(inputs[j]))) for j in idx}
         if o._rg:
-            for r in range(o._data.size):
+            for r, (k, d) in enumerate(_directions(o)):
                 seed = np.zeros(o._data.size, dtype=o._data.dtype)
-                seed[r] = 1
+                seed[k] = d
                 gs = grad(
                     o,
                     diff,
@@ -90,7 +120,7 @@ def analytical_jacobian(fn, inputs):
                 )
                 for g, j in zip(gs, idx, strict=True):
                     if g is not None:
-                        rows[j][r] = _host(g).reshape(-1)
+                        rows[j][r] = _flat(_host(g))
         for j, m in rows.items():
             jac[i][j] = m
     return jac
@@ -104,10 +134,13 @@ def batched_analytical_jacobian(fn, inputs):
     diff = [inputs[j] for j in idx]
     jac = [[None] * len(inputs) for _ in outs]
     for i, o in enumerate(outs):
-        m = o._data.size
-        rows = {j: np.zeros((m, inputs[j]._data.size)) for j in idx}
+        m = _size(o)
+        rows = {j: np.zeros((m, _size(inputs[j]))) for j in idx}
         if o._rg and m:
-            seed = np.eye(m, dtype=o._data.dtype).reshape((m,) + o._data.shape)
+            seed = np.zeros((m, o._data.size), dtype=o._data.dtype)
+            for r, (k, d) in enumerate(_directions(o)):
+                seed[r, k] = d
+            seed = seed.reshape((m,) + o._data.shape)
             gs = grad(
                 o, diff, _like(o, seed), retain_graph=True, allow_unused=True, is_grads_batched=True
             )
@@ -118,7 +151,7 @@ def batched_analytical_jacobian(fn, inputs):
                             f"batched gradient for input {j} has shape {tuple(g.shape)}, "
                             f"expected {(m,) + tuple(inputs[j]._data.shape)}"
                         )
-                    rows[j] = _host(g).reshape(m, -1).astype(np.float64)
+                    rows[j] = _flat(_host(g), m).astype(np.float64)
         for j, r in rows.items():
             jac[i][j] = r
     return jac
@@ -133,9 +166,11 @@ def forward_jacobian(fn, inputs, batched=False):
     for j, x in enumerate(inputs):
         if not (isinstance(x, TensorBase) and x._rg):
             continue
-        n = x._data.size
+        n = _size(x)
         shape = x._data.shape
-        basis = np.eye(n, dtype=x._data.dtype)
+        basis = np.zeros((n, x._data.size), dtype=x._data.dtype)
+        for c, (k, d) in enumerate(_directions(x)):
+            basis[c, k] = d
         runs = (
             [(basis.reshape((n,) + shape), (n,))]
             if batched
@@ -154,7 +189,7 @@ def forward_jacobian(fn, inputs, batched=False):
             if jac is None:
                 jac = [[None] * len(inputs) for _ in outs]
             if cols_per_out is None:
-                cols_per_out = [np.zeros((o._data.size, n)) for o in outs]
+                cols_per_out = [np.zeros((_size(o), n)) for o in outs]
             for i, (o, t) in enumerate(zip(outs, tans, strict=True)):
                 if t is None:
                     continue
@@ -164,9 +199,9 @@ def forward_jacobian(fn, inputs, batched=False):
                         f"tangent of output {i} has shape {tuple(t.shape)}, expected {want}"
                     )
                 if batched:
-                    cols_per_out[i][:, :] = _host(t).reshape(n, o._data.size).T
+                    cols_per_out[i][:, :] = _flat(_host(t), n).T
                 else:
-                    cols_per_out[i][:, k] = _host(t).reshape(-1)
+                    cols_per_out[i][:, k] = _flat(_host(t))
         for i in range(len(cols_per_out or ())):
             jac[i][j] = cols_per_out[i]
     return jac

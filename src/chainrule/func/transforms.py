@@ -83,7 +83,7 @@ def _argnums(argnums, n: int) -> tuple[int, ...]:
 def _check_float(x, what: str, forward: bool = False):
     if not _is_tensor(x):
         raise RuntimeError(f"{what}: expected only Tensors as inputs, got {type(x).__name__}")
-    if not x.dtype.is_floating_point:
+    if not (x.dtype.is_floating_point or x.dtype.is_complex):
         if forward:  # forward transforms report it as make_dual does
             raise ValueError(f"Expected primal to be floating point or complex, but got: {x.dtype}")
         raise RuntimeError("only Tensors of floating point dtype can require gradients")
@@ -100,7 +100,7 @@ def _check_outputs(outs, who: str):
 
 def _check_float_outputs(outs):
     for o in outs:
-        if not o.dtype.is_floating_point:
+        if not (o.dtype.is_floating_point or o.dtype.is_complex):
             raise RuntimeError(
                 "vjp(f, ...): All outputs of f must be floating-point or complex Tensors, got "
                 f"Tensor with dtype {o.dtype}"

@@ -16,12 +16,14 @@ from collections import namedtuple
 
 from .. import backend as _backend
 from .._state import LinAlgError
-from ..ops.apply import apply
+from ..ops.apply import apply, complex_refusal
 from ..ops.linalg import (
     CHOLESKY,
     CHOLESKY_DEPRECATED,
     DET,
+    EIG_VECTORS,
     EIGH_VECTORS,
+    EIGVALS,
     EIGVALSH,
     INV,
     QR_Q,
@@ -54,6 +56,7 @@ cholesky_ex_type = _return_type("linalg_cholesky_ex", ["L", "info"])
 slogdet_type = _return_type("linalg_slogdet", ["sign", "logabsdet"])
 _top_slogdet_type = _return_type("slogdet", ["sign", "logabsdet"])
 eigh_type = _return_type("linalg_eigh", ["eigenvalues", "eigenvectors"])
+eig_type = _return_type("linalg_eig", ["eigenvalues", "eigenvectors"])
 qr_type = _return_type("linalg_qr", ["Q", "R"])
 svd_type = _return_type("linalg_svd", ["U", "S", "Vh"])
 
@@ -83,9 +86,14 @@ _KERNELS = {
 }
 
 
-def _floating(A, name: str) -> None:
-    """A floating dtype of single precision or more (LAPACK's), with PyTorch's errors."""
+def _floating(A, name: str, complex_ok: bool = False) -> None:
+    """A floating dtype of single precision or more (LAPACK's), with PyTorch's errors;
+    complex dtypes where ``complex_ok`` (else chainrule's refusal: not opened to them yet)."""
     dt = A._data.dtype
+    if dt.kind == "c":
+        if complex_ok:
+            return
+        raise complex_refusal(name, A.dtype.title)
     if dt.kind != "f":
         raise RuntimeError(
             f"{name}: Expected a floating point or complex tensor as input. Got {A.dtype.title}"
@@ -231,6 +239,52 @@ def eigh(A, UPLO: str = "L"):
     """
     uplo = _eigh_checks(A, "linalg.eigh", UPLO)
     return eigh_type(apply(EIGVALSH, A, uplo=uplo), apply(EIGH_VECTORS, A, uplo=uplo))
+
+
+def _eig_checks(A, name: str = "linalg.eig") -> None:
+    d = A._data
+    if d.dtype.kind in "biu":  # PyTorch asks for the complex type of the input's first
+        raise RuntimeError(f"Unknown Complex ScalarType for {A.dtype.title}")
+    if d.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+    if d.shape[-1] != d.shape[-2]:
+        raise RuntimeError(
+            f"{name}: A must be batches of square matrices, but they are {d.shape[-2]} by "
+            f"{d.shape[-1]} matrices"
+        )
+    if d.dtype.kind == "f" and d.itemsize < 4:
+        raise NotImplementedError(f"\"linalg_eig_out_cpu\" not implemented for '{A.dtype.title}'")
+
+
+def eig(A):
+    """Eigenvalues and eigenvectors (the columns) of a square matrix (or batch), as complex
+    tensors (complex64 for float32 input, complex128 for float64), a named tuple as
+    PyTorch's. LAPACK's geev computes them, as in PyTorch: the same order, each
+    eigenvector of unit norm with LAPACK's phase. Gradients are PyTorch's, for distinct
+    eigenvalues; a loss that depends on the eigenvectors' phases (say ``V.real.sum()``)
+    refuses backward, as there (``V.abs()``, ``L``, ``A @ V`` are fine). Each output is a
+    row of the table: the forward decomposes A once for each.
+
+    >>> import chainrule as torch
+    >>> torch.linalg.eig(torch.tensor([[2, 1], [2, 3]], dtype=torch.float64))
+    torch.return_types.linalg_eig(
+    eigenvalues=tensor([1.+0.j, 4.+0.j], dtype=torch.complex128),
+    eigenvectors=tensor([[-0.7071+0.j, -0.4472+0.j],
+            [ 0.7071+0.j, -0.8944+0.j]], dtype=torch.complex128))
+    """
+    _eig_checks(A)
+    return eig_type(apply(EIGVALS, A), apply(EIG_VECTORS, A))
+
+
+def eigvals(A):
+    """The eigenvalues of a square matrix (or batch), complex (see ``eig``).
+
+    >>> import chainrule as torch
+    >>> torch.linalg.eigvals(torch.tensor([[0.0, -1.0], [1.0, 0.0]]))
+    tensor([0.+1.j, 0.-1.j])
+    """
+    _eig_checks(A, "linalg.eigvals")
+    return apply(EIGVALS, A)
 
 
 def eigvalsh(A, UPLO: str = "L"):

@@ -29,6 +29,7 @@ from ..ops.elementwise import (
     ACOSH,
     ACOSH_,
     ADD,
+    ANGLE,
     ASIN,
     ASINH,
     ASINH_,
@@ -43,6 +44,8 @@ from ..ops.elementwise import (
     CEIL,
     CLAMP,
     CLAMP_T,
+    COMPLEX,
+    CONJ,
     COPY,
     COS,
     COSH,
@@ -58,6 +61,7 @@ from ..ops.elementwise import (
     FLOOR_DIVIDE,
     GE,
     GT,
+    IMAG,
     ISFINITE,
     ISINF,
     ISNAN,
@@ -79,6 +83,7 @@ from ..ops.elementwise import (
     POW,
     POW_S,
     POW_T,
+    REAL,
     RECIPROCAL,
     RELU,
     REMAINDER,
@@ -301,6 +306,122 @@ isnan = _unary(ISNAN, "isnan", "[1., float('nan')]", "tensor([False,  True])")
 isinf = _unary(ISINF, "isinf", "[1., float('inf')]", "tensor([False,  True])")
 isfinite = _unary(ISFINITE, "isfinite", "[1., float('inf')]", "tensor([ True, False])")
 logical_not = _unary(LOGICAL_NOT, "logical_not", "[True, False]", "tensor([False,  True])")
+
+
+# ---------------------------------------------------------------- complex numbers
+def is_complex(input) -> bool:
+    """Whether ``input`` holds complex numbers (complex64 or complex128).
+
+    >>> import chainrule as torch
+    >>> torch.is_complex(torch.tensor([1j])), torch.tensor([1.0]).is_complex()
+    (True, False)
+    """
+    return input._data.dtype.kind == "c"
+
+
+def real(input):
+    """The real parts of a complex tensor (a real tensor is returned as it is). PyTorch's
+    is a view of the complex tensor; chainrule's is a copy (writing to it leaves
+    ``input`` unchanged).
+
+    >>> import chainrule as torch
+    >>> torch.real(torch.tensor([1 + 2j, -3j]))
+    tensor([1., -0.])
+    """
+    if input._data.dtype.kind != "c":
+        return input
+    return apply(REAL, input)
+
+
+def imag(input):
+    """The imaginary parts of a complex tensor (a copy; PyTorch's is a view).
+
+    >>> import chainrule as torch
+    >>> torch.imag(torch.tensor([1 + 2j, -3j]))
+    tensor([ 2., -3.])
+    """
+    if input._data.dtype.kind != "c":
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    return apply(IMAG, input)
+
+
+def conj(input):
+    """The complex conjugate (a real tensor is returned as it is).
+
+    >>> import chainrule as torch
+    >>> torch.conj(torch.tensor([1 + 2j]))
+    tensor([1.-2.j])
+    """
+    if input._data.dtype.kind != "c":
+        return input
+    return apply(CONJ, input)
+
+
+def angle(input):
+    """The argument of each element, in radians (0 or pi for real numbers).
+
+    >>> import chainrule as torch
+    >>> torch.angle(torch.tensor([1j, -1]))
+    tensor([1.5708, 3.1416])
+    """
+    return apply(ANGLE, input)
+
+
+def complex(real, imag):
+    """The complex tensor ``real + i imag`` from two real tensors of one floating dtype
+    (float32 gives complex64, float64 complex128), broadcasting.
+
+    >>> import chainrule as torch
+    >>> torch.complex(torch.tensor([1., 2.]), torch.tensor([0., -1.]))
+    tensor([1.+0.j, 2.-1.j])
+    """
+    tensors_only("complex", ("real", 1, real), ("imag", 2, imag))
+    a, b = real._data.dtype, imag._data.dtype
+    if a.kind != "f" or b.kind != "f" or a.char == "e" or b.char == "e":
+        if a.kind != "f" or b.kind != "f":
+            raise RuntimeError(
+                "Expected both inputs to be Half, Float or Double tensors but got "
+                f"{real.dtype.title} and {imag.dtype.title}"
+            )
+        raise TypeError("chainrule has no complex32 (PyTorch's ComplexHalf): use float32 parts")
+    if a != b:
+        raise RuntimeError(
+            f"Expected object of scalar type {real.dtype.title} but got scalar type "
+            f"{imag.dtype.title} for second argument"
+        )
+    return apply(COMPLEX, real, imag)
+
+
+def sgn(input):
+    """z / |z| for complex z (0 at 0), the sign for real numbers.
+
+    >>> import chainrule as torch
+    >>> torch.sgn(torch.tensor([3 + 4j, 0j]))
+    tensor([0.6000+0.8000j, 0.0000+0.0000j])
+    """
+    if input._data.dtype.kind != "c":
+        return sign(input)
+    a = abs(input)
+    return where(a == 0, 0.0, input / where(a == 0, 1.0, a))
+
+
+conj_physical = conj  # (chainrule's conjugates are never lazy: always physical)
+
+
+def resolve_conj(input):
+    """``input`` itself: chainrule's conjugates are computed at once, never a lazy bit
+    (PyTorch's ``conj()`` sets one, which ``resolve_conj`` materializes).
+
+    >>> import chainrule as torch
+    >>> torch.resolve_conj(torch.tensor([1j])).is_conj()
+    False
+    """
+    return input
+
+
+def is_conj(input) -> bool:
+    """False: chainrule's tensors never carry PyTorch's lazy conjugate bit."""
+    return False
 
 
 def bitwise_not(input):
@@ -561,7 +682,7 @@ def _integral(prim, input, other):
     """A bitwise op on integers and bools only: PyTorch's error names the operands' common
     dtype (``"bitwise_and_cpu" not implemented for 'Float'``)."""
     rt = _dt.result_type(input, other)
-    if rt.is_floating_point:
+    if rt.is_floating_point or rt.is_complex:
         raise NotImplementedError(f"\"{prim.name}_cpu\" not implemented for '{rt.title}'")
     return apply(prim, input, other)
 
@@ -627,7 +748,7 @@ def _cmp(prim, otherwise=None):
 
 
 def _comparable(b) -> bool:
-    return isinstance(b, (TensorBase, int, float, bool)) or hasattr(b, "dtype")
+    return isinstance(b, (TensorBase, int, float, bool, builtins.complex)) or hasattr(b, "dtype")
 
 
 def _inplace(prim, name: str):
@@ -746,6 +867,23 @@ class ElementwiseMethods:
     sigmoid = sigmoid
     reciprocal = reciprocal
     abs = absolute = abs
+    angle = angle
+    conj = conj_physical = conj
+    resolve_conj = resolve_conj
+    is_conj = is_conj
+    sgn = sgn
+    is_complex = is_complex
+
+    @property
+    def real(self):
+        """The real parts (see ``chainrule.real``)."""
+        return real(self)
+
+    @property
+    def imag(self):
+        """The imaginary parts (see ``chainrule.imag``)."""
+        return imag(self)
+
     relu = relu
     sign = sign
     floor = floor

@@ -76,10 +76,10 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     >>> torch.tensor([1., 2., 3., 4.]).mean()
     tensor(2.5000)
     """
-    if dtype is None and dim is None and axis is None and input._data.dtype.kind == "f":
+    if dtype is None and dim is None and axis is None and input._data.dtype.kind in "fc":
         return apply(MEAN, input, dim=None, keepdim=keepdim_arg(keepdim, keepdims))  # x.mean()
     input = _as(input, dtype)
-    if not input.dtype.is_floating_point:
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {input.dtype.title}"
@@ -106,7 +106,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
 
 
 def _var_args(input, dim, unbiased, correction, keepdim, axis, keepdims, name):
-    if not input.dtype.is_floating_point:
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError("std and var only support floating point and complex dtypes")
     if isinstance(dim, bool):  # var(x, False): the old positional 'unbiased'
         unbiased, dim = dim, None
@@ -191,7 +191,7 @@ def log_softmax(input, dim, dtype=None):
 def _softmax_like(prim, input, dim, dtype):
     if dtype is not None:
         input = input.to(dtype)
-    elif not input.dtype.is_floating_point:
+    elif not (input.dtype.is_floating_point or input.dtype.is_complex):
         name = "softmax" if prim is SOFTMAX else "log_softmax"
         raise RuntimeError(
             f"\"{name}_lastdim_kernel_impl\" not implemented for '{input.dtype.title}'"
@@ -387,6 +387,8 @@ def _arg(input, dim, keepdim, axis, keepdims, name):
     xp = _ns(data)
     if data.dtype.kind == "b":
         raise RuntimeError(f"{name}(): does not support bool input")
+    if data.dtype.kind == "c":
+        raise RuntimeError(f"{name}(): does not support complex input")
     kd = keepdim_arg(keepdim, keepdims)
     if dim is None and axis is None:
         if data.size == 0:  # (an IndexError here, unlike max()'s, as in PyTorch)
@@ -489,7 +491,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keep
         if input._data.dtype.kind == "f":  # the common call, x.norm(): straight to the rule
             return apply(NORM_ALL, input)
     input = _as(input, dtype)
-    if not input.dtype.is_floating_point:
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(
             f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
             f"Got {input.dtype.title}"

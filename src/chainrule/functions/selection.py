@@ -19,7 +19,7 @@ from .. import dtypes as _dt
 from .. import random as _random
 from .._convert import type_name
 from ..backend import namespace
-from ..ops.apply import apply, apply_inplace
+from ..ops.apply import apply, apply_inplace, complex_refusal
 from ..ops.indexing import INDEX_SELECT, SORT, SORT_STABLE, TOPK, TRIL, TRIU, UNIQUE
 from ..ops.reduction import KTHVALUE
 from ..tensor_base import TensorBase
@@ -76,6 +76,8 @@ def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False
     >>> torch.argsort(torch.tensor([3, 1, 2]))
     tensor([1, 2, 0])
     """
+    if input._data.dtype.kind == "c":
+        raise complex_refusal("sort", input.dtype.title)
     x = _as_1d(input)
     idx = _idx_tensor(x, _argsort(x._data, wrap_dim(dim, x._data.ndim), descending))
     return idx.reshape(()) if input._data.ndim == 0 else idx
@@ -136,6 +138,8 @@ def unique(
     (tensor([1, 2, 3]), tensor([1, 1, 2]))
     """
     data = input._data
+    if data.dtype.kind == "c":
+        raise complex_refusal("unique", input.dtype.title)
     xp = namespace(data)
     axis = None if dim is None else wrap_dim(dim, data.ndim)
     vals, inverse, counts = xp.unique(data, return_inverse=True, return_counts=True, axis=axis)

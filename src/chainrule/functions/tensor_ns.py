@@ -16,7 +16,17 @@ from ..backend import namespace as _namespace
 from ..ops.apply import apply
 from ..ops.elementwise import MAXIMUM, MINIMUM, THRESHOLD_BACKWARD
 from ..ops.indexing import INDEX_GRAD, INDEX_PUT, PUT_ALONG, TAKE_ALONG, TRIL, TRIU
-from ..ops.linalg import EIGH_VECTORS, EIGVALSH, INV, SOLVE, SOLVE_TRIANGULAR, SVD_U, SVD_VH
+from ..ops.linalg import (
+    EIG_VECTORS,
+    EIGH_VECTORS,
+    EIGVALS,
+    EIGVALSH,
+    INV,
+    SOLVE,
+    SOLVE_TRIANGULAR,
+    SVD_U,
+    SVD_VH,
+)
 from ..ops.namespaces import sum_to
 from ..ops.reduction import SVDVALS
 from ..ops.shape import SQUEEZE
@@ -46,6 +56,9 @@ class TensorNS:
     sqrt = staticmethod(elementwise.sqrt)
     sign = staticmethod(elementwise.sign)
     abs = staticmethod(elementwise.abs)
+    conj = staticmethod(elementwise.conj)
+    real = staticmethod(elementwise.real)
+    imag = staticmethod(elementwise.imag)
     floor = staticmethod(elementwise.floor)
     lgamma = staticmethod(special.lgamma)
     digamma = staticmethod(special.digamma)
@@ -92,6 +105,10 @@ class TensorNS:
     @staticmethod
     def eigh(a, uplo):  # the table's rows, so that rules using them differentiate again
         return apply(EIGVALSH, a, uplo=uplo), apply(EIGH_VECTORS, a, uplo=uplo)
+
+    @staticmethod
+    def eig(a):  # (L, V): the table's rows
+        return apply(EIGVALS, a), apply(EIG_VECTORS, a)
 
     @staticmethod
     def svd(a):  # thin: (U, S, Vh)

@@ -38,7 +38,7 @@ _dual = _state.dual
 _NAMESPACES = _backend._NAMESPACES
 _as_array = _backend.as_array
 _generic = _backend.scalar_type
-_PY_NUMBERS = (int, float, bool)
+_PY_NUMBERS = (int, float, bool, complex)
 _SCALARS = (int, float)
 _alloc = object.__new__
 TT = TENSOR_TYPES
@@ -52,42 +52,51 @@ def apply(prim: Primitive, *args, **params):
     plan = prim.plan
     n = len(args)
     fast = plan.fast  # not a view, not variadic, differentiable: the common cases below
-    # 1. the input arrays, in PyTorch's result dtype where the op promotes
-    if fast and n == 2:
-        a0, a1 = args
-        datas = None
-        if not plan.cast:
-            datas = [a0._data if type(a0) in TT else a0, a1._data if type(a1) in TT else a1]
-        elif type(a0) in TT:  # tensor with a tensor of its dtype, or with a Python scalar
-            d0 = a0._data
-            k = d0.dtype.kind
-            if type(a1) in TT:
+    # 1. the input arrays, in PyTorch's result dtype where the op promotes. Complex arrays
+    # take the general path (``_promote``), which sends them to the op's complex row
+    # (``_Reroute``) or refuses them
+    try:
+        if fast and n == 2:
+            a0, a1 = args
+            datas = None
+            if not plan.cast:
+                datas = [a0._data if type(a0) in TT else a0, a1._data if type(a1) in TT else a1]
+            elif type(a0) in TT:  # tensor with a tensor of its dtype, or with a Python scalar
+                d0 = a0._data
+                k = d0.dtype.kind
+                if type(a1) in TT:
+                    d1 = a1._data
+                    if d0.dtype == d1.dtype and (k == "f" or not prim.to_float and k != "c"):
+                        datas = [d0, d1]
+                elif (
+                    k == "f"
+                    and type(a1) in _SCALARS
+                    or (type(a1) is int and k in "iu" and not prim.to_float)
+                ):
+                    datas = [d0, a1]
+            elif type(a1) in TT and type(a0) in _SCALARS:  # 2 * x, 1 - x, 1 / x
                 d1 = a1._data
-                if d0.dtype == d1.dtype and (k == "f" or not prim.to_float):
-                    datas = [d0, d1]
-            elif (
-                k == "f"
-                and type(a1) in _SCALARS
-                or (type(a1) is int and k in "iu" and not prim.to_float)
-            ):
-                datas = [d0, a1]
-        elif type(a1) in TT and type(a0) in _SCALARS:  # 2 * x, 1 - x, 1 / x
-            d1 = a1._data
-            k = d1.dtype.kind
-            if k == "f" or (type(a0) is int and k in "iu" and not prim.to_float):
-                datas = [a0, d1]
-        if datas is None:
+                k = d1.dtype.kind
+                if k == "f" or (type(a0) is int and k in "iu" and not prim.to_float):
+                    datas = [a0, d1]
+            if datas is None:
+                datas = _promote(prim, args)
+            elif not plan.cast and prim.cx is not prim and _has_complex(datas):
+                _complex_route(prim, datas)  # (mm, dot, conv: no promotion to go through)
+        elif fast and n == 1:
+            a0 = args[0]
+            if type(a0) in TT and (plan.any_kind or a0._data.dtype.kind in plan.direct):
+                datas = [a0._data]
+            else:
+                datas = _promote(prim, args) if plan.cast or type(a0) in TT else [a0]
+        elif plan.cast:
             datas = _promote(prim, args)
-    elif fast and n == 1:
-        a0 = args[0]
-        if type(a0) in TT and (not prim.to_float or a0._data.dtype.kind == "f"):
-            datas = [a0._data]
         else:
-            datas = _promote(prim, args) if plan.cast else [a0]
-    elif plan.cast:
-        datas = _promote(prim, args)
-    else:
-        datas = [a._data if type(a) in TT else a for a in args]
+            datas = [a._data if type(a) in TT else a for a in args]
+            if prim.cx is not prim and _has_complex(datas):
+                _complex_route(prim, datas)
+    except _Reroute:
+        return apply(prim.cx, *args, **params)
 
     # 2. forward, and the output tensor
     if prim.view:  # a view shares storage: its input must own an array to share
@@ -587,7 +596,15 @@ def check_inplace(t) -> None:
 
 
 _CAN_CAST = {("f", "i"), ("f", "u"), ("f", "b"), ("i", "b"), ("u", "b")}
-_CPP_TYPE = {"Float32": "Float", "Float64": "Double", "Int64": "Long", "Int32": "Int"}
+_CAN_CAST |= {("c", k) for k in "fiub"}
+_CPP_TYPE = {
+    "Float32": "Float",
+    "Float64": "Double",
+    "Int64": "Long",
+    "Int32": "Int",
+    "Complex64": "ComplexFloat",
+    "Complex128": "ComplexDouble",
+}
 
 
 def write(t, out, overlap_ok: bool = False) -> None:
@@ -627,6 +644,8 @@ def compare(prim: Primitive, input, other):
     Functions (``torch.lt``) and operators (``<``) both come here."""
     a = getattr(input, "_data", input)
     b = getattr(other, "_data", other)
+    if prim.cx is not prim and (_has_complex((a, b)) or type(b) is complex):
+        raise complex_refusal(prim.name, _dt.result_type(input, other).title)
     xp = _NAMESPACES.get(type(a)) or _first_ns((a, b))
     try:
         out = prim.fwd(xp, a, b)
@@ -636,6 +655,104 @@ def compare(prim: Primitive, input, other):
         out = _as_array(out)
     src = input if type(input) in TT else _first_tensor((other,))
     return new(out) if src is None else src._new(out)
+
+
+# ---------------------------------------------------------------- complex inputs
+class _Reroute(Exception):
+    """Complex inputs met a row with a complex variant (``Primitive.cx``): apply runs that."""
+
+
+def _has_complex(datas) -> bool:
+    for d in datas:
+        dt = getattr(d, "dtype", None)
+        if dt is not None and dt.kind == "c":
+            return True
+    return False
+
+
+# PyTorch's refusals of complex inputs, in its words ({T}: ComplexFloat, ComplexDouble);
+# a row that is neither here nor open to complex inputs gets chainrule's own refusal
+_NOT_FOR = "\"{k}\" not implemented for '{{T}}'"
+_COMPLEX_REFUSALS = {
+    **{
+        n: (NotImplementedError, _NOT_FOR.format(k=k))
+        for n, k in {
+            "max_all": "max_all",
+            "min_all": "min_all",
+            "amax": "max_values_cpu",
+            "amin": "min_values_cpu",
+            "round": "round_vml_cpu",
+            "remainder": "remainder_cpu",
+            "remainder_scalar": "remainder_cpu",
+            "floor_divide": "div_floor_cpu",
+            "div_rounding": "div_floor_cpu",
+            "softmax": "softmax_lastdim_kernel_impl",
+            "log_softmax": "log_softmax_lastdim_kernel_impl",
+            "atan2": "atan2_cpu",
+            "mse_loss": "mse_cpu",
+            "smooth_l1_loss": "smooth_l1_cpu",
+            "unique": "unique",
+            "kthvalue": "kthvalue_cpu",
+            "leaky_relu": "leaky_relu_cpu",
+            "leaky_relu_inplace": "leaky_relu_cpu",
+            "elu": "elu_cpu",
+            "elu_inplace": "elu_cpu",
+            "softplus": "softplus_cpu",
+            "gelu": "GeluKernelImpl",
+            "erf": "erf_vml_cpu",
+            "erfc": "erfc_vml_cpu",
+            "erfinv": "erfinv_vml_cpu",
+            "lgamma": "lgamma_vml_cpu",
+            "digamma": "digamma",
+            "xlogy": "xlogy_cpu",
+            "layer_norm": "LayerNormKernelImpl",
+            "nll_loss": "nll_loss_out_frame",
+            "max_pool2d": "max_pool2d",
+            "lt": "lt_cpu",
+            "le": "le_cpu",
+            "gt": "gt_cpu",
+            "ge": "ge_cpu",
+        }.items()
+    },
+    "sort": (RuntimeError, " Sort does not support complex dtypes on CPU"),
+    "sort_stable": (RuntimeError, " Sort does not support complex dtypes on CPU"),
+    "topk": (RuntimeError, " topk does not support complex dtypes on CPU"),
+    "max_dim": (RuntimeError, "max(): does not support complex input"),
+    "min_dim": (RuntimeError, "min(): does not support complex input"),
+    "maximum": (RuntimeError, "maximum not implemented for complex tensors."),
+    "minimum": (RuntimeError, "minimum not implemented for complex tensors."),
+    "clamp": (NotImplementedError, "clamp is not supported for complex types"),
+    "clamp_tensor": (NotImplementedError, "clamp is not supported for complex types"),
+    "relu": (NotImplementedError, "clamp is not supported for complex types"),
+    "floor": (NotImplementedError, "floor is not supported for complex inputs"),
+    "ceil": (NotImplementedError, "ceil is not supported for complex inputs"),
+    "trunc": (NotImplementedError, "trunc is not supported for complex inputs"),
+    "sign": (
+        NotImplementedError,
+        "Unlike NumPy, torch.sign is not intended to support complex numbers. Please use "
+        "torch.sgn instead.",
+    ),
+}
+
+
+def complex_refusal(name: str, title: str) -> Exception:
+    """The error for complex inputs (dtype ``title``: ComplexFloat) to the table row or
+    function ``name``: PyTorch's where PyTorch refuses them too, else chainrule's own (an
+    op it has not opened to complex numbers yet: never a silently wrong number)."""
+    found = _COMPLEX_REFUSALS.get(name)
+    if found is not None:
+        return found[0](found[1].replace("{T}", title))
+    return NotImplementedError(
+        f"chainrule does not support complex tensors in {name} yet ('{title}')"
+    )
+
+
+def _complex_route(prim, datas):
+    """Complex arrays reached ``prim``: on to its complex row, or its refusal."""
+    if prim.cx is None:
+        c = next(d for d in datas if getattr(getattr(d, "dtype", None), "kind", "") == "c")
+        raise complex_refusal(prim.name, _dt.from_numpy_dtype(c.dtype).title)
+    raise _Reroute
 
 
 # ----------------------------------------------------------------- helpers
@@ -648,7 +765,11 @@ def _promote(prim, args):
     if prim.check is not None:
         prim.check(args)
     target = _dt.result_type(*(a for a in args if a is not None))
-    if prim.to_float and not target.is_floating_point:
+    if target.is_complex and prim.cx is not prim:
+        if prim.cx is None:
+            raise complex_refusal(prim.name, target.title)
+        raise _Reroute
+    if prim.to_float and target.category < _dt._FLOAT:
         target = _dt.get_default_dtype()
     tnp = target.np
     out = []

@@ -21,7 +21,7 @@ import math
 from .. import backend as _backend
 from . import special_kernels as _special
 from .namespaces import array_ns
-from .primitive import DIAGONAL, PASS, Primitive, alias, defop
+from .primitive import DIAGONAL, LINEAR, PASS, Primitive, alias, complex_as_is, defop, holomorphic
 
 
 def _defew(name: str, fwd, vjp, **kw) -> Primitive:
@@ -756,3 +756,101 @@ BITWISE_XOR = defop("bitwise_xor", lambda xp, x, y: x ^ y, None, promote=True)
 ISNAN = defop("isnan", lambda xp, x: xp.isnan(x), None)
 ISINF = defop("isinf", lambda xp, x: xp.isinf(x), None)
 ISFINITE = defop("isfinite", lambda xp, x: xp.isfinite(x), None)
+
+
+# ---------------------------------------------------------------- complex numbers
+# A complex input z = x + iy gets PyTorch's gradient dL/dx + i dL/dy (ops.primitive). The
+# rows above that are holomorphic take complex inputs with their rules conjugated
+# (``holomorphic``); those whose rules are real-linear in g take them as written
+# (``complex_as_is``); every other row refuses them (``ops.apply.complex_refusal``).
+# The rows below are complex-only or not holomorphic: each states its rule.
+
+
+def _is_complex(a) -> bool:
+    """Whether array or Tensor ``a`` holds complex numbers."""
+    d = a.dtype
+    return d.kind == "c" if hasattr(d, "kind") else d.is_complex
+
+
+def _sgn(ns, x, out):
+    """z / |z| (0 at 0): abs's derivative direction, PyTorch's sgn; ``out`` is |z|."""
+    return ns.where(out == 0, 0.0, x / ns.where(out == 0, 1.0, out))
+
+
+def _complex_fwd(xp, re, im):
+    # the parts side by side, read as complex numbers: re + 1j * im would make 0 * inf NaN
+    re, im = xp.broadcast_arrays(re, im)
+    cdt = xp.complex64 if re.dtype == xp.float32 else xp.complex128
+    return xp.ascontiguousarray(xp.stack((re, im), axis=-1)).view(cdt)[..., 0]
+
+
+# |z| of a complex z: the gradient g * z / |z| (0 at 0, PyTorch's sgn); the tangent the
+# real part of conj(t) * z / |z|
+ABS_COMPLEX = defop(
+    "abs_complex",
+    lambda xp, x: xp.abs(x),
+    lambda ns, g, x, out: g * _sgn(ns, x, out),
+    jvp=lambda ns, t, x, out: ns.real(ns.conj(t) * _sgn(ns, x, out)),
+    grad_fn="AbsBackward0",
+    kink="0 at z = 0",
+)
+# conj(x + iy) = x - iy: the gradient conj(g); linear, so the tangent is conj(t)
+CONJ = defop(
+    "conj", lambda xp, x: xp.conj(x), lambda ns, g: ns.conj(g), jvp=LINEAR, grad_fn="ConjBackward0"
+)
+# Re z and Im z (copies; PyTorch's are views through view_as_real, hence its node name):
+# a real g goes back as g and as i g; the engine casts g to z's dtype (fit)
+REAL = defop(
+    "real", lambda xp, x: xp.real(x).copy(), PASS, jvp=LINEAR, grad_fn="SelectBackward0", fit=True
+)
+IMAG = defop(
+    "imag",
+    lambda xp, x: xp.imag(x).copy(),
+    lambda g: g * 1j,
+    jvp=LINEAR,
+    grad_fn="SelectBackward0",
+)
+# complex(re, im) = re + i im: re gets Re g, im gets Im g
+COMPLEX = defop(
+    "complex",
+    _complex_fwd,
+    (lambda ns, g: ns.real(g), lambda ns, g: ns.imag(g)),
+    jvp=(lambda t: t * (1 + 0j), lambda t: t * 1j),
+    broadcast=True,
+)
+
+
+def _angle_vjp(ns, g, x):
+    # PyTorch's angle_backward: g * z / |z|^2 * i (0 at 0); real inputs get zeros
+    if not _is_complex(x):
+        return ns.zeros_like(g)
+    r2 = ns.real(x * ns.conj(x))
+    return ns.where(r2 == 0, 0.0, g * x * 1j / ns.where(r2 == 0, 1.0, r2))
+
+
+def _angle_jvp(ns, t, x):
+    # d angle = Re(t * conj(z) * -i) / |z|^2; constant (0 or pi) for real inputs
+    if not _is_complex(x):
+        return ns.zeros_like(t)
+    r2 = ns.real(x * ns.conj(x))
+    return ns.where(r2 == 0, 0.0, ns.real(t * ns.conj(x) * -1j) / ns.where(r2 == 0, 1.0, r2))
+
+
+def _angle(xp, x):
+    if x.dtype.kind == "c":
+        return xp.angle(x)
+    # real x: 0 or pi (NaN stays NaN), as PyTorch (NumPy's angle(-0.0) would be pi)
+    return xp.where(x < 0, math.pi, xp.where(x == x, 0.0, x)).astype(x.dtype)
+
+
+ANGLE = defop(
+    "angle", _angle, _angle_vjp, jvp=_angle_jvp, to_float=True, kink="0 at z = 0 (and for real x)"
+)
+
+holomorphic(ADD, SUB, RSUB, MUL, DIV, EXP, EXPM1, LOG, LOG1P, SQRT, RSQRT, SIN, COS, TAN, TANH)
+holomorphic(SINH, COSH, RECIPROCAL, POW, LOG2, LOG10)
+holomorphic(ADDMM, ADDMV, ADDR, BADDBMM, ADDBMM)
+complex_as_is(NEG, SCALE, WHERE, COPY, FILL, ZERO, FILL_T, FILL_DATA)
+complex_as_is(EQ, NE, ISNAN, ISINF, ISFINITE, LOGICAL_AND, LOGICAL_OR, LOGICAL_XOR, LOGICAL_NOT)
+complex_as_is(CONJ, REAL, IMAG, ANGLE, ABS_COMPLEX)
+ABS.cx = ABS_COMPLEX  # (|z| is real: a row of its own, not ABS's rule conjugated)

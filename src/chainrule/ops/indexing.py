@@ -15,7 +15,7 @@ from __future__ import annotations
 from .. import backend as _backend
 from ..backend import namespace
 from .namespaces import array_ns, has_advanced
-from .primitive import LINEAR, alias, defop
+from .primitive import LINEAR, alias, complex_as_is, defop
 
 
 # Batch axes (see primitive.defop): a gradient or tangent may carry leading axes beyond
@@ -339,3 +339,11 @@ EMBEDDING = defop(
     tensor_params=("indices",),
     kink="row padding_idx gets no gradient; scale_grad_by_freq: 1 / count per row",
 )
+
+
+# complex values pass through as they are (ops.primitive: rules real-linear in g); sort,
+# topk and unique refuse them (PyTorch's errors)
+complex_as_is(SELECT, SLICE, INDEX, INDEX_GRAD, DIAGONAL_VIEW, INDEX_PUT, TAKE_ALONG, PUT_ALONG)
+complex_as_is(INDEX_SELECT, TRIL, TRIU, EMBEDDING)
+complex_as_is(REFLECT_PAD1D, REFLECT_PAD2D, REFLECT_PAD3D, REPLICATE_PAD1D, REPLICATE_PAD2D)
+complex_as_is(REPLICATE_PAD3D, CIRCULAR_PAD1D, CIRCULAR_PAD2D, CIRCULAR_PAD3D)

@@ -14,7 +14,7 @@ The PyTorch-named functions (``matmul``'s dispatch on dims, the shape errors) ar
 from __future__ import annotations
 
 from .._state import LinAlgError
-from .primitive import alias, defop
+from .primitive import alias, complex_as_is, defop, holomorphic
 from .reduction import _finite_matrices
 
 
@@ -666,3 +666,119 @@ SOLVE_TRIANGULAR = defop(
 
 def _tri(ns, x, upper):
     return ns.triu(x, 0) if upper else ns.tril(x, 0)
+
+
+# ------------------------------------------------------------------------ eig
+# A V = V diag(L) for a general square A: LAPACK's geev (NumPy's eig calls the same
+# routine, so values and their order are PyTorch's up to rounding), complex even for real
+# A, each eigenvector of unit norm with LAPACK's phase (its largest component real). The
+# rules are PyTorch's linalg_eig_backward and linalg_eig_jvp, for distinct eigenvalues:
+#   gA = V^-H (diag(gL) + (P - V^H V Re(diag P)) / conj(E)) V^H,  P = V^H gV,
+# E_ij = L_j - L_i (1 on the diagonal), with Re of it for a real A. The phase of each
+# eigenvector is a choice, so a loss must not depend on it: Im(diag P) != 0 raises, as in
+# PyTorch. Tangents: dP = V^-1 dA V, dL = diag(dP), dV = V C - V Re(diag(V^H V C)) with
+# C = dP / E off the diagonal (0 on it).
+_EIG_PHASE = (
+    "linalg_eig_backward: The eigenvectors in the complex case are specified up to "
+    "multiplication by e^{i phi}. The specified loss function depends on this quantity, so "
+    "it is ill-defined."
+)
+
+
+def _eig_fwd(xp, x, *, vectors=True):
+    cdt = xp.complex64 if x.dtype in (xp.float32, xp.complex64) else xp.complex128
+    if x.size == 0:
+        w = xp.empty(x.shape[:-1], dtype=cdt)
+        return xp.empty(x.shape, dtype=cdt) if vectors else w
+    if not bool(xp.isfinite(x).all()):
+        raise RuntimeError("torch.linalg.eig: input tensor should not contain infs or NaNs.")
+    if not vectors:
+        return xp.linalg.eigvals(x).astype(cdt, copy=False)
+    return xp.linalg.eig(x)[1].astype(cdt, copy=False)
+
+
+def _mH(ns, a):
+    return ns.conj(_mT(ns, a))
+
+
+def _diag_embed(ns, d, like):
+    return ns.expand_dims(d, -1) * ns.eye(d.shape[-1], like)
+
+
+def _gaps(ns, L):
+    """E_ij = L_j - L_i, with 1 on the diagonal (where nothing is divided)."""
+    e = ns.expand_dims(L, -2) - ns.expand_dims(L, -1)
+    return e + ns.eye(L.shape[-1], e)
+
+
+def _eig_pullback(ns, x, v, inner):
+    """V^-H inner V^H, the real part of it for a real A (PyTorch's handle_r_to_c)."""
+    vh = _mH(ns, v)
+    ga = ns.solve(vh, ns.matmul(inner, vh))
+    return ga if _is_cplx(x) else ns.real(ga)
+
+
+def _is_cplx(a) -> bool:
+    d = a.dtype
+    return d.kind == "c" if hasattr(d, "kind") else d.is_complex
+
+
+def _eigvals_vjp(ns, g, x):
+    _, v = ns.eig(x)
+    return _eig_pullback(ns, x, v, _diag_embed(ns, g, g))
+
+
+def _eig_vectors_vjp(ns, g, x, out):
+    v = out
+    p = ns.matmul(_mH(ns, v), g)
+    d = ns.diagonal(p, 0, -2, -1)
+    if not bool((abs(ns.imag(d)) <= 1e-2).all()):  # allclose(Im d, 0, rtol=atol=1e-2)
+        raise RuntimeError(_EIG_PHASE)
+    lam, _ = ns.eig(x)
+    p = p - ns.matmul(_mH(ns, v), v * ns.expand_dims(ns.real(d), -2))
+    return _eig_pullback(ns, x, v, p / ns.conj(_gaps(ns, lam)))
+
+
+def _eig_dp(ns, t, x, v):
+    """V^-1 dA V (dA complex)."""
+    t = t if _is_cplx(t) else t * (1 + 0j)
+    return ns.solve(v, ns.matmul(t, v))
+
+
+def _eigvals_jvp(ns, t, x):
+    _, v = ns.eig(x)
+    return ns.diagonal(_eig_dp(ns, t, x, v), 0, -2, -1)
+
+
+def _eig_vectors_jvp(ns, t, x, out):
+    lam, _ = ns.eig(x)
+    dp = _eig_dp(ns, t, x, out)
+    c = dp / _gaps(ns, lam)
+    c = c - _diag_embed(ns, ns.diagonal(c, 0, -2, -1), c)
+    dv = ns.matmul(out, c)
+    norm = ns.real(ns.diagonal(ns.matmul(_mH(ns, out), dv), 0, -2, -1))
+    return dv - out * ns.expand_dims(norm, -2)
+
+
+_EIG_KINK = "distinct eigenvalues assumed; a loss may not depend on the eigenvectors' phases"
+EIGVALS = defop(
+    "eigvals",
+    lambda xp, x: _eig_fwd(xp, x, vectors=False),
+    _eigvals_vjp,
+    grad_fn="LinalgEigBackward0",
+    jvp=_eigvals_jvp,
+    kink=_EIG_KINK,
+)
+EIG_VECTORS = defop(
+    "eig_vectors",
+    _eig_fwd,
+    _eig_vectors_vjp,
+    grad_fn="LinalgEigBackward0",
+    jvp=_eig_vectors_jvp,
+    kink=_EIG_KINK,
+)
+
+# products are holomorphic in each factor: complex inputs get the rules conjugated (and
+# inv, solve: inside eig's rules; torch.linalg.inv/solve still refuse complex inputs)
+holomorphic(DOT, MV, MM, OUTER, BMM, INV, SOLVE)
+complex_as_is(EIGVALS, EIG_VECTORS)

@@ -85,6 +85,9 @@ class ArrayNS:
             "floor_divide",
             "mean",
             "cumprod",
+            "conj",
+            "real",
+            "imag",
         ):
             setattr(self, n, getattr(xp, n))
 
@@ -144,6 +147,13 @@ class ArrayNS:
     def eigh(self, a, uplo):
         """(eigenvalues, eigenvectors) of symmetric a (one triangle read, by ``uplo``)."""
         return self.xp.linalg.eigh(a, UPLO=uplo)
+
+    def eig(self, a):
+        """(eigenvalues, unit eigenvectors) of general square a, complex (LAPACK's geev)."""
+        w, v = self.xp.linalg.eig(a)
+        cdt = self.xp.complex64 if a.dtype in (self.xp.float32, self.xp.complex64) else None
+        cdt = cdt or self.xp.complex128
+        return w.astype(cdt, copy=False), v.astype(cdt, copy=False)
 
     def svd(self, a):
         """(U, S, Vh) of the thin SVD of a."""

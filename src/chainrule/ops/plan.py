@@ -63,6 +63,11 @@ class Plan:
     kept          what a node keeps after backward frees its saved arrays (shapes, params)
     fast          apply may take its fast path (not a view, not variadic, differentiable)
     cast          inputs are cast before the forward (promote or to_float)
+    direct        the dtype kinds apply's one-input fast path hands to the forward as they
+                  are ("f" for an op that computes in floats, else "fiub")
+    any_kind      every dtype goes to the forward as it is (a row that computes in the
+                  input's dtype and takes complex inputs as they are, ``complex_as_is``):
+                  no dtype to look at
     fit           an input's gradient may need summing back or casting (broadcast,
                   promotion, or ``fit_always``: the rule cannot know the input's shape)
     savers        key -> compiled saver (filled on first use; see ``saver``)
@@ -82,6 +87,8 @@ class Plan:
         "kept",
         "fast",
         "cast",
+        "direct",
+        "any_kind",
         "fit",
         "fit_always",
         "savers",
@@ -123,6 +130,8 @@ class Plan:
         self.kept -= set(prim.tensor_params)  # freed with the saved tensors
         self.fast = prim.vjp is not None and not prim.view and not self.variadic
         self.cast = prim.promote or prim.to_float
+        self.direct = "f" if prim.to_float else "fiub"
+        self.any_kind = False
         self.fit_always = prim.fit or self.variadic
         self.fit = self.fit_always or prim.promote or prim.broadcast
         self.node_cls = type(prim.grad_fn, (Node,), {"__slots__": (), "__module__": "builtins"})

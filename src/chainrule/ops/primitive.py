@@ -39,11 +39,22 @@ compiled callers of the rules) is the primitive's ``plan`` (``ops.plan``).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 
 from .plan import DIAGONAL, LINEAR, PASS, Plan
 
-__all__ = ["Primitive", "defop", "alias", "REGISTRY", "PASS", "DIAGONAL", "LINEAR"]
+__all__ = [
+    "Primitive",
+    "defop",
+    "alias",
+    "REGISTRY",
+    "PASS",
+    "DIAGONAL",
+    "LINEAR",
+    "complex_as_is",
+    "holomorphic",
+]
 
 REGISTRY: dict[str, Primitive] = {}
 
@@ -73,6 +84,10 @@ class Primitive:
                place, for a vjp that is zeros with ``g`` written into a part of them (a
                slice's): the engine sums many such gradients of one tensor (x[0], x[1],
                ... of a time loop) into one array of its own, touching only the parts
+    cx         the row that takes complex inputs: None (complex inputs are refused, with
+               PyTorch's error where it refuses them too), the primitive itself (its rules
+               hold for complex numbers as written), or a variant with conjugated rules
+               (``holomorphic``); set after the declaration (``complex_as_is``)
     plan       what is derived from the above, once (``ops.plan.Plan``)
     """
 
@@ -92,6 +107,7 @@ class Primitive:
         "tensor_params",
         "selects",
         "accumulate",
+        "cx",
         "plan",
     )
 
@@ -131,6 +147,7 @@ class Primitive:
         self.tensor_params = tensor_params
         self.selects = selects
         self.accumulate = accumulate
+        self.cx = None
         self.plan = Plan(self)
 
     def show_plan(self) -> str:
@@ -180,3 +197,88 @@ def alias(prim: Primitive, name: str, *, grad_fn: str) -> Primitive:
         tensor_params=prim.tensor_params,
         accumulate=prim.accumulate,
     )
+
+
+# ------------------------------------------------------------------ complex numbers
+# PyTorch's convention for a complex input z = x + iy (its "Autograd for Complex Numbers"
+# notes): the gradient of a real loss L is dL/dx + i dL/dy, the conjugate Wirtinger
+# derivative times 2. For an op that is holomorphic in z (exp, mul, matmul, ...) the rule
+# of the real table, r(g) = g * f'(z), becomes g * conj(f'(z)) = conj(r(conj(g))), while
+# the tangent in forward mode is still t * f'(z): the real rule itself.
+
+
+def complex_as_is(*prims: Primitive) -> None:
+    """Let complex inputs through ``prims`` with their rules as written: rules linear in
+    g with real coefficients (add, sum, reshape, cat, ...), which commute with conj."""
+    for p in prims:
+        _open(p, p)
+
+
+def _open(p: Primitive, cx: Primitive) -> None:
+    p.cx = cx
+    cx.cx = cx
+    if not cx.to_float:
+        cx.plan.any_kind = True
+
+
+def _conjugated(rule):
+    """conj(rule(conj(g), ...)): a holomorphic op's real rule turned into its complex one."""
+    if rule is PASS:
+        return PASS
+    names = list(inspect.signature(rule).parameters)
+    n = len(names)
+    if "ns" not in names:
+        names.append("ns")
+    gi, ni = names.index("g"), names.index("ns")
+
+    def conjugated(*a):
+        ns = a[ni]
+        a = list(a[:n])
+        a[gi] = ns.conj(a[gi])
+        return ns.conj(rule(*a))
+
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    conjugated.__signature__ = inspect.Signature([inspect.Parameter(m, kind) for m in names])
+    conjugated.__doc__ = f"conj(rule(conj(g))) of {getattr(rule, '__name__', rule)}"
+    return conjugated
+
+
+def _as_jvp(rule):
+    """A DIAGONAL row's vjp rule as its jvp rule: the same function, its ``g`` named ``t``."""
+    if rule is PASS:
+        return PASS
+    names = ["t" if m == "g" else m for m in inspect.signature(rule).parameters]
+
+    def jvp(*a):
+        return rule(*a)
+
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    jvp.__signature__ = inspect.Signature([inspect.Parameter(m, kind) for m in names])
+    return jvp
+
+
+def holomorphic(*prims: Primitive) -> None:
+    """Give each of ``prims`` (holomorphic in every input: exp, mul, matmul, ...) a variant
+    for complex inputs: the same forward and node name, each vjp rule conjugated
+    (``_conjugated``), the real vjp rules as jvp rules where the row's jvp is DIAGONAL."""
+    for p in prims:
+        jvp = tuple(_as_jvp(r) for r in p.vjp) if p.jvp is DIAGONAL else p.jvp
+        v = Primitive(
+            p.name,
+            p.fwd,
+            vjp=tuple(_conjugated(r) for r in p.vjp),
+            jvp=jvp,
+            grad_fn=p.grad_fn,
+            kink=p.kink,
+            promote=p.promote,
+            to_float=p.to_float,
+            broadcast=p.broadcast,
+            view=p.view,
+            fit=p.fit,
+            check=p.check,
+            tensor_params=p.tensor_params,
+            accumulate=p.accumulate,
+        )
+        if p.promote:  # a real input promoted to complex (also by a Python complex number)
+            v.plan.fit_always = v.plan.fit = True  # gets the real part of its gradient
+        _open(p, v)

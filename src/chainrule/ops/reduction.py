@@ -28,7 +28,7 @@ from .._state import LinAlgError
 from ..backend import c_order, namespace
 from .apply import apply
 from .namespaces import array_ns
-from .primitive import Primitive, alias, defop
+from .primitive import Primitive, alias, complex_as_is, defop
 
 _INF = float("inf")
 
@@ -769,3 +769,7 @@ NORM_ALL = defop(  # x.norm() over all elements: no parameters to carry (the com
     jvp=lambda ns, t, x, out: _wsum(ns, x * t, x.shape, None, False) / _nonzero(ns, out),
     kink=_ORIGIN,
 )
+
+
+# complex values pass through sums as they are (ops.primitive: rules real-linear in g)
+complex_as_is(SUM, SUM_DIM, MEAN, MEAN_DIM, CUMSUM)

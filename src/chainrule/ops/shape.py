@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .. import backend as _backend
 from .apply import apply
-from .primitive import LINEAR, PASS, alias, defop
+from .primitive import LINEAR, PASS, alias, complex_as_is, defop
 
 
 def _view_fwd(xp, x, *, shape):
@@ -252,3 +252,9 @@ CONSTANT_PAD = defop(
     grad_fn="ConstantPadNdBackward0",
     jvp=lambda ns, t, pad: _unpad(ns, t, tuple(-p for p in pad)),
 )
+
+
+# complex values pass through as they are (ops.primitive: rules real-linear in g)
+complex_as_is(VIEW, RESHAPE, SQUEEZE, UNSQUEEZE, TRANSPOSE, T, PERMUTE, EXPAND, FLIP, CLONE)
+complex_as_is(CONTIGUOUS, TO_COPY, REPEAT, CAT, STACK)
+complex_as_is(UNSAFE_VIEW, SQUEEZE_DIM, SQUEEZE_DIMS, SQUEEZE_, CONSTANT_PAD)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from .. import backend as _backend
 from .._state import ERR_OVERLAP
-from .primitive import defop
+from .primitive import complex_as_is, defop
 
 
 # ``chain`` is how the view was taken from its base: each step a view primitive, its
@@ -98,3 +98,7 @@ TO_DEVICE = defop(
     grad_fn="ToCopyBackward0",
     jvp=lambda ns, t, dst: ns.move(t, dst),
 )
+
+
+# complex values pass through as they are (ops.primitive: rules real-linear in g)
+complex_as_is(COPY_SLICES, EMPTY_VIEW, TO_DEVICE)
