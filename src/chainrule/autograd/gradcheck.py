@@ -15,6 +15,8 @@ True
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import backend as _backend
@@ -62,7 +64,8 @@ def _flat(a, rows: int | None = None) -> np.ndarray:
     its real and imaginary parts, side by side."""
     if a.dtype.kind == "c":
         a = np.stack((a.real, a.imag), axis=-1)
-    return a.reshape(-1) if rows is None else a.reshape(rows, -1)
+    # (rows is a's leading axis: its count of columns is explicit, as rows may be 0)
+    return a.reshape(-1) if rows is None else a.reshape(rows, math.prod(a.shape[1:]))
 
 
 def _directions(t):
