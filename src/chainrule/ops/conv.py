@@ -83,6 +83,66 @@ def _columns(xp, x, kernel, stride, padding, dilation, groups, out_hw=None):
     return v.reshape(groups, c // groups * kernel[0] * kernel[1], n * oh * ow), (oh, ow)
 
 
+def _row_shift_ok(xp, x, w_shape, stride, dilation, groups) -> bool:
+    """Whether the row-shift products below apply: NumPy, stride and dilation 1, one
+    group, more than one channel (with one, channels-last rows are one number wide)."""
+    return (
+        stride == (1, 1)
+        and dilation == (1, 1)
+        and groups == 1
+        and len(w_shape) == 4
+        and x.shape[1] > 1
+        and x.size > 0
+        and xp is _backend.numpy
+    )
+
+
+def _row_columns(xp, x, kh, kw, padding):
+    """x (N, C, H, W), padded, as the matrix (Hp * N * OW, kw * C): row (r, n, j) holds
+    padded row r of sample n from column j on, ``kw`` columns by C channels, channels
+    last. It is three times x (kw times), not im2col's kh * kw times: the rows for kernel
+    row a are rows a * N * OW onward, one contiguous block, so each kernel row is one BLAS
+    product on a block of this matrix."""
+    n, c, h, w = x.shape
+    (ph, pw) = padding
+    hp, wp = h + 2 * ph, w + 2 * pw
+    ow = wp - kw + 1
+    t = xp.zeros((hp, n, wp, c), dtype=x.dtype)
+    t[ph : ph + h, :, pw : pw + w, :] = x.transpose(2, 0, 3, 1)
+    s = t.strides
+    v = xp.lib.stride_tricks.as_strided(t, (hp, n, ow, kw, c), (s[0], s[1], s[2], s[2], s[3]))
+    return v.reshape(hp * n * ow, kw * c), (hp - kh + 1, ow)
+
+
+def _row_shift_fwd(xp, x, w, padding):
+    """conv2d with stride 1 as kh products: out^T (OH * N * OW, O) is the sum over kernel
+    rows a of a block of the row matrix times w's row a (kw * C, O)."""
+    n = x.shape[0]
+    o, c, kh, kw = w.shape
+    rows, (oh, ow) = _row_columns(xp, x, kh, kw, padding)
+    wt = xp.ascontiguousarray(w.transpose(2, 3, 1, 0)).reshape(kh, kw * c, o)
+    step, m = n * ow, oh * n * ow
+    out = xp.matmul(rows[:m], wt[0])
+    for a in range(1, kh):
+        out += xp.matmul(rows[a * step : a * step + m], wt[a])
+    return xp.ascontiguousarray(out.reshape(oh, n, ow, o).transpose(1, 3, 0, 2))
+
+
+def _row_shift_weight(xp, x, gy, kernel, padding):
+    """conv2d's weight gradient with stride 1: for each kernel row a, gy (O, OH * N * OW)
+    times that row's block of the row matrix."""
+    n, c = x.shape[:2]
+    o = gy.shape[1]
+    kh, kw = kernel
+    rows, (oh, ow) = _row_columns(xp, x, kh, kw, padding)
+    g = xp.ascontiguousarray(gy.transpose(1, 2, 0, 3)).reshape(o, oh * n * ow)
+    step, m = n * ow, oh * n * ow
+    dw = xp.empty((kh, o, kw * c), dtype=x.dtype)
+    for a in range(kh):
+        dw[a] = xp.matmul(g, rows[a * step : a * step + m])
+    return xp.ascontiguousarray(dw.reshape(kh, o, kw, c).transpose(1, 3, 0, 2))
+
+
 def _samples(x, k: int):
     """x with its leading axes (a batch of tangents, or none: one sample) as one axis N."""
     return x.reshape((math.prod(x.shape[:-k]),) + x.shape[-k:])
@@ -103,6 +163,9 @@ def _conv_fwd(xp, x, w, *, stride, padding, dilation, groups):
         return out.reshape(out.shape[:-2] + out.shape[-1:])
     lead = x.shape[:-3]
     x = _samples(x, 3)
+    if _row_shift_ok(xp, x, w.shape, stride, dilation, groups):
+        out = _row_shift_fwd(xp, x, w, padding)
+        return out.reshape(lead + out.shape[1:])
     n, o = x.shape[0], w.shape[0]
     cols, (oh, ow) = _columns(xp, x, w.shape[2:], stride, padding, dilation, groups)
     out = xp.matmul(w.reshape(groups, o // groups, cols.shape[1]), cols)  # (G, O/G, N*OH*OW)
@@ -170,6 +233,11 @@ def _conv_weight_fwd(xp, x, gy, *, kernel, stride, padding, dilation, groups):
         return out.reshape(out.shape[:2] + out.shape[-1:])
     x, gy = _samples(x, 3), _samples(gy, 3)
     c, o = x.shape[1], gy.shape[1]
+    if _row_shift_ok(xp, x, (o, c) + tuple(kernel), stride, dilation, groups) and gy.shape[-2:] == (
+        x.shape[2] + 2 * padding[0] - kernel[0] + 1,
+        x.shape[3] + 2 * padding[1] - kernel[1] + 1,
+    ):  # (not where gy covers only part of the output: conv_transpose2d's output_padding)
+        return _row_shift_weight(xp, x, gy, kernel, padding)
     cols, _ = _columns(xp, x, kernel, stride, padding, dilation, groups, gy.shape[-2:])
     dw = xp.matmul(_channels_first(xp, gy, groups), cols.swapaxes(-1, -2))  # (G, O/G, CgK)
     return dw.reshape((o, c // groups) + tuple(kernel))
