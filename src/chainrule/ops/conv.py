@@ -196,6 +196,9 @@ def _conv_input_fwd(xp, gy, w, *, x_hw, stride, padding, dilation, groups):
         wf = xp.ascontiguousarray(wf).reshape(groups * cg, o // groups, kh, kw)
         # (an input grown by output_padding: gy padded further below and right)
         eh, ew = (h - (m + b - p) for h, m, b, p in zip(x_hw, (oh, ow), back, padding, strict=True))
+        if (eh, ew) == (0, 0) and _row_shift_ok(xp, gy, wf.shape, stride, dilation, groups):
+            out = _row_shift_fwd(xp, gy, wf, back)  # (which pads as it lays out its rows)
+            return out.reshape(lead + out.shape[1:])
         gy = _pad(xp, gy, back[0], back[1], 0, eh, ew)
         out = _conv_fwd(xp, gy, wf, stride=stride, padding=(0, 0), dilation=dilation, groups=groups)
         return out.reshape(lead + out.shape[1:])
