@@ -281,3 +281,43 @@ def test_softmax_and_linear_gradcheck():
     b = cr.randn(2, dtype=cr.float64, requires_grad=True)
     assert gradcheck(lambda x, w, b: F.softmax(F.linear(x, w, b), dim=1), (x, w, b))
     assert gradcheck(lambda x: F.log_softmax(x, dim=0), (x,))
+
+
+@pytest.mark.parametrize(
+    "shape,layout",
+    [((3,), "c"), ((2, 3), "c"), ((5, 2, 3), "c"), ((5, 2, 3), "t"),
+     ((5, 2, 2, 3), "c"), ((0, 3), "c"), ((5, 0, 3), "c")],
+)  # fmt: skip
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_dispatch_like_torch(shape, layout, bias):
+    """F.linear as PyTorch dispatches it: with a bias one addmm (a contiguous batch folded
+    into rows and viewed back; a strided batch a matmul and an add), without one a matmul:
+    the same values, gradients and grad_fn names."""
+    rng = np.random.default_rng(3)
+    a, w, b = rng.standard_normal(shape), rng.standard_normal((4, 3)), rng.standard_normal(4)
+    got = []
+    for lib, f in ((cr, F), (torch, torch.nn.functional)):
+        x = lib.tensor(a if layout == "c" else np.ascontiguousarray(np.swapaxes(a, 0, -2)))
+        x = x if layout == "c" else x.transpose(0, -2)
+        x.requires_grad_()
+        wt, bt = lib.tensor(w, requires_grad=True), lib.tensor(b, requires_grad=True)
+        out = f.linear(x, wt, bt if bias else None)
+        out.backward(lib.ones_like(out))
+        grads = [t.grad.numpy() for t in ((x, wt, bt) if bias else (x, wt))]
+        got.append((type(out.grad_fn).__name__, tuple(out.shape), out.detach().numpy(), grads))
+    (n1, s1, v1, g1), (n2, s2, v2, g2) = got
+    assert (n1, s1) == (n2, s2)
+    np.testing.assert_allclose(v1, v2, rtol=1e-12, atol=1e-12)
+    for p, q in zip(g1, g2, strict=True):
+        np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-12)
+
+
+def test_linear_dtype_errors_like_torch():
+    for x, w, b in [("float32", "float32", "float64"), ("float32", "float64", "float32")]:
+        msgs = []
+        for lib in (cr, torch):
+            args = [lib.ones(2, 3, dtype=getattr(lib, x)), lib.ones(4, 3, dtype=getattr(lib, w))]
+            with pytest.raises(RuntimeError) as e:
+                lib.nn.functional.linear(*args, lib.ones(4, dtype=getattr(lib, b)))
+            msgs.append(str(e.value))
+        assert msgs[0] == msgs[1]
