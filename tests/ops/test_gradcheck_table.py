@@ -2024,6 +2024,19 @@ def _avg_pool(data, max_numel=MAX_NUMEL):
 add(custom("avg_pool2d", "avg_pool2d(stride, padding, ceil_mode, count_include_pad)", _avg_pool))
 
 
+def _adaptive_avg(data, max_numel=MAX_NUMEL):
+    """adaptive_avg_pool2d to a size that divides the input's (not 1 x 1: that is a mean)."""
+    oh, ow = data.draw(st.sampled_from([(1, 2), (2, 1), (2, 2), (2, 3)]))
+    kh, kw = data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2))
+    n = data.draw(st.integers(0, 2))
+    s = (n, 2, oh * kh, ow * kw) if data.draw(st.booleans()) else (2, oh * kh, ow * kw)
+    fn = lambda x: cr.nn.functional.adaptive_avg_pool2d(x, (oh, ow))
+    return fn, [data.draw(REAL(s))]
+
+
+add(custom("adaptive_avg_pool2d", "adaptive_avg_pool2d (sizes that divide)", _adaptive_avg))
+
+
 def _avg_pool_backward(data, max_numel=MAX_NUMEL):
     from chainrule.ops.conv import AVG_POOL2D_BACKWARD
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 from .. import backend as _backend
 from ..ops.apply import apply
 from ..ops.conv import (
+    ADAPTIVE_AVG_POOL2D,
     ADAPTIVE_MAX_POOL2D,
     AVG_POOL2D,
     CONV2D,
@@ -478,8 +479,8 @@ def _averaging(xp, n, m, dtype):
 
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a given output size (windows by PyTorch's start/end formula).
-    A composite: a mean for 1 x 1, avg_pool2d where the sizes divide, else A_h x A_w^T
-    with averaging matrices.
+    A mean for 1 x 1 (as PyTorch), avg_pool2d's row where the sizes divide, else a
+    composite A_h x A_w^T with averaging matrices.
 
     >>> import chainrule as torch
     >>> torch.nn.functional.adaptive_avg_pool2d(torch.arange(16.0).reshape(1, 1, 4, 4), 1)
@@ -489,9 +490,19 @@ def adaptive_avg_pool2d(input, output_size):
     h, w = input.shape[-2:]
     if (oh, ow) == (1, 1):
         return R.mean(input, dim=(-2, -1), keepdim=True)  # as PyTorch (MeanBackward1)
-    if oh and ow and h % oh == 0 and w % ow == 0:
+    if oh and ow and h % oh == 0 and w % ow == 0:  # equal windows: avg_pool2d's row
+        _check_pool_input(input)
         k = (h // oh, w // ow)
-        return avg_pool2d(input, k, k)
+        return apply(
+            ADAPTIVE_AVG_POOL2D,
+            input,
+            kernel=k,
+            stride=k,
+            padding=(0, 0),
+            ceil_mode=False,
+            count_include_pad=True,
+            divisor_override=None,
+        )
     d = input._data
     xp = _backend.namespace(d)
     ah = input._new(_averaging(xp, h, oh, d.dtype))

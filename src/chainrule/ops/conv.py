@@ -36,7 +36,7 @@ import math
 
 from .. import backend as _backend
 from .apply import apply
-from .primitive import LINEAR, defop
+from .primitive import LINEAR, alias, defop
 
 
 def _call(ns, prim, *args, **params):
@@ -658,6 +658,8 @@ def _avg_back_vjp(ns, g, kernel, stride, padding, ceil_mode, count_include_pad, 
 
 # avg_pool2d: window means -> g / divisor spread back over each window; linear
 AVG_POOL2D = defop("avg_pool2d", _avg_fwd, _avg_vjp, grad_fn="AvgPool2DBackward0", jvp=LINEAR)
+# adaptive_avg_pool2d where the output size divides the input's: the same windows
+ADAPTIVE_AVG_POOL2D = alias(AVG_POOL2D, "adaptive_avg_pool2d", grad_fn="AdaptiveAvgPool2DBackward0")
 # avg_pool2d_backward: its adjoint is avg_pool2d again; linear
 AVG_POOL2D_BACKWARD = defop(
     "avg_pool2d_backward",
