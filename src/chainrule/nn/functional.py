@@ -13,6 +13,7 @@ import math
 import warnings
 
 from .. import creation
+from .. import dtypes as _dtypes
 from .. import random as _random
 from ..backend import namespace as _namespace
 from ..functions import conv as _conv
@@ -804,3 +805,422 @@ def _soft_cross_entropy(logp, target, weight, cdim, reduction, label_smoothing):
             n *= s
         return R.sum(loss) / float(n)
     return _reduce(loss, reduction)
+
+
+# ------------------------------------------------------------------ attention
+# Composites of table ops (matmul/bmm/baddbmm, softmax, dropout, masked_fill, views): no rule
+# of their own, so every gradient comes from the table. PyTorch's math path, step for step.
+
+
+def _safe_softmax(x: Tensor, dim: int) -> Tensor:
+    """softmax, except that a row whose entries are all -inf gives zeros (not NaN), as
+    PyTorch's attention math does; the row is zeroed before the softmax too, so no NaN
+    reaches the backward pass either."""
+    dead = R.all(x == float("-inf"), dim, keepdim=True)
+    return E.where(dead, 0.0, R.softmax(E.where(dead, 0.0, x), dim))
+
+
+def _float_mask(mask: Tensor, dtype, keep: bool) -> Tensor:
+    """A bool mask as an additive float one: -inf where ``mask`` is ``keep`` is not."""
+    blocked = ~mask if keep else mask
+    return creation.zeros(tuple(mask.shape), dtype=dtype, device=mask.device).masked_fill_(
+        blocked, float("-inf")
+    )
+
+
+def _check_sdpa(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None) -> None:
+    if not (query.dtype == key.dtype == value.dtype):
+        raise RuntimeError(
+            "Expected query, key, and value to have the same dtype, but got query.dtype: "
+            f"{_linalg._c_name(query)} key.dtype: {_linalg._c_name(key)} and value.dtype: "
+            f"{_linalg._c_name(value)} instead."
+        )
+    if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
+        raise RuntimeError(
+            "Expected query, key, and value to all be  at least 2 dimensional, but got "
+            f"query.dim: {query.ndim} key.dim: {key.ndim} and value.dim: {value.ndim} instead."
+        )
+    if attn_mask is not None and attn_mask.dtype.name != "bool":
+        if not attn_mask.is_floating_point() and attn_mask.dtype != query.dtype:
+            raise RuntimeError(
+                "Expected attn_mask dtype to be bool or float or to match query dtype, but got "
+                f"attn_mask.dtype: {_linalg._c_name(attn_mask)} and  query.dtype: "
+                f"{_linalg._c_name(query)} instead."
+            )
+
+
+def scaled_dot_product_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Tensor | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    *,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+) -> Tensor:
+    """softmax(query @ key^T * scale + mask) @ value, over the last two dims (any batch dims
+    in front, broadcast). ``scale`` defaults to 1/sqrt(E), E = query.size(-1). A bool
+    ``attn_mask`` says where attention may go (True takes part); a float one is added to the
+    scores. ``is_causal`` masks the upper triangle (query i sees keys 0..i). ``dropout_p``
+    drops attention weights (always, as PyTorch: pass 0.0 when not training).
+    ``enable_gqa``: key and value may have fewer heads (dim -3), repeated to the query's.
+
+    PyTorch's math path: scores are (query * sqrt(scale)) @ (key * sqrt(scale))^T, and a row
+    masked everywhere gives zeros, not NaN.
+
+    >>> import chainrule as torch
+    >>> import chainrule.nn.functional as F
+    >>> q = k = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    >>> v = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    >>> F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    tensor([[1.0000, 2.0000],
+            [2.3395, 3.3395]])
+    """
+    _check_sdpa(query, key, value, attn_mask)
+    L, S_len = query.shape[-2], key.shape[-2]
+    if is_causal:
+        if attn_mask is not None:
+            raise RuntimeError(
+                "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
+                "is_causal=True"
+            )
+        causal = creation.ones(L, S_len, dtype=_dtypes.bool, device=query.device)
+        attn_mask = causal.tril()
+    if attn_mask is not None and attn_mask.dtype.name == "bool":
+        attn_mask = _float_mask(attn_mask, query.dtype, keep=True)
+    if enable_gqa and query.ndim >= 3 and key.ndim >= 3:
+        hq, hk, hv = query.shape[-3], key.shape[-3], value.shape[-3]
+        if hq % hk or hq % hv:
+            # (PyTorch's message, cut short as it prints it)
+            raise RuntimeError(
+                "Number of heads in key and value must divide the number of heads in "
+            )
+        key = key.repeat_interleave(hq // hk, dim=-3)
+        value = value.repeat_interleave(hq // hv, dim=-3)
+    if scale is None:
+        scale = 1.0 / math.sqrt(query.shape[-1])
+    root = math.sqrt(abs(scale))
+    q = query * (-root if scale < 0 else root)
+    attn = _linalg.matmul(q, S.transpose(key, -2, -1) * root)
+    if attn_mask is not None:  # (PyTorch adds it in place: the scores keep their shape)
+        scores = attn + attn_mask.to(attn.dtype)
+        if scores.shape != attn.shape:
+            raise RuntimeError(
+                f"output with shape {list(attn.shape)} doesn't match the broadcast shape "
+                f"{list(scores.shape)}"
+            )
+        attn = _safe_softmax(scores, -1)
+    else:
+        attn = R.softmax(attn, -1)
+    if dropout_p > 0.0:
+        attn = dropout(attn, dropout_p)
+    return _linalg.matmul(attn, value)
+
+
+def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads) -> bool:
+    """PyTorch's checks of the ranks MultiheadAttention accepts; True if batched."""
+    if query.ndim == 3:
+        if key.ndim != 3 or value.ndim != 3:
+            raise AssertionError(
+                "For batched (3-D) `query`, expected `key` and `value` to be 3-D but found "
+                f"{key.ndim}-D and {value.ndim}-D tensors respectively"
+            )
+        if key_padding_mask is not None and key_padding_mask.ndim != 2:
+            raise AssertionError(
+                "For batched (3-D) `query`, expected `key_padding_mask` to be `None` or 2-D "
+                f"but found {key_padding_mask.ndim}-D tensor instead"
+            )
+        if attn_mask is not None and attn_mask.ndim not in (2, 3):
+            raise AssertionError(
+                "For batched (3-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D "
+                f"but found {attn_mask.ndim}-D tensor instead"
+            )
+        return True
+    if query.ndim == 2:
+        if key.ndim != 2 or value.ndim != 2:
+            raise AssertionError(
+                "For unbatched (2-D) `query`, expected `key` and `value` to be 2-D but found "
+                f"{key.ndim}-D and {value.ndim}-D tensors respectively"
+            )
+        if key_padding_mask is not None and key_padding_mask.ndim != 1:
+            raise AssertionError(
+                "For unbatched (2-D) `query`, expected `key_padding_mask` to be `None` or 1-D "
+                f"but found {key_padding_mask.ndim}-D tensor instead"
+            )
+        if attn_mask is not None:
+            if attn_mask.ndim not in (2, 3):
+                raise AssertionError(
+                    "For unbatched (2-D) `query`, expected `attn_mask` to be `None`, 2-D or "
+                    f"3-D but found {attn_mask.ndim}-D tensor instead"
+                )
+            expected = (num_heads, query.shape[0], key.shape[0])
+            if attn_mask.ndim == 3 and tuple(attn_mask.shape) != expected:
+                raise AssertionError(
+                    f"Expected `attn_mask` shape to be {expected} but got {attn_mask.shape}"
+                )
+        return False
+    raise AssertionError(
+        "query should be unbatched 2D or batched 3D tensor but received "
+        f"{query.ndim}-D query tensor"
+    )
+
+
+def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_other=True):
+    """A bool mask becomes an additive float one (-inf where True); float masks pass."""
+    if mask is None:
+        return None
+    is_bool = mask.dtype.name == "bool"
+    if not is_bool and not mask.is_floating_point():
+        raise AssertionError(f"only bool and floating types of {mask_name} are supported")
+    if check_other and other_type is not None and mask.dtype != other_type:
+        warnings.warn(
+            f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type "
+            "for both instead.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return _float_mask(mask, target_type, keep=False) if is_bool else mask
+
+
+def _in_projection(query, key, value, w_q, w_k, w_v, b_q, b_k, b_v):
+    for name, w, x in (("query", w_q, query), ("key", w_k, key), ("value", w_v, value)):
+        want = (query.shape[-1], x.shape[-1])
+        if tuple(w.shape) != want:
+            raise AssertionError(f"expecting {name} weights shape of {want}, but got {w.shape}")
+    for name, b in (("query", b_q), ("key", b_k), ("value", b_v)):
+        if b is not None and tuple(b.shape) != (query.shape[-1],):
+            raise AssertionError(
+                f"expecting {name} bias shape of {(query.shape[-1],)}, but got {b.shape}"
+            )
+    return linear(query, w_q, b_q), linear(key, w_k, b_k), linear(value, w_v, b_v)
+
+
+def _in_projection_packed(query, key, value, w, b):
+    """q, k, v from the packed (3E, E) weight: one product for self-attention, as PyTorch."""
+    if key is value and query is key:
+        return S.chunk(linear(query, w, b), 3, -1)
+    if key is value:  # one product for key and value
+        E_ = query.shape[-1]
+        w_q, w_kv = S.split(w, [E_, 2 * E_])
+        b_q, b_kv = (None, None) if b is None else S.split(b, [E_, 2 * E_])
+        k, v = S.chunk(linear(key, w_kv, b_kv), 2, -1)
+        return linear(query, w_q, b_q), k, v
+    w_q, w_k, w_v = S.chunk(w, 3)
+    b_q, b_k, b_v = (None, None, None) if b is None else S.chunk(b, 3)
+    return linear(query, w_q, b_q), linear(key, w_k, b_k), linear(value, w_v, b_v)
+
+
+def multi_head_attention_forward(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    embed_dim_to_check: int,
+    num_heads: int,
+    in_proj_weight: Tensor | None,
+    in_proj_bias: Tensor | None,
+    bias_k: Tensor | None,
+    bias_v: Tensor | None,
+    add_zero_attn: bool,
+    dropout_p: float,
+    out_proj_weight: Tensor,
+    out_proj_bias: Tensor | None,
+    training: bool = True,
+    key_padding_mask: Tensor | None = None,
+    need_weights: bool = True,
+    attn_mask: Tensor | None = None,
+    use_separate_proj_weight: bool = False,
+    q_proj_weight: Tensor | None = None,
+    k_proj_weight: Tensor | None = None,
+    v_proj_weight: Tensor | None = None,
+    static_k: Tensor | None = None,
+    static_v: Tensor | None = None,
+    average_attn_weights: bool = True,
+    is_causal: bool = False,
+) -> tuple[Tensor, Tensor | None]:
+    """The math of ``nn.MultiheadAttention`` (sequence-first: query (L, N, E), key and value
+    (S, N, kdim/vdim), or unbatched (L, E)): project, split into heads, attend, merge, project
+    out. Returns (output, weights); weights are None unless ``need_weights``, averaged over
+    heads if ``average_attn_weights``. With ``need_weights=False`` the heads go through
+    ``scaled_dot_product_attention``, as in PyTorch.
+
+    >>> import chainrule as torch
+    >>> mha = torch.nn.MultiheadAttention(4, 2)
+    >>> x = torch.ones(3, 1, 4)
+    >>> out, w = torch.nn.functional.multi_head_attention_forward(
+    ...     x, x, x, 4, 2, mha.in_proj_weight, mha.in_proj_bias, None, None, False, 0.0,
+    ...     mha.out_proj.weight, mha.out_proj.bias)
+    >>> out.shape, w.shape
+    (torch.Size([3, 1, 4]), torch.Size([1, 3, 3]))
+    """
+    is_batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
+    if not is_batched:
+        query, key, value = (S.unsqueeze(t, 1) for t in (query, key, value))
+        if key_padding_mask is not None:
+            key_padding_mask = S.unsqueeze(key_padding_mask, 0)
+    tgt_len, bsz, embed_dim = query.shape
+    src_len = key.shape[0]
+    key_padding_mask = _canonical_mask(
+        key_padding_mask,
+        "key_padding_mask",
+        None if attn_mask is None else attn_mask.dtype,
+        "attn_mask",
+        query.dtype,
+    )
+    if is_causal and attn_mask is None:
+        raise RuntimeError(
+            "Need attn_mask if specifying the is_causal hint. You may use the Transformer "
+            "module method `generate_square_subsequent_mask` to create this mask."
+        )
+    if is_causal and key_padding_mask is None and not need_weights:
+        attn_mask = None  # the hint is trusted: the causal mask is made by the attention
+    else:
+        attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, False)
+        if key_padding_mask is not None:
+            is_causal = False
+    if embed_dim != embed_dim_to_check:
+        raise AssertionError(
+            f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}"
+        )
+    head_dim = embed_dim // num_heads
+    if head_dim * num_heads != embed_dim:
+        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    if use_separate_proj_weight:
+        if tuple(key.shape[:2]) != tuple(value.shape[:2]):
+            raise AssertionError(
+                f"key's sequence and batch dims {key.shape[:2]} do not match value's "
+                f"{value.shape[:2]}"
+            )
+    elif tuple(key.shape) != tuple(value.shape):
+        raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
+
+    if not use_separate_proj_weight:
+        if in_proj_weight is None:
+            raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
+        q, k, v = _in_projection_packed(query, key, value, in_proj_weight, in_proj_bias)
+    else:
+        for name, w in (("q", q_proj_weight), ("k", k_proj_weight), ("v", v_proj_weight)):
+            if w is None:
+                raise AssertionError(
+                    f"use_separate_proj_weight is True but {name}_proj_weight is None"
+                )
+        b_q, b_k, b_v = (None,) * 3 if in_proj_bias is None else S.chunk(in_proj_bias, 3)
+        q, k, v = _in_projection(
+            query, key, value, q_proj_weight, k_proj_weight, v_proj_weight, b_q, b_k, b_v
+        )
+
+    if attn_mask is not None:
+        if attn_mask.ndim == 2:
+            if tuple(attn_mask.shape) != (tgt_len, src_len):
+                raise RuntimeError(
+                    f"The shape of the 2D attn_mask is {attn_mask.shape}, but should be "
+                    f"{(tgt_len, src_len)}."
+                )
+            attn_mask = S.unsqueeze(attn_mask, 0)
+        elif tuple(attn_mask.shape) != (bsz * num_heads, tgt_len, src_len):
+            raise RuntimeError(
+                f"The shape of the 3D attn_mask is {attn_mask.shape}, but should be "
+                f"{(bsz * num_heads, tgt_len, src_len)}."
+            )
+
+    if bias_k is not None and bias_v is not None:
+        if static_k is not None:
+            raise AssertionError("bias cannot be added to static key.")
+        if static_v is not None:
+            raise AssertionError("bias cannot be added to static value.")
+        k = S.cat([k, S.repeat(bias_k, (1, bsz, 1))])
+        v = S.cat([v, S.repeat(bias_v, (1, bsz, 1))])
+        if attn_mask is not None:
+            attn_mask = pad(attn_mask, (0, 1))
+        if key_padding_mask is not None:
+            key_padding_mask = pad(key_padding_mask, (0, 1))
+    elif bias_k is not None:
+        raise AssertionError("bias_k is set but bias_v is None")
+    elif bias_v is not None:
+        raise AssertionError("bias_v is set but bias_k is None")
+
+    # heads: (L, N, E) -> (N * heads, L, head_dim)
+    q = S.transpose(S.reshape(q, (tgt_len, bsz * num_heads, head_dim)), 0, 1)
+    k = _static_or_heads(k, static_k, "static_k", bsz * num_heads, head_dim)
+    v = _static_or_heads(v, static_v, "static_v", bsz * num_heads, head_dim)
+
+    if add_zero_attn:
+        zeros = (bsz * num_heads, 1, head_dim)
+        k = S.cat([k, creation.zeros(zeros, dtype=k.dtype, device=k.device)], 1)
+        v = S.cat([v, creation.zeros(zeros, dtype=v.dtype, device=v.device)], 1)
+        if attn_mask is not None:
+            attn_mask = pad(attn_mask, (0, 1))
+        if key_padding_mask is not None:
+            key_padding_mask = pad(key_padding_mask, (0, 1))
+
+    src_len = k.shape[1]
+    if key_padding_mask is not None:
+        if key_padding_mask.shape[0] != bsz:
+            raise AssertionError(
+                f"Expected key_padded_mask.shape[0] to be {bsz}, but got "
+                f"{key_padding_mask.shape[0]}"
+            )
+        if key_padding_mask.shape[1] != src_len:
+            raise AssertionError(
+                f"Expected key_padded_mask.shape[1] to be {src_len}, but got "
+                f"{key_padding_mask.shape[1]}"
+            )
+        key_padding_mask = S.reshape(
+            S.expand(S.view(key_padding_mask, (bsz, 1, 1, src_len)), (-1, num_heads, -1, -1)),
+            (bsz * num_heads, 1, src_len),
+        )
+        attn_mask = key_padding_mask if attn_mask is None else attn_mask + key_padding_mask
+
+    if not training:
+        dropout_p = 0.0
+
+    if need_weights:
+        q_scaled = q * math.sqrt(1.0 / float(head_dim))
+        if is_causal and attn_mask is None:
+            raise AssertionError("FIXME: is_causal not implemented for need_weights")
+        kt = S.transpose(k, -2, -1)
+        if attn_mask is not None:
+            weights = _linalg.baddbmm(attn_mask, q_scaled, kt)
+        else:
+            weights = _linalg.bmm(q_scaled, kt)
+        weights = R.softmax(weights, -1)  # (a row masked everywhere is NaN here, as PyTorch)
+        if dropout_p > 0.0:
+            weights = dropout(weights, p=dropout_p)
+        out = _linalg.bmm(weights, v)
+        out = S.reshape(S.transpose(out, 0, 1), (tgt_len * bsz, embed_dim))
+        out = linear(out, out_proj_weight, out_proj_bias)
+        out = S.view(out, (tgt_len, bsz, out.shape[1]))
+        weights = S.view(weights, (bsz, num_heads, tgt_len, src_len))
+        if average_attn_weights:
+            weights = R.mean(weights, 1)
+        if not is_batched:
+            out, weights = S.squeeze(out, 1), S.squeeze(weights, 0)
+        return out, weights
+
+    if attn_mask is not None:
+        if attn_mask.shape[0] == 1 and attn_mask.ndim == 3:
+            attn_mask = S.unsqueeze(attn_mask, 0)
+        else:
+            attn_mask = S.reshape(attn_mask, (bsz, num_heads, -1, src_len))
+    q = S.reshape(q, (bsz, num_heads, tgt_len, head_dim))
+    k = S.reshape(k, (bsz, num_heads, src_len, head_dim))
+    v = S.reshape(v, (bsz, num_heads, src_len, head_dim))
+    out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
+    out = S.reshape(S.permute(out, (2, 0, 1, 3)), (bsz * tgt_len, embed_dim))
+    out = linear(out, out_proj_weight, out_proj_bias)
+    out = S.view(out, (tgt_len, bsz, out.shape[1]))
+    if not is_batched:
+        out = S.squeeze(out, 1)
+    return out, None
+
+
+def _static_or_heads(t, static, name, heads, head_dim):
+    """(S, N, E) -> (N * heads, S, head_dim), or the given ``static_k``/``static_v``."""
+    if static is None:
+        return S.transpose(S.reshape(t, (t.shape[0], heads, head_dim)), 0, 1)
+    if static.shape[0] != heads:
+        raise AssertionError(f"expecting {name}.size(0) of {heads}, but got {static.shape[0]}")
+    if static.shape[2] != head_dim:
+        raise AssertionError(f"expecting {name}.size(2) of {head_dim}, but got {static.shape[2]}")
+    return static
