@@ -11,6 +11,7 @@ torch.Size([4, 2])
 
 from . import functional, init, parallel, parameter
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .attention import MultiheadAttention
 from .container import ModuleDict, ModuleList, ParameterList, Sequential
 from .conv import (
     Conv1d,
@@ -97,6 +98,7 @@ __all__ = [
     "Module",
     "ModuleDict",
     "ModuleList",
+    "MultiheadAttention",
     "Parameter",
     "ParameterList",
     "UninitializedBuffer",

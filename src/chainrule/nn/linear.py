@@ -123,3 +123,13 @@ class Identity(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return input
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """A Linear under another name: PyTorch's class for ``MultiheadAttention.out_proj``
+    (the name tells its quantization tools to leave it alone); kept so the repr matches.
+
+    >>> from chainrule.nn.linear import NonDynamicallyQuantizableLinear
+    >>> NonDynamicallyQuantizableLinear(2, 2)
+    NonDynamicallyQuantizableLinear(in_features=2, out_features=2, bias=True)
+    """
