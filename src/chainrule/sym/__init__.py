@@ -18,7 +18,25 @@ tensor(5.)
 
 from __future__ import annotations
 
+from .differentiate import grad, jvp, vjp
 from .evaluate import BindError, Function, function
+from .passes import cse, dce, fold, node_count, optimize, simplify
 from .symbol import Symbol, const, var
 
-__all__ = ["Symbol", "var", "const", "function", "Function", "BindError"]
+__all__ = [
+    "Symbol",
+    "var",
+    "const",
+    "function",
+    "Function",
+    "BindError",
+    "grad",
+    "jvp",
+    "vjp",
+    "fold",
+    "cse",
+    "dce",
+    "simplify",
+    "optimize",
+    "node_count",
+]
