@@ -61,6 +61,21 @@ SYMBOLIC = ModuleType("chainrule.symbolic", "the array namespace of symbolic arr
 SYMBOLIC.__getattr__ = _refuse
 
 
+def _fill(value):
+    def make(shape, dtype=None, *args, **kwargs):
+        dt = numpy.dtype(dtype if dtype is not None else numpy.float64)
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        return constant(numpy.broadcast_to(numpy.asarray(value, dt), shape))
+
+    return make
+
+
+# what the namespace does give: constants (a rule's zeros_like, ones_like: no computation)
+SYMBOLIC.zeros = SYMBOLIC.empty = _fill(0)
+SYMBOLIC.ones = _fill(1)
+SYMBOLIC.full = lambda shape, fill_value, dtype=None, **kw: _fill(fill_value)(shape, dtype)
+
+
 class _Flags:
     __slots__ = ()
     c_contiguous = True  # a symbolic array has no layout: the recorder's layout steps skip
@@ -242,7 +257,7 @@ def _dry(prim, datas, params, probe):
     """The forward on stand-ins (ones; where that fails, the identity's stack, writable)."""
     try:
         return _run(prim, datas, params, probe, eye=False)
-    except (ValueError, numpy.linalg.LinAlgError) as e:
+    except Exception as e:  # noqa: BLE001 - singular ones (linalg rows), a write: retry
         try:
             return _run(prim, datas, params, probe, eye=True)
         except Exception:  # noqa: BLE001 - the first error is the one to tell

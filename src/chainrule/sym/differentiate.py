@@ -96,7 +96,7 @@ def grad(outputs, inputs, grad_outputs=None) -> list:
     >>> from chainrule import sym
     >>> a = sym.var("a", ()); b = sym.var("b", ())
     >>> print(*sym.grad(a * b + a, [a, b]), sep="; ")
-    1 * b + 1; 1 * a
+    1 + 1 * b; 1 * a
     """
     single = not isinstance(outputs, (list, tuple))
     outs = [outputs] if single else list(outputs)

@@ -82,6 +82,9 @@ class Symbol(Tensor):
             raise TypeError(f"len() of a symbolic value of shape {s}")
         return s[0]
 
+    def __bool__(self) -> bool:
+        return bool(self._data)  # refused: control flow on data is no part of the graph
+
     # ------------------------------------------------------------- printing
     def __repr__(self, *, tensor_contents=None) -> str:
         return f"Symbol({printing.expression(self._data)}, {printing.type_text(self._data)})"
