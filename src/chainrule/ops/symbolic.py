@@ -152,6 +152,12 @@ class SymArray:
 
     __int__ = __index__ = __float__
 
+    def __setitem__(self, index, value):
+        raise TypeError(
+            "chainrule.sym: in-place writes to a symbolic value are not supported (an "
+            "explicit graph is written out of place: use x.clone() ops without the _)"
+        )
+
     def item(self, *args):
         raise TypeError(NO_VALUE)
 
