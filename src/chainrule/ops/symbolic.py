@@ -34,10 +34,11 @@ from __future__ import annotations
 import warnings
 from types import ModuleType
 
-import numpy
-
 from .. import backend as _backend
 from .primitive import REGISTRY
+
+# stand-ins and constants are arrays of the default backend (NumPy), on the CPU
+_np = _backend.default
 
 __all__ = ["SymArray", "SYMBOLIC", "variable", "constant", "node", "walk", "param_syms"]
 
@@ -63,9 +64,9 @@ SYMBOLIC.__getattr__ = _refuse
 
 def _fill(value):
     def make(shape, dtype=None, *args, **kwargs):
-        dt = numpy.dtype(dtype if dtype is not None else numpy.float64)
+        dt = _np.dtype(dtype if dtype is not None else _np.float64)
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
-        return constant(numpy.broadcast_to(numpy.asarray(value, dt), shape))
+        return constant(_np.broadcast_to(_np.asarray(value, dt), shape))
 
     return make
 
@@ -108,7 +109,7 @@ class SymArray:
         self.inputs = tuple(inputs)
         self.params = params
         self.shape = None if shape is None else tuple(shape)
-        self.dtype = numpy.dtype(dtype)
+        self.dtype = _np.dtype(dtype)
         self.name = name
         self.value = value
 
@@ -136,7 +137,7 @@ class SymArray:
 
     def astype(self, dtype, copy: bool = True) -> SymArray:
         """A cast (PyTorch's promotion casts operands): the table's ``to_copy``."""
-        return node(REGISTRY["to_copy"], [self], {"np_dtype": numpy.dtype(dtype)})
+        return node(REGISTRY["to_copy"], [self], {"np_dtype": _np.dtype(dtype)})
 
     def __array__(self, *args, **kwargs):
         raise TypeError(NO_VALUE)
@@ -255,7 +256,7 @@ def _infer(prim, datas, params):
 
 def _fallback_dtype(prim, params, first):
     if "np_dtype" in params:
-        return numpy.dtype(params["np_dtype"])
+        return _np.dtype(params["np_dtype"])
     return first.dtype
 
 
@@ -273,12 +274,12 @@ def _dry(prim, datas, params, probe):
 def _run(prim, datas, params, probe, eye):
     args = [_stand_in(d, probe, eye) if type(d) is SymArray else d for d in datas]
     ps = {k: _param_stand_in(v, probe, eye) for k, v in params.items()}
-    xp = _backend.namespace(next((a for a in args if hasattr(a, "dtype")), numpy.zeros(0)))
-    with numpy.errstate(all="ignore"), warnings.catch_warnings():
+    xp = _backend.namespace(next((a for a in args if hasattr(a, "dtype")), _np.zeros(0)))
+    with _np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         out = prim.fwd(xp, *args, **ps)
     if not hasattr(out, "shape"):
-        out = numpy.asarray(out)
+        out = _np.asarray(out)
     return out
 
 
@@ -295,8 +296,8 @@ def _stand_in(s: SymArray, probe, eye: bool):
         return s.value
     shape = () if s.shape is None else tuple(probe if d is None else d for d in s.shape)
     if not eye:
-        return numpy.broadcast_to(numpy.ones((), s.dtype), shape)
-    out = numpy.ones(shape, s.dtype)
+        return _np.broadcast_to(_np.ones((), s.dtype), shape)
+    out = _np.ones(shape, s.dtype)
     if len(shape) >= 2 and shape[-1] == shape[-2]:
-        out[...] = numpy.eye(shape[-1], dtype=s.dtype)
+        out[...] = _np.eye(shape[-1], dtype=s.dtype)
     return out
