@@ -65,6 +65,7 @@ LAYERS: list[tuple[str, str, list[str]]] = [
             "chainrule.ops.namespaces",
             "chainrule.ops.views",
             "chainrule.ops.special_kernels",
+            "chainrule.ops.symbolic",
         ],
     ),
     ("apply", "running an op and recording its node", ["chainrule.ops.apply"]),
@@ -99,11 +100,11 @@ LAYERS: list[tuple[str, str, list[str]]] = [
     ("linalg", "torch.linalg, torch.special", ["chainrule.linalg", "chainrule.special"]),
     (
         "library",
-        "nn, optim, data, func, viz, utils, cuda, save and load, the table's page",
+        "nn, optim, data, func, sym, viz, utils, cuda, save and load, the table's page",
         [
             *(
                 f"chainrule.{p}{s}"
-                for p in ("nn", "optim", "data", "func", "viz", "utils", "distributions")
+                for p in ("nn", "optim", "data", "func", "sym", "viz", "utils", "distributions")
                 for s in ("", ".*")
             ),
             "chainrule.cuda",

@@ -30,6 +30,7 @@ from .. import backend as _backend
 from .. import dtypes as _dt
 from ..node import edge
 from ..tensor_base import TENSOR_TYPES, TensorBase, new, own
+from . import symbolic as _sym
 from .primitive import Primitive
 from .views import COPY_SLICES, EMPTY_VIEW, TO_DEVICE
 
@@ -42,6 +43,8 @@ _PY_NUMBERS = (int, float, bool, complex)
 _SCALARS = (int, float)
 _alloc = object.__new__
 TT = TENSOR_TYPES
+_SYMBOLIC = _sym.SYMBOLIC
+_SymArray = _sym.SymArray
 
 
 def apply(prim: Primitive, *args, **params):
@@ -103,25 +106,31 @@ def apply(prim: Primitive, *args, **params):
         datas[0] = own(args[0])
     x0 = datas[0]
     xp = _NAMESPACES.get(type(x0)) or _first_ns(datas)
-    try:
-        out = prim.fwd(xp, *datas, **params) if params else prim.fwd(xp, *datas)
-    except (TypeError, ValueError) as e:
-        moved = _on_one_device(args, datas, params)  # two devices (CuPy refuses NumPy's)
-        if moved is not None:
-            return apply(prim, *moved, **params)
-        if type(e) is TypeError:
-            raise
-        raise _torch_error(e, datas) from None
-    except RuntimeWarning:  # a user's filter made NumPy's warning an error: run it quietly
-        with _backend.quiet(xp):
-            out = prim.fwd(xp, *datas, **params)
-    if type(out) in _PY_NUMBERS:
-        out = _as_array(out)  # a Python number from some backend call (NumPy scalars stay)
-    elif n >= 2 and prim.name in _FOLLOWS_FIRST:
-        first = params["cond"] if prim.name == "where" else x0
-        if getattr(first, "ndim", 0) >= 2 and not first.flags.c_contiguous:
-            out = _backend.layout_of(out, first)
-    src = args[0] if type(args[0]) in TT else _first_tensor(args)
+    if xp is _SYMBOLIC:  # an explicit graph (chainrule.sym): a node instead of a value
+        out, src = _symbolic(prim, args, datas, params)
+    else:
+        try:
+            out = prim.fwd(xp, *datas, **params) if params else prim.fwd(xp, *datas)
+        except (TypeError, ValueError) as e:
+            sym = _as_symbolic(args)  # a real array met a symbolic one (it comes first)
+            if sym is not None:
+                return apply(prim, *sym, **params)
+            moved = _on_one_device(args, datas, params)  # two devices (CuPy refuses NumPy's)
+            if moved is not None:
+                return apply(prim, *moved, **params)
+            if type(e) is TypeError:
+                raise
+            raise _torch_error(e, datas) from None
+        except RuntimeWarning:  # a user's filter made NumPy's warning an error: run it quietly
+            with _backend.quiet(xp):
+                out = prim.fwd(xp, *datas, **params)
+        if type(out) in _PY_NUMBERS:
+            out = _as_array(out)  # a Python number from some backend call (NumPy scalars stay)
+        elif n >= 2 and prim.name in _FOLLOWS_FIRST:
+            first = params["cond"] if prim.name == "where" else x0
+            if getattr(first, "ndim", 0) >= 2 and not first.flags.c_contiguous:
+                out = _backend.layout_of(out, first)
+        src = args[0] if type(args[0]) in TT else _first_tensor(args)
     res = new(out) if src is None else src._new(out)
     if (
         prim.view
@@ -647,8 +656,16 @@ def compare(prim: Primitive, input, other):
     if prim.cx is not prim and (_has_complex((a, b)) or type(b) is complex):
         raise complex_refusal(prim.name, _dt.result_type(input, other).title)
     xp = _NAMESPACES.get(type(a)) or _first_ns((a, b))
+    if xp is _SYMBOLIC:
+        out, src = _symbolic(prim, (input, other), [a, b], {})
+        return src._new(out)
     try:
         out = prim.fwd(xp, a, b)
+    except TypeError:
+        sym = _as_symbolic((input, other))
+        if sym is None:
+            raise
+        return compare(prim, *sym)
     except ValueError as e:
         raise _torch_error(e, (a, b)) from None
     if type(out) is bool:
@@ -753,6 +770,61 @@ def _complex_route(prim, datas):
         c = next(d for d in datas if getattr(getattr(d, "dtype", None), "kind", "") == "c")
         raise complex_refusal(prim.name, _dt.from_numpy_dtype(c.dtype).title)
     raise _Reroute
+
+
+# ----------------------------------------------------------- explicit graphs
+# A tensor of chainrule.sym holds a SymArray (ops/symbolic.py): apply makes a graph node
+# where it would run the forward; the rest of apply (promotion before, recording and
+# forward mode after) is the same as for values.
+
+
+def _symbolic(prim, args, datas, params):
+    """The graph node of ``prim`` on symbolic inputs, and the tensor that makes the
+    result's tensor (a symbolic one, so that results of ``chainrule.sym.Symbol`` are
+    Symbols). Errors of the forward on the stand-ins read as the eager op's."""
+    try:
+        out = _sym.node(prim, datas, params)
+    except ValueError as e:
+        raise _torch_error(e, datas) from None
+    src = None
+    for a in args:
+        if type(a) in TT and type(a._data) is _SymArray:
+            src = a
+            break
+    return out, src
+
+
+def _as_symbolic(args):
+    """When a symbolic tensor is among ``args`` (not first, so the real forward ran and
+    failed): the arguments with each real tensor made a constant of the graph."""
+    src = None
+    for a in args:
+        if isinstance(a, TensorBase) and type(a._data) is _SymArray:
+            src = a
+            break
+    if src is None:
+        return None
+    return [
+        src._new(_sym.constant(a._data))
+        if isinstance(a, TensorBase) and type(a._data) is not _SymArray
+        else a
+        for a in args
+    ]
+
+
+def record(prim: Primitive, args, datas, res, params) -> None:
+    """Give ``res`` (computed elsewhere from ``datas``, the promoted arrays of ``args``) the
+    node apply would have recorded: chainrule.sym records a graph it already has, to
+    differentiate it with the engine."""
+    if prim.vjp is None:
+        return
+    n = len(args)
+    if n == 2:  # (as apply dispatches)
+        _record2(prim, prim.plan, args[0], args[1], datas, res, params)
+    elif n == 1:
+        _record1(prim, prim.plan, args[0], datas, res, params)
+    else:
+        _recordn(prim, prim.plan, args, datas, res, params)
 
 
 # ----------------------------------------------------------------- helpers

@@ -1,0 +1,303 @@
+"""Symbolic arrays: the data of a tensor of an explicit graph (``chainrule.sym``).
+
+An explicit graph is written with the same operators and functions as eager tensors.
+What makes it symbolic is the array inside the tensor: a ``SymArray`` has a shape and a
+dtype but no values. It is a node of the graph: a variable (bound later), a constant, or
+a primitive of the table applied to other nodes (``prim``, ``inputs``, ``params``).
+
+The recorder (``ops.apply``) asks for the namespace of its input arrays as always; for a
+``SymArray`` that is ``SYMBOLIC``, and instead of running the primitive's forward it calls
+``node``, which makes the graph node. Everything before that point (the functions'
+argument parsing and errors, PyTorch's dtype promotion, which casts with ``astype``) and
+after it (the autograd node, the forward-mode push) is the eager code, unchanged: a
+symbolic graph is made by the one table, and differentiated by its rules.
+
+``node`` finds the output's shape and dtype by running the primitive's forward on
+stand-ins: arrays of ones of the inputs' shapes and dtypes, broadcast from one element (a
+square stand-in is the identity where ones are singular, for the linalg rows). That is the
+forward's own shape logic, so no op has a second, symbolic implementation. A dimension
+given as None (known at bind time) is tried as 2 and as 3: the output dimensions that
+follow it are None too; where those trials fail (a None size meeting a known one), the
+output's shape is unknown (None), as it is for inputs of unknown shape.
+
+>>> import numpy as np
+>>> from chainrule.ops.symbolic import variable, node
+>>> from chainrule.ops import REGISTRY
+>>> a = variable("a", (None, 3), np.float32)
+>>> c = node(REGISTRY["mul"], [2.0, a], {})
+>>> c.shape, c.dtype
+((None, 3), dtype('float32'))
+"""
+
+from __future__ import annotations
+
+import warnings
+from types import ModuleType
+
+from .. import backend as _backend
+from .primitive import REGISTRY
+
+# stand-ins and constants are arrays of the default backend (NumPy), on the CPU
+_np = _backend.default
+
+__all__ = ["SymArray", "SYMBOLIC", "variable", "constant", "node", "walk", "param_syms"]
+
+NO_VALUE = (
+    "a symbolic value has no data until it is bound: evaluate it first "
+    "(c.eval(a=...) or chainrule.sym.function)"
+)
+
+
+def _refuse(name: str):
+    raise AttributeError(
+        f"chainrule.sym: {name!r} of the array namespace was asked for a symbolic value; "
+        "only the table's primitives (through chainrule's functions and operators) build "
+        "symbolic graphs"
+    )
+
+
+# The namespace of symbolic arrays: the recorder sees it and makes a node instead of
+# running a forward; anything else that asks it for an array function is refused clearly.
+SYMBOLIC = ModuleType("chainrule.symbolic", "the array namespace of symbolic arrays")
+SYMBOLIC.__getattr__ = _refuse
+
+
+def _fill(value):
+    def make(shape, dtype=None, *args, **kwargs):
+        dt = _np.dtype(dtype if dtype is not None else _np.float64)
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        return constant(_np.broadcast_to(_np.asarray(value, dt), shape))
+
+    return make
+
+
+# what the namespace does give: constants (a rule's zeros_like, ones_like: no computation)
+SYMBOLIC.zeros = SYMBOLIC.empty = _fill(0)
+SYMBOLIC.ones = _fill(1)
+SYMBOLIC.full = lambda shape, fill_value, dtype=None, **kw: _fill(fill_value)(shape, dtype)
+
+
+class _Flags:
+    __slots__ = ()
+    c_contiguous = True  # a symbolic array has no layout: the recorder's layout steps skip
+    f_contiguous = False
+    writeable = False
+
+
+class SymArray:
+    """A node of an explicit graph, standing where an array would.
+
+    prim     the primitive (``ops.REGISTRY``) that makes it; None for a variable or constant
+    inputs   the forward's positional inputs: SymArrays and Python numbers
+    params   the forward's keyword parameters (they may hold SymArrays: a mask, an index)
+    shape    a tuple (entries may be None: known at bind time), or None: unknown
+    dtype    the NumPy dtype
+    name     a variable's name (None otherwise)
+    value    a constant's array (None otherwise)
+
+    A SymArray is compared and hashed by identity: it is a node, not a value.
+    """
+
+    __slots__ = ("prim", "inputs", "params", "shape", "dtype", "name", "value", "__weakref__")
+
+    __array_ufunc__ = None  # NumPy defers to us, and we refuse: a real op met a symbolic one
+    base = None  # owns no storage: the recorder's view bookkeeping leaves it alone
+    flags = _Flags()
+
+    def __init__(self, prim, inputs, params, shape, dtype, name=None, value=None) -> None:
+        self.prim = prim
+        self.inputs = tuple(inputs)
+        self.params = params
+        self.shape = None if shape is None else tuple(shape)
+        self.dtype = _np.dtype(dtype)
+        self.name = name
+        self.value = value
+
+    @property
+    def kind(self) -> str:
+        """'var', 'const' or 'op'."""
+        if self.prim is not None:
+            return "op"
+        return "var" if self.value is None else "const"
+
+    @property
+    def ndim(self) -> int:
+        if self.shape is None:  # (an AttributeError: getattr(x, "ndim", 0) still works)
+            raise AttributeError("the rank of this symbolic value is not known")
+        return len(self.shape)
+
+    @property
+    def size(self):
+        if self.shape is None or None in self.shape:
+            return None
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    def astype(self, dtype, copy: bool = True) -> SymArray:
+        """A cast (PyTorch's promotion casts operands): the table's ``to_copy``."""
+        return node(REGISTRY["to_copy"], [self], {"np_dtype": _np.dtype(dtype)})
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError(NO_VALUE)
+
+    def __bool__(self):
+        raise TypeError(
+            "a symbolic value has no truth value: control flow that depends on data is not "
+            "part of an explicit graph (bind the graph, or use chainrule.where)"
+        )
+
+    def __float__(self):
+        raise TypeError(NO_VALUE)
+
+    __int__ = __index__ = __float__
+
+    def __setitem__(self, index, value):
+        raise TypeError(
+            "chainrule.sym: in-place writes to a symbolic value are not supported (an "
+            "explicit graph is written out of place: use x.clone() ops without the _)"
+        )
+
+    def item(self, *args):
+        raise TypeError(NO_VALUE)
+
+    tolist = item
+
+    def __getattr__(self, name: str):
+        raise AttributeError(
+            f"chainrule.sym: a symbolic value has no {name!r}: this computation needs the "
+            "data (a data-dependent step outside the table's primitives), which an "
+            "explicit graph does not have before it is bound"
+        )
+
+    def __repr__(self) -> str:
+        what = self.name if self.kind == "var" else (self.prim.name if self.prim else "const")
+        return f"<SymArray {what}: {self.dtype}{list(self.shape or ['?'])}>"
+
+
+_backend._NAMESPACES[SymArray] = SYMBOLIC
+
+
+def variable(name: str, shape, dtype) -> SymArray:
+    """A placeholder, bound at evaluation."""
+    return SymArray(None, (), None, shape, dtype, name=name)
+
+
+def constant(value) -> SymArray:
+    """A constant node holding a backend array (a real tensor met a symbolic one)."""
+    return SymArray(None, (), None, value.shape, value.dtype, value=value)
+
+
+def param_syms(params) -> list:
+    """The SymArrays among a node's parameters (top level, or in a tuple or list)."""
+    found = []
+    if params:
+        for v in params.values():
+            if type(v) is SymArray:
+                found.append(v)
+            elif type(v) in (tuple, list):
+                found.extend(x for x in v if type(x) is SymArray)
+    return found
+
+
+def walk(outputs) -> list:
+    """The nodes the outputs depend on, each once, inputs before their users (iterative)."""
+    order: list = []
+    seen: set = set()
+    stack = [(o, False) for o in reversed(outputs) if type(o) is SymArray]
+    while stack:
+        n, done = stack.pop()
+        if done:
+            order.append(n)
+            continue
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        stack.append((n, True))
+        deps = [x for x in n.inputs if type(x) is SymArray] + param_syms(n.params)
+        for d in reversed(deps):
+            if id(d) not in seen:
+                stack.append((d, False))
+    return order
+
+
+# ------------------------------------------------------------ shape inference
+def node(prim, datas, params) -> SymArray:
+    """The graph node for ``prim`` applied to ``datas`` (SymArrays, arrays and numbers):
+    its output's shape and dtype are those of the forward run on stand-ins."""
+    datas = [constant(d) if _is_array(d) else d for d in datas]
+    params = dict(params)
+    shape, dtype = _infer(prim, datas, params)
+    return SymArray(prim, datas, params, shape, dtype)
+
+
+def _is_array(d) -> bool:
+    return type(d) is not SymArray and hasattr(d, "shape") and hasattr(d, "dtype")
+
+
+def _infer(prim, datas, params):
+    syms = [d for d in datas if type(d) is SymArray] + param_syms(params)
+    if all(s.shape is not None and None not in s.shape for s in syms):
+        out = _dry(prim, datas, params, None)  # errors here are the eager op's errors
+        return out.shape, out.dtype
+    try:
+        a = _dry(prim, datas, params, 2)
+        if any(s.shape is None for s in syms):  # unknown rank: only the dtype is known
+            return None, a.dtype
+        b = _dry(prim, datas, params, 3)
+    except Exception:  # noqa: BLE001 - a None size met a known one: shape known at bind time
+        first = next(s for s in syms)
+        return None, _fallback_dtype(prim, params, first)
+    if a.ndim != b.ndim:
+        return None, a.dtype
+    return tuple(x if x == y else None for x, y in zip(a.shape, b.shape, strict=True)), a.dtype
+
+
+def _fallback_dtype(prim, params, first):
+    if "np_dtype" in params:
+        return _np.dtype(params["np_dtype"])
+    return first.dtype
+
+
+def _dry(prim, datas, params, probe):
+    """The forward on stand-ins (ones; where that fails, the identity's stack, writable)."""
+    try:
+        return _run(prim, datas, params, probe, eye=False)
+    except Exception as e:  # noqa: BLE001 - singular ones (linalg rows), a write: retry
+        try:
+            return _run(prim, datas, params, probe, eye=True)
+        except Exception:  # noqa: BLE001 - the first error is the one to tell
+            raise e from None
+
+
+def _run(prim, datas, params, probe, eye):
+    args = [_stand_in(d, probe, eye) if type(d) is SymArray else d for d in datas]
+    ps = {k: _param_stand_in(v, probe, eye) for k, v in params.items()}
+    xp = _backend.namespace(next((a for a in args if hasattr(a, "dtype")), _np.zeros(0)))
+    with _np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = prim.fwd(xp, *args, **ps)
+    if not hasattr(out, "shape"):
+        out = _np.asarray(out)
+    return out
+
+
+def _param_stand_in(v, probe, eye):
+    if type(v) is SymArray:
+        return _stand_in(v, probe, eye)
+    if type(v) in (tuple, list) and any(type(x) is SymArray for x in v):
+        return type(v)(_stand_in(x, probe, eye) if type(x) is SymArray else x for x in v)
+    return v
+
+
+def _stand_in(s: SymArray, probe, eye: bool):
+    if s.value is not None:
+        return s.value
+    shape = () if s.shape is None else tuple(probe if d is None else d for d in s.shape)
+    if not eye:
+        return _np.broadcast_to(_np.ones((), s.dtype), shape)
+    out = _np.ones(shape, s.dtype)
+    if len(shape) >= 2 and shape[-1] == shape[-2]:
+        out[...] = _np.eye(shape[-1], dtype=s.dtype)
+    return out

@@ -1,0 +1,218 @@
+"""Explicit graphs: printing, binding and its errors, differentiation (first and second
+order) against eager autograd, and the passes (values kept, node counts for CSE/DCE),
+also on random expression DAGs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import chainrule as cr
+from chainrule import sym
+from chainrule.sym import BindError
+
+
+def test_lecture_example_prints_and_binds():
+    a = sym.var("a")
+    b = sym.var("b")
+    c = 2 * a + b
+    assert str(c) == "2 * a + b"
+    assert c.eval(a=2.0, b=1.0).item() == 5.0
+    f = sym.function([a, b], [c])
+    (r,) = f(cr.tensor([1.0, 2.0]), np.array([1.0, 1.0], np.float32))
+    assert r.tolist() == [3.0, 5.0]
+
+
+def test_listing_one_line_per_node():
+    a = sym.var("a", (3,))
+    b = sym.var("b", (3,))
+    lines = (2 * a + b).listing().splitlines()
+    assert len(lines) == 4
+    assert lines[1].startswith("%1 = mul(2, %0)") and lines[1].endswith("float32[3]")
+
+
+def test_closed_form_gradient_of_the_lecture():
+    x = sym.var("x", (3,))
+    w = sym.var("w", (3,))
+    y = sym.var("y", ())
+    z = (x @ w - y) ** 2
+    (gw,) = sym.grad(z, [w])
+    assert str(sym.optimize(gw)) == "2 * (<x, w> - y) * x"
+    xv, wv, yv = [1.0, 2.0, 3.0], [1.0, 0.0, -1.0], 1.0
+    xe = cr.tensor(xv)
+    we = cr.tensor(wv, requires_grad=True)
+    ((xe @ we - yv) ** 2).backward()
+    assert gw.eval(x=xv, w=wv, y=yv).tolist() == we.grad.tolist()
+
+
+def test_bind_errors_name_the_variable():
+    a = sym.var("a", (None, 3))
+    b = sym.var("b", (3,), cr.float64)
+    c = a * b
+    with pytest.raises(BindError, match=r"'a' has shape \(None, 3\), given shape \(2, 4\)"):
+        c.eval(a=np.zeros((2, 4), np.float32), b=np.zeros(3))
+    with pytest.raises(BindError, match="'b' is float64, given float32"):
+        c.eval(a=np.zeros((2, 3), np.float32), b=np.zeros(3, np.float32))
+    with pytest.raises(BindError, match="'b' .* is not bound"):
+        c.eval(a=np.zeros((2, 3), np.float32))
+    with pytest.raises(BindError, match="no variable named 'q'"):
+        c.eval(q=1.0)
+    with pytest.raises(BindError, match="'n' is int64, given float64 values"):
+        sym.var("n", (), cr.int64).eval(n=1.5)
+    with pytest.raises(BindError, match="not among the inputs"):
+        sym.function([a], c)
+    f = sym.function([a, b], c)
+    with pytest.raises(TypeError, match="takes 2 values, given 1"):
+        f(np.zeros((1, 3), np.float32))
+    assert f(np.ones((2, 3), np.float32), np.ones(3)).dtype == cr.float64
+
+
+def test_shape_errors_at_construction_are_pytorchs():
+    with pytest.raises(RuntimeError, match="must match the size of tensor b"):
+        sym.var("a", (2,)) + sym.var("b", (3,))
+
+
+def test_data_dependent_control_flow_is_refused():
+    a = sym.var("a", ())
+    with pytest.raises(TypeError, match="no truth value"):
+        bool(a > 0)
+
+
+def test_real_tensor_first_makes_a_constant():
+    a = sym.var("a", (2,))
+    c = cr.ones(2) * 3 + a
+    assert isinstance(c, sym.Symbol)
+    assert c.eval(a=[1.0, 2.0]).tolist() == [4.0, 5.0]
+
+
+def test_second_derivatives_and_hvp():
+    x = sym.var("x", (3,), cr.float64)
+    v = sym.var("v", (3,), cr.float64)
+    f = (x.sin() * x).sum() + (x @ x) ** 2
+    (g,) = sym.grad(f, [x])
+    (hv,) = sym.grad(g @ v, [x])  # Hessian-vector product, reverse over reverse
+    hv_fwd = sym.jvp(g, {x: v})  # forward over reverse
+    xv = np.array([0.3, -1.2, 2.0])
+    vv = np.array([1.0, 0.5, -2.0])
+    h = cr.func.hessian(lambda t: (t.sin() * t).sum() + (t @ t) ** 2)(cr.tensor(xv))
+    want = h.numpy() @ vv
+    for expr in (hv, hv_fwd, sym.optimize(hv)):
+        np.testing.assert_allclose(expr.eval(x=xv, v=vv).numpy(), want, rtol=1e-12)
+
+
+def test_unused_input_gets_zeros():
+    a = sym.var("a", (2,))
+    b = sym.var("b", (2,))
+    ga, gb = sym.grad((a * a).sum(), [a, b])
+    assert gb.eval().tolist() == [0.0, 0.0]
+
+
+def test_cse_merges_and_dce_prunes():
+    x = sym.var("x", (4,))
+    y = x.exp() * 2 + x.exp() * 2  # the same subexpression built twice
+    assert sym.node_count(y) == 6  # x, exp, mul, exp, mul, add
+    assert sym.node_count(sym.cse(y)) == 4  # x, exp, mul, add
+    z = (x @ x - 1) ** 2
+    (gx,) = sym.grad(z, [x])
+    nodes = {n.prim.name for n in _walk(gx) if n.prim is not None}
+    assert "pow" in nodes  # the rule of ** uses x ** 1 ...
+    gx = sym.optimize(gx)
+    assert "pow" not in {n.prim.name for n in _walk(gx) if n.prim is not None}
+    f = sym.function([x], sym.dce(gx))
+    assert repr(f).endswith(f"{sym.node_count(gx)} nodes>")
+
+
+def _walk(s):
+    from chainrule.ops.symbolic import walk
+
+    return walk([s._data])
+
+
+def test_simplify_exact_rules():
+    x = sym.var("x", (2, 3))
+    assert str(sym.simplify(cr.neg(-(x.T.T * 1)))) == "x"
+    assert str(sym.simplify(x.reshape(3, 2).reshape(6).reshape(2, 3))) == "x"
+    assert str(sym.simplify(x / 1 - 0)) == "x"
+    # x * 1 where the 1 broadcasts x to a larger shape is not x: it stays
+    one = sym.const(np.ones((4, 2, 3), np.float32))
+    assert sym.node_count(sym.simplify(x * one)) == 3
+    assert sym.node_count(sym.fold(sym.const(2.0) * sym.const(3.0) + x)) == 3
+
+
+# ------------------------------------------------------ random expression DAGs
+UNARY = [
+    lambda t: t.exp(),
+    lambda t: t.sin(),
+    lambda t: t.tanh(),
+    lambda t: -t,
+    lambda t: t * 1,
+    lambda t: t + 0,
+    lambda t: t.T.T if t.ndim == 2 else t,
+    lambda t: t.sum(0, keepdim=True),
+    lambda t: (t * t).sqrt(),
+]
+BINARY = [
+    lambda a, b: a + b,
+    lambda a, b: a * b,
+    lambda a, b: a - b,
+    lambda a, b: a / (b * b + 1),
+    lambda a, b: cr.maximum(a, b),
+]
+
+
+@st.composite
+def programs(draw):
+    n_in = draw(st.integers(1, 3))
+    steps = []
+    for _ in range(draw(st.integers(1, 10))):
+        if draw(st.booleans()):
+            steps.append(("u", draw(st.integers(0, len(UNARY) - 1)), draw(st.integers(0, 10**6))))
+        else:
+            steps.append(
+                (
+                    "b",
+                    draw(st.integers(0, len(BINARY) - 1)),
+                    draw(st.integers(0, 10**6)),
+                    draw(st.integers(0, 10**6)),
+                )
+            )
+    shape = draw(st.sampled_from([(3,), (2, 3), (1, 3)]))
+    shapes = [draw(st.sampled_from([shape, shape[-1:], ()])) for _ in range(n_in)]
+    return shapes, steps
+
+
+def run_program(steps, inputs):
+    vals = list(inputs)
+    for s in steps:
+        if s[0] == "u":
+            vals.append(UNARY[s[1]](vals[s[2] % len(vals)]))
+        else:
+            vals.append(BINARY[s[1]](vals[s[2] % len(vals)], vals[s[3] % len(vals)]))
+    out = vals[-1]
+    for v in vals[len(inputs) : -1]:  # every value reaches the output (no dead branches)
+        out = out + v.sum()
+    return out.sum()
+
+
+@settings(max_examples=25)
+@given(prog=programs(), seed=st.integers(0, 1000))
+def test_random_dags_eager_vs_symbolic_vs_optimized(prog, seed):
+    shapes, steps = prog
+    rng = np.random.default_rng(seed)
+    arrays = [rng.uniform(-1, 1, s) for s in shapes]
+    vars_ = [sym.var(f"x{i}", s, cr.float64) for i, s in enumerate(shapes)]
+    leaves = [cr.tensor(a, requires_grad=True) for a in arrays]
+    eager = run_program(steps, leaves)
+    grads = cr.autograd.grad(eager, leaves, allow_unused=True)
+    out = run_program(steps, vars_)
+    sg = sym.grad(out, vars_)
+    opt = sym.optimize([out, *sg])
+    assert sym.node_count(opt) <= sym.node_count([out, *sg])
+    for outs in ([out, *sg], opt):
+        vals = sym.function(vars_, outs)(*arrays)
+        np.testing.assert_allclose(vals[0].item(), eager.item(), rtol=1e-12)
+        for g, w in zip(vals[1:], grads, strict=True):
+            w = np.zeros(g.shape) if w is None else w.numpy()
+            np.testing.assert_allclose(g.numpy(), w, rtol=1e-12, atol=1e-14)
