@@ -12,3 +12,17 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile("ci")
+
+# The strict pass (CHAINRULE_ARRAY_BACKEND=array_api_strict, see chainrule.backend): the
+# same tests on array-api-strict arrays. A test that cannot run there is skipped by
+# tests/strict_skips.py, each with its reason; a failure is not shrunk (the NumPy pass
+# shrinks it), which keeps the second pass fast.
+if os.environ.get("CHAINRULE_ARRAY_BACKEND") == "array_api_strict":
+    from hypothesis import Phase
+
+    settings.register_profile(
+        "strict",
+        parent=settings.get_profile("ci"),
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    )
+    settings.load_profile("strict")

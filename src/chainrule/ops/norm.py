@@ -25,6 +25,7 @@ then it is affine in x (``batch_norm_eval``).
 
 from __future__ import annotations
 
+from .. import backend as _backend
 from .primitive import PASS, alias, defop
 
 
@@ -37,7 +38,7 @@ def _standardize(ns, x, axes, eps):
 
 def _norm_fwd(xp, x, w, b, *, axes, eps):
     xhat, _ = _standardize(xp, x, axes, eps)
-    return (xhat * w + b).astype(x.dtype, copy=False)
+    return _backend.astype(xhat * w + b, x.dtype, copy=False)
 
 
 def _project(ns, s, x, axes, eps):
