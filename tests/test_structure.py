@@ -40,7 +40,13 @@ LAYERS: list[tuple[str, str, list[str]]] = [
     (
         "backend",
         "the array-library seam, the dtypes, the device; C++'s sorts as libstdc++ runs them",
-        ["chainrule.backend", "chainrule.dtypes", "chainrule.device", "chainrule._cpp_sort"],
+        [
+            "chainrule.backend",
+            "chainrule.backend_strict",
+            "chainrule.dtypes",
+            "chainrule.device",
+            "chainrule._cpp_sort",
+        ],
     ),
     ("state", "thread-local mode state, shared error texts", ["chainrule._state"]),
     ("node", "the graph's pieces: Node, AccumulateGrad, edges", ["chainrule.node"]),

@@ -72,7 +72,7 @@ def array_from(data, dtype=None):
             return xp.array(data, dtype=xp.bool_ if t is builtins.bool else xp.int64)
         raise ValueError("Overflow when unpacking long long")
     if isinstance(data, TensorBase):
-        return data._data.copy()
+        return backend.copy(data._data)
     if hasattr(data, "__array__") and not isinstance(data, (_SEQ, xp.generic)):
         arr = xp.array(data, copy=True)
         _dt.from_numpy_dtype(arr.dtype)  # refuses dtypes chainrule does not have
@@ -294,7 +294,8 @@ def cast(arr, dtype):
 
 def check_requires_grad(np_dtype) -> None:
     """The factory functions' refusal of requires_grad=True for integers (PyTorch's text)."""
-    if xp.dtype(np_dtype).kind not in "fc":
+    kind = getattr(np_dtype, "kind", None) or xp.dtype(np_dtype).kind
+    if kind not in "fc":
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
 
 

@@ -25,6 +25,7 @@ from .device import resolve as _resolve_device
 from .tensor import Tensor, make
 
 xp = backend.default
+_adopt = backend.adopt
 
 
 _default_device: list = [None]  # set_default_device's device (None: the CPU)
@@ -63,6 +64,8 @@ def _finish(arr, dtype, requires_grad, device=None) -> Tensor:
         device = _default_device[0]
     if device is not None:
         arr = _place(arr, device)
+    if _adopt is not None:  # the strict test backend (chainrule.backend): hand the array over
+        arr = _adopt(arr)
     if requires_grad:
         _convert.check_requires_grad(arr.dtype)
     t = make(arr)
@@ -227,6 +230,8 @@ def from_numpy(ndarray) -> Tensor:
     if not isinstance(ndarray, xp.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     _dt.from_numpy_dtype(ndarray.dtype)
+    if _adopt is not None:  # the strict test backend copies (no shared memory there)
+        return make(_adopt(ndarray))
     return make(ndarray)
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import backend as _backend
+
 __all__ = [
     "dtype",
     "float16",
@@ -153,6 +155,17 @@ def from_numpy_dtype(np_dtype) -> dtype:
             "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, "
             "and bool."
         ) from None
+
+
+if _backend.adopt is not None:  # the strict test backend (chainrule.backend): its dtypes too
+    _from_numpy_only = from_numpy_dtype
+    _STRICT_DTYPE = type(_backend._strict.float64)
+
+    def from_numpy_dtype(np_dtype) -> dtype:
+        """The chainrule dtype of a NumPy or array-api-strict dtype."""
+        if type(np_dtype) is _STRICT_DTYPE:
+            return _NAMES[np_dtype.name]
+        return _from_numpy_only(np_dtype)
 
 
 def to_dtype(d) -> dtype:

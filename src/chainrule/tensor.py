@@ -415,6 +415,7 @@ class Tensor(
         a = own(self)
         if type(a) is not _ndarray:
             _cpu_only(self)
+            a = _backend.to_numpy(a)  # (the strict test backend: a copy on the CPU)
         return a
 
     def __array__(self, dtype=None, copy=None):
@@ -423,6 +424,7 @@ class Tensor(
         a = own(self)
         if type(a) is not _ndarray:
             _cpu_only(self)
+            a = _backend.to_numpy(a)
         return a if dtype is None else a.astype(dtype, copy=False)
 
     def item(self):
@@ -436,7 +438,7 @@ class Tensor(
             raise RuntimeError(
                 f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
             )
-        return self._data.item()
+        return _backend.item(self._data)
 
     def tolist(self):
         """The data as (nested) Python lists.
@@ -511,11 +513,11 @@ class Tensor(
                 "Only Tensors created explicitly by the user (graph leaves) support the "
                 "deepcopy protocol at the moment."
             )
-        t = make(self._data.copy())
+        t = make(_backend.copy(self._data))
         if self.requires_grad:
             t.requires_grad = True
         if getattr(self, "_grad", None) is not None:
-            t._grad = make(self._grad._data.copy())
+            t._grad = make(_backend.copy(self._grad._data))
         memo[id(self)] = t
         return t
 

@@ -72,7 +72,8 @@ NOT_SYMBOLIC_PRIMS = {
 # have to replace the tensor's node), prod/cumprod and binary_cross_entropy (the function
 # looks at the values first: zeros, the range of the target), F.pad's non-constant modes,
 # expand/repeat with shapes the case reads from the symbol, matmul's batch folding (strides),
-# svd (asks the namespace for asarray), eig (complex results). Each is a gap of chainrule.sym, not of the table.
+# svd (asks the namespace for asarray), eig (complex results). Each is a gap of
+# chainrule.sym, not of the table.
 NOT_YET = {
     "prod:prod()",
     "prod:prod() with zeros",

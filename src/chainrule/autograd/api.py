@@ -84,7 +84,7 @@ def _seeds(outputs, grad_outputs, create_graph, batched=False):
         # a copy, so that no .grad ever aliases the caller's tensor; a batch of cotangents
         # (is_grads_batched: chainrule.func's basis seeds) goes to grad(), which never
         # accumulates into .grad, and can be large: no copy
-        seeds.append(g if create_graph else g._data if batched else g._data.copy())
+        seeds.append(g if create_graph else g._data if batched else _backend.copy(g._data))
     return seeds
 
 

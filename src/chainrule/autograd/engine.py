@@ -510,6 +510,10 @@ def grad_lock(t) -> threading.Lock:
     return _GRAD_LOCKS[id(t) >> 4 & 63]  # (objects are 16-byte aligned: skip the low bits)
 
 
+class _WRITABLE:  # the flags of an array without NumPy's: writable (array API arrays are)
+    writeable = True
+
+
 def _accumulate(t, g, create_graph, handed, new) -> None:
     """AccumulateGrad: add ``g`` into ``t.grad``, holding the leaf's lock. As PyTorch: with
     create_graph the first gradient is copied (recorded) and later ones are added out of
@@ -525,13 +529,17 @@ def _accumulate(t, g, create_graph, handed, new) -> None:
         if cur is None:
             if isinstance(g, _generic):  # a NumPy scalar (0-d seeds): .grad gets a 0-d array
                 g = _backend.as_array(g)
-            elif g.base is not None or id(g) in handed or not g.flags.writeable:
-                g = g.copy()
+            elif (
+                getattr(g, "base", g) is not None  # a view (an array API array: can't tell)
+                or id(g) in handed
+                or not getattr(g, "flags", _WRITABLE).writeable
+            ):
+                g = _backend.copy(g)
             handed.add(id(g))
             t._grad = new(g)
             return
         d = own(cur)
-        if d.flags.writeable:
+        if getattr(d, "flags", _WRITABLE).writeable:
             d += g
         else:  # (a broadcast gradient kept by create_graph): a writable array in its place
             cur._data = d + g

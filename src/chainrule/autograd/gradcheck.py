@@ -50,6 +50,11 @@ def _like(t, arr):
     return t._new(_backend.move(arr, *_backend.device_key(t._data)))
 
 
+def _np_dtype(t):
+    """The NumPy dtype of ``t``'s data (host-side seeds and bases are NumPy arrays)."""
+    return np.dtype(t._data.dtype.name)
+
+
 def _cx(t) -> bool:
     return t._data.dtype.kind == "c"
 
@@ -87,8 +92,8 @@ def numerical_jacobian(fn, inputs, eps=1e-6):
         arr = _own(x)  # perturbed in place, element by element (also when non-contiguous)
         cols = [np.zeros((_size(o), _size(x))) for o in outs]
         for c, (k, d) in enumerate(_directions(x)):
-            at = np.unravel_index(k, arr.shape)
-            orig = arr[at].item()
+            at = tuple(int(i) for i in np.unravel_index(k, arr.shape))
+            orig = _backend.item(arr[at])
             # perturb the raw array (not recorded); fn itself may need grad mode (gradgradcheck)
             arr[at] = orig + eps * d
             plus = [_flat(_host(o)).astype(np.float64) for o in _outputs(fn, inputs)]
@@ -112,7 +117,7 @@ def analytical_jacobian(fn, inputs):
         rows = {j: np.zeros((_size(o), _size(inputs[j]))) for j in idx}
         if o._rg:
             for r, (k, d) in enumerate(_directions(o)):
-                seed = np.zeros(o._data.size, dtype=o._data.dtype)
+                seed = np.zeros(o._data.size, dtype=_np_dtype(o))
                 seed[k] = d
                 gs = grad(
                     o,
@@ -140,7 +145,7 @@ def batched_analytical_jacobian(fn, inputs):
         m = _size(o)
         rows = {j: np.zeros((m, _size(inputs[j]))) for j in idx}
         if o._rg and m:
-            seed = np.zeros((m, o._data.size), dtype=o._data.dtype)
+            seed = np.zeros((m, o._data.size), dtype=_np_dtype(o))
             for r, (k, d) in enumerate(_directions(o)):
                 seed[r, k] = d
             seed = seed.reshape((m,) + o._data.shape)
@@ -171,7 +176,7 @@ def forward_jacobian(fn, inputs, batched=False):
             continue
         n = _size(x)
         shape = x._data.shape
-        basis = np.zeros((n, x._data.size), dtype=x._data.dtype)
+        basis = np.zeros((n, x._data.size), dtype=_np_dtype(x))
         for c, (k, d) in enumerate(_directions(x)):
             basis[c, k] = d
         runs = (
@@ -293,7 +298,7 @@ def gradgradcheck(
     if grad_outputs is None:
         rng = np.random.default_rng(0)
         grad_outputs = tuple(
-            _like(o, rng.standard_normal(o._data.shape).astype(o._data.dtype)).requires_grad_()
+            _like(o, rng.standard_normal(o._data.shape).astype(_np_dtype(o))).requires_grad_()
             for o in outs
         )
     grad_outputs = _tuple(grad_outputs)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import warnings
 from collections import namedtuple
 
+from .. import backend as _backend
 from .. import dtypes as _dt
 from ..backend import namespace
 from ..ops.apply import apply
@@ -306,7 +307,7 @@ _ns = namespace
 
 def _idx_tensor(like, a):
     """Indices as an int64 tensor (argmax, max(dim)'s indices)."""
-    return like._new(a.astype("int64"))
+    return like._new(_backend.astype(a, "int64"))
 
 
 def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):

@@ -173,7 +173,7 @@ def index_select(input, dim: int, index):
     x = _as_1d(input)
     d = wrap_dim(dim, x._data.ndim)
     n = x._data.shape[d]
-    idx = index._data.reshape(-1)
+    idx = _backend.reshape(index._data, -1)
     if idx.size:
         bad = idx[(idx < 0) | (idx >= n)]  # PyTorch takes no negative index here
         if bad.size:

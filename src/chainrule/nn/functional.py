@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import warnings
 
+from .. import backend as _backend
 from .. import creation
 from .. import dtypes as _dtypes
 from .. import random as _random
@@ -584,7 +585,7 @@ def binary_cross_entropy(
         )
     _no_grad_weight("binary_cross_entropy", "weight", weight)
     x = input._data
-    if x.size and not bool(((x >= 0) & (x <= 1)).all()):
+    if x.size and not _backend.all_true((x >= 0) & (x <= 1)):
         raise RuntimeError("all elements of input should be between 0 and 1")
     if target.dtype != input.dtype:
         raise RuntimeError(f"Found dtype {target.dtype.title} but expected {input.dtype.title}")

@@ -38,6 +38,7 @@ _grad = _state.grad
 _dual = _state.dual
 _NAMESPACES = _backend._NAMESPACES
 _as_array = _backend.as_array
+_ndarray = _backend.ndarray
 _generic = _backend.scalar_type
 _PY_NUMBERS = (int, float, bool, complex)
 _SCALARS = (int, float)
@@ -128,7 +129,8 @@ def apply(prim: Primitive, *args, **params):
             out = _as_array(out)  # a Python number from some backend call (NumPy scalars stay)
         elif n >= 2 and prim.name in _FOLLOWS_FIRST:
             first = params["cond"] if prim.name == "where" else x0
-            if getattr(first, "ndim", 0) >= 2 and not first.flags.c_contiguous:
+            f = getattr(first, "flags", None)  # (array API arrays have no memory layout)
+            if getattr(first, "ndim", 0) >= 2 and f is not None and not f.c_contiguous:
                 out = _backend.layout_of(out, first)
         src = args[0] if type(args[0]) in TT else _first_tensor(args)
     res = new(out) if src is None else src._new(out)
@@ -186,7 +188,7 @@ def integer_filled(fill: Primitive, t, value) -> None:
     if t._base is not None:  # written through a view: the base records it, and the view
         integer_filled(fill, t._base, value)  # is made again from the base when next used
         return
-    r = apply(fill, t._new(t._data.astype(value._data.dtype)), value)
+    r = apply(fill, t._new(_backend.astype(t._data, value._data.dtype)), value)
     set_node(t, r._node)
     t._rg = r._rg
 
@@ -376,7 +378,7 @@ def remake_view(v) -> None:
     if base._rg and base._data.dtype.kind not in "fc":
         # an integer base filled from a value that requires grad (``integer_filled``): the
         # view requires grad too, its history a float stand-in's that leads nowhere
-        t = base._new(base._data.astype("float32"))
+        t = base._new(_backend.astype(base._data, "float32"))
         t._rg = True
         t._base, t._view, t._vc, t._vver = base, (None, ()), base._vc, base._vc[0]
     elif v._node is not None and not base._rg:
@@ -499,7 +501,7 @@ def apply_inplace(prim: Primitive, t, *args, **params):
         needs = (t._rg,) + tuple(isinstance(a, TensorBase) and a._rg for a in args)
         if prim.plan.input_names[0] in prim.plan.saves(needs):
             # the rule needs the value before the write: keep a copy with t's history
-            src = t._new(t._data.copy())
+            src = t._new(_backend.copy(t._data))
             src._node = t._node
             src._rg = t._rg
             fw = getattr(t, "_fw", None)
@@ -553,7 +555,7 @@ def index_put_expanded(index_put: Primitive, t, idx, value) -> None:
     if record:
         check_inplace(t)
     # r: the written values with value's history (the node's input; its backward refuses)
-    r = apply(index_put, t._new(t._data.copy()), value, idx=idx)
+    r = apply(index_put, t._new(_backend.copy(t._data)), value, idx=idx)
     own(t)[idx] = value._data if is_t else value
     t._vc[0] += 1
     if record or _dual.level is not None:
@@ -848,7 +850,10 @@ def _promote(prim, args):
     for a in args:
         if isinstance(a, TensorBase):
             d = a._data
-            out.append(d if d.dtype == tnp else d.astype(tnp))
+            if type(d) is not _ndarray:  # another backend: its own dtypes, the standard's astype
+                out.append(_backend.astype(d, tnp, copy=False))
+            else:
+                out.append(d if d.dtype == tnp else d.astype(tnp))
         else:
             out.append(a)
     return out

@@ -451,7 +451,7 @@ def _sigmoid(xp, x):
     e = xp.exp(-xp.abs(x))
     d = 1 + e
     if xp is not _backend.numpy:
-        return xp.where(x >= 0, 1 / d, e / d).astype(x.dtype, copy=False)
+        return _backend.astype(xp.where(x >= 0, 1 / d, e / d), x.dtype, copy=False)
     # both branches are finite (or NaN together): a blend is exact and beats NumPy's where,
     # which branches on the sign's pattern (backend.select)
     pos = x >= 0
@@ -699,7 +699,7 @@ def _softplus(xp, x, *, beta, threshold):
     # PyTorch's x itself where bx > threshold
     bx = x * beta
     sp = (xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))) / beta
-    return xp.where(bx > threshold, x, sp).astype(x.dtype, copy=False)
+    return _backend.astype(xp.where(bx > threshold, x, sp), x.dtype, copy=False)
 
 
 # d/dx = sigmoid(bx) = 1 - exp(-beta * out) (beta * out >= 0: no overflow), as -expm1
@@ -720,7 +720,7 @@ FILL = _defew(
 ZERO = alias(FILL, "zero", grad_fn="ZeroBackward0")  # x.zero_()
 COPY = _defew(
     "copy",
-    lambda xp, x, src: xp.broadcast_to(src, x.shape).astype(x.dtype),
+    lambda xp, x, src: _backend.astype(xp.broadcast_to(src, x.shape), x.dtype),
     (_zero, PASS),  # src is broadcast to x's shape: its gradient is summed back
     broadcast=True,
     grad_fn="CopyBackwards",

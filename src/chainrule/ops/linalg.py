@@ -160,7 +160,7 @@ def _singular_error(xp, x, fn: str) -> LinAlgError:
 
 def _nan_where(xp, x):
     """(mask of the matrices of x holding a NaN, x with those zeroed), or (None, x)."""
-    bad = xp.isnan(x).any(axis=(-2, -1))
+    bad = xp.any(xp.isnan(x), axis=(-2, -1))
     if not bad.any():
         return None, x
     return bad, xp.where(bad[..., None, None], 0, x)
@@ -204,13 +204,13 @@ def _trace_inv(ns, t, x):
 # det: det X -> g det X X^-T (Jacobi's formula); tangent: det X tr(X^-1 T)
 def _det_fwd(xp, x):
     d = xp.linalg.det(x)
-    bad = xp.isnan(x).any(axis=(-2, -1))  # LAPACK's LU may not see a NaN: PyTorch's is NaN
+    bad = xp.any(xp.isnan(x), axis=(-2, -1))  # LAPACK's LU may not see a NaN: PyTorch's is NaN
     return xp.where(bad, xp.nan, d) if bad.any() else d
 
 
 def _slogdet_fwd(xp, x, which):
     r = xp.linalg.slogdet(x)[which]
-    bad = xp.isnan(x).any(axis=(-2, -1))  # PyTorch: sign 0, logabsdet NaN
+    bad = xp.any(xp.isnan(x), axis=(-2, -1))  # PyTorch: sign 0, logabsdet NaN
     return xp.where(bad, 0.0 if which == 0 else xp.nan, r) if bad.any() else r
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 
+from .. import backend as _backend
 from ..backend import namespace as _namespace
 from .primitive import alias, defop
 
@@ -210,8 +211,8 @@ def _nll_pick(xp, target, weight, ignore_index, dtype):
     """(index of each target, safe to gather; each target's weight, 0 where ignored)."""
     valid = target != ignore_index
     safe = xp.where(valid, target, 0)
-    w = xp.ones(target.shape, dtype) if weight is None else weight[safe].astype(dtype)
-    return safe, xp.where(valid, w, 0).astype(dtype)
+    w = xp.ones(target.shape, dtype) if weight is None else _backend.astype(weight[safe], dtype)
+    return safe, _backend.astype(xp.where(valid, w, 0), dtype)
 
 
 def _nll(xp, x, *, target, weight, ignore_index, reduction):

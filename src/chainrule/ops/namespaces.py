@@ -90,6 +90,8 @@ class ArrayNS:
             "imag",
         ):
             setattr(self, n, getattr(xp, n))
+        if getattr(xp, "ADAPTER", False):  # an array API backend: no NumPy methods on arrays
+            self.reshape, self.swapaxes, self.astype = xp.reshape, xp.swapaxes, xp.astype
 
     # NumPy's function wrappers cost microseconds; array methods, ufunc reductions and a
     # plain fill do not (backward runs these per node)

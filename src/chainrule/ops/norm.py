@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import weakref
 
+from .. import backend as _backend
 from .primitive import PASS, alias, defop
 
 
@@ -69,7 +70,7 @@ def _standardized(ns, x, axes, eps):
 def _norm_fwd(xp, x, w, b, *, axes, eps):
     xhat, rstd = _standardize(xp, x, axes, eps)
     _remember(x, axes, eps, (xhat, rstd))
-    return (xhat * w + b).astype(x.dtype, copy=False)
+    return _backend.astype(xhat * w + b, x.dtype, copy=False)
 
 
 def _project(ns, s, x, axes, eps):

@@ -25,6 +25,7 @@ from math import isfinite as _isfinite  # a Python float check: no ufunc call on
 
 from .. import backend as _backend
 from .._state import LinAlgError
+from ..backend import astype as _astype
 from ..backend import c_order, namespace
 from .apply import apply
 from .namespaces import array_ns
@@ -106,11 +107,14 @@ def _sum(xp, x, dim, keepdim):
     """x summed over ``dim`` as PyTorch's CPU kernels do: float16 accumulated in float32;
     float32 where NumPy would add element after element, in float64."""
     c = x.dtype.char
+    add = getattr(x, "sum", None)  # NumPy's method; the array API's xp.sum
+    if add is None:
+        add = lambda **kw: xp.sum(x, **kw)  # noqa: E731
     if c == "e":
-        return x.sum(axis=dim, dtype=xp.float32, keepdims=keepdim).astype(x.dtype)
+        return _astype(add(axis=dim, dtype=xp.float32, keepdims=keepdim), x.dtype)
     if c == "f" and dim is not None and _strided(x, dim):
-        return x.sum(axis=dim, dtype=xp.float64, keepdims=keepdim).astype(x.dtype)
-    return x.sum(axis=dim, keepdims=keepdim)
+        return _astype(add(axis=dim, dtype=xp.float64, keepdims=keepdim), x.dtype)
+    return add(axis=dim, keepdims=keepdim)
 
 
 def _scan(scan, xp, x, dim):
@@ -546,7 +550,7 @@ def _cumprod_vjp(ns, g, x, out, dim, batch):
     if x.ndim == 0 or x.shape[dim] == 1 or not math.prod(x.shape):  # PyTorch: g as it is
         return g
     lead = len(batch) + dim  # dim of g (and of the result)
-    if not bool((x == 0).any()):
+    if not _backend.any_true(x == 0):
         return _reverse_cumsum(ns, g * out, lead) / x
     n = x.shape[dim]
     if hasattr(x, "_data"):
@@ -572,7 +576,7 @@ def _cumprod_jvp(ns, t, x, out, dim, batch):
     if x.ndim == 0:
         return t
     lead = len(batch) + dim  # dim of t (and of the tangent)
-    if not bool((x == 0).any()):
+    if not _backend.any_true(x == 0):
         return out * ns.cumsum(t / x, axis=lead)
     n = x.shape[dim]
     total = None
@@ -685,7 +689,7 @@ def _finite_matrices(ns, x):
     inf zeroed, and the mask of those matrices (LAPACK never returns on inf: PyTorch's
     answer there is NaN). A NaN is refused with PyTorch's error. Arrays or Tensors."""
     ok = x * 0 == 0  # False at inf and nan
-    if bool(ok.all()):
+    if _backend.all_true(ok):
         return x, None
     if bool((x != x).any()):
         d = getattr(x, "_data", x)  # (arrays, or Tensors in a rule)

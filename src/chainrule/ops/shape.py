@@ -134,12 +134,12 @@ def _flip(ns, g, dims, batch):
 
 FLIP = defop(
     "flip",
-    lambda xp, x, *, dims: xp.flip(x, dims).copy(order="K"),  # keeps the layout, as PyTorch
+    lambda xp, x, *, dims: _backend.copy(xp.flip(x, dims), "K"),  # keeps the layout, as PyTorch
     _flip,
     jvp=lambda ns, t, dims, batch: _flip(ns, t, dims, batch),
 )
 # clone keeps the memory layout (PyTorch's preserve_format): a transposed clone stays transposed
-CLONE = defop("clone", lambda xp, x: x.copy(order="K"), PASS, jvp=LINEAR)
+CLONE = defop("clone", lambda xp, x: _backend.copy(x, "K"), PASS, jvp=LINEAR)
 CONTIGUOUS = defop(
     "contiguous",
     lambda xp, x: xp.ascontiguousarray(x),
@@ -149,7 +149,7 @@ CONTIGUOUS = defop(
 )
 TO_COPY = defop(
     "to_copy",
-    lambda xp, x, *, np_dtype: x.astype(np_dtype),
+    lambda xp, x, *, np_dtype: _backend.astype(x, np_dtype),
     PASS,  # the engine casts the gradient back to the input's dtype
     grad_fn="ToCopyBackward0",
     fit=True,

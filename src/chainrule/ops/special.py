@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 
+from .. import backend as _backend
 from . import special_kernels as K
 from .primitive import DIAGONAL, defop
 
@@ -55,7 +56,7 @@ ERFINV = _defew(
 def _xlogy(xp, x, y):
     # x * log(y), and 0 where x == 0 unless y is nan (PyTorch's)
     r = x * xp.log(y)
-    return xp.where((x == 0) & (y == y), 0, r).astype(r.dtype, copy=False)
+    return _backend.astype(xp.where((x == 0) & (y == y), 0, r), r.dtype, copy=False)
 
 
 def _xlogy_dx(ns, g, x, y):

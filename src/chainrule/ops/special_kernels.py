@@ -79,7 +79,7 @@ def _lift(xp, x, lo):
     masks = []
     for _ in range(int(lo) + 1):
         m = z < lo
-        if not m.any():
+        if not _backend.any_true(m):
             break
         masks.append((m, z))
         z = xp.where(m, z + 1.0, z)
@@ -253,7 +253,7 @@ def _erf_series(xp, x):
     for k in range(1, 200):
         t = t * x2 / (2 * k + 1)
         s = s + t
-        if not (xp.abs(t) > 1e-17 * xp.abs(s)).any():
+        if not _backend.any_true(xp.abs(t) > 1e-17 * xp.abs(s)):
             break
     return _TWO_OVER_SQRT_PI * _exp_minus_sq(xp, x) * s
 
@@ -331,7 +331,7 @@ def _igamma_parts(xp, a, x):
         ap = ap + 1.0
         term = term * xx / ap
         total = total + term
-        if not (xp.abs(term) > 1e-17 * xp.abs(total)).any():
+        if not _backend.any_true(xp.abs(term) > 1e-17 * xp.abs(total)):
             break
     p_ser = total * xp.exp(aa * xp.log(xx) - xx - lgamma(xp, aa))
     # continued fraction

@@ -1,0 +1,397 @@
+"""NumPy's names over array-api-strict: the adapter namespace of the strict test backend.
+
+The derivative table calls NumPy's names on the namespace of its inputs (``xp.add.reduce``,
+``xp.concatenate``, ``xp.where``...). For NumPy and CuPy that namespace is the library
+itself. For a library that offers only the Python array API standard, it is an adapter like
+this module: each NumPy name the table uses, written over the standard's functions (and
+nothing else), so that running chainrule's tests on ``array_api_strict`` shows which ops
+lean on NumPy-only behaviour. It is used only when ``CHAINRULE_ARRAY_BACKEND=
+array_api_strict`` (see ``chainrule.backend``); NumPy never pays for it.
+
+What the standard lacks, and how this adapter gives it (each a stated exception):
+
+- ``dtype.kind`` (NumPy's one-letter kind: ``'f'``, ``'c'``, ``'i'``, ``'u'``, ``'b'``).
+  The table reads it in apply's hot path (an attribute, ~15 ns); a helper function there
+  would cost every NumPy op. So :func:`install` gives array-api-strict's ``DType`` class
+  read-only ``kind``, ``itemsize`` and ``char`` properties (derived from the dtype, the same
+  facts ``xp.isdtype`` and ``xp.finfo`` give), and NumPy dtypes passed to this module's
+  creation functions are translated by name. Dtype introspection is therefore the one part
+  of the contract the strict run does not check.
+- scatter-add (``add.at``): :func:`scatter_add` over the standard, by a one-hot matrix
+  product (exact for repeated indices; O(n * m) memory, fine for tests).
+- floating-point warnings (``errstate``): the standard raises none, so a no-op context.
+- strided views (``as_strided``, ``.strides``, ``.flags``): absent from the standard; the
+  ops that need them (conv's windows, writable expand/diagonal views) skip on strict.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+
+import array_api_strict as _s
+import numpy as _np
+
+ndarray = type(_s.asarray(0))  # the array type (the public module does not name it)
+
+ADAPTER = True  # NumPy's names over the standard; arrays without NumPy's methods
+nan, inf, pi, e, newaxis = _s.nan, _s.inf, _s.pi, _s.e, None
+
+_NAMES = (
+    "bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 float32 float64 complex64 complex128"
+)
+_BY_NAME = {n: getattr(_s, n) for n in _NAMES.split()}
+bool_ = _s.bool
+for _n, _d in _BY_NAME.items():
+    if _n != "bool":
+        setattr(sys.modules[__name__], _n, _d)
+
+
+def dtype_of(d):
+    """A strict dtype for any dtype spelling (a strict dtype, a NumPy dtype or type, a name,
+    a Python type); None stays None."""
+    if d is None or isinstance(d, _s._dtypes.DType):
+        return d
+    if d is bool:
+        return _s.bool
+    if d is float:
+        return _s.float64
+    if d is int:
+        return _s.int64
+    if d is complex:
+        return _s.complex128
+    return _BY_NAME[_np.dtype(d).name]
+
+
+def install() -> None:
+    """Give strict dtypes NumPy's ``kind``/``itemsize``/``char`` (read-only facts the table
+    reads in its hot path; see the module's docstring)."""
+    dt = _s._dtypes.DType
+    if not hasattr(dt, "kind"):
+        dt.kind = property(lambda d: d._np_dtype.kind)
+        dt.itemsize = property(lambda d: d._np_dtype.itemsize)
+        dt.char = property(lambda d: d._np_dtype.char)
+        dt.name = property(lambda d: d._np_dtype.name)
+
+
+def asnumpy(a):
+    """A strict array as a NumPy array (printing, saving, host-side checks)."""
+    return _np.asarray(a)
+
+
+def adopt(a):
+    """A NumPy array, NumPy scalar or Python number as a strict array (creation functions
+    make NumPy arrays; under this backend they are handed over here)."""
+    if isinstance(a, ndarray):
+        return a
+    a = _np.asarray(a)
+    if a.dtype.kind not in "biufc":
+        return a
+    return _s.asarray(a)
+
+
+# ------------------------------------------------------------------ creation
+def asarray(a, dtype=None, copy=None):
+    if isinstance(a, (list, tuple)) and any(isinstance(v, ndarray) for v in a):
+        return stack([asarray(v) for v in a])
+    if not isinstance(a, (ndarray, bool, int, float, complex)):
+        a = adopt(a)
+    return _s.asarray(a, dtype=dtype_of(dtype), copy=copy)
+
+
+def array(a, dtype=None, copy=True):
+    return asarray(a, dtype=dtype, copy=copy or None)
+
+
+def zeros(shape, dtype=None):
+    return _s.zeros(shape, dtype=dtype_of(dtype) or _s.float64)
+
+
+def ones(shape, dtype=None):
+    return _s.ones(shape, dtype=dtype_of(dtype) or _s.float64)
+
+
+def empty(shape, dtype=None):
+    return _s.empty(shape, dtype=dtype_of(dtype) or _s.float64)
+
+
+def full(shape, fill_value, dtype=None):
+    return _s.full(shape, fill_value, dtype=dtype_of(dtype))
+
+
+def zeros_like(a, dtype=None):
+    return _s.zeros_like(a, dtype=dtype_of(dtype))
+
+
+def ones_like(a, dtype=None):
+    return _s.ones_like(a, dtype=dtype_of(dtype))
+
+
+def full_like(a, fill_value, dtype=None):
+    return _s.full_like(a, fill_value, dtype=dtype_of(dtype))
+
+
+def empty_like(a, dtype=None):
+    return _s.empty_like(a, dtype=dtype_of(dtype))
+
+
+def eye(n, m=None, k=0, dtype=None):
+    return _s.eye(n, m, k=k, dtype=dtype_of(dtype) or _s.float64)
+
+
+def arange(*args, dtype=None):
+    return _s.arange(*args, dtype=dtype_of(dtype))
+
+
+def ascontiguousarray(a):
+    return a  # the standard has no memory layout
+
+
+def copy(a):
+    return _s.asarray(a, copy=True)
+
+
+# ------------------------------------------------------------------ dtypes
+def astype(a, dtype, copy=True):
+    return _s.astype(a, dtype_of(dtype), copy=copy)
+
+
+def result_type(*args):
+    return _s.result_type(*(dtype_of(a) if not isinstance(a, ndarray) else a for a in args))
+
+
+def finfo(d):
+    return _s.finfo(dtype_of(d))
+
+
+def iinfo(d):
+    return _s.iinfo(dtype_of(d))
+
+
+# ------------------------------------------------------------------ shapes
+def reshape(a, shape):
+    return _s.reshape(a, tuple(shape) if not isinstance(shape, int) else (shape,))
+
+
+def transpose(a, axes=None):
+    if axes is None:
+        axes = tuple(range(a.ndim))[::-1]
+    return _s.permute_dims(a, tuple(axes))
+
+
+def swapaxes(a, i, j):
+    axes = list(range(a.ndim))
+    axes[i], axes[j] = axes[j], axes[i]
+    return _s.permute_dims(a, tuple(axes))
+
+
+def moveaxis(a, src, dst):
+    return _s.moveaxis(a, src, dst)
+
+
+def squeeze(a, axis=None):
+    if axis is None:
+        axis = tuple(d for d, n in enumerate(a.shape) if n == 1)
+    return _s.squeeze(a, axis=axis)
+
+
+def expand_dims(a, axis):
+    if isinstance(axis, tuple):
+        return _s.expand_dims(a, axis=axis) if len(axis) != 1 else _s.expand_dims(a, axis=axis[0])
+    return _s.expand_dims(a, axis=axis)
+
+
+def concatenate(arrays, axis=0):
+    return _s.concat(list(arrays), axis=axis)
+
+
+def stack(arrays, axis=0):
+    return _s.stack(list(arrays), axis=axis)
+
+
+def broadcast_to(a, shape):
+    return _s.broadcast_to(a, tuple(shape))
+
+
+def flip(a, axis=None):
+    return _s.flip(a, axis=axis)
+
+
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    a = _s.moveaxis(a, (axis1, axis2), (-2, -1))
+    return _s.linalg.diagonal(a, offset=offset)
+
+
+def ravel(a):
+    return _s.reshape(a, (-1,))
+
+
+def shape(a):
+    return a.shape
+
+
+# ------------------------------------------------------------------ elementwise
+def _names(**kw):
+    for numpy_name, std_name in kw.items():
+        setattr(sys.modules[__name__], numpy_name, getattr(_s, std_name))
+
+
+_names(
+    power="pow",
+    arcsin="asin",
+    arccos="acos",
+    arctan="atan",
+    arcsinh="asinh",
+    arccosh="acosh",
+    arctanh="atanh",
+    arctan2="atan2",
+    invert="bitwise_invert",
+    bitwise_not="bitwise_invert",
+    true_divide="divide",
+)
+
+
+def where(cond, a, b):
+    return _s.where(cond, a, b)
+
+
+def conjugate(a):
+    return _s.conj(a)
+
+
+def isposinf(a):
+    return _s.logical_and(_s.isinf(a), a > 0)
+
+
+def isneginf(a):
+    return _s.logical_and(_s.isinf(a), a < 0)
+
+
+def angle(a):
+    return _s.atan2(_s.imag(a), _s.real(a))
+
+
+# ------------------------------------------------------------------ reductions
+class _Reducer:
+    """NumPy's ``add.reduce``/``add.at`` pair for one operation, over the standard."""
+
+    def __init__(self, op, reduce):
+        self._op, self._reduce = op, reduce
+
+    def __call__(self, *args, **kw):
+        return self._op(*args, **kw)
+
+    def reduce(self, a, axis=0, keepdims=False, dtype=None, initial=None):
+        if isinstance(axis, list):
+            axis = tuple(axis)
+        if dtype is not None:  # accumulate in dtype, as NumPy does
+            a = astype(a, dtype)
+        elif a.dtype == _s.bool and self._op in (_s.add, _s.multiply):
+            a = astype(a, _s.int64)  # NumPy counts bools as ints
+        return self._reduce(a, axis=axis, keepdims=keepdims)
+
+    def at(self, z, idx, g):
+        if self._op is not _s.add:
+            raise NotImplementedError("array-api-strict: only add.at is adapted")
+        scatter_add(z, idx, g)
+
+
+add = _Reducer(_s.add, _s.sum)
+multiply = _Reducer(_s.multiply, _s.prod)
+maximum = _Reducer(_s.maximum, _s.max)
+minimum = _Reducer(_s.minimum, _s.min)
+
+
+def _axis(axis):
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def sum(a, axis=None, keepdims=False, dtype=None):
+    if dtype is None and a.dtype == _s.bool:
+        dtype = _s.int64
+    return _s.sum(a, axis=_axis(axis), keepdims=keepdims, dtype=dtype_of(dtype))
+
+
+def prod(a, axis=None, keepdims=False, dtype=None):
+    return _s.prod(a, axis=_axis(axis), keepdims=keepdims, dtype=dtype_of(dtype))
+
+
+def mean(a, axis=None, keepdims=False):
+    return _s.mean(a, axis=_axis(axis), keepdims=keepdims)
+
+
+def cumsum(a, axis=None):
+    if axis is None:
+        a, axis = ravel(a), 0
+    return _s.cumulative_sum(a, axis=axis)
+
+
+def cumprod(a, axis=None):
+    if axis is None:
+        a, axis = ravel(a), 0
+    return _s.cumulative_prod(a, axis=axis)
+
+
+def count_nonzero(a, axis=None):
+    return _s.count_nonzero(a, axis=axis)
+
+
+# ------------------------------------------------------------------ linear algebra
+def outer(a, b):
+    return _s.reshape(a, (-1, 1)) * _s.reshape(b, (1, -1))
+
+
+def dot(a, b):
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    return _s.matmul(a, b) if b.ndim <= 2 else _s.tensordot(a, b, axes=([-1], [-2]))
+
+
+def vdot(a, b):
+    return _s.sum(_s.conj(ravel(a)) * ravel(b))
+
+
+# ------------------------------------------------------------------ indexing
+def take_along_axis(a, idx, axis):
+    return _s.take_along_axis(a, idx, axis=axis)
+
+
+def indices(shape, sparse=False):
+    out = []
+    for d, n in enumerate(shape):
+        s = [1] * len(shape)
+        s[d] = n
+        r = _s.reshape(_s.arange(n, dtype=_s.int64), tuple(s))
+        out.append(r if sparse else _s.broadcast_to(r, tuple(shape)))
+    return tuple(out)
+
+
+def scatter_add(z, idx, g) -> None:
+    """``z[idx] += g`` with repeated indices adding up, over the standard: the flat
+    positions of ``idx`` in ``z``, then one one-hot matrix product."""
+    pos = _s.reshape(_s.arange(math.prod(z.shape), dtype=_s.int64), z.shape)[idx]
+    g = _s.broadcast_to(g, pos.shape) if g.shape != pos.shape else g
+    onehot = _s.astype(
+        _s.reshape(pos, (-1, 1)) == _s.reshape(_s.arange(math.prod(z.shape)), (1, -1)), g.dtype
+    )
+    z[...] = z + _s.reshape(_s.matmul(_s.reshape(g, (1, -1)), onehot), z.shape)
+
+
+# ------------------------------------------------------------------ everything else
+def errstate(**kw):
+    """The standard raises no floating-point warnings: nothing to silence."""
+    return contextlib.nullcontext()
+
+
+def __getattr__(name):  # the standard's own name where it matches NumPy's
+    try:
+        return getattr(_s, name)
+    except AttributeError:
+        raise AttributeError(
+            f"array-api-strict adapter: NumPy's {name!r} is not adapted over the array API "
+            "standard (chainrule.backend_strict)"
+        ) from None
+
+
+linalg = _s.linalg
