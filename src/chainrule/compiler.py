@@ -1,0 +1,706 @@
+"""The graph compiler: ``chainrule.compile(fn)`` traces an eager function into an
+explicit graph (``chainrule.sym``) on its first call, then runs the graph.
+
+Tracing runs ``fn`` once on symbolic tensors: each argument tensor becomes a variable of
+its shape and dtype, and so does every tensor ``fn`` reads without taking it as an
+argument (a Module's parameters and buffers, tensors it closes over or names as globals):
+while ``fn`` runs, those tensors hold a variable instead of their array, so the graph reads
+their *current* values at each call (an optimizer's updates are seen). Every chainrule
+operation on a symbolic tensor makes a node through the one table (``ops/symbolic.py``);
+``chainrule.func.grad`` and ``autograd.grad`` inside ``fn`` make the gradient's nodes with
+the table's rules. The outputs' graph becomes a ``sym.function``.
+
+A compiled function keeps one graph per *signature*: the pytree structure of its
+arguments, each tensor's shape, dtype, requires_grad and array type, every other
+argument's value (a hashable constant, baked into the graph) and grad mode. A new
+signature traces again (``compiled.traces`` counts the traces); a tensor read from outside
+that changed shape, dtype or requires_grad, or a global name bound to another object,
+traces again too.
+
+What a graph cannot hold makes that signature run eagerly, with one ``UserWarning`` that
+names the line of ``fn`` responsible (``fullgraph=True`` raises ``TraceError`` instead):
+
+- Python control flow on tensor values (``if x.sum() > 0``, ``.item()``, ``float(t)``,
+  ``bool(t)``, ``.tolist()``, printing a tensor): a symbolic tensor has no values;
+- ``loss.backward()`` and in-place writes (``opt.step()``, ``x.add_(1)``, BatchNorm's
+  running statistics in training): an explicit graph is written out of place;
+- random numbers from the default generator (dropout in training, ``torch.rand``): a
+  graph would replay one draw forever. The generator is restored before the eager run,
+  so the fallback draws what eager would;
+- results that are neither tensors, (nested) tuples, lists and dicts of them, nor
+  constants.
+
+When grad mode is on and a tensor the graph reads requires grad, the compiled call is
+one node of the autograd graph (an ``autograd.Function``) whose backward runs a second
+compiled graph, the vector-Jacobian product of the first (``sym.vjp``: the table's rules,
+written out): ``loss.backward()`` fills the parameters' ``.grad`` as eager does. That
+backward recomputes the forward's intermediates (it saves only the inputs), and is not
+itself differentiable (no double backward through a compiled call).
+
+Differences from ``torch.compile``: one backend (chainrule's graphs; ``backend``, ``mode``,
+``options`` and ``dynamic`` are accepted and ignored, shapes are always specialized);
+tracing runs ``fn``'s Python once with symbolic tensors, so Python side effects of ``fn``
+happen again when a signature is traced; a graph break is not a partial graph but the
+whole signature run eagerly; ``compile(module)`` returns an ``OptimizedModule`` that
+forwards to the module but is not an ``nn.Module`` itself.
+
+>>> import chainrule as torch
+>>> @torch.compile
+... def f(x, y):
+...     return (x * y).sin().sum()
+>>> f(torch.ones(3), torch.arange(3.0))
+tensor(1.7508)
+>>> f.traces
+1
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import types
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from . import random as _random
+from .autograd import Function as _Function
+from .autograd import is_grad_enabled
+from .func import _pytree as pt
+from .ops.symbolic import SymArray, variable, walk
+from .sym import function as _sym_function
+from .sym import vjp as _sym_vjp
+from .sym.symbol import wrap
+from .tensor import Tensor
+
+__all__ = ["compile", "CompiledFunction", "OptimizedModule", "TraceError", "reset"]
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_MISSING = object()
+_SEARCH_DEPTH = 3  # how deep into functions, closures and containers tensors are looked for
+
+
+class TraceError(RuntimeError):
+    """What ``compile(fn, fullgraph=True)`` raises where the graph cannot hold ``fn``
+    (the text names the line); without ``fullgraph`` the same text is a warning and the
+    call runs eagerly."""
+
+
+# ------------------------------------------------------------------ the public entry
+def compile(
+    model: Callable | None = None,
+    *,
+    fullgraph: bool = False,
+    dynamic: bool | None = None,
+    backend: str | Callable = "inductor",
+    mode: str | None = None,
+    options: dict | None = None,
+    disable: bool = False,
+) -> Any:
+    """A compiled ``model`` (a function or an ``nn.Module``): traced into a graph on its
+    first call with each new signature (argument shapes, dtypes, constants), then run as
+    the graph. Also a decorator, bare (``@compile``) or with options
+    (``@compile(fullgraph=True)``).
+
+    ``fullgraph=True``: raise ``TraceError`` where ``fn`` cannot be one graph
+    (data-dependent control flow, in-place updates, random draws) instead of running that
+    signature eagerly with a warning. ``disable=True`` returns ``model`` unchanged.
+    ``dynamic``, ``backend``, ``mode`` and ``options`` are PyTorch's, accepted and
+    ignored: chainrule has one backend, and always specializes to shapes.
+
+    >>> import chainrule as torch
+    >>> net = torch.nn.Linear(3, 2)
+    >>> fast = torch.compile(net)
+    >>> x = torch.ones(4, 3)
+    >>> torch.allclose(fast(x), net(x))
+    True
+    """
+    if model is None:  # @compile(fullgraph=True)
+
+        def decorate(m: Callable) -> Any:
+            return compile(
+                m,
+                fullgraph=fullgraph,
+                dynamic=dynamic,
+                backend=backend,
+                mode=mode,
+                options=options,
+                disable=disable,
+            )
+
+        return decorate
+    if disable:
+        return model
+    if not callable(model):
+        raise RuntimeError(f"compile: model must be callable, got {type(model).__name__}")
+    if _is_module(model):
+        return OptimizedModule(model, fullgraph=fullgraph)
+    return CompiledFunction(model, fullgraph=fullgraph)
+
+
+_ALL: list = []  # weak bookkeeping for reset(): compiled functions made so far
+
+
+def reset() -> None:
+    """Forget every compiled function's graphs (``torch.compiler.reset``): each traces
+    again on its next call.
+
+    >>> import chainrule as torch
+    >>> torch.compiler.reset()
+    """
+    for ref in list(_ALL):
+        f = ref()
+        if f is not None:
+            f._cache.clear()
+    _ALL[:] = [r for r in _ALL if r() is not None]
+
+
+def _is_module(obj) -> bool:
+    # (duck-typed: chainrule.nn sits beside this module and imports it, not the reverse)
+    return (
+        hasattr(obj, "_parameters") and hasattr(obj, "named_parameters") and hasattr(obj, "forward")
+    )
+
+
+# ------------------------------------------------------------------ finding tensors
+def _is_tensor(x) -> bool:
+    return isinstance(x, Tensor)
+
+
+class _Found:
+    """The tensors a function reads from outside its arguments, with a name each, and the
+    global names that led to them (guarded: rebinding one traces again)."""
+
+    def __init__(self) -> None:
+        self.tensors: list = []  # (name, tensor)
+        self.ids: set = set()
+        self.globals: list = []  # (globals dict, name, object)
+        self.seen: set = set()
+
+    def add(self, name: str, t) -> None:
+        if id(t) not in self.ids and type(t._data) is not SymArray and t._base is None:
+            self.ids.add(id(t))
+            self.tensors.append((name, t))
+
+    def visit(self, obj, name: str, depth: int) -> bool:
+        """Look in ``obj`` for tensors; whether any was found."""
+        if _is_tensor(obj):
+            self.add(name, obj)
+            return True
+        if depth > _SEARCH_DEPTH or id(obj) in self.seen:
+            return False
+        if isinstance(obj, (types.ModuleType, type, str, bytes, int, float, complex)):
+            return False
+        self.seen.add(id(obj))
+        if _is_module(obj):
+            for n, p in obj.named_parameters():
+                self.add(f"{name}.{n}", p)
+            for n, b in obj.named_buffers():
+                if b is not None:
+                    self.add(f"{name}.{n}", b)
+            found = True
+            fwd = getattr(type(obj), "forward", None)
+            if isinstance(fwd, types.FunctionType):  # what forward itself names
+                self.visit_function(fwd, name, depth + 1)
+            return found
+        if isinstance(obj, types.MethodType):
+            a = self.visit(obj.__self__, name, depth)
+            return self.visit(obj.__func__, name, depth) or a
+        if isinstance(obj, functools.partial):
+            found = self.visit(obj.func, name, depth + 1)
+            for i, a in enumerate(obj.args):
+                found = self.visit(a, f"{name}_arg{i}", depth + 1) or found
+            for k, a in obj.keywords.items():
+                found = self.visit(a, f"{name}_{k}", depth + 1) or found
+            return found
+        if isinstance(obj, types.FunctionType):
+            return self.visit_function(obj, name, depth)
+        if isinstance(obj, (list, tuple)):
+            found = False
+            for i, a in enumerate(obj):
+                found = self.visit(a, f"{name}_{i}", depth + 1) or found
+            return found
+        if isinstance(obj, dict):
+            found = False
+            for k, a in obj.items():
+                found = self.visit(a, f"{name}_{k}", depth + 1) or found
+            return found
+        groups = getattr(obj, "param_groups", None)  # an optimizer: its parameters
+        if isinstance(groups, list):
+            found = False
+            for i, g in enumerate(groups):
+                if isinstance(g, dict):
+                    found = self.visit(g.get("params", ()), f"{name}_group{i}", depth + 1) or found
+            return found
+        return False
+
+    def visit_function(self, fn, name: str, depth: int) -> bool:
+        found = False
+        if fn.__closure__:
+            for var, cell in zip(fn.__code__.co_freevars, fn.__closure__, strict=True):
+                try:
+                    value = cell.cell_contents
+                except ValueError:  # an empty cell
+                    continue
+                found = self.visit(value, var, depth + 1) or found
+        g = fn.__globals__
+        for n in _global_names(fn.__code__):
+            value = g.get(n, _MISSING)
+            if value is _MISSING:
+                continue
+            if self.visit(value, n, depth + 1):
+                self.globals.append((g, n, value))
+                found = True
+        return found
+
+
+def _global_names(code) -> list:
+    names = list(code.co_names)
+    for c in code.co_consts:  # lambdas, comprehensions, inner functions
+        if isinstance(c, types.CodeType):
+            names.extend(_global_names(c))
+    return names
+
+
+# ------------------------------------------------------------------ signatures
+def _spec_key(spec) -> tuple:
+    if spec.kind == "leaf":
+        return ()
+    return (spec.kind, spec.keys, spec.type, tuple(_spec_key(c) for c in spec.children))
+
+
+class _Unhashable(Exception):
+    pass
+
+
+def _signature(leaves, spec) -> tuple:
+    parts = []
+    for x in leaves:
+        if _is_tensor(x):
+            d = x._data
+            parts.append((Tensor, d.shape, d.dtype, x._rg, type(d)))
+        else:
+            try:
+                hash(x)
+            except TypeError:
+                raise _Unhashable(type(x).__name__) from None
+            parts.append((type(x), x))
+    return (_spec_key(spec), tuple(parts), is_grad_enabled())
+
+
+# ------------------------------------------------------------------ where it broke
+def _user_line(tb) -> str:
+    """``file:line (code)`` of the innermost frame of ``tb`` outside chainrule."""
+    where = None
+    while tb is not None:
+        f = tb.tb_frame.f_code.co_filename
+        if not os.path.abspath(f).startswith(_PACKAGE):
+            where = (f, tb.tb_lineno)
+        tb = tb.tb_next
+    if where is None:
+        return "an unknown line"
+    import linecache
+
+    code = linecache.getline(where[0], where[1]).strip()
+    return f"{where[0]}:{where[1]}" + (f" ({code})" if code else "")
+
+
+def _raised_in(tb, *suffixes: str) -> bool:
+    """Whether the innermost chainrule frames of ``tb`` include one of these files."""
+    while tb is not None:
+        f = os.path.abspath(tb.tb_frame.f_code.co_filename)
+        if f.startswith(_PACKAGE) and f[len(_PACKAGE) :].replace(os.sep, "/") in suffixes:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def _why(e: BaseException) -> str | None:
+    """What in ``fn`` a graph cannot hold, from the error tracing raised (None: another
+    error, maybe the user's own)."""
+    tb = e.__traceback__
+    if _raised_in(tb, "autograd/api.py") and _raised_in(tb, "autograd/engine.py"):
+        if "backward" in _frames(tb):
+            return "calls .backward() (an imperative step: .grad and in-place updates)"
+    if isinstance(e, TypeError) and (
+        "in-place writes to a symbolic value" in str(e)
+        or ("no data until it is bound" in str(e) and "write" in _frames(tb))
+    ):
+        return "writes into a tensor in place (an explicit graph is written out of place)"
+    if isinstance(e, (TypeError, AttributeError)) and _raised_in(
+        tb, "ops/symbolic.py", "sym/symbol.py"
+    ):
+        return (
+            "reads a tensor's value (data-dependent Python: if/while on a tensor, .item(), "
+            "float(), bool(), .tolist(), printing)"
+        )
+    return None
+
+
+def _frames(tb) -> set:
+    names = set()
+    while tb is not None:
+        names.add(tb.tb_frame.f_code.co_name)
+        tb = tb.tb_next
+    return names
+
+
+# ------------------------------------------------------------------ one traced graph
+class _Graph:
+    """One signature's graph: the forward function, what it reads, and (made on first
+    need) the backward function."""
+
+    def __init__(self, n_args, externals, out_spec, out_items, fn_graph, in_syms, out_syms):
+        self.n_args = n_args  # graph inputs from the arguments' tensors (first)
+        self.externals = externals  # [(tensor, shape, dtype, requires_grad)], read per call
+        self.out_spec = out_spec
+        # per output leaf: ("graph", index) | ("const", value) | ("clone", tensor)
+        self.out_items = out_items
+        self.forward = fn_graph  # sym.function(inputs, outputs)
+        self.in_syms = in_syms
+        self.out_syms = out_syms
+        self.globals: list = []
+        self._backward: dict = {}  # which inputs need grad -> (sym.function, float outputs)
+
+    def guards_hold(self) -> bool:
+        for t, shape, dtype, rg in self.externals:
+            d = t._data
+            if d.shape != shape or d.dtype != dtype or t._rg != rg or type(d) is SymArray:
+                return False
+        return all(g.get(n, _MISSING) is obj for g, n, obj in self.globals)
+
+    def backward_for(self, needs: tuple):
+        """(sym.function of inputs + cotangents -> gradients of the inputs in ``needs``,
+        the float outputs that depend on them)."""
+        got = self._backward.get(needs)
+        if got is None:
+            wanted = [s for s, need in zip(self.in_syms, needs, strict=True) if need]
+            ids = {id(s._data) for s in wanted}
+            outs = [
+                i
+                for i, o in enumerate(self.out_syms)
+                if o._data.dtype.kind in "fc" and any(id(n) in ids for n in walk([o._data]))
+            ]
+            cts = [
+                wrap(variable(f"ct{i}", self.out_syms[i]._data.shape, self.out_syms[i]._data.dtype))
+                for i in outs
+            ]
+            grads = _sym_vjp([self.out_syms[i] for i in outs], wanted, cts) if outs else []
+            fn = _sym_function(list(self.in_syms) + cts, list(grads)) if outs else None
+            got = self._backward[needs] = (fn, outs)
+        return got
+
+
+class _Eager:
+    """A signature that runs eagerly (the reason was warned once)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+class _GraphCall(_Function):
+    """A compiled call as one node of the autograd graph: backward runs the vjp graph."""
+
+    @staticmethod
+    def forward(ctx, graph, needs, results, *values):
+        ctx.graph, ctx.needs = graph, needs
+        ctx.save_for_backward(*values)
+        fn, outs = graph.backward_for(needs)
+        ctx.outs = outs
+        return tuple(results[i] for i in outs)
+
+    @staticmethod
+    def backward(ctx, *cts):
+        values = ctx.saved_tensors
+        fn, _ = ctx.graph.backward_for(ctx.needs)
+        grads = fn(*values, *cts)
+        it = iter(grads)
+        return (None, None, None) + tuple(next(it) if n else None for n in ctx.needs)
+
+
+_GraphCall.__name__ = "CompiledFunction"  # grad_fn=<CompiledFunctionBackward>, as PyTorch's
+
+
+# ------------------------------------------------------------------ the compiled function
+class CompiledFunction:
+    """A function compiled by ``chainrule.compile``: call it as the function.
+
+    ``traces``: how many graphs were traced; ``fallbacks``: how many signatures run
+    eagerly; ``graphs()``: the traced graphs' ``sym.function`` objects (their
+    ``listing()`` prints the nodes).
+
+    >>> import chainrule as torch
+    >>> f = torch.compile(lambda x: x * 2 + 1)
+    >>> f(torch.ones(2)), f(torch.ones(3)), f.traces
+    (tensor([3., 3.]), tensor([3., 3., 3.]), 2)
+    """
+
+    def __init__(self, fn: Callable, *, fullgraph: bool = False) -> None:
+        self._fn = fn
+        self.fullgraph = fullgraph
+        self._cache: dict = {}
+        self.traces = 0
+        self.fallbacks = 0
+        functools.update_wrapper(self, fn, updated=())
+        import weakref
+
+        _ALL.append(weakref.ref(self))
+
+    def __repr__(self) -> str:
+        return f"<compiled {getattr(self._fn, '__qualname__', self._fn)!r}>"
+
+    def __get__(self, obj, objtype=None):  # a compiled method binds like a function
+        return self if obj is None else types.MethodType(self, obj)
+
+    def graphs(self) -> list:
+        """The ``sym.function`` of each traced signature, in tracing order."""
+        return [e.forward for e in self._cache.values() if isinstance(e, _Graph)]
+
+    def __call__(self, *args, **kwargs):
+        leaves, spec = pt.flatten((args, kwargs))
+        if any(_is_tensor(x) and (type(x._data) is SymArray or _has_tangent(x)) for x in leaves):
+            return self._fn(*args, **kwargs)  # traced by an outer compile, or forward mode
+        try:
+            key = _signature(leaves, spec)
+        except _Unhashable as e:
+            self._fall_back(
+                None, f"takes an argument of type {e} (neither a tensor nor hashable)", None
+            )
+            return self._fn(*args, **kwargs)
+        entry = self._cache.get(key)
+        if entry is None or (type(entry) is _Graph and not entry.guards_hold()):
+            entry = self._trace(key, args, kwargs, leaves, spec)
+            if type(entry) is _Probe:  # eager raises the user's error; else fn is untraceable
+                out = self._fn(*args, **kwargs)
+                e = entry.error
+                self._fall_back(
+                    key, f"could not be traced at {entry.where} ({type(e).__name__}: {e})", e
+                )
+                return out
+        if type(entry) is _Eager:
+            return self._fn(*args, **kwargs)
+        return self._run(entry, leaves)
+
+    # -------------------------------------------------------------- running a graph
+    def _run(self, g: _Graph, leaves):
+        values = [x for x in leaves if _is_tensor(x)] + [t for t, *_ in g.externals]
+        results = g.forward(*values) if g.out_syms else ()
+        if is_grad_enabled():
+            needs = tuple(
+                v._rg and v._data.dtype.kind in "fc" for v in values
+            )  # (the signature fixes these)
+            if any(needs):
+                fn, outs = g.backward_for(needs)
+                if outs:
+                    diff = _GraphCall.apply(g, needs, results, *values)
+                    if _is_tensor(diff):  # (a lone output comes back bare)
+                        diff = (diff,)
+                    results = list(results)
+                    for i, r in zip(outs, diff, strict=True):
+                        results[i] = r
+        out = []
+        for kind, v in g.out_items:
+            if kind == "graph":
+                out.append(results[v])
+            elif kind == "const":
+                out.append(v)
+            else:
+                out.append(v.clone())
+        return pt.unflatten(g.out_spec, out)
+
+    # -------------------------------------------------------------- tracing
+    def _fall_back(self, key, reason: str, cause: BaseException | None):
+        name = getattr(self._fn, "__qualname__", repr(self._fn))
+        text = f"chainrule.compile: {name} {reason}"
+        if self.fullgraph:
+            raise TraceError(text) from cause
+        warnings.warn(
+            text + "; running it eagerly for these inputs", UserWarning, stacklevel=_caller()
+        )
+        self.fallbacks += 1
+        if key is not None:
+            self._cache[key] = _Eager(text)
+
+    def _trace(self, key, args, kwargs, leaves, spec):
+        self.traces += 1
+        found = _Found()
+        for x in leaves:
+            if _is_tensor(x):
+                found.ids.add(id(x))  # arguments are inputs of their own
+        n_args = len(found.ids)
+        found.visit(self._fn, "fn", 0)
+        # graph inputs: the arguments' tensors, then the tensors read from outside
+        in_syms = []
+        sym_leaves = []
+        for i, x in enumerate(leaves):
+            if _is_tensor(x):
+                s = wrap(variable(f"arg{i}", x._data.shape, x._data.dtype))
+                if x._rg:
+                    s.requires_grad_()
+                in_syms.append(s)
+                sym_leaves.append(s)
+            else:
+                sym_leaves.append(x)
+        n_args = len(in_syms)
+        saved = []
+        externals = []
+        for j, (name, t) in enumerate(found.tensors):
+            d = t._data
+            v = variable(_identifier(name, j), d.shape, d.dtype)
+            saved.append((t, d, getattr(t, "_grad", _MISSING)))
+            externals.append((t, d.shape, d.dtype, t._rg))
+            s = wrap(v)
+            s._rg = t._rg
+            in_syms.append(s)
+        rng = _random.default_generator
+        rng_state = rng._bits.state
+        rng_extra = (rng._fresh, rng._normal, rng._normal_float)
+        sym_args, sym_kwargs = pt.unflatten(spec, sym_leaves)
+        try:
+            for (t, _d, _g), s in zip(saved, in_syms[n_args:], strict=True):
+                t._data = s._data  # the tensor reads as its variable while fn runs
+            out = self._fn(*sym_args, **sym_kwargs)
+        except Exception as e:  # noqa: BLE001 - each kind is sorted out below
+            error = e
+        else:
+            error = None
+        finally:
+            for t, d, gr in saved:
+                t._data = d
+                if gr is _MISSING:
+                    if hasattr(t, "_grad"):
+                        del t._grad
+                else:
+                    t._grad = gr
+        drew = _drew(rng, rng_state)
+        if drew:  # the eager run draws what it would have drawn
+            rng._bits.state = rng_state
+            rng._fresh, rng._normal, rng._normal_float = rng_extra
+        if error is not None:
+            why = _why(error)
+            where = _user_line(error.__traceback__)
+            if why is None:
+                return self._unknown_error(key, error, where)
+            self._fall_back(key, f"{why} at {where}", error)
+            return self._cache[key]
+        if drew:
+            self._fall_back(
+                key,
+                "draws random numbers (dropout in training, rand, randn, ...): a graph would "
+                "replay one draw",
+                None,
+            )
+            return self._cache[key]
+        out_leaves, out_spec = pt.flatten(out)
+        items, out_syms = [], []
+        for o in out_leaves:
+            if _is_tensor(o) and type(o._data) is SymArray:
+                items.append(("graph", len(out_syms)))
+                out_syms.append(o)
+            elif _is_tensor(o):
+                items.append(("clone", o.detach()))
+            elif o is None or isinstance(o, (bool, int, float, complex, str)):
+                items.append(("const", o))
+            else:
+                self._fall_back(
+                    key,
+                    f"returns a {type(o).__name__}: a compiled function returns tensors, "
+                    "tuples, lists and dicts of them, and constants",
+                    None,
+                )
+                return self._cache[key]
+        graph_in = [wrap(s._data) for s in in_syms]  # (plain symbols: no autograd history)
+        graph_out = [wrap(o._data) for o in out_syms]
+        fn_graph = _sym_function(graph_in, graph_out) if graph_out else None
+        g = _Graph(n_args, externals, out_spec, items, fn_graph, graph_in, graph_out)
+        g.globals = found.globals
+        self._cache[key] = g
+        return g
+
+    def _unknown_error(self, key, error: BaseException, where: str):
+        """Tracing failed for another reason: if eager fails too, the error is the user's
+        (raised by the eager run, nothing cached); else the graph could not hold fn."""
+        if self.fullgraph:
+            raise TraceError(
+                f"chainrule.compile: {getattr(self._fn, '__qualname__', self._fn)} could not "
+                f"be traced at {where}: {type(error).__name__}: {error}"
+            ) from error
+        return _Probe(error, where)
+
+
+class _Probe:
+    """Tracing failed with an error that may be the user's: the eager run decides."""
+
+    def __init__(self, error, where) -> None:
+        self.error, self.where = error, where
+
+
+def _caller() -> int:
+    """warnings' stacklevel of the innermost frame outside chainrule (the user's call)."""
+    f, level = sys._getframe(1), 1  # (frame 1: the function that warns: stacklevel 1)
+    while f is not None and os.path.abspath(f.f_code.co_filename).startswith(_PACKAGE):
+        f, level = f.f_back, level + 1
+    return level
+
+
+def _drew(rng, before) -> bool:
+    after = rng._bits.state
+    return (
+        after["state"]["pos"] != before["state"]["pos"]
+        or not (after["state"]["key"] == before["state"]["key"]).all()
+    )
+
+
+def _has_tangent(x) -> bool:
+    return getattr(x, "_fw", None) is not None
+
+
+def _identifier(name: str, j: int) -> str:
+    s = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
+    if not s or not s[0].isalpha():
+        s = "t" + s
+    return f"{s}_{j}" if not s.isidentifier() else s
+
+
+# ------------------------------------------------------------------ modules
+class OptimizedModule:
+    """``chainrule.compile(module)``: calls run the module's compiled ``__call__``
+    (its forward, hooks included); everything else (parameters, ``train()``,
+    ``state_dict()``, attributes) is the original module's, which stays in ``_orig_mod``.
+
+    >>> import chainrule as torch
+    >>> net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU())
+    >>> opt = torch.compile(net)
+    >>> opt._orig_mod is net, opt(torch.ones(1, 2)).shape
+    (True, chainrule.Size([1, 3]))
+    """
+
+    def __init__(self, module, *, fullgraph: bool = False) -> None:
+        object.__setattr__(self, "_orig_mod", module)
+        object.__setattr__(self, "_compiled", CompiledFunction(module, fullgraph=fullgraph))
+
+    def __call__(self, *args, **kwargs):
+        return self._compiled(*args, **kwargs)
+
+    def forward(self, *args, **kwargs):
+        return self._compiled(*args, **kwargs)
+
+    @property
+    def traces(self) -> int:
+        """How many graphs were traced (one per signature)."""
+        return self._compiled.traces
+
+    @property
+    def fallbacks(self) -> int:
+        """How many signatures run eagerly."""
+        return self._compiled.fallbacks
+
+    def __getattr__(self, name: str):
+        return getattr(self._orig_mod, name)
+
+    def __setattr__(self, name: str, value) -> None:
+        setattr(self._orig_mod, name, value)
+
+    def __repr__(self) -> str:
+        return f"OptimizedModule(\n  (_orig_mod): {self._orig_mod!r}\n)"

@@ -1,0 +1,421 @@
+"""chainrule.compile: traced graphs give eager's values; one trace per signature; tensors
+read from outside are read at each call; data-dependent Python, in-place steps and random
+draws fall back to eager with a warning naming the line (or raise with fullgraph=True);
+compiled training steps train an MLP to eager's weights."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import inspect
+import warnings
+
+import pytest
+
+import chainrule as cr
+import chainrule.nn.functional as F
+from chainrule import func, nn
+from chainrule.compiler import CompiledFunction, OptimizedModule, TraceError
+
+HERE = __file__
+
+
+def _line_of(fn, text: str) -> int:
+    """The line number of the first line of ``fn``'s source holding ``text``."""
+    lines, start = inspect.getsourcelines(fn)
+    for i, line in enumerate(lines):
+        if text in line:
+            return start + i
+    raise AssertionError(f"{text!r} not in {fn}")
+
+
+@contextlib.contextmanager
+def _no_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
+
+
+def _close(a, b, rtol=1e-6, atol=1e-7) -> None:
+    assert a.dtype == b.dtype and a.shape == b.shape
+    assert cr.allclose(a, b, rtol=rtol, atol=atol), (a - b).abs().max()
+
+
+# ------------------------------------------------------------------ values
+def f_elementwise(x, y):
+    return (x * y).sin() + x.exp() / (1 + y**2)
+
+
+def f_matmul_softmax(x, w):
+    return F.softmax(x @ w, dim=-1).sum(0)
+
+
+def f_reductions(x):
+    return x.mean(), x.max(dim=1).values, x.logsumexp(0), x.var()
+
+
+def f_pytree(xs, scale=2.0):
+    a, b = xs["a"], xs["b"]
+    return {"sum": a + b, "pair": (a * scale, [b - 1, None]), "n": 3}
+
+
+@pytest.mark.parametrize(
+    "fn, make",
+    [
+        (f_elementwise, lambda: (cr.randn(4, 3), cr.randn(4, 3))),
+        (f_matmul_softmax, lambda: (cr.randn(5, 3), cr.randn(3, 7))),
+        (f_reductions, lambda: (cr.randn(4, 6),)),
+    ],
+)
+def test_same_values_as_eager(fn, make):
+    c = cr.compile(fn)
+    for _ in range(2):  # the first call traces, the second runs the cached graph
+        args = make()
+        want = fn(*args)
+        got = c(*args)
+        want = want if isinstance(want, tuple) else (want,)
+        got = got if isinstance(got, tuple) else (got,)
+        for g, w in zip(got, want, strict=True):
+            assert cr.equal(g, w)
+    assert c.traces == 1
+
+
+def test_pytrees_in_and_out_and_constants():
+    c = cr.compile(f_pytree)
+    xs = {"a": cr.randn(3), "b": cr.randn(3)}
+    got, want = c(xs, scale=3.0), f_pytree(xs, scale=3.0)
+    assert set(got) == {"sum", "pair", "n"} and got["n"] == 3
+    assert cr.equal(got["sum"], want["sum"])
+    assert cr.equal(got["pair"][0], want["pair"][0])
+    assert cr.equal(got["pair"][1][0], want["pair"][1][0]) and got["pair"][1][1] is None
+    assert c.traces == 1
+    c(xs, scale=3.0)
+    assert c.traces == 1
+    got = c(xs, scale=4.0)  # a new constant: a new graph with 4.0 baked in
+    assert c.traces == 2
+    assert cr.equal(got["pair"][0], xs["a"] * 4.0)
+
+
+def test_mlp_forward_matches_eager():
+    cr.manual_seed(0)
+    net = nn.Sequential(
+        nn.Linear(12, 16), nn.ReLU(), nn.Linear(16, 16), nn.Tanh(), nn.Linear(16, 4)
+    )
+    fast = cr.compile(net)
+    assert isinstance(fast, OptimizedModule) and fast._orig_mod is net
+    x = cr.randn(8, 12)
+    with cr.no_grad():
+        assert cr.equal(fast(x), net(x))
+        assert cr.equal(fast(x), net(x))
+    assert fast.traces == 1
+    assert len(list(fast.parameters())) == 6  # everything else is the module's
+
+
+def test_module_compile_in_place():
+    cr.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 2))
+    ref = copy.deepcopy(net)
+    assert net.compile() is None
+    x = cr.randn(4, 3)
+    with cr.no_grad():
+        assert cr.equal(net(x), ref(x))
+    assert net._compiled_call_impl.traces == 1
+
+
+# ------------------------------------------------------------------ signatures
+def test_retrace_on_shape_dtype_requires_grad_and_grad_mode():
+    c = cr.compile(lambda x: (x * x).sum(0))
+    c(cr.ones(2, 3))
+    c(cr.ones(2, 3) * 5)
+    assert c.traces == 1
+    r = c(cr.ones(4, 3))  # new shape
+    assert c.traces == 2 and r.shape == (3,) and r.tolist() == [4.0, 4.0, 4.0]
+    r = c(cr.ones(2, 3, dtype=cr.float64))  # new dtype
+    assert c.traces == 3 and r.dtype == cr.float64
+    x = cr.ones(2, 3, requires_grad=True)  # requires_grad: a differentiable call
+    r = c(x)
+    assert c.traces == 4 and r.requires_grad
+    with cr.no_grad():
+        r = c(x)  # grad mode off: another graph, a result without history
+    assert c.traces == 5 and not r.requires_grad
+    c(cr.ones(4, 3))  # back to a known signature: cached
+    assert c.traces == 5
+    assert len(c.graphs()) == 5
+
+
+def test_tensors_read_from_outside_are_read_each_call():
+    w = cr.ones(3)
+    c = cr.compile(lambda x: x * w)
+    assert c(cr.ones(3)).tolist() == [1.0, 1.0, 1.0]
+    w.mul_(3)  # an in-place update of a closure tensor is seen
+    assert c(cr.ones(3)).tolist() == [3.0, 3.0, 3.0]
+    w.data = cr.full((3,), 5.0)  # so is a new array behind the same tensor
+    assert c(cr.ones(3)).tolist() == [5.0, 5.0, 5.0]
+    assert c.traces == 1
+    w.data = cr.ones(4)  # a new shape: traced again
+    assert c(cr.ones(4)).tolist() == [1.0] * 4
+    assert c.traces == 2
+
+
+SCALE = cr.tensor(2.0)
+
+
+def scaled(x):
+    return x * SCALE
+
+
+def test_rebinding_a_global_traces_again():
+    global SCALE
+    c = cr.compile(scaled)
+    assert c(cr.ones(2)).tolist() == [2.0, 2.0]
+    old = SCALE
+    try:
+        SCALE = cr.tensor(7.0)
+        assert c(cr.ones(2)).tolist() == [7.0, 7.0]
+        assert c.traces == 2
+    finally:
+        SCALE = old
+
+
+def test_module_parameters_are_graph_inputs():
+    net = nn.Linear(2, 1)
+    fast = cr.compile(net)
+    x = cr.ones(1, 2)
+    with cr.no_grad():
+        fast(x)
+        net.weight.fill_(1.0)
+        net.bias.fill_(0.5)
+        assert fast(x).item() == 2.5
+    (inputs,) = [g.inputs for g in fast._compiled.graphs()]
+    assert len(inputs) == 3  # x, weight, bias: nothing baked in as a constant
+
+
+# ------------------------------------------------------------------ fallbacks
+def branchy(x):
+    if x.sum() > 0:  # data-dependent
+        return x * 2
+    return -x
+
+
+def uses_item(x):
+    k = x.max().item()  # data-dependent
+    return x / k
+
+
+def uses_float(x):
+    return x * float(x.mean())  # data-dependent
+
+
+@pytest.mark.parametrize(
+    "fn, text", [(branchy, "if x.sum() > 0"), (uses_item, ".item()"), (uses_float, "float(x.mean")]
+)
+def test_data_dependent_control_flow_falls_back_with_the_line(fn, text):
+    c = cr.compile(fn)
+    x = cr.tensor([1.0, -3.0, 4.0])
+    with pytest.warns(UserWarning) as rec:
+        got = c(x)
+    (w,) = [r for r in rec if "chainrule.compile" in str(r.message)]
+    msg = str(w.message)
+    assert f"{HERE}:{_line_of(fn, text)}" in msg and "reads a tensor's value" in msg
+    assert w.filename == HERE  # the warning points at the caller
+    assert cr.equal(got, fn(x))
+    with _no_warnings():  # warned once: the same signature runs eagerly, quietly
+        assert cr.equal(c(-x), fn(-x))
+    assert c.fallbacks == 1 and c.traces == 1
+
+
+def test_fullgraph_raises_with_the_line():
+    c = cr.compile(branchy, fullgraph=True)
+    with pytest.raises(TraceError, match=f"{_line_of(branchy, 'if x.sum')}"):
+        c(cr.ones(2))
+
+    @cr.compile(fullgraph=True)
+    def ok(x):
+        return x + 1
+
+    assert ok(cr.ones(2)).tolist() == [2.0, 2.0]
+
+
+def test_random_draws_fall_back_and_draw_what_eager_draws():
+    drop = nn.Dropout(0.5)
+    fast = cr.compile(drop)
+    x = cr.ones(20)
+    cr.manual_seed(3)
+    with pytest.warns(UserWarning, match="random numbers"):
+        got = fast(x)
+    cr.manual_seed(3)
+    assert cr.equal(got, drop(x))
+    drop.eval()  # no draws: traced
+    with _no_warnings():
+        assert cr.equal(fast(x), x)
+
+
+def test_outputs_that_are_not_tensors_fall_back():
+    class Box:
+        def __init__(self, t):
+            self.t = t
+
+    c = cr.compile(lambda x: Box(x + 1))
+    with pytest.warns(UserWarning, match="returns a Box"):
+        out = c(cr.ones(2))
+    assert out.t.tolist() == [2.0, 2.0]
+    with pytest.raises(TraceError, match="returns a Box"):
+        cr.compile(lambda x: Box(x + 1), fullgraph=True)(cr.ones(2))
+
+
+def test_unhashable_argument_falls_back():
+    class Opts:
+        __hash__ = None
+        k = 3.0
+
+    c = cr.compile(lambda x, o: x * o.k)
+    with pytest.warns(UserWarning, match="neither a tensor nor hashable"):
+        assert c(cr.ones(2), Opts()).tolist() == [3.0, 3.0]
+    assert c.traces == 0
+
+
+def test_user_errors_are_raised_not_cached():
+    c = cr.compile(lambda x, y: x + y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(RuntimeError, match="must match the size"):
+            c(cr.ones(2), cr.ones(3))
+    assert c(cr.ones(2), cr.ones(2)).tolist() == [2.0, 2.0]
+
+
+def test_decorator_forms_and_disable():
+    @cr.compile
+    def f(x):
+        return x + 1
+
+    assert isinstance(f, CompiledFunction) and f.__name__ == "f"
+
+    def g(x):
+        return x
+
+    assert cr.compile(g, disable=True) is g
+    assert isinstance(cr.compile(mode="max-autotune")(g), CompiledFunction)
+    with pytest.raises(RuntimeError, match="callable"):
+        cr.compile(3)
+    cr.compiler.reset()
+    f(cr.ones(1))
+    cr.compiler.reset()
+    f(cr.ones(1))
+    assert f.traces == 2
+
+
+# ------------------------------------------------------------------ gradients
+def test_compiled_module_backward_fills_grads_like_eager():
+    cr.manual_seed(1)
+    net = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3))
+    ref = copy.deepcopy(net)
+    fast = cr.compile(net)
+    x = cr.randn(5, 6)
+    xa = x.clone().requires_grad_()
+    xb = x.clone().requires_grad_()
+    out = fast(xa)
+    assert out.grad_fn is not None
+    (out**2).sum().backward()
+    (ref(xb) ** 2).sum().backward()
+    for p, q in zip(net.parameters(), ref.parameters(), strict=True):
+        _close(p.grad, q.grad)
+    _close(xa.grad, xb.grad)
+
+
+def loss_fn(params, x, y):
+    h = x
+    for i in range(0, len(params), 2):
+        h = h @ params[i] + params[i + 1]
+        if i + 2 < len(params):
+            h = h.relu()
+    return -F.log_softmax(h, 1).gather(1, y[:, None]).mean()
+
+
+def _init(sizes=(20, 16, 16, 10)):
+    g = cr.Generator().manual_seed(1)
+    out = []
+    for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+        out += [cr.randn(a, b, generator=g) * 0.3, cr.randn(b, generator=g) * 0.1]
+    return out
+
+
+def test_compiled_func_grad_matches_eager():
+    params = _init()
+    grad_fn = cr.compile(func.grad(loss_fn))
+    for seed in range(3):
+        cr.manual_seed(seed)
+        x, y = cr.randn(8, 20), cr.randint(0, 10, (8,))
+        for g, w in zip(grad_fn(params, x, y), func.grad(loss_fn)(params, x, y), strict=True):
+            _close(g, w)
+    assert grad_fn.traces == 1
+
+
+def sgd_step(params, x, y, lr=0.1):
+    g = func.grad(loss_fn)(params, x, y)
+    return [p - lr * gi for p, gi in zip(params, g, strict=True)]
+
+
+def test_compiled_training_step_trains_to_eager_weights():
+    step = cr.compile(sgd_step, fullgraph=True)
+    pe, pc = _init(), _init()
+    cr.manual_seed(0)
+    for _ in range(8):
+        x, y = cr.randn(16, 20), cr.randint(0, 10, (16,))
+        pe, pc = sgd_step(pe, x, y), step(pc, x, y)
+    for a, b in zip(pe, pc, strict=True):
+        _close(a, b)
+    assert step.traces == 1
+    assert any(not cr.equal(a, b) for a, b in zip(pe, _init(), strict=True))  # it trained
+
+
+def test_compiled_module_in_an_eager_training_loop():
+    cr.manual_seed(2)
+    net = nn.Sequential(nn.Linear(20, 16), nn.ReLU(), nn.Linear(16, 10))
+    ref = copy.deepcopy(net)
+    fast = cr.compile(net)
+    opt = cr.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    opt_ref = cr.optim.SGD(ref.parameters(), lr=0.1, momentum=0.9)
+    for _ in range(6):
+        x, y = cr.randn(8, 20), cr.randint(0, 10, (8,))
+        for m, o in ((fast, opt), (ref, opt_ref)):
+            o.zero_grad()
+            F.cross_entropy(m(x), y).backward()
+            o.step()
+    for p, q in zip(net.parameters(), ref.parameters(), strict=True):
+        _close(p, q, rtol=1e-5, atol=1e-6)
+    assert fast.traces == 1
+
+
+def test_imperative_step_falls_back_and_trains_like_eager():
+    cr.manual_seed(4)
+    net = nn.Sequential(nn.Linear(20, 16), nn.ReLU(), nn.Linear(16, 10))
+    ref = copy.deepcopy(net)
+    opt = cr.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    opt_ref = cr.optim.SGD(ref.parameters(), lr=0.1, momentum=0.9)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = -F.log_softmax(net(x), 1).gather(1, y[:, None]).mean()
+        loss.backward()
+        opt.step()
+        return loss
+
+    c = cr.compile(step)
+    for i in range(3):
+        x, y = cr.randn(8, 20), cr.randint(0, 10, (8,))
+        if i == 0:
+            with pytest.warns(UserWarning, match=r"\.backward\(\)") as rec:
+                c(x, y)
+            (w,) = [r for r in rec if "chainrule.compile" in str(r.message)]
+            assert f"{HERE}:{_line_of(step, 'loss.backward()')}" in str(w.message)
+        else:
+            c(x, y)
+        opt_ref.zero_grad()
+        (-F.log_softmax(ref(x), 1).gather(1, y[:, None]).mean()).backward()
+        opt_ref.step()
+    for p, q in zip(net.parameters(), ref.parameters(), strict=True):
+        assert cr.equal(p, q)  # eager both: bitwise
+    with pytest.raises(TraceError, match="backward"):
+        cr.compile(step, fullgraph=True)(x, y)
+    for p in net.parameters():  # the failed trace left no symbolic value behind
+        assert type(p._data).__name__ == "ndarray" and type(p.grad._data).__name__ == "ndarray"
