@@ -419,3 +419,57 @@ def test_imperative_step_falls_back_and_trains_like_eager():
         cr.compile(step, fullgraph=True)(x, y)
     for p in net.parameters():  # the failed trace left no symbolic value behind
         assert type(p._data).__name__ == "ndarray" and type(p.grad._data).__name__ == "ndarray"
+
+
+def test_double_backward_through_a_compiled_call_is_refused():
+    c = cr.compile(lambda x: (x**3).sum())
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    (g,) = cr.autograd.grad(c(x), x)  # first order: the vjp graph
+    assert g.tolist() == [3.0, 12.0]
+    with pytest.raises(RuntimeError, match="not differentiable"):
+        cr.autograd.grad(c(x), x, create_graph=True)
+
+
+def test_batchnorm_falls_back_and_updates_its_statistics_once():
+    cr.manual_seed(5)
+    net = nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6), nn.ReLU())
+    ref = copy.deepcopy(net)
+    fast = cr.compile(net)
+    x = cr.randn(8, 4)
+    with pytest.warns(UserWarning, match=r"Sequential could not be traced at .*normalization"):
+        got = fast(x)  # running statistics are written in place: eager
+    assert cr.equal(got, ref(x))
+    assert cr.equal(net[1].running_mean, ref[1].running_mean)  # updated once, not twice
+    assert int(net[1].num_batches_tracked) == 1
+
+
+def test_train_and_eval_are_guarded():
+    cr.manual_seed(6)
+    net = nn.Sequential(nn.Linear(4, 6), nn.Dropout(0.5))
+    ref = copy.deepcopy(net)
+    fast = cr.compile(net)
+    x = cr.randn(3, 4)
+    net.eval()
+    ref.eval()
+    with _no_warnings(), cr.no_grad():
+        assert cr.equal(fast(x), ref(x))  # traced without dropout
+    assert fast.traces == 1
+    for flip in (lambda m: m[1].train(), lambda m: m.train()):  # a submodule, then all
+        flip(net)
+        flip(ref)
+        cr.manual_seed(7)
+        with pytest.warns(UserWarning, match="random numbers"), cr.no_grad():
+            got = fast(x)  # not the evaluation graph: dropout draws, so eager
+        cr.manual_seed(7)
+        with cr.no_grad():
+            assert cr.equal(got, ref(x))
+        assert (got == 0).any()
+    assert fast.traces == 3
+
+
+def test_nested_compiled_functions_inline():
+    inner = cr.compile(lambda x: x.sin() * 2)
+    outer = cr.compile(lambda x: inner(x) + inner(x + 1))
+    x = cr.randn(3)
+    assert cr.equal(outer(x), x.sin() * 2 + (x + 1).sin() * 2)
+    assert outer.traces == 1 and inner.traces == 0

@@ -57,14 +57,17 @@ tensor(1.7508)
 from __future__ import annotations
 
 import functools
+import linecache
 import os
 import sys
+import threading
 import types
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 from . import random as _random
+from ._state import dual as _dual
 from .autograd import Function as _Function
 from .autograd import is_grad_enabled
 from .func import _pytree as pt
@@ -79,6 +82,13 @@ __all__ = ["compile", "CompiledFunction", "OptimizedModule", "TraceError", "rese
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _MISSING = object()
 _SEARCH_DEPTH = 3  # how deep into functions, closures and containers tensors are looked for
+
+
+class _Tracing(threading.local):
+    depth = 0  # compiled functions tracing now in this thread
+
+
+_tracing = _Tracing()
 
 
 class TraceError(RuntimeError):
@@ -177,6 +187,8 @@ class _Found:
         self.ids: set = set()
         self.globals: list = []  # (globals dict, name, object)
         self.seen: set = set()
+        self.modules: list = []  # every module met (their .training flags are guarded)
+        self.module_ids: set = set()
 
     def add(self, name: str, t) -> None:
         if id(t) not in self.ids and type(t._data) is not SymArray and t._base is None:
@@ -194,6 +206,10 @@ class _Found:
             return False
         self.seen.add(id(obj))
         if _is_module(obj):
+            for m in obj.modules():  # train() and eval() change what forward computes
+                if id(m) not in self.module_ids:
+                    self.module_ids.add(id(m))
+                    self.modules.append(m)
             for n, p in obj.named_parameters():
                 self.add(f"{name}.{n}", p)
             for n, b in obj.named_buffers():
@@ -291,17 +307,19 @@ def _signature(leaves, spec) -> tuple:
 
 # ------------------------------------------------------------------ where it broke
 def _user_line(tb) -> str:
-    """``file:line (code)`` of the innermost frame of ``tb`` outside chainrule."""
-    where = None
+    """``file:line (code)`` of the innermost frame of ``tb`` outside chainrule; where all
+    are chainrule's (a library module's forward), the innermost one in nn/ or optim/."""
+    user = lib = None
     while tb is not None:
-        f = tb.tb_frame.f_code.co_filename
-        if not os.path.abspath(f).startswith(_PACKAGE):
-            where = (f, tb.tb_lineno)
+        f = os.path.abspath(tb.tb_frame.f_code.co_filename)
+        if not f.startswith(_PACKAGE):
+            user = (f, tb.tb_lineno)
+        elif f[len(_PACKAGE) :].replace(os.sep, "/").startswith(("nn/", "optim/")):
+            lib = (f, tb.tb_lineno)
         tb = tb.tb_next
+    where = user or lib
     if where is None:
         return "an unknown line"
-    import linecache
-
     code = linecache.getline(where[0], where[1]).strip()
     return f"{where[0]}:{where[1]}" + (f" ({code})" if code else "")
 
@@ -328,9 +346,11 @@ def _why(e: BaseException) -> str | None:
         or ("no data until it is bound" in str(e) and "write" in _frames(tb))
     ):
         return "writes into a tensor in place (an explicit graph is written out of place)"
-    if isinstance(e, (TypeError, AttributeError)) and _raised_in(
-        tb, "ops/symbolic.py", "sym/symbol.py"
-    ):
+    if isinstance(e, AttributeError) and _raised_in(tb, "ops/symbolic.py"):
+        return (
+            "computes on a tensor's array outside chainrule's operations (code that needs the data)"
+        )
+    if isinstance(e, TypeError) and _raised_in(tb, "ops/symbolic.py", "sym/symbol.py"):
         return (
             "reads a tensor's value (data-dependent Python: if/while on a tensor, .item(), "
             "float(), bool(), .tolist(), printing)"
@@ -361,9 +381,13 @@ class _Graph:
         self.in_syms = in_syms
         self.out_syms = out_syms
         self.globals: list = []
+        self.modules: list = []  # (module, its .training when traced)
         self._backward: dict = {}  # which inputs need grad -> (sym.function, float outputs)
 
     def guards_hold(self) -> bool:
+        for m, training in self.modules:
+            if m.training is not training:
+                return False
         for t, shape, dtype, rg in self.externals:
             d = t._data
             if d.shape != shape or d.dtype != dtype or t._rg != rg or type(d) is SymArray:
@@ -412,6 +436,12 @@ class _GraphCall(_Function):
 
     @staticmethod
     def backward(ctx, *cts):
+        if is_grad_enabled():  # create_graph: the graph's gradients have no history
+            raise RuntimeError(
+                "chainrule.compile: a compiled call's backward is not differentiable "
+                "(create_graph=True, double backward): call the function uncompiled for "
+                "higher derivatives, or compile chainrule.func transforms of it"
+            )
         values = ctx.saved_tensors
         fn, _ = ctx.graph.backward_for(ctx.needs)
         grads = fn(*values, *cts)
@@ -442,6 +472,11 @@ class CompiledFunction:
         self._cache: dict = {}
         self.traces = 0
         self.fallbacks = 0
+        root = fn.func if isinstance(fn, functools.partial) and fn.args else fn
+        root = fn.args[0] if root is not fn and _is_module(fn.args[0]) else root
+        self._module = root if _is_module(root) else getattr(fn, "__self__", None)
+        if self._module is not None and not _is_module(self._module):
+            self._module = None
         functools.update_wrapper(self, fn, updated=())
         import weakref
 
@@ -458,11 +493,17 @@ class CompiledFunction:
         return [e.forward for e in self._cache.values() if isinstance(e, _Graph)]
 
     def __call__(self, *args, **kwargs):
+        if _tracing.depth or _dual.level is not None:
+            # inside another compiled function's trace: its graph takes this one's nodes;
+            # forward-mode AD: tangents go through the eager ops, not through a graph
+            return self._fn(*args, **kwargs)
         leaves, spec = pt.flatten((args, kwargs))
-        if any(_is_tensor(x) and (type(x._data) is SymArray or _has_tangent(x)) for x in leaves):
-            return self._fn(*args, **kwargs)  # traced by an outer compile, or forward mode
+        if any(_is_tensor(x) and type(x._data) is SymArray for x in leaves):
+            return self._fn(*args, **kwargs)  # symbolic arguments: fn builds their graph
         try:
             key = _signature(leaves, spec)
+            if self._module is not None:  # (train and eval: each its own graph)
+                key += (self._module.training,)
         except _Unhashable as e:
             self._fall_back(
                 None, f"takes an argument of type {e} (neither a tensor nor hashable)", None
@@ -511,7 +552,7 @@ class CompiledFunction:
 
     # -------------------------------------------------------------- tracing
     def _fall_back(self, key, reason: str, cause: BaseException | None):
-        name = getattr(self._fn, "__qualname__", repr(self._fn))
+        name = _name(self._fn)
         text = f"chainrule.compile: {name} {reason}"
         if self.fullgraph:
             raise TraceError(text) from cause
@@ -557,6 +598,7 @@ class CompiledFunction:
         rng_state = rng._bits.state
         rng_extra = (rng._fresh, rng._normal, rng._normal_float)
         sym_args, sym_kwargs = pt.unflatten(spec, sym_leaves)
+        _tracing.depth += 1
         try:
             for (t, _d, _g), s in zip(saved, in_syms[n_args:], strict=True):
                 t._data = s._data  # the tensor reads as its variable while fn runs
@@ -566,6 +608,7 @@ class CompiledFunction:
         else:
             error = None
         finally:
+            _tracing.depth -= 1
             for t, d, gr in saved:
                 t._data = d
                 if gr is _MISSING:
@@ -615,6 +658,7 @@ class CompiledFunction:
         fn_graph = _sym_function(graph_in, graph_out) if graph_out else None
         g = _Graph(n_args, externals, out_spec, items, fn_graph, graph_in, graph_out)
         g.globals = found.globals
+        g.modules = [(m, m.training) for m in found.modules]
         self._cache[key] = g
         return g
 
@@ -623,7 +667,7 @@ class CompiledFunction:
         (raised by the eager run, nothing cached); else the graph could not hold fn."""
         if self.fullgraph:
             raise TraceError(
-                f"chainrule.compile: {getattr(self._fn, '__qualname__', self._fn)} could not "
+                f"chainrule.compile: {_name(self._fn)} could not "
                 f"be traced at {where}: {type(error).__name__}: {error}"
             ) from error
         return _Probe(error, where)
@@ -634,6 +678,14 @@ class _Probe:
 
     def __init__(self, error, where) -> None:
         self.error, self.where = error, where
+
+
+def _name(fn) -> str:
+    """How a warning names a compiled callable: its qualified name, or its class's."""
+    if isinstance(fn, functools.partial):
+        fn = fn.func
+    name = getattr(fn, "__qualname__", None)
+    return name if isinstance(name, str) else type(fn).__name__
 
 
 def _caller() -> int:
@@ -652,10 +704,6 @@ def _drew(rng, before) -> bool:
     )
 
 
-def _has_tangent(x) -> bool:
-    return getattr(x, "_fw", None) is not None
-
-
 def _identifier(name: str, j: int) -> str:
     s = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
     if not s or not s[0].isalpha():
@@ -672,8 +720,8 @@ class OptimizedModule:
     >>> import chainrule as torch
     >>> net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU())
     >>> opt = torch.compile(net)
-    >>> opt._orig_mod is net, opt(torch.ones(1, 2)).shape
-    (True, chainrule.Size([1, 3]))
+    >>> opt._orig_mod is net, tuple(opt(torch.ones(1, 2)).shape)
+    (True, (1, 3))
     """
 
     def __init__(self, module, *, fullgraph: bool = False) -> None:

@@ -169,8 +169,8 @@ class Module:
         >>> import chainrule as torch
         >>> net = torch.nn.Linear(2, 1)
         >>> net.compile()
-        >>> net(torch.ones(3, 2)).shape
-        chainrule.Size([3, 1])
+        >>> tuple(net(torch.ones(3, 2)).shape)
+        (3, 1)
         """
         fn = compiler.compile(functools.partial(Module._call_impl, self), *args, **kwargs)
         object.__setattr__(self, "_compiled_call_impl", fn)
