@@ -473,3 +473,16 @@ def test_nested_compiled_functions_inline():
     x = cr.randn(3)
     assert cr.equal(outer(x), x.sin() * 2 + (x + 1).sin() * 2)
     assert outer.traces == 1 and inner.traces == 0
+
+
+def test_backward_graph_reads_saved_values_instead_of_recomputing():
+    net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    fast = cr.compile(net)
+    x = cr.randn(5, 3)
+    fast(x).sum().backward()
+    (g,) = fast._compiled._cache.values()
+    ((forward, backward, outs),) = g._backward.values()
+    names = {n.prim.name for n in backward.order if n.prim is not None}
+    assert "tanh" in {n.prim.name for n in forward.order if n.prim is not None}
+    assert "tanh" not in names and "addmm" not in names  # tanh' from the saved output
+    assert outs == [0]

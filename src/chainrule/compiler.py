@@ -71,7 +71,7 @@ from ._state import dual as _dual
 from .autograd import Function as _Function
 from .autograd import is_grad_enabled
 from .func import _pytree as pt
-from .ops.symbolic import SymArray, variable, walk
+from .ops.symbolic import SymArray, param_syms, variable, walk
 from .sym import function as _sym_function
 from .sym import vjp as _sym_vjp
 from .sym.symbol import wrap
@@ -395,25 +395,88 @@ class _Graph:
         return all(g.get(n, _MISSING) is obj for g, n, obj in self.globals)
 
     def backward_for(self, needs: tuple):
-        """(sym.function of inputs + cotangents -> gradients of the inputs in ``needs``,
-        the float outputs that depend on them)."""
+        """The differentiable call for the inputs in ``needs`` (made once per pattern):
+        ``(forward, backward, outs)``. ``outs``: the float outputs that depend on those
+        inputs; ``forward``: inputs -> outputs, then the residuals (the forward's values
+        the backward reads); ``backward``: inputs, residuals, a cotangent per ``outs``
+        -> the needed inputs' gradients. None, None, [] when no output depends on them."""
         got = self._backward.get(needs)
         if got is None:
-            wanted = [s for s, need in zip(self.in_syms, needs, strict=True) if need]
-            ids = {id(s._data) for s in wanted}
-            outs = [
-                i
-                for i, o in enumerate(self.out_syms)
-                if o._data.dtype.kind in "fc" and any(id(n) in ids for n in walk([o._data]))
-            ]
-            cts = [
-                wrap(variable(f"ct{i}", self.out_syms[i]._data.shape, self.out_syms[i]._data.dtype))
-                for i in outs
-            ]
-            grads = _sym_vjp([self.out_syms[i] for i in outs], wanted, cts) if outs else []
-            fn = _sym_function(list(self.in_syms) + cts, list(grads)) if outs else None
-            got = self._backward[needs] = (fn, outs)
+            got = self._backward[needs] = _partition(self.in_syms, self.out_syms, needs)
         return got
+
+
+def _partition(in_syms, out_syms, needs):
+    """Split the vjp graph of ``out_syms`` into a forward that keeps the values backward
+    reads (as eager autograd saves tensors for backward) and a backward from them (see
+    ``_Graph.backward_for``): backward recomputes nothing of the forward."""
+    wanted = [s for s, need in zip(in_syms, needs, strict=True) if need]
+    ids = {id(s._data) for s in wanted}
+    outs = [
+        i
+        for i, o in enumerate(out_syms)
+        if o._data.dtype.kind in "fc" and any(id(n) in ids for n in walk([o._data]))
+    ]
+    if not outs:
+        return None, None, []
+    cts = [variable(f"ct{i}", out_syms[i]._data.shape, out_syms[i]._data.dtype) for i in outs]
+    grads = _sym_vjp([out_syms[i] for i in outs], wanted, [wrap(c) for c in cts])
+    grad_nodes = [g._data for g in grads]
+    order = walk(grad_nodes)
+    late = {id(c) for c in cts}  # nodes that depend on a cotangent: the backward proper
+    for n in order:
+        if n.prim is not None and any(id(d) in late for d in _deps(n)):
+            late.add(id(n))
+    residuals, seen = [], set()
+    for n in order:
+        if id(n) in late:
+            for d in _deps(n):
+                if id(d) not in late and d.prim is not None and id(d) not in seen:
+                    seen.add(id(d))
+                    residuals.append(d)
+    for gn in grad_nodes:  # a gradient the cotangents do not reach (rare): kept as well
+        if id(gn) not in late and gn.prim is not None and id(gn) not in seen:
+            seen.add(id(gn))
+            residuals.append(gn)
+    saved = {id(r): variable(f"saved{i}", r.shape, r.dtype) for i, r in enumerate(residuals)}
+    made = dict(saved)
+    for n in order:  # the backward's nodes again, reading the residuals' variables
+        if id(n) in late and n.prim is not None:
+            made[id(n)] = SymArray(
+                n.prim,
+                [made.get(id(x), x) if type(x) is SymArray else x for x in n.inputs],
+                _substitute(n.params, made),
+                n.shape,
+                n.dtype,
+            )
+    forward = _sym_function(
+        [wrap(s._data) for s in in_syms],
+        [wrap(o._data) for o in out_syms] + [wrap(r) for r in residuals],
+    )
+    backward = _sym_function(
+        [wrap(s._data) for s in in_syms]
+        + [wrap(saved[id(r)]) for r in residuals]
+        + [wrap(c) for c in cts],
+        [wrap(made.get(id(g), g)) for g in grad_nodes],
+    )
+    return forward, backward, outs
+
+
+def _deps(n) -> list:
+    return [x for x in n.inputs if type(x) is SymArray] + param_syms(n.params)
+
+
+def _substitute(params, made):
+    if not params:
+        return params
+    out = {}
+    for k, v in params.items():
+        if type(v) is SymArray:
+            v = made.get(id(v), v)
+        elif type(v) in (tuple, list) and any(type(x) is SymArray for x in v):
+            v = type(v)(made.get(id(x), x) if type(x) is SymArray else x for x in v)
+        out[k] = v
+    return out
 
 
 class _Eager:
@@ -424,14 +487,15 @@ class _Eager:
 
 
 class _GraphCall(_Function):
-    """A compiled call as one node of the autograd graph: backward runs the vjp graph."""
+    """A compiled call as one node of the autograd graph: backward runs the backward
+    graph on the residuals the forward graph kept."""
 
     @staticmethod
     def forward(ctx, graph, needs, results, *values):
-        ctx.graph, ctx.needs = graph, needs
+        forward, _, outs = graph.backward_for(needs)
+        n = len(graph.out_syms)
+        ctx.graph, ctx.needs, ctx.residuals = graph, needs, results[n:]
         ctx.save_for_backward(*values)
-        fn, outs = graph.backward_for(needs)
-        ctx.outs = outs
         return tuple(results[i] for i in outs)
 
     @staticmethod
@@ -443,9 +507,10 @@ class _GraphCall(_Function):
                 "higher derivatives, or compile chainrule.func transforms of it"
             )
         values = ctx.saved_tensors
-        fn, _ = ctx.graph.backward_for(ctx.needs)
-        grads = fn(*values, *cts)
-        it = iter(grads)
+        _, backward, _ = ctx.graph.backward_for(ctx.needs)
+        grads = backward(*values, *ctx.residuals, *cts)
+        ctx.residuals = ()
+        it = iter(grads if isinstance(grads, tuple) else (grads,))
         return (None, None, None) + tuple(next(it) if n else None for n in ctx.needs)
 
 
@@ -526,20 +591,23 @@ class CompiledFunction:
     # -------------------------------------------------------------- running a graph
     def _run(self, g: _Graph, leaves):
         values = [x for x in leaves if _is_tensor(x)] + [t for t, *_ in g.externals]
-        results = g.forward(*values) if g.out_syms else ()
-        if is_grad_enabled():
-            needs = tuple(
-                v._rg and v._data.dtype.kind in "fc" for v in values
-            )  # (the signature fixes these)
-            if any(needs):
-                fn, outs = g.backward_for(needs)
-                if outs:
-                    diff = _GraphCall.apply(g, needs, results, *values)
-                    if _is_tensor(diff):  # (a lone output comes back bare)
-                        diff = (diff,)
-                    results = list(results)
-                    for i, r in zip(outs, diff, strict=True):
-                        results[i] = r
+        forward = g.forward
+        needs = None
+        if is_grad_enabled():  # (the signature and the guards fix which need grad)
+            needs = tuple(v._rg and v._data.dtype.kind in "fc" for v in values)
+            saving = g.backward_for(needs)[0] if any(needs) else None
+            if saving is None:
+                needs = None
+            else:
+                forward = saving  # outputs, then the residuals backward reads
+        results = forward(*values) if forward is not None else ()
+        if needs is not None:
+            diff = _GraphCall.apply(g, needs, results, *values)
+            if _is_tensor(diff):  # (a lone output comes back bare)
+                diff = (diff,)
+            results = list(results)
+            for i, r in zip(g.backward_for(needs)[2], diff, strict=True):
+                results[i] = r
         out = []
         for kind, v in g.out_items:
             if kind == "graph":
