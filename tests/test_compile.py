@@ -486,3 +486,75 @@ def test_backward_graph_reads_saved_values_instead_of_recomputing():
     assert "tanh" in {n.prim.name for n in forward.order if n.prim is not None}
     assert "tanh" not in names and "addmm" not in names  # tanh' from the saved output
     assert outs == [0]
+
+
+def test_a_module_passed_as_an_argument_gets_its_gradients():
+    cr.manual_seed(8)
+    net = nn.Linear(3, 2)
+    ref = copy.deepcopy(net)
+
+    def f(model, x):
+        return (model(x) ** 2).sum()
+
+    c = cr.compile(f)
+    x = cr.randn(4, 3)
+    c(net, x).backward()
+    f(ref, x).backward()
+    _close(net.weight.grad, ref.weight.grad)
+    _close(net.bias.grad, ref.bias.grad)
+    with cr.no_grad():
+        net.weight.zero_()
+        assert cr.equal(c(net, x), (net.bias**2).sum() * 4)  # read at the call
+    assert c.traces == 2  # (grad mode on, then off)
+
+
+def test_tensors_behind_objects_and_cells_are_inputs_and_guarded():
+    class Holder:
+        def __init__(self, w):
+            self.w = w
+
+    h = Holder(cr.ones(2, requires_grad=True))
+    c = cr.compile(lambda x: (x * h.w).sum())
+    x = cr.tensor([1.0, 2.0])
+    c(x).backward()
+    assert h.w.grad.tolist() == [1.0, 2.0]
+    h.w = cr.full((2,), 3.0, requires_grad=True)  # another tensor in the attribute
+    assert c(x).item() == 9.0
+    assert c.traces == 2
+
+    scale = cr.tensor(2.0)
+
+    def g(x):
+        return x * scale
+
+    cg = cr.compile(g)
+    assert cg(x).tolist() == [2.0, 4.0]
+    scale = cr.tensor(5.0)  # the closure cell now holds another tensor  # noqa: F841
+    assert cg(x).tolist() == [5.0, 10.0]
+    assert cg.traces == 2
+
+
+def test_a_tensor_the_search_misses_is_found_through_autograd():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    deep = {"a": [[[w]]]}  # deeper than the search goes
+
+    def f(x):
+        return (x * deep["a"][0][0][0]).sum()
+
+    c = cr.compile(f)
+    x = cr.tensor([3.0, 4.0])
+    c(x).backward()
+    assert w.grad.tolist() == [3.0, 4.0]
+    (g,) = c.graphs()
+    assert len(g.inputs) == 2 and c.traces == 1
+    assert c._extra == [w]  # (found by the second way, not by the search)
+
+
+def test_too_many_signatures_run_eagerly():
+    c = cr.compile(lambda x, k: x * k)
+    x = cr.ones(1)
+    with pytest.warns(UserWarning, match="signatures") as rec:
+        for k in range(70):
+            assert c(x, k).item() == k
+    assert len([r for r in rec if "signatures" in str(r.message)]) == 1
+    assert c.traces == 64

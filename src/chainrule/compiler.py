@@ -63,6 +63,7 @@ import sys
 import threading
 import types
 import warnings
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -70,6 +71,7 @@ from . import random as _random
 from ._state import dual as _dual
 from .autograd import Function as _Function
 from .autograd import is_grad_enabled
+from .autograd.engine import leaves_behind as _leaves_behind
 from .func import _pytree as pt
 from .ops.symbolic import SymArray, param_syms, variable, walk
 from .sym import function as _sym_function
@@ -82,6 +84,8 @@ __all__ = ["compile", "CompiledFunction", "OptimizedModule", "TraceError", "rese
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _MISSING = object()
 _SEARCH_DEPTH = 3  # how deep into functions, closures and containers tensors are looked for
+_SEARCH_WIDTH = 256  # containers longer than this are not searched
+_CACHE_LIMIT = 64  # signatures per compiled function; beyond it, new ones run eagerly
 
 
 class _Tracing(threading.local):
@@ -149,7 +153,7 @@ def compile(
     return CompiledFunction(model, fullgraph=fullgraph)
 
 
-_ALL: list = []  # weak bookkeeping for reset(): compiled functions made so far
+_ALL: weakref.WeakSet = weakref.WeakSet()  # for reset(): the compiled functions alive
 
 
 def reset() -> None:
@@ -159,11 +163,10 @@ def reset() -> None:
     >>> import chainrule as torch
     >>> torch.compiler.reset()
     """
-    for ref in list(_ALL):
-        f = ref()
-        if f is not None:
-            f._cache.clear()
-    _ALL[:] = [r for r in _ALL if r() is not None]
+    for f in list(_ALL):
+        f._cache.clear()
+        f._extra.clear()
+        f._full = False
 
 
 def _is_module(obj) -> bool:
@@ -189,6 +192,7 @@ class _Found:
         self.seen: set = set()
         self.modules: list = []  # every module met (their .training flags are guarded)
         self.module_ids: set = set()
+        self.cells: list = []  # (closure cell, its contents)
 
     def add(self, name: str, t) -> None:
         if id(t) not in self.ids and type(t._data) is not SymArray and t._base is None:
@@ -215,6 +219,12 @@ class _Found:
             for n, b in obj.named_buffers():
                 if b is not None:
                     self.add(f"{name}.{n}", b)
+            for m in obj.modules():  # tensors kept as plain attributes (not buffers)
+                attrs = vars(m)
+                for k, v in list(attrs.items()):
+                    if _is_tensor(v) and not k.startswith("_"):
+                        self.add(f"{name}_{k}", v)
+                        self.globals.append((attrs, k, v))
             found = True
             fwd = getattr(type(obj), "forward", None)
             if isinstance(fwd, types.FunctionType):  # what forward itself names
@@ -232,6 +242,8 @@ class _Found:
             return found
         if isinstance(obj, types.FunctionType):
             return self.visit_function(obj, name, depth)
+        if isinstance(obj, (list, tuple, dict)) and len(obj) > _SEARCH_WIDTH:
+            return False  # (a data set, say: its tensors stay constants of the graph)
         if isinstance(obj, (list, tuple)):
             found = False
             for i, a in enumerate(obj):
@@ -249,7 +261,20 @@ class _Found:
                 if isinstance(g, dict):
                     found = self.visit(g.get("params", ()), f"{name}_group{i}", depth + 1) or found
             return found
-        return False
+        return self.visit_attributes(obj, name, depth)
+
+    def visit_attributes(self, obj, name: str, depth: int) -> bool:
+        """Tensors among an object's attributes (guarded: assigning another object to
+        the attribute traces again)."""
+        attrs = getattr(obj, "__dict__", None)
+        if not isinstance(attrs, dict):
+            return False
+        found = False
+        for k, v in list(attrs.items()):
+            if not k.startswith("__") and self.visit(v, f"{name}_{k}", depth + 1):
+                self.globals.append((attrs, k, v))
+                found = True
+        return found
 
     def visit_function(self, fn, name: str, depth: int) -> bool:
         found = False
@@ -259,7 +284,9 @@ class _Found:
                     value = cell.cell_contents
                 except ValueError:  # an empty cell
                     continue
-                found = self.visit(value, var, depth + 1) or found
+                if self.visit(value, var, depth + 1):
+                    self.cells.append((cell, value))
+                    found = True
         g = fn.__globals__
         for n in _global_names(fn.__code__):
             value = g.get(n, _MISSING)
@@ -382,6 +409,7 @@ class _Graph:
         self.out_syms = out_syms
         self.globals: list = []
         self.modules: list = []  # (module, its .training when traced)
+        self.cells: list = []  # (closure cell, its contents when traced)
         self._backward: dict = {}  # which inputs need grad -> (sym.function, float outputs)
 
     def guards_hold(self) -> bool:
@@ -391,6 +419,9 @@ class _Graph:
         for t, shape, dtype, rg in self.externals:
             d = t._data
             if d.shape != shape or d.dtype != dtype or t._rg != rg or type(d) is SymArray:
+                return False
+        for cell, obj in self.cells:
+            if cell.cell_contents is not obj:
                 return False
         return all(g.get(n, _MISSING) is obj for g, n, obj in self.globals)
 
@@ -537,15 +568,16 @@ class CompiledFunction:
         self._cache: dict = {}
         self.traces = 0
         self.fallbacks = 0
+        self._extra: list = []  # tensors found through autograd's graph (see _trace)
+        self._retracing = 0
+        self._full = False  # the cache limit was reached (warned once)
         root = fn.func if isinstance(fn, functools.partial) and fn.args else fn
         root = fn.args[0] if root is not fn and _is_module(fn.args[0]) else root
         self._module = root if _is_module(root) else getattr(fn, "__self__", None)
         if self._module is not None and not _is_module(self._module):
             self._module = None
         functools.update_wrapper(self, fn, updated=())
-        import weakref
-
-        _ALL.append(weakref.ref(self))
+        _ALL.add(self)
 
     def __repr__(self) -> str:
         return f"<compiled {getattr(self._fn, '__qualname__', self._fn)!r}>"
@@ -575,6 +607,17 @@ class CompiledFunction:
             )
             return self._fn(*args, **kwargs)
         entry = self._cache.get(key)
+        if entry is None and len(self._cache) >= _CACHE_LIMIT:
+            if not self._full:
+                self._full = True
+                warnings.warn(
+                    f"chainrule.compile: {_name(self._fn)} was traced for {_CACHE_LIMIT} "
+                    "signatures (a constant argument that changes at every call?): new "
+                    "ones run eagerly",
+                    UserWarning,
+                    stacklevel=2,
+                )
+            return self._fn(*args, **kwargs)
         if entry is None or (type(entry) is _Graph and not entry.guards_hold()):
             entry = self._trace(key, args, kwargs, leaves, spec)
             if type(entry) is _Probe:  # eager raises the user's error; else fn is untraceable
@@ -637,8 +680,12 @@ class CompiledFunction:
         for x in leaves:
             if _is_tensor(x):
                 found.ids.add(id(x))  # arguments are inputs of their own
-        n_args = len(found.ids)
         found.visit(self._fn, "fn", 0)
+        for i, x in enumerate(leaves):  # a module or an object passed as an argument
+            if not _is_tensor(x):
+                found.visit(x, f"arg{i}", 1)
+        for t in self._extra:  # tensors an earlier trace met through autograd's graph
+            found.add(f"read{len(found.tensors)}", t)
         # graph inputs: the arguments' tensors, then the tensors read from outside
         in_syms = []
         sym_leaves = []
@@ -721,11 +768,36 @@ class CompiledFunction:
                     None,
                 )
                 return self._cache[key]
-        graph_in = [wrap(s._data) for s in in_syms]  # (plain symbols: no autograd history)
+        if is_grad_enabled():
+            # a tensor that requires grad and was read but not found (behind an object the
+            # search does not open): autograd's graph of the outputs leads to it. Traced
+            # again with it as an input, so that gradients reach it
+            mine = found.ids | {id(s) for s in in_syms}
+            missed = [
+                t
+                for t in _leaves_behind([o for o in out_syms if o._rg])
+                if id(t) not in mine and type(t._data) is not SymArray
+            ]
+            if missed and self._retracing < 1:
+                self._extra.extend(missed)
+                self.traces -= 1  # (one trace, done twice)
+                self._retracing += 1
+                try:
+                    return self._trace(key, args, kwargs, leaves, spec)
+                finally:
+                    self._retracing -= 1
         graph_out = [wrap(o._data) for o in out_syms]
+        # inputs: every argument tensor (the signature's), and only the outside tensors
+        # the outputs read (a list of many tensors may have been searched)
+        used = {id(n) for n in walk([o._data for o in graph_out]) if n.kind == "var"}
+        keep = [j for j, s in enumerate(in_syms[n_args:]) if id(s._data) in used]
+        externals = [externals[j] for j in keep]
+        in_syms = in_syms[:n_args] + [in_syms[n_args + j] for j in keep]
+        graph_in = [wrap(s._data) for s in in_syms]  # (plain symbols: no autograd history)
         fn_graph = _sym_function(graph_in, graph_out) if graph_out else None
         g = _Graph(n_args, externals, out_spec, items, fn_graph, graph_in, graph_out)
         g.globals = found.globals
+        g.cells = found.cells
         g.modules = [(m, m.training) for m in found.modules]
         self._cache[key] = g
         return g
