@@ -3,19 +3,23 @@ explicit graph (``chainrule.sym``) on its first call, then runs the graph.
 
 Tracing runs ``fn`` once on symbolic tensors: each argument tensor becomes a variable of
 its shape and dtype, and so does every tensor ``fn`` reads without taking it as an
-argument (a Module's parameters and buffers, tensors it closes over or names as globals):
-while ``fn`` runs, those tensors hold a variable instead of their array, so the graph reads
-their *current* values at each call (an optimizer's updates are seen). Every chainrule
-operation on a symbolic tensor makes a node through the one table (``ops/symbolic.py``);
-``chainrule.func.grad`` and ``autograd.grad`` inside ``fn`` make the gradient's nodes with
-the table's rules. The outputs' graph becomes a ``sym.function``.
+argument: a Module's parameters and buffers, tensors it closes over, names as globals or
+reaches through an object's attributes or an argument that is a module (searched a few
+levels deep), and any tensor that requires grad which autograd's graph of the outputs
+leads to. While ``fn`` runs, those tensors hold a variable instead of their array, so the
+graph reads their *current* values at each call (an optimizer's updates are seen). Every
+chainrule operation on a symbolic tensor makes a node through the one table
+(``ops/symbolic.py``); ``chainrule.func.grad`` and ``autograd.grad`` inside ``fn`` make
+the gradient's nodes with the table's rules. The outputs' graph becomes a
+``sym.function``.
 
 A compiled function keeps one graph per *signature*: the pytree structure of its
 arguments, each tensor's shape, dtype, requires_grad and array type, every other
-argument's value (a hashable constant, baked into the graph) and grad mode. A new
-signature traces again (``compiled.traces`` counts the traces); a tensor read from outside
-that changed shape, dtype or requires_grad, or a global name bound to another object,
-traces again too.
+argument's value (a hashable constant, baked into the graph), grad mode, and a module's
+train/eval flag. A new signature traces again (``compiled.traces`` counts the traces);
+so does a tensor read from outside that changed shape, dtype or requires_grad, a global
+name, closure variable or attribute bound to another tensor, or a submodule switched
+between train and eval. After 64 signatures, new ones run eagerly (one warning).
 
 What a graph cannot hold makes that signature run eagerly, with one ``UserWarning`` that
 names the line of ``fn`` responsible (``fullgraph=True`` raises ``TraceError`` instead):
@@ -23,26 +27,36 @@ names the line of ``fn`` responsible (``fullgraph=True`` raises ``TraceError`` i
 - Python control flow on tensor values (``if x.sum() > 0``, ``.item()``, ``float(t)``,
   ``bool(t)``, ``.tolist()``, printing a tensor): a symbolic tensor has no values;
 - ``loss.backward()`` and in-place writes (``opt.step()``, ``x.add_(1)``, BatchNorm's
-  running statistics in training): an explicit graph is written out of place;
+  running statistics): an explicit graph is written out of place;
 - random numbers from the default generator (dropout in training, ``torch.rand``): a
   graph would replay one draw forever. The generator is restored before the eager run,
   so the fallback draws what eager would;
+- library code that computes on a tensor's array itself (``F.cross_entropy`` with class
+  indices checks their range: write it as ``-F.log_softmax(h, 1).gather(1, y[:, None])
+  .mean()`` to compile it);
 - results that are neither tensors, (nested) tuples, lists and dicts of them, nor
   constants.
 
 When grad mode is on and a tensor the graph reads requires grad, the compiled call is
-one node of the autograd graph (an ``autograd.Function``) whose backward runs a second
-compiled graph, the vector-Jacobian product of the first (``sym.vjp``: the table's rules,
-written out): ``loss.backward()`` fills the parameters' ``.grad`` as eager does. That
-backward recomputes the forward's intermediates (it saves only the inputs), and is not
-itself differentiable (no double backward through a compiled call).
+one node of the autograd graph (an ``autograd.Function``): ``loss.backward()`` fills the
+parameters' ``.grad`` as eager does. Its backward is a second compiled graph, the
+vector-Jacobian product of the first (``sym.vjp``: the table's rules, written out), split
+at the cotangents: what it reads of the forward's values (tanh's output, a transposed
+weight) the forward graph returns as well and the node keeps, as eager autograd saves
+tensors for backward, so backward recomputes nothing. It is not itself differentiable
+(double backward through a compiled call raises).
 
 Differences from ``torch.compile``: one backend (chainrule's graphs; ``backend``, ``mode``,
 ``options`` and ``dynamic`` are accepted and ignored, shapes are always specialized);
 tracing runs ``fn``'s Python once with symbolic tensors, so Python side effects of ``fn``
-happen again when a signature is traced; a graph break is not a partial graph but the
-whole signature run eagerly; ``compile(module)`` returns an ``OptimizedModule`` that
-forwards to the module but is not an ``nn.Module`` itself.
+happen again when a signature is traced, and other threads must not use the tensors it
+reads meanwhile; a graph break is not a partial graph but the whole signature run
+eagerly; non-tensor Python state read by ``fn`` (a module's ``p`` attribute, a global
+float) is baked into the graph unguarded (``chainrule.compiler.reset()`` forgets the
+graphs); ``compile(module)`` returns an ``OptimizedModule`` that forwards to the module
+but is not an ``nn.Module`` itself. Values equal eager's up to float rounding: a
+broadcast gradient (a bias's) is summed by the table's ``sum`` in the graph and by
+NumPy's ``add.reduce`` in eager's first-order backward.
 
 >>> import chainrule as torch
 >>> @torch.compile
