@@ -481,7 +481,8 @@ def test_backward_graph_reads_saved_values_instead_of_recomputing():
     x = cr.randn(5, 3)
     fast(x).sum().backward()
     (g,) = fast._compiled._cache.values()
-    ((forward, backward, outs),) = g._backward.values()
+    needs, forward, backward, outs = g.diff
+    assert needs == (False, True, True, True, True)  # x; the four parameters
     names = {n.prim.name for n in backward.order if n.prim is not None}
     assert "tanh" in {n.prim.name for n in forward.order if n.prim is not None}
     assert "tanh" not in names and "addmm" not in names  # tanh' from the saved output
@@ -558,3 +559,24 @@ def test_too_many_signatures_run_eagerly():
             assert c(x, k).item() == k
     assert len([r for r in rec if "signatures" in str(r.message)]) == 1
     assert c.traces == 64
+
+
+def _detached(w):
+    return (w * w.detach()).sum()
+
+
+def _no_grad_inside(w):
+    with cr.no_grad():
+        s = w * 3
+    return (w * s).sum() + w.sum()
+
+
+@pytest.mark.parametrize("fn", [_detached, _no_grad_inside])
+def test_detach_and_no_grad_inside_are_kept_by_the_backward(fn):
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    fn(w).backward()
+    want = w.grad
+    w.grad = None
+    c = cr.compile(fn)
+    c(w).backward()
+    assert cr.equal(w.grad, want)

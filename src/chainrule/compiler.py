@@ -84,12 +84,12 @@ from typing import Any
 from . import random as _random
 from ._state import dual as _dual
 from .autograd import Function as _Function
+from .autograd import grad as _autograd_grad
 from .autograd import is_grad_enabled
 from .autograd.engine import leaves_behind as _leaves_behind
 from .func import _pytree as pt
 from .ops.symbolic import SymArray, param_syms, variable, walk
 from .sym import function as _sym_function
-from .sym import vjp as _sym_vjp
 from .sym.symbol import wrap
 from .tensor import Tensor
 
@@ -424,7 +424,10 @@ class _Graph:
         self.globals: list = []
         self.modules: list = []  # (module, its .training when traced)
         self.cells: list = []  # (closure cell, its contents when traced)
-        self._backward: dict = {}  # which inputs need grad -> (sym.function, float outputs)
+        # when traced with grad mode on and an input requiring grad: (which inputs need
+        # grad, the forward that also returns the residuals, the backward, the indices of
+        # the outputs that have gradients)
+        self.diff = None
 
     def guards_hold(self) -> bool:
         for m, training in self.modules:
@@ -439,34 +442,13 @@ class _Graph:
                 return False
         return all(g.get(n, _MISSING) is obj for g, n, obj in self.globals)
 
-    def backward_for(self, needs: tuple):
-        """The differentiable call for the inputs in ``needs`` (made once per pattern):
-        ``(forward, backward, outs)``. ``outs``: the float outputs that depend on those
-        inputs; ``forward``: inputs -> outputs, then the residuals (the forward's values
-        the backward reads); ``backward``: inputs, residuals, a cotangent per ``outs``
-        -> the needed inputs' gradients. None, None, [] when no output depends on them."""
-        got = self._backward.get(needs)
-        if got is None:
-            got = self._backward[needs] = _partition(self.in_syms, self.out_syms, needs)
-        return got
 
-
-def _partition(in_syms, out_syms, needs):
-    """Split the vjp graph of ``out_syms`` into a forward that keeps the values backward
-    reads (as eager autograd saves tensors for backward) and a backward from them (see
-    ``_Graph.backward_for``): backward recomputes nothing of the forward."""
-    wanted = [s for s, need in zip(in_syms, needs, strict=True) if need]
-    ids = {id(s._data) for s in wanted}
-    outs = [
-        i
-        for i, o in enumerate(out_syms)
-        if o._data.dtype.kind in "fc" and any(id(n) in ids for n in walk([o._data]))
-    ]
-    if not outs:
-        return None, None, []
-    cts = [variable(f"ct{i}", out_syms[i]._data.shape, out_syms[i]._data.dtype) for i in outs]
-    grads = _sym_vjp([out_syms[i] for i in outs], wanted, [wrap(c) for c in cts])
-    grad_nodes = [g._data for g in grads]
+def _partition(in_nodes, out_nodes, cts, grad_nodes):
+    """Split the gradient graph (``grad_nodes``, made from the forward's nodes and the
+    cotangent variables ``cts``) into a forward that also returns the values backward
+    reads (the residuals, as eager autograd saves tensors for backward) and a backward
+    from them: (forward: inputs -> outputs + residuals, backward: inputs + residuals +
+    cotangents -> gradients). Backward recomputes nothing of the forward."""
     order = walk(grad_nodes)
     late = {id(c) for c in cts}  # nodes that depend on a cotangent: the backward proper
     for n in order:
@@ -495,16 +477,43 @@ def _partition(in_syms, out_syms, needs):
                 n.dtype,
             )
     forward = _sym_function(
-        [wrap(s._data) for s in in_syms],
-        [wrap(o._data) for o in out_syms] + [wrap(r) for r in residuals],
+        [wrap(v) for v in in_nodes], [wrap(o) for o in out_nodes] + [wrap(r) for r in residuals]
     )
     backward = _sym_function(
-        [wrap(s._data) for s in in_syms]
+        [wrap(v) for v in in_nodes]
         + [wrap(saved[id(r)]) for r in residuals]
         + [wrap(c) for c in cts],
         [wrap(made.get(id(g), g)) for g in grad_nodes],
     )
-    return forward, backward, outs
+    return forward, backward
+
+
+def _gradient_graph(out, leaves):
+    """When grad mode is on and some of ``leaves`` (the tensors autograd knows as the
+    trace's inputs) require grad: (which leaves need grad, a cotangent variable per
+    output with a gradient, the gradients' nodes, those outputs' indices among the
+    symbolic outputs); else None. The gradients are autograd's of the traced graph, with
+    the table's rules (``autograd.grad``, create_graph), so detach and no_grad in fn hold."""
+    if not is_grad_enabled():
+        return None
+    needs = [t._rg and t._data.dtype.kind in "fc" for t in leaves]
+    if not any(needs):
+        return None
+    syms = [o for o in pt.flatten(out)[0] if _is_tensor(o) and type(o._data) is SymArray]
+    outs = [i for i, o in enumerate(syms) if o._rg and o._data.dtype.kind in "fc"]
+    if not outs:
+        return None
+    cts = [variable(f"ct{i}", syms[i]._data.shape, syms[i]._data.dtype) for i in outs]
+    wanted = [t for t, need in zip(leaves, needs, strict=True) if need]
+    gs = _autograd_grad(
+        [syms[i] for i in outs],
+        wanted,
+        grad_outputs=[wrap(c) for c in cts],
+        create_graph=True,
+        allow_unused=True,
+        materialize_grads=True,
+    )
+    return needs, cts, [g._data for g in gs], outs
 
 
 def _deps(n) -> list:
@@ -536,10 +545,9 @@ class _GraphCall(_Function):
     graph on the residuals the forward graph kept."""
 
     @staticmethod
-    def forward(ctx, graph, needs, results, *values):
-        forward, _, outs = graph.backward_for(needs)
-        n = len(graph.out_syms)
-        ctx.graph, ctx.needs, ctx.residuals = graph, needs, results[n:]
+    def forward(ctx, graph, results, *values):
+        needs, _, _, outs = graph.diff
+        ctx.graph, ctx.residuals = graph, results[len(graph.out_syms) :]
         ctx.save_for_backward(*values)
         return tuple(results[i] for i in outs)
 
@@ -552,11 +560,11 @@ class _GraphCall(_Function):
                 "higher derivatives, or compile chainrule.func transforms of it"
             )
         values = ctx.saved_tensors
-        _, backward, _ = ctx.graph.backward_for(ctx.needs)
+        needs, _, backward, _ = ctx.graph.diff
         grads = backward(*values, *ctx.residuals, *cts)
         ctx.residuals = ()
-        it = iter(grads if isinstance(grads, tuple) else (grads,))
-        return (None, None, None) + tuple(next(it) if n else None for n in ctx.needs)
+        it = iter(grads)
+        return (None, None) + tuple(next(it) if n else None for n in needs)
 
 
 _GraphCall.__name__ = "CompiledFunction"  # grad_fn=<CompiledFunctionBackward>, as PyTorch's
@@ -648,23 +656,16 @@ class CompiledFunction:
     # -------------------------------------------------------------- running a graph
     def _run(self, g: _Graph, leaves):
         values = [x for x in leaves if _is_tensor(x)] + [t for t, *_ in g.externals]
-        forward = g.forward
-        needs = None
-        if is_grad_enabled():  # (the signature and the guards fix which need grad)
-            needs = tuple(v._rg and v._data.dtype.kind in "fc" for v in values)
-            saving = g.backward_for(needs)[0] if any(needs) else None
-            if saving is None:
-                needs = None
-            else:
-                forward = saving  # outputs, then the residuals backward reads
-        results = forward(*values) if forward is not None else ()
-        if needs is not None:
-            diff = _GraphCall.apply(g, needs, results, *values)
+        if g.diff is not None and is_grad_enabled():  # (the signature fixes which need grad)
+            results = g.diff[1](*values)  # outputs, then the residuals backward reads
+            diff = _GraphCall.apply(g, results, *values)
             if _is_tensor(diff):  # (a lone output comes back bare)
                 diff = (diff,)
             results = list(results)
-            for i, r in zip(g.backward_for(needs)[2], diff, strict=True):
+            for i, r in zip(g.diff[3], diff, strict=True):
                 results[i] = r
+        else:
+            results = g.forward(*values) if g.forward is not None else ()
         out = []
         for kind, v in g.out_items:
             if kind == "graph":
@@ -732,6 +733,9 @@ class CompiledFunction:
             for (t, _d, _g), s in zip(saved, in_syms[n_args:], strict=True):
                 t._data = s._data  # the tensor reads as its variable while fn runs
             out = self._fn(*sym_args, **sym_kwargs)
+            # the gradient graph, while the tensors still hold their variables: autograd's
+            # own graph of the trace (detach and no_grad inside fn are kept)
+            grads = _gradient_graph(out, in_syms[:n_args] + [t for t, _d, _g in saved])
         except Exception as e:  # noqa: BLE001 - each kind is sorted out below
             error = e
         else:
@@ -802,14 +806,23 @@ class CompiledFunction:
                     self._retracing -= 1
         graph_out = [wrap(o._data) for o in out_syms]
         # inputs: every argument tensor (the signature's), and only the outside tensors
-        # the outputs read (a list of many tensors may have been searched)
-        used = {id(n) for n in walk([o._data for o in graph_out]) if n.kind == "var"}
+        # the outputs and gradients read (a list of many tensors may have been searched)
+        reads = [o._data for o in graph_out] + ([] if grads is None else grads[2])
+        used = {id(n) for n in walk(reads) if n.kind == "var"}
         keep = [j for j, s in enumerate(in_syms[n_args:]) if id(s._data) in used]
         externals = [externals[j] for j in keep]
-        in_syms = in_syms[:n_args] + [in_syms[n_args + j] for j in keep]
+        kept = list(range(n_args)) + [n_args + j for j in keep]
+        in_syms = [in_syms[i] for i in kept]
         graph_in = [wrap(s._data) for s in in_syms]  # (plain symbols: no autograd history)
         fn_graph = _sym_function(graph_in, graph_out) if graph_out else None
         g = _Graph(n_args, externals, out_spec, items, fn_graph, graph_in, graph_out)
+        if grads is not None:
+            needs, cts, grad_nodes, outs = grads
+            needs = tuple(needs[i] for i in kept)
+            forward, backward = _partition(
+                [s._data for s in in_syms], [o._data for o in graph_out], cts, grad_nodes
+            )
+            g.diff = (needs, forward, backward, outs)
         g.globals = found.globals
         g.cells = found.cells
         g.modules = [(m, m.training) for m in found.modules]
