@@ -580,3 +580,30 @@ def test_detach_and_no_grad_inside_are_kept_by_the_backward(fn):
     c = cr.compile(fn)
     c(w).backward()
     assert cr.equal(w.grad, want)
+
+
+def test_a_compiled_method_and_copies_of_an_optimized_module():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(3, 2)
+
+        @cr.compile
+        def forward(self, x):
+            return self.lin(x).tanh()
+
+    cr.manual_seed(9)
+    net = Net()
+    x = cr.randn(4, 3, requires_grad=True)
+    out = net(x)
+    assert cr.equal(out, net.lin(x).tanh())
+    out.sum().backward()
+    got = (net.lin.weight.grad, x.grad)
+    net.zero_grad()
+    x2 = x.detach().requires_grad_()
+    Net.forward._fn(net, x2).sum().backward()  # the function itself, eagerly
+    _close(got[0], net.lin.weight.grad)
+    _close(got[1], x2.grad)
+    fast = cr.compile(nn.Linear(2, 2))
+    twin = copy.deepcopy(fast)
+    assert cr.equal(twin._orig_mod.weight, fast._orig_mod.weight)

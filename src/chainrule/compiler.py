@@ -352,9 +352,10 @@ def _user_line(tb) -> str:
     are chainrule's (a library module's forward), the innermost one in nn/ or optim/."""
     user = lib = None
     while tb is not None:
-        f = os.path.abspath(tb.tb_frame.f_code.co_filename)
+        name = tb.tb_frame.f_code.co_filename
+        f = os.path.abspath(name)
         if not f.startswith(_PACKAGE):
-            user = (f, tb.tb_lineno)
+            user = (name if name.startswith("<") else f, tb.tb_lineno)
         elif f[len(_PACKAGE) :].replace(os.sep, "/").startswith(("nn/", "optim/")):
             lib = (f, tb.tb_lineno)
         tb = tb.tb_next
@@ -912,6 +913,8 @@ class OptimizedModule:
         return self._compiled.fallbacks
 
     def __getattr__(self, name: str):
+        if name in ("_orig_mod", "_compiled") or name.startswith("__"):
+            raise AttributeError(name)  # (copy and pickle ask before __init__ ran)
         return getattr(self._orig_mod, name)
 
     def __setattr__(self, name: str, value) -> None:
