@@ -607,3 +607,14 @@ def test_a_compiled_method_and_copies_of_an_optimized_module():
     fast = cr.compile(nn.Linear(2, 2))
     twin = copy.deepcopy(fast)
     assert cr.equal(twin._orig_mod.weight, fast._orig_mod.weight)
+
+
+def test_autograd_grad_of_a_symbolic_graph_is_a_graph():
+    # (what tracing chainrule.func.grad relies on: autograd.grad without create_graph on
+    # symbolic values runs the rules on tensors, which make graph nodes)
+    from chainrule import sym
+
+    x = sym.var("x", (3,)).requires_grad_()
+    (g,) = cr.autograd.grad((x.sin() * x).sum(), x)
+    v = cr.tensor([0.5, 1.0, 2.0])
+    assert cr.allclose(g.eval(x=v), v.cos() * v + v.sin())
