@@ -618,3 +618,57 @@ def test_autograd_grad_of_a_symbolic_graph_is_a_graph():
     (g,) = cr.autograd.grad((x.sin() * x).sum(), x)
     v = cr.tensor([0.5, 1.0, 2.0])
     assert cr.allclose(g.eval(x=v), v.cos() * v + v.sin())
+
+
+def test_state_changed_while_tracing_is_put_back():
+    class Remember(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(2, 2)
+
+        def forward(self, x):
+            out = self.lin(x)
+            self.last = out  # state a graph does not return
+            return out
+
+    net = Remember()
+    fast = cr.compile(net)
+    x = cr.ones(1, 2)
+    with pytest.warns(UserWarning, match="changes the attributes of a Remember"):
+        out = fast(x)
+    assert type(net.last._data).__name__ == "ndarray" and cr.equal(net.last, out)
+    with pytest.warns(UserWarning, match="changes the attributes"):
+        fast(x)  # the second time, the signature is left to eager
+    fast(x)
+    assert fast.traces == 2 and fast.fallbacks == 2
+
+
+def test_an_optimizer_step_without_backward_falls_back_and_keeps_its_state():
+    cr.manual_seed(10)
+    net = nn.Sequential(nn.Linear(5, 4), nn.Tanh(), nn.Linear(4, 3))
+    ref = copy.deepcopy(net)
+    opt = cr.optim.Adam(net.parameters(), lr=0.01)
+    opt_ref = cr.optim.Adam(ref.parameters(), lr=0.01)
+
+    def step(model, o, x, y):
+        loss = ((model(x) - y) ** 2).mean()
+        grads = cr.autograd.grad(loss, list(model.parameters()))
+        for p, g in zip(model.parameters(), grads, strict=True):
+            p.grad = g
+        o.step()
+        return loss
+
+    c = cr.compile(step)
+    for i in range(3):
+        x, y = cr.randn(6, 5), cr.randn(6, 3)
+        if i == 0:
+            with pytest.warns(UserWarning, match="changes the state of a Adam"):
+                c(net, opt, x, y)
+        else:
+            c(net, opt, x, y)
+        step(ref, opt_ref, x, y)
+    for p, q in zip(net.parameters(), ref.parameters(), strict=True):
+        assert cr.equal(p, q)
+    for p in net.parameters():
+        assert all(type(v._data).__name__ == "ndarray" for v in opt.state[p].values() if
+                   isinstance(v, cr.Tensor))  # fmt: skip

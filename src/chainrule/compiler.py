@@ -207,6 +207,7 @@ class _Found:
         self.modules: list = []  # every module met (their .training flags are guarded)
         self.module_ids: set = set()
         self.cells: list = []  # (closure cell, its contents)
+        self.optimizers: list = []  # objects with param_groups and state
 
     def add(self, name: str, t) -> None:
         if id(t) not in self.ids and type(t._data) is not SymArray and t._base is None:
@@ -271,6 +272,14 @@ class _Found:
         groups = getattr(obj, "param_groups", None)  # an optimizer: its parameters
         if isinstance(groups, list):
             found = False
+            if isinstance(getattr(obj, "state", None), dict):
+                self.optimizers.append(obj)
+                # its state's tensors too: a trace must not step them in place for real
+                for i, st in enumerate(obj.state.values()):
+                    for k, v in st.items() if isinstance(st, dict) else ():
+                        if _is_tensor(v):
+                            self.add(f"{name}_state{i}_{k}", v)
+                            found = True
             for i, g in enumerate(groups):
                 if isinstance(g, dict):
                     found = self.visit(g.get("params", ()), f"{name}_group{i}", depth + 1) or found
@@ -594,6 +603,7 @@ class CompiledFunction:
         self._extra: list = []  # tensors found through autograd's graph (see _trace)
         self._retracing = 0
         self._full = False  # the cache limit was reached (warned once)
+        self._changed: set = set()  # signatures whose trace changed a module's state
         root = fn.func if isinstance(fn, functools.partial) and fn.args else fn
         root = fn.args[0] if root is not fn and _is_module(fn.args[0]) else root
         self._module = root if _is_module(root) else getattr(fn, "__self__", None)
@@ -729,6 +739,7 @@ class CompiledFunction:
         rng_state = rng._bits.state
         rng_extra = (rng._fresh, rng._normal, rng._normal_float)
         sym_args, sym_kwargs = pt.unflatten(spec, sym_leaves)
+        state = _State(found)
         _tracing.depth += 1
         try:
             for (t, _d, _g), s in zip(saved, in_syms[n_args:], strict=True):
@@ -750,10 +761,24 @@ class CompiledFunction:
                         del t._grad
                 else:
                     t._grad = gr
+        changed = state.changed()  # (and put back as it was)
         drew = _drew(rng, rng_state)
         if drew:  # the eager run draws what it would have drawn
             rng._bits.state = rng_state
             rng._fresh, rng._normal, rng._normal_float = rng_extra
+        if changed is not None and (error is None or _why(error) is not None):
+            # (a trace that changed modules' or optimizers' state: its values were
+            # symbolic; put back, and the eager run makes the change)
+            # the first time, nothing is cached (a lazy module materializes once, and
+            # traces next time); again: this signature runs eagerly
+            again = key in self._changed
+            self._changed.add(key)
+            self._fall_back(
+                key if again else None,
+                f"changes {changed} (state a graph does not return)",
+                error,
+            )
+            return self._cache[key] if again else _Eager("")
         if error is not None:
             why = _why(error)
             where = _user_line(error.__traceback__)
@@ -854,6 +879,76 @@ def _name(fn) -> str:
         fn = fn.func
     name = getattr(fn, "__qualname__", None)
     return name if isinstance(name, str) else type(fn).__name__
+
+
+class _State:
+    """What a trace may change besides tensors' arrays: the modules' attributes,
+    parameters and buffers, and the optimizers' state and param_groups (shallow copies,
+    taken before the trace)."""
+
+    def __init__(self, found: _Found) -> None:
+        self.modules = [
+            (m, dict(vars(m)), dict(m._parameters), dict(m._buffers)) for m in found.modules
+        ]
+        self.optimizers = [
+            (
+                o,
+                {k: (v, dict(v) if isinstance(v, dict) else None) for k, v in o.state.items()},
+                [(g, dict(g)) for g in o.param_groups],
+            )
+            for o in found.optimizers
+        ]
+
+    def changed(self) -> str | None:
+        """What changed (and is put back), or None."""
+        what = None
+        for m, attrs, params, buffers in self.modules:
+            if not (
+                _same(vars(m), attrs)
+                and _same(m._parameters, params)
+                and _same(m._buffers, buffers)
+            ):
+                what = what or f"the attributes of a {type(m).__name__}"
+                m._parameters.clear()
+                m._parameters.update(params)
+                m._buffers.clear()
+                m._buffers.update(buffers)
+                vars(m).clear()
+                vars(m).update(attrs)
+        for o, state, groups in self.optimizers:
+            same = o.state.keys() == state.keys() and all(
+                o.state[k] is v and (inner is None or _same(v, inner))
+                for k, (v, inner) in state.items()
+            )
+            same = same and len(o.param_groups) == len(groups)
+            same = same and all(
+                a is g and _same(g, c) for a, (g, c) in zip(o.param_groups, groups, strict=False)
+            )
+            if not same:
+                what = what or f"the state of a {type(o).__name__}"
+                o.state.clear()
+                for k, (v, inner) in state.items():
+                    if inner is not None:
+                        v.clear()
+                        v.update(inner)
+                    o.state[k] = v
+                for g, c in groups:
+                    g.clear()
+                    g.update(c)
+                o.param_groups[:] = [g for g, _ in groups]
+        return what
+
+
+def _same(now: dict, before: dict) -> bool:
+    """Whether a dict holds the same keys bound to the same objects (or equal numbers
+    and strings)."""
+    if now.keys() != before.keys():
+        return False
+    for k, v in before.items():
+        w = now[k]
+        if w is not v and not (type(v) in (int, float, bool, str) and w == v):
+            return False
+    return True
 
 
 def _caller() -> int:
