@@ -672,3 +672,17 @@ def test_an_optimizer_step_without_backward_falls_back_and_keeps_its_state():
     for p in net.parameters():
         assert all(type(v._data).__name__ == "ndarray" for v in opt.state[p].values() if
                    isinstance(v, cr.Tensor))  # fmt: skip
+
+
+def test_boolean_mask_indexing_falls_back():
+    def positive_column(x):
+        return x[x > 0].view(-1, 1)  # as many rows as x has positive entries
+
+    c = cr.compile(positive_column)
+    x = cr.tensor([1.0, -2.0, 3.0])
+    with pytest.warns(UserWarning, match="boolean mask"):
+        assert cr.equal(c(x), positive_column(x))
+    assert cr.equal(c(-x), positive_column(-x))  # (an integer index is fine: traced)
+    idx = cr.compile(lambda x, i: x[i] * 2)
+    with _no_warnings():
+        assert idx(x, cr.tensor([2, 0])).tolist() == [6.0, 2.0]

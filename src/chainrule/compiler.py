@@ -90,6 +90,7 @@ from .autograd.engine import leaves_behind as _leaves_behind
 from .func import _pytree as pt
 from .ops.symbolic import SymArray, param_syms, variable, walk
 from .sym import function as _sym_function
+from .sym.printing import type_text as printing_type
 from .sym.symbol import wrap
 from .tensor import Tensor
 
@@ -526,6 +527,17 @@ def _gradient_graph(out, leaves):
     return needs, cts, [g._data for g in gs], outs
 
 
+def _boolean_mask_node(nodes) -> str | None:
+    """The first node of the graph behind ``nodes`` that indexes with a symbolic boolean
+    mask (x[x > 0]: as many elements as the mask has True), printed; else None."""
+    for n in walk(nodes):
+        if n.prim is not None and n.prim.name == "index":
+            for m in param_syms(n.params):
+                if m.dtype.kind == "b":
+                    return f"{n.prim.name} of {printing_type(n)}"
+    return None
+
+
 def _deps(n) -> list:
     return [x for x in n.inputs if type(x) is SymArray] + param_syms(n.params)
 
@@ -831,6 +843,17 @@ class CompiledFunction:
                 finally:
                     self._retracing -= 1
         graph_out = [wrap(o._data) for o in out_syms]
+        masked = _boolean_mask_node(
+            [o._data for o in graph_out] + ([] if grads is None else grads[2])
+        )
+        if masked is not None:
+            self._fall_back(
+                key,
+                f"indexes with a boolean mask ({masked}): its result's shape depends on the "
+                "data, and a graph's shapes are fixed when it is traced",
+                None,
+            )
+            return self._cache[key]
         # inputs: every argument tensor (the signature's), and only the outside tensors
         # the outputs and gradients read (a list of many tensors may have been searched)
         reads = [o._data for o in graph_out] + ([] if grads is None else grads[2])
