@@ -113,7 +113,16 @@ _tracing = _Tracing()
 class TraceError(RuntimeError):
     """What ``compile(fn, fullgraph=True)`` raises where the graph cannot hold ``fn``
     (the text names the line); without ``fullgraph`` the same text is a warning and the
-    call runs eagerly."""
+    call runs eagerly.
+
+    >>> import chainrule as torch
+    >>> f = torch.compile(lambda x: x if x.sum() > 0 else -x, fullgraph=True)
+    >>> try:
+    ...     f(torch.ones(2))
+    ... except torch.compiler.TraceError as e:
+    ...     print("reads a tensor's value" in str(e))
+    True
+    """
 
 
 # ------------------------------------------------------------------ the public entry
@@ -189,6 +198,17 @@ def _is_module(obj) -> bool:
     return (
         hasattr(obj, "_parameters") and hasattr(obj, "named_parameters") and hasattr(obj, "forward")
     )
+
+
+def _module_of(fn):
+    """The module ``fn`` calls: itself, the first argument of a partial (Module.compile),
+    or the owner of a bound method; else None."""
+    if _is_module(fn):
+        return fn
+    if isinstance(fn, functools.partial) and fn.args and _is_module(fn.args[0]):
+        return fn.args[0]
+    owner = getattr(fn, "__self__", None)
+    return owner if owner is not None and _is_module(owner) else None
 
 
 # ------------------------------------------------------------------ finding tensors
@@ -616,22 +636,27 @@ class CompiledFunction:
         self._retracing = 0
         self._full = False  # the cache limit was reached (warned once)
         self._changed: set = set()  # signatures whose trace changed a module's state
-        root = fn.func if isinstance(fn, functools.partial) and fn.args else fn
-        root = fn.args[0] if root is not fn and _is_module(fn.args[0]) else root
-        self._module = root if _is_module(root) else getattr(fn, "__self__", None)
-        if self._module is not None and not _is_module(self._module):
-            self._module = None
+        self._module = _module_of(fn)  # its train/eval flag is part of the signature
         functools.update_wrapper(self, fn, updated=())
         _ALL.add(self)
 
     def __repr__(self) -> str:
-        return f"<compiled {getattr(self._fn, '__qualname__', self._fn)!r}>"
+        return f"<compiled {_name(self._fn)}>"
 
     def __get__(self, obj, objtype=None):  # a compiled method binds like a function
         return self if obj is None else types.MethodType(self, obj)
 
     def graphs(self) -> list:
-        """The ``sym.function`` of each traced signature, in tracing order."""
+        """The ``sym.function`` of each traced signature, in tracing order.
+
+        >>> import chainrule as torch
+        >>> f = torch.compile(lambda x: (2 * x).exp())
+        >>> _ = f(torch.ones(3))
+        >>> print(f.graphs()[0].listing())
+        %0 = var arg0            float32[3]
+        %1 = mul(2, %0)          float32[3]
+        %2 = exp(%1)             float32[3]
+        """
         return [e.forward for e in self._cache.values() if isinstance(e, _Graph)]
 
     def __call__(self, *args, **kwargs):
