@@ -9,6 +9,7 @@ An MLP 784-256-256-10 (float32, ReLU), batch 64, single-threaded BLAS:
   2. forward + backward with the parameters requiring grad (the compiled call's backward
      runs its vjp graph, made on the first backward);
   3. a functional SGD step (func.grad of a log-softmax loss, then p - lr * g).
+  4. the forward of a small MLP 20-16-10, batch 8 (Python overhead, not arithmetic).
 Times are medians of repeats. Not a timed test: nothing here fails CI.
 """
 
@@ -94,11 +95,19 @@ def main() -> None:
     rows.append(("SGD step (func.grad)", first, median_time(lambda: step(params, x, y), n),
                  median_time(lambda: sgd_step(params, x, y), n)))  # fmt: skip
 
+    small = nn.Sequential(nn.Linear(20, 16), nn.ReLU(), nn.Linear(16, 10))
+    xs = cr.randn(8, 20)
+    fast_small = cr.compile(small)
+    with cr.no_grad():
+        first = once(lambda: fast_small(xs))
+        rows.append(("small 20-16-10, no_grad", first, median_time(lambda: fast_small(xs), n),
+                     median_time(lambda: small(xs), n)))  # fmt: skip
+
     print(f"MLP 784-256-256-10, batch 64, float32, medians of {n} calls")
-    print(f"{'':24}{'first call':>12}{'compiled':>12}{'eager':>12}{'first/eager':>13}")
+    print(f"{'':26}{'first call':>12}{'compiled':>12}{'eager':>12}{'first/eager':>13}")
     for name, first, comp, eager in rows:
         print(
-            f"{name:24}{first * 1e3:>10.2f}ms{comp * 1e3:>10.3f}ms{eager * 1e3:>10.3f}ms"
+            f"{name:26}{first * 1e3:>10.2f}ms{comp * 1e3:>10.3f}ms{eager * 1e3:>10.3f}ms"
             f"{first / eager:>12.1f}x"
         )
     print(f"graph nodes: forward {len(fast._compiled.graphs()[0].order)}, "

@@ -473,6 +473,9 @@ def test_nested_compiled_functions_inline():
     x = cr.randn(3)
     assert cr.equal(outer(x), x.sin() * 2 + (x + 1).sin() * 2)
     assert outer.traces == 1 and inner.traces == 0
+    from chainrule import sym
+
+    assert str(inner(sym.var("a", (3,)))) == "sin(a) * 2"  # symbolic arguments: a graph
 
 
 def test_backward_graph_reads_saved_values_instead_of_recomputing():

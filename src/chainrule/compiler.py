@@ -93,6 +93,7 @@ from .sym import function as _sym_function
 from .sym.printing import type_text as printing_type
 from .sym.symbol import wrap
 from .tensor import Tensor
+from .tensor_base import TENSOR_TYPES
 
 __all__ = ["compile", "CompiledFunction", "OptimizedModule", "TraceError", "reset"]
 
@@ -664,11 +665,21 @@ class CompiledFunction:
             # inside another compiled function's trace: its graph takes this one's nodes;
             # forward-mode AD: tangents go through the eager ops, not through a graph
             return self._fn(*args, **kwargs)
-        leaves, spec = pt.flatten((args, kwargs))
-        if any(_is_tensor(x) and type(x._data) is SymArray for x in leaves):
-            return self._fn(*args, **kwargs)  # symbolic arguments: fn builds their graph
+        if not kwargs and all(type(a) in TENSOR_TYPES for a in args):
+            # the common call, tensors only: no pytree to flatten
+            leaves, spec = args, None
+            key = (len(args), is_grad_enabled()) + tuple(
+                (a._data.shape, a._data.dtype, a._rg, type(a._data)) for a in args
+            )
+            if any(k[3] is SymArray for k in key[2:]):
+                return self._fn(*args)  # symbolic arguments: fn builds their graph
+        else:
+            leaves, spec = pt.flatten((args, kwargs))
+            if any(_is_tensor(x) and type(x._data) is SymArray for x in leaves):
+                return self._fn(*args, **kwargs)  # symbolic arguments: fn builds their graph
         try:
-            key = _signature(leaves, spec)
+            if spec is not None:
+                key = _signature(leaves, spec)
             if self._module is not None:  # (train and eval: each its own graph)
                 key += (self._module.training,)
         except _Unhashable as e:
@@ -739,6 +750,8 @@ class CompiledFunction:
 
     def _trace(self, key, args, kwargs, leaves, spec):
         self.traces += 1
+        if spec is None:
+            leaves, spec = pt.flatten((args, kwargs))
         found = _Found()
         for x in leaves:
             if _is_tensor(x):
