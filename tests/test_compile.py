@@ -689,3 +689,23 @@ def test_boolean_mask_indexing_falls_back():
     idx = cr.compile(lambda x, i: x[i] * 2)
     with _no_warnings():
         assert idx(x, cr.tensor([2, 0])).tolist() == [6.0, 2.0]
+
+
+def test_draws_from_a_generator_it_reaches_fall_back():
+    g = cr.Generator().manual_seed(11)
+
+    def noisy(x):
+        return x + cr.randn(x.shape, generator=g)
+
+    c = cr.compile(noisy)
+    x = cr.zeros(3)
+    with pytest.warns(UserWarning, match="random numbers"):
+        a = c(x)
+    b = c(x)
+    assert not cr.equal(a, b)  # a fresh draw each call, as eagerly
+    g.manual_seed(11)
+    assert cr.equal(a, noisy(x)) and cr.equal(b, noisy(x))
+    h = cr.Generator().manual_seed(12)
+    c2 = cr.compile(lambda x, gen: x + cr.rand(3, generator=gen))
+    with pytest.warns(UserWarning, match="random numbers"):
+        c2(x, h)

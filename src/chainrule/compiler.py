@@ -230,6 +230,7 @@ class _Found:
         self.module_ids: set = set()
         self.cells: list = []  # (closure cell, its contents)
         self.optimizers: list = []  # objects with param_groups and state
+        self.generators: list = []  # random generators fn reaches
 
     def add(self, name: str, t) -> None:
         if id(t) not in self.ids and type(t._data) is not SymArray and t._base is None:
@@ -244,6 +245,10 @@ class _Found:
         if depth > _SEARCH_DEPTH or id(obj) in self.seen:
             return False
         if isinstance(obj, (types.ModuleType, type, str, bytes, int, float, complex)):
+            return False
+        if isinstance(obj, _random.Generator):  # its state is watched while tracing
+            if all(g is not obj for g in self.generators):
+                self.generators.append(obj)
             return False
         self.seen.add(id(obj))
         if _is_module(obj):
@@ -785,9 +790,8 @@ class CompiledFunction:
             s = wrap(v)
             s._rg = t._rg
             in_syms.append(s)
-        rng = _random.default_generator
-        rng_state = rng._bits.state
-        rng_extra = (rng._fresh, rng._normal, rng._normal_float)
+        gens = [_random.default_generator, *_random.cuda_generators.values(), *found.generators]
+        gen_states = [(g, g._bits.state, g._fresh, g._normal, g._normal_float) for g in gens]
         sym_args, sym_kwargs = pt.unflatten(spec, sym_leaves)
         state = _State(found)
         _tracing.depth += 1
@@ -812,10 +816,12 @@ class CompiledFunction:
                 else:
                     t._grad = gr
         changed = state.changed()  # (and put back as it was)
-        drew = _drew(rng, rng_state)
-        if drew:  # the eager run draws what it would have drawn
-            rng._bits.state = rng_state
-            rng._fresh, rng._normal, rng._normal_float = rng_extra
+        drew = False
+        for g, bits, *extra in gen_states:
+            if _drew(g, bits):  # put back: the eager run draws what it would have drawn
+                drew = True
+                g._bits.state = bits
+                g._fresh, g._normal, g._normal_float = extra
         if changed is not None and (error is None or _why(error) is not None):
             # (a trace that changed modules' or optimizers' state: its values were
             # symbolic; put back, and the eager run makes the change)
@@ -839,8 +845,8 @@ class CompiledFunction:
         if drew:
             self._fall_back(
                 key,
-                "draws random numbers (dropout in training, rand, randn, ...): a graph would "
-                "replay one draw",
+                "draws random numbers (dropout in training, rand, randn, ...; from the default "
+                "generator or one it reaches): a graph would replay one draw",
                 None,
             )
             return self._cache[key]
