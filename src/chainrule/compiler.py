@@ -446,8 +446,9 @@ def _frames(tb) -> set:
 
 # ------------------------------------------------------------------ one traced graph
 class _Graph:
-    """One signature's graph: the forward function, what it reads, and (made on first
-    need) the backward function."""
+    """One signature's graph: the forward function, the tensors it reads from outside
+    and the guards on them, and (traced with gradients wanted) the split forward and
+    backward of the differentiable call."""
 
     def __init__(self, n_args, externals, out_spec, out_items, fn_graph, in_syms, out_syms):
         self.n_args = n_args  # graph inputs from the arguments' tensors (first)
