@@ -40,8 +40,10 @@ names the line of ``fn`` responsible (``fullgraph=True`` raises ``TraceError`` i
 When grad mode is on and a tensor the graph reads requires grad, the compiled call is
 one node of the autograd graph (an ``autograd.Function``): ``loss.backward()`` fills the
 parameters' ``.grad`` as eager does. Its backward is a second compiled graph, the
-vector-Jacobian product of the first (``sym.vjp``: the table's rules, written out), split
-at the cotangents: what it reads of the forward's values (tanh's output, a transposed
+vector-Jacobian product of the first: ``autograd.grad`` with create_graph, run during the
+trace on the symbolic tensors (the table's rules, written out as nodes; ``detach()`` and
+``no_grad()`` inside ``fn`` hold, as autograd recorded them), split at the cotangent
+variables: what it reads of the forward's values (tanh's output, a transposed
 weight) the forward graph returns as well and the node keeps, as eager autograd saves
 tensors for backward, so backward recomputes nothing. It is not itself differentiable
 (double backward through a compiled call raises).
