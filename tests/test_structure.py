@@ -106,13 +106,14 @@ LAYERS: list[tuple[str, str, list[str]]] = [
     ("linalg", "torch.linalg, torch.special", ["chainrule.linalg", "chainrule.special"]),
     (
         "library",
-        "nn, optim, data, func, sym, viz, utils, cuda, save and load, the table's page",
+        "nn, optim, data, func, sym, compile, viz, utils, cuda, save and load, the table's page",
         [
             *(
                 f"chainrule.{p}{s}"
                 for p in ("nn", "optim", "data", "func", "sym", "viz", "utils", "distributions")
                 for s in ("", ".*")
             ),
+            "chainrule.compiler",
             "chainrule.cuda",
             "chainrule.serialization",
             "chainrule.table",

@@ -119,8 +119,9 @@ _allocator.tune()  # keep freed array memory for reuse (see _allocator.py)
 
 # the packages d2l reaches as torch.nn, torch.optim, torch.utils.data, ... (none of them
 # imports an optional dependency at import time)
-from . import cuda, data, distributions, func, nn, optim, sym, utils, viz
+from . import compiler, cuda, data, distributions, func, nn, optim, sym, utils, viz
 from .alias import as_torch
+from .compiler import compile  # torch.compile (shadows the builtin here, as in torch)
 from .distributions.continuous import standard_gamma as _standard_gamma
 from .nn.functional import log_softmax, softmax  # torch.softmax, torch.log_softmax
 from .serialization import load, save

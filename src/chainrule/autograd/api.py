@@ -13,6 +13,7 @@ from __future__ import annotations
 from .. import backend as _backend
 from ..backend import namespace
 from ..node import edge
+from ..ops.symbolic import SymArray
 from ..tensor_base import TENSOR_TYPES, TensorBase
 from .engine import run_backward
 
@@ -142,6 +143,10 @@ def grad(
         allow_unused = materialize_grads
     if retain_graph is None:
         retain_graph = create_graph
+    if not create_graph and any(type(o._data) is SymArray for o in outs):
+        # a gradient of an explicit graph (chainrule.sym, chainrule.compile's tracing) is a
+        # graph too: the rules run on its tensors, which make its nodes
+        create_graph = True
     for t in ins:
         if not t._rg:
             raise RuntimeError("One of the differentiated Tensors does not require grad")

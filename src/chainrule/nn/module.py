@@ -25,7 +25,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
-from .. import dtypes
+from .. import compiler, dtypes
 from ..autograd.grad_mode import no_grad
 from ..device import device as _device_cls
 from ..device import resolve as _resolve_device
@@ -127,6 +127,13 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         d = self.__dict__
+        compiled = d.get("_compiled_call_impl")
+        if compiled is not None:  # self.compile() was called
+            return compiled(*args, **kwargs)
+        return self._call_impl(*args, **kwargs)
+
+    def _call_impl(self, *args, **kwargs):
+        d = self.__dict__
         pre, post = d.get("_forward_pre_hooks"), d.get("_forward_hooks")
         if not pre and not post:
             return self.forward(*args, **kwargs)
@@ -154,6 +161,19 @@ class Module:
             if result is not None:  # the hook's value replaces the output
                 output = result
         return output
+
+    def compile(self, *args, **kwargs) -> None:
+        """Compile this module's calls in place with ``chainrule.compile`` (the same
+        arguments): later calls run the traced graph (forward and hooks).
+
+        >>> import chainrule as torch
+        >>> net = torch.nn.Linear(2, 1)
+        >>> net.compile()
+        >>> tuple(net(torch.ones(3, 2)).shape)
+        (3, 1)
+        """
+        fn = compiler.compile(functools.partial(Module._call_impl, self), *args, **kwargs)
+        object.__setattr__(self, "_compiled_call_impl", fn)
 
     # ------------------------------------------------------------------ hooks
     def _add_hook(self, registry: str, hook: Callable, prepend: bool, with_kwargs: bool):

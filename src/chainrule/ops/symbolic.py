@@ -75,6 +75,8 @@ def _fill(value):
 SYMBOLIC.zeros = SYMBOLIC.empty = _fill(0)
 SYMBOLIC.ones = _fill(1)
 SYMBOLIC.full = lambda shape, fill_value, dtype=None, **kw: _fill(fill_value)(shape, dtype)
+# (autograd.grad's seed for a scalar output: ones_like)
+SYMBOLIC.ones_like = lambda x, dtype=None, **kw: _fill(1)(x.shape, dtype or x.dtype)
 
 
 class _Flags:

@@ -1,0 +1,711 @@
+"""chainrule.compile: traced graphs give eager's values; one trace per signature; tensors
+read from outside are read at each call; data-dependent Python, in-place steps and random
+draws fall back to eager with a warning naming the line (or raise with fullgraph=True);
+compiled training steps train an MLP to eager's weights."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import inspect
+import warnings
+
+import pytest
+
+import chainrule as cr
+import chainrule.nn.functional as F
+from chainrule import func, nn
+from chainrule.compiler import CompiledFunction, OptimizedModule, TraceError
+
+HERE = __file__
+
+
+def _line_of(fn, text: str) -> int:
+    """The line number of the first line of ``fn``'s source holding ``text``."""
+    lines, start = inspect.getsourcelines(fn)
+    for i, line in enumerate(lines):
+        if text in line:
+            return start + i
+    raise AssertionError(f"{text!r} not in {fn}")
+
+
+@contextlib.contextmanager
+def _no_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
+
+
+def _close(a, b, rtol=1e-6, atol=1e-7) -> None:
+    assert a.dtype == b.dtype and a.shape == b.shape
+    assert cr.allclose(a, b, rtol=rtol, atol=atol), (a - b).abs().max()
+
+
+# ------------------------------------------------------------------ values
+def f_elementwise(x, y):
+    return (x * y).sin() + x.exp() / (1 + y**2)
+
+
+def f_matmul_softmax(x, w):
+    return F.softmax(x @ w, dim=-1).sum(0)
+
+
+def f_reductions(x):
+    return x.mean(), x.max(dim=1).values, x.logsumexp(0), x.var()
+
+
+def f_pytree(xs, scale=2.0):
+    a, b = xs["a"], xs["b"]
+    return {"sum": a + b, "pair": (a * scale, [b - 1, None]), "n": 3}
+
+
+@pytest.mark.parametrize(
+    "fn, make",
+    [
+        (f_elementwise, lambda: (cr.randn(4, 3), cr.randn(4, 3))),
+        (f_matmul_softmax, lambda: (cr.randn(5, 3), cr.randn(3, 7))),
+        (f_reductions, lambda: (cr.randn(4, 6),)),
+    ],
+)
+def test_same_values_as_eager(fn, make):
+    c = cr.compile(fn)
+    for _ in range(2):  # the first call traces, the second runs the cached graph
+        args = make()
+        want = fn(*args)
+        got = c(*args)
+        want = want if isinstance(want, tuple) else (want,)
+        got = got if isinstance(got, tuple) else (got,)
+        for g, w in zip(got, want, strict=True):
+            assert cr.equal(g, w)
+    assert c.traces == 1
+
+
+def test_pytrees_in_and_out_and_constants():
+    c = cr.compile(f_pytree)
+    xs = {"a": cr.randn(3), "b": cr.randn(3)}
+    got, want = c(xs, scale=3.0), f_pytree(xs, scale=3.0)
+    assert set(got) == {"sum", "pair", "n"} and got["n"] == 3
+    assert cr.equal(got["sum"], want["sum"])
+    assert cr.equal(got["pair"][0], want["pair"][0])
+    assert cr.equal(got["pair"][1][0], want["pair"][1][0]) and got["pair"][1][1] is None
+    assert c.traces == 1
+    c(xs, scale=3.0)
+    assert c.traces == 1
+    got = c(xs, scale=4.0)  # a new constant: a new graph with 4.0 baked in
+    assert c.traces == 2
+    assert cr.equal(got["pair"][0], xs["a"] * 4.0)
+
+
+def test_mlp_forward_matches_eager():
+    cr.manual_seed(0)
+    net = nn.Sequential(
+        nn.Linear(12, 16), nn.ReLU(), nn.Linear(16, 16), nn.Tanh(), nn.Linear(16, 4)
+    )
+    fast = cr.compile(net)
+    assert isinstance(fast, OptimizedModule) and fast._orig_mod is net
+    x = cr.randn(8, 12)
+    with cr.no_grad():
+        assert cr.equal(fast(x), net(x))
+        assert cr.equal(fast(x), net(x))
+    assert fast.traces == 1
+    assert len(list(fast.parameters())) == 6  # everything else is the module's
+
+
+def test_module_compile_in_place():
+    cr.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 2))
+    ref = copy.deepcopy(net)
+    assert net.compile() is None
+    x = cr.randn(4, 3)
+    with cr.no_grad():
+        assert cr.equal(net(x), ref(x))
+    assert net._compiled_call_impl.traces == 1
+
+
+# ------------------------------------------------------------------ signatures
+def test_retrace_on_shape_dtype_requires_grad_and_grad_mode():
+    c = cr.compile(lambda x: (x * x).sum(0))
+    c(cr.ones(2, 3))
+    c(cr.ones(2, 3) * 5)
+    assert c.traces == 1
+    r = c(cr.ones(4, 3))  # new shape
+    assert c.traces == 2 and r.shape == (3,) and r.tolist() == [4.0, 4.0, 4.0]
+    r = c(cr.ones(2, 3, dtype=cr.float64))  # new dtype
+    assert c.traces == 3 and r.dtype == cr.float64
+    x = cr.ones(2, 3, requires_grad=True)  # requires_grad: a differentiable call
+    r = c(x)
+    assert c.traces == 4 and r.requires_grad
+    with cr.no_grad():
+        r = c(x)  # grad mode off: another graph, a result without history
+    assert c.traces == 5 and not r.requires_grad
+    c(cr.ones(4, 3))  # back to a known signature: cached
+    assert c.traces == 5
+    assert len(c.graphs()) == 5
+
+
+def test_tensors_read_from_outside_are_read_each_call():
+    w = cr.ones(3)
+    c = cr.compile(lambda x: x * w)
+    assert c(cr.ones(3)).tolist() == [1.0, 1.0, 1.0]
+    w.mul_(3)  # an in-place update of a closure tensor is seen
+    assert c(cr.ones(3)).tolist() == [3.0, 3.0, 3.0]
+    w.data = cr.full((3,), 5.0)  # so is a new array behind the same tensor
+    assert c(cr.ones(3)).tolist() == [5.0, 5.0, 5.0]
+    assert c.traces == 1
+    w.data = cr.ones(4)  # a new shape: traced again
+    assert c(cr.ones(4)).tolist() == [1.0] * 4
+    assert c.traces == 2
+
+
+SCALE = cr.tensor(2.0)
+
+
+def scaled(x):
+    return x * SCALE
+
+
+def test_rebinding_a_global_traces_again():
+    global SCALE
+    c = cr.compile(scaled)
+    assert c(cr.ones(2)).tolist() == [2.0, 2.0]
+    old = SCALE
+    try:
+        SCALE = cr.tensor(7.0)
+        assert c(cr.ones(2)).tolist() == [7.0, 7.0]
+        assert c.traces == 2
+    finally:
+        SCALE = old
+
+
+def test_module_parameters_are_graph_inputs():
+    net = nn.Linear(2, 1)
+    fast = cr.compile(net)
+    x = cr.ones(1, 2)
+    with cr.no_grad():
+        fast(x)
+        net.weight.fill_(1.0)
+        net.bias.fill_(0.5)
+        assert fast(x).item() == 2.5
+    (inputs,) = [g.inputs for g in fast._compiled.graphs()]
+    assert len(inputs) == 3  # x, weight, bias: nothing baked in as a constant
+
+
+# ------------------------------------------------------------------ fallbacks
+def branchy(x):
+    if x.sum() > 0:  # data-dependent
+        return x * 2
+    return -x
+
+
+def uses_item(x):
+    k = x.max().item()  # data-dependent
+    return x / k
+
+
+def uses_float(x):
+    return x * float(x.mean())  # data-dependent
+
+
+@pytest.mark.parametrize(
+    "fn, text", [(branchy, "if x.sum() > 0"), (uses_item, ".item()"), (uses_float, "float(x.mean")]
+)
+def test_data_dependent_control_flow_falls_back_with_the_line(fn, text):
+    c = cr.compile(fn)
+    x = cr.tensor([1.0, -3.0, 4.0])
+    with pytest.warns(UserWarning) as rec:
+        got = c(x)
+    (w,) = [r for r in rec if "chainrule.compile" in str(r.message)]
+    msg = str(w.message)
+    assert f"{HERE}:{_line_of(fn, text)}" in msg and "reads a tensor's value" in msg
+    assert w.filename == HERE  # the warning points at the caller
+    assert cr.equal(got, fn(x))
+    with _no_warnings():  # warned once: the same signature runs eagerly, quietly
+        assert cr.equal(c(-x), fn(-x))
+    assert c.fallbacks == 1 and c.traces == 1
+
+
+def test_fullgraph_raises_with_the_line():
+    c = cr.compile(branchy, fullgraph=True)
+    with pytest.raises(TraceError, match=f"{_line_of(branchy, 'if x.sum')}"):
+        c(cr.ones(2))
+
+    @cr.compile(fullgraph=True)
+    def ok(x):
+        return x + 1
+
+    assert ok(cr.ones(2)).tolist() == [2.0, 2.0]
+
+
+def test_random_draws_fall_back_and_draw_what_eager_draws():
+    drop = nn.Dropout(0.5)
+    fast = cr.compile(drop)
+    x = cr.ones(20)
+    cr.manual_seed(3)
+    with pytest.warns(UserWarning, match="random numbers"):
+        got = fast(x)
+    cr.manual_seed(3)
+    assert cr.equal(got, drop(x))
+    drop.eval()  # no draws: traced
+    with _no_warnings():
+        assert cr.equal(fast(x), x)
+
+
+def test_outputs_that_are_not_tensors_fall_back():
+    class Box:
+        def __init__(self, t):
+            self.t = t
+
+    c = cr.compile(lambda x: Box(x + 1))
+    with pytest.warns(UserWarning, match="returns a Box"):
+        out = c(cr.ones(2))
+    assert out.t.tolist() == [2.0, 2.0]
+    with pytest.raises(TraceError, match="returns a Box"):
+        cr.compile(lambda x: Box(x + 1), fullgraph=True)(cr.ones(2))
+
+
+def test_unhashable_argument_falls_back():
+    class Opts:
+        __hash__ = None
+        k = 3.0
+
+    c = cr.compile(lambda x, o: x * o.k)
+    with pytest.warns(UserWarning, match="neither a tensor nor hashable"):
+        assert c(cr.ones(2), Opts()).tolist() == [3.0, 3.0]
+    assert c.traces == 0
+
+
+def test_user_errors_are_raised_not_cached():
+    c = cr.compile(lambda x, y: x + y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(RuntimeError, match="must match the size"):
+            c(cr.ones(2), cr.ones(3))
+    assert c(cr.ones(2), cr.ones(2)).tolist() == [2.0, 2.0]
+
+
+def test_decorator_forms_and_disable():
+    @cr.compile
+    def f(x):
+        return x + 1
+
+    assert isinstance(f, CompiledFunction) and f.__name__ == "f"
+
+    def g(x):
+        return x
+
+    assert cr.compile(g, disable=True) is g
+    assert isinstance(cr.compile(mode="max-autotune")(g), CompiledFunction)
+    with pytest.raises(RuntimeError, match="callable"):
+        cr.compile(3)
+    cr.compiler.reset()
+    f(cr.ones(1))
+    cr.compiler.reset()
+    f(cr.ones(1))
+    assert f.traces == 2
+
+
+# ------------------------------------------------------------------ gradients
+def test_compiled_module_backward_fills_grads_like_eager():
+    cr.manual_seed(1)
+    net = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3))
+    ref = copy.deepcopy(net)
+    fast = cr.compile(net)
+    x = cr.randn(5, 6)
+    xa = x.clone().requires_grad_()
+    xb = x.clone().requires_grad_()
+    out = fast(xa)
+    assert out.grad_fn is not None
+    (out**2).sum().backward()
+    (ref(xb) ** 2).sum().backward()
+    for p, q in zip(net.parameters(), ref.parameters(), strict=True):
+        _close(p.grad, q.grad)
+    _close(xa.grad, xb.grad)
+
+
+def loss_fn(params, x, y):
+    h = x
+    for i in range(0, len(params), 2):
+        h = h @ params[i] + params[i + 1]
+        if i + 2 < len(params):
+            h = h.relu()
+    return -F.log_softmax(h, 1).gather(1, y[:, None]).mean()
+
+
+def _init(sizes=(20, 16, 16, 10)):
+    g = cr.Generator().manual_seed(1)
+    out = []
+    for a, b in zip(sizes[:-1], sizes[1:], strict=True):
+        out += [cr.randn(a, b, generator=g) * 0.3, cr.randn(b, generator=g) * 0.1]
+    return out
+
+
+def test_compiled_func_grad_matches_eager():
+    params = _init()
+    grad_fn = cr.compile(func.grad(loss_fn))
+    for seed in range(3):
+        cr.manual_seed(seed)
+        x, y = cr.randn(8, 20), cr.randint(0, 10, (8,))
+        for g, w in zip(grad_fn(params, x, y), func.grad(loss_fn)(params, x, y), strict=True):
+            _close(g, w)
+    assert grad_fn.traces == 1
+
+
+def sgd_step(params, x, y, lr=0.1):
+    g = func.grad(loss_fn)(params, x, y)
+    return [p - lr * gi for p, gi in zip(params, g, strict=True)]
+
+
+def test_compiled_training_step_trains_to_eager_weights():
+    step = cr.compile(sgd_step, fullgraph=True)
+    pe, pc = _init(), _init()
+    cr.manual_seed(0)
+    for _ in range(8):
+        x, y = cr.randn(16, 20), cr.randint(0, 10, (16,))
+        pe, pc = sgd_step(pe, x, y), step(pc, x, y)
+    for a, b in zip(pe, pc, strict=True):
+        _close(a, b)
+    assert step.traces == 1
+    assert any(not cr.equal(a, b) for a, b in zip(pe, _init(), strict=True))  # it trained
+
+
+def test_compiled_module_in_an_eager_training_loop():
+    cr.manual_seed(2)
+    net = nn.Sequential(nn.Linear(20, 16), nn.ReLU(), nn.Linear(16, 10))
+    ref = copy.deepcopy(net)
+    fast = cr.compile(net)
+    opt = cr.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    opt_ref = cr.optim.SGD(ref.parameters(), lr=0.1, momentum=0.9)
+    for _ in range(6):
+        x, y = cr.randn(8, 20), cr.randint(0, 10, (8,))
+        for m, o in ((fast, opt), (ref, opt_ref)):
+            o.zero_grad()
+            F.cross_entropy(m(x), y).backward()
+            o.step()
+    for p, q in zip(net.parameters(), ref.parameters(), strict=True):
+        _close(p, q, rtol=1e-5, atol=1e-6)
+    assert fast.traces == 1
+
+
+def test_imperative_step_falls_back_and_trains_like_eager():
+    cr.manual_seed(4)
+    net = nn.Sequential(nn.Linear(20, 16), nn.ReLU(), nn.Linear(16, 10))
+    ref = copy.deepcopy(net)
+    opt = cr.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    opt_ref = cr.optim.SGD(ref.parameters(), lr=0.1, momentum=0.9)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = -F.log_softmax(net(x), 1).gather(1, y[:, None]).mean()
+        loss.backward()
+        opt.step()
+        return loss
+
+    c = cr.compile(step)
+    for i in range(3):
+        x, y = cr.randn(8, 20), cr.randint(0, 10, (8,))
+        if i == 0:
+            with pytest.warns(UserWarning, match=r"\.backward\(\)") as rec:
+                c(x, y)
+            (w,) = [r for r in rec if "chainrule.compile" in str(r.message)]
+            assert f"{HERE}:{_line_of(step, 'loss.backward()')}" in str(w.message)
+        else:
+            c(x, y)
+        opt_ref.zero_grad()
+        (-F.log_softmax(ref(x), 1).gather(1, y[:, None]).mean()).backward()
+        opt_ref.step()
+    for p, q in zip(net.parameters(), ref.parameters(), strict=True):
+        assert cr.equal(p, q)  # eager both: bitwise
+    with pytest.raises(TraceError, match="backward"):
+        cr.compile(step, fullgraph=True)(x, y)
+    for p in net.parameters():  # the failed trace left no symbolic value behind
+        assert type(p._data).__name__ == "ndarray" and type(p.grad._data).__name__ == "ndarray"
+
+
+def test_double_backward_through_a_compiled_call_is_refused():
+    c = cr.compile(lambda x: (x**3).sum())
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    (g,) = cr.autograd.grad(c(x), x)  # first order: the vjp graph
+    assert g.tolist() == [3.0, 12.0]
+    with pytest.raises(RuntimeError, match="not differentiable"):
+        cr.autograd.grad(c(x), x, create_graph=True)
+
+
+def test_batchnorm_falls_back_and_updates_its_statistics_once():
+    cr.manual_seed(5)
+    net = nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6), nn.ReLU())
+    ref = copy.deepcopy(net)
+    fast = cr.compile(net)
+    x = cr.randn(8, 4)
+    with pytest.warns(UserWarning, match=r"Sequential could not be traced at .*normalization"):
+        got = fast(x)  # running statistics are written in place: eager
+    assert cr.equal(got, ref(x))
+    assert cr.equal(net[1].running_mean, ref[1].running_mean)  # updated once, not twice
+    assert int(net[1].num_batches_tracked) == 1
+
+
+def test_train_and_eval_are_guarded():
+    cr.manual_seed(6)
+    net = nn.Sequential(nn.Linear(4, 6), nn.Dropout(0.5))
+    ref = copy.deepcopy(net)
+    fast = cr.compile(net)
+    x = cr.randn(3, 4)
+    net.eval()
+    ref.eval()
+    with _no_warnings(), cr.no_grad():
+        assert cr.equal(fast(x), ref(x))  # traced without dropout
+    assert fast.traces == 1
+    for flip in (lambda m: m[1].train(), lambda m: m.train()):  # a submodule, then all
+        flip(net)
+        flip(ref)
+        cr.manual_seed(7)
+        with pytest.warns(UserWarning, match="random numbers"), cr.no_grad():
+            got = fast(x)  # not the evaluation graph: dropout draws, so eager
+        cr.manual_seed(7)
+        with cr.no_grad():
+            assert cr.equal(got, ref(x))
+        assert (got == 0).any()
+    assert fast.traces == 3
+
+
+def test_nested_compiled_functions_inline():
+    inner = cr.compile(lambda x: x.sin() * 2)
+    outer = cr.compile(lambda x: inner(x) + inner(x + 1))
+    x = cr.randn(3)
+    assert cr.equal(outer(x), x.sin() * 2 + (x + 1).sin() * 2)
+    assert outer.traces == 1 and inner.traces == 0
+    from chainrule import sym
+
+    assert str(inner(sym.var("a", (3,)))) == "sin(a) * 2"  # symbolic arguments: a graph
+
+
+def test_backward_graph_reads_saved_values_instead_of_recomputing():
+    net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    fast = cr.compile(net)
+    x = cr.randn(5, 3)
+    fast(x).sum().backward()
+    (g,) = fast._compiled._cache.values()
+    needs, forward, backward, outs = g.diff
+    assert needs == (False, True, True, True, True)  # x; the four parameters
+    names = {n.prim.name for n in backward.order if n.prim is not None}
+    assert "tanh" in {n.prim.name for n in forward.order if n.prim is not None}
+    assert "tanh" not in names and "addmm" not in names  # tanh' from the saved output
+    assert outs == [0]
+
+
+def test_a_module_passed_as_an_argument_gets_its_gradients():
+    cr.manual_seed(8)
+    net = nn.Linear(3, 2)
+    ref = copy.deepcopy(net)
+
+    def f(model, x):
+        return (model(x) ** 2).sum()
+
+    c = cr.compile(f)
+    x = cr.randn(4, 3)
+    c(net, x).backward()
+    f(ref, x).backward()
+    _close(net.weight.grad, ref.weight.grad)
+    _close(net.bias.grad, ref.bias.grad)
+    with cr.no_grad():
+        net.weight.zero_()
+        assert cr.equal(c(net, x), (net.bias**2).sum() * 4)  # read at the call
+    assert c.traces == 2  # (grad mode on, then off)
+
+
+def test_tensors_behind_objects_and_cells_are_inputs_and_guarded():
+    class Holder:
+        def __init__(self, w):
+            self.w = w
+
+    h = Holder(cr.ones(2, requires_grad=True))
+    c = cr.compile(lambda x: (x * h.w).sum())
+    x = cr.tensor([1.0, 2.0])
+    c(x).backward()
+    assert h.w.grad.tolist() == [1.0, 2.0]
+    h.w = cr.full((2,), 3.0, requires_grad=True)  # another tensor in the attribute
+    assert c(x).item() == 9.0
+    assert c.traces == 2
+
+    scale = cr.tensor(2.0)
+
+    def g(x):
+        return x * scale
+
+    cg = cr.compile(g)
+    assert cg(x).tolist() == [2.0, 4.0]
+    scale = cr.tensor(5.0)  # the closure cell now holds another tensor  # noqa: F841
+    assert cg(x).tolist() == [5.0, 10.0]
+    assert cg.traces == 2
+
+
+def test_a_tensor_the_search_misses_is_found_through_autograd():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    deep = {"a": [[[w]]]}  # deeper than the search goes
+
+    def f(x):
+        return (x * deep["a"][0][0][0]).sum()
+
+    c = cr.compile(f)
+    x = cr.tensor([3.0, 4.0])
+    c(x).backward()
+    assert w.grad.tolist() == [3.0, 4.0]
+    (g,) = c.graphs()
+    assert len(g.inputs) == 2 and c.traces == 1
+    assert c._extra == [w]  # (found by the second way, not by the search)
+
+
+def test_too_many_signatures_run_eagerly():
+    c = cr.compile(lambda x, k: x * k)
+    x = cr.ones(1)
+    with pytest.warns(UserWarning, match="signatures") as rec:
+        for k in range(70):
+            assert c(x, k).item() == k
+    assert len([r for r in rec if "signatures" in str(r.message)]) == 1
+    assert c.traces == 64
+
+
+def _detached(w):
+    return (w * w.detach()).sum()
+
+
+def _no_grad_inside(w):
+    with cr.no_grad():
+        s = w * 3
+    return (w * s).sum() + w.sum()
+
+
+@pytest.mark.parametrize("fn", [_detached, _no_grad_inside])
+def test_detach_and_no_grad_inside_are_kept_by_the_backward(fn):
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    fn(w).backward()
+    want = w.grad
+    w.grad = None
+    c = cr.compile(fn)
+    c(w).backward()
+    assert cr.equal(w.grad, want)
+
+
+def test_a_compiled_method_and_copies_of_an_optimized_module():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(3, 2)
+
+        @cr.compile
+        def forward(self, x):
+            return self.lin(x).tanh()
+
+    cr.manual_seed(9)
+    net = Net()
+    x = cr.randn(4, 3, requires_grad=True)
+    out = net(x)
+    assert cr.equal(out, net.lin(x).tanh())
+    out.sum().backward()
+    got = (net.lin.weight.grad, x.grad)
+    net.zero_grad()
+    x2 = x.detach().requires_grad_()
+    Net.forward._fn(net, x2).sum().backward()  # the function itself, eagerly
+    _close(got[0], net.lin.weight.grad)
+    _close(got[1], x2.grad)
+    fast = cr.compile(nn.Linear(2, 2))
+    twin = copy.deepcopy(fast)
+    assert cr.equal(twin._orig_mod.weight, fast._orig_mod.weight)
+
+
+def test_autograd_grad_of_a_symbolic_graph_is_a_graph():
+    # (what tracing chainrule.func.grad relies on: autograd.grad without create_graph on
+    # symbolic values runs the rules on tensors, which make graph nodes)
+    from chainrule import sym
+
+    x = sym.var("x", (3,)).requires_grad_()
+    (g,) = cr.autograd.grad((x.sin() * x).sum(), x)
+    v = cr.tensor([0.5, 1.0, 2.0])
+    assert cr.allclose(g.eval(x=v), v.cos() * v + v.sin())
+
+
+def test_state_changed_while_tracing_is_put_back():
+    class Remember(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(2, 2)
+
+        def forward(self, x):
+            out = self.lin(x)
+            self.last = out  # state a graph does not return
+            return out
+
+    net = Remember()
+    fast = cr.compile(net)
+    x = cr.ones(1, 2)
+    with pytest.warns(UserWarning, match="changes the attributes of a Remember"):
+        out = fast(x)
+    assert type(net.last._data).__name__ == "ndarray" and cr.equal(net.last, out)
+    with pytest.warns(UserWarning, match="changes the attributes"):
+        fast(x)  # the second time, the signature is left to eager
+    fast(x)
+    assert fast.traces == 2 and fast.fallbacks == 2
+
+
+def test_an_optimizer_step_without_backward_falls_back_and_keeps_its_state():
+    cr.manual_seed(10)
+    net = nn.Sequential(nn.Linear(5, 4), nn.Tanh(), nn.Linear(4, 3))
+    ref = copy.deepcopy(net)
+    opt = cr.optim.Adam(net.parameters(), lr=0.01)
+    opt_ref = cr.optim.Adam(ref.parameters(), lr=0.01)
+
+    def step(model, o, x, y):
+        loss = ((model(x) - y) ** 2).mean()
+        grads = cr.autograd.grad(loss, list(model.parameters()))
+        for p, g in zip(model.parameters(), grads, strict=True):
+            p.grad = g
+        o.step()
+        return loss
+
+    c = cr.compile(step)
+    for i in range(3):
+        x, y = cr.randn(6, 5), cr.randn(6, 3)
+        if i == 0:
+            with pytest.warns(UserWarning, match="changes the state of a Adam"):
+                c(net, opt, x, y)
+        else:
+            c(net, opt, x, y)
+        step(ref, opt_ref, x, y)
+    for p, q in zip(net.parameters(), ref.parameters(), strict=True):
+        assert cr.equal(p, q)
+    for p in net.parameters():
+        assert all(type(v._data).__name__ == "ndarray" for v in opt.state[p].values() if
+                   isinstance(v, cr.Tensor))  # fmt: skip
+
+
+def test_boolean_mask_indexing_falls_back():
+    def positive_column(x):
+        return x[x > 0].view(-1, 1)  # as many rows as x has positive entries
+
+    c = cr.compile(positive_column)
+    x = cr.tensor([1.0, -2.0, 3.0])
+    with pytest.warns(UserWarning, match="boolean mask"):
+        assert cr.equal(c(x), positive_column(x))
+    assert cr.equal(c(-x), positive_column(-x))  # (an integer index is fine: traced)
+    idx = cr.compile(lambda x, i: x[i] * 2)
+    with _no_warnings():
+        assert idx(x, cr.tensor([2, 0])).tolist() == [6.0, 2.0]
+
+
+def test_draws_from_a_generator_it_reaches_fall_back():
+    g = cr.Generator().manual_seed(11)
+
+    def noisy(x):
+        return x + cr.randn(x.shape, generator=g)
+
+    c = cr.compile(noisy)
+    x = cr.zeros(3)
+    with pytest.warns(UserWarning, match="random numbers"):
+        a = c(x)
+    b = c(x)
+    assert not cr.equal(a, b)  # a fresh draw each call, as eagerly
+    g.manual_seed(11)
+    assert cr.equal(a, noisy(x)) and cr.equal(b, noisy(x))
+    h = cr.Generator().manual_seed(12)
+    c2 = cr.compile(lambda x, gen: x + cr.rand(3, generator=gen))
+    with pytest.warns(UserWarning, match="random numbers"):
+        c2(x, h)
