@@ -18,6 +18,7 @@ from .. import _state
 from .. import backend as _backend
 from ..backend import namespace
 from ..ops.apply import (
+    ERR_WRITE_SYMBOLIC,
     apply,
     apply_inplace,
     check_inplace,
@@ -27,6 +28,7 @@ from ..ops.apply import (
 from ..ops.elementwise import FILL_T
 from ..ops.indexing import INDEX, INDEX_PUT, SELECT, SLICE, TAKE_ALONG
 from ..ops.namespaces import has_advanced
+from ..ops.symbolic import SymArray
 from ..tensor_base import TensorBase, own
 
 
@@ -237,6 +239,11 @@ def setitem(x, idx, value) -> None:
                 value = value.reshape(())
         elif value._data.dtype != x._data.dtype:
             _refuse_other_dtype(x, idx, value)
+    if type(x._data) is SymArray:  # an explicit graph: the write is a new node (apply_inplace)
+        _symbolic_setitem(x, idx, value)
+        return
+    if is_t and type(value._data) is SymArray:
+        raise TypeError(ERR_WRITE_SYMBOLIC)
     record = _state.grad.enabled and (x._rg or (is_t and value._rg))
     dual = _state.dual.level is not None and (
         _state.tangent_of(x) is not None or (is_t and _state.tangent_of(value) is not None)
@@ -318,6 +325,16 @@ def setitem(x, idx, value) -> None:
     apply_inplace(INDEX_PUT, x, value, idx=idx)
     if filled is not None:
         integer_filled(FILL_T, x, filled)
+
+
+def _symbolic_setitem(x, idx, value) -> None:
+    """``x[idx] = value`` for symbolic x: index_put's node, which x names from then on."""
+    if not isinstance(value, TensorBase):
+        if not isinstance(value, (int, float, bool)):
+            value = x._new(_backend.default.asarray(value, dtype=x._data.dtype))
+    elif value._data.dtype != x._data.dtype:
+        value = value.to(x.dtype)
+    apply_inplace(INDEX_PUT, x, value, idx=idx)
 
 
 def _fills(x, idx, value) -> bool:

@@ -32,6 +32,7 @@ output's shape is unknown (None), as it is for inputs of unknown shape.
 from __future__ import annotations
 
 import warnings
+import weakref
 from types import ModuleType
 
 from .. import backend as _backend
@@ -40,7 +41,17 @@ from .primitive import REGISTRY
 # stand-ins and constants are arrays of the default backend (NumPy), on the CPU
 _np = _backend.default
 
-__all__ = ["SymArray", "SYMBOLIC", "variable", "constant", "node", "walk", "param_syms"]
+__all__ = [
+    "SymArray",
+    "SYMBOLIC",
+    "variable",
+    "constant",
+    "node",
+    "walk",
+    "param_syms",
+    "Versions",
+    "known_contiguous",
+]
 
 NO_VALUE = (
     "a symbolic value has no data until it is bound: evaluate it first "
@@ -155,9 +166,14 @@ class SymArray:
 
     def __setitem__(self, index, value):
         raise TypeError(
-            "chainrule.sym: in-place writes to a symbolic value are not supported (an "
-            "explicit graph is written out of place: use x.clone() ops without the _)"
+            "chainrule.sym: a write into a symbolic value's array: an explicit graph takes "
+            "in-place writes only through chainrule's in-place ops and x[idx] = v (each "
+            "makes a new node), not into the array itself"
         )
+
+    def __getitem__(self, idx) -> SymArray:
+        """``a[idx]``, as a rule that reads a region's shape asks it: the table's index."""
+        return node(REGISTRY["index"], [self], {"idx": idx if type(idx) is tuple else (idx,)})
 
     def item(self, *args):
         raise TypeError(NO_VALUE)
@@ -301,3 +317,60 @@ def _stand_in(s: SymArray, probe, eye: bool):
     if len(shape) >= 2 and shape[-1] == shape[-2]:
         out[...] = _np.eye(shape[-1], dtype=s.dtype)
     return out
+
+
+# ------------------------------------------------------------ in-place writes
+# An explicit graph is functional: an in-place op on a symbolic tensor makes a new node,
+# and the tensor (with every tensor sharing its storage: views, detached aliases) names
+# the new value from then on (ops.apply, ``_symbolic_inplace``). What the storage holds
+# now is kept with its version counter, which those tensors share.
+
+
+class Versions(list):
+    """The version counter ``[n]`` of a symbolic tensor's storage, with the node the
+    storage holds now (``root``: each view of it is its view chain applied to that) and,
+    where the graph cannot tell whether two tensors share memory in eager chainrule (a
+    reshape of a value of unknown layout), why writes to it are refused (``poisoned``)."""
+
+    __slots__ = ("root", "poisoned")
+
+    def __init__(self, root) -> None:
+        super().__init__((0,))
+        self.root = root
+        self.poisoned = None
+
+
+_CONTIGUOUS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def known_contiguous(n: SymArray) -> bool:
+    """Whether eager chainrule holds the value of node ``n`` in row-major (C) order, for
+    certain: variables (bound to row-major arrays), constants that are, and ops whose
+    forward, run on row-major stand-ins of row-major inputs, gives row-major output.
+    False where that is not so or not known (shapes known at bind time only)."""
+    stack = [n]
+    while stack:
+        m = stack[-1]
+        if m in _CONTIGUOUS:
+            stack.pop()
+            continue
+        if m.shape is None or None in m.shape:
+            _CONTIGUOUS[m] = False
+        elif m.prim is None:
+            _CONTIGUOUS[m] = m.value is None or bool(m.value.flags.c_contiguous)
+        else:
+            deps = [x for x in m.inputs if type(x) is SymArray] + param_syms(m.params)
+            todo = [d for d in deps if d not in _CONTIGUOUS]
+            if todo:
+                stack.extend(todo)
+                continue
+            ok = all(_CONTIGUOUS[d] for d in deps)
+            if ok:
+                try:
+                    out = _run(m.prim, m.inputs, m.params or {}, None, eye=True)
+                    ok = bool(getattr(out, "flags", _Flags).c_contiguous)
+                except Exception:  # noqa: BLE001 - not known: refused where it matters
+                    ok = False
+            _CONTIGUOUS[m] = ok
+        stack.pop()
+    return _CONTIGUOUS[n]

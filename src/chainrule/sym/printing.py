@@ -76,6 +76,12 @@ def param_text(v, text_of) -> str:
     """A node's parameter as text; ``text_of`` names the nodes it holds (a mask, an index)."""
     if type(v) is SymArray:
         return text_of(v)
+    if type(v) is tuple and v and all(type(s) is tuple and hasattr(s[0], "fwd") for s in v):
+        # a view chain (write_view): its view ops, outermost first: select(idx=(0,)).T
+        return ".".join(
+            p.name + "(" + ", ".join(f"{k}={param_text(x, text_of)}" for k, x in ps.items()) + ")"
+            for p, ps, _ in v
+        )
     if type(v) in (tuple, list):
         inner = ", ".join(param_text(x, text_of) for x in v)
         return f"({inner},)" if type(v) is tuple and len(v) == 1 else f"({inner})"
