@@ -3,10 +3,11 @@ built as an explicit graph: its value, its gradient graph (sym.grad, reverse), i
 tangent graph (sym.jvp, forward) and their optimized graphs, bound to the drawn inputs,
 equal eager chainrule's values and autograd's gradients.
 
-Cases that need the data before the table's primitive runs (indices computed from
-values, random draws) are not explicit graphs yet: they are listed in
-``NOT_SYMBOLIC``, and each must still refuse with a clear error, never a wrong number.
-In-place ops are: each write makes a new node (tests/sym/test_sym_inplace.py).
+Functions that look at values before their primitive hold what they find as nodes
+(argsort, argmax, the windows' maxima) or check it when the graph is evaluated;
+in-place ops make a new node per write (tests/sym/test_sym_inplace.py). The few cases
+that are not explicit graphs are listed in ``NOT_SYMBOLIC``: each must still refuse with
+a clear error, never a wrong number.
 """
 
 from __future__ import annotations
@@ -25,56 +26,23 @@ from test_gradcheck_table import CASES  # noqa: E402
 import chainrule as cr  # noqa: E402
 from chainrule import sym  # noqa: E402
 
-# case ids whose function does not build a symbolic graph yet (see the module docstring):
-# functions that read values before their primitive (the sort behind sort, topk,
-# kthvalue, max/min(dim); the nonzero check of max/min(); the bounds of an integer index;
-# the -inf padding of max_pool2d), a random draw (standard_gamma), eigh's eye, and a
-# tensor with data written with a symbolic value (index_put's "value only", refused)
-NOT_SYMBOLIC_PRIMS = {
-    "index",
-    "index_put",
-    "sort",
-    "sort_stable",
-    "topk",
-    "max_dim",
-    "min_dim",
-    "kthvalue",
-    "max_all",
-    "min_all",
-    "max_pool2d",
-    "adaptive_max_pool2d",
-    "standard_gamma",
-    "eigh_vectors",
-}
+# case ids whose function does not build a symbolic graph: a random draw made from the
+# data by the case itself (standard_gamma's quantiles, NumPy on the values), and a tensor
+# with data written with a symbolic value (index_put's "value only" draw: refused, as a
+# write that its other views could not see; its "both" draw is a graph)
+NOT_SYMBOLIC_PRIMS = {"index_put", "standard_gamma"}
 
 
-# cases that do not build a symbolic graph yet: prod/cumprod and binary_cross_entropy
-# (the function looks at the values first: zeros, the range of the target), F.pad's
-# non-constant modes, matmul's batch folding (strides), svd (asks the namespace for
-# asarray), eig (complex results). Each is a gap of chainrule.sym, not of the table.
+# cases that do not build a symbolic graph yet: eig's complex results (a symbolic value
+# has no complex stand-in yet). A gap of chainrule.sym, not of the table.
 NOT_YET = {
-    "prod:prod()",
-    "prod:prod() with zeros",
-    "cumprod:cumprod(dim), no zeros",
-    "cumprod:cumprod(dim) with zeros",
-    "mm:matmul folding a batch into mm",
-    "mv:matmul folding a batch into mv",
-    "svdvals:svdvals / matrix_norm(2, -2, nuc)",
-    "svd_u:svd().U, sign-invariant",
-    "svd_vh:svd().Vh, sign-invariant",
-    # complex results (eig): a symbolic value has no complex stand-in yet
     "eigvals:eigvals / eig()[0] (distinct eigenvalues)",
     "eig_vectors:eig().eigenvectors.abs(), phase-invariant",
 }
 
 
 def _not_yet(case) -> bool:
-    return (
-        case.id in NOT_YET
-        or case.prim == "binary_cross_entropy"
-        or case.prim.endswith(("pad1d", "pad2d", "pad3d"))
-        and "constant" not in case.prim
-    )
+    return case.id in NOT_YET
 
 
 def _bindings(vars_, arrays):

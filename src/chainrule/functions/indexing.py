@@ -24,11 +24,12 @@ from ..ops.apply import (
     check_inplace,
     index_put_expanded,
     integer_filled,
+    symbolic_unknown_layout,
 )
 from ..ops.elementwise import FILL_T
 from ..ops.indexing import INDEX, INDEX_PUT, SELECT, SLICE, TAKE_ALONG
 from ..ops.namespaces import has_advanced
-from ..ops.symbolic import SymArray
+from ..ops.symbolic import SYMBOLIC, SymArray
 from ..tensor_base import TensorBase, own
 
 
@@ -48,7 +49,7 @@ def normalize_index(idx, shape=None, xp=None):
         n = sum(getattr(i, "ndim", 1) if _is_mask(i) else 1 for i in idx if _indexes_a_dim(i))
         if n > len(shape):
             raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
-    if xp is None:
+    if xp is None or xp is SYMBOLIC:  # (a list index of a symbolic x: a constant array)
         xp = _backend.default
     out = []
     for i in idx:
@@ -57,6 +58,9 @@ def normalize_index(idx, shape=None, xp=None):
             if d.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             # a 0-d integer tensor indexes like the int it holds (a view), as in PyTorch
+            if type(d) is SymArray:  # an index known at bind time: a node of the graph
+                out.append(d)
+                continue
             out.append(int(d) if d.ndim == 0 and d.dtype.kind == "i" else d)
         elif isinstance(i, list):  # a list index becomes an array, like NumPy and PyTorch
             a = xp.asarray(_unwrap_list(i))
@@ -123,7 +127,7 @@ def _check_bounds(idx, shape):
         kind = getattr(getattr(i, "dtype", None), "kind", "")
         if kind == "b" and i.ndim:
             for k, m in enumerate(i.shape):
-                if dim + k < len(shape) and m != shape[dim + k]:
+                if dim + k < len(shape) and m != shape[dim + k] and None not in (m, shape[dim + k]):
                     raise IndexError(
                         f"The shape of the mask {list(i.shape)} at index {k} does not match the "
                         f"shape of the indexed tensor {list(shape)} at index {dim + k}"
@@ -166,7 +170,14 @@ def getitem(x, idx):
         rest = tuple(slice(None) if i is None or isinstance(i, slice) else i for i in rest)
         x = apply(SLICE, x, idx=first)
         idx = rest
-    return _index(x, idx, orig)
+    r = _index(x, idx, orig)
+    if type(r._data) is SymArray and any(
+        type(i) is SymArray and i.ndim == 0 and i.dtype.kind in "iu" for i in idx
+    ):  # x[i] of an integer known at bind time: a view in eager chainrule, a copy here
+        what = "x[i] with an index known at bind time (eager chainrule's x[i] is a view)"
+        symbolic_unknown_layout(x, what)
+        symbolic_unknown_layout(r, what)
+    return r
 
 
 def _index(x, idx, orig):
