@@ -276,10 +276,12 @@ def _prod_vjp(ns, g, x, out, dim, keepdim, batch):
     if dim is None:
         if not x.shape:
             return g
-        if math.prod(x.shape) == 1:  # the one element (zero or not): g as it is
-            return _spread(ns, g, x.shape, dim, keepdim, batch)
-        if not ns.graph and int(ns.sum(x == 0)) > 1:
-            return ns.zeros_like(_spread(ns, g, x.shape, dim, keepdim, batch))
+        if not is_symbolic(x):  # (a graph cannot count its zeros: the product rule, which
+            zeros = int(ns.sum(x == 0))  # create_graph takes, gives the same values)
+            if math.prod(x.shape) == 1 and zeros:  # the one zero: g as it is
+                return _spread(ns, g, x.shape, dim, keepdim, batch)
+            if not ns.graph and zeros > 1:
+                return ns.zeros_like(_spread(ns, g, x.shape, dim, keepdim, batch))
         # g times the others, broadcast (no separate spread pass)
         return _lift(ns, g, x.shape, dim, keepdim, batch) * _prod_grad(ns, x, dim)
     if x.shape[dim[0]] == 1:
