@@ -23,7 +23,7 @@ def test_the_tour_runs_and_checks_out(tmp_path):
     code, out = run_tour(tmp_path)
     assert code == 0, out
     total = len(list(tour.steps()))
-    assert total == 4 + len(walk.STEPS)
+    assert total == 5 + len(walk.STEPS)
     assert out.rstrip().endswith(f"All {total} steps check out.")
     # tensors and broadcasting
     assert "tensor([12, 15, 18, 21])" in out
@@ -35,6 +35,13 @@ def test_the_tour_runs_and_checks_out(tmp_path):
     assert "PowBackward0" in out and "DotBackward0" in out
     assert "dz/dw = [7, 14, 21]" in out
     assert "tensor([ 7., 14., 21.])" in out
+    # the two constructions of c = 2a + b: the explicit graph, its gradient graphs and
+    # their values, next to the recorded graph and its .grad
+    assert "c = 2 * a + b" in out and "# Symbol(2 * a + b, float32[2, 1])" in out
+    assert "# expand(reshape(1, shape=(1, 1)), shape=(2, 1)) * 2" in out
+    assert re.search(r"print\(sym.optimize\(da\), sym.optimize\(db\)\)\s+# 2 1\n", out)
+    assert out.count("tensor([[2., 2.]]), tensor([[1., 1.]])") == 2
+    assert "grad_fn=<AddBackward0>" in out
     # linear regression: three epochs in quick mode, then the errors
     assert re.findall(r"epoch (\d+), loss", out) == ["1", "2", "3"]
     errors = re.search(r"error in w: \[(\S+), (\S+)\]\s+error in b: (\S+)", out)
@@ -134,3 +141,13 @@ def test_the_tour_checks_hold_for_pytorch(step):
     torch.manual_seed(0)
     out = io.StringIO()
     step(torch, _Printer(out), tour.Options(quick=True, file=out, progress=False))
+
+
+def test_a_wrong_symbolic_gradient_fails_the_tour(tmp_path, monkeypatch, capsys):
+    from chainrule import sym
+
+    # a "gradient" that is 2 * the input: right for da at a = 1, wrong for db
+    monkeypatch.setattr(sym, "grad", lambda out, ins: [2 * x for x in ins])
+    code, out = run_tour(tmp_path)
+    assert code == 1
+    assert "(constructions) failed: the explicit gradient db" in capsys.readouterr().err

@@ -42,7 +42,8 @@ from .functions import (
 from .functions.args import wrap_dim
 from .functions.linalg import CPP_NAMES
 from .node import RemovableHandle, edge, own_leaf
-from .ops.apply import refresh_view
+from .ops.apply import refresh_view, symbolic_detach
+from .ops.symbolic import SymArray
 from .tensor_base import TensorBase, own
 
 _alloc = object.__new__
@@ -544,6 +545,8 @@ def make(arr, requires_grad: bool = False) -> Tensor:
 
 
 def _detached(t: Tensor) -> Tensor:
+    if type(t._data) is SymArray:  # an explicit graph: a node that stops gradients
+        return symbolic_detach(t)
     d = t._new(own(t))
     d._vc = t._vc  # detach shares storage and the version counter
     return d

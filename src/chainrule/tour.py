@@ -1,10 +1,12 @@
 """The guided tour: what ``chainrule`` (and ``python -m chainrule``) runs first.
 
-Four stops, each printed as code next to its value and checked with plain Python floats
+Five stops, each printed as code next to its value and checked with plain Python floats
 (so a broken engine cannot vouch for itself): tensors and broadcasting; the autograd
 lecture's examples (the steps of ``chainrule.walk``); the computation graph of
-z = (<x,w> - y)^2, drawn to a file, with its reverse accumulation traced; and linear
-regression from scratch on synthetic data. A failed check stops the tour with exit code 1
+z = (<x,w> - y)^2, drawn to a file, with its reverse accumulation traced; the lecture's
+two constructions of c = 2a + b, explicit (``chainrule.sym``: declare, bind later, the
+gradient a graph too) and implicit (recorded as it runs); and linear regression from
+scratch on synthetic data. A failed check stops the tour with exit code 1
 and names the step.
 
 >>> import io, tempfile
@@ -138,7 +140,55 @@ def save_graph(picture: Any, path: Path | str) -> Path:
     return path
 
 
-# --- stop 4: linear regression from scratch --------------------------------------------------
+# --- stop 4: two ways to build the graph ----------------------------------------------------
+
+
+def constructions(torch, out, options):
+    """c = 2a + b built twice: explicitly (declare, then bind) and implicitly (recorded)."""
+    from chainrule import sym
+
+    out.say("# explicit (TensorFlow, Theano, MXNet's sym): write the graph, bind data later")
+    a = sym.var("a", (2, 1))
+    b = sym.var("b", (2, 1))
+    out.show('a = sym.var("a", (2, 1)); b = sym.var("b", (2, 1))')
+    c = 2 * a + b
+    out.show("c = 2 * a + b", c)
+    out.say("# as by hand: first the derivative expressions (graphs, by the table's rules) ...")
+    da, db = sym.grad(c.sum(), [a, b])
+    out.show("da, db = sym.grad(c.sum(), [a, b])")
+    out.show("print(da)", _Text(str(da)))
+    out.show(
+        "print(sym.optimize(da), sym.optimize(db))", _Text(f"{sym.optimize(da)} {sym.optimize(db)}")
+    )
+    out.say("# ... then the values")
+    ones = torch.ones((2, 1))
+    value, grad_a, grad_b = sym.function([a, b], [c, da, db])(ones, ones)
+    out.show("ones = torch.ones((2, 1)); c.eval(a=ones, b=ones).T", c.eval(a=ones, b=ones).T)
+    out.show("[g.T for g in sym.function([a, b], [da, db])(ones, ones)]", [grad_a.T, grad_b.T])
+    out.say("# implicit (PyTorch, MXNet's autograd.record): the graph is recorded as code runs")
+    a = torch.ones((2, 1), requires_grad=True)
+    b = torch.ones((2, 1), requires_grad=True)
+    out.show("a = torch.ones((2, 1), requires_grad=True); b = (the same)")
+    c_implicit = 2 * a + b
+    out.show("c = 2 * a + b", c_implicit)
+    c_implicit.sum().backward()
+    out.show("c.sum().backward(); a.grad.T, b.grad.T", (a.grad.T, b.grad.T))
+    expect("the explicit graph's value", value, [3.0, 3.0])
+    expect("the implicit graph's value", c_implicit, [3.0, 3.0])
+    expect("the explicit gradient da", grad_a, _floats(a.grad))
+    expect("the explicit gradient db", grad_b, _floats(b.grad))
+    expect("a.grad", a.grad, [2.0, 2.0])
+    expect("b.grad", b.grad, [1.0, 1.0])
+
+
+class _Text(str):
+    """Printed text shown as is (not as a string's repr)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+# --- stop 5: linear regression from scratch --------------------------------------------------
 
 
 def linear_regression(torch, out, options):
@@ -244,6 +294,10 @@ STOPS = [
     (
         "The computation graph of z = (<x,w> - y)^2 and its reverse accumulation",
         [("viz.graph(z) and viz.trace(z)", graph)],
+    ),
+    (
+        "Two ways to build a graph: explicit (define, then bind) and implicit (recorded)",
+        [("sym.var and c = 2 * a + b, next to the recorded c", constructions)],
     ),
     (
         "Linear regression from scratch (true w = [2, -3.4], b = 4.2)",

@@ -216,3 +216,53 @@ def test_random_dags_eager_vs_symbolic_vs_optimized(prog, seed):
         for g, w in zip(vals[1:], grads, strict=True):
             w = np.zeros(g.shape) if w is None else w.numpy()
             np.testing.assert_allclose(g.numpy(), w, rtol=1e-12, atol=1e-14)
+
+
+def _eager_grads(fn, arrays):
+    leaves = [cr.tensor(a, requires_grad=True) for a in arrays]
+    fn(*leaves).backward()
+    return [t.grad.numpy() for t in leaves]
+
+
+def test_gradient_of_a_graph_whose_shapes_are_bound_later():
+    x = sym.var("x", (None, 3), cr.float64)  # rows known at bind time only
+    w = sym.var("w", (3,), cr.float64)
+    b = sym.var("b", (None,), cr.float64)  # as many as x's rows, or 1: broadcast
+    q = sym.var("q", (2,), cr.float64)  # not used by z: its gradient is zeros
+
+    def z_of(x, w, b):
+        return (((x * w).sum(1) * b - 1) ** 2).sum()
+
+    dx, dw, db, dq = sym.grad(z_of(x, w, b), [x, w, b, q])
+    assert dx.shape == (None, 3) and dw.shape == (3,) and db.shape == (None,)
+    assert str(dx).startswith("grad_at_bind(")
+    f = sym.function([x, w, b, q], [dx, dw, db, dq])
+    for rows, nb in [(2, 2), (5, 5), (4, 1)]:
+        xv = np.arange(rows * 3, dtype=np.float64).reshape(rows, 3) / 7
+        wv = np.linspace(-1, 1, 3)
+        bv = np.linspace(0.5, 2, nb)
+        want = _eager_grads(z_of, [xv, wv, bv])
+        got = f(xv, wv, bv, np.ones(2))
+        for g, w_ in zip(got[:3], want, strict=True):
+            np.testing.assert_allclose(g.numpy(), w_, rtol=1e-12)
+        assert got[3].tolist() == [0.0, 0.0]
+    assert len(dx.node.params["of"].graphs) == 3  # one gradient graph per set of shapes
+    # a non-scalar output with its cotangent, also of a shape known at bind time
+    g = sym.var("g", (None,), cr.float64)
+    (gx,) = sym.grad((x * x).sum(1), [x], grad_outputs=g)
+    assert gx.eval(x=np.ones((2, 3)), g=[1.0, 2.0]).tolist() == [[2.0] * 3, [4.0] * 3]
+    # errors come when the shapes are: a non-scalar output without a cotangent
+    v = sym.var("v", (None,), cr.float64)
+    (bad,) = sym.grad(v.exp(), [v])
+    with pytest.raises(RuntimeError, match="only for scalar outputs"):
+        bad.eval(v=np.ones(3))
+
+
+def test_a_gradient_made_at_bind_time_is_not_differentiated_again():
+    x = sym.var("x", (None,), cr.float64)
+    (dx,) = sym.grad((x**3).sum(), [x])
+    with pytest.raises(ValueError, match="declare the shapes"):
+        sym.grad(dx.sum(), [x])
+    with pytest.raises(ValueError, match="declare the shapes"):
+        sym.jvp(dx, {x: x})
+    assert dx.eval(x=[1.0, 2.0]).tolist() == [3.0, 12.0]

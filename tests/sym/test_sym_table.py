@@ -3,9 +3,11 @@ built as an explicit graph: its value, its gradient graph (sym.grad, reverse), i
 tangent graph (sym.jvp, forward) and their optimized graphs, bound to the drawn inputs,
 equal eager chainrule's values and autograd's gradients.
 
-Cases that need the data before the table's primitive runs (indices computed from
-values, in-place writes, random draws) are not explicit graphs: they are listed in
-``NOT_SYMBOLIC``, and each must still refuse with a clear error, never a wrong number.
+Functions that look at values before their primitive hold what they find as nodes
+(argsort, argmax, the windows' maxima) or check it when the graph is evaluated;
+in-place ops make a new node per write (tests/sym/test_sym_inplace.py). The few cases
+that are not explicit graphs are listed in ``NOT_SYMBOLIC``: each must still refuse with
+a clear error, never a wrong number.
 """
 
 from __future__ import annotations
@@ -24,84 +26,23 @@ from test_gradcheck_table import CASES  # noqa: E402
 import chainrule as cr  # noqa: E402
 from chainrule import sym  # noqa: E402
 
-# case ids whose function does not build a symbolic graph yet (see the module docstring)
-NOT_SYMBOLIC_PRIMS = {
-    "leaky_relu_inplace",
-    "elu_inplace",
-    "fill_tensor",
-    "copy",
-    "copy_slices",
-    "index",
-    "index_select",
-    "index_put",
-    "take_along",
-    "sort",
-    "sort_stable",
-    "topk",
-    "max_dim",
-    "min_dim",
-    "kthvalue",
-    "max_all",
-    "min_all",
-    "amax",
-    "amin",
-    "embedding",
-    "nll_loss",
-    "nll_loss2d",
-    "max_pool2d",
-    "adaptive_max_pool2d",
-    "standard_gamma",
-    "fill",
-    "zero",
-    "fill_data",
-    "empty_view",
-    "to_device",
-    "put_along",
-    "select",
-    "slice",
-    "unique",
-    "median",
-    "eigh_vectors",
-    "eigvalsh",
-    "unfold",
-    "fold",
-}
+# case ids whose function does not build a symbolic graph: a random draw made from the
+# data by the case itself (standard_gamma's quantiles, NumPy on the values), and a tensor
+# with data written with a symbolic value (index_put's "value only" draw: refused, as a
+# write that its other views could not see; its "both" draw is a graph)
+NOT_SYMBOLIC_PRIMS = {"index_put", "standard_gamma"}
 
 
-# cases that do not build a symbolic graph yet: in-place ops on symbols (a write would
-# have to replace the tensor's node), prod/cumprod and binary_cross_entropy (the function
-# looks at the values first: zeros, the range of the target), F.pad's non-constant modes,
-# expand/repeat with shapes the case reads from the symbol, matmul's batch folding (strides),
-# svd (asks the namespace for asarray), eig (complex results). Each is a gap of
-# chainrule.sym, not of the table.
+# cases that do not build a symbolic graph yet: eig's complex results (a symbolic value
+# has no complex stand-in yet). A gap of chainrule.sym, not of the table.
 NOT_YET = {
-    "prod:prod()",
-    "prod:prod() with zeros",
-    "cumprod:cumprod of a 0-d tensor",
-    "cumprod:cumprod(dim), no zeros",
-    "cumprod:cumprod(dim) with zeros",
-    "expand:expand/broadcast_to/expand_as",
-    "repeat:repeat(sizes)",
-    "tril:tril_ on a non-leaf",
-    "mm:matmul folding a batch into mm",
-    "mv:matmul folding a batch into mv",
-    "svdvals:svdvals / matrix_norm(2, -2, nuc)",
-    "svd_u:svd().U, sign-invariant",
-    "svd_vh:svd().Vh, sign-invariant",
-    # complex results (eig): a symbolic value has no complex stand-in yet
     "eigvals:eigvals / eig()[0] (distinct eigenvalues)",
     "eig_vectors:eig().eigenvectors.abs(), phase-invariant",
 }
 
 
 def _not_yet(case) -> bool:
-    return (
-        case.id in NOT_YET
-        or " in place" in case.label
-        or case.prim == "binary_cross_entropy"
-        or case.prim.endswith(("pad1d", "pad2d", "pad3d"))
-        and "constant" not in case.prim
-    )
+    return case.id in NOT_YET
 
 
 def _bindings(vars_, arrays):
@@ -110,7 +51,7 @@ def _bindings(vars_, arrays):
 
 def _build(case, data):
     fn, arrays = case.draw(data, 12)
-    arrays = [np.ascontiguousarray(np.asarray(a, dtype=np.float64)) for a in arrays]
+    arrays = [np.array(a, dtype=np.float64, order="C") for a in arrays]  # (0-d stays 0-d)
     vars_ = [sym.var(f"x{i}", a.shape, cr.float64) for i, a in enumerate(arrays)]
     return fn, arrays, vars_
 

@@ -36,13 +36,16 @@ from ..ops.conv import (
     CONV2D_INPUT_BIAS,
     FOLD,
     MAX_POOL2D,
+    MAX_POOL2D_INDICES,
     UNFOLD,
+    WINDOW_ARGMAX,
     max_pool2d_indices,
     pool_size,
     window_argmax,
 )
 from ..ops.indexing import PAD_INDEX
 from ..ops.shape import CONSTANT_PAD
+from ..ops.symbolic import SymArray
 from . import reduction as R
 from . import shape as S
 from .linalg import CPP_NAMES
@@ -355,6 +358,18 @@ def max_pool2d(
     kernel, stride, padding, dilation = _pool_args(kernel_size, stride, padding, dilation)
     _out_hw(input, kernel, stride, padding, dilation, ceil_mode)
     d = input._data
+    if type(d) is SymArray:  # an explicit graph: the indices are a node of it
+        found = apply(
+            MAX_POOL2D_INDICES,
+            input,
+            kernel=kernel,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            ceil_mode=bool(ceil_mode),
+        )
+        out = apply(MAX_POOL2D, input, idx=found._data)
+        return (out, found) if return_indices else out
     idx = max_pool2d_indices(
         _backend.namespace(d), d, kernel, stride, padding, dilation, bool(ceil_mode)
     )
@@ -522,7 +537,8 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     oh, ow = _adaptive_sizes(input, output_size, "adaptive_max_pool2d")
     h, w = input.shape[-2:]
     d = input._data
-    xp = _backend.namespace(d)
+    symbolic = type(d) is SymArray
+    xp = _backend.default if symbolic else _backend.namespace(d)  # (offsets: constants)
 
     def offsets(n, m):
         b = _bounds(n, m)
@@ -532,6 +548,10 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
             xp.asarray([s + i if s + i < e else n for s, e in b], dtype=xp.int64) for i in range(k)
         ]
 
+    if symbolic:  # an explicit graph: the indices are a node of it
+        found = apply(WINDOW_ARGMAX, input, rows=offsets(h, oh), cols=offsets(w, ow))
+        out = apply(ADAPTIVE_MAX_POOL2D, input, idx=found._data)
+        return (out, found) if return_indices else out
     idx = window_argmax(xp, d, offsets(h, oh), offsets(w, ow))
     out = apply(ADAPTIVE_MAX_POOL2D, input, idx=idx)
     return (out, input._new(idx)) if return_indices else out
@@ -715,7 +735,8 @@ def pad(input, pad, mode="constant", value=None):
                 )
     _check_pad_sizes(input, pad, mode, k)
     # one index over all padded dims (open-mesh index arrays): one node, PyTorch's name
-    xp = _backend.namespace(input._data)
+    d = input._data
+    xp = _backend.default if type(d) is SymArray else _backend.namespace(d)  # (constants)
     idx = []
     for j in range(k):
         dim = input.dim() - 1 - j

@@ -18,15 +18,18 @@ from .. import _state
 from .. import backend as _backend
 from ..backend import namespace
 from ..ops.apply import (
+    ERR_WRITE_SYMBOLIC,
     apply,
     apply_inplace,
     check_inplace,
     index_put_expanded,
     integer_filled,
+    symbolic_unknown_layout,
 )
 from ..ops.elementwise import FILL_T
 from ..ops.indexing import INDEX, INDEX_PUT, SELECT, SLICE, TAKE_ALONG
 from ..ops.namespaces import has_advanced
+from ..ops.symbolic import SYMBOLIC, SymArray
 from ..tensor_base import TensorBase, own
 
 
@@ -46,7 +49,7 @@ def normalize_index(idx, shape=None, xp=None):
         n = sum(getattr(i, "ndim", 1) if _is_mask(i) else 1 for i in idx if _indexes_a_dim(i))
         if n > len(shape):
             raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
-    if xp is None:
+    if xp is None or xp is SYMBOLIC:  # (a list index of a symbolic x: a constant array)
         xp = _backend.default
     out = []
     for i in idx:
@@ -55,6 +58,9 @@ def normalize_index(idx, shape=None, xp=None):
             if d.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             # a 0-d integer tensor indexes like the int it holds (a view), as in PyTorch
+            if type(d) is SymArray:  # an index known at bind time: a node of the graph
+                out.append(d)
+                continue
             out.append(int(d) if d.ndim == 0 and d.dtype.kind == "i" else d)
         elif isinstance(i, list):  # a list index becomes an array, like NumPy and PyTorch
             a = xp.asarray(_unwrap_list(i))
@@ -121,7 +127,7 @@ def _check_bounds(idx, shape):
         kind = getattr(getattr(i, "dtype", None), "kind", "")
         if kind == "b" and i.ndim:
             for k, m in enumerate(i.shape):
-                if dim + k < len(shape) and m != shape[dim + k]:
+                if dim + k < len(shape) and m != shape[dim + k] and None not in (m, shape[dim + k]):
                     raise IndexError(
                         f"The shape of the mask {list(i.shape)} at index {k} does not match the "
                         f"shape of the indexed tensor {list(shape)} at index {dim + k}"
@@ -164,7 +170,14 @@ def getitem(x, idx):
         rest = tuple(slice(None) if i is None or isinstance(i, slice) else i for i in rest)
         x = apply(SLICE, x, idx=first)
         idx = rest
-    return _index(x, idx, orig)
+    r = _index(x, idx, orig)
+    if type(r._data) is SymArray and any(
+        type(i) is SymArray and i.ndim == 0 and i.dtype.kind in "iu" for i in idx
+    ):  # x[i] of an integer known at bind time: a view in eager chainrule, a copy here
+        what = "x[i] with an index known at bind time (eager chainrule's x[i] is a view)"
+        symbolic_unknown_layout(x, what)
+        symbolic_unknown_layout(r, what)
+    return r
 
 
 def _index(x, idx, orig):
@@ -237,6 +250,11 @@ def setitem(x, idx, value) -> None:
                 value = value.reshape(())
         elif value._data.dtype != x._data.dtype:
             _refuse_other_dtype(x, idx, value)
+    if type(x._data) is SymArray:  # an explicit graph: the write is a new node (apply_inplace)
+        _symbolic_setitem(x, idx, value)
+        return
+    if is_t and type(value._data) is SymArray:
+        raise TypeError(ERR_WRITE_SYMBOLIC)
     record = _state.grad.enabled and (x._rg or (is_t and value._rg))
     dual = _state.dual.level is not None and (
         _state.tangent_of(x) is not None or (is_t and _state.tangent_of(value) is not None)
@@ -318,6 +336,16 @@ def setitem(x, idx, value) -> None:
     apply_inplace(INDEX_PUT, x, value, idx=idx)
     if filled is not None:
         integer_filled(FILL_T, x, filled)
+
+
+def _symbolic_setitem(x, idx, value) -> None:
+    """``x[idx] = value`` for symbolic x: index_put's node, which x names from then on."""
+    if not isinstance(value, TensorBase):
+        if not isinstance(value, (int, float, bool)):
+            value = x._new(_backend.default.asarray(value, dtype=x._data.dtype))
+    elif value._data.dtype != x._data.dtype:
+        value = value.to(x.dtype)
+    apply_inplace(INDEX_PUT, x, value, idx=idx)
 
 
 def _fills(x, idx, value) -> bool:

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING
 from .._convert import type_name
 from ..backend import namespace
 from ..dtypes import promote_types
-from ..ops.apply import apply
+from ..ops.apply import apply, symbolic_layout
 from ..ops.elementwise import ADDBMM, ADDMM, ADDMV, ADDR, BADDBMM, WHERE
 from ..ops.linalg import BMM, DOT, MM, MV, OUTER, SOLVE_TRIANGULAR
 from ..ops.shape import SQUEEZE_, UNSAFE_VIEW
+from ..ops.symbolic import SymArray
 from ..tensor_base import TensorBase
 from . import decompositions as _dec
 from .args import tensors_only
@@ -291,6 +292,10 @@ def _should_fold(x, y) -> bool:
         return False
     if big.size == 0:
         return True
+    if type(big) is SymArray:  # an explicit graph: the strides eager chainrule would have
+        big = symbolic_layout(x if larger else y)
+        if big is None:  # not known: the batched product (the same values)
+            return False
     if not larger:  # the transposed batched operand: its last two axes swap
         shape, strides = big.shape[:-2] + big.shape[:-3:-1], big.strides[:-2] + big.strides[:-3:-1]
     else:

@@ -19,6 +19,7 @@ from .. import backend as _backend
 from .. import dtypes as _dt
 from ..backend import namespace
 from ..ops.apply import apply
+from ..ops.indexing import ARGMAX, ARGMIN
 from ..ops.reduction import (
     AMAX,
     AMIN,
@@ -43,6 +44,7 @@ from ..ops.reduction import (
     SUM_DIM,
     VAR,
 )
+from ..ops.symbolic import SYMBOLIC
 from .args import dims_arg, keepdim_arg, one_dim
 from .elementwise import maximum, minimum
 from .indexing import nonzero
@@ -285,6 +287,10 @@ def _extreme(input, dim, keepdim, axis, keepdims, other, full_prim, dim_prim, ar
     if data.ndim == 0:  # the one element is the extreme (also a NaN): index 0
         idx = xp.zeros((), "int64")
         return _with_indices(rtype, apply(dim_prim, input, idx=idx, dim=0, keepdim=kd), input, idx)
+    if xp is SYMBOLIC:  # an explicit graph: the index is a node of it (argmax, argmin)
+        idx_t = apply(ARGMAX if name == "max" else ARGMIN, input, dim=d, keepdim=True)
+        values = apply(dim_prim, input, idx=idx_t._data, dim=d, keepdim=kd)
+        return rtype(values, idx_t if kd else idx_t.squeeze(d))
     idx = xp.expand_dims(arg(data, axis=d), d)
     values = apply(dim_prim, input, idx=idx, dim=d, keepdim=kd)
     return _with_indices(rtype, values, input, idx if kd else xp.squeeze(idx, axis=d))
@@ -391,6 +397,9 @@ def _arg(input, dim, keepdim, axis, keepdims, name):
     if data.dtype.kind == "c":
         raise RuntimeError(f"{name}(): does not support complex input")
     kd = keepdim_arg(keepdim, keepdims)
+    if xp is SYMBOLIC:  # an explicit graph: the index is a node of it
+        d = None if dim is None and axis is None else one_dim(dim, axis, data.ndim)
+        return apply(ARGMAX if name == "argmax" else ARGMIN, input, dim=d, keepdim=kd)
     if dim is None and axis is None:
         if data.size == 0:  # (an IndexError here, unlike max()'s, as in PyTorch)
             raise IndexError(

@@ -20,8 +20,19 @@ from .. import random as _random
 from .._convert import type_name
 from ..backend import namespace
 from ..ops.apply import apply, apply_inplace, complex_refusal
-from ..ops.indexing import INDEX_SELECT, SORT, SORT_STABLE, TOPK, TRIL, TRIU, UNIQUE
+from ..ops.indexing import (
+    ARGSORT,
+    INDEX_SELECT,
+    SORT,
+    SORT_STABLE,
+    TOPK,
+    TRIL,
+    TRIU,
+    UNIQUE,
+    argsort_array,
+)
 from ..ops.reduction import KTHVALUE
+from ..ops.symbolic import SymArray
 from ..tensor_base import TensorBase
 from .args import wrap_dim
 from .elementwise import _random_fill
@@ -30,14 +41,7 @@ from .reduction import _idx_tensor, _return_type, _with_indices
 sort_type, topk_type, kthvalue_type = (_return_type(n) for n in ("sort", "topk", "kthvalue"))
 
 
-def _argsort(data, d: int, descending: bool):
-    """A stable argsort along d (NaN sorts as the largest, as in PyTorch)."""
-    xp = namespace(data)
-    if not descending:
-        return xp.argsort(data, axis=d, kind="stable")
-    # stable and descending: sort the reversed array ascending, then reverse back
-    n = data.shape[d]
-    return n - 1 - xp.flip(xp.argsort(xp.flip(data, axis=d), axis=d, kind="stable"), axis=d)
+_argsort = argsort_array  # (ops.indexing: the forward of the table's argsort too)
 
 
 def _as_1d(input):
@@ -48,11 +52,16 @@ def _as_1d(input):
 def _sorted(input, dim, descending, prim, rtype, k=None):
     x = _as_1d(input)
     d = wrap_dim(dim, x._data.ndim)
-    idx = _argsort(x._data, d, descending)
-    if k is not None:
-        idx = namespace(idx).take(idx, range(k), axis=d)
-    values = apply(prim, x, idx=idx, dim=d)
-    indices = _idx_tensor(x, idx)
+    if type(x._data) is SymArray:  # an explicit graph: the indices are a node of it
+        take = None if k is None else (0, k)
+        indices = apply(ARGSORT, x, dim=d, descending=descending, take=take)
+        values = apply(prim, x, idx=indices._data, dim=d)
+    else:
+        idx = _argsort(x._data, d, descending)
+        if k is not None:
+            idx = namespace(idx).take(idx, range(k), axis=d)
+        values = apply(prim, x, idx=idx, dim=d)
+        indices = _idx_tensor(x, idx)
     if input._data.ndim == 0:
         values, indices = values.reshape(()), indices.reshape(())
     return rtype(values, indices)
@@ -79,7 +88,11 @@ def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False
     if input._data.dtype.kind == "c":
         raise complex_refusal("sort", input.dtype.title)
     x = _as_1d(input)
-    idx = _idx_tensor(x, _argsort(x._data, wrap_dim(dim, x._data.ndim), descending))
+    d = wrap_dim(dim, x._data.ndim)
+    if type(x._data) is SymArray:
+        idx = apply(ARGSORT, x, dim=d, descending=descending, take=None)
+    else:
+        idx = _idx_tensor(x, _argsort(x._data, d, descending))
     return idx.reshape(()) if input._data.ndim == 0 else idx
 
 
@@ -116,11 +129,16 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False, *, out=None):
     if not 1 <= k <= x._data.shape[d]:
         where = wrap_dim(dim, max(input.ndim, 1))
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {where}")
-    xp = namespace(x._data)
-    idx = xp.take(_argsort(x._data, d, False), [k - 1], axis=d)
     keep = keepdim and input._data.ndim > 0
-    values = apply(KTHVALUE, x, idx=idx, dim=d, keepdim=keep)
-    indices = idx if keep else xp.squeeze(idx, axis=d)
+    if type(x._data) is SymArray:  # an explicit graph: the index is a node of it
+        idx_t = apply(ARGSORT, x, dim=d, descending=False, take=(k - 1, k))
+        values = apply(KTHVALUE, x, idx=idx_t._data, dim=d, keepdim=keep)
+        indices = idx_t._data if keep else idx_t.squeeze(d)._data
+    else:
+        xp = namespace(x._data)
+        idx = xp.take(_argsort(x._data, d, False), [k - 1], axis=d)
+        values = apply(KTHVALUE, x, idx=idx, dim=d, keepdim=keep)
+        indices = idx if keep else xp.squeeze(idx, axis=d)
     if input._data.ndim == 0:
         values, indices = values.reshape(()), indices.reshape(())
     return _with_indices(kthvalue_type, values, x, indices)

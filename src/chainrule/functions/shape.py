@@ -18,7 +18,7 @@ from .. import dtypes as _dt
 from .._convert import type_name
 from .._print import cpp_repr
 from ..backend import device_key
-from ..ops.apply import apply, mark_multi_output
+from ..ops.apply import apply, mark_multi_output, symbolic_layout, symbolic_unknown_layout
 from ..ops.indexing import DIAGONAL_VIEW
 from ..ops.shape import (
     CAT,
@@ -41,6 +41,7 @@ from ..ops.shape import (
 from ..ops.shape import (
     T as T_OP,
 )
+from ..ops.symbolic import SymArray
 from ..tensor_base import TensorBase
 from .args import dims_arg, wrap_dim
 from .indexing import getitem
@@ -385,9 +386,20 @@ def clone(input):
 
 def contiguous(input):
     """self when already contiguous (row-major), else a contiguous copy."""
-    if input._data.flags.c_contiguous:
+    d = input._data
+    if d.flags.c_contiguous:
+        if type(d) is SymArray:  # (it has no layout: the one eager chainrule would give it)
+            return _symbolic_contiguous(input)
         return input
     return apply(CONTIGUOUS, input)
+
+
+def _symbolic_contiguous(input):
+    a = symbolic_layout(input)
+    if a is None:  # self or a copy, not known: writes to it are refused from now on
+        symbolic_unknown_layout(input, "contiguous() of a value of unknown memory layout")
+        return input
+    return input if a.flags.c_contiguous else apply(CONTIGUOUS, input)
 
 
 def cat(tensors, dim: int = 0, *, axis=None):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import warnings
 
-from .. import backend as _backend
 from .. import creation
 from .. import dtypes as _dtypes
 from .. import random as _random
@@ -29,6 +28,7 @@ from ..ops import loss as ops_loss
 from ..ops import norm as ops_norm
 from ..ops.apply import apply, apply_inplace
 from ..ops.elementwise import ADDMM
+from ..ops.symbolic import SymArray
 from ..tensor import Tensor, make
 
 # convolution, pooling and padding (their argument parsing and errors: functions/conv.py)
@@ -585,8 +585,10 @@ def binary_cross_entropy(
         )
     _no_grad_weight("binary_cross_entropy", "weight", weight)
     x = input._data
-    if x.size and not _backend.all_true((x >= 0) & (x <= 1)):
-        raise RuntimeError("all elements of input should be between 0 and 1")
+    if type(x) is SymArray:  # an explicit graph: the check is a node, run at evaluation
+        input = apply(ops_loss.PROBABILITIES, input)
+    else:
+        ops_loss.check_probabilities(x)
     if target.dtype != input.dtype:
         raise RuntimeError(f"Found dtype {target.dtype.title} but expected {input.dtype.title}")
     w = _weight_array(weight, tuple(input.shape), x.dtype)

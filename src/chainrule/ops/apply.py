@@ -31,8 +31,8 @@ from .. import dtypes as _dt
 from ..node import edge
 from ..tensor_base import TENSOR_TYPES, TensorBase, new, own
 from . import symbolic as _sym
-from .primitive import Primitive
-from .views import COPY_SLICES, EMPTY_VIEW, TO_DEVICE
+from .primitive import REGISTRY, Primitive
+from .views import COPY_SLICES, DETACH, EMPTY_VIEW, TO_DEVICE, WRITE_VIEW
 
 _grad = _state.grad
 _dual = _state.dual
@@ -46,6 +46,8 @@ _alloc = object.__new__
 TT = TENSOR_TYPES
 _SYMBOLIC = _sym.SYMBOLIC
 _SymArray = _sym.SymArray
+_WRITE_VIEW = WRITE_VIEW
+_DATA = TensorBase.__dict__["_data"]  # the slot itself (chainrule.sym.Symbol reads it so)
 
 
 def apply(prim: Primitive, *args, **params):
@@ -109,6 +111,9 @@ def apply(prim: Primitive, *args, **params):
     xp = _NAMESPACES.get(type(x0)) or _first_ns(datas)
     if xp is _SYMBOLIC:  # an explicit graph (chainrule.sym): a node instead of a value
         out, src = _symbolic(prim, args, datas, params)
+        res = new(out) if src is None else src._new(out)
+        if prim.view and type(args[0]) in TT:
+            _symbolic_view(res, args[0], prim, params, x0.shape)
     else:
         try:
             out = prim.fwd(xp, *datas, **params) if params else prim.fwd(xp, *datas)
@@ -133,13 +138,13 @@ def apply(prim: Primitive, *args, **params):
             if getattr(first, "ndim", 0) >= 2 and f is not None and not f.c_contiguous:
                 out = _backend.layout_of(out, first)
         src = args[0] if type(args[0]) in TT else _first_tensor(args)
-    res = new(out) if src is None else src._new(out)
-    if (
-        prim.view
-        and (out is x0 or getattr(out, "base", out) is not None)  # NumPy's copies have none
-        and (out.size == 0 or _backend.may_share_memory(out, x0))  # an empty view shares none
-    ):
-        _as_view(res, src, prim, params, x0.shape)
+        res = new(out) if src is None else src._new(out)
+        if (
+            prim.view
+            and (out is x0 or getattr(out, "base", out) is not None)  # NumPy's copies: none
+            and (out.size == 0 or _backend.may_share_memory(out, x0))  # empty: shares none
+        ):
+            _as_view(res, src, prim, params, x0.shape)
 
     # 3. the node, when an input wants a gradient
     if _grad.enabled and prim.vjp is not None:
@@ -487,6 +492,8 @@ def apply_inplace(prim: Primitive, t, *args, **params):
     before, with the viewed region replaced by the result), and the view its history
     again from the base's. A leaf that requires grad, or a view of one, is refused.
     """
+    if type(t._data) is _SymArray:  # an explicit graph: the write makes a new node
+        return _symbolic_inplace(prim, t, args, params)
     base = t._base
     if base is not None:
         _fresh(t, base)
@@ -645,6 +652,10 @@ def write(t, out, overlap_ok: bool = False) -> None:
         if "read-only" not in str(e):
             raise
         raise RuntimeError(_state.ERR_OVERLAP) from None
+    except TypeError:
+        if type(out) is _SymArray:
+            raise TypeError(ERR_WRITE_SYMBOLIC) from None
+        raise
     t._vc[0] += 1
 
 
@@ -794,6 +805,171 @@ def _symbolic(prim, args, datas, params):
             src = a
             break
     return out, src
+
+
+# In-place ops on symbolic tensors. An explicit graph has no storage to write: the write
+# is functionalized, a new node, and the tensor names it from then on. Tensors that share
+# storage in eager chainrule share it here too: views (``_symbolic_view``: the chain of
+# view ops from the storage's root), and aliases (``detach``, ``.data``) share the
+# storage's version counter, a ``symbolic.Versions`` that holds the node the storage
+# holds now (``root``). A write through a view makes the root's new value with
+# ``write_view`` (copy_slices as a value); every tensor of the storage reads its node
+# afresh when the version moved on (``symbolic_current``: its view chain applied to the
+# root). Where eager chainrule's sharing depends on the memory layout (reshape, view,
+# contiguous of a value whose layout the graph does not know), writes are refused.
+
+ERR_WRITE_SYMBOLIC = (
+    "chainrule.sym: a tensor with data cannot be written in place with a symbolic value "
+    "(its other views would not see the write): make it part of the graph first "
+    "(y = chainrule.sym.const(y)) and write into that"
+)
+_LAYOUT_VIEWS = frozenset({"reshape", "view"})  # a view or a copy, by the input's strides
+
+
+def symbolic_current(t):
+    """The node symbolic tensor t names now: its view chain applied to its storage's
+    current value (after a write to the storage through another tensor)."""
+    vc = t._vc
+    d = vc.root
+    for prim, params, _ in t._chain or ():
+        d = _sym.node(prim, [d], params)
+    _DATA.__set__(t, d)
+    t._dver = vc[0]
+    return d
+
+
+def symbolic_layout(t):
+    """An array with the strides eager chainrule would give t (its values meaningless),
+    or None where the graph does not know them (a root of unknown layout, shapes known
+    at bind time only)."""
+    vc = t._vc
+    if type(vc) is not _sym.Versions:
+        return None
+    root = vc.root
+    if not _sym.known_contiguous(root):
+        return None
+    a = _backend.default.empty(root.shape, "uint8")  # (not touched: no memory is used)
+    try:
+        for prim, params, _ in t._chain or ():
+            a = prim.fwd(_backend.default, a, **params)
+    except Exception:  # noqa: BLE001 - not known
+        return None
+    return a
+
+
+def symbolic_unknown_layout(t, what: str) -> None:
+    """Refuse writes to t's storage from now on: the graph cannot tell whether ``what``
+    shares memory with it in eager chainrule."""
+    vc = t._vc
+    if type(vc) is _sym.Versions and vc.poisoned is None:
+        vc.poisoned = what
+
+
+def _symbolic_view(res, x, prim, params, x_shape) -> None:
+    """res = prim(x), a view op of symbolic x: res shares x's storage, as in eager."""
+    vc = x._vc
+    if type(vc) is not _sym.Versions or type(res._vc) is not _sym.Versions:
+        return  # (a tensor of sym.grad's replay: never written)
+    if prim.name in _LAYOUT_VIEWS:
+        a = symbolic_layout(x)
+        if a is None:
+            what = f"{prim.name}() of a value of unknown memory layout"
+            symbolic_unknown_layout(x, what)
+            symbolic_unknown_layout(res, what)
+            return
+        out = prim.fwd(_backend.default, a, **params)  # (view: eager's error, if it is one)
+        if not (
+            (out is a or out.base is not None)
+            and (out.size == 0 or _backend.may_share_memory(out, a))
+        ):
+            return  # a copy in eager chainrule: res has storage of its own
+    res._vc = vc
+    res._chain = (x._chain or ()) + ((prim, params, x_shape),)
+    res._dver = vc[0]
+
+
+def symbolic_detach(t):
+    """``t.detach()`` of symbolic t: the same storage (it sees t's writes, as in eager),
+    its node through ``detach``: no gradient flows back through it."""
+    d = t._new(_sym.node(DETACH, [t._data], {}))
+    vc = t._vc
+    if type(vc) is _sym.Versions and type(d._vc) is _sym.Versions:
+        d._vc = vc
+        d._chain = (t._chain or ()) + ((DETACH, {}, t._data.shape),)
+        d._dver = vc[0]
+    return d
+
+
+def _symbolic_inplace(prim, t, args, params):
+    """``prim`` written into symbolic t: a new node that t (and its storage) names."""
+    if _grad.enabled and (t._rg or any(isinstance(a, TensorBase) and a._rg for a in args)):
+        raise RuntimeError(
+            "chainrule.sym: an in-place op on a symbolic value that requires grad: "
+            "differentiate explicit graphs with chainrule.sym.grad (their in-place ops are "
+            "written out of place), not with requires_grad on symbols"
+        )
+    vc = t._vc
+    versions = type(vc) is _sym.Versions
+    chain = t._chain if versions else None
+    if versions and vc.poisoned is not None:
+        raise RuntimeError(
+            f"chainrule.sym: cannot write {t} in place: it may share memory with "
+            f"another value ({vc.poisoned}), which depends on memory layout that an explicit "
+            "graph does not model; write to a clone() of it instead"
+        )
+    if chain and any(p is DETACH for p, _, _ in chain):
+        raise RuntimeError(
+            "chainrule.sym: an in-place write to a detached alias (x.detach(), x.data) of "
+            "a symbolic value: eager autograd would keep x's old history for the new "
+            "value, which an explicit graph does not have; write x itself, or a clone()"
+        )
+    if chain and prim.name not in _MAY_OVERLAP:
+        a = symbolic_layout(t)
+        if a is None or _backend.has_internal_overlap(a):
+            raise RuntimeError(_state.ERR_OVERLAP)
+    r = apply(prim, t, *args, **params)
+    new_node = _symbolic_fit(t._data, r._data)
+    if not versions:
+        _DATA.__set__(t, new_node)
+        return t
+    if chain:
+        root = _sym.node(_WRITE_VIEW, [vc.root, new_node], {"chain": chain, "overlap": False})
+    else:
+        root = new_node
+    vc.root = root
+    vc[0] += 1
+    _DATA.__set__(t, new_node)
+    t._dver = vc[0]
+    return t
+
+
+def _symbolic_fit(dst, out):
+    """The written node ``out`` as ``dst`` holds it: broadcast to its shape and cast to its
+    dtype, with the errors of ``write``."""
+    if out.shape != dst.shape:
+        if out.shape is None or dst.shape is None or None in out.shape or None in dst.shape:
+            raise RuntimeError(
+                f"chainrule.sym: an in-place op wrote a value of shape {out.shape} into one "
+                f"of shape {dst.shape}: the shapes must be known to tell whether it fits"
+            )
+        if len(out.shape) > len(dst.shape) or any(
+            o != d and o != 1 for o, d in zip(out.shape[::-1], dst.shape[::-1], strict=False)
+        ):
+            raise RuntimeError(
+                f"output with shape {list(dst.shape)} doesn't match the broadcast shape "
+                f"{list(_backend.default.broadcast_shapes(out.shape, dst.shape))}"
+            )
+        out = _sym.node(REGISTRY["expand"], [out], {"shape": tuple(dst.shape)})
+    if out.dtype != dst.dtype:
+        if (out.dtype.kind, dst.dtype.kind) in _CAN_CAST:
+            a = _dt.from_numpy_dtype(out.dtype).name.capitalize()
+            b = _dt.from_numpy_dtype(dst.dtype).name.capitalize()
+            raise RuntimeError(
+                f"result type {_CPP_TYPE.get(a, a)} can't be cast to the desired output type "
+                f"{_CPP_TYPE.get(b, b)}"
+            )
+        out = out.astype(dst.dtype)
+    return out
 
 
 def _as_symbolic(args):

@@ -571,6 +571,20 @@ ADAPTIVE_MAX_POOL2D = defop(
 )
 
 
+# The windows' indices found from values (integers, no derivative): the functions compute
+# them on the data before their primitive; an explicit graph (chainrule.sym) holds them as
+# these nodes.
+MAX_POOL2D_INDICES = defop(
+    "max_pool2d_indices",
+    lambda xp, x, *, kernel, stride, padding, dilation, ceil_mode: max_pool2d_indices(
+        xp, x, kernel, stride, padding, dilation, ceil_mode
+    ),
+)
+WINDOW_ARGMAX = defop(
+    "window_argmax", lambda xp, x, *, rows, cols: window_argmax(xp, x, rows, cols)
+)
+
+
 def avg_divisor(xp, hw, kernel, stride, padding, ceil_mode, count_include_pad, divisor):
     """The (OH, OW) divisors of average pooling, as PyTorch: the window clipped to the
     padded input (count_include_pad) or to the input itself; or ``divisor``."""

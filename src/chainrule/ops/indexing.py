@@ -275,6 +275,39 @@ SORT_STABLE = alias(TAKE_ALONG, "sort_stable", grad_fn="SortBackward1")  # sort(
 TOPK = alias(TAKE_ALONG, "topk", grad_fn="TopkBackward0")
 INDEX_SELECT = alias(INDEX, "index_select", grad_fn="IndexSelectBackward0")
 
+
+def argsort_array(data, d: int, descending: bool):
+    """A stable argsort along d (NaN sorts as the largest, as in PyTorch)."""
+    xp = namespace(data)
+    if not descending:
+        return xp.argsort(data, axis=d, kind="stable")
+    # stable and descending: sort the reversed array ascending, then reverse back
+    n = data.shape[d]
+    return n - 1 - xp.flip(xp.argsort(xp.flip(data, axis=d), axis=d, kind="stable"), axis=d)
+
+
+def _argsort_fwd(xp, x, *, dim, descending, take):
+    idx = argsort_array(x, dim, descending)
+    if take is not None:  # the first k (topk), the k-th alone (kthvalue): positions a..b-1
+        idx = xp.take(idx, range(*take), axis=dim)
+    return _backend.astype(idx, "int64")
+
+
+def _arg_fwd(xp, name, x, dim, keepdim):
+    if dim is None:  # of the flattened x
+        r = xp.asarray(getattr(xp, name)(x)).reshape((1,) * x.ndim if keepdim else ())
+    else:
+        r = xp.asarray(getattr(xp, name)(x, axis=dim, keepdims=keepdim))
+    return _backend.astype(r, "int64")
+
+
+# Indices found from values: integers, with no derivative. The eager functions (sort,
+# topk, kthvalue, max(dim), argmax) compute them on the data before their primitive; an
+# explicit graph (chainrule.sym) has no data then, so it holds them as these nodes.
+ARGSORT = defop("argsort", _argsort_fwd)
+ARGMAX = defop("argmax", lambda xp, x, *, dim, keepdim: _arg_fwd(xp, "argmax", x, dim, keepdim))
+ARGMIN = defop("argmin", lambda xp, x, *, dim, keepdim: _arg_fwd(xp, "argmin", x, dim, keepdim))
+
 # tril / triu keep the lower / upper triangle of the last two dims (diagonal k): linear,
 # so the gradient keeps the same triangle
 TRIL = defop(

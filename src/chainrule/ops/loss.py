@@ -24,7 +24,7 @@ import math
 
 from .. import backend as _backend
 from ..backend import namespace as _namespace
-from .primitive import alias, defop
+from .primitive import PASS, alias, defop
 
 # PyTorch's floor of x (1 - x) in binary cross-entropy's gradient: 1e-12 as a float32,
 # also in float64 (the kernel's constant)
@@ -130,6 +130,28 @@ def _bce_dx(ns, x, y, weight):
 
 def _bce_dy(ns, x, weight):
     return _weighted(ns, ns.log1p(-x) - ns.log(x), weight)  # unclamped, as PyTorch's
+
+
+def check_probabilities(x) -> None:
+    """binary_cross_entropy's check of its input: every element in [0, 1] (PyTorch's)."""
+    if x.size and not _backend.all_true((x >= 0) & (x <= 1)):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+
+
+def _checked_probabilities(xp, x):
+    check_probabilities(x)
+    return x
+
+
+# The same check in an explicit graph (chainrule.sym), which has no values before it is
+# bound: a node that passes its input through and checks it when the graph is evaluated
+PROBABILITIES = defop(
+    "probabilities",
+    _checked_probabilities,
+    PASS,
+    jvp=PASS,  # (not LINEAR: the check is no part of the tangent)
+    register=False,
+)
 
 
 BINARY_CROSS_ENTROPY = defop(

@@ -30,6 +30,7 @@ from ..backend import c_order, namespace
 from .apply import apply
 from .namespaces import array_ns
 from .primitive import Primitive, alias, complex_as_is, defop
+from .symbolic import is_symbolic
 
 _INF = float("inf")
 
@@ -275,11 +276,12 @@ def _prod_vjp(ns, g, x, out, dim, keepdim, batch):
     if dim is None:
         if not x.shape:
             return g
-        zeros = int(ns.sum(x == 0))
-        if math.prod(x.shape) == 1 and zeros:  # the one zero: g as it is
-            return _spread(ns, g, x.shape, dim, keepdim, batch)
-        if not ns.graph and zeros > 1:
-            return ns.zeros_like(_spread(ns, g, x.shape, dim, keepdim, batch))
+        if not is_symbolic(x):  # (a graph cannot count its zeros: the product rule, which
+            zeros = int(ns.sum(x == 0))  # create_graph takes, gives the same values)
+            if math.prod(x.shape) == 1 and zeros:  # the one zero: g as it is
+                return _spread(ns, g, x.shape, dim, keepdim, batch)
+            if not ns.graph and zeros > 1:
+                return ns.zeros_like(_spread(ns, g, x.shape, dim, keepdim, batch))
         # g times the others, broadcast (no separate spread pass)
         return _lift(ns, g, x.shape, dim, keepdim, batch) * _prod_grad(ns, x, dim)
     if x.shape[dim[0]] == 1:
@@ -421,7 +423,10 @@ def _even_all_vjp(ns, g, x, out, dim, keepdim, batch):
     # ties share the gradient evenly; a NaN maximum (minimum) is tied with every NaN. The
     # ties are selected, not masked by multiplying, as PyTorch's max()/min() (an inf or NaN
     # gradient stays off the others; amax/amin multiply, as PyTorch's do)
-    mask = x != x if out != out else x == _keep(ns, out, x.shape, dim, keepdim)
+    if is_symbolic(out):  # (a graph: the NaN case is a node too, not a Python branch)
+        mask = ns.where(out != out, x != x, x == _keep(ns, out, x.shape, dim, keepdim))
+    else:
+        mask = x != x if out != out else x == _keep(ns, out, x.shape, dim, keepdim)
     count = _like(ns.sum(mask, axis=dim, keepdims=True), x)
     return ns.where(mask, _spread(ns, g, x.shape, dim, keepdim, batch) / count, 0.0)
 
@@ -550,7 +555,8 @@ def _cumprod_vjp(ns, g, x, out, dim, batch):
     if x.ndim == 0 or x.shape[dim] == 1 or not math.prod(x.shape):  # PyTorch: g as it is
         return g
     lead = len(batch) + dim  # dim of g (and of the result)
-    if not _backend.any_true(x == 0):
+    # (a graph cannot look for zeros: it takes the exact rule, as create_graph does there)
+    if not is_symbolic(x) and not _backend.any_true(x == 0):
         return _reverse_cumsum(ns, g * out, lead) / x
     n = x.shape[dim]
     if hasattr(x, "_data"):
@@ -576,7 +582,7 @@ def _cumprod_jvp(ns, t, x, out, dim, batch):
     if x.ndim == 0:
         return t
     lead = len(batch) + dim  # dim of t (and of the tangent)
-    if not _backend.any_true(x == 0):
+    if not is_symbolic(x) and not _backend.any_true(x == 0):
         return out * ns.cumsum(t / x, axis=lead)
     n = x.shape[dim]
     total = None
@@ -722,8 +728,9 @@ def _svdvals_tangent_fwd(xp, t, x):
 
 def _svdvals_vjp(ns, g, x):
     # d sigma_i = u_i^T dA v_i: the adjoint is U diag(g) V^T (distinct singular values);
-    # NaN for a matrix holding inf (never handed to LAPACK)
-    x, bad = _finite_matrices(ns, x)
+    # NaN for a matrix holding inf (never handed to LAPACK; a graph, which cannot look,
+    # hands it on: its evaluation refuses it there)
+    x, bad = (x, None) if is_symbolic(x) else _finite_matrices(ns, x)
     u, vh = ns.singular_vectors(x)
     r = ns.matmul(u * ns.expand_dims(g, -2), vh)
     return r if bad is None else ns.where(bad, float("nan"), r)

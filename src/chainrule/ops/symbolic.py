@@ -32,6 +32,7 @@ output's shape is unknown (None), as it is for inputs of unknown shape.
 from __future__ import annotations
 
 import warnings
+import weakref
 from types import ModuleType
 
 from .. import backend as _backend
@@ -40,7 +41,18 @@ from .primitive import REGISTRY
 # stand-ins and constants are arrays of the default backend (NumPy), on the CPU
 _np = _backend.default
 
-__all__ = ["SymArray", "SYMBOLIC", "variable", "constant", "node", "walk", "param_syms"]
+__all__ = [
+    "SymArray",
+    "SYMBOLIC",
+    "variable",
+    "constant",
+    "node",
+    "walk",
+    "param_syms",
+    "Versions",
+    "known_contiguous",
+    "is_symbolic",
+]
 
 NO_VALUE = (
     "a symbolic value has no data until it is bound: evaluate it first "
@@ -77,6 +89,15 @@ SYMBOLIC.ones = _fill(1)
 SYMBOLIC.full = lambda shape, fill_value, dtype=None, **kw: _fill(fill_value)(shape, dtype)
 # (autograd.grad's seed for a scalar output: ones_like)
 SYMBOLIC.ones_like = lambda x, dtype=None, **kw: _fill(1)(x.shape, dtype or x.dtype)
+SYMBOLIC.eye = lambda n, m=None, k=0, dtype=None, **kw: constant(
+    _np.eye(n, m, k, dtype=_np.dtype(dtype if dtype is not None else _np.float64))
+)
+# and the moves of an index array that a rule makes before it gathers (max_pool2d's): the
+# table's reshape and expand
+SYMBOLIC.reshape = lambda a, shape, **kw: a.reshape(shape)
+SYMBOLIC.broadcast_to = lambda a, shape: node(
+    REGISTRY["expand"], [a], {"shape": tuple(int(d) for d in shape)}
+)
 
 
 class _Flags:
@@ -157,9 +178,19 @@ class SymArray:
 
     def __setitem__(self, index, value):
         raise TypeError(
-            "chainrule.sym: in-place writes to a symbolic value are not supported (an "
-            "explicit graph is written out of place: use x.clone() ops without the _)"
+            "chainrule.sym: a write into a symbolic value's array: an explicit graph takes "
+            "in-place writes only through chainrule's in-place ops and x[idx] = v (each "
+            "makes a new node), not into the array itself"
         )
+
+    def reshape(self, *shape) -> SymArray:
+        """``a.reshape(shape)``, as a rule moves an index array: the table's reshape."""
+        shape = shape[0] if len(shape) == 1 and type(shape[0]) in (tuple, list) else shape
+        return node(REGISTRY["reshape"], [self], {"shape": tuple(int(d) for d in shape)})
+
+    def __getitem__(self, idx) -> SymArray:
+        """``a[idx]``, as a rule that reads a region's shape asks it: the table's index."""
+        return node(REGISTRY["index"], [self], {"idx": idx if type(idx) is tuple else (idx,)})
 
     def item(self, *args):
         raise TypeError(NO_VALUE)
@@ -189,6 +220,12 @@ def variable(name: str, shape, dtype) -> SymArray:
 def constant(value) -> SymArray:
     """A constant node holding a backend array (a real tensor met a symbolic one)."""
     return SymArray(None, (), None, value.shape, value.dtype, value=value)
+
+
+def is_symbolic(a) -> bool:
+    """Whether ``a`` (an array, or a tensor of one) is a node of an explicit graph: for
+    the few rules that look at values (a zero, a NaN) before they choose a formula."""
+    return type(getattr(a, "_data", a)) is SymArray
 
 
 def param_syms(params) -> list:
@@ -240,6 +277,10 @@ def _is_array(d) -> bool:
 
 def _infer(prim, datas, params):
     syms = [d for d in datas if type(d) is SymArray] + param_syms(params)
+    if prim.fwd is REGISTRY["index"].fwd and any(
+        s.dtype.kind == "b" and s.value is None for s in param_syms(params)
+    ):  # x[mask] of a mask known at bind time: as many elements as it has True values
+        return _masked_shape(prim, datas, params)
     if all(s.shape is not None and None not in s.shape for s in syms):
         out = _dry(prim, datas, params, None)  # errors here are the eager op's errors
         return out.shape, out.dtype
@@ -251,6 +292,31 @@ def _infer(prim, datas, params):
     except Exception:  # noqa: BLE001 - a None size met a known one: shape known at bind time
         first = next(s for s in syms)
         return None, _fallback_dtype(prim, params, first)
+    if a.ndim != b.ndim:
+        return None, a.dtype
+    return tuple(x if x == y else None for x, y in zip(a.shape, b.shape, strict=True)), a.dtype
+
+
+def _masked_shape(prim, datas, params):
+    """x[..., mask, ...] with a symbolic mask: the result's dims, None where the number
+    of True values decides (the forward on an all-True mask and on one with a False)."""
+    syms = [d for d in datas if type(d) is SymArray] + param_syms(params)
+    a = _dry(prim, datas, params, 2)
+    if any(s.shape is None or None in s.shape for s in syms):
+        return None, a.dtype
+
+    def one_false(v):
+        if type(v) is SymArray and v.dtype.kind == "b" and v.value is None and v.size:
+            m = _np.ones(v.shape, bool)
+            m.reshape(-1)[0] = False
+            return constant(m)
+        return v
+
+    other = {
+        k: type(v)(one_false(x) for x in v) if type(v) in (tuple, list) else one_false(v)
+        for k, v in params.items()
+    }
+    b = _dry(prim, datas, other, None)
     if a.ndim != b.ndim:
         return None, a.dtype
     return tuple(x if x == y else None for x, y in zip(a.shape, b.shape, strict=True)), a.dtype
@@ -286,20 +352,83 @@ def _run(prim, datas, params, probe, eye):
 
 
 def _param_stand_in(v, probe, eye):
+    # an integer parameter is an index (argmax's, argsort's): 0 is in bounds wherever
+    # the dim it indexes is not empty
     if type(v) is SymArray:
-        return _stand_in(v, probe, eye)
+        return _stand_in(v, probe, eye, index=True)
     if type(v) in (tuple, list) and any(type(x) is SymArray for x in v):
-        return type(v)(_stand_in(x, probe, eye) if type(x) is SymArray else x for x in v)
+        return type(v)(
+            _stand_in(x, probe, eye, index=True) if type(x) is SymArray else x for x in v
+        )
     return v
 
 
-def _stand_in(s: SymArray, probe, eye: bool):
+def _stand_in(s: SymArray, probe, eye: bool, index: bool = False):
     if s.value is not None:
         return s.value
     shape = () if s.shape is None else tuple(probe if d is None else d for d in s.shape)
+    if index and s.dtype.kind in "iu":
+        return _np.broadcast_to(_np.zeros((), s.dtype), shape)
     if not eye:
         return _np.broadcast_to(_np.ones((), s.dtype), shape)
     out = _np.ones(shape, s.dtype)
     if len(shape) >= 2 and shape[-1] == shape[-2]:
         out[...] = _np.eye(shape[-1], dtype=s.dtype)
     return out
+
+
+# ------------------------------------------------------------ in-place writes
+# An explicit graph is functional: an in-place op on a symbolic tensor makes a new node,
+# and the tensor (with every tensor sharing its storage: views, detached aliases) names
+# the new value from then on (ops.apply, ``_symbolic_inplace``). What the storage holds
+# now is kept with its version counter, which those tensors share.
+
+
+class Versions(list):
+    """The version counter ``[n]`` of a symbolic tensor's storage, with the node the
+    storage holds now (``root``: each view of it is its view chain applied to that) and,
+    where the graph cannot tell whether two tensors share memory in eager chainrule (a
+    reshape of a value of unknown layout), why writes to it are refused (``poisoned``)."""
+
+    __slots__ = ("root", "poisoned")
+
+    def __init__(self, root) -> None:
+        super().__init__((0,))
+        self.root = root
+        self.poisoned = None
+
+
+_CONTIGUOUS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def known_contiguous(n: SymArray) -> bool:
+    """Whether eager chainrule holds the value of node ``n`` in row-major (C) order, for
+    certain: variables (bound to row-major arrays), constants that are, and ops whose
+    forward, run on row-major stand-ins of row-major inputs, gives row-major output.
+    False where that is not so or not known (shapes known at bind time only)."""
+    stack = [n]
+    while stack:
+        m = stack[-1]
+        if m in _CONTIGUOUS:
+            stack.pop()
+            continue
+        if m.shape is None or None in m.shape:
+            _CONTIGUOUS[m] = False
+        elif m.prim is None:
+            _CONTIGUOUS[m] = m.value is None or bool(m.value.flags.c_contiguous)
+        else:
+            deps = [x for x in m.inputs if type(x) is SymArray] + param_syms(m.params)
+            todo = [d for d in deps if d not in _CONTIGUOUS]
+            if todo:
+                stack.extend(todo)
+                continue
+            ok = all(_CONTIGUOUS[d] for d in deps)
+            if ok:
+                try:
+                    out = _run(m.prim, m.inputs, m.params or {}, None, eye=True)
+                    ok = bool(getattr(out, "flags", _Flags).c_contiguous)
+                except Exception:  # noqa: BLE001 - not known: refused where it matters
+                    ok = False
+            _CONTIGUOUS[m] = ok
+        stack.pop()
+    return _CONTIGUOUS[n]

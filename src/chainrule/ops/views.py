@@ -75,6 +75,28 @@ def _along_chain(xp, base, chain):
     return base
 
 
+def _write_view(xp, base, r, *, chain, overlap):
+    out = xp.array(base, copy=True)  # (an array also when base is a NumPy scalar)
+    region = _along_chain(xp, out, chain)  # a view of the copy: written, the copy changes
+    region[...] = r
+    return out
+
+
+# copy_slices as a value (chainrule.sym): an explicit graph cannot write in place, so a
+# write through a view of a symbolic tensor makes the base's new value, the base before
+# with the view's region replaced by r. The rules are copy_slices' own (a helper row
+# outside REGISTRY: its gradients are checked against eager copy_slices, tests/sym).
+WRITE_VIEW = defop(
+    "write_view",
+    _write_view,
+    COPY_SLICES.vjp,
+    register=False,
+    grad_fn="CopySlices",
+    fit=True,
+    jvp=COPY_SLICES.jvp,
+)
+
+
 # An empty view made again after its base was written: PyTorch's AsStridedBackward0
 # gives the base constant zeros (nothing flows through no elements), so a create_graph
 # gradient through it needs no grad.
@@ -101,4 +123,9 @@ TO_DEVICE = defop(
 
 
 # complex values pass through as they are (ops.primitive: rules real-linear in g)
-complex_as_is(COPY_SLICES, EMPTY_VIEW, TO_DEVICE)
+# x.detach() of a symbolic x (chainrule.sym): the same value, no gradient through it (no
+# rules: the recorder keeps no node for it, forward mode pushes no tangent)
+DETACH = defop("detach", lambda xp, x: x, grad_fn="DetachBackward0", register=False)
+
+
+complex_as_is(COPY_SLICES, WRITE_VIEW, EMPTY_VIEW, TO_DEVICE)

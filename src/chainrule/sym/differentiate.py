@@ -31,7 +31,9 @@ from .._state import dual as _dual
 from ..autograd import forward_ad
 from ..autograd.api import grad as _autograd_grad
 from ..ops.apply import record
+from ..ops.primitive import defop
 from ..ops.symbolic import SymArray, constant, walk
+from ..ops.symbolic import node as symbolic_node
 from ..tensor import Tensor
 from .symbol import Symbol, wrap
 
@@ -91,7 +93,9 @@ def vjp(outputs, inputs, cotangents) -> list:
 def grad(outputs, inputs, grad_outputs=None) -> list:
     """Symbolic gradients: graphs for d(outputs)/d(inputs), by reverse accumulation with
     the table's vjp rules (as ``chainrule.autograd.grad``; a non-scalar output needs
-    ``grad_outputs``). An input the outputs do not depend on gets a zero constant.
+    ``grad_outputs``). An input the outputs do not depend on gets a zero constant. Where
+    some shape is known only at bind time, each gradient is a ``grad_at_bind`` node: the
+    graph is differentiated when the values are bound (it cannot be differentiated again).
 
     >>> from chainrule import sym
     >>> a = sym.var("a", ()); b = sym.var("b", ())
@@ -106,6 +110,17 @@ def grad(outputs, inputs, grad_outputs=None) -> list:
     for n, x in zip(in_nodes, ins, strict=True):
         if n.dtype.kind not in "fc":
             raise TypeError(f"sym.grad: {x} is {n.dtype}: only floating values have gradients")
+    gos = None
+    if grad_outputs is not None:
+        gos = [grad_outputs] if not isinstance(grad_outputs, (list, tuple)) else grad_outputs
+        gos = [
+            g if isinstance(g, Symbol) else _as_const(g, n)
+            for g, n in zip(gos, out_nodes, strict=True)
+        ]
+    whole = walk(out_nodes + [g._data for g in gos or ()])
+    _not_again(whole, "grad")
+    if any(n.shape is None or None in n.shape for n in whole):
+        return _at_bind(out_nodes, in_nodes, gos, whole)
     if grad_outputs is None:
         seeds = []
         for n, o in zip(out_nodes, outs, strict=True):
@@ -117,11 +132,7 @@ def grad(outputs, inputs, grad_outputs=None) -> list:
                 )
             seeds.append(wrap(constant(numpy.ones((), n.dtype))))
     else:
-        gos = [grad_outputs] if not isinstance(grad_outputs, (list, tuple)) else grad_outputs
-        seeds = [
-            g if isinstance(g, Symbol) else _as_const(g, n)
-            for g, n in zip(gos, out_nodes, strict=True)
-        ]
+        seeds = gos
     order = walk(out_nodes + [s._data for s in seeds])
     for n in order:  # every node on the way needs its shape (the rules sum back broadcasts)
         _known(n, "grad", wrap(n))
@@ -143,6 +154,93 @@ def grad(outputs, inputs, grad_outputs=None) -> list:
         _zeros(n, x) if g is None else wrap(g._data)
         for g, n, x in zip(gs, in_nodes, ins, strict=True)
     ]
+
+
+# ------------------------------------------------ shapes known only at bind time
+# The rules need every shape (a broadcast is summed back over the axes it added), so a
+# graph with sizes left to bind time is differentiated when they are known: its gradient
+# is a node, ``grad_at_bind``, whose forward takes the bound values of the graph's
+# variables, makes the graph again with their shapes declared, differentiates that by the
+# rules as above, and evaluates it (the gradient graphs are kept, one per set of shapes;
+# each input's node evaluates them, nothing is kept between evaluations).
+
+
+class _Bound:
+    """d(outputs)/d(inputs) of a graph whose shapes are known only at bind time."""
+
+    def __init__(self, outs, ins, seeds, order) -> None:
+        self.outs, self.ins, self.seeds, self.order = outs, ins, seeds, order
+        self.variables = [n for n in order if n.kind == "var"]
+        self.graphs: dict = {}  # (shapes, dtypes) of the bound values -> sym.Function
+
+    def __repr__(self) -> str:
+        from .printing import expression
+
+        outs = ", ".join(expression(o) for o in self.outs)
+        ins = ", ".join(expression(i) for i in self.ins)
+        return f"d({outs})/d({ins})"
+
+    def values(self, arrays) -> list:
+        """The gradients' arrays for the variables' bound arrays (in ``variables``)."""
+        key = tuple((tuple(a.shape), str(a.dtype)) for a in arrays)
+        f = self.graphs.get(key)
+        if f is None:
+            f = self.graphs[key] = self._specialize(arrays)
+        return [t._data for t in f(*arrays)]
+
+    def _specialize(self, arrays):
+        from .evaluate import Function
+
+        made: dict = {}
+        news = []
+        for v, a in zip(self.variables, arrays, strict=True):
+            nv = made[id(v)] = SymArray(None, (), None, tuple(a.shape), v.dtype, name=v.name)
+            news.append(nv)
+
+        def m(x):
+            return made[id(x)] if type(x) is SymArray else x
+
+        for n in self.order:  # the graph again, its shapes found from the bound ones
+            if n.kind == "op":
+                params = {
+                    k: type(p)(m(x) for x in p) if type(p) in (tuple, list) else m(p)
+                    for k, p in (n.params or {}).items()
+                }
+                made[id(n)] = symbolic_node(n.prim, [m(x) for x in n.inputs], params)
+            elif n.kind == "const":
+                made[id(n)] = n
+        seeds = None if self.seeds is None else [wrap(made[id(g._data)]) for g in self.seeds]
+        gs = grad(
+            [wrap(made[id(o)]) for o in self.outs],
+            [wrap(made[id(i)]) for i in self.ins],
+            grad_outputs=seeds,
+        )
+        return Function([wrap(v) for v in news], gs)
+
+
+def _grad_at_bind(xp, *arrays, of, wrt):
+    return of.values(arrays)[wrt]
+
+
+GRAD_AT_BIND = defop("grad_at_bind", _grad_at_bind, register=False)
+
+
+def _at_bind(out_nodes, in_nodes, gos, order) -> list:
+    order = walk(out_nodes + [g._data for g in gos or ()] + in_nodes)  # (inputs not used too)
+    spec = _Bound(out_nodes, in_nodes, gos, order)
+    return [
+        wrap(SymArray(GRAD_AT_BIND, spec.variables, {"of": spec, "wrt": k}, n.shape, n.dtype))
+        for k, n in enumerate(in_nodes)
+    ]
+
+
+def _not_again(order, what: str) -> None:
+    if any(n.prim is GRAD_AT_BIND for n in order):
+        raise ValueError(
+            f"sym.{what}: this graph holds a gradient made when its shapes are bound "
+            "(grad_at_bind): it cannot be differentiated again before then; declare the "
+            "shapes in sym.var to differentiate it twice"
+        )
 
 
 def _as_const(value, like: SymArray) -> Symbol:
@@ -174,6 +272,7 @@ def jvp(outputs, tangents: dict):
             )
         pairs.append((n, ts))
     order = walk(out_nodes)
+    _not_again(order, "jvp")
     with forward_ad.dual_level():
         lvl = _dual.level
         leaves = {}

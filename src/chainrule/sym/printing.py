@@ -18,7 +18,7 @@ import numpy
 from ..dtypes import from_numpy_dtype
 from ..ops.symbolic import SymArray, walk
 
-__all__ = ["expression", "listing", "type_text", "number_text"]
+__all__ = ["expression", "listing", "type_text", "number_text", "param_text", "fill_value"]
 
 # op name -> (operator, precedence, associative on the left); higher binds tighter
 _INFIX = {
@@ -72,11 +72,18 @@ def _const_text(s: SymArray) -> str:
     return number_text(f) if f is not None else f"const({type_text(s)})"
 
 
-def _param_text(v, text_of) -> str:
+def param_text(v, text_of) -> str:
+    """A node's parameter as text; ``text_of`` names the nodes it holds (a mask, an index)."""
     if type(v) is SymArray:
         return text_of(v)
+    if type(v) is tuple and v and all(type(s) is tuple and hasattr(s[0], "fwd") for s in v):
+        # a view chain (write_view): its view ops, outermost first: select(idx=(0,)).T
+        return ".".join(
+            p.name + "(" + ", ".join(f"{k}={param_text(x, text_of)}" for k, x in ps.items()) + ")"
+            for p, ps, _ in v
+        )
     if type(v) in (tuple, list):
-        inner = ", ".join(_param_text(x, text_of) for x in v)
+        inner = ", ".join(param_text(x, text_of) for x in v)
         return f"({inner},)" if type(v) is tuple and len(v) == 1 else f"({inner})"
     if isinstance(v, numpy.dtype):
         return from_numpy_dtype(v).name
@@ -133,11 +140,11 @@ def _node_expr(n: SymArray, texts, text_of) -> tuple:
     if name == "dot":
         return f"<{_operand(ins[0], texts, 0)}, {_operand(ins[1], texts, 0)}>", _ATOM
     if name == "to_copy":
-        return f"{_param_text(n.params['np_dtype'], text_of)}({_operand(ins[0], texts, 0)})", _ATOM
+        return f"{param_text(n.params['np_dtype'], text_of)}({_operand(ins[0], texts, 0)})", _ATOM
     if name == "t":
         return f"{_operand(ins[0], texts, _ATOM)}.T", _ATOM
     args = [_operand(x, texts, 0) for x in ins]
-    args += [f"{k}={_param_text(v, text_of)}" for k, v in (n.params or {}).items()]
+    args += [f"{k}={param_text(v, text_of)}" for k, v in (n.params or {}).items()]
     return f"{name}({', '.join(args)})", _ATOM
 
 
@@ -158,7 +165,7 @@ def listing(outputs: list) -> str:
             body = f"const {_const_text(n)}"
         else:
             args = [ref(x) for x in n.inputs]
-            args += [f"{k}={_param_text(v, ref)}" for k, v in (n.params or {}).items()]
+            args += [f"{k}={param_text(v, ref)}" for k, v in (n.params or {}).items()]
             body = f"{n.prim.name}({', '.join(args)})"
         line = f"%{i} = {body}"
         lines.append(f"{line:<24} {type_text(n)}")

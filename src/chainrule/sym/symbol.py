@@ -20,14 +20,17 @@ from typing import Any
 
 from .. import dtypes as _dt
 from ..creation import as_tensor
-from ..ops.symbolic import SymArray, constant, variable
+from ..ops.apply import symbolic_current
+from ..ops.symbolic import SymArray, Versions, constant, variable
 from ..tensor import Tensor
+from ..tensor_base import TensorBase
 from . import printing
 from .evaluate import evaluate_named
 
 __all__ = ["Symbol", "var", "const", "wrap"]
 
 _alloc = object.__new__
+_DATA = TensorBase.__dict__["_data"]
 
 
 class Symbol(Tensor):
@@ -44,7 +47,34 @@ class Symbol(Tensor):
     (None,)
     """
 
-    __slots__ = ()
+    # _dver: the version of the storage its node was read at; _chain: how a view was taken
+    # from its storage's root (None: not a view). See ops.apply, in-place ops on symbols.
+    __slots__ = ("_dver", "_chain")
+
+    def _init(self, arr) -> Symbol:
+        _DATA.__set__(self, arr)
+        self._node = None
+        self._vc = Versions(arr)
+        self._base = None
+        self._rg = False
+        self._dver = 0
+        self._chain = None
+        return self
+
+    @property
+    def _data(self):
+        # the node it names now: after an in-place op wrote its storage through another
+        # tensor (a view, an alias), read afresh from the storage's new value
+        if self._dver != self._vc[0]:
+            return symbolic_current(self)
+        return _DATA.__get__(self, Symbol)
+
+    @_data.setter
+    def _data(self, arr) -> None:  # x.data = y: x names y's value, a storage of its own
+        _DATA.__set__(self, arr)
+        self._vc = Versions(arr)
+        self._dver = 0
+        self._chain = None
 
     @staticmethod
     def _new(arr) -> Tensor:

@@ -7,23 +7,13 @@ Graphviz's ``dot`` program (the optional extra ``viz``), imported only when aske
 from __future__ import annotations
 
 import inspect
-import os
 
 from .model import Model, caller_names, describe, fmt_type, fmt_value
+from .picture import Picture, _q
 from .record import run_recorded
+from .symbolic import draw_symbolic, is_symbolic
 
 __all__ = ["Graph", "graph"]
-
-_MISSING_PACKAGE = (
-    "chainrule.viz.graph(...).svg needs the graphviz package: pip install chainrule[viz] "
-    "(and Graphviz's dot program: apt-get install graphviz, brew install graphviz, or "
-    "https://graphviz.org/download/). Without them, .source gives the DOT text."
-)
-_MISSING_DOT = (
-    "chainrule.viz.graph(...).svg needs Graphviz's dot program on PATH: apt-get install "
-    "graphviz (or brew install graphviz, conda install graphviz); the Python side is "
-    "pip install chainrule[viz]. Without it, .source gives the DOT text."
-)
 
 _STYLE = {
     "output": 'style="rounded,filled", fillcolor="#c8e6c9"',
@@ -34,21 +24,7 @@ _STYLE = {
 _PRUNED = 'style="rounded,dashed", color="#9e9e9e", fontcolor="#757575"'
 
 
-def _q(text: str) -> str:
-    """A DOT string literal (lines joined by DOT's centred line break)."""
-    body = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{body}"'
-
-
-def _graphviz():
-    try:
-        import graphviz
-    except ImportError as e:
-        raise ImportError(_MISSING_PACKAGE) from e
-    return graphviz
-
-
-class Graph:
+class Graph(Picture):
     """The computation graph behind a tensor, as ``chainrule.viz.graph`` returns it.
 
     ``.source`` (or ``.dot``): DOT text. ``.svg()``: SVG text (graphviz package and the
@@ -164,43 +140,6 @@ class Graph:
             f"leaves {leaves or '-'}, {kinds.count('const')} pruned inputs>"
         )
 
-    # ------------------------------------------------------------------ drawing
-    def svg(self) -> str:
-        """SVG text, drawn by Graphviz's ``dot`` (needs ``pip install chainrule[viz]``
-        and the ``dot`` program)."""
-        gv = _graphviz()
-        try:
-            data = gv.Source(self.source).pipe(format="svg")
-        except gv.ExecutableNotFound as e:
-            raise RuntimeError(_MISSING_DOT) from e
-        return data.decode("utf-8") if isinstance(data, bytes) else data
-
-    def save(self, path: str | os.PathLike) -> str:
-        """Write the picture: ``.svg`` (drawn by Graphviz) or ``.dot``/``.gv`` (text).
-        Returns the path."""
-        path = os.fspath(path)
-        suffix = os.path.splitext(path)[1].lower()
-        if suffix == ".svg":
-            text = self.svg()
-        elif suffix in (".dot", ".gv"):
-            text = self.source
-        else:
-            raise ValueError(
-                f"chainrule.viz: cannot tell the format of {path!r}: name it .svg (drawn by "
-                "Graphviz) or .dot (DOT text)"
-            )
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
-        return path
-
-    def _repr_svg_(self):
-        # Jupyter: the picture when Graphviz can draw it, else None (Jupyter then shows the
-        # text repr); a display hook must not raise
-        try:
-            return self.svg()
-        except Exception:
-            return None
-
 
 def graph(
     y,
@@ -254,6 +193,8 @@ def graph(
         frame = inspect.currentframe()
         names = caller_names(frame.f_back if frame is not None else None)
         del frame
+    if is_symbolic(y):  # an explicit graph (chainrule.sym): drawn as written
+        return draw_symbolic(y, names)
     rec = adjoints
     if backward:
         if adjoints is not None:
