@@ -665,7 +665,9 @@ def test_an_optimizer_step_without_backward_falls_back_and_keeps_its_state():
     for i in range(3):
         x, y = cr.randn(6, 5), cr.randn(6, 3)
         if i == 0:
-            with pytest.warns(UserWarning, match="changes the state of a Adam"):
+            with pytest.warns(
+                UserWarning, match="changes the state of a Adam|cannot be written in place"
+            ):
                 c(net, opt, x, y)
         else:
             c(net, opt, x, y)
@@ -709,3 +711,92 @@ def test_draws_from_a_generator_it_reaches_fall_back():
     c2 = cr.compile(lambda x, gen: x + cr.rand(3, generator=gen))
     with pytest.warns(UserWarning, match="random numbers"):
         c2(x, h)
+
+
+# In-place writes while tracing: into an input (an argument, a parameter, through a view or
+# an alias of it) they would be lost by a graph that only returns values, so the function
+# runs eagerly; into values it computed (functionalized by chainrule.sym) they compile.
+def _inplace_cases():
+    def arg_add(x, b):
+        b.add_(x)
+        return b * 2
+
+    def arg_view(x, b):
+        b[0].add_(x[0])
+        return b * 2
+
+    def arg_setitem(x, b):
+        b[1] = x[0]
+        return b * 2
+
+    def arg_alias(x, b):
+        b.detach().mul_(2)
+        return b + x
+
+    def param_data(m, x):
+        y = m(x)
+        m.weight.data.mul_(0.5)
+        return y
+
+    def param_no_grad(m, x):
+        y = m(x)
+        with cr.no_grad():
+            m.bias.add_(1.0)
+        return y
+
+    def alias_of_result(m, x):
+        h = m(x).detach()
+        h[:, 0].mul_(3)
+        return h
+
+    def vec():
+        return cr.ones(3), cr.zeros(3)
+
+    def mod():
+        cr.manual_seed(1)
+        return nn.Linear(3, 2), cr.ones(4, 3)
+
+    return [
+        (arg_add, vec),
+        (arg_view, vec),
+        (arg_setitem, vec),
+        (arg_alias, vec),
+        (param_data, mod),
+        (param_no_grad, mod),
+        (alias_of_result, mod),
+    ]
+
+
+@pytest.mark.parametrize("fn,make", _inplace_cases(), ids=lambda c: getattr(c, "__name__", str(c)))
+def test_in_place_writes_into_inputs_fall_back_with_eager_values(fn, make):
+    a_args, b_args = make(), make()
+    c = cr.compile(fn)
+    for i in range(3):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            got = c(*a_args)
+        want = fn(*b_args)
+        assert cr.equal(got, want)
+        for p, q in zip(a_args, b_args, strict=True):
+            if isinstance(p, cr.Tensor):
+                assert cr.equal(p, q)
+            else:
+                for s, t in zip(p.parameters(), q.parameters(), strict=True):
+                    assert cr.equal(s, t)
+        if i == 0:
+            assert len(w) == 1 and "chainrule.compile" in str(w[0].message)
+    assert c.fallbacks == 1
+
+
+def test_in_place_writes_into_computed_values_compile():
+    def f(x):
+        h = x * 2
+        h[0] = -1.0
+        h[1:].mul_(3)
+        return h.relu_() + 1
+
+    c = cr.compile(f, fullgraph=True)
+    for _ in range(2):
+        x = cr.randn(5)
+        assert cr.equal(c(x), f(x))
+    assert c.traces == 1 and c.fallbacks == 0

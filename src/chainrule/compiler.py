@@ -90,7 +90,8 @@ from .autograd import grad as _autograd_grad
 from .autograd import is_grad_enabled
 from .autograd.engine import leaves_behind as _leaves_behind
 from .func import _pytree as pt
-from .ops.symbolic import SymArray, param_syms, variable, walk
+from .ops import symbolic as _symbolic
+from .ops.symbolic import SymArray, Versions, param_syms, variable, walk
 from .sym import function as _sym_function
 from .sym.printing import type_text as printing_type
 from .sym.symbol import wrap
@@ -436,6 +437,24 @@ def _why(e: BaseException) -> str | None:
             "float(), bool(), .tolist(), printing)"
         )
     return None
+
+
+def _refuse_input_write(t) -> None:
+    """While tracing: refuse an in-place write into the storage of a graph input (an
+    argument, or a tensor read from outside: a module's parameter, an optimizer's state),
+    directly or through a view or alias of it. The graph returns values and writes nothing
+    back, so the write would be lost: the function runs eagerly instead. Writes into values
+    the function computed itself are functionalized (``ops.apply``, in-place on symbols)."""
+    vc = t._vc
+    n = vc.root if type(vc) is Versions else t._data
+    while type(n) is SymArray and n.prim is not None and (n.prim.view or n.prim.name == "detach"):
+        n = n.inputs[0]
+    if type(n) is SymArray and n.kind == "var":
+        raise TypeError(
+            "chainrule.compile: in-place writes to a symbolic value that is an input of the "
+            f"traced graph ({n.name}: an argument, or a tensor read from outside) are not "
+            "written back by a compiled graph"
+        )
 
 
 def _frames(tb) -> set:
@@ -798,6 +817,8 @@ class CompiledFunction:
         sym_args, sym_kwargs = pt.unflatten(spec, sym_leaves)
         state = _State(found)
         _tracing.depth += 1
+        check = _symbolic.WRITE_CHECK
+        _symbolic.WRITE_CHECK = _refuse_input_write
         try:
             for (t, _d, _g), s in zip(saved, in_syms[n_args:], strict=True):
                 t._data = s._data  # the tensor reads as its variable while fn runs
@@ -811,6 +832,7 @@ class CompiledFunction:
             error = None
         finally:
             _tracing.depth -= 1
+            _symbolic.WRITE_CHECK = check
             for t, d, gr in saved:
                 t._data = d
                 if gr is _MISSING:

@@ -56,7 +56,8 @@ def _shape_arg(shape):
 
 
 def _infer(shape, numel):
-    """Resolve one -1 in ``shape``, with PyTorch's errors."""
+    """Resolve one -1 in ``shape``, with PyTorch's errors (``numel`` None: a symbolic
+    value's size is known only at bind time, and the -1 stays for the forward to resolve)."""
     if builtins.sum(1 for s in shape if s == -1) > 1:
         raise RuntimeError("only one dimension can be inferred")
     known = 1
@@ -65,6 +66,8 @@ def _infer(shape, numel):
             if s < 0:
                 raise RuntimeError(f"invalid shape dimension {s}")
             known *= s
+    if numel is None:  # a symbolic value's size known at bind time: the forward infers -1
+        return shape
     if -1 in shape:
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")

@@ -804,6 +804,9 @@ def _symbolic(prim, args, datas, params):
         if type(a) in TT and type(a._data) is _SymArray:
             src = a
             break
+    cls = _sym.SYMBOL
+    if cls is not None and type(src) is not cls:
+        src = cls  # (its _new is static: results of symbolic inputs are Symbols)
     return out, src
 
 
@@ -902,6 +905,8 @@ def symbolic_detach(t):
 
 def _symbolic_inplace(prim, t, args, params):
     """``prim`` written into symbolic t: a new node that t (and its storage) names."""
+    if _sym.WRITE_CHECK is not None:
+        _sym.WRITE_CHECK(t)
     if _grad.enabled and (t._rg or any(isinstance(a, TensorBase) and a._rg for a in args)):
         raise RuntimeError(
             "chainrule.sym: an in-place op on a symbolic value that requires grad: "

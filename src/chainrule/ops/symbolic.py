@@ -384,6 +384,18 @@ def _stand_in(s: SymArray, probe, eye: bool, index: bool = False):
 # now is kept with its version counter, which those tensors share.
 
 
+# Set by chainrule.compile while it traces: called with each tensor about to be written in
+# place (a traced graph returns values; a write into one of its inputs would be lost, so
+# the compiler refuses those and runs the function eagerly). None otherwise.
+WRITE_CHECK = None
+
+# chainrule.sym's Symbol class, registered when chainrule.sym is imported: every result of
+# an op on symbolic inputs is a Symbol, also where the first symbolic input is a plain
+# tensor holding a node (chainrule.compile swaps nodes into a module's parameters), so that
+# each result has a storage of its own that in-place writes and views track (Versions).
+SYMBOL = None
+
+
 class Versions(list):
     """The version counter ``[n]`` of a symbolic tensor's storage, with the node the
     storage holds now (``root``: each view of it is its view chain applied to that) and,

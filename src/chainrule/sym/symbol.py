@@ -20,6 +20,7 @@ from typing import Any
 
 from .. import dtypes as _dt
 from ..creation import as_tensor
+from ..ops import symbolic as _symbolic
 from ..ops.apply import symbolic_current
 from ..ops.symbolic import SymArray, Versions, constant, variable
 from ..tensor import Tensor
@@ -155,6 +156,9 @@ class Symbol(Tensor):
 def wrap(node: SymArray) -> Symbol:
     """The Symbol of a graph node."""
     return _alloc(Symbol)._init(node)
+
+
+_symbolic.SYMBOL = Symbol  # results of ops on symbolic inputs are Symbols (ops.apply)
 
 
 def var(name: str, shape: tuple | None = None, dtype: _dt.dtype | None = None) -> Symbol:
