@@ -95,9 +95,10 @@ def _sub_params(params, vals):
     return out
 
 
-def run(order: list, env: dict, outputs: list) -> list:
+def run(order: list, env: dict, outputs: list, keep: dict | None = None) -> list:
     """Evaluate the nodes of ``order`` (``walk(outputs)``) with the variables' arrays
-    in ``env`` (id of the node -> array); return the outputs' arrays."""
+    in ``env`` (id of the node -> array); return the outputs' arrays. ``keep``, a dict,
+    receives every node's value (id -> value: the lowering's probe)."""
     vals: dict = {}
     for n in order:
         if n.prim is None:
@@ -120,6 +121,8 @@ def run(order: list, env: dict, outputs: list) -> list:
         if type(out) in _NUMBERS:
             out = _backend.as_array(out)
         vals[id(n)] = out
+    if keep is not None:
+        keep.update(vals)
     return [vals[id(o)] for o in outputs]
 
 
