@@ -19,7 +19,7 @@ generated code. ``lower=False`` keeps the interpreter for every call.
 tensor([2., 2.])
 >>> f(np.ones(2, np.float32), np.full(2, 3, np.float32))  # the generated code
 tensor([4., 4.])
->>> f(np.ones(5, np.float32), np.ones(5, np.float32)).shape  # a new shape: lowered again
+>>> tuple(f(np.ones(5, np.float32), np.ones(5, np.float32)).shape)  # a new shape: lowered
 (5,)
 >>> len(f.lowerings)
 2
@@ -31,7 +31,7 @@ from ..ops.symbolic import walk
 from ..tensor import Tensor
 from . import evaluate as _evaluate
 from .evaluate import bind, run
-from .lower import Lowered, lower, metadata
+from .lower import Lowered, Probe, lower
 from .passes import optimize, remat_nodes
 from .printing import type_text
 
@@ -85,17 +85,17 @@ class Function(_evaluate.Function):
             self._opt = [o._data for o in self._opt]
         return self._opt
 
-    def _interpret(self, arrays, keep=None) -> list:
+    def _interpret(self, arrays, observe=None) -> list:
         nodes = self._optimized()
         env = {id(v): a for v, a in zip(self.inputs, arrays, strict=True)}
-        return run(walk(nodes), env, nodes, keep)
+        return run(walk(nodes), env, nodes, observe)
 
     def _lower(self, key, arrays) -> list:
         nodes = self._optimized()
-        keep: dict = {}
-        outs = self._interpret(arrays, keep)
-        order = walk(nodes)
-        meta = metadata(order, keep)
+        env = {id(v): a for v, a in zip(self.inputs, arrays, strict=True)}
+        probe = Probe(walk(nodes), env)
+        outs = self._interpret(arrays, probe)
+        meta = probe.meta
         label = ", ".join(
             f"{v.name}: {type_text(_shaped(v, a))}"
             for v, a in zip(self.inputs, arrays, strict=True)
@@ -156,9 +156,10 @@ class Function(_evaluate.Function):
 
     def __repr__(self) -> str:
         names = ", ".join(v.name for v in self.inputs)
+        k = len(self.lowerings)
         return (
-            f"<sym.function of ({names}): {len(self.order)} nodes, "
-            f"{len(self.lowerings)} signature{'s' * (len(self.lowerings) != 1)} lowered>"
+            f"<sym.function of ({names}): {k} signature{'s' * (k != 1)} lowered, "
+            f"{len(self.order)} nodes>"
         )
 
 

@@ -69,7 +69,16 @@ from ..ops.primitive import REGISTRY
 from ..ops.symbolic import SymArray, param_syms, walk
 from .printing import type_text
 
-__all__ = ["OUT_CALLS", "POOL_BYTES", "Lowered", "lower", "out_call_prims"]
+__all__ = [
+    "OUT_CALLS",
+    "POOL_BYTES",
+    "Lowered",
+    "Probe",
+    "lower",
+    "out_call_prims",
+    "call_out",
+    "operand",
+]
 
 POOL_BYTES = 64 * 2**20  # buffers kept between calls when they total at most this
 
@@ -150,6 +159,35 @@ _OUT_KEYWORD = {"maximum", "minimum"}
 _ARITHMETIC = {"add", "subtract", "multiply", "divide", "maximum", "minimum", "arctan2"}
 
 
+def _pick(inputs, params, t):
+    if type(t) is int:
+        return inputs[t]
+    return t[1] if t[0] == "k" else params[t[1]]
+
+
+def operand(v, fname: str, out_dtype):
+    """An operand as a generated ``out=`` call passes it: a number in arithmetic with a
+    float or complex result as a 0-d array of the result's dtype (``_ARITHMETIC``),
+    anything else as it is."""
+    if type(v) in _NUMBERS and fname in _ARITHMETIC and numpy.dtype(out_dtype).kind in "fc":
+        return numpy.asarray(v, out_dtype)
+    return v
+
+
+def call_out(name: str, inputs: list, params: dict, out):
+    """``OUT_CALLS[name]`` on ``inputs`` (arrays and numbers) and ``params``, written into
+    ``out``: what a generated line does (its test checks it against the forward).
+
+    >>> import numpy as np
+    >>> from chainrule.sym.lower import call_out
+    >>> call_out("relu", [np.array([-1.0, 2.0])], {}, np.empty(2))
+    array([0., 2.])
+    """
+    fname, template = OUT_CALLS[name]
+    args = [operand(_pick(inputs, params, t), fname, out.dtype) for t in template]
+    return getattr(numpy, fname)(*args, out=out)
+
+
 def out_call_prims() -> list[str]:
     """The primitives whose forward the lowering may replace by a NumPy call with
     ``out=`` (``OUT_CALLS``).
@@ -219,11 +257,10 @@ def _node_xp(n, vals):
     return _backend.default
 
 
-def _aliases(n, vals) -> bool:
-    """Whether node ``n``'s value may share memory with one of its inputs' (a view, or
-    an input handed back): what the probe's forward did. Anything but an ndarray, a NumPy
-    scalar or a number counts as aliasing (conservative)."""
-    v = vals[id(n)]
+def _aliases(n, v, vals) -> bool:
+    """Whether node ``n``'s value ``v`` may share memory with one of its inputs' (a
+    view, or an input handed back): what the probe's forward did. Anything but an
+    ndarray, a NumPy scalar or a number counts as aliasing (conservative)."""
     if type(v) in _NUMBERS or isinstance(v, numpy.generic):
         return False
     if type(v) is not numpy.ndarray:
@@ -231,23 +268,26 @@ def _aliases(n, vals) -> bool:
     for x in list(n.inputs) + param_syms(n.params):
         if type(x) is SymArray:
             u = vals[id(x)]
-            if type(u) is not numpy.ndarray and not isinstance(u, numpy.generic):
-                if type(u) not in _NUMBERS:
+            if type(u) is numpy.ndarray:
+                if numpy.may_share_memory(v, u):
                     return True
-            elif type(u) is numpy.ndarray and numpy.may_share_memory(v, u):
+            elif not isinstance(u, numpy.generic) and type(u) not in _NUMBERS:
                 return True
     return False
 
 
-def metadata(order, vals) -> dict:
-    """id(node) -> _Meta, from the interpreter's values ``vals`` (id -> value)."""
-    meta = {}
-    for n in order:
-        if n.prim is None:
-            meta[id(n)] = _Meta(vals[id(n)], None, False)
-        else:
-            meta[id(n)] = _Meta(vals[id(n)], _node_xp(n, vals), _aliases(n, vals))
-    return meta
+class Probe:
+    """``observe`` for ``evaluate.run``: collects each node's ``_Meta``."""
+
+    def __init__(self, order, env) -> None:
+        self.meta: dict = {}
+        for n in order:
+            if n.prim is None:
+                v = n.value if n.value is not None else env.get(id(n))
+                self.meta[id(n)] = _Meta(v, None, False)
+
+    def __call__(self, n, value, vals) -> None:
+        self.meta[id(n)] = _Meta(value, _node_xp(n, vals), _aliases(n, value, vals))
 
 
 # ------------------------------------------------------------------ code generation
@@ -282,6 +322,7 @@ class _Gen:
         self._gname: dict = {}  # (kind, key) -> global name
         self.lines: list[str] = []
         self.name: dict = {}
+        self.buffer_of: dict = {}  # id(node) -> the buffer its value is written to
 
     # -- globals
     def bind(self, prefix: str, value, key=None) -> str:
@@ -293,10 +334,7 @@ class _Gen:
             self.glob[nm] = value
         return nm
 
-    def number(self, v, dtype=None) -> str:
-        if dtype is not None:  # a 0-d array of the result's dtype (see _ARITHMETIC)
-            a = numpy.asarray(v, dtype)
-            return self.bind("k", a, key=(dtype.str, type(v).__name__, repr(v)))
+    def number(self, v) -> str:
         return self.bind("k", v, key=(type(v).__name__, repr(v)))
 
     def ufunc(self, fname: str) -> str:
@@ -404,18 +442,24 @@ class _Gen:
                     self.name[id(n)] = self.bind("c", n.value)
                 continue
             m = meta[id(n)]
+            named = [
+                self.buffer_of[id(x)]
+                for x in list(n.inputs) + param_syms(n.params)
+                if type(x) is SymArray and id(x) in self.buffer_of
+            ]
             comment = f"  # {n.prim.name} {type_text(n)}"
             call = self._out_call(n)
             die = dying(n, i)
             if call is not None:
                 fname, template = call
-                nd = m.dtype if fname in _ARITHMETIC and m.dtype.kind in "fc" else None
-                operands = [self._template_operand(n, t, nd) for t in template]
+                operands = [self._template_operand(n, t, fname, m.dtype) for t in template]
                 fn = self.ufunc(fname)
                 if id(n) in escape:  # returned (or a view of it is): a fresh array
                     nm = f"v{i}"
-                    body.append(f"{nm} = {fn}({', '.join(operands)}){comment}"
-                                + " (returned: a fresh array)" * (n in self.outputs))
+                    body.append(
+                        f"{nm} = {fn}({', '.join(operands)}){comment}"
+                        + " (returned: a fresh array)" * (n in self.outputs)
+                    )
                     self.name[id(n)] = nm
                     value_line[id(n)] = (len(body) - 1, m.nbytes)
                     for x in die:
@@ -435,6 +479,7 @@ class _Gen:
                         buffers.append(key)
                         count[b] = 0
                     nm = f"b{b}"
+                    self.buffer_of[id(n)] = b
                     o = f"out={nm}" if fname in _OUT_KEYWORD else nm
                     body.append(f"{fn}({', '.join(operands)}, {o}){comment}")
                     buf_first.setdefault(b, len(body) - 1)
@@ -474,9 +519,8 @@ class _Gen:
             pending.clear()
             for b in refs.get(id(n), ()):
                 buf_last[b] = len(body) - 1
-            for x in n.inputs:
-                for b in refs.get(id(x), ()) if type(x) is SymArray else ():
-                    buf_last[b] = len(body) - 1
+            for b in named:  # the buffers this line names
+                buf_last[b] = len(body) - 1
             if last.get(id(n)) is None:  # a node nothing reads (cannot happen in a walk)
                 release(n, i)
         for ln, nb in value_line.values():  # live to the end (outputs)
@@ -500,8 +544,10 @@ class _Gen:
                     if kind == "before":
                         s, d = buffers[b]
                         e = self.bind("empty", numpy.empty, key="empty")
-                        new_body.append(f"b{b} = {e}({self.bind('s', s, key=('s', s))}, "
-                                        f"{self.bind('d', numpy.dtype(d), key=('d', d))})")
+                        new_body.append(
+                            f"b{b} = {e}({self.bind('s', s, key=('s', s))}, "
+                            f"{self.bind('d', numpy.dtype(d), key=('d', d))})"
+                        )
                 new_body.append(text)
                 for kind, b in inserts.get(ln, ()):
                     if kind == "after":
@@ -509,8 +555,10 @@ class _Gen:
             body = new_body
         peak = _peak(events)
         # the function's text
-        outs = [self.operand(o) if o.prim is not None or o.kind != "var" else self.name[id(o)]
-                for o in self.outputs]
+        outs = [
+            self.operand(o) if o.prim is not None or o.kind != "var" else self.name[id(o)]
+            for o in self.outputs
+        ]
         head = [
             f"def lowered({', '.join(args)}):",
             f"    # sym.function ({label}): {n_out + n_fwd} nodes, {n_out} backend calls with "
@@ -576,10 +624,13 @@ class _Gen:
             return None
         return call
 
-    def _template_operand(self, n, t, dtype) -> str:
-        v = n.inputs[t] if type(t) is int else t[1] if t[0] == "k" else n.params[t[1]]
+    def _template_operand(self, n, t, fname, out_dtype) -> str:
+        v = _pick(n.inputs, n.params, t)
         if type(v) in _NUMBERS:
-            return self.number(v, dtype)
+            a = operand(v, fname, out_dtype)
+            if a is not v:  # bound once, as the 0-d array
+                return self.bind("k", a, key=(a.dtype.str, type(v).__name__, repr(v)))
+            return self.number(v)
         return self.operand(v)
 
 

@@ -321,8 +321,9 @@ def _cheap(n) -> bool:
         return False
     if n.size is None:
         return False
-    return all(type(x) is not SymArray or (x.size is not None and x.size <= n.size)
-               for x in n.inputs)
+    return all(
+        type(x) is not SymArray or (x.size is not None and x.size <= n.size) for x in n.inputs
+    )
 
 
 def remat(outputs, *, depth: int = 16, window: int = 64):
