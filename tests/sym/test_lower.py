@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import ast
 import doctest
+import os
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -282,7 +285,27 @@ def test_a_new_dtype_is_a_new_signature():
     h = sym.function([y], y * 2.5)
     h(np.ones(3))
     keys = list(h.lowerings)
-    assert keys[0] == ((np.ndarray, (3,), np.dtype("float64")),)
+    assert keys[0] == ((np.ndarray, (3,), np.dtype("float64"), (8,)),)
+
+
+def test_layouts_follow_the_forwards():
+    """A transposed operand makes NumPy's ufuncs return F-ordered results, and reshape
+    copies those but views C-ordered ones: the generated code writes into a (C-ordered)
+    buffer only where the forward's result was C-ordered, and a new layout of an input is
+    a new signature. Values stay the interpreter's, call after call."""
+    x = sym.var("x", (3, 4), cr.float64)
+    e = (x.T * 2).exp()  # F-ordered for a C-ordered x
+    outs = [e.reshape(12) * 3, (e + 1).sum(0), (x * 2).reshape(4, 3).exp() + e]
+    f = sym.function([x], outs)
+    interp = sym.function([x], sym.optimize(outs), lower=False)
+    rng = np.random.default_rng(5)
+    for k in range(6):
+        v = rng.standard_normal((3, 4))
+        if k % 2:
+            v = np.asfortranarray(v)
+        for a, b in zip(f(v), interp(v), strict=True):
+            _equal(a, b, f"call {k}")
+    assert len(f.lowerings) == 2  # C- and F-ordered x
 
 
 def test_lower_false_interprets():
@@ -379,6 +402,29 @@ def test_a_failing_call_raises_the_interpreters_error():
     _equal(f(np.array([4, 5, 6]), np.array([2, 2, 2])), np.array([3, 3, 4]))
     with pytest.raises(RuntimeError, match="sym: evaluating floor_divide"):
         f(np.array([4, 5, 6]), np.array([1, 0, 3]))
+
+
+def test_special_values_raise_no_runtime_warning():
+    """inf and nan are values in generated code too, as in the forwards (checked in a
+    fresh interpreter, without pytest's warning filters)."""
+    code = (
+        "import numpy as np, chainrule as cr\n"
+        "from chainrule import sym\n"
+        "x = sym.var('x', (3,), cr.float64)\n"
+        "f = sym.function([x], [(x / 0).log(), x.sqrt() * 2])\n"
+        "v = np.array([1.0, 0.0, -1.0])\n"
+        "f(v); r = f(v)\n"
+        "assert np.isnan(r[0].numpy()[1]) and np.isnan(r[1].numpy()[2])\n"
+        "assert '_divide(' in f.source and '_sqrt(' in f.source\n"
+        "print('ok')\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-W", "error::RuntimeWarning", "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
 
 
 def test_doctests():

@@ -2,7 +2,7 @@
 
 ``Function`` (evaluate.py) binds values and interprets the graph. This one, the
 ``sym.function`` users get, runs ``sym.optimize`` on the graph once, and for each
-signature of its inputs (array type, shape and dtype of each) lowers the optimized graph
+signature of its inputs (array type, shape, dtype and strides of each) lowers the optimized graph
 to a straight-line Python function of backend calls with reused buffers (``lower.py``),
 compiled and cached. ``f.source`` is the text of the last signature lowered,
 ``f.source_for(*values)`` that of the values' signature; ``f.lowerings`` holds them all.
@@ -27,6 +27,8 @@ tensor([4., 4.])
 
 from __future__ import annotations
 
+import numpy
+
 from ..ops.symbolic import walk
 from ..tensor import Tensor
 from . import evaluate as _evaluate
@@ -38,6 +40,7 @@ from .printing import type_text
 __all__ = ["Function", "function"]
 
 _MIB = 2**20
+_ndarray = numpy.ndarray
 
 
 class Function(_evaluate.Function):
@@ -59,25 +62,38 @@ class Function(_evaluate.Function):
 
     # ------------------------------------------------------------------ calling
     def __call__(self, *values):
-        if not self.lower:
-            return super().__call__(*values)
-        if len(values) != len(self.inputs):
-            return super().__call__(*values)  # its error
-        arrays = [bind(v, x) for v, x in zip(self.inputs, values, strict=True)]
-        key = tuple((type(a), a.shape, a.dtype) for a in arrays)
-        low = self.lowerings.get(key)
-        if low is None:
-            outs = self._lower(key, arrays)
+        if not self.lower or len(values) != len(self.inputs):
+            return super().__call__(*values)  # the interpreter (or its error)
+        low = None
+        arrays = []
+        for x in values:  # NumPy arrays (or tensors of them) of a signature seen before
+            if type(x) is not _ndarray:  # passed bind's checks then: they hold again
+                x = getattr(x, "_data", None) if isinstance(x, Tensor) else None
+                if type(x) is not _ndarray:
+                    break
+            arrays.append(x)
         else:
-            try:
-                outs = low.fn(*arrays)
-            except Exception:
-                self._interpret(arrays)  # the interpreter's error, naming the node
-                raise  # the interpreter succeeded: a bug of the lowering, shown as it is
-            if len(self.outputs) == 1:
-                outs = (outs,)
-        out = [Tensor._new(a) for a in outs]
-        return out[0] if self.single else tuple(out)
+            low = self.lowerings.get(
+                tuple([(_ndarray, a.shape, a.dtype, a.strides) for a in arrays])
+            )
+        if low is None:
+            arrays = [bind(v, x) for v, x in zip(self.inputs, values, strict=True)]
+            key = _signature(arrays)
+            low = self.lowerings.get(key)
+            if low is None:
+                outs = self._lower(key, arrays)
+                out = [Tensor._new(a) for a in outs]
+                return out[0] if self.single else tuple(out)
+        try:
+            outs = low.fn(*arrays)
+        except Exception:
+            self._interpret(arrays)  # the interpreter's error, naming the node
+            raise  # the interpreter succeeded: a bug of the lowering, shown as it is
+        if self.single:
+            return Tensor._new(outs)
+        if len(self.outputs) == 1:
+            return (Tensor._new(outs),)
+        return tuple([Tensor._new(a) for a in outs])
 
     def _optimized(self) -> list:
         if self._opt is None:
@@ -143,7 +159,7 @@ class Function(_evaluate.Function):
         <BLANKLINE>
         """
         arrays = [bind(v, x) for v, x in zip(self.inputs, values, strict=True)]
-        key = tuple((type(a), a.shape, a.dtype) for a in arrays)
+        key = _signature(arrays)
         if key not in self.lowerings:
             self(*values)
         return self.lowerings[key].source
@@ -161,6 +177,13 @@ class Function(_evaluate.Function):
             f"<sym.function of ({names}): {k} signature{'s' * (k != 1)} lowered, "
             f"{len(self.order)} nodes>"
         )
+
+
+def _signature(arrays) -> tuple:
+    """The cache key of bound values: each one's array type, shape, dtype and strides
+    (the layout: the generated code's buffers are laid out as the probe's values were,
+    and a view or a copy can depend on it)."""
+    return tuple((type(a), a.shape, a.dtype, getattr(a, "strides", None)) for a in arrays)
 
 
 class _Shaped:

@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import keyword
 import re
+import warnings
 from typing import Any
 
 import numpy
@@ -81,6 +82,12 @@ __all__ = [
 ]
 
 POOL_BYTES = 64 * 2**20  # buffers kept between calls when they total at most this
+
+# The generated functions' module name. inf and nan are values, as in the table's forwards
+# (ops/__init__.py filters their NumPy warnings the same way): the calls a generated
+# function makes itself warn as little as the forwards they stand for.
+MODULE = "chainrule.sym.lowered"
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=re.escape(MODULE) + "$")
 
 _NUMBERS = (int, float, bool)
 
@@ -235,7 +242,7 @@ class Lowered:
 class _Meta:
     """What the probe run saw of a node's value."""
 
-    __slots__ = ("shape", "dtype", "nbytes", "ndarray", "number", "view", "xp", "aliases")
+    __slots__ = ("shape", "dtype", "nbytes", "ndarray", "number", "view", "xp", "aliases", "c")
 
     def __init__(self, value, xp, aliases=True) -> None:
         self.aliases = aliases
@@ -245,6 +252,7 @@ class _Meta:
         self.dtype = getattr(value, "dtype", None)
         self.nbytes = int(getattr(value, "nbytes", 0) or 0)
         self.view = self.ndarray and value.base is not None
+        self.c = self.ndarray and value.flags.c_contiguous  # a C-ordered buffer fits it
         self.xp = xp
 
 
@@ -454,7 +462,8 @@ class _Gen:
                 fname, template = call
                 operands = [self._template_operand(n, t, fname, m.dtype) for t in template]
                 fn = self.ufunc(fname)
-                if id(n) in escape:  # returned (or a view of it is): a fresh array
+                if id(n) in escape or not m.c:  # a fresh array: returned (or a view of it
+                    # is), or laid out otherwise than a buffer (the forward's own call)
                     nm = f"v{i}"
                     body.append(
                         f"{nm} = {fn}({', '.join(operands)}){comment}"
@@ -584,6 +593,7 @@ class _Gen:
         source = "\n".join(head + ["    " + ln for ln in body + tail]) + "\n"
         code = compile(source, f"<chainrule.sym lowered {label}>", "exec")
         ns = dict(self.glob)
+        ns["__name__"] = MODULE
         exec(code, ns)  # noqa: S102 - our own generated text, shown as f.source
         low = Lowered()
         low.fn = ns["lowered"]
