@@ -328,7 +328,6 @@ class _Gen:
         self.inputs, self.outputs, self.order, self.meta = inputs, outputs, order, meta
         self.glob: dict[str, Any] = {}
         self._gname: dict = {}  # (kind, key) -> global name
-        self.lines: list[str] = []
         self.name: dict = {}
         self.buffer_of: dict = {}  # id(node) -> the buffer its value is written to
 
@@ -473,8 +472,6 @@ class _Gen:
                     value_line[id(n)] = (len(body) - 1, m.nbytes)
                     for x in die:
                         release(x, i)
-                    if n not in self.outputs:
-                        pass
                 else:
                     if fname not in _NOT_IN_PLACE:
                         for x in die:
