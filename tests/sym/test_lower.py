@@ -234,6 +234,21 @@ def test_outputs_are_fresh_arrays():
         assert not np.shares_memory(h.numpy(), k.numpy())
 
 
+def test_a_view_keeps_its_buffer():
+    """A forward that returns a view of a buffer (a transpose) keeps that buffer from
+    being written while the view lives, though the buffer's own value is dead."""
+    x = sym.var("x", (2, 3), cr.float64)
+    r = (x * 2).exp().T  # exp's value dies here; r is a view of its buffer
+    c = x * 3 + 1  # (2, 3) again: would take exp's buffer if it were free
+    out = r + c.T
+    f = sym.function([x], out)
+    v = np.linspace(-1, 1, 6).reshape(2, 3)
+    _, got = _twice(f, v)
+    assert "_fwd_t" in f.source or "_fwd_permute" in f.source or "_fwd_transpose" in f.source
+    _equal(got, sym.function([x], sym.optimize(out), lower=False)(v), "view of a buffer")
+    np.testing.assert_allclose(got.numpy(), (np.exp(2 * v) + (3 * v + 1)).T, rtol=1e-14)
+
+
 def test_buffers_kept_between_calls_or_made_per_call(monkeypatch):
     x = sym.var("x", (4,))
     f = sym.function([x], (x.exp() * 2).sin() + 1)
