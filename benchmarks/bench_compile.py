@@ -12,10 +12,9 @@ single-threaded, each part compares
                  made before timing; the ``cost`` part times that);
 * eager          chainrule's tensors with ``.backward()`` (bench_foundation's functions);
 * NumPy by hand  the same array calls with hand-derived gradients (bench_foundation's);
-* PyTorch eager  bench_foundation's engine function with ``torch`` (when importable).
-
-JAX's jit would be a column too; it is not installed on this project's machine, and
-nothing here needs it.
+* PyTorch eager  bench_foundation's engine function with ``torch`` (when importable);
+* JAX jit        ``jax.jit(jax.grad(...))`` of the same forward (when importable; on one
+                 thread, ``XLA_FLAGS``), for the chain and the MLP.
 
 Parts:
 
@@ -57,6 +56,11 @@ for _var in (
     "NUMEXPR_NUM_THREADS",
 ):
     os.environ[_var] = "1"
+# JAX (XLA) on one thread too, when it is installed
+os.environ["XLA_FLAGS"] = (
+    os.environ.get("XLA_FLAGS", "")
+    + " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+).strip()
 
 import argparse  # noqa: E402
 import datetime  # noqa: E402
@@ -87,6 +91,12 @@ from bench_foundation import (  # noqa: E402  (it puts this checkout's src/ firs
 
 import chainrule as cr  # noqa: E402
 from chainrule import sym  # noqa: E402
+
+try:
+    import jax
+    import jax.numpy as jnp
+except ImportError:  # JAX is optional: its column reads n/a
+    jax = None
 
 MLP_SHAPES = [(784, 256), (256,), (256, 256), (256,), (256, 10), (10,)]
 
@@ -126,6 +136,32 @@ def mlp_graph(batch=128):
     logp = logits - cr.logsumexp(logits, dim=1, keepdim=True)
     loss = -(logp * Y).sum() / batch
     return [X, Y, *P], [loss, *sym.grad(loss, P)]
+
+
+def jax_chain(cycles):
+    """JAX: jit of the gradient of the chain's sum."""
+
+    def f(x):
+        y = x
+        for _ in range(cycles):
+            y = jnp.exp(jnp.tanh(y * 1.0001 + 0.001)) - 1
+        return y.sum()
+
+    return jax.jit(jax.grad(f))
+
+
+def jax_mlp():
+    """JAX: jit of the MLP's loss and parameter gradients (gathering, as bench_foundation)."""
+
+    def loss(params, X, y):
+        W1, b1, W2, b2, W3, b3 = params
+        h1 = jax.nn.relu(X @ W1 + b1)
+        h2 = jax.nn.relu(h1 @ W2 + b2)
+        logits = h2 @ W3 + b3
+        logp = logits - jax.scipy.special.logsumexp(logits, axis=1, keepdims=True)
+        return -logp[jnp.arange(logits.shape[0]), y].mean()
+
+    return jax.jit(jax.value_and_grad(loss))
 
 
 # --------------------------------------------------------------------------------------
@@ -205,6 +241,10 @@ def part_chain(args, d, res):
             chain_engine(torch, tt, 40)
 
         fns["torch"] = torch_fn
+    if jax is not None:
+        gj, xj = jax_chain(40), jnp.asarray(xv)
+        ok &= check("JAX vs NumPy by hand", [np.asarray(gj(xj))], [chain_numpy(xv, 40)], 1e-5, 1e-6)
+        fns["jax"] = lambda: gj(xj).block_until_ready()
     t, reps = _timed(fns, args, 1e6 / 200)
     res["chain"] = _row(
         "chain of 200 elementwise ops, (16,) f32", "us/op", t, reps, "numpy", 1.1, ok
@@ -246,6 +286,12 @@ def part_mlp(args, d, res):
             mlp_engine(torch, Xq, yq, pq)
 
         fns["torch"] = torch_fn
+    if jax is not None:
+        vg = jax_mlp()
+        pj, Xj, yj = [jnp.asarray(p) for p in params], jnp.asarray(X), jnp.asarray(y)
+        lj, gj = vg(pj, Xj, yj)
+        ok &= check("JAX vs NumPy by hand", [lj, *gj], [loss_np, *grads_np], 1e-4, 1e-6)
+        fns["jax"] = lambda: jax.block_until_ready(vg(pj, Xj, yj))
     t, reps = _timed(fns, args, 1e3)
     res["mlp"] = _row("MLP 784-256-256-10 step, batch 128", "ms/step", t, reps, "numpy", 1.0, ok)
     res["mlp"]["lowered"] = repr(low)
@@ -376,8 +422,9 @@ def _row(name, unit, t, reps, vs, target, ok):
     row["repeats"] = reps
     row["ratio"] = paired_ratio(reps["compiled"], reps[vs])
     row["ratio_eager"] = paired_ratio(reps["compiled"], reps["eager"])
-    if "torch" in reps:
-        row["ratio_torch"] = paired_ratio(reps["compiled"], reps["torch"])
+    for other in ("torch", "jax"):
+        if other in reps:
+            row["ratio_" + other] = paired_ratio(reps["compiled"], reps[other])
     row["pass"] = ok and row["ratio"] <= target
     return row
 
@@ -395,7 +442,8 @@ def table(res):
 
     hdr = (
         f"{'part':<7} {'workload':<42} {'unit':<8} {'compiled':>9} {'eager':>9} "
-        f"{'numpy-hand':>10} {'torch':>8} {'ratio':>13} {'target':>15} {'result':>6}"
+        f"{'numpy-hand':>10} {'torch':>8} {'jax-jit':>8} {'ratio':>13} {'target':>15} "
+        f"{'result':>6}"
     )
     lines = [hdr, "-" * len(hdr)]
     for part in ("chain", "mlp", "memory"):
@@ -408,15 +456,16 @@ def table(res):
         lines.append(
             f"{part:<7} {r['name']:<42} {r['unit']:<8} {fmt(r.get('compiled')):>9} "
             f"{fmt(r.get('eager')):>9} {fmt(r.get('numpy')):>10} {fmt(r.get('torch')):>8} "
-            f"{ratio:>13} {target:>15} {verdict:>6}"
+            f"{fmt(r.get('jax')):>8} {ratio:>13} {target:>15} {verdict:>6}"
         )
     out = "\n".join(lines)
     for part in ("chain", "mlp"):
         r = res.get(part)
         if r is not None:
             extra = f"compiled/eager {r['ratio_eager']:.2f}x"
-            if r.get("ratio_torch") is not None:
-                extra += f", compiled/torch {r['ratio_torch']:.2f}x"
+            for other in ("torch", "jax"):
+                if r.get("ratio_" + other) is not None:
+                    extra += f", compiled/{other} {r['ratio_' + other]:.2f}x"
             out += f"\n{part}: {extra}"
     m = res.get("memory")
     if m is not None:
@@ -470,6 +519,7 @@ def main(argv=None):
             "processor": _cpu_name(),
             "numpy": np.__version__,
             "torch": None if torch is None else torch.__version__,
+            "jax": None if jax is None else jax.__version__,
             "repeats": args.repeats,
             "min_time_s": args.min_time,
         }
