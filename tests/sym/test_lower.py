@@ -263,6 +263,46 @@ def test_buffers_kept_between_calls_or_made_per_call(monkeypatch):
     _equal(b, f(np.ones(4, np.float32)), "per call vs kept")
 
 
+def test_threads_get_their_own_buffers():
+    """Kept buffers are handed out one set per call in flight (popped off a list), so
+    calls on several threads do not write into each other's intermediates."""
+    import threading
+
+    x = sym.var("x", (64,), cr.float64)
+    y = x
+    for _ in range(20):  # table forwards (Python) in between: threads switch there
+        y = cr.tanh(y * 1.0001 + 0.001)
+        y = y - cr.logsumexp(y, 0, keepdim=True)
+    (g,) = sym.grad(y.sum(), [x])
+    f = sym.function([x], [y, g])
+    rng = np.random.default_rng(7)
+    inputs = [rng.standard_normal(64) for _ in range(4)]
+    f(inputs[0])
+    want = [sym.function([x], sym.optimize([y, g]), lower=False)(v) for v in inputs]
+    bad = []
+
+    def work(k):
+        for _ in range(30):
+            got = f(inputs[k])
+            if not all(
+                np.array_equal(a.numpy(), b.numpy()) for a, b in zip(got, want[k], strict=True)
+            ):
+                bad.append(k)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch within calls
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert bad == []
+    assert next(iter(f.lowerings.values())).pooled
+
+
 # ---------------------------------------------------------------- the cache
 def test_cache_per_signature(monkeypatch):
     calls = []
