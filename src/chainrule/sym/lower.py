@@ -1,8 +1,8 @@
 """Lowering an explicit graph to a straight-line Python function.
 
 ``sym.function`` interprets a graph node by node (``evaluate.run``). For speed it lowers
-the optimized graph instead, once per signature (the inputs' array types, shapes and
-dtypes), into the source text of a Python function: one line per node, in the order the
+the optimized graph instead, once per signature (the inputs' array types, shapes, dtypes
+and strides), into the source text of a Python function: one line per node, in the order the
 interpreter would run them, each a backend call. The text is ``compile()``d and cached;
 ``f.source`` prints it.
 
@@ -12,25 +12,34 @@ What a line calls, and nothing else (no op's math is written twice):
 - for the entries of ``OUT_CALLS`` (elementwise ufuncs and ``mm``), the NumPy function
   that the forward itself calls, given a buffer to write into (``out=``). A test checks
   every entry against its forward (values and dtypes); anything not in the map, not on
-  NumPy arrays, or 0-d (where NumPy's forward returns a scalar) calls the forward.
+  NumPy arrays, or 0-d (where NumPy's forward returns a scalar) calls the forward. A
+  number operand of float arithmetic is bound as a 0-d array of the result's dtype
+  (``operand``: NumPy takes it four times faster than a Python float, same values).
 
-Buffers: an intermediate written through ``out=`` lives in a buffer; once its last user
-has run, the buffer is free and a later op of the same shape and dtype writes into it (an
-elementwise op may write over its own dying input: NumPy ufuncs allow exact overlap). A
-value a forward might have made as a view of its inputs keeps their buffers alive as long
-as it lives. What the function returns never lives in a buffer: outputs, and whatever an
-output may be a view of, are fresh arrays of each call.
+Buffers: an intermediate written through ``out=`` lives in a (C-ordered) buffer, where
+the forward's own result was C-ordered too (else the line makes a fresh array by the
+forward's call, so that every value has the layout the interpreter's has: a reshape views
+or copies by it, a sum adds in its order). Once its last user has run, the buffer is
+free and a later op of the same shape and dtype writes into it (an elementwise op may
+write over its own dying input: NumPy ufuncs allow exact overlap). A value a forward
+made as a view of its inputs keeps their buffers alive as long as it lives. What the
+function returns never lives in a buffer: outputs, and whatever an output may be a view
+of, are fresh arrays of each call.
 
 Buffers are made per call; when they total at most ``POOL_BYTES``, a set is kept between
 calls instead (a list: a set in use is popped off it, so that calls on several threads
 or re-entrant calls each get their own). A graph whose buffers exceed it allocates them
 at first use and drops each after its last (``del``), so that the peak is what is live.
 
-The first call for a signature runs the interpreter on the optimized graph, whose values
-give every node's type, shape and dtype; it returns those results, and lowers. Later
+The first call for a signature runs the interpreter on the optimized graph (``Probe``),
+whose values give every node's type, shape, dtype, layout, and whether its forward
+returned a view of an input; it returns those results, and lowers. Later
 calls run the generated function. Should that raise, the interpreter runs the call again
 to raise its own error (which names the node); a generated function that fails where the
 interpreter does not is a bug of the lowering, and its error is raised.
+
+NumPy's floating-point warnings are silenced for generated code as for the table's
+forwards (``MODULE``): inf and nan are values.
 
 Recomputation (``passes.remat``): for a graph whose backward part reads many cheap
 elementwise values of the forward, the lowering also tries the graph with those values
