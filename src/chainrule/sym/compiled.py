@@ -117,7 +117,8 @@ class Function(_evaluate.Function):
             for v, a in zip(self.inputs, arrays, strict=True)
         )
         low = lower(self.inputs, nodes, meta, label)
-        if self.remat is not False:
+        # recomputing can only pay where the estimated peak leaves 1 MiB to win
+        if self.remat or (self.remat is None and low.peak_estimate >= _MIB):
             rnodes, origin = remat_nodes(nodes)
             if origin:
                 rmeta = dict(meta)
