@@ -27,6 +27,8 @@ tensor([4., 4.])
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy
 
 from ..ops.symbolic import walk
@@ -50,9 +52,18 @@ class Function(_evaluate.Function):
     values in the backward part where the lowering estimates that it lowers the peak
     memory by a quarter and by at least 1 MiB; True always, False never
     (``sym.passes.remat``).
+
+    >>> import numpy as np
+    >>> from chainrule import sym
+    >>> x = sym.var("x", (2,))
+    >>> f = sym.Function([x], x * 3, lower=False)
+    >>> f(np.ones(2, np.float32)), f.lowerings
+    (tensor([3., 3.]), {})
     """
 
-    def __init__(self, inputs, outputs, *, lower: bool = True, remat: bool | None = None):
+    def __init__(
+        self, inputs: list, outputs, *, lower: bool = True, remat: bool | None = None
+    ) -> None:
         super().__init__(inputs, outputs)
         self.lower = lower
         self.remat = remat
@@ -61,7 +72,7 @@ class Function(_evaluate.Function):
         self._opt: list | None = None
 
     # ------------------------------------------------------------------ calling
-    def __call__(self, *values):
+    def __call__(self, *values: Any):
         if not self.lower or len(values) != len(self.inputs):
             return super().__call__(*values)  # the interpreter (or its error)
         low = None
@@ -136,7 +147,15 @@ class Function(_evaluate.Function):
     # ------------------------------------------------------------------ looking
     @property
     def source(self) -> str:
-        """The generated Python text of the signature lowered last (call ``f`` first)."""
+        """The generated Python text of the signature lowered last (call ``f`` first).
+
+        >>> import numpy as np
+        >>> from chainrule import sym
+        >>> x = sym.var("x", (2,)); f = sym.function([x], -x)
+        >>> _ = f(np.ones(2, np.float32))
+        >>> f.source.splitlines()[0]
+        'def lowered(x):'
+        """
         if self._last is None:
             raise RuntimeError(
                 "sym.function: nothing is lowered yet; call the function (or "
@@ -167,7 +186,16 @@ class Function(_evaluate.Function):
 
     def clear_buffers(self) -> None:
         """Drop the buffers kept between calls (each signature makes new ones when next
-        called): frees their memory, and lets a measurement see them allocated."""
+        called): frees their memory, and lets a measurement see them allocated.
+
+        >>> import numpy as np
+        >>> from chainrule import sym
+        >>> x = sym.var("x", (2,)); f = sym.function([x], (x * 2).exp() * 2)
+        >>> _ = f(np.ones(2, np.float32)); _ = f(np.ones(2, np.float32))
+        >>> low = f.lowerings[next(iter(f.lowerings))]
+        >>> len(low.pool), f.clear_buffers(), len(low.pool)
+        (1, None, 0)
+        """
         for low in self.lowerings.values():
             low.pool.clear()
 

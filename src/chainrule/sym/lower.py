@@ -184,7 +184,12 @@ def _pick(inputs, params, t):
 def operand(v, fname: str, out_dtype):
     """An operand as a generated ``out=`` call passes it: a number in arithmetic with a
     float or complex result as a 0-d array of the result's dtype (``_ARITHMETIC``),
-    anything else as it is."""
+    anything else as it is.
+
+    >>> import numpy as np
+    >>> operand(1.5, "multiply", np.float32), operand(1.5, "less", np.bool_)
+    (array(1.5, dtype=float32), 1.5)
+    """
     if type(v) in _NUMBERS and fname in _ARITHMETIC and numpy.dtype(out_dtype).kind in "fc":
         return numpy.asarray(v, out_dtype)
     return v
@@ -222,6 +227,14 @@ class Lowered:
     forward), ``n_buffers`` and ``buffer_bytes``, ``pooled`` (buffers kept between
     calls), ``peak_estimate`` (bytes of intermediates live at once, by the schedule) and
     ``remat`` (the recomputing graph was chosen).
+
+    >>> import numpy as np
+    >>> from chainrule import sym
+    >>> x = sym.var("x", (4,))
+    >>> f = sym.function([x], (x.exp() * 2).sin())
+    >>> _ = f(np.ones(4, np.float32))
+    >>> f.lowerings[next(iter(f.lowerings))]
+    <lowered: 4 nodes, 3 out= calls, 0 table forwards, 1 buffers (16 bytes, pooled)>
     """
 
     __slots__ = (
@@ -294,7 +307,19 @@ def _aliases(n, v, vals) -> bool:
 
 
 class Probe:
-    """``observe`` for ``evaluate.run``: collects each node's ``_Meta``."""
+    """``observe`` for ``evaluate.run``: collects each node's ``_Meta`` (what the
+    interpreter's value was: type, shape, dtype, layout, a view of an input or not).
+
+    >>> import numpy as np
+    >>> from chainrule import sym
+    >>> from chainrule.ops.symbolic import walk
+    >>> from chainrule.sym.evaluate import run
+    >>> x = sym.var("x", (2, 3)); y = x.T.exp()
+    >>> order = walk([y.node]); env = {id(x.node): np.ones((2, 3), np.float32)}
+    >>> probe = Probe(order, env); _ = run(order, env, [y.node], probe)
+    >>> [(probe.meta[id(n)].aliases, probe.meta[id(n)].c) for n in order[1:]]
+    [(True, False), (False, False)]
+    """
 
     def __init__(self, order, env) -> None:
         self.meta: dict = {}
@@ -661,6 +686,18 @@ def _peak(events) -> int:
 def lower(inputs, outputs, meta, label: str) -> Lowered:
     """The generated function of the graph from ``inputs`` (variable nodes) to
     ``outputs`` (nodes), with ``meta`` (id -> what the probe run saw) for each node of
-    ``walk(outputs)`` (see the module docstring)."""
+    ``walk(outputs)`` (see the module docstring).
+
+    >>> import numpy as np
+    >>> from chainrule import sym
+    >>> from chainrule.ops.symbolic import walk
+    >>> from chainrule.sym.evaluate import run
+    >>> x = sym.var("x", (3,)); y = (x * x).node
+    >>> env = {id(x.node): np.arange(3, dtype=np.float32)}
+    >>> probe = Probe(walk([y]), env); _ = run(walk([y]), env, [y], probe)
+    >>> low = lower([x.node], [y], probe.meta, "x: float32[3]")
+    >>> low.fn(np.arange(3, dtype=np.float32))
+    array([0., 1., 4.], dtype=float32)
+    """
     order = walk(outputs)
     return _Gen(inputs, outputs, order, meta).generate(label)

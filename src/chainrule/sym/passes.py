@@ -40,7 +40,7 @@ from ..ops.plan import DIAGONAL
 from ..ops.symbolic import SymArray, constant, param_syms, walk
 from .evaluate import run
 from .printing import fill_value
-from .symbol import wrap
+from .symbol import Symbol, wrap
 
 __all__ = ["fold", "cse", "dce", "simplify", "optimize", "node_count", "remat"]
 
@@ -326,7 +326,7 @@ def _cheap(n) -> bool:
     )
 
 
-def remat(outputs, *, depth: int = 16, window: int = 64):
+def remat(outputs: Symbol | list, *, depth: int = 16, window: int = 64) -> Symbol | list:
     """Recompute cheap elementwise values near their late uses (see the module docstring).
 
     In the order the graph runs (``walk``), a use of a value is late when more than
