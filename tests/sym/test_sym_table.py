@@ -1,7 +1,8 @@
 """Every case of the derivative table's gradcheck (tests/ops/test_gradcheck_table.py),
 built as an explicit graph: its value, its gradient graph (sym.grad, reverse), its
 tangent graph (sym.jvp, forward) and their optimized graphs, bound to the drawn inputs,
-equal eager chainrule's values and autograd's gradients.
+equal eager chainrule's values and autograd's gradients; the generated function that
+``sym.function`` lowers each of them to equals the interpreter bitwise.
 
 Functions that look at values before their primitive hold what they find as nodes
 (argsort, argmax, the windows' maxima) or check it when the graph is evaluated;
@@ -63,6 +64,22 @@ def _close(a, b, what):
     np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=what)
 
 
+def _lowered(vars_, outs, values, what):
+    """The generated function (a sym.function's second call for a signature) equals the
+    interpreter running the optimized graph: bitwise (NaN and the sign of zero aside)."""
+    f = sym.function(vars_, outs)
+    f(*values)  # the first call lowers
+    got = f(*values)
+    want = sym.function(vars_, sym.optimize(outs), lower=False)(*values)
+    got, want = (got, want) if isinstance(outs, (list, tuple)) else ((got,), (want,))
+    assert len(f.lowerings) == 1, what
+    for a, b in zip(got, want, strict=True):
+        a, b = a.detach().numpy(), b.detach().numpy()
+        assert a.dtype == b.dtype and a.shape == b.shape, what
+        np.testing.assert_array_equal(a, b, err_msg=f"{what}: lowered vs interpreted")
+    return got
+
+
 SYMBOLIC = [
     pytest.param(c, marks=pytest.mark.xfail(reason="not symbolic yet", strict=False))
     if _not_yet(c)
@@ -85,6 +102,7 @@ def test_symbolic_equals_eager(case, data):
     env = _bindings(vars_, arrays)
     _close(out.eval(env), eager, f"{case.id}: value")
     _close(sym.optimize(out).eval(env), eager, f"{case.id}: optimized value")
+    _lowered(vars_, out, arrays, f"{case.id}: value")
     if not eager.dtype.is_floating_point or not eager.requires_grad:
         return
     # reverse: the gradient graphs with a cotangent variable g
@@ -100,10 +118,12 @@ def test_symbolic_equals_eager(case, data):
     f = sym.function([*vars_, g], grads)
     fo = sym.function([*vars_, g], sym.optimize(grads))
     got, goto = f(*arrays, gv), fo(*arrays, gv)
+    gotl = _lowered([*vars_, g], grads, [*arrays, gv], f"{case.id}: grads")
     for i, w in enumerate(want):
         w = np.zeros(arrays[i].shape) if w is None else w
         _close(got[i], w, f"{case.id}: grad {i}")
         _close(goto[i], w, f"{case.id}: optimized grad {i}")
+        _close(gotl[i], w, f"{case.id}: lowered grad {i}")
     # forward: the tangent graph along each input's tangent variable
     ts = [sym.var(f"t{i}", a.shape, cr.float64) for i, a in enumerate(arrays)]
     tan = sym.jvp(out, dict(zip(vars_, ts, strict=True)))
@@ -117,6 +137,8 @@ def test_symbolic_equals_eager(case, data):
     if want_t is None:
         want_t = np.zeros(gshape)
     _close(sym.function([*vars_, *ts], tan)(*arrays, *tvals), want_t, f"{case.id}: jvp")
+    tl = _lowered([*vars_, *ts], tan, [*arrays, *tvals], f"{case.id}: jvp")
+    _close(tl[0], want_t, f"{case.id}: lowered jvp")
 
 
 NOT_SYMBOLIC = [c for c in CASES if c.prim in NOT_SYMBOLIC_PRIMS]

@@ -18,9 +18,10 @@ tensor(5.)
 
 from __future__ import annotations
 
+from .compiled import Function, function
 from .differentiate import grad, jvp, vjp
-from .evaluate import BindError, Function, function
-from .passes import cse, dce, fold, node_count, optimize, simplify
+from .evaluate import BindError
+from .passes import cse, dce, fold, node_count, optimize, remat, simplify
 from .symbol import Symbol, const, var
 
 __all__ = [
@@ -38,5 +39,6 @@ __all__ = [
     "dce",
     "simplify",
     "optimize",
+    "remat",
     "node_count",
 ]

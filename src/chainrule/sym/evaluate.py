@@ -22,7 +22,7 @@ import numpy
 
 from .. import backend as _backend
 from ..dtypes import from_numpy_dtype
-from ..ops.symbolic import SymArray, walk
+from ..ops.symbolic import SymArray, param_syms, walk
 from ..tensor import Tensor
 from .printing import listing, type_text
 
@@ -95,11 +95,23 @@ def _sub_params(params, vals):
     return out
 
 
-def run(order: list, env: dict, outputs: list) -> list:
+def run(order: list, env: dict, outputs: list, observe=None) -> list:
     """Evaluate the nodes of ``order`` (``walk(outputs)``) with the variables' arrays
-    in ``env`` (id of the node -> array); return the outputs' arrays."""
+    in ``env`` (id of the node -> array); return the outputs' arrays. A value is dropped
+    after its last reader has run. ``observe(node, value, values)``, if given, sees each
+    op's result as its forward returned it, with the values computed so far (id ->
+    value; the node's inputs are still among them): the lowering's probe."""
+    last: dict = {}
+    for i, n in enumerate(order):
+        for x in n.inputs:
+            if type(x) is SymArray:
+                last[id(x)] = i
+        for x in param_syms(n.params):
+            last[id(x)] = i
+    for o in outputs:
+        last[id(o)] = len(order)
     vals: dict = {}
-    for n in order:
+    for i, n in enumerate(order):
         if n.prim is None:
             if n.value is not None:
                 vals[id(n)] = n.value
@@ -117,9 +129,14 @@ def run(order: list, env: dict, outputs: list) -> list:
             out = n.prim.fwd(xp, *args, **params) if params else n.prim.fwd(xp, *args)
         except Exception as e:
             raise RuntimeError(f"sym: evaluating {n.prim.name} ({type_text(n)}) failed: {e}") from e
+        if observe is not None:
+            observe(n, out, vals)
         if type(out) in _NUMBERS:
             out = _backend.as_array(out)
         vals[id(n)] = out
+        for x in (*n.inputs, *param_syms(n.params)):
+            if type(x) is SymArray and last.get(id(x)) == i:
+                vals.pop(id(x), None)
     return [vals[id(o)] for o in outputs]
 
 

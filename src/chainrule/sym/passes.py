@@ -17,6 +17,11 @@
   1 of a larger shape broadcasts x, and stays). Not done: x * 0 (inf, nan), reassociation
   ((a + b) + c), distributing: those change floating-point results.
 - ``optimize``: all of them, to a fixed point.
+- ``remat``: recomputation. A cheap elementwise value that a far-away node reads again
+  (a gradient graph's backward part reading the forward's values) is computed a second
+  time near that use, from values kept anyway, instead of being held in between. It
+  trades computation for memory: the lowering (``sym.function``) applies it where it
+  lowers the peak. Not part of ``optimize`` (``cse`` would merge the copies back).
 
 >>> from chainrule import sym
 >>> x = sym.var("x", (3,))
@@ -31,12 +36,13 @@ from __future__ import annotations
 
 import numpy
 
+from ..ops.plan import DIAGONAL
 from ..ops.symbolic import SymArray, constant, param_syms, walk
 from .evaluate import run
 from .printing import fill_value
-from .symbol import wrap
+from .symbol import Symbol, wrap
 
-__all__ = ["fold", "cse", "dce", "simplify", "optimize", "node_count"]
+__all__ = ["fold", "cse", "dce", "simplify", "optimize", "node_count", "remat"]
 
 
 # ------------------------------------------------------------------ machinery
@@ -305,3 +311,89 @@ def optimize(outputs):
             break
         count = c
     return _result(single, nodes)
+
+
+# ------------------------------------------------------------------ recomputation
+def _cheap(n) -> bool:
+    """An elementwise primitive (its Jacobian is diagonal: ``jvp=DIAGONAL``) of node
+    inputs no larger than its output, and no graph values among its parameters."""
+    if n.prim is None or n.prim.jvp is not DIAGONAL or param_syms(n.params):
+        return False
+    if n.size is None:
+        return False
+    return all(
+        type(x) is not SymArray or (x.size is not None and x.size <= n.size) for x in n.inputs
+    )
+
+
+def remat(outputs: Symbol | list, *, depth: int = 16, window: int = 64) -> Symbol | list:
+    """Recompute cheap elementwise values near their late uses (see the module docstring).
+
+    In the order the graph runs (``walk``), a use of a value is late when more than
+    ``window`` nodes run between the value and its user. Each late use of a cheap
+    elementwise value ``v`` (``_cheap``) reads a copy of ``v`` instead, computed from
+    copies of its cheap inputs in turn, back to values that stay: inputs, constants,
+    values that are not cheap, and, every ``depth`` cheap steps along a chain, one value
+    kept whole (so recomputing is at most ``depth`` ops deep, and a chain of n ops keeps
+    about n / depth values for its backward instead of every value its rules read).
+    The copies are new nodes: ``walk`` places them just before their first user.
+
+    >>> from chainrule import sym
+    >>> x = sym.var("x", (4,))
+    >>> y = x
+    >>> for _ in range(100):
+    ...     y = (y * 1.0001).tanh()
+    >>> (dx,) = sym.grad(y.sum(), [x])
+    >>> sym.node_count(dx) < sym.node_count(sym.remat(dx, depth=8))
+    True
+    """
+    single, nodes = _nodes(outputs)
+    new_nodes, _ = remat_nodes(nodes, depth=depth, window=window)
+    return _result(single, new_nodes)
+
+
+def remat_nodes(nodes: list, *, depth: int = 16, window: int = 64) -> tuple[list, dict]:
+    """``remat`` on graph nodes: the new output nodes, and for each node of the new graph
+    that is not one of the old (a copy, or a node rebuilt on copies), id -> the old node
+    whose value it computes."""
+    order = walk(nodes)
+    pos = {id(n): i for i, n in enumerate(order)}
+    _byid = {id(n): n for n in order}
+    # recompute depth of a copy of each cheap node; 0: the node itself is read
+    cost: dict = {}
+    for n in order:
+        if not _cheap(n):
+            cost[id(n)] = 0
+            continue
+        c = 1 + max((cost[id(x)] for x in n.inputs if type(x) is SymArray), default=0)
+        cost[id(n)] = c if c <= depth else 0
+    copies: dict = {}
+    new: dict = {}  # id(node) -> its rebuilt node
+
+    def copy(v):
+        if cost[id(v)] == 0:
+            return new[id(v)]
+        c = copies.get(id(v))
+        if c is None:
+            ins = tuple(copy(x) if type(x) is SymArray else x for x in v.inputs)
+            c = SymArray(v.prim, ins, v.params, v.shape, v.dtype)
+            copies[id(v)] = c
+        return c
+
+    for n in order:
+        if n.prim is None:
+            new[id(n)] = n
+            continue
+        p = pos[id(n)]
+        ins = tuple(
+            (copy(x) if cost[id(x)] > 0 and p - pos[id(x)] > window else new[id(x)])
+            if type(x) is SymArray
+            else x
+            for x in n.inputs
+        )
+        params = _map_params(n.params, new)
+        same = params is n.params and all(a is b for a, b in zip(ins, n.inputs, strict=True))
+        new[id(n)] = n if same else SymArray(n.prim, ins, params, n.shape, n.dtype)
+    origin = {id(new[id(n)]): n for n in order if new[id(n)] is not n}
+    origin.update({id(c): _byid[k] for k, c in copies.items()})
+    return [new[id(n)] for n in nodes], origin
