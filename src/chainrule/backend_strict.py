@@ -26,6 +26,7 @@ What the standard lacks, and how this adapter gives it (each a stated exception)
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import math
 import sys
@@ -170,8 +171,8 @@ def iinfo(d):
 
 
 # ------------------------------------------------------------------ shapes
-def reshape(a, shape):
-    return _s.reshape(a, tuple(shape) if not isinstance(shape, int) else (shape,))
+def reshape(a, shape, copy=None):
+    return _s.reshape(a, tuple(shape) if not isinstance(shape, int) else (shape,), copy=copy)
 
 
 def transpose(a, axes=None):
@@ -367,15 +368,153 @@ def indices(shape, sparse=False):
     return tuple(out)
 
 
+def _is_array(i) -> bool:
+    return isinstance(i, ndarray)
+
+
+def index_key(shape, idx) -> tuple:
+    """NumPy's index ``idx`` into an array of ``shape``, spelt as the standard allows: it
+    indexes every axis (no implicit trailing ``:``), and an integer array goes only with
+    other integer arrays and ints (no slices, no newaxis), a boolean mask only alone. So a
+    mixed index becomes integer arrays alone: a slice the positions it takes, a mask its
+    ``nonzero``, each shaped to land on the axis NumPy gives it (the broadcast array axes in
+    place when the array indices are adjacent, else first). The same elements, the same
+    result shape."""
+    idx = idx if isinstance(idx, tuple) else (idx,)
+    n_used = builtins.sum(
+        (i.ndim if _is_array(i) and i.dtype == _s.bool else 1)
+        for i in idx
+        if i is not None and i is not Ellipsis
+    )
+    out = []
+    for i in idx:  # the ellipsis (or the end) spelt out as slices
+        if i is Ellipsis:
+            out += [slice(None)] * (len(shape) - n_used)
+        else:
+            out.append(i)
+    if not builtins.any(i is Ellipsis for i in idx):
+        out += [slice(None)] * (len(shape) - n_used)
+    if not builtins.any(_is_array(i) for i in out):
+        return tuple(out)
+    if len(out) == 1:  # one integer array on a 1-d array, or a mask over every axis
+        return tuple(out)
+    # entries: ("adv", array) or ("dim", positions or None for a new axis)
+    entries, d = [], 0
+    for i in out:
+        if _is_array(i) and i.dtype == _s.bool:
+            entries += [("adv", a) for a in _s.nonzero(i)]
+            d += i.ndim
+        elif _is_array(i) or isinstance(i, int):
+            entries.append(("adv", i if _is_array(i) else _s.asarray(i, dtype=_s.int64)))
+            d += 1
+        elif i is None:
+            entries.append(("new", None))
+        else:
+            entries.append(("dim", _s.arange(*i.indices(shape[d]), dtype=_s.int64)))
+            d += 1
+    kinds = [k for k, _ in entries]
+    first = kinds.index("adv")
+    last = len(kinds) - 1 - kinds[::-1].index("adv")
+    adjacent = builtins.all(k == "adv" for k in kinds[first : last + 1])
+    bshape = _s.broadcast_shapes(*(a.shape for k, a in entries if k == "adv"))
+    others = [(n, a) for n, (k, a) in enumerate(entries) if k != "adv"]
+    # the result's axes: the other entries' in order, the broadcast block at ``at``
+    at = builtins.sum(1 for n, _ in others if n < first) if adjacent else 0
+    rank = len(others) + len(bshape)
+    key = []
+    for n, (k, a) in enumerate(entries):
+        if k == "adv":
+            lead = (1,) * (at + len(bshape) - a.ndim)
+            key.append(_s.reshape(a, lead + a.shape + (1,) * (rank - len(lead) - a.ndim)))
+        elif k == "dim":
+            j = [m for m, _ in others].index(n)
+            axis = j if j < at else j + len(bshape)
+            key.append(_s.reshape(a, (1,) * axis + a.shape + (1,) * (rank - axis - 1)))
+    # (a new axis is a result axis that no array spans: size 1 in the broadcast)
+    return tuple(key)
+
+
+def getitem(a, idx):
+    """``a[idx]`` with NumPy's meaning of ``idx`` (see :func:`index_key`)."""
+    return a[index_key(a.shape, idx)]
+
+
+def setitem(a, idx, v) -> None:
+    """``a[idx] = v`` with NumPy's meaning of ``idx``. The standard writes through ints,
+    slices and a lone mask only, so an integer-array write is a select over the flat
+    positions (the last write to a position wins, as NumPy's)."""
+    key = index_key(a.shape, idx)
+    if not builtins.any(_is_array(i) for i in key) or (len(key) == 1 and key[0].dtype == _s.bool):
+        if builtins.any(
+            i is None for i in key
+        ):  # the standard writes through no new axis: drop them, reshape v
+            target = a[key].shape
+            key = tuple(i for i in key if i is not None)
+            v = _s.reshape(_s.broadcast_to(asarray(v, dtype=a.dtype), target), a[key].shape)
+        a[key] = v
+        return
+    n = math.prod(a.shape)
+    pos = _s.reshape(_s.reshape(_s.arange(n, dtype=_s.int64), a.shape)[key], (-1, 1))
+    m = pos.shape[0]
+    vals = _s.reshape(_s.broadcast_to(asarray(v, dtype=a.dtype), key_shape(key)), (-1,))
+    hit = pos == _s.reshape(_s.arange(n, dtype=_s.int64), (1, -1))  # (m, n)
+    last = _s.max(_s.where(hit, _s.reshape(_s.arange(m, dtype=_s.int64), (-1, 1)), -1), axis=0)
+    new = _s.take(vals, _s.clip(last, 0, None)) if m else _s.zeros((n,), dtype=a.dtype)
+    a[...] = _s.reshape(_s.where(last >= 0, new, _s.reshape(a, (-1,))), a.shape)
+
+
+def key_shape(key) -> tuple:
+    """The shape an integer-array key gives (its arrays broadcast)."""
+    return tuple(_s.broadcast_shapes(*(i.shape for i in key)))
+
+
 def scatter_add(z, idx, g) -> None:
     """``z[idx] += g`` with repeated indices adding up, over the standard: the flat
     positions of ``idx`` in ``z``, then one one-hot matrix product."""
-    pos = _s.reshape(_s.arange(math.prod(z.shape), dtype=_s.int64), z.shape)[idx]
+    pos = getitem(_s.reshape(_s.arange(math.prod(z.shape), dtype=_s.int64), z.shape), idx)
     g = _s.broadcast_to(g, pos.shape) if g.shape != pos.shape else g
     onehot = _s.astype(
         _s.reshape(pos, (-1, 1)) == _s.reshape(_s.arange(math.prod(z.shape)), (1, -1)), g.dtype
     )
     z[...] = z + _s.reshape(_s.matmul(_s.reshape(g, (1, -1)), onehot), z.shape)
+
+
+# ------------------------------------------------------------------ sorting
+def argsort(a, axis=-1, kind=None):
+    """NumPy's ``kind="stable"`` is the standard's ``stable=True`` (its default)."""
+    return _s.argsort(a, axis=axis, stable=True)
+
+
+def sort(a, axis=-1, kind=None):
+    return _s.sort(a, axis=axis, stable=True)
+
+
+# ---------------------------------------------- what the table needs beyond the standard
+def complex_from(re, im):
+    """``re + 1j * im`` exactly. The standard has no constructor from parts and no view of
+    float pairs as complex, and the arithmetic makes ``0 * inf`` NaN; so the parts are
+    joined on the host (NumPy, as the creation functions compute) and handed back."""
+    re, im = _s.broadcast_arrays(re, im)
+    pair = _np.stack((asnumpy(re), asnumpy(im)), axis=-1)
+    cdt = _np.complex64 if re.dtype == _s.float32 else _np.complex128
+    return _s.asarray(_np.ascontiguousarray(pair).view(cdt)[..., 0])
+
+
+def expand_view(x, shape):
+    """PyTorch's expand. The standard has no strides, so no writable view with a stride of
+    0: ``broadcast_to`` (a read-only result; writing it raises) where a dim really grows,
+    else a reshape that keeps the elements (new leading dims of size 1)."""
+    shape = tuple(shape)
+    lead = len(shape) - x.ndim
+    if all(n == 1 for n in shape[:lead]) and tuple(x.shape) == shape[lead:]:
+        return _s.reshape(x, shape)
+    return _s.broadcast_to(x, shape)
+
+
+def diagonal_view(x, offset, dim1, dim2):
+    """PyTorch's diagonal, the diagonal last: the standard's ``linalg.diagonal`` (no
+    strides, so no writable view: writing it raises)."""
+    return diagonal(x, offset, dim1, dim2)
 
 
 # ------------------------------------------------------------------ everything else
@@ -394,4 +533,46 @@ def __getattr__(name):  # the standard's own name where it matches NumPy's
         ) from None
 
 
-linalg = _s.linalg
+# ------------------------------------------------------------------ NumPy's linalg names
+class _Linalg:
+    """``numpy.linalg``'s signatures over the standard's ``linalg`` extension."""
+
+    # The standard names no errors; array-api-strict lets NumPy's through (a singular
+    # matrix raises numpy.linalg.LinAlgError), so that is the one to catch.
+    LinAlgError = _np.linalg.LinAlgError
+
+    def __getattr__(self, name):
+        return getattr(_s.linalg, name)
+
+    @staticmethod
+    def _lower(x, uplo):
+        # the standard's eigh reads one triangle (NumPy's default, the lower); the upper
+        # one is the lower one of the conjugate transpose
+        if uplo == "L":
+            return x
+        return (
+            _s.conj(_s.matrix_transpose(x))
+            if _s.isdtype(x.dtype, "complex floating")
+            else (_s.matrix_transpose(x))
+        )
+
+    def eigh(self, x, UPLO="L"):  # noqa: N803 (NumPy's name)
+        return _s.linalg.eigh(self._lower(x, UPLO))
+
+    def eigvalsh(self, x, UPLO="L"):  # noqa: N803 (NumPy's name)
+        return _s.linalg.eigvalsh(self._lower(x, UPLO))
+
+    @staticmethod
+    def qr(x, mode="reduced"):
+        if mode == "r":
+            return _s.linalg.qr(x)[1]
+        return _s.linalg.qr(x, mode=mode)
+
+    @staticmethod
+    def svd(x, full_matrices=True, compute_uv=True):
+        if not compute_uv:
+            return _s.linalg.svdvals(x)
+        return _s.linalg.svd(x, full_matrices=full_matrices)
+
+
+linalg = _Linalg()

@@ -184,10 +184,14 @@ class Tensor(
         return self._data.dtype.kind == "f"
 
     def is_contiguous(self, memory_format=None) -> bool:
+        if not hasattr(self._data, "flags"):
+            raise RuntimeError(_backend.NO_LAYOUT.format("is_contiguous"))
         return bool(self._data.flags.c_contiguous)
 
     def stride(self, dim: int | None = None):
         """Steps in elements between neighbours along each dim (as PyTorch)."""
+        if not hasattr(self._data, "strides"):
+            raise RuntimeError(_backend.NO_LAYOUT.format("stride"))
         s = self._data.strides
         size = self._data.itemsize
         return tuple(k // size for k in s) if dim is None else s[dim] // size
@@ -447,7 +451,7 @@ class Tensor(
         >>> torch.arange(3).tolist()
         [0, 1, 2]
         """
-        return self._data.tolist()
+        return _backend.tolist(self._data)
 
     def __float__(self) -> float:
         v = self.item()
@@ -469,7 +473,7 @@ class Tensor(
     def __bool__(self) -> bool:
         d = self._data
         if d.size == 1:
-            return bool(d.item())
+            return bool(_backend.item(d))
         raise RuntimeError(
             "Boolean value of Tensor with more than one value is ambiguous"
             if d.size > 1

@@ -1231,7 +1231,7 @@ def _dispatch_check(kernel: str, t, floats_only: bool = True) -> None:
 def _fill_drawn(t, generator, draw):
     """``t`` filled in place with ``draw(generator, n, dtype)`` (values of t's own dtype, in
     the order of t's memory), as a fill that a leaf does not record."""
-    data = _random_fill(t, generator, lambda g, n, d, c: draw(g, n, t._data.dtype))
+    data = _random_fill(t, generator, lambda g, n, d, c: draw(g, n, t.dtype.np))
     with _no_grad_if_leaf(t):
         return apply_inplace(FILL_DATA, t, data=data)
 
@@ -1392,7 +1392,7 @@ def _random_fill(t, generator, draw, dtype=None):
     them in the order of ``t``'s memory, as PyTorch's kernels fill a tensor (a transposed
     one column by column), computed in ``t``'s float dtype (double for other dtypes)."""
     a = t._data
-    d = a.dtype if a.dtype.kind == "f" else _random.np.dtype("float64")
+    d = t.dtype.np if a.dtype.kind == "f" else _random.np.dtype("float64")  # on the host
     g = _random.rng(generator, t.device if t.device.type == "cuda" else None)
     order = _memory_order(a)
     values = draw(g, a.size, d, order is None)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import builtins
 import warnings
 
+from .. import backend as _backend
 from .. import dtypes as _dt
 from .._convert import type_name
 from .._print import cpp_repr
@@ -385,7 +386,7 @@ def clone(input):
 
 def contiguous(input):
     """self when already contiguous (row-major), else a contiguous copy."""
-    if input._data.flags.c_contiguous:
+    if _backend.c_contiguous(input._data):
         return input
     return apply(CONTIGUOUS, input)
 

@@ -76,7 +76,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         return out if bias is None else out + bias
     # with a bias, PyTorch's one addmm: a contiguous batch (or a vector) folded into rows,
     # the result viewed back (ViewBackward0); a strided batch is a matmul and an add
-    if x.ndim == 2 or x.ndim == 1 or (x.ndim > 2 and x.flags.c_contiguous):
+    if x.ndim == 2 or x.ndim == 1 or (x.ndim > 2 and _backend.c_contiguous(x)):
         wt = S.t(weight)
         _linalg._addmm_checks(bias, input, wt)
         rows = input if x.ndim == 2 else S.reshape(input, (-1, x.shape[-1]))
@@ -177,7 +177,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if num_classes == -1:
         if t.size == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
-        num_classes = int(t.max()) + 1
+        num_classes = int(_backend.namespace(t).max(t)) + 1
     if t.size:
         if int(t.min()) < 0:
             raise RuntimeError("Class values must be non-negative.")
@@ -293,7 +293,7 @@ def _update_running_stats(x, axes, n, running_mean, running_var, momentum) -> No
     for t, stat in ((running_mean, mean), (running_var, var * (n / (n - 1)))):
         if t is not None:
             d = t._data
-            d[...] = ((1 - momentum) * d + momentum * stat).astype(d.dtype, copy=False)
+            d[...] = _backend.astype((1 - momentum) * d + momentum * stat, d.dtype, copy=False)
             t._vc[0] += 1
 
 
@@ -333,7 +333,8 @@ def embedding(
                 raise AssertionError("Padding_idx must be within num_embeddings")
             padding_idx += n
     idx = input._data
-    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n):
+    xp = _backend.namespace(idx)
+    if idx.size and (int(xp.min(idx)) < 0 or int(xp.max(idx)) >= n):
         raise IndexError("index out of range in self")
     if max_norm is not None:
         _renorm_rows(weight, idx, max_norm, norm_type)
@@ -559,7 +560,7 @@ def _weight_array(weight: Tensor | None, shape: tuple, dtype):
             f"weight of shape {list(weight.shape)} cannot broadcast to the input's shape "
             f"{list(shape)}"
         ) from e
-    return w.astype(dtype, copy=False)
+    return _backend.astype(w, dtype, copy=False)
 
 
 def binary_cross_entropy(
@@ -704,7 +705,7 @@ def nll_loss(
     elif input.ndim == 3:
         x4, t4 = S.unsqueeze(input, 3), t[..., None]
     else:
-        x4, t4 = S.reshape(input, (n, c, 1, rest)), t.reshape(n, 1, rest)
+        x4, t4 = S.reshape(input, (n, c, 1, rest)), _backend.reshape(t, (n, 1, rest))
     out = apply(
         ops_loss.NLL_LOSS_2D,
         x4,
@@ -769,7 +770,7 @@ def cross_entropy(
     per_class = -logp if weight is None else -logp * _class_shape(weight, input.ndim, cdim)
     smooth = R.sum(per_class, cdim)
     ignored = target._data == ignore_index
-    if ignored.any():
+    if _backend.any_true(ignored):
         smooth = E.where(_tensor(ignored), 0.0, smooth)
     if reduction == "mean":
         if weight is not None:

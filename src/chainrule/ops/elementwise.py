@@ -416,7 +416,7 @@ def _no_bool(kernel):
 def _relu(xp, x):
     if x.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
-    return xp.maximum(x, 0).astype(x.dtype, copy=False)
+    return _backend.astype(xp.maximum(x, 0), x.dtype, copy=False)
 
 
 def _abs(xp, x):
@@ -487,7 +487,7 @@ def _sign(xp, x):
     if x.dtype.kind == "b":
         return x.copy()
     if x.dtype.kind == "f":  # sign(nan) = 0, as PyTorch
-        return xp.where(x == x, xp.sign(x), 0).astype(x.dtype, copy=False)
+        return _backend.astype(xp.where(x == x, xp.sign(x), 0), x.dtype, copy=False)
     return xp.sign(x)
 
 
@@ -504,7 +504,7 @@ def _clamp_fwd(xp, x, *, min, max):
         r = xp.maximum(r, min)
     if max is not None:
         r = xp.minimum(r, max)
-    return r.astype(x.dtype, copy=False) if r is not x else x.copy()
+    return _backend.astype(r, x.dtype, copy=False) if r is not x else _backend.copy(x)
 
 
 def _clamp_vjp(ns, g, x, min, max):
@@ -729,7 +729,7 @@ FILL_T = alias(COPY, "fill_tensor", grad_fn="FillBackward3")  # x.fill_(v), v 0-
 FILL_DATA = _defew(
     "fill_data",
     # the data is drawn on the CPU: it goes to x's device
-    lambda xp, x, *, data: _backend.move(data, *_backend.device_key(x)).astype(x.dtype),
+    lambda xp, x, *, data: _backend.astype(_backend.move(data, *_backend.device_key(x)), x.dtype),
     _zero,
     grad_fn="FillBackward0",
 )
@@ -779,9 +779,7 @@ def _sgn(ns, x, out):
 
 def _complex_fwd(xp, re, im):
     # the parts side by side, read as complex numbers: re + 1j * im would make 0 * inf NaN
-    re, im = xp.broadcast_arrays(re, im)
-    cdt = xp.complex64 if re.dtype == xp.float32 else xp.complex128
-    return xp.ascontiguousarray(xp.stack((re, im), axis=-1)).view(cdt)[..., 0]
+    return _backend.complex_from(xp, re, im)
 
 
 # |z| of a complex z: the gradient g * z / |z| (0 at 0, PyTorch's sgn); the tangent the

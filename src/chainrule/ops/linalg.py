@@ -13,6 +13,7 @@ The PyTorch-named functions (``matmul``'s dispatch on dims, the shape errors) ar
 
 from __future__ import annotations
 
+from .. import backend as _backend
 from .._state import LinAlgError
 from .primitive import alias, complex_as_is, defop, holomorphic
 from .reduction import _finite_matrices
@@ -211,7 +212,7 @@ def _det_fwd(xp, x):
 def _slogdet_fwd(xp, x, which):
     r = xp.linalg.slogdet(x)[which]
     bad = xp.any(xp.isnan(x), axis=(-2, -1))  # PyTorch: sign 0, logabsdet NaN
-    return xp.where(bad, 0.0 if which == 0 else xp.nan, r) if bad.any() else r
+    return xp.where(bad, 0.0 if which == 0 else xp.nan, r) if _backend.any_true(bad) else r
 
 
 DET = defop(
