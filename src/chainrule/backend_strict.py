@@ -445,9 +445,8 @@ def setitem(a, idx, v) -> None:
     positions (the last write to a position wins, as NumPy's)."""
     key = index_key(a.shape, idx)
     if not builtins.any(_is_array(i) for i in key) or (len(key) == 1 and key[0].dtype == _s.bool):
-        if builtins.any(
-            i is None for i in key
-        ):  # the standard writes through no new axis: drop them, reshape v
+        if builtins.any(i is None for i in key):
+            # the standard writes through no new axis: drop them, and reshape v to match
             target = a[key].shape
             key = tuple(i for i in key if i is not None)
             v = _s.reshape(_s.broadcast_to(asarray(v, dtype=a.dtype), target), a[key].shape)
