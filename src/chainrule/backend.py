@@ -334,8 +334,8 @@ def quiet(xp):
 def diagonal_view(xp, x, offset: int, dim1: int, dim2: int):
     """The diagonal of ``x`` over dims ``dim1`` and ``dim2`` as a *writable* view, the
     diagonal last (PyTorch's layout; NumPy's own ``diagonal`` is read-only)."""
-    if xp is not numpy and getattr(xp, "ADAPTER", False):  # no strides: the adapter's own
-        return xp.diagonal_view(x, offset, dim1, dim2)
+    if xp is not numpy and getattr(xp, "ADAPTER", False):  # strides on its host view
+        return xp.from_host(diagonal_view(numpy, xp.host_view(x), offset, dim1, dim2))
     idx = [slice(None)] * x.ndim
     if offset >= 0:
         idx[dim2] = slice(offset, None)
@@ -353,8 +353,8 @@ def expand_view(xp, x, shape):
     """``x`` broadcast to ``shape`` as a *writable* view (PyTorch's expand: a dim of size 1
     grows with stride 0). NumPy's own ``broadcast_to`` is read-only; writes that would hit
     one element twice are refused by the caller (``has_internal_overlap``)."""
-    if xp is not numpy and getattr(xp, "ADAPTER", False):  # no strides: the adapter's own
-        return xp.expand_view(x, shape)
+    if xp is not numpy and getattr(xp, "ADAPTER", False):  # strides on its host view
+        return xp.from_host(expand_view(numpy, xp.host_view(x), shape))
     lead = len(shape) - x.ndim
     strides = (0,) * lead + tuple(
         0 if n == 1 and s != 1 else st
@@ -370,6 +370,8 @@ def windows(xp, x, kernel: tuple, stride: tuple, dilation: tuple):
     ``(..., kh, kw, OH, OW)`` (no copy: element ``[..., i, j, p, q]`` is
     ``x[..., p * sh + i * dh, q * sw + j * dw]``). Convolution reshapes it into the matrix
     of one BLAS product (im2col)."""
+    if xp is not numpy and getattr(xp, "ADAPTER", False):  # strides on its host view
+        return xp.from_host(windows(numpy, xp.host_view(x), kernel, stride, dilation))
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     h, w = x.shape[-2:]
     oh = (h - dh * (kh - 1) - 1) // sh + 1
@@ -388,7 +390,9 @@ def has_internal_overlap(a) -> bool:
     if not getattr(a, "size", 0):  # NumPy gives empty arrays zero strides
         return False
     if type(a) is not numpy.ndarray and not hasattr(a, "strides"):
-        return False  # no strides (the standard): no expand view shares an element
+        a = strided(a)
+        if a is None:  # no memory layout at all: nothing shares an element
+            return False
     return any(st == 0 and n > 1 for n, st in zip(a.shape, a.strides, strict=True))
 
 
@@ -396,7 +400,9 @@ def _dense(a) -> bool:
     """Whether ``a``'s elements fill its memory span once each (some permutation of a
     contiguous layout), the only case where PyTorch checks overlap."""
     if type(a) is not numpy.ndarray and not hasattr(a, "strides"):
-        return False  # no memory layout (the standard): nothing to check
+        a = strided(a)
+        if a is None:  # no memory layout at all: nothing to check
+            return False
     span = a.itemsize + sum(
         (n - 1) * abs(st) for n, st in zip(a.shape, a.strides, strict=True) if n > 1
     )
@@ -414,6 +420,8 @@ def partial_overlap(a, b) -> bool:
     read values it already wrote). Like PyTorch, checked only for dense layouts."""
     if not overlaps(a, b):
         return False
+    if type(a) is not numpy.ndarray and not hasattr(a, "strides"):
+        a, b = strided(a), strided(b)
     # the same layout: strides of size-1 dims do not count (NumPy and PyTorch pick them freely)
     same = a.shape == b.shape and all(
         n == 1 or sa == sb for n, sa, sb in zip(a.shape, a.strides, b.strides, strict=True)
@@ -462,17 +470,24 @@ def select(xp, cond, a, b):
     return numpy.bitwise_or(out, m, out=out).view(dtype)
 
 
-NO_LAYOUT = (
-    "{}: this tensor's backend has no memory layout (array-api-strict: the array API "
-    "standard has no strides); only NumPy and CuPy arrays answer it"
-)
+def strided(a):
+    """``a`` with NumPy's layout facts (``strides``, ``flags``, its address): ``a`` itself
+    where its array has them (NumPy, CuPy); else a host NumPy view of its memory where its
+    namespace gives one (an adapter: ``host_view``, by DLPack); else None (no layout)."""
+    if hasattr(a, "strides"):
+        return a
+    f = getattr(namespace(a), "host_view", None)
+    return f(a) if f is not None else None
+
+
+NO_LAYOUT = "{}: this tensor's array backend shows no memory layout (no strides, no DLPack)"
 
 
 def c_contiguous(a) -> bool:
     """Whether ``a`` is laid out in C order (NumPy's flag); the standard has no memory
     layout, so an array of a backend without one counts as its own contiguous layout."""
-    f = getattr(a, "flags", None)
-    return True if f is None else bool(f.c_contiguous)
+    a = strided(a)
+    return True if a is None else bool(a.flags.c_contiguous)
 
 
 def c_order(a):

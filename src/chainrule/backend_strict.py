@@ -254,7 +254,25 @@ _names(
 
 
 def where(cond, a, b):
+    if not isinstance(a, ndarray) and not isinstance(b, ndarray):  # the standard: one array
+        a = _s.asarray(a)  # (NumPy: a Python float is float64, an int int64)
     return _s.where(cond, a, b)
+
+
+def tril(a, k=0):
+    return _s.tril(a, k=k)
+
+
+def triu(a, k=0):
+    return _s.triu(a, k=k)
+
+
+def take(a, indices, axis=None):
+    if not isinstance(indices, ndarray):  # NumPy takes a list or a range
+        indices = _s.asarray(list(indices), dtype=_s.int64)
+    if axis is None:
+        a, axis = ravel(a), 0
+    return _s.take(a, indices, axis=axis)
 
 
 def conjugate(a):
@@ -309,8 +327,8 @@ def _axis(axis):
 
 
 def sum(a, axis=None, keepdims=False, dtype=None):
-    if dtype is None and a.dtype == _s.bool:
-        dtype = _s.int64
+    if a.dtype == _s.bool:  # NumPy counts bools as ints
+        a = _s.astype(a, dtype_of(dtype) or _s.int64)
     return _s.sum(a, axis=_axis(axis), keepdims=keepdims, dtype=dtype_of(dtype))
 
 
@@ -325,6 +343,8 @@ def mean(a, axis=None, keepdims=False):
 def cumsum(a, axis=None):
     if axis is None:
         a, axis = ravel(a), 0
+    if a.dtype == _s.bool:  # NumPy counts bools as ints
+        a = _s.astype(a, _s.int64)
     return _s.cumulative_sum(a, axis=axis)
 
 
@@ -499,21 +519,22 @@ def complex_from(re, im):
     return _s.asarray(_np.ascontiguousarray(pair).view(cdt)[..., 0])
 
 
-def expand_view(x, shape):
-    """PyTorch's expand. The standard has no strides, so no writable view with a stride of
-    0: ``broadcast_to`` (a read-only result; writing it raises) where a dim really grows,
-    else a reshape that keeps the elements (new leading dims of size 1)."""
-    shape = tuple(shape)
-    lead = len(shape) - x.ndim
-    if all(n == 1 for n in shape[:lead]) and tuple(x.shape) == shape[lead:]:
-        return _s.reshape(x, shape)
-    return _s.broadcast_to(x, shape)
+def host_view(a):
+    """A NumPy array over ``a``'s own memory, no copy, by DLPack (``np.from_dlpack``: the
+    standard's interchange protocol, which carries strides). The standard names no memory
+    layout; the backend layer reads it (strides, overlap) and makes strided views (expand,
+    diagonal, conv's windows) on this host view, then hands them back (``from_host``)."""
+    return _np.from_dlpack(a)
 
 
-def diagonal_view(x, offset, dim1, dim2):
-    """PyTorch's diagonal, the diagonal last: the standard's ``linalg.diagonal`` (no
-    strides, so no writable view: writing it raises)."""
-    return diagonal(x, offset, dim1, dim2)
+def from_host(h):
+    """A NumPy array (a strided view from ``host_view``) as a strict array over the same
+    memory (DLPack again): writes through it reach the array it was taken from."""
+    return _s.from_dlpack(h)
+
+
+def may_share_memory(a, b) -> bool:
+    return bool(_np.may_share_memory(host_view(a), host_view(b)))
 
 
 # ------------------------------------------------------------------ everything else

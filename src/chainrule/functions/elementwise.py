@@ -699,9 +699,7 @@ def equal(input, other) -> bool:
     >>> torch.equal(torch.tensor([1, 2]), torch.tensor([1, 2]))
     True
     """
-    return input._data.shape == other._data.shape and builtins.bool(
-        (input._data == other._data).all()
-    )
+    return input._data.shape == other._data.shape and _backend.all_true(input._data == other._data)
 
 
 def allclose(
@@ -1381,9 +1379,10 @@ def _random_ints(g, n: int, dtype, lo, hi):
 
 def _memory_order(a):
     """The axes of array ``a`` from the outermost in memory (None: C-contiguous)."""
-    strides = getattr(a, "strides", None)
-    if strides is None or a.flags.c_contiguous:
+    a = _backend.strided(a)
+    if a is None or a.flags.c_contiguous:
         return None
+    strides = a.strides
     return sorted(range(a.ndim), key=lambda i: -builtins.abs(strides[i]))
 
 

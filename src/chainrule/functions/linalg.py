@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from .. import backend as _backend
 from .._convert import type_name
 from ..backend import namespace
 from ..dtypes import promote_types
@@ -291,6 +292,9 @@ def _should_fold(x, y) -> bool:
         return False
     if big.size == 0:
         return True
+    big = _backend.strided(big)  # (an adapter's arrays: their host view's layout)
+    if big is None:  # a backend without memory layout: every merge copies
+        return False
     if not larger:  # the transposed batched operand: its last two axes swap
         shape, strides = big.shape[:-2] + big.shape[:-3:-1], big.strides[:-2] + big.strides[:-3:-1]
     else:

@@ -179,9 +179,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(_backend.namespace(t).max(t)) + 1
     if t.size:
-        if int(t.min()) < 0:
+        if int(_backend.namespace(t).min(t)) < 0:
             raise RuntimeError("Class values must be non-negative.")
-        if int(t.max()) >= num_classes:
+        if int(_backend.namespace(t).max(t)) >= num_classes:
             raise RuntimeError("Class values must be smaller than num_classes.")
     elif num_classes < 0:
         raise RuntimeError("Class values must be smaller than num_classes.")
@@ -269,8 +269,8 @@ def batch_norm(
             input,
             w,
             b,
-            mean=running_mean._data.reshape(cshape),
-            var=running_var._data.reshape(cshape),
+            mean=_backend.reshape(running_mean._data, cshape),
+            var=_backend.reshape(running_var._data, cshape),
             eps=eps,
         )
     n = input.numel() // c if c else 0
@@ -341,7 +341,7 @@ def embedding(
     return apply(
         ops_indexing.EMBEDDING,
         weight,
-        indices=idx.astype("int64", copy=False),
+        indices=_backend.astype(idx, _backend.namespace(idx).int64, copy=False),
         padding_idx=padding_idx,
         scale_grad_by_freq=scale_grad_by_freq,
     )
@@ -722,7 +722,7 @@ def nll_loss(
 def _weighted_mean(total: Tensor, weight_sum, ignored) -> Tensor:
     """total / weight_sum; where every target is ignored, NaN with a zero gradient, as in
     PyTorch (0 / 0 would make the gradient NaN; targets weighted 0 do get PyTorch's NaN)."""
-    if ignored.size and ignored.all():
+    if ignored.size and _backend.all_true(ignored):
         return total * 0.0 + float("nan")
     return total / weight_sum
 
@@ -778,7 +778,9 @@ def cross_entropy(
             w = weight[t] * _tensor(~ignored).to(input.dtype)
             smooth = _weighted_mean(R.sum(smooth), R.sum(w), ignored)
         else:
-            smooth = _weighted_mean(R.sum(smooth), float((~ignored).sum()), ignored)
+            smooth = _weighted_mean(
+                R.sum(smooth), float(_backend.namespace(ignored).sum(~ignored)), ignored
+            )
     else:
         smooth = _reduce(smooth, reduction)
     eps = label_smoothing

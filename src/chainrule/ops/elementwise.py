@@ -70,7 +70,7 @@ def _sub(xp, x, y):
 def _int_div_check(y):
     # integer division by zero raises in PyTorch (NumPy would give 0 and warn)
     if getattr(y, "dtype", None) is not None and y.dtype.kind in "iu":
-        if (y == 0).any():
+        if _backend.any_true(y == 0):
             raise RuntimeError("ZeroDivisionError")
     elif isinstance(y, int) and y == 0:
         raise RuntimeError("ZeroDivisionError")
@@ -478,7 +478,8 @@ def _round(xp, x, *, decimals=0):
     d = abs(decimals)
     with _backend.quiet(xp):
         # 10**d beyond float32 (or float64) is inf
-        scale = xp.asarray(10.0**d if d <= 308 else math.inf, dtype=xp.float64).astype(y.dtype)
+        scale = xp.asarray(10.0**d if d <= 308 else math.inf, dtype=xp.float64)
+        scale = _backend.astype(scale, y.dtype)
         r = xp.round(y * scale) / scale if decimals > 0 else xp.round(y / scale) * scale
     return xp.asarray(r).astype(x.dtype, copy=False)
 
@@ -799,11 +800,16 @@ CONJ = defop(
 # Re z and Im z (copies; PyTorch's are views through view_as_real, hence its node name):
 # a real g goes back as g and as i g; the engine casts g to z's dtype (fit)
 REAL = defop(
-    "real", lambda xp, x: xp.real(x).copy(), PASS, jvp=LINEAR, grad_fn="SelectBackward0", fit=True
+    "real",
+    lambda xp, x: _backend.copy(xp.real(x)),
+    PASS,
+    jvp=LINEAR,
+    grad_fn="SelectBackward0",
+    fit=True,
 )
 IMAG = defop(
     "imag",
-    lambda xp, x: xp.imag(x).copy(),
+    lambda xp, x: _backend.copy(xp.imag(x)),
     lambda g: g * 1j,
     jvp=LINEAR,
     grad_fn="SelectBackward0",
@@ -838,7 +844,7 @@ def _angle(xp, x):
     if x.dtype.kind == "c":
         return xp.angle(x)
     # real x: 0 or pi (NaN stays NaN), as PyTorch (NumPy's angle(-0.0) would be pi)
-    return xp.where(x < 0, math.pi, xp.where(x == x, 0.0, x)).astype(x.dtype)
+    return _backend.astype(xp.where(x < 0, math.pi, xp.where(x == x, 0.0, x)), x.dtype)
 
 
 ANGLE = defop(

@@ -206,7 +206,7 @@ def _trace_inv(ns, t, x):
 def _det_fwd(xp, x):
     d = xp.linalg.det(x)
     bad = xp.any(xp.isnan(x), axis=(-2, -1))  # LAPACK's LU may not see a NaN: PyTorch's is NaN
-    return xp.where(bad, xp.nan, d) if bad.any() else d
+    return xp.where(bad, xp.nan, d) if _backend.any_true(bad) else d
 
 
 def _slogdet_fwd(xp, x, which):
@@ -323,7 +323,7 @@ def _cholesky_fwd(xp, x, *, upper):
     a = xp.swapaxes(x, -1, -2) if upper else x  # upper: A's upper triangle is read
     try:
         low = xp.linalg.cholesky(a)
-        if xp.isnan(low).any():  # a NaN pivot is not positive (LAPACK, in PyTorch)
+        if _backend.any_true(xp.isnan(low)):  # a NaN pivot is not positive (LAPACK, in PyTorch)
             raise xp.linalg.LinAlgError
     except xp.linalg.LinAlgError:
         b, k = _first_bad(xp, a, _not_pd_order) or (0, x.shape[-1])
@@ -691,7 +691,7 @@ def _eig_fwd(xp, x, *, vectors=True):
     if x.size == 0:
         w = xp.empty(x.shape[:-1], dtype=cdt)
         return xp.empty(x.shape, dtype=cdt) if vectors else w
-    if not bool(xp.isfinite(x).all()):
+    if not _backend.all_true(xp.isfinite(x)):
         raise RuntimeError("torch.linalg.eig: input tensor should not contain infs or NaNs.")
     if not vectors:
         return xp.linalg.eigvals(x).astype(cdt, copy=False)

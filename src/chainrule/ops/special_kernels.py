@@ -64,7 +64,7 @@ def _f64(xp, x):
 
 
 def _back(xp, r, x):
-    return r.astype(x.dtype, copy=False) if x.dtype != xp.float64 else r
+    return _backend.astype(r, x.dtype, copy=False) if x.dtype != xp.float64 else r
 
 
 def _frac_pi(xp, x):
