@@ -275,6 +275,17 @@ def take(a, indices, axis=None):
     return _s.take(a, indices, axis=axis)
 
 
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """NumPy's: ``|a - b| <= atol + rtol * |b|`` where both are finite, else equal."""
+    if not isinstance(b, ndarray):
+        b = _s.asarray(b, dtype=a.dtype)
+    fin = _s.logical_and(_s.isfinite(a), _s.isfinite(b))
+    close = _s.where(fin, _s.abs(a - b) <= atol + rtol * _s.abs(b), a == b)
+    if equal_nan:
+        close = _s.logical_or(close, _s.logical_and(_s.isnan(a), _s.isnan(b)))
+    return close
+
+
 def conjugate(a):
     return _s.conj(a)
 
@@ -340,17 +351,19 @@ def mean(a, axis=None, keepdims=False):
     return _s.mean(a, axis=_axis(axis), keepdims=keepdims)
 
 
-def cumsum(a, axis=None):
+def cumsum(a, axis=None, dtype=None):
     if axis is None:
         a, axis = ravel(a), 0
-    if a.dtype == _s.bool:  # NumPy counts bools as ints
-        a = _s.astype(a, _s.int64)
+    if a.dtype == _s.bool or dtype is not None:  # NumPy counts bools as ints
+        a = _s.astype(a, dtype_of(dtype) or _s.int64)
     return _s.cumulative_sum(a, axis=axis)
 
 
-def cumprod(a, axis=None):
+def cumprod(a, axis=None, dtype=None):
     if axis is None:
         a, axis = ravel(a), 0
+    if dtype is not None:
+        a = _s.astype(a, dtype_of(dtype))
     return _s.cumulative_prod(a, axis=axis)
 
 
@@ -496,6 +509,15 @@ def scatter_add(z, idx, g) -> None:
         _s.reshape(pos, (-1, 1)) == _s.reshape(_s.arange(math.prod(z.shape)), (1, -1)), g.dtype
     )
     z[...] = z + _s.reshape(_s.matmul(_s.reshape(g, (1, -1)), onehot), z.shape)
+
+
+def bincount(a, minlength=0):
+    n = builtins.max(minlength, int(_s.max(a)) + 1 if a.shape[0] else 0)
+    return _s.sum(_s.astype(_s.reshape(a, (-1, 1)) == _s.arange(n), _s.int64), axis=0)
+
+
+def unique(a):
+    return _s.unique_values(a)
 
 
 # ------------------------------------------------------------------ sorting

@@ -621,7 +621,7 @@ def _bool_condition(condition):
     kind = getattr(getattr(cond, "dtype", None), "kind", "b")
     if kind == "b":
         return cond
-    if cond.dtype == "uint8":
+    if cond.dtype.name == "uint8":  # (a dtype's name: NumPy's and the array API's alike)
         warnings.warn(_UINT8_CONDITION, UserWarning, stacklevel=3)
         return cond != 0
     raise RuntimeError(

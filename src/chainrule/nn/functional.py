@@ -356,18 +356,18 @@ def _renorm_rows(weight: Tensor, idx, max_norm: float, norm_type: float) -> None
     max_norm / (norm + 1e-7), in place and without history."""
     xp = _namespace(idx)
     w = weight._data
-    rows = xp.unique(idx.reshape(-1))
+    rows = xp.unique(_backend.reshape(idx, (-1,)))
     if not rows.size:
         return
-    sub = w[rows]
+    sub = _backend.getitem(xp, w, rows)
     if norm_type == float("inf"):
         norms = xp.max(xp.abs(sub), axis=1)
     else:
         norms = xp.sum(xp.abs(sub) ** norm_type, axis=1) ** (1.0 / norm_type)
     big = norms > max_norm
-    if bool(big.any()):
-        scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
-        w[rows[big]] = sub[big] * scale[:, None]
+    if _backend.any_true(big):
+        scale = _backend.astype(max_norm / (norms[big] + 1e-7), w.dtype)
+        _backend.setitem(xp, w, rows[big], sub[big] * scale[:, None])
         weight._vc[0] += 1
 
 

@@ -246,7 +246,9 @@ def _div_rounding(xp, x, y, *, rounding_mode):
     if _is_int(x) and _is_int(y):  # exact integer division (no trip through floats)
         _int_div_check(y)
         q = xp.floor_divide(x, y)
-        return q + ((q < 0) & (q * y != x)) if rounding_mode == "trunc" else q
+        if rounding_mode != "trunc":
+            return q
+        return q + _backend.astype((q < 0) & (q * y != x), q.dtype)
     if rounding_mode == "floor":
         return xp.floor_divide(x, y)
     return xp.trunc(x / y)
@@ -481,7 +483,7 @@ def _round(xp, x, *, decimals=0):
         scale = xp.asarray(10.0**d if d <= 308 else math.inf, dtype=xp.float64)
         scale = _backend.astype(scale, y.dtype)
         r = xp.round(y * scale) / scale if decimals > 0 else xp.round(y / scale) * scale
-    return xp.asarray(r).astype(x.dtype, copy=False)
+    return _backend.astype(xp.asarray(r), x.dtype, copy=False)
 
 
 def _sign(xp, x):

@@ -329,10 +329,11 @@ def _embedding_vjp(ns, g, weight_shape, indices, padding_idx, scale_grad_by_freq
     if padding_idx is not None or scale_grad_by_freq:
         scale = xp.ones(indices.shape, getattr(g, "_data", g).dtype)
         if padding_idx is not None:
-            scale = xp.where(indices == padding_idx, 0, scale).astype(scale.dtype)
+            scale = _backend.astype(xp.where(indices == padding_idx, 0, scale), scale.dtype)
         if scale_grad_by_freq:
-            counts = xp.bincount(indices.reshape(-1), minlength=weight_shape[0])
-            scale = (scale / counts[indices]).astype(scale.dtype)
+            counts = xp.bincount(_backend.reshape(indices, (-1,)), minlength=weight_shape[0])
+            counts = _backend.astype(_backend.getitem(xp, counts, indices), xp.float64)
+            scale = _backend.astype(scale / counts, scale.dtype)
         g = g * ns.const(scale[..., None], g)
     idx = (slice(None),) * len(batch) + (indices,)
     return ns.index_grad(g, idx, tuple(batch) + tuple(weight_shape))
@@ -340,7 +341,9 @@ def _embedding_vjp(ns, g, weight_shape, indices, padding_idx, scale_grad_by_freq
 
 EMBEDDING = defop(
     "embedding",
-    lambda xp, weight, *, indices, padding_idx, scale_grad_by_freq: weight[indices],
+    lambda xp, weight, *, indices, padding_idx, scale_grad_by_freq: (
+        weight[indices] if xp is _backend.numpy else _backend.getitem(xp, weight, indices)
+    ),
     _embedding_vjp,
     jvp=lambda ns, t, indices, batch: ns.getitem(t, (slice(None),) * len(batch) + (indices,)),
     tensor_params=("indices",),

@@ -694,7 +694,7 @@ def _eig_fwd(xp, x, *, vectors=True):
     if not _backend.all_true(xp.isfinite(x)):
         raise RuntimeError("torch.linalg.eig: input tensor should not contain infs or NaNs.")
     if not vectors:
-        return xp.linalg.eigvals(x).astype(cdt, copy=False)
+        return _backend.astype(xp.linalg.eigvals(x), cdt, copy=False)
     return xp.linalg.eig(x)[1].astype(cdt, copy=False)
 
 

@@ -122,7 +122,8 @@ def _scan(scan, xp, x, dim):
     in float64 (NumPy's scans go element after element in the input's dtype)."""
     c = x.dtype.char
     if c == "e" or c == "f":
-        return scan(x, axis=dim, dtype=xp.float32 if c == "e" else xp.float64).astype(x.dtype)
+        s = scan(x, axis=dim, dtype=xp.float32 if c == "e" else xp.float64)
+        return _backend.astype(s, x.dtype)
     return scan(x, axis=dim)
 
 
@@ -694,7 +695,9 @@ def _finite_matrices(ns, x):
         return x, None
     if _backend.any_true(x != x):
         d = getattr(x, "_data", x)  # (arrays, or Tensors in a rule)
-        first = int(((d != d).reshape((-1, d.shape[-2] * d.shape[-1])).any(axis=-1)).argmax())
+        ns = _backend.namespace(d)
+        bad = _backend.reshape(d != d, (-1, d.shape[-2] * d.shape[-1]))
+        first = int(ns.argmax(_backend.astype(ns.any(bad, axis=-1), ns.int8)))
         pre = f"(Batch element {first}): " if d.ndim > 2 else ""
         raise LinAlgError(_SVD_NAN.replace("linalg.svd: ", "linalg.svd: " + pre, 1))
     bad = ns.sum(~ok, axis=(-2, -1), keepdims=True) > 0
@@ -717,7 +720,7 @@ def _no_second_order():
 def _svdvals_tangent_fwd(xp, t, x):
     x, bad = _finite_matrices(xp, x)
     u, _, vh = xp.linalg.svd(x, full_matrices=False)
-    r = (u * (t @ xp.swapaxes(vh, -1, -2))).sum(axis=-2)  # u_i^T t v_i for each i
+    r = xp.sum(u * (t @ xp.swapaxes(vh, -1, -2)), axis=-2)  # u_i^T t v_i for each i
     return r if bad is None else xp.where(bad[..., 0], xp.nan, r)
 
 

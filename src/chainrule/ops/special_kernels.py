@@ -374,7 +374,7 @@ def _igamma(xp, a, x, upper: bool):
         edge = lo if not upper else xp.where(xp.isnan(lo), xp.nan, 1.0 - lo)
         r = xp.where(ok, r, edge)
     dtype = xp.result_type(getattr(a, "dtype", xp.float64), getattr(x, "dtype", xp.float64))
-    return r.astype(dtype, copy=False)
+    return _backend.astype(r, dtype, copy=False)
 
 
 def gammainc(xp, a, x):
