@@ -211,6 +211,19 @@ def reshape(a, shape):
     return m(shape) if m is not None else namespace(a).reshape(a, shape)
 
 
+def permute(a, axes):
+    """``a`` with its axes in the order ``axes`` (NumPy's ``a.transpose(axes)``; the array
+    API's ``xp.permute_dims``)."""
+    m = getattr(a, "transpose", None)
+    return m(axes) if m is not None else namespace(a).permute_dims(a, tuple(axes))
+
+
+def swapaxes(a, i: int, j: int):
+    """``a`` with axes ``i`` and ``j`` swapped (NumPy's ``a.swapaxes``)."""
+    m = getattr(a, "swapaxes", None)
+    return m(i, j) if m is not None else namespace(a).swapaxes(a, i, j)
+
+
 def copy(a, order: str = "C"):
     """A copy of ``a`` (NumPy's ``a.copy(order)``; the array API's ``xp.asarray(a,
     copy=True)``, which has no memory order)."""
@@ -257,6 +270,8 @@ def view(xp, x, shape):
             return v
         except AttributeError:
             pass
+    elif x.size == 0:  # no elements, no memory to share: any layout will do
+        return xp.reshape(x, tuple(shape))
     else:
         try:
             return xp.reshape(x, tuple(shape), copy=False)

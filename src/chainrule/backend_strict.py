@@ -13,15 +13,37 @@ What the standard lacks, and how this adapter gives it (each a stated exception)
 - ``dtype.kind`` (NumPy's one-letter kind: ``'f'``, ``'c'``, ``'i'``, ``'u'``, ``'b'``).
   The table reads it in apply's hot path (an attribute, ~15 ns); a helper function there
   would cost every NumPy op. So :func:`install` gives array-api-strict's ``DType`` class
-  read-only ``kind``, ``itemsize`` and ``char`` properties (derived from the dtype, the same
-  facts ``xp.isdtype`` and ``xp.finfo`` give), and NumPy dtypes passed to this module's
-  creation functions are translated by name. Dtype introspection is therefore the one part
-  of the contract the strict run does not check.
+  read-only ``kind``, ``itemsize``, ``char`` and ``name`` properties (derived from the
+  dtype, the same facts ``xp.isdtype`` and ``xp.finfo`` give), and NumPy dtypes passed to
+  this module's creation functions are translated by name. Dtype introspection is
+  therefore the one part of the contract the strict run does not check.
+- NumPy's indexing (``x[idx]`` with a partial index, a slice beside an integer array, a
+  mask beside other indices, a write through integer arrays): the standard indexes every
+  axis, integer arrays only with integer arrays, a mask only alone, and writes through
+  no integer array. :func:`index_key` spells a NumPy index with the standard's (the same
+  elements, the same result shape); :func:`getitem` and :func:`setitem` use it, the
+  table reaches them through ``backend.getitem``/``backend.setitem`` and the array
+  namespace's ``getitem``/``index_grad``.
+- memory layout (strides, overlap, contiguity) and strided views (a writable ``expand``
+  or ``diagonal``, conv's windows): the standard names no layout. Its interchange
+  protocol does carry one: DLPack. :func:`host_view` is a NumPy array over a strict
+  array's own memory (``np.from_dlpack``, no copy), :func:`from_host` hands a strided
+  view of it back (``xp.from_dlpack``), so the backend layer builds those views, and
+  reads strides and overlap, on the host view: writes through them reach the array, as
+  PyTorch's views do. (array-api-strict keeps its arrays in host memory; a device
+  backend would need its own.)
+- complex from real and imaginary parts (``torch.complex``): the standard has no
+  constructor from parts and no view of float pairs as complex, and ``re + 1j * im``
+  makes ``0 * inf`` NaN; :func:`complex_from` joins the parts on the host (NumPy).
 - scatter-add (``add.at``): :func:`scatter_add` over the standard, by a one-hot matrix
   product (exact for repeated indices; O(n * m) memory, fine for tests).
 - floating-point warnings (``errstate``): the standard raises none, so a no-op context.
-- strided views (``as_strided``, ``.strides``, ``.flags``): absent from the standard; the
-  ops that need them (conv's windows, writable expand/diagonal views) skip on strict.
+- NumPy's signatures of the standard's functions (``argsort(kind=)``, ``linalg.qr(mode=
+  "r")``, ``eigh(UPLO=)``, ``svd(compute_uv=)``, ``tril(x, k)``, ``cumsum(dtype=)``...)
+  and a few NumPy names (``bincount``, ``unique``, ``isclose``, ``take`` of a list):
+  written over the standard's. ``linalg.LinAlgError`` is NumPy's (the standard names no
+  errors, and array-api-strict lets NumPy's through).
+- float16: not a dtype of the standard; tests that need it skip (tests/strict_skips.py).
 """
 
 from __future__ import annotations
@@ -146,7 +168,10 @@ def arange(*args, dtype=None):
 
 
 def ascontiguousarray(a):
-    return a  # the standard has no memory layout
+    """``a`` in C order: itself where it is, else a C-ordered copy (the layout is read, and
+    the copy made, on the host view: the standard has no memory layout)."""
+    h = host_view(a)
+    return a if h.flags.c_contiguous else from_host(_np.ascontiguousarray(h))
 
 
 def copy(a):

@@ -686,7 +686,7 @@ def nll_loss(
     if valid.size:
         bad = valid[(valid < 0) | (valid >= n_classes)]
         if bad.size:
-            raise IndexError(f"Target {int(bad.reshape(-1)[0])} is out of bounds.")
+            raise IndexError(f"Target {int(_backend.reshape(bad, (-1,))[0])} is out of bounds.")
     w = None if weight is None else weight._data
     if input.ndim <= 2:
         return apply(

@@ -695,7 +695,7 @@ def _eig_fwd(xp, x, *, vectors=True):
         raise RuntimeError("torch.linalg.eig: input tensor should not contain infs or NaNs.")
     if not vectors:
         return _backend.astype(xp.linalg.eigvals(x), cdt, copy=False)
-    return xp.linalg.eig(x)[1].astype(cdt, copy=False)
+    return _backend.astype(xp.linalg.eig(x)[1], cdt, copy=False)
 
 
 def _mH(ns, a):

@@ -157,7 +157,7 @@ class ArrayNS:
         w, v = self.xp.linalg.eig(a)
         cdt = self.xp.complex64 if a.dtype in (self.xp.float32, self.xp.complex64) else None
         cdt = cdt or self.xp.complex128
-        return w.astype(cdt, copy=False), v.astype(cdt, copy=False)
+        return _backend.astype(w, cdt, copy=False), _backend.astype(v, cdt, copy=False)
 
     def svd(self, a):
         """(U, S, Vh) of the thin SVD of a."""
