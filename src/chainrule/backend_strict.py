@@ -439,6 +439,8 @@ def index_key(shape, idx) -> tuple:
     place when the array indices are adjacent, else first). The same elements, the same
     result shape."""
     idx = idx if isinstance(idx, tuple) else (idx,)
+    # (index arrays the table made on the host, NumPy's, join this backend)
+    idx = tuple(_s.asarray(i) if isinstance(i, _np.ndarray) else i for i in idx)
     n_used = builtins.sum(
         (i.ndim if _is_array(i) and i.dtype == _s.bool else 1)
         for i in idx

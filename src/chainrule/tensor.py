@@ -478,7 +478,10 @@ class Tensor(
     def __bool__(self) -> bool:
         d = self._data
         if d.size == 1:
-            return bool(_backend.item(d))
+            try:  # (NumPy's arrays and scalars have item; the standard's arrays do not)
+                return bool(d.item())
+            except AttributeError:
+                return bool(_backend.item(d))
         raise RuntimeError(
             "Boolean value of Tensor with more than one value is ambiguous"
             if d.size > 1

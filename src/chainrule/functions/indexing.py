@@ -281,7 +281,11 @@ def setitem(x, idx, value) -> None:
             value = value.to(x.dtype)  # PyTorch's casts (NaN into an integer tensor too)
         v = value._data if is_t else value
         try:
-            _backend.setitem(namespace(x._data), own(x), idx, v)
+            dst = own(x)
+            if type(dst) is _backend.ndarray:
+                dst[idx] = v
+            else:  # (a backend whose indexing is not NumPy's: the seam spells it)
+                _backend.setitem(namespace(dst), dst, idx, v)
         except ValueError as e:
             if "read-only" in str(e):
                 raise RuntimeError(_state.ERR_OVERLAP) from None

@@ -526,7 +526,7 @@ def window_argmax(xp, x, rows, cols):
     """The argmax of x over windows: ``rows[i]`` (length OH) is the row of offset i of
     every window, ``cols[j]`` the column; out of range means padding (never selected)."""
     h, w = x.shape[-2:]
-    oh, ow = len(rows[0]), len(cols[0])
+    oh, ow = rows[0].shape[0], cols[0].shape[0]
     best = xp.full(x.shape[:-2] + (oh, ow), -xp.inf, dtype=x.dtype)
     idx = xp.full(x.shape[:-2] + (oh, ow), -1, dtype=xp.int64)
     for r in rows:

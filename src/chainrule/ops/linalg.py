@@ -733,7 +733,7 @@ def _eig_vectors_vjp(ns, g, x, out):
     v = out
     p = ns.matmul(_mH(ns, v), g)
     d = ns.diagonal(p, 0, -2, -1)
-    if not bool((abs(ns.imag(d)) <= 1e-2).all()):  # allclose(Im d, 0, rtol=atol=1e-2)
+    if not _backend.all_true(abs(ns.imag(d)) <= 1e-2):  # allclose(Im d, 0, rtol=atol=1e-2)
         raise RuntimeError(_EIG_PHASE)
     lam, _ = ns.eig(x)
     p = p - ns.matmul(_mH(ns, v), v * ns.expand_dims(ns.real(d), -2))
