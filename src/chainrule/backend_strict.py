@@ -37,7 +37,8 @@ What the standard lacks, and how this adapter gives it (each a stated exception)
   makes ``0 * inf`` NaN; :func:`complex_from` joins the parts on the host (NumPy).
 - scatter-add (``add.at``): :func:`scatter_add` over the standard, by a one-hot matrix
   product (exact for repeated indices; O(n * m) memory, fine for tests).
-- floating-point warnings (``errstate``): the standard raises none, so a no-op context.
+- floating-point warnings (``errstate``): the standard names none, but array-api-strict
+  lets NumPy's through, so NumPy's ``errstate`` silences them.
 - NumPy's signatures of the standard's functions (``argsort(kind=)``, ``linalg.qr(mode=
   "r")``, ``eigh(UPLO=)``, ``svd(compute_uv=)``, ``tril(x, k)``, ``cumsum(dtype=)``...)
   and a few NumPy names (``bincount``, ``unique``, ``isclose``, ``take`` of a list):
@@ -49,7 +50,6 @@ What the standard lacks, and how this adapter gives it (each a stated exception)
 from __future__ import annotations
 
 import builtins
-import contextlib
 import math
 import sys
 
@@ -588,8 +588,9 @@ def may_share_memory(a, b) -> bool:
 
 # ------------------------------------------------------------------ everything else
 def errstate(**kw):
-    """The standard raises no floating-point warnings: nothing to silence."""
-    return contextlib.nullcontext()
+    """The standard says nothing of floating-point warnings; array-api-strict computes with
+    NumPy and lets NumPy's through (``log(0)``: RuntimeWarning), so NumPy's switch."""
+    return _np.errstate(**kw)
 
 
 def __getattr__(name):  # the standard's own name where it matches NumPy's
