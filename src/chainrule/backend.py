@@ -259,7 +259,7 @@ def tolist(a):
     return m() if m is not None else to_numpy(a).tolist()
 
 
-def view(xp, x, shape):
+def view(xp, x, *, shape):
     """``x`` in ``shape`` without a copy (PyTorch's view), or RuntimeError where no view can
     have that shape. NumPy: setting a view's shape refuses exactly then; the standard:
     ``reshape(copy=False)``, which refuses where it would have to copy."""
