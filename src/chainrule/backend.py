@@ -259,6 +259,12 @@ def tolist(a):
     return m() if m is not None else to_numpy(a).tolist()
 
 
+ERR_VIEW = (
+    "view size is not compatible with input tensor's size and stride (at least one "
+    "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+)
+
+
 def view(xp, x, *, shape):
     """``x`` in ``shape`` without a copy (PyTorch's view), or RuntimeError where no view can
     have that shape. NumPy: setting a view's shape refuses exactly then; the standard:
@@ -277,10 +283,7 @@ def view(xp, x, *, shape):
             return xp.reshape(x, tuple(shape), copy=False)
         except (AttributeError, ValueError):
             pass
-    raise RuntimeError(
-        "view size is not compatible with input tensor's size and stride (at least one "
-        "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
-    )
+    raise RuntimeError(ERR_VIEW)
 
 
 def alias(xp, x):
