@@ -211,6 +211,19 @@ def reshape(a, shape):
     return m(shape) if m is not None else namespace(a).reshape(a, shape)
 
 
+def permute(a, axes):
+    """``a`` with its axes in the order ``axes`` (NumPy's ``a.transpose(axes)``; the array
+    API's ``xp.permute_dims``)."""
+    m = getattr(a, "transpose", None)
+    return m(axes) if m is not None else namespace(a).permute_dims(a, tuple(axes))
+
+
+def swapaxes(a, i: int, j: int):
+    """``a`` with axes ``i`` and ``j`` swapped (NumPy's ``a.swapaxes``)."""
+    m = getattr(a, "swapaxes", None)
+    return m(i, j) if m is not None else namespace(a).swapaxes(a, i, j)
+
+
 def copy(a, order: str = "C"):
     """A copy of ``a`` (NumPy's ``a.copy(order)``; the array API's ``xp.asarray(a,
     copy=True)``, which has no memory order)."""
@@ -240,7 +253,76 @@ def all_true(a) -> bool:
     return bool(m() if m is not None else namespace(a).all(a))
 
 
+def tolist(a):
+    """``a`` as (nested) Python lists (``a.tolist()``; the standard has none: by the host)."""
+    m = getattr(a, "tolist", None)
+    return m() if m is not None else to_numpy(a).tolist()
+
+
+ERR_VIEW = (
+    "view size is not compatible with input tensor's size and stride (at least one "
+    "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+)
+
+
+def view(xp, x, *, shape):
+    """``x`` in ``shape`` without a copy (PyTorch's view), or RuntimeError where no view can
+    have that shape. NumPy: setting a view's shape refuses exactly then; the standard:
+    ``reshape(copy=False)``, which refuses where it would have to copy."""
+    if type(x) is numpy.ndarray:
+        v = x.view()
+        try:
+            v.shape = shape
+            return v
+        except AttributeError:
+            pass
+    elif x.size == 0:  # no elements, no memory to share: any layout will do
+        return xp.reshape(x, tuple(shape))
+    else:
+        try:
+            return xp.reshape(x, tuple(shape), copy=False)
+        except (AttributeError, ValueError):
+            pass
+    raise RuntimeError(ERR_VIEW)
+
+
+def alias(xp, x):
+    """A new array object over ``x``'s elements (``x.view()``; the standard: a reshape to
+    its own shape, which shares memory where the backend has views)."""
+    m = getattr(x, "view", None)
+    return m() if m is not None else xp.reshape(x, x.shape, copy=False)
+
+
+def complex_from(xp, re, im):
+    """The complex array ``re + 1j * im``, exactly (the arithmetic would make 0 * inf NaN):
+    NumPy and CuPy read the parts side by side as complex numbers (``view``); an adapter
+    namespace (the standard has no such view, nor a constructor from parts) brings its own
+    ``complex_from``."""
+    if xp is not numpy and getattr(xp, "ADAPTER", False):
+        return xp.complex_from(re, im)
+    re, im = xp.broadcast_arrays(re, im)
+    cdt = xp.complex64 if re.dtype == xp.float32 else xp.complex128
+    return xp.ascontiguousarray(xp.stack((re, im), axis=-1)).view(cdt)[..., 0]
+
+
 # ------------------------------------------------------- kernels that differ per backend
+def getitem(xp, a, idx):
+    """``a[idx]`` with NumPy's meaning of ``idx`` (the table's indices are NumPy's). The
+    standard's indexing is narrower (every axis indexed; integer arrays with integer arrays
+    only, a mask alone): an adapter namespace spells the index its way (``xp.getitem``)."""
+    if xp is not numpy and getattr(xp, "ADAPTER", False):
+        return xp.getitem(a, idx)
+    return a[idx]
+
+
+def setitem(xp, a, idx, v) -> None:
+    """``a[idx] = v`` in place, with NumPy's meaning of ``idx`` (see :func:`getitem`)."""
+    if xp is not numpy and getattr(xp, "ADAPTER", False):
+        xp.setitem(a, idx, v)
+    else:
+        a[idx] = v
+
+
 def scatter_add(xp, z, idx, g) -> None:
     """``z[idx] += g`` in place, with repeated indices adding up (a plain ``+=`` would keep
     one of them): the adjoint of gathering. NumPy and CuPy spell it ``add.at``."""
@@ -270,6 +352,8 @@ def quiet(xp):
 def diagonal_view(xp, x, offset: int, dim1: int, dim2: int):
     """The diagonal of ``x`` over dims ``dim1`` and ``dim2`` as a *writable* view, the
     diagonal last (PyTorch's layout; NumPy's own ``diagonal`` is read-only)."""
+    if xp is not numpy and getattr(xp, "ADAPTER", False):  # strides on its host view
+        return xp.from_host(diagonal_view(numpy, xp.host_view(x), offset, dim1, dim2))
     idx = [slice(None)] * x.ndim
     if offset >= 0:
         idx[dim2] = slice(offset, None)
@@ -287,6 +371,8 @@ def expand_view(xp, x, shape):
     """``x`` broadcast to ``shape`` as a *writable* view (PyTorch's expand: a dim of size 1
     grows with stride 0). NumPy's own ``broadcast_to`` is read-only; writes that would hit
     one element twice are refused by the caller (``has_internal_overlap``)."""
+    if xp is not numpy and getattr(xp, "ADAPTER", False):  # strides on its host view
+        return xp.from_host(expand_view(numpy, xp.host_view(x), shape))
     lead = len(shape) - x.ndim
     strides = (0,) * lead + tuple(
         0 if n == 1 and s != 1 else st
@@ -302,6 +388,8 @@ def windows(xp, x, kernel: tuple, stride: tuple, dilation: tuple):
     ``(..., kh, kw, OH, OW)`` (no copy: element ``[..., i, j, p, q]`` is
     ``x[..., p * sh + i * dh, q * sw + j * dw]``). Convolution reshapes it into the matrix
     of one BLAS product (im2col)."""
+    if xp is not numpy and getattr(xp, "ADAPTER", False):  # strides on its host view
+        return xp.from_host(windows(numpy, xp.host_view(x), kernel, stride, dilation))
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     h, w = x.shape[-2:]
     oh = (h - dh * (kh - 1) - 1) // sh + 1
@@ -319,12 +407,20 @@ def has_internal_overlap(a) -> bool:
     size > 1 with stride 0, as expand makes); writing such a tensor is refused."""
     if not getattr(a, "size", 0):  # NumPy gives empty arrays zero strides
         return False
+    if type(a) is not numpy.ndarray and not hasattr(a, "strides"):
+        a = strided(a)
+        if a is None:  # no memory layout at all: nothing shares an element
+            return False
     return any(st == 0 and n > 1 for n, st in zip(a.shape, a.strides, strict=True))
 
 
 def _dense(a) -> bool:
     """Whether ``a``'s elements fill its memory span once each (some permutation of a
     contiguous layout), the only case where PyTorch checks overlap."""
+    if type(a) is not numpy.ndarray and not hasattr(a, "strides"):
+        a = strided(a)
+        if a is None:  # no memory layout at all: nothing to check
+            return False
     span = a.itemsize + sum(
         (n - 1) * abs(st) for n, st in zip(a.shape, a.strides, strict=True) if n > 1
     )
@@ -342,6 +438,8 @@ def partial_overlap(a, b) -> bool:
     read values it already wrote). Like PyTorch, checked only for dense layouts."""
     if not overlaps(a, b):
         return False
+    if type(a) is not numpy.ndarray and not hasattr(a, "strides"):
+        a, b = strided(a), strided(b)
     # the same layout: strides of size-1 dims do not count (NumPy and PyTorch pick them freely)
     same = a.shape == b.shape and all(
         n == 1 or sa == sb for n, sa, sb in zip(a.shape, a.strides, b.strides, strict=True)
@@ -388,6 +486,26 @@ def select(xp, cond, a, b):
     numpy.invert(m, out=m)
     numpy.bitwise_and(b.view(it), m, out=m)
     return numpy.bitwise_or(out, m, out=out).view(dtype)
+
+
+def strided(a):
+    """``a`` with NumPy's layout facts (``strides``, ``flags``, its address): ``a`` itself
+    where its array has them (NumPy, CuPy); else a host NumPy view of its memory where its
+    namespace gives one (an adapter: ``host_view``, by DLPack); else None (no layout)."""
+    if hasattr(a, "strides"):
+        return a
+    f = getattr(namespace(a), "host_view", None)
+    return f(a) if f is not None else None
+
+
+NO_LAYOUT = "{}: this tensor's array backend shows no memory layout (no strides, no DLPack)"
+
+
+def c_contiguous(a) -> bool:
+    """Whether ``a`` is laid out in C order (NumPy's flag); the standard has no memory
+    layout, so an array of a backend without one counts as its own contiguous layout."""
+    a = strided(a)
+    return True if a is None else bool(a.flags.c_contiguous)
 
 
 def c_order(a):

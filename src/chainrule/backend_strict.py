@@ -13,20 +13,43 @@ What the standard lacks, and how this adapter gives it (each a stated exception)
 - ``dtype.kind`` (NumPy's one-letter kind: ``'f'``, ``'c'``, ``'i'``, ``'u'``, ``'b'``).
   The table reads it in apply's hot path (an attribute, ~15 ns); a helper function there
   would cost every NumPy op. So :func:`install` gives array-api-strict's ``DType`` class
-  read-only ``kind``, ``itemsize`` and ``char`` properties (derived from the dtype, the same
-  facts ``xp.isdtype`` and ``xp.finfo`` give), and NumPy dtypes passed to this module's
-  creation functions are translated by name. Dtype introspection is therefore the one part
-  of the contract the strict run does not check.
+  read-only ``kind``, ``itemsize``, ``char`` and ``name`` properties (derived from the
+  dtype, the same facts ``xp.isdtype`` and ``xp.finfo`` give), and NumPy dtypes passed to
+  this module's creation functions are translated by name. Dtype introspection is
+  therefore the one part of the contract the strict run does not check.
+- NumPy's indexing (``x[idx]`` with a partial index, a slice beside an integer array, a
+  mask beside other indices, a write through integer arrays): the standard indexes every
+  axis, integer arrays only with integer arrays, a mask only alone, and writes through
+  no integer array. :func:`index_key` spells a NumPy index with the standard's (the same
+  elements, the same result shape); :func:`getitem` and :func:`setitem` use it, the
+  table reaches them through ``backend.getitem``/``backend.setitem`` and the array
+  namespace's ``getitem``/``index_grad``.
+- memory layout (strides, overlap, contiguity) and strided views (a writable ``expand``
+  or ``diagonal``, conv's windows): the standard names no layout. Its interchange
+  protocol does carry one: DLPack. :func:`host_view` is a NumPy array over a strict
+  array's own memory (``np.from_dlpack``, no copy), :func:`from_host` hands a strided
+  view of it back (``xp.from_dlpack``), so the backend layer builds those views, and
+  reads strides and overlap, on the host view: writes through them reach the array, as
+  PyTorch's views do. (array-api-strict keeps its arrays in host memory; a device
+  backend would need its own.)
+- complex from real and imaginary parts (``torch.complex``): the standard has no
+  constructor from parts and no view of float pairs as complex, and ``re + 1j * im``
+  makes ``0 * inf`` NaN; :func:`complex_from` joins the parts on the host (NumPy).
 - scatter-add (``add.at``): :func:`scatter_add` over the standard, by a one-hot matrix
   product (exact for repeated indices; O(n * m) memory, fine for tests).
-- floating-point warnings (``errstate``): the standard raises none, so a no-op context.
-- strided views (``as_strided``, ``.strides``, ``.flags``): absent from the standard; the
-  ops that need them (conv's windows, writable expand/diagonal views) skip on strict.
+- floating-point warnings (``errstate``): the standard names none, but array-api-strict
+  lets NumPy's through, so NumPy's ``errstate`` silences them.
+- NumPy's signatures of the standard's functions (``argsort(kind=)``, ``linalg.qr(mode=
+  "r")``, ``eigh(UPLO=)``, ``svd(compute_uv=)``, ``tril(x, k)``, ``cumsum(dtype=)``...)
+  and a few NumPy names (``bincount``, ``unique``, ``isclose``, ``take`` of a list):
+  written over the standard's. ``linalg.LinAlgError`` is NumPy's (the standard names no
+  errors, and array-api-strict lets NumPy's through).
+- float16: not a dtype of the standard; tests that need it skip (tests/strict_skips.py).
 """
 
 from __future__ import annotations
 
-import contextlib
+import builtins
 import math
 import sys
 
@@ -145,7 +168,10 @@ def arange(*args, dtype=None):
 
 
 def ascontiguousarray(a):
-    return a  # the standard has no memory layout
+    """``a`` in C order: itself where it is, else a C-ordered copy (the layout is read, and
+    the copy made, on the host view: the standard has no memory layout)."""
+    h = host_view(a)
+    return a if h.flags.c_contiguous else from_host(_np.ascontiguousarray(h))
 
 
 def copy(a):
@@ -170,8 +196,8 @@ def iinfo(d):
 
 
 # ------------------------------------------------------------------ shapes
-def reshape(a, shape):
-    return _s.reshape(a, tuple(shape) if not isinstance(shape, int) else (shape,))
+def reshape(a, shape, copy=None):
+    return _s.reshape(a, tuple(shape) if not isinstance(shape, int) else (shape,), copy=copy)
 
 
 def transpose(a, axes=None):
@@ -253,7 +279,36 @@ _names(
 
 
 def where(cond, a, b):
+    if not isinstance(a, ndarray) and not isinstance(b, ndarray):  # the standard: one array
+        a = _s.asarray(a)  # (NumPy: a Python float is float64, an int int64)
     return _s.where(cond, a, b)
+
+
+def tril(a, k=0):
+    return _s.tril(a, k=k)
+
+
+def triu(a, k=0):
+    return _s.triu(a, k=k)
+
+
+def take(a, indices, axis=None):
+    if not isinstance(indices, ndarray):  # NumPy takes a list or a range
+        indices = _s.asarray(list(indices), dtype=_s.int64)
+    if axis is None:
+        a, axis = ravel(a), 0
+    return _s.take(a, indices, axis=axis)
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """NumPy's: ``|a - b| <= atol + rtol * |b|`` where both are finite, else equal."""
+    if not isinstance(b, ndarray):
+        b = _s.asarray(b, dtype=a.dtype)
+    fin = _s.logical_and(_s.isfinite(a), _s.isfinite(b))
+    close = _s.where(fin, _s.abs(a - b) <= atol + rtol * _s.abs(b), a == b)
+    if equal_nan:
+        close = _s.logical_or(close, _s.logical_and(_s.isnan(a), _s.isnan(b)))
+    return close
 
 
 def conjugate(a):
@@ -308,8 +363,8 @@ def _axis(axis):
 
 
 def sum(a, axis=None, keepdims=False, dtype=None):
-    if dtype is None and a.dtype == _s.bool:
-        dtype = _s.int64
+    if a.dtype == _s.bool:  # NumPy counts bools as ints
+        a = _s.astype(a, dtype_of(dtype) or _s.int64)
     return _s.sum(a, axis=_axis(axis), keepdims=keepdims, dtype=dtype_of(dtype))
 
 
@@ -321,15 +376,19 @@ def mean(a, axis=None, keepdims=False):
     return _s.mean(a, axis=_axis(axis), keepdims=keepdims)
 
 
-def cumsum(a, axis=None):
+def cumsum(a, axis=None, dtype=None):
     if axis is None:
         a, axis = ravel(a), 0
+    if a.dtype == _s.bool or dtype is not None:  # NumPy counts bools as ints
+        a = _s.astype(a, dtype_of(dtype) or _s.int64)
     return _s.cumulative_sum(a, axis=axis)
 
 
-def cumprod(a, axis=None):
+def cumprod(a, axis=None, dtype=None):
     if axis is None:
         a, axis = ravel(a), 0
+    if dtype is not None:
+        a = _s.astype(a, dtype_of(dtype))
     return _s.cumulative_prod(a, axis=axis)
 
 
@@ -367,10 +426,111 @@ def indices(shape, sparse=False):
     return tuple(out)
 
 
+def _is_array(i) -> bool:
+    return isinstance(i, ndarray)
+
+
+def index_key(shape, idx) -> tuple:
+    """NumPy's index ``idx`` into an array of ``shape``, spelt as the standard allows: it
+    indexes every axis (no implicit trailing ``:``), and an integer array goes only with
+    other integer arrays and ints (no slices, no newaxis), a boolean mask only alone. So a
+    mixed index becomes integer arrays alone: a slice the positions it takes, a mask its
+    ``nonzero``, each shaped to land on the axis NumPy gives it (the broadcast array axes in
+    place when the array indices are adjacent, else first). The same elements, the same
+    result shape."""
+    idx = idx if isinstance(idx, tuple) else (idx,)
+    # (index arrays the table made on the host, NumPy's, join this backend)
+    idx = tuple(_s.asarray(i) if isinstance(i, _np.ndarray) else i for i in idx)
+    n_used = builtins.sum(
+        (i.ndim if _is_array(i) and i.dtype == _s.bool else 1)
+        for i in idx
+        if i is not None and i is not Ellipsis
+    )
+    out = []
+    for i in idx:  # the ellipsis (or the end) spelt out as slices
+        if i is Ellipsis:
+            out += [slice(None)] * (len(shape) - n_used)
+        else:
+            out.append(i)
+    if not builtins.any(i is Ellipsis for i in idx):
+        out += [slice(None)] * (len(shape) - n_used)
+    if not builtins.any(_is_array(i) for i in out):
+        return tuple(out)
+    if len(out) == 1:  # one integer array on a 1-d array, or a mask over every axis
+        return tuple(out)
+    # entries: ("adv", array) or ("dim", positions or None for a new axis)
+    entries, d = [], 0
+    for i in out:
+        if _is_array(i) and i.dtype == _s.bool:
+            entries += [("adv", a) for a in _s.nonzero(i)]
+            d += i.ndim
+        elif _is_array(i) or isinstance(i, int):
+            entries.append(("adv", i if _is_array(i) else _s.asarray(i, dtype=_s.int64)))
+            d += 1
+        elif i is None:
+            entries.append(("new", None))
+        else:
+            entries.append(("dim", _s.arange(*i.indices(shape[d]), dtype=_s.int64)))
+            d += 1
+    kinds = [k for k, _ in entries]
+    first = kinds.index("adv")
+    last = len(kinds) - 1 - kinds[::-1].index("adv")
+    adjacent = builtins.all(k == "adv" for k in kinds[first : last + 1])
+    bshape = _s.broadcast_shapes(*(a.shape for k, a in entries if k == "adv"))
+    others = [(n, a) for n, (k, a) in enumerate(entries) if k != "adv"]
+    # the result's axes: the other entries' in order, the broadcast block at ``at``
+    at = builtins.sum(1 for n, _ in others if n < first) if adjacent else 0
+    rank = len(others) + len(bshape)
+    key = []
+    for n, (k, a) in enumerate(entries):
+        if k == "adv":
+            lead = (1,) * (at + len(bshape) - a.ndim)
+            key.append(_s.reshape(a, lead + a.shape + (1,) * (rank - len(lead) - a.ndim)))
+        elif k == "dim":
+            j = [m for m, _ in others].index(n)
+            axis = j if j < at else j + len(bshape)
+            key.append(_s.reshape(a, (1,) * axis + a.shape + (1,) * (rank - axis - 1)))
+    # (a new axis is a result axis that no array spans: size 1 in the broadcast)
+    return tuple(key)
+
+
+def getitem(a, idx):
+    """``a[idx]`` with NumPy's meaning of ``idx`` (see :func:`index_key`)."""
+    return a[index_key(a.shape, idx)]
+
+
+def setitem(a, idx, v) -> None:
+    """``a[idx] = v`` with NumPy's meaning of ``idx``. The standard writes through ints,
+    slices and a lone mask only, so an integer-array write is a select over the flat
+    positions (the last write to a position wins, as NumPy's)."""
+    key = index_key(a.shape, idx)
+    if not builtins.any(_is_array(i) for i in key) or (len(key) == 1 and key[0].dtype == _s.bool):
+        if builtins.any(i is None for i in key):
+            # the standard writes through no new axis: drop them, and reshape v to match
+            target = a[key].shape
+            key = tuple(i for i in key if i is not None)
+            v = _s.reshape(_s.broadcast_to(asarray(v, dtype=a.dtype), target), a[key].shape)
+        a[key] = v
+        return
+    n = math.prod(a.shape)
+    pos = _s.reshape(_s.reshape(_s.arange(n, dtype=_s.int64), a.shape)[key], (-1, 1))
+    m = pos.shape[0]
+    vals = _s.reshape(_s.broadcast_to(asarray(v, dtype=a.dtype), key_shape(key)), (-1,))
+    hit = pos == _s.reshape(_s.arange(n, dtype=_s.int64), (1, -1))  # (m, n)
+    last = _s.max(_s.where(hit, _s.reshape(_s.arange(m, dtype=_s.int64), (-1, 1)), -1), axis=0)
+    new = _s.take(vals, _s.clip(last, 0, None)) if m else _s.zeros((n,), dtype=a.dtype)
+    a[...] = _s.reshape(_s.where(last >= 0, new, _s.reshape(a, (-1,))), a.shape)
+
+
+def key_shape(key) -> tuple:
+    """The shape an integer-array key gives (its arrays broadcast)."""
+    return tuple(_s.broadcast_shapes(*(i.shape for i in key)))
+
+
 def scatter_add(z, idx, g) -> None:
     """``z[idx] += g`` with repeated indices adding up, over the standard: the flat
     positions of ``idx`` in ``z``, then one one-hot matrix product."""
-    pos = _s.reshape(_s.arange(math.prod(z.shape), dtype=_s.int64), z.shape)[idx]
+    pos = getitem(_s.reshape(_s.arange(math.prod(z.shape), dtype=_s.int64), z.shape), idx)
     g = _s.broadcast_to(g, pos.shape) if g.shape != pos.shape else g
     onehot = _s.astype(
         _s.reshape(pos, (-1, 1)) == _s.reshape(_s.arange(math.prod(z.shape)), (1, -1)), g.dtype
@@ -378,10 +538,59 @@ def scatter_add(z, idx, g) -> None:
     z[...] = z + _s.reshape(_s.matmul(_s.reshape(g, (1, -1)), onehot), z.shape)
 
 
+def bincount(a, minlength=0):
+    n = builtins.max(minlength, int(_s.max(a)) + 1 if a.shape[0] else 0)
+    return _s.sum(_s.astype(_s.reshape(a, (-1, 1)) == _s.arange(n), _s.int64), axis=0)
+
+
+def unique(a):
+    return _s.unique_values(a)
+
+
+# ------------------------------------------------------------------ sorting
+def argsort(a, axis=-1, kind=None):
+    """NumPy's ``kind="stable"`` is the standard's ``stable=True`` (its default)."""
+    return _s.argsort(a, axis=axis, stable=True)
+
+
+def sort(a, axis=-1, kind=None):
+    return _s.sort(a, axis=axis, stable=True)
+
+
+# ---------------------------------------------- what the table needs beyond the standard
+def complex_from(re, im):
+    """``re + 1j * im`` exactly. The standard has no constructor from parts and no view of
+    float pairs as complex, and the arithmetic makes ``0 * inf`` NaN; so the parts are
+    joined on the host (NumPy, as the creation functions compute) and handed back."""
+    re, im = _s.broadcast_arrays(re, im)
+    pair = _np.stack((asnumpy(re), asnumpy(im)), axis=-1)
+    cdt = _np.complex64 if re.dtype == _s.float32 else _np.complex128
+    return _s.asarray(_np.ascontiguousarray(pair).view(cdt)[..., 0])
+
+
+def host_view(a):
+    """A NumPy array over ``a``'s own memory, no copy, by DLPack (``np.from_dlpack``: the
+    standard's interchange protocol, which carries strides). The standard names no memory
+    layout; the backend layer reads it (strides, overlap) and makes strided views (expand,
+    diagonal, conv's windows) on this host view, then hands them back (``from_host``)."""
+    return _np.from_dlpack(a)
+
+
+def from_host(h):
+    """A NumPy array (a strided view from ``host_view``) as a strict array over the same
+    memory (DLPack again): writes through it reach the array it was taken from."""
+    return _s.from_dlpack(h)
+
+
+def may_share_memory(a, b) -> bool:
+    return bool(_np.may_share_memory(host_view(a), host_view(b)))
+
+
 # ------------------------------------------------------------------ everything else
 def errstate(**kw):
-    """The standard raises no floating-point warnings: nothing to silence."""
-    return contextlib.nullcontext()
+    """The standard says nothing of floating-point warnings; array-api-strict computes with
+    NumPy and lets NumPy's through (``log(0)``: RuntimeWarning), so NumPy's switch."""
+    return _np.errstate(**kw)
 
 
 def __getattr__(name):  # the standard's own name where it matches NumPy's
@@ -394,4 +603,46 @@ def __getattr__(name):  # the standard's own name where it matches NumPy's
         ) from None
 
 
-linalg = _s.linalg
+# ------------------------------------------------------------------ NumPy's linalg names
+class _Linalg:
+    """``numpy.linalg``'s signatures over the standard's ``linalg`` extension."""
+
+    # The standard names no errors; array-api-strict lets NumPy's through (a singular
+    # matrix raises numpy.linalg.LinAlgError), so that is the one to catch.
+    LinAlgError = _np.linalg.LinAlgError
+
+    def __getattr__(self, name):
+        return getattr(_s.linalg, name)
+
+    @staticmethod
+    def _lower(x, uplo):
+        # the standard's eigh reads one triangle (NumPy's default, the lower); the upper
+        # one is the lower one of the conjugate transpose
+        if uplo == "L":
+            return x
+        return (
+            _s.conj(_s.matrix_transpose(x))
+            if _s.isdtype(x.dtype, "complex floating")
+            else (_s.matrix_transpose(x))
+        )
+
+    def eigh(self, x, UPLO="L"):  # noqa: N803 (NumPy's name)
+        return _s.linalg.eigh(self._lower(x, UPLO))
+
+    def eigvalsh(self, x, UPLO="L"):  # noqa: N803 (NumPy's name)
+        return _s.linalg.eigvalsh(self._lower(x, UPLO))
+
+    @staticmethod
+    def qr(x, mode="reduced"):
+        if mode == "r":
+            return _s.linalg.qr(x)[1]
+        return _s.linalg.qr(x, mode=mode)
+
+    @staticmethod
+    def svd(x, full_matrices=True, compute_uv=True):
+        if not compute_uv:
+            return _s.linalg.svdvals(x)
+        return _s.linalg.svd(x, full_matrices=full_matrices)
+
+
+linalg = _Linalg()

@@ -185,16 +185,25 @@ class Tensor(
         return self._data.dtype.kind == "f"
 
     def is_contiguous(self, memory_format=None) -> bool:
-        return bool(self._data.flags.c_contiguous)
+        a = _backend.strided(self._data)
+        if a is None:
+            raise RuntimeError(_backend.NO_LAYOUT.format("is_contiguous"))
+        return bool(a.flags.c_contiguous)
 
     def stride(self, dim: int | None = None):
         """Steps in elements between neighbours along each dim (as PyTorch)."""
-        s = self._data.strides
-        size = self._data.itemsize
+        a = _backend.strided(self._data)
+        if a is None:
+            raise RuntimeError(_backend.NO_LAYOUT.format("stride"))
+        s = a.strides
+        size = a.itemsize
         return tuple(k // size for k in s) if dim is None else s[dim] // size
 
     def data_ptr(self) -> int:
-        return int(own(self).__array_interface__["data"][0])
+        a = _backend.strided(own(self))
+        if a is None:
+            raise RuntimeError(_backend.NO_LAYOUT.format("data_ptr"))
+        return int(a.__array_interface__["data"][0])
 
     def untyped_storage(self) -> _Storage:
         return _Storage(self)
@@ -448,7 +457,7 @@ class Tensor(
         >>> torch.arange(3).tolist()
         [0, 1, 2]
         """
-        return self._data.tolist()
+        return _backend.tolist(self._data)
 
     def __float__(self) -> float:
         v = self.item()
@@ -470,7 +479,10 @@ class Tensor(
     def __bool__(self) -> bool:
         d = self._data
         if d.size == 1:
-            return bool(d.item())
+            try:  # (NumPy's arrays and scalars have item; the standard's arrays do not)
+                return bool(d.item())
+            except AttributeError:
+                return bool(_backend.item(d))
         raise RuntimeError(
             "Boolean value of Tensor with more than one value is ambiguous"
             if d.size > 1
@@ -527,7 +539,7 @@ class _Storage:
     """Enough of PyTorch's storage to compare identities (``data_ptr``)."""
 
     def __init__(self, t) -> None:
-        base = own(t)
+        base = _backend.strided(own(t))  # (an adapter's arrays: their host view)
         while base.base is not None and hasattr(base.base, "__array_interface__"):
             base = base.base
         self._base = base

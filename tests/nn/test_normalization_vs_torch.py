@@ -27,7 +27,8 @@ def close(a, b, tol):
 def randomize(ours, theirs):
     """Random parameters in ours, copied with the buffers into theirs."""
     for p in ours.parameters():
-        p._data[...] = rng.standard_normal(p.shape).astype(p._data.dtype)
+        with cr.no_grad():  # (through copy_: the array backend may not be NumPy's)
+            p.copy_(cr.tensor(rng.standard_normal(p.shape), dtype=p.dtype))
     theirs.load_state_dict(
         {k: torch.tensor(v.numpy().copy()) for k, v in ours.state_dict().items()}
     )

@@ -386,7 +386,7 @@ def _fit(gi, n, i, ns, create_graph, batch=()):
             gi = ns.real(gi)  # its gradient is the real part (PyTorch's handle_r_to_c)
             arr = gi._data if create_graph else gi
         if arr.dtype != dt:
-            gi = gi.to(_dt.from_numpy_dtype(dt)) if create_graph else gi.astype(dt)
+            gi = gi.to(_dt.from_numpy_dtype(dt)) if create_graph else _backend.astype(gi, dt)
     return gi
 
 

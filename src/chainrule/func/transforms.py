@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable
 
 from .. import autograd as _ag
+from .. import backend as _backend
 from ..autograd import engine as _graph
 from ..autograd import forward_ad as _fw
 from ..autograd.grad_mode import enable_grad
@@ -380,9 +381,9 @@ def _jac_reverse(outs, fresh, create_graph):
             eye = xp.eye(m, dtype=o._data.dtype)
             if m != total:
                 s = xp.zeros((total, m), o._data.dtype)
-                s[offs[i] : offs[i] + m] = eye
+                s[offs[i] : offs[i] + m, :] = eye
                 eye = s
-            seeds.append(T.__new__(T)._init(eye.reshape((total,) + tuple(o.shape))))
+            seeds.append(T.__new__(T)._init(_backend.reshape(eye, (total,) + tuple(o.shape))))
         grads = _ag.grad(
             [outs[i] for i in live],
             fresh,
@@ -523,8 +524,8 @@ def jacfwd(func: Callable, argnums=0, *, has_aux: bool = False) -> Callable:
             for x, n in zip(leaves, sizes, strict=True):
                 xp = namespace(x._data)
                 basis = xp.zeros((total, n), x._data.dtype)
-                basis[off : off + n] = xp.eye(n, dtype=x._data.dtype)
-                tan = T.__new__(T)._init(basis.reshape((total,) + tuple(x.shape)))
+                basis[off : off + n, :] = xp.eye(n, dtype=x._data.dtype)
+                tan = T.__new__(T)._init(_backend.reshape(basis, (total,) + tuple(x.shape)))
                 src = x if x._rg else x.detach()
                 duals.append(_fw.make_dual(src, tan))
                 off += n

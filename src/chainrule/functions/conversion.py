@@ -59,7 +59,7 @@ def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False, mem
             copy = False  # already a copy
     if dtype is not None:
         d = _dt.to_dtype(dtype)
-        if d.np != out._data.dtype or copy:
+        if d is not out.dtype or copy:  # (chainrule's dtypes: one object per dtype)
             out = apply(TO_COPY, out, np_dtype=d.np)  # copy=True: a copy as PyTorch's
             copy = False
     return clone(out) if copy else out

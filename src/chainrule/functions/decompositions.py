@@ -252,7 +252,7 @@ def _eig_checks(A, name: str = "linalg.eig") -> None:
             f"{name}: A must be batches of square matrices, but they are {d.shape[-2]} by "
             f"{d.shape[-1]} matrices"
         )
-    if d.dtype.kind == "f" and d.itemsize < 4:
+    if d.dtype.kind == "f" and d.dtype.itemsize < 4:
         raise NotImplementedError(f"\"linalg_eig_out_cpu\" not implemented for '{A.dtype.title}'")
 
 

@@ -621,7 +621,7 @@ def _bool_condition(condition):
     kind = getattr(getattr(cond, "dtype", None), "kind", "b")
     if kind == "b":
         return cond
-    if cond.dtype == "uint8":
+    if cond.dtype.name == "uint8":  # (a dtype's name: NumPy's and the array API's alike)
         warnings.warn(_UINT8_CONDITION, UserWarning, stacklevel=3)
         return cond != 0
     raise RuntimeError(
@@ -699,9 +699,7 @@ def equal(input, other) -> bool:
     >>> torch.equal(torch.tensor([1, 2]), torch.tensor([1, 2]))
     True
     """
-    return input._data.shape == other._data.shape and builtins.bool(
-        (input._data == other._data).all()
-    )
+    return input._data.shape == other._data.shape and _backend.all_true(input._data == other._data)
 
 
 def allclose(
@@ -1231,7 +1229,7 @@ def _dispatch_check(kernel: str, t, floats_only: bool = True) -> None:
 def _fill_drawn(t, generator, draw):
     """``t`` filled in place with ``draw(generator, n, dtype)`` (values of t's own dtype, in
     the order of t's memory), as a fill that a leaf does not record."""
-    data = _random_fill(t, generator, lambda g, n, d, c: draw(g, n, t._data.dtype))
+    data = _random_fill(t, generator, lambda g, n, d, c: draw(g, n, t.dtype.np))
     with _no_grad_if_leaf(t):
         return apply_inplace(FILL_DATA, t, data=data)
 
@@ -1381,9 +1379,10 @@ def _random_ints(g, n: int, dtype, lo, hi):
 
 def _memory_order(a):
     """The axes of array ``a`` from the outermost in memory (None: C-contiguous)."""
-    strides = getattr(a, "strides", None)
-    if strides is None or a.flags.c_contiguous:
+    a = _backend.strided(a)
+    if a is None or a.flags.c_contiguous:
         return None
+    strides = a.strides
     return sorted(range(a.ndim), key=lambda i: -builtins.abs(strides[i]))
 
 
@@ -1392,7 +1391,7 @@ def _random_fill(t, generator, draw, dtype=None):
     them in the order of ``t``'s memory, as PyTorch's kernels fill a tensor (a transposed
     one column by column), computed in ``t``'s float dtype (double for other dtypes)."""
     a = t._data
-    d = a.dtype if a.dtype.kind == "f" else _random.np.dtype("float64")
+    d = t.dtype.np if a.dtype.kind == "f" else _random.np.dtype("float64")  # on the host
     g = _random.rng(generator, t.device if t.device.type == "cuda" else None)
     order = _memory_order(a)
     values = draw(g, a.size, d, order is None)

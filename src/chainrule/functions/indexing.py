@@ -223,7 +223,7 @@ def _refuse_other_dtype(x, idx, value) -> None:
     """index_put_ takes a value of x's dtype only; the shapes are checked first (a value
     that does not fit gets the write's shape error), the bounds after."""
     try:
-        target = x._data[idx].shape
+        target = _backend.getitem(namespace(x._data), x._data, idx).shape
         fits = namespace(value._data).broadcast_shapes(value._data.shape, target) == target
     except IndexError:
         fits = True
@@ -270,7 +270,7 @@ def setitem(x, idx, value) -> None:
             ):
                 raise RuntimeError(_state.ERR_PARTIAL_OVERLAP)
         else:
-            region = x._data[idx]
+            region = _backend.getitem(namespace(x._data), x._data, idx)
             try:  # v is broadcast to the region first (x[None] = x is the same elements)
                 v = namespace(region).broadcast_to(value._data, region.shape)
             except ValueError:
@@ -287,7 +287,7 @@ def setitem(x, idx, value) -> None:
                     value = value.to(x.dtype)
                 index_put_expanded(INDEX_PUT, x, idx, value)  # its backward refuses, as PyTorch's
                 return
-        elif _backend.has_internal_overlap(x._data[idx]):
+        elif _backend.has_internal_overlap(_backend.getitem(namespace(x._data), x._data, idx)):
             raise RuntimeError(_state.ERR_OVERLAP)
         elif record or dual:
             if not is_t:
@@ -299,11 +299,15 @@ def setitem(x, idx, value) -> None:
             value = value.to(x.dtype)  # PyTorch's casts (NaN into an integer tensor too)
         v = value._data if is_t else value
         try:
-            own(x)[idx] = v
+            dst = own(x)
+            if type(dst) is _backend.ndarray:
+                dst[idx] = v
+            else:  # (a backend whose indexing is not NumPy's: the seam spells it)
+                _backend.setitem(namespace(dst), dst, idx, v)
         except ValueError as e:
             if "read-only" in str(e):
                 raise RuntimeError(_state.ERR_OVERLAP) from None
-            target = list(x._data[idx].shape)
+            target = list(_backend.getitem(namespace(x._data), x._data, idx).shape)
             vs = list(getattr(v, "shape", ()))
             if has_advanced(idx):
                 raise RuntimeError(
@@ -353,7 +357,7 @@ def _fills(x, idx, value) -> bool:
     not 0-d) or masked_fill_ (one mask, one element), not copy_ or index_put_."""
     if has_advanced(idx):
         return _is_masked_fill(idx, value)
-    return value._data.ndim == 0 and x._data[idx].ndim > 0
+    return value._data.ndim == 0 and _backend.getitem(namespace(x._data), x._data, idx).ndim > 0
 
 
 def _write_whole(x, value) -> None:

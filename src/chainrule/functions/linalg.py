@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from .. import backend as _backend
 from .._convert import type_name
 from ..backend import namespace
 from ..dtypes import promote_types
@@ -294,8 +295,10 @@ def _should_fold(x, y) -> bool:
         return True
     if type(big) is SymArray:  # an explicit graph: the strides eager chainrule would have
         big = symbolic_layout(x if larger else y)
-        if big is None:  # not known: the batched product (the same values)
-            return False
+    else:
+        big = _backend.strided(big)  # (an adapter's arrays: their host view's layout)
+    if big is None:  # not known, or a backend without memory layout: the batched product
+        return False
     if not larger:  # the transposed batched operand: its last two axes swap
         shape, strides = big.shape[:-2] + big.shape[:-3:-1], big.strides[:-2] + big.strides[:-3:-1]
     else:

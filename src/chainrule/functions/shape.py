@@ -14,6 +14,7 @@ from __future__ import annotations
 import builtins
 import warnings
 
+from .. import backend as _backend
 from .. import dtypes as _dt
 from .._convert import type_name
 from .._print import cpp_repr
@@ -390,9 +391,9 @@ def clone(input):
 def contiguous(input):
     """self when already contiguous (row-major), else a contiguous copy."""
     d = input._data
-    if d.flags.c_contiguous:
-        if type(d) is SymArray:  # (it has no layout: the one eager chainrule would give it)
-            return _symbolic_contiguous(input)
+    if type(d) is SymArray:  # (it has no layout: the one eager chainrule would give it)
+        return _symbolic_contiguous(input)
+    if _backend.c_contiguous(d):
         return input
     return apply(CONTIGUOUS, input)
 

@@ -76,7 +76,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         return out if bias is None else out + bias
     # with a bias, PyTorch's one addmm: a contiguous batch (or a vector) folded into rows,
     # the result viewed back (ViewBackward0); a strided batch is a matmul and an add
-    if x.ndim == 2 or x.ndim == 1 or (x.ndim > 2 and x.flags.c_contiguous):
+    if x.ndim == 2 or x.ndim == 1 or (x.ndim > 2 and _backend.c_contiguous(x)):
         wt = S.t(weight)
         _linalg._addmm_checks(bias, input, wt)
         rows = input if x.ndim == 2 else S.reshape(input, (-1, x.shape[-1]))
@@ -177,11 +177,11 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if num_classes == -1:
         if t.size == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
-        num_classes = int(t.max()) + 1
+        num_classes = int(_backend.namespace(t).max(t)) + 1
     if t.size:
-        if int(t.min()) < 0:
+        if int(_backend.namespace(t).min(t)) < 0:
             raise RuntimeError("Class values must be non-negative.")
-        if int(t.max()) >= num_classes:
+        if int(_backend.namespace(t).max(t)) >= num_classes:
             raise RuntimeError("Class values must be smaller than num_classes.")
     elif num_classes < 0:
         raise RuntimeError("Class values must be smaller than num_classes.")
@@ -269,8 +269,8 @@ def batch_norm(
             input,
             w,
             b,
-            mean=running_mean._data.reshape(cshape),
-            var=running_var._data.reshape(cshape),
+            mean=_backend.reshape(running_mean._data, cshape),
+            var=_backend.reshape(running_var._data, cshape),
             eps=eps,
         )
     n = input.numel() // c if c else 0
@@ -293,7 +293,7 @@ def _update_running_stats(x, axes, n, running_mean, running_var, momentum) -> No
     for t, stat in ((running_mean, mean), (running_var, var * (n / (n - 1)))):
         if t is not None:
             d = t._data
-            d[...] = ((1 - momentum) * d + momentum * stat).astype(d.dtype, copy=False)
+            d[...] = _backend.astype((1 - momentum) * d + momentum * stat, d.dtype, copy=False)
             t._vc[0] += 1
 
 
@@ -333,14 +333,15 @@ def embedding(
                 raise AssertionError("Padding_idx must be within num_embeddings")
             padding_idx += n
     idx = input._data
-    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n):
+    xp = _backend.namespace(idx)
+    if idx.size and (int(xp.min(idx)) < 0 or int(xp.max(idx)) >= n):
         raise IndexError("index out of range in self")
     if max_norm is not None:
         _renorm_rows(weight, idx, max_norm, norm_type)
     return apply(
         ops_indexing.EMBEDDING,
         weight,
-        indices=idx.astype("int64", copy=False),
+        indices=_backend.astype(idx, _backend.namespace(idx).int64, copy=False),
         padding_idx=padding_idx,
         scale_grad_by_freq=scale_grad_by_freq,
     )
@@ -355,18 +356,18 @@ def _renorm_rows(weight: Tensor, idx, max_norm: float, norm_type: float) -> None
     max_norm / (norm + 1e-7), in place and without history."""
     xp = _namespace(idx)
     w = weight._data
-    rows = xp.unique(idx.reshape(-1))
+    rows = xp.unique(_backend.reshape(idx, (-1,)))
     if not rows.size:
         return
-    sub = w[rows]
+    sub = _backend.getitem(xp, w, rows)
     if norm_type == float("inf"):
         norms = xp.max(xp.abs(sub), axis=1)
     else:
         norms = xp.sum(xp.abs(sub) ** norm_type, axis=1) ** (1.0 / norm_type)
     big = norms > max_norm
-    if bool(big.any()):
-        scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
-        w[rows[big]] = sub[big] * scale[:, None]
+    if _backend.any_true(big):
+        scale = _backend.astype(max_norm / (norms[big] + 1e-7), w.dtype)
+        _backend.setitem(xp, w, rows[big], sub[big] * scale[:, None])
         weight._vc[0] += 1
 
 
@@ -559,7 +560,7 @@ def _weight_array(weight: Tensor | None, shape: tuple, dtype):
             f"weight of shape {list(weight.shape)} cannot broadcast to the input's shape "
             f"{list(shape)}"
         ) from e
-    return w.astype(dtype, copy=False)
+    return _backend.astype(w, dtype, copy=False)
 
 
 def binary_cross_entropy(
@@ -687,7 +688,7 @@ def nll_loss(
     if valid.size:
         bad = valid[(valid < 0) | (valid >= n_classes)]
         if bad.size:
-            raise IndexError(f"Target {int(bad.reshape(-1)[0])} is out of bounds.")
+            raise IndexError(f"Target {int(_backend.reshape(bad, (-1,))[0])} is out of bounds.")
     w = None if weight is None else weight._data
     if input.ndim <= 2:
         return apply(
@@ -706,7 +707,7 @@ def nll_loss(
     elif input.ndim == 3:
         x4, t4 = S.unsqueeze(input, 3), t[..., None]
     else:
-        x4, t4 = S.reshape(input, (n, c, 1, rest)), t.reshape(n, 1, rest)
+        x4, t4 = S.reshape(input, (n, c, 1, rest)), _backend.reshape(t, (n, 1, rest))
     out = apply(
         ops_loss.NLL_LOSS_2D,
         x4,
@@ -723,7 +724,7 @@ def nll_loss(
 def _weighted_mean(total: Tensor, weight_sum, ignored) -> Tensor:
     """total / weight_sum; where every target is ignored, NaN with a zero gradient, as in
     PyTorch (0 / 0 would make the gradient NaN; targets weighted 0 do get PyTorch's NaN)."""
-    if ignored.size and ignored.all():
+    if ignored.size and _backend.all_true(ignored):
         return total * 0.0 + float("nan")
     return total / weight_sum
 
@@ -771,7 +772,7 @@ def cross_entropy(
     per_class = -logp if weight is None else -logp * _class_shape(weight, input.ndim, cdim)
     smooth = R.sum(per_class, cdim)
     ignored = target._data == ignore_index
-    if ignored.any():
+    if _backend.any_true(ignored):
         smooth = E.where(_tensor(ignored), 0.0, smooth)
     if reduction == "mean":
         if weight is not None:
@@ -779,7 +780,9 @@ def cross_entropy(
             w = weight[t] * _tensor(~ignored).to(input.dtype)
             smooth = _weighted_mean(R.sum(smooth), R.sum(w), ignored)
         else:
-            smooth = _weighted_mean(R.sum(smooth), float((~ignored).sum()), ignored)
+            smooth = _weighted_mean(
+                R.sum(smooth), float(_backend.namespace(ignored).sum(~ignored)), ignored
+            )
     else:
         smooth = _reduce(smooth, reduction)
     eps = label_smoothing

@@ -563,7 +563,7 @@ def index_put_expanded(index_put: Primitive, t, idx, value) -> None:
         check_inplace(t)
     # r: the written values with value's history (the node's input; its backward refuses)
     r = apply(index_put, t._new(_backend.copy(t._data)), value, idx=idx)
-    own(t)[idx] = value._data if is_t else value
+    _backend.setitem(_backend.namespace(t._data), own(t), idx, value._data if is_t else value)
     t._vc[0] += 1
     if record or _dual.level is not None:
         _write_through_view(t, t._base, r, record, overlap=True)

@@ -79,8 +79,10 @@ def _columns(xp, x, kernel, stride, padding, dilation, groups, out_hw=None):
     if out_hw is not None:
         v = v[..., : out_hw[0], : out_hw[1]]
     oh, ow = v.shape[-2:]
-    v = v.transpose(1, 2, 3, 0, 4, 5)  # (C, kh, kw, N, OH, OW): the one copy is the reshape
-    return v.reshape(groups, c // groups * kernel[0] * kernel[1], n * oh * ow), (oh, ow)
+    v = _backend.permute(
+        v, (1, 2, 3, 0, 4, 5)
+    )  # (C, kh, kw, N, OH, OW): the one copy is the reshape
+    return _backend.reshape(v, (groups, c // groups * kernel[0] * kernel[1], n * oh * ow)), (oh, ow)
 
 
 def _row_shift_ok(xp, x, w_shape, stride, dilation, groups) -> bool:
@@ -108,10 +110,10 @@ def _row_columns(xp, x, kh, kw, padding):
     hp, wp = h + 2 * ph, w + 2 * pw
     ow = wp - kw + 1
     t = xp.zeros((hp, n, wp, c), dtype=x.dtype)
-    t[ph : ph + h, :, pw : pw + w, :] = x.transpose(2, 0, 3, 1)
+    t[ph : ph + h, :, pw : pw + w, :] = _backend.permute(x, (2, 0, 3, 1))
     s = t.strides
     v = xp.lib.stride_tricks.as_strided(t, (hp, n, ow, kw, c), (s[0], s[1], s[2], s[2], s[3]))
-    return v.reshape(hp * n * ow, kw * c), (hp - kh + 1, ow)
+    return _backend.reshape(v, (hp * n * ow, kw * c)), (hp - kh + 1, ow)
 
 
 def _row_shift_fwd(xp, x, w, padding):
@@ -120,12 +122,14 @@ def _row_shift_fwd(xp, x, w, padding):
     n = x.shape[0]
     o, c, kh, kw = w.shape
     rows, (oh, ow) = _row_columns(xp, x, kh, kw, padding)
-    wt = xp.ascontiguousarray(w.transpose(2, 3, 1, 0)).reshape(kh, kw * c, o)
+    wt = _backend.reshape(xp.ascontiguousarray(_backend.permute(w, (2, 3, 1, 0))), (kh, kw * c, o))
     step, m = n * ow, oh * n * ow
     out = xp.matmul(rows[:m], wt[0])
     for a in range(1, kh):
         out += xp.matmul(rows[a * step : a * step + m], wt[a])
-    return xp.ascontiguousarray(out.reshape(oh, n, ow, o).transpose(1, 3, 0, 2))
+    return xp.ascontiguousarray(
+        _backend.permute(_backend.reshape(out, (oh, n, ow, o)), (1, 3, 0, 2))
+    )
 
 
 def _row_shift_weight(xp, x, gy, kernel, padding):
@@ -135,23 +139,27 @@ def _row_shift_weight(xp, x, gy, kernel, padding):
     o = gy.shape[1]
     kh, kw = kernel
     rows, (oh, ow) = _row_columns(xp, x, kh, kw, padding)
-    g = xp.ascontiguousarray(gy.transpose(1, 2, 0, 3)).reshape(o, oh * n * ow)
+    g = _backend.reshape(xp.ascontiguousarray(_backend.permute(gy, (1, 2, 0, 3))), (o, oh * n * ow))
     step, m = n * ow, oh * n * ow
     dw = xp.empty((kh, o, kw * c), dtype=x.dtype)
     for a in range(kh):
         dw[a] = xp.matmul(g, rows[a * step : a * step + m])
-    return xp.ascontiguousarray(dw.reshape(kh, o, kw, c).transpose(1, 3, 0, 2))
+    return xp.ascontiguousarray(
+        _backend.permute(_backend.reshape(dw, (kh, o, kw, c)), (1, 3, 0, 2))
+    )
 
 
 def _samples(x, k: int):
     """x with its leading axes (a batch of tangents, or none: one sample) as one axis N."""
-    return x.reshape((math.prod(x.shape[:-k]),) + x.shape[-k:])
+    return _backend.reshape(x, (math.prod(x.shape[:-k]),) + x.shape[-k:])
 
 
 def _channels_first(xp, gy, groups):
     """gy (N, O, OH, OW) as (G, O/G, N * OH * OW), the layout of the column products."""
     n, o, oh, ow = gy.shape
-    return xp.ascontiguousarray(gy.transpose(1, 0, 2, 3)).reshape(groups, o // groups, -1)
+    return _backend.reshape(
+        xp.ascontiguousarray(_backend.permute(gy, (1, 0, 2, 3))), (groups, o // groups, -1)
+    )
 
 
 def _conv_fwd(xp, x, w, *, stride, padding, dilation, groups):
@@ -160,17 +168,19 @@ def _conv_fwd(xp, x, w, *, stride, padding, dilation, groups):
             xp, x[..., None, :], w[:, :, None, :], stride=stride, padding=padding,
             dilation=dilation, groups=groups,
         )  # fmt: skip
-        return out.reshape(out.shape[:-2] + out.shape[-1:])
+        return _backend.reshape(out, out.shape[:-2] + out.shape[-1:])
     lead = x.shape[:-3]
     x = _samples(x, 3)
     if _row_shift_ok(xp, x, w.shape, stride, dilation, groups):
         out = _row_shift_fwd(xp, x, w, padding)
-        return out.reshape(lead + out.shape[1:])
+        return _backend.reshape(out, lead + out.shape[1:])
     n, o = x.shape[0], w.shape[0]
     cols, (oh, ow) = _columns(xp, x, w.shape[2:], stride, padding, dilation, groups)
-    out = xp.matmul(w.reshape(groups, o // groups, cols.shape[1]), cols)  # (G, O/G, N*OH*OW)
-    out = out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
-    return xp.ascontiguousarray(out).reshape(lead + (o, oh, ow))
+    out = xp.matmul(
+        _backend.reshape(w, (groups, o // groups, cols.shape[1])), cols
+    )  # (G, O/G, N*OH*OW)
+    out = _backend.permute(_backend.reshape(out, (o, n, oh, ow)), (1, 0, 2, 3))
+    return _backend.reshape(xp.ascontiguousarray(out), lead + (o, oh, ow))
 
 
 def _conv_input_fwd(xp, gy, w, *, x_hw, stride, padding, dilation, groups):
@@ -181,7 +191,7 @@ def _conv_input_fwd(xp, gy, w, *, x_hw, stride, padding, dilation, groups):
             xp, gy[..., None, :], w[:, :, None, :], x_hw=x_hw, stride=stride,
             padding=padding, dilation=dilation, groups=groups,
         )  # fmt: skip
-        return out.reshape(out.shape[:-2] + out.shape[-1:])
+        return _backend.reshape(out, out.shape[:-2] + out.shape[-1:])
     lead = gy.shape[:-3]
     gy = _samples(gy, 3)
     n, o, oh, ow = gy.shape
@@ -192,21 +202,29 @@ def _conv_input_fwd(xp, gy, w, *, x_hw, stride, padding, dilation, groups):
         # with the kernel flipped and its in/out channels swapped (per group). Where gy has
         # no more channels than x, its im2col product (inner dimension O/G * kh * kw) beats
         # the product with inner dimension O/G and the scatter of its larger columns.
-        wf = w.reshape(groups, o // groups, cg, kh, kw)[..., ::-1, ::-1].swapaxes(1, 2)
-        wf = xp.ascontiguousarray(wf).reshape(groups * cg, o // groups, kh, kw)
+        wf = _backend.swapaxes(
+            _backend.reshape(w, (groups, o // groups, cg, kh, kw))[..., ::-1, ::-1], 1, 2
+        )
+        wf = _backend.reshape(xp.ascontiguousarray(wf), (groups * cg, o // groups, kh, kw))
         # (an input grown by output_padding: gy padded further below and right)
         eh, ew = (h - (m + b - p) for h, m, b, p in zip(x_hw, (oh, ow), back, padding, strict=True))
         if (eh, ew) == (0, 0) and _row_shift_ok(xp, gy, wf.shape, stride, dilation, groups):
             out = _row_shift_fwd(xp, gy, wf, back)  # (which pads as it lays out its rows)
-            return out.reshape(lead + out.shape[1:])
+            return _backend.reshape(out, lead + out.shape[1:])
         gy = _pad(xp, gy, back[0], back[1], 0, eh, ew)
         out = _conv_fwd(xp, gy, wf, stride=stride, padding=(0, 0), dilation=dilation, groups=groups)
-        return out.reshape(lead + out.shape[1:])
-    wt = xp.ascontiguousarray(w.reshape(groups, o // groups, cg * kh * kw).swapaxes(-1, -2))
+        return _backend.reshape(out, lead + out.shape[1:])
+    wt = xp.ascontiguousarray(
+        _backend.swapaxes(_backend.reshape(w, (groups, o // groups, cg * kh * kw)), -1, -2)
+    )
     cols = xp.matmul(wt, _channels_first(xp, gy, groups))  # (G, C/G * kh * kw, N*OH*OW)
-    cols = cols.reshape(groups * cg, kh, kw, n, oh, ow).transpose(0, 3, 1, 2, 4, 5)
+    cols = _backend.permute(
+        _backend.reshape(cols, (groups * cg, kh, kw, n, oh, ow)), (0, 3, 1, 2, 4, 5)
+    )
     out = _col2im(xp, cols, x_hw, stride, padding, dilation)  # (C, N, H, W)
-    return xp.ascontiguousarray(out.transpose(1, 0, 2, 3)).reshape(lead + out.shape[:1] + x_hw)
+    return _backend.reshape(
+        xp.ascontiguousarray(_backend.permute(out, (1, 0, 2, 3))), lead + out.shape[:1] + x_hw
+    )
 
 
 def _col2im(xp, cols, hw, stride, padding, dilation):
@@ -233,7 +251,7 @@ def _conv_weight_fwd(xp, x, gy, *, kernel, stride, padding, dilation, groups):
             xp, x[..., None, :], gy[..., None, :], kernel=(1,) + tuple(kernel), stride=stride,
             padding=padding, dilation=dilation, groups=groups,
         )  # fmt: skip
-        return out.reshape(out.shape[:2] + out.shape[-1:])
+        return _backend.reshape(out, out.shape[:2] + out.shape[-1:])
     x, gy = _samples(x, 3), _samples(gy, 3)
     c, o = x.shape[1], gy.shape[1]
     if _row_shift_ok(xp, x, (o, c) + tuple(kernel), stride, dilation, groups) and gy.shape[-2:] == (
@@ -242,8 +260,10 @@ def _conv_weight_fwd(xp, x, gy, *, kernel, stride, padding, dilation, groups):
     ):  # (not where gy covers only part of the output: conv_transpose2d's output_padding)
         return _row_shift_weight(xp, x, gy, kernel, padding)
     cols, _ = _columns(xp, x, kernel, stride, padding, dilation, groups, gy.shape[-2:])
-    dw = xp.matmul(_channels_first(xp, gy, groups), cols.swapaxes(-1, -2))  # (G, O/G, CgK)
-    return dw.reshape((o, c // groups) + tuple(kernel))
+    dw = xp.matmul(
+        _channels_first(xp, gy, groups), _backend.swapaxes(cols, -1, -2)
+    )  # (G, O/G, CgK)
+    return _backend.reshape(dw, (o, c // groups) + tuple(kernel))
 
 
 def _hw(x_shape, nk: int) -> tuple:
@@ -310,7 +330,7 @@ CONV2D = defop(
 
 def _bias_fwd(xp, x, w, b, *, stride, padding, dilation, groups):
     out = _conv_fwd(xp, x, w, stride=stride, padding=padding, dilation=dilation, groups=groups)
-    out += b.reshape(b.shape + (1,) * (w.ndim - 2))
+    out += _backend.reshape(b, b.shape + (1,) * (w.ndim - 2))
     return out
 
 
@@ -366,7 +386,7 @@ def _input_bias_fwd(xp, gy, w, b, *, x_hw, stride, padding, dilation, groups):
     out = _conv_input_fwd(
         xp, gy, w, x_hw=x_hw, stride=stride, padding=padding, dilation=dilation, groups=groups
     )
-    out += b.reshape(b.shape + (1,) * (w.ndim - 2))
+    out += _backend.reshape(b, b.shape + (1,) * (w.ndim - 2))
     return out
 
 
@@ -409,7 +429,7 @@ def _unfold_fwd(xp, x, *, kernel, dilation, padding, stride):
     """im2col as PyTorch's unfold lays it out: (..., C * kh * kw, OH * OW)."""
     v = _backend.windows(xp, _pad(xp, x, *padding), kernel, stride, dilation)
     c, k = x.shape[-3], kernel[0] * kernel[1]
-    return v.reshape(x.shape[:-3] + (c * k, v.shape[-2] * v.shape[-1]))
+    return _backend.reshape(v, x.shape[:-3] + (c * k, v.shape[-2] * v.shape[-1]))
 
 
 def _fold_fwd(xp, cols, *, out_hw, kernel, dilation, padding, stride):
@@ -420,7 +440,7 @@ def _fold_fwd(xp, cols, *, out_hw, kernel, dilation, padding, stride):
     )
     k = kernel[0] * kernel[1]
     c = cols.shape[-2] // k
-    cols = cols.reshape(cols.shape[:-2] + (c,) + tuple(kernel) + (oh, ow))
+    cols = _backend.reshape(cols, cols.shape[:-2] + (c,) + tuple(kernel) + (oh, ow))
     return xp.ascontiguousarray(_col2im(xp, cols, out_hw, stride, padding, dilation))
 
 
@@ -481,10 +501,15 @@ def max_pool2d_indices(xp, x, kernel, stride, padding, dilation, ceil_mode):
     # the first element inside the input of each window (padding is never selected)
     fr = xp.where(r0 < 0, r0 + (-r0 + dh - 1) // dh * dh, r0)
     fc = xp.where(c0 < 0, c0 + (-c0 + dw - 1) // dw * dw, c0)
-    idx = xp.broadcast_to(fr[:, None] * w + fc[None, :], x.shape[:-2] + (oh, ow)).copy()
-    best = xp.take_along_axis(
-        x.reshape(x.shape[:-2] + (h * w,)), idx.reshape(idx.shape[:-2] + (oh * ow,)), axis=-1
-    ).reshape(idx.shape)
+    idx = _backend.copy(xp.broadcast_to(fr[:, None] * w + fc[None, :], x.shape[:-2] + (oh, ow)))
+    best = _backend.reshape(
+        xp.take_along_axis(
+            _backend.reshape(x, x.shape[:-2] + (h * w,)),
+            _backend.reshape(idx, idx.shape[:-2] + (oh * ow,)),
+            axis=-1,
+        ),
+        idx.shape,
+    )
     for i in range(kh):
         for j in range(kw):
             a, b = i * dh, j * dw
@@ -501,7 +526,7 @@ def window_argmax(xp, x, rows, cols):
     """The argmax of x over windows: ``rows[i]`` (length OH) is the row of offset i of
     every window, ``cols[j]`` the column; out of range means padding (never selected)."""
     h, w = x.shape[-2:]
-    oh, ow = len(rows[0]), len(cols[0])
+    oh, ow = rows[0].shape[0], cols[0].shape[0]
     best = xp.full(x.shape[:-2] + (oh, ow), -xp.inf, dtype=x.dtype)
     idx = xp.full(x.shape[:-2] + (oh, ow), -1, dtype=xp.int64)
     for r in rows:
@@ -510,7 +535,7 @@ def window_argmax(xp, x, rows, cols):
         for c in cols:
             cv = (c >= 0) & (c < w)
             cc = xp.clip(c, 0, max(w - 1, 0))
-            v = x[..., rc[:, None], cc[None, :]]
+            v = _backend.getitem(xp, x, (..., rc[:, None], cc[None, :]))
             upd = (rv[:, None] & cv[None, :]) & ((v > best) | xp.isnan(v) | (idx < 0))
             best = xp.where(upd, v, best)
             idx = xp.where(upd, rc[:, None] * w + cc[None, :], idx)
@@ -519,11 +544,11 @@ def window_argmax(xp, x, rows, cols):
 
 def _gather_fwd(xp, x, *, idx):
     lead = x.shape[:-2]
-    flat = x.reshape(lead + (x.shape[-2] * x.shape[-1],))
-    i = idx.reshape(idx.shape[:-2] + (idx.shape[-2] * idx.shape[-1],))
+    flat = _backend.reshape(x, lead + (x.shape[-2] * x.shape[-1],))
+    i = _backend.reshape(idx, idx.shape[:-2] + (idx.shape[-2] * idx.shape[-1],))
     if i.shape[:-1] != lead:  # a batch of tangents in front
         i = xp.broadcast_to(i, lead + i.shape[-1:])
-    return xp.take_along_axis(flat, i, axis=-1).reshape(lead + idx.shape[-2:])
+    return _backend.reshape(xp.take_along_axis(flat, i, axis=-1), lead + idx.shape[-2:])
 
 
 def _gather_vjp(ns, g, x_shape, idx, batch):
@@ -531,7 +556,7 @@ def _gather_vjp(ns, g, x_shape, idx, batch):
     full = tuple(batch) + tuple(x_shape)
     lead = full[:-2]
     i = xp.broadcast_to(
-        idx.reshape(idx.shape[:-2] + (idx.shape[-2] * idx.shape[-1],)),
+        _backend.reshape(idx, idx.shape[:-2] + (idx.shape[-2] * idx.shape[-1],)),
         lead + (idx.shape[-2] * idx.shape[-1],),
     )
     gf = ns.reshape(g, lead + (i.shape[-1],))
@@ -543,7 +568,7 @@ def _gather_jvp(ns, t, idx, batch):
     xp = _backend.namespace(idx)
     lead = tuple(t.shape[:-2])
     i = xp.broadcast_to(
-        idx.reshape(idx.shape[:-2] + (idx.shape[-2] * idx.shape[-1],)),
+        _backend.reshape(idx, idx.shape[:-2] + (idx.shape[-2] * idx.shape[-1],)),
         lead + (idx.shape[-2] * idx.shape[-1],),
     )
     tf = ns.reshape(t, lead + (t.shape[-2] * t.shape[-1],))
@@ -623,8 +648,8 @@ def _avg_fwd(xp, x, *, kernel, stride, padding, ceil_mode, count_include_pad, di
                 out += xpad[..., i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw]
     d = avg_divisor(xp, hw, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
     if x.dtype.kind in "iub":  # integers: the quotient truncated toward zero, as PyTorch's
-        return (xp.sign(out) * (xp.abs(out) // d)).astype(x.dtype)
-    out /= d if isinstance(d, int) else d.astype(x.dtype)
+        return _backend.astype(xp.sign(out) * (xp.abs(out) // d), x.dtype)
+    out /= d if isinstance(d, int) else _backend.astype(d, x.dtype)
     return out
 
 
@@ -637,7 +662,7 @@ def _avg_back_fwd(
     d = avg_divisor(
         xp, x_hw, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override
     )
-    gy = gy / (d if isinstance(d, int) else d.astype(gy.dtype))
+    gy = gy / (d if isinstance(d, int) else _backend.astype(d, gy.dtype))
     (h, w), (kh, kw), (sh, sw), (ph, pw) = x_hw, kernel, stride, padding
     out = xp.zeros(gy.shape[:-2] + (h + 2 * ph + eh, w + 2 * pw + ew), dtype=gy.dtype)
     if oh and ow:

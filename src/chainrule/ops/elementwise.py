@@ -70,7 +70,7 @@ def _sub(xp, x, y):
 def _int_div_check(y):
     # integer division by zero raises in PyTorch (NumPy would give 0 and warn)
     if getattr(y, "dtype", None) is not None and y.dtype.kind in "iu":
-        if (y == 0).any():
+        if _backend.any_true(y == 0):
             raise RuntimeError("ZeroDivisionError")
     elif isinstance(y, int) and y == 0:
         raise RuntimeError("ZeroDivisionError")
@@ -246,7 +246,9 @@ def _div_rounding(xp, x, y, *, rounding_mode):
     if _is_int(x) and _is_int(y):  # exact integer division (no trip through floats)
         _int_div_check(y)
         q = xp.floor_divide(x, y)
-        return q + ((q < 0) & (q * y != x)) if rounding_mode == "trunc" else q
+        if rounding_mode != "trunc":
+            return q
+        return q + _backend.astype((q < 0) & (q * y != x), q.dtype)
     if rounding_mode == "floor":
         return xp.floor_divide(x, y)
     return xp.trunc(x / y)
@@ -416,7 +418,7 @@ def _no_bool(kernel):
 def _relu(xp, x):
     if x.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
-    return xp.maximum(x, 0).astype(x.dtype, copy=False)
+    return _backend.astype(xp.maximum(x, 0), x.dtype, copy=False)
 
 
 def _abs(xp, x):
@@ -478,16 +480,17 @@ def _round(xp, x, *, decimals=0):
     d = abs(decimals)
     with _backend.quiet(xp):
         # 10**d beyond float32 (or float64) is inf
-        scale = xp.asarray(10.0**d if d <= 308 else math.inf, dtype=xp.float64).astype(y.dtype)
+        scale = xp.asarray(10.0**d if d <= 308 else math.inf, dtype=xp.float64)
+        scale = _backend.astype(scale, y.dtype)
         r = xp.round(y * scale) / scale if decimals > 0 else xp.round(y / scale) * scale
-    return xp.asarray(r).astype(x.dtype, copy=False)
+    return _backend.astype(xp.asarray(r), x.dtype, copy=False)
 
 
 def _sign(xp, x):
     if x.dtype.kind == "b":
         return x.copy()
     if x.dtype.kind == "f":  # sign(nan) = 0, as PyTorch
-        return xp.where(x == x, xp.sign(x), 0).astype(x.dtype, copy=False)
+        return _backend.astype(xp.where(x == x, xp.sign(x), 0), x.dtype, copy=False)
     return xp.sign(x)
 
 
@@ -504,7 +507,7 @@ def _clamp_fwd(xp, x, *, min, max):
         r = xp.maximum(r, min)
     if max is not None:
         r = xp.minimum(r, max)
-    return r.astype(x.dtype, copy=False) if r is not x else x.copy()
+    return _backend.astype(r, x.dtype, copy=False) if r is not x else _backend.copy(x)
 
 
 def _clamp_vjp(ns, g, x, min, max):
@@ -729,7 +732,7 @@ FILL_T = alias(COPY, "fill_tensor", grad_fn="FillBackward3")  # x.fill_(v), v 0-
 FILL_DATA = _defew(
     "fill_data",
     # the data is drawn on the CPU: it goes to x's device
-    lambda xp, x, *, data: _backend.move(data, *_backend.device_key(x)).astype(x.dtype),
+    lambda xp, x, *, data: _backend.astype(_backend.move(data, *_backend.device_key(x)), x.dtype),
     _zero,
     grad_fn="FillBackward0",
 )
@@ -779,9 +782,7 @@ def _sgn(ns, x, out):
 
 def _complex_fwd(xp, re, im):
     # the parts side by side, read as complex numbers: re + 1j * im would make 0 * inf NaN
-    re, im = xp.broadcast_arrays(re, im)
-    cdt = xp.complex64 if re.dtype == xp.float32 else xp.complex128
-    return xp.ascontiguousarray(xp.stack((re, im), axis=-1)).view(cdt)[..., 0]
+    return _backend.complex_from(xp, re, im)
 
 
 # |z| of a complex z: the gradient g * z / |z| (0 at 0, PyTorch's sgn); the tangent the
@@ -801,11 +802,16 @@ CONJ = defop(
 # Re z and Im z (copies; PyTorch's are views through view_as_real, hence its node name):
 # a real g goes back as g and as i g; the engine casts g to z's dtype (fit)
 REAL = defop(
-    "real", lambda xp, x: xp.real(x).copy(), PASS, jvp=LINEAR, grad_fn="SelectBackward0", fit=True
+    "real",
+    lambda xp, x: _backend.copy(xp.real(x)),
+    PASS,
+    jvp=LINEAR,
+    grad_fn="SelectBackward0",
+    fit=True,
 )
 IMAG = defop(
     "imag",
-    lambda xp, x: xp.imag(x).copy(),
+    lambda xp, x: _backend.copy(xp.imag(x)),
     lambda g: g * 1j,
     jvp=LINEAR,
     grad_fn="SelectBackward0",
@@ -840,7 +846,7 @@ def _angle(xp, x):
     if x.dtype.kind == "c":
         return xp.angle(x)
     # real x: 0 or pi (NaN stays NaN), as PyTorch (NumPy's angle(-0.0) would be pi)
-    return xp.where(x < 0, math.pi, xp.where(x == x, 0.0, x)).astype(x.dtype)
+    return _backend.astype(xp.where(x < 0, math.pi, xp.where(x == x, 0.0, x)), x.dtype)
 
 
 ANGLE = defop(

@@ -87,7 +87,9 @@ def _get_jvp(ns, t, idx, x_shape, batch):
     return batched_getitem(ns, t, idx, len(x_shape), batch) if batch else ns.getitem(t, idx)
 
 
-_getitem_fwd = lambda xp, x, *, idx: _backend.c_order(x[idx])
+_getitem_fwd = lambda xp, x, *, idx: _backend.c_order(
+    x[idx] if xp is _backend.numpy else _backend.getitem(xp, x, idx)
+)
 
 
 def _basic_getitem_fwd(xp, x, *, idx):
@@ -99,7 +101,12 @@ def _basic_getitem_fwd(xp, x, *, idx):
 
 
 def _get_accumulate(buf, g, idx):
-    buf[idx] += g  # the vjp, index_grad(g), added into an array that holds the others' sum
+    # the vjp, index_grad(g), added into an array that holds the others' sum
+    if type(buf) is _backend.ndarray:
+        buf[idx] += g
+    else:
+        xp = _backend.namespace(buf)
+        _backend.setitem(xp, buf, idx, _backend.getitem(xp, buf, idx) + g)
 
 
 SELECT = defop(
@@ -183,7 +190,7 @@ DIAGONAL_VIEW = defop(  # x.diagonal(offset, dim1, dim2): a view, the diagonal's
 
 def _index_put_fwd(xp, x, v, *, idx):
     out = xp.array(x, copy=True)  # an array even when x is a NumPy scalar
-    out[idx] = v
+    _backend.setitem(xp, out, idx, v)
     return out
 
 
@@ -206,7 +213,7 @@ def _put_jvp_x(ns, t, idx, x_shape, batch):
 
 def _put_jvp_v(ns, t, out, v_shape, idx, batch):
     # v's tangent (lined up with out by the engine) broadcast to x[idx], written into zeros
-    target = tuple(out._data[idx].shape)
+    target = tuple(_backend.getitem(_backend.namespace(out._data), out._data, idx).shape)
     core = tuple(v_shape)[max(0, len(v_shape) - len(target)) :]  # NumPy drops leading 1s
     t = ns.reshape(t, batch + (1,) * (len(target) - len(core)) + core)
     t = ns.broadcast_to(t, batch + target)
@@ -355,10 +362,11 @@ def _embedding_vjp(ns, g, weight_shape, indices, padding_idx, scale_grad_by_freq
     if padding_idx is not None or scale_grad_by_freq:
         scale = xp.ones(indices.shape, getattr(g, "_data", g).dtype)
         if padding_idx is not None:
-            scale = xp.where(indices == padding_idx, 0, scale).astype(scale.dtype)
+            scale = _backend.astype(xp.where(indices == padding_idx, 0, scale), scale.dtype)
         if scale_grad_by_freq:
-            counts = xp.bincount(indices.reshape(-1), minlength=weight_shape[0])
-            scale = (scale / counts[indices]).astype(scale.dtype)
+            counts = xp.bincount(_backend.reshape(indices, (-1,)), minlength=weight_shape[0])
+            counts = _backend.astype(_backend.getitem(xp, counts, indices), xp.float64)
+            scale = _backend.astype(scale / counts, scale.dtype)
         g = g * ns.const(scale[..., None], g)
     idx = (slice(None),) * len(batch) + (indices,)
     return ns.index_grad(g, idx, tuple(batch) + tuple(weight_shape))
@@ -366,7 +374,9 @@ def _embedding_vjp(ns, g, weight_shape, indices, padding_idx, scale_grad_by_freq
 
 EMBEDDING = defop(
     "embedding",
-    lambda xp, weight, *, indices, padding_idx, scale_grad_by_freq: weight[indices],
+    lambda xp, weight, *, indices, padding_idx, scale_grad_by_freq: (
+        weight[indices] if xp is _backend.numpy else _backend.getitem(xp, weight, indices)
+    ),
     _embedding_vjp,
     jvp=lambda ns, t, indices, batch: ns.getitem(t, (slice(None),) * len(batch) + (indices,)),
     tensor_params=("indices",),

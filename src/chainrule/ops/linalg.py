@@ -13,6 +13,7 @@ The PyTorch-named functions (``matmul``'s dispatch on dims, the shape errors) ar
 
 from __future__ import annotations
 
+from .. import backend as _backend
 from .._state import LinAlgError
 from .primitive import alias, complex_as_is, defop, holomorphic
 from .reduction import _finite_matrices
@@ -205,13 +206,13 @@ def _trace_inv(ns, t, x):
 def _det_fwd(xp, x):
     d = xp.linalg.det(x)
     bad = xp.any(xp.isnan(x), axis=(-2, -1))  # LAPACK's LU may not see a NaN: PyTorch's is NaN
-    return xp.where(bad, xp.nan, d) if bad.any() else d
+    return xp.where(bad, xp.nan, d) if _backend.any_true(bad) else d
 
 
 def _slogdet_fwd(xp, x, which):
     r = xp.linalg.slogdet(x)[which]
     bad = xp.any(xp.isnan(x), axis=(-2, -1))  # PyTorch: sign 0, logabsdet NaN
-    return xp.where(bad, 0.0 if which == 0 else xp.nan, r) if bad.any() else r
+    return xp.where(bad, 0.0 if which == 0 else xp.nan, r) if _backend.any_true(bad) else r
 
 
 DET = defop(
@@ -322,7 +323,7 @@ def _cholesky_fwd(xp, x, *, upper):
     a = xp.swapaxes(x, -1, -2) if upper else x  # upper: A's upper triangle is read
     try:
         low = xp.linalg.cholesky(a)
-        if xp.isnan(low).any():  # a NaN pivot is not positive (LAPACK, in PyTorch)
+        if _backend.any_true(xp.isnan(low)):  # a NaN pivot is not positive (LAPACK, in PyTorch)
             raise xp.linalg.LinAlgError
     except xp.linalg.LinAlgError:
         b, k = _first_bad(xp, a, _not_pd_order) or (0, x.shape[-1])
@@ -690,11 +691,11 @@ def _eig_fwd(xp, x, *, vectors=True):
     if x.size == 0:
         w = xp.empty(x.shape[:-1], dtype=cdt)
         return xp.empty(x.shape, dtype=cdt) if vectors else w
-    if not bool(xp.isfinite(x).all()):
+    if not _backend.all_true(xp.isfinite(x)):
         raise RuntimeError("torch.linalg.eig: input tensor should not contain infs or NaNs.")
     if not vectors:
-        return xp.linalg.eigvals(x).astype(cdt, copy=False)
-    return xp.linalg.eig(x)[1].astype(cdt, copy=False)
+        return _backend.astype(xp.linalg.eigvals(x), cdt, copy=False)
+    return _backend.astype(xp.linalg.eig(x)[1], cdt, copy=False)
 
 
 def _mH(ns, a):
@@ -732,7 +733,7 @@ def _eig_vectors_vjp(ns, g, x, out):
     v = out
     p = ns.matmul(_mH(ns, v), g)
     d = ns.diagonal(p, 0, -2, -1)
-    if not bool((abs(ns.imag(d)) <= 1e-2).all()):  # allclose(Im d, 0, rtol=atol=1e-2)
+    if not _backend.all_true(abs(ns.imag(d)) <= 1e-2):  # allclose(Im d, 0, rtol=atol=1e-2)
         raise RuntimeError(_EIG_PHASE)
     lam, _ = ns.eig(x)
     p = p - ns.matmul(_mH(ns, v), v * ns.expand_dims(ns.real(d), -2))

@@ -264,7 +264,7 @@ def _nll_vjp(ns, g, x_shape, target, weight, ignore_index, reduction, batch):
     coef = -g * ns.const(w, g)
     if reduction == "mean":
         # (targets of weight 0 only: 0 / 0, PyTorch's NaN)
-        coef = coef / w.sum() if (target != ignore_index).any() else coef * 0
+        coef = coef / xp.sum(w) if _backend.any_true(target != ignore_index) else coef * 0
     coef = ns.broadcast_to(coef, tuple(batch) + target.shape)
     idx = _nll_index(xp, safe, cdim, batch)
     return ns.put_along(ns.expand_dims(coef, nb + cdim), idx, nb + cdim, tuple(batch) + x_shape)
@@ -282,7 +282,7 @@ def _nll_jvp(ns, t, x_shape, target, weight, ignore_index, reduction, batch):
     else:
         total = ns.sum(v, axis=tuple(range(-target.ndim, 0)))
     if reduction == "mean":
-        return total / w.sum() if (target != ignore_index).any() else total * 0
+        return total / xp.sum(w) if _backend.any_true(target != ignore_index) else total * 0
     return total
 
 

@@ -92,6 +92,8 @@ class ArrayNS:
             setattr(self, n, getattr(xp, n))
         if getattr(xp, "ADAPTER", False):  # an array API backend: no NumPy methods on arrays
             self.reshape, self.swapaxes, self.astype = xp.reshape, xp.swapaxes, xp.astype
+            self.getitem = xp.getitem  # NumPy's indices spelt as the standard allows
+            self._setitem = xp.setitem
 
     # NumPy's function wrappers cost microseconds; array methods, ufunc reductions and a
     # plain fill do not (backward runs these per node)
@@ -126,7 +128,7 @@ class ArrayNS:
 
     def index_put(self, g, v, idx):
         out = self.xp.array(g, copy=True)
-        out[idx] = v
+        self._setitem(out, idx, v)
         return out
 
     def inv(self, a):
@@ -155,7 +157,7 @@ class ArrayNS:
         w, v = self.xp.linalg.eig(a)
         cdt = self.xp.complex64 if a.dtype in (self.xp.float32, self.xp.complex64) else None
         cdt = cdt or self.xp.complex128
-        return w.astype(cdt, copy=False), v.astype(cdt, copy=False)
+        return _backend.astype(w, cdt, copy=False), _backend.astype(v, cdt, copy=False)
 
     def svd(self, a):
         """(U, S, Vh) of the thin SVD of a."""
@@ -189,7 +191,7 @@ class ArrayNS:
         if has_advanced(idx):
             _backend.scatter_add(self.xp, z, idx, g)  # repeated indices add up
         else:
-            z[idx] = g
+            self._setitem(z, idx, g)
         return z
 
     def lgamma(self, x):
@@ -217,6 +219,10 @@ class ArrayNS:
 
     def getitem(self, g, idx):
         return g[idx]
+
+    @staticmethod
+    def _setitem(a, idx, v):
+        a[idx] = v
 
     @staticmethod
     def const(a, like):

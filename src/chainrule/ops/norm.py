@@ -109,7 +109,7 @@ BATCH_NORM = alias(LAYER_NORM, "batch_norm", grad_fn="NativeBatchNormBackward0")
 # Evaluation: the running mean and variance (keyword parameters, arrays shaped to broadcast
 # against x) are constants, so out = (x - mean) * rstd * w + b is affine in x.
 def _eval_fwd(xp, x, w, b, *, mean, var, eps):
-    return (((x - mean) / xp.sqrt(var + eps)) * w + b).astype(x.dtype, copy=False)
+    return _backend.astype(((x - mean) / xp.sqrt(var + eps)) * w + b, x.dtype, copy=False)
 
 
 def _eval_rstd(ns, like, var, eps):

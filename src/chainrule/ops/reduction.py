@@ -91,7 +91,7 @@ def _per(a: float, n: int) -> float:
 def _like(count, ref):
     """An integer ``count`` as a divisor in ``ref``'s dtype: NumPy would widen float32 / int64
     to float64 (a Tensor needs nothing: PyTorch's promotion keeps the float dtype)."""
-    return count.astype(ref.dtype) if hasattr(count, "astype") else count
+    return count if hasattr(count, "_data") else _backend.astype(count, ref.dtype)
 
 
 # ---------------------------------------------------------------- accumulation
@@ -123,7 +123,8 @@ def _scan(scan, xp, x, dim):
     in float64 (NumPy's scans go element after element in the input's dtype)."""
     c = x.dtype.char
     if c == "e" or c == "f":
-        return scan(x, axis=dim, dtype=xp.float32 if c == "e" else xp.float64).astype(x.dtype)
+        s = scan(x, axis=dim, dtype=xp.float32 if c == "e" else xp.float64)
+        return _backend.astype(s, x.dtype)
     return scan(x, axis=dim)
 
 
@@ -153,14 +154,14 @@ SUM = defop(
 
 def _mean(xp, x, dim, keepdim):
     if x.size == 0:  # nan, as PyTorch, without NumPy's "Mean of empty slice" warning
-        return x.sum(axis=dim, keepdims=keepdim) / 0
+        return xp.sum(x, axis=dim, keepdims=keepdim) / 0
     if x.dtype.itemsize >= 4:
         # the sum and division x.mean() does (its pairwise sum too), without its Python
         # wrapper, which costs more than the arithmetic on a batch of losses; float32 over
         # a strided axis sums in float64 (``_sum``)
         if dim is not None and x.dtype.char == "f" and _strided(x, dim):
-            s = x.sum(axis=dim, dtype=xp.float64, keepdims=keepdim)
-            return (s / _count(x.shape, dim)).astype(x.dtype)
+            s = xp.sum(x, axis=dim, dtype=xp.float64, keepdims=keepdim)
+            return _backend.astype(s / _count(x.shape, dim), x.dtype)
         return xp.add.reduce(x, axis=dim, keepdims=keepdim) / _count(x.shape, dim)
     return x.mean(axis=dim, keepdims=keepdim)  # float16: NumPy's mean sums in float32
 
@@ -215,14 +216,15 @@ def _var_fwd(xp, x, *, dim, correction, keepdim):
     w = _WIDER.get(x.dtype.char)
     if w is None:
         return _variance(xp, x, dim, correction, keepdim)
-    return _variance(xp, x.astype(w), dim, correction, keepdim).astype(x.dtype)
+    return _backend.astype(_variance(xp, _backend.astype(x, w), dim, correction, keepdim), x.dtype)
 
 
 def _std_fwd(xp, x, *, dim, correction, keepdim):
     w = _WIDER.get(x.dtype.char)
     if w is None:
         return xp.sqrt(_variance(xp, x, dim, correction, keepdim))
-    return xp.sqrt(_variance(xp, x.astype(w), dim, correction, keepdim)).astype(x.dtype)
+    v = _variance(xp, _backend.astype(x, w), dim, correction, keepdim)
+    return _backend.astype(xp.sqrt(v), x.dtype)
 
 
 def _var_vjp(ns, g, x, dim, correction, keepdim, batch):
@@ -409,14 +411,14 @@ def _even_vjp(ns, g, x, out, dim, keepdim, batch):
     # ties share the gradient evenly
     mask = x == _keep(ns, out, x.shape, dim, keepdim)
     count = _like(ns.sum(mask, axis=dim, keepdims=True), x)
-    return _spread(ns, g, x.shape, dim, keepdim, batch) * mask / count
+    return _spread(ns, g, x.shape, dim, keepdim, batch) * _like(mask, x) / count
 
 
 def _even_jvp(ns, t, x, out, dim, keepdim):
     # the mean of the tied elements' tangents (PyTorch's rule; the adjoint of _even_vjp)
     mask = x == _keep(ns, out, x.shape, dim, keepdim)
     count = _like(ns.sum(mask, axis=dim, keepdims=keepdim), x)
-    return _wsum(ns, t * mask, x.shape, dim, keepdim) / count
+    return _wsum(ns, t * _like(mask, x), x.shape, dim, keepdim) / count
 
 
 def _even_all_vjp(ns, g, x, out, dim, keepdim, batch):
@@ -645,7 +647,7 @@ def _norm_p_fwd(xp, x, *, p, dim, keepdim):
     if p == -_INF:
         return xp.min(a, axis=dim, keepdims=keepdim)
     if p == 0:  # the number of non-zero entries
-        return _sum(xp, (x != 0).astype(x.dtype), dim, keepdim)
+        return _sum(xp, _backend.astype(x != 0, x.dtype), dim, keepdim)
     if p == 1:
         return _sum(xp, a, dim, keepdim)
     return _sum(xp, a**p, dim, keepdim) ** (1.0 / p)
@@ -663,7 +665,7 @@ def _norm_p_grad(ns, x, out, p, dim, keepdim):
     if p == _INF or p == -_INF:  # (no tie where the norm is NaN: 0, as PyTorch)
         tie = ns.abs(x) == r
         count = ns.maximum(ns.sum(tie, axis=dim, keepdims=True), 1)
-        return ns.where(x == x, ns.sign(x), 0.0) * tie / _like(count, x)
+        return ns.where(x == x, ns.sign(x), 0.0) * _like(tie, x) / _like(count, x)
     x0, r0 = x == 0, r == 0
     q = ns.abs(ns.where(x0, 1.0, x)) / ns.where(r0, 1.0, r)  # no 0 / 0, no 0 ** -k
     return ns.where(x0, 0.0, ns.sign(x) * ns.where(r0, 0.0, q ** (p - 1)))
@@ -697,9 +699,11 @@ def _finite_matrices(ns, x):
     ok = x * 0 == 0  # False at inf and nan
     if _backend.all_true(ok):
         return x, None
-    if bool((x != x).any()):
+    if _backend.any_true(x != x):
         d = getattr(x, "_data", x)  # (arrays, or Tensors in a rule)
-        first = int(((d != d).reshape((-1, d.shape[-2] * d.shape[-1])).any(axis=-1)).argmax())
+        ns = _backend.namespace(d)
+        bad = _backend.reshape(d != d, (-1, d.shape[-2] * d.shape[-1]))
+        first = int(ns.argmax(_backend.astype(ns.any(bad, axis=-1), ns.int8)))
         pre = f"(Batch element {first}): " if d.ndim > 2 else ""
         raise LinAlgError(_SVD_NAN.replace("linalg.svd: ", "linalg.svd: " + pre, 1))
     bad = ns.sum(~ok, axis=(-2, -1), keepdims=True) > 0
@@ -722,7 +726,7 @@ def _no_second_order():
 def _svdvals_tangent_fwd(xp, t, x):
     x, bad = _finite_matrices(xp, x)
     u, _, vh = xp.linalg.svd(x, full_matrices=False)
-    r = (u * (t @ xp.swapaxes(vh, -1, -2))).sum(axis=-2)  # u_i^T t v_i for each i
+    r = xp.sum(u * (t @ xp.swapaxes(vh, -1, -2)), axis=-2)  # u_i^T t v_i for each i
     return r if bad is None else xp.where(bad[..., 0], xp.nan, r)
 
 

@@ -15,16 +15,13 @@ from .primitive import LINEAR, PASS, alias, complex_as_is, defop
 
 
 def _view_fwd(xp, x, *, shape):
+    if type(x) is not _backend.ndarray:  # another backend: its view (backend.view)
+        return _backend.view(xp, x, shape=shape)
     v = x.view()
     try:
         v.shape = shape  # NumPy refuses exactly when no view can have this shape
     except AttributeError:
-        if x.ndim == 0:  # a NumPy scalar (a 0-d result, as sym's evaluation has it): no view
-            return xp.reshape(xp.asarray(x), shape)
-        raise RuntimeError(
-            "view size is not compatible with input tensor's size and stride (at least one "
-            "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
-        ) from None
+        raise RuntimeError(_backend.ERR_VIEW) from None
     return v
 
 
@@ -88,7 +85,9 @@ def _swap(ns, g, dim0, dim1, batch):
 
 TRANSPOSE = defop(  # swapping a dim with itself (always so for 0-d) is the identity
     "transpose",
-    lambda xp, x, *, dim0, dim1: x.view() if dim0 == dim1 else xp.swapaxes(x, dim0, dim1),
+    lambda xp, x, *, dim0, dim1: (
+        _backend.alias(xp, x) if dim0 == dim1 else xp.swapaxes(x, dim0, dim1)
+    ),
     _swap,
     view=True,
     jvp=lambda ns, t, dim0, dim1, batch: _swap(ns, t, dim0, dim1, batch),

@@ -64,7 +64,7 @@ def _f64(xp, x):
 
 
 def _back(xp, r, x):
-    return r.astype(x.dtype, copy=False) if x.dtype != xp.float64 else r
+    return _backend.astype(r, x.dtype, copy=False) if x.dtype != xp.float64 else r
 
 
 def _frac_pi(xp, x):
@@ -353,7 +353,7 @@ def _igamma_parts(xp, a, x):
         step = d * c
         h = xp.where(done, h, h * step)  # converged elements stay (no drift of roundings)
         done = done | (xp.abs(step - 1.0) <= 4.5e-16)
-        if done.all():
+        if _backend.all_true(done):
             break
     q_cf = xp.exp(aa * xp.log(xx) - xx - lgamma(xp, aa)) * h
     return xp.where(ser, p_ser, 1.0 - q_cf), xp.where(ser, 1.0 - p_ser, q_cf)
@@ -374,7 +374,7 @@ def _igamma(xp, a, x, upper: bool):
         edge = lo if not upper else xp.where(xp.isnan(lo), xp.nan, 1.0 - lo)
         r = xp.where(ok, r, edge)
     dtype = xp.result_type(getattr(a, "dtype", xp.float64), getattr(x, "dtype", xp.float64))
-    return r.astype(dtype, copy=False)
+    return _backend.astype(r, dtype, copy=False)
 
 
 def gammainc(xp, a, x):
@@ -407,7 +407,7 @@ def standard_gamma_grad(xp, alpha, x):
             d = t * (logx - psi)
             s = s + d
             # terms grow while x > alpha + n, then fall off
-            if n > 8 and not ((xp.abs(d) > 1e-17 * xp.abs(s)) | (v > a + n)).any():
+            if n > 8 and not _backend.any_true((xp.abs(d) > 1e-17 * xp.abs(s)) | (v > a + n)):
                 break
         dpdx = xp.exp((a - 1.0) * logx - v - lgamma(xp, a))
         r = -s / dpdx

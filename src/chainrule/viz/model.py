@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from .. import backend as _backend
 from ..node import AccumulateGrad, edge
 from ..tensor import Tensor
 from .record import walk_nodes
@@ -102,6 +103,8 @@ def fmt_value(arr, max_values: int = 6) -> str | None:
         return None
     if hasattr(arr, "tolist"):
         return _nested(arr.tolist())
+    if hasattr(arr, "__array_namespace__"):  # an array API array: no tolist of its own
+        return _nested(_backend.tolist(arr))
     return _num(arr)
 
 
