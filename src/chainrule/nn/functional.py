@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import warnings
 
+from .. import backend as _backend
 from .. import creation
 from .. import dtypes as _dtypes
 from .. import random as _random
