@@ -19,7 +19,15 @@ from chainrule.autograd import gradcheck, gradgradcheck
 
 @pytest.fixture(scope="module")
 def torch():
-    return pytest.importorskip("torch")
+    torch = pytest.importorskip("torch")
+    # chainrule contracts left to right, as PyTorch does without the opt_einsum package;
+    # where that package is installed (JAX brings it), PyTorch reorders the contractions
+    # and its layouts (is_contiguous) differ: the reference is PyTorch's own order
+    oe = torch.backends.opt_einsum
+    was = oe.enabled
+    oe.enabled = False
+    yield torch
+    oe.enabled = was
 
 
 rng = np.random.default_rng(12)
