@@ -1056,7 +1056,9 @@ class CompiledFunction:
             self._changed.add(key)
             self._fall_back(
                 key if again else None,
-                f"changes {changed} (state a graph does not return)",
+                f"changes {changed} (a graph writes the tensors it read back, it does not "
+                "make new state or rebind attributes"
+                + (")" if again else "; the next call traces again)"),
                 error,
             )
             return self._cache[key] if again else _Eager("")
