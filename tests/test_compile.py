@@ -1017,3 +1017,31 @@ def test_backward_in_a_trace_into_an_arguments_grad_falls_back():
     with pytest.warns(UserWarning, match="argument 0"):
         got = c(w)
     assert cr.equal(got, f(w_ref)) and cr.equal(w.grad, w_ref.grad)
+
+
+def test_compiled_step_traces_again_when_the_optimizer_changes():
+    # the learning rate is a constant of the step's graph: a scheduler's change between
+    # calls traces again (no stale lr); so does a state entry replaced
+    net, opt, step = _mlp_step("SGD", lr=0.1, momentum=0.9)
+    ref, opt_ref, step_ref = _mlp_step("SGD", lr=0.1, momentum=0.9)
+    sched = cr.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    sched_ref = cr.optim.lr_scheduler.StepLR(opt_ref, step_size=2, gamma=0.5)
+    c = cr.compile(step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(6):
+            x, y = cr.randn(10, 12), cr.randn(10, 4)
+            c(x, y)
+            step_ref(x, y)
+            sched.step()
+            sched_ref.step()
+    for p, q in zip(net.parameters(), ref.parameters(), strict=True):
+        _close(p.detach(), q.detach(), rtol=1e-5, atol=1e-6)
+    assert c.traces == 4  # state made (eager), then lr 0.1, 0.05, 0.025
+    w, w_ref = net[0].weight, ref[0].weight
+    opt.state[w]["momentum_buffer"] = cr.zeros_like(w)
+    opt_ref.state[w_ref]["momentum_buffer"] = cr.zeros_like(w_ref)
+    c(x, y)
+    step_ref(x, y)
+    assert c.traces == 5
+    _close(w.detach(), w_ref.detach(), rtol=1e-5, atol=1e-6)

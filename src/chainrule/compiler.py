@@ -559,6 +559,7 @@ class _Graph:
         self.grads: list = []  # (tensor, "none" | "new"): its .grad set to None or a new one
         self.grad_guards: list = []  # (tensor, None | (shape, dtype) of its .grad)
         self.targets: list = []  # (tensor or None, owner or None, shape, dtype) written
+        self.optimizers: list = []  # (optimizer, _opt_snapshot of it when traced)
 
     def guards_hold(self) -> bool:
         for m, training in self.modules:
@@ -589,7 +590,60 @@ class _Graph:
         for cell, obj in self.cells:
             if cell.cell_contents is not obj:
                 return False
+        for o, snap in self.optimizers:
+            if _opt_snapshot(o) != snap:
+                return False
         return all(g.get(n, _MISSING) is obj for g, n, obj in self.globals)
+
+
+class _Same:
+    """Equal to a snapshot of the same object only (held, so its id is not reused), and,
+    ``versioned``, at the same version (a tensor the graph holds as a constant)."""
+
+    __slots__ = ("obj", "version")
+
+    def __init__(self, obj, versioned: bool) -> None:
+        self.obj = obj
+        self.version = obj._vc[0] if versioned and _is_tensor(obj) else None
+
+    def __eq__(self, other) -> bool:
+        return type(other) is _Same and other.obj is self.obj and other.version == self.version
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+_NUMBERS = (bool, int, float, complex, str, type(None))
+
+
+def _value(v, versioned: bool):
+    if type(v) in _NUMBERS or (type(v) is tuple and all(type(x) in _NUMBERS for x in v)):
+        return v
+    return _Same(v, versioned)
+
+
+def _opt_snapshot(o) -> tuple:
+    """What an optimizer's step reads besides the tensors the graph reads per call: its
+    hyper-parameters (lr, betas, momentum: constants of the graph, which a scheduler
+    changes between calls), its parameter lists, its state's entries (a tensor by
+    identity: the graph reads that tensor; a number by value). A compiled step whose
+    optimizer changed any traces again."""
+    groups = tuple(
+        (
+            tuple(_Same(p, False) for p in g.get("params", ())),
+            tuple((k, _value(v, True)) for k, v in g.items() if k != "params"),
+        )
+        for g in o.param_groups
+    )
+    state = tuple(
+        (
+            _Same(p, False),
+            tuple((k, _value(v, False)) for k, v in st.items())
+            if isinstance(st, dict)
+            else _value(st, True),
+        )
+        for p, st in o.state.items()
+    )
+    return groups, state
 
 
 def _partition(in_nodes, out_nodes, cts, grad_nodes):
@@ -1160,6 +1214,7 @@ class CompiledFunction:
         g.globals = found.globals
         g.cells = found.cells
         g.modules = [(m, m.training) for m in found.modules]
+        g.optimizers = [(o, _opt_snapshot(o)) for o in found.optimizers]
         self._cache[key] = g
         return g
 
