@@ -26,8 +26,10 @@ names the line of ``fn`` responsible (``fullgraph=True`` raises ``TraceError`` i
 
 - Python control flow on tensor values (``if x.sum() > 0``, ``.item()``, ``float(t)``,
   ``bool(t)``, ``.tolist()``, printing a tensor): a symbolic tensor has no values;
-- ``loss.backward()`` and in-place writes (``opt.step()``, ``x.add_(1)``, BatchNorm's
-  running statistics): an explicit graph is written out of place;
+- in-place writes a call cannot write back (below): into a detached alias (``x.detach()
+  .mul_(2)``, ``p.data.mul_(2)``), rebinding ``x.data``, writes into inputs when the
+  outputs are differentiated too (BatchNorm's running statistics in training), ``.grad``
+  set to a tensor that is not a fresh value;
 - random numbers from the default generator (dropout in training, ``torch.rand``): a
   graph would replay one draw forever. The generator is restored before the eager run,
   so the fallback draws what eager would;
@@ -36,6 +38,43 @@ names the line of ``fn`` responsible (``fullgraph=True`` raises ``TraceError`` i
   .mean()`` to compile it);
 - results that are neither tensors, (nested) tuples, lists and dicts of them, nor
   constants.
+
+In-place writes into the graph's inputs (an argument, a parameter, an optimizer's state,
+a ``.grad``, directly or through a view) are written back: while tracing, each input's
+storage has a ``Versions`` (``ops/symbolic.py``) whose root the writes move on (they are
+functionalized, ``ops.apply``); the written inputs' final values are extra outputs of the
+graph, and after each call they are copied into the tensors' own arrays (views and an
+optimizer's references see them; version counters move as the trace's writes moved
+them; nothing is recorded by autograd). A call whose written tensor shares memory with
+another input (one tensor passed twice) runs eagerly: the graph read them as two values.
+
+So the imperative training step compiles::
+
+    @chainrule.compile
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+``loss.backward()`` on a symbolic loss makes the gradients' nodes with the table's rules
+(as ``autograd.grad`` does, ``autograd.api``) and accumulates them into ``.grad`` as eager
+does: a ``.grad`` that was None becomes a new tensor, an existing one (a graph input, read
+through its tensor at each call) is added into in place. ``.grad`` set to None
+(``zero_grad()``) or to a new tensor during the trace is done again by each call. The
+returned loss is not differentiable again (eager's graph of it was freed by backward).
+The optimizer's numbers (lr, betas, momentum) are constants of the graph: a change (a
+scheduler's) traces again, as does a state entry replaced or a ``.grad`` that is None
+where the trace had one (or the reverse). New state is not made by a graph: the first
+call of a momentum or Adam step, which makes the buffers, runs eagerly (one warning) and
+the second traces, so such a step is traced twice (``traces == 2``, ``fallbacks == 1``);
+a plain SGD step is traced twice too when its first call starts without ``.grad``. Adam's
+step count is a tensor: while traced, the bias corrections are computed from it in the
+graph (float64 NumPy power, where eager uses Python's ``**`` on ``.item()``: they may
+differ in the last bit of a float64, which float32 parameters do not show in practice).
+A compiled step's values equal eager's to float32 rounding, not bitwise (the gradients'
+sums run in another order, below).
 
 When grad mode is on and a tensor the graph reads requires grad, the compiled call is
 one node of the autograd graph (an ``autograd.Function``): ``loss.backward()`` fills the
@@ -54,11 +93,12 @@ tracing runs ``fn``'s Python once with symbolic tensors, so Python side effects 
 happen again when a signature is traced, and other threads must not use the tensors it
 reads meanwhile; a graph break is not a partial graph but the whole signature run
 eagerly; non-tensor Python state read by ``fn`` (a module's ``p`` attribute, a global
-float) is baked into the graph unguarded (``chainrule.compiler.reset()`` forgets the
-graphs); ``compile(module)`` returns an ``OptimizedModule`` that forwards to the module
-but is not an ``nn.Module`` itself. Values equal eager's up to float rounding: a
-broadcast gradient (a bias's) is summed by the table's ``sum`` in the graph and by
-NumPy's ``add.reduce`` in eager's first-order backward.
+float) is baked into the graph unguarded, an optimizer's excepted
+(``chainrule.compiler.reset()`` forgets the graphs); ``compile(module)`` returns an
+``OptimizedModule`` that forwards to the module but is not an ``nn.Module`` itself.
+Values equal eager's up to float rounding: a broadcast gradient (a bias's) is summed by
+the table's ``sum`` in the graph and by NumPy's ``add.reduce`` in eager's first-order
+backward.
 
 >>> import chainrule as torch
 >>> @torch.compile
