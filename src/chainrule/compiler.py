@@ -129,6 +129,7 @@ from .autograd import Function as _Function
 from .autograd import grad as _autograd_grad
 from .autograd import is_grad_enabled
 from .autograd.engine import leaves_behind as _leaves_behind
+from .backend import copy as _backend_copy
 from .func import _pytree as pt
 from .ops import symbolic as _symbolic
 from .ops.apply import _DATA
@@ -504,7 +505,7 @@ def _written(in_syms, in_vars, n_args, saved, externals, versions, out):
     compiled call (``_write_back``): ``(writes, grads, nodes)``. ``writes``: the inputs
     whose storage was written in place (its ``Versions`` root is no longer its variable),
     as ``(("arg", i) | ("ext", tensor) | ("grad", owner), number of writes)``; ``grads``:
-    ``(tensor, "none" | "new")``, a tensor read from outside whose ``.grad`` the trace set
+    ``(tensor, "none" | "new" | "copy")``, a tensor read from outside whose ``.grad`` the trace set
     to None or to a new tensor (backward where .grad was None); ``nodes``: the written
     values, then the new gradients, which the graph returns after fn's outputs. Raises
     ``_Refused`` for what a call cannot do again: an input's data rebound (``x.data =
@@ -556,8 +557,9 @@ def _written(in_syms, in_vars, n_args, saved, externals, versions, out):
                 "anew (an input, a view, a value returned or shared, one with history)"
             )
         storages.add(id(cur._vc))
-        grads.append((t, "new"))
-        new_grads.append(cur._data)
+        n = cur._data
+        grads.append((t, "new" if n.prim is not None else "copy"))
+        new_grads.append(n)
     return writes, grads, nodes + new_grads
 
 
@@ -596,7 +598,7 @@ class _Graph:
         # state the call writes (``_written``): the graph's outputs after the function's
         # own are the written inputs' final values, then the new .grad tensors
         self.writes: list = []  # (("arg", i) | ("ext", tensor) | ("grad", owner), n writes)
-        self.grads: list = []  # (tensor, "none" | "new"): its .grad set to None or a new one
+        self.grads: list = []  # (tensor, "none" | "new" | "copy"): .grad set to None or new
         self.grad_guards: list = []  # (tensor, None | (shape, dtype) of its .grad)
         self.targets: list = []  # (tensor or None, owner or None, shape, dtype) written
         self.optimizers: list = []  # (optimizer, _opt_snapshot of it when traced)
@@ -829,7 +831,7 @@ def _write_back(g: _Graph, targets, results, values) -> None:
     so views and an optimizer's references see them; the version counters move as the
     trace's writes moved them), then the .grad of each tensor as the trace left it: None,
     or a new tensor (as backward makes one where .grad was None). No autograd records it."""
-    k = len(g.out_syms) - len(g.writes) - sum(a == "new" for _, a in g.grads)
+    k = len(g.out_syms) - len(g.writes) - sum(a != "none" for _, a in g.grads)
     for t, a, n in targets:
         a[...] = results[k]._data
         t._vc[0] += n
@@ -841,8 +843,14 @@ def _write_back(g: _Graph, targets, results, values) -> None:
             continue
         r = results[k]
         k += 1
-        if id(r._data) in mine:  # (an input's array, or one already handed out)
-            r = Tensor._new(r._data.copy())
+        a = r._data
+        if (
+            action == "copy"  # (a constant's array: the graph hands it out at each call)
+            or id(a) in mine  # (an input's array, or one already handed out)
+            or getattr(a, "base", None) is not None  # a view, as eager's backward copies
+            or not getattr(a, "flags", _Writable).writeable
+        ):
+            r = Tensor._new(_backend_copy(a))
         mine.add(id(r._data))
         t._grad = r
 
@@ -1245,7 +1253,7 @@ class CompiledFunction:
         g = _Graph(n_args, externals, out_spec, items, fn_graph, graph_in, graph_out)
         g.writes, g.grads, g.targets = writes, grad_actions, targets
         g.grad_guards = grad_guards if grad_used else []
-        assert len(graph_out) == n_user + len(writes) + sum(a == "new" for _, a in grad_actions)
+        assert len(graph_out) == n_user + len(writes) + sum(a != "none" for _, a in grad_actions)
         if grads is not None:
             needs, cts, grad_nodes, outs = grads
             needs = tuple(needs[i] for i in kept)
