@@ -1045,3 +1045,21 @@ def test_compiled_step_traces_again_when_the_optimizer_changes():
     step_ref(x, y)
     assert c.traces == 5
     _close(w.detach(), w_ref.detach(), rtol=1e-5, atol=1e-6)
+
+
+def test_backward_of_a_symbolic_value_accumulates_gradient_nodes_into_grad():
+    # what backward() in a trace does, on chainrule.sym's symbols: .grad holds the
+    # gradient's nodes (no history), a second backward adds into it, and a second
+    # backward through the same graph without retain_graph raises, as eager's
+    from chainrule import sym
+
+    w = sym.var("w", (3,)).requires_grad_()
+    loss = (w * w).sum()
+    loss.backward()
+    g = w.grad
+    assert not g.requires_grad and cr.equal(g.eval(w=[1.0, 2.0, 3.0]), cr.tensor([2.0, 4.0, 6.0]))
+    (3 * w).sum().backward()
+    assert w.grad is g  # added into in place (a new node the same tensor names)
+    assert cr.equal(w.grad.eval(w=[1.0, 2.0, 3.0]), cr.tensor([5.0, 7.0, 9.0]))
+    with pytest.raises(RuntimeError, match="second time|freed"):
+        loss.backward()
