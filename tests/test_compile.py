@@ -836,7 +836,7 @@ def test_in_place_writes_into_computed_values_compile():
 # tensors (the create_graph path: a broadcast bias gradient summed by the table's sum),
 # eager's first-order backward runs them on arrays (NumPy's add.reduce): the same formulas,
 # summed in another order (compile's module docstring says so).
-def _mlp_step(opt_name, **kw):
+def _mlp_step(opt_name, set_to_none=True, **kw):
     cr.manual_seed(0)
     net = nn.Sequential(
         nn.Linear(12, 16), nn.ReLU(), nn.Linear(16, 16), nn.Tanh(), nn.Linear(16, 4)
@@ -844,7 +844,7 @@ def _mlp_step(opt_name, **kw):
     opt = getattr(cr.optim, opt_name)(net.parameters(), **kw)
 
     def step(x, y):
-        opt.zero_grad()
+        opt.zero_grad(set_to_none=set_to_none)
         loss = ((net(x) - y) ** 2).mean()
         loss.backward()
         opt.step()
@@ -1063,3 +1063,26 @@ def test_backward_of_a_symbolic_value_accumulates_gradient_nodes_into_grad():
     assert cr.equal(w.grad.eval(w=[1.0, 2.0, 3.0]), cr.tensor([5.0, 7.0, 9.0]))
     with pytest.raises(RuntimeError, match="second time|freed"):
         loss.backward()
+
+
+def test_compiled_step_with_zero_grad_in_place_keeps_the_grad_tensors():
+    # zero_grad(set_to_none=False) zeroes each .grad in place and backward adds into it:
+    # the call writes the values back into the same .grad tensors, as eager
+    net, opt, step = _mlp_step("SGD", set_to_none=False, lr=0.1, momentum=0.9)
+    ref, opt_ref, step_ref = _mlp_step("SGD", set_to_none=False, lr=0.1, momentum=0.9)
+    c = cr.compile(step)
+    held = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i in range(6):
+            x, y = cr.randn(10, 12), cr.randn(10, 4)
+            c(x, y)
+            step_ref(x, y)
+            if i == 2:
+                held = [p.grad for p in net.parameters()]
+            if i > 2:
+                assert all(g is p.grad for g, p in zip(held, net.parameters(), strict=True))
+    for p, q in zip(net.parameters(), ref.parameters(), strict=True):
+        _close(p.detach(), q.detach(), rtol=1e-5, atol=1e-6)
+        _close(p.grad, q.grad, rtol=1e-5, atol=1e-6)
+    assert c.traces == 2 and c.fallbacks == 1
