@@ -47,19 +47,22 @@ def make(opt_name: str, **kw):
     return step
 
 
-def median_time(fn, repeats: int) -> float:
-    times = []
+def median_times(fns, repeats: int) -> list:
+    """Medians of each function's time, the calls interleaved (a shared machine's load
+    falls on all of them alike)."""
+    times = [[] for _ in fns]
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        for ts, fn in zip(times, fns, strict=True):
+            t0 = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t0)
+    return [statistics.median(ts) for ts in times]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    n = 10 if ap.parse_args().quick else 40
+    n = 10 if ap.parse_args().quick else 60
     x = cr.randn(128, 784)
     y = cr.randint(0, 10, (128,))
     print(f"{'step':<16}{'eager ms':>10}{'compiled ms':>13}{'ratio':>7}{'1st+2nd call ms':>17}")
@@ -73,8 +76,7 @@ def main() -> None:
             c(x, y)
             c(x, y)
         first = time.perf_counter() - t0
-        te = median_time(lambda: eager(x, y), n)  # noqa: B023
-        tc = median_time(lambda: c(x, y), n)  # noqa: B023
+        te, tc = median_times([lambda: eager(x, y), lambda: c(x, y)], n)  # noqa: B023
         assert c.traces == 2 and c.fallbacks == 1, (c.traces, c.fallbacks)
         print(f"{name:<16}{te * 1e3:>10.2f}{tc * 1e3:>13.2f}{te / tc:>7.2f}{first * 1e3:>17.1f}")
 

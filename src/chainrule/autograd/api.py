@@ -152,18 +152,17 @@ def _symbolic_backward(outputs, grad_tensors, retain_graph, inputs) -> None:
         inputs=leaves,
         accumulate=False,
     )
+    got = [(t, captured.get(edge(t))) for t in leaves]
+    got = [(t, g) for t, g in got if g is not None]
+    if any(type(t._data) is not SymArray for t, _ in got):  # (before any .grad changes)
+        raise RuntimeError(
+            "chainrule.sym: backward() of a symbolic value reached a tensor with data "
+            "(not part of the graph): its .grad cannot hold a symbolic gradient"
+        )
     prev = _state.grad.enabled
     _state.grad.enabled = False
     try:
-        for t in leaves:
-            g = captured.get(edge(t))
-            if g is None:
-                continue
-            if type(t._data) is not SymArray:
-                raise RuntimeError(
-                    "chainrule.sym: backward() of a symbolic value reached a tensor with data "
-                    "(not part of the graph): its .grad cannot hold a symbolic gradient"
-                )
+        for t, g in got:
             fresh = g._new(g._data)  # (a storage of its own, no history)
             cur = getattr(t, "_grad", None)
             if cur is None:
