@@ -15,6 +15,8 @@ from .. import backend as _backend
 from ..backend import namespace
 from ..node import edge
 from ..ops import symbolic as _symbolic
+from ..ops.apply import apply
+from ..ops.shape import CONTIGUOUS
 from ..ops.symbolic import SymArray
 from ..tensor_base import TENSOR_TYPES, TensorBase
 from .engine import leaves_behind, run_backward
@@ -163,7 +165,9 @@ def _symbolic_backward(outputs, grad_tensors, retain_graph, inputs) -> None:
     _state.grad.enabled = False
     try:
         for t, g in got:
-            fresh = g._new(g._data)  # (a storage of its own, no history)
+            # a storage of its own, no history, row-major: eager's .grad copies a view
+            # (a weight's gradient, transposed) into C order, and so does the graph
+            fresh = apply(CONTIGUOUS, g)
             cur = getattr(t, "_grad", None)
             if cur is None:
                 t._grad = fresh
