@@ -832,10 +832,10 @@ def test_in_place_writes_into_computed_values_compile():
 # The PyTorch-style step (zero_grad, loss, backward, step) compiled: backward() in the
 # trace makes the gradients' nodes and accumulates them into .grad; each call writes the
 # parameters, the optimizer's state and .grad back. Values agree with eager's to float32
-# rounding, not bitwise: the graph's gradients are the table's rules run on symbolic
-# tensors (the create_graph path: a broadcast bias gradient summed by the table's sum),
-# eager's first-order backward runs them on arrays (NumPy's add.reduce): the same formulas,
-# summed in another order (compile's module docstring says so).
+# rounding, not bitwise: the weights' gradients come out bitwise equal, but a bias's
+# broadcast gradient is summed over the batch by the table's sum in the graph (float32
+# accumulated in float64, as PyTorch's kernel) and by NumPy's float32 add.reduce in eager's
+# first-order backward (sum_to); the last bits differ, and the updates carry them on.
 def _mlp_step(opt_name, set_to_none=True, **kw):
     cr.manual_seed(0)
     net = nn.Sequential(
