@@ -26,8 +26,10 @@ names the line of ``fn`` responsible (``fullgraph=True`` raises ``TraceError`` i
 
 - Python control flow on tensor values (``if x.sum() > 0``, ``.item()``, ``float(t)``,
   ``bool(t)``, ``.tolist()``, printing a tensor): a symbolic tensor has no values;
-- ``loss.backward()`` and in-place writes (``opt.step()``, ``x.add_(1)``, BatchNorm's
-  running statistics): an explicit graph is written out of place;
+- in-place writes a call cannot write back (below): into a detached alias (``x.detach()
+  .mul_(2)``, ``p.data.mul_(2)``), rebinding ``x.data``, writes into inputs when the
+  outputs are differentiated too (BatchNorm's running statistics in training), ``.grad``
+  set to a tensor that is not a fresh value;
 - random numbers from the default generator (dropout in training, ``torch.rand``): a
   graph would replay one draw forever. The generator is restored before the eager run,
   so the fallback draws what eager would;
@@ -36,6 +38,43 @@ names the line of ``fn`` responsible (``fullgraph=True`` raises ``TraceError`` i
   .mean()`` to compile it);
 - results that are neither tensors, (nested) tuples, lists and dicts of them, nor
   constants.
+
+In-place writes into the graph's inputs (an argument, a parameter, an optimizer's state,
+a ``.grad``, directly or through a view) are written back: while tracing, each input's
+storage has a ``Versions`` (``ops/symbolic.py``) whose root the writes move on (they are
+functionalized, ``ops.apply``); the written inputs' final values are extra outputs of the
+graph, and after each call they are copied into the tensors' own arrays (views and an
+optimizer's references see them; version counters move as the trace's writes moved
+them; nothing is recorded by autograd). A call whose written tensor shares memory with
+another input (one tensor passed twice) runs eagerly: the graph read them as two values.
+
+So the imperative training step compiles::
+
+    @chainrule.compile
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+``loss.backward()`` on a symbolic loss makes the gradients' nodes with the table's rules
+(as ``autograd.grad`` does, ``autograd.api``) and accumulates them into ``.grad`` as eager
+does: a ``.grad`` that was None becomes a new tensor, an existing one (a graph input, read
+through its tensor at each call) is added into in place. ``.grad`` set to None
+(``zero_grad()``) or to a new tensor during the trace is done again by each call. The
+returned loss is not differentiable again (eager's graph of it was freed by backward).
+The optimizer's numbers (lr, betas, momentum) are constants of the graph: a change (a
+scheduler's) traces again, as does a state entry replaced or a ``.grad`` that is None
+where the trace had one (or the reverse). New state is not made by a graph: the first
+call of a momentum or Adam step, which makes the buffers, runs eagerly (one warning) and
+the second traces, so such a step is traced twice (``traces == 2``, ``fallbacks == 1``);
+a plain SGD step is traced twice too when its first call starts without ``.grad``. Adam's
+step count is a tensor: while traced, the bias corrections are computed from it in the
+graph (float64 NumPy power, where eager uses Python's ``**`` on ``.item()``: they may
+differ in the last bit of a float64, which float32 parameters do not show in practice).
+A compiled step's values equal eager's to float32 rounding, not bitwise (the gradients'
+sums run in another order, below).
 
 When grad mode is on and a tensor the graph reads requires grad, the compiled call is
 one node of the autograd graph (an ``autograd.Function``): ``loss.backward()`` fills the
@@ -54,11 +93,12 @@ tracing runs ``fn``'s Python once with symbolic tensors, so Python side effects 
 happen again when a signature is traced, and other threads must not use the tensors it
 reads meanwhile; a graph break is not a partial graph but the whole signature run
 eagerly; non-tensor Python state read by ``fn`` (a module's ``p`` attribute, a global
-float) is baked into the graph unguarded (``chainrule.compiler.reset()`` forgets the
-graphs); ``compile(module)`` returns an ``OptimizedModule`` that forwards to the module
-but is not an ``nn.Module`` itself. Values equal eager's up to float rounding: a
-broadcast gradient (a bias's) is summed by the table's ``sum`` in the graph and by
-NumPy's ``add.reduce`` in eager's first-order backward.
+float) is baked into the graph unguarded, an optimizer's excepted
+(``chainrule.compiler.reset()`` forgets the graphs); ``compile(module)`` returns an
+``OptimizedModule`` that forwards to the module but is not an ``nn.Module`` itself.
+Values equal eager's up to float rounding: a broadcast gradient (a bias's) is summed by
+the table's ``sum`` in the graph and by NumPy's ``add.reduce`` in eager's first-order
+backward.
 
 >>> import chainrule as torch
 >>> @torch.compile
@@ -89,14 +129,16 @@ from .autograd import Function as _Function
 from .autograd import grad as _autograd_grad
 from .autograd import is_grad_enabled
 from .autograd.engine import leaves_behind as _leaves_behind
+from .backend import copy as _backend_copy
 from .func import _pytree as pt
 from .ops import symbolic as _symbolic
+from .ops.apply import _DATA
 from .ops.symbolic import SymArray, Versions, param_syms, variable, walk
 from .sym import function as _sym_function
 from .sym.printing import type_text as printing_type
 from .sym.symbol import wrap
 from .tensor import Tensor
-from .tensor_base import TENSOR_TYPES
+from .tensor_base import TENSOR_TYPES, own
 
 __all__ = ["compile", "CompiledFunction", "OptimizedModule", "TraceError", "reset"]
 
@@ -422,6 +464,8 @@ def _why(e: BaseException) -> str | None:
     if _raised_in(tb, "autograd/api.py") and _raised_in(tb, "autograd/engine.py"):
         if "backward" in _frames(tb):
             return "calls .backward() (an imperative step: .grad and in-place updates)"
+    if isinstance(e, _Refused):
+        return str(e)
     if isinstance(e, TypeError) and (
         "in-place writes to a symbolic value" in str(e)
         or ("no data until it is bound" in str(e) and "write" in _frames(tb))
@@ -439,22 +483,84 @@ def _why(e: BaseException) -> str | None:
     return None
 
 
-def _refuse_input_write(t) -> None:
-    """While tracing: refuse an in-place write into the storage of a graph input (an
-    argument, or a tensor read from outside: a module's parameter, an optimizer's state),
-    directly or through a view or alias of it. The graph returns values and writes nothing
-    back, so the write would be lost: the function runs eagerly instead. Writes into values
-    the function computed itself are functionalized (``ops.apply``, in-place on symbols)."""
-    vc = t._vc
-    n = vc.root if type(vc) is Versions else t._data
-    while type(n) is SymArray and n.prim is not None and (n.prim.view or n.prim.name == "detach"):
-        n = n.inputs[0]
-    if type(n) is SymArray and n.kind == "var":
+def _check_input_write(t) -> None:
+    """While tracing: an in-place write is functionalized (``ops.apply``); the graph
+    inputs' storages (arguments, tensors read from outside) carry a ``Versions`` each, so
+    that the compiled call writes their final values back (``_written``). A symbolic
+    tensor without one is storage the trace cannot follow: refused (fn runs eagerly)."""
+    if type(t._vc) is not Versions:
         raise TypeError(
-            "chainrule.compile: in-place writes to a symbolic value that is an input of the "
-            f"traced graph ({n.name}: an argument, or a tensor read from outside) are not "
-            "written back by a compiled graph"
+            "chainrule.compile: in-place writes to a symbolic value whose storage the trace "
+            "does not follow are not written back by a compiled graph"
         )
+
+
+class _Refused(Exception):
+    """What the trace did that a compiled call cannot do again (the text says what):
+    the signature runs eagerly."""
+
+
+def _written(in_syms, in_vars, n_args, saved, externals, versions, out):
+    """What the trace left in its inputs besides reading them, to be done again by each
+    compiled call (``_write_back``): ``(writes, grads, nodes)``. ``writes``: the inputs
+    whose storage was written in place (its ``Versions`` root is no longer its variable),
+    as ``(("arg", i) | ("ext", tensor) | ("grad", owner), number of writes)``; ``grads``:
+    ``(tensor, "none" | "new" | "copy")``, a tensor read from outside whose ``.grad`` the trace set
+    to None or to a new tensor (backward where .grad was None); ``nodes``: the written
+    values, then the new gradients, which the graph returns after fn's outputs. Raises
+    ``_Refused`` for what a call cannot do again: an input's data rebound (``x.data =
+    y``), its requires_grad or history changed, a gradient accumulated into an argument's
+    .grad (the argument's .grad is no graph input), a .grad set to a tensor that is
+    not a fresh value of its own (an input, a view, one returned or shared)."""
+    writes, grads, nodes, new_grads = [], [], [], []
+    outs = [o for o in pt.flatten(out)[0] if _is_tensor(o)]
+    storages = {id(v) for v in versions} | {id(o._vc) for o in outs}
+    for i in range(n_args):
+        s, vc = in_syms[i], versions[i]
+        if s._vc is not vc:
+            raise _Refused(f"rebinds the data of argument {i} (x.data = y)")
+        if vc.root is not in_vars[i]:
+            writes.append((("arg", i), vc[0]))
+            nodes.append(vc.root)
+        if getattr(s, "_grad", None) is not None:
+            raise _Refused(
+                f"accumulates a gradient into the .grad of argument {i}: a compiled call "
+                "writes the .grad of tensors it reads from outside only"
+            )
+    for j, ((t, _d, gr, _vc, rg, node), ext) in enumerate(zip(saved, externals, strict=True)):
+        vc, var, owner = versions[n_args + j], in_vars[n_args + j], ext[4]
+        if t._vc is not vc or _DATA.__get__(t, Tensor) is not vc.root:
+            raise _Refused(f"rebinds the data of {var.name} (x.data = y)")
+        if t._rg != rg or t._node is not node:
+            raise _Refused(f"changes requires_grad or the history of {var.name}")
+        if vc.root is not var:
+            writes.append((("grad", owner) if owner is not None else ("ext", t), vc[0]))
+            nodes.append(vc.root)
+        if owner is not None:
+            continue
+        before = None if gr is _MISSING else gr
+        cur = getattr(t, "_grad", None)
+        if cur is before:
+            continue
+        if cur is None:
+            grads.append((t, "none"))
+            continue
+        if not (
+            type(_DATA.__get__(cur, Tensor)) is SymArray
+            and getattr(cur, "_chain", None) is None
+            and not cur._rg
+            and cur._node is None
+            and id(cur._vc) not in storages
+        ):
+            raise _Refused(
+                f"sets the .grad of {var.name} to a tensor that a compiled call cannot make "
+                "anew (an input, a view, a value returned or shared, one with history)"
+            )
+        storages.add(id(cur._vc))
+        n = cur._data
+        grads.append((t, "new" if n.prim is not None else "copy"))
+        new_grads.append(n)
+    return writes, grads, nodes + new_grads
 
 
 def _frames(tb) -> set:
@@ -473,7 +579,9 @@ class _Graph:
 
     def __init__(self, n_args, externals, out_spec, out_items, fn_graph, in_syms, out_syms):
         self.n_args = n_args  # graph inputs from the arguments' tensors (first)
-        self.externals = externals  # [(tensor, shape, dtype, requires_grad)], read per call
+        # [(tensor, shape, dtype, requires_grad, owner)], read per call; a tensor's .grad
+        # read from outside has owner: the tensor whose .grad it is (read at each call)
+        self.externals = externals
         self.out_spec = out_spec
         # per output leaf: ("graph", index) | ("const", value) | ("clone", tensor)
         self.out_items = out_items
@@ -487,19 +595,97 @@ class _Graph:
         # grad, the forward that also returns the residuals, the backward, the indices of
         # the outputs that have gradients)
         self.diff = None
+        # state the call writes (``_written``): the graph's outputs after the function's
+        # own are the written inputs' final values, then the new .grad tensors
+        self.writes: list = []  # (("arg", i) | ("ext", tensor) | ("grad", owner), n writes)
+        self.grads: list = []  # (tensor, "none" | "new" | "copy"): .grad set to None or new
+        self.grad_guards: list = []  # (tensor, None | (shape, dtype) of its .grad)
+        self.targets: list = []  # (tensor or None, owner or None, shape, dtype) written
+        self.optimizers: list = []  # (optimizer, _opt_snapshot of it when traced)
 
     def guards_hold(self) -> bool:
         for m, training in self.modules:
             if m.training is not training:
                 return False
-        for t, shape, dtype, rg in self.externals:
+        for t, shape, dtype, rg, owner in self.externals:
+            if owner is not None:
+                t = getattr(owner, "_grad", None)
+                if t is None:
+                    return False
             d = t._data
             if d.shape != shape or d.dtype != dtype or t._rg != rg or type(d) is SymArray:
+                return False
+        for t, owner, shape, dtype in self.targets:
+            if owner is not None:
+                t = getattr(owner, "_grad", None)
+                if t is None:
+                    return False
+            d = t._data
+            if d.shape != shape or d.dtype != dtype or type(d) is SymArray:
+                return False
+        for t, was in self.grad_guards:  # (None, or a tensor: backward adds into it)
+            gr = getattr(t, "_grad", None)
+            if (gr is None) is not (was is None):
+                return False
+            if gr is not None and (gr._data.shape, gr._data.dtype) != was:
                 return False
         for cell, obj in self.cells:
             if cell.cell_contents is not obj:
                 return False
+        for o, snap in self.optimizers:
+            if _opt_snapshot(o) != snap:
+                return False
         return all(g.get(n, _MISSING) is obj for g, n, obj in self.globals)
+
+
+class _Same:
+    """Equal to a snapshot of the same object only (held, so its id is not reused), and,
+    ``versioned``, at the same version (a tensor the graph holds as a constant)."""
+
+    __slots__ = ("obj", "version")
+
+    def __init__(self, obj, versioned: bool) -> None:
+        self.obj = obj
+        self.version = obj._vc[0] if versioned and _is_tensor(obj) else None
+
+    def __eq__(self, other) -> bool:
+        return type(other) is _Same and other.obj is self.obj and other.version == self.version
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+_NUMBERS = (bool, int, float, complex, str, type(None))
+
+
+def _value(v, versioned: bool):
+    if type(v) in _NUMBERS or (type(v) is tuple and all(type(x) in _NUMBERS for x in v)):
+        return v
+    return _Same(v, versioned)
+
+
+def _opt_snapshot(o) -> tuple:
+    """What an optimizer's step reads besides the tensors the graph reads per call: its
+    hyper-parameters (lr, betas, momentum: constants of the graph, which a scheduler
+    changes between calls), its parameter lists, its state's entries (a tensor by
+    identity: the graph reads that tensor; a number by value). A compiled step whose
+    optimizer changed any traces again."""
+    groups = tuple(
+        (
+            tuple(_Same(p, False) for p in g.get("params", ())),
+            tuple((k, _value(v, True)) for k, v in g.items() if k != "params"),
+        )
+        for g in o.param_groups
+    )
+    state = tuple(
+        (
+            _Same(p, False),
+            tuple((k, _value(v, False)) for k, v in st.items())
+            if isinstance(st, dict)
+            else _value(st, True),
+        )
+        for p, st in o.state.items()
+    )
+    return groups, state
 
 
 def _partition(in_nodes, out_nodes, cts, grad_nodes):
@@ -601,6 +787,72 @@ def _substitute(params, made):
             v = type(v)(made.get(id(x), x) if type(x) is SymArray else x for x in v)
         out[k] = v
     return out
+
+
+_EAGER = object()  # _run: this call runs eagerly
+
+
+def _storage(a) -> int:
+    """The identity of the memory an array views (NumPy: its base's, to the owner)."""
+    while getattr(a, "base", None) is not None:
+        a = a.base
+    return id(a)
+
+
+def _write_targets(g: _Graph, args, values):
+    """The tensors the graph's call writes back into, with their arrays: (tensor, array,
+    how many writes); None where this call must run eagerly: a written tensor shares
+    memory with another input (the same tensor passed twice, an argument that is a view
+    of a parameter), which eager would see written and the graph read as two values, or
+    its array cannot be written (a broadcast view, as eager's in-place ops refuse)."""
+    targets = []
+    for (kind, ref), n in g.writes:
+        t = args[ref] if kind == "arg" else ref if kind == "ext" else ref._grad
+        a = own(t)
+        if not getattr(a, "flags", _Writable).writeable:
+            return None
+        targets.append((t, a, n))
+    count: dict = {}
+    read = {id(v) for v in values}
+    for a in [v._data for v in values] + [a for t, a, _ in targets if id(t) not in read]:
+        k = _storage(a)
+        count[k] = count.get(k, 0) + 1
+    if any(count[_storage(a)] > 1 for _, a, _ in targets):
+        return None
+    return targets
+
+
+class _Writable:
+    writeable = True  # (arrays without NumPy's flags: the array API's are writable)
+
+
+def _write_back(g: _Graph, targets, results, values) -> None:
+    """After the graph ran: its extra outputs written into the inputs' arrays (in place,
+    so views and an optimizer's references see them; the version counters move as the
+    trace's writes moved them), then the .grad of each tensor as the trace left it: None,
+    or a new tensor (as backward makes one where .grad was None). No autograd records it."""
+    k = len(g.out_syms) - len(g.writes) - sum(a != "none" for _, a in g.grads)
+    for t, a, n in targets:
+        a[...] = results[k]._data
+        t._vc[0] += n
+        k += 1
+    mine = {id(v._data) for v in values} | {id(r._data) for r in results[:k]}
+    for t, action in g.grads:
+        if action == "none":
+            t._grad = None
+            continue
+        r = results[k]
+        k += 1
+        a = r._data
+        if (
+            action == "copy"  # (a constant's array: the graph hands it out at each call)
+            or id(a) in mine  # (an input's array, or one already handed out)
+            or getattr(a, "base", None) is not None  # a view, as eager's backward copies
+            or not getattr(a, "flags", _Writable).writeable
+        ):
+            r = Tensor._new(_backend_copy(a))
+        mine.add(id(r._data))
+        t._grad = r
 
 
 class _Eager:
@@ -737,11 +989,18 @@ class CompiledFunction:
                 return out
         if type(entry) is _Eager:
             return self._fn(*args, **kwargs)
-        return self._run(entry, leaves)
+        out = self._run(entry, leaves)
+        if out is _EAGER:  # (this call's tensors share memory the graph writes: see _run)
+            return self._fn(*args, **kwargs)
+        return out
 
     # -------------------------------------------------------------- running a graph
     def _run(self, g: _Graph, leaves):
-        values = [x for x in leaves if _is_tensor(x)] + [t for t, *_ in g.externals]
+        args = [x for x in leaves if _is_tensor(x)]
+        values = args + [t if o is None else o._grad for t, _, _, _, o in g.externals]
+        targets = _write_targets(g, args, values) if g.writes else ()
+        if targets is None:
+            return _EAGER
         if g.diff is not None and is_grad_enabled():  # (the signature fixes which need grad)
             results = g.diff[1](*values)  # outputs, then the residuals backward reads
             diff = _GraphCall.apply(g, results, *values)
@@ -752,6 +1011,8 @@ class CompiledFunction:
                 results[i] = r
         else:
             results = g.forward(*values) if g.forward is not None else ()
+        if targets or g.grads:
+            _write_back(g, targets, results, values)
         out = []
         for kind, v in g.out_items:
             if kind == "graph":
@@ -789,6 +1050,15 @@ class CompiledFunction:
                 found.visit(x, f"arg{i}", 1)
         for t in self._extra:  # tensors an earlier trace met through autograd's graph
             found.add(f"read{len(found.tensors)}", t)
+        # the .grad of each: read at each call through its tensor (backward adds into it,
+        # zero_grad(set_to_none=False) zeroes it, an optimizer reads it)
+        grad_owner = {}
+        for name, t in list(found.tensors):
+            gr = getattr(t, "_grad", None)
+            if gr is not None and id(gr) not in found.ids and type(gr._data) is not SymArray:
+                found.add(f"{name}.grad", gr)
+                if id(gr) in found.ids:
+                    grad_owner[id(gr)] = t
         # graph inputs: the arguments' tensors, then the tensors read from outside
         in_syms = []
         sym_leaves = []
@@ -807,34 +1077,64 @@ class CompiledFunction:
         for j, (name, t) in enumerate(found.tensors):
             d = t._data
             v = variable(_identifier(name, j), d.shape, d.dtype)
-            saved.append((t, d, getattr(t, "_grad", _MISSING)))
-            externals.append((t, d.shape, d.dtype, t._rg))
+            saved.append((t, d, getattr(t, "_grad", _MISSING), t._vc, t._rg, t._node))
+            owner = grad_owner.get(id(t))
+            externals.append((None if owner is not None else t, d.shape, d.dtype, t._rg, owner))
             s = wrap(v)
             s._rg = t._rg
             in_syms.append(s)
+        in_vars = [s._data for s in in_syms]  # (an argument written in place names anew)
+        arg_versions = [s._vc for s in in_syms[:n_args]]
+        backwards: list = []
+        # the .grad of each tensor read from outside (its shape, or None), guarded where
+        # the trace used .grad: the graph adds into one, or makes one where it was None
+        grad_guards = [
+            (
+                t,
+                None
+                if getattr(t, "_grad", None) is None
+                else (t._grad._data.shape, t._grad._data.dtype),
+            )
+            for t, *_rest, owner in externals
+            if owner is None
+        ]
         gens = [_random.default_generator, *_random.cuda_generators.values(), *found.generators]
         gen_states = [(g, g._bits.state, g._fresh, g._normal, g._normal_float) for g in gens]
         sym_args, sym_kwargs = pt.unflatten(spec, sym_leaves)
         state = _State(found)
         _tracing.depth += 1
-        check = _symbolic.WRITE_CHECK
-        _symbolic.WRITE_CHECK = _refuse_input_write
+        check, on_backward = _symbolic.WRITE_CHECK, _symbolic.ON_BACKWARD
+        _symbolic.WRITE_CHECK = _check_input_write
+        _symbolic.ON_BACKWARD = backwards.append
+        written = None
         try:
-            for (t, _d, _g), s in zip(saved, in_syms[n_args:], strict=True):
-                t._data = s._data  # the tensor reads as its variable while fn runs
+            for (t, *_), s in zip(saved, in_syms[n_args:], strict=True):
+                t._data = s._data  # the tensor reads as its variable while fn runs,
+                t._vc = Versions(s._data, owner=t)  # and its writes are followed
+                arg_versions.append(t._vc)
             out = self._fn(*sym_args, **sym_kwargs)
-            # the gradient graph, while the tensors still hold their variables: autograd's
-            # own graph of the trace (detach and no_grad inside fn are kept)
-            grads = _gradient_graph(out, in_syms[:n_args] + [t for t, _d, _g in saved])
+            if backwards:  # an imperative step: the outputs are not differentiated again
+                grads = None
+            else:
+                # the gradient graph, while the tensors still hold their variables:
+                # autograd's own graph of the trace (detach and no_grad inside fn are kept)
+                grads = _gradient_graph(out, in_syms[:n_args] + [t for t, *_ in saved])
+            written = _written(in_syms, in_vars, n_args, saved, externals, arg_versions, out)
+            if (written[0] or written[1]) and grads is not None:
+                raise _Refused(
+                    "writes into its inputs in place and returns values to differentiate: a "
+                    "compiled call does not differentiate through written inputs"
+                )
         except Exception as e:  # noqa: BLE001 - each kind is sorted out below
             error = e
         else:
             error = None
         finally:
             _tracing.depth -= 1
-            _symbolic.WRITE_CHECK = check
-            for t, d, gr in saved:
+            _symbolic.WRITE_CHECK, _symbolic.ON_BACKWARD = check, on_backward
+            for t, d, gr, vc, _rg, _node in saved:
                 t._data = d
+                t._vc = vc
                 if gr is _MISSING:
                     if hasattr(t, "_grad"):
                         del t._grad
@@ -847,19 +1147,26 @@ class CompiledFunction:
                 drew = True
                 g._bits.state = bits
                 g._fresh, g._normal, g._normal_float = extra
-        if changed is not None and (error is None or _why(error) is not None):
+        if changed is not None:
             # (a trace that changed modules' or optimizers' state: its values were
-            # symbolic; put back, and the eager run makes the change)
+            # symbolic; put back, and the eager run makes the change. An error after the
+            # change may come from it: an optimizer's new state is real tensors that the
+            # trace's symbolic values cannot be written into; a user's error, eager raises)
             # the first time, nothing is cached (a lazy module materializes once, and
             # traces next time); again: this signature runs eagerly
             again = key in self._changed
             self._changed.add(key)
             self._fall_back(
                 key if again else None,
-                f"changes {changed} (state a graph does not return)",
+                f"changes {changed} (a graph writes the tensors it read back, it does not "
+                "make new state or rebind attributes"
+                + (")" if again else "; the next call traces again)"),
                 error,
             )
             return self._cache[key] if again else _Eager("")
+        if isinstance(error, _Refused):
+            self._fall_back(key, str(error), error)
+            return self._cache[key]
         if error is not None:
             why = _why(error)
             where = _user_line(error.__traceback__)
@@ -911,7 +1218,9 @@ class CompiledFunction:
                     return self._trace(key, args, kwargs, leaves, spec)
                 finally:
                     self._retracing -= 1
-        graph_out = [wrap(o._data) for o in out_syms]
+        writes, grad_actions, extra = written
+        n_user = len(out_syms)
+        graph_out = [wrap(o._data) for o in out_syms] + [wrap(n) for n in extra]
         masked = _boolean_mask_node(
             [o._data for o in graph_out] + ([] if grads is None else grads[2])
         )
@@ -927,23 +1236,33 @@ class CompiledFunction:
         # the outputs and gradients read (a list of many tensors may have been searched)
         reads = [o._data for o in graph_out] + ([] if grads is None else grads[2])
         used = {id(n) for n in walk(reads) if n.kind == "var"}
-        keep = [j for j, s in enumerate(in_syms[n_args:]) if id(s._data) in used]
+        keep = [j for j, v in enumerate(in_vars[n_args:]) if id(v) in used]
+        targets = []
+        for (kind, ref), _n in writes:  # (a written tensor the graph need not read)
+            if kind != "arg":
+                e = next(e for e in externals if (e[4] if kind == "grad" else e[0]) is ref)
+                targets.append((None if kind == "grad" else ref, e[4], e[1], e[2]))
+        grad_used = bool(backwards or grad_actions or found.optimizers) or any(
+            externals[j][4] is not None for j in keep
+        )
         externals = [externals[j] for j in keep]
         kept = list(range(n_args)) + [n_args + j for j in keep]
-        in_syms = [in_syms[i] for i in kept]
-        graph_in = [wrap(s._data) for s in in_syms]  # (plain symbols: no autograd history)
+        in_vars = [in_vars[i] for i in kept]
+        graph_in = [wrap(v) for v in in_vars]  # (plain symbols: no autograd history)
         fn_graph = _sym_function(graph_in, graph_out) if graph_out else None
         g = _Graph(n_args, externals, out_spec, items, fn_graph, graph_in, graph_out)
+        g.writes, g.grads, g.targets = writes, grad_actions, targets
+        g.grad_guards = grad_guards if grad_used else []
+        assert len(graph_out) == n_user + len(writes) + sum(a != "none" for _, a in grad_actions)
         if grads is not None:
             needs, cts, grad_nodes, outs = grads
             needs = tuple(needs[i] for i in kept)
-            forward, backward = _partition(
-                [s._data for s in in_syms], [o._data for o in graph_out], cts, grad_nodes
-            )
+            forward, backward = _partition(in_vars, [o._data for o in graph_out], cts, grad_nodes)
             g.diff = (needs, forward, backward, outs)
         g.globals = found.globals
         g.cells = found.cells
         g.modules = [(m, m.training) for m in found.modules]
+        g.optimizers = [(o, _opt_snapshot(o)) for o in found.optimizers]
         self._cache[key] = g
         return g
 

@@ -10,12 +10,16 @@ hand the graph to the engine (``engine.run_backward``).
 
 from __future__ import annotations
 
+from .. import _state
 from .. import backend as _backend
 from ..backend import namespace
 from ..node import edge
+from ..ops import symbolic as _symbolic
+from ..ops.apply import apply
+from ..ops.shape import CONTIGUOUS
 from ..ops.symbolic import SymArray
 from ..tensor_base import TENSOR_TYPES, TensorBase
-from .engine import run_backward
+from .engine import leaves_behind, run_backward
 
 
 def _as_list(x):
@@ -101,6 +105,11 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     outputs = _as_list(tensors)
     if retain_graph is None:
         retain_graph = create_graph
+    if not create_graph and any(
+        isinstance(o, TensorBase) and type(o._data) is SymArray for o in outputs
+    ):
+        _symbolic_backward(outputs, grad_tensors, retain_graph, inputs)
+        return
     seeds = _seeds(outputs, grad_tensors, create_graph)
     ins = _as_list(inputs)
     if ins is not None and len(ins) == 0:
@@ -113,6 +122,61 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                 raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
             t.retain_grad()
     run_backward(outputs, seeds, retain_graph=retain_graph, create_graph=create_graph, inputs=ins)
+
+
+def _symbolic_backward(outputs, grad_tensors, retain_graph, inputs) -> None:
+    """``backward()`` of symbolic outputs (an explicit graph, chainrule.compile's trace):
+    the gradients are nodes, made by the table's rules on the graph's tensors (as
+    ``grad()`` makes them), and accumulated into the leaves' ``.grad`` as eager
+    accumulates them without create_graph: a ``.grad`` of None becomes a new tensor of
+    its own storage, an existing one is added into in place (written out of place as a
+    new node, ``ops.apply``); neither has history."""
+    seeds = _seeds(outputs, grad_tensors, True)
+    ins = _as_list(inputs)
+    if ins is not None:
+        if len(ins) == 0:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+        if any(t._node is not None for t in ins):
+            raise RuntimeError(
+                "chainrule.sym: backward(inputs=...) of a symbolic value with an input that "
+                "is not a leaf (eager makes it retain its grad) is not supported"
+            )
+        leaves = ins
+    else:
+        leaves = list(dict.fromkeys(leaves_behind(outputs)))
+    if not leaves:
+        return
+    captured = run_backward(
+        outputs,
+        seeds,
+        retain_graph=retain_graph,  # (a second backward without it raises, as eager's)
+        create_graph=True,
+        inputs=leaves,
+        accumulate=False,
+    )
+    got = [(t, captured.get(edge(t))) for t in leaves]
+    got = [(t, g) for t, g in got if g is not None]
+    if any(type(t._data) is not SymArray for t, _ in got):  # (before any .grad changes)
+        raise RuntimeError(
+            "chainrule.sym: backward() of a symbolic value reached a tensor with data "
+            "(not part of the graph): its .grad cannot hold a symbolic gradient"
+        )
+    prev = _state.grad.enabled
+    _state.grad.enabled = False
+    try:
+        for t, g in got:
+            # a storage of its own, no history, row-major: eager's .grad copies a view
+            # (a weight's gradient, transposed) into C order, and so does the graph
+            fresh = apply(CONTIGUOUS, g)
+            cur = getattr(t, "_grad", None)
+            if cur is None:
+                t._grad = fresh
+            else:
+                cur.add_(fresh)
+    finally:
+        _state.grad.enabled = prev
+    if _symbolic.ON_BACKWARD is not None:
+        _symbolic.ON_BACKWARD(retain_graph)
 
 
 def grad(

@@ -853,7 +853,7 @@ def symbolic_layout(t):
         return None
     a = _backend.default.empty(root.shape, "uint8")  # (not touched: no memory is used)
     try:
-        for prim, params, _ in t._chain or ():
+        for prim, params, _ in getattr(t, "_chain", None) or ():
             a = prim.fwd(_backend.default, a, **params)
     except Exception:  # noqa: BLE001 - not known
         return None
@@ -887,7 +887,7 @@ def _symbolic_view(res, x, prim, params, x_shape) -> None:
         ):
             return  # a copy in eager chainrule: res has storage of its own
     res._vc = vc
-    res._chain = (x._chain or ()) + ((prim, params, x_shape),)
+    res._chain = (getattr(x, "_chain", None) or ()) + ((prim, params, x_shape),)
     res._dver = vc[0]
 
 
@@ -898,7 +898,7 @@ def symbolic_detach(t):
     vc = t._vc
     if type(vc) is _sym.Versions and type(d._vc) is _sym.Versions:
         d._vc = vc
-        d._chain = (t._chain or ()) + ((DETACH, {}, t._data.shape),)
+        d._chain = (getattr(t, "_chain", None) or ()) + ((DETACH, {}, t._data.shape),)
         d._dver = vc[0]
     return d
 
@@ -915,7 +915,8 @@ def _symbolic_inplace(prim, t, args, params):
         )
     vc = t._vc
     versions = type(vc) is _sym.Versions
-    chain = t._chain if versions else None
+    # (a plain tensor with Versions: an outside tensor chainrule.compile traces, a root)
+    chain = getattr(t, "_chain", None) if versions else None
     if versions and vc.poisoned is not None:
         raise RuntimeError(
             f"chainrule.sym: cannot write {t} in place: it may share memory with "
@@ -944,7 +945,10 @@ def _symbolic_inplace(prim, t, args, params):
     vc.root = root
     vc[0] += 1
     _DATA.__set__(t, new_node)
-    t._dver = vc[0]
+    if vc.owner is not None:  # (written through a view: the plain tensor holds the root)
+        _DATA.__set__(vc.owner, root)
+    if t is not vc.owner:
+        t._dver = vc[0]
     return t
 
 

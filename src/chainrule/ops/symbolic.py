@@ -385,9 +385,13 @@ def _stand_in(s: SymArray, probe, eye: bool, index: bool = False):
 
 
 # Set by chainrule.compile while it traces: called with each tensor about to be written in
-# place (a traced graph returns values; a write into one of its inputs would be lost, so
-# the compiler refuses those and runs the function eagerly). None otherwise.
+# place (the compiler refuses the writes into its inputs that it cannot write back, and
+# the function runs eagerly). None otherwise.
 WRITE_CHECK = None
+
+# Set by chainrule.compile while it traces: called (with retain_graph) when ``backward()``
+# accumulates gradients of a symbolic output into leaves' ``.grad`` (autograd.api).
+ON_BACKWARD = None
 
 # chainrule.sym's Symbol class, registered when chainrule.sym is imported: every result of
 # an op on symbolic inputs is a Symbol, also where the first symbolic input is a plain
@@ -400,14 +404,19 @@ class Versions(list):
     """The version counter ``[n]`` of a symbolic tensor's storage, with the node the
     storage holds now (``root``: each view of it is its view chain applied to that) and,
     where the graph cannot tell whether two tensors share memory in eager chainrule (a
-    reshape of a value of unknown layout), why writes to it are refused (``poisoned``)."""
+    reshape of a value of unknown layout), why writes to it are refused (``poisoned``).
 
-    __slots__ = ("root", "poisoned")
+    ``owner``: a plain tensor (not a ``Symbol``, which reads its node afresh) that holds
+    the storage's root while chainrule.compile traces (a parameter, an optimizer's state):
+    a write through one of its views sets its node to the new root."""
 
-    def __init__(self, root) -> None:
+    __slots__ = ("root", "poisoned", "owner")
+
+    def __init__(self, root, owner=None) -> None:
         super().__init__((0,))
         self.root = root
         self.poisoned = None
+        self.owner = owner
 
 
 _CONTIGUOUS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from .. import creation, dtypes
 from ..functions import elementwise as E
+from ..ops.symbolic import is_symbolic
 from .optimizer import Optimizer, _no_grad_step, _unsupported
 
 
@@ -99,7 +100,16 @@ class Adam(Optimizer):
                         state["max_exp_avg_sq"] = creation.zeros_like(p)
                 step_t, exp_avg, exp_avg_sq = state["step"], state["exp_avg"], state["exp_avg_sq"]
                 step_t.add_(1)
-                step = step_t.item()
+                if is_symbolic(step_t):
+                    # chainrule.compile traces the step: the count is a graph input read at
+                    # each call, not a Python number the graph would keep from the trace.
+                    # The bias corrections as tensors, in float64 as Python computes them
+                    # below (a tensor exponent: C's pow, as Python's ** 0.5, not sqrt)
+                    step = step_t.to(dtypes.float64)
+                    half = creation.tensor(0.5, dtype=dtypes.float64)
+                else:
+                    step = step_t.item()
+                    half = 0.5
                 if weight_decay != 0:
                     if group["decoupled_weight_decay"]:
                         p.mul_(1 - lr * weight_decay)
@@ -109,7 +119,7 @@ class Adam(Optimizer):
                 exp_avg.add_(grad - exp_avg, alpha=1 - beta1)
                 exp_avg_sq.mul_(beta2).add_(grad * grad, alpha=1 - beta2)
                 bias_correction1 = 1 - beta1**step
-                bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+                bias_correction2_sqrt = (1 - beta2**step) ** half
                 if amsgrad:
                     vmax = state["max_exp_avg_sq"]
                     vmax.copy_(E.maximum(vmax, exp_avg_sq))  # no maximum_ in the core
@@ -117,7 +127,10 @@ class Adam(Optimizer):
                 else:
                     second = exp_avg_sq
                 denom = second.sqrt() / bias_correction2_sqrt + eps
-                p.add_(exp_avg / denom, alpha=-(lr / bias_correction1))
+                if type(half) is float:
+                    p.add_(exp_avg / denom, alpha=-(lr / bias_correction1))
+                else:  # (alpha is a number: the 0-d tensor's product, cast as alpha is)
+                    p.add_(exp_avg / denom * -(lr / bias_correction1))
         return loss
 
 
