@@ -66,7 +66,7 @@ TIMEOUT_S = 20.0
 GRAD_RTOL = {"float64": 1e-6, "float32": 1e-5, "float16": 1e-3, "bfloat16": 1e-2}
 CALLS = ("first", "cached", "retrace")
 # autograd.grad(..., allow_unused=True) through a compiled call: zeros for an input the
-# outputs do not depend on, where eager gives None (reported beside the mismatches)
+# outputs do not depend on, where eager gives None (KNOWN below)
 ZERO_GRAD = "zero gradient for an unused input (eager: None)"
 
 
@@ -98,7 +98,7 @@ class CompiledOutcome:
     soft: list = field(default_factory=list)  # (kind, detail): within tolerance
     retraced: bool = False  # the third call ran (eager accepted the doubled shapes)
     error: str = ""  # a harness error (status "error")
-    notes: list = field(default_factory=list)  # known differences that do not end the check
+    notes: list = field(default_factory=list)  # known mismatches (KNOWN): the check goes on
 
     @property
     def disagreement(self):  # the name shrink.py reads
@@ -378,23 +378,24 @@ def _error(e) -> str:
 
 
 def compare_results(c: Result, e: Result, names: list[str], ops: dict, arg_names: list[str]):
-    """The first difference of the compiled call c from the eager call e: (kind, op,
-    subject, detail) or None; and the within-tolerance differences."""
-    soft = []
+    """The differences of the compiled call c from the eager call e: a list of (kind, op,
+    subject, detail), in the order checked; and the within-tolerance differences."""
+    soft: list = []
     if (c.error is None) != (e.error is None):
         if c.error is not None:
-            return ("compiled raises", "", "", _error(c.error)), soft
-        return ("compiled does not raise", "", "", f"eager raised {_error(e.error)}"), soft
+            return [("compiled raises", "", "", _error(c.error))], soft
+        return [("compiled does not raise", "", "", f"eager raised {_error(e.error)}")], soft
     if c.error is not None:
         if type(c.error) is not type(e.error):
             kind = f"error type {type(c.error).__name__} vs {type(e.error).__name__}"
-            return (kind, "", "", f"compiled {_error(c.error)}; eager {_error(e.error)}"), soft
-        return None, soft
+            return [(kind, "", "", f"compiled {_error(c.error)}; eager {_error(e.error)}")], soft
+        return [], soft
+    diffs = []
     checks = []
     if isinstance(e.outputs, tuple) and isinstance(c.outputs, tuple):
         if len(c.outputs) != len(e.outputs):
             detail = f"{len(c.outputs)} outputs, eager {len(e.outputs)}"
-            return ("length", "", "", detail), soft
+            return [("length", "", "", detail)], soft
         for n, co, eo in zip(names, c.outputs, e.outputs, strict=True):
             checks.append((n, ops.get(n, ""), co, eo, False))
     else:
@@ -409,8 +410,8 @@ def compare_results(c: Result, e: Result, names: list[str], ops: dict, arg_names
                 detail = f"compiled {'None' if gc is None else 'a tensor'}, eager " + (
                     "None" if ge is None else "a tensor"
                 )
-                return ("grad None", "", f"{n}.grad", detail), soft
-            if ge is not None:
+                diffs.append(("grad None", "", f"{n}.grad", detail))
+            elif ge is not None:
                 checks.append((f"{n}.grad", "", gc, ge, True))
     if isinstance(e.grads, Exception) or isinstance(c.grads, Exception):
         if type(e.grads) is not type(c.grads):
@@ -418,19 +419,19 @@ def compare_results(c: Result, e: Result, names: list[str], ops: dict, arg_names
                 f"compiled {_error(c.grads) if isinstance(c.grads, Exception) else 'gradients'}"
                 f", eager {_error(e.grads) if isinstance(e.grads, Exception) else 'gradients'}"
             )
-            return ("harness grad raises", "", "autograd.grad", detail), soft
+            diffs.append(("harness grad raises", "", "autograd.grad", detail))
     elif (e.grads is None) != (c.grads is None):
-        return ("harness grad", "", "autograd.grad", f"compiled {c.grads}, eager {e.grads}"), soft
+        detail = f"compiled {c.grads}, eager {e.grads}"
+        diffs.append(("harness grad", "", "autograd.grad", detail))
     elif e.grads is not None:
         wrt = [n for n, x in zip(arg_names, e.inputs, strict=True) if _requires_grad(x)]
         for n, gc, ge in zip(wrt, c.grads, e.grads, strict=True):
             if ge is None and gc is not None and not np.any(np.asarray(gc.detach()._data)):
-                # a known, filed difference (ZERO_GRAD below): noted, and the check goes on
-                soft.append((ZERO_GRAD, f"d/d{n}: compiled zeros {tuple(gc.shape)}, eager None"))
-                continue
-            if (gc is None) != (ge is None):
-                return ("grad None", "", f"d/d{n}", f"compiled {gc}, eager {ge}"), soft
-            if ge is not None:
+                detail = f"d/d{n}: compiled zeros {tuple(gc.shape)}, eager None"
+                diffs.append((ZERO_GRAD, "", f"d/d{n}", detail))
+            elif (gc is None) != (ge is None):
+                diffs.append(("grad None", "", f"d/d{n}", f"compiled {gc}, eager {ge}"))
+            elif ge is not None:
                 checks.append((f"d/d{n}", "", gc, ge, True))
     for subject, op, co, eo, grad in checks:
         diff = compare(co, eo, subject, grad)
@@ -440,8 +441,8 @@ def compare_results(c: Result, e: Result, names: list[str], ops: dict, arg_names
         if grad and kind.endswith("(rounding)"):
             soft.append((kind, detail))
             continue
-        return (kind, op, subject, detail), soft
-    return None, soft
+        diffs.append((kind, op, subject, detail))
+    return diffs, soft
 
 
 def _requires_grad(x) -> bool:
@@ -529,21 +530,20 @@ def _check(out, inputs, body, fn, filename, where) -> CompiledOutcome:
             r = reason(w, filename, where, program)
             if label == "first":
                 out.reasons.append(r)
-        diff, soft = compare_results(c, e, names, ops, arg_names)
-        for kind, detail in soft:
-            if kind == ZERO_GRAD and not any(m.kind == ZERO_GRAD for m in out.notes):
-                out.notes.append(Mismatch(kind, label, "", "", detail, len(program) - 1))
-            elif kind != ZERO_GRAD:
-                out.soft.append((kind, detail))
-        if diff is not None:
-            kind, op, subject, detail = diff
+        diffs, soft = compare_results(c, e, names, ops, arg_names)
+        out.soft.extend(soft)
+        for kind, op, subject, detail in diffs:
             if label == "first" and out.status == "fallback":
                 kind = "fallback: " + kind
-            out.mismatch = Mismatch(kind, label, op, subject, detail, index=len(program) - 1)
+            m = Mismatch(kind, label, op, subject, detail, index=len(program) - 1)
             if c.error is not None and kind == "compiled raises":
                 tb = "".join(traceback.format_exception(c.error, limit=-4))
-                out.mismatch.detail += "\n" + tb.rstrip()
-            return out
+                m.detail += "\n" + tb.rstrip()
+            if classify(m) is None:  # the first unknown difference ends the check
+                out.mismatch = m
+                return out
+            if all(n.key != m.key for n in out.notes):  # a known one is noted; on we go
+                out.notes.append(m)
     return out
 
 
@@ -651,10 +651,12 @@ class Report:
         return [k for k, e in self.classes.items() if classify(e[2].mismatch) is None]
 
     def shrink(self, budget_s: float = 20.0) -> None:
+        """Shrink each new class's example (a known class has its own small example)."""
         from .shrink import shrink
 
         for entry in self.classes.values():
-            if entry[3] is None and entry[2].mismatch.kind not in ("hang", ZERO_GRAD):
+            m = entry[2].mismatch
+            if entry[3] is None and m.kind != "hang" and classify(m) is None:
                 run = functools.partial(check, variant=self.variant)
                 entry[3] = shrink(entry[2], budget_s=budget_s, execute=run)
 
