@@ -98,6 +98,7 @@ class CompiledOutcome:
     soft: list = field(default_factory=list)  # (kind, detail): within tolerance
     retraced: bool = False  # the third call ran (eager accepted the doubled shapes)
     error: str = ""  # a harness error (status "error")
+    traces: list = field(default_factory=list)  # compiled.traces after each call
     notes: list = field(default_factory=list)  # known mismatches (KNOWN): the check goes on
 
     @property
@@ -522,6 +523,7 @@ def _check(out, inputs, body, fn, filename, where) -> CompiledOutcome:
             break  # the body's literal shapes do not allow the doubled inputs
         fallbacks = compiled.fallbacks
         c = call(compiled, copies(xs))
+        out.traces.append(compiled.traces)
         if label == "retrace":
             out.retraced = True
         if label == "first":
@@ -620,6 +622,7 @@ class Report:
     reasons: Counter = field(default_factory=Counter)  # reason -> programs
     reason_ops: dict = field(default_factory=dict)  # reason -> Counter of ops
     retraced: int = 0
+    cache_missed: int = 0  # compiled programs whose second call (same shapes) traced again
     soft: Counter = field(default_factory=Counter)
     classes: dict = field(default_factory=dict)  # key -> [count, seeds, example, minimal]
     errors: list = field(default_factory=list)  # (seed, traceback)
@@ -629,6 +632,8 @@ class Report:
         self.n += 1
         self.status[out.status] += 1
         self.retraced += out.retraced
+        if out.status == "compiled" and len(out.traces) >= 2 and out.traces[1] > out.traces[0]:
+            self.cache_missed += 1
         for r, op in dict.fromkeys(out.reasons):  # (once per program and reason)
             self.reasons[r] += 1
             self.reason_ops.setdefault(r, Counter())[op] += 1
@@ -676,7 +681,8 @@ class Report:
             f" of all, {100 * self.status['compiled'] / max(ran, 1):.1f}% of those with a body)",
             f"  fell back:      {fell} ({100 * fell / n:.1f}%)",
             f"  harness errors: {len(self.errors)}",
-            f"  retraced with doubled shapes: {self.retraced}",
+            f"  retraced with doubled shapes: {self.retraced}; compiled programs whose "
+            f"second call (same signature) traced again: {self.cache_missed}",
             f"  mismatches with eager: {self.mismatches()} (program, class) pairs in "
             f"{len(self.classes)} class(es), {len(self.unknown())} of them not known",
         ]

@@ -59,3 +59,25 @@ def test_fallbacks_equal_eager():
     out = compiled.check(program)
     assert out.status == "fallback" and out.mismatch is None, out.mismatch
     assert [op for _, op in out.reasons] == ["mul_"]  # the warning names the line
+
+
+def test_a_wrong_compiled_result_is_caught(monkeypatch):
+    """The harness itself: a 'compiler' whose results are off by an ulp is a mismatch."""
+    import chainrule as cr
+
+    class Off:
+        fallbacks = traces = 0
+
+        def __init__(self, fn):
+            self.fn = fn
+
+        def __call__(self, *args):
+            return tuple(
+                t.detach() * (1 + 2**-20) if isinstance(t, cr.Tensor) else t for t in self.fn(*args)
+            )
+
+    monkeypatch.setattr(cr, "compile", Off)
+    program = compiled.Program.parse("v0 = torch.tensor([1.0, 3.0])\nv1 = v0.exp()\n")
+    out = compiled.check(program)
+    assert out.mismatch is not None and out.mismatch.kind.startswith("value"), out
+    assert out.mismatch.subject == "v1"
