@@ -319,7 +319,7 @@ def _close(a: np.ndarray, b: np.ndarray, dtype: str) -> bool:
     if not np.array_equal(a64[inf], b64[inf]):
         return False
     finite = b64[~np.isnan(b64) & ~inf]
-    atol = rtol * (float(np.max(np.abs(finite))) if finite.size else 0.0)
+    atol = rtol * max(1.0, float(np.max(np.abs(finite))) if finite.size else 0.0)
     return bool(np.allclose(a64[~inf], b64[~inf], rtol=rtol, atol=atol, equal_nan=True))
 
 
@@ -424,6 +424,10 @@ def compare_results(c: Result, e: Result, names: list[str], ops: dict, arg_names
     elif (e.grads is None) != (c.grads is None):
         detail = f"compiled {c.grads}, eager {e.grads}"
         diffs.append(("harness grad", "", "autograd.grad", detail))
+    elif e.grads is not None and [_requires_grad(x) for x in c.inputs] != [
+        _requires_grad(x) for x in e.inputs
+    ]:
+        pass  # (an input's requires_grad differs afterwards: the inputs' check says so)
     elif e.grads is not None:
         wrt = [n for n, x in zip(arg_names, e.inputs, strict=True) if _requires_grad(x)]
         for n, gc, ge in zip(wrt, c.grads, e.grads, strict=True):
@@ -641,8 +645,12 @@ class Report:
             self.soft[kind] += 1
         if out.status == "error" and out.mismatch is None:
             self.errors.append((out.program.seed, out.error))
+        keys = {}  # (a known class once per program, whichever call showed it)
         for m in ([out.mismatch] if out.mismatch else []) + out.notes:
-            entry = self.classes.setdefault(m.key, [0, [], None, None])
+            known = classify(m)
+            keys.setdefault(f"known: {known.name}" if known else m.key, m)
+        for key, m in keys.items():
+            entry = self.classes.setdefault(key, [0, [], None, None])
             entry[0] += 1
             entry[1].append(out.program.seed)
             if entry[2] is None or len(out.program) < len(entry[2].program):
@@ -653,7 +661,7 @@ class Report:
 
     def unknown(self) -> list[str]:
         """The keys of the classes no known entry matches."""
-        return [k for k, e in self.classes.items() if classify(e[2].mismatch) is None]
+        return [k for k in self.classes if not k.startswith("known: ")]
 
     def shrink(self, budget_s: float = 20.0) -> None:
         """Shrink each new class's example (a known class has its own small example)."""
@@ -701,12 +709,18 @@ class Report:
     def examples(self) -> str:
         blocks = []
         for key, (count, seeds, example, minimal) in sorted(
-            self.classes.items(), key=lambda kv: -kv[1][0]
+            self.classes.items(), key=lambda kv: (kv[0].startswith("known: "), -kv[1][0])
         ):
             shown = minimal or example
             head = f"=== {key}: {count} program(s), e.g. seeds {seeds[:6]}"
             known = classify(example.mismatch)
-            head += f"\n    known: {known.name}: {known.diagnosis}" if known else "  NEW"
+            if known:  # its diagnosis and the shortest program that showed it
+                blocks.append(
+                    f"{head}\n    {known.diagnosis}\n    e.g. at the {shown.mismatch.call} "
+                    f"call: {shown.mismatch.describe()[:300]}"
+                )
+                continue
+            head += "  NEW"
             what = "minimal program" if minimal else "program"
             blocks.append(
                 "\n".join(
@@ -767,21 +781,24 @@ KNOWN = [
         "v2 = v0.sum()\n",
     ),
     Known(
-        "outputs lose requires_grad",
-        "a tensor made inside the function with requires_grad=True (torch.tensor(..., "
-        "requires_grad=True), ones_like(x, requires_grad=True)) is returned as a detached "
-        "clone, and a view taken under no_grad of a tensor that requires grad is returned "
-        "without it; eager returns both with requires_grad=True (as PyTorch does)",
+        "constant outputs are detached clones",
+        "a tensor the function computes from no argument (torch.tensor(..., "
+        "requires_grad=True), ones_like(x, requires_grad=True), and what is computed from "
+        "them) is run once at trace time and returned as a clone of its detached value "
+        "(compiler.py: items ('clone', o.detach())): requires_grad, autograd history and view "
+        "relations are lost; eager returns a fresh leaf that requires grad, and "
+        "autograd.grad through it (or the error eager raises for a view written in place)",
         lambda m: (
             m.kind == "harness grad"
             or (m.kind == "requires_grad" and not m.op.endswith("[no_grad]"))
+            or (m.kind == "harness grad raises" and "modified inplace" in m.detail)
         ),
         "v0 = torch.ones(2)\nv1 = torch.ones_like(v0, requires_grad=True)\n",
     ),
     Known(
         "no_grad views lose requires_grad",
-        "see 'outputs lose requires_grad': a view made under no_grad of a tensor that "
-        "requires grad",
+        "a view made under no_grad of a tensor that requires grad (an argument or computed "
+        "from one) is requires_grad=True in eager (as in PyTorch), False from the graph",
         lambda m: m.kind == "requires_grad" and m.op.endswith("[no_grad]"),
         "v0 = torch.ones(2, 4, requires_grad=True)\nv1 = v0 * 2\n"
         "with torch.no_grad():\n    v2 = v1[0]\n",
@@ -808,6 +825,46 @@ KNOWN = [
         "converts numpy.generic results (ops/apply.py)",
         lambda m: m.kind == "compiled raises" and "evaluating view" in m.detail,
         "v0 = torch.ones(2)\nv1 = v0.dot(v0)\nv2 = v1.view(1, 1, -1)\n",
+    ),
+    Known(
+        "NumPy scalar arithmetic in a graph rounds differently",
+        "the same cause as 'view of a NumPy scalar in a graph': a 0-d result left a NumPy "
+        "scalar goes through NumPy's scalar arithmetic, which rounds otherwise than its ufunc "
+        "on a 0-d array: 3.0 ** np.float32(0.125) = 1.1472027, np.power(3.0, "
+        "np.asarray(np.float32(0.125))) = 1.1472026 (eager)",
+        lambda m: m.kind == "value (rounding)" and m.op.startswith("pow"),
+        "v0 = torch.full((2, 1), 0.125)\n"
+        "v1 = (v0 * torch.tensor([[-1.0], [2.0]])).sum()\nv2 = 3.0 ** v1.detach()\n",
+    ),
+    Known(
+        "a reduction of a broadcast result sums in another order",
+        "eager's elementwise op on an expand/broadcast_to view returns an array in the "
+        "view's stride order (pow of a (2,3,4) broadcast of (1,4): strides (24, 8, 48)); the "
+        "graph's is C-contiguous (96, 32, 8); NumPy's pairwise sum then adds in memory order, "
+        "so the mean differs in the last bit (float64 102.90559999999999 vs ...98)",
+        lambda m: m.kind == "value (rounding)" and not m.op.startswith("pow"),
+        "v0 = torch.tensor([[-3.3, -1.9, -0.58, -3.3]], dtype=torch.float64)\n"
+        "v1 = torch.broadcast_to(v0 / 0.25, (2, 3, 4))\nv2 = (v1 ** 2).mean()\n",
+    ),
+    Known(
+        "reduction return types come back as plain tuples",
+        "x.max(dim)/x.min(dim) return chainrule's return-type tuple (.values, .indices); "
+        "func/_pytree.py rebuilds only classes with _fields (namedtuples), and "
+        "functions/reduction._ReturnType has none, so the compiled call returns a plain "
+        "tuple (no .values/.indices). Seen where the reduction traces (0-d or size-1 dims; "
+        "otherwise it falls back, see the fallback reasons)",
+        lambda m: m.kind == "type" and m.op in ("max", "min") and "compiled tuple" in m.detail,
+        "v0 = torch.tensor(4.0)\nv1 = v0.min(dim=0)\n",
+    ),
+    Known(
+        "eager: gradients of several getitems of a 0-d tensor",
+        "an eager bug (compiled is right): two x[...] of one 0-d tensor that each reach the "
+        "loss make the backward accumulate into a NumPy scalar (ops/indexing.py "
+        "_get_accumulate: buf[idx] += g), which raises TypeError: 'numpy.float32' object "
+        "does not support item assignment",
+        lambda m: m.kind == "harness grad raises" and "item assignment" in m.detail,
+        "v0 = torch.tensor(1.0, requires_grad=True)\nv1 = v0.add(v0)\nv2 = v1[...]\n"
+        "v3 = (v1 * v1).sum()\nv4 = v1[...]\n",
     ),
 ]
 
