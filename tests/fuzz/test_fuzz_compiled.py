@@ -34,8 +34,14 @@ def test_compiled_programs_match_eager(pytestconfig):
         assert not report.errors, report.examples()
 
 
-@pytest.mark.parametrize("known", compiled.KNOWN, ids=[k.name for k in compiled.KNOWN])
-@pytest.mark.xfail(strict=True, reason="a known compiled-vs-eager mismatch (compiled.KNOWN)")
+def _probe_param(k):
+    # strict: when the example stops showing the class, the entry must go; an entry from
+    # a change this branch does not have yet (present=False) is not strict
+    reason = f"a known compiled-vs-eager mismatch (compiled.KNOWN): {k.name}"
+    return pytest.param(k, marks=pytest.mark.xfail(strict=k.present, reason=reason), id=k.name)
+
+
+@pytest.mark.parametrize("known", [_probe_param(k) for k in compiled.KNOWN])
 def test_known_mismatch_example(known):
     out = compiled.probe(known)
     assert not compiled.shows(known, out), (
