@@ -11,6 +11,11 @@ Python function of the inputs that returns every name the body defines::
             v4 = v3 + v1
         return (v3, v4)
 
+Two variants of each program: ``whole`` (every statement: in-place writes, backward(),
+``.grad`` reads; most of these must fall back, and give eager's numbers) and ``pure``
+(without those statements and what uses their results: what a graph can hold unless
+the body reads values; most of these compile).
+
 The function is compiled once (``chainrule.compile``) and called three times, each call
 beside an eager call of the same function on equal, fresh inputs:
 
