@@ -832,6 +832,21 @@ KNOWN = [
         "with torch.no_grad():\n    v2 = v1[0]\n",
     ),
     Known(
+        "contiguous() under no_grad keeps requires_grad in a graph",
+        "with no_grad, x.contiguous() of an x that requires grad is x itself (a view: "
+        "requires_grad=True) where x is contiguous, else a copy (requires_grad=False, as "
+        "PyTorch). Which one depends on x's layout, and the graph's layouts differ from "
+        "eager's (see 'a reduction sums in another order'): eager copies, the graph's "
+        "result requires grad",
+        lambda m: (
+            m.kind == "requires_grad"
+            and m.op.startswith("contiguous")
+            and "compiled True, eager False" in m.detail
+        ),
+        "v0 = torch.ones(3, 3, requires_grad=True)\nv1 = torch.log10(v0.T.mm(v0))\n"
+        "v2 = v1.swapaxes(1, 0)\nwith torch.no_grad():\n    v3 = v2.contiguous()\n",
+    ),
+    Known(
         "backward() of an argument itself is dropped",
         "x.backward(g) where x is an argument (a leaf: no grad_fn) raises nothing while "
         "tracing (the gradient goes to the symbolic stand-in's .grad, which the trace "
@@ -865,9 +880,19 @@ KNOWN = [
         "NumPy scalar (np.dot, a full reduction of a 1-element array...: numpy.generic); "
         "the view primitive then sets .shape on the scalar and raises. Eager's recorder "
         "converts numpy.generic results (ops/apply.py)",
-        lambda m: m.kind == "compiled raises" and "evaluating view" in m.detail,
+        lambda m: m.kind == "compiled raises" and _view_numel(m.detail) == 1,
         "v0 = torch.ones(2)\nv1 = v0.dot(v0)\nv2 = v1.view(1, 1, -1)\n",
         strict=False,
+    ),
+    Known(
+        "view fails in a graph where eager's layout allows it",
+        "the cause of 'a reduction sums in another order': eager's elementwise result on a "
+        "transposed view keeps the view's stride order, the graph's is C-contiguous; so "
+        "x.mT.clip(y, y + 1).reciprocal().T is contiguous in eager and .view(-1) works, "
+        "while the graph's evaluation of view raises (sym: evaluating view ... failed)",
+        lambda m: m.kind == "compiled raises" and _view_numel(m.detail) not in (None, 1),
+        "v0 = torch.ones(4, 4)\nv1 = torch.zeros(4, 4)\n"
+        "v2 = v0.mT.clip(v1, v1 + 1).reciprocal().T.view(-1)\n",
     ),
     Known(
         "NumPy scalar arithmetic in a graph rounds differently",
@@ -931,6 +956,17 @@ KNOWN = [
         "v3 = (v1 * v1).sum()\nv4 = v1[...]\n",
     ),
 ]
+
+
+def _view_numel(detail: str) -> int | None:
+    """The size of the result of a view the graph failed to evaluate, from the error."""
+    m = re.search(r"evaluating view \(\w+\[([\d, ]*)\]\)", detail)
+    if m is None:
+        return None
+    n = 1
+    for d in m.group(1).split(","):
+        n *= int(d) if d.strip() else 1
+    return n
 
 
 def classify(m: Mismatch) -> Known | None:
