@@ -8,6 +8,12 @@ Other uses, for checking a fix:
   python -m tests.fuzz --replay 1234          one seed's program and what happens to it
   python -m tests.fuzz --file case.py         a program saved from a report
   python -m tests.fuzz --known                run every known class's example (the probes)
+
+Compiled against eager (compiled.py; the reference is eager chainrule, not PyTorch):
+  python -m tests.fuzz --compiled --n 2000 [--seed S]
+prints, for whole programs and for their pure parts, how many compiled fully, fell back
+(by the warning's reason) or hit harness errors, and each mismatch class with a minimal
+program; exits 1 when a class no entry of compiled.KNOWN matches turns up.
 """
 
 from __future__ import annotations
@@ -50,7 +56,11 @@ def main(argv=None) -> int:
     ap.add_argument("--replay", type=int, metavar="SEED", help="run one seed's program")
     ap.add_argument("--file", metavar="PATH", help="run a program from a file")
     ap.add_argument("--known", action="store_true", help="run the known classes' examples")
+    ap.add_argument("--compiled", action="store_true", help="chainrule.compile against eager")
     args = ap.parse_args(argv)
+
+    if args.compiled:
+        return _compiled(args)
 
     if args.replay is not None or args.file:
         if args.file:
@@ -96,6 +106,32 @@ def main(argv=None) -> int:
         print("\nsoft differences (reported, not failures):")
         print(report.soft_table())
     return 1 if report.unknown() else 0
+
+
+def _compiled(args) -> int:
+    from . import compiled
+
+    if args.jobs > 1:
+        print("  --compiled runs in one process (--jobs ignored)", file=sys.stderr)
+
+    def progress(n, reports, seconds):
+        bad = sum(r.mismatches() for r in reports.values())
+        print(f"  {n} programs, {bad} mismatches, {seconds:.0f} s", file=sys.stderr, flush=True)
+
+    seeds = range(args.seed, args.seed + args.n)
+    reports = compiled.run(seeds, time_limit=args.time, progress=progress)
+    new = False
+    for report in reports.values():
+        if not args.no_shrink:
+            report.shrink(budget_s=args.shrink_time)
+        print(report.summary())
+        print()
+        text = report.examples()
+        if text:
+            print(text)
+            print()
+        new = new or bool(report.unknown())
+    return 1 if new else 0
 
 
 if __name__ == "__main__":

@@ -82,7 +82,9 @@ def rewrites(stmt: Stmt):
 
 
 class Shrinker:
-    def __init__(self, outcome: Outcome, budget_s: float = 30.0, max_runs: int = 600):
+    def __init__(
+        self, outcome: Outcome, budget_s: float = 30.0, max_runs: int = 600, execute=execute
+    ):
         d = outcome.disagreement
         assert d is not None
         self.key = d.key
@@ -90,12 +92,13 @@ class Shrinker:
         self.outcome = outcome
         self.deadline = time.monotonic() + budget_s
         self.runs_left = max_runs
+        self.execute = execute  # program -> an outcome with .disagreement (key, index)
 
     def tries(self, candidate: Program) -> bool:
         if self.runs_left <= 0 or time.monotonic() > self.deadline:
             return False
         self.runs_left -= 1
-        out = execute(candidate)
+        out = self.execute(candidate)
         d = out.disagreement
         if d is not None and d.key == self.key:
             self.best = candidate.replace(candidate.stmts[: d.index + 1])
@@ -139,7 +142,7 @@ class Shrinker:
             pass
         renamed = renumber(self.best)
         for program in (renamed, self.best):
-            out = execute(program)
+            out = self.execute(program)
             if out.disagreement is not None and out.disagreement.key == self.key:
                 return out
         return self.outcome
@@ -158,6 +161,7 @@ def renumber(program: Program) -> Program:
     return program.replace(stmts)
 
 
-def shrink(outcome: Outcome, budget_s: float = 30.0) -> Outcome:
-    """The outcome of the smallest program found that disagrees in the same class."""
-    return Shrinker(outcome, budget_s).run()
+def shrink(outcome: Outcome, budget_s: float = 30.0, execute=execute) -> Outcome:
+    """The outcome of the smallest program found that disagrees in the same class;
+    ``execute`` runs a candidate (the compiled mode passes its own: compiled.check)."""
+    return Shrinker(outcome, budget_s, execute=execute).run()
