@@ -874,17 +874,6 @@ KNOWN = [
         "v2 = torch.autograd.grad(v1, [v0], retain_graph=True)\n",
     ),
     Known(
-        "view of a NumPy scalar in a graph",
-        "on this branch's base; fixed on main (80b9331): delete the entry after the merge. "
-        "sym's evaluator turns a primitive's Python-number result into an array but not a "
-        "NumPy scalar (np.dot, a full reduction of a 1-element array...: numpy.generic); "
-        "the view primitive then sets .shape on the scalar and raises. Eager's recorder "
-        "converts numpy.generic results (ops/apply.py)",
-        lambda m: m.kind == "compiled raises" and _view_numel(m.detail) == 1,
-        "v0 = torch.ones(2)\nv1 = v0.dot(v0)\nv2 = v1.view(1, 1, -1)\n",
-        strict=False,
-    ),
-    Known(
         "view fails in a graph where eager's layout allows it",
         "the cause of 'a reduction sums in another order': eager's elementwise result on a "
         "transposed view keeps the view's stride order, the graph's is C-contiguous; so "
@@ -896,7 +885,7 @@ KNOWN = [
     ),
     Known(
         "NumPy scalar arithmetic in a graph rounds differently",
-        "the same cause as 'view of a NumPy scalar in a graph': a 0-d result left a NumPy "
+        "a 0-d result left a NumPy "
         "scalar goes through NumPy's scalar arithmetic, which rounds otherwise than its ufunc "
         "on a 0-d array: 3.0 ** np.float32(0.125) = 1.1472027, np.power(3.0, "
         "np.asarray(np.float32(0.125))) = 1.1472026 (eager)",
@@ -921,7 +910,7 @@ KNOWN = [
     ),
     Known(
         "a graph's cumprod gradient is NaN where eager's is a number",
-        "main after f320b50 (not this branch's base): ops/reduction.py _cumprod_vjp looks "
+        "ops/reduction.py _cumprod_vjp looks "
         "for zeros in x to take its first-order rule, 'a graph cannot look for zeros: it "
         "takes the exact rule, as create_graph does', and that rule makes NaN where an "
         "infinite incoming gradient meets a zero (remainder's d/dy at y = 0): eager "
@@ -929,7 +918,6 @@ KNOWN = [
         lambda m: m.kind == "grad value" and "nan" in m.detail.split("eager")[0],
         "v0 = torch.full((1, 3), 0.5)\nv1 = torch.zeros(1, 3, requires_grad=True)\n"
         "v2 = torch.remainder(v0, torch.cumprod(v1, dim=1))\n",
-        strict=False,
     ),
     Known(
         "reduction return types come back as plain tuples",

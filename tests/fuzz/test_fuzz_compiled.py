@@ -53,14 +53,16 @@ def test_known_mismatch_example(known):
 
 
 def test_fallbacks_equal_eager():
-    """In-place writes and backward() fall back with a warning and give eager's numbers."""
+    """An in-place write the compiler cannot write back (through a detached alias) falls
+    back with a warning that names its line, and gives eager's numbers."""
     program = compiled.Program.parse(
         "v0 = torch.tensor([1.0, -2.0], requires_grad=True)\n"
         "v1 = torch.tensor([3.0, 4.0])\n"
         "v2 = v0 * v1\n"
-        "v1.mul_(2)\n"
-        "v3 = (v2 * v1).sum()\n"
-        "v3.backward()\n"
+        "v3 = v1.detach()\n"
+        "v3.mul_(2)\n"  # (a write through a detached alias: not written back)
+        "v4 = (v2 * v1).sum()\n"
+        "v4.backward()\n"
     )
     out = compiled.check(program)
     assert out.status == "fallback" and out.mismatch is None, out.mismatch
