@@ -296,3 +296,24 @@ def test_igamma_edges_and_grads_as_torch():
         with pytest.raises(RuntimeError, match="derivative for 'igamma: input' is not implemented"):
             m.igamma(aa, m.tensor([1.0], dtype=m.float64)).sum().backward()
     np.testing.assert_allclose(res[0], res[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+@pytest.mark.parametrize("y", [2.5, 0.0, -1.0, float("nan"), float("inf")])
+def test_xlogy_with_a_number_keeps_the_tensors_dtype_as_torch(dtype, y):
+    # a Python number operand is weak: xlogy(float32, 2.5) is float32 (it was float64)
+    torch = pytest.importorskip("torch")
+    x = [0.0, 1.0, 2.0] if dtype != "int64" else [0, 1, 2]
+    for args_cr, args_t in (
+        (
+            (cr.tensor(x, dtype=getattr(cr, dtype)), y),
+            (torch.tensor(x, dtype=getattr(torch, dtype)), y),
+        ),
+        (
+            (y, cr.tensor(x, dtype=getattr(cr, dtype))),
+            (y, torch.tensor(x, dtype=getattr(torch, dtype))),
+        ),
+    ):
+        ours, theirs = cr.xlogy(*args_cr), torch.xlogy(*args_t)
+        assert str(ours.dtype) == str(theirs.dtype)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)

@@ -53,15 +53,23 @@ ERFINV = _defew(
 )
 
 
+def _log_number(y: float) -> float:
+    """log of a Python number operand, keeping it a weak Python float (x's dtype wins,
+    as in PyTorch: xlogy(float32, 2.5) is float32), with log's values off its domain."""
+    if y > 0:
+        return math.log(y)
+    return -math.inf if y == 0 else math.nan
+
+
 def _xlogy(xp, x, y):
     # x * log(y), and 0 where x == 0 unless y is nan (PyTorch's)
-    r = x * xp.log(y)
+    r = x * (xp.log(y) if hasattr(y, "shape") else _log_number(y))
     return _backend.astype(xp.where((x == 0) & (y == y), 0, r), r.dtype, copy=False)
 
 
 def _xlogy_dx(ns, g, x, y):
     # log(y) where x != 0; 0 where x == 0 (also at y == 0, where log(y) is -inf)
-    log_y = ns.log(y) if hasattr(y, "shape") else math.log(y) if y > 0 else -math.inf
+    log_y = ns.log(y) if hasattr(y, "shape") else _log_number(y)
     return ns.where(x == 0, 0.0, g * log_y)
 
 
