@@ -29,20 +29,12 @@ if os.environ.get("CHAINRULE_ARRAY_BACKEND") == "array_api_strict":
 
 
 def pytest_collection_modifyitems(config, items):
-    """Under the strict backend: skip by tests/strict_skips.py (with its reasons), and with
-    CHAINRULE_STRICT_SELECT=<file> run only the test ids listed in that file."""
+    """Under the strict backend: skip by tests/strict_skips.py, with its reasons."""
     if os.environ.get("CHAINRULE_ARRAY_BACKEND") != "array_api_strict":
         return
     import pytest
     from strict_skips import SKIPS
 
-    select = os.environ.get("CHAINRULE_STRICT_SELECT")
-    if select:
-        with open(select) as f:
-            keep = {ln.strip() for ln in f if ln.strip() and not ln.startswith("#")}
-        chosen = [it for it in items if it.nodeid in keep]
-        config.hook.pytest_deselected(items=[it for it in items if it.nodeid not in keep])
-        items[:] = chosen
     for it in items:
         for pattern, reason in SKIPS:
             if pattern in it.nodeid:

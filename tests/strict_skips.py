@@ -3,18 +3,15 @@
 ``SKIPS``: (substring of a test id, reason): tests that cannot pass on array-api-strict for
 a reason of the standard itself (or of the test's own setup). Each reason is shown in
 pytest's skip line. A pattern is as narrow as the tests that need the missing feature:
-every core test that matches one fails on strict for that reason, and no other does
-(``python tests/strict_green.py`` lists what passes; see below).
+every core test that matches one fails on strict for that reason, and no other does.
 
 What the standard lacks and chainrule needs (memory layout and writable strided views,
 NumPy's indexing, complex from parts, scatter-add...) is given by the adapter namespace
 ``chainrule.backend_strict`` (see its docstring), so the views, conv, complex and
 non-contiguous tests run on strict too.
 
-``tests/strict_green.txt``: the test ids known to pass on strict. The second CI pass runs
-only those (``CHAINRULE_STRICT_SELECT``); a core test outside it and outside ``SKIPS``
-fails on strict, and is listed as work to do. Regenerate the list with
-``python tests/strict_green.py`` after porting more.
+CI's strict pass runs every core test (``.ci/run``, step 3): a test that fails there and is
+not listed here is a port to finish, not a skip to add.
 """
 
 _FLOAT16 = (
