@@ -933,16 +933,6 @@ KNOWN = [
         ),
         "v0 = torch.tensor(4.0)\nv1 = v0.min(dim=0)\n",
     ),
-    Known(
-        "eager: gradients of several getitems of a 0-d tensor",
-        "an eager bug (compiled is right): two x[...] of one 0-d tensor that each reach the "
-        "loss make the backward accumulate into a NumPy scalar (ops/indexing.py "
-        "_get_accumulate: buf[idx] += g), which raises TypeError: 'numpy.float32' object "
-        "does not support item assignment",
-        lambda m: m.kind == "harness grad raises" and "item assignment" in m.detail,
-        "v0 = torch.tensor(1.0, requires_grad=True)\nv1 = v0.add(v0)\nv2 = v1[...]\n"
-        "v3 = (v1 * v1).sum()\nv4 = v1[...]\n",
-    ),
 ]
 
 
