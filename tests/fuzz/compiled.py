@@ -909,17 +909,6 @@ KNOWN = [
         "v1 = torch.broadcast_to(v0 / 0.25, (2, 3, 4))\nv2 = (v1 ** 2).mean()\n",
     ),
     Known(
-        "a graph's cumprod gradient is NaN where eager's is a number",
-        "ops/reduction.py _cumprod_vjp looks "
-        "for zeros in x to take its first-order rule, 'a graph cannot look for zeros: it "
-        "takes the exact rule, as create_graph does', and that rule makes NaN where an "
-        "infinite incoming gradient meets a zero (remainder's d/dy at y = 0): eager "
-        "[[-inf, 0, 0]], compiled [[nan, nan, nan]]",
-        lambda m: m.kind == "grad value" and "nan" in m.detail.split("eager")[0],
-        "v0 = torch.full((1, 3), 0.5)\nv1 = torch.zeros(1, 3, requires_grad=True)\n"
-        "v2 = torch.remainder(v0, torch.cumprod(v1, dim=1))\n",
-    ),
-    Known(
         "reduction return types come back as plain tuples",
         "x.max(dim)/x.min(dim) return chainrule's return-type tuple (.values, .indices); "
         "func/_pytree.py rebuilds only classes with _fields (namedtuples), and "
