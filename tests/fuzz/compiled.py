@@ -884,16 +884,6 @@ KNOWN = [
         "v2 = v0.mT.clip(v1, v1 + 1).reciprocal().T.view(-1)\n",
     ),
     Known(
-        "NumPy scalar arithmetic in a graph rounds differently",
-        "a 0-d result left a NumPy "
-        "scalar goes through NumPy's scalar arithmetic, which rounds otherwise than its ufunc "
-        "on a 0-d array: 3.0 ** np.float32(0.125) = 1.1472027, np.power(3.0, "
-        "np.asarray(np.float32(0.125))) = 1.1472026 (eager)",
-        lambda m: m.kind == "value (rounding)" and m.op.startswith("pow"),
-        "v0 = torch.full((2, 1), 0.125)\n"
-        "v1 = (v0 * torch.tensor([[-1.0], [2.0]])).sum()\nv2 = 3.0 ** v1.detach()\n",
-    ),
-    Known(
         "a reduction sums in another order (intermediate layouts differ)",
         "an elementwise op on a strided view (expand, broadcast_to, .T) returns, in eager, an "
         "array in the view's stride order (pow of a (2,3,4) broadcast of (1,4): strides "

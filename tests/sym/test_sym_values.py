@@ -154,3 +154,43 @@ def test_max_pool_windows_are_a_node():
     ye, ie = F.max_pool2d(cr.from_numpy(v), 2, return_indices=True)
     assert y.eval(x=v).tolist() == ye.tolist()
     assert idx.eval(x=v).tolist() == ie.tolist()
+
+
+POW_FORMS = {
+    "number ** s": lambda s, t: 3.0**s + t,
+    "s ** number": lambda s, t: s**0.3 - t,
+    "s ** t": lambda s, t: s.abs() ** t,
+    "pow(s, 2.5)": lambda s, t: cr.pow(s.abs(), 2.5) * t,
+}
+
+
+@pytest.mark.parametrize("dtype", [cr.float32, cr.float64])
+@pytest.mark.parametrize("form", list(POW_FORMS))
+def test_pow_of_0d_results_bitwise_eagers(form, dtype):
+    # an op on 0-d data gives NumPy's scalar; NumPy's scalar ** rounds otherwise than its
+    # ufunc on a 0-d array (which eager's data becomes once a view of it is taken): pow's
+    # value must not depend on which it is, in eager, in a graph and in its lowering
+    f = POW_FORMS[form]
+    rng = np.random.default_rng(3)
+    w = cr.tensor([[-1.0], [2.0]], dtype=dtype)
+    x = sym.var("x", (2, 1), dtype)
+    y = sym.var("y", (), dtype)
+    graph = f((x * w).sum().detach(), y * 1.0)
+    lowered = sym.function([x, y], graph)
+    interpreted = sym.function([x, y], graph, lower=False)
+    for _ in range(40):
+        xv = rng.uniform(0.1, 2.0, (2, 1)).astype(np.dtype(dtype.name))
+        yv = np.asarray(rng.uniform(-2.0, 2.0), np.dtype(dtype.name))
+        s, t = (cr.from_numpy(xv) * w).sum(), cr.from_numpy(yv) * 1.0
+        assert type(s._data) is not np.ndarray  # NumPy's scalar (the case at stake)
+        plain = f(s, t).numpy()
+        s[...], t[...]  # views: the data become 0-d arrays (tensor_base.own)
+        assert type(s._data) is np.ndarray and type(t._data) is np.ndarray
+        viewed = f(s, t).numpy()
+        want = plain.tobytes()
+        assert viewed.tobytes() == want
+        assert graph.eval(x=xv, y=yv).numpy().tobytes() == want
+        assert interpreted(xv, yv).numpy().tobytes() == want
+        assert lowered(xv, yv).numpy().tobytes() == want
+        lowered(xv, yv)  # (the lowered function's second call: the generated code)
+        assert lowered(xv, yv).numpy().tobytes() == want
