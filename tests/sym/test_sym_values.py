@@ -194,3 +194,16 @@ def test_pow_of_0d_results_bitwise_eagers(form, dtype):
         assert lowered(xv, yv).numpy().tobytes() == want
         lowered(xv, yv)  # (the lowered function's second call: the generated code)
         assert lowered(xv, yv).numpy().tobytes() == want
+
+
+@pytest.mark.parametrize("op", ["eq", "ne"])
+def test_comparing_an_array_with_a_symbolic_value_is_a_node(op):
+    # ndarray == SymArray: both decline and Python compares identities (False): the
+    # comparison must be a node of the graph, not a constant bool (the compiled fuzzer)
+    x = sym.var("x", (4, 2), cr.float64)
+    c = cr.tensor([1.0, 2.0, 0.5, 3.0], dtype=cr.float64)
+    for r in (getattr(cr, op)(c, x.mean()), getattr(cr, op)(x.mean(), c)):
+        assert r.shape == (4,)
+        xv = np.full((4, 2), 2.0)
+        want = getattr(cr, op)(c, cr.from_numpy(xv).mean())
+        assert r.eval(x=xv).tolist() == want.tolist()

@@ -752,8 +752,18 @@ FILL_DATA = _defew(
 # ------------------------------------------------------- comparisons, logic
 # Boolean results carry no gradient (rule None).
 # Python's operators dispatch to the array's own type: cheaper than ufunc objects on scalars.
-EQ = defop("eq", lambda xp, x, y: x == y, None)
-NE = defop("ne", lambda xp, x, y: x != y, None)
+
+
+def _identity_refused(r):
+    # ``array == node`` where the node is symbolic (chainrule.sym): both sides decline,
+    # and Python compares identities (a bool). A TypeError sends apply to the graph.
+    if type(r) is bool:
+        raise TypeError("== between an array and a symbolic value")
+    return r
+
+
+EQ = defop("eq", lambda xp, x, y: _identity_refused(x == y), None)
+NE = defop("ne", lambda xp, x, y: _identity_refused(x != y), None)
 LT = defop("lt", lambda xp, x, y: x < y, None)
 LE = defop("le", lambda xp, x, y: x <= y, None)
 GT = defop("gt", lambda xp, x, y: x > y, None)
