@@ -884,16 +884,6 @@ KNOWN = [
         "v2 = v0.mT.clip(v1, v1 + 1).reciprocal().T.view(-1)\n",
     ),
     Known(
-        "NumPy scalar arithmetic in a graph rounds differently",
-        "a 0-d result left a NumPy "
-        "scalar goes through NumPy's scalar arithmetic, which rounds otherwise than its ufunc "
-        "on a 0-d array: 3.0 ** np.float32(0.125) = 1.1472027, np.power(3.0, "
-        "np.asarray(np.float32(0.125))) = 1.1472026 (eager)",
-        lambda m: m.kind == "value (rounding)" and m.op.startswith("pow"),
-        "v0 = torch.full((2, 1), 0.125)\n"
-        "v1 = (v0 * torch.tensor([[-1.0], [2.0]])).sum()\nv2 = 3.0 ** v1.detach()\n",
-    ),
-    Known(
         "a reduction sums in another order (intermediate layouts differ)",
         "an elementwise op on a strided view (expand, broadcast_to, .T) returns, in eager, an "
         "array in the view's stride order (pow of a (2,3,4) broadcast of (1,4): strides "
@@ -909,17 +899,6 @@ KNOWN = [
         "v1 = torch.broadcast_to(v0 / 0.25, (2, 3, 4))\nv2 = (v1 ** 2).mean()\n",
     ),
     Known(
-        "a graph's cumprod gradient is NaN where eager's is a number",
-        "ops/reduction.py _cumprod_vjp looks "
-        "for zeros in x to take its first-order rule, 'a graph cannot look for zeros: it "
-        "takes the exact rule, as create_graph does', and that rule makes NaN where an "
-        "infinite incoming gradient meets a zero (remainder's d/dy at y = 0): eager "
-        "[[-inf, 0, 0]], compiled [[nan, nan, nan]]",
-        lambda m: m.kind == "grad value" and "nan" in m.detail.split("eager")[0],
-        "v0 = torch.full((1, 3), 0.5)\nv1 = torch.zeros(1, 3, requires_grad=True)\n"
-        "v2 = torch.remainder(v0, torch.cumprod(v1, dim=1))\n",
-    ),
-    Known(
         "reduction return types come back as plain tuples",
         "x.max(dim)/x.min(dim) return chainrule's return-type tuple (.values, .indices); "
         "func/_pytree.py rebuilds only classes with _fields (namedtuples), and "
@@ -932,16 +911,6 @@ KNOWN = [
             and "compiled tuple" in m.detail
         ),
         "v0 = torch.tensor(4.0)\nv1 = v0.min(dim=0)\n",
-    ),
-    Known(
-        "eager: gradients of several getitems of a 0-d tensor",
-        "an eager bug (compiled is right): two x[...] of one 0-d tensor that each reach the "
-        "loss make the backward accumulate into a NumPy scalar (ops/indexing.py "
-        "_get_accumulate: buf[idx] += g), which raises TypeError: 'numpy.float32' object "
-        "does not support item assignment",
-        lambda m: m.kind == "harness grad raises" and "item assignment" in m.detail,
-        "v0 = torch.tensor(1.0, requires_grad=True)\nv1 = v0.add(v0)\nv2 = v1[...]\n"
-        "v3 = (v1 * v1).sum()\nv4 = v1[...]\n",
     ),
 ]
 

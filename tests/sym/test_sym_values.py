@@ -80,6 +80,72 @@ def test_prod_and_cumprod_gradients_with_and_without_zeros(values):
         np.testing.assert_allclose(g.eval(x=values).numpy(), xe.grad.numpy(), rtol=1e-12)
 
 
+CUMPROD_X = [
+    [[2.0, 3.0, -4.0, 0.5], [1.5, -0.5, 2.0, 3.0]],  # no zero
+    [[2.0, 0.0, 4.0, 0.5], [1.5, -0.5, 2.0, 0.0]],  # one zero per row
+    [[0.0, 3.0, 0.0, 0.5], [0.0, 0.0, 2.0, -1.0]],  # two
+    [[0.0, 0.0, 0.0, 0.0], [1.0, 2.0, 0.0, 3.0]],
+]
+INF = float("inf")
+CUMPROD_W = [  # the incoming gradient (a weight of each cumprod output)
+    [[0.5, -1.0, 2.0, 1.5], [1.0, 1.0, -3.0, 0.25]],
+    [[0.5, -1.0, 2.0, INF], [1.0, -INF, -3.0, 0.25]],  # infinite, past the zeros
+    [[INF, -INF, 2.0, 1.0], [1.0, 1.0, -3.0, INF]],
+    [[0.5, float("nan"), 2.0, 1.0], [1.0, 1.0, 1.0, 1.0]],
+]
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+@pytest.mark.parametrize("w", CUMPROD_W)
+@pytest.mark.parametrize("values", CUMPROD_X)
+def test_cumprod_gradient_in_a_graph_is_eagers(values, w, dim):
+    # a graph cannot look for zeros before it picks the rule; its gradient must still be
+    # eager's first-order one, also where an infinite (or NaN) incoming gradient meets a
+    # zero (eager leaves out the terms a zero makes 0; the exact products would give NaN)
+    wt = cr.tensor(w, dtype=cr.float64)
+    x = sym.var("x", (2, 4), cr.float64)
+    (g,) = sym.grad((x.cumprod(dim) * wt).sum(), [x])
+    xe = cr.tensor(values, dtype=cr.float64, requires_grad=True)
+    with np.errstate(all="ignore"):
+        (xe.cumprod(dim) * wt).sum().backward()
+        got = g.eval(x=values).numpy()
+    np.testing.assert_allclose(got, xe.grad.numpy(), rtol=1e-12, atol=1e-12)  # nan == nan
+
+
+def test_cumprod_gradient_in_a_graph_remainder_at_zero():
+    # the fuzzer's program: d/dy remainder(x, y) is -inf at y = 0 (compiled.py's KNOWN)
+    def f(v):
+        return cr.remainder(cr.full((1, 3), 0.5, dtype=cr.float64), cr.cumprod(v, dim=1))
+
+    x = sym.var("x", (1, 3), cr.float64)
+    (g,) = sym.grad(f(x).sum(), [x])
+    xe = cr.zeros(1, 3, dtype=cr.float64, requires_grad=True)
+    f(xe).sum().backward()
+    assert xe.grad.tolist() == [[-INF, 0.0, 0.0]]
+    assert g.eval(x=np.zeros((1, 3))).tolist() == [[-INF, 0.0, 0.0]]
+
+
+@pytest.mark.parametrize("values", CUMPROD_X)
+def test_cumprod_graph_gradient_differentiates_again(values):
+    # the second derivative of the graph's gradient at zeros: eager's create_graph (the
+    # exact rule, as PyTorch) and central differences of the gradient graph (a polynomial)
+    rng = np.random.default_rng(1)
+    wt = cr.tensor(rng.standard_normal((2, 4)))
+    v = rng.standard_normal((2, 4))
+    x = sym.var("x", (2, 4), cr.float64)
+    (g,) = sym.grad((x.cumprod(1) * wt).sum(), [x])
+    (hv,) = sym.grad((g * cr.tensor(v)).sum(), [x])
+    got = hv.eval(x=values).numpy()
+    xe = cr.tensor(values, dtype=cr.float64, requires_grad=True)
+    (ge,) = cr.autograd.grad((xe.cumprod(1) * wt).sum(), [xe], create_graph=True)
+    (he,) = cr.autograd.grad((ge * cr.tensor(v)).sum(), [xe])
+    np.testing.assert_allclose(got, he.numpy(), rtol=1e-12, atol=1e-12)
+    eps = 1e-6
+    a = np.asarray(values)
+    fd = (g.eval(x=a + eps * v).numpy() - g.eval(x=a - eps * v).numpy()) / (2 * eps)
+    np.testing.assert_allclose(got, fd, rtol=1e-6, atol=1e-6)  # H is symmetric: H v
+
+
 def test_max_pool_windows_are_a_node():
     x = sym.var("x", (1, 1, 4, 4), cr.float64)
     y, idx = F.max_pool2d(x, 2, return_indices=True)
@@ -88,3 +154,56 @@ def test_max_pool_windows_are_a_node():
     ye, ie = F.max_pool2d(cr.from_numpy(v), 2, return_indices=True)
     assert y.eval(x=v).tolist() == ye.tolist()
     assert idx.eval(x=v).tolist() == ie.tolist()
+
+
+POW_FORMS = {
+    "number ** s": lambda s, t: 3.0**s + t,
+    "s ** number": lambda s, t: s**0.3 - t,
+    "s ** t": lambda s, t: s.abs() ** t,
+    "pow(s, 2.5)": lambda s, t: cr.pow(s.abs(), 2.5) * t,
+}
+
+
+@pytest.mark.parametrize("dtype", [cr.float32, cr.float64])
+@pytest.mark.parametrize("form", list(POW_FORMS))
+def test_pow_of_0d_results_bitwise_eagers(form, dtype):
+    # an op on 0-d data gives NumPy's scalar; NumPy's scalar ** rounds otherwise than its
+    # ufunc on a 0-d array (which eager's data becomes once a view of it is taken): pow's
+    # value must not depend on which it is, in eager, in a graph and in its lowering
+    f = POW_FORMS[form]
+    rng = np.random.default_rng(3)
+    w = cr.tensor([[-1.0], [2.0]], dtype=dtype)
+    x = sym.var("x", (2, 1), dtype)
+    y = sym.var("y", (), dtype)
+    graph = f((x * w).sum().detach(), y * 1.0)
+    lowered = sym.function([x, y], graph)
+    interpreted = sym.function([x, y], graph, lower=False)
+    for _ in range(40):
+        xv = rng.uniform(0.1, 2.0, (2, 1)).astype(np.dtype(dtype.name))
+        yv = np.asarray(rng.uniform(-2.0, 2.0), np.dtype(dtype.name))
+        s, t = (cr.from_numpy(xv) * w).sum(), cr.from_numpy(yv) * 1.0
+        assert type(s._data) is not np.ndarray  # NumPy's scalar (the case at stake)
+        plain = f(s, t).numpy()
+        s[...], t[...]  # views: the data become 0-d arrays (tensor_base.own)
+        assert type(s._data) is np.ndarray and type(t._data) is np.ndarray
+        viewed = f(s, t).numpy()
+        want = plain.tobytes()
+        assert viewed.tobytes() == want
+        assert graph.eval(x=xv, y=yv).numpy().tobytes() == want
+        assert interpreted(xv, yv).numpy().tobytes() == want
+        assert lowered(xv, yv).numpy().tobytes() == want
+        lowered(xv, yv)  # (the lowered function's second call: the generated code)
+        assert lowered(xv, yv).numpy().tobytes() == want
+
+
+@pytest.mark.parametrize("op", ["eq", "ne"])
+def test_comparing_an_array_with_a_symbolic_value_is_a_node(op):
+    # ndarray == SymArray: both decline and Python compares identities (False): the
+    # comparison must be a node of the graph, not a constant bool (the compiled fuzzer)
+    x = sym.var("x", (4, 2), cr.float64)
+    c = cr.tensor([1.0, 2.0, 0.5, 3.0], dtype=cr.float64)
+    for r in (getattr(cr, op)(c, x.mean()), getattr(cr, op)(x.mean(), c)):
+        assert r.shape == (4,)
+        xv = np.full((4, 2), 2.0)
+        want = getattr(cr, op)(c, cr.from_numpy(xv).mean())
+        assert r.eval(x=xv).tolist() == want.tolist()

@@ -205,6 +205,8 @@ def run_backward(
                             buffers[c] = prev = prev + gi
                             if may_own and _writable(prev):
                                 owned.add(c)
+                            else:  # (NumPy gives a scalar for 0-d + 0-d): += would
+                                owned.discard(c)  # rebind a name, not add into the sum
                     continue
                 prev = buffers.pop(c, None) if buffers else None
                 if prev is not None:

@@ -93,6 +93,10 @@ def _remainder(xp, x, y):
     return xp.remainder(x, y)
 
 
+_generic = _backend.scalar_type
+_as_array = _backend.as_array
+
+
 def _pow(xp, x, y):
     # integer tensors to negative integer tensor powers: 0, except bases 1 and -1 (PyTorch)
     xd, yd = getattr(x, "dtype", None), getattr(y, "dtype", None)
@@ -106,6 +110,14 @@ def _pow(xp, x, y):
         return _rsqrt(xp, x)  # PyTorch's kernel: -0.0 ** -0.5 = -inf, -inf ** -0.5 = nan
     if yd is None and xd is not None and xd.kind == "f" and y == 0.5:
         return xp.sqrt(x)  # PyTorch's kernel (C's pow of a NumPy scalar: -inf ** 0.5 = inf)
+    # a NumPy scalar (what an op on 0-d data gives) taken as the 0-d array: NumPy's scalar
+    # ** rounds otherwise than its ufunc (3.0 ** np.float32(0.125) = 1.1472027, on a 0-d
+    # array 1.1472026), and a 0-d tensor's data is the one or the other by its history (a
+    # view of it makes it an array, tensor_base.own; a graph's evaluation does not)
+    if isinstance(y, _generic):
+        y = _as_array(y)
+    if isinstance(x, _generic):
+        x = _as_array(x)
     return x**y
 
 
@@ -740,8 +752,18 @@ FILL_DATA = _defew(
 # ------------------------------------------------------- comparisons, logic
 # Boolean results carry no gradient (rule None).
 # Python's operators dispatch to the array's own type: cheaper than ufunc objects on scalars.
-EQ = defop("eq", lambda xp, x, y: x == y, None)
-NE = defop("ne", lambda xp, x, y: x != y, None)
+
+
+def _identity_refused(r):
+    # ``array == node`` where the node is symbolic (chainrule.sym): both sides decline,
+    # and Python compares identities (a bool). A TypeError sends apply to the graph.
+    if type(r) is bool:
+        raise TypeError("== between an array and a symbolic value")
+    return r
+
+
+EQ = defop("eq", lambda xp, x, y: _identity_refused(x == y), None)
+NE = defop("ne", lambda xp, x, y: _identity_refused(x != y), None)
 LT = defop("lt", lambda xp, x, y: x < y, None)
 LE = defop("le", lambda xp, x, y: x <= y, None)
 GT = defop("gt", lambda xp, x, y: x > y, None)

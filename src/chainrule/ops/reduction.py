@@ -557,15 +557,28 @@ def _cumprod_vjp(ns, g, x, out, dim, batch):
     if x.ndim == 0 or x.shape[dim] == 1 or not math.prod(x.shape):  # PyTorch: g as it is
         return g
     lead = len(batch) + dim  # dim of g (and of the result)
-    # (a graph cannot look for zeros: it takes the exact rule, as create_graph does there)
-    if not is_symbolic(x) and not _backend.any_true(x == 0):
+    # A graph cannot look for zeros before it picks a formula: it takes the exact rule, as
+    # create_graph does, differentiable again; but where a term g_j * (the others) is not
+    # finite though the others hold a zero of x (an infinite g meets a zero), the term is
+    # 0, the value the first-order rule gives without create_graph (it leaves such terms
+    # out): a graph's gradient is eager's, not NaN. The choice is a node (where), taken at
+    # evaluation; a finite term keeps its exact value and derivative.
+    symbolic = is_symbolic(x)
+    if not symbolic and not _backend.any_true(x == 0):
         return _reverse_cumsum(ns, g * out, lead) / x
     n = x.shape[dim]
     if hasattr(x, "_data"):
+        if symbolic:
+            zero = x == 0
+            seen = ns.cumsum(zero, axis=dim)  # zeros up to and including each position
         total = []
         for i in range(n):
             cp = ns.getitem(_cumprod_without(ns, x, dim, i), _at(dim, i, n))
-            total.append(ns.sum(ns.getitem(g, _at(lead, i, n)) * cp, axis=lead, keepdims=True))
+            term = ns.getitem(g, _at(lead, i, n)) * cp
+            if symbolic:  # the zeros among x_k, k <= j, k != i: cp_ij holds a zero
+                held = ns.getitem(seen, _at(dim, i, n)) > ns.getitem(zero, _at(dim, i, i + 1))
+                term = ns.where(held & ~term.isfinite(), 0.0, term)
+            total.append(ns.sum(term, axis=lead, keepdims=True))
         return ns.concatenate(total, axis=lead)
     zero = x == 0
     seen = ns.cumsum(zero, axis=dim)  # zeros up to and including each position
