@@ -494,7 +494,7 @@ def test_backward_graph_reads_saved_values_instead_of_recomputing():
     x = cr.randn(5, 3)
     fast(x).sum().backward()
     (g,) = fast._compiled._cache.values()
-    needs, forward, backward, outs = g.diff
+    needs, forward, backward, outs, _reach = g.diff
     assert needs == (False, True, True, True, True)  # x; the four parameters
     names = {n.prim.name for n in backward.order if n.prim is not None}
     assert "tanh" in {n.prim.name for n in forward.order if n.prim is not None}
@@ -1086,3 +1086,72 @@ def test_compiled_step_with_zero_grad_in_place_keeps_the_grad_tensors():
         _close(p.detach(), q.detach(), rtol=1e-5, atol=1e-6)
         _close(p.grad, q.grad, rtol=1e-5, atol=1e-6)
     assert c.traces == 2 and c.fallbacks == 1
+
+
+def test_autograd_grad_in_a_trace_without_create_graph_has_no_history():
+    # the trace builds gradients as nodes (create_graph inside), but without the caller's
+    # create_graph the result is cut from the graph: eager's gradient of the outputs
+    def f(x):
+        y = (x * x).sum()
+        (g,) = cr.autograd.grad(y, [x], retain_graph=True)
+        return y, g
+
+    c = cr.compile(f)
+    for fn in (f, c, c):
+        x = cr.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+        y, g = fn(x)
+        assert not g.requires_grad and cr.equal(g, 2 * x.detach())
+        (d,) = cr.autograd.grad(y + (g * x.detach()).sum(), [x])
+        assert cr.equal(d, cr.tensor([2.0, 4.0, 6.0, 8.0]))
+    assert c.traces == 1 and c.fallbacks == 0
+
+
+def test_backward_of_an_argument_itself_falls_back_and_sets_its_grad():
+    def f(x):
+        x.backward(cr.ones_like(x))
+        return x * 2
+
+    c = cr.compile(f)
+    x, x_ref = cr.ones(2, requires_grad=True), cr.ones(2, requires_grad=True)
+    with pytest.warns(UserWarning, match="argument 0"):
+        got = c(x)
+    assert cr.equal(got, f(x_ref)) and cr.equal(x.grad, x_ref.grad)
+
+
+def test_backward_of_a_tensor_read_from_outside_itself_sets_its_grad():
+    w = cr.ones(3, requires_grad=True)
+
+    def f(x):
+        w.backward(cr.full((3,), 2.0))
+        return x * 2
+
+    c = cr.compile(f)
+    c(cr.ones(3))
+    assert cr.equal(w.grad, cr.full((3,), 2.0))
+
+
+def test_an_input_the_outputs_do_not_depend_on_gets_no_gradient():
+    # None, as eager: allow_unused gives None, and .grad stays None (an optimizer skips it)
+    c = cr.compile(lambda x, y: x.sum())
+    x, y = cr.ones(2, requires_grad=True), cr.ones(2, requires_grad=True)
+    gx, gy = cr.autograd.grad(c(x, y), [x, y], allow_unused=True)
+    assert cr.equal(gx, cr.ones(2)) and gy is None
+    c(x, y).backward()
+    assert cr.equal(x.grad, cr.ones(2)) and y.grad is None
+    # an input reached through detach only is unused as well
+    c2 = cr.compile(lambda x, y: x.sum() + y.detach().sum())
+    c2(x, y).backward()
+    assert y.grad is None and cr.equal(x.grad, cr.full((2,), 2.0))
+
+
+def test_an_input_only_outputs_without_a_gradient_reach_gets_no_gradient():
+    # the compiled call is one node: an output the loss does not use gets no cotangent,
+    # and an input only it reaches gets None, as eager
+    c = cr.compile(lambda x, y: (y.sum(), x * 2))
+    x, y = cr.ones(2, requires_grad=True), cr.ones(2, requires_grad=True)
+    a, b = c(x, y)
+    gx, gy = cr.autograd.grad(a, [x, y], allow_unused=True)
+    assert gx is None and cr.equal(gy, cr.ones(2))
+    a, b = c(x, y)
+    (a + b.sum()).backward()
+    assert cr.equal(x.grad, cr.full((2,), 2.0)) and cr.equal(y.grad, cr.ones(2))

@@ -130,6 +130,7 @@ from .autograd import grad as _autograd_grad
 from .autograd import is_grad_enabled
 from .autograd.engine import leaves_behind as _leaves_behind
 from .backend import copy as _backend_copy
+from .backend import namespace
 from .func import _pytree as pt
 from .ops import symbolic as _symbolic
 from .ops.apply import _DATA
@@ -737,8 +738,9 @@ def _gradient_graph(out, leaves):
     """When grad mode is on and some of ``leaves`` (the tensors autograd knows as the
     trace's inputs) require grad: (which leaves need grad, a cotangent variable per
     output with a gradient, the gradients' nodes, those outputs' indices among the
-    symbolic outputs); else None. The gradients are autograd's of the traced graph, with
-    the table's rules (``autograd.grad``, create_graph), so detach and no_grad in fn hold."""
+    symbolic outputs, which of those outputs each leaf is reached from); else None. The
+    gradients are autograd's of the traced graph, with the table's rules
+    (``autograd.grad``, create_graph), so detach and no_grad in fn hold."""
     if not is_grad_enabled():
         return None
     needs = [t._rg and t._data.dtype.kind in "fc" for t in leaves]
@@ -756,9 +758,19 @@ def _gradient_graph(out, leaves):
         grad_outputs=[wrap(c) for c in cts],
         create_graph=True,
         allow_unused=True,
-        materialize_grads=True,
     )
-    return needs, cts, [g._data for g in gs], outs
+    # a leaf the outputs do not reach (structurally) gets no gradient: None from the
+    # call's backward, as eager's autograd.grad(allow_unused=True) gives and .grad keeps;
+    # nor does one that only outputs without an incoming gradient reach (``reach``: per
+    # leaf, the positions in ``outs`` of the outputs whose graph leads to it)
+    used = iter(g is not None for g in gs)
+    needs = [need and next(used) for need in needs]
+    behind = [{id(t) for t in _leaves_behind([syms[i]])} for i in outs]
+    reach = [
+        tuple(k for k, b in enumerate(behind) if id(t) in b) if need else ()
+        for t, need in zip(leaves, needs, strict=True)
+    ]
+    return needs, cts, [g._data for g in gs if g is not None], outs, reach
 
 
 def _boolean_mask_node(nodes) -> str | None:
@@ -868,9 +880,10 @@ class _GraphCall(_Function):
 
     @staticmethod
     def forward(ctx, graph, results, *values):
-        needs, _, _, outs = graph.diff
+        outs = graph.diff[3]
         ctx.graph, ctx.residuals = graph, results[len(graph.out_syms) :]
         ctx.save_for_backward(*values)
+        ctx.set_materialize_grads(False)  # (an output without a gradient: see backward)
         return tuple(results[i] for i in outs)
 
     @staticmethod
@@ -882,11 +895,24 @@ class _GraphCall(_Function):
                 "higher derivatives, or compile chainrule.func transforms of it"
             )
         values = ctx.saved_tensors
-        needs, _, backward, _ = ctx.graph.diff
+        needs, _, backward, outs, reach = ctx.graph.diff
+        arrived = [c is not None for c in cts]
+        if not all(arrived):  # zeros for the graph; an input only those reach gets None
+            c0 = next(c for c in cts if c is not None)
+            xp = namespace(c0._data)
+            syms = ctx.graph.out_syms
+            cts = [
+                c if c is not None else c0._new(xp.zeros(syms[i]._data.shape, syms[i]._data.dtype))
+                for c, i in zip(cts, outs, strict=True)
+            ]
         grads = backward(*values, *ctx.residuals, *cts)
         ctx.residuals = ()
         it = iter(grads)
-        return (None, None) + tuple(next(it) if n else None for n in needs)
+        out = []
+        for n, r in zip(needs, reach, strict=True):
+            g = next(it) if n else None
+            out.append(g if g is not None and any(arrived[k] for k in r) else None)
+        return (None, None) + tuple(out)
 
 
 _GraphCall.__name__ = "CompiledFunction"  # grad_fn=<CompiledFunctionBackward>, as PyTorch's
@@ -1255,10 +1281,11 @@ class CompiledFunction:
         g.grad_guards = grad_guards if grad_used else []
         assert len(graph_out) == n_user + len(writes) + sum(a != "none" for _, a in grad_actions)
         if grads is not None:
-            needs, cts, grad_nodes, outs = grads
+            needs, cts, grad_nodes, outs, reach = grads
             needs = tuple(needs[i] for i in kept)
+            reach = tuple(reach[i] for i in kept)
             forward, backward = _partition(in_vars, [o._data for o in graph_out], cts, grad_nodes)
-            g.diff = (needs, forward, backward, outs)
+            g.diff = (needs, forward, backward, outs, reach)
         g.globals = found.globals
         g.cells = found.cells
         g.modules = [(m, m.training) for m in found.modules]

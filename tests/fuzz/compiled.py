@@ -70,9 +70,9 @@ from .shrink import _without
 TIMEOUT_S = 20.0
 GRAD_RTOL = {"float64": 1e-6, "float32": 1e-5, "float16": 1e-3, "bfloat16": 1e-2}
 CALLS = ("first", "cached", "retrace")
-# autograd.grad(..., allow_unused=True) through a compiled call: zeros for an input the
-# outputs do not depend on, where eager gives None (KNOWN below)
 REDUCTIONS = {"sum", "mean", "prod", "std", "var", "norm", "logsumexp", "amax", "amin"}
+# autograd.grad(..., allow_unused=True) through a compiled call: zeros for an input the
+# outputs do not depend on, where eager gives None (fixed: the compiled call gives None)
 ZERO_GRAD = "zero gradient for an unused input (eager: None)"
 
 
@@ -792,16 +792,6 @@ class Known:
 
 KNOWN = [
     Known(
-        "zero gradient for an unused input",
-        "the compiled call's backward graph returns zeros for an argument that requires "
-        "grad but that no output depends on; eager autograd gives None (allow_unused=True; "
-        "and .grad stays None, which optimizers use to skip a parameter)",
-        lambda m: m.kind == ZERO_GRAD,
-        "v0 = torch.ones(2, 3, requires_grad=True)\n"
-        "v1 = torch.ones(3, requires_grad=True)\n"
-        "v2 = v0.sum()\n",
-    ),
-    Known(
         "constant outputs are detached clones",
         "a tensor the function computes from no argument (torch.tensor(..., "
         "requires_grad=True), ones_like(x, requires_grad=True), and what is computed from "
@@ -845,33 +835,6 @@ KNOWN = [
         ),
         "v0 = torch.ones(3, 3, requires_grad=True)\nv1 = torch.log10(v0.T.mm(v0))\n"
         "v2 = v1.swapaxes(1, 0)\nwith torch.no_grad():\n    v3 = v2.contiguous()\n",
-    ),
-    Known(
-        "backward() of an argument itself is dropped",
-        "x.backward(g) where x is an argument (a leaf: no grad_fn) raises nothing while "
-        "tracing (the gradient goes to the symbolic stand-in's .grad, which the trace "
-        "discards), so no fallback: the compiled call never sets x.grad, eager does. A "
-        "wrong result, not a refusal: the trace should fall back on any backward()",
-        lambda m: (
-            m.kind == "grad None"
-            and m.subject.endswith(".grad")
-            and m.detail.startswith("compiled None")
-        ),
-        "v0 = torch.ones(2, 1, requires_grad=True)\nv0.backward(torch.ones_like(v0))\n",
-        variant="whole",
-    ),
-    Known(
-        "autograd.grad results inside a compiled function carry history",
-        "torch.autograd.grad(y, [x]) without create_graph inside the function: eager's "
-        "result does not require grad; the compiled call's does, and differentiating it "
-        "goes through the gradient's graph (d/dx of sum(w * 2x) added: a wrong gradient)",
-        lambda m: (
-            m.kind == "requires_grad"
-            and m.op.startswith("autograd.grad")
-            and "compiled True, eager False" in m.detail
-        ),
-        "v0 = torch.ones(4, 1, requires_grad=True)\nv1 = (v0 * v0).sum()\n"
-        "v2 = torch.autograd.grad(v1, [v0], retain_graph=True)\n",
     ),
     Known(
         "view fails in a graph where eager's layout allows it",
