@@ -1155,3 +1155,22 @@ def test_an_input_only_outputs_without_a_gradient_reach_gets_no_gradient():
     a, b = c(x, y)
     (a + b.sum()).backward()
     assert cr.equal(x.grad, cr.full((2,), 2.0)) and cr.equal(y.grad, cr.ones(2))
+
+
+def test_a_tensor_made_inside_that_requires_grad_is_a_new_leaf_at_each_call():
+    # eager makes it anew at each call: a leaf that requires grad (what is computed from
+    # it has history to that leaf, which no caller can reach)
+    def f(x):
+        a = cr.ones_like(x, requires_grad=True)
+        return x * 2, a, a * 3, cr.zeros(2)
+
+    c = cr.compile(f)
+    outs = [c(cr.ones(2, requires_grad=True)) for _ in range(2)]
+    for (_, a, b, z), (_, ref_a, ref_b, ref_z) in zip(outs, [f(cr.ones(2))] * 2, strict=True):
+        assert a.requires_grad and a.is_leaf and cr.equal(a, ref_a)
+        assert b.requires_grad and not b.is_leaf and cr.equal(b, ref_b)
+        assert not z.requires_grad and cr.equal(z, ref_z)
+    assert outs[0][1] is not outs[1][1]
+    outs[0][1].sum().backward()
+    assert cr.equal(outs[0][1].grad, cr.ones(2)) and outs[1][1].grad is None
+    assert c.traces == 1 and c.fallbacks == 0

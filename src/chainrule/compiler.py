@@ -96,6 +96,11 @@ eagerly; non-tensor Python state read by ``fn`` (a module's ``p`` attribute, a g
 float) is baked into the graph unguarded, an optimizer's excepted
 (``chainrule.compiler.reset()`` forgets the graphs); ``compile(module)`` returns an
 ``OptimizedModule`` that forwards to the module but is not an ``nn.Module`` itself.
+A tensor ``fn`` computes from no input is computed once, when traced, and each call
+returns a copy of it; one that requires grad (``torch.ones(2, requires_grad=True)``) is
+a new leaf at each call, as eager's, and one computed from such a leaf has history to a
+new leaf that no caller can reach (as eager's leaf, made inside the call): two outputs
+computed from one such leaf do not share it, as they do in eager.
 Values equal eager's up to float rounding: a broadcast gradient (a bias's) is summed by
 the table's ``sum`` in the graph and by NumPy's ``add.reduce`` in eager's first-order
 backward.
@@ -126,6 +131,7 @@ from typing import Any
 from . import random as _random
 from ._state import dual as _dual
 from .autograd import Function as _Function
+from .autograd import enable_grad as _enable_grad
 from .autograd import grad as _autograd_grad
 from .autograd import is_grad_enabled
 from .autograd.engine import leaves_behind as _leaves_behind
@@ -584,7 +590,8 @@ class _Graph:
         # read from outside has owner: the tensor whose .grad it is (read at each call)
         self.externals = externals
         self.out_spec = out_spec
-        # per output leaf: ("graph", index) | ("const", value) | ("clone", tensor)
+        # per output leaf: ("graph", index) | ("const", value) | ("clone" | "leaf" |
+        # "made", tensor): see _constant
         self.out_items = out_items
         self.forward = fn_graph  # sym.function(inputs, outputs)
         self.in_syms = in_syms
@@ -867,6 +874,22 @@ def _write_back(g: _Graph, targets, results, values) -> None:
         t._grad = r
 
 
+def _constant(kind: str, v):
+    """An output computed from no input, at each call as eager makes it anew: a copy of
+    its value (``clone``); one that requires grad (``torch.ones(2, requires_grad=True)``)
+    a new leaf each call (``leaf``); one computed from such a leaf inside fn (``made``)
+    a tensor with history to a new leaf no caller can reach (its gradients go nowhere,
+    as eager's, whose leaf died with the call)."""
+    t = v.clone()
+    if kind == "clone":
+        return t
+    t.requires_grad_()
+    if kind == "leaf":
+        return t
+    with _enable_grad():
+        return t.clone()
+
+
 class _Eager:
     """A signature that runs eagerly (the reason was warned once)."""
 
@@ -1046,7 +1069,7 @@ class CompiledFunction:
             elif kind == "const":
                 out.append(v)
             else:
-                out.append(v.clone())
+                out.append(_constant(kind, v))
         return pt.unflatten(g.out_spec, out)
 
     # -------------------------------------------------------------- tracing
@@ -1214,8 +1237,9 @@ class CompiledFunction:
             if _is_tensor(o) and type(o._data) is SymArray:
                 items.append(("graph", len(out_syms)))
                 out_syms.append(o)
-            elif _is_tensor(o):
-                items.append(("clone", o.detach()))
+            elif _is_tensor(o):  # computed from no input: its value, anew at each call
+                kind = "clone" if not o.requires_grad else "leaf" if o.is_leaf else "made"
+                items.append((kind, o.detach()))
             elif o is None or isinstance(o, (bool, int, float, complex, str)):
                 items.append(("const", o))
             else:

@@ -792,22 +792,16 @@ class Known:
 
 KNOWN = [
     Known(
-        "constant outputs are detached clones",
-        "a tensor the function computes from no argument (torch.tensor(..., "
-        "requires_grad=True), ones_like(x, requires_grad=True), and what is computed from "
-        "them) is run once at trace time and returned as a clone of its detached value "
-        "(compiler.py: items ('clone', o.detach())): requires_grad, autograd history and view "
-        "relations are lost; eager returns a fresh leaf that requires grad, and "
-        "autograd.grad through it (or the error eager raises for a view written in place)",
-        lambda m: (
-            (
-                m.kind == "requires_grad"
-                and not m.op.endswith("[no_grad]")
-                and "compiled False, eager True" in m.detail
-            )
-            or (m.kind == "harness grad raises" and "modified inplace" in m.detail)
-        ),
-        "v0 = torch.ones(2)\nv1 = torch.ones_like(v0, requires_grad=True)\n",
+        "a constant that requires grad, written in place after the graph read it",
+        "a tensor the function computes from no argument that requires grad "
+        "(ones_like(x, requires_grad=True) and what is computed from it) is run at trace "
+        "time; where a graph node reads it (a constant of the graph) and fn then writes it "
+        "in place, eager's autograd.grad of the outputs raises (a saved value modified by an "
+        "in-place operation), the compiled call's backward reads the constant and does not",
+        lambda m: m.kind == "harness grad raises" and "modified by an inplace" in m.detail,
+        "v0 = torch.ones(3, requires_grad=True)\nv1 = torch.ones_like(v0, requires_grad=True)\n"
+        "v2 = v1 * 2\nv3 = v2[0:2]\nv4 = v3 * v0[0:2]\nv2.mul_(2)\n",
+        variant="whole",
     ),
     Known(
         "no_grad views lose requires_grad",
