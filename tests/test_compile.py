@@ -1174,3 +1174,28 @@ def test_a_tensor_made_inside_that_requires_grad_is_a_new_leaf_at_each_call():
     outs[0][1].sum().backward()
     assert cr.equal(outs[0][1].grad, cr.ones(2)) and outs[1][1].grad is None
     assert c.traces == 1 and c.fallbacks == 0
+
+
+def test_a_view_taken_in_no_grad_of_a_tensor_requiring_grad_requires_grad():
+    # as eager (and PyTorch): it requires grad as its base does, with no history
+    def f(x):
+        y = x * 2
+        with cr.no_grad():
+            a, b, c, d = y[0], x.T, y[0][1:], y * 3
+        return a, b, c, d, y
+
+    c = cr.compile(f)
+    for _ in range(2):
+        x, x_ref = cr.ones(2, 3, requires_grad=True), cr.ones(2, 3, requires_grad=True)
+        got, ref = c(x), f(x_ref)
+        for o, r in zip(got, ref, strict=True):
+            assert (o.requires_grad, o.is_leaf, o.grad_fn is None) == (
+                r.requires_grad,
+                r.is_leaf,
+                r.grad_fn is None,
+            )
+            assert cr.equal(o, r)
+        sum((o * 1.5).sum() for o in got if o.requires_grad).backward()
+        sum((o * 1.5).sum() for o in ref if o.requires_grad).backward()
+        assert cr.equal(x.grad, x_ref.grad) and got[0].grad is None
+    assert c.traces == 1 and c.fallbacks == 0

@@ -134,6 +134,7 @@ from .autograd import Function as _Function
 from .autograd import enable_grad as _enable_grad
 from .autograd import grad as _autograd_grad
 from .autograd import is_grad_enabled
+from .autograd import no_grad as _no_grad
 from .autograd.engine import leaves_behind as _leaves_behind
 from .backend import copy as _backend_copy
 from .backend import namespace
@@ -590,8 +591,8 @@ class _Graph:
         # read from outside has owner: the tensor whose .grad it is (read at each call)
         self.externals = externals
         self.out_spec = out_spec
-        # per output leaf: ("graph", index) | ("const", value) | ("clone" | "leaf" |
-        # "made", tensor): see _constant
+        # per output leaf: ("graph" | "no_grad view", index) | ("const", value) |
+        # ("clone" | "leaf" | "made", tensor): see _no_grad_view, _constant
         self.out_items = out_items
         self.forward = fn_graph  # sym.function(inputs, outputs)
         self.in_syms = in_syms
@@ -874,6 +875,15 @@ def _write_back(g: _Graph, targets, results, values) -> None:
         t._grad = r
 
 
+def _no_grad_view(t):
+    """A graph's output that eager returns as a view taken in no_grad mode of a tensor
+    that requires grad: requires_grad, no history, no .grad of its own (as eager's, whose
+    base is fn's tensor; here a tensor of its own, requiring grad, that nobody else holds)."""
+    t._rg = True
+    with _no_grad():
+        return t[...]
+
+
 def _constant(kind: str, v):
     """An output computed from no input, at each call as eager makes it anew: a copy of
     its value (``clone``); one that requires grad (``torch.ones(2, requires_grad=True)``)
@@ -1066,6 +1076,8 @@ class CompiledFunction:
         for kind, v in g.out_items:
             if kind == "graph":
                 out.append(results[v])
+            elif kind == "no_grad view":
+                out.append(_no_grad_view(results[v]))
             elif kind == "const":
                 out.append(v)
             else:
@@ -1235,7 +1247,9 @@ class CompiledFunction:
         items, out_syms = [], []
         for o in out_leaves:
             if _is_tensor(o) and type(o._data) is SymArray:
-                items.append(("graph", len(out_syms)))
+                # (a view taken in no_grad of a tensor that requires grad: see _no_grad_view)
+                ngv = not o._rg and getattr(o, "_ngv", False)
+                items.append(("no_grad view" if ngv else "graph", len(out_syms)))
                 out_syms.append(o)
             elif _is_tensor(o):  # computed from no input: its value, anew at each call
                 kind = "clone" if not o.requires_grad else "leaf" if o.is_leaf else "made"

@@ -804,18 +804,6 @@ KNOWN = [
         variant="whole",
     ),
     Known(
-        "no_grad views lose requires_grad",
-        "a view made under no_grad of a tensor that requires grad (an argument or computed "
-        "from one) is requires_grad=True in eager (as in PyTorch), False from the graph",
-        lambda m: (
-            m.kind == "requires_grad"
-            and m.op.endswith("[no_grad]")
-            and "compiled False, eager True" in m.detail
-        ),
-        "v0 = torch.ones(2, 4, requires_grad=True)\nv1 = v0 * 2\n"
-        "with torch.no_grad():\n    v2 = v1[0]\n",
-    ),
-    Known(
         "contiguous() under no_grad keeps requires_grad in a graph",
         "with no_grad, x.contiguous() of an x that requires grad is x itself (a view: "
         "requires_grad=True) where x is contiguous, else a copy (requires_grad=False, as "

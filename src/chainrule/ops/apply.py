@@ -889,6 +889,11 @@ def _symbolic_view(res, x, prim, params, x_shape) -> None:
     res._vc = vc
     res._chain = (getattr(x, "_chain", None) or ()) + ((prim, params, x_shape),)
     res._dver = vc[0]
+    if not _grad.enabled and (x._rg or getattr(x, "_ngv", False)):
+        # a view taken in no_grad mode of a tensor that requires grad: eager's requires
+        # grad as its base does, with no history (_as_view); the graph's has no base to
+        # ask, so it is marked (chainrule.compile gives such an output requires_grad)
+        res._ngv = True
 
 
 def symbolic_detach(t):
