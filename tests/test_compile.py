@@ -1199,3 +1199,16 @@ def test_a_view_taken_in_no_grad_of_a_tensor_requiring_grad_requires_grad():
         sum((o * 1.5).sum() for o in ref if o.requires_grad).backward()
         assert cr.equal(x.grad, x_ref.grad) and got[0].grad is None
     assert c.traces == 1 and c.fallbacks == 0
+
+
+def test_reduction_return_types_come_back_as_their_own_type():
+    def f(x):
+        return x.min(dim=0), x.max(dim=0)
+
+    c = cr.compile(f)
+    x = cr.tensor([4.0])
+    (mn, mx), (rmn, rmx) = c(x), f(x)
+    for got, ref in ((mn, rmn), (mx, rmx)):
+        assert type(got) is type(ref)
+        assert cr.equal(got.values, ref.values) and cr.equal(got.indices, ref.indices)
+    assert "torch.return_types.min" in repr(mn)

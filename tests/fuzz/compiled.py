@@ -865,20 +865,6 @@ KNOWN = [
         "v2 = torch.remainder(v0, torch.cumprod(v1, dim=1))\n",
     ),
     Known(
-        "reduction return types come back as plain tuples",
-        "x.max(dim)/x.min(dim) return chainrule's return-type tuple (.values, .indices); "
-        "func/_pytree.py rebuilds only classes with _fields (namedtuples), and "
-        "functions/reduction._ReturnType has none, so the compiled call returns a plain "
-        "tuple (no .values/.indices). Seen where the reduction traces (0-d or size-1 dims; "
-        "otherwise it falls back, see the fallback reasons)",
-        lambda m: (
-            m.kind == "type"
-            and m.op.removesuffix("[no_grad]") in ("max", "min")
-            and "compiled tuple" in m.detail
-        ),
-        "v0 = torch.tensor(4.0)\nv1 = v0.min(dim=0)\n",
-    ),
-    Known(
         "eager: gradients of several getitems of a 0-d tensor",
         "an eager bug (compiled is right): two x[...] of one 0-d tensor that each reach the "
         "loss make the backward accumulate into a NumPy scalar (ops/indexing.py "
