@@ -169,8 +169,9 @@ def _symbolic_backward(outputs, grad_tensors, retain_graph, inputs) -> None:
     try:
         for t, g in got:
             # a storage of its own, no history, row-major: eager's .grad copies a view
-            # (a weight's gradient, transposed) into C order, and so does the graph
-            fresh = apply(CONTIGUOUS, g)
+            # (a weight's gradient, transposed) into C order, and so does the graph; cut
+            # from the graph (_cut: chainrule.sym.grad does not differentiate through it)
+            fresh = _cut(apply(CONTIGUOUS, g))
             cur = getattr(t, "_grad", None)
             if cur is None:
                 t._grad = fresh
