@@ -1212,3 +1212,9 @@ def test_reduction_return_types_come_back_as_their_own_type():
         assert type(got) is type(ref)
         assert cr.equal(got.values, ref.values) and cr.equal(got.indices, ref.indices)
     assert "torch.return_types.min" in repr(mn)
+
+
+def test_fallback_names_the_function_that_computes_on_the_array():
+    c = cr.compile(lambda x: x.any())
+    with pytest.warns(UserWarning, match=r"does not build graphs yet: _logical in functions/"):
+        assert c(cr.ones(3)).item() is True

@@ -480,8 +480,12 @@ def _why(e: BaseException) -> str | None:
     ):
         return "writes into a tensor in place (an explicit graph is written out of place)"
     if isinstance(e, AttributeError) and _raised_in(tb, "ops/symbolic.py"):
+        asker = _asker(tb)
         return (
-            "computes on a tensor's array outside chainrule's operations (code that needs the data)"
+            "computes on a tensor's array outside chainrule's operations (code that needs the "
+            "data, or a chainrule function that does not build graphs yet"
+            + (f": {asker}" if asker else "")
+            + ")"
         )
     if isinstance(e, TypeError) and _raised_in(tb, "ops/symbolic.py", "sym/symbol.py"):
         return (
@@ -489,6 +493,21 @@ def _why(e: BaseException) -> str | None:
             "float(), bool(), .tolist(), printing)"
         )
     return None
+
+
+def _asker(tb) -> str | None:
+    """Which function asked the array namespace for an operation on a symbolic value
+    (the innermost frame before ops/symbolic.py's refusal), as ``name (file:line)``
+    with chainrule's files relative to the package."""
+    asker = None
+    while tb is not None:
+        f = os.path.abspath(tb.tb_frame.f_code.co_filename)
+        if f[len(_PACKAGE) :].replace(os.sep, "/") == "ops/symbolic.py":
+            break
+        name = f[len(_PACKAGE) :].replace(os.sep, "/") if f.startswith(_PACKAGE) else f
+        asker = f"{tb.tb_frame.f_code.co_name} in {name}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return asker
 
 
 def _check_input_write(t) -> None:
