@@ -1218,3 +1218,12 @@ def test_fallback_names_the_function_that_computes_on_the_array():
     c = cr.compile(lambda x: x.any())
     with pytest.warns(UserWarning, match=r"does not build graphs yet: _logical in functions/"):
         assert c(cr.ones(3)).item() is True
+
+
+def test_an_output_that_is_an_argument_itself_passes_its_gradient():
+    # x.contiguous() of a contiguous x is x: the output is the input's own tensor
+    c = cr.compile(lambda x, y: (x.contiguous(), y * 2))
+    x, y = cr.ones(1, 2, requires_grad=True), cr.ones(2, requires_grad=True)
+    a, b = c(x, y)
+    gx, gy = cr.autograd.grad((a * cr.tensor([[-1.0, 2.0]])).sum(), [x, y], allow_unused=True)
+    assert cr.equal(gx, cr.tensor([[-1.0, 2.0]])) and gy is None

@@ -792,7 +792,8 @@ def _gradient_graph(out, leaves):
     # leaf, the positions in ``outs`` of the outputs whose graph leads to it)
     used = iter(g is not None for g in gs)
     needs = [need and next(used) for need in needs]
-    behind = [{id(t) for t in _leaves_behind([syms[i]])} for i in outs]
+    # (an output that is a leaf itself, x.contiguous() of a contiguous x, reaches it)
+    behind = [{id(t) for t in _leaves_behind([syms[i]])} | {id(syms[i])} for i in outs]
     reach = [
         tuple(k for k, b in enumerate(behind) if id(t) in b) if need else ()
         for t, need in zip(leaves, needs, strict=True)
