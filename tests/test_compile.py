@@ -1227,3 +1227,21 @@ def test_an_output_that_is_an_argument_itself_passes_its_gradient():
     a, b = c(x, y)
     gx, gy = cr.autograd.grad((a * cr.tensor([[-1.0, 2.0]])).sum(), [x, y], allow_unused=True)
     assert cr.equal(gx, cr.tensor([[-1.0, 2.0]])) and gy is None
+
+
+def test_what_is_computed_from_a_no_grad_view_requires_grad_as_in_eager():
+    # eager: an op in grad mode on a view taken in no_grad of a tensor requiring grad
+    # records (the view passes no gradient on): its result requires grad
+    def f(x):
+        with cr.no_grad():
+            v = x[:, 0]
+        return v * 2, (v * x[:, 1]).sum()
+
+    c = cr.compile(f)
+    x, x_ref = cr.ones(2, 3, requires_grad=True), cr.ones(2, 3, requires_grad=True)
+    got, ref = c(x), f(x_ref)
+    for o, r in zip(got, ref, strict=True):
+        assert o.requires_grad == r.requires_grad and cr.equal(o, r)
+    got[1].backward()
+    ref[1].backward()
+    assert cr.equal(x.grad, x_ref.grad)

@@ -774,7 +774,14 @@ def _gradient_graph(out, leaves):
     if not any(needs):
         return None
     syms = [o for o in pt.flatten(out)[0] if _is_tensor(o) and type(o._data) is SymArray]
-    outs = [i for i, o in enumerate(syms) if o._rg and o._data.dtype.kind in "fc"]
+    # (not a view taken in no_grad mode: it requires grad with no history, _no_grad_view)
+    outs = [
+        i
+        for i, o in enumerate(syms)
+        if o._rg
+        and o._data.dtype.kind in "fc"
+        and not (o._node is None and getattr(o, "_ngv", False))
+    ]
     if not outs:
         return None
     cts = [variable(f"ct{i}", syms[i]._data.shape, syms[i]._data.dtype) for i in outs]
@@ -1268,7 +1275,7 @@ class CompiledFunction:
         for o in out_leaves:
             if _is_tensor(o) and type(o._data) is SymArray:
                 # (a view taken in no_grad of a tensor that requires grad: see _no_grad_view)
-                ngv = not o._rg and getattr(o, "_ngv", False)
+                ngv = o._node is None and getattr(o, "_ngv", False)
                 items.append(("no_grad view" if ngv else "graph", len(out_syms)))
                 out_syms.append(o)
             elif _is_tensor(o):  # computed from no input: its value, anew at each call
