@@ -1245,3 +1245,15 @@ def test_what_is_computed_from_a_no_grad_view_requires_grad_as_in_eager():
     got[1].backward()
     ref[1].backward()
     assert cr.equal(x.grad, x_ref.grad)
+
+
+def test_requires_grad_set_on_an_argument_inside_falls_back():
+    def f(x):
+        x.requires_grad_()
+        return x * 2
+
+    c = cr.compile(f)
+    x = cr.ones(2)
+    with pytest.warns(UserWarning, match="changes requires_grad or the history of argument 0"):
+        out = c(x)
+    assert x.requires_grad and out.requires_grad

@@ -527,7 +527,7 @@ class _Refused(Exception):
     the signature runs eagerly."""
 
 
-def _written(in_syms, in_vars, n_args, saved, externals, versions, out):
+def _written(in_syms, in_vars, n_args, saved, externals, versions, out, in_rg):
     """What the trace left in its inputs besides reading them, to be done again by each
     compiled call (``_write_back``): ``(writes, grads, nodes)``. ``writes``: the inputs
     whose storage was written in place (its ``Versions`` root is no longer its variable),
@@ -546,6 +546,8 @@ def _written(in_syms, in_vars, n_args, saved, externals, versions, out):
         s, vc = in_syms[i], versions[i]
         if s._vc is not vc:
             raise _Refused(f"rebinds the data of argument {i} (x.data = y)")
+        if s._rg is not in_rg[i] or s._node is not None:
+            raise _Refused(f"changes requires_grad or the history of argument {i}")
         if vc.root is not in_vars[i]:
             writes.append((("arg", i), vc[0]))
             nodes.append(vc.root)
@@ -1172,6 +1174,7 @@ class CompiledFunction:
             s._rg = t._rg
             in_syms.append(s)
         in_vars = [s._data for s in in_syms]  # (an argument written in place names anew)
+        arg_rg = [s._rg for s in in_syms[:n_args]]
         arg_versions = [s._vc for s in in_syms[:n_args]]
         backwards: list = []
         # the .grad of each tensor read from outside (its shape, or None), guarded where
@@ -1207,7 +1210,9 @@ class CompiledFunction:
                 # the gradient graph, while the tensors still hold their variables:
                 # autograd's own graph of the trace (detach and no_grad inside fn are kept)
                 grads = _gradient_graph(out, in_syms[:n_args] + [t for t, *_ in saved])
-            written = _written(in_syms, in_vars, n_args, saved, externals, arg_versions, out)
+            written = _written(
+                in_syms, in_vars, n_args, saved, externals, arg_versions, out, arg_rg
+            )
             if (written[0] or written[1]) and grads is not None:
                 raise _Refused(
                     "writes into its inputs in place and returns values to differentiate: a "
