@@ -1257,3 +1257,31 @@ def test_requires_grad_set_on_an_argument_inside_falls_back():
     with pytest.warns(UserWarning, match="changes requires_grad or the history of argument 0"):
         out = c(x)
     assert x.requires_grad and out.requires_grad
+
+
+def test_outputs_that_require_grad_but_reach_no_input():
+    # std of a view taken in no_grad: requires grad (as eager), no gradient for x
+    def f(x):
+        with cr.no_grad():
+            v = cr.unbind(x, -1)
+        return cr.std(v[1], dim=-1)
+
+    c = cr.compile(f)
+    x = cr.ones(2, 3, requires_grad=True)
+    out = c(x)
+    assert out.requires_grad and cr.equal(out, f(x))
+    (g,) = cr.autograd.grad(out * 2, [x], allow_unused=True)
+    assert g is None
+
+
+def test_a_constant_output_that_is_a_view_written_in_place_comes_back():
+    # its history is not read (eager returns it without reading it): no error
+    def f(x):
+        a = cr.ones_like(x, requires_grad=True)
+        parts = a[...].split([1], -2)
+        with cr.no_grad():
+            a[-1] *= -0.5
+        return a, parts
+
+    a, parts = cr.compile(f)(cr.ones(1, 1))
+    assert cr.equal(a.detach(), cr.full((1, 1), -0.5)) and len(parts) == 1

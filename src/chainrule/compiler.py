@@ -958,6 +958,8 @@ class _GraphCall(_Function):
             )
         values = ctx.saved_tensors
         needs, _, backward, outs, reach = ctx.graph.diff
+        if backward is None:  # no input gets a gradient
+            return (None, None) + (None,) * len(needs)
         arrived = [c is not None for c in cts]
         if not all(arrived):  # zeros for the graph; an input only those reach gets None
             c0 = next(c for c in cts if c is not None)
@@ -1284,7 +1286,11 @@ class CompiledFunction:
                 items.append(("no_grad view" if ngv else "graph", len(out_syms)))
                 out_syms.append(o)
             elif _is_tensor(o):  # computed from no input: its value, anew at each call
-                kind = "clone" if not o.requires_grad else "leaf" if o.is_leaf else "made"
+                # (the fields, not the properties: a view's would refresh its history,
+                # which raises for a multi-output view written in place, as eager does
+                # only where the history is used)
+                rg = o._rg or (o._base is not None and o._base._rg)
+                kind = "clone" if not rg else "leaf" if o._node is None else "made"
                 items.append((kind, o.detach()))
             elif o is None or isinstance(o, (bool, int, float, complex, str)):
                 items.append(("const", o))
@@ -1354,7 +1360,11 @@ class CompiledFunction:
             needs, cts, grad_nodes, outs, reach = grads
             needs = tuple(needs[i] for i in kept)
             reach = tuple(reach[i] for i in kept)
-            forward, backward = _partition(in_vars, [o._data for o in graph_out], cts, grad_nodes)
+            if grad_nodes:
+                outs_nodes = [o._data for o in graph_out]
+                forward, backward = _partition(in_vars, outs_nodes, cts, grad_nodes)
+            else:  # outputs that require grad but reach no input (from a no_grad view)
+                forward, backward = fn_graph, None
             g.diff = (needs, forward, backward, outs, reach)
         g.globals = found.globals
         g.cells = found.cells
