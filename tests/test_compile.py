@@ -494,7 +494,7 @@ def test_backward_graph_reads_saved_values_instead_of_recomputing():
     x = cr.randn(5, 3)
     fast(x).sum().backward()
     (g,) = fast._compiled._cache.values()
-    needs, forward, backward, outs = g.diff
+    needs, forward, backward, outs, _reach = g.diff
     assert needs == (False, True, True, True, True)  # x; the four parameters
     names = {n.prim.name for n in backward.order if n.prim is not None}
     assert "tanh" in {n.prim.name for n in forward.order if n.prim is not None}
@@ -1086,3 +1086,202 @@ def test_compiled_step_with_zero_grad_in_place_keeps_the_grad_tensors():
         _close(p.detach(), q.detach(), rtol=1e-5, atol=1e-6)
         _close(p.grad, q.grad, rtol=1e-5, atol=1e-6)
     assert c.traces == 2 and c.fallbacks == 1
+
+
+def test_autograd_grad_in_a_trace_without_create_graph_has_no_history():
+    # the trace builds gradients as nodes (create_graph inside), but without the caller's
+    # create_graph the result is cut from the graph: eager's gradient of the outputs
+    def f(x):
+        y = (x * x).sum()
+        (g,) = cr.autograd.grad(y, [x], retain_graph=True)
+        return y, g
+
+    c = cr.compile(f)
+    for fn in (f, c, c):
+        x = cr.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+        y, g = fn(x)
+        assert not g.requires_grad and cr.equal(g, 2 * x.detach())
+        (d,) = cr.autograd.grad(y + (g * x.detach()).sum(), [x])
+        assert cr.equal(d, cr.tensor([2.0, 4.0, 6.0, 8.0]))
+    assert c.traces == 1 and c.fallbacks == 0
+
+
+def test_backward_of_an_argument_itself_falls_back_and_sets_its_grad():
+    def f(x):
+        x.backward(cr.ones_like(x))
+        return x * 2
+
+    c = cr.compile(f)
+    x, x_ref = cr.ones(2, requires_grad=True), cr.ones(2, requires_grad=True)
+    with pytest.warns(UserWarning, match="argument 0"):
+        got = c(x)
+    assert cr.equal(got, f(x_ref)) and cr.equal(x.grad, x_ref.grad)
+
+
+def test_backward_of_a_tensor_read_from_outside_itself_sets_its_grad():
+    w = cr.ones(3, requires_grad=True)
+
+    def f(x):
+        w.backward(cr.full((3,), 2.0))
+        return x * 2
+
+    c = cr.compile(f)
+    c(cr.ones(3))
+    assert cr.equal(w.grad, cr.full((3,), 2.0))
+
+
+def test_an_input_the_outputs_do_not_depend_on_gets_no_gradient():
+    # None, as eager: allow_unused gives None, and .grad stays None (an optimizer skips it)
+    c = cr.compile(lambda x, y: x.sum())
+    x, y = cr.ones(2, requires_grad=True), cr.ones(2, requires_grad=True)
+    gx, gy = cr.autograd.grad(c(x, y), [x, y], allow_unused=True)
+    assert cr.equal(gx, cr.ones(2)) and gy is None
+    c(x, y).backward()
+    assert cr.equal(x.grad, cr.ones(2)) and y.grad is None
+    # an input reached through detach only is unused as well
+    c2 = cr.compile(lambda x, y: x.sum() + y.detach().sum())
+    c2(x, y).backward()
+    assert y.grad is None and cr.equal(x.grad, cr.full((2,), 2.0))
+
+
+def test_an_input_only_outputs_without_a_gradient_reach_gets_no_gradient():
+    # the compiled call is one node: an output the loss does not use gets no cotangent,
+    # and an input only it reaches gets None, as eager
+    c = cr.compile(lambda x, y: (y.sum(), x * 2))
+    x, y = cr.ones(2, requires_grad=True), cr.ones(2, requires_grad=True)
+    a, b = c(x, y)
+    gx, gy = cr.autograd.grad(a, [x, y], allow_unused=True)
+    assert gx is None and cr.equal(gy, cr.ones(2))
+    a, b = c(x, y)
+    (a + b.sum()).backward()
+    assert cr.equal(x.grad, cr.full((2,), 2.0)) and cr.equal(y.grad, cr.ones(2))
+
+
+def test_a_tensor_made_inside_that_requires_grad_is_a_new_leaf_at_each_call():
+    # eager makes it anew at each call: a leaf that requires grad (what is computed from
+    # it has history to that leaf, which no caller can reach)
+    def f(x):
+        a = cr.ones_like(x, requires_grad=True)
+        return x * 2, a, a * 3, cr.zeros(2)
+
+    c = cr.compile(f)
+    outs = [c(cr.ones(2, requires_grad=True)) for _ in range(2)]
+    for (_, a, b, z), (_, ref_a, ref_b, ref_z) in zip(outs, [f(cr.ones(2))] * 2, strict=True):
+        assert a.requires_grad and a.is_leaf and cr.equal(a, ref_a)
+        assert b.requires_grad and not b.is_leaf and cr.equal(b, ref_b)
+        assert not z.requires_grad and cr.equal(z, ref_z)
+    assert outs[0][1] is not outs[1][1]
+    outs[0][1].sum().backward()
+    assert cr.equal(outs[0][1].grad, cr.ones(2)) and outs[1][1].grad is None
+    assert c.traces == 1 and c.fallbacks == 0
+
+
+def test_a_view_taken_in_no_grad_of_a_tensor_requiring_grad_requires_grad():
+    # as eager (and PyTorch): it requires grad as its base does, with no history
+    def f(x):
+        y = x * 2
+        with cr.no_grad():
+            a, b, c, d = y[0], x.T, y[0][1:], y * 3
+        return a, b, c, d, y
+
+    c = cr.compile(f)
+    for _ in range(2):
+        x, x_ref = cr.ones(2, 3, requires_grad=True), cr.ones(2, 3, requires_grad=True)
+        got, ref = c(x), f(x_ref)
+        for o, r in zip(got, ref, strict=True):
+            assert (o.requires_grad, o.is_leaf, o.grad_fn is None) == (
+                r.requires_grad,
+                r.is_leaf,
+                r.grad_fn is None,
+            )
+            assert cr.equal(o, r)
+        sum((o * 1.5).sum() for o in got if o.requires_grad).backward()
+        sum((o * 1.5).sum() for o in ref if o.requires_grad).backward()
+        assert cr.equal(x.grad, x_ref.grad) and got[0].grad is None
+    assert c.traces == 1 and c.fallbacks == 0
+
+
+def test_reduction_return_types_come_back_as_their_own_type():
+    def f(x):
+        return x.min(dim=0), x.max(dim=0)
+
+    c = cr.compile(f)
+    x = cr.tensor([4.0])
+    (mn, mx), (rmn, rmx) = c(x), f(x)
+    for got, ref in ((mn, rmn), (mx, rmx)):
+        assert type(got) is type(ref)
+        assert cr.equal(got.values, ref.values) and cr.equal(got.indices, ref.indices)
+    assert "torch.return_types.min" in repr(mn)
+
+
+def test_fallback_names_the_function_that_computes_on_the_array():
+    c = cr.compile(lambda x: x.any())
+    with pytest.warns(UserWarning, match=r"does not build graphs yet: _logical in functions/"):
+        assert c(cr.ones(3)).item() is True
+
+
+def test_an_output_that_is_an_argument_itself_passes_its_gradient():
+    # x.contiguous() of a contiguous x is x: the output is the input's own tensor
+    c = cr.compile(lambda x, y: (x.contiguous(), y * 2))
+    x, y = cr.ones(1, 2, requires_grad=True), cr.ones(2, requires_grad=True)
+    a, b = c(x, y)
+    gx, gy = cr.autograd.grad((a * cr.tensor([[-1.0, 2.0]])).sum(), [x, y], allow_unused=True)
+    assert cr.equal(gx, cr.tensor([[-1.0, 2.0]])) and gy is None
+
+
+def test_what_is_computed_from_a_no_grad_view_requires_grad_as_in_eager():
+    # eager: an op in grad mode on a view taken in no_grad of a tensor requiring grad
+    # records (the view passes no gradient on): its result requires grad
+    def f(x):
+        with cr.no_grad():
+            v = x[:, 0]
+        return v * 2, (v * x[:, 1]).sum()
+
+    c = cr.compile(f)
+    x, x_ref = cr.ones(2, 3, requires_grad=True), cr.ones(2, 3, requires_grad=True)
+    got, ref = c(x), f(x_ref)
+    for o, r in zip(got, ref, strict=True):
+        assert o.requires_grad == r.requires_grad and cr.equal(o, r)
+    got[1].backward()
+    ref[1].backward()
+    assert cr.equal(x.grad, x_ref.grad)
+
+
+def test_requires_grad_set_on_an_argument_inside_falls_back():
+    def f(x):
+        x.requires_grad_()
+        return x * 2
+
+    c = cr.compile(f)
+    x = cr.ones(2)
+    with pytest.warns(UserWarning, match="changes requires_grad or the history of argument 0"):
+        out = c(x)
+    assert x.requires_grad and out.requires_grad
+
+
+def test_outputs_that_require_grad_but_reach_no_input():
+    # std of a view taken in no_grad: requires grad (as eager), no gradient for x
+    def f(x):
+        with cr.no_grad():
+            v = cr.unbind(x, -1)
+        return cr.std(v[1], dim=-1)
+
+    c = cr.compile(f)
+    x = cr.ones(2, 3, requires_grad=True)
+    out = c(x)
+    assert out.requires_grad and cr.equal(out, f(x))
+    (g,) = cr.autograd.grad(out * 2, [x], allow_unused=True)
+    assert g is None
+
+
+def test_a_constant_output_that_is_a_view_written_in_place_comes_back():
+    # its history is not read (eager returns it without reading it): no error
+    def f(x):
+        a = cr.ones_like(x, requires_grad=True)
+        parts = a[...].split([1], -2)
+        with cr.no_grad():
+            a[-1] *= -0.5
+        return a, parts
+
+    a, parts = cr.compile(f)(cr.ones(1, 1))
+    assert cr.equal(a.detach(), cr.full((1, 1), -0.5)) and len(parts) == 1

@@ -96,6 +96,11 @@ eagerly; non-tensor Python state read by ``fn`` (a module's ``p`` attribute, a g
 float) is baked into the graph unguarded, an optimizer's excepted
 (``chainrule.compiler.reset()`` forgets the graphs); ``compile(module)`` returns an
 ``OptimizedModule`` that forwards to the module but is not an ``nn.Module`` itself.
+A tensor ``fn`` computes from no input is computed once, when traced, and each call
+returns a copy of it; one that requires grad (``torch.ones(2, requires_grad=True)``) is
+a new leaf at each call, as eager's, and one computed from such a leaf has history to a
+new leaf that no caller can reach (as eager's leaf, made inside the call): two outputs
+computed from one such leaf do not share it, as they do in eager.
 Values equal eager's up to float rounding: a broadcast gradient (a bias's) is summed by
 the table's ``sum`` in the graph and by NumPy's ``add.reduce`` in eager's first-order
 backward.
@@ -126,10 +131,13 @@ from typing import Any
 from . import random as _random
 from ._state import dual as _dual
 from .autograd import Function as _Function
+from .autograd import enable_grad as _enable_grad
 from .autograd import grad as _autograd_grad
 from .autograd import is_grad_enabled
+from .autograd import no_grad as _no_grad
 from .autograd.engine import leaves_behind as _leaves_behind
 from .backend import copy as _backend_copy
+from .backend import namespace
 from .func import _pytree as pt
 from .ops import symbolic as _symbolic
 from .ops.apply import _DATA
@@ -472,8 +480,12 @@ def _why(e: BaseException) -> str | None:
     ):
         return "writes into a tensor in place (an explicit graph is written out of place)"
     if isinstance(e, AttributeError) and _raised_in(tb, "ops/symbolic.py"):
+        asker = _asker(tb)
         return (
-            "computes on a tensor's array outside chainrule's operations (code that needs the data)"
+            "computes on a tensor's array outside chainrule's operations (code that needs the "
+            "data, or a chainrule function that does not build graphs yet"
+            + (f": {asker}" if asker else "")
+            + ")"
         )
     if isinstance(e, TypeError) and _raised_in(tb, "ops/symbolic.py", "sym/symbol.py"):
         return (
@@ -481,6 +493,21 @@ def _why(e: BaseException) -> str | None:
             "float(), bool(), .tolist(), printing)"
         )
     return None
+
+
+def _asker(tb) -> str | None:
+    """Which function asked the array namespace for an operation on a symbolic value
+    (the innermost frame before ops/symbolic.py's refusal), as ``name (file:line)``
+    with chainrule's files relative to the package."""
+    asker = None
+    while tb is not None:
+        f = os.path.abspath(tb.tb_frame.f_code.co_filename)
+        if f[len(_PACKAGE) :].replace(os.sep, "/") == "ops/symbolic.py":
+            break
+        name = f[len(_PACKAGE) :].replace(os.sep, "/") if f.startswith(_PACKAGE) else f
+        asker = f"{tb.tb_frame.f_code.co_name} in {name}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return asker
 
 
 def _check_input_write(t) -> None:
@@ -500,7 +527,7 @@ class _Refused(Exception):
     the signature runs eagerly."""
 
 
-def _written(in_syms, in_vars, n_args, saved, externals, versions, out):
+def _written(in_syms, in_vars, n_args, saved, externals, versions, out, in_rg):
     """What the trace left in its inputs besides reading them, to be done again by each
     compiled call (``_write_back``): ``(writes, grads, nodes)``. ``writes``: the inputs
     whose storage was written in place (its ``Versions`` root is no longer its variable),
@@ -519,6 +546,8 @@ def _written(in_syms, in_vars, n_args, saved, externals, versions, out):
         s, vc = in_syms[i], versions[i]
         if s._vc is not vc:
             raise _Refused(f"rebinds the data of argument {i} (x.data = y)")
+        if s._rg is not in_rg[i] or s._node is not None:
+            raise _Refused(f"changes requires_grad or the history of argument {i}")
         if vc.root is not in_vars[i]:
             writes.append((("arg", i), vc[0]))
             nodes.append(vc.root)
@@ -583,7 +612,8 @@ class _Graph:
         # read from outside has owner: the tensor whose .grad it is (read at each call)
         self.externals = externals
         self.out_spec = out_spec
-        # per output leaf: ("graph", index) | ("const", value) | ("clone", tensor)
+        # per output leaf: ("graph" | "no_grad view", index) | ("const", value) |
+        # ("clone" | "leaf" | "made", tensor): see _no_grad_view, _constant
         self.out_items = out_items
         self.forward = fn_graph  # sym.function(inputs, outputs)
         self.in_syms = in_syms
@@ -737,15 +767,23 @@ def _gradient_graph(out, leaves):
     """When grad mode is on and some of ``leaves`` (the tensors autograd knows as the
     trace's inputs) require grad: (which leaves need grad, a cotangent variable per
     output with a gradient, the gradients' nodes, those outputs' indices among the
-    symbolic outputs); else None. The gradients are autograd's of the traced graph, with
-    the table's rules (``autograd.grad``, create_graph), so detach and no_grad in fn hold."""
+    symbolic outputs, which of those outputs each leaf is reached from); else None. The
+    gradients are autograd's of the traced graph, with the table's rules
+    (``autograd.grad``, create_graph), so detach and no_grad in fn hold."""
     if not is_grad_enabled():
         return None
     needs = [t._rg and t._data.dtype.kind in "fc" for t in leaves]
     if not any(needs):
         return None
     syms = [o for o in pt.flatten(out)[0] if _is_tensor(o) and type(o._data) is SymArray]
-    outs = [i for i, o in enumerate(syms) if o._rg and o._data.dtype.kind in "fc"]
+    # (not a view taken in no_grad mode: it requires grad with no history, _no_grad_view)
+    outs = [
+        i
+        for i, o in enumerate(syms)
+        if o._rg
+        and o._data.dtype.kind in "fc"
+        and not (o._node is None and getattr(o, "_ngv", False))
+    ]
     if not outs:
         return None
     cts = [variable(f"ct{i}", syms[i]._data.shape, syms[i]._data.dtype) for i in outs]
@@ -756,9 +794,20 @@ def _gradient_graph(out, leaves):
         grad_outputs=[wrap(c) for c in cts],
         create_graph=True,
         allow_unused=True,
-        materialize_grads=True,
     )
-    return needs, cts, [g._data for g in gs], outs
+    # a leaf the outputs do not reach (structurally) gets no gradient: None from the
+    # call's backward, as eager's autograd.grad(allow_unused=True) gives and .grad keeps;
+    # nor does one that only outputs without an incoming gradient reach (``reach``: per
+    # leaf, the positions in ``outs`` of the outputs whose graph leads to it)
+    used = iter(g is not None for g in gs)
+    needs = [need and next(used) for need in needs]
+    # (an output that is a leaf itself, x.contiguous() of a contiguous x, reaches it)
+    behind = [{id(t) for t in _leaves_behind([syms[i]])} | {id(syms[i])} for i in outs]
+    reach = [
+        tuple(k for k, b in enumerate(behind) if id(t) in b) if need else ()
+        for t, need in zip(leaves, needs, strict=True)
+    ]
+    return needs, cts, [g._data for g in gs if g is not None], outs, reach
 
 
 def _boolean_mask_node(nodes) -> str | None:
@@ -855,6 +904,31 @@ def _write_back(g: _Graph, targets, results, values) -> None:
         t._grad = r
 
 
+def _no_grad_view(t):
+    """A graph's output that eager returns as a view taken in no_grad mode of a tensor
+    that requires grad: requires_grad, no history, no .grad of its own (as eager's, whose
+    base is fn's tensor; here a tensor of its own, requiring grad, that nobody else holds)."""
+    t._rg = True
+    with _no_grad():
+        return t[...]
+
+
+def _constant(kind: str, v):
+    """An output computed from no input, at each call as eager makes it anew: a copy of
+    its value (``clone``); one that requires grad (``torch.ones(2, requires_grad=True)``)
+    a new leaf each call (``leaf``); one computed from such a leaf inside fn (``made``)
+    a tensor with history to a new leaf no caller can reach (its gradients go nowhere,
+    as eager's, whose leaf died with the call)."""
+    t = v.clone()
+    if kind == "clone":
+        return t
+    t.requires_grad_()
+    if kind == "leaf":
+        return t
+    with _enable_grad():
+        return t.clone()
+
+
 class _Eager:
     """A signature that runs eagerly (the reason was warned once)."""
 
@@ -868,9 +942,10 @@ class _GraphCall(_Function):
 
     @staticmethod
     def forward(ctx, graph, results, *values):
-        needs, _, _, outs = graph.diff
+        outs = graph.diff[3]
         ctx.graph, ctx.residuals = graph, results[len(graph.out_syms) :]
         ctx.save_for_backward(*values)
+        ctx.set_materialize_grads(False)  # (an output without a gradient: see backward)
         return tuple(results[i] for i in outs)
 
     @staticmethod
@@ -882,11 +957,26 @@ class _GraphCall(_Function):
                 "higher derivatives, or compile chainrule.func transforms of it"
             )
         values = ctx.saved_tensors
-        needs, _, backward, _ = ctx.graph.diff
+        needs, _, backward, outs, reach = ctx.graph.diff
+        if backward is None:  # no input gets a gradient
+            return (None, None) + (None,) * len(needs)
+        arrived = [c is not None for c in cts]
+        if not all(arrived):  # zeros for the graph; an input only those reach gets None
+            c0 = next(c for c in cts if c is not None)
+            xp = namespace(c0._data)
+            syms = ctx.graph.out_syms
+            cts = [
+                c if c is not None else c0._new(xp.zeros(syms[i]._data.shape, syms[i]._data.dtype))
+                for c, i in zip(cts, outs, strict=True)
+            ]
         grads = backward(*values, *ctx.residuals, *cts)
         ctx.residuals = ()
         it = iter(grads)
-        return (None, None) + tuple(next(it) if n else None for n in needs)
+        out = []
+        for n, r in zip(needs, reach, strict=True):
+            g = next(it) if n else None
+            out.append(g if g is not None and any(arrived[k] for k in r) else None)
+        return (None, None) + tuple(out)
 
 
 _GraphCall.__name__ = "CompiledFunction"  # grad_fn=<CompiledFunctionBackward>, as PyTorch's
@@ -1017,10 +1107,12 @@ class CompiledFunction:
         for kind, v in g.out_items:
             if kind == "graph":
                 out.append(results[v])
+            elif kind == "no_grad view":
+                out.append(_no_grad_view(results[v]))
             elif kind == "const":
                 out.append(v)
             else:
-                out.append(v.clone())
+                out.append(_constant(kind, v))
         return pt.unflatten(g.out_spec, out)
 
     # -------------------------------------------------------------- tracing
@@ -1084,6 +1176,7 @@ class CompiledFunction:
             s._rg = t._rg
             in_syms.append(s)
         in_vars = [s._data for s in in_syms]  # (an argument written in place names anew)
+        arg_rg = [s._rg for s in in_syms[:n_args]]
         arg_versions = [s._vc for s in in_syms[:n_args]]
         backwards: list = []
         # the .grad of each tensor read from outside (its shape, or None), guarded where
@@ -1119,7 +1212,9 @@ class CompiledFunction:
                 # the gradient graph, while the tensors still hold their variables:
                 # autograd's own graph of the trace (detach and no_grad inside fn are kept)
                 grads = _gradient_graph(out, in_syms[:n_args] + [t for t, *_ in saved])
-            written = _written(in_syms, in_vars, n_args, saved, externals, arg_versions, out)
+            written = _written(
+                in_syms, in_vars, n_args, saved, externals, arg_versions, out, arg_rg
+            )
             if (written[0] or written[1]) and grads is not None:
                 raise _Refused(
                     "writes into its inputs in place and returns values to differentiate: a "
@@ -1186,10 +1281,17 @@ class CompiledFunction:
         items, out_syms = [], []
         for o in out_leaves:
             if _is_tensor(o) and type(o._data) is SymArray:
-                items.append(("graph", len(out_syms)))
+                # (a view taken in no_grad of a tensor that requires grad: see _no_grad_view)
+                ngv = o._node is None and getattr(o, "_ngv", False)
+                items.append(("no_grad view" if ngv else "graph", len(out_syms)))
                 out_syms.append(o)
-            elif _is_tensor(o):
-                items.append(("clone", o.detach()))
+            elif _is_tensor(o):  # computed from no input: its value, anew at each call
+                # (the fields, not the properties: a view's would refresh its history,
+                # which raises for a multi-output view written in place, as eager does
+                # only where the history is used)
+                rg = o._rg or (o._base is not None and o._base._rg)
+                kind = "clone" if not rg else "leaf" if o._node is None else "made"
+                items.append((kind, o.detach()))
             elif o is None or isinstance(o, (bool, int, float, complex, str)):
                 items.append(("const", o))
             else:
@@ -1255,10 +1357,15 @@ class CompiledFunction:
         g.grad_guards = grad_guards if grad_used else []
         assert len(graph_out) == n_user + len(writes) + sum(a != "none" for _, a in grad_actions)
         if grads is not None:
-            needs, cts, grad_nodes, outs = grads
+            needs, cts, grad_nodes, outs, reach = grads
             needs = tuple(needs[i] for i in kept)
-            forward, backward = _partition(in_vars, [o._data for o in graph_out], cts, grad_nodes)
-            g.diff = (needs, forward, backward, outs)
+            reach = tuple(reach[i] for i in kept)
+            if grad_nodes:
+                outs_nodes = [o._data for o in graph_out]
+                forward, backward = _partition(in_vars, outs_nodes, cts, grad_nodes)
+            else:  # outputs that require grad but reach no input (from a no_grad view)
+                forward, backward = fn_graph, None
+            g.diff = (needs, forward, backward, outs, reach)
         g.globals = found.globals
         g.cells = found.cells
         g.modules = [(m, m.training) for m in found.modules]

@@ -116,8 +116,10 @@ def edge(t):
     if n is not None:
         return n
     ref = getattr(t, "_accum", None)
-    if ref is None and t._base is not None:
-        return None  # a view that requires grad only as its base does: it gathers no .grad
+    if ref is None and (t._base is not None or getattr(t, "_ngv", False)):
+        # a view that requires grad only as its base does: it gathers no .grad (_ngv: a
+        # symbolic one, which has no base: ops.apply._symbolic_view)
+        return None
     acc = ref() if ref is not None else None
     if acc is None:
         acc = AccumulateGrad(t)

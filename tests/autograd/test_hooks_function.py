@@ -386,3 +386,23 @@ def test_function_gradient_shape_is_checked_as_in_torch(make):
         return x.grad.tolist(), str(x.grad.dtype)
 
     assert run(cr) == run(torch)
+
+
+def test_set_materialize_grads_false_passes_none_for_an_output_without_gradient():
+    seen = []
+
+    class Two(cr.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.set_materialize_grads(False)
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, ga, gb):
+            seen.append((ga is None, gb is None))
+            return ga * 2 if ga is not None else None
+
+    x = cr.ones(2, requires_grad=True)
+    a, b = Two.apply(x)
+    a.sum().backward()
+    assert seen == [(False, True)] and cr.equal(x.grad, cr.full((2,), 2.0))

@@ -266,3 +266,16 @@ def test_a_gradient_made_at_bind_time_is_not_differentiated_again():
     with pytest.raises(ValueError, match="declare the shapes"):
         sym.jvp(dx, {x: x})
     assert dx.eval(x=[1.0, 2.0]).tolist() == [3.0, 12.0]
+
+
+def test_gradients_made_without_create_graph_are_cut_from_the_graph():
+    # as eager's: backward()'s .grad and autograd.grad's results have no history, and
+    # sym.grad does not differentiate through them (a detach node)
+    w = sym.var("w", (3,)).requires_grad_()
+    (w * w).sum().backward()
+    (g,) = cr.autograd.grad((w * w).sum(), [w])
+    for t in (w.grad, g):
+        assert not t.requires_grad and t.grad_fn is None
+        assert cr.equal(sym.grad(t.sum(), [w])[0].eval(), cr.zeros(3))
+    (g,) = cr.autograd.grad((w * w).sum(), [w], create_graph=True)
+    assert cr.equal(sym.grad(g.sum(), [w])[0].eval(), cr.full((3,), 2.0))

@@ -18,6 +18,7 @@ from ..ops import symbolic as _symbolic
 from ..ops.apply import apply
 from ..ops.shape import CONTIGUOUS
 from ..ops.symbolic import SymArray
+from ..ops.views import DETACH
 from ..tensor_base import TENSOR_TYPES, TensorBase
 from .engine import leaves_behind, run_backward
 
@@ -143,7 +144,9 @@ def _symbolic_backward(outputs, grad_tensors, retain_graph, inputs) -> None:
             )
         leaves = ins
     else:
-        leaves = list(dict.fromkeys(leaves_behind(outputs)))
+        # (an output that is itself a leaf, x.backward(g): its own .grad, as eager's)
+        own = [o for o in outputs if o._rg and o._node is None and edge(o) is not None]
+        leaves = list(dict.fromkeys(own + list(leaves_behind(outputs))))
     if not leaves:
         return
     captured = run_backward(
@@ -166,8 +169,9 @@ def _symbolic_backward(outputs, grad_tensors, retain_graph, inputs) -> None:
     try:
         for t, g in got:
             # a storage of its own, no history, row-major: eager's .grad copies a view
-            # (a weight's gradient, transposed) into C order, and so does the graph
-            fresh = apply(CONTIGUOUS, g)
+            # (a weight's gradient, transposed) into C order, and so does the graph; cut
+            # from the graph (_cut: chainrule.sym.grad does not differentiate through it)
+            fresh = _cut(apply(CONTIGUOUS, g))
             cur = getattr(t, "_grad", None)
             if cur is None:
                 t._grad = fresh
@@ -207,10 +211,13 @@ def grad(
         allow_unused = materialize_grads
     if retain_graph is None:
         retain_graph = create_graph
+    cut = False
     if not create_graph and any(type(o._data) is SymArray for o in outs):
         # a gradient of an explicit graph (chainrule.sym, chainrule.compile's tracing) is a
-        # graph too: the rules run on its tensors, which make its nodes
-        create_graph = True
+        # graph too: the rules run on its tensors, which make its nodes. Without the
+        # caller's create_graph the results are cut from the graph (_cut), as eager's
+        # have no history
+        create_graph = cut = True
     for t in ins:
         if not t._rg:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
@@ -249,5 +256,14 @@ def grad(
             else:
                 result.append(None)
                 continue
-        result.append(g if create_graph else t._new(g))
+        result.append(_cut(g) if cut else g if create_graph else t._new(g))
     return tuple(result)
+
+
+def _cut(g):
+    """A symbolic gradient made with create_graph that the caller did not ask for: a
+    new tensor through a ``detach`` node (no gradient flows back through it, in autograd
+    nor in ``chainrule.sym.grad`` of the graph), not requiring grad, as eager's result."""
+    if type(g._data) is not SymArray:
+        return g.detach()
+    return g._new(_symbolic.node(DETACH, [g._data], {}))

@@ -75,6 +75,8 @@ class FunctionCtx:
         gs = list(g.grads) if isinstance(g, GradList) else [g]
         for i, gi in enumerate(gs):
             if gi is None:  # an output that received no gradient: zeros (materialize_grads)
+                if not self.materialize_grads:  # (set_materialize_grads(False): None)
+                    continue
                 shape, dtype, xp = self._out_meta[i]
                 gs[i] = new(xp.zeros(shape, dtype))
             elif not tensor_mode:

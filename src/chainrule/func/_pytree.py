@@ -18,7 +18,7 @@ class Spec:
         self.kind = kind
         self.keys = keys
         self.children = children
-        self.type = type  # a namedtuple's class (rebuilt as one)
+        self.type = type  # a namedtuple's or return type's class (rebuilt as one)
         self.n = 1 if kind == "leaf" else sum(c.n for c in children)
 
     def __repr__(self) -> str:  # PyTorch's short form: * a leaf, (*, *) a tuple, ...
@@ -47,8 +47,10 @@ def flatten(tree: Any) -> tuple[list, Spec]:
 
 
 def _flatten(tree, leaves) -> Spec:
-    if isinstance(tree, tuple):  # namedtuples too, rebuilt with their own class
-        kind = type(tree) if hasattr(tree, "_fields") else None
+    if isinstance(tree, tuple):
+        # namedtuples and return types (x.max(dim): .values, .indices) too, rebuilt with
+        # their own class (``_make``, namedtuple's constructor from an iterable)
+        kind = type(tree) if type(tree) is not tuple and hasattr(tree, "_make") else None
         return Spec("tuple", None, tuple(_flatten(t, leaves) for t in tree), kind)
     if isinstance(tree, list):
         return Spec("list", None, tuple(_flatten(t, leaves) for t in tree))
@@ -75,7 +77,7 @@ def _build(spec, it):
         return next(it)
     parts = [_build(c, it) for c in spec.children]
     if spec.kind == "tuple":
-        return spec.type(*parts) if spec.type is not None else tuple(parts)
+        return spec.type._make(parts) if spec.type is not None else tuple(parts)
     if spec.kind == "list":
         return parts
     return dict(zip(spec.keys, parts, strict=True))

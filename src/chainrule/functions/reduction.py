@@ -248,6 +248,12 @@ class _ReturnType(tuple):
     def __new__(cls, values, indices):
         return tuple.__new__(cls, (values, indices))
 
+    @classmethod
+    def _make(cls, iterable):
+        """One from an iterable of (values, indices), as a namedtuple's ``_make`` (the
+        pytrees of chainrule.func and chainrule.compile rebuild it so)."""
+        return cls(*iterable)
+
     @property
     def values(self):
         return self[0]

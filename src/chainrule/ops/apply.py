@@ -889,6 +889,12 @@ def _symbolic_view(res, x, prim, params, x_shape) -> None:
     res._vc = vc
     res._chain = (getattr(x, "_chain", None) or ()) + ((prim, params, x_shape),)
     res._dver = vc[0]
+    if not _grad.enabled and x._rg:
+        # a view taken in no_grad mode of a tensor that requires grad: eager's requires
+        # grad as its base does, with no history, and gathers no gradient (_as_view,
+        # node.edge); the graph's has no base: it is marked (edge: None, as a view's)
+        res._ngv = True
+        res._rg = True
 
 
 def symbolic_detach(t):

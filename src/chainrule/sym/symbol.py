@@ -50,7 +50,9 @@ class Symbol(Tensor):
 
     # _dver: the version of the storage its node was read at; _chain: how a view was taken
     # from its storage's root (None: not a view). See ops.apply, in-place ops on symbols.
-    __slots__ = ("_dver", "_chain")
+    # _ngv: a view taken in no_grad mode of a value that requires grad (ops.apply's
+    # _symbolic_view): eager's requires grad as its base does
+    __slots__ = ("_dver", "_chain", "_ngv")
 
     def _init(self, arr) -> Symbol:
         _DATA.__set__(self, arr)
@@ -60,6 +62,7 @@ class Symbol(Tensor):
         self._rg = False
         self._dver = 0
         self._chain = None
+        self._ngv = False
         return self
 
     @property
