@@ -58,3 +58,30 @@ def test_sigmoid_blend_is_the_two_branch_formula():
     got = SIGMOID.fwd(np, x)
     np.testing.assert_array_equal(got, want)
     assert got.dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("n", [1023, 1024, 8191, 8192])
+@pytest.mark.parametrize("which", ["zero_else", "else_zero", "two"])
+def test_select_at_the_thresholds(dtype, n, which):
+    """Either side of where each bitwise path starts (a +0 side from 1024 elements, two
+    arrays from 8192), in every float width: the bits of where's result."""
+    rng = np.random.default_rng(n)
+    a = _specials(rng.standard_normal(n).astype(dtype))
+    b = rng.standard_normal(n).astype(dtype)
+    cond = rng.random(n) < 0.5
+    args = {"zero_else": (0, a), "else_zero": (a, 0), "two": (a, b)}[which]
+    got, want = backend.select(np, cond, *args), np.where(cond, *args)
+    assert got.dtype == want.dtype
+    assert got.tobytes() == want.tobytes()
+
+
+def test_select_with_a_mask_that_is_not_bool():
+    """A 0/1 float or integer condition is where's truthiness (2.0 selects), not a factor."""
+    n = 4096
+    a = np.arange(n, dtype=np.float32) + 1
+    cond = np.tile(np.array([0.0, 2.0, -1.0, 0.5]), n // 4)
+    np.testing.assert_array_equal(backend.select(np, cond, a, 0), np.where(cond, a, 0))
+    np.testing.assert_array_equal(
+        backend.select(np, cond.astype(np.int64), 0, a), np.where(cond.astype(np.int64), 0, a)
+    )
