@@ -43,6 +43,7 @@ LAYERS: list[tuple[str, str, list[str]]] = [
         [
             "chainrule.backend",
             "chainrule.backend_strict",
+            "chainrule.backend_dask",
             "chainrule.dtypes",
             "chainrule.device",
             "chainrule._cpp_sort",

@@ -43,7 +43,8 @@ for _t in (numpy.int64, numpy.uint8, numpy.bool_, numpy.complex64, numpy.complex
     _NAMESPACES[_t] = numpy
 
 # Optional backends by the top-level package of their array type, and the extra to install.
-_OPTIONAL = {"cupy": ("cupy", "gpu"), "dask": ("dask.array", "dask")}
+# Dask's namespace is chainrule's adapter over dask.array (NumPy's names it lacks).
+_OPTIONAL = {"cupy": ("cupy", "gpu"), "dask": ("chainrule.backend_dask", "dask")}
 
 default = numpy  # the namespace used to create new tensors (chainrule.zeros, ...)
 ndarray = numpy.ndarray  # the default array type (fast-path type checks)
@@ -100,6 +101,8 @@ def load(name: str) -> ModuleType:
     try:
         return importlib.import_module(modname)
     except ImportError as e:
+        if e.name is not None and not e.name.startswith(name):
+            raise  # (a failure inside chainrule's own adapter is not a missing package)
         raise ImportError(
             f"the {name} backend needs the optional dependency {name!r}: "
             f"pip install 'chainrule[{extra}]'"
@@ -113,13 +116,30 @@ def load(name: str) -> ModuleType:
 
 
 def device_key(arr) -> tuple:
-    """``('cpu', None)`` or ``('cuda', n)``: where ``arr`` lives."""
-    if type(arr) in CPU_TYPES or not getattr(namespace(arr), "__name__", "").startswith("cupy"):
-        return _CPU_KEY  # NumPy, and host-memory backends (array-api-strict in tests)
-    return ("cuda", int(arr.device.id))
+    """``('cpu', None)``, ``('cuda', n)`` or ``('dask', None)``: where ``arr`` lives."""
+    if type(arr) in CPU_TYPES:
+        return _CPU_KEY
+    if getattr(namespace(arr), "__name__", "").startswith("cupy"):
+        return ("cuda", int(arr.device.id))
+    if is_dask(arr):
+        return DASK_KEY
+    return _CPU_KEY  # host-memory backends (array-api-strict in tests)
 
 
 _CPU_KEY = ("cpu", None)
+DASK_KEY = ("dask", None)
+
+
+def is_dask(arr) -> bool:
+    """Whether ``arr`` is a (lazy, chunked) Dask array.
+
+    >>> import numpy as np
+    >>> is_dask(np.zeros(2))
+    False
+    """
+    return type(arr).__module__.startswith("dask.")
+
+
 CPU_TYPES = frozenset(  # NumPy's array and scalar types
     t for t, m in _NAMESPACES.items() if m is numpy
 )
@@ -169,14 +189,24 @@ def cuda_current() -> int:
     return int(cuda().cuda.runtime.getDevice())
 
 
-def move(arr, kind: str, index: int | None = None):
+def move(arr, kind: str, index: int | None = None, chunks="auto"):
     """``arr`` on device ``(kind, index)``: the same array when it is already there, else a
-    copy (NumPy scalars become 0-d arrays on a GPU)."""
+    copy (NumPy scalars become 0-d arrays on a GPU). To ``'dask'``: a Dask array of
+    ``chunks`` (Dask's spelling; ``'auto'`` by default); from ``'dask'``: computed."""
     here = device_key(arr)
     if kind == "cpu":
+        if here[0] == "dask":
+            arr = to_numpy(arr)
+            here = _CPU_KEY
         if adopt is not None:  # a NumPy seed or tangent joins the strict backend's arrays
             return adopt(arr) if here[0] == "cpu" else adopt(namespace(arr).asnumpy(arr))
         return arr if here[0] == "cpu" else namespace(arr).asnumpy(arr)
+    if kind == "dask":
+        da = load("dask")
+        if here[0] == "dask":
+            return arr if chunks in ("auto", None) else arr.rechunk(chunks)
+        host = numpy.asarray(to_numpy(arr))  # (a GPU's array comes to the host first)
+        return da.asarray(host, chunks="auto" if chunks is None else chunks)
     if here == (kind, index):
         return arr
     cp = cuda()
@@ -185,9 +215,12 @@ def move(arr, kind: str, index: int | None = None):
 
 
 def to_numpy(arr):
-    """``arr`` as a NumPy array (a copy when it lives on a GPU): for printing and saving."""
+    """``arr`` as a NumPy array (a copy when it lives on a GPU; computed when it is a Dask
+    array): for printing and saving."""
     if type(arr) in CPU_TYPES:
         return arr
+    if is_dask(arr):
+        return numpy.asarray(arr.compute())
     return namespace(arr).asnumpy(arr) if hasattr(namespace(arr), "asnumpy") else arr
 
 
@@ -228,7 +261,9 @@ def copy(a, order: str = "C"):
     """A copy of ``a`` (NumPy's ``a.copy(order)``; the array API's ``xp.asarray(a,
     copy=True)``, which has no memory order)."""
     m = getattr(a, "copy", None)
-    return m(order=order) if m is not None else namespace(a).asarray(a, copy=True)
+    if m is None:
+        return namespace(a).asarray(a, copy=True)
+    return m(order=order) if type(a) is numpy.ndarray or not is_dask(a) else m()
 
 
 def item(a):

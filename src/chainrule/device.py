@@ -1,5 +1,6 @@
-"""Where a tensor's data lives (PyTorch's ``torch.device``): ``cpu`` (NumPy) or ``cuda:N``
-(CuPy, on GPU ``N``).
+"""Where a tensor's data lives (PyTorch's ``torch.device``): ``cpu`` (NumPy), ``cuda:N``
+(CuPy, on GPU ``N``), or chainrule's own ``dask`` (lazy chunked Dask arrays, computed on
+a cluster when a ``dask.distributed`` Client is active).
 
 A tensor's device is read off its array (a NumPy array is on the CPU, a CuPy array on
 the GPU it was made on), so the Tensor holds no device of its own.
@@ -19,6 +20,11 @@ _TYPES = (
     "cpu cuda ipu xpu mkldnn opengl opencl ideep hip ve fpga maia xla lazy vulkan mps meta "
     "hpu mtia privateuseone"
 ).split()
+
+
+# chainrule's own device type beside PyTorch's: data in chunked, lazy Dask arrays
+# (computed on a dask.distributed cluster when a Client is active)
+_OWN_TYPES = ("dask",)
 
 
 class device:
@@ -60,7 +66,7 @@ class device:
                 if not num.isdigit() or (len(num) > 1 and num[0] == "0"):
                     raise RuntimeError(f"Invalid device string: '{type}'")
                 index = int(num)
-            if name not in _TYPES:
+            if name not in _TYPES and name not in _OWN_TYPES:
                 if name.strip() != name or not name:
                     raise RuntimeError(f"Invalid device string: '{type}'")
                 raise RuntimeError(
@@ -97,13 +103,14 @@ class device:
 builtin_type = type
 device.__module__ = "chainrule"
 CPU = device("cpu")
+DASK = device("dask")
 _CUDA: dict[int, device] = {}  # cuda:N objects, made once each
 
 
 def of(arr) -> device:
     """The device an array lives on (CPU for NumPy arrays and scalars)."""
     kind, index = _backend.device_key(arr)
-    return CPU if kind == "cpu" else of_index(index)
+    return CPU if kind == "cpu" else DASK if kind == "dask" else of_index(index)
 
 
 def resolve(d) -> device:
@@ -113,6 +120,14 @@ def resolve(d) -> device:
     d = d if builtin_type(d) is device else device(d)
     if d.type == "cpu":
         return CPU
+    if d.type == "dask":
+        if d.index is not None:
+            raise RuntimeError(
+                f"device '{d}': a Dask tensor's chunks live wherever the scheduler puts "
+                "them; write 'dask' without an index"
+            )
+        _backend.load("dask")  # (an error naming the extra when Dask is missing)
+        return DASK
     if d.type == "cuda":
         index = _backend.cuda_current() if d.index is None else d.index
         n = _backend.cuda_count()
@@ -123,7 +138,7 @@ def resolve(d) -> device:
             )
         return of_index(index)
     raise RuntimeError(
-        f"chainrule keeps tensors on 'cpu' (NumPy) or 'cuda' (CuPy); device type "
+        f"chainrule keeps tensors on 'cpu' (NumPy), 'cuda' (CuPy) or 'dask'; device type "
         f"'{d.type}' has no backend"
     )
 
@@ -136,9 +151,10 @@ def of_index(index: int) -> device:
     return d
 
 
-def place(arr, d):
-    """``arr`` on device ``d`` (None: where it is); a copy only when it moves."""
+def place(arr, d, chunks="auto"):
+    """``arr`` on device ``d`` (None: where it is); a copy only when it moves (``chunks``:
+    the Dask chunks, when it moves to ``'dask'``)."""
     if d is None:
         return arr
     d = resolve(d)
-    return _backend.move(arr, d.type, d.index)
+    return _backend.move(arr, d.type, d.index, chunks)

@@ -27,10 +27,21 @@ from .shape import clone
 _FROM_TYPE_NAME = {d.tensor_type: d for d in _dt._ALL}
 
 
-def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False, memory_format=None):
+def to(
+    self,
+    *args,
+    dtype=None,
+    device=None,
+    copy=False,
+    non_blocking=False,
+    memory_format=None,
+    chunks=None,
+):
     """self on another device and/or in another dtype (recorded copies: the gradient goes
     back), or self when nothing changes (``copy=True`` copies anyway). Takes a dtype, a
     device, both (``to('cuda', torch.float16)``), or a tensor whose device and dtype to take.
+    ``chunks`` (chainrule's, for ``'dask'``): the Dask chunks (Dask's spelling: ``1000``,
+    ``(1000, -1)``, ``'auto'``, the default); on a Dask tensor, a rechunk.
 
     >>> import chainrule as torch
     >>> torch.tensor([1.5]).to(torch.int64), torch.tensor([1.5]).to("cpu", torch.float64)
@@ -51,11 +62,16 @@ def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False, mem
                 f"({', '.join(type(x).__name__ for x in args)})"
             )
     out = self
+    if chunks is not None and device is None:
+        device = self.device
     if device is not None:
         dst = _resolve_device(device)
-        if dst != self.device:
+        if dst != self.device or (chunks is not None and dst.type == "dask"):
             key = (dst.type, dst.index)
-            out = apply(TO_DEVICE, self, dst=key, src=device_key(self._data))
+            if chunks is None:
+                out = apply(TO_DEVICE, self, dst=key, src=device_key(self._data))
+            else:
+                out = apply(TO_DEVICE, self, dst=key, src=device_key(self._data), chunks=chunks)
             copy = False  # already a copy
     if dtype is not None:
         d = _dt.to_dtype(dtype)

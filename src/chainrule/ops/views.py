@@ -115,7 +115,7 @@ EMPTY_VIEW = defop(
 # ``dst`` are backend device keys, ``('cpu', None)`` or ``('cuda', n)``).
 TO_DEVICE = defop(
     "to_device",
-    lambda xp, x, *, dst, src: _backend.move(x, *dst),
+    lambda xp, x, *, dst, src, chunks="auto": _backend.move(x, *dst, chunks=chunks),
     lambda ns, g, src: ns.move(g, src),
     grad_fn="ToCopyBackward0",
     jvp=lambda ns, t, dst: ns.move(t, dst),

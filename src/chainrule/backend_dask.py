@@ -1,0 +1,87 @@
+"""NumPy's names over ``dask.array``: the namespace of tensors on the ``'dask'`` device.
+
+A tensor on ``'dask'`` holds a chunked, lazy ``dask.array.Array``: every op adds tasks to
+its graph and nothing is computed until a value is asked for (``.item()``, ``.cpu()``,
+``.numpy()``, printing a small tensor, ``Tensor.compute()``/``persist()``). Dask arrays
+carry NumPy dtypes and most of NumPy's functions and methods, so the table runs on
+``dask.array`` itself; this module is ``dask.array`` (any name not defined here is
+Dask's) with the NumPy names the table uses that Dask spells differently or lacks:
+
+- ufunc methods (``xp.add.reduce``, ``xp.maximum.reduce``): Dask's ufuncs have none; the
+  ufuncs here are Dask's with ``reduce`` as the matching Dask reduction.
+- memory: Dask arrays are values, never views of each other's memory
+  (``may_share_memory`` is False), and have no strides.
+- floating-point warnings (``errstate``): NumPy's, which the chunks' NumPy calls obey.
+
+Imported only when a Dask array meets chainrule (``chainrule.backend.namespace``); a
+missing Dask raises an ImportError naming ``pip install 'chainrule[dask]'``.
+
+>>> import chainrule as torch
+>>> x = torch.arange(6.0).to("dask", chunks=4)
+>>> (x * 2).sum().item()
+30.0
+"""
+
+from __future__ import annotations
+
+import dask.array as _da
+import numpy as _np
+
+ndarray = _da.Array  # the array type
+ADAPTER = False  # Dask arrays have NumPy's methods (astype, reshape, sum...)
+
+errstate = _np.errstate
+finfo, iinfo, bool_ = _np.finfo, _np.iinfo, _np.bool_
+
+
+def __getattr__(name: str):
+    # everything else is dask.array's own
+    return getattr(_da, name)
+
+
+class _Ufunc:
+    """A Dask ufunc with NumPy's ``reduce`` (the Dask reduction of the same operation)."""
+
+    __slots__ = ("f", "red", "__name__")
+
+    def __init__(self, f, red) -> None:
+        self.f, self.red, self.__name__ = f, red, f.__name__
+
+    def __call__(self, *args, **kwargs):
+        return self.f(*args, **kwargs)
+
+    def reduce(self, x, axis=0, dtype=None, keepdims=False):
+        if dtype is not None:
+            return self.red(x, axis=axis, dtype=dtype, keepdims=keepdims)
+        return self.red(x, axis=axis, keepdims=keepdims)
+
+    def __getattr__(self, name: str):
+        return getattr(self.f, name)
+
+
+add = _Ufunc(_da.add, _da.sum)
+multiply = _Ufunc(_da.multiply, _da.prod)
+maximum = _Ufunc(_da.maximum, _da.max)
+minimum = _Ufunc(_da.minimum, _da.min)
+logical_and = _Ufunc(_da.logical_and, _da.all)
+logical_or = _Ufunc(_da.logical_or, _da.any)
+
+
+def take_along_axis(x, idx, axis: int):
+    """NumPy's ``take_along_axis``: ``x``'s elements at ``idx`` along ``axis`` (Dask's
+    pointwise ``vindex``, the other axes' positions broadcast)."""
+    axis = axis % x.ndim
+    full = list(_np.ix_(*[_np.arange(n) for n in idx.shape]))
+    full[axis] = _np.asarray(idx.compute() if isinstance(idx, ndarray) else idx)
+    full = _np.broadcast_arrays(*full)
+    return x.vindex[tuple(full)]
+
+
+def may_share_memory(a, b) -> bool:
+    """Dask arrays are values: no two share memory."""
+    return False
+
+
+def asnumpy(a):
+    """The computed value of a Dask array as a NumPy array."""
+    return _np.asarray(a.compute()) if isinstance(a, ndarray) else _np.asarray(a)
