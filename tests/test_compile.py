@@ -1223,6 +1223,32 @@ def test_fallback_names_the_function_that_computes_on_the_array():
         assert cr.equal(c(x), F.batch_norm(x, None, None, training=True))
 
 
+@pytest.mark.parametrize(
+    "fn, what",
+    [
+        (lambda x: cr.nonzero(x > 0), "nonzero()"),
+        (lambda x: cr.where(x > 0), "nonzero()"),
+        (lambda x: cr.unique(x.round()), "unique()"),
+        (lambda x: F.one_hot((x > 0).long()), "one_hot() without num_classes"),
+        (lambda x: x.repeat_interleave((x > 0).long()), "repeat_interleave() with a tensor"),
+    ],
+)
+def test_shapes_that_depend_on_the_data_fall_back_saying_so(fn, what):
+    c = cr.compile(fn)
+    x = cr.tensor([1.0, -2.0, 3.0])
+    with pytest.warns(UserWarning) as rec:
+        got = c(x)
+    (w,) = [r for r in rec if "chainrule.compile" in str(r.message)]
+    assert f"calls {what}" in str(w.message) and "shape depends on the data" in str(w.message)
+    want = fn(x)
+    for g, e in zip(
+        got if isinstance(got, tuple) else (got,),
+        want if isinstance(want, tuple) else (want,),
+        strict=True,
+    ):
+        assert cr.equal(g, e)
+
+
 def test_an_output_that_is_an_argument_itself_passes_its_gradient():
     # x.contiguous() of a contiguous x is x: the output is the input's own tensor
     c = cr.compile(lambda x, y: (x.contiguous(), y * 2))
