@@ -203,3 +203,27 @@ def test_compiled_gradient_through_a_query_is_eagers():
         f(b).backward()
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12)
     assert c.fallbacks == 0
+
+
+def test_masked_fill_with_a_0d_tensor_value_is_a_graph_and_passes_its_gradient():
+    x = sym.var("x", (3, 4), cr.float64)
+    v = sym.var("v", (), cr.float64)
+    out = x.masked_fill(x > 0, v * 2)
+    (gx, gv) = sym.grad(out.sum(), [x, v])
+    xe = cr.from_numpy(X.copy()).requires_grad_()
+    ve = cr.tensor(1.5, dtype=cr.float64, requires_grad=True)
+    want = xe.masked_fill(xe > 0, ve * 2)
+    want.sum().backward()
+    assert out.eval(x=X, v=1.5).tolist() == want.tolist()
+    assert gx.eval(x=X).tolist() == xe.grad.tolist()  # (v does not reach it)
+    assert gv.eval(x=X).item() == ve.grad.item() == 2 * (X > 0).sum()
+    if torch is not None:  # eager's gradient of the value is PyTorch's (it was None)
+        xt = torch.from_numpy(X.copy()).float().requires_grad_()
+        vt = torch.tensor(1.5, dtype=torch.float64, requires_grad=True)
+        xc = cr.from_numpy(X.copy()).float().requires_grad_()
+        vc = cr.tensor(1.5, dtype=cr.float64, requires_grad=True)
+        yt, yc = xt.masked_fill(xt > 0, vt), xc.masked_fill(xc > 0, vc)
+        assert str(yt.dtype) == str(yc.dtype) and yt.tolist() == yc.tolist()
+        yt.sum().backward()
+        yc.sum().backward()
+        assert vt.grad.item() == vc.grad.item() and xt.grad.tolist() == xc.grad.tolist()

@@ -948,8 +948,13 @@ class ElementwiseMethods:
     def masked_fill(self, mask, value):
         """A copy with ``value`` where ``mask`` is True."""
         _check_mask(mask)
-        v = value.item() if isinstance(value, TensorBase) and value._data.ndim == 0 else value
-        return where(mask, apply(FILL, self, value=v), self)
+        if isinstance(value, TensorBase) and value._data.ndim == 0:
+            if value._rg or is_symbolic(value):  # its gradient flows (PyTorch's
+                if value.dtype != self.dtype:  # MaskedFillBackward1); a graph's: a node
+                    value = value.to(self.dtype)
+                return where(mask, value, self)
+            value = value.item()
+        return where(mask, apply(FILL, self, value=value), self)
 
     # in place: the same entries, written into self's storage
     mul_ = _inplace(MUL, "mul_")
