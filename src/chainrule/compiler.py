@@ -33,9 +33,14 @@ names the line of ``fn`` responsible (``fullgraph=True`` raises ``TraceError`` i
 - random numbers from the default generator (dropout in training, ``torch.rand``): a
   graph would replay one draw forever. The generator is restored before the eager run,
   so the fallback draws what eager would;
-- library code that computes on a tensor's array itself (``F.cross_entropy`` with class
-  indices checks their range: write it as ``-F.log_softmax(h, 1).gather(1, y[:, None])
-  .mean()`` to compile it);
+- results whose shape depends on the values (``nonzero``, ``torch.where(cond)``,
+  ``unique``, ``one_hot`` without ``num_classes``, ``repeat_interleave`` with a tensor of
+  counts, ``x[mask]``): a graph's shapes are fixed when it is traced;
+- library code that computes on a tensor's array itself (``F.batch_norm`` updating
+  running statistics of tensors made inside ``fn``); the warning names the function.
+  Checks of values (class indices in range for ``F.cross_entropy``, ``F.nll_loss`` and
+  ``F.one_hot``, probabilities for ``F.binary_cross_entropy``) are nodes of the graph
+  that raise when a call's values fail them;
 - results that are neither tensors, (nested) tuples, lists and dicts of them, nor
   constants.
 
@@ -141,7 +146,7 @@ from .backend import namespace
 from .func import _pytree as pt
 from .ops import symbolic as _symbolic
 from .ops.apply import _DATA
-from .ops.symbolic import SymArray, Versions, param_syms, variable, walk
+from .ops.symbolic import DataDependentShape, SymArray, Versions, param_syms, variable, walk
 from .sym import function as _sym_function
 from .sym.printing import type_text as printing_type
 from .sym.symbol import wrap
@@ -474,6 +479,11 @@ def _why(e: BaseException) -> str | None:
             return "calls .backward() (an imperative step: .grad and in-place updates)"
     if isinstance(e, _Refused):
         return str(e)
+    if isinstance(e, DataDependentShape):
+        return (
+            f"calls {e.what}, whose result's shape depends on the data: a graph's shapes are "
+            "fixed when it is traced"
+        )
     if isinstance(e, TypeError) and (
         "in-place writes to a symbolic value" in str(e)
         or ("no data until it is bound" in str(e) and "write" in _frames(tb))

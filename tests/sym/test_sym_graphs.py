@@ -33,6 +33,28 @@ def test_listing_one_line_per_node():
     assert lines[1].startswith("%1 = mul(2, %0)") and lines[1].endswith("float32[3]")
 
 
+def test_constants_and_index_arrays_print_their_values_where_small():
+    x = sym.var("x", (4, 3))
+    assert str(x[np.array([0, 2])]) == "index(x, idx=(array([0, 2]),))"
+    assert str(x[np.int64(2)]) == "index(x, idx=(2,))"
+    assert str(x[:, cr.tensor([True, False, True])]) == (
+        "index(x, idx=(:, array([ True, False, True])))"
+    )
+    assert str(x * cr.tensor([1.0, 2.0, 3.0])) == "x * array([1., 2., 3.], dtype=float32)"
+    m = cr.arange(6, dtype=cr.float64).reshape(2, 3)
+    assert str(sym.const(m)) == "array([[0., 1., 2.], [3., 4., 5.]])"  # one line
+    assert str(x * 2.0) == "x * 2"  # a number, and a constant of equal elements, as a number
+    assert str(x * cr.ones(3)) == "x * 1"
+    # large ones by their dtype and shape (17 elements and more)
+    assert str(x[np.arange(17) % 4]) == "index(x, idx=(array(int64[17]),))"
+    big = x * cr.arange(48.0).reshape(4, 4, 3)
+    assert str(big) == "x * const(float32[4, 4, 3])"
+    lines = big.listing().splitlines()
+    assert lines[1].split() == ["%1", "=", "const", "float32[4,", "4,", "3]"]
+    small = (x * cr.tensor([1.0, 2.0, 3.0])).listing().splitlines()
+    assert small[1].startswith("%1 = const array([1., 2., 3.], dtype=float32)")
+
+
 def test_closed_form_gradient_of_the_lecture():
     x = sym.var("x", (3,))
     w = sym.var("w", (3,))
@@ -279,3 +301,16 @@ def test_gradients_made_without_create_graph_are_cut_from_the_graph():
         assert cr.equal(sym.grad(t.sum(), [w])[0].eval(), cr.zeros(3))
     (g,) = cr.autograd.grad((w * w).sum(), [w], create_graph=True)
     assert cr.equal(sym.grad(g.sum(), [w])[0].eval(), cr.full((3,), 2.0))
+
+
+def test_a_drawn_graph_shows_small_constants_by_value():
+    from chainrule.viz.symbolic import draw_symbolic
+
+    x = sym.var("x", (3,))
+    g = draw_symbolic(x * cr.tensor([1.0, 2.0, 3.0]) + cr.arange(30.0).reshape(10, 3), {})
+    consts = [it.lines[0] for it in g.items.values() if it.kind == "const"]
+    assert consts == ["array([1., 2., 3.], dtype=float32)", "const"]
+    assert [line.split()[1:3] for line in str(g).splitlines()[1:] if " const" in line] == [
+        ["const", "array([1.,"],
+        ["const", "float32[10,"],
+    ]

@@ -34,18 +34,6 @@ from chainrule import sym  # noqa: E402
 NOT_SYMBOLIC_PRIMS = {"index_put", "standard_gamma"}
 
 
-# cases that do not build a symbolic graph yet: eig's complex results (a symbolic value
-# has no complex stand-in yet). A gap of chainrule.sym, not of the table.
-NOT_YET = {
-    "eigvals:eigvals / eig()[0] (distinct eigenvalues)",
-    "eig_vectors:eig().eigenvectors.abs(), phase-invariant",
-}
-
-
-def _not_yet(case) -> bool:
-    return case.id in NOT_YET
-
-
 def _bindings(vars_, arrays):
     return {v: a for v, a in zip(vars_, arrays, strict=True)}
 
@@ -80,16 +68,10 @@ def _lowered(vars_, outs, values, what):
     return got
 
 
-SYMBOLIC = [
-    pytest.param(c, marks=pytest.mark.xfail(reason="not symbolic yet", strict=False))
-    if _not_yet(c)
-    else c
-    for c in CASES
-    if c.prim not in NOT_SYMBOLIC_PRIMS
-]
+SYMBOLIC = [c for c in CASES if c.prim not in NOT_SYMBOLIC_PRIMS]
 
 
-@pytest.mark.parametrize("case", SYMBOLIC, ids=[getattr(c, "values", [c])[0].id for c in SYMBOLIC])
+@pytest.mark.parametrize("case", SYMBOLIC, ids=[c.id for c in SYMBOLIC])
 @settings(max_examples=1)
 @given(data=st.data())
 def test_symbolic_equals_eager(case, data):
@@ -103,15 +85,18 @@ def test_symbolic_equals_eager(case, data):
     _close(out.eval(env), eager, f"{case.id}: value")
     _close(sym.optimize(out).eval(env), eager, f"{case.id}: optimized value")
     _lowered(vars_, out, arrays, f"{case.id}: value")
-    if not eager.dtype.is_floating_point or not eager.requires_grad:
+    cplx = eager.dtype.is_complex  # (eig's values: a complex cotangent, as PyTorch's)
+    if not (eager.dtype.is_floating_point or cplx) or not eager.requires_grad:
         return
     # reverse: the gradient graphs with a cotangent variable g
     gshape = tuple(eager.shape)
-    g = sym.var("g", gshape, cr.float64)
+    g = sym.var("g", gshape, cr.complex128 if cplx else cr.float64)
     gv = np.asarray(
         data.draw(st.lists(st.floats(-2, 2), min_size=eager.numel(), max_size=eager.numel())),
         dtype=np.float64,
     )
+    if cplx:
+        gv = gv + 1j * np.sin(np.arange(gv.size))
     gv = gv.reshape(gshape)
     want = cr.autograd.grad(eager, leaves, cr.from_numpy(gv.copy()), allow_unused=True)
     grads = sym.grad(out, vars_, grad_outputs=g)
@@ -135,7 +120,7 @@ def test_symbolic_equals_eager(case, data):
         ]
         want_t = cr.autograd.forward_ad.unpack_dual(fn(*duals)).tangent
     if want_t is None:
-        want_t = np.zeros(gshape)
+        want_t = np.zeros(gshape, np.complex128 if cplx else np.float64)
     _close(sym.function([*vars_, *ts], tan)(*arrays, *tvals), want_t, f"{case.id}: jvp")
     tl = _lowered([*vars_, *ts], tan, [*arrays, *tvals], f"{case.id}: jvp")
     _close(tl[0], want_t, f"{case.id}: lowered jvp")

@@ -207,3 +207,76 @@ def test_comparing_an_array_with_a_symbolic_value_is_a_node(op):
         xv = np.full((4, 2), 2.0)
         want = getattr(cr, op)(c, cr.from_numpy(xv).mean())
         assert r.eval(x=xv).tolist() == want.tolist()
+
+
+EIG_LOSSES = {
+    "eigvals.real": lambda a: cr.linalg.eigvals(a).real,
+    "eigvals.abs": lambda a: cr.linalg.eigvals(a).abs(),
+    "eig()[0] times its conjugate": lambda a: (
+        (cr.linalg.eig(a)[0] * cr.linalg.eig(a)[0].conj()).real
+    ),
+    "|eigenvectors|": lambda a: cr.linalg.eig(a).eigenvectors.abs(),
+}
+
+
+@pytest.mark.parametrize("name", list(EIG_LOSSES))
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_eig_graphs_with_complex_values_equal_eager(name, seed):
+    f = EIG_LOSSES[name]
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((2, 3, 3))  # real matrices: complex pairs of eigenvalues
+    a[1] = [[0.0, -2.0, 0.0], [1.0, 0.5, 0.0], [0.0, 0.0, 3.0]]
+    x = sym.var("x", a.shape, cr.float64)
+    g = sym.var("g", a.shape[:-1] + ((3,) if name == "|eigenvectors|" else ()), cr.float64)
+    t = sym.var("t", a.shape, cr.float64)
+    out = f(x)
+    (gx,) = sym.grad(out, [x], grad_outputs=g)
+    (hx,) = sym.grad((gx * t).sum(), [x])  # second order
+    tan = sym.jvp(out, {x: t})
+    xe = cr.from_numpy(a.copy()).requires_grad_()
+    want = f(xe)
+    gv = rng.standard_normal(tuple(want.shape))
+    tv = np.cos(np.arange(a.size, dtype=np.float64)).reshape(a.shape)
+    (ge,) = cr.autograd.grad(want, xe, cr.from_numpy(gv), create_graph=True)
+    (he,) = cr.autograd.grad((ge * cr.from_numpy(tv)).sum(), xe)
+    fad = cr.autograd.forward_ad
+    with fad.dual_level():
+        te = fad.unpack_dual(f(fad.make_dual(cr.from_numpy(a.copy()), cr.from_numpy(tv)))).tangent
+    fn = sym.function([x, g, t], [out, gx, hx, tan])
+    fn(a, gv, tv)
+    for got in (fn(a, gv, tv), [o.eval({x: a, g: gv, t: tv}) for o in (out, gx, hx, tan)]):
+        for v, w in zip(got, (want, ge, he, te), strict=True):
+            assert v.dtype == w.dtype
+            np.testing.assert_allclose(v.numpy(), w.detach().numpy(), rtol=1e-9, atol=1e-10)
+
+
+def test_an_eig_loss_that_depends_on_the_phases_is_refused_when_evaluated():
+    x = sym.var("x", (3, 3), cr.float64)
+    (g,) = sym.grad(cr.linalg.eig(x).eigenvectors.real.sum(), [x])
+    assert "eig_phase_checked(" in str(g)
+    a = np.array([[0.0, -2.0, 0.0], [1.0, 0.5, 0.0], [0.0, 0.0, 3.0]])  # a complex pair
+    with pytest.raises(RuntimeError, match="specified up to multiplication by e"):
+        cr.linalg.eig(cr.from_numpy(a).requires_grad_()).eigenvectors.real.sum().backward()
+    with pytest.raises(RuntimeError, match="specified up to multiplication by e"):
+        g.eval(x=a)
+
+
+def test_compiled_eig_losses_do_not_fall_back():
+    import warnings
+
+    def f(a):
+        return cr.linalg.eigvals(a).abs().sum() + cr.linalg.eig(a).eigenvectors.abs().sum()
+
+    c = cr.compile(f)
+    for seed in range(3):
+        a = cr.from_numpy(np.random.default_rng(seed).standard_normal((3, 3))).requires_grad_()
+        b = a.detach().clone().requires_grad_()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            got = c(a)
+            got.backward()
+        want = f(b)
+        want.backward()
+        np.testing.assert_allclose(got.item(), want.item(), rtol=1e-12)
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-9, atol=1e-12)
+    assert c.traces == 1 and c.fallbacks == 0

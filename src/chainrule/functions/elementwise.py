@@ -62,6 +62,7 @@ from ..ops.elementwise import (
     GE,
     GT,
     IMAG,
+    ISCLOSE,
     ISFINITE,
     ISINF,
     ISNAN,
@@ -105,14 +106,19 @@ from ..ops.elementwise import (
     ZERO,
 )
 from ..ops.shape import TO_COPY
+from ..ops.symbolic import constant, is_symbolic
 from ..tensor_base import TENSOR_TYPES, TensorBase
 from .args import tensors_only
 from .indexing import nonzero, setitem
 
 
 def _scalar_tensor(like, v):
-    """A Python scalar as a 0-d tensor, of the dtype PyTorch gives it."""
-    return like._new(namespace(like._data).asarray(v, dtype=_dt.scalar_dtype(v).np))
+    """A Python scalar as a 0-d tensor, of the dtype PyTorch gives it (beside a symbolic
+    ``like``: a constant of its graph)."""
+    dt = _dt.scalar_dtype(v).np
+    if is_symbolic(like):
+        return like._new(constant(_backend.default.asarray(v, dtype=dt)))
+    return like._new(namespace(like._data).asarray(v, dtype=dt))
 
 
 def neg(input):
@@ -699,7 +705,13 @@ def equal(input, other) -> bool:
     >>> torch.equal(torch.tensor([1, 2]), torch.tensor([1, 2]))
     True
     """
-    return input._data.shape == other._data.shape and _backend.all_true(input._data == other._data)
+    a, b = input._data, other._data
+    if is_symbolic(input) or is_symbolic(other):  # a Python bool needs the values: refused
+        if a.shape is not None and b.shape is not None and None not in a.shape + b.shape:
+            if a.shape != b.shape:
+                return False
+        return builtins.bool(compare(EQ, input, other).all())  # (a symbol has no truth value)
+    return a.shape == b.shape and _backend.all_true(a == b)
 
 
 def allclose(
@@ -724,8 +736,10 @@ def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: b
     b = other._data if isinstance(other, TensorBase) else other
     if isinstance(other, TensorBase) and other._data.dtype != input._data.dtype:
         raise RuntimeError(f"{input.dtype.title} did not match {other.dtype.title}")
-    xp = namespace(input._data)
-    return input._new(xp.isclose(input._data, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    params = dict(rtol=rtol, atol=atol, equal_nan=equal_nan)
+    if is_symbolic(input) or is_symbolic(other):  # an explicit graph: its node
+        return apply(ISCLOSE, input, other, **params)
+    return input._new(ISCLOSE.fwd(namespace(input._data), input._data, b, **params))
 
 
 # ------------------------------------------------------------ Tensor methods
@@ -934,8 +948,13 @@ class ElementwiseMethods:
     def masked_fill(self, mask, value):
         """A copy with ``value`` where ``mask`` is True."""
         _check_mask(mask)
-        v = value.item() if isinstance(value, TensorBase) and value._data.ndim == 0 else value
-        return where(mask, apply(FILL, self, value=v), self)
+        if isinstance(value, TensorBase) and value._data.ndim == 0:
+            if value._rg or is_symbolic(value):  # its gradient flows (PyTorch's
+                if value.dtype != self.dtype:  # MaskedFillBackward1); a graph's: a node
+                    value = value.to(self.dtype)
+                return where(mask, value, self)
+            value = value.item()
+        return where(mask, apply(FILL, self, value=value), self)
 
     # in place: the same entries, written into self's storage
     mul_ = _inplace(MUL, "mul_")

@@ -29,7 +29,7 @@ from ..ops.apply import (
 from ..ops.elementwise import FILL_T
 from ..ops.indexing import INDEX, INDEX_PUT, SELECT, SLICE, TAKE_ALONG
 from ..ops.namespaces import has_advanced
-from ..ops.symbolic import SYMBOLIC, SymArray
+from ..ops.symbolic import SYMBOLIC, DataDependentShape, SymArray
 from ..tensor_base import TensorBase, own
 
 
@@ -398,6 +398,8 @@ def nonzero(input, *, as_tuple=False):
             [3]])
     """
     data = input._data
+    if type(data) is SymArray:  # as many rows as non-zero values
+        raise DataDependentShape("nonzero()")
     xp = namespace(data)
     idx = xp.nonzero(xp.atleast_1d(data))
     if as_tuple:

@@ -2,7 +2,8 @@
 (``ReductionMethods``). Argument handling, return types (``torch.return_types.max``) and
 PyTorch's error texts live here; the derivatives are the table's
 (``chainrule.ops.reduction``). Non-differentiable queries (argmax, all, any,
-count_nonzero) compute on the arrays directly.
+count_nonzero) run their rows' forwards on the arrays directly (no recording), and make
+nodes of an explicit graph (chainrule.sym).
 
 >>> import chainrule as torch
 >>> X = torch.arange(6.).reshape(2, 3)
@@ -21,8 +22,11 @@ from ..backend import namespace
 from ..ops.apply import apply
 from ..ops.indexing import ARGMAX, ARGMIN
 from ..ops.reduction import (
+    ALL,
     AMAX,
     AMIN,
+    ANY,
+    COUNT_NONZERO,
     CUMPROD,
     CUMSUM,
     LOG_SOFTMAX,
@@ -441,24 +445,29 @@ def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
 
 def _logical(input, dim, keepdim, axis, keepdims, name):
-    data = input._data
-    xp = _ns(data)
-    d = dims_arg(dim, axis, data.ndim)
+    d = dims_arg(dim, axis, input._data.ndim)
     kd = keepdim_arg(keepdim, keepdims)
-    return input._new(xp.asarray(getattr(xp, name)(data, axis=d, keepdims=kd)))
+    return _query(ANY if name == "any" else ALL, input, dim=d, keepdim=kd)
 
 
 def count_nonzero(input, dim=None):
-    """Number of non-zero elements.
+    """Number of non-zero elements (int64), of all or along ``dim`` (int or tuple).
 
     >>> import chainrule as torch
     >>> torch.count_nonzero(torch.tensor([1, 0, 3]))
     tensor(2)
     """
+    return _query(COUNT_NONZERO, input, dim=dims_arg(dim, None, input._data.ndim))
+
+
+def _query(prim, input, **params):
+    """A row with no derivative (any, all, count_nonzero): its forward on the data, or in
+    an explicit graph, its node."""
     data = input._data
     xp = _ns(data)
-    d = dims_arg(dim, None, data.ndim)
-    return input._new(xp.asarray(xp.count_nonzero(data, axis=d)).astype("int64"))
+    if xp is SYMBOLIC:
+        return apply(prim, input, **params)
+    return input._new(prim.fwd(xp, data, **params))
 
 
 def cumsum(input, dim=None, *, dtype=None, axis=None):

@@ -32,7 +32,7 @@ from ..ops.indexing import (
     argsort_array,
 )
 from ..ops.reduction import KTHVALUE
-from ..ops.symbolic import SymArray
+from ..ops.symbolic import DataDependentShape, SymArray
 from ..tensor_base import TensorBase
 from .args import wrap_dim
 from .elementwise import _random_fill
@@ -158,6 +158,8 @@ def unique(
     data = input._data
     if data.dtype.kind == "c":
         raise complex_refusal("unique", input.dtype.title)
+    if type(data) is SymArray:  # as many values as are distinct
+        raise DataDependentShape("unique()")
     xp = namespace(data)
     axis = None if dim is None else wrap_dim(dim, data.ndim)
     vals, inverse, counts = xp.unique(data, return_inverse=True, return_counts=True, axis=axis)
@@ -212,6 +214,9 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     >>> torch.repeat_interleave(torch.tensor([2, 1]))
     tensor([0, 0, 1])
     """
+    counts_t = input if repeats is None else repeats
+    if type(getattr(counts_t, "_data", None)) is SymArray:  # as long as the counts add up to
+        raise DataDependentShape("repeat_interleave() with a tensor of counts")
     if repeats is None:  # repeat_interleave(counts): the indices
         counts = input._data
         if counts.ndim > 1:

@@ -29,7 +29,7 @@ from ..ops import loss as ops_loss
 from ..ops import norm as ops_norm
 from ..ops.apply import apply, apply_inplace
 from ..ops.elementwise import ADDMM
-from ..ops.symbolic import SymArray
+from ..ops.symbolic import DataDependentShape, SymArray, shaped_node
 from ..tensor import Tensor, make
 
 # convolution, pooling and padding (their argument parsing and errors: functions/conv.py)
@@ -176,14 +176,19 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     t = tensor._data
     if num_classes == -1:
+        if type(t) is SymArray:  # one more class than the largest index
+            raise DataDependentShape("one_hot() without num_classes")
         if t.size == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(_backend.namespace(t).max(t)) + 1
-    if t.size:
-        if int(_backend.namespace(t).min(t)) < 0:
-            raise RuntimeError("Class values must be non-negative.")
-        if int(_backend.namespace(t).max(t)) >= num_classes:
+    if type(t) is SymArray:  # an explicit graph: the indices are checked when it is evaluated
+        if num_classes < 0:  # (no class values are smaller than it, as below)
             raise RuntimeError("Class values must be smaller than num_classes.")
+        params = {"num_classes": num_classes}
+        ind = shaped_node(ops_indexing.ONE_HOT_INDICES, [t], params, t.shape, t.dtype)
+        tensor = tensor._new(ind)
+    elif t.size:
+        ops_indexing.check_one_hot(t, num_classes)
     elif num_classes < 0:
         raise RuntimeError("Class values must be smaller than num_classes.")
     classes = creation.arange(num_classes, device=tensor.device)
@@ -685,11 +690,11 @@ def nll_loss(
         )
     _no_grad_weight("nll_loss_forward", "weight", weight)
     t = target._data
-    valid = t[t != ignore_index]
-    if valid.size:
-        bad = valid[(valid < 0) | (valid >= n_classes)]
-        if bad.size:
-            raise IndexError(f"Target {int(_backend.reshape(bad, (-1,))[0])} is out of bounds.")
+    if type(t) is SymArray:  # an explicit graph: the targets are checked when it is evaluated
+        params = {"n_classes": n_classes, "ignore_index": ignore_index}
+        t = shaped_node(ops_loss.CLASS_TARGETS, [t], params, t.shape, t.dtype)
+    else:
+        ops_loss.check_class_targets(t, n_classes, ignore_index)
     w = None if weight is None else weight._data
     if input.ndim <= 2:
         return apply(
@@ -772,6 +777,10 @@ def cross_entropy(
     # mixing the one-hot target with the uniform distribution adds eps * mean_c(-logp_c * w_c)
     per_class = -logp if weight is None else -logp * _class_shape(weight, input.ndim, cdim)
     smooth = R.sum(per_class, cdim)
+    eps = label_smoothing
+    if type(target._data) is SymArray:
+        smooth = _graph_smoothing(smooth, target, weight, ignore_index, reduction, input.dtype)
+        return loss * (1.0 - eps) + smooth * (eps / n_classes)
     ignored = target._data == ignore_index
     if _backend.any_true(ignored):
         smooth = E.where(_tensor(ignored), 0.0, smooth)
@@ -786,8 +795,26 @@ def cross_entropy(
             )
     else:
         smooth = _reduce(smooth, reduction)
-    eps = label_smoothing
     return loss * (1.0 - eps) + smooth * (eps / n_classes)
+
+
+def _graph_smoothing(smooth, target, weight, ignore_index, reduction, dtype):
+    """cross_entropy's smoothing term for the targets of an explicit graph: eager's steps,
+    with the ignored targets a node instead of a Python branch on their values (each
+    ``where`` is always taken: where nothing is ignored it changes nothing)."""
+    ignored = target == ignore_index
+    smooth = E.where(ignored, 0.0, smooth)
+    if reduction != "mean":
+        return _reduce(smooth, reduction)
+    if weight is not None:
+        weight_sum = R.sum(weight[E.where(ignored, 0, target)] * (~ignored).to(dtype))
+    else:
+        weight_sum = R.sum(~ignored).to(dtype)
+    # every target ignored: NaN with a zero gradient (_weighted_mean), the sum not divided
+    none_left = R.all(ignored)
+    total = R.sum(smooth)
+    nan = total * 0.0 + float("nan")
+    return E.where(none_left, nan, total / E.where(none_left, 1.0, weight_sum))
 
 
 def _class_shape(weight: Tensor, ndim: int, cdim: int) -> Tensor:

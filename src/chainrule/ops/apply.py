@@ -118,7 +118,7 @@ def apply(prim: Primitive, *args, **params):
         try:
             out = prim.fwd(xp, *datas, **params) if params else prim.fwd(xp, *datas)
         except (TypeError, ValueError) as e:
-            sym = _as_symbolic(args)  # a real array met a symbolic one (it comes first)
+            sym = _as_symbolic(args, params)  # a real array met a symbolic one
             if sym is not None:
                 return apply(prim, *sym, **params)
             moved = _on_one_device(args, datas, params)  # two devices (CuPy refuses NumPy's)
@@ -987,16 +987,19 @@ def _symbolic_fit(dst, out):
     return out
 
 
-def _as_symbolic(args):
+def _as_symbolic(args, params=None):
     """When a symbolic tensor is among ``args`` (not first, so the real forward ran and
-    failed): the arguments with each real tensor made a constant of the graph."""
+    failed), or a symbolic array among ``params`` (a real tensor indexed by a symbolic
+    index): the arguments with each real tensor made a constant of the graph."""
     src = None
     for a in args:
         if isinstance(a, TensorBase) and type(a._data) is _SymArray:
             src = a
             break
     if src is None:
-        return None
+        src = _sym.SYMBOL if _sym.param_syms(params) else None
+        if src is None:
+            return None
     return [
         src._new(_sym.constant(a._data))
         if isinstance(a, TensorBase) and type(a._data) is not _SymArray

@@ -781,6 +781,13 @@ BITWISE_XOR = defop("bitwise_xor", lambda xp, x, y: x ^ y, None, promote=True)
 ISNAN = defop("isnan", lambda xp, x: xp.isnan(x), None)
 ISINF = defop("isinf", lambda xp, x: xp.isinf(x), None)
 ISFINITE = defop("isfinite", lambda xp, x: xp.isfinite(x), None)
+ISCLOSE = defop(  # |x - y| <= atol + rtol * |y|, elementwise (NumPy's and PyTorch's test)
+    "isclose",
+    lambda xp, x, y, *, rtol, atol, equal_nan: xp.asarray(
+        xp.isclose(x, y, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    ),
+    None,
+)
 
 
 # ---------------------------------------------------------------- complex numbers
@@ -880,5 +887,6 @@ holomorphic(SINH, COSH, RECIPROCAL, POW, LOG2, LOG10)
 holomorphic(ADDMM, ADDMV, ADDR, BADDBMM, ADDBMM)
 complex_as_is(NEG, SCALE, WHERE, COPY, FILL, ZERO, FILL_T, FILL_DATA)
 complex_as_is(EQ, NE, ISNAN, ISINF, ISFINITE, LOGICAL_AND, LOGICAL_OR, LOGICAL_XOR, LOGICAL_NOT)
+complex_as_is(ISCLOSE)
 complex_as_is(CONJ, REAL, IMAG, ANGLE, ABS_COMPLEX)
 ABS.cx = ABS_COMPLEX  # (|z| is real: a row of its own, not ABS's rule conjugated)

@@ -315,6 +315,27 @@ ARGSORT = defop("argsort", _argsort_fwd)
 ARGMAX = defop("argmax", lambda xp, x, *, dim, keepdim: _arg_fwd(xp, "argmax", x, dim, keepdim))
 ARGMIN = defop("argmin", lambda xp, x, *, dim, keepdim: _arg_fwd(xp, "argmin", x, dim, keepdim))
 
+
+def check_one_hot(indices, num_classes: int) -> None:
+    """one_hot's check of its class indices: each in [0, num_classes)."""
+    xp = namespace(indices)
+    if int(xp.min(indices)) < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if int(xp.max(indices)) >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+
+
+def _checked_one_hot(xp, indices, *, num_classes):
+    if indices.size:
+        check_one_hot(indices, num_classes)
+    return indices
+
+
+# The same check in an explicit graph (chainrule.sym), whose indices have no values before
+# it is bound: a node that passes them through and checks them when the graph is evaluated
+# (made by ``symbolic.shaped_node``: no stand-in values)
+ONE_HOT_INDICES = defop("one_hot_indices", _checked_one_hot, register=False)
+
 # tril / triu keep the lower / upper triangle of the last two dims (diagonal k): linear,
 # so the gradient keeps the same triangle
 TRIL = defop(

@@ -25,6 +25,7 @@ import math
 from .. import backend as _backend
 from ..backend import namespace as _namespace
 from .primitive import PASS, alias, defop
+from .symbolic import is_symbolic, shaped_node
 
 # PyTorch's floor of x (1 - x) in binary cross-entropy's gradient: 1e-12 as a float32,
 # also in float64 (the kernel's constant)
@@ -229,12 +230,71 @@ BINARY_CROSS_ENTROPY_WITH_LOGITS = defop(
 
 
 # ------------------------------------------------------------------ negative log likelihood
+def check_class_targets(target, n_classes: int, ignore_index: int) -> None:
+    """nll_loss's check of its class-index targets: each one not ignored is a class."""
+    valid = target[target != ignore_index]
+    if valid.size:
+        bad = valid[(valid < 0) | (valid >= n_classes)]
+        if bad.size:
+            raise IndexError(f"Target {int(_backend.reshape(bad, (-1,))[0])} is out of bounds.")
+
+
+def _checked_targets(xp, target, *, n_classes, ignore_index):
+    check_class_targets(target, n_classes, ignore_index)
+    return target
+
+
+# The same check in an explicit graph (chainrule.sym), whose targets have no values before
+# it is bound: a node that passes them through and checks them when the graph is evaluated
+# (made by ``symbolic.shaped_node``: ones, the stand-ins, are no class of a 1-class input)
+CLASS_TARGETS = defop("class_targets", _checked_targets, register=False)
+
+
 def _nll_pick(xp, target, weight, ignore_index, dtype):
     """(index of each target, safe to gather; each target's weight, 0 where ignored)."""
+    if is_symbolic(target) or is_symbolic(weight):  # (a graph's: the same, as its nodes)
+        ins, ps = [target] + ([] if weight is None else [weight]), {"ignore_index": ignore_index}
+        safe = shaped_node(_NLL_SAFE, ins, ps, target.shape, target.dtype)
+        ps["np_dtype"] = dtype
+        return safe, shaped_node(_NLL_WEIGHTS, ins, ps, target.shape, dtype)
     valid = target != ignore_index
     safe = xp.where(valid, target, 0)
     w = xp.ones(target.shape, dtype) if weight is None else _backend.astype(weight[safe], dtype)
     return safe, _backend.astype(xp.where(valid, w, 0), dtype)
+
+
+def _nll_divided(ns, v, target, w, ignore_index):
+    """A 'mean' gradient or tangent: v over the targets' weight sum; where every target is
+    ignored, v * 0 (0, not 0 / 0, as PyTorch; targets of weight 0 only: its NaN)."""
+    if is_symbolic(target) or is_symbolic(w):  # (a graph: the sum, or inf where none is left)
+        div = shaped_node(_NLL_DIVISOR, [target, w], {"ignore_index": ignore_index}, (), w.dtype)
+        return v / ns.const(div, v)
+    xp = _namespace(target)
+    return v / xp.sum(w) if _backend.any_true(target != ignore_index) else v * 0
+
+
+def _nll_divisor(xp, target, w, *, ignore_index):
+    if _backend.any_true(target != ignore_index):
+        return xp.sum(w)
+    return xp.asarray(math.inf, dtype=w.dtype)  # (v / inf: v * 0, with v's NaNs and signs)
+
+
+# the rules' helpers on a graph's targets (nodes of no derivative, outside the registry)
+_NLL_SAFE = defop(
+    "nll_safe",
+    lambda xp, target, weight=None, *, ignore_index: _nll_pick(
+        xp, target, weight, ignore_index, target.dtype
+    )[0],
+    register=False,
+)
+_NLL_WEIGHTS = defop(
+    "nll_weights",
+    lambda xp, target, weight=None, *, ignore_index, np_dtype: _nll_pick(
+        xp, target, weight, ignore_index, np_dtype
+    )[1],
+    register=False,
+)
+_NLL_DIVISOR = defop("nll_divisor", _nll_divisor, register=False)
 
 
 def _nll(xp, x, *, target, weight, ignore_index, reduction):
@@ -247,10 +307,11 @@ def _nll(xp, x, *, target, weight, ignore_index, reduction):
     return _reduce(xp, loss, reduction)
 
 
-def _nll_index(xp, safe, cdim: int, batch: tuple):
+def _nll_index(safe, cdim: int, batch: tuple):
     """The gather index of the targets: the class dim inserted, batch axes in front."""
-    idx = xp.expand_dims(safe, cdim)
-    return xp.broadcast_to(idx, tuple(batch) + idx.shape) if batch else idx
+    shape = tuple(safe.shape)
+    idx = _backend.reshape(safe, shape[:cdim] + (1,) + shape[cdim:])
+    return _namespace(idx).broadcast_to(idx, tuple(batch) + idx.shape) if batch else idx
 
 
 def _nll_vjp(ns, g, x_shape, target, weight, ignore_index, reduction, batch):
@@ -263,10 +324,9 @@ def _nll_vjp(ns, g, x_shape, target, weight, ignore_index, reduction, batch):
         g = ns.reshape(g, tuple(g.shape) + (1,) * target.ndim)
     coef = -g * ns.const(w, g)
     if reduction == "mean":
-        # (targets of weight 0 only: 0 / 0, PyTorch's NaN)
-        coef = coef / xp.sum(w) if _backend.any_true(target != ignore_index) else coef * 0
+        coef = _nll_divided(ns, coef, target, w, ignore_index)
     coef = ns.broadcast_to(coef, tuple(batch) + target.shape)
-    idx = _nll_index(xp, safe, cdim, batch)
+    idx = _nll_index(safe, cdim, batch)
     return ns.put_along(ns.expand_dims(coef, nb + cdim), idx, nb + cdim, tuple(batch) + x_shape)
 
 
@@ -274,7 +334,7 @@ def _nll_jvp(ns, t, x_shape, target, weight, ignore_index, reduction, batch):
     cdim, nb = (0 if len(x_shape) == 1 else 1), len(batch)
     xp = _namespace(target)
     safe, w = _nll_pick(xp, target, weight, ignore_index, getattr(t, "_data", t).dtype)
-    idx = _nll_index(xp, safe, cdim, batch)
+    idx = _nll_index(safe, cdim, batch)
     picked = ns.squeeze(ns.take_along(t, idx, nb + cdim), (nb + cdim,))
     v = -picked * ns.const(w, picked)
     if reduction == "none" or not target.ndim:
@@ -282,7 +342,7 @@ def _nll_jvp(ns, t, x_shape, target, weight, ignore_index, reduction, batch):
     else:
         total = ns.sum(v, axis=tuple(range(-target.ndim, 0)))
     if reduction == "mean":
-        return total / xp.sum(w) if _backend.any_true(target != ignore_index) else total * 0
+        return _nll_divided(ns, total, target, w, ignore_index)
     return total
 
 

@@ -799,5 +799,24 @@ NORM_ALL = defop(  # x.norm() over all elements: no parameters to carry (the com
 )
 
 
+# ---------------------------------------------------------------- truth queries
+# Whether any / all elements are true (non-zero), and how many are: bool results (uint8
+# for a uint8 input, as PyTorch), int64 counts, and no derivative (PyTorch's are not
+# differentiable). The eager functions run these forwards on the data; an explicit graph
+# (chainrule.sym) holds them as nodes.
+def _truth_fwd(xp, name, x, dim, keepdim):
+    r = xp.asarray(getattr(xp, name)(x, axis=dim, keepdims=keepdim))
+    return _astype(r, "uint8") if x.dtype.name == "uint8" else r
+
+
+ANY = defop("any", lambda xp, x, *, dim, keepdim: _truth_fwd(xp, "any", x, dim, keepdim))
+ALL = defop("all", lambda xp, x, *, dim, keepdim: _truth_fwd(xp, "all", x, dim, keepdim))
+COUNT_NONZERO = defop(
+    "count_nonzero",
+    lambda xp, x, *, dim: _astype(xp.asarray(xp.count_nonzero(x, axis=dim)), "int64"),
+)
+
+
 # complex values pass through sums as they are (ops.primitive: rules real-linear in g)
 complex_as_is(SUM, SUM_DIM, MEAN, MEAN_DIM, CUMSUM)
+complex_as_is(ANY, ALL, COUNT_NONZERO)  # (a complex number is true where it is not 0)

@@ -47,17 +47,32 @@ __all__ = [
     "variable",
     "constant",
     "node",
+    "shaped_node",
     "walk",
     "param_syms",
     "Versions",
     "known_contiguous",
     "is_symbolic",
+    "DataDependentShape",
 ]
 
 NO_VALUE = (
     "a symbolic value has no data until it is bound: evaluate it first "
     "(c.eval(a=...) or chainrule.sym.function)"
 )
+
+
+class DataDependentShape(TypeError):
+    """A function whose result's shape depends on the values (nonzero, unique, one_hot
+    without num_classes, ...) was given a symbolic value: an explicit graph's shapes are
+    known before it is bound, so it cannot hold it. ``what`` names the function."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"chainrule.sym: {what}: the shape of its result depends on the values, which an "
+            "explicit graph does not have before it is bound (bind the graph first)"
+        )
+        self.what = what
 
 
 def _refuse(name: str):
@@ -269,6 +284,15 @@ def node(prim, datas, params) -> SymArray:
     params = dict(params)
     shape, dtype = _infer(prim, datas, params)
     return SymArray(prim, datas, params, shape, dtype)
+
+
+def shaped_node(prim, datas, params, shape, dtype) -> SymArray:
+    """The graph node for ``prim`` on ``datas`` whose output's shape and dtype the caller
+    knows: a check that passes its input through when its values pass (class indices in
+    range), a rule's helper of the same shape. Its forward is not run on stand-ins, whose
+    values (ones) could fail a check that the bound values pass."""
+    datas = [constant(d) if _is_array(d) else d for d in datas]
+    return SymArray(prim, datas, dict(params), shape, dtype)
 
 
 def _is_array(d) -> bool:

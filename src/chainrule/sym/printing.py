@@ -18,7 +18,15 @@ import numpy
 from ..dtypes import from_numpy_dtype
 from ..ops.symbolic import SymArray, walk
 
-__all__ = ["expression", "listing", "type_text", "number_text", "param_text", "fill_value"]
+__all__ = [
+    "expression",
+    "listing",
+    "type_text",
+    "number_text",
+    "array_text",
+    "param_text",
+    "fill_value",
+]
 
 # op name -> (operator, precedence, associative on the left); higher binds tighter
 _INFIX = {
@@ -67,9 +75,30 @@ def fill_value(s: SymArray):
     return None
 
 
+# a constant or an index array with more elements is shown by its dtype and shape
+SMALL = 16
+
+
+def array_text(v, large: str = "array") -> str:
+    """An array the graph holds (a constant, an index) as text: NumPy's repr on one line
+    where it has ``SMALL`` elements or fewer (its values are what the graph computes with),
+    else ``large(float32[100, 3])``, its dtype and shape.
+
+    >>> import numpy as np
+    >>> array_text(np.array([0, 2])), array_text(np.eye(2, dtype=np.float32))
+    ('array([0, 2])', 'array([[1., 0.], [0., 1.]], dtype=float32)')
+    >>> array_text(np.zeros((10, 3)), "const")
+    'const(float64[10, 3])'
+    """
+    if isinstance(v, (numpy.ndarray, numpy.generic)) and v.size <= SMALL:
+        return " ".join(numpy.array_repr(numpy.asarray(v), max_line_width=10**6).split())
+    name = "bool" if v.dtype.kind == "b" else from_numpy_dtype(numpy.dtype(v.dtype)).name
+    return f"{large}({name}[{', '.join(str(d) for d in v.shape)}])"
+
+
 def _const_text(s: SymArray) -> str:
     f = fill_value(s)
-    return number_text(f) if f is not None else f"const({type_text(s)})"
+    return number_text(f) if f is not None else array_text(s.value, "const")
 
 
 def param_text(v, text_of) -> str:
@@ -87,12 +116,14 @@ def param_text(v, text_of) -> str:
         return f"({inner},)" if type(v) is tuple and len(v) == 1 else f"({inner})"
     if isinstance(v, numpy.dtype):
         return from_numpy_dtype(v).name
+    if isinstance(v, numpy.generic):  # a NumPy number (an index): as a number
+        return number_text(v)
     if isinstance(v, slice):
         a = "" if v.start is None else v.start
         b = "" if v.stop is None else v.stop
         return f"{a}:{b}" + ("" if v.step is None else f":{v.step}")
     if hasattr(v, "shape") and hasattr(v, "dtype"):
-        return f"array({list(v.shape)})"
+        return array_text(v)
     if isinstance(v, float):
         return number_text(v)
     return repr(v)
@@ -161,8 +192,9 @@ def listing(outputs: list) -> str:
     for i, n in enumerate(order):
         if n.kind == "var":
             body = f"var {n.name}"
-        elif n.kind == "const":
-            body = f"const {_const_text(n)}"
+        elif n.kind == "const":  # (its value where small: its type follows on the line)
+            text = _const_text(n)
+            body = "const" if text.startswith("const(") else f"const {text}"
         else:
             args = [ref(x) for x in n.inputs]
             args += [f"{k}={param_text(v, ref)}" for k, v in (n.params or {}).items()]

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..ops.symbolic import SymArray, walk
-from ..sym.printing import fill_value, number_text, param_text, type_text
+from ..sym.printing import array_text, fill_value, number_text, param_text, type_text
 from .picture import Picture, _q
 
 __all__ = ["SymbolGraph", "draw_symbolic", "is_symbolic"]
@@ -145,7 +145,7 @@ def draw_symbolic(y, names: dict) -> SymbolGraph:
         elif n.kind == "const":
             text = _const_text(n)
             items[key] = SymItem(key, "const", [text, f"%{i}  const {type_text(n)}"], n)
-            body = f"const {text}"
+            body = "const" if text == "const" else f"const {text}"
         else:
             title = n.prim.name if id(n) not in label else f"{label[id(n)]} = {n.prim.name}"
             lines = [title, f"%{i}  {type_text(n)}"]
@@ -187,4 +187,7 @@ def draw_symbolic(y, names: dict) -> SymbolGraph:
 
 def _const_text(n: SymArray) -> str:
     f = fill_value(n)
-    return number_text(f) if f is not None else "const"
+    if f is not None:
+        return number_text(f)
+    text = array_text(n.value, "const")  # its values where small (the box shows its type)
+    return "const" if text.startswith("const(") else text
