@@ -85,3 +85,25 @@ def may_share_memory(a, b) -> bool:
 def asnumpy(a):
     """The computed value of a Dask array as a NumPy array."""
     return _np.asarray(a.compute()) if isinstance(a, ndarray) else _np.asarray(a)
+
+
+# ------------------------------------------------------------------------------------------
+# Training on Dask (issue 14, h-dtrain): minimal fixes on the training path. Kept in this
+# section, at the end, so that it merges apart from the table's work above.
+
+
+def _dtype_positional(f):
+    """Dask's ``ones``/``zeros``/``empty`` with NumPy's positional ``dtype`` (Dask's own
+    wrappers drop a positional dtype and make float64: backward's seed of a float32 loss
+    then made float64 gradients)."""
+
+    def g(shape, dtype=None, *args, **kwargs):
+        return f(shape, *args, dtype=dtype, **kwargs)
+
+    g.__name__ = f.__name__
+    return g
+
+
+ones = _dtype_positional(_da.ones)
+zeros = _dtype_positional(_da.zeros)
+empty = _dtype_positional(_da.empty)
