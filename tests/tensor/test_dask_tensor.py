@@ -102,8 +102,7 @@ def test_a_large_dask_tensor_prints_without_computing():
     )
     assert grad_text.endswith("device='dask', grad_fn=<MulBackward0>)")
     assert small_dim == (
-        "tensor(dask.array<shape=(1001,), dtype=float64, chunksize=(500,)>,\n"
-        "       device='dask')"
+        "tensor(dask.array<shape=(1001,), dtype=float64, chunksize=(500,)>,\n       device='dask')"
     )
 
 
