@@ -107,3 +107,8 @@ def _dtype_positional(f):
 ones = _dtype_positional(_da.ones)
 zeros = _dtype_positional(_da.zeros)
 empty = _dtype_positional(_da.empty)
+
+# Arrays are lazy values: backward's broadcast gradients (a sum's or mean's) stay Dask's
+# broadcast_to, not an empty buffer filled by a setitem (ArrayNS.broadcast_to, materialized
+# for NumPy), which added a setitem and a rechunk-merge per chunk to every step.
+LAZY = True
