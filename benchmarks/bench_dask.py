@@ -154,7 +154,7 @@ def bench_dask(n: int, chunk: int, args) -> dict:
             gc.collect()
             times[k].append(time_steps(e, args.steps))
     diff = float(np.abs(engines["chainrule"].weights() - engines["hand"].weights()).max())
-    ratio = statistics.median(a / b for a, b in zip(times["chainrule"], times["hand"]))
+    ratio = statistics.median(a / b for a, b in zip(times["chainrule"], times["hand"], strict=True))
     return {
         "rows": n,
         "chunk": chunk,
@@ -234,7 +234,8 @@ def main(argv=None) -> int:
             env={"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
         )
         client = Client(cluster)
-    print(f"dask cluster: {len(client.scheduler_info()['workers'])} workers, {os.cpu_count()} cores")
+    n_workers = len(client.scheduler_info()["workers"])
+    print(f"dask cluster: {n_workers} workers, {os.cpu_count()} cores")
     print(f"one gradient step of least squares, rows x {D} float32; median of {args.repeats}")
     print()
     results = []

@@ -10,7 +10,6 @@ import chainrule as torch
 
 pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
-import dask  # noqa: E402
 import dask.array as da  # noqa: E402
 from dask.callbacks import Callback  # noqa: E402
 
