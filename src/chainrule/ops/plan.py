@@ -191,8 +191,7 @@ class Plan:
             else:  # x_shape
                 i = self.input_names.index(name[: -len("_shape")])
                 items.append(  # (a Dask array's shape carries its chunks: saved_shape)
-                    f"{name!r}: (datas[{i}].shape if type(datas[{i}]) is ND "
-                    f"else SHAPE(datas[{i}]))"
+                    f"{name!r}: (datas[{i}].shape if type(datas[{i}]) is ND else SHAPE(datas[{i}]))"
                 )
         # checks None: nothing for backward to free (a second backward runs again); [] frees
         # a parameter PyTorch saves as a tensor
