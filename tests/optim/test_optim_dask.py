@@ -97,3 +97,55 @@ def test_cpu_parameters_are_not_persisted(monkeypatch):
 
     monkeypatch.setattr(dask, "persist", refuse)
     _train("cpu", OPTIMIZERS["adam"], 2)
+
+
+class _CountComputes:
+    def __enter__(self):
+        from dask.callbacks import Callback
+
+        counter = self
+
+        class C(Callback):
+            def _start(self, dsk):
+                counter.n += 1
+
+        self.n, self.cb = 0, C()
+        self.cb.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.cb.__exit__(*exc)
+
+
+def test_backward_computes_nothing_and_a_step_computes_once():
+    X, y = _data()
+    X, y = X.to("dask", chunks=64), y.to("dask", chunks=64)
+    w = torch.zeros(4, 1, device="dask", requires_grad=True)
+    opt = torch.optim.SGD([w], lr=0.1, momentum=0.9)
+    for _ in range(2):
+        with _CountComputes() as c:
+            opt.zero_grad()
+            loss = ((X @ w - y) ** 2).mean()
+            loss.backward()
+        assert c.n == 0
+        with _CountComputes() as c:
+            opt.step()
+        assert c.n == 1  # (parameters and momentum buffers: one dask.persist)
+
+
+def test_a_step_graph_has_no_rechunk_or_setitem():
+    from dask.array.optimization import optimize
+
+    X, y = _data()
+    X, y = X.to("dask", chunks=50), y.to("dask", chunks=50)
+    w = torch.zeros(4, 1, device="dask", requires_grad=True)
+    ((X @ w - y) ** 2).mean().backward()
+    assert w.grad._data.chunks == w._data.chunks
+    with torch.no_grad():
+        w.add_(w.grad, alpha=-0.1)  # (what the step writes; persisted by opt.step())
+    arr = w._data
+    keys = [str(k) for k in dict(optimize(arr.__dask_graph__(), arr.__dask_keys__()))]
+    assert not any("rechunk" in k or "setitem" in k for k in keys), keys
+    Xr = X.detach().requires_grad_()  # a reduction's gradient: broadcast in X's chunks
+    (Xr * 2).mean().backward()
+    assert Xr.grad._data.chunks == X._data.chunks
