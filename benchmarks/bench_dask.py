@@ -26,7 +26,7 @@ engines). The driver never holds it.
 Timing: a warm-up step, then the median over --repeats of --steps steps each, the two
 Dask engines interleaved (a ratio is the median of the per-repeat ratios). Memory: the
 driver's peak RSS (``ru_maxrss``) after the Dask runs (before anything in memory), and
-each worker's RSS against its memory limit at the end. Task counts: the optimized
+each worker's RSS against its memory limit while the data is held. Task counts: the optimized
 graph of one step of each engine.
 """
 
@@ -153,6 +153,9 @@ def bench_dask(n: int, chunk: int, args) -> dict:
         for k, e in engines.items():
             gc.collect()
             times[k].append(time_steps(e, args.steps))
+    from distributed import get_client
+
+    workers = get_client().run(_worker_memory)  # (while the data is held)
     diff = float(np.abs(engines["chainrule"].weights() - engines["hand"].weights()).max())
     ratio = statistics.median(a / b for a, b in zip(times["chainrule"], times["hand"], strict=True))
     return {
@@ -164,6 +167,7 @@ def bench_dask(n: int, chunk: int, args) -> dict:
         "ratio": ratio,
         "tasks": tasks,
         "max_weight_diff": diff,
+        "workers": workers,
     }
 
 
@@ -250,7 +254,6 @@ def main(argv=None) -> int:
                 flush=True,
             )
         driver_peak = peak_rss_mib()
-        workers = client.run(_worker_memory)
     finally:
         client.close()
         if cluster is not None:
@@ -277,8 +280,12 @@ def main(argv=None) -> int:
             print(f"       (weights differ by {r['max_weight_diff']:.2e})")
     print()
     print(f"driver peak RSS after the Dask runs: {driver_peak:.0f} MiB")
-    for addr, (rss, limit) in sorted(workers.items()):
-        print(f"worker {addr}: RSS {rss / 2**20:.0f} MiB of a {limit / 2**20:.0f} MiB limit")
+    for r in results:
+        mem = ", ".join(
+            f"{rss / 2**20:.0f}" for rss, _ in (r["workers"][a] for a in sorted(r["workers"]))
+        )
+        limit = min(lim for _, lim in r["workers"].values()) / 2**20
+        print(f"workers' RSS at {r['rows']:.0e} rows: {mem} MiB (limit {limit:.0f} MiB each)")
 
     if args.memory_rows:
         print()
