@@ -105,3 +105,18 @@ def test_lenet_digits_reaches_98_percent(capsys):
     assert "Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2))" in out
     assert result["accuracy"] >= 0.98
     assert result["losses"][-1] < result["losses"][0] / 10
+
+
+def test_regression_on_dask_recovers_the_weights(capsys):
+    pytest.importorskip("dask.array")
+    pytest.importorskip("distributed")
+    args = ["--rows", "2e4", "--chunk", "5e3", "--features", "8", "--quiet"]
+    result = load("regression_dask").main(args)
+    out = capsys.readouterr().out
+    assert "20,000 rows x 8 features" in out and "driver peak memory:" in out
+    assert re.search(r"linear: loss \S+, median [\d,]+ rows/s; max \|w - w\*\| = ", out)
+    w_true = result["w_true"]
+    assert abs(result["linear"]["w"] - w_true).max() < 0.01
+    assert abs(result["linear"]["b"] - result["b_true"]) < 0.01
+    assert abs(result["logistic"]["w"] - w_true).max() < 0.1
+    assert len(result["logistic"]["rows_per_s"]) == 20

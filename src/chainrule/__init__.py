@@ -25,6 +25,7 @@ from .creation import (
     empty,
     empty_like,
     eye,
+    from_dask,
     from_numpy,
     full,
     full_like,

@@ -147,15 +147,34 @@ def format_array(a: np.ndarray, indent: int) -> str:
     return _body(a, indent, summarize, f)
 
 
+def _dask_large(a) -> bool:
+    """Whether ``a`` is a Dask array too large to compute for printing: more elements than
+    PyTorch prints in full (``threshold``), or of a size Dask does not know yet."""
+    if not _backend.is_dask(a):
+        return False
+    n = a.size
+    return not (isinstance(n, (int, np.integer)) and n <= THRESHOLD)
+
+
+def _dask_summary(a) -> str:
+    """A large Dask array as Dask describes it, without computing it."""
+    shape = tuple(a.shape)
+    chunks = tuple(max(c) if c else 0 for c in a.chunks)
+    return f"dask.array<shape={shape}, dtype={a.dtype}, chunksize={chunks}>"
+
+
 def tensor_repr(t) -> str:
     a = t._data
     suffixes = []
-    if type(a) is not np.ndarray and not isinstance(a, np.generic):  # on a GPU
+    prefix, indent = "tensor(", len("tensor(")
+    if _dask_large(a):  # printed as Dask does, computing nothing
+        suffixes.append(f"device='{t.device}'")
+        return _with_suffixes(prefix + _dask_summary(a), _grad_suffixes(t, suffixes), indent)
+    if type(a) is not np.ndarray and not isinstance(a, np.generic):  # on a GPU, on Dask
         if t.device.type != "cpu":  # (the strict test backend's arrays are on the CPU)
             suffixes.append(f"device='{t.device}'")
-        a = _backend.to_numpy(a)
+        a = _backend.to_numpy(a)  # (a small Dask tensor is computed)
     a = np.asarray(a)
-    prefix, indent = "tensor(", len("tensor(")
     dt = _dt.from_numpy_dtype(a.dtype)
     default = dt in (_dt.get_default_dtype(), _dt.default_complex(), _dt.int64, _dt.bool)
     if a.size == 0:
@@ -168,6 +187,11 @@ def tensor_repr(t) -> str:
         if not default:
             suffixes.append(f"dtype={dt!r}")
         body = format_array(a, indent)
+    return _with_suffixes(prefix + body, _grad_suffixes(t, suffixes), indent)
+
+
+def _grad_suffixes(t, suffixes: list) -> list:
+    """``suffixes`` and then grad_fn or requires_grad, and a forward-mode tangent."""
     if t._node is not None:
         suffixes.append(f"grad_fn=<{t._node.prim.grad_fn}>")
     elif t._rg:
@@ -177,7 +201,11 @@ def tensor_repr(t) -> str:
         suffixes.append(
             f"tangent={tangent.item()!r}" if tangent.dim() == 0 else "tangent=" + repr(tangent)
         )
-    text = prefix + body
+    return suffixes
+
+
+def _with_suffixes(text: str, suffixes: list, indent: int) -> str:
+    """``text`` and ``, suffix`` each, wrapped at the line width, then ``)``."""
     out = [text]
     last = len(text) - text.rfind("\n") + 1
     for s in suffixes:

@@ -235,6 +235,28 @@ def from_numpy(ndarray) -> Tensor:
     return make(ndarray)
 
 
+def from_dask(array, requires_grad: bool = False) -> Tensor:
+    """A ``'dask'`` tensor holding ``array``, a ``dask.array.Array`` (no copy, nothing
+    computed: the tensor's ops extend its graph). Use it for data that Dask makes or
+    loads chunk by chunk (``da.from_zarr``, ``da.random``, ``da.map_blocks``), which
+    then never has to fit in this process; ``.to('dask', chunks=...)`` is the way for
+    an array already in memory. ``.compute()``, ``.cpu()``, ``.numpy()`` and ``.item()``
+    compute a value; ``.persist()`` keeps the chunks computed (on the workers, when a
+    ``dask.distributed`` Client is active).
+
+    >>> import chainrule as torch, dask.array as da
+    >>> X = torch.from_dask(da.ones((6, 2), chunks=(3, 2), dtype="float32"))
+    >>> X.device, X.shape
+    (device(type='dask'), torch.Size([6, 2]))
+    >>> (X @ torch.ones(2, 1, device="dask")).sum().item()
+    12.0
+    """
+    if not backend.is_dask(array):
+        raise TypeError(f"expected a dask.array.Array (got {type(array).__name__})")
+    _dt.from_numpy_dtype(array.dtype)  # (a dtype chainrule has, or a clear error)
+    return make(array, requires_grad)
+
+
 # ------------------------------------------------------------------ constants
 def _float(dtype):
     return _dt.to_dtype(dtype) if dtype is not None else _dt.get_default_dtype()

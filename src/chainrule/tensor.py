@@ -413,6 +413,7 @@ class Tensor(
     def numpy(self, *, force: bool = False):
         """The data as a NumPy array sharing memory (refused for a tensor that requires
         grad while grad mode is on, as PyTorch: use ``detach()``, ``no_grad`` or ``force``).
+        A ``'dask'`` tensor is computed (a new array).
 
         >>> import chainrule as torch
         >>> torch.tensor([1, 2]).numpy()
@@ -458,6 +459,41 @@ class Tensor(
         [0, 1, 2]
         """
         return _backend.tolist(self._data)
+
+    # ------------------------------------------------------------------ Dask
+    def compute(self) -> Tensor:
+        """The value of a ``'dask'`` tensor, computed, as a CPU tensor (Dask's ``compute``;
+        the same as ``.cpu()``, so the gradient goes back); any other tensor is returned
+        as it is.
+
+        >>> import chainrule as torch
+        >>> x = torch.arange(4.0).to("dask", chunks=2)
+        >>> (x * 2).compute()
+        tensor([0., 2., 4., 6.])
+        """
+        if not _backend.is_dask(self._data):
+            return self
+        return self.to("cpu")
+
+    def persist(self) -> Tensor:
+        """Compute a ``'dask'`` tensor's chunks and keep them (Dask's ``persist``): in the
+        workers' memory when a ``dask.distributed`` Client is active, else in this
+        process. Returns self, whose data is now the persisted array: the same values,
+        so nothing else changes (a leaf stays a leaf with its ``requires_grad`` and
+        ``.grad``; a result keeps its ``grad_fn``, and its gradient still flows). Later
+        ops start from the held chunks instead of replaying the graph that made them:
+        persist data that several steps read (``X = X.persist()``), and parameters
+        after each update (the optimizers do this for you). A tensor on another device
+        is returned as it is.
+
+        >>> import chainrule as torch
+        >>> x = torch.ones(4, requires_grad=True).to("dask", chunks=2)
+        >>> y = (x * 3).persist()
+        >>> y.grad_fn is not None, len(y._data.dask) == y._data.npartitions
+        (True, True)
+        """
+        persist(self)
+        return self
 
     def __float__(self) -> float:
         v = self.item()
@@ -556,6 +592,19 @@ def make(arr, requires_grad: bool = False) -> Tensor:
     return t
 
 
+def persist(*tensors) -> None:
+    """Persist the ``'dask'`` tensors among ``tensors`` together, in one ``dask.persist``
+    call (chunks their graphs share are computed once), swapping each one's data for its
+    persisted array in place (same values: no version change). Others are left alone."""
+    todo = [t for t in tensors if _backend.is_dask(t._data)]
+    if not todo:
+        return
+    import dask  # (there since the tensors hold Dask arrays)
+
+    for t, arr in zip(todo, dask.persist(*[t._data for t in todo]), strict=True):
+        t._data = arr
+
+
 def _detached(t: Tensor) -> Tensor:
     if type(t._data) is SymArray:  # an explicit graph: a node that stops gradients
         return symbolic_detach(t)
@@ -575,7 +624,7 @@ Size.__module__ = "chainrule"
 def _cpu_only(t) -> None:
     """PyTorch's refusal to view a GPU tensor's memory as a NumPy array."""
     d = t.device
-    if d.type != "cpu":
+    if d.type not in ("cpu", "dask"):  # (a Dask tensor is computed: see numpy())
         raise TypeError(
             f"can't convert {d} device type tensor to numpy. Use Tensor.cpu() to copy the "
             "tensor to host memory first."

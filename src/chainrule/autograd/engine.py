@@ -543,6 +543,8 @@ def _accumulate(t, g, create_graph, handed, new) -> None:
         d = own(cur)
         if getattr(d, "flags", _WRITABLE).writeable:
             d += g
+            if d is not cur._data:  # (a Dask array has no in-place add: += made a new one)
+                cur._data = d
         else:  # (a broadcast gradient kept by create_graph): a writable array in its place
             cur._data = d + g
         cur._vc[0] += 1

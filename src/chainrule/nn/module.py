@@ -520,7 +520,9 @@ class Module:
     def to(self, *args, **kwargs) -> Module:
         """Move parameters and buffers to a device and/or cast the floating-point ones to a
         dtype, in place (the Parameter objects stay, so an optimizer built before keeps
-        working); returns self. Takes what ``Tensor.to`` takes.
+        working); returns self. Takes what ``Tensor.to`` takes. On ``'dask'`` each
+        parameter and buffer becomes one chunk unless ``chunks`` (Dask's spelling) says
+        otherwise.
 
         >>> import chainrule as torch
         >>> torch.nn.Linear(2, 1).to("cpu", torch.float64).weight.dtype
@@ -528,6 +530,7 @@ class Module:
         """
         dtype = kwargs.get("dtype")
         device = kwargs.get("device")
+        chunks = kwargs.get("chunks")
         for a in args:
             if isinstance(a, dtypes.dtype):
                 dtype = a
@@ -546,7 +549,13 @@ class Module:
             return self
 
         def convert(t: Tensor) -> Tensor:
-            return t.to(device=device, dtype=dtype if t.is_floating_point() else None)
+            dt = dtype if t.is_floating_point() else None
+            if device is not None and device.type == "dask":
+                if chunks is not None:
+                    return t.to(device=device, dtype=dt, chunks=chunks)
+                if t.device != device:  # (a parameter is small: one chunk)
+                    return t.to(device=device, dtype=dt, chunks=-1)
+            return t.to(device=device, dtype=dt)
 
         return self._apply_to_tensors(convert)
 

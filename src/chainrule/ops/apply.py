@@ -647,7 +647,10 @@ def write(t, out, overlap_ok: bool = False) -> None:
             f"{_CPP_TYPE.get(b, b)}"
         )
     try:
-        dst[...] = out
+        if type(dst) is not _ndarray and _backend.is_dask(dst):
+            _backend.namespace(dst).assign(dst, out)  # (without Dask's setitem tasks)
+        else:
+            dst[...] = out
     except ValueError as e:
         if "read-only" not in str(e):
             raise

@@ -90,6 +90,8 @@ class ArrayNS:
             "imag",
         ):
             setattr(self, n, getattr(xp, n))
+        if getattr(xp, "LAZY", False):  # (Dask: arrays are values, no buffer to fill)
+            self.broadcast_to = xp.broadcast_to
         if getattr(xp, "ADAPTER", False):  # an array API backend: no NumPy methods on arrays
             self.reshape, self.swapaxes, self.astype = xp.reshape, xp.swapaxes, xp.astype
             self.getitem = xp.getitem  # NumPy's indices spelt as the standard allows

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 
+from .. import backend as _backend
 from ..node import Node
 
 
@@ -189,13 +190,15 @@ class Plan:
                 )
             else:  # x_shape
                 i = self.input_names.index(name[: -len("_shape")])
-                items.append(f"{name!r}: datas[{i}].shape")
+                items.append(  # (a Dask array's shape carries its chunks: saved_shape)
+                    f"{name!r}: (datas[{i}].shape if type(datas[{i}]) is ND else SHAPE(datas[{i}]))"
+                )
         # checks None: nothing for backward to free (a second backward runs again); [] frees
         # a parameter PyTorch saves as a tensor
         freed = any(name not in self.kept and name in self.param_names for name in names)
         chk = f"[{', '.join(checks)}]" if checks or freed else "None"
         src = f"lambda args, datas, params, out, res, TT: ({{{', '.join(items)}}}, {chk})"
-        fn = self.savers[key] = _compile(src, {})
+        fn = self.savers[key] = _compile(src, {"ND": _backend.ndarray, "SHAPE": _saved_shape})
         self._sources[f"saver for inputs wanting a gradient {mask:#b}, tensors {tmask:#b}"] = src
         return fn
 
@@ -218,6 +221,14 @@ class Plan:
         )
         body = [f"  {k}: {v}" for k, v in self._sources.items()]
         return "\n".join([head, *body])
+
+
+def _saved_shape(a):
+    """The ``x_shape`` a rule gets: ``a.shape``; for a Dask array the backend's
+    ``saved_shape`` (the shape with the chunks, so that a gradient broadcast back to it
+    is chunked as ``a`` was, with no rechunk where it meets ``a``'s chunks)."""
+    f = getattr(_backend.namespace(a), "saved_shape", None)
+    return a.shape if f is None else f(a)
 
 
 def _compile(src: str, env: dict):

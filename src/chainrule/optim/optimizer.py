@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..autograd.grad_mode import enable_grad, no_grad
-from ..tensor import Tensor
+from ..backend import is_dask
+from ..tensor import Tensor, persist
 
 
 class _RequiredParameter:
@@ -49,14 +50,36 @@ def _unsupported(**flags: bool) -> None:
 
 
 def _no_grad_step(step: Callable) -> Callable:
-    """Run an optimizer's step under no_grad (the update itself is not differentiated)."""
+    """Run an optimizer's step under no_grad (the update itself is not differentiated);
+    then persist the parameters and state on ``'dask'`` (see ``_persist_dask``)."""
 
     @functools.wraps(step)
     def wrapper(self, *args, **kwargs):
         with no_grad():
-            return step(self, *args, **kwargs)
+            out = step(self, *args, **kwargs)
+        _persist_dask(self)
+        return out
 
     return wrapper
+
+
+def _persist_dask(opt: Optimizer) -> None:
+    """After a step, the ``'dask'`` parameters and their state tensors (momentum buffers,
+    Adam's moments) are persisted together in one ``dask.persist``: their chunks are
+    computed (on the workers when a ``dask.distributed`` Client is active) and step n's
+    graph starts from them, instead of holding the graphs of steps 1 to n-1 (which would
+    grow without bound and recompute every earlier step). Parameters stay the same leaf
+    tensors; nothing happens for tensors on other devices."""
+    params = [p for g in opt.param_groups for p in g["params"] if is_dask(p._data)]
+    if not params:
+        return
+    state = [
+        v
+        for p in params
+        for v in opt.state.get(p, {}).values()
+        if isinstance(v, Tensor) and is_dask(v._data)
+    ]
+    persist(*params, *state)
 
 
 class Optimizer:
