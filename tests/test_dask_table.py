@@ -296,9 +296,19 @@ def test_cpu_tensors_meeting_dask_ones():
     assert m.shape == (3,)
     (g,) = cr.autograd.grad(m.sum() + r.sum(), [x])
     np.testing.assert_array_equal(g.cpu().numpy(), [[2, 1, 2], [2, 2, 3]])
-    # ... and Dask index arrays
-    r = x[cr.tensor([1, 1]).to("dask")]
-    assert isinstance(r._data, da.Array) and r.shape == (2, 3)
+    # ... and Dask index arrays, lazily (x[i], index_select, gather, embedding)
+    i = cr.tensor([1, 1]).to("dask")
+    with _Computes() as c:
+        outs = [
+            x[i],
+            x.index_select(0, i),
+            x.gather(0, cr.tensor([[0, 1, 1]]).to("dask")),
+            cr.nn.functional.embedding(i, x),
+        ]
+        (g,) = cr.autograd.grad(sum(o.sum() for o in outs), [x])
+    assert c.n == 0
+    assert all(isinstance(o._data, da.Array) for o in outs)
+    np.testing.assert_array_equal(g.cpu().numpy(), [[1, 0, 0], [6, 7, 7]])
 
 
 def test_what_dask_cannot_do_says_what_to_do():

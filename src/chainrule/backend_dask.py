@@ -77,8 +77,10 @@ def take_along_axis(x, idx, axis: int):
     """NumPy's ``take_along_axis``: ``x``'s elements at ``idx`` along ``axis`` (Dask's
     pointwise ``vindex``, the other axes' positions broadcast)."""
     axis = axis % x.ndim
+    if isinstance(idx, ndarray):  # a lazy index: one task over x (_take_along_lazy)
+        return _take_along_lazy(x, idx, axis)
     full = list(_np.ix_(*[_np.arange(n) for n in idx.shape]))
-    full[axis] = _np.asarray(idx.compute() if isinstance(idx, ndarray) else idx)
+    full[axis] = _np.asarray(idx)
     full = _np.broadcast_arrays(*full)
     return x.vindex[tuple(full)]
 
@@ -405,3 +407,15 @@ def take(a, indices, axis=None):
     if isinstance(indices, range):
         indices = _np.arange(indices.start, indices.stop, indices.step)
     return _da.take(a, indices, axis=axis)
+
+
+def _take_along_lazy(x, idx, axis: int):
+    """``take_along_axis`` with a Dask index (its values unknown until computed): NumPy's,
+    one task over ``x``."""
+    import dask
+
+    shape = _np.broadcast_shapes(
+        tuple(1 if d == axis else n for d, n in enumerate(x.shape)), idx.shape
+    )
+    task = dask.delayed(_np.take_along_axis, pure=True)(x, idx, axis)
+    return _da.from_delayed(task, shape, dtype=x.dtype, meta=x._meta)
