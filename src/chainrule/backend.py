@@ -140,6 +140,12 @@ def is_dask(arr) -> bool:
     return type(arr).__module__.startswith("dask.")
 
 
+def lazy(a) -> bool:
+    """Whether ``a``'s values are unknown until computed (a Dask array): a rule that looks
+    at values to skip work (a NaN check, a tie) takes its general formula instead."""
+    return type(a) is not numpy.ndarray and is_dask(a)
+
+
 CPU_TYPES = frozenset(  # NumPy's array and scalar types
     t for t, m in _NAMESPACES.items() if m is numpy
 )

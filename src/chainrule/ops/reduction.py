@@ -425,7 +425,8 @@ def _even_all_vjp(ns, g, x, out, dim, keepdim, batch):
     # ties share the gradient evenly; a NaN maximum (minimum) is tied with every NaN. The
     # ties are selected, not masked by multiplying, as PyTorch's max()/min() (an inf or NaN
     # gradient stays off the others; amax/amin multiply, as PyTorch's do)
-    if is_symbolic(out):  # (a graph: the NaN case is a node too, not a Python branch)
+    if is_symbolic(out) or _backend.lazy(out):  # (a graph, a Dask array: the NaN case is
+        # a node too, not a Python branch)
         mask = ns.where(out != out, x != x, x == _keep(ns, out, x.shape, dim, keepdim))
     else:
         mask = x != x if out != out else x == _keep(ns, out, x.shape, dim, keepdim)
