@@ -132,7 +132,6 @@ class _Computes:
 EAGER = {
     "prod:prod()",
     "prod:prod() with zeros",
-    "logsumexp:logsumexp(dim)",
     "max_dim:max(dim).values",
     "min_dim:min(dim).values",
     "cumprod:cumprod(dim), no zeros",
