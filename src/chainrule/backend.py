@@ -140,6 +140,12 @@ def is_dask(arr) -> bool:
     return type(arr).__module__.startswith("dask.")
 
 
+def lazy(a) -> bool:
+    """Whether ``a``'s values are unknown until computed (a Dask array): a rule that looks
+    at values to skip work (a NaN check, a tie) takes its general formula instead."""
+    return type(a) is not numpy.ndarray and is_dask(a)
+
+
 CPU_TYPES = frozenset(  # NumPy's array and scalar types
     t for t, m in _NAMESPACES.items() if m is numpy
 )
@@ -240,6 +246,10 @@ def astype(a, dtype, copy: bool = True):
 
 def reshape(a, shape):
     """``a`` in ``shape`` (NumPy's ``a.reshape``; the array API's ``xp.reshape``)."""
+    if type(a) is numpy.ndarray:
+        return a.reshape(shape)
+    if is_dask(a):  # (Dask's method reshapes only by merging or splitting dims)
+        return namespace(a).reshape(a, shape)
     m = getattr(a, "reshape", None)
     return m(shape) if m is not None else namespace(a).reshape(a, shape)
 
@@ -324,6 +334,8 @@ def view(xp, x, *, shape):
 def alias(xp, x):
     """A new array object over ``x``'s elements (``x.view()``; the standard: a reshape to
     its own shape, which shares memory where the backend has views)."""
+    if xp is not numpy and getattr(xp, "VALUES", False):  # (Dask's view() casts the dtype)
+        return x
     m = getattr(x, "view", None)
     return m() if m is not None else xp.reshape(x, x.shape, copy=False)
 
@@ -335,6 +347,8 @@ def complex_from(xp, re, im):
     ``complex_from``."""
     if xp is not numpy and getattr(xp, "ADAPTER", False):
         return xp.complex_from(re, im)
+    if xp is not numpy and getattr(xp, "VALUES", False):  # no memory to view: per chunk
+        return xp.per_block(lambda _, r, i: complex_from(numpy, r, i), re, im)
     re, im = xp.broadcast_arrays(re, im)
     cdt = xp.complex64 if re.dtype == xp.float32 else xp.complex128
     return xp.ascontiguousarray(xp.stack((re, im), axis=-1)).view(cdt)[..., 0]
@@ -345,14 +359,14 @@ def getitem(xp, a, idx):
     """``a[idx]`` with NumPy's meaning of ``idx`` (the table's indices are NumPy's). The
     standard's indexing is narrower (every axis indexed; integer arrays with integer arrays
     only, a mask alone): an adapter namespace spells the index its way (``xp.getitem``)."""
-    if xp is not numpy and getattr(xp, "ADAPTER", False):
+    if xp is not numpy and (getattr(xp, "ADAPTER", False) or getattr(xp, "VALUES", False)):
         return xp.getitem(a, idx)
     return a[idx]
 
 
 def setitem(xp, a, idx, v) -> None:
     """``a[idx] = v`` in place, with NumPy's meaning of ``idx`` (see :func:`getitem`)."""
-    if xp is not numpy and getattr(xp, "ADAPTER", False):
+    if xp is not numpy and (getattr(xp, "ADAPTER", False) or getattr(xp, "VALUES", False)):
         xp.setitem(a, idx, v)
     else:
         a[idx] = v
@@ -389,6 +403,8 @@ def diagonal_view(xp, x, offset: int, dim1: int, dim2: int):
     diagonal last (PyTorch's layout; NumPy's own ``diagonal`` is read-only)."""
     if xp is not numpy and getattr(xp, "ADAPTER", False):  # strides on its host view
         return xp.from_host(diagonal_view(numpy, xp.host_view(x), offset, dim1, dim2))
+    if xp is not numpy and getattr(xp, "VALUES", False):  # no memory to view (Dask)
+        return xp.diagonal(x, offset, dim1, dim2)
     idx = [slice(None)] * x.ndim
     if offset >= 0:
         idx[dim2] = slice(offset, None)
@@ -408,6 +424,8 @@ def expand_view(xp, x, shape):
     one element twice are refused by the caller (``has_internal_overlap``)."""
     if xp is not numpy and getattr(xp, "ADAPTER", False):  # strides on its host view
         return xp.from_host(expand_view(numpy, xp.host_view(x), shape))
+    if xp is not numpy and getattr(xp, "VALUES", False):  # no memory to view (Dask)
+        return xp.broadcast_to(x, tuple(shape))
     lead = len(shape) - x.ndim
     strides = (0,) * lead + tuple(
         0 if n == 1 and s != 1 else st
@@ -429,6 +447,26 @@ def windows(xp, x, kernel: tuple, stride: tuple, dilation: tuple):
     h, w = x.shape[-2:]
     oh = (h - dh * (kh - 1) - 1) // sh + 1
     ow = (w - dw * (kw - 1) - 1) // sw + 1
+    if xp is not numpy and getattr(xp, "VALUES", False):  # no memory to view (Dask):
+        # the kh * kw strided slices, stacked (element [..., i, j, p, q] as above)
+        oh, ow = max(oh, 0), max(ow, 0)
+        rows = [
+            xp.stack(
+                [
+                    x[
+                        ...,
+                        i * dh : i * dh + (oh - 1) * sh + 1 : sh,
+                        j * dw : j * dw + (ow - 1) * sw + 1 : sw,
+                    ]
+                    if oh and ow
+                    else x[..., :oh, :ow]
+                    for j in range(kw)
+                ],
+                axis=-3,
+            )
+            for i in range(kh)
+        ]
+        return xp.stack(rows, axis=-4)
     a, b = x.strides[-2:]
     shape = x.shape[:-2] + (kh, kw, max(oh, 0), max(ow, 0))
     strides = x.strides[:-2] + (a * dh, b * dw, a * sh, b * sw)

@@ -1415,8 +1415,12 @@ def _random_fill(t, generator, draw, dtype=None):
     order = _memory_order(a)
     values = draw(g, a.size, d, order is None)
     if order is None:
-        return values.reshape(a.shape)
-    return values.reshape([a.shape[i] for i in order]).transpose(_random.np.argsort(order))
+        values = values.reshape(a.shape)
+    else:
+        values = values.reshape([a.shape[i] for i in order]).transpose(_random.np.argsort(order))
+    if t.device.type == "dask":  # drawn on the host, in t's chunks
+        return _backend.move(values, "dask", chunks=a.chunks)
+    return values
 
 
 def _bernoulli_draw(t, p):

@@ -24,6 +24,7 @@ from ..ops.apply import (
     check_inplace,
     index_put_expanded,
     integer_filled,
+    refuse_dask_view_write,
     symbolic_unknown_layout,
 )
 from ..ops.elementwise import FILL_T
@@ -303,6 +304,7 @@ def setitem(x, idx, value) -> None:
             if type(dst) is _backend.ndarray:
                 dst[idx] = v
             else:  # (a backend whose indexing is not NumPy's: the seam spells it)
+                refuse_dask_view_write(x)
                 _backend.setitem(namespace(dst), dst, idx, v)
         except ValueError as e:
             if "read-only" in str(e):

@@ -194,7 +194,8 @@ def index_select(input, dim: int, index):
     d = wrap_dim(dim, x._data.ndim)
     n = x._data.shape[d]
     idx = _backend.reshape(index._data, -1)
-    if idx.size:
+    # (a lazy Dask index is not read here: its values are known when computed)
+    if idx.size and (type(idx) is _backend.ndarray or not _backend.is_dask(idx)):
         bad = idx[(idx < 0) | (idx >= n)]  # PyTorch takes no negative index here
         if bad.size:
             raise RuntimeError(

@@ -340,7 +340,8 @@ def embedding(
             padding_idx += n
     idx = input._data
     xp = _backend.namespace(idx)
-    if idx.size and (int(xp.min(idx)) < 0 or int(xp.max(idx)) >= n):
+    lazy = type(idx) is not _backend.ndarray and _backend.is_dask(idx)  # (read when computed)
+    if idx.size and not lazy and (int(xp.min(idx)) < 0 or int(xp.max(idx)) >= n):
         raise IndexError("index out of range in self")
     if max_norm is not None:
         _renorm_rows(weight, idx, max_norm, norm_type)

@@ -130,6 +130,10 @@ def apply(prim: Primitive, *args, **params):
         except RuntimeWarning:  # a user's filter made NumPy's warning an error: run it quietly
             with _backend.quiet(xp):
                 out = prim.fwd(xp, *datas, **params)
+        if type(out) not in _CPU_TYPES and _lazy(out):  # NumPy's results pass one test
+            moved = _dask_inputs(prim, args, datas, params, out)
+            if moved is not None:
+                return apply(prim, *moved, **params)
         if type(out) in _PY_NUMBERS:
             out = _as_array(out)  # a Python number from some backend call (NumPy scalars stay)
         elif n >= 2 and prim.name in _FOLLOWS_FIRST:
@@ -145,6 +149,8 @@ def apply(prim: Primitive, *args, **params):
             and (out.size == 0 or _backend.may_share_memory(out, x0))  # empty: shares none
         ):
             _as_view(res, src, prim, params, x0.shape)
+        elif prim.view and type(out) not in _CPU_TYPES and _is_dask(out):
+            res._view = DASK_VIEW  # a value, no base: writes to it are refused
 
     # 3. the node, when an input wants a gradient
     if _grad.enabled and prim.vjp is not None:
@@ -495,6 +501,8 @@ def apply_inplace(prim: Primitive, t, *args, **params):
     if type(t._data) is _SymArray:  # an explicit graph: the write makes a new node
         return _symbolic_inplace(prim, t, args, params)
     base = t._base
+    if base is None and type(t._data) not in _CPU_TYPES:
+        refuse_dask_view_write(t)
     if base is not None:
         _fresh(t, base)
     if prim.name != "index_put":  # setitem checks the region it writes
@@ -1092,10 +1100,75 @@ def _on_one_device(args, datas, params):
             if n_cpu == 0:  # (a CPU mask or index array stays refused)
                 return moved
     name = lambda k: k[0] if k[1] is None else f"{k[0]}:{k[1]}"  # noqa: E731
+    if DASK_KEY in found:  # (dask first, as PyTorch names cuda:0 for a CPU tensor's op)
+        found.sort(key=lambda k: k != DASK_KEY)
     raise RuntimeError(
         "Expected all tensors to be on the same device, but found at least two devices, "
         f"{name(found[0])} and {name(found[1])}!"
     )
+
+
+_CPU_TYPES = _backend.CPU_TYPES
+_is_dask = _backend.is_dask
+DASK_KEY = _backend.DASK_KEY
+# x[idx] and x[idx] = v take CPU index arrays and masks on any device, as PyTorch does
+# (F.pad's index modes make theirs on the CPU); every other op wants its index, mask or
+# condition where its input is
+_CPU_INDEX_OK = frozenset(
+    ["index", "index_put", "index_grad", "index_select"]
+    + [f"{m}_pad{n}d" for m in ("reflect", "replicate", "circular") for n in (1, 2, 3)]
+)
+ERR_UNKNOWN_SIZE = (
+    "{what} on 'dask' has a size that depends on the values ({shape}: Dask computes "
+    "nothing until asked, so the shape is unknown); compute it first (x.cpu(), or "
+    "mask.cpu() for a mask: a CPU mask or index has known sizes), or keep the shape: "
+    "torch.where(mask, x, 0) instead of x[mask]"
+)
+
+
+# A view op's result on 'dask' is a new value (Dask arrays share no memory): a write to it
+# could not reach the tensor it was taken from, so it is refused, naming the fix
+DASK_VIEW = ("dask", ())
+ERR_DASK_VIEW_WRITE = (
+    "an in-place write to a view of a tensor on 'dask' (a slice, x[i], t(), view(), "
+    "detach(), ...): Dask arrays are values that share no memory, so the write cannot "
+    "reach the tensor the view was taken from. Write that tensor itself (x[idx] = v; "
+    "x[idx] = x[idx] + v for x[idx] += v), or write a copy of the view (v = x[idx].clone())"
+)
+
+
+def refuse_dask_view_write(t) -> None:
+    """Refuse an in-place write to ``t`` when it is a view op's result on 'dask'."""
+    if getattr(t, "_view", None) is DASK_VIEW:
+        raise RuntimeError(ERR_DASK_VIEW_WRITE)
+
+
+def _lazy(out) -> bool:
+    """Whether forward result ``out`` (or a tuple's first) is a lazy Dask array."""
+    if type(out) is tuple and out:
+        out = out[0]
+    return _is_dask(out)
+
+
+def _dask_inputs(prim, args, datas, params, out):
+    """A Dask result: NumPy and Dask arrays meet silently (NumPy's ufuncs defer to Dask),
+    so PyTorch's device rules are enforced here: a 0-d CPU tensor joins (moved, recorded,
+    as on a GPU: the arguments again), a CPU tensor with dimensions, mask or index is
+    refused (``_on_one_device``'s error); and a result of unknown size (a Dask mask's
+    selection) is refused with the workaround. None: nothing to move."""
+    for o in out if type(out) is tuple else (out,):
+        shape = getattr(o, "shape", ())
+        if any(n != n for n in shape):  # NaN: Dask's unknown size
+            what = "indexing with a boolean mask" if prim.name == "index" else prim.name
+            raise RuntimeError(ERR_UNKNOWN_SIZE.format(what=what, shape=shape))
+    if prim.name in _CPU_INDEX_OK:
+        params = {}
+    cpu = any(type(d) in _CPU_TYPES for d in datas) or any(
+        type(a) in _CPU_TYPES and getattr(a, "ndim", 0)
+        for v in params.values()
+        for a in (v if type(v) is tuple else (v,))
+    )
+    return _on_one_device(args, datas, params) if cpu else None
 
 
 def _torch_error(e, datas):

@@ -209,13 +209,15 @@ def _trace_inv(ns, t, x):
 def _det_fwd(xp, x):
     d = xp.linalg.det(x)
     bad = xp.any(xp.isnan(x), axis=(-2, -1))  # LAPACK's LU may not see a NaN: PyTorch's is NaN
-    return xp.where(bad, xp.nan, d) if _backend.any_true(bad) else d
+    return xp.where(bad, xp.nan, d) if _backend.lazy(bad) or _backend.any_true(bad) else d
 
 
 def _slogdet_fwd(xp, x, which):
     r = xp.linalg.slogdet(x)[which]
     bad = xp.any(xp.isnan(x), axis=(-2, -1))  # PyTorch: sign 0, logabsdet NaN
-    return xp.where(bad, 0.0 if which == 0 else xp.nan, r) if _backend.any_true(bad) else r
+    if _backend.lazy(bad) or _backend.any_true(bad):
+        return xp.where(bad, 0.0 if which == 0 else xp.nan, r)
+    return r
 
 
 DET = defop(

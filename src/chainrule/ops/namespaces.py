@@ -96,6 +96,9 @@ class ArrayNS:
             self.reshape, self.swapaxes, self.astype = xp.reshape, xp.swapaxes, xp.astype
             self.getitem = xp.getitem  # NumPy's indices spelt as the standard allows
             self._setitem = xp.setitem
+        elif getattr(xp, "VALUES", False):  # Dask: NumPy's indices where Dask has none
+            self.getitem, self._setitem = xp.getitem, xp.setitem
+            self.reshape = xp.reshape
 
     # NumPy's function wrappers cost microseconds; array methods, ufunc reductions and a
     # plain fill do not (backward runs these per node)

@@ -323,10 +323,11 @@ def _logsumexp_fwd(xp, x, *, dim, keepdim):
     # ufunc reductions, not xp.max / xp.sum: their Python wrappers cost more than the
     # arithmetic on a batch of logits
     m = _backend.max_keepdims(xp, x, dim)  # empty dims: -inf
-    if m.size and _isfinite(xp.add.reduce(m, axis=None)):
+    if m.size and not _backend.lazy(m) and _isfinite(xp.add.reduce(m, axis=None)):
         # every shift finite (one sum tells: inf or nan anywhere makes it non-finite, and
         # a finite sum that overflows only takes the careful path): each row's sum
-        # holds its max's exp(0) = 1, so the log needs no guard
+        # holds its max's exp(0) = 1, so the log needs no guard (a Dask array, whose
+        # values are unknown until computed, takes the careful path)
         r = xp.log(_sum(xp, xp.exp(x - m), dim, True)) + m
     else:
         finite = xp.isfinite(m)
@@ -425,7 +426,8 @@ def _even_all_vjp(ns, g, x, out, dim, keepdim, batch):
     # ties share the gradient evenly; a NaN maximum (minimum) is tied with every NaN. The
     # ties are selected, not masked by multiplying, as PyTorch's max()/min() (an inf or NaN
     # gradient stays off the others; amax/amin multiply, as PyTorch's do)
-    if is_symbolic(out):  # (a graph: the NaN case is a node too, not a Python branch)
+    if is_symbolic(out) or _backend.lazy(out):  # (a graph, a Dask array: the NaN case is
+        # a node too, not a Python branch)
         mask = ns.where(out != out, x != x, x == _keep(ns, out, x.shape, dim, keepdim))
     else:
         mask = x != x if out != out else x == _keep(ns, out, x.shape, dim, keepdim)

@@ -59,6 +59,27 @@ _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 _LIFT = 10.0  # the asymptotic series are used from here on (10 terms)
 
 
+def _per_block(kernel):
+    """``kernel(xp, *args)``, elementwise, run per chunk on a backend that asks for it (Dask:
+    the kernels' loops and selections would make graphs of thousands of tasks per chunk;
+    ``xp.per_block`` runs the NumPy kernel on each chunk as one task)."""
+
+    def run(xp, *args):
+        if xp is not _default:
+            each = getattr(xp, "per_block", None)
+            if each is not None:
+                return each(kernel, *args)
+        return kernel(xp, *args)
+
+    run.__name__ = run.__qualname__ = kernel.__name__
+    run.__doc__ = kernel.__doc__
+    run.kernel = kernel
+    return run
+
+
+_default = _backend.default
+
+
 def _f64(xp, x):
     return xp.asarray(x, dtype=xp.float64)
 
@@ -136,6 +157,7 @@ def _lgamma_mid(xp, x):
     return s + xp.log(p)
 
 
+@_per_block
 def lgamma(xp, x):
     """log |Gamma(x)|, elementwise (inf at 0 and the negative integers)."""
     a = _f64(xp, x)
@@ -193,6 +215,7 @@ def _polygamma_pos(xp, n: int, x):
     return sign * (s * zn + math.factorial(n) * acc)
 
 
+@_per_block
 def polygamma(xp, n: int, x):
     """psi^(n)(x), the n-th derivative of digamma (n = 0: digamma), elementwise."""
     a = _f64(xp, x)
@@ -228,6 +251,7 @@ def polygamma(xp, n: int, x):
     return _back(xp, r, x)
 
 
+@_per_block
 def digamma(xp, x):
     """psi(x) = d/dx lgamma(x), elementwise."""
     return polygamma(xp, 0, x)
@@ -267,6 +291,7 @@ def _erfc_cf(xp, x):
     return _exp_minus_sq(xp, x) / (math.sqrt(math.pi) * t)
 
 
+@_per_block
 def erf(xp, x):
     """The error function, elementwise."""
     a = _f64(xp, x)
@@ -280,6 +305,7 @@ def erf(xp, x):
     return _back(xp, r, x)
 
 
+@_per_block
 def erfc(xp, x):
     """1 - erf(x), accurate where it is small (x large), elementwise: 1 - erf(x) below
     x = 1 (at most a digit lost there), the continued fraction from 1 on."""
@@ -293,6 +319,7 @@ def erfc(xp, x):
 
 
 # ------------------------------------------------------------------------- erfinv
+@_per_block
 def erfinv(xp, x):
     """The inverse of erf on [-1, 1] (+-inf at +-1, nan outside), elementwise."""
     a = _f64(xp, x)
@@ -377,17 +404,20 @@ def _igamma(xp, a, x, upper: bool):
     return _backend.astype(r, dtype, copy=False)
 
 
+@_per_block
 def gammainc(xp, a, x):
     """P(a, x), the regularized lower incomplete gamma function, elementwise."""
     return _igamma(xp, a, x, upper=False)
 
 
+@_per_block
 def gammaincc(xp, a, x):
     """Q(a, x) = 1 - P(a, x), accurate where it is small, elementwise."""
     return _igamma(xp, a, x, upper=True)
 
 
 # ------------------------------------------------------- the gamma sampler's gradient
+@_per_block
 def standard_gamma_grad(xp, alpha, x):
     """dx/dalpha for x ~ Gamma(alpha, 1) drawn by inversion at a fixed quantile u = P(alpha, x)
     (implicit reparameterization): -(dP/dalpha) / (dP/dx), P the regularized lower incomplete
