@@ -453,6 +453,9 @@ _SELECT_BITS_MIN = 1 << 13
 _SELECT_ZERO_MIN = 1 << 10
 
 
+_INT_OF_SIZE = {n: numpy.dtype(f"i{n}") for n in (1, 2, 4, 8)}
+
+
 def _is_zero(v) -> bool:
     """v is the number +0 (the bits of a float zero are all clear)."""
     return isinstance(v, (int, float)) and v == 0 and str(v)[0] != "-"
@@ -493,6 +496,34 @@ def select(xp, cond, a, b):
     numpy.invert(m, out=m)
     numpy.bitwise_and(b.view(it), m, out=m)
     return numpy.bitwise_or(out, m, out=out).view(dtype)
+
+
+def threshold_backward(xp, g, r, out=None):
+    """relu's adjoint (PyTorch's threshold_backward at 0): +0 where ``r <= 0``, else ``g``
+    (where r is NaN too). A selection, not ``g * (r > 0)``: 0 * inf would be NaN. On a
+    NumPy float ``g`` of ``r``'s shape it is ``select``'s +0 side done in one place: g's
+    bits times the kept mask as integers, written into ``out`` where one is given (the
+    compiled code's buffer: ``sym.lower``), else a new array."""
+    if (
+        xp is numpy
+        and type(g) is numpy.ndarray
+        and type(r) is numpy.ndarray
+        and g.shape == r.shape
+        and g.dtype.kind == "f"
+        and g.size >= _SELECT_ZERO_MIN
+    ):
+        keep = numpy.less_equal(r, 0)
+        numpy.logical_not(keep, out=keep)
+        it = _INT_OF_SIZE[g.dtype.itemsize]
+        if out is None:
+            return numpy.multiply(g.view(it), keep, dtype=it).view(g.dtype)
+        numpy.multiply(g.view(it), keep, dtype=it, out=out.view(it))
+        return out
+    v = select(xp, r <= 0, 0, g)
+    if out is None:
+        return v
+    numpy.copyto(out, v)
+    return out
 
 
 def strided(a):
