@@ -99,7 +99,55 @@ def test_every_out_call_matches_its_forward(name):
 def test_aliases_share_their_rows_call():
     for name, call in lower.OUT_CALLS.items():
         assert name in REGISTRY
-        assert isinstance(getattr(np, call[0]), np.ufunc)
+        assert call[0] in lower.KERNELS or isinstance(getattr(np, call[0]), np.ufunc)
+
+
+def _bit_patterns(dtype, shape, rng):
+    """Random bit patterns of ``dtype`` (NaNs of both signs and any payload, subnormals,
+    infinities), half of them replaced by signed zeros, infinities and plain numbers."""
+    it = np.dtype(f"i{np.dtype(dtype).itemsize}")
+    info = np.iinfo(it)
+    n = int(np.prod(shape))
+    v = rng.integers(info.min, info.max, size=n, dtype=it, endpoint=True).view(dtype).copy()
+    v[: n // 2] = np.resize(np.array([0.0, -0.0, np.inf, -np.inf, 1.5, -2.0], dtype), n // 2)
+    return rng.permutation(v).reshape(shape)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("number", [0, 0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, True])
+def test_a_maximums_full_operand_gives_the_forwards_bits(dtype, number):
+    """A number in a float maximum or minimum (relu's 0) is bound as an array of the
+    result's shape (NumPy's vectorized loop): the forward's bits for every bit pattern,
+    NaN payloads and signed zeros included, on either side."""
+    rng = np.random.default_rng(7)
+    x = _bit_patterns(dtype, (64, 33), rng)
+    k = lower.operand(number, "maximum", dtype, x.shape)
+    assert k.shape == x.shape and not k.flags.writeable
+    cases = [("maximum", [x, number]), ("maximum", [number, x]), ("minimum", [x, number])]
+    cases.append(("minimum", [number, x]))
+    if number == 0:
+        cases.append(("relu", [x]))
+    for name, args in cases:
+        with np.errstate(all="ignore"):
+            want = REGISTRY[name].fwd(np, *args)
+        got = lower.call_out(name, args, {}, np.empty(want.shape, want.dtype))
+        assert got.dtype == want.dtype and got.tobytes() == want.tobytes(), (name, args)
+
+
+def test_full_operands_are_bound_once_and_only_up_to_their_size(monkeypatch):
+    x = sym.var("x", (16, 8))
+    f = sym.function([x], cr.relu(cr.relu(x) * 2 - 1))
+    f(np.ones((16, 8), np.float32))
+    glob = next(iter(f.lowerings.values())).fn.__globals__
+    fulls = [k for k in glob if k.startswith("_k") and np.shape(glob[k]) == (16, 8)]
+    assert len(fulls) == 1 and f.source.count(f"_maximum(x, {fulls[0]}, out=b0)") == 1
+    assert f.source.count(f"_maximum(b0, {fulls[0]})") == 1  # the output: a fresh array
+    assert lower.operand(np.nan, "maximum", np.float32, (4,)).shape == ()  # NaN: 0-d
+    monkeypatch.setattr(lower, "FULL_OPERAND_BYTES", 16 * 8 * 4 - 1)
+    g = sym.function([x], cr.relu(x) * 2)
+    g(np.ones((16, 8), np.float32))
+    glob = next(iter(g.lowerings.values())).fn.__globals__
+    assert all(np.shape(glob[k]) == () for k in glob if k.startswith("_k"))
 
 
 # ---------------------------------------------------------------- against the interpreter

@@ -10,11 +10,15 @@ What a line calls, and nothing else (no op's math is written twice):
 
 - the primitive's forward, ``prim.fwd(xp, ...)``, as the interpreter does; or
 - for the entries of ``OUT_CALLS`` (elementwise ufuncs and ``mm``), the NumPy function
-  that the forward itself calls, given a buffer to write into (``out=``). A test checks
-  every entry against its forward (values and dtypes); anything not in the map, not on
-  NumPy arrays, or 0-d (where NumPy's forward returns a scalar) calls the forward. A
-  number operand of float arithmetic is bound as a 0-d array of the result's dtype
-  (``operand``: NumPy takes it four times faster than a Python float, same values).
+  that the forward itself calls, given a buffer to write into (``out=``); or the backend
+  kernel it calls, where that takes ``out=`` as a ufunc does (``KERNELS``: relu's
+  adjoint). A test checks every entry against its forward (values and dtypes); anything
+  not in the map, not on NumPy arrays, or 0-d (where NumPy's forward returns a scalar)
+  calls the forward. A number operand of float arithmetic is bound as a 0-d array of
+  the result's dtype (``operand``: NumPy takes it four times faster than a Python float,
+  same values); of a float maximum or minimum (relu), as a constant array of the
+  result's shape, up to ``FULL_OPERAND_BYTES`` (NumPy's vectorized loops for them take
+  two arrays, not an array and a scalar: three times faster, and exact either way).
 
 Buffers: an intermediate written through ``out=`` lives in a (C-ordered) buffer, where
 the forward's own result was C-ordered too (else the line makes a fresh array by the
@@ -81,6 +85,8 @@ from .printing import type_text
 
 __all__ = [
     "OUT_CALLS",
+    "KERNELS",
+    "FULL_OPERAND_BYTES",
     "POOL_BYTES",
     "Lowered",
     "Probe",
@@ -91,6 +97,7 @@ __all__ = [
 ]
 
 POOL_BYTES = 64 * 2**20  # buffers kept between calls when they total at most this
+FULL_OPERAND_BYTES = 4 * 2**20  # a maximum's number as a constant array up to this size
 
 # The generated functions' module name. inf and nan are values, as in the table's forwards
 # (ops/__init__.py filters their NumPy warnings the same way): the calls a generated
@@ -156,6 +163,12 @@ OUT_CALLS: dict[str, tuple[str, tuple]] = {
     "isinf": ("isinf", _UNARY),
     "isfinite": ("isfinite", _UNARY),
     "mm": ("matmul", _BINARY),
+    "threshold_backward": ("threshold_backward", _BINARY),
+}
+# the calls above that are not NumPy ufuncs: backend kernels the forward calls, which take
+# out= as a ufunc does (a NumPy array out: the lowering calls them on NumPy arrays only)
+KERNELS = {
+    "threshold_backward": lambda g, r, out: _backend.threshold_backward(numpy, g, r, out),
 }
 # rows that only rename another (ops.primitive.alias: the same forward) share its call
 for _name, _p in list(REGISTRY.items()):
@@ -173,6 +186,17 @@ _OUT_KEYWORD = {"maximum", "minimum"}
 # number, with the same values (NEP 50: a Python number meeting a float array is
 # converted to the array's dtype, the result's dtype, before the loop runs).
 _ARITHMETIC = {"add", "subtract", "multiply", "divide", "maximum", "minimum", "arctan2"}
+# NumPy's vectorized (SIMD) loops of these take two contiguous arrays: with a scalar
+# operand the loop runs element by element, three times slower (maximum(x, 0) on 32768
+# float32: 12.5 us, against 3.9 us with an array of zeros). Their results are one of the
+# operands, so every loop gives the same bits (NaN payloads and the sign of zero too: a
+# test compares them on every bit pattern's class).
+_FULL_OPERAND = {"maximum", "minimum"}
+
+
+def _function(fname: str):
+    """The callable a generated line names ``_<fname>``: a backend kernel or NumPy's ufunc."""
+    return KERNELS.get(fname) or getattr(numpy, fname)
 
 
 def _pick(inputs, params, t):
@@ -181,18 +205,41 @@ def _pick(inputs, params, t):
     return t[1] if t[0] == "k" else params[t[1]]
 
 
-def operand(v, fname: str, out_dtype):
+def operand(v, fname: str, out_dtype, shape=None):
     """An operand as a generated ``out=`` call passes it: a number in arithmetic with a
-    float or complex result as a 0-d array of the result's dtype (``_ARITHMETIC``),
-    anything else as it is.
+    float or complex result as a 0-d array of the result's dtype (``_ARITHMETIC``); a
+    number (not NaN) in a float maximum or minimum of result ``shape`` as a read-only
+    array of that shape, up to ``FULL_OPERAND_BYTES`` (``_FULL_OPERAND``); anything else
+    as it is.
 
     >>> import numpy as np
     >>> operand(1.5, "multiply", np.float32), operand(1.5, "less", np.bool_)
     (array(1.5, dtype=float32), 1.5)
+    >>> operand(0, "maximum", np.float32, (2, 2))
+    array([[0., 0.],
+           [0., 0.]], dtype=float32)
     """
     if type(v) in _NUMBERS and fname in _ARITHMETIC and numpy.dtype(out_dtype).kind in "fc":
+        dt = numpy.dtype(out_dtype)
+        if (
+            fname in _FULL_OPERAND
+            and shape
+            and dt.kind == "f"
+            and v == v
+            and dt.itemsize * _size(shape) <= FULL_OPERAND_BYTES
+        ):
+            a = numpy.full(shape, v, dt)
+            a.flags.writeable = False
+            return a
         return numpy.asarray(v, out_dtype)
     return v
+
+
+def _size(shape) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
 
 
 def call_out(name: str, inputs: list, params: dict, out):
@@ -205,8 +252,8 @@ def call_out(name: str, inputs: list, params: dict, out):
     array([0., 2.])
     """
     fname, template = OUT_CALLS[name]
-    args = [operand(_pick(inputs, params, t), fname, out.dtype) for t in template]
-    return getattr(numpy, fname)(*args, out=out)
+    args = [operand(_pick(inputs, params, t), fname, out.dtype, out.shape) for t in template]
+    return _function(fname)(*args, out=out)
 
 
 def out_call_prims() -> list[str]:
@@ -380,7 +427,7 @@ class _Gen:
 
     def ufunc(self, fname: str) -> str:
         nm = "_" + fname
-        self.glob[nm] = getattr(numpy, fname)
+        self.glob[nm] = _function(fname)
         return nm
 
     def forward(self, prim) -> str:
@@ -668,9 +715,10 @@ class _Gen:
     def _template_operand(self, n, t, fname, out_dtype) -> str:
         v = _pick(n.inputs, n.params, t)
         if type(v) in _NUMBERS:
-            a = operand(v, fname, out_dtype)
-            if a is not v:  # bound once, as the 0-d array
-                return self.bind("k", a, key=(a.dtype.str, type(v).__name__, repr(v)))
+            a = operand(v, fname, out_dtype, self.meta[id(n)].shape)
+            if a is not v:  # bound once, as the array
+                key = (a.dtype.str, a.shape, type(v).__name__, repr(v))
+                return self.bind("k", a, key=key)
             return self.number(v)
         return self.operand(v)
 
