@@ -329,11 +329,32 @@ def scatter_add(xp, z, idx, g) -> None:
     xp.add.at(z, idx, g)
 
 
+# a row max over a last axis this short, of this many rows, is taken across the rows
+# (measured, float32: (128, 10) 6.3 -> 2.8 us, (1024, 10) 43 -> 7 us; (128, 64) no gain)
+_SHORT_ROW_MAX = 32
+_SHORT_ROW_MIN_ROWS = 32
+
+
 def max_keepdims(xp, x, axis):
     """The max over ``axis`` (None: all), kept as size-1 dims, -inf over an empty axis: the
     shift of a softmax. NumPy's ufunc reduce is the cheap call; CuPy has no
-    ``maximum.reduce``, and the array API's ``max`` refuses empty axes."""
+    ``maximum.reduce``, and the array API's ``max`` refuses empty axes.
+
+    NumPy reduces each row on its own, which is slow for many short rows (a batch of 10
+    logits): there the rows are transposed into a copy and compared element-wise down its
+    columns. The max is the same number either way; only which of a row's zeros (+0 or
+    -0) or of its NaNs it is may differ, and no shift depends on that (x - m, then exp,
+    sums and logs: a row holding both zeros sums to at least 2; a NaN row is NaN)."""
     if xp is numpy:
+        n = x.shape[-1] if x.ndim >= 2 else 0
+        if (
+            0 < n <= _SHORT_ROW_MAX
+            and (axis == (x.ndim - 1,) or axis == (-1,) or axis == x.ndim - 1 or axis == -1)
+            and x.size >= n * _SHORT_ROW_MIN_ROWS
+            and type(x) is numpy.ndarray
+        ):
+            cols = numpy.ascontiguousarray(x.reshape(-1, n).T)
+            return numpy.maximum.reduce(cols, axis=0).reshape(x.shape[:-1] + (1,))
         return numpy.maximum.reduce(x, axis=axis, keepdims=True, initial=-numpy.inf)
     if x.size == 0:
         axes = range(x.ndim) if axis is None else [a % x.ndim for a in numpy.atleast_1d(axis)]
