@@ -19,6 +19,8 @@ What a line calls, and nothing else (no op's math is written twice):
   same values); of a float maximum or minimum (relu), as a constant array of the
   result's shape, up to ``FULL_OPERAND_BYTES`` (NumPy's vectorized loops for them take
   two arrays, not an array and a scalar: three times faster, and exact either way).
+- for the views of ``VIEW_METHODS`` (permute) on a NumPy array, the array's method that
+  the forward calls through NumPy's function (``x.transpose(dims)``).
 
 Buffers: an intermediate written through ``out=`` lives in a (C-ordered) buffer, where
 the forward's own result was C-ordered too (else the line makes a fresh array by the
@@ -86,6 +88,7 @@ from .printing import type_text
 __all__ = [
     "OUT_CALLS",
     "KERNELS",
+    "VIEW_METHODS",
     "FULL_OPERAND_BYTES",
     "POOL_BYTES",
     "Lowered",
@@ -192,6 +195,12 @@ _ARITHMETIC = {"add", "subtract", "multiply", "divide", "maximum", "minimum", "a
 # operands, so every loop gives the same bits (NaN payloads and the sign of zero too: a
 # test compares them on every bit pattern's class).
 _FULL_OPERAND = {"maximum", "minimum"}
+
+
+# views whose forward, on a NumPy array, is the array's own method: a line calls that
+# method (the forward's xp.transpose(x, dims) is x.transpose(dims) behind a Python
+# wrapper that costs more than making the view). A test checks each against its forward.
+VIEW_METHODS: dict[str, tuple[str, str]] = {"permute": ("transpose", "dims")}
 
 
 def _function(fname: str):
@@ -578,10 +587,15 @@ class _Gen:
                             release(x, i)
                 n_out += 1
             else:
-                xp = self.xp_name(m.xp)
-                ops = [self.operand(x) for x in n.inputs]
-                kws = [f"{k}={self.param(v)}" for k, v in (n.params or {}).items()]
-                expr = f"{self.forward(n.prim)}({', '.join([xp, *ops, *kws])})"
+                meth = self._view_method(n)
+                if meth is not None:
+                    arg = self.param(n.params[meth[1]])
+                    expr = f"{self.operand(n.inputs[0])}.{meth[0]}({arg})"
+                else:
+                    xp = self.xp_name(m.xp)
+                    ops = [self.operand(x) for x in n.inputs]
+                    kws = [f"{k}={self.param(v)}" for k, v in (n.params or {}).items()]
+                    expr = f"{self.forward(n.prim)}({', '.join([xp, *ops, *kws])})"
                 if m.number:
                     expr = f"{self.bind('as_array', _backend.as_array, key='as_array')}({expr})"
                 nm = f"v{i}"
@@ -711,6 +725,21 @@ class _Gen:
         if len(n.inputs) < sum(1 for t in call[1] if type(t) is int):
             return None
         return call
+
+    def _view_method(self, n):
+        """The entry of VIEW_METHODS for node ``n`` if its method may stand for the forward
+        here: a NumPy array in and out, the method's one parameter the node's only one."""
+        meth = VIEW_METHODS.get(n.prim.name)
+        if meth is None or self.meta[id(n)].xp is not _backend.numpy:
+            return None
+        if len(n.inputs) != 1 or type(n.inputs[0]) is not SymArray:
+            return None
+        mx = self.meta.get(id(n.inputs[0]))
+        if mx is None or not mx.ndarray or not self.meta[id(n)].ndarray:
+            return None
+        if not n.params or set(n.params) != {meth[1]}:
+            return None
+        return meth
 
     def _template_operand(self, n, t, fname, out_dtype) -> str:
         v = _pick(n.inputs, n.params, t)
