@@ -167,6 +167,36 @@ def test_every_view_method_matches_its_forward(name):
             _equal(got, want, f"{name} {v}")
 
 
+@pytest.mark.parametrize("dtype", [cr.float16, cr.float32, cr.float64, cr.complex128])
+def test_sums_call_numpys_reduce_with_the_forwards_bits(dtype):
+    """A sum of a C-ordered float array is the reduce its forward calls (in float64 for
+    float32 over a strided axis, float32 for float16), with the forward's values, dtypes
+    and types (a NumPy scalar for a full sum); a transposed input keeps the forward."""
+    x = sym.var("x", (3, 4, 5), dtype)
+    outs = [x.sum(), x.sum(dim=0), x.sum(dim=2, keepdim=True), x.sum(dim=(0, 2))]
+    outs += [x.sum(dim=(1, 2)), x.sum(dim=1, keepdim=True), x.sum(dim=(0, 1, 2), keepdim=True)]
+    rng = np.random.default_rng(4)
+    v = rng.standard_normal((3, 4, 5)) * np.exp(rng.standard_normal((3, 4, 5)) * 4)
+    v = (v + 1j * rng.standard_normal((3, 4, 5)) if dtype is cr.complex128 else v).astype(
+        cr.tensor(0, dtype=dtype).numpy().dtype
+    )
+    f = sym.function([x], outs)
+    first, got = _twice(f, v)
+    want = sym.function([x], sym.optimize(outs), lower=False)(v)
+    assert f.source.count("_add_reduce") == len(outs) and "_fwd_sum" not in f.source
+    # float32 over a leading axis adds in float64, float16 in float32: cast back
+    assert (".astype(" in f.source) == (dtype in (cr.float16, cr.float32))
+    for a, b in zip(got, want, strict=True):
+        assert type(a._data) is type(b._data)
+        assert a._data.tobytes() == b._data.tobytes()  # bits: NumPy scalars too
+    g = sym.function([x], outs)
+    vt = np.ascontiguousarray(v.transpose(2, 1, 0)).transpose(2, 1, 0)  # F-ordered
+    _, got = _twice(g, vt)
+    assert "_fwd_sum" in g.source
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-3 if dtype is cr.float16 else 1e-6)
+
+
 # ---------------------------------------------------------------- against the interpreter
 def _chain(n, cycles, dtype=cr.float32, shape=None):
     x = sym.var("x", shape or (n,), dtype)

@@ -104,17 +104,28 @@ def _strided(x, dim) -> bool:
     return flags is None or not flags.c_contiguous
 
 
+def sum_dtype(xp, x, dim):
+    """The dtype ``_sum`` adds ``x`` in over ``dim``, None for x's own: float16 in float32;
+    float32 where NumPy would add element after element (``_strided``), in float64. (The
+    lowering of explicit graphs asks it too, with a stand-in of x's dtype and layout, and
+    calls NumPy's reduce itself: sym/lower.py.)"""
+    c = x.dtype.char
+    if c == "e":
+        return xp.float32
+    if c == "f" and dim is not None and _strided(x, dim):
+        return xp.float64
+    return None
+
+
 def _sum(xp, x, dim, keepdim):
     """x summed over ``dim`` as PyTorch's CPU kernels do: float16 accumulated in float32;
-    float32 where NumPy would add element after element, in float64."""
-    c = x.dtype.char
+    float32 where NumPy would add element after element, in float64 (``sum_dtype``)."""
     add = getattr(x, "sum", None)  # NumPy's method; the array API's xp.sum
     if add is None:
         add = lambda **kw: xp.sum(x, **kw)  # noqa: E731
-    if c == "e":
-        return _astype(add(axis=dim, dtype=xp.float32, keepdims=keepdim), x.dtype)
-    if c == "f" and dim is not None and _strided(x, dim):
-        return _astype(add(axis=dim, dtype=xp.float64, keepdims=keepdim), x.dtype)
+    acc = sum_dtype(xp, x, dim)
+    if acc is not None:
+        return _astype(add(axis=dim, dtype=acc, keepdims=keepdim), x.dtype)
     return add(axis=dim, keepdims=keepdim)
 
 

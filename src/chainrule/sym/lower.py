@@ -20,7 +20,16 @@ What a line calls, and nothing else (no op's math is written twice):
   result's shape, up to ``FULL_OPERAND_BYTES`` (NumPy's vectorized loops for them take
   two arrays, not an array and a scalar: three times faster, and exact either way).
 - for the views of ``VIEW_METHODS`` (permute) on a NumPy array, the array's method that
-  the forward calls through NumPy's function (``x.transpose(dims)``).
+  the forward calls through NumPy's function (``x.transpose(dims)``);
+- for a sum of a C-ordered NumPy float array, the reduce the forward calls
+  (``numpy.add.reduce``, in the dtype ``ops.reduction.sum_dtype`` gives, cast back):
+  a bias gradient's sum without the forward's Python layers around it.
+
+Order: the interpreter's (``walk``), but for nodes whose value is smaller than their
+largest input (reductions: a bias gradient's sum), which run right after the last of
+their inputs is made (``schedule``), while it is still in cache, rather than after
+unrelated work (a matmul that evicts it). Their small values live longer; no input
+lives longer. The values do not change: the graph is functional.
 
 Buffers: an intermediate written through ``out=`` lives in a (C-ordered) buffer, where
 the forward's own result was C-ordered too (else the line makes a fresh array by the
@@ -82,6 +91,7 @@ import numpy
 
 from .. import backend as _backend
 from ..ops.primitive import REGISTRY
+from ..ops.reduction import SUM, sum_dtype
 from ..ops.symbolic import SymArray, param_syms, walk
 from .printing import type_text
 
@@ -588,9 +598,12 @@ class _Gen:
                 n_out += 1
             else:
                 meth = self._view_method(n)
+                reduce = self._sum_call(n)
                 if meth is not None:
                     arg = self.param(n.params[meth[1]])
                     expr = f"{self.operand(n.inputs[0])}.{meth[0]}({arg})"
+                elif reduce is not None:
+                    expr = reduce
                 else:
                     xp = self.xp_name(m.xp)
                     ops = [self.operand(x) for x in n.inputs]
@@ -741,6 +754,37 @@ class _Gen:
             return None
         return meth
 
+    def _sum_call(self, n):
+        """The text of the reduce that node ``n``'s forward makes, if ``n`` is a sum (or
+        an alias) of a C-ordered NumPy float array whose value was C-ordered or a NumPy
+        scalar: ``numpy.add.reduce(x, dim, acc, None, keepdim)``, cast back to x's
+        dtype where ``acc`` (``sum_dtype``, asked of an array of x's dtype, shape and
+        layout) is another dtype; else None (the forward runs)."""
+        if n.prim.fwd is not SUM.fwd or len(n.inputs) != 1 or type(n.inputs[0]) is not SymArray:
+            return None
+        m, mx = self.meta[id(n)], self.meta.get(id(n.inputs[0]))
+        if m.xp is not _backend.numpy or mx is None or not mx.ndarray or not mx.c:
+            return None
+        if mx.dtype.kind not in "fc" or set(n.params or ()) != {"dim", "keepdim"}:
+            return None
+        if not (m.c if m.ndarray else isinstance(m.dtype, numpy.dtype) and not m.number):
+            return None
+        dim, keepdim = n.params["dim"], n.params["keepdim"]
+        acc = sum_dtype(numpy, numpy.empty(mx.shape, mx.dtype), dim)  # never written
+        add = self.bind("add_reduce", numpy.add.reduce, key="add_reduce")
+        text = (
+            f"{add}({self.operand(n.inputs[0])}, {self.param(dim)}, "
+            f"{self._dtype_name(acc) if acc else None}, "
+            f"None, {self.param(keepdim)})"
+        )
+        if acc is not None:
+            text += f".astype({self._dtype_name(mx.dtype)})"
+        return text
+
+    def _dtype_name(self, dt) -> str:
+        dt = numpy.dtype(dt)
+        return self.bind("d", dt, key=("d", dt.str))
+
     def _template_operand(self, n, t, fname, out_dtype) -> str:
         v = _pick(n.inputs, n.params, t)
         if type(v) in _NUMBERS:
@@ -776,5 +820,39 @@ def lower(inputs, outputs, meta, label: str) -> Lowered:
     >>> low.fn(np.arange(3, dtype=np.float32))
     array([0., 1., 4.], dtype=float32)
     """
-    order = walk(outputs)
+    order = schedule(walk(outputs), meta)
     return _Gen(inputs, outputs, order, meta).generate(label)
+
+
+def schedule(order, meta) -> list:
+    """``order`` (a topological order of nodes) with each node that shrinks its input (its
+    value has fewer bytes than its largest array input; not a view) moved up to right
+    after the last of its inputs in the new order; the others keep their order.
+
+    >>> import numpy as np
+    >>> from chainrule import sym
+    >>> from chainrule.ops.symbolic import walk
+    >>> from chainrule.sym.evaluate import run
+    >>> x = sym.var("x", (4, 3)); e = x.exp(); y = [(e @ e.T).sum(), e.sum(0)]
+    >>> order = walk([v.node for v in y]); env = {id(x.node): np.ones((4, 3), np.float32)}
+    >>> probe = Probe(order, env); _ = run(order, env, [v.node for v in y], probe)
+    >>> [n.prim.name for n in schedule(order, probe.meta) if n.prim is not None]
+    ['exp', 'sum_dim', 'permute', 'mm', 'sum']
+    """
+    key: dict = {}  # id -> its place in the new order, compared as tuples
+    after: dict = {}  # id -> how many nodes were moved up behind it so far
+    for rank, n in enumerate(order):
+        key[id(n)] = (rank,)
+        if n.prim is None:
+            continue
+        m = meta.get(id(n))
+        ins = [x for x in list(n.inputs) + param_syms(n.params) if type(x) is SymArray]
+        if m is None or not ins or m.aliases or m.view:
+            continue
+        biggest = max(getattr(meta.get(id(x)), "nbytes", 0) for x in ins)
+        if m.nbytes < biggest:
+            last = max(ins, key=lambda x: key[id(x)])
+            k = after.get(id(last), 0)
+            after[id(last)] = k + 1
+            key[id(n)] = key[id(last)] + (k,)
+    return sorted(order, key=lambda n: key[id(n)])
