@@ -120,13 +120,16 @@ def sum_dtype(xp, x, dim):
 def _sum(xp, x, dim, keepdim):
     """x summed over ``dim`` as PyTorch's CPU kernels do: float16 accumulated in float32;
     float32 where NumPy would add element after element, in float64 (``sum_dtype``)."""
-    add = getattr(x, "sum", None)  # NumPy's method; the array API's xp.sum
-    if add is None:
-        add = lambda **kw: xp.sum(x, **kw)  # noqa: E731
     acc = sum_dtype(xp, x, dim)
-    if acc is not None:
-        return _astype(add(axis=dim, dtype=acc, keepdims=keepdim), x.dtype)
-    return add(axis=dim, keepdims=keepdim)
+    if xp is _backend.numpy and x.dtype.kind in "fc":
+        # the ufunc NumPy's x.sum calls, without its Python wrapper (as much time as the
+        # adding on a batch of logits); floats only: sum widens bools and small integers
+        s = xp.add.reduce(x, dim, acc, None, keepdim)
+    elif hasattr(x, "sum"):  # NumPy's method (CuPy's, Dask's); the array API's xp.sum
+        s = x.sum(axis=dim, dtype=acc, keepdims=keepdim)
+    else:
+        s = xp.sum(x, axis=dim, dtype=acc, keepdims=keepdim)
+    return s if acc is None else _astype(s, x.dtype)
 
 
 def _scan(scan, xp, x, dim):
@@ -329,10 +332,12 @@ PROD = defop(
 PROD_DIM = alias(PROD, "prod_dim", grad_fn="ProdBackward1")  # PyTorch's prod(dim=...)
 
 
-@_in_float32
 def _logsumexp_fwd(xp, x, *, dim, keepdim):
+    """log(sum(exp(x))) over dim, each row shifted by its max (no overflow)."""
     # ufunc reductions, not xp.max / xp.sum: their Python wrappers cost more than the
-    # arithmetic on a batch of logits
+    # arithmetic on a batch of logits (so does a decorator's frame: float16 by hand)
+    if x.dtype.char == "e":  # computed in float32, rounded once (as _in_float32)
+        return _logsumexp_fwd(xp, x.astype(xp.float32), dim=dim, keepdim=keepdim).astype(x.dtype)
     m = _backend.max_keepdims(xp, x, dim)  # empty dims: -inf
     if m.size and _isfinite(xp.add.reduce(m, axis=None)):
         # every shift finite (one sum tells: inf or nan anywhere makes it non-finite, and
