@@ -3,8 +3,8 @@
 ``sym.function`` interprets a graph node by node (``evaluate.run``). For speed it lowers
 the optimized graph instead, once per signature (the inputs' array types, shapes, dtypes
 and strides), into the source text of a Python function: one line per node, in the order the
-interpreter would run them, each a backend call. The text is ``compile()``d and cached;
-``f.source`` prints it.
+interpreter would run them (reductions earlier: see Order below), each a backend call. The
+text is ``compile()``d and cached; ``f.source`` prints it.
 
 What a line calls, and nothing else (no op's math is written twice):
 
