@@ -134,6 +134,24 @@ def test_a_maximums_full_operand_gives_the_forwards_bits(dtype, number):
         assert got.dtype == want.dtype and got.tobytes() == want.tobytes(), (name, args)
 
 
+@pytest.mark.parametrize("n", [8, 2048])
+def test_relus_adjoint_into_a_buffer_or_returned(n):
+    """threshold_backward as a kernel call: written into a buffer where the graph goes on
+    with it, a fresh array where it is returned; the interpreter's bits either way."""
+    x, c = sym.var("x", (n,)), sym.var("c", (n,))
+    (g_on,) = sym.grad((cr.relu(x * 2) * c).sum(), [x])  # goes on: times 2
+    (g_out,) = sym.grad((cr.relu(x) * c).sum(), [x])  # the kernel's value is returned
+    rng = np.random.default_rng(n)
+    v, w = rng.standard_normal((2, n)).astype(np.float32)
+    v[:4], w[4:8] = [0.0, -0.0, np.nan, np.inf], [np.nan, np.inf, -np.inf, -0.0]
+    for outs, line in ((g_on, "    _threshold_backward("), (g_out, "= _threshold_backward(")):
+        f = sym.function([x, c], outs)
+        _, got = _twice(f, v, w)
+        assert line in f.source, f.source
+        want = sym.function([x, c], sym.optimize(outs), lower=False)(v, w)
+        assert got._data.tobytes() == want._data.tobytes()
+
+
 def test_full_operands_are_bound_once_and_only_up_to_their_size(monkeypatch):
     x = sym.var("x", (16, 8))
     f = sym.function([x], cr.relu(cr.relu(x) * 2 - 1))

@@ -106,9 +106,10 @@ def _strided(x, dim) -> bool:
 
 def sum_dtype(xp, x, dim):
     """The dtype ``_sum`` adds ``x`` in over ``dim``, None for x's own: float16 in float32;
-    float32 where NumPy would add element after element (``_strided``), in float64. (The
-    lowering of explicit graphs asks it too, with a stand-in of x's dtype and layout, and
-    calls NumPy's reduce itself: sym/lower.py.)"""
+    float32 where NumPy would add element after element (``_strided``), in float64. It
+    reads x's dtype, number of dims and C order, nothing else: the lowering of explicit
+    graphs asks it of a stand-in with those, and calls NumPy's reduce itself
+    (sym/lower.py)."""
     c = x.dtype.char
     if c == "e":
         return xp.float32

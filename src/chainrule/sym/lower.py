@@ -179,9 +179,10 @@ OUT_CALLS: dict[str, tuple[str, tuple]] = {
     "threshold_backward": ("threshold_backward", _BINARY),
 }
 # the calls above that are not NumPy ufuncs: backend kernels the forward calls, which take
-# out= as a ufunc does (a NumPy array out: the lowering calls them on NumPy arrays only)
+# out= as a ufunc does (optional: a new array without; the lowering calls them on NumPy
+# arrays only)
 KERNELS = {
-    "threshold_backward": lambda g, r, out: _backend.threshold_backward(numpy, g, r, out),
+    "threshold_backward": lambda g, r, out=None: _backend.threshold_backward(numpy, g, r, out),
 }
 # rows that only rename another (ops.primitive.alias: the same forward) share its call
 for _name, _p in list(REGISTRY.items()):
@@ -758,8 +759,8 @@ class _Gen:
         """The text of the reduce that node ``n``'s forward makes, if ``n`` is a sum (or
         an alias) of a C-ordered NumPy float array whose value was C-ordered or a NumPy
         scalar: ``numpy.add.reduce(x, dim, acc, None, keepdim)``, cast back to x's
-        dtype where ``acc`` (``sum_dtype``, asked of an array of x's dtype, shape and
-        layout) is another dtype; else None (the forward runs)."""
+        dtype where ``acc`` (``sum_dtype``, asked of a stand-in of x's dtype, number of
+        dims and C order) is another dtype; else None (the forward runs)."""
         if n.prim.fwd is not SUM.fwd or len(n.inputs) != 1 or type(n.inputs[0]) is not SymArray:
             return None
         m, mx = self.meta[id(n)], self.meta.get(id(n.inputs[0]))
@@ -770,7 +771,8 @@ class _Gen:
         if not (m.c if m.ndarray else isinstance(m.dtype, numpy.dtype) and not m.number):
             return None
         dim, keepdim = n.params["dim"], n.params["keepdim"]
-        acc = sum_dtype(numpy, numpy.empty(mx.shape, mx.dtype), dim)  # never written
+        # sum_dtype reads x's dtype, its number of dims and its C order only: a stand-in
+        acc = sum_dtype(numpy, numpy.empty((1,) * len(mx.shape), mx.dtype), dim)
         add = self.bind("add_reduce", numpy.add.reduce, key="add_reduce")
         text = (
             f"{add}({self.operand(n.inputs[0])}, {self.param(dim)}, "
