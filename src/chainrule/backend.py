@@ -378,11 +378,32 @@ def scatter_add(xp, z, idx, g) -> None:
     xp.add.at(z, idx, g)
 
 
+# a row max over a last axis this short, of this many rows, is taken across the rows
+# (measured, float32: (128, 10) 6.3 -> 2.8 us, (1024, 10) 43 -> 7 us; (128, 64) no gain)
+_SHORT_ROW_MAX = 32
+_SHORT_ROW_MIN_ROWS = 32
+
+
 def max_keepdims(xp, x, axis):
     """The max over ``axis`` (None: all), kept as size-1 dims, -inf over an empty axis: the
     shift of a softmax. NumPy's ufunc reduce is the cheap call; CuPy has no
-    ``maximum.reduce``, and the array API's ``max`` refuses empty axes."""
+    ``maximum.reduce``, and the array API's ``max`` refuses empty axes.
+
+    NumPy reduces each row on its own, which is slow for many short rows (a batch of 10
+    logits): there the rows are transposed into a copy and compared element-wise down its
+    columns. The max is the same number either way; only which of a row's zeros (+0 or
+    -0) or of its NaNs it is may differ, and no shift depends on that (x - m, then exp,
+    sums and logs: a row holding both zeros sums to at least 2; a NaN row is NaN)."""
     if xp is numpy:
+        n = x.shape[-1] if x.ndim >= 2 else 0
+        if (
+            0 < n <= _SHORT_ROW_MAX
+            and (axis == (x.ndim - 1,) or axis == (-1,) or axis == x.ndim - 1 or axis == -1)
+            and x.size >= n * _SHORT_ROW_MIN_ROWS
+            and type(x) is numpy.ndarray
+        ):
+            cols = numpy.ascontiguousarray(x.reshape(-1, n).T)
+            return numpy.maximum.reduce(cols, axis=0).reshape(x.shape[:-1] + (1,))
         return numpy.maximum.reduce(x, axis=axis, keepdims=True, initial=-numpy.inf)
     if x.size == 0:
         axes = range(x.ndim) if axis is None else [a % x.ndim for a in numpy.atleast_1d(axis)]
@@ -526,6 +547,9 @@ _SELECT_BITS_MIN = 1 << 13
 _SELECT_ZERO_MIN = 1 << 10
 
 
+_INT_OF_SIZE = {n: numpy.dtype(f"i{n}") for n in (1, 2, 4, 8)}
+
+
 def _is_zero(v) -> bool:
     """v is the number +0 (the bits of a float zero are all clear)."""
     return isinstance(v, (int, float)) and v == 0 and str(v)[0] != "-"
@@ -566,6 +590,34 @@ def select(xp, cond, a, b):
     numpy.invert(m, out=m)
     numpy.bitwise_and(b.view(it), m, out=m)
     return numpy.bitwise_or(out, m, out=out).view(dtype)
+
+
+def threshold_backward(xp, g, r, out=None):
+    """relu's adjoint (PyTorch's threshold_backward at 0): +0 where ``r <= 0``, else ``g``
+    (where r is NaN too). A selection, not ``g * (r > 0)``: 0 * inf would be NaN. On a
+    NumPy float ``g`` of ``r``'s shape it is ``select``'s +0 side done in one place: g's
+    bits times the kept mask as integers, written into ``out`` where one is given (the
+    compiled code's buffer: ``sym.lower``), else a new array."""
+    if (
+        xp is numpy
+        and type(g) is numpy.ndarray
+        and type(r) is numpy.ndarray
+        and g.shape == r.shape
+        and g.dtype.kind == "f"
+        and g.size >= _SELECT_ZERO_MIN
+    ):
+        keep = numpy.less_equal(r, 0)
+        numpy.logical_not(keep, out=keep)
+        it = _INT_OF_SIZE[g.dtype.itemsize]
+        if out is None:
+            return numpy.multiply(g.view(it), keep, dtype=it).view(g.dtype)
+        numpy.multiply(g.view(it), keep, dtype=it, out=out.view(it))
+        return out
+    v = select(xp, r <= 0, 0, g)
+    if out is None:
+        return v
+    numpy.copyto(out, v)
+    return out
 
 
 def strided(a):

@@ -85,3 +85,43 @@ def test_select_with_a_mask_that_is_not_bool():
     np.testing.assert_array_equal(
         backend.select(np, cond.astype(np.int64), 0, a), np.where(cond.astype(np.int64), 0, a)
     )
+
+
+def _bit_patterns(dtype, n, rng):
+    """n values of every class of ``dtype``: random bit patterns (NaNs of both signs and
+    any payload, subnormals, infinities) with signed zeros and plain numbers mixed in."""
+    it = np.dtype(f"i{np.dtype(dtype).itemsize}")
+    info = np.iinfo(it)
+    v = rng.integers(info.min, info.max, size=n, dtype=it, endpoint=True).view(dtype)
+    v = v.copy()
+    v[: n // 2] = _specials(rng.standard_normal(n // 2).astype(dtype))
+    return rng.permutation(v)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("n", [1023, 1024, 5000])
+@pytest.mark.parametrize("into", [None, "fresh", "over_g", "over_r"])
+def test_threshold_backward_is_where_bit_for_bit(dtype, n, into):
+    """relu's adjoint: where(r <= 0, 0, g) in its bits (NaN in r passes g, NaN and inf in
+    g pass where kept), below and above the bitwise path's size, new or written into
+    ``out`` (a buffer of its own, or over g or r, as compiled code may)."""
+    rng = np.random.default_rng(n)
+    g, r = _bit_patterns(dtype, n, rng), _bit_patterns(dtype, n, rng)
+    want = np.where(r <= 0, 0, g)
+    out = {None: None, "fresh": np.empty_like(g), "over_g": g, "over_r": r}[into]
+    got = backend.threshold_backward(np, g, r, out)
+    if out is not None:
+        assert got is out
+    assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+
+
+def test_threshold_backward_broadcasts_and_takes_other_types():
+    rng = np.random.default_rng(5)
+    g = rng.standard_normal((64, 32)).astype(np.float32)
+    r = rng.standard_normal(32).astype(np.float32)
+    np.testing.assert_array_equal(backend.threshold_backward(np, g, r), np.where(r <= 0, 0, g))
+    gi = np.arange(-2048, 2048, dtype=np.int32)
+    ri = gi[::-1].copy()
+    out = np.empty_like(gi)
+    assert backend.threshold_backward(np, gi, ri, out) is out
+    np.testing.assert_array_equal(out, np.where(ri <= 0, 0, gi))

@@ -20,7 +20,6 @@ import math
 
 from .. import backend as _backend
 from . import special_kernels as _special
-from .namespaces import array_ns
 from .primitive import DIAGONAL, LINEAR, PASS, Primitive, alias, complex_as_is, defop, holomorphic
 
 
@@ -450,7 +449,7 @@ RELU = _defew("relu", _relu, lambda ns, g, out: ns.threshold_backward(g, out), k
 # it gives requires grad where r does.
 THRESHOLD_BACKWARD = _defew(
     "threshold_backward",
-    lambda xp, g, r: array_ns(xp).threshold_backward(g, r),
+    lambda xp, g, r: _backend.threshold_backward(xp, g, r),
     (lambda ns, g, r: ns.threshold_backward(g, r), lambda ns, g: ns.zeros_like(g)),
     grad_fn="ThresholdBackwardBackward0",
     broadcast=True,

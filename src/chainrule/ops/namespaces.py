@@ -239,7 +239,7 @@ class ArrayNS:
 
     def threshold_backward(self, g, out):
         """relu's adjoint: 0 where ``out <= 0``, else ``g`` (a selection: NaN passes)."""
-        return _backend.select(self.xp, out <= 0, 0, g)
+        return _backend.threshold_backward(self.xp, g, out)
 
     def put_along(self, g, idx, dim, shape):
         """Adjoint of take_along_axis: zeros of ``shape`` with ``g`` added at ``idx`` on

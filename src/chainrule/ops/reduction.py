@@ -104,18 +104,33 @@ def _strided(x, dim) -> bool:
     return flags is None or not flags.c_contiguous
 
 
+def sum_dtype(xp, x, dim):
+    """The dtype ``_sum`` adds ``x`` in over ``dim``, None for x's own: float16 in float32;
+    float32 where NumPy would add element after element (``_strided``), in float64. It
+    reads x's dtype, number of dims and C order, nothing else: the lowering of explicit
+    graphs asks it of a stand-in with those, and calls NumPy's reduce itself
+    (sym/lower.py)."""
+    c = x.dtype.char
+    if c == "e":
+        return xp.float32
+    if c == "f" and dim is not None and _strided(x, dim):
+        return xp.float64
+    return None
+
+
 def _sum(xp, x, dim, keepdim):
     """x summed over ``dim`` as PyTorch's CPU kernels do: float16 accumulated in float32;
-    float32 where NumPy would add element after element, in float64."""
-    c = x.dtype.char
-    add = getattr(x, "sum", None)  # NumPy's method; the array API's xp.sum
-    if add is None:
-        add = lambda **kw: xp.sum(x, **kw)  # noqa: E731
-    if c == "e":
-        return _astype(add(axis=dim, dtype=xp.float32, keepdims=keepdim), x.dtype)
-    if c == "f" and dim is not None and _strided(x, dim):
-        return _astype(add(axis=dim, dtype=xp.float64, keepdims=keepdim), x.dtype)
-    return add(axis=dim, keepdims=keepdim)
+    float32 where NumPy would add element after element, in float64 (``sum_dtype``)."""
+    acc = sum_dtype(xp, x, dim)
+    if xp is _backend.numpy and x.dtype.kind in "fc":
+        # the ufunc NumPy's x.sum calls, without its Python wrapper (as much time as the
+        # adding on a batch of logits); floats only: sum widens bools and small integers
+        s = xp.add.reduce(x, dim, acc, None, keepdim)
+    elif hasattr(x, "sum"):  # NumPy's method (CuPy's, Dask's); the array API's xp.sum
+        s = x.sum(axis=dim, dtype=acc, keepdims=keepdim)
+    else:
+        s = xp.sum(x, axis=dim, dtype=acc, keepdims=keepdim)
+    return s if acc is None else _astype(s, x.dtype)
 
 
 def _scan(scan, xp, x, dim):
@@ -318,10 +333,12 @@ PROD = defop(
 PROD_DIM = alias(PROD, "prod_dim", grad_fn="ProdBackward1")  # PyTorch's prod(dim=...)
 
 
-@_in_float32
 def _logsumexp_fwd(xp, x, *, dim, keepdim):
+    """log(sum(exp(x))) over dim, each row shifted by its max (no overflow)."""
     # ufunc reductions, not xp.max / xp.sum: their Python wrappers cost more than the
-    # arithmetic on a batch of logits
+    # arithmetic on a batch of logits (so does a decorator's frame: float16 by hand)
+    if x.dtype.char == "e":  # computed in float32, rounded once (as _in_float32)
+        return _logsumexp_fwd(xp, x.astype(xp.float32), dim=dim, keepdim=keepdim).astype(x.dtype)
     m = _backend.max_keepdims(xp, x, dim)  # empty dims: -inf
     if m.size and not _backend.lazy(m) and _isfinite(xp.add.reduce(m, axis=None)):
         # every shift finite (one sum tells: inf or nan anywhere makes it non-finite, and

@@ -3,18 +3,33 @@
 ``sym.function`` interprets a graph node by node (``evaluate.run``). For speed it lowers
 the optimized graph instead, once per signature (the inputs' array types, shapes, dtypes
 and strides), into the source text of a Python function: one line per node, in the order the
-interpreter would run them, each a backend call. The text is ``compile()``d and cached;
-``f.source`` prints it.
+interpreter would run them (reductions earlier: see Order below), each a backend call. The
+text is ``compile()``d and cached; ``f.source`` prints it.
 
 What a line calls, and nothing else (no op's math is written twice):
 
 - the primitive's forward, ``prim.fwd(xp, ...)``, as the interpreter does; or
 - for the entries of ``OUT_CALLS`` (elementwise ufuncs and ``mm``), the NumPy function
-  that the forward itself calls, given a buffer to write into (``out=``). A test checks
-  every entry against its forward (values and dtypes); anything not in the map, not on
-  NumPy arrays, or 0-d (where NumPy's forward returns a scalar) calls the forward. A
-  number operand of float arithmetic is bound as a 0-d array of the result's dtype
-  (``operand``: NumPy takes it four times faster than a Python float, same values).
+  that the forward itself calls, given a buffer to write into (``out=``); or the backend
+  kernel it calls, where that takes ``out=`` as a ufunc does (``KERNELS``: relu's
+  adjoint). A test checks every entry against its forward (values and dtypes); anything
+  not in the map, not on NumPy arrays, or 0-d (where NumPy's forward returns a scalar)
+  calls the forward. A number operand of float arithmetic is bound as a 0-d array of
+  the result's dtype (``operand``: NumPy takes it four times faster than a Python float,
+  same values); of a float maximum or minimum (relu), as a constant array of the
+  result's shape, up to ``FULL_OPERAND_BYTES`` (NumPy's vectorized loops for them take
+  two arrays, not an array and a scalar: three times faster, and exact either way).
+- for the views of ``VIEW_METHODS`` (permute) on a NumPy array, the array's method that
+  the forward calls through NumPy's function (``x.transpose(dims)``);
+- for a sum of a C-ordered NumPy float array, the reduce the forward calls
+  (``numpy.add.reduce``, in the dtype ``ops.reduction.sum_dtype`` gives, cast back):
+  a bias gradient's sum without the forward's Python layers around it.
+
+Order: the interpreter's (``walk``), but for nodes whose value is smaller than their
+largest input (reductions: a bias gradient's sum), which run right after the last of
+their inputs is made (``schedule``), while it is still in cache, rather than after
+unrelated work (a matmul that evicts it). Their small values live longer; no input
+lives longer. The values do not change: the graph is functional.
 
 Buffers: an intermediate written through ``out=`` lives in a (C-ordered) buffer, where
 the forward's own result was C-ordered too (else the line makes a fresh array by the
@@ -76,11 +91,15 @@ import numpy
 
 from .. import backend as _backend
 from ..ops.primitive import REGISTRY
+from ..ops.reduction import SUM, sum_dtype
 from ..ops.symbolic import SymArray, param_syms, walk
 from .printing import type_text
 
 __all__ = [
     "OUT_CALLS",
+    "KERNELS",
+    "VIEW_METHODS",
+    "FULL_OPERAND_BYTES",
     "POOL_BYTES",
     "Lowered",
     "Probe",
@@ -91,6 +110,7 @@ __all__ = [
 ]
 
 POOL_BYTES = 64 * 2**20  # buffers kept between calls when they total at most this
+FULL_OPERAND_BYTES = 4 * 2**20  # a maximum's number as a constant array up to this size
 
 # The generated functions' module name. inf and nan are values, as in the table's forwards
 # (ops/__init__.py filters their NumPy warnings the same way): the calls a generated
@@ -156,6 +176,13 @@ OUT_CALLS: dict[str, tuple[str, tuple]] = {
     "isinf": ("isinf", _UNARY),
     "isfinite": ("isfinite", _UNARY),
     "mm": ("matmul", _BINARY),
+    "threshold_backward": ("threshold_backward", _BINARY),
+}
+# the calls above that are not NumPy ufuncs: backend kernels the forward calls, which take
+# out= as a ufunc does (optional: a new array without; the lowering calls them on NumPy
+# arrays only)
+KERNELS = {
+    "threshold_backward": lambda g, r, out=None: _backend.threshold_backward(numpy, g, r, out),
 }
 # rows that only rename another (ops.primitive.alias: the same forward) share its call
 for _name, _p in list(REGISTRY.items()):
@@ -173,6 +200,23 @@ _OUT_KEYWORD = {"maximum", "minimum"}
 # number, with the same values (NEP 50: a Python number meeting a float array is
 # converted to the array's dtype, the result's dtype, before the loop runs).
 _ARITHMETIC = {"add", "subtract", "multiply", "divide", "maximum", "minimum", "arctan2"}
+# NumPy's vectorized (SIMD) loops of these take two contiguous arrays: with a scalar
+# operand the loop runs element by element, three times slower (maximum(x, 0) on 32768
+# float32: 12.5 us, against 3.9 us with an array of zeros). Their results are one of the
+# operands, so every loop gives the same bits (NaN payloads and the sign of zero too: a
+# test compares them on every bit pattern's class).
+_FULL_OPERAND = {"maximum", "minimum"}
+
+
+# views whose forward, on a NumPy array, is the array's own method: a line calls that
+# method (the forward's xp.transpose(x, dims) is x.transpose(dims) behind a Python
+# wrapper that costs more than making the view). A test checks each against its forward.
+VIEW_METHODS: dict[str, tuple[str, str]] = {"permute": ("transpose", "dims")}
+
+
+def _function(fname: str):
+    """The callable a generated line names ``_<fname>``: a backend kernel or NumPy's ufunc."""
+    return KERNELS.get(fname) or getattr(numpy, fname)
 
 
 def _pick(inputs, params, t):
@@ -181,18 +225,41 @@ def _pick(inputs, params, t):
     return t[1] if t[0] == "k" else params[t[1]]
 
 
-def operand(v, fname: str, out_dtype):
+def operand(v, fname: str, out_dtype, shape=None):
     """An operand as a generated ``out=`` call passes it: a number in arithmetic with a
-    float or complex result as a 0-d array of the result's dtype (``_ARITHMETIC``),
-    anything else as it is.
+    float or complex result as a 0-d array of the result's dtype (``_ARITHMETIC``); a
+    number (not NaN) in a float maximum or minimum of result ``shape`` as a read-only
+    array of that shape, up to ``FULL_OPERAND_BYTES`` (``_FULL_OPERAND``); anything else
+    as it is.
 
     >>> import numpy as np
     >>> operand(1.5, "multiply", np.float32), operand(1.5, "less", np.bool_)
     (array(1.5, dtype=float32), 1.5)
+    >>> operand(0, "maximum", np.float32, (2, 2))
+    array([[0., 0.],
+           [0., 0.]], dtype=float32)
     """
     if type(v) in _NUMBERS and fname in _ARITHMETIC and numpy.dtype(out_dtype).kind in "fc":
+        dt = numpy.dtype(out_dtype)
+        if (
+            fname in _FULL_OPERAND
+            and shape
+            and dt.kind == "f"
+            and v == v
+            and dt.itemsize * _size(shape) <= FULL_OPERAND_BYTES
+        ):
+            a = numpy.full(shape, v, dt)
+            a.flags.writeable = False
+            return a
         return numpy.asarray(v, out_dtype)
     return v
+
+
+def _size(shape) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
 
 
 def call_out(name: str, inputs: list, params: dict, out):
@@ -205,8 +272,8 @@ def call_out(name: str, inputs: list, params: dict, out):
     array([0., 2.])
     """
     fname, template = OUT_CALLS[name]
-    args = [operand(_pick(inputs, params, t), fname, out.dtype) for t in template]
-    return getattr(numpy, fname)(*args, out=out)
+    args = [operand(_pick(inputs, params, t), fname, out.dtype, out.shape) for t in template]
+    return _function(fname)(*args, out=out)
 
 
 def out_call_prims() -> list[str]:
@@ -380,7 +447,7 @@ class _Gen:
 
     def ufunc(self, fname: str) -> str:
         nm = "_" + fname
-        self.glob[nm] = getattr(numpy, fname)
+        self.glob[nm] = _function(fname)
         return nm
 
     def forward(self, prim) -> str:
@@ -531,10 +598,18 @@ class _Gen:
                             release(x, i)
                 n_out += 1
             else:
-                xp = self.xp_name(m.xp)
-                ops = [self.operand(x) for x in n.inputs]
-                kws = [f"{k}={self.param(v)}" for k, v in (n.params or {}).items()]
-                expr = f"{self.forward(n.prim)}({', '.join([xp, *ops, *kws])})"
+                meth = self._view_method(n)
+                reduce = self._sum_call(n)
+                if meth is not None:
+                    arg = self.param(n.params[meth[1]])
+                    expr = f"{self.operand(n.inputs[0])}.{meth[0]}({arg})"
+                elif reduce is not None:
+                    expr = reduce
+                else:
+                    xp = self.xp_name(m.xp)
+                    ops = [self.operand(x) for x in n.inputs]
+                    kws = [f"{k}={self.param(v)}" for k, v in (n.params or {}).items()]
+                    expr = f"{self.forward(n.prim)}({', '.join([xp, *ops, *kws])})"
                 if m.number:
                     expr = f"{self.bind('as_array', _backend.as_array, key='as_array')}({expr})"
                 nm = f"v{i}"
@@ -665,12 +740,60 @@ class _Gen:
             return None
         return call
 
+    def _view_method(self, n):
+        """The entry of VIEW_METHODS for node ``n`` if its method may stand for the forward
+        here: a NumPy array in and out, the method's one parameter the node's only one."""
+        meth = VIEW_METHODS.get(n.prim.name)
+        if meth is None or self.meta[id(n)].xp is not _backend.numpy:
+            return None
+        if len(n.inputs) != 1 or type(n.inputs[0]) is not SymArray:
+            return None
+        mx = self.meta.get(id(n.inputs[0]))
+        if mx is None or not mx.ndarray or not self.meta[id(n)].ndarray:
+            return None
+        if not n.params or set(n.params) != {meth[1]}:
+            return None
+        return meth
+
+    def _sum_call(self, n):
+        """The text of the reduce that node ``n``'s forward makes, if ``n`` is a sum (or
+        an alias) of a C-ordered NumPy float array whose value was C-ordered or a NumPy
+        scalar: ``numpy.add.reduce(x, dim, acc, None, keepdim)``, cast back to x's
+        dtype where ``acc`` (``sum_dtype``, asked of a stand-in of x's dtype, number of
+        dims and C order) is another dtype; else None (the forward runs)."""
+        if n.prim.fwd is not SUM.fwd or len(n.inputs) != 1 or type(n.inputs[0]) is not SymArray:
+            return None
+        m, mx = self.meta[id(n)], self.meta.get(id(n.inputs[0]))
+        if m.xp is not _backend.numpy or mx is None or not mx.ndarray or not mx.c:
+            return None
+        if mx.dtype.kind not in "fc" or set(n.params or ()) != {"dim", "keepdim"}:
+            return None
+        if not (m.c if m.ndarray else isinstance(m.dtype, numpy.dtype) and not m.number):
+            return None
+        dim, keepdim = n.params["dim"], n.params["keepdim"]
+        # sum_dtype reads x's dtype, its number of dims and its C order only: a stand-in
+        acc = sum_dtype(numpy, numpy.empty((1,) * len(mx.shape), mx.dtype), dim)
+        add = self.bind("add_reduce", numpy.add.reduce, key="add_reduce")
+        text = (
+            f"{add}({self.operand(n.inputs[0])}, {self.param(dim)}, "
+            f"{self._dtype_name(acc) if acc else None}, "
+            f"None, {self.param(keepdim)})"
+        )
+        if acc is not None:
+            text += f".astype({self._dtype_name(mx.dtype)})"
+        return text
+
+    def _dtype_name(self, dt) -> str:
+        dt = numpy.dtype(dt)
+        return self.bind("d", dt, key=("d", dt.str))
+
     def _template_operand(self, n, t, fname, out_dtype) -> str:
         v = _pick(n.inputs, n.params, t)
         if type(v) in _NUMBERS:
-            a = operand(v, fname, out_dtype)
-            if a is not v:  # bound once, as the 0-d array
-                return self.bind("k", a, key=(a.dtype.str, type(v).__name__, repr(v)))
+            a = operand(v, fname, out_dtype, self.meta[id(n)].shape)
+            if a is not v:  # bound once, as the array
+                key = (a.dtype.str, a.shape, type(v).__name__, repr(v))
+                return self.bind("k", a, key=key)
             return self.number(v)
         return self.operand(v)
 
@@ -699,5 +822,39 @@ def lower(inputs, outputs, meta, label: str) -> Lowered:
     >>> low.fn(np.arange(3, dtype=np.float32))
     array([0., 1., 4.], dtype=float32)
     """
-    order = walk(outputs)
+    order = schedule(walk(outputs), meta)
     return _Gen(inputs, outputs, order, meta).generate(label)
+
+
+def schedule(order, meta) -> list:
+    """``order`` (a topological order of nodes) with each node that shrinks its input (its
+    value has fewer bytes than its largest array input; not a view) moved up to right
+    after the last of its inputs in the new order; the others keep their order.
+
+    >>> import numpy as np
+    >>> from chainrule import sym
+    >>> from chainrule.ops.symbolic import walk
+    >>> from chainrule.sym.evaluate import run
+    >>> x = sym.var("x", (4, 3)); e = x.exp(); y = [(e @ e.T).sum(), e.sum(0)]
+    >>> order = walk([v.node for v in y]); env = {id(x.node): np.ones((4, 3), np.float32)}
+    >>> probe = Probe(order, env); _ = run(order, env, [v.node for v in y], probe)
+    >>> [n.prim.name for n in schedule(order, probe.meta) if n.prim is not None]
+    ['exp', 'sum_dim', 'permute', 'mm', 'sum']
+    """
+    key: dict = {}  # id -> its place in the new order, compared as tuples
+    after: dict = {}  # id -> how many nodes were moved up behind it so far
+    for rank, n in enumerate(order):
+        key[id(n)] = (rank,)
+        if n.prim is None:
+            continue
+        m = meta.get(id(n))
+        ins = [x for x in list(n.inputs) + param_syms(n.params) if type(x) is SymArray]
+        if m is None or not ins or m.aliases or m.view:
+            continue
+        biggest = max(getattr(meta.get(id(x)), "nbytes", 0) for x in ins)
+        if m.nbytes < biggest:
+            last = max(ins, key=lambda x: key[id(x)])
+            k = after.get(id(last), 0)
+            after[id(last)] = k + 1
+            key[id(n)] = key[id(last)] + (k,)
+    return sorted(order, key=lambda n: key[id(n)])
