@@ -14,12 +14,9 @@ backward, computes nothing (Dask callbacks count), except in the cases listed in
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from _table_cases import table_cases
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,20 +24,7 @@ da = pytest.importorskip("dask.array")
 
 import chainrule as cr  # noqa: E402
 
-
-def _table_cases():
-    # the cases live in tests/ops/test_gradcheck_table.py (not a package): load it by path
-    path = Path(__file__).resolve().parent / "ops" / "test_gradcheck_table.py"
-    name = "_gradcheck_table_for_devices"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
-
-
-TABLE = _table_cases()
+TABLE = table_cases()
 # cases whose draw captures a CPU tensor with dimensions (a condition, a mask, an index, a
 # target) made by from_numpy, which always gives a CPU tensor: PyTorch's device error is
 # the right answer, as on a GPU (tests/test_devices_table.py). Masks and index arrays

@@ -9,33 +9,17 @@ arrays, masks) are made on the GPU too (``set_default_device``), as PyTorch code
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import _fakecupy
 import numpy as np
 import pytest
+from _table_cases import table_cases
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chainrule as cr
 from chainrule import backend
 
-
-def _table_cases():
-    # the cases live in tests/ops/test_gradcheck_table.py (not a package): load it by path
-    path = Path(__file__).resolve().parent / "ops" / "test_gradcheck_table.py"
-    name = "_gradcheck_table_for_devices"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
-
-
-TABLE = _table_cases()
+TABLE = table_cases()
 # cases whose draw captures a CPU tensor (a mask, an index) made by from_numpy, which
 # always gives a CPU tensor: on a GPU, PyTorch's device error is the right answer
 CPU_CAPTURED = {
