@@ -338,11 +338,8 @@ def embedding(
             if padding_idx < -n:
                 raise AssertionError("Padding_idx must be within num_embeddings")
             padding_idx += n
-    idx = input._data
-    xp = _backend.namespace(idx)
-    lazy = type(idx) is not _backend.ndarray and _backend.is_dask(idx)  # (read when computed)
-    if idx.size and not lazy and (int(xp.min(idx)) < 0 or int(xp.max(idx)) >= n):
-        raise IndexError("index out of range in self")
+    # (on Dask, idx through a task that checks it when computed: NumPy's take would wrap)
+    idx = _backend.checked(input._data, _out_of_range, n)
     if max_norm is not None:
         _renorm_rows(weight, idx, max_norm, norm_type)
     return apply(
@@ -352,6 +349,14 @@ def embedding(
         padding_idx=padding_idx,
         scale_grad_by_freq=scale_grad_by_freq,
     )
+
+
+def _out_of_range(idx, start, n: int):
+    """embedding's error for an index outside 0..n-1, else None (backend.checked)."""
+    xp = _backend.namespace(idx)
+    if idx.size and (int(xp.min(idx)) < 0 or int(xp.max(idx)) >= n):
+        return IndexError("index out of range in self")
+    return None
 
 
 def _tensor_type(t: Tensor) -> str:
@@ -593,8 +598,8 @@ def binary_cross_entropy(
         )
     _no_grad_weight("binary_cross_entropy", "weight", weight)
     x = input._data
-    if type(x) is SymArray:  # an explicit graph: the check is a node, run at evaluation
-        input = apply(ops_loss.PROBABILITIES, input)
+    if type(x) is SymArray or _backend.lazy(x):  # an explicit graph, Dask: the check is a
+        input = apply(ops_loss.PROBABILITIES, input)  # node, run at evaluation (computation)
     else:
         ops_loss.check_probabilities(x)
     if target.dtype != input.dtype:
@@ -694,8 +699,8 @@ def nll_loss(
     if type(t) is SymArray:  # an explicit graph: the targets are checked when it is evaluated
         params = {"n_classes": n_classes, "ignore_index": ignore_index}
         t = shaped_node(ops_loss.CLASS_TARGETS, [t], params, t.shape, t.dtype)
-    else:
-        ops_loss.check_class_targets(t, n_classes, ignore_index)
+    else:  # (on Dask: t through a task that checks it when computed)
+        t = ops_loss.check_class_targets(t, n_classes, ignore_index)
     w = None if weight is None else weight._data
     if input.ndim <= 2:
         return apply(
