@@ -111,6 +111,20 @@ def test_binary_cross_entropy_checks_its_input_when_computed():
     assert c.n == 0
     with pytest.raises(RuntimeError, match="between 0 and 1"):
         g.cpu()
+    # ... under create_graph and in forward mode too; the loss's graph is the CPU's
+    with _Computes() as c:
+        (g,) = cr.autograd.grad(F.binary_cross_entropy(x, _dask(y)), [x], create_graph=True)
+        (gg,) = cr.autograd.grad(g.sum(), [x])
+        tangent = cr.func.jvp(
+            lambda x: F.binary_cross_entropy(x, _dask(y)), (x.detach(),), (_dask(cr.ones(5)),)
+        )[1]
+    assert c.n == 0
+    for t in (g.detach(), gg, tangent):
+        with pytest.raises(RuntimeError, match="between 0 and 1"):
+            t.cpu()
+    loss = F.binary_cross_entropy(x, _dask(y))
+    (x_node, _) = loss.grad_fn.next_functions[0]  # (no node of the check: the CPU's graph)
+    assert type(x_node).__name__ == "AccumulateGrad"
     # in range: the CPU's values
     x = cr.tensor([0.2, 0.5, 1.0, 0.0, 0.3], requires_grad=True)
     xd = _dask(x, requires_grad=True)
@@ -144,7 +158,7 @@ def test_nll_loss_checks_its_dask_targets_when_computed():
             assert c.n == 0
             (g,) = cr.autograd.grad(loss.sum(), [xc])
             assert lossd.dtype == loss.dtype and gd.dtype == g.dtype
-            np.testing.assert_allclose(lossd.detach().cpu().numpy(), loss.detach().numpy(), rtol=1e-6)
+            np.testing.assert_allclose(lossd.detach().cpu().numpy(), loss.detach().numpy())
             np.testing.assert_allclose(gd.cpu().numpy(), g.numpy(), rtol=1e-6)
 
 

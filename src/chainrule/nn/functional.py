@@ -598,9 +598,9 @@ def binary_cross_entropy(
         )
     _no_grad_weight("binary_cross_entropy", "weight", weight)
     x = input._data
-    if type(x) is SymArray or _backend.lazy(x):  # an explicit graph, Dask: the check is a
-        input = apply(ops_loss.PROBABILITIES, input)  # node, run at evaluation (computation)
-    else:
+    if type(x) is SymArray:  # an explicit graph: the check is a node, run at evaluation
+        input = apply(ops_loss.PROBABILITIES, input)
+    elif not _backend.lazy(x):  # (on Dask: a task in the op's forward and rules)
         ops_loss.check_probabilities(x)
     if target.dtype != input.dtype:
         raise RuntimeError(f"Found dtype {target.dtype.title} but expected {input.dtype.title}")

@@ -24,6 +24,7 @@ import math
 
 from .. import backend as _backend
 from ..backend import namespace as _namespace
+from .apply import apply
 from .primitive import PASS, alias, defop
 from .symbolic import is_symbolic, shaped_node
 
@@ -118,18 +119,31 @@ SMOOTH_L1_LOSS = defop(
 
 # ------------------------------------------------------------------ binary cross-entropy
 def _bce(xp, x, y, *, weight, reduction):
+    if _backend.lazy(x):  # (on Dask the input's check is a task: binary_cross_entropy
+        x = check_probabilities(x)  # checks arrays of values before the call)
     log_x = xp.maximum(xp.log(x), _LOG_FLOOR)
     log_1mx = xp.maximum(xp.log1p(-x), _LOG_FLOOR)
     loss = (y - 1) * log_1mx - y * log_x
     return _reduce(xp, loss if weight is None else loss * weight, reduction)
 
 
+def _lazy_checked(x):
+    """x, on Dask through the input's check: a gradient or tangent computed without the
+    loss still refuses an input outside [0, 1], as the loss does (Dask merges the tasks)."""
+    d = getattr(x, "_data", x)
+    if not _backend.lazy(d):
+        return x
+    return check_probabilities(d) if d is x else apply(PROBABILITIES, x)
+
+
 def _bce_dx(ns, x, y, weight):
     # PyTorch's (x - y) / max(x (1 - x), 1e-12): finite at x = 0 and x = 1
+    x = _lazy_checked(x)
     return _weighted(ns, (x - y) / ns.maximum((1 - x) * x, _EPSILON), weight)
 
 
 def _bce_dy(ns, x, weight):
+    x = _lazy_checked(x)
     return _weighted(ns, ns.log1p(-x) - ns.log(x), weight)  # unclamped, as PyTorch's
 
 
@@ -150,8 +164,8 @@ def _checked_probabilities(xp, x):
 
 
 # The same check in an explicit graph (chainrule.sym), which has no values before it is
-# bound, and on Dask, whose values are computed later: a node that passes its input
-# through and checks it when the graph is evaluated (on Dask: computed)
+# bound: a node that passes its input through and checks it when the graph is evaluated
+# (and on Dask in a recorded rule: when computed)
 PROBABILITIES = defop(
     "probabilities",
     _checked_probabilities,
