@@ -326,3 +326,26 @@ def test_cumprod_gradient_on_dask_equals_the_cpu(values, big, dim):
         jvd = cr.func.jvp(lambda x: x.cumprod(dim), (_dask(x),), (_dask(t),))[1]
     assert c.n == 0
     np.testing.assert_allclose(jvd.cpu().numpy(), jv.numpy(), rtol=1e-6)
+
+
+def test_checked_graphs_pickle_for_distributed_workers():
+    # (dask.distributed ships tasks pickled: a check's function must be importable by name)
+    import pickle
+
+    x, y = _dask(cr.tensor([0.2, 1.5])), _dask(cr.tensor([1.0, 0.0]))
+    w = _dask(cr.arange(6.0).reshape(3, 2))
+    m = _dask(_spd(2, n=3))
+    m_bad = _dask(_spd(2, n=3) * cr.tensor([1.0, -1.0], dtype=cr.float64).reshape(2, 1, 1))
+    for out, err in (
+        (F.binary_cross_entropy(x, y), RuntimeError),
+        (F.nll_loss(w.log_softmax(1), _dask(cr.tensor([0, 2, 1]))), IndexError),
+        (F.embedding(_dask(cr.tensor([0, -1])), w), IndexError),
+        (cr.linalg.cholesky(m_bad), cr.linalg.LinAlgError),
+    ):
+        again = pickle.loads(pickle.dumps(out._data))
+        with pytest.raises(err):
+            again.compute()
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(cr.linalg.cholesky(m)._data)).compute(),
+        cr.linalg.cholesky(m).cpu().numpy(),
+    )
