@@ -349,3 +349,17 @@ def test_checked_graphs_pickle_for_distributed_workers():
         pickle.loads(pickle.dumps(cr.linalg.cholesky(m)._data)).compute(),
         cr.linalg.cholesky(m).cpu().numpy(),
     )
+
+
+def test_integer_division_by_zero_raises_when_computed():
+    a, b = cr.tensor([5, -7, 9]), cr.tensor([2, 0, 3])
+    for f in (
+        lambda a, b: a // b,
+        lambda a, b: a % b,
+        lambda a, b: cr.div(a, b, rounding_mode="trunc"),
+        lambda a, b: cr.div(a, b, rounding_mode="floor"),
+    ):
+        err = _raises_when_computed(f, (a, b), (_dask(a), _dask(b)))
+        assert type(err) is RuntimeError and str(err) == "ZeroDivisionError"
+        good = cr.tensor([2, 1, -3])
+        np.testing.assert_array_equal(f(_dask(a), _dask(good)).cpu().numpy(), f(a, good).numpy())
