@@ -17,7 +17,7 @@ from .. import backend as _backend
 from .._state import LinAlgError
 from .apply import apply
 from .primitive import PASS, complex_as_is, defop, holomorphic
-from .reduction import _finite_matrices, batch_index
+from .reduction import _batch_index, _finite_matrices
 from .symbolic import is_symbolic
 
 
@@ -353,7 +353,7 @@ def _not_pd(a, start, batch, fn):
 
 def _not_pd_error(xp, a, start, batch, fn) -> LinAlgError:
     b, k = _first_bad(xp, a, _not_pd_order) or (0, a.shape[-1])
-    b = batch_index(a.shape[:-2], start, b, batch)
+    b = _batch_index(a.shape[:-2], start, b, batch)
     return LinAlgError(
         f"{fn}: {_prefix(a, b)}The factorization could not be completed "
         f"because the input is not positive-definite (the leading minor of order {k} is "

@@ -770,11 +770,11 @@ def _svd_nan_error(nan, start, batch: tuple):
         return None
     xp = namespace(nan)
     local = int(xp.argmax(_astype(_backend.reshape(nan, (-1,)), xp.int8)))
-    pre = f"(Batch element {batch_index(nan.shape[:-2], start, local, batch)}): " if batch else ""
+    pre = f"(Batch element {_batch_index(nan.shape[:-2], start, local, batch)}): " if batch else ""
     return LinAlgError(_SVD_NAN.replace("linalg.svd: ", "linalg.svd: " + pre, 1))
 
 
-def batch_index(shape: tuple, start: tuple, local: int, batch: tuple) -> int:
+def _batch_index(shape: tuple, start: tuple, local: int, batch: tuple) -> int:
     """The flat index in a batch of shape ``batch`` of the ``local``-th (flat) element of a
     block of it of shape ``shape`` whose first element is at ``start`` (a check's block,
     chainrule.backend.checked, naming "(Batch element k)" as the CPU does)."""
