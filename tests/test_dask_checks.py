@@ -363,3 +363,26 @@ def test_integer_division_by_zero_raises_when_computed():
         assert type(err) is RuntimeError and str(err) == "ZeroDivisionError"
         good = cr.tensor([2, 1, -3])
         np.testing.assert_array_equal(f(_dask(a), _dask(good)).cpu().numpy(), f(a, good).numpy())
+
+
+@pytest.mark.parametrize("targets", [[0, 1, 2, 3, -100, 1], [-100] * 6, [0, 1, 2, 3, 3, 1]])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_with_label_smoothing_and_dask_targets_is_lazy(targets, weighted, reduction):
+    # (the smoothing term's ignored targets: a where, as for a graph's targets)
+    g = cr.Generator().manual_seed(2)
+    x, w, t = (
+        cr.randn(6, 4, generator=g).requires_grad_(),
+        cr.rand(4, generator=g),
+        cr.tensor(targets),
+    )
+    xd = _dask(x, chunks=3, requires_grad=True)
+    kw = {"label_smoothing": 0.2, "reduction": reduction}
+    loss = F.cross_entropy(x, t, weight=w if weighted else None, **kw)
+    with _Computes() as c:
+        lossd = F.cross_entropy(xd, _dask(t, chunks=3), weight=_dask(w) if weighted else None, **kw)
+        (gd,) = cr.autograd.grad(lossd.sum(), [xd])
+    assert c.n == 0
+    (gc,) = cr.autograd.grad(loss.sum(), [x])
+    np.testing.assert_allclose(lossd.detach().cpu().numpy(), loss.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(gd.cpu().numpy(), gc.numpy(), rtol=1e-6, atol=1e-7)

@@ -784,7 +784,7 @@ def cross_entropy(
     per_class = -logp if weight is None else -logp * _class_shape(weight, input.ndim, cdim)
     smooth = R.sum(per_class, cdim)
     eps = label_smoothing
-    if type(target._data) is SymArray:
+    if type(target._data) is SymArray or _backend.lazy(target._data):  # (Dask: as a graph's)
         smooth = _graph_smoothing(smooth, target, weight, ignore_index, reduction, input.dtype)
         return loss * (1.0 - eps) + smooth * (eps / n_classes)
     ignored = target._data == ignore_index
@@ -805,9 +805,10 @@ def cross_entropy(
 
 
 def _graph_smoothing(smooth, target, weight, ignore_index, reduction, dtype):
-    """cross_entropy's smoothing term for the targets of an explicit graph: eager's steps,
-    with the ignored targets a node instead of a Python branch on their values (each
-    ``where`` is always taken: where nothing is ignored it changes nothing)."""
+    """cross_entropy's smoothing term for the targets of an explicit graph (or Dask's, whose
+    values are not known before they are computed): eager's steps, with the ignored targets
+    a node instead of a Python branch on their values (each ``where`` is always taken:
+    where nothing is ignored it changes nothing)."""
     ignored = target == ignore_index
     smooth = E.where(ignored, 0.0, smooth)
     if reduction != "mean":
