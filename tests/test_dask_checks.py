@@ -386,3 +386,24 @@ def test_cross_entropy_with_label_smoothing_and_dask_targets_is_lazy(targets, we
     (gc,) = cr.autograd.grad(loss.sum(), [x])
     np.testing.assert_allclose(lossd.detach().cpu().numpy(), loss.detach().numpy(), rtol=1e-6)
     np.testing.assert_allclose(gd.cpu().numpy(), gc.numpy(), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("bad", [[0, 3, 1], [0, -2, 1]])
+def test_one_hot_checks_dask_indices_when_computed(bad):
+    i = cr.tensor(bad)
+    f = lambda i: F.one_hot(i, 3)  # noqa: E731
+    err = _raises_when_computed(f, (i,), (_dask(i),))
+    assert type(err) is RuntimeError and str(err).startswith("Class values must be")
+    good = cr.tensor([0, 2, 1, 2])
+    np.testing.assert_array_equal(f(_dask(good)).cpu().numpy(), f(good).numpy())
+
+
+def test_dropout_on_dask_computes_nothing_and_draws_the_cpus_mask():
+    x = cr.randn(4, 6, generator=cr.Generator().manual_seed(3))
+    cr.manual_seed(5)
+    y = F.dropout(x, 0.4)
+    cr.manual_seed(5)
+    with _Computes() as c:
+        yd = F.dropout(_dask(x, chunks=(2, 3)), 0.4)
+    assert c.n == 0 and yd.dtype == y.dtype and yd._data.chunks == ((2, 2), (3, 3))
+    np.testing.assert_array_equal(yd.cpu().numpy(), y.numpy())

@@ -187,8 +187,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         params = {"num_classes": num_classes}
         ind = shaped_node(ops_indexing.ONE_HOT_INDICES, [t], params, t.shape, t.dtype)
         tensor = tensor._new(ind)
-    elif t.size:
-        ops_indexing.check_one_hot(t, num_classes)
+    elif t.size:  # (on Dask: the indices through a task that checks them when computed)
+        checked = ops_indexing.check_one_hot(t, num_classes)
+        tensor = tensor if checked is t else tensor._new(checked)
     elif num_classes < 0:
         raise RuntimeError("Class values must be smaller than num_classes.")
     classes = creation.arange(num_classes, device=tensor.device)
@@ -436,7 +437,10 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         scale = creation.zeros_like(input)
     else:  # as PyTorch: a Bernoulli(1 - p) mask (in the input's memory order), / (1 - p)
         mask = E._random_fill(input, None, lambda g, n, d, c: _random.dropout_mask(g, n, p, d))
-        scale = creation.tensor(mask, dtype=input.dtype, device=input.device)
+        if _backend.lazy(mask):  # (on Dask already, in input's chunks: no round trip)
+            scale = make(_backend.astype(mask, input._data.dtype, copy=False))
+        else:
+            scale = creation.tensor(mask, dtype=input.dtype, device=input.device)
     return input.mul_(scale) if inplace else input * scale
 
 
