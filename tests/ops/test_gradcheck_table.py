@@ -473,8 +473,24 @@ def _masked_fill(data, max_numel=MAX_NUMEL):
     return (lambda x: x.masked_fill(m, 0.5)), [data.draw(REAL(s))]
 
 
+def _masked_fill_broadcast(data, max_numel=MAX_NUMEL):
+    # the mask broadcasts x (out of place, as PyTorch): x's gradient is summed back
+    s = data.draw(shapes(min_dims=1, max_numel=max_numel))
+    m = cr.from_numpy(data.draw(hnp.arrays(np.bool_, (2, *s))))
+    return (lambda x: x.masked_fill(m, -1.0)), [data.draw(REAL(s))]
+
+
+def _masked_fill_tensor(data, max_numel=MAX_NUMEL):
+    # a 0-d value with history: its gradient is the sum of g over the mask
+    s = data.draw(shapes(max_numel=max_numel))
+    m = cr.from_numpy(data.draw(hnp.arrays(np.bool_, s)))
+    return (lambda x, v: x.masked_fill(m, v)), [data.draw(REAL(s)), data.draw(REAL(()))]
+
+
+add(custom("masked_fill", "masked_fill", _masked_fill))
+add(custom("masked_fill", "masked_fill, the mask broadcasting x", _masked_fill_broadcast))
+add(custom("masked_fill_tensor", "masked_fill(mask, 0-d tensor)", _masked_fill_tensor))
 # in-place writes of tensor methods (chainrule/_methods.py)
-add(custom("fill", "masked_fill", _masked_fill))
 add(unary("fill", "fill_ on a non-leaf", lambda x: (x * 1.0).fill_(2.0) * x))
 add(unary("zero", "zero_ on a non-leaf", lambda x: (x * 1.0).zero_() + x.exp()))
 

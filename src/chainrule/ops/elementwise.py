@@ -628,6 +628,32 @@ WHERE = _defew(
     tensor_params=("cond",),
 )
 
+# masked_fill has rows of its own, not where's: PyTorch's node names (MaskedFillBackward0
+# for a number, MaskedFillBackward1 for a 0-d tensor with history) and its inputs (x, then
+# the value); the mask is a parameter, as where's condition, and broadcasts x (fit)
+MASKED_FILL = _defew(
+    "masked_fill",
+    lambda xp, x, *, mask, value: xp.where(mask, xp.full_like(x, value), x),
+    lambda ns, g, mask: ns.where(mask, 0.0, g),
+    broadcast=True,
+    fit=True,
+    tensor_params=("mask",),
+    grad_fn="MaskedFillBackward0",
+)
+MASKED_FILL_T = _defew(
+    "masked_fill_tensor",
+    lambda xp, x, value, *, mask: xp.where(mask, value, x),
+    (
+        lambda ns, g, mask: ns.where(mask, 0.0, g),
+        lambda ns, g, mask: ns.where(mask, g, 0.0),  # (summed to the 0-d value by broadcast)
+    ),
+    promote=True,
+    broadcast=True,
+    fit=True,
+    tensor_params=("mask",),
+    grad_fn="MaskedFillBackward1",
+)
+
 # ------------------------------------------------------------- activations
 # Each has a row of its own, not a composite of the rows above: PyTorch's node names
 # (GeluBackward0, ...) where a learner sees them, and PyTorch's choices at the edges
