@@ -103,6 +103,11 @@ def _dtype_kw(args, kwargs, at: int):
 
 def zeros(*args, **kwargs):
     args, kwargs = _dtype_kw(args, kwargs, 1)
+    # a shape that carries chunks (ChunkedShape: a Dask input's, in backward) keeps them:
+    # x[idx]'s gradient (zeros, then a scatter-add per block) is chunked as x is
+    chunks = getattr(args[0], "chunks", None) if args else None
+    if chunks is not None and "chunks" not in kwargs and len(chunks) == len(args[0]):
+        kwargs["chunks"] = chunks
     return _da.zeros(*args, **kwargs)
 
 
