@@ -378,6 +378,12 @@ def getitem(a, idx):
     (``nonzero``): known sizes, where Dask's would be NaN. Only an index outside these
     forms is one task over ``a``."""
     idx = _mask_positions(idx)
+    arrays = [i for i in idx if isinstance(i, (_np.ndarray, ndarray, list))]
+    if len(arrays) > 1 or any(_np.ndim(i) != 1 for i in arrays):
+        # (Dask's own takes one array, of one dim: of more, it refuses or mis-shapes)
+        y = _gather(a, idx)
+        if y is not None:
+            return y
     try:
         return a[idx]
     except (NotImplementedError, AssertionError, ValueError, TypeError):
@@ -787,14 +793,13 @@ def _gather(a, idx):
         return None
     nb, p, adv = len(ix.bshape), ix.p, ix.adv
     rest = [ix.out[r] for r in _slice_dims(ix)]
-    size = int(_np.prod(ix.bshape, dtype=_np.int64))
+    if 0 in ix.out:  # nothing to select (vindex and Dask's reshape refuse it)
+        return _da.zeros(ix.out, dtype=a.dtype, chunks=-1)
     if not ix.lazy:
         key = list(ix.parts)
         for d, c in zip(adv, _np.broadcast_arrays(*[ix.parts[d] for d in adv]), strict=True):
             key[d] = c.reshape(-1)
-        y = a.vindex[tuple(key)] if size else None
-        if y is None:  # (vindex takes no empty index)
-            return _da.zeros((0, *rest), dtype=a.dtype, chunks=-1).reshape(ix.out)
+        y = a.vindex[tuple(key)]
         y = y.reshape(ix.bshape + tuple(rest)) if nb != 1 else y
         if p:
             y = _da.moveaxis(y, tuple(range(nb)), tuple(range(p, p + nb)))
