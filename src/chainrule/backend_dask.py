@@ -610,7 +610,7 @@ class _Block:
     NumPy index, sorted out when the graph is built) or its bounds on the arrays' axes
     (``lo``/``hi``: a Dask index, sorted out in the task)."""
 
-    __slots__ = ("local", "cuts", "ix", "pos", "coords", "lo", "hi", "sizes", "bnd")
+    __slots__ = ("local", "cuts", "ix", "pos", "coords", "lo", "hi", "sizes", "bnd", "own")
 
     def __init__(self, **kw):
         for k in self.__slots__:
@@ -651,8 +651,12 @@ def _block_values(b, spec, pos):
     if _np.ndim(b) == 0:
         return b
     ix = spec.ix
-    b = _np.reshape(b, spec.bnd)
     p, nb = ix.p, len(ix.bshape)
+    if spec.own:  # this block's values already, its entries' dims as one at p
+        dims = [r if r < p else r + 1 for r in range(len(ix.slices))]
+        cuts = [c if b.shape[r] != 1 else slice(None) for r, c in zip(dims, spec.cuts, strict=True)]
+        return b[tuple(cuts[:p]) + (slice(None),) + tuple(cuts[p:])]
+    b = _np.reshape(b, spec.bnd)
     cuts = [
         c if b.shape[r] != 1 else slice(None)
         for r, c in zip(_slice_dims(ix), spec.cuts, strict=True)
@@ -680,12 +684,13 @@ def _scatter(op, a, idx, b):
     """``ufunc.at(a, idx, b)`` (``op`` the ufunc's name) or ``a[idx] = b`` (``op`` None),
     as a new Dask array with ``a``'s chunks; None where ``idx`` is not an ``_Index``.
 
-    One task per block of ``a``, holding that block only; each gets the values whole (one
-    chunk; a NumPy index sends it only its own entries of the index). A NumPy index is
-    sorted into blocks now, and the blocks it does not reach are ``a``'s own (no task).
-    A Dask index is one chunk that every block's task reads and masks by the block's
-    bounds (the values are unknown until computed); its task checks the bounds and raises
-    NumPy's IndexError at compute time."""
+    One task per block of ``a``, holding that block only. A NumPy index is sorted into
+    blocks now: the blocks it does not reach stay ``a``'s own (no task), and each task gets
+    only its own entries of the index and, where the values are not broadcast along the
+    index, its own values (one Dask gather of the values in the blocks' order, cut into a
+    chunk per block). A Dask index (values unknown until computed) is one chunk that every
+    block's task reads and masks by the block's bounds, with the values whole (one
+    chunk); its task checks the bounds and raises NumPy's IndexError at compute time."""
     import itertools
 
     from dask.base import tokenize
@@ -694,34 +699,23 @@ def _scatter(op, a, idx, b):
     ix = _parse(a.shape, idx)
     if ix is None:
         return None
-    deps = [a]
-    if isinstance(b, ndarray):
-        if any(_np.isnan(n) for n in b.shape):
-            return None
-        b, bkey = _single_key(b)
-        deps.append(b)
-        bshape = b.shape
-    else:
-        bshape = _np.shape(b)
-        if _np.ndim(b):  # a NumPy array: in the graph once, not in every task
-            bkey = ("scatter-values-" + tokenize(b),)
-        else:
-            bkey = None
+    bshape = b.shape if isinstance(b, ndarray) else _np.shape(b)
     try:
-        if _np.broadcast_shapes(bshape, ix.out) != ix.out:
+        if any(_np.isnan(n) for n in bshape) or _np.broadcast_shapes(bshape, ix.out) != ix.out:
             return None
     except ValueError:
         return None  # (the one-task path raises NumPy's error)
     bnd = (1,) * (len(ix.out) - len(bshape)) + tuple(bshape)
+    p, nb = ix.p, len(ix.bshape)
     bounds = [_np.cumsum((0,) + c) for c in a.chunks]
     # each slice axis: per block, the slice's part in it (None: none)
     cut = {
         d: [_slice_in_block(ix.parts[d], a.shape[d], *bounds[d][k : k + 2]) for k in range(nk)]
         for d, nk in zip(ix.slices, [a.numblocks[d] for d in ix.slices], strict=True)
     }
-    name = f"scatter-{op or 'set'}-" + tokenize(a.name, op, b if bkey is None else bkey, idx)
-    dsk = {}
-    arrays = []
+    name = f"scatter-{op or 'set'}-" + tokenize(a.name, op, b, idx)
+    dsk, deps, arrays = {}, [a], []
+    groups = None  # a NumPy index's entries per block of its axes
     if ix.lazy:  # a Dask index: one chunk each, read by every block's task
         for d in ix.adv:
             x = ix.parts[d]
@@ -731,7 +725,6 @@ def _scatter(op, a, idx, b):
                 arrays.append(key)
             else:
                 arrays.append(x)
-        groups = None
     else:  # a NumPy index: its entries sorted by block, in their order within a block
         cs = _coords([ix.parts[d] for d in ix.adv], [a.shape[d] for d in ix.adv], ix.adv)
         nblk = [a.numblocks[d] for d in ix.adv]
@@ -744,16 +737,40 @@ def _scatter(op, a, idx, b):
             flat = _np.ravel_multi_index(ks, nblk) if len(ks) > 1 else ks[0]
             order = _np.argsort(flat, kind="stable")
             ids, starts = _np.unique(flat[order], return_index=True)
-            for i, s, e in zip(ids, starts, list(starts[1:]) + [order.size], strict=True):
+            ends = list(starts[1:]) + [order.size]
+            for g, (i, s, e) in enumerate(zip(ids, starts, ends, strict=True)):
                 pos = order[s:e]
                 key = _np.unravel_index(i, nblk) if len(ks) > 1 else (i,)
                 key = tuple(int(k) for k in key)
                 lo = [bounds[d][k] for d, k in zip(ix.adv, key, strict=True)]
-                groups[key] = (pos, [c[pos] - o for c, o in zip(cs, lo, strict=True)])
+                groups[key] = (pos, [c[pos] - o for c, o in zip(cs, lo, strict=True)], g)
         elif not ix.adv:
-            groups[()] = (_np.zeros(1, _np.intp), [])
-    if bkey is not None and not isinstance(b, ndarray):
-        dsk[bkey] = _np.asarray(b)
+            groups[()] = (_np.zeros(1, _np.intp), [], 0)
+    # the values: per block its own (a NumPy index, values not broadcast along it), else
+    # whole, one chunk (a NumPy array: once in the graph, not in every task)
+    sort = bool(groups) and nb > 0 and bnd[p : p + nb] == ix.bshape and _np.ndim(b) > 0
+    if sort:
+        counts = tuple(int(e - s) for s, e in zip(starts, ends, strict=True))
+        flat_shape = bnd[:p] + (int(_np.prod(ix.bshape)),) + bnd[p + nb :]
+        at = (slice(None),) * p + (order,)
+        if isinstance(b, ndarray):
+            b = b.reshape(bnd).reshape(flat_shape)[at]
+            b = b.rechunk({d: counts if d == p else -1 for d in range(b.ndim)})
+            deps.append(b)
+            per_block = [
+                (b.name,) + (0,) * p + (g,) + (0,) * (b.ndim - p - 1) for g in range(len(counts))
+            ]
+        else:
+            b = _np.reshape(b, bnd).reshape(flat_shape)[at]
+            per_block = _np.split(b, _np.cumsum(counts)[:-1], axis=p)
+    elif isinstance(b, ndarray):
+        b, values = _single_key(b)
+        deps.append(b)
+    elif _np.ndim(b):
+        values = ("scatter-values-" + tokenize(b),)
+        dsk[values] = _np.asarray(b)
+    else:
+        values = b
     for blk in itertools.product(*[range(n) for n in a.numblocks]):
         src = (a.name,) + blk
         slices = [cut[d][blk[d]] for d in ix.slices]
@@ -772,10 +789,12 @@ def _scatter(op, a, idx, b):
             sizes=[a.shape[d] for d in ix.adv],
             lo=[int(bounds[d][blk[d]]) for d in ix.adv],
             hi=[int(bounds[d][blk[d] + 1]) for d in ix.adv],
+            own=sort,
         )
         if entries is not None:
-            spec.pos, spec.coords = entries
-        values = bkey if bkey is not None else b
+            spec.pos, spec.coords, g = entries
+            if sort:
+                values = per_block[g]
         dsk[(name,) + blk] = (_scatter_block, op, src, values, spec, *arrays)
     graph = HighLevelGraph.from_collections(name, dsk, dependencies=deps)
     return _da.Array(graph, name, a.chunks, meta=a._meta)
