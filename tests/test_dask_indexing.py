@@ -376,3 +376,22 @@ def test_embedding_gradient_of_a_big_table_has_no_whole_table_task():
     ref = np.zeros((20000, 16), np.float32)
     np.add.at(ref, i.cpu().numpy(), 1.0)
     assert np.array_equal(gn, ref)
+
+
+def test_on_a_cluster_of_worker_processes():
+    # the tasks travel pickled: each carries its block's entries, not the whole index
+    distributed = pytest.importorskip("distributed")
+    xn = RNG.standard_normal((600, 4))
+    rows, cols = RNG.integers(-600, 600, 200), RNG.integers(-4, 4, 200)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        x = da.from_array(xn, chunks=(100, 4))
+        for i, j in ((rows, cols), (lazy(rows, 50), lazy(cols, 50))):
+            ref = np.zeros_like(xn)
+            np.add.at(ref, (rows, cols), 1.5)
+            assert np.array_equal(add_at(da.zeros_like(x), (i, j), 1.5).compute(), ref)
+            assert np.array_equal(bd.getitem(x, (i, j)).compute(), xn[rows, cols])

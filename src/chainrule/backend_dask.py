@@ -525,6 +525,15 @@ class _Index:
         self.out = tuple(lens[: self.p]) + (self.bshape if adv else ()) + tuple(lens[self.p :])
         self.lazy = any(isinstance(parts[d], ndarray) for d in adv)
 
+    def shape_only(self):
+        """This index without its arrays (what a block's task needs of it: a task that
+        carried the arrays would carry all of a NumPy index, or a Dask index's graph)."""
+        new = _Index.__new__(_Index)
+        for k in self.__slots__:
+            setattr(new, k, getattr(self, k))
+        new.parts = None
+        return new
+
 
 def _parse(shape, idx):
     """``idx`` (NumPy's meaning, masks already positions) as an ``_Index`` into ``shape``,
@@ -771,6 +780,7 @@ def _scatter(op, a, idx, b):
         dsk[values] = _np.asarray(b)
     else:
         values = b
+    light = ix.shape_only()
     for blk in itertools.product(*[range(n) for n in a.numblocks]):
         src = (a.name,) + blk
         slices = [cut[d][blk[d]] for d in ix.slices]
@@ -778,13 +788,13 @@ def _scatter(op, a, idx, b):
         if any(s is None for s in slices) or (groups is not None and entries is None):
             dsk[(name,) + blk] = src  # no entry here: a's own block
             continue
-        local = list(ix.parts)
+        local = [None] * a.ndim  # (the arrays' axes: the entries' coordinates, in the task)
         for d, s in zip(ix.slices, slices, strict=True):
             local[d] = s[2]
         spec = _Block(
             local=local,
             cuts=[slice(s[0], s[1]) for s in slices],
-            ix=ix,
+            ix=light,
             bnd=bnd,
             sizes=[a.shape[d] for d in ix.adv],
             lo=[int(bounds[d][blk[d]]) for d in ix.adv],
