@@ -94,6 +94,23 @@ def test_scatter_add_is_a_task_per_block(dask_index):
     assert 1.4 * n_tasks(z) < n_tasks(z2) < 2.4 * n_tasks(z)
 
 
+def test_scatter_add_of_a_big_dask_index_goes_in_pieces(monkeypatch):
+    # values larger than a block: the Dask index and its values in pieces of about a
+    # block, a chain of tasks per block (a piece each); no task holds all the values
+    monkeypatch.setattr(bd, "_PIECE_MIN", 0)
+    x = da.zeros((1000, 8), chunks=(100, 8))
+    rows = RNG.integers(-1000, 1000, 3000)
+    g = RNG.standard_normal((3000, 8))
+    z = add_at(x, (lazy(rows, 700),), lazy(g, 700))
+    assert blocks_read(z, x) <= 1
+    with Watch() as w:
+        out = z.compute()
+    ref = np.zeros((1000, 8))
+    np.add.at(ref, rows, g)
+    assert np.array_equal(out, ref)
+    assert w.biggest <= 2 * 100 * 8 * 8 < g.nbytes / 4
+
+
 def test_scatter_add_of_a_numpy_index_leaves_blocks_it_misses_alone():
     x = da.zeros((1000, 8), chunks=(100, 8))
     z = add_at(x, (np.array([5, 5, 901]),), 1.0)
@@ -204,7 +221,10 @@ def test_scatter_add_equals_numpys(case, dtype, dask_index, data):
     x = da.from_array(xn, chunks=chunks)
     i = as_dask_index(idx, data.draw(st.integers(1, 3))) if dask_index else idx
     v = lazy(vals, 2) if data.draw(st.booleans()) and np.ndim(vals) else vals
-    z = add_at(x, i, v)
+    with pytest.MonkeyPatch.context() as mp:
+        if data.draw(st.booleans()):  # a Dask index in pieces (of about a block each)
+            mp.setattr(bd, "_PIECE_MIN", 0)
+        z = add_at(x, i, v)
     assert blocks_read(z, x) <= 1
     out = z.compute()
     assert out.dtype == ref.dtype and z.chunks == x.chunks
@@ -221,7 +241,10 @@ def test_scatter_set_equals_numpys(case, dask_index, data):
     ref[idx] = vals  # (a repeated position keeps its last value)
     x = da.from_array(xn, chunks=chunks)
     i = as_dask_index(idx, data.draw(st.integers(1, 3))) if dask_index else idx
-    z = bd._scatter(None, x, i, vals)
+    with pytest.MonkeyPatch.context() as mp:
+        if data.draw(st.booleans()):
+            mp.setattr(bd, "_PIECE_MIN", 0)
+        z = bd._scatter(None, x, i, vals)
     assert np.array_equal(z.compute(), ref)
 
 

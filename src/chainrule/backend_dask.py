@@ -620,6 +620,7 @@ class _Block:
     (``lo``/``hi``: a Dask index, sorted out in the task)."""
 
     __slots__ = ("local", "cuts", "ix", "pos", "coords", "lo", "hi", "sizes", "bnd", "own")
+    __slots__ += ("vshape", "offset")  # the values' shape on the arrays' dims; pos's start
 
     def __init__(self, **kw):
         for k in self.__slots__:
@@ -672,8 +673,8 @@ def _block_values(b, spec, pos):
     ]
     if not ix.adv:
         return b[tuple(cuts)]
-    b = _np.broadcast_to(b, b.shape[:p] + ix.bshape + b.shape[p + nb :])  # (a view)
-    mid = _np.unravel_index(pos, ix.bshape) if nb else (None,)
+    b = _np.broadcast_to(b, b.shape[:p] + spec.vshape + b.shape[p + nb :])  # (a view)
+    mid = _np.unravel_index(pos + spec.offset, spec.vshape) if nb else (None,)
     return b[tuple(cuts[:p]) + tuple(mid) + tuple(cuts[p:])]
 
 
@@ -687,6 +688,53 @@ def _single_key(x):
     # x as one chunk, and that chunk's key
     x = x.rechunk(-1) if x.ndim else x
     return x, (x.name,) + (0,) * x.ndim
+
+
+_PIECE_MIN = 1 << 16  # bytes: no smaller pieces (their tasks would cost more than they do)
+
+
+def _index_pieces(ix, a, b, bnd, deps):
+    """A Dask index (and the values, where they are not broadcast along it) cut along the
+    index's first dim into pieces of about one block of ``a`` each, so that no task holds
+    more: ``(pieces, arrays, vpieces)``: the pieces' row ranges, per piece the keys (or
+    NumPy arrays) of the index's arrays, per piece the values' key (None: values whole).
+    One piece (the whole index, as it is) when it and the values fit in a block."""
+    p, bshape = ix.p, ix.bshape
+    nb = len(bshape)
+    block = _np.prod([max(c) if c else 0 for c in a.chunks]) * a.dtype.itemsize
+    block = max(block, _PIECE_MIN)
+    own = nb and _np.ndim(b) and bnd[p] == bshape[0] and bshape[0] > 1
+    size = int(_np.prod(bshape)) * 8 * len(ix.adv)  # (the index, as intp)
+    if own:
+        itemsize = (b if isinstance(b, (ndarray, _np.ndarray)) else _np.asarray(b)).dtype.itemsize
+        size = max(size, int(_np.prod(bnd)) * itemsize)
+    rows = bshape[0] if nb else 1
+    if not nb or size <= block or rows <= 1:
+        arrays = []
+        for d in ix.adv:
+            x = ix.parts[d]
+            if isinstance(x, ndarray):
+                x, key = _single_key(x)
+                deps.append(x)
+                x = key
+            arrays.append(x)
+        return [(0, rows)], [arrays], None
+    step = max(1, int(rows * block // size))
+    pieces = [(r, min(r + step, rows)) for r in range(0, rows, step)]
+    chunks = (step,) + (-1,) * (nb - 1)
+    keys = []
+    for d in ix.adv:
+        x = _da.broadcast_to(_da.asarray(ix.parts[d]), bshape).rechunk(chunks)
+        deps.append(x)
+        keys.append([(x.name, j) + (0,) * (nb - 1) for j in range(len(pieces))])
+    arrays = [list(k) for k in zip(*keys, strict=True)]
+    if not own:
+        return pieces, arrays, None
+    v = _da.asarray(b).reshape(bnd)
+    v = v.rechunk({r: step if r == p else -1 for r in range(v.ndim)})
+    deps.append(v)
+    vpieces = [(v.name,) + (0,) * p + (j,) + (0,) * (v.ndim - p - 1) for j in range(len(pieces))]
+    return pieces, arrays, vpieces
 
 
 def _scatter(op, a, idx, b):
@@ -725,15 +773,9 @@ def _scatter(op, a, idx, b):
     name = f"scatter-{op or 'set'}-" + tokenize(a.name, op, b, idx)
     dsk, deps, arrays = {}, [a], []
     groups = None  # a NumPy index's entries per block of its axes
-    if ix.lazy:  # a Dask index: one chunk each, read by every block's task
-        for d in ix.adv:
-            x = ix.parts[d]
-            if isinstance(x, ndarray):
-                x, key = _single_key(x)
-                deps.append(x)
-                arrays.append(key)
-            else:
-                arrays.append(x)
+    pieces = [(0, ix.bshape[0] if nb else 1)]  # a Dask index's, along its first dim
+    if ix.lazy:
+        pieces, arrays, vpieces = _index_pieces(ix, a, b, bnd, deps)
     else:  # a NumPy index: its entries sorted by block, in their order within a block
         cs = _coords([ix.parts[d] for d in ix.adv], [a.shape[d] for d in ix.adv], ix.adv)
         nblk = [a.numblocks[d] for d in ix.adv]
@@ -772,6 +814,8 @@ def _scatter(op, a, idx, b):
         else:
             b = _np.reshape(b, bnd).reshape(flat_shape)[at]
             per_block = _np.split(b, _np.cumsum(counts)[:-1], axis=p)
+    elif ix.lazy and vpieces is not None:
+        values = None
     elif isinstance(b, ndarray):
         b, values = _single_key(b)
         deps.append(b)
@@ -781,6 +825,7 @@ def _scatter(op, a, idx, b):
     else:
         values = b
     light = ix.shape_only()
+    rest = int(_np.prod(ix.bshape[1:])) if nb else 1
     for blk in itertools.product(*[range(n) for n in a.numblocks]):
         src = (a.name,) + blk
         slices = [cut[d][blk[d]] for d in ix.slices]
@@ -791,21 +836,34 @@ def _scatter(op, a, idx, b):
         local = [None] * a.ndim  # (the arrays' axes: the entries' coordinates, in the task)
         for d, s in zip(ix.slices, slices, strict=True):
             local[d] = s[2]
-        spec = _Block(
-            local=local,
-            cuts=[slice(s[0], s[1]) for s in slices],
-            ix=light,
-            bnd=bnd,
-            sizes=[a.shape[d] for d in ix.adv],
-            lo=[int(bounds[d][blk[d]]) for d in ix.adv],
-            hi=[int(bounds[d][blk[d] + 1]) for d in ix.adv],
-            own=sort,
-        )
-        if entries is not None:
-            spec.pos, spec.coords, g = entries
-            if sort:
-                values = per_block[g]
-        dsk[(name,) + blk] = (_scatter_block, op, src, values, spec, *arrays)
+        # a Dask index in pieces: a chain of tasks per block, a piece each, in the index's
+        # order (a piece's entries add after those of the pieces before it, as in NumPy)
+        prev = src
+        for j, (r0, r1) in enumerate(pieces):
+            spec = _Block(
+                local=local,
+                cuts=[slice(s[0], s[1]) for s in slices],
+                ix=light,
+                bnd=bnd,
+                sizes=[a.shape[d] for d in ix.adv],
+                lo=[int(bounds[d][blk[d]]) for d in ix.adv],
+                hi=[int(bounds[d][blk[d] + 1]) for d in ix.adv],
+                own=sort,
+                vshape=ix.bshape,
+                offset=r0 * rest,
+            )
+            if entries is not None:
+                spec.pos, spec.coords, g = entries
+                if sort:
+                    values = per_block[g]
+            if ix.lazy and vpieces is not None:  # this piece's values, indexed from 0
+                values, spec.offset = vpieces[j], 0
+                spec.vshape = (r1 - r0,) + ix.bshape[1:]
+                spec.bnd = bnd[:p] + (r1 - r0,) + bnd[p + 1 :]
+            key = (name,) + blk if j == len(pieces) - 1 else (name + "-piece", j) + blk
+            piece = arrays[j] if ix.lazy else ()
+            dsk[key] = (_scatter_block, op, prev, values, spec, *piece)
+            prev = key
     graph = HighLevelGraph.from_collections(name, dsk, dependencies=deps)
     return _da.Array(graph, name, a.chunks, meta=a._meta)
 
