@@ -745,9 +745,11 @@ def _scatter(op, a, idx, b):
     blocks now: the blocks it does not reach stay ``a``'s own (no task), and each task gets
     only its own entries of the index and, where the values are not broadcast along the
     index, its own values (one Dask gather of the values in the blocks' order, cut into a
-    chunk per block). A Dask index (values unknown until computed) is one chunk that every
-    block's task reads and masks by the block's bounds, with the values whole (one
-    chunk); its task checks the bounds and raises NumPy's IndexError at compute time."""
+    chunk per block). A Dask index (values unknown until computed) is read by every
+    block's task, which masks it by the block's bounds: whole (one chunk, with the values)
+    when that fits in about a block, else in pieces of about a block, a chain of tasks per
+    block (``_index_pieces``). The tasks check the bounds: NumPy's IndexError at compute
+    time."""
     import itertools
 
     from dask.base import tokenize
