@@ -111,6 +111,23 @@ def test_scatter_add_of_a_big_dask_index_goes_in_pieces(monkeypatch):
     assert w.biggest <= 2 * 100 * 8 * 8 < g.nbytes / 4
 
 
+def test_put_along_a_tall_array_sends_a_block_only_the_pieces_it_reaches(monkeypatch):
+    # gather's adjoint: add.at(z, (rows grid, idx)); the grid is NumPy's, so each block's
+    # chain holds only the pieces of idx whose rows fall in it (not every piece)
+    monkeypatch.setattr(bd, "_PIECE_MIN", 0)
+    x = da.zeros((4000, 8), chunks=(500, 8))
+    idx = RNG.integers(-8, 8, (4000, 3))
+    g = RNG.standard_normal((4000, 3))
+    grid = np.arange(4000)[:, None]
+    z = add_at(x, (grid, lazy(idx, 1000)), lazy(g, 1000))
+    layer = dict(z.__dask_graph__().layers[z.name])
+    pieces = {k[1] for k in layer if k[0].endswith("-piece")}
+    assert len(pieces) > 4 and len(layer) < 3 * x.npartitions
+    ref = np.zeros((4000, 8))
+    np.add.at(ref, (grid, idx), g)
+    assert np.array_equal(z.compute(), ref)
+
+
 def test_scatter_add_of_a_numpy_index_leaves_blocks_it_misses_alone():
     x = da.zeros((1000, 8), chunks=(100, 8))
     z = add_at(x, (np.array([5, 5, 901]),), 1.0)

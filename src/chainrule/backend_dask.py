@@ -737,6 +737,27 @@ def _index_pieces(ix, a, b, bnd, deps):
     return pieces, arrays, vpieces
 
 
+def _reach(ix, shape, pieces):
+    """Per piece of a Dask index, the positions its NumPy arrays (a gather's grids, known
+    now) take, as ``(axis, min, max)``; None for an empty piece."""
+    out = []
+    for r0, r1 in pieces:
+        lims = []
+        for d in ix.adv:
+            c = ix.parts[d]
+            if isinstance(c, ndarray):
+                continue
+            if c.ndim == len(ix.bshape) and c.shape[0] != 1:  # (else: all of it, broadcast)
+                c = c[r0:r1]
+            if not c.size:
+                lims = None
+                break
+            c = _np.where(c < 0, c + shape[d], c)
+            lims.append((d, int(c.min()), int(c.max())))
+        out.append(lims)
+    return out
+
+
 def _scatter(op, a, idx, b):
     """``ufunc.at(a, idx, b)`` (``op`` the ufunc's name) or ``a[idx] = b`` (``op`` None),
     as a new Dask array with ``a``'s chunks; None where ``idx`` is not an ``_Index``.
@@ -826,6 +847,7 @@ def _scatter(op, a, idx, b):
         dsk[values] = _np.asarray(b)
     else:
         values = b
+    reach = _reach(ix, a.shape, pieces) if ix.lazy else [[]]
     light = ix.shape_only()
     rest = int(_np.prod(ix.bshape[1:])) if nb else 1
     for blk in itertools.product(*[range(n) for n in a.numblocks]):
@@ -839,9 +861,20 @@ def _scatter(op, a, idx, b):
         for d, s in zip(ix.slices, slices, strict=True):
             local[d] = s[2]
         # a Dask index in pieces: a chain of tasks per block, a piece each, in the index's
-        # order (a piece's entries add after those of the pieces before it, as in NumPy)
+        # order (a piece's entries add after those of the pieces before it, as in NumPy);
+        # only the pieces whose NumPy arrays (a gather's grids) reach the block
+        todo = [
+            j
+            for j, lims in enumerate(reach)
+            if lims is not None
+            and all(bounds[d][blk[d]] <= hi and lo < bounds[d][blk[d] + 1] for d, lo, hi in lims)
+        ]
+        if not todo:
+            dsk[(name,) + blk] = src
+            continue
         prev = src
-        for j, (r0, r1) in enumerate(pieces):
+        for j in todo:
+            r0, r1 = pieces[j]
             spec = _Block(
                 local=local,
                 cuts=[slice(s[0], s[1]) for s in slices],
@@ -862,7 +895,7 @@ def _scatter(op, a, idx, b):
                 values, spec.offset = vpieces[j], 0
                 spec.vshape = (r1 - r0,) + ix.bshape[1:]
                 spec.bnd = bnd[:p] + (r1 - r0,) + bnd[p + 1 :]
-            key = (name,) + blk if j == len(pieces) - 1 else (name + "-piece", j) + blk
+            key = (name,) + blk if j == todo[-1] else (name + "-piece", j) + blk
             piece = arrays[j] if ix.lazy else ()
             dsk[key] = (_scatter_block, op, prev, values, spec, *piece)
             prev = key
