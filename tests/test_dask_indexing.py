@@ -221,7 +221,7 @@ def as_dask_index(idx, chunk):
     return tuple(lazy(i, chunk) if isinstance(i, np.ndarray) else i for i in idx)
 
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 
 
 @SETTINGS

@@ -747,7 +747,7 @@ def _reach(ix, shape, pieces):
             c = ix.parts[d]
             if isinstance(c, ndarray):
                 continue
-            if c.ndim == len(ix.bshape) and c.shape[0] != 1:  # (else: all of it, broadcast)
+            if c.ndim and c.ndim == len(ix.bshape) and c.shape[0] != 1:  # (else: all of it)
                 c = c[r0:r1]
             if not c.size:
                 lims = None
