@@ -427,9 +427,19 @@ def take(a, indices, axis=None):
 def take_along_axis(x, idx, axis: int):
     """NumPy's ``take_along_axis``: ``x``'s elements at ``idx`` along ``axis``, the other
     axes broadcast. Chunked either way: where ``axis`` is one chunk of ``x`` (a sort's
-    axis), one task per block of ``idx`` beside its block of ``x`` (``_take_along_lazy``);
-    else pointwise indexing (``_gather``), which splits the work by ``x``'s blocks."""
+    axis), or can be made one within Dask's chunk size (``array.chunk-size``), one task per
+    block of ``idx`` beside its block of ``x`` (``_take_along_lazy``); else (a gather
+    along a long axis) pointwise indexing (``_gather``), which splits the work by
+    ``x``'s blocks."""
     axis = axis % x.ndim
+    if x.numblocks[axis] > 1:
+        import dask
+        from dask.utils import parse_bytes
+
+        block = x.shape[axis] * x.dtype.itemsize
+        block *= int(_np.prod([max(c) for d, c in enumerate(x.chunks) if d != axis]))
+        if block <= parse_bytes(dask.config.get("array.chunk-size")):
+            x = x.rechunk({axis: -1})
     if x.numblocks[axis] == 1:
         return _take_along_lazy(x, idx, axis)
     if not isinstance(idx, ndarray):
