@@ -317,6 +317,10 @@ def test_edge_indices():
         ref = xn.copy()
         np.add.at(ref, idx, 1.0)
         assert np.array_equal(add_at(x, idx, 1.0).compute(), ref)
+    # a negative step from below -n: none (Dask's own slicing reads it as all)
+    v = da.from_array(np.arange(5), chunks=1)
+    for sl in (slice(-6, None, -1), slice(-7, -6, -1), slice(None, -6, -1), slice(7, 2, -2)):
+        assert np.array_equal(bd.getitem(v, sl).compute(), np.arange(5)[sl])
     # a complex and a bool array
     c = xn + 1j * xn
     ref = c.copy()

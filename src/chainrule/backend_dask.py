@@ -371,13 +371,33 @@ def _mask_positions(idx):
     )
 
 
+def _plain_slices(shape, idx):
+    # slices as NumPy reads them, spelt out: Dask misreads a negative step from below -n
+    # (x[-6::-1] of 5 elements: all of them, not none)
+    if len(idx) > len(shape) or any(
+        i is None or i is Ellipsis or getattr(getattr(i, "dtype", None), "kind", "") == "b"
+        for i in idx
+    ):
+        return idx
+    return tuple(
+        i if not isinstance(i, slice) else _plain(*i.indices(n))
+        for i, n in zip(idx, shape, strict=False)
+    )
+
+
+def _plain(start, stop, step):
+    if not len(range(start, stop, step)):
+        return slice(0, 0)
+    return slice(start, stop if stop >= 0 else None, step)
+
+
 def getitem(a, idx):
     """``a[idx]`` with NumPy's meaning of ``idx``: Dask's own indexing, or where Dask has
     none (several integer-array indices: NumPy's pointwise indexing; a Dask index of more
     than one dimension), chunked by ``_gather``. A NumPy mask is its positions
     (``nonzero``): known sizes, where Dask's would be NaN. Only an index outside these
     forms is one task over ``a``."""
-    idx = _mask_positions(idx)
+    idx = _plain_slices(a.shape, _mask_positions(idx))
     arrays = [i for i in idx if isinstance(i, (_np.ndarray, ndarray, list))]
     if len(arrays) > 1 or any(_np.ndim(i) != 1 for i in arrays):
         # (Dask's own takes one array, of one dim: of more, it refuses or mis-shapes)
@@ -405,10 +425,11 @@ def setitem(a, idx, v) -> None:
     does); only an index outside its forms is one task over ``a``."""
     if a.size == 0 or getattr(v, "size", 1) == 0:
         return  # nothing to write (Dask's assignment refuses empty values)
+    idx = _plain_slices(a.shape, _mask_positions(idx))
     try:
         a[idx] = v
     except (NotImplementedError, ValueError, IndexError):
-        y = _scatter(None, a, _mask_positions(idx), v)
+        y = _scatter(None, a, idx, v)
         if y is None:
             import dask
 
