@@ -375,7 +375,10 @@ def _plain_slices(shape, idx):
     # slices as NumPy reads them, spelt out: Dask misreads a negative step from below -n
     # (x[-6::-1] of 5 elements: all of them, not none)
     if len(idx) > len(shape) or any(
-        i is None or i is Ellipsis or getattr(getattr(i, "dtype", None), "kind", "") == "b"
+        i is None
+        or i is Ellipsis
+        or isinstance(i, bool)
+        or getattr(getattr(i, "dtype", None), "kind", "") == "b"
         for i in idx
     ):
         return idx
@@ -391,6 +394,24 @@ def _plain(start, stop, step):
     return slice(start, stop if stop >= 0 else None, step)
 
 
+def _dask_reads(idx) -> bool:
+    """Whether Dask's own indexing reads ``idx`` as NumPy does: one integer array at most,
+    of one dim, not apart from an int (beside an array NumPy counts ints as arrays, and
+    puts their dims first when a slice stands between). Else it refuses or mis-shapes."""
+    arrays = [k for k, i in enumerate(idx) if isinstance(i, (_np.ndarray, ndarray, list))]
+    if not arrays:
+        return True
+    if len(arrays) > 1 or _np.ndim(idx[arrays[0]]) != 1:
+        return False
+    ints = [
+        k
+        for k, i in enumerate(idx)
+        if isinstance(i, (int, _np.integer)) and not isinstance(i, (bool, _np.bool_))
+    ]
+    at = sorted(arrays + ints)
+    return at == list(range(at[0], at[-1] + 1))
+
+
 def getitem(a, idx):
     """``a[idx]`` with NumPy's meaning of ``idx``: Dask's own indexing, or where Dask has
     none (several integer-array indices: NumPy's pointwise indexing; a Dask index of more
@@ -398,9 +419,7 @@ def getitem(a, idx):
     (``nonzero``): known sizes, where Dask's would be NaN. Only an index outside these
     forms is one task over ``a``."""
     idx = _plain_slices(a.shape, _mask_positions(idx))
-    arrays = [i for i in idx if isinstance(i, (_np.ndarray, ndarray, list))]
-    if len(arrays) > 1 or any(_np.ndim(i) != 1 for i in arrays):
-        # (Dask's own takes one array, of one dim: of more, it refuses or mis-shapes)
+    if not _dask_reads(idx):
         y = _gather(a, idx)
         if y is not None:
             return y
