@@ -442,3 +442,31 @@ def test_on_a_cluster_of_worker_processes():
             np.add.at(ref, (rows, cols), 1.5)
             assert np.array_equal(add_at(da.zeros_like(x), (i, j), 1.5).compute(), ref)
             assert np.array_equal(bd.getitem(x, (i, j)).compute(), xn[rows, cols])
+
+
+def test_setitem_and_take_in_numpys_forms():
+    xn = np.zeros((6, 4))
+    for idx, v in [
+        ((np.array([1, 1, -1]),), np.arange(12.0).reshape(3, 4)),
+        ((lazy([1, 1, -1], 1),), np.arange(12.0).reshape(3, 4)),
+        ((2, np.array([0, 0])), np.array([5.0, 6])),  # (Dask's own: a TypeError)
+        ((np.array([1, 1, -1]), np.array([0, 1, 1])), 7.0),
+        ((0, slice(None), None)[:2], 3.0),
+    ]:
+        x = bd.array(da.from_array(xn, chunks=2))
+        bd.setitem(x, idx, v)
+        ref = xn.copy()
+        ref[tuple(np.asarray(i) if isinstance(i, da.Array) else i for i in idx)] = v
+        assert np.array_equal(x.compute(), ref)
+    yn = np.arange(24.0).reshape(4, 6)
+    y = da.from_array(yn, chunks=2)
+    for ind, axis in [
+        (np.array([[0, -1], [2, 2]]), 1),
+        (range(1, 3), 0),
+        (np.array([5, 0]), None),
+        (lazy([[0, 3], [1, 1]], 1), 0),  # (a Dask index of two dims: Dask's own refuses)
+        (np.array(2), 1),
+    ]:
+        ref = np.take(yn, np.asarray(ind), axis=axis)
+        r = bd.take(y, ind, axis=axis)
+        assert r.shape == ref.shape and np.array_equal(r.compute(), ref)

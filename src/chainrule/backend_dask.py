@@ -445,9 +445,13 @@ def setitem(a, idx, v) -> None:
     if a.size == 0 or getattr(v, "size", 1) == 0:
         return  # nothing to write (Dask's assignment refuses empty values)
     idx = _plain_slices(a.shape, _mask_positions(idx))
+    y = None if _dask_reads(idx) else _scatter(None, a, idx, v)
+    if y is not None:
+        _rebind(a, y)
+        return
     try:
         a[idx] = v
-    except (NotImplementedError, ValueError, IndexError):
+    except (NotImplementedError, ValueError, IndexError, TypeError):
         y = _scatter(None, a, idx, v)
         if y is None:
             import dask
@@ -458,10 +462,16 @@ def setitem(a, idx, v) -> None:
 
 
 def take(a, indices, axis=None):
-    """NumPy's ``take`` (a ``range`` of indices too): Dask's, chunked."""
+    """NumPy's ``take`` (a ``range`` of indices too): ``a[..., indices]`` on ``axis``
+    (``getitem``: Dask's own, or chunked where Dask has none, as a Dask index of several
+    dims); ``axis`` None: of the flattened ``a``."""
     if isinstance(indices, range):
         indices = _np.arange(indices.start, indices.stop, indices.step)
-    return _da.take(a, indices, axis=axis)
+    if axis is None:
+        a, axis = a.reshape(-1), 0
+    if not isinstance(indices, ndarray):
+        indices = _np.asarray(indices)
+    return getitem(a, (slice(None),) * (axis % a.ndim) + (indices,))
 
 
 def take_along_axis(x, idx, axis: int):
