@@ -88,8 +88,8 @@ def asnumpy(a):
 # (tests/test_dask_table.py runs every case of the table here): creation functions that
 # keep a positional dtype (Dask's would drop it and give float64), the special functions'
 # kernels per chunk, scatter-add (``add.at``), indexing Dask refuses, sort/argsort, reshape
-# beyond merging and splitting dims, and linalg per matrix (``apply_gufunc``). What needs
-# more than one task over a whole array says so (``getitem``, ``setitem``, ``_ufunc_at``).
+# beyond merging and splitting dims, and linalg per matrix (``apply_gufunc``). Scatter and
+# indexing go block by block; the rare index forms that take one task over an array say so.
 
 
 def _dtype_kw(args, kwargs, at: int):
