@@ -42,7 +42,7 @@ from .functions import (
 from .functions.args import wrap_dim
 from .functions.linalg import CPP_NAMES
 from .node import RemovableHandle, edge, own_leaf
-from .ops.apply import refresh_view, symbolic_detach
+from .ops.apply import dask_detach, refresh_view, symbolic_detach
 from .ops.symbolic import SymArray
 from .tensor_base import TensorBase, own
 
@@ -610,6 +610,8 @@ def _detached(t: Tensor) -> Tensor:
         return symbolic_detach(t)
     d = t._new(own(t))
     d._vc = t._vc  # detach shares storage and the version counter
+    if type(d._data) is not _ndarray and _backend.is_dask(d._data):
+        dask_detach(t, d)  # (its storage: Dask arrays share no memory, see ops.dask_views)
     return d
 
 

@@ -22,9 +22,10 @@ from ..ops.apply import (
     apply,
     apply_inplace,
     check_inplace,
+    dask_overlaps,
+    dask_written,
     index_put_expanded,
     integer_filled,
-    refuse_dask_view_write,
     symbolic_unknown_layout,
 )
 from ..ops.elementwise import FILL_T
@@ -295,6 +296,15 @@ def setitem(x, idx, value) -> None:
                 value = x._new(namespace(x._data).asarray(value, dtype=x._data.dtype))
             getitem(x, idx).copy_(value)
             return
+    elif type(x._data) is not _backend.ndarray and dask_overlaps(x):
+        # an expanded view on 'dask' (no strides to test): written through the view of
+        # the region, which holds each element once or is refused (ops.dask_views)
+        if has_advanced(idx):
+            raise RuntimeError(_state.ERR_OVERLAP)
+        if not is_t:
+            value = x._new(namespace(x._data).asarray(value, dtype=x._data.dtype))
+        getitem(x, idx).copy_(value)
+        return
     if not record and not dual:
         if is_t and value._data.dtype != x._data.dtype:
             value = value.to(x.dtype)  # PyTorch's casts (NaN into an integer tensor too)
@@ -304,8 +314,9 @@ def setitem(x, idx, value) -> None:
             if type(dst) is _backend.ndarray:
                 dst[idx] = v
             else:  # (a backend whose indexing is not NumPy's: the seam spells it)
-                refuse_dask_view_write(x)
                 _backend.setitem(namespace(dst), dst, idx, v)
+                if _backend.is_dask(dst):  # (into its base and other views, as on the CPU)
+                    dask_written(x)
         except ValueError as e:
             if "read-only" in str(e):
                 raise RuntimeError(_state.ERR_OVERLAP) from None

@@ -30,6 +30,7 @@ from .. import backend as _backend
 from .. import dtypes as _dt
 from ..node import edge
 from ..tensor_base import TENSOR_TYPES, TensorBase, new, own
+from . import dask_views as _dask_views
 from . import symbolic as _sym
 from .primitive import REGISTRY, Primitive
 from .views import COPY_SLICES, DETACH, EMPTY_VIEW, TO_DEVICE, WRITE_VIEW
@@ -150,7 +151,7 @@ def apply(prim: Primitive, *args, **params):
         ):
             _as_view(res, src, prim, params, x0.shape)
         elif prim.view and type(out) not in _CPU_TYPES and _is_dask(out):
-            res._view = DASK_VIEW  # a value, no base: writes to it are refused
+            _dask_view(res, src, prim, params, x0)  # (Dask arrays share no memory)
 
     # 3. the node, when an input wants a gradient
     if _grad.enabled and prim.vjp is not None:
@@ -501,8 +502,6 @@ def apply_inplace(prim: Primitive, t, *args, **params):
     if type(t._data) is _SymArray:  # an explicit graph: the write makes a new node
         return _symbolic_inplace(prim, t, args, params)
     base = t._base
-    if base is None and type(t._data) not in _CPU_TYPES:
-        refuse_dask_view_write(t)
     if base is not None:
         _fresh(t, base)
     if prim.name != "index_put":  # setitem checks the region it writes
@@ -656,7 +655,8 @@ def write(t, out, overlap_ok: bool = False) -> None:
         )
     try:
         if type(dst) is not _ndarray and _backend.is_dask(dst):
-            _backend.namespace(dst).assign(dst, out)  # (without Dask's setitem tasks)
+            # (without Dask's setitem tasks; through a view, into its base and the others)
+            _dask_views.store(t, out, overlap_ok)
         else:
             dst[...] = out
     except ValueError as e:
@@ -1126,21 +1126,36 @@ ERR_UNKNOWN_SIZE = (
 )
 
 
-# A view op's result on 'dask' is a new value (Dask arrays share no memory): a write to it
-# could not reach the tensor it was taken from, so it is refused, naming the fix
-DASK_VIEW = ("dask", ())
-ERR_DASK_VIEW_WRITE = (
-    "an in-place write to a view of a tensor on 'dask' (a slice, x[i], t(), view(), "
-    "detach(), ...): Dask arrays are values that share no memory, so the write cannot "
-    "reach the tensor the view was taken from. Write that tensor itself (x[idx] = v; "
-    "x[idx] = x[idx] + v for x[idx] += v), or write a copy of the view (v = x[idx].clone())"
-)
+# A view op's result on 'dask': Dask arrays share no memory, so the storage a view shares
+# with its base is kept by ops.dask_views (a write through any of them re-derives the
+# others, lazily). Autograd's view bookkeeping is the CPU's (``_as_view``).
+def _dask_view(res, src, prim, params, x0) -> None:
+    """res = prim(src), a view op on 'dask': a view of src's storage where the CPU's would
+    be one (a reshape of a transposed tensor is a copy there, so here too)."""
+    e = _dask_views.entry(src)
+    root, chain = (src, ()) if e is None else e[:2]
+    chain += ((prim, params, x0.shape),)
+    view, overlap = _dask_views.classify(root._data.shape, chain)
+    if not view:
+        return
+    if res._data is x0:  # (Dask's x[:] is x: a view holds an array object of its own)
+        res._data = _backend.namespace(x0).new_handle(x0)
+    _as_view(res, src, prim, params, x0.shape)
+    _dask_views.register(res, root, chain, overlap)
 
 
-def refuse_dask_view_write(t) -> None:
-    """Refuse an in-place write to ``t`` when it is a view op's result on 'dask'."""
-    if getattr(t, "_view", None) is DASK_VIEW:
-        raise RuntimeError(ERR_DASK_VIEW_WRITE)
+def dask_detach(t, d) -> None:
+    """d = t.detach() on 'dask': d shares t's storage. Of a root, d shares its array object
+    (a write to either rebinds it for both); of a view, d is registered as one more view
+    of t's root (with t's chain, and no autograd base)."""
+    e = _dask_views.entry(t)
+    if e is not None:
+        d._data = _backend.namespace(d._data).new_handle(d._data)
+        _dask_views.register(d, *e)
+
+
+dask_written = _dask_views.written  # (a setitem wrote a Dask tensor's array in place)
+dask_overlaps = _dask_views.overlaps
 
 
 def _lazy(out) -> bool:
