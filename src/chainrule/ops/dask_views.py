@@ -39,13 +39,12 @@ from __future__ import annotations
 
 import weakref
 
-import numpy as _np
-
 from .. import backend as _backend
 from .._state import ERR_OVERLAP
 from .namespaces import array_ns
 from .views import along_view, into_base
 
+_CPU = _backend.default  # (NumPy: the CPU's namespace)
 # id(tensor) -> (weak reference, id of its storage's version counter, root, chain, overlap)
 _ALIASES: dict[int, tuple] = {}
 # id(version counter) -> ids of the registered tensors of that storage
@@ -86,7 +85,7 @@ def standin(shape, chain):
     ``chain``: the strides the CPU would give the view; None where the stand-in cannot be
     made (a shape too big even for untouched memory)."""
     try:
-        a = _np.empty(shape, _np.uint8)
+        a = _CPU.empty(shape, "uint8")
     except (MemoryError, ValueError):
         return None
     for prim, params, _ in chain:
@@ -104,7 +103,7 @@ def _standin_step(prim, params, a):
         except AttributeError:
             return None  # a copy on the CPU
         return v
-    return prim.fwd(_np, a, **params)  # (a view: the CPU's error where it can be none)
+    return prim.fwd(_CPU, a, **params)  # (a view: the CPU's error where it can be none)
 
 
 def classify(root_shape, chain):
@@ -117,7 +116,7 @@ def classify(root_shape, chain):
     b = _standin_step(*chain[-1][:2], a)
     if b is None or not (b is a or b.base is not None):
         return False, False
-    if b.size and not _np.may_share_memory(a, b):
+    if b.size and not _backend.may_share_memory(a, b):
         return False, False
     return True, _backend.has_internal_overlap(b)
 
@@ -186,7 +185,7 @@ def _put_masked(xp, base, chain, value, overlap: bool):
     # elsewhere (selected, not added: the base's inf or NaN outside the region stays).
     # A region holding elements twice is written by fill_ or zero_ only: one value.
     ns = array_ns(xp)
-    ones = xp.ones_like(base, dtype="float32")
+    ones = xp.ones(base.shape, dtype="float32", chunks=base.chunks)
     region = into_base(ns, along_view(ns, ones, chain, ()), chain, ())
     if overlap:
         new = xp.reshape(value, (-1,))[0]
