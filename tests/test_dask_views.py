@@ -431,3 +431,19 @@ def test_an_optimizer_after_a_no_grad_write_through_a_view():
 
     for d, c in zip(run("dask"), run("cpu"), strict=True):
         _same(d, c)
+
+
+def test_views_follow_a_persisted_base():
+    x = _base().to("dask", chunks=2)
+    d = x.detach()
+    v = x[1]
+    x.persist()
+    with _Computes() as c:
+        d.add_(1)  # (d held x's array object before persist swapped it)
+        v.mul_(2)
+    assert c.n == 0
+    want = np.arange(12.0).reshape(3, 4) + 1
+    want[1] *= 2
+    for t in (x, d):
+        np.testing.assert_array_equal(t.cpu().numpy(), want)
+    np.testing.assert_array_equal(v.cpu().numpy(), want[1])

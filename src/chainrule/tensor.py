@@ -42,7 +42,7 @@ from .functions import (
 from .functions.args import wrap_dim
 from .functions.linalg import CPP_NAMES
 from .node import RemovableHandle, edge, own_leaf
-from .ops.apply import dask_detach, refresh_view, symbolic_detach
+from .ops.apply import dask_detach, dask_persisted, refresh_view, symbolic_detach
 from .ops.symbolic import SymArray
 from .tensor_base import TensorBase, own
 
@@ -603,6 +603,8 @@ def persist(*tensors) -> None:
 
     for t, arr in zip(todo, dask.persist(*[t._data for t in todo]), strict=True):
         t._data = arr
+    for t in todo:
+        dask_persisted(t)  # (its views, detach() too: from the held chunks)
 
 
 def _detached(t: Tensor) -> Tensor:

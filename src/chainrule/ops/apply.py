@@ -1145,13 +1145,23 @@ def _dask_view(res, src, prim, params, x0) -> None:
 
 
 def dask_detach(t, d) -> None:
-    """d = t.detach() on 'dask': d shares t's storage. Of a root, d shares its array object
-    (a write to either rebinds it for both); of a view, d is registered as one more view
-    of t's root (with t's chain, and no autograd base)."""
+    """d = t.detach() on 'dask': d shares t's storage, registered as one more view of its
+    root (no autograd base): of a view, with its chain (an array object of its own); of a
+    root, the whole of it (the same array object, which a write to either rebinds for
+    both; registered still, so that it follows the root's array when persist() swaps it)."""
     e = _dask_views.entry(t)
-    if e is not None:
+    if e is None:
+        _dask_views.register(d, t, (), False)
+    else:
         d._data = _backend.namespace(d._data).new_handle(d._data)
         _dask_views.register(d, *e)
+
+
+def dask_persisted(t) -> None:
+    """Dask tensor t's array was swapped for its persisted one (same values): the views of
+    a root start from the held chunks."""
+    if _dask_views.entry(t) is None:
+        _dask_views.refresh(t)
 
 
 dask_written = _dask_views.written  # (a setitem wrote a Dask tensor's array in place)

@@ -214,9 +214,15 @@ def written(t) -> None:
     if e is not None:
         _, _, root, chain, overlap = e
         xp.assign(root._data, put(xp, root._data, chain, t._data, overlap))
+    refresh(t)
+
+
+def refresh(t) -> None:
+    """Every registered tensor of t's storage but t: its chain of its root's value now."""
     ids = _STORAGES.get(id(t._vc))
     if not ids:
         return
+    xp = _backend.namespace(t._data)
     for k in list(ids):
         if k == id(t):
             continue
