@@ -8,8 +8,9 @@ as PyTorch code would; the cases that capture a CPU tensor with dimensions (a co
 a gather index, a target) must raise PyTorch's device error (x[...] takes CPU indices
 and masks, as PyTorch does on a GPU). What Dask cannot do (a Dask mask's selection, of
 unknown size) must raise an error that names the workaround; an in-place write through a
-view reaches its base as on the CPU (ops.dask_views: tests/test_dask_views.py). Building the graphs, forward and
-backward, computes nothing (Dask callbacks count), except in the cases listed in EAGER.
+view reaches its base as on the CPU (ops.dask_views: tests/test_dask_views.py). Building
+the graphs, forward and backward, computes nothing (Dask callbacks count), except in the
+cases listed in EAGER.
 """
 
 from __future__ import annotations

@@ -447,3 +447,18 @@ def test_views_follow_a_persisted_base():
     for t in (x, d):
         np.testing.assert_array_equal(t.cpu().numpy(), want)
     np.testing.assert_array_equal(v.cpu().numpy(), want[1])
+
+
+def test_partial_overlap_is_refused_as_on_the_cpu():
+    def cases(x):
+        yield lambda: x[1:].add_(x[:-1])
+        yield lambda: x.__setitem__(slice(1, None), x[:-1])
+        yield lambda: x.view(-1)[1:5].mul_(x.view(-1)[:4])
+
+    for dev in ("cpu", "dask"):
+        x = _base().to(dev)
+        for f in cases(x):
+            with pytest.raises(RuntimeError, match="some elements of the input tensor"):
+                f()
+    # the same elements in the same layout, or none shared: allowed
+    _on_both(lambda x: (x[1:].add_(x[1:]), x[0].mul_(x[2]), x.__setitem__(0, x[1])))

@@ -508,6 +508,8 @@ def apply_inplace(prim: Primitive, t, *args, **params):
         for a in args:
             if isinstance(a, TensorBase) and _backend.partial_overlap(t._data, a._data):
                 raise RuntimeError(_state.ERR_PARTIAL_OVERLAP)
+        if type(t._data) not in _CPU_TYPES and _is_dask(t._data):  # (no memory to compare)
+            _dask_views.check_partial_overlap(t, args)
     record = _grad.enabled and (t._rg or any(isinstance(a, TensorBase) and a._rg for a in args))
     src = t
     if record:
@@ -1166,6 +1168,7 @@ def dask_persisted(t) -> None:
 
 dask_written = _dask_views.written  # (a setitem wrote a Dask tensor's array in place)
 dask_overlaps = _dask_views.overlaps
+dask_standins = _dask_views.standins
 
 
 def _lazy(out) -> bool:

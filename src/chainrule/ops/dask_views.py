@@ -40,7 +40,7 @@ from __future__ import annotations
 import weakref
 
 from .. import backend as _backend
-from .._state import ERR_OVERLAP
+from .._state import ERR_OVERLAP, ERR_PARTIAL_OVERLAP
 from .namespaces import array_ns
 from .views import along_view, into_base
 
@@ -104,6 +104,34 @@ def _standin_step(prim, params, a):
             return None  # a copy on the CPU
         return v
     return prim.fwd(_CPU, a, **params)  # (a view: the CPU's error where it can be none)
+
+
+def standins(*ts):
+    """NumPy stand-ins of Dask tensors of one storage (each the view its chain takes of one
+    untouched buffer of the root's shape), for the CPU's tests of overlap between them;
+    None where too big."""
+    where = [entry(t) or (t, ()) for t in ts]
+    try:
+        buf = _CPU.empty(where[0][0]._data.shape, "uint8")
+    except (MemoryError, ValueError):
+        return None
+    out = []
+    for _, chain, *_ in where:
+        a = buf
+        for prim, params, _ in chain:
+            a = _standin_step(prim, params, a)  # (registered chains are views: never None)
+        out.append(a)
+    return out
+
+
+def check_partial_overlap(t, args) -> None:
+    """PyTorch's refusal of an in-place op on t reading a tensor that partly overlaps it
+    (``x[1:].add_(x[:-1])``), for tensors of one storage on 'dask'."""
+    for a in args:
+        if a is not t and getattr(a, "_vc", None) is t._vc:
+            s = standins(t, a)
+            if s is not None and _backend.partial_overlap(*s):
+                raise RuntimeError(ERR_PARTIAL_OVERLAP)
 
 
 def classify(root_shape, chain):
