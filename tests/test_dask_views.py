@@ -265,7 +265,9 @@ def test_a_write_that_holds_an_element_twice_is_refused():
             e[:, 1] = 5.0
         with pytest.raises(RuntimeError, match="more than one element"):
             e[:, 1:3].mul_(2)
+        e.copy_(e)  # (PyTorch copies nothing into itself)
         np.testing.assert_array_equal(_value(x), np.arange(12.0).reshape(3, 4))
+        assert x._version == 1
     assert "clone()" in ERR_OVERLAP  # (the fix, named)
 
 
@@ -462,3 +464,38 @@ def test_partial_overlap_is_refused_as_on_the_cpu():
                 f()
     # the same elements in the same layout, or none shared: allowed
     _on_both(lambda x: (x[1:].add_(x[1:]), x[0].mul_(x[2]), x.__setitem__(0, x[1])))
+
+
+def test_views_a_write_does_not_reach_keep_their_graphs():
+    def fn(x):
+        rows = list(x)
+        col = x[:, 1]
+        flat = x.view(-1)
+        for i, r in enumerate(rows):
+            r.add_(i + 1)
+        return (*rows, col, flat)
+
+    _on_both(fn)
+    x = _base().to("dask", chunks=2)
+    rows = list(x)
+    col = x[:, 1]
+    names = [t._data.name for t in (*rows, col)]
+    rows[0].add_(1)
+    after = [t._data.name for t in (*rows, col)]
+    assert after[1:3] == names[1:3]  # (other rows: not re-derived)
+    assert after[0] != names[0] and after[3] != names[3]  # (the column: re-derived)
+
+
+def test_data_assignment_leaves_the_views_with_the_old_values():
+    def fn(x):
+        v = x[0]
+        t = x.t()
+        x.data = cr.zeros(5, device=x.device)
+        x.add_(1)
+        v.add_(1)
+        return v, t, x
+
+    x = _base()
+    xd = x.to("dask", chunks=2)
+    for d, c in zip(fn(xd), fn(x), strict=True):
+        _same(d, c)

@@ -42,7 +42,7 @@ from .functions import (
 from .functions.args import wrap_dim
 from .functions.linalg import CPP_NAMES
 from .node import RemovableHandle, edge, own_leaf
-from .ops.apply import dask_detach, dask_persisted, refresh_view, symbolic_detach
+from .ops.apply import dask_detach, dask_persisted, dask_rehome, refresh_view, symbolic_detach
 from .ops.symbolic import SymArray
 from .tensor_base import TensorBase, own
 
@@ -280,6 +280,8 @@ class Tensor(
 
     @data.setter
     def data(self, value: Tensor) -> None:
+        if type(self._data) is not _ndarray and _backend.is_dask(self._data):
+            dask_rehome(self)  # (its views keep the old array, as on the CPU its memory)
         self._data = value._data
 
     @property

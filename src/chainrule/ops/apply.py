@@ -1169,6 +1169,7 @@ def dask_persisted(t) -> None:
 dask_written = _dask_views.written  # (a setitem wrote a Dask tensor's array in place)
 dask_overlaps = _dask_views.overlaps
 dask_standins = _dask_views.standins
+dask_rehome = _dask_views.rehome
 
 
 def _lazy(out) -> bool:

@@ -70,6 +70,22 @@ def register(t, root, chain, overlap: bool) -> None:
     _STORAGES.setdefault(s, set()).add(k)
 
 
+def rehome(t) -> None:
+    """``t.data = y`` of Dask tensor t, about to take y's array: what shares t's storage
+    keeps t's old array, as on the CPU (its memory): views rooted at t are rooted at a
+    tensor holding it; and t, were it a view, writes no base any more."""
+    s = id(t._vc)
+    old = None
+    for k in list(_STORAGES.get(s, ())):
+        a = _ALIASES.get(k)
+        if a is not None and a[2] is t:
+            if old is None:
+                old = t._new(t._data)
+                old._vc = t._vc
+            _ALIASES[k] = (*a[:2], old, *a[3:])
+    _forget(id(t), s)
+
+
 def _forget(k, s) -> None:
     _ALIASES.pop(k, None)
     ids = _STORAGES.get(s)
@@ -246,15 +262,28 @@ def written(t) -> None:
 
 
 def refresh(t) -> None:
-    """Every registered tensor of t's storage but t: its chain of its root's value now."""
+    """Every registered tensor of t's storage but t: its chain of its root's value now.
+    Where t is a view, those whose elements t's do not reach (on the CPU's stand-ins: no
+    memory in common) keep their values, and their graphs: rows of a matrix written one
+    by one re-derive nothing."""
     ids = _STORAGES.get(id(t._vc))
     if not ids:
         return
-    xp = _backend.namespace(t._data)
+    others = []
     for k in list(ids):
-        if k == id(t):
-            continue
-        a = _ALIASES.get(k)
+        a = _ALIASES.get(k) if k != id(t) else None
         other = a[0]() if a is not None else None
         if other is not None:
-            xp.assign(other._data, along(xp, a[2]._data, a[3]))
+            others.append((other, a))
+    e = _ALIASES.get(id(t))
+    if others and e is not None and e[3]:
+        s = standins(t, *[o for o, _ in others])
+        if s is not None:
+            others = [oa for oa, so in zip(others, s[1:], strict=True) if _may_share(s[0], so)]
+    xp = _backend.namespace(t._data)
+    for other, a in others:
+        xp.assign(other._data, along(xp, a[2]._data, a[3]))
+
+
+def _may_share(a, b) -> bool:
+    return bool(a.size and b.size) and _backend.may_share_memory(a, b)
