@@ -499,3 +499,21 @@ def test_data_assignment_leaves_the_views_with_the_old_values():
     xd = x.to("dask", chunks=2)
     for d, c in zip(fn(xd), fn(x), strict=True):
         _same(d, c)
+
+
+def test_contiguous_of_a_transposed_view_is_a_copy():
+    def fn(x):
+        c = x.t().contiguous()  # (a copy on the CPU: x's writes do not reach it, nor its x)
+        f = x.t().contiguous().view(-1)
+        r = x.contiguous()  # (x itself)
+        c.add_(1)
+        x.mul_(2)
+        return c, f, r
+
+    _on_both(fn)
+
+
+def test_aliases_the_cpu_returns_are_the_same_tensor():
+    for dev in ("cpu", "dask"):
+        v = _base().to(dev)[1]
+        assert v.float() is v and v.contiguous() is v and v.real is v  # (PyTorch's too)

@@ -135,6 +135,8 @@ def apply(prim: Primitive, *args, **params):
             moved = _dask_inputs(prim, args, datas, params, out)
             if moved is not None:
                 return apply(prim, *moved, **params)
+            if out is x0 and not prim.view:  # (Dask's ascontiguousarray, astype: the input)
+                out = xp.new_handle(out)  # a value of its own: no write to x0 reaches it
         if type(out) in _PY_NUMBERS:
             out = _as_array(out)  # a Python number from some backend call (NumPy scalars stay)
         elif n >= 2 and prim.name in _FOLLOWS_FIRST:
@@ -1170,6 +1172,7 @@ dask_written = _dask_views.written  # (a setitem wrote a Dask tensor's array in 
 dask_overlaps = _dask_views.overlaps
 dask_standins = _dask_views.standins
 dask_rehome = _dask_views.rehome
+dask_c_contiguous = _dask_views.c_contiguous
 
 
 def _lazy(out) -> bool:

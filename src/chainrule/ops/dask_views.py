@@ -140,6 +140,15 @@ def standins(*ts):
     return out
 
 
+def c_contiguous(t) -> bool:
+    """Whether Dask tensor t would be laid out in C order on the CPU (a root is; a view as
+    its chain makes it: ``x.t()`` is not, so ``x.t().contiguous()`` is a copy)."""
+    if id(t) not in _ALIASES:
+        return True
+    s = standins(t)
+    return s is None or bool(s[0].flags.c_contiguous)
+
+
 def check_partial_overlap(t, args) -> None:
     """PyTorch's refusal of an in-place op on t reading a tensor that partly overlaps it
     (``x[1:].add_(x[:-1])``), for tensors of one storage on 'dask'."""
