@@ -517,3 +517,23 @@ def test_aliases_the_cpu_returns_are_the_same_tensor():
     for dev in ("cpu", "dask"):
         v = _base().to(dev)[1]
         assert v.float() is v and v.contiguous() is v and v.real is v  # (PyTorch's too)
+
+
+def test_augmented_assignment_to_an_index_with_history():
+    def fn(dev):
+        g = np.random.default_rng(1)
+        x = cr.from_numpy(g.standard_normal((3, 4)).astype(np.float32)).to(dev).requires_grad_()
+        w = cr.from_numpy(g.standard_normal(4).astype(np.float32)).to(dev).requires_grad_()
+        z = x * 2  # (not exp: it saves its result, which the writes would change)
+        z[1] += w  # (z[1].__iadd__(w), then z[1] = it)
+        z[:, 2] *= w[:3]
+        zt = z.t()
+        zt[0] -= 1.0
+        out = (z * z).sum()
+        return (out, *cr.autograd.grad(out, [x, w]))
+
+    with _Computes() as c:
+        douts = fn("dask")
+    assert c.n == 0
+    for d, o in zip(douts, fn("cpu"), strict=True):
+        _same(d, o)
