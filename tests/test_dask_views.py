@@ -370,25 +370,33 @@ def _error(fn):
         yield str(e.value)
 
 
+def _read_then_written(read, write):
+    # z = x * 1; s = sin(read(z)) saves what it reads; write(z); backward through s
+    def fn(x):
+        z = x * 1
+        s = read(z).sin()
+        write(z)
+        s.sum().backward()
+
+    return fn
+
+
 @pytest.mark.parametrize(
     "fn",
     [
-        # a view read by sin (saved), then its base written
-        lambda x: (lambda z: (lambda v, s: (z.add_(1), s.sum().backward()))(z[0], z[0].sin()))(
-            x * 1
-        ),
-        # the base read by sin (saved), then written through a view
-        lambda x: (lambda z: (lambda s: (z[1].mul_(2), s.sum().backward()))(z.sin()))(x * 1),
-        # a view read by sin, then another view of the same base written
-        lambda x: (lambda z: (lambda s: (z.t()[2].zero_(), s.sum().backward()))(z[:, 2].sin()))(
-            x * 1
-        ),
-        # a detached alias written: its version is the base's
-        lambda x: (lambda z: (lambda s: (z.detach()[0].add_(1), s.sum().backward()))(z.sin()))(
-            x * 1
-        ),
+        _read_then_written(lambda z: z[0], lambda z: z.add_(1)),
+        _read_then_written(lambda z: z, lambda z: z[1].mul_(2)),
+        _read_then_written(lambda z: z[:, 2], lambda z: z.t()[2].zero_()),
+        _read_then_written(lambda z: z, lambda z: z.detach()[0].add_(1)),
+        _read_then_written(lambda z: z.t()[1:], lambda z: z.__setitem__((0, 1), 5.0)),
     ],
-    ids=["base after view", "view after base", "view after view", "detached alias"],
+    ids=[
+        "a view, then its base written",
+        "the base, then written through a view",
+        "a view, then another view written",
+        "the base, then a detached alias written",
+        "a view, then the base's setitem",
+    ],
 )
 def test_the_version_counter_is_shared(fn):
     cpu, dask = _error(fn)
