@@ -250,9 +250,29 @@ def test_reshape_is_a_copy_where_the_cpu_copies():
         return r, v
 
     _on_both(fn)
-    xd = _base().to("dask", chunks=2)
+
+
+def test_a_view_the_cpu_refuses_is_a_value_whose_writes_are_refused():
+    # x.t().view(-1) fails on the CPU (x.t() is not row-major); on 'dask' the layout of a
+    # base is not known (an elementwise result of x.t() is transposed on the CPU, and its
+    # .t().view(-1) a view), so it is read as a value and its writes are refused
+    x = _base()
     with pytest.raises(RuntimeError, match="view size is not compatible"):
-        xd.t().view(-1)  # (as on the CPU)
+        x.t().view(-1)
+    xd = _base().to("dask", chunks=2)
+    v = xd.t().view(-1)
+    np.testing.assert_array_equal(v.cpu().numpy(), x.t().reshape(-1).numpy())
+    for write in (
+        lambda: v.add_(1),
+        lambda: v.__setitem__(0, 5.0),
+        lambda: v[1:].zero_(),
+        lambda: v.detach().mul_(2),
+    ):
+        with pytest.raises(RuntimeError, match=r"cannot follow.*\.reshape.*clone\(\)"):
+            write()
+    np.testing.assert_array_equal(xd.cpu().numpy(), x.numpy())
+    y = (xd.t() * 1).t().view(-1)  # (a view on the CPU, where x.t() * 1 is transposed)
+    np.testing.assert_array_equal(y.cpu().numpy(), x.reshape(-1).numpy())
 
 
 def test_a_write_that_holds_an_element_twice_is_refused():

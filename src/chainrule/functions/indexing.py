@@ -22,6 +22,7 @@ from ..ops.apply import (
     apply,
     apply_inplace,
     check_inplace,
+    dask_check_writable,
     dask_overlaps,
     dask_standins,
     dask_written,
@@ -318,6 +319,7 @@ def setitem(x, idx, value) -> None:
             if type(dst) is _backend.ndarray:
                 dst[idx] = v
             else:  # (a backend whose indexing is not NumPy's: the seam spells it)
+                dask_check_writable(x)
                 _backend.setitem(namespace(dst), dst, idx, v)
                 if _backend.is_dask(dst):  # (into its base and other views, as on the CPU)
                     dask_written(x)

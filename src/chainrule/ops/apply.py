@@ -1139,11 +1139,16 @@ def _dask_view(res, src, prim, params, x0) -> None:
     e = _dask_views.entry(src)
     root, chain = (src, ()) if e is None else e[:2]
     chain += ((prim, params, x0.shape),)
-    view, overlap = _dask_views.classify(root._data.shape, chain)
-    if not view:
-        return
     if res._data is x0:  # (Dask's x[:] is x: a view holds an array object of its own)
         res._data = _backend.namespace(x0).new_handle(x0)
+    if _dask_views.is_untracked(src):  # (a view of one: its writes refused too)
+        _dask_views.untracked(res)
+        return
+    view, overlap = _dask_views.classify(root._data.shape, chain)
+    if view is None:  # (a view() the CPU's would refuse: a value, writes refused)
+        _dask_views.untracked(res)
+    if not view:
+        return
     _as_view(res, src, prim, params, x0.shape)
     _dask_views.register(res, root, chain, overlap)
 
@@ -1154,7 +1159,9 @@ def dask_detach(t, d) -> None:
     root, the whole of it (the same array object, which a write to either rebinds for
     both; registered still, so that it follows the root's array when persist() swaps it)."""
     e = _dask_views.entry(t)
-    if e is None:
+    if _dask_views.is_untracked(t):
+        _dask_views.untracked(d)
+    elif e is None:
         _dask_views.register(d, t, (), False)
     else:
         d._data = _backend.namespace(d._data).new_handle(d._data)
@@ -1173,6 +1180,7 @@ dask_overlaps = _dask_views.overlaps
 dask_standins = _dask_views.standins
 dask_rehome = _dask_views.rehome
 dask_c_contiguous = _dask_views.c_contiguous
+dask_check_writable = _dask_views.check_writable
 
 
 def _lazy(out) -> bool:

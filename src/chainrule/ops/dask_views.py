@@ -162,16 +162,50 @@ def check_partial_overlap(t, args) -> None:
 def classify(root_shape, chain):
     """(view, overlap) for a view op's result of chain ``chain`` of a root of ``root_shape``:
     whether it shares the root's memory on the CPU (a reshape of a transposed tensor is
-    a copy), and whether it holds an element more than once (an expand)."""
+    a copy), and whether it holds an element more than once (an expand). ``view`` is None
+    where the CPU's view() would refuse (see ``untracked``)."""
     a = standin(root_shape, chain[:-1])
     if a is None:  # (too big for a stand-in: a view, holding elements twice if expanded)
         return True, any(_stretches(p, params, s) for p, params, s in chain)
-    b = _standin_step(*chain[-1][:2], a)
+    try:
+        b = _standin_step(*chain[-1][:2], a)
+    except RuntimeError:  # (view(): no view of the stand-in's layout has that shape)
+        return None, False
     if b is None or not (b is a or b.base is not None):
         return False, False
     if b.size and not _backend.may_share_memory(a, b):
         return False, False
     return True, _backend.has_internal_overlap(b)
+
+
+# view() where the CPU's would refuse: on the CPU, a tensor laid out out of row-major
+# order (x.t().view(-1)). A Dask root's layout is not known (on the CPU, an elementwise
+# result of a transposed tensor is transposed too), so the result is kept, as a value
+# whose in-place writes are refused (they could not reach its base as the CPU's would).
+_UNTRACKED: dict[int, weakref.ref] = {}
+ERR_UNTRACKED = (
+    "an in-place write to the result of view() on 'dask' that chainrule cannot follow to "
+    "its base: on the CPU this view() would fail (its input is not laid out in row-major "
+    "order there) or share memory in a layout that a tensor on 'dask' does not record. "
+    "Write the base itself, or use .reshape(...) (or .contiguous().view(...)) and write "
+    "a clone() of that"
+)
+
+
+def untracked(t) -> None:
+    """Mark t: a view() whose writes are refused (``check_writable``)."""
+    k = id(t)
+    _UNTRACKED[k] = weakref.ref(t, lambda _, k=k: _UNTRACKED.pop(k, None))
+
+
+def is_untracked(t) -> bool:
+    return bool(_UNTRACKED) and id(t) in _UNTRACKED
+
+
+def check_writable(t) -> None:
+    """Refuse an in-place write to an untracked view() (``untracked``)."""
+    if _UNTRACKED and id(t) in _UNTRACKED:
+        raise RuntimeError(ERR_UNTRACKED)
 
 
 def _stretches(prim, params, x_shape) -> bool:
@@ -254,6 +288,7 @@ def store(t, value, overlap_ok: bool = False) -> None:
     e = _ALIASES.get(id(t))
     if e is not None and e[4] and not overlap_ok:
         raise RuntimeError(ERR_OVERLAP)
+    check_writable(t)
     xp.assign(t._data, value)
     written(t)
 
