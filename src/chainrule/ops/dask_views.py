@@ -32,7 +32,13 @@ all, and whether it holds an element twice (an ``expand``), is what the CPU woul
 asked of a NumPy stand-in of the root's shape whose memory is never touched
 (``np.empty``), so ``reshape`` is a view or a copy exactly as on the CPU. A write to a
 view that holds an element twice is refused as on the CPU (``fill_`` and ``zero_``
-aside: they write one value, which every copy of an element agrees on).
+aside: they write one value, which every copy of an element agrees on). A ``view()``
+the stand-in refuses reads as a value whose writes are refused (``untracked``): a Dask
+root is taken to be row-major, which the CPU's tensor of the same code may not be.
+
+What does not come through here is not seen by the views: code that writes a tensor's
+array directly (``d[...] = v`` in nn's buffer updates, the engine's ``.grad``
+accumulation) rather than through ``ops.apply.write`` or ``Tensor.__setitem__``.
 """
 
 from __future__ import annotations
