@@ -1041,6 +1041,13 @@ def assign(dst, value) -> None:
     dst._meta, dst.dask, dst._name, dst._chunks = value._meta, value.dask, value.name, value.chunks
 
 
+def new_handle(a):
+    """A new Array object over ``a``'s graph (the same value): what a view of a tensor on
+    'dask' holds, so that ``assign`` to one object leaves the other as it was until it is
+    given its own new value (``chainrule.ops.dask_views``: a write through a view)."""
+    return _da.Array(a.dask, a.name, a.chunks, meta=a._meta)
+
+
 class ChunkedShape(tuple):
     """A shape that also carries the chunks of the array it was read from: what backward
     rules get as ``x_shape`` for a Dask input (``ops.plan``), so that a gradient broadcast
