@@ -90,6 +90,8 @@ LAYERS: list[tuple[str, str, list[str]]] = [
             "chainrule.ops.norm",
             "chainrule.ops.conv",
             "chainrule.ops.special",
+            "chainrule.ops.math_extra",
+            "chainrule.ops.stats",
         ],
     ),
     (

@@ -2086,6 +2086,64 @@ def _triangle(name):
 add(shaped("tril", "tril(k)", _triangle("tril"), min_dims=2))
 add(shaped("triu", "x.triu(k)", _triangle("triu"), min_dims=2))
 
+
+# ------------------------------------------------ more elementwise math (ops/math_extra.py)
+def _ternary(doms, fns):
+    """Three broadcasting inputs drawn from ``doms``, for one of ``fns``."""
+
+    def draw(data, max_numel=MAX_NUMEL):
+        full = data.draw(shapes(max_numel=max_numel))
+        ss = [_bcast_operand(data.draw, full) for _ in range(3)]
+        fn = data.draw(st.sampled_from(fns))
+        return fn, [data.draw(d(s)) for d, s in zip(doms, ss, strict=True)]
+
+    return draw
+
+
+UNIT_OPEN = _uniform(0.1, 0.9)  # logit: inside (0, 1), away from eps = 0.05 and the poles
+add(unary("clamp_min", "clamp_min(0.5)", lambda x: cr.clamp_min(x, 0.5), OFFGRID))
+add(unary("clamp_min", "x.clamp_min_(-1) in place", lambda x: (x * 1.0).clamp_min_(-1), OFFGRID))
+add(unary("clamp_max", "x.clamp_max(0.5)", lambda x: x.clamp_max(0.5), OFFGRID))
+add(binary("clamp_min_tensor", "clamp_min(x, tensor)", cr.clamp_min, GRID_A, GRID_B))
+add(binary("clamp_max_tensor", "clamp_max(x, tensor)", cr.clamp_max, GRID_A, GRID_B))
+add(binary("hypot", "hypot(x, y)", cr.hypot, NONZERO, NONZERO))
+add(binary("fmod", "fmod(x, y)", cr.fmod, OFFGRID, HALFSTEP))
+add(unary("fmod_scalar", "fmod(x, 1.5)", lambda x: cr.fmod(x, 1.5), OFFGRID))
+add(binary("logaddexp", "logaddexp(x, y)", cr.logaddexp, WIDE, WIDE))
+add(binary("logaddexp2", "logaddexp2(x, y)", cr.logaddexp2, WIDE, WIDE))
+add(binary("copysign", "copysign(x, y)", cr.copysign, NONZERO, NONZERO))
+add(unary("copysign_scalar", "copysign(x, -1.0)", lambda x: cr.copysign(x, -1.0), NONZERO))
+add(binary("fmax", "fmax(x, y)", cr.fmax, GRID_A, GRID_B))
+add(binary("fmin", "x.fmin(y)", lambda x, y: x.fmin(y), GRID_B, GRID_A))
+add(binary("lerp", "lerp(x, y, 0.3)", lambda x, y: cr.lerp(x, y, 0.3), REAL, REAL))
+add(binary("lerp", "lerp(x, y, 0.8)", lambda x, y: x.lerp(y, 0.8), REAL, REAL))
+add(custom("lerp_tensor", "lerp(x, y, w), w a tensor", _ternary((REAL, REAL, REAL), [cr.lerp])))
+add(
+    custom(
+        "addcmul",
+        "addcmul(x, t1, t2, value=)",
+        _ternary((REAL, REAL, REAL), [cr.addcmul, lambda a, b, c: a.addcmul(b, c, value=-1.5)]),
+    )
+)
+add(
+    custom(
+        "addcdiv",
+        "addcdiv(x, t1, t2, value=)",
+        _ternary((REAL, REAL, NONZERO), [cr.addcdiv, lambda a, b, c: a.addcdiv(b, c, value=0.5)]),
+    )
+)
+add(unary("exp2", "exp2", cr.exp2))
+add(unary("exp2", "x.exp2_() in place", lambda x: (x * 1.0).exp2_()))
+add(unary("frac", "frac", cr.frac, OFFGRID))
+add(unary("deg2rad", "deg2rad", cr.deg2rad))
+add(unary("rad2deg", "x.rad2deg()", lambda x: x.rad2deg()))
+add(unary("nan_to_num", "nan_to_num", cr.nan_to_num))
+add(unary("nan_to_num", "nan_to_num of log(x) (-inf at 0 replaced)", lambda x: cr.nan_to_num(x.exp())))
+# (away from 0: PyTorch's formula, kept, is 0 / 0 below |x| ~ 1e-160)
+add(unary("sinc", "sinc", cr.sinc, NONZERO))
+add(unary("logit", "logit", cr.logit, UNIT_OPEN))
+add(unary("logit", "logit(eps=0.05)", lambda x: cr.logit(x, eps=0.05), UNIT_OPEN))
+
 # ------------------------------------------------------------------------ harness
 
 

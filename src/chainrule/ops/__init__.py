@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import warnings
 
-from . import conv, elementwise, indexing, linalg, loss, norm, reduction, shape, special, views
+from . import conv, elementwise, indexing, linalg, loss, math_extra, norm, reduction, shape, special, stats, views
 from .apply import apply, apply_inplace, compare
 from .primitive import DIAGONAL, LINEAR, PASS, REGISTRY, Primitive, alias, defop
 

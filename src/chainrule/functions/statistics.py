@@ -1,0 +1,7 @@
+"""Statistics."""
+
+from __future__ import annotations
+
+
+class StatisticsMethods:
+    __slots__ = ()

@@ -1,0 +1,3 @@
+"""THE TABLE, part 2b: statistics (median, mode, cummax/cummin, logcumsumexp)."""
+
+from __future__ import annotations
