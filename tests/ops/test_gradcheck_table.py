@@ -2138,11 +2138,46 @@ add(unary("frac", "frac", cr.frac, OFFGRID))
 add(unary("deg2rad", "deg2rad", cr.deg2rad))
 add(unary("rad2deg", "x.rad2deg()", lambda x: x.rad2deg()))
 add(unary("nan_to_num", "nan_to_num", cr.nan_to_num))
-add(unary("nan_to_num", "nan_to_num of log(x) (-inf at 0 replaced)", lambda x: cr.nan_to_num(x.exp())))
+add(unary("nan_to_num", "x.exp().nan_to_num()", lambda x: x.exp().nan_to_num()))
 # (away from 0: PyTorch's formula, kept, is 0 / 0 below |x| ~ 1e-160)
 add(unary("sinc", "sinc", cr.sinc, NONZERO))
 add(unary("logit", "logit", cr.logit, UNIT_OPEN))
 add(unary("logit", "logit(eps=0.05)", lambda x: cr.logit(x, eps=0.05), UNIT_OPEN))
+
+
+# ------------------------------------------------------ statistics (ops/stats.py)
+# DISTINCT values: no ties, so a finite difference never moves a median, a mode (the
+# smallest of distinct values) or a running maximum to another element.
+def _along(fn):
+    """make(draw, shape) for fn(x, dim), a dim drawn for the shape."""
+
+    def make(draw, s):
+        d = _dim(draw, len(s))
+        return lambda x: fn(x, d)
+
+    return make
+
+
+def _values_of(f):
+    return lambda x, d: f(x, d).values
+
+
+add(unary("median", "median()", cr.median, DISTINCT))
+add(unary("nanmedian", "x.nanmedian()", lambda x: x.nanmedian(), DISTINCT))
+add(shaped("median_dim", "median(x, dim).values", _along(_values_of(cr.median)), DISTINCT))
+add(
+    shaped(
+        "median_dim",
+        "median(x, dim, keepdim=True)",
+        _along(lambda x, d: cr.median(x, d, keepdim=True)[0]),
+        DISTINCT,
+    )
+)
+add(shaped("nanmedian_dim", "nanmedian(x, dim)", _along(_values_of(cr.nanmedian)), DISTINCT))
+add(shaped("mode", "mode(x, dim) of distinct values", _along(_values_of(cr.mode)), DISTINCT))
+add(shaped("cummax", "cummax(x, dim)", _along(_values_of(cr.cummax)), DISTINCT))
+add(shaped("cummin", "x.cummin(dim)", _along(lambda x, d: x.cummin(d)[0]), DISTINCT))
+add(shaped("logcumsumexp", "logcumsumexp(x, dim)", _along(cr.logcumsumexp), WIDE))
 
 # ------------------------------------------------------------------------ harness
 

@@ -16,7 +16,6 @@ tensor(2.)
 
 from __future__ import annotations
 
-import builtins
 import math
 import warnings
 
@@ -37,9 +36,9 @@ from ..ops.stats import (
     NANMEDIAN_DIM,
 )
 from ..tensor_base import TensorBase
-from .args import dims_arg, keepdim_arg, wrap_dim
+from .args import wrap_dim
 from .elementwise import isnan, where
-from .reduction import _return_type, _with_indices, amax, amin, cumprod, cumsum, norm, sum
+from .reduction import _return_type, _with_indices, amax, amin, norm, sum
 from .selection import sort
 from .shape import cat
 
@@ -135,7 +134,7 @@ def _median_index(xp, data, d, ignore_nan):
             idx = xp.where(valid == 0, a[0], idx)
         return idx
     mid = xp.take(order, xp.asarray([(n - 1) // 2]), axis=d)
-    first_nan = xp.argmax(nans, axis=d, keepdims=True)
+    first_nan = xp.argmax(_backend.astype(nans, "int8"), axis=d, keepdims=True)
     return xp.where(valid < n, first_nan, mid)
 
 
@@ -214,16 +213,16 @@ def _scan_index(xp, data, d, larger: bool):
     n = data.shape[d]
     xm = xp.moveaxis(data, d, 0)
     floats = data.dtype.kind in "fc"
-    best = xm[0]
+    best = xm[0, ...]
     at = xp.zeros(best.shape, dtype=xp.int64)
     out = [at]
     for i in range(1, n):
-        v = xm[i]
+        v = xm[i, ...]
         take = (v >= best) if larger else (v <= best)
         if floats:
             take = (v != v) | ((best == best) & take)
         best = xp.where(take, v, best)
-        at = xp.where(take, i, at)
+        at = xp.where(take, xp.full(at.shape, i, dtype=xp.int64), at)
         out.append(at)
     return xp.moveaxis(xp.stack(out, axis=0), 0, d)
 
@@ -231,9 +230,7 @@ def _scan_index(xp, data, d, larger: bool):
 def _cum_extreme(prim, rtype, input, dim, larger):
     data = input._data
     if data.ndim == 0 and dim not in (0, -1):
-        raise IndexError(
-            f"{prim.name}(): Expected reduction dim -1 or 0 for scalar but got {dim}"
-        )
+        raise IndexError(f"{prim.name}(): Expected reduction dim -1 or 0 for scalar but got {dim}")
     xp = namespace(data)
     if data.size == 0:  # (PyTorch checks no dim of an empty tensor)
         idx = xp.zeros(data.shape, dtype=xp.int64)
@@ -274,12 +271,10 @@ def logcumsumexp(input, dim):
 
     >>> import chainrule as torch
     >>> torch.logcumsumexp(torch.tensor([0., 0., 1000.]), 0)
-    tensor([   0.0000,    0.6931, 1000.0000])
+    tensor([0.0000e+00, 6.9315e-01, 1.0000e+03])
     """
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
-        raise NotImplementedError(
-            f"\"logcumsumexp_out_cpu\" not implemented for '{_title(input)}'"
-        )
+        raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{_title(input)}'")
     d = wrap_dim(dim, input._data.ndim)
     if input._data.ndim == 0:
         return apply(LOGCUMSUMEXP, input.reshape(1), dim=0).reshape(())
@@ -525,8 +520,8 @@ def corrcoef(input):
 
     >>> import chainrule as torch
     >>> torch.corrcoef(torch.tensor([[0., 1., 2.], [2., 1.5, 0.]]))
-    tensor([[ 1.0000, -0.9820],
-            [-0.9820,  1.0000]])
+    tensor([[ 1.0000, -0.9608],
+            [-0.9608,  1.0000]])
     """
     if input.ndim > 2:
         raise RuntimeError(
@@ -550,7 +545,7 @@ def histc(input, bins=100, min=0, max=0):
 
     >>> import chainrule as torch
     >>> torch.histc(torch.tensor([1., 2., 1., 4.]), bins=4, min=0, max=4)
-    tensor([0., 2., 1., 0.])
+    tensor([0., 2., 1., 1.])
     """
     if not input.dtype.is_floating_point:
         kernel = "linspace_cpu" if input.dtype is _dt.bool else "histogram_cpu"
@@ -608,9 +603,7 @@ def bincount(input, weights=None, minlength=0):
     return input._new(_backend.move(r, *_backend.device_key(input._data)))
 
 
-def searchsorted(
-    sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None
-):
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
     """Indices where ``input``'s values would be inserted into ``sorted_sequence`` (1-D, or
     rows matching input's leading dims) to keep it sorted: the first such place, or the
     last with ``right=True`` / ``side='right'``. int64 (int32 with ``out_int32``).
@@ -649,7 +642,9 @@ def searchsorted(
             )
         rows_s = seq.reshape(-1, seq.shape[-1])
         rows_v = vals.reshape(-1, vals.shape[-1])
-        r = np.stack([np.searchsorted(s, v, side=which) for s, v in zip(rows_s, rows_v)])
+        r = np.stack(
+            [np.searchsorted(s, v, side=which) for s, v in zip(rows_s, rows_v, strict=True)]
+        )
         r = r.reshape(vals.shape)
     r = np.asarray(r).astype(np.int32 if out_int32 else np.int64)
     return sorted_sequence._new(_backend.move(r, *_backend.device_key(sorted_sequence._data)))
@@ -664,9 +659,7 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
     tensor([0, 2, 4])
     """
     if boundaries.ndim != 1:
-        raise RuntimeError(
-            f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})"
-        )
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
@@ -687,8 +680,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         raise RuntimeError(f"cdist only supports at least 2D tensors, X2 got: {x2.ndim}D")
     if x1.shape[-1] != x2.shape[-1]:
         raise RuntimeError(
-            f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} "
-            f"X2: {x2.shape[-1]}"
+            f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}"
         )
     for name, t in (("X1", x1), ("X2", x2)):
         if not t.dtype.is_floating_point:
@@ -721,8 +713,12 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     parts = [t for t in (prepend, input, append) if t is not None]
     if len(parts) > 1:
         parts = [t if _is_tensor(t) else input.new_tensor(t) for t in parts]
-        parts = [t.expand(*[input.shape[i] if i != d else t.shape[d] for i in range(input.ndim)])
-                 if t.ndim == input.ndim else t for t in parts]
+        parts = [
+            t.expand(*[input.shape[i] if i != d else t.shape[d] for i in range(input.ndim)])
+            if t.ndim == input.ndim
+            else t
+            for t in parts
+        ]
         x = cat(parts, dim=d)
     else:
         x = input

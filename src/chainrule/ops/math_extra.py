@@ -1,4 +1,4 @@
-"""THE TABLE, part 1b: more elementwise math (hypot, fmod, logaddexp, logit, fmax, ...).
+"""THE TABLE, part 11: more elementwise math. hypot, fmod, logaddexp, logit, fmax, ...
 
 Each row here is elementwise, so its vjp rules are its jvp rules (``DIAGONAL``, as in
 ``ops.elementwise``). These get rows of their own rather than being composed from part 1,
@@ -20,7 +20,7 @@ import math
 
 from .. import backend as _backend
 from .elementwise import CLAMP, CLAMP_T, _defew, _int_div_check, _is_int
-from .primitive import PASS, alias, defop
+from .primitive import PASS, Primitive, alias, defop
 
 _LN2 = math.log(2.0)
 _PI = math.pi
@@ -31,11 +31,40 @@ def _isnan(x):
 
 
 # ------------------------------------------------------------------ clamp's halves
-# clamp_min(x, v) = clamp(x, min=v): clamp's rows under PyTorch's node names
-CLAMP_MIN = alias(CLAMP, "clamp_min", grad_fn="ClampMinBackward0")
-CLAMP_MAX = alias(CLAMP, "clamp_max", grad_fn="ClampMaxBackward0")
-CLAMP_MIN_T = alias(CLAMP_T, "clamp_min_tensor", grad_fn="ClampMinBackward1")
-CLAMP_MAX_T = alias(CLAMP_T, "clamp_max_tensor", grad_fn="ClampMaxBackward1")
+# clamp_min(x, v) = clamp(x, min=v): clamp's forwards and rules under PyTorch's node names
+def restated(prim: Primitive, name: str, fwd, grad_fn: str) -> Primitive:
+    """A row with ``prim``'s rules and flags, and ``fwd`` (which calls prim's forward) as
+    its forward: another op's row under another name, declared in this part."""
+    return defop(
+        name,
+        fwd,
+        prim.vjp,
+        jvp=prim.jvp,
+        grad_fn=grad_fn,
+        kink=prim.kink,
+        promote=prim.promote,
+        to_float=prim.to_float,
+        broadcast=prim.broadcast,
+        view=prim.view,
+        fit=prim.fit,
+        check=prim.check,
+        tensor_params=prim.tensor_params,
+        accumulate=prim.accumulate,
+    )
+
+
+def _clamp_min_fwd(xp, x, *, min, max):
+    return CLAMP.fwd(xp, x, min=min, max=max)  # (max is None: clamp's rule reads both)
+
+
+def _clamp_min_t_fwd(xp, x, lo, hi):
+    return CLAMP_T.fwd(xp, x, lo, hi)  # (hi is None)
+
+
+CLAMP_MIN = restated(CLAMP, "clamp_min", _clamp_min_fwd, "ClampMinBackward0")
+CLAMP_MAX = alias(CLAMP_MIN, "clamp_max", grad_fn="ClampMaxBackward0")  # (min is None)
+CLAMP_MIN_T = restated(CLAMP_T, "clamp_min_tensor", _clamp_min_t_fwd, "ClampMinBackward1")
+CLAMP_MAX_T = alias(CLAMP_MIN_T, "clamp_max_tensor", grad_fn="ClampMaxBackward1")
 
 
 # ------------------------------------------------------------------ two inputs
@@ -329,8 +358,10 @@ SINC = _defew("sinc", _sinc, _sinc_vjp, to_float=True, kink="sinc'(0) = 0 (the l
 
 def _logit(xp, x, *, eps):
     if eps is not None:
-        x = xp.clip(x, eps, 1 - eps) if hasattr(xp, "clip") else xp.minimum(
-            xp.maximum(x, eps), 1 - eps
+        x = (
+            xp.clip(x, eps, 1 - eps)
+            if hasattr(xp, "clip")
+            else xp.minimum(xp.maximum(x, eps), 1 - eps)
         )
     return xp.log(x / (1 - x))
 

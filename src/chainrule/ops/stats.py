@@ -1,5 +1,5 @@
-"""THE TABLE, part 2b: statistics with rules of their own (median, nanmedian, mode,
-cummax, cummin, logcumsumexp).
+"""THE TABLE, part 12: statistics. The ones with rules of their own: median, nanmedian,
+mode, cummax, cummin, logcumsumexp.
 
 The rest of chainrule's statistics (nansum, nanmean, quantile, cov, corrcoef, cdist, diff,
 renorm, aminmax) are composites of other rows (``chainrule.functions.statistics``); these
@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 from .. import backend as _backend
+from .math_extra import restated
 from .primitive import alias, defop
 from .reduction import MAX_DIM, _even_all_vjp, _even_jvp
 
@@ -26,26 +27,33 @@ from .reduction import MAX_DIM, _even_all_vjp, _even_jvp
 
 
 def _median_all(xp, x, *, dim, keepdim):
-    # the lower of the two middle values; NaN if any element is NaN (PyTorch's median)
+    # the lower of the two middle values; NaN if any element is NaN (PyTorch's median).
+    # Selections, no Python branch on values: a lazy (Dask) array stays lazy
     flat = xp.reshape(x, (-1,))
     n = flat.shape[0]
     if n == 0:
         return xp.asarray(math.nan, dtype=x.dtype)
-    if x.dtype.kind in "fc" and _backend.any_true(flat != flat):
-        return xp.asarray(math.nan, dtype=x.dtype)
-    return xp.sort(flat)[(n - 1) // 2]
+    mid = xp.sort(flat)[(n - 1) // 2]
+    if x.dtype.kind not in "fc":
+        return mid
+    return xp.where(xp.any(flat != flat), xp.asarray(math.nan, dtype=x.dtype), mid)
 
 
 def _nanmedian_all(xp, x, *, dim, keepdim):
-    # the lower median of the values that are not NaN (NaN if there are none)
-    flat = xp.reshape(x, (-1,))
+    # the lower median of the values that are not NaN (sorted first; NaN if there are none)
     if x.dtype.kind not in "fc":
         return _median_all(xp, x, dim=dim, keepdim=keepdim)
-    valid = flat[flat == flat]
-    m = valid.shape[0]
-    if m == 0:
+    flat = xp.reshape(x, (-1,))
+    n = flat.shape[0]
+    if n == 0:
         return xp.asarray(math.nan, dtype=x.dtype)
-    return xp.sort(valid)[(m - 1) // 2]
+    s = xp.sort(flat)  # NaN last
+    m = xp.sum(_backend.astype(flat == flat, "int64"))
+    at = (xp.maximum(m, 1) - 1) // 2
+    # the element at a computed position, by a one-hot selection (no eager indexing)
+    hit = xp.arange(n) == at
+    v = xp.sum(xp.where(hit, s, xp.zeros_like(s)))
+    return xp.where(m == 0, xp.asarray(math.nan, dtype=x.dtype), _backend.astype(v, x.dtype))
 
 
 _EVEN = "elements equal to the median share the gradient evenly (a NaN result: the NaNs)"
@@ -64,18 +72,21 @@ NANMEDIAN_ALL = defop(
 # --------------------------------------------- along a dim: the returned index's element
 # (max(dim)'s row: forward take_along_axis of the indices, gradient put back at them; with
 # keepdim and indices of x's own shape, as cummax's, repeated indices add up)
-MEDIAN_DIM = alias(MAX_DIM, "median_dim", grad_fn="MedianBackward1")
-NANMEDIAN_DIM = alias(MAX_DIM, "nanmedian_dim", grad_fn="NanmedianBackward1")
-MODE = alias(MAX_DIM, "mode", grad_fn="ModeBackward0")
-CUMMAX = alias(MAX_DIM, "cummax", grad_fn="CummaxBackward0")
-CUMMIN = alias(MAX_DIM, "cummin", grad_fn="CumminBackward0")
+def _take_fwd(xp, x, *, idx, dim, keepdim):
+    return MAX_DIM.fwd(xp, x, idx=idx, dim=dim, keepdim=keepdim)
+
+
+MEDIAN_DIM = restated(MAX_DIM, "median_dim", _take_fwd, "MedianBackward1")
+NANMEDIAN_DIM = alias(MEDIAN_DIM, "nanmedian_dim", grad_fn="NanmedianBackward1")
+MODE = alias(MEDIAN_DIM, "mode", grad_fn="ModeBackward0")
+CUMMAX = alias(MEDIAN_DIM, "cummax", grad_fn="CummaxBackward0")
+CUMMIN = alias(MEDIAN_DIM, "cummin", grad_fn="CumminBackward0")
 
 
 # ------------------------------------------------------------------ logcumsumexp
 def _logcumsumexp(xp, x, *, dim):
-    acc = getattr(getattr(xp, "logaddexp", None), "accumulate", None)
-    if acc is not None:  # NumPy's ufunc scan: logaddexp pair after pair
-        return acc(x, axis=dim)
+    if xp is _backend.numpy:  # NumPy's ufunc scan: logaddexp pair after pair
+        return xp.logaddexp.accumulate(x, axis=dim)
     # (namespaces without ufuncs: the same scan, one step per position along dim)
     n = x.shape[dim]
     steps = [xp.take(x, xp.asarray([0]), axis=dim)]
