@@ -69,6 +69,7 @@ NANMEDIAN_ALL = defop(
     kink=_EVEN,
 )
 
+
 # --------------------------------------------- along a dim: the returned index's element
 # (max(dim)'s row: forward take_along_axis of the indices, gradient put back at them; with
 # keepdim and indices of x's own shape, as cummax's, repeated indices add up)
