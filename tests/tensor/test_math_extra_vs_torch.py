@@ -311,6 +311,16 @@ INPLACE = {
     "bitwise_xor_": lambda x: x.bitwise_xor_(x.clone()),
     "bitwise_not_": lambda x: x.bitwise_not_(),
     "&=": lambda x: x.__iand__(x.clone()),
+    "fix_": lambda x: x.fix_(),
+    "absolute_": lambda x: x.absolute_(),
+    "negative_": lambda x: x.negative_(),
+    "multiply_": lambda x: x.multiply_(2),
+    "remainder_": lambda x: x.remainder_(2),
+    "floor_divide_": lambda x: x.floor_divide_(2),
+    "subtract_": lambda x: x.subtract_(x.clone()),
+    "divide_": lambda x: x.divide_(2),
+    "divide_ floor": lambda x: x.divide_(2, rounding_mode="floor"),
+    "true_divide_": lambda x: x.true_divide_(4),
 }
 
 

@@ -19,12 +19,16 @@ from .. import dtypes as _dt
 from ..backend import namespace
 from ..ops.apply import apply, apply_inplace, compare
 from ..ops.elementwise import (
+    ABS,
     BITWISE_AND,
     BITWISE_NOT,
     BITWISE_OR,
     BITWISE_XOR,
+    DIV,
+    DIV_ROUNDING,
     EQ,
     EXPM1,
+    FLOOR_DIVIDE,
     GE,
     GT,
     LE,
@@ -36,10 +40,14 @@ from ..ops.elementwise import (
     LOGICAL_OR,
     LOGICAL_XOR,
     LT,
+    MUL,
     NE,
+    NEG,
     POW,
+    REMAINDER,
     RSQRT,
     TAN,
+    TRUNC,
 )
 from ..ops.math_extra import (
     ADDCDIV,
@@ -76,7 +84,7 @@ from ..ops.math_extra import (
 )
 from ..tensor_base import TensorBase
 from .args import tensors_only
-from .elementwise import _CPP_NAMES, _clamp_type, _inplace, _integral, pow
+from .elementwise import _CPP_NAMES, _clamp_type, _inplace, _integral, div, pow, trunc
 
 # PyTorch's names of dtypes in its kernels' errors ("hypot_cpu" not implemented for 'Long')
 _TITLES = {
@@ -728,3 +736,31 @@ class MathExtraMethods:
     __iand__ = bitwise_and_
     __ior__ = bitwise_or_
     __ixor__ = bitwise_xor_
+
+    # PyTorch's other spellings, and in-place forms of arithmetic rows
+    fix = trunc
+    fix_ = _inplace(TRUNC, "fix_")
+    absolute_ = _inplace(ABS, "absolute_")
+    negative_ = _inplace(NEG, "negative_")
+    multiply_ = _inplace(MUL, "multiply_")
+    remainder_ = _inplace(REMAINDER, "remainder_")
+    floor_divide_ = _inplace(FLOOR_DIVIDE, "floor_divide_")
+
+    def subtract_(self, other, *, alpha=1):
+        """In-place ``subtract`` (``sub_``)."""
+        return self.sub_(other, alpha=alpha)
+
+    def divide_(self, other, *, rounding_mode=None):
+        """In-place ``divide``: true division, or floor/trunc division (``rounding_mode``)."""
+        if rounding_mode is None:
+            return apply_inplace(DIV, self, other)
+        div(
+            self.detach(),
+            other.detach() if _is_tensor(other) else other,
+            rounding_mode=rounding_mode,
+        )
+        return apply_inplace(DIV_ROUNDING, self, other, rounding_mode=rounding_mode)
+
+    def true_divide_(self, other):
+        """In-place ``true_divide`` (``div_``)."""
+        return apply_inplace(DIV, self, other)
