@@ -854,6 +854,3 @@ class StatisticsMethods:
     def unsqueeze_(self, dim):
         """In-place ``unsqueeze``: a size-1 dim inserted at ``dim``."""
         return _reshaped_in_place(self, self.detach().unsqueeze(dim), "unsqueeze_")
-
-
-__all__ = [n for n in dir() if not n.startswith("_") and n not in ("builtins", "math", "warnings")]
