@@ -2178,6 +2178,23 @@ add(shaped("mode", "mode(x, dim) of distinct values", _along(_values_of(cr.mode)
 add(shaped("cummax", "cummax(x, dim)", _along(_values_of(cr.cummax)), DISTINCT))
 add(shaped("cummin", "x.cummin(dim)", _along(lambda x, d: x.cummin(d)[0]), DISTINCT))
 add(shaped("logcumsumexp", "logcumsumexp(x, dim)", _along(cr.logcumsumexp), WIDE))
+add(unary("nansum", "nansum()", cr.nansum))
+
+
+def _nansum_dims(draw, s):
+    d, k = _dims(draw, len(s), 0), draw(st.booleans())
+    return lambda x: x.nansum(d, k)
+
+
+add(shaped("nansum", "x.nansum(dims, keepdim)", _nansum_dims, min_dims=1))
+add(
+    unary(
+        "nansum",
+        "nansum(log(x)): NaN (x < 0) gets no gradient",
+        lambda x: cr.nansum(x.log()),
+        NONZERO,
+    )
+)
 
 # ------------------------------------------------------------------------ harness
 

@@ -34,9 +34,10 @@ from ..ops.stats import (
     MODE,
     NANMEDIAN_ALL,
     NANMEDIAN_DIM,
+    NANSUM,
 )
 from ..tensor_base import TensorBase
-from .args import wrap_dim
+from .args import dims_arg, wrap_dim
 from .elementwise import isnan, where
 from .reduction import _return_type, _with_indices, amax, amin, norm, sum
 from .selection import sort
@@ -55,8 +56,8 @@ def _title(t) -> str:
 
 # ------------------------------------------------------------------ nan-ignoring sums
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
-    """Sum treating NaN as zero (integers sum to int64). Composite of where and sum: the
-    gradient is 1 where input is not NaN, 0 where it is.
+    """Sum treating NaN as zero (integers sum to int64, as ``sum``). The gradient is 1
+    where input is not NaN, 0 where it is.
 
     >>> import chainrule as torch
     >>> torch.nansum(torch.tensor([1., float('nan'), 2.]))
@@ -64,9 +65,11 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """
     if input.dtype.is_complex:
         raise RuntimeError("nansum does not support complex inputs")
-    if input.dtype.is_floating_point:
-        input = where(isnan(input), 0.0, input)
-    return sum(input, dim, keepdim, dtype=dtype)
+    if dtype is not None:
+        input = input.to(dtype)
+    if not input.dtype.is_floating_point:  # no NaN to skip: sum's row
+        return sum(input, dim, keepdim)
+    return apply(NANSUM, input, dim=dims_arg(dim, None, input.ndim), keepdim=keepdim)
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):

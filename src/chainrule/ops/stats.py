@@ -1,10 +1,11 @@
-"""THE TABLE, part 12: statistics. The ones with rules of their own: median, nanmedian,
-mode, cummax, cummin, logcumsumexp.
+"""THE TABLE, part 12: statistics. The ones with rules of their own: nansum, median,
+nanmedian, mode, cummax, cummin, logcumsumexp.
 
-The rest of chainrule's statistics (nansum, nanmean, quantile, cov, corrcoef, cdist, diff,
+The rest of chainrule's statistics (nanmean, quantile, cov, corrcoef, cdist, diff,
 renorm, aminmax) are composites of other rows (``chainrule.functions.statistics``); these
 need a row for PyTorch's choices:
 
+- nansum: PyTorch's node name, NansumBackward0 (the rule: 1 where x is not NaN);
 - median and nanmedian of all elements: PyTorch's ``evenly_distribute_backward`` (tied
   elements share the gradient; a NaN result gives it to the NaNs), the rule of max();
 - median, nanmedian and mode along a dim, cummax and cummin: the gradient goes to the
@@ -19,9 +20,29 @@ from __future__ import annotations
 import math
 
 from .. import backend as _backend
+from ..backend import c_order
 from .math_extra import restated
 from .primitive import alias, defop
-from .reduction import MAX_DIM, _even_all_vjp, _even_jvp
+from .reduction import MAX_DIM, _even_all_vjp, _even_jvp, _spread, _sum, _wsum
+
+
+# ------------------------------------------------------------------ nansum
+# sum with NaN read as 0: a row for PyTorch's node name (NansumBackward0) where a learner
+# sees it; the gradient is 1 where x is not NaN, 0 where it is (selected, as PyTorch's)
+def _nansum(xp, x, *, dim, keepdim):
+    return c_order(_sum(xp, xp.where(x != x, xp.zeros_like(x), x), dim, keepdim))
+
+
+NANSUM = defop(
+    "nansum",
+    _nansum,
+    lambda ns, g, x, dim, keepdim, batch: ns.where(
+        x != x, 0.0, _spread(ns, g, x.shape, dim, keepdim, batch)
+    ),
+    jvp=lambda ns, t, x, dim, keepdim: _wsum(ns, ns.where(x != x, 0.0, t), x.shape, dim, keepdim),
+    kink="0 where x is NaN",
+)
+
 
 # ------------------------------------------------------------------ median of everything
 
