@@ -345,3 +345,40 @@ def test_inplace_gradients_and_grad_fn(name):
         return y
 
     _grads(f, np.array([0.3, 0.6, 0.9]))
+
+
+# ------------------------------------------------------------------ forward mode
+FWD = {
+    "fmax": lambda m, a, b: m.fmax(a, b),
+    "fmin": lambda m, a, b: m.fmin(a, b),
+    "clamp_min tensor": lambda m, a, b: m.clamp_min(a, b),
+    "clamp_max tensor": lambda m, a, b: m.clamp_max(a, b),
+    "clamp_min": lambda m, a, b: m.clamp_min(a, 0.5) + 0 * b,
+    "nan_to_num of 0 / 0": lambda m, a, b: m.nan_to_num(a / b),
+    "copysign": lambda m, a, b: m.copysign(a, b),
+    "hypot": lambda m, a, b: m.hypot(a, b),
+    "lerp": lambda m, a, b: m.lerp(a, b, a),
+    "logaddexp": lambda m, a, b: m.logaddexp(a, b),
+    "logit eps": lambda m, a, b: m.logit(a, 0.5) + 0 * b,
+    "fmod": lambda m, a, b: m.fmod(a, b + 3),
+    "sinc": lambda m, a, b: m.sinc(a) + 0 * b,
+}
+
+
+@pytest.mark.parametrize("name", list(FWD))
+def test_forward_mode_at_ties_and_nans_matches_torch(name):
+    """Tangents (chainrule.func.jvp vs torch.func.jvp) where PyTorch's forward formula
+    chooses otherwise than its reverse one: fmax's and clamp_min's ties, NaN bounds."""
+    import torch.func as tf
+
+    import chainrule.func as cf
+
+    x = np.array([0.0, 0.5, 1.0, -1.0, 2.0, 0.2, 0.8])
+    y = np.array([0.0, 0.5, 2.0, -1.0, 1.0, NAN, 0.8])
+    outs = []
+    for m, fm in ((cr, cf), (torch, tf)):
+        a, b = m.tensor(x, dtype=m.float64), m.tensor(y, dtype=m.float64)
+        ta, tb = m.arange(1.0, 8.0, dtype=m.float64), m.full_like(b, 10.0)
+        _, t = fm.jvp(lambda p, q, m=m: FWD[name](m, p, q), (a, b), (ta, tb))
+        outs.append(t.detach().numpy())
+    np.testing.assert_allclose(outs[0], outs[1], equal_nan=True)

@@ -21,6 +21,7 @@ import math
 from .. import backend as _backend
 from .elementwise import CLAMP, CLAMP_T, _defew, _int_div_check, _is_int
 from .primitive import PASS, Primitive, alias, defop
+from .reduction import _like
 
 _LN2 = math.log(2.0)
 _PI = math.pi
@@ -57,13 +58,35 @@ def _clamp_min_fwd(xp, x, *, min, max):
     return CLAMP.fwd(xp, x, min=min, max=max)  # (max is None: clamp's rule reads both)
 
 
-def _clamp_min_t_fwd(xp, x, lo, hi):
-    return CLAMP_T.fwd(xp, x, lo, hi)  # (hi is None)
-
-
 CLAMP_MIN = restated(CLAMP, "clamp_min", _clamp_min_fwd, "ClampMinBackward0")
 CLAMP_MAX = alias(CLAMP_MIN, "clamp_max", grad_fn="ClampMaxBackward0")  # (min is None)
-CLAMP_MIN_T = restated(CLAMP_T, "clamp_min_tensor", _clamp_min_t_fwd, "ClampMinBackward1")
+
+
+def _clamp_half_t_fwd(xp, x, lo, hi):
+    return CLAMP_T.fwd(xp, x, lo, hi)  # (one of lo, hi is None)
+
+
+def _x_kept(x, lo, hi):
+    """Where clamp_min (clamp_max) keeps x: x >= lo (x <= hi); False against a NaN bound."""
+    return x >= lo if hi is None else x <= hi
+
+
+# clamp's rules in reverse mode; forward mode is PyTorch's formula for these two ops,
+# not clamp's: x's tangent where x is kept (at a tie too), else the bound's (a NaN too)
+CLAMP_MIN_T = defop(
+    "clamp_min_tensor",
+    _clamp_half_t_fwd,
+    CLAMP_T.vjp,
+    grad_fn="ClampMinBackward1",
+    promote=True,
+    broadcast=True,
+    jvp=(
+        lambda t, x, lo, hi: t * _x_kept(x, lo, hi),
+        lambda t, x, lo: t * ~(x >= lo),
+        lambda t, x, hi: t * ~(x <= hi),
+    ),
+    kink="reverse: ties give all to x; forward: x's tangent at a tie, the bound's where it is NaN",
+)
 CLAMP_MAX_T = alias(CLAMP_MIN_T, "clamp_max_tensor", grad_fn="ClampMaxBackward1")
 
 
@@ -193,16 +216,25 @@ def _x_wins_min(x, y):
 
 
 _FTIES = "a tie gives x all of the gradient; a NaN side gives it to the other"
-FMAX = _defew(
+
+
+def _x_above(x, y):
+    # fmax's forward mode (PyTorch's formula): x's tangent only where x > y (or y is NaN);
+    # at a tie y's, though reverse mode gives the tie to x
+    return (x > y) | _isnan(y)
+
+
+FMAX = defop(
     "fmax",
     _fmax,
     (
         lambda ns, g, x, y: ns.where(_x_wins_max(x, y), g, 0.0),
         lambda ns, g, x, y: ns.where(_x_wins_max(x, y), 0.0, g),
     ),
+    jvp=(lambda t, x, y: t * _x_above(x, y), lambda t, x, y: t * ~_x_above(x, y)),
     promote=True,
     broadcast=True,
-    kink=_FTIES,
+    kink=_FTIES + " (forward mode: y's tangent at a tie, as PyTorch's)",
 )
 FMIN = _defew(
     "fmin",
@@ -326,11 +358,12 @@ def _nan_to_num(xp, x, *, nan, posinf, neginf):
     return xp.where(r == -math.inf, xp.asarray(neginf, dtype=x.dtype), r)
 
 
-# the gradient passes where x is finite, 0 where it was replaced (PyTorch's)
+# the gradient passes where x is finite, 0 where it was replaced: PyTorch's product with
+# the mask (not a selection: a NaN or inf gradient stays NaN there, as in PyTorch)
 NAN_TO_NUM = _defew(
     "nan_to_num",
     _nan_to_num,
-    lambda ns, g, x: ns.where((x == x) & (ns.abs(x) != math.inf), g, 0.0),
+    lambda ns, g, x: g * _like((x == x) & (ns.abs(x) != math.inf), g),
     kink="0 where x is NaN or infinite (replaced by a constant)",
 )
 
