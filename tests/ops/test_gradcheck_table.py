@@ -44,6 +44,7 @@ NO_DERIVATIVE = {
     "atanh_",
     "unique",
     "standard_gamma_grad",
+    "heaviside",
 }
 
 MAX_NUMEL = 12

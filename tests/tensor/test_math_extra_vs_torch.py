@@ -382,3 +382,12 @@ def test_forward_mode_at_ties_and_nans_matches_torch(name):
         _, t = fm.jvp(lambda p, q, m=m: FWD[name](m, p, q), (a, b), (ta, tb))
         outs.append(t.detach().numpy())
     np.testing.assert_allclose(outs[0], outs[1], equal_nan=True)
+
+
+def test_heaviside_has_no_derivative_as_in_torch():
+    for m in (cr, torch):
+        x = m.tensor([1.0, 0.0], requires_grad=True)
+        y = m.heaviside(x, m.tensor(0.5))
+        assert y.requires_grad and "grad_fn=<NotImplemented>" in repr(y)
+    with pytest.raises(RuntimeError, match="derivative for aten::heaviside is not implemented"):
+        cr.heaviside(cr.tensor([1.0, 0.0], requires_grad=True), cr.tensor(0.5)).sum().backward()

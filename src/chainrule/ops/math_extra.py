@@ -452,14 +452,30 @@ def _isreal(xp, x):
 
 
 ISREAL = defop("isreal", _isreal, None)
-# heaviside: values where x == 0, else x > 0 (NaN gives 0, as PyTorch's kernel)
+
+
+# heaviside: values where x == 0, else x > 0 (NaN gives 0, as PyTorch's kernel). PyTorch
+# has no derivative for it: the result requires grad, and backward raises (as floor_divide)
+def _heaviside_vjp(g):
+    raise RuntimeError("derivative for aten::heaviside is not implemented")
+
+
+def _heaviside_jvp(t):
+    raise NotImplementedError(
+        "Trying to use forward AD with aten::heaviside that does not support it."
+    )
+
+
 HEAVISIDE = defop(
     "heaviside",
     lambda xp, x, values: _backend.astype(
         xp.where(x == 0, values, x > 0), xp.result_type(x, values), copy=False
     ),
-    None,
+    (_heaviside_vjp, _heaviside_vjp),
+    grad_fn="NotImplemented",
     broadcast=True,
+    jvp=(_heaviside_jvp, _heaviside_jvp),
+    kink="no derivative: backward raises, as in PyTorch",
 )
 GCD = defop("gcd", lambda xp, x, y: xp.gcd(x, y), None, promote=True, broadcast=True)
 LCM = defop("lcm", lambda xp, x, y: xp.lcm(x, y), None, promote=True, broadcast=True)
