@@ -36,6 +36,7 @@ from ..ops.stats import (
     NANMEDIAN_DIM,
     NANSUM,
 )
+from ..ops.symbolic import SymArray
 from ..tensor_base import TensorBase
 from .args import dims_arg, wrap_dim
 from .elementwise import isnan, where
@@ -102,9 +103,20 @@ def _nonempty_dim(name, input, d):
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
 
 
+def _not_symbolic(input, name: str) -> None:
+    """Refuse an explicit graph (chainrule.sym) where the indices are read from the values
+    eagerly: a clear error, never a wrong number."""
+    if type(input._data) is SymArray:
+        raise NotImplementedError(
+            f"chainrule.sym: {name} reads its indices from the values; it is not available "
+            "in explicit graphs yet (sort or kthvalue are)"
+        )
+
+
 def _by_index(prim, rtype, input, dim, keepdim, pick):
     """(values, indices) along ``dim``: ``pick(xp, data, d)`` gives the chosen index per row
     (keepdim shape); the values are the elements there, and get the gradient there."""
+    _not_symbolic(input, rtype._name + "(dim)")
     data = input._data
     xp = namespace(data)
     if data.ndim == 0:  # the one element: index 0
@@ -231,6 +243,7 @@ def _scan_index(xp, data, d, larger: bool):
 
 
 def _cum_extreme(prim, rtype, input, dim, larger):
+    _not_symbolic(input, prim.name)
     data = input._data
     if data.ndim == 0 and dim not in (0, -1):
         raise IndexError(f"{prim.name}(): Expected reduction dim -1 or 0 for scalar but got {dim}")
