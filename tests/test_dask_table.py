@@ -132,6 +132,9 @@ EAGER = {
     "sort_stable:sort(stable=True)",
     "topk:topk(k, dim, largest).values",
     "kthvalue:kthvalue(k, dim, keepdim)",
+    # nanmedian's index (an all-NaN row's), mode's counts: read from the values
+    "nanmedian_dim:nanmedian(x, dim)",
+    "mode:mode(x, dim) of distinct values",
     "standard_gamma:Gamma(alpha, 1) sample at quantile 0.3 (implicit reparameterization)",
     "standard_gamma:at quantile 0.9",
     "svdvals:svdvals / matrix_norm(2, -2, nuc)",

@@ -91,6 +91,8 @@ LAYERS: list[tuple[str, str, list[str]]] = [
             "chainrule.ops.norm",
             "chainrule.ops.conv",
             "chainrule.ops.special",
+            "chainrule.ops.math_extra",
+            "chainrule.ops.stats",
         ],
     ),
     (

@@ -34,10 +34,12 @@ from .functions import (
     ElementwiseMethods,
     IndexingMethods,
     LinalgMethods,
+    MathExtraMethods,
     ReductionMethods,
     SelectionMethods,
     ShapeMethods,
     SpecialMethods,
+    StatisticsMethods,
 )
 from .functions.args import wrap_dim
 from .functions.linalg import CPP_NAMES
@@ -88,6 +90,8 @@ class Tensor(
     SelectionMethods,
     SpecialMethods,
     ConversionMethods,
+    MathExtraMethods,
+    StatisticsMethods,
 ):
     """An n-dimensional array that records the operations on it for autograd.
 
