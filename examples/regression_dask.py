@@ -13,7 +13,7 @@ generator seeded by the chunk's index): no process ever holds all of it, and the
 driver holds none of it. The training code is the PyTorch code one would write for a
 tensor in memory; only the device differs. Every epoch is one gradient step over all
 rows; the optimizer persists the parameters after each step (so the next step's graph
-starts from them). Printed: rows/s per epoch (a progress bar), the recovered weights
+starts from them). Printed: the loss and rows/s per epoch (a progress bar), the recovered weights
 against the true ones, and the driver's peak memory.
 """
 
@@ -117,25 +117,31 @@ def train(kind, X, y, epochs, lr, momentum, quiet=False):
     )
     rows = X.shape[0]
     bar = None if quiet else Bar(epochs, f"{kind:>8}")
-    rates = []
+    rates, losses = [], []
+
+    def closure():
+        opt.zero_grad()
+        loss = loss_fn(model(X), y)
+        loss.backward()
+        return loss
+
     for _ in range(epochs):
         t0 = time.perf_counter()
-        opt.zero_grad()
-        loss_fn(model(X), y).backward()
-        opt.step()  # (submits the step to the workers; the new parameters are persisted)
+        # (step(closure) persists the loss with the new parameters: the epoch's loss comes
+        # from the same pass over the data as its gradient, not from a second one)
+        loss = opt.step(closure)
         wait([p._data for p in model.parameters()])  # (the epoch is done when they are)
         rates.append(rows / (time.perf_counter() - t0))
+        losses.append(loss.item())  # (the step's loss, before its update)
         if bar is not None:
-            bar.update(f"{rates[-1] / 1e6:.2f}M rows/s")
+            bar.update(f"loss {losses[-1]:.4f}, {rates[-1] / 1e6:.2f}M rows/s")
     if bar is not None:
         bar.close()
-    # (the loss once at the end: every epoch it would be a second graph over the same
-    # chunks, submitted beside the step's)
-    with torch.no_grad():
+    with torch.no_grad():  # (the final weights' loss: one more pass)
         loss = loss_fn(model(X), y).item()
     w = model.weight.detach().compute().numpy()[0]
     b = model.bias.detach().compute().item()
-    return {"w": w, "b": b, "loss": loss, "rows_per_s": rates}
+    return {"w": w, "b": b, "loss": loss, "losses": losses, "rows_per_s": rates}
 
 
 def peak_rss_mib() -> float:

@@ -149,3 +149,33 @@ def test_a_step_graph_has_no_rechunk_or_setitem():
     Xr = X.detach().requires_grad_()  # a reduction's gradient: broadcast in X's chunks
     (Xr * 2).mean().backward()
     assert Xr.grad._data.chunks == X._data.chunks
+
+
+def test_a_closure_loss_is_persisted_with_the_step():
+    # step(closure)'s loss joins the step's one persist: reading it costs no second pass
+    # over the data (its forward is the gradients' own), and it is the CPU's loss
+    losses = {}
+    for device in ("cpu", "dask"):
+        X, y = _data()
+        if device == "dask":
+            X, y = X.to("dask", chunks=64), y.to("dask", chunks=64)
+        torch.manual_seed(1)
+        model = torch.nn.Linear(4, 1).to(device)
+        opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+
+        def closure(model=model, opt=opt, X=X, y=y):
+            opt.zero_grad()
+            loss = torch.nn.functional.mse_loss(model(X), y)
+            loss.backward()
+            return loss
+
+        losses[device] = []
+        for _ in range(3):
+            with _CountComputes() as c:
+                loss = opt.step(closure)
+            if device == "dask":
+                assert c.n == 1 and loss.device == torch.device("dask")
+                assert len(loss._data.dask) == 1  # (persisted: its chunk, computed)
+                assert loss.requires_grad  # (the closure ran with gradients on)
+            losses[device].append(loss.item())
+    np.testing.assert_allclose(losses["dask"], losses["cpu"], rtol=1e-5)

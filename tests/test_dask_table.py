@@ -7,12 +7,12 @@ Tensors the cases make themselves are made on ``'dask'`` too (``set_default_devi
 as PyTorch code would; the cases that capture a CPU tensor with dimensions (a condition,
 a gather index, a target) must raise PyTorch's device error (x[...] takes CPU indices
 and masks, as PyTorch does on a GPU). What Dask cannot do (a Dask mask's selection, of
-unknown size; an in-place write through a view, which shares no memory with its base)
-must raise an error that names the workaround. Building the graphs, forward and
-backward, computes nothing (Dask callbacks count), in every case: the checks of values
-(BCE's input range, nll's targets, linalg's NaN and failure checks) are tasks that raise
-when computed, and the rules that look at values (prod's zeros, cumprod's) take their
-general formulas on Dask.
+unknown size) must raise an error that names the workaround; an in-place write through a
+view reaches its base as on the CPU (ops.dask_views: tests/test_dask_views.py). Building
+the graphs, forward and backward, computes nothing (Dask callbacks count), in every case:
+the checks of values (BCE's input range, nll's targets, linalg's NaN and failure checks)
+are tasks that raise when computed, and the rules that look at values (prod's zeros,
+cumprod's) take their general formulas on Dask.
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ CPU_CAPTURED = {
     "where:where(cond, x, y)",
     "where:x.where(cond, y)",
     "where:where(cond, x, scalar)",
-    "fill:masked_fill",
+    "masked_fill:masked_fill",
+    "masked_fill:masked_fill, the mask broadcasting x",
+    "masked_fill_tensor:masked_fill(mask, 0-d tensor)",
     "take_along:gather(dim, index) with repeats",
     "take_along:gather(dim, permutation)",
     "binary_cross_entropy:F.binary_cross_entropy(weight)",
@@ -58,11 +60,8 @@ CPU_CAPTURED = {
     "standard_gamma:at quantile 0.9",
 }
 # what Dask cannot do, and the error that says so (and names the workaround)
-DASK_CANNOT: dict[str, str] = {
-    # a view's in-place write cannot reach its base: Dask arrays share no memory
-    "copy_slices:view(z).op_(w) (view, then in place)": "in-place write to a view of a tensor "
-    "on 'dask'",
-}
+# (a view's in-place write reaches its base on 'dask' too: ops.dask_views; tests/test_dask_views.py)
+DASK_CANNOT: dict[str, str] = {}
 CPU_ONLY = {"to_device:to_device cpu -> cpu"}  # moves to the CPU by construction
 CASES = [c for c in TABLE.CASES if c.id not in CPU_ONLY]
 
@@ -285,13 +284,13 @@ def test_what_dask_cannot_do_says_what_to_do():
     # a Dask mask's selection has a size that depends on the values
     with pytest.raises((RuntimeError, IndexError), match=r"compute it first.*torch\.where"):
         x[x > 2]
-    # in-place writes through a view cannot reach the base: Dask arrays share no memory
-    for f in (lambda: x[1:3].add_(1), lambda: x.view(2, 3).zero_()):
-        with pytest.raises(RuntimeError, match=r"view of a tensor on 'dask'.*clone\(\)"):
-            f()
-    with pytest.raises(RuntimeError, match=r"x\[idx\] = x\[idx\] \+ v"):
-        x[0] += 1  # (x[0] is a view: Python's += writes it first)
-    x[1:3] = 5.0  # writing the tensor itself works
-    x[0] = x[0] + 1
-    x.mul_(2)
-    np.testing.assert_array_equal(x.cpu().numpy(), [2, 10, 10, 6, 8, 10])
+    # a write through a view that holds an element twice (an expand), as on the CPU
+    e = x[:1].expand(3)
+    with pytest.raises(RuntimeError, match=r"more than one element.*clone\(\)"):
+        e.add_(1)
+    e.fill_(7.0)  # (fill_ writes one value: allowed, as on the CPU)
+    # writes through views reach the base (tests/test_dask_views.py)
+    x[1:3] = 5.0
+    x[0] += 1  # (x[0] is a view: Python's += writes it first)
+    x.view(2, 3)[1].mul_(2)
+    np.testing.assert_array_equal(x.cpu().numpy(), [8, 5, 5, 6, 8, 10])

@@ -26,7 +26,9 @@ CPU_CAPTURED = {
     "where:where(cond, x, y)",
     "where:x.where(cond, y)",
     "where:where(cond, x, scalar)",
-    "fill:masked_fill",
+    "masked_fill:masked_fill",
+    "masked_fill:masked_fill, the mask broadcasting x",
+    "masked_fill_tensor:masked_fill(mask, 0-d tensor)",
     "take_along:gather(dim, index) with repeats",
     "take_along:gather(dim, permutation)",
     # targets and class weights drawn as CPU tensors (the losses themselves run on a GPU

@@ -120,3 +120,7 @@ def test_regression_on_dask_recovers_the_weights(capsys):
     assert abs(result["linear"]["b"] - result["b_true"]) < 0.01
     assert abs(result["logistic"]["w"] - w_true).max() < 0.1
     assert len(result["logistic"]["rows_per_s"]) == 20
+    for kind in ("linear", "logistic"):  # the loss of each epoch's step, falling
+        losses = result[kind]["losses"]
+        assert len(losses) == 20 and losses[-1] < (0.1 if kind == "linear" else 0.9) * losses[0]
+        assert result[kind]["loss"] <= losses[-1] * 1.01  # (after the last update)

@@ -25,11 +25,13 @@ from .ops import (
     indexing,
     linalg,
     loss,
+    math_extra,
     norm,
     primitive,
     reduction,
     shape,
     special,
+    stats,
     views,
 )
 from .ops.primitive import DIAGONAL, LINEAR, PASS, Primitive
@@ -37,7 +39,7 @@ from .viz.rules import source_text
 
 __all__ = ["PARTS", "FLAGS", "parts", "render"]
 
-# The table's parts in reading order (each module's docstring numbers it: part 1 to 10).
+# The table's parts in reading order (each module's docstring numbers it: part 1 to 12).
 PARTS: tuple[ModuleType, ...] = (
     elementwise,
     reduction,
@@ -49,6 +51,8 @@ PARTS: tuple[ModuleType, ...] = (
     norm,
     conv,
     special,
+    math_extra,
+    stats,
 )
 FLAGS = ("promote", "to_float", "broadcast", "view", "fit")
 # An alias (``primitive.alias``) renames an entry and shares all of this with it.

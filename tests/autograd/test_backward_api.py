@@ -427,6 +427,13 @@ GRAD_FN_NAMES = [
     ("cat", lambda a, b, v: cr.cat([a, b]), "CatBackward0"),
     ("stack", lambda a, b, v: cr.stack([a, b]), "StackBackward0"),
     ("where", lambda a, b, v: cr.where(a > 1, a, b), "WhereBackward0"),
+    ("masked_fill", lambda a, b, v: a.masked_fill(a > 1, 0.0), "MaskedFillBackward0"),
+    ("masked_fill(0-d)", lambda a, b, v: a.masked_fill(a > 1, v[0]), "MaskedFillBackward1"),
+    (
+        "masked_fill(const)",
+        lambda a, b, v: a.masked_fill(a > 1, cr.tensor(0.0)),
+        "MaskedFillBackward1",
+    ),
     ("clamp", lambda a, b, v: a.clamp(0.5, 1.0), "ClampBackward1"),
     ("maximum", lambda a, b, v: cr.maximum(a, b), "MaximumBackward0"),
     ("view", lambda a, b, v: a.view(6), "ViewBackward0"),
@@ -700,3 +707,16 @@ def test_second_order_through_matmul_and_reductions():
     (hv,) = cr.autograd.grad(g, w, grad_outputs=cr.tensor(vn, dtype=cr.float64))
     H = Xn.T @ np.diag(-2 * t * (1 - t**2)) @ Xn
     close(hv, H @ vn, rtol=1e-10)
+
+
+def test_masked_fill_refuses_a_value_with_dimensions():
+    # PyTorch's error (the value was ignored: x came back unchanged)
+    x = cr.ones(3)
+    for f in (x.masked_fill, x.masked_fill_):
+        with pytest.raises(
+            RuntimeError,
+            match=r"only supports a 0-dimensional value tensor, "
+            r"but got tensor with 1 dimension\(s\)",
+        ):
+            f(cr.tensor([True, False, True]), cr.ones(3))
+    assert x.tolist() == [1.0, 1.0, 1.0]

@@ -44,6 +44,7 @@ NO_DERIVATIVE = {
     "atanh_",
     "unique",
     "standard_gamma_grad",
+    "heaviside",
 }
 
 MAX_NUMEL = 12
@@ -473,8 +474,24 @@ def _masked_fill(data, max_numel=MAX_NUMEL):
     return (lambda x: x.masked_fill(m, 0.5)), [data.draw(REAL(s))]
 
 
+def _masked_fill_broadcast(data, max_numel=MAX_NUMEL):
+    # the mask broadcasts x (out of place, as PyTorch): x's gradient is summed back
+    s = data.draw(shapes(min_dims=1, max_numel=max_numel))
+    m = cr.from_numpy(data.draw(hnp.arrays(np.bool_, (2, *s))))
+    return (lambda x: x.masked_fill(m, -1.0)), [data.draw(REAL(s))]
+
+
+def _masked_fill_tensor(data, max_numel=MAX_NUMEL):
+    # a 0-d value with history: its gradient is the sum of g over the mask
+    s = data.draw(shapes(max_numel=max_numel))
+    m = cr.from_numpy(data.draw(hnp.arrays(np.bool_, s)))
+    return (lambda x, v: x.masked_fill(m, v)), [data.draw(REAL(s)), data.draw(REAL(()))]
+
+
+add(custom("masked_fill", "masked_fill", _masked_fill))
+add(custom("masked_fill", "masked_fill, the mask broadcasting x", _masked_fill_broadcast))
+add(custom("masked_fill_tensor", "masked_fill(mask, 0-d tensor)", _masked_fill_tensor))
 # in-place writes of tensor methods (chainrule/_methods.py)
-add(custom("fill", "masked_fill", _masked_fill))
 add(unary("fill", "fill_ on a non-leaf", lambda x: (x * 1.0).fill_(2.0) * x))
 add(unary("zero", "zero_ on a non-leaf", lambda x: (x * 1.0).zero_() + x.exp()))
 
@@ -2069,6 +2086,116 @@ def _triangle(name):
 
 add(shaped("tril", "tril(k)", _triangle("tril"), min_dims=2))
 add(shaped("triu", "x.triu(k)", _triangle("triu"), min_dims=2))
+
+
+# ------------------------------------------------ more elementwise math (ops/math_extra.py)
+def _ternary(doms, fns):
+    """Three broadcasting inputs drawn from ``doms``, for one of ``fns``."""
+
+    def draw(data, max_numel=MAX_NUMEL):
+        full = data.draw(shapes(max_numel=max_numel))
+        ss = [_bcast_operand(data.draw, full) for _ in range(3)]
+        fn = data.draw(st.sampled_from(fns))
+        return fn, [data.draw(d(s)) for d, s in zip(doms, ss, strict=True)]
+
+    return draw
+
+
+UNIT_OPEN = _uniform(0.1, 0.9)  # logit: inside (0, 1), away from eps = 0.05 and the poles
+add(unary("clamp_min", "clamp_min(0.5)", lambda x: cr.clamp_min(x, 0.5), OFFGRID))
+add(unary("clamp_min", "x.clamp_min_(-1) in place", lambda x: (x * 1.0).clamp_min_(-1), OFFGRID))
+add(unary("clamp_max", "x.clamp_max(0.5)", lambda x: x.clamp_max(0.5), OFFGRID))
+add(binary("clamp_min_tensor", "clamp_min(x, tensor)", cr.clamp_min, GRID_A, GRID_B))
+add(binary("clamp_max_tensor", "clamp_max(x, tensor)", cr.clamp_max, GRID_A, GRID_B))
+add(binary("hypot", "hypot(x, y)", cr.hypot, NONZERO, NONZERO))
+add(binary("fmod", "fmod(x, y)", cr.fmod, OFFGRID, HALFSTEP))
+add(unary("fmod_scalar", "fmod(x, 1.5)", lambda x: cr.fmod(x, 1.5), OFFGRID))
+add(binary("logaddexp", "logaddexp(x, y)", cr.logaddexp, WIDE, WIDE))
+add(binary("logaddexp2", "logaddexp2(x, y)", cr.logaddexp2, WIDE, WIDE))
+add(binary("copysign", "copysign(x, y)", cr.copysign, NONZERO, NONZERO))
+add(unary("copysign_scalar", "copysign(x, -1.0)", lambda x: cr.copysign(x, -1.0), NONZERO))
+add(binary("fmax", "fmax(x, y)", cr.fmax, GRID_A, GRID_B))
+add(binary("fmin", "x.fmin(y)", lambda x, y: x.fmin(y), GRID_B, GRID_A))
+add(binary("lerp", "lerp(x, y, 0.3)", lambda x, y: cr.lerp(x, y, 0.3), REAL, REAL))
+add(binary("lerp", "lerp(x, y, 0.8)", lambda x, y: x.lerp(y, 0.8), REAL, REAL))
+add(custom("lerp_tensor", "lerp(x, y, w), w a tensor", _ternary((REAL, REAL, REAL), [cr.lerp])))
+add(
+    custom(
+        "addcmul",
+        "addcmul(x, t1, t2, value=)",
+        _ternary((REAL, REAL, REAL), [cr.addcmul, lambda a, b, c: a.addcmul(b, c, value=-1.5)]),
+    )
+)
+add(
+    custom(
+        "addcdiv",
+        "addcdiv(x, t1, t2, value=)",
+        _ternary((REAL, REAL, NONZERO), [cr.addcdiv, lambda a, b, c: a.addcdiv(b, c, value=0.5)]),
+    )
+)
+add(unary("exp2", "exp2", cr.exp2))
+add(unary("exp2", "x.exp2_() in place", lambda x: (x * 1.0).exp2_()))
+add(unary("frac", "frac", cr.frac, OFFGRID))
+add(unary("deg2rad", "deg2rad", cr.deg2rad))
+add(unary("rad2deg", "x.rad2deg()", lambda x: x.rad2deg()))
+add(unary("nan_to_num", "nan_to_num", cr.nan_to_num))
+add(unary("nan_to_num", "x.exp().nan_to_num()", lambda x: x.exp().nan_to_num()))
+# (away from 0: PyTorch's formula, kept, is 0 / 0 below |x| ~ 1e-160)
+add(unary("sinc", "sinc", cr.sinc, NONZERO))
+add(unary("logit", "logit", cr.logit, UNIT_OPEN))
+add(unary("logit", "logit(eps=0.05)", lambda x: cr.logit(x, eps=0.05), UNIT_OPEN))
+
+
+# ------------------------------------------------------ statistics (ops/stats.py)
+# DISTINCT values: no ties, so a finite difference never moves a median, a mode (the
+# smallest of distinct values) or a running maximum to another element.
+def _along(fn):
+    """make(draw, shape) for fn(x, dim), a dim drawn for the shape."""
+
+    def make(draw, s):
+        d = _dim(draw, len(s))
+        return lambda x: fn(x, d)
+
+    return make
+
+
+def _values_of(f):
+    return lambda x, d: f(x, d).values
+
+
+add(unary("median", "median()", cr.median, DISTINCT))
+add(unary("nanmedian", "x.nanmedian()", lambda x: x.nanmedian(), DISTINCT))
+add(shaped("median_dim", "median(x, dim).values", _along(_values_of(cr.median)), DISTINCT))
+add(
+    shaped(
+        "median_dim",
+        "median(x, dim, keepdim=True)",
+        _along(lambda x, d: cr.median(x, d, keepdim=True)[0]),
+        DISTINCT,
+    )
+)
+add(shaped("nanmedian_dim", "nanmedian(x, dim)", _along(_values_of(cr.nanmedian)), DISTINCT))
+add(shaped("mode", "mode(x, dim) of distinct values", _along(_values_of(cr.mode)), DISTINCT))
+add(shaped("cummax", "cummax(x, dim)", _along(_values_of(cr.cummax)), DISTINCT))
+add(shaped("cummin", "x.cummin(dim)", _along(lambda x, d: x.cummin(d)[0]), DISTINCT))
+add(shaped("logcumsumexp", "logcumsumexp(x, dim)", _along(cr.logcumsumexp), WIDE))
+add(unary("nansum", "nansum()", cr.nansum))
+
+
+def _nansum_dims(draw, s):
+    d, k = _dims(draw, len(s), 0), draw(st.booleans())
+    return lambda x: x.nansum(d, k)
+
+
+add(shaped("nansum", "x.nansum(dims, keepdim)", _nansum_dims, min_dims=1))
+add(
+    unary(
+        "nansum",
+        "nansum(log(x)): NaN (x < 0) gets no gradient",
+        lambda x: cr.nansum(x.log()),
+        NONZERO,
+    )
+)
 
 # ------------------------------------------------------------------------ harness
 

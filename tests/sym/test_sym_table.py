@@ -31,7 +31,17 @@ from chainrule import sym  # noqa: E402
 # data by the case itself (standard_gamma's quantiles, NumPy on the values), and a tensor
 # with data written with a symbolic value (index_put's "value only" draw: refused, as a
 # write that its other views could not see; its "both" draw is a graph)
-NOT_SYMBOLIC_PRIMS = {"index_put", "standard_gamma"}
+# median/nanmedian/mode along a dim and cummax/cummin read their indices from the values
+# eagerly (NumPy's stable order, libstdc++'s nth_element, counts): refused in graphs
+NOT_SYMBOLIC_PRIMS = {
+    "index_put",
+    "standard_gamma",
+    "median_dim",
+    "nanmedian_dim",
+    "mode",
+    "cummax",
+    "cummin",
+}
 
 
 def _bindings(vars_, arrays):

@@ -23,20 +23,24 @@ from . import (
     elementwise,
     indexing,
     linalg,
+    math_extra,
     reduction,
     selection,
     shape,
     special,
+    statistics,
     tensor_ns,
 )
 from .conversion import ConversionMethods
 from .elementwise import ElementwiseMethods
 from .indexing import IndexingMethods
 from .linalg import LinalgMethods
+from .math_extra import MathExtraMethods
 from .reduction import ReductionMethods
 from .selection import SelectionMethods
 from .shape import ShapeMethods
 from .special import SpecialMethods
+from .statistics import StatisticsMethods
 
 # used by rules and Tensor methods, not PyTorch functions of their own
 _INTERNAL = {"to_dtype", "normalize_index", "setitem", "getitem", "pow_prim", "solve_triangular"}
@@ -45,7 +49,18 @@ _INTERNAL = {"to_dtype", "normalize_index", "setitem", "getitem", "pow_prim", "s
 def public_functions() -> dict:
     """The PyTorch-named functions (what ``chainrule`` exports: exp, sum, cat, matmul...)."""
     out = {}
-    for mod in (elementwise, reduction, shape, linalg, einsum, indexing, selection, special):
+    for mod in (
+        elementwise,
+        reduction,
+        shape,
+        linalg,
+        einsum,
+        indexing,
+        selection,
+        special,
+        math_extra,
+        statistics,
+    ):
         for k, v in vars(mod).items():
             if (
                 k[0] != "_"
@@ -63,21 +78,25 @@ __all__ = [
     "ElementwiseMethods",
     "IndexingMethods",
     "LinalgMethods",
+    "MathExtraMethods",
     "ReductionMethods",
     "SelectionMethods",
     "ShapeMethods",
     "conv",
     "SpecialMethods",
+    "StatisticsMethods",
     "conversion",
     "decompositions",
     "einsum",
     "elementwise",
     "indexing",
     "linalg",
+    "math_extra",
     "public_functions",
     "reduction",
     "selection",
     "shape",
     "special",
+    "statistics",
     "tensor_ns",
 ]

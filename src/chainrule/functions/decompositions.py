@@ -305,6 +305,7 @@ def qr(A, mode: str = "reduced"):
     min(m, n) columns have full rank; 'complete' with m > n and 'r' raise PyTorch's errors
     in backward. Q and R are two rows of the table: the forward factors A once for each.
 
+    >>> import chainrule as torch
     >>> torch.linalg.qr(torch.tensor([[3.0, 0.0], [4.0, 5.0]])).R.abs()
     tensor([[5., 4.],
             [0., 3.]])

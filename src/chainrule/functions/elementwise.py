@@ -22,7 +22,7 @@ from .. import dtypes as _dt
 from .. import random as _random
 from .._convert import type_name
 from ..backend import namespace
-from ..ops.apply import apply, apply_inplace, compare, integer_filled
+from ..ops.apply import apply, apply_inplace, compare, dask_overlaps, integer_filled
 from ..ops.elementwise import (
     ABS,
     ACOS,
@@ -76,6 +76,8 @@ from ..ops.elementwise import (
     LOGICAL_OR,
     LOGICAL_XOR,
     LT,
+    MASKED_FILL,
+    MASKED_FILL_T,
     MAXIMUM,
     MINIMUM,
     MUL,
@@ -649,6 +651,25 @@ _CPP_NAMES = {
 }
 
 
+def _saves_mask(r, mask):
+    # PyTorch's MaskedFillBackward saves the mask: changing it in place before backward is
+    # refused (where's condition likewise)
+    node = r._node
+    if node is not None and isinstance(mask, TensorBase):
+        if node.checks is None:
+            node.checks = []
+        node.checks.append((mask._vc, mask._vc[0], mask, "~mask"))
+    return r
+
+
+def _check_value(value):
+    if value._data.ndim:  # (PyTorch's text names the in-place op for both)
+        raise RuntimeError(
+            "masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
+            f"with {value._data.ndim} dimension(s)."
+        )
+
+
 def _check_mask(mask):
     m = mask._data if isinstance(mask, TensorBase) else mask
     d = getattr(m, "dtype", None)
@@ -946,15 +967,23 @@ class ElementwiseMethods:
         return where(condition, self, other)
 
     def masked_fill(self, mask, value):
-        """A copy with ``value`` where ``mask`` is True."""
+        """A copy with ``value`` where ``mask`` (broadcasting) is True.
+
+        >>> import chainrule as torch
+        >>> torch.tensor([1., 2., 3.]).masked_fill(torch.tensor([True, False, True]), 0.)
+        tensor([0., 2., 0.])
+        """
         _check_mask(mask)
-        if isinstance(value, TensorBase) and value._data.ndim == 0:
-            if value._rg or is_symbolic(value):  # its gradient flows (PyTorch's
-                if value.dtype != self.dtype:  # MaskedFillBackward1); a graph's: a node
-                    value = value.to(self.dtype)
-                return where(mask, value, self)
-            value = value.item()
-        return where(mask, apply(FILL, self, value=value), self)
+        m = _bool_condition(mask)
+        if isinstance(value, TensorBase):
+            _check_value(value)
+            # a tensor value takes PyTorch's tensor overload (MaskedFillBackward1), with
+            # or without history: its gradient flows, and a graph's or Dask's 0-d value is
+            # never read as a number
+            if value.dtype != self.dtype:
+                value = value.to(self.dtype)
+            return _saves_mask(apply(MASKED_FILL_T, self, value, mask=m), mask)
+        return _saves_mask(apply(MASKED_FILL, self, mask=m, value=value), mask)
 
     # in place: the same entries, written into self's storage
     mul_ = _inplace(MUL, "mul_")
@@ -1071,7 +1100,7 @@ class ElementwiseMethods:
 
     def copy_(self, src, non_blocking=False):
         """src's values (broadcast, cast to self's dtype) written into self."""
-        if src is self and _backend.has_internal_overlap(self._data):
+        if src is self and (_backend.has_internal_overlap(self._data) or dask_overlaps(self)):
             self._vc[0] += 1  # PyTorch copies nothing into itself (an expanded one too)
             return self
         if src._data.dtype != self._data.dtype:
@@ -1082,11 +1111,7 @@ class ElementwiseMethods:
         """``value`` written where ``mask`` (broadcast to self's shape) is True."""
         _check_mask(mask)
         if isinstance(value, TensorBase):
-            if value._data.ndim:
-                raise RuntimeError(
-                    "masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
-                    f"with {value._data.ndim} dimension(s)."
-                )
+            _check_value(value)
             if value._data.dtype != self._data.dtype:  # cast as PyTorch (index_put would not)
                 value = value.to(self.dtype)
         m = mask._data if isinstance(mask, TensorBase) else mask

@@ -285,9 +285,19 @@ EXP = _defew("exp", lambda xp, x: xp.exp(x), lambda g, out: g * out, to_float=Tr
 EXPM1 = _defew("expm1", lambda xp, x: xp.expm1(x), lambda g, out: g * (out + 1), to_float=True)
 LOG = _defew("log", lambda xp, x: xp.log(x), lambda g, x: g / x, to_float=True)
 LOG2 = _defew("log2", lambda xp, x: xp.log2(x), lambda g, x: g / (x * math.log(2.0)), to_float=True)
-LOG10 = _defew(
-    "log10", lambda xp, x: xp.log10(x), lambda g, x: g / (x * math.log(10.0)), to_float=True
-)
+
+
+def _log10(xp, x):
+    # NumPy's float32 log10 is an ulp off at about half the inputs, exact powers of ten too
+    # (log10(100) = 2.0000002); PyTorch's is 2 there: through float64 and rounded once,
+    # which gives PyTorch's float32 values but for a few ties in 10^5 inputs
+    dt = getattr(x, "dtype", None)
+    if xp is _backend.numpy and dt is not None and dt.kind == "f" and dt.itemsize <= 4:
+        return xp.log10(x, dtype=xp.float64).astype(dt)
+    return xp.log10(x)
+
+
+LOG10 = _defew("log10", _log10, lambda g, x: g / (x * math.log(10.0)), to_float=True)
 LOG1P = _defew(
     "log1p",
     lambda xp, x: xp.log1p(x),
@@ -631,6 +641,32 @@ WHERE = _defew(
     broadcast=True,
     fit=True,  # the condition (a parameter) broadcasts too, even against one tensor input
     tensor_params=("cond",),
+)
+
+# masked_fill has rows of its own, not where's: PyTorch's node names (MaskedFillBackward0
+# for a number, MaskedFillBackward1 for a 0-d tensor with history) and its inputs (x, then
+# the value); the mask is a parameter, as where's condition, and broadcasts x (fit)
+MASKED_FILL = _defew(
+    "masked_fill",
+    lambda xp, x, *, mask, value: xp.where(mask, xp.full_like(x, value), x),
+    lambda ns, g, mask: ns.where(mask, 0.0, g),
+    broadcast=True,
+    fit=True,
+    tensor_params=("mask",),
+    grad_fn="MaskedFillBackward0",
+)
+MASKED_FILL_T = _defew(
+    "masked_fill_tensor",
+    lambda xp, x, value, *, mask: xp.where(mask, value, x),
+    (
+        lambda ns, g, mask: ns.where(mask, 0.0, g),
+        lambda ns, g, mask: ns.where(mask, g, 0.0),  # (summed to the 0-d value by broadcast)
+    ),
+    promote=True,
+    broadcast=True,
+    fit=True,
+    tensor_params=("mask",),
+    grad_fn="MaskedFillBackward1",
 )
 
 # ------------------------------------------------------------- activations

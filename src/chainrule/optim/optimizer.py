@@ -51,25 +51,29 @@ def _unsupported(**flags: bool) -> None:
 
 def _no_grad_step(step: Callable) -> Callable:
     """Run an optimizer's step under no_grad (the update itself is not differentiated);
-    then persist the parameters and state on ``'dask'`` (see ``_persist_dask``)."""
+    then persist the parameters and state on ``'dask'`` (see ``_persist_dask``), with the
+    closure's loss when it returned one."""
 
     @functools.wraps(step)
     def wrapper(self, *args, **kwargs):
         with no_grad():
             out = step(self, *args, **kwargs)
-        _persist_dask(self)
+        _persist_dask(self, out)
         return out
 
     return wrapper
 
 
-def _persist_dask(opt: Optimizer) -> None:
+def _persist_dask(opt: Optimizer, loss: Any = None) -> None:
     """After a step, the ``'dask'`` parameters and their state tensors (momentum buffers,
     Adam's moments) are persisted together in one ``dask.persist``: their chunks are
     computed (on the workers when a ``dask.distributed`` Client is active) and step n's
     graph starts from them, instead of holding the graphs of steps 1 to n-1 (which would
     grow without bound and recompute every earlier step). Parameters stay the same leaf
-    tensors; nothing happens for tensors on other devices."""
+    tensors; nothing happens for tensors on other devices. A ``'dask'`` loss returned by
+    ``step(closure)`` joins the same persist: its forward is the gradients' own (shared
+    chunks computed once), so reading it (``loss.item()``) costs no second pass over the
+    data, as a loss computed after the step would."""
     params = [p for g in opt.param_groups for p in g["params"] if is_dask(p._data)]
     if not params:
         return
@@ -79,7 +83,8 @@ def _persist_dask(opt: Optimizer) -> None:
         for v in opt.state.get(p, {}).values()
         if isinstance(v, Tensor) and is_dask(v._data)
     ]
-    persist(*params, *state)
+    extra = [loss] if isinstance(loss, Tensor) and is_dask(loss._data) else []
+    persist(*params, *state, *extra)
 
 
 class Optimizer:
