@@ -407,3 +407,18 @@ def test_dropout_on_dask_computes_nothing_and_draws_the_cpus_mask():
         yd = F.dropout(_dask(x, chunks=(2, 3)), 0.4)
     assert c.n == 0 and yd.dtype == y.dtype and yd._data.chunks == ((2, 2), (3, 3))
     np.testing.assert_array_equal(yd.cpu().numpy(), y.numpy())
+
+
+@pytest.mark.parametrize("dim", [0, 1])
+def test_mode_and_nanmedian_along_a_dim_on_dask_compute_nothing(dim):
+    nan = float("nan")
+    x = cr.tensor(
+        [[1.0, 2, 2, 1, 3, 3, 3], [4, 4, 5, 5, 5, 4, 4], [nan] * 7, [1, nan, 2, 2, 0, 1, 9]]
+    )
+    for f in (cr.mode, cr.nanmedian, cr.median):
+        want = f(x, dim)
+        with _Computes() as c:
+            got = f(_dask(x), dim)
+        assert c.n == 0
+        np.testing.assert_array_equal(got.indices.cpu().numpy(), want.indices.numpy())
+        np.testing.assert_array_equal(got.values.cpu().numpy(), want.values.numpy())

@@ -1118,3 +1118,13 @@ def _checked_block(block, find, args, block_info=None):
     if e is not None:
         raise e
     return block
+
+
+def per_line(kernel, a, axis: int, size: int, dtype):
+    """``kernel(block, axis)``, a NumPy kernel over whole lines along ``axis`` (a row's
+    mode), one task per block of ``a`` rechunked to hold them; its result has ``size``
+    elements along ``axis``. (A value check's sibling: the kernel reads values, lazily.)"""
+    a = a.rechunk({axis: -1})
+    chunks = tuple((size,) if i == axis else c for i, c in enumerate(a.chunks))
+    meta = _np.empty((0,) * a.ndim, dtype=dtype)
+    return a.map_blocks(kernel, axis, chunks=chunks, dtype=dtype, meta=meta)
