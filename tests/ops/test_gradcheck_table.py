@@ -16,6 +16,7 @@ tests/ops/test_gradgradcheck_table.py (second derivatives of getitem, gather, ma
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -1243,9 +1244,11 @@ def _adv_index(draw, s):
 add(shaped("index", "x[int tensor / list / mask]", _adv_index, min_dims=1))
 
 
-def _index_put(data, max_numel=MAX_NUMEL):
+def _index_put(data, max_numel=MAX_NUMEL, kinds=("unique ints", "mask")):
+    # advanced indices: index_put_; basic ones (slices, ints) write the view x[idx], as
+    # PyTorch's setitem (copy_ or fill_ into it: CopySlices)
     s = data.draw(shapes(min_dims=1, max_numel=max_numel))
-    kind = data.draw(st.sampled_from(["slice", "int", "unique ints", "mask", "scalar"]))
+    kind = data.draw(st.sampled_from(kinds))
     n = s[0]
     if kind == "slice":
         idx = (slice(0, data.draw(st.integers(1, n))), Ellipsis)
@@ -1290,6 +1293,13 @@ def _index_put(data, max_numel=MAX_NUMEL):
 
 
 add(custom("index_put", "y[idx] = v (v broadcast)", _index_put))
+add(
+    custom(
+        "copy_slices",
+        "y[slice or int] = v or a number (setitem through the view)",
+        functools.partial(_index_put, kinds=("slice", "int", "scalar")),
+    )
+)
 
 
 _VIEWS = {  # view -> its minimum number of dims

@@ -351,6 +351,9 @@ def setitem(x, idx, value) -> None:
     if all(i is Ellipsis for i in idx):
         _write_whole(x, value)
         return
+    if not has_advanced(idx):
+        _write_region(x, idx, value)
+        return
     filled = None
     if is_t and value._data.dtype != x._data.dtype:
         if record and value._rg and x._data.dtype.kind not in "fc" and _fills(x, idx, value):
@@ -394,6 +397,22 @@ def _write_whole(x, value) -> None:
     if lead > 0 and all(n == 1 for n in value._data.shape[:lead]):
         value = value.reshape(value._data.shape[lead:])
     x.copy_(value)
+
+
+def _write_region(x, idx, value) -> None:
+    """``x[basic] = value`` with history: PyTorch writes the view ``x[basic]`` (fill_ for a
+    number or a 0-d value into a region with dims, else copy_), so x's history is
+    CopySlices, as a write through any view."""
+    region = getitem(x, idx)
+    if isinstance(value, TensorBase) and _backend.may_share_memory(own(x), value._data):
+        value = value.clone()  # (only a full overlap gets here: x[None] = x writes x itself)
+    if not isinstance(value, TensorBase) or (not value._data.ndim and region._data.ndim):
+        region.fill_(value)
+        return
+    lead = value._data.ndim - region._data.ndim  # leading 1s of value go, as in PyTorch
+    if lead > 0 and all(n == 1 for n in value._data.shape[:lead]):
+        value = value.reshape(value._data.shape[lead:])
+    region.copy_(value)
 
 
 def gather(input, dim: int, index):
