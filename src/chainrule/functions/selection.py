@@ -204,10 +204,10 @@ def _out_of_data(idx, start, n: int, dim1: bool):
     PyTorch takes no negative index here; its CPU kernel for dim 1 of a tensor with more
     dims has an error of its own (naming the first bad index), the others IndexError."""
     bad = (idx < 0) | (idx >= n)
-    if not bad.any():
+    if not _backend.any_true(bad):
         return None
     if dim1:
-        first = int(idx[bad][0])
+        first = int(_backend.to_numpy(idx)[_backend.to_numpy(bad)][0])
         return RuntimeError(f"INDICES element is out of DATA bounds, id={first} axis_dim={n}")
     return IndexError("index out of range in self")
 
