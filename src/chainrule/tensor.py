@@ -30,11 +30,13 @@ from .backend import ndarray as _ndarray
 from .device import CPU, device
 from .device import of as _device_of
 from .functions import (
+    CombineMethods,
     ConversionMethods,
     ElementwiseMethods,
     IndexingMethods,
     LinalgMethods,
     ReductionMethods,
+    ScatterMethods,
     SelectionMethods,
     ShapeMethods,
     SpecialMethods,
@@ -88,6 +90,8 @@ class Tensor(
     SelectionMethods,
     SpecialMethods,
     ConversionMethods,
+    CombineMethods,
+    ScatterMethods,
 ):
     """An n-dimensional array that records the operations on it for autograd.
 

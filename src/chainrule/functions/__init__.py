@@ -16,6 +16,7 @@ from __future__ import annotations
 import inspect
 
 from . import (
+    combine,
     conv,
     conversion,
     decompositions,
@@ -24,28 +25,40 @@ from . import (
     indexing,
     linalg,
     reduction,
+    scatter,
     selection,
     shape,
     special,
     tensor_ns,
 )
+from .combine import CombineMethods
 from .conversion import ConversionMethods
 from .elementwise import ElementwiseMethods
 from .indexing import IndexingMethods
 from .linalg import LinalgMethods
 from .reduction import ReductionMethods
+from .scatter import ScatterMethods
 from .selection import SelectionMethods
 from .shape import ShapeMethods
 from .special import SpecialMethods
 
 # used by rules and Tensor methods, not PyTorch functions of their own
-_INTERNAL = {"to_dtype", "normalize_index", "setitem", "getitem", "pow_prim", "solve_triangular"}
+_INTERNAL = {
+    "to_dtype",
+    "normalize_index",
+    "setitem",
+    "getitem",
+    "pow_prim",
+    "solve_triangular",
+    "linalg_cross",  # torch.linalg.cross
+}
 
 
 def public_functions() -> dict:
     """The PyTorch-named functions (what ``chainrule`` exports: exp, sum, cat, matmul...)."""
     out = {}
-    for mod in (elementwise, reduction, shape, linalg, einsum, indexing, selection, special):
+    mods = (elementwise, reduction, shape, linalg, einsum, indexing, selection, special)
+    for mod in (*mods, combine, scatter):
         for k, v in vars(mod).items():
             if (
                 k[0] != "_"
@@ -59,15 +72,18 @@ def public_functions() -> dict:
 
 
 __all__ = [
+    "CombineMethods",
     "ConversionMethods",
     "ElementwiseMethods",
     "IndexingMethods",
     "LinalgMethods",
     "ReductionMethods",
+    "ScatterMethods",
     "SelectionMethods",
     "ShapeMethods",
-    "conv",
     "SpecialMethods",
+    "combine",
+    "conv",
     "conversion",
     "decompositions",
     "einsum",
@@ -76,6 +92,7 @@ __all__ = [
     "linalg",
     "public_functions",
     "reduction",
+    "scatter",
     "selection",
     "shape",
     "special",

@@ -1,7 +1,7 @@
 """The derivative table: every differentiable primitive, declared once.
 
-elementwise.py, reduction.py, shape.py, indexing.py, linalg.py, views.py, loss.py,
-norm.py, conv.py and special.py each hold a part of the table (forward, vjp per input,
+elementwise.py, reduction.py, shape.py, indexing.py, scatter.py, linalg.py, views.py,
+loss.py, norm.py, conv.py and special.py each hold a part of the table (forward, vjp per input,
 jvp, side by side);
 ``REGISTRY`` maps every entry's name to it. How an entry is declared is ``primitive.py``;
 what is derived from it once is ``plan.py``; how an op runs and is recorded is
@@ -16,7 +16,19 @@ from __future__ import annotations
 
 import warnings
 
-from . import conv, elementwise, indexing, linalg, loss, norm, reduction, shape, special, views
+from . import (
+    conv,
+    elementwise,
+    indexing,
+    linalg,
+    loss,
+    norm,
+    reduction,
+    scatter,
+    shape,
+    special,
+    views,
+)
 from .apply import apply, apply_inplace, compare
 from .primitive import DIAGONAL, LINEAR, PASS, REGISTRY, Primitive, alias, defop
 

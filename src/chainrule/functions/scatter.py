@@ -1,0 +1,396 @@
+"""Writing values into chosen positions, under PyTorch's names: scatter, scatter_add,
+index_add, index_copy, index_fill, masked_scatter, with their in-place variants and
+PyTorch's checks; and the Tensor methods that share them (``ScatterMethods``). The rules
+are the table's (``chainrule.ops.scatter``): each function builds the NumPy index of the
+positions it writes and runs one row.
+
+>>> import chainrule as torch
+>>> torch.zeros(3).scatter_add(0, torch.tensor([0, 0, 2]), torch.tensor([1., 2., 3.]))
+tensor([3., 0., 3.])
+>>> torch.zeros(2, 2).index_fill(1, torch.tensor([1]), 7.)
+tensor([[0., 7.],
+        [0., 7.]])
+"""
+
+from __future__ import annotations
+
+from .. import _state
+from .. import backend as _backend
+from ..backend import namespace
+from ..ops.apply import apply, apply_inplace
+from ..ops.scatter import (
+    INDEX_ADD,
+    INDEX_COPY,
+    INDEX_FILL,
+    INDEX_FILL_T,
+    MASKED_SCATTER,
+    SCATTER,
+    SCATTER_ADD,
+    SCATTER_LEGACY_REDUCE,
+    SCATTER_VALUE,
+)
+from ..tensor_base import TensorBase
+from .args import wrap_dim
+from .indexing import getitem
+from .shape import expand, reshape
+
+
+# ------------------------------------------------------------------ shared checks
+def _index_dtype(index, name: str) -> None:
+    if index._data.dtype.kind not in "iu" or index._data.dtype.itemsize not in (4, 8):
+        raise RuntimeError(f"{name}: Expected dtype int32/int64 for index")
+
+
+def _bounds(index, size: int, d: int, *, negative: bool = False) -> None:
+    """Every index in [0, size) along dim d ([-size, size) where PyTorch wraps them)."""
+    a = index._data
+    if not a.size:
+        return
+    xp = namespace(a)
+    for i in (int(xp.min(a)), int(xp.max(a))):
+        if not (-size if negative else 0) <= i < size:
+            raise IndexError(f"index {i} is out of bounds for dimension {d} with size {size}")
+
+
+def _as_1d(t):
+    """A 0-d tensor as shape (1,): PyTorch lets the dim=0 functions take 0-d tensors,
+    which a NumPy index cannot address."""
+    return reshape(t, (1,)) if t._data.ndim == 0 else t
+
+
+# ------------------------------------------------------------------ scatter
+def _scatter_index(input, dim: int, index, src, name: str):
+    """(d, idx, src): scatter's dim wrapped, the NumPy index tuple of the positions it
+    writes (index on dim d, the positions themselves elsewhere), and src cut to index's
+    shape (a view; PyTorch reads only that corner of src)."""
+    _index_dtype(index, f"{name}()")
+    n = input._data.ndim
+    d = wrap_dim(dim, n)
+    si = tuple(index._data.shape)
+    if index._data.ndim != max(n, 0) and index._data.size:
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    shape = tuple(input._data.shape)
+    if src is not None and index._data.size:
+        if src._data.ndim != index._data.ndim:
+            raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+        ss = tuple(src._data.shape)
+        if any(si[k] > ss[k] or (k != d and si[k] > shape[k]) for k in range(len(si))):
+            raise RuntimeError(
+                f"Expected index {list(si)} to be no larger than self {list(shape)} apart from "
+                f"dimension {d} and to be no larger size than src {list(ss)}"
+            )
+    elif index._data.size and any(k != d and si[k] > shape[k] for k in range(len(si))):
+        raise RuntimeError(
+            f"Expected index {list(si)} to be no larger than self {list(shape)} apart from "
+            f"dimension {d}"
+        )
+    _bounds(index, shape[d] if shape else 1, d)
+    a = _backend.astype(index._data, "int64") if index._data.dtype.itemsize != 8 else index._data
+    xp = namespace(a)
+    full = list(xp.indices(a.shape, sparse=True)) if a.ndim else []
+    if a.ndim:
+        full[d] = a
+    if src is not None and tuple(src._data.shape) != si and src._data.ndim:
+        src = getitem(src, tuple(slice(0, k) for k in si))
+    return d, tuple(full), src
+
+
+def _scatter(input, dim, index, src, value, reduce, inplace: bool):
+    name = "scatter_" if inplace else "scatter"
+    is_t = isinstance(src, TensorBase)
+    if src is not None and not is_t:
+        src, value = None, src  # scatter(x, dim, index, 2.0): the value overload
+    if src is not None and src._data.dtype != input._data.dtype:
+        raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
+    x0 = input
+    if input._data.ndim == 0:  # (NumPy cannot index a 0-d array by position)
+        input, index = reshape(input, (1,)), _as_1d(index)
+        src = _as_1d(src) if src is not None else None
+    d, idx, src = _scatter_index(input, dim, index, src, name)
+    if reduce is not None:
+        return _legacy_reduce(x0, input, idx, src, value, reduce, inplace)
+    if src is None:
+        v = input._new(namespace(input._data).asarray(value, dtype=input._data.dtype))
+        prim, arg = SCATTER_VALUE, v
+    else:
+        prim, arg = SCATTER, src
+    if inplace:
+        if x0 is not input:
+            x0.copy_(apply(prim, input, arg, idx=idx).reshape(()))
+            return x0
+        return apply_inplace(prim, input, arg, idx=idx)
+    out = apply(prim, input, arg, idx=idx)
+    return out.reshape(()) if x0 is not input else out
+
+
+def _legacy_reduce(x0, input, idx, src, value, reduce, inplace):
+    """scatter's deprecated ``reduce='add' | 'multiply'``: the values, and a node whose
+    backward raises, as PyTorch's (it has no derivative for them)."""
+    if reduce not in ("add", "multiply"):
+        raise RuntimeError("reduce argument must be either add or multiply.")
+    v = (
+        src
+        if src is not None
+        else input._new(namespace(input._data).asarray(value, dtype=input._data.dtype))
+    )
+    if inplace:
+        r = apply_inplace(SCATTER_LEGACY_REDUCE, input, v, idx=idx, reduce=reduce)
+        if x0 is not input:
+            x0.copy_(r.reshape(()))
+            return x0
+        return r
+    out = apply(SCATTER_LEGACY_REDUCE, input, v, idx=idx, reduce=reduce)
+    return out.reshape(()) if x0 is not input else out
+
+
+def scatter(input, dim: int, index, src=None, value=None, *, reduce=None):
+    """A copy of ``input`` with ``src[i][j]`` (or the number ``value``) written at
+    ``[index[i][j]][j]`` for dim 0 (at ``[i][index[i][j]]`` for dim 1, ...). Where an index
+    repeats, one of the values is kept, as in PyTorch (which does not say which).
+
+    >>> import chainrule as torch
+    >>> torch.zeros(2, 3).scatter(1, torch.tensor([[2], [0]]), torch.tensor([[1.], [2.]]))
+    tensor([[0., 0., 1.],
+            [2., 0., 0.]])
+    """
+    return _scatter(input, dim, index, src, value, reduce, False)
+
+
+def scatter_add(input, dim: int, index, src):
+    """A copy of ``input`` with ``src``'s values added at ``index`` along ``dim`` (as
+    ``scatter``; repeated indices add up).
+
+    >>> import chainrule as torch
+    >>> torch.ones(3).scatter_add(0, torch.tensor([2, 2]), torch.tensor([1., 2.]))
+    tensor([1., 1., 4.])
+    """
+    return _scatter_add(input, dim, index, src, False)
+
+
+def _scatter_add(input, dim, index, src, inplace: bool):
+    name = "scatter_add_" if inplace else "scatter_add"
+    if not isinstance(src, TensorBase):
+        raise TypeError(
+            f"{name}(): argument 'src' (position 3) must be Tensor, not {type(src).__name__}"
+        )
+    if src._data.dtype != input._data.dtype:
+        raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
+    x0 = input
+    if input._data.ndim == 0:
+        input, index, src = reshape(input, (1,)), _as_1d(index), _as_1d(src)
+    _, idx, src = _scatter_index(input, dim, index, src, name)
+    if inplace:
+        if x0 is not input:
+            x0.copy_(apply(SCATTER_ADD, input, src, idx=idx, alpha=1).reshape(()))
+            return x0
+        return apply_inplace(SCATTER_ADD, input, src, idx=idx, alpha=1)
+    out = apply(SCATTER_ADD, input, src, idx=idx, alpha=1)
+    return out.reshape(()) if x0 is not input else out
+
+
+# ------------------------------------------------------------------ the index_* family
+def _along(input, dim, index, name: str, *, negative: bool = False):
+    """(x, d, idx): x (a 0-d tensor as shape (1,)), dim wrapped, and the NumPy index of
+    the slices ``index`` picks along it."""
+    if index._data.ndim > 1:
+        raise IndexError(
+            f"{name}(): Index is supposed to be a vector, but got dim: {index._data.ndim} with "
+            f"type: {index.dtype.title} and size: {list(index._data.shape)}"
+        )
+    if index._data.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"{name}(): Expected dtype int32/int64 for index but got: {index.dtype.title}"
+        )
+    x = _as_1d(input)
+    d = wrap_dim(dim, input._data.ndim)
+    _bounds(index, x._data.shape[d], d, negative=negative)
+    a = index._data.reshape(-1) if index._data.ndim == 0 else index._data
+    return x, d, (slice(None),) * d + (a,)
+
+
+def _source_fits(x, d, index, source, name: str, err=RuntimeError) -> None:
+    k = index._data.size
+    ss = tuple(source._data.shape) if source._data.ndim else (1,)
+    if (ss[d] if len(ss) > d else 1) != k:
+        sep = ":" if err is RuntimeError else ""
+        tail = f", for dim: {d}" if err is RuntimeError else ""
+        raise err(
+            f"{name}(): Number of indices ({k}) should be equal to source.size(dim){sep} "
+            f"({ss[d] if len(ss) > d else 1}){tail}"
+        )
+    want = list(x._data.shape)
+    want[d] = k
+    if list(ss) != want:
+        raise RuntimeError(
+            "source tensor shape must match self tensor shape, excluding the specified "
+            f"dimension. Got self.shape = {list(x._data.shape)} source.shape = "
+            f"{list(source._data.shape)}"
+        )
+
+
+def _run(prim, input, x, args, inplace: bool, **params):
+    """prim on x (input, or input as 1-d), in place into input or as a new tensor."""
+    if inplace and x is input:
+        return apply_inplace(prim, input, *args, **params)
+    out = apply(prim, x, *args, **params)
+    if x is not input:
+        out = reshape(out, ())
+        if inplace:
+            input.copy_(out)
+            return input
+    return out
+
+
+def _index_add(input, dim, index, source, alpha, inplace: bool):
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(
+            f"index_add_(): self ({input.dtype.title}) and source ({source.dtype.title}) must "
+            "have the same scalar type"
+        )
+    x, d, idx = _along(input, dim, index, "index_add_")
+    _source_fits(x, d, index, source, "index_add_")
+    src = _as_1d(source)
+    return _run(INDEX_ADD, input, x, (src,), inplace, idx=idx, alpha=alpha)
+
+
+def index_add(input, dim: int, index, source, *, alpha=1):
+    """A copy of ``input`` with ``alpha * source`` added at the slices ``index`` picks
+    along ``dim`` (repeated indices add up).
+
+    >>> import chainrule as torch
+    >>> torch.zeros(2, 3).index_add(1, torch.tensor([0, 0]), torch.ones(2, 2), alpha=2)
+    tensor([[4., 0., 0.],
+            [4., 0., 0.]])
+    """
+    return _index_add(input, dim, index, source, alpha, False)
+
+
+def _index_copy(input, dim, index, source, inplace: bool):
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(
+            "index_copy_(): self and source expected to have the same dtype, but got (self) "
+            f"{input.dtype.title} and (source) {source.dtype.title}"
+        )
+    x, d, idx = _along(input, dim, index, "index_copy_")
+    _source_fits(x, d, index, source, "index_copy_", IndexError)
+    return _run(INDEX_COPY, input, x, (_as_1d(source),), inplace, idx=idx)
+
+
+def index_copy(input, dim: int, index, source):
+    """A copy of ``input`` with the slices ``index`` picks along ``dim`` replaced by
+    ``source``'s (where an index repeats, one of them is kept).
+
+    >>> import chainrule as torch
+    >>> torch.zeros(3).index_copy(0, torch.tensor([2, 0]), torch.tensor([1., 2.]))
+    tensor([2., 0., 1.])
+    """
+    return _index_copy(input, dim, index, source, False)
+
+
+def _index_fill(input, dim, index, value, inplace: bool):
+    x, d, idx = _along(input, dim, index, "index_fill_", negative=True)
+    if isinstance(value, TensorBase):
+        if value._data.ndim:
+            raise RuntimeError(
+                "index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value._data.ndim} dimension(s)."
+            )
+        v = value if value._data.dtype == x._data.dtype else value.to(x.dtype)
+        return _run(INDEX_FILL_T, input, x, (v,), inplace, idx=idx)
+    xp = namespace(x._data)
+    v = x._new(_backend.astype(xp.asarray(value), x._data.dtype))
+    return _run(INDEX_FILL, input, x, (v,), inplace, idx=idx)
+
+
+def index_fill(input, dim: int, index, value):
+    """A copy of ``input`` with ``value`` (a number or 0-d tensor) in the slices ``index``
+    picks along ``dim``.
+
+    >>> import chainrule as torch
+    >>> torch.zeros(2, 2).index_fill(0, torch.tensor([-1]), 5)
+    tensor([[0., 0.],
+            [5., 5.]])
+    """
+    return _index_fill(input, dim, index, value, False)
+
+
+# ------------------------------------------------------------------ masked_scatter
+def _masked_scatter(input, mask, source, inplace: bool):
+    if mask._data.dtype.kind != "b":
+        raise RuntimeError(
+            f"masked_scatter_ only supports boolean masks, but got mask with dtype {mask.dtype}".replace(
+                "torch.int64", "Long"
+            ).replace("torch.", "")
+        )
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(
+            "masked_scatter: expected self and source to have same dtypes but got"
+            f"{input.dtype.title} and {source.dtype.title}"
+        )
+    shape = tuple(input._data.shape)
+    full = _state.broadcast_shape(shape, tuple(mask._data.shape))
+    if inplace and full != shape:
+        raise RuntimeError(
+            f"output with shape {list(shape)} doesn't match the broadcast shape {list(full)}"
+        )
+    x = input if full == shape else expand(input, full)
+    m = mask._data
+    m = m if m.shape == full else namespace(m).broadcast_to(m, full)
+    n = int(namespace(m).sum(m))
+    if n > source._data.size:
+        raise RuntimeError("Number of elements of source < number of ones in mask")
+    # the first n elements of source, in order, go to the True places in order
+    v = getitem(reshape(source, (-1,)), (slice(0, n),))
+    if not full:  # a 0-d x: a 1-element view for the mask to index
+        x, m = reshape(x, (1,)), m.reshape(1)
+    return _run(MASKED_SCATTER, input, x, (v,), inplace, idx=(m,))
+
+
+def masked_scatter(input, mask, source):
+    """A copy of ``input`` with the elements of ``source``, in order, written where
+    ``mask`` (broadcast with ``input``) is True.
+
+    >>> import chainrule as torch
+    >>> torch.zeros(4).masked_scatter(torch.tensor([True, False, True, False]),
+    ...                               torch.tensor([1., 2., 3.]))
+    tensor([1., 0., 2., 0.])
+    """
+    return _masked_scatter(input, mask, source, False)
+
+
+class ScatterMethods:
+    """The Tensor methods of this module, out of place and in place: ``x.scatter(...)``,
+    ``x.scatter_(...)``, ``x.index_add_(...)``..."""
+
+    __slots__ = ()
+
+    scatter = scatter
+    scatter_add = scatter_add
+    index_add = index_add
+    index_copy = index_copy
+    index_fill = index_fill
+    masked_scatter = masked_scatter
+
+    def scatter_(self, dim: int, index, src=None, value=None, *, reduce=None):
+        """``scatter`` written into self."""
+        return _scatter(self, dim, index, src, value, reduce, True)
+
+    def scatter_add_(self, dim: int, index, src):
+        """``scatter_add`` written into self."""
+        return _scatter_add(self, dim, index, src, True)
+
+    def index_add_(self, dim: int, index, source, *, alpha=1):
+        """``index_add`` written into self."""
+        return _index_add(self, dim, index, source, alpha, True)
+
+    def index_copy_(self, dim: int, index, source):
+        """``index_copy`` written into self."""
+        return _index_copy(self, dim, index, source, True)
+
+    def index_fill_(self, dim: int, index, value):
+        """``index_fill`` written into self."""
+        return _index_fill(self, dim, index, value, True)
+
+    def masked_scatter_(self, mask, source):
+        """``masked_scatter`` written into self (the mask broadcast to self's shape)."""
+        return _masked_scatter(self, mask, source, True)
