@@ -212,6 +212,11 @@ def unflatten(input, dim: int, sizes):
     torch.Size([2, 3])
     """
     shape = input._data.shape
+    if not shape:
+        raise RuntimeError(
+            f"unflatten got an unexpected error:\nDimension specified as {dim} but tensor has "
+            "no dimensions"
+        )
     d = wrap_dim(dim, len(shape))
     sizes = [int(s) for s in sizes]
     if not sizes:
@@ -437,7 +442,7 @@ def rot90(input, k: int = 1, dims=(0, 1)):
     d0, d1 = wrap_dim(dims[0], n), wrap_dim(dims[1], n)
     if d0 == d1:
         raise RuntimeError(
-            f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}"
+            f"expected rotation dims to be different, but got dim0 = {dims[0]} and dim1 = {dims[1]}"
         )
     k %= 4
     if k == 1:
@@ -525,6 +530,8 @@ def trace(input):
     """
     if input._data.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")
+    if input._data.dtype.kind == "b":
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     return _reduction.sum(_diagonal(input))
 
 
@@ -720,7 +727,7 @@ def masked_select(input, mask):
     if mask._data.dtype.kind != "b":
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     sx, sm = tuple(input._data.shape), tuple(mask._data.shape)
-    shape = _state.broadcast_shape(sx, sm)
+    shape = _state.broadcast_shape(sm, sx)
     x = input if sx == shape else expand(input, shape)
     m = mask if sm == shape else expand(mask, shape)
     if not shape:  # a 0-d pair: x[mask] would keep no dim to select along
