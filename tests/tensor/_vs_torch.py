@@ -72,7 +72,8 @@ def check_grads(f, *arrays) -> None:
             w = lib.tensor(np.linspace(0.5, 2.0, o.numel()).reshape(tuple(o.shape)))
             total = total + (o * w).sum()
         grads = lib.autograd.grad(total, leaves, allow_unused=True)
-        res.append(([o.detach().numpy() for o in outs], [_np(g, a) for g, a in zip(grads, arrays)]))
+        gs = [_np(g, a) for g, a in zip(grads, arrays, strict=True)]
+        res.append(([o.detach().numpy() for o in outs], gs))
     (oc, gc), (ot, gt) = res
     for a, b in zip(oc + gc, ot + gt, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

@@ -318,9 +318,8 @@ def index_fill(input, dim: int, index, value):
 def _masked_scatter(input, mask, source, inplace: bool):
     if mask._data.dtype.kind != "b":
         raise RuntimeError(
-            f"masked_scatter_ only supports boolean masks, but got mask with dtype {mask.dtype}".replace(
-                "torch.int64", "Long"
-            ).replace("torch.", "")
+            "masked_scatter_ only supports boolean masks, but got mask with dtype "
+            f"{mask.dtype.title}"
         )
     if source._data.dtype != input._data.dtype:
         raise RuntimeError(
