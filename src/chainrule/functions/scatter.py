@@ -41,7 +41,7 @@ def _index_dtype(index, name: str) -> None:
         raise RuntimeError(f"{name}: Expected dtype int32/int64 for index")
 
 
-def _bounds(index, size: int, d: int, *, negative: bool = False) -> None:
+def _bounds(index, size: int, d: int, *, negative=False, err=RuntimeError, name="") -> None:
     """Every index in [0, size) along dim d ([-size, size) where PyTorch wraps them)."""
     a = index._data
     if not a.size:
@@ -49,7 +49,7 @@ def _bounds(index, size: int, d: int, *, negative: bool = False) -> None:
     xp = namespace(a)
     for i in (int(xp.min(a)), int(xp.max(a))):
         if not (-size if negative else 0) <= i < size:
-            raise IndexError(f"index {i} is out of bounds for dimension {d} with size {size}")
+            raise err(f"{name}index {i} is out of bounds for dimension {d} with size {size}")
 
 
 def _as_1d(t):
@@ -96,7 +96,7 @@ def _scatter_index(input, dim: int, index, src, name: str):
 
 
 def _scatter(input, dim, index, src, value, reduce, inplace: bool):
-    name = "scatter_" if inplace else "scatter"
+    name = "scatter"
     is_t = isinstance(src, TensorBase)
     if src is not None and not is_t:
         src, value = None, src  # scatter(x, dim, index, 2.0): the value overload
@@ -173,8 +173,8 @@ def _scatter_add(input, dim, index, src, inplace: bool):
         raise TypeError(
             f"{name}(): argument 'src' (position 3) must be Tensor, not {type(src).__name__}"
         )
-    if src._data.dtype != input._data.dtype:
-        raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
+    if src._data.dtype != input._data.dtype:  # (PyTorch's message names scatter here)
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     x0 = input
     if input._data.ndim == 0:
         input, index, src = reshape(input, (1,)), _as_1d(index), _as_1d(src)
@@ -189,7 +189,7 @@ def _scatter_add(input, dim, index, src, inplace: bool):
 
 
 # ------------------------------------------------------------------ the index_* family
-def _along(input, dim, index, name: str, *, negative: bool = False):
+def _along(input, dim, index, name: str, *, negative=False, err=RuntimeError, prefix=False):
     """(x, d, idx): x (a 0-d tensor as shape (1,)), dim wrapped, and the NumPy index of
     the slices ``index`` picks along it."""
     if index._data.ndim > 1:
@@ -203,13 +203,19 @@ def _along(input, dim, index, name: str, *, negative: bool = False):
         )
     x = _as_1d(input)
     d = wrap_dim(dim, input._data.ndim)
-    _bounds(index, x._data.shape[d], d, negative=negative)
+    where = f"{name}(): " if prefix else ""
+    _bounds(index, x._data.shape[d], d, negative=negative, err=err, name=where)
     a = index._data.reshape(-1) if index._data.ndim == 0 else index._data
     return x, d, (slice(None),) * d + (a,)
 
 
 def _source_fits(x, d, index, source, name: str, err=RuntimeError) -> None:
     k = index._data.size
+    if 0 < source._data.ndim <= d:
+        raise RuntimeError(
+            f"{name}(): Indexing dim {d} is out of bounds of the source tensor with dim "
+            f"{source._data.ndim}"
+        )
     ss = tuple(source._data.shape) if source._data.ndim else (1,)
     if (ss[d] if len(ss) > d else 1) != k:
         sep = ":" if err is RuntimeError else ""
@@ -228,16 +234,17 @@ def _source_fits(x, d, index, source, name: str, err=RuntimeError) -> None:
         )
 
 
-def _run(prim, input, x, args, inplace: bool, **params):
-    """prim on x (input, or input as 1-d), in place into input or as a new tensor."""
+def _run(prim, input, x, args, inplace: bool, *, as_0d=None, **params):
+    """prim on x (input, or a 0-d input as 1-d, or input broadcast), in place into input
+    or as a new tensor; ``as_0d``: x is a 0-d input made 1-d (default: when input is 0-d)."""
     if inplace and x is input:
         return apply_inplace(prim, input, *args, **params)
     out = apply(prim, x, *args, **params)
-    if x is not input:
+    if as_0d if as_0d is not None else input._data.ndim == 0:
         out = reshape(out, ())
-        if inplace:
-            input.copy_(out)
-            return input
+    if inplace:
+        input.copy_(out)
+        return input
     return out
 
 
@@ -271,7 +278,7 @@ def _index_copy(input, dim, index, source, inplace: bool):
             "index_copy_(): self and source expected to have the same dtype, but got (self) "
             f"{input.dtype.title} and (source) {source.dtype.title}"
         )
-    x, d, idx = _along(input, dim, index, "index_copy_")
+    x, d, idx = _along(input, dim, index, "index_copy_", err=IndexError, prefix=True)
     _source_fits(x, d, index, source, "index_copy_", IndexError)
     return _run(INDEX_COPY, input, x, (_as_1d(source),), inplace, idx=idx)
 
@@ -288,7 +295,7 @@ def index_copy(input, dim: int, index, source):
 
 
 def _index_fill(input, dim, index, value, inplace: bool):
-    x, d, idx = _along(input, dim, index, "index_fill_", negative=True)
+    x, d, idx = _along(input, dim, index, "index_fill_", negative=True, err=IndexError)
     if isinstance(value, TensorBase):
         if value._data.ndim:
             raise RuntimeError(
@@ -326,12 +333,10 @@ def _masked_scatter(input, mask, source, inplace: bool):
             "masked_scatter: expected self and source to have same dtypes but got"
             f"{input.dtype.title} and {source.dtype.title}"
         )
-    shape = tuple(input._data.shape)
-    full = _state.broadcast_shape(shape, tuple(mask._data.shape))
-    if inplace and full != shape:
-        raise RuntimeError(
-            f"output with shape {list(shape)} doesn't match the broadcast shape {list(full)}"
-        )
+    shape, ms = tuple(input._data.shape), tuple(mask._data.shape)
+    if inplace and ms != shape:  # the mask is expanded to self (never self to the mask)
+        _check_expands(mask, shape)
+    full = _state.broadcast_shape(ms, shape)
     x = input if full == shape else expand(input, full)
     m = mask._data
     m = m if m.shape == full else namespace(m).broadcast_to(m, full)
@@ -342,7 +347,25 @@ def _masked_scatter(input, mask, source, inplace: bool):
     v = getitem(reshape(source, (-1,)), (slice(0, n),))
     if not full:  # a 0-d x: a 1-element view for the mask to index
         x, m = reshape(x, (1,)), m.reshape(1)
-    return _run(MASKED_SCATTER, input, x, (v,), inplace, idx=(m,))
+    return _run(MASKED_SCATTER, input, x, (v,), inplace, as_0d=not full, idx=(m,))
+
+
+def _check_expands(mask, shape: tuple) -> None:
+    """PyTorch's errors of ``mask.expand(shape)``."""
+    ms = tuple(mask._data.shape)
+    if len(ms) > len(shape):
+        raise RuntimeError(
+            f"expand(CPUBoolType{{{list(ms)}}}, size={list(shape)}): the number of sizes "
+            f"provided ({len(shape)}) must be greater or equal to the number of dimensions in "
+            f"the tensor ({len(ms)})"
+        )
+    for k in range(1, len(ms) + 1):
+        if ms[-k] not in (1, shape[-k]):
+            raise RuntimeError(
+                f"The expanded size of the tensor ({shape[-k]}) must match the existing size "
+                f"({ms[-k]}) at non-singleton dimension {len(shape) - k}.  Target sizes: "
+                f"{list(shape)}.  Tensor sizes: {list(ms)}"
+            )
 
 
 def masked_scatter(input, mask, source):
