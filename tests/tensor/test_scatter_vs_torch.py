@@ -223,6 +223,8 @@ GRADS = {
     "index_copy": (lambda L, x, s: x.index_copy(0, I(L, [2, 0]), s), (3, 2), (2, 2)),
     "index_fill": (lambda L, x: x.index_fill(1, I(L, [-1]), 2.0), (2, 3)),
     "index_fill tensor": (lambda L, x, v: x.index_fill(1, I(L, [0, 2]), v), (2, 3), ()),
+    # (a repeated index: the value's gradient counts the slice once, as PyTorch's)
+    "index_fill tensor repeats": (lambda L, x, v: x.index_fill(1, I(L, [0, 0, 2]), v), (2, 3), ()),
     "masked_scatter": (
         lambda L, x, s: x.masked_scatter(B(L, [[True], [False]]), s),
         (2, 3),

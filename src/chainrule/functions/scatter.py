@@ -296,6 +296,11 @@ def index_copy(input, dim: int, index, source):
 
 def _index_fill(input, dim, index, value, inplace: bool):
     x, d, idx = _along(input, dim, index, "index_fill_", negative=True, err=IndexError)
+    # each slice once (filling twice is filling once): a tensor value's gradient then
+    # counts every filled slice once, as PyTorch's
+    a = idx[-1]
+    a = namespace(a).unique(a % x._data.shape[d]) if a.size else a
+    idx = idx[:-1] + (a,)
     if isinstance(value, TensorBase):
         if value._data.ndim:
             raise RuntimeError(
