@@ -31,6 +31,14 @@ CPU_CAPTURED = {
     "masked_fill_tensor:masked_fill(mask, 0-d tensor)",
     "take_along:gather(dim, index) with repeats",
     "take_along:gather(dim, permutation)",
+    "scatter:scatter(dim, index, src), distinct indices",
+    "scatter_value:scatter(dim, index, value) with repeats",
+    "scatter_add:scatter_add(dim, index, src) with repeats",
+    "index_add:index_add(dim, index, source, alpha) with repeats",
+    "index_copy:index_copy(dim, index, source), distinct indices",
+    "index_fill:index_fill(dim, index, number)",
+    "index_fill_t:index_fill(dim, index, 0-d tensor)",
+    "masked_scatter:masked_scatter(mask, source)",
     # targets and class weights drawn as CPU tensors (the losses themselves run on a GPU
     # with theirs there: tests/test_devices.py)
     "binary_cross_entropy:F.binary_cross_entropy(weight)",

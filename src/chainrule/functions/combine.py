@@ -24,7 +24,7 @@ import warnings
 from .. import _state
 from .. import backend as _backend
 from .. import dtypes as _dt
-from ..backend import namespace
+from ..backend import device_key, namespace
 from ..ops.apply import apply
 from ..ops.indexing import _diagonal_index
 from ..ops.scatter import DIAG_EMBED
@@ -487,6 +487,9 @@ def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1):
     # the diagonal's elements written into zeros: the adjoint of reading a diagonal, which
     # is DIAG_EMBED's row (index_grad's rules under PyTorch's name)
     idx, pos = _diagonal_index(tuple(out_shape), offset, d1, d2)
+    # the positions made where x is (an op's index arrays live on its input's device)
+    key = device_key(x._data)
+    idx = tuple(_backend.move(i, *key) if hasattr(i, "shape") else i for i in idx)
     x = x if pos == x._data.ndim - 1 else x.movedim(-1, pos)
     return apply(DIAG_EMBED, x, idx=idx, shape=tuple(out_shape))
 

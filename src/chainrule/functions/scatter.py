@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from .. import _state
 from .. import backend as _backend
-from ..backend import namespace
+from ..backend import device_key, namespace
 from ..ops.apply import apply, apply_inplace
 from ..ops.scatter import (
     INDEX_ADD,
@@ -36,6 +36,19 @@ from .shape import expand, reshape
 
 
 # ------------------------------------------------------------------ shared checks
+def _same_device(input, *others) -> None:
+    """An index, mask or source where ``input`` is (PyTorch moves none of them)."""
+    here = device_key(input._data)
+    for t in others:
+        there = device_key(t._data)
+        if there != here:
+            name = lambda k: k[0] if k[1] is None else f"{k[0]}:{k[1]}"  # noqa: E731
+            raise RuntimeError(
+                "Expected all tensors to be on the same device, but found at least two "
+                f"devices, {name(here)} and {name(there)}!"
+            )
+
+
 def _index_dtype(index, name: str) -> None:
     if index._data.dtype.kind not in "iu" or index._data.dtype.itemsize not in (4, 8):
         raise RuntimeError(f"{name}: Expected dtype int32/int64 for index")
@@ -87,7 +100,11 @@ def _scatter_index(input, dim: int, index, src, name: str):
     _bounds(index, shape[d] if shape else 1, d)
     a = _backend.astype(index._data, "int64") if index._data.dtype.itemsize != 8 else index._data
     xp = namespace(a)
-    full = list(xp.indices(a.shape, sparse=True)) if a.ndim else []
+    # the positions themselves on the other dims, each an arange shaped to broadcast
+    full = [
+        _backend.reshape(xp.arange(k), tuple(-1 if j == i else 1 for j in range(a.ndim)))
+        for i, k in enumerate(a.shape)
+    ]
     if a.ndim:
         full[d] = a
     if src is not None and tuple(src._data.shape) != si and src._data.ndim:
@@ -106,6 +123,7 @@ def _scatter(input, dim, index, src, value, reduce, inplace: bool):
     if input._data.ndim == 0:  # (NumPy cannot index a 0-d array by position)
         input, index = reshape(input, (1,)), _as_1d(index)
         src = _as_1d(src) if src is not None else None
+    _same_device(input, index)
     d, idx, src = _scatter_index(input, dim, index, src, name)
     if reduce is not None:
         return _legacy_reduce(x0, input, idx, src, value, reduce, inplace)
@@ -114,13 +132,7 @@ def _scatter(input, dim, index, src, value, reduce, inplace: bool):
         prim, arg = SCATTER_VALUE, v
     else:
         prim, arg = SCATTER, src
-    if inplace:
-        if x0 is not input:
-            x0.copy_(apply(prim, input, arg, idx=idx).reshape(()))
-            return x0
-        return apply_inplace(prim, input, arg, idx=idx)
-    out = apply(prim, input, arg, idx=idx)
-    return out.reshape(()) if x0 is not input else out
+    return _run(prim, x0, input, (arg,), inplace, idx=idx)
 
 
 def _legacy_reduce(x0, input, idx, src, value, reduce, inplace):
@@ -133,14 +145,7 @@ def _legacy_reduce(x0, input, idx, src, value, reduce, inplace):
         if src is not None
         else input._new(namespace(input._data).asarray(value, dtype=input._data.dtype))
     )
-    if inplace:
-        r = apply_inplace(SCATTER_LEGACY_REDUCE, input, v, idx=idx, reduce=reduce)
-        if x0 is not input:
-            x0.copy_(r.reshape(()))
-            return x0
-        return r
-    out = apply(SCATTER_LEGACY_REDUCE, input, v, idx=idx, reduce=reduce)
-    return out.reshape(()) if x0 is not input else out
+    return _run(SCATTER_LEGACY_REDUCE, x0, input, (v,), inplace, idx=idx, reduce=reduce)
 
 
 def scatter(input, dim: int, index, src=None, value=None, *, reduce=None):
@@ -178,14 +183,9 @@ def _scatter_add(input, dim, index, src, inplace: bool):
     x0 = input
     if input._data.ndim == 0:
         input, index, src = reshape(input, (1,)), _as_1d(index), _as_1d(src)
+    _same_device(input, index)
     _, idx, src = _scatter_index(input, dim, index, src, name)
-    if inplace:
-        if x0 is not input:
-            x0.copy_(apply(SCATTER_ADD, input, src, idx=idx, alpha=1).reshape(()))
-            return x0
-        return apply_inplace(SCATTER_ADD, input, src, idx=idx, alpha=1)
-    out = apply(SCATTER_ADD, input, src, idx=idx, alpha=1)
-    return out.reshape(()) if x0 is not input else out
+    return _run(SCATTER_ADD, x0, input, (src,), inplace, idx=idx, alpha=1)
 
 
 # ------------------------------------------------------------------ the index_* family
@@ -201,11 +201,12 @@ def _along(input, dim, index, name: str, *, negative=False, err=RuntimeError, pr
         raise RuntimeError(
             f"{name}(): Expected dtype int32/int64 for index but got: {index.dtype.title}"
         )
+    _same_device(input, index)
     x = _as_1d(input)
     d = wrap_dim(dim, input._data.ndim)
     where = f"{name}(): " if prefix else ""
     _bounds(index, x._data.shape[d], d, negative=negative, err=err, name=where)
-    a = index._data.reshape(-1) if index._data.ndim == 0 else index._data
+    a = _backend.reshape(index._data, (1,)) if index._data.ndim == 0 else index._data
     return x, d, (slice(None),) * d + (a,)
 
 
@@ -234,9 +235,16 @@ def _source_fits(x, d, index, source, name: str, err=RuntimeError) -> None:
         )
 
 
-def _run(prim, input, x, args, inplace: bool, *, as_0d=None, **params):
+def _run(prim, input, x, args, inplace: bool, *, as_0d=None, idx, **params):
     """prim on x (input, or a 0-d input as 1-d, or input broadcast), in place into input
     or as a new tensor; ``as_0d``: x is a 0-d input made 1-d (default: when input is 0-d)."""
+    if any(getattr(i, "size", 1) == 0 for i in idx) and x._data.ndim:
+        # nothing to write: an empty basic index (the array API has no empty array index),
+        # a tensor argument viewed with the shape it selects, (0, ...)
+        idx = (slice(0, 0),)
+        empty = (0,) + tuple(x._data.shape[1:])
+        args = tuple(reshape(a, empty) if a._data.ndim else a for a in args)
+    params["idx"] = idx
     if inplace and x is input:
         return apply_inplace(prim, input, *args, **params)
     out = apply(prim, x, *args, **params)
@@ -299,7 +307,9 @@ def _index_fill(input, dim, index, value, inplace: bool):
     # each slice once (filling twice is filling once): a tensor value's gradient then
     # counts every filled slice once, as PyTorch's
     a = idx[-1]
-    a = namespace(a).unique(a % x._data.shape[d]) if a.size else a
+    if a.size:
+        xp = namespace(a)
+        a = (getattr(xp, "unique_values", None) or xp.unique)(a % x._data.shape[d])
     idx = idx[:-1] + (a,)
     if isinstance(value, TensorBase):
         if value._data.ndim:
@@ -338,6 +348,7 @@ def _masked_scatter(input, mask, source, inplace: bool):
             "masked_scatter: expected self and source to have same dtypes but got"
             f"{input.dtype.title} and {source.dtype.title}"
         )
+    _same_device(input, mask)
     shape, ms = tuple(input._data.shape), tuple(mask._data.shape)
     if inplace and ms != shape:  # the mask is expanded to self (never self to the mask)
         _check_expands(mask, shape)
@@ -351,7 +362,7 @@ def _masked_scatter(input, mask, source, inplace: bool):
     # the first n elements of source, in order, go to the True places in order
     v = getitem(reshape(source, (-1,)), (slice(0, n),))
     if not full:  # a 0-d x: a 1-element view for the mask to index
-        x, m = reshape(x, (1,)), m.reshape(1)
+        x, m = reshape(x, (1,)), _backend.reshape(m, (1,))
     return _run(MASKED_SCATTER, input, x, (v,), inplace, as_0d=not full, idx=(m,))
 
 
