@@ -28,6 +28,7 @@ from .ops import (
     norm,
     primitive,
     reduction,
+    scatter,
     shape,
     special,
     views,
@@ -37,7 +38,7 @@ from .viz.rules import source_text
 
 __all__ = ["PARTS", "FLAGS", "parts", "render"]
 
-# The table's parts in reading order (each module's docstring numbers it: part 1 to 10).
+# The table's parts in reading order (each module's docstring numbers it: part 1 to 11).
 PARTS: tuple[ModuleType, ...] = (
     elementwise,
     reduction,
@@ -49,6 +50,7 @@ PARTS: tuple[ModuleType, ...] = (
     norm,
     conv,
     special,
+    scatter,
 )
 FLAGS = ("promote", "to_float", "broadcast", "view", "fit")
 # An alias (``primitive.alias``) renames an entry and shares all of this with it.

@@ -1,5 +1,6 @@
-"""THE TABLE, part 4b: writing into chosen positions. scatter, scatter_add, index_add,
-index_copy, index_fill, masked_scatter and diag_embed.
+"""THE TABLE, part 11: writing into chosen positions (scatter, index_add, diag_embed).
+
+scatter, scatter_add, index_add, index_copy, index_fill, masked_scatter and diag_embed.
 
 Each is one of two rows, under PyTorch's names. Overwriting the positions ``idx`` of x
 with v is index_put (part 4): x's gradient is g with those positions zeroed, v's is g
@@ -18,20 +19,59 @@ masked_scatter.
 from __future__ import annotations
 
 from .. import backend as _backend
-from .indexing import INDEX_GRAD, INDEX_PUT, batched_getitem, batched_index_grad
-from .namespaces import has_advanced
-from .primitive import PASS, alias, complex_as_is, defop
+from .indexing import (
+    INDEX_GRAD,
+    INDEX_PUT,
+    _index_put_fwd,
+    batched_getitem,
+    batched_index_grad,
+)
+from .namespaces import array_ns, has_advanced
+from .primitive import PASS, Primitive, alias, complex_as_is, defop
 
-# overwriting: index_put's forward and rules (part 4) under the names PyTorch prints
-SCATTER = alias(INDEX_PUT, "scatter", grad_fn="ScatterBackward0")  # src tensor
-SCATTER_VALUE = alias(INDEX_PUT, "scatter_value", grad_fn="ScatterBackward1")  # a number
-INDEX_COPY = alias(INDEX_PUT, "index_copy", grad_fn="IndexCopyBackward0")
-INDEX_FILL = alias(INDEX_PUT, "index_fill", grad_fn="IndexFillBackward0")  # a number
-INDEX_FILL_T = alias(INDEX_PUT, "index_fill_t", grad_fn="IndexFillBackward1")  # 0-d tensor
-MASKED_SCATTER = alias(INDEX_PUT, "masked_scatter", grad_fn="MaskedScatterBackward0")
+
+def _write_fwd(xp, x, v, *, idx):
+    # index_put's forward (part 4): a copy of x with v written at idx
+    return _index_put_fwd(xp, x, v, idx=idx)
+
+
+def _overwrite(name: str, grad_fn: str) -> Primitive:
+    """A row that overwrites x at idx with v: index_put's rules (part 4) under PyTorch's
+    name for the function (x's gradient zero at idx, v's read there)."""
+    return defop(
+        name,
+        _write_fwd,
+        INDEX_PUT.vjp,
+        jvp=INDEX_PUT.jvp,
+        grad_fn=grad_fn,
+        broadcast=True,
+        tensor_params=("idx",),
+    )
+
+
+SCATTER = _overwrite("scatter", "ScatterBackward0")  # src tensor
+SCATTER_VALUE = _overwrite("scatter_value", "ScatterBackward1")  # a number
+INDEX_COPY = _overwrite("index_copy", "IndexCopyBackward0")
+INDEX_FILL = _overwrite("index_fill", "IndexFillBackward0")  # a number
+INDEX_FILL_T = _overwrite("index_fill_t", "IndexFillBackward1")  # a 0-d tensor
+MASKED_SCATTER = _overwrite("masked_scatter", "MaskedScatterBackward0")
+
+
+def _embed_fwd(xp, v, *, idx, shape):
+    # index_grad's forward (part 4): zeros of shape with v added at idx
+    return array_ns(xp).index_grad(v, idx, shape)
+
+
 # the last dim written on a diagonal of zeros: the adjoint of reading a diagonal, which is
-# index_grad's row (zeros with v added at idx; its vjp reads the diagonal back)
-DIAG_EMBED = alias(INDEX_GRAD, "diag_embed", grad_fn="DiagEmbedBackward0")
+# index_grad's row (part 4; its vjp reads the diagonal back)
+DIAG_EMBED = defop(
+    "diag_embed",
+    _embed_fwd,
+    INDEX_GRAD.vjp,
+    jvp=INDEX_GRAD.jvp,
+    grad_fn="DiagEmbedBackward0",
+    tensor_params=("idx",),
+)
 
 
 def _add_fwd(xp, x, v, *, idx, alpha):
