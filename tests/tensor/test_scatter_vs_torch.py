@@ -277,6 +277,79 @@ def test_src_bigger_than_index():
         np.testing.assert_array_equal(s.grad.numpy(), [[1, 0], [1, 0], [0, 0]])
 
 
+# ------------------------------------------------------------------ scatter_reduce
+REDUCE_DATA = [
+    # ties with self and within src (amax/amin), one zero in src (prod)
+    ([[2.0, 0.0, 1.0], [3.0, -1.0, 0.0]], [[2.0, 2.0, 0.0], [0.0, -1.0, 5.0]]),
+    # a zero in x where src lands, two zeros in src at one position, none at another
+    ([[0.0, 4.0, 1.0], [3.0, 2.0, -2.0]], [[2.0, -3.0, 0.5], [0.0, 0.0, 5.0]]),
+]
+REDUCE_INDEX = [[0, 0, 2], [1, 1, 1]]
+
+
+@pytest.mark.parametrize("include_self", [True, False])
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("data", range(len(REDUCE_DATA)))
+def test_scatter_reduce_gradients(reduce, include_self, data):
+    x, src = REDUCE_DATA[data]
+
+    def f(L, x, s):
+        return x.scatter_reduce(1, I(L, REDUCE_INDEX), s, reduce, include_self=include_self)
+
+    check_grads(f, x, src)
+    check(lambda L: f(L, L.tensor(x, requires_grad=True) * 1, L.tensor(src)), grad_fn=True)
+
+
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin", "max", "min"])
+def test_scatter_reduce_values(reduce):
+    def f(L, dt, inc):
+        return L.tensor([5, -5, 0, 1, 7], dtype=getattr(L, dt)).scatter_reduce(
+            0,
+            I(L, [0, 1, 1, 0, 3, 1]),
+            L.tensor([2, 2, -1, 3, 9, -4], dtype=getattr(L, dt)),
+            reduce,
+            include_self=inc,
+        )
+
+    for dt in ("int64", "int32", "float32", "float64"):
+        for inc in (True, False):
+            check(lambda L, dt=dt, inc=inc: f(L, dt, inc))
+
+
+REDUCE_CASES = {
+    "2-d negative dim": lambda L: L.scatter_reduce(
+        T(L, 2, 3), -1, I(L, [[2, 2], [0, 0]]), A(L, 2, 3), "amin", include_self=False
+    ),
+    "src bigger": lambda L: Z(L, 2, 3).scatter_reduce(0, I(L, [[1, 1]]), A(L, 3, 3), "sum"),
+    "0-d": lambda L: A(L).scatter_reduce(0, I(L, 0), L.tensor(4.0), "prod"),
+    "empty index": lambda L: A(L, 3).scatter_reduce(0, I(L, []), A(L, 0), "mean"),
+    "bool sum": lambda L: B(L, [True, False]).scatter_reduce(0, I(L, [1, 1]), B(L, [1, 0]), "sum"),
+    "bool amin": lambda L: B(L, [True, True]).scatter_reduce(0, I(L, [1]), B(L, [0]), "amin"),
+    "bool mean": lambda L: B(L, [True]).scatter_reduce(0, I(L, [0]), B(L, [1]), "mean"),
+    "nan": lambda L: L.tensor([1.0, float("nan")]).scatter_reduce(
+        0, I(L, [0, 1]), L.tensor([float("nan"), 1.0]), "amax"
+    ),
+    "bad reduce": lambda L: Z(L, 3).scatter_reduce(0, I(L, [0]), A(L, 1), "add"),
+    "dtype": lambda L: Z(L, 3).scatter_reduce(0, I(L, [0]), A(L, 1).double(), "sum"),
+    "out of bounds": lambda L: Z(L, 3).scatter_reduce(0, I(L, [3]), A(L, 1), "sum"),
+    "in place": inplace(
+        "scatter_reduce_", lambda L: A(L, 4), 0, lambda L: I(L, [1, 1]), lambda L: A(L, 2), "prod"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REDUCE_CASES))
+def test_scatter_reduce_cases(name):
+    check(REDUCE_CASES[name])
+
+
+def test_scatter_reduce_in_place_gradients():
+    def f(L, x, s):
+        return (x * 1).scatter_reduce_(0, I(L, [[1, 1, 0]]), s, "amax", include_self=False)
+
+    check_grads(f, [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], [[7.0, 7.0, 0.0]])
+
+
 def test_forward_mode():
     import chainrule.autograd.forward_ad as fwAD
 
@@ -292,6 +365,9 @@ def test_forward_mode():
             lambda z: z.index_copy(1, cr.tensor([2, 0, 1]), z * 2),
             lambda z: z.index_fill(0, cr.tensor([1]), z[0, 0]),
             lambda z: z.masked_scatter(z > 0, z.flip(0)),
+            lambda z: z.scatter_reduce(0, idx, z.exp(), "prod"),
+            lambda z: z.scatter_reduce(1, idx.expand(2, 3), z * 3, "mean", include_self=False),
+            lambda z: z.scatter_reduce(0, idx, z.flip(1), "amax"),
         ):
             got = fwAD.unpack_dual(f(d)).tangent
             eps = 1e-6

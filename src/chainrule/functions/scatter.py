@@ -27,6 +27,7 @@ from ..ops.scatter import (
     SCATTER,
     SCATTER_ADD,
     SCATTER_LEGACY_REDUCE,
+    SCATTER_REDUCE,
     SCATTER_VALUE,
 )
 from ..tensor_base import TensorBase
@@ -186,6 +187,49 @@ def _scatter_add(input, dim, index, src, inplace: bool):
     _same_device(input, index)
     _, idx, src = _scatter_index(input, dim, index, src, name)
     return _run(SCATTER_ADD, x0, input, (src,), inplace, idx=idx, alpha=1)
+
+
+_REDUCES = {"sum": "sum", "prod": "prod", "mean": "mean", "amax": "amax", "amin": "amin"}
+_REDUCES.update(max="amax", min="amin")  # (PyTorch takes these spellings too)
+
+
+def _scatter_reduce(input, dim, index, src, reduce, include_self, inplace: bool):
+    r = _REDUCES.get(reduce) if isinstance(reduce, str) else None
+    if r is None:
+        raise RuntimeError(
+            f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}"
+        )
+    if src._data.dtype != input._data.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    if r == "mean" and input._data.dtype.kind == "b":
+        raise NotImplementedError(
+            "\"scatter_gather_tensor_cpu_reduce_mean\" not implemented for 'Bool'"
+        )
+    x0 = input
+    if input._data.ndim == 0:
+        input, index, src = reshape(input, (1,)), _as_1d(index), _as_1d(src)
+    _same_device(input, index)
+    _, idx, src = _scatter_index(input, dim, index, src, "scatter_reduce")
+    return _run(
+        SCATTER_REDUCE, x0, input, (src,), inplace, idx=idx, reduce=r, include_self=include_self
+    )
+
+
+def scatter_reduce(input, dim: int, index, src, reduce: str, *, include_self: bool = True):
+    """A copy of ``input`` with ``src``'s values reduced into the positions ``index`` names
+    along ``dim`` (as ``scatter``) by ``reduce``: 'sum', 'prod', 'mean', 'amax' or 'amin';
+    ``include_self=False`` leaves input's values out where src lands. Integer 'mean'
+    rounds down, as PyTorch's.
+
+    >>> import chainrule as torch
+    >>> x = torch.tensor([1., 2.])
+    >>> x.scatter_reduce(0, torch.tensor([0, 0, 1]), torch.tensor([5., 3., 4.]), "amax")
+    tensor([5., 4.])
+    >>> x.scatter_reduce(0, torch.tensor([0, 0]), torch.tensor([5., 3.]), "mean",
+    ...                  include_self=False)
+    tensor([4., 2.])
+    """
+    return _scatter_reduce(input, dim, index, src, reduce, include_self, False)
 
 
 # ------------------------------------------------------------------ the index_* family
@@ -404,6 +448,7 @@ class ScatterMethods:
 
     scatter = scatter
     scatter_add = scatter_add
+    scatter_reduce = scatter_reduce
     index_add = index_add
     index_copy = index_copy
     index_fill = index_fill
@@ -412,6 +457,10 @@ class ScatterMethods:
     def scatter_(self, dim: int, index, src=None, value=None, *, reduce=None):
         """``scatter`` written into self."""
         return _scatter(self, dim, index, src, value, reduce, True)
+
+    def scatter_reduce_(self, dim: int, index, src, reduce: str, *, include_self: bool = True):
+        """``scatter_reduce`` written into self."""
+        return _scatter_reduce(self, dim, index, src, reduce, include_self, True)
 
     def scatter_add_(self, dim: int, index, src):
         """``scatter_add`` written into self."""

@@ -108,6 +108,133 @@ INDEX_ADD = defop(
 SCATTER_ADD = alias(INDEX_ADD, "scatter_add", grad_fn="ScatterAddBackward0")
 
 
+# ------------------------------------------------------------------ scatter_reduce
+# src reduced into x at idx by sum, prod, mean, amax or amin (x itself counted unless
+# include_self=False). Its rules are linear in g (in t) with coefficients computed from
+# the values (``_factors``): d out / d x = fx (elementwise), d out[idx] / d src = fs.
+# PyTorch's choices: amax/amin share g evenly among every element equal to the result
+# (self and src alike); prod's coefficient for the one zero of a product is the product
+# of the others. The coefficients are constants to a second derivative: exact for sum,
+# mean, amax and amin (piecewise linear), not for prod (d2/dx2 of a product is not 0).
+_UFUNC = {"sum": "add", "mean": "add", "prod": "multiply", "amax": "maximum", "amin": "minimum"}
+
+
+def _start(xp, dtype, reduce):
+    """What a position reduced without x starts from (the reduction's identity)."""
+    if reduce in ("sum", "mean"):
+        return 0
+    if reduce == "prod":
+        return 1
+    if dtype.kind == "b":
+        return reduce == "amin"
+    if dtype.kind in "fc":
+        return -xp.inf if reduce == "amax" else xp.inf
+    info = xp.iinfo(dtype)
+    return info.min if reduce == "amax" else info.max
+
+
+def _counts(xp, shape, idx, src, dtype, base=0):
+    """How many src elements land on each position of x (plus ``base``)."""
+    n = xp.zeros(shape, dtype)
+    _backend.scatter_add(xp, n, idx, xp.ones(src.shape, dtype))
+    return n + base if base else n
+
+
+def _reduce_fwd(xp, x, src, *, idx, reduce, include_self):
+    out = xp.array(x, copy=True)
+    if not include_self:  # the positions src reaches start from the identity, not from x
+        _backend.setitem(xp, out, idx, _start(xp, x.dtype, reduce))
+    op = _UFUNC[reduce]
+    if op == "add":
+        _backend.scatter_add(xp, out, idx, src)
+    else:
+        getattr(xp, op).at(out, idx, src)
+    if reduce == "mean":
+        n = _counts(xp, x.shape, idx, src, out.dtype, 1 if include_self else 0)
+        n = xp.where(n == 0, 1, n)
+        out = out // n if x.dtype.kind in "iu" else _backend.astype(out / n, x.dtype)
+    return out
+
+
+def _factors(x, src, out, idx, reduce, include_self, want):
+    """(fx, fs): d out / d x elementwise and d out[idx] / d src, on the raw arrays
+    (``want``: "x" or "src", the one to compute)."""
+    x, src, out = (getattr(a, "_data", a) for a in (x, src, out))
+    xp = _backend.namespace(x)
+    dt = x.dtype
+    if include_self:
+        keep = None
+    else:  # where src lands, x does not count
+        keep = _counts(xp, x.shape, idx, src, dt) == 0
+    if reduce == "sum":
+        if want == "x":
+            return xp.ones(x.shape, dt) if keep is None else _backend.astype(keep, dt)
+        return xp.ones(src.shape, dt)
+    if reduce == "mean":
+        n = _counts(xp, x.shape, idx, src, dt, 1 if include_self else 0)
+        inv = 1 / xp.where(n == 0, 1, n)
+        if want == "x":
+            return inv if keep is None else xp.where(keep, inv, 0)
+        return _backend.getitem(xp, inv, idx)
+    if reduce in ("amax", "amin"):
+        at = _backend.getitem(xp, out, idx)
+        # (PyTorch counts x among the elements equal to the result also when it is
+        # left out by include_self=False, and then gives it no share)
+        on_x = x == out
+        on_src = src == at
+        share = _backend.astype(on_x, dt)  # how many equal the result, per position
+        _backend.scatter_add(xp, share, idx, _backend.astype(on_src, dt))
+        share = xp.where(share == 0, 1, share)  # (NaN results: nobody equals them)
+        if want == "x":
+            return xp.where(on_x if keep is None else on_x & keep, 1 / share, 0)
+        return xp.where(on_src, 1 / _backend.getitem(xp, share, idx), 0)
+    # prod: the product of the others, also where a factor is 0
+    if want == "x":
+        ones_x = xp.where(x == 0, 1, x)
+        others = _reduce_fwd(xp, ones_x, src, idx=idx, reduce="prod", include_self=True)
+        fx = others / ones_x
+        return fx if keep is None else xp.where(keep, fx, 0)
+    zero = src == 0
+    nz = xp.zeros(x.shape, dt)  # zeros of src per position: a lone one gets the others'
+    _backend.scatter_add(xp, nz, idx, _backend.astype(zero, dt))
+    single = zero & (_backend.getitem(xp, nz, idx) == 1)
+    others = _reduce_fwd(
+        xp, x, xp.where(single, 1, src), idx=idx, reduce="prod", include_self=include_self
+    )
+    at = _backend.getitem(xp, out, idx) / xp.where(zero, 1, src)
+    return xp.where(single, _backend.getitem(xp, others, idx), at)
+
+
+def _reduce_vjp_x(ns, g, x, src, out, idx, reduce, include_self):
+    return g * ns.const(_factors(x, src, out, idx, reduce, include_self, "x"), g)
+
+
+def _reduce_vjp_src(ns, g, x, src, out, idx, reduce, include_self, x_shape, batch):
+    gv = batched_getitem(ns, g, idx, len(x_shape), batch) if batch else ns.getitem(g, idx)
+    return gv * ns.const(_factors(x, src, out, idx, reduce, include_self, "src"), g)
+
+
+def _reduce_jvp_x(ns, t, x, src, out, idx, reduce, include_self):
+    return _reduce_vjp_x(ns, t, x, src, out, idx, reduce, include_self)
+
+
+def _reduce_jvp_src(ns, t, x, src, out, idx, reduce, include_self, x_shape, batch):
+    tv = t * ns.const(_factors(x, src, out, idx, reduce, include_self, "src"), t)
+    shape = tuple(x_shape)
+    return batched_index_grad(ns, tv, idx, shape, batch) if batch else ns.index_grad(tv, idx, shape)
+
+
+SCATTER_REDUCE = defop(
+    "scatter_reduce",
+    _reduce_fwd,
+    (_reduce_vjp_x, _reduce_vjp_src),
+    tensor_params=("idx",),
+    jvp=(_reduce_jvp_x, _reduce_jvp_src),
+    kink="amax/amin: g shared evenly by the elements equal to the result; prod: the "
+    "product of the others at a zero factor",
+)
+
+
 def _legacy_fwd(xp, x, v, *, idx, reduce):
     out = xp.array(x, copy=True)
     (xp.add if reduce == "add" else xp.multiply).at(out, idx, v)
