@@ -39,6 +39,11 @@ CPU_CAPTURED = {
     "index_fill:index_fill(dim, index, number)",
     "index_fill_t:index_fill(dim, index, 0-d tensor)",
     "masked_scatter:masked_scatter(mask, source)",
+    "scatter_reduce:scatter_reduce('sum') with repeats",
+    "scatter_reduce:scatter_reduce('mean') with repeats",
+    "scatter_reduce:scatter_reduce('amax') with repeats",
+    "scatter_reduce:scatter_reduce('amin') with repeats",
+    "scatter_reduce:scatter_reduce('prod') with repeats",
     # targets and class weights drawn as CPU tensors (the losses themselves run on a GPU
     # with theirs there: tests/test_devices.py)
     "binary_cross_entropy:F.binary_cross_entropy(weight)",

@@ -1483,6 +1483,44 @@ def _masked_scatter_case(data, max_numel=MAX_NUMEL):
 add(custom("masked_scatter", "masked_scatter(mask, source)", _masked_scatter_case))
 
 
+def _scatter_reduce_case(reduce):
+    def draw(data, max_numel=MAX_NUMEL):
+        s = data.draw(shapes(min_dims=0, max_numel=max_numel))
+        d = _dim(data.draw, len(s))
+        ishape = list(s)
+        if s:
+            ishape[d] = data.draw(st.integers(0, 4))
+        n = s[d] if s else 1
+        index = cr.from_numpy(
+            data.draw(hnp.arrays(np.int64, tuple(ishape), elements=st.integers(0, n - 1)))
+        )
+        include_self = data.draw(st.booleans())
+        if reduce in ("amax", "amin"):  # no ties: x on one grid, src on another
+            xs, ss = DISTINCT(s), DISTINCT(tuple(ishape)).map(lambda a: a + 0.15)
+        else:
+            xs, ss = REAL(s), REAL(tuple(ishape))
+
+        def fn(x, src):
+            return x.scatter_reduce(d, index, src, reduce, include_self=include_self)
+
+        return fn, [data.draw(xs), data.draw(ss)]
+
+    return draw
+
+
+for _r in ("sum", "mean", "amax", "amin"):
+    add(custom("scatter_reduce", f"scatter_reduce({_r!r}) with repeats", _scatter_reduce_case(_r)))
+# (prod's coefficients are constants to a second derivative: not twice differentiable)
+add(
+    custom(
+        "scatter_reduce",
+        "scatter_reduce('prod') with repeats",
+        _scatter_reduce_case("prod"),
+        second_order=False,
+    )
+)
+
+
 def _diag_embed_case(draw, s):
     n = len(s) + 1
     d1 = draw(st.integers(-n, n - 1))
