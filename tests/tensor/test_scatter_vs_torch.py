@@ -400,3 +400,23 @@ def test_scatter_add_and_index_add_drawn(shape, data):
     source = np.arange(int(np.prod(sshape)), dtype=np.float64).reshape(sshape)
     check(lambda L: L.tensor(x).index_add(dim, L.tensor(sel), L.tensor(source), alpha=0.5))
     check(lambda L: L.tensor(x).index_fill(dim, L.tensor(sel), -3.0))
+
+
+def test_explicit_graphs():
+    """Each function on a chainrule.sym variable: bound later, the eager values."""
+    from chainrule import sym
+
+    a = sym.var("a", shape=(2, 3))
+    val = cr.arange(6.0).reshape(2, 3)
+    i = cr.tensor([[0, 2, 1]])
+    for f in (
+        lambda x: x.scatter(1, i, x * 2),
+        lambda x: x.scatter(1, i, 7.0),
+        lambda x: x.scatter_add(1, i, x),
+        lambda x: x.scatter_reduce(1, i, x, "amax"),
+        lambda x: x.index_add(1, cr.tensor([0, 0]), x[:, :2], alpha=2),
+        lambda x: x.index_copy(0, cr.tensor([1]), x[:1]),
+        lambda x: x.index_fill(0, cr.tensor([1]), 2.0),
+        lambda x: x.masked_scatter(cr.tensor([True, False, True]), x),
+    ):
+        np.testing.assert_array_equal(f(a).eval(a=val).numpy(), f(val).numpy())

@@ -30,6 +30,7 @@ from ..ops.scatter import (
     SCATTER_REDUCE,
     SCATTER_VALUE,
 )
+from ..ops.symbolic import SymArray
 from ..tensor_base import TensorBase
 from .args import wrap_dim
 from .indexing import getitem
@@ -64,6 +65,13 @@ def _bounds(index, size: int, d: int, *, negative=False, err=RuntimeError, name=
     for i in (int(xp.min(a)), int(xp.max(a))):
         if not (-size if negative else 0) <= i < size:
             raise err(f"{name}index {i} is out of bounds for dimension {d} with size {size}")
+
+
+def _number(x, value):
+    """A number as a 0-d tensor of x's dtype where x is (cast as PyTorch casts: 1.5 into
+    an integer tensor is 1); for an explicit graph's x, a constant."""
+    xp = _backend.default if type(x._data) is SymArray else namespace(x._data)
+    return x._new(_backend.astype(xp.asarray(value), x._data.dtype))
 
 
 def _as_1d(t):
@@ -129,7 +137,7 @@ def _scatter(input, dim, index, src, value, reduce, inplace: bool):
     if reduce is not None:
         return _legacy_reduce(x0, input, idx, src, value, reduce, inplace)
     if src is None:
-        v = input._new(namespace(input._data).asarray(value, dtype=input._data.dtype))
+        v = _number(input, value)
         prim, arg = SCATTER_VALUE, v
     else:
         prim, arg = SCATTER, src
@@ -144,7 +152,7 @@ def _legacy_reduce(x0, input, idx, src, value, reduce, inplace):
     v = (
         src
         if src is not None
-        else input._new(namespace(input._data).asarray(value, dtype=input._data.dtype))
+        else _number(input, value)
     )
     return _run(SCATTER_LEGACY_REDUCE, x0, input, (v,), inplace, idx=idx, reduce=reduce)
 
@@ -363,8 +371,7 @@ def _index_fill(input, dim, index, value, inplace: bool):
             )
         v = value if value._data.dtype == x._data.dtype else value.to(x.dtype)
         return _run(INDEX_FILL_T, input, x, (v,), inplace, idx=idx)
-    xp = namespace(x._data)
-    v = x._new(_backend.astype(xp.asarray(value), x._data.dtype))
+    v = _number(x, value)
     return _run(INDEX_FILL, input, x, (v,), inplace, idx=idx)
 
 
