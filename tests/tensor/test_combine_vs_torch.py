@@ -360,3 +360,22 @@ def test_explicit_graphs():
         lambda x: cr.tensor_split(x, 2, 1)[1],
     ):
         np.testing.assert_array_equal(f(a).eval(a=val).numpy(), f(val).numpy())
+
+
+@settings(max_examples=40, deadline=None)
+@given(hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=3), st.data())
+def test_diag_embed_and_take_along_dim_drawn(shape, data):
+    a = np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape) + 1
+    n = len(shape) + 1
+    d1 = data.draw(st.integers(-n, n - 1))
+    d2 = data.draw(st.integers(-n, n - 1).filter(lambda k: k % n != d1 % n))
+    off = data.draw(st.integers(-3, 3))
+    check(lambda L: L.diag_embed(L.tensor(a), off, d1, d2))
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    ishape = tuple(data.draw(st.sampled_from([1, s])) for s in shape)
+    ishape = ishape[: dim % len(shape)] + (data.draw(st.integers(0, 3)),)
+    ishape += tuple(data.draw(st.sampled_from([1, s])) for s in shape[len(ishape) :])
+    if shape[dim] == 0:
+        return
+    index = data.draw(hnp.arrays(np.int64, ishape, elements=st.integers(0, shape[dim] - 1)))
+    check(lambda L: L.take_along_dim(L.tensor(a), L.tensor(index), dim))

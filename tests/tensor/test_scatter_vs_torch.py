@@ -420,3 +420,40 @@ def test_explicit_graphs():
         lambda x: x.masked_scatter(cr.tensor([True, False, True]), x),
     ):
         np.testing.assert_array_equal(f(a).eval(a=val).numpy(), f(val).numpy())
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4),
+    st.data(),
+    st.sampled_from(["sum", "prod", "mean", "amax", "amin"]),
+    st.booleans(),
+)
+def test_scatter_reduce_drawn(shape, data, reduce, include_self):
+    """Values (small integers as float64 and int64: ties and zeros happen) and gradients
+    (float64, distinct values: no ties) against PyTorch."""
+    nd = len(shape)
+    dim = data.draw(st.integers(-nd, nd - 1))
+    ishape = tuple(data.draw(st.integers(0, s)) for s in shape)
+    ishape = ishape[: dim % nd] + (data.draw(st.integers(0, 4)),) + ishape[dim % nd + 1 :]
+    index = data.draw(hnp.arrays(np.int64, ishape, elements=st.integers(0, shape[dim] - 1)))
+    x = data.draw(hnp.arrays(np.int64, shape, elements=st.integers(-3, 3)))
+    src = data.draw(hnp.arrays(np.int64, ishape, elements=st.integers(-3, 3)))
+    for dt in ("int64", "float64"):
+        check(
+            lambda L, dt=dt: L.tensor(x, dtype=getattr(L, dt)).scatter_reduce(
+                dim,
+                L.tensor(index),
+                L.tensor(src, dtype=getattr(L, dt)),
+                reduce,
+                include_self=include_self,
+            )
+        )
+    k = x.size + src.size
+    vals = np.random.default_rng(k).permutation(k) * 0.25 + 0.5  # distinct and non-zero
+    xs, ss = vals[: x.size].reshape(shape), vals[x.size :].reshape(ishape)
+
+    def f(L, a, b):
+        return a.scatter_reduce(dim, L.tensor(index), b, reduce, include_self=include_self)
+
+    check_grads(f, xs, ss)
