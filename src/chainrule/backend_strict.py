@@ -368,6 +368,7 @@ class _Reducer:
             start = info.min if self._op is _s.maximum else info.max
         fill = _s.full((1, n), start, dtype=z.dtype)
         reduced = self._reduce(_s.where(onehot, _s.reshape(g, (-1, 1)), fill), axis=0)
+        reduced = _s.astype(reduced, z.dtype)  # (the standard's prod widens integers)
         flat = _s.reshape(z, (-1,))
         hit = _s.any(onehot, axis=0)
         z[...] = _s.reshape(_s.where(hit, self._op(flat, reduced), flat), z.shape)

@@ -243,12 +243,12 @@ def _indices_arg(indices_or_sections, name: str):
                 f"{name} expected tensor_indices_or_sections to be a zero-dimensional or "
                 f"one-dimensional tensor, but got a tensor with {a.ndim} dims"
             )
-        if a.dtype != _dt.int64.np:
+        if indices_or_sections.dtype != _dt.int64:
             raise RuntimeError(
                 f"{name} expected tensor_indices_or_sections to have dtype of long, but got "
                 f"{indices_or_sections.dtype.title}"
             )
-        return int(a) if a.ndim == 0 else [int(i) for i in a.tolist()]
+        return int(a) if a.ndim == 0 else [int(i) for i in indices_or_sections.tolist()]
     if isinstance(indices_or_sections, int):
         return int(indices_or_sections)
     return [int(i) for i in indices_or_sections]
@@ -670,7 +670,7 @@ def take(input, index):
     >>> torch.take(torch.tensor([[4, 3], [5, 7]]), torch.tensor([0, 3]))
     tensor([4, 7])
     """
-    if index._data.dtype != _dt.int64.np:
+    if index.dtype != _dt.int64:
         raise RuntimeError(f"take(): Expected a long tensor for index, but got {index.dtype.title}")
     n = input._data.size
     xp = namespace(index._data)
@@ -694,7 +694,7 @@ def take_along_dim(input, indices, dim=None):
     tensor([[30],
             [60]])
     """
-    if indices._data.dtype != _dt.int64.np:
+    if indices.dtype != _dt.int64:
         raise RuntimeError(
             f"torch.take_along_dim(): dtype of indices should be Long but got {indices.dtype.title}"
         )

@@ -149,11 +149,7 @@ def _legacy_reduce(x0, input, idx, src, value, reduce, inplace):
     backward raises, as PyTorch's (it has no derivative for them)."""
     if reduce not in ("add", "multiply"):
         raise RuntimeError("reduce argument must be either add or multiply.")
-    v = (
-        src
-        if src is not None
-        else _number(input, value)
-    )
+    v = src if src is not None else _number(input, value)
     return _run(SCATTER_LEGACY_REDUCE, x0, input, (v,), inplace, idx=idx, reduce=reduce)
 
 
