@@ -17,7 +17,6 @@ tensor([3, 0, 1, 2])
 
 from __future__ import annotations
 
-import builtins
 import math
 import warnings
 
@@ -282,9 +281,9 @@ def tensor_split(input, indices_or_sections, dim: int = 0):
             bounds.append((s, e))
             s = e
     else:  # indices, clamped to the dim; a bound below the previous one gives an empty part
-        edges = [0] + [builtins.min(builtins.max(i if i >= 0 else i + size, 0), size) for i in arg]
+        edges = [0] + [min(max(i if i >= 0 else i + size, 0), size) for i in arg]
         edges.append(size)
-        bounds = [(s, builtins.max(s, e)) for s, e in zip(edges, edges[1:], strict=False)]
+        bounds = [(s, max(s, e)) for s, e in zip(edges, edges[1:], strict=False)]
     parts = [getitem(input, (slice(None),) * d + (slice(s, e),)) for s, e in bounds]
     return _multi(parts, "TensorSplit")
 
@@ -561,7 +560,7 @@ def block_diag(*tensors):
         dt = _dt.promote_types(dt, t.dtype)
     blocks = [reshape(t, (1, -1) if t._data.ndim < 2 else t._data.shape) for t in tensors]
     blocks = [b if b.dtype == dt else b.to(dt) for b in blocks]
-    width = builtins.sum(b._data.shape[1] for b in blocks)
+    width = sum(b._data.shape[1] for b in blocks)
     rows, left = [], 0
     for b in blocks:
         r, c = b._data.shape
@@ -600,7 +599,7 @@ def kron(input, other):
     >>> torch.kron(torch.tensor([1, 2]), torch.tensor([1, 10]))
     tensor([ 1, 10,  2, 20])
     """
-    n = builtins.max(input._data.ndim, other._data.ndim)
+    n = max(input._data.ndim, other._data.ndim)
     a = reshape(input, (1,) * (n - input._data.ndim) + tuple(input._data.shape))
     b = reshape(other, (1,) * (n - other._data.ndim) + tuple(other._data.shape))
     sa, sb = a._data.shape, b._data.shape
