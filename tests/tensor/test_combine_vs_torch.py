@@ -74,6 +74,11 @@ CASES = {
     "tensor_split indices": lambda L: L.tensor_split(A(L, 6), [4, 2, 9, -1]),
     "tensor_split tensor 0-d": lambda L: L.tensor_split(A(L, 6), I(L, 2)),
     "tensor_split tensor 1-d": lambda L: L.tensor_split(T(L, 3, 6), I(L, [1, 4]), 1),
+    "tensor_split keywords": lambda L: [
+        L.tensor_split(A(L, 6), sections=4),
+        A(L, 6).tensor_split(indices=[2], dim=0),
+        L.tensor_split(A(L, 6), tensor_indices_or_sections=I(L, [1])),
+    ],
     "tensor_split tensor 2-d": lambda L: L.tensor_split(A(L, 6), I(L, [[1]])),
     "tensor_split float tensor": lambda L: L.tensor_split(A(L, 6), L.tensor([1.0])),
     "tensor_split 0 sections": lambda L: L.tensor_split(A(L, 6), 0),

@@ -253,7 +253,15 @@ def _indices_arg(indices_or_sections, name: str):
     return [int(i) for i in indices_or_sections]
 
 
-def tensor_split(input, indices_or_sections, dim: int = 0):
+def tensor_split(
+    input,
+    indices_or_sections=None,
+    dim: int = 0,
+    *,
+    sections=None,
+    indices=None,
+    tensor_indices_or_sections=None,
+):
     """Views of ``input`` split along ``dim``: into ``n`` nearly equal parts (the first
     ``size % n`` one longer), or at the given indices (``[1, 4]``: ``x[:1], x[1:4], x[4:]``).
 
@@ -263,6 +271,11 @@ def tensor_split(input, indices_or_sections, dim: int = 0):
     >>> torch.tensor_split(torch.arange(5), [1, 4])
     (tensor([0]), tensor([1, 2, 3]), tensor([4]))
     """
+    # (PyTorch's overloads name the argument sections=, indices= or
+    # tensor_indices_or_sections=)
+    for alt in (sections, indices, tensor_indices_or_sections):
+        if alt is not None:
+            indices_or_sections = alt
     n = input._data.ndim
     if n == 0:
         raise RuntimeError(
