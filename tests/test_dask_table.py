@@ -50,7 +50,7 @@ CPU_CAPTURED = {
     "scatter_reduce:scatter_reduce('mean') with repeats",
     "scatter_reduce:scatter_reduce('amax') with repeats",
     "scatter_reduce:scatter_reduce('amin') with repeats",
-    "scatter_reduce:scatter_reduce('prod') with repeats",
+    "scatter_reduce_prod:scatter_reduce('prod') with repeats",
     "binary_cross_entropy:F.binary_cross_entropy(weight)",
     "binary_cross_entropy_with_logits:F.binary_cross_entropy_with_logits(weight, pos_weight)",
     "nll_loss2d:F.nll_loss(N, C, ...)",

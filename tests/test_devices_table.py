@@ -43,7 +43,7 @@ CPU_CAPTURED = {
     "scatter_reduce:scatter_reduce('mean') with repeats",
     "scatter_reduce:scatter_reduce('amax') with repeats",
     "scatter_reduce:scatter_reduce('amin') with repeats",
-    "scatter_reduce:scatter_reduce('prod') with repeats",
+    "scatter_reduce_prod:scatter_reduce('prod') with repeats",
     # targets and class weights drawn as CPU tensors (the losses themselves run on a GPU
     # with theirs there: tests/test_devices.py)
     "binary_cross_entropy:F.binary_cross_entropy(weight)",

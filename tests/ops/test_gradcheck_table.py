@@ -1514,7 +1514,7 @@ for _r in ("sum", "mean", "amax", "amin"):
 # (prod's coefficients are constants to a second derivative: not twice differentiable)
 add(
     custom(
-        "scatter_reduce",
+        "scatter_reduce_prod",
         "scatter_reduce('prod') with repeats",
         _scatter_reduce_case("prod"),
         second_order=False,

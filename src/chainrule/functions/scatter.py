@@ -28,6 +28,7 @@ from ..ops.scatter import (
     SCATTER_ADD,
     SCATTER_LEGACY_REDUCE,
     SCATTER_REDUCE,
+    SCATTER_REDUCE_PROD,
     SCATTER_VALUE,
 )
 from ..ops.symbolic import SymArray
@@ -214,6 +215,10 @@ def _scatter_reduce(input, dim, index, src, reduce, include_self, inplace: bool)
         input, index, src = reshape(input, (1,)), _as_1d(index), _as_1d(src)
     _same_device(input, index)
     _, idx, src = _scatter_index(input, dim, index, src, "scatter_reduce")
+    if r == "prod":  # (a row of its own: ops/scatter.py says why)
+        return _run(
+            SCATTER_REDUCE_PROD, x0, input, (src,), inplace, idx=idx, include_self=include_self
+        )
     return _run(
         SCATTER_REDUCE, x0, input, (src,), inplace, idx=idx, reduce=r, include_self=include_self
     )

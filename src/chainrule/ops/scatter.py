@@ -25,6 +25,7 @@ from .indexing import (
     _index_put_fwd,
     batched_getitem,
     batched_index_grad,
+    batched_index_put,
 )
 from .namespaces import array_ns, has_advanced
 from .primitive import PASS, Primitive, alias, complex_as_is, defop
@@ -110,12 +111,14 @@ SCATTER_ADD = alias(INDEX_ADD, "scatter_add", grad_fn="ScatterAddBackward0")
 
 # ------------------------------------------------------------------ scatter_reduce
 # src reduced into x at idx by sum, prod, mean, amax or amin (x itself counted unless
-# include_self=False). Its rules are linear in g (in t) with coefficients computed from
-# the values (``_factors``): d out / d x = fx (elementwise), d out[idx] / d src = fs.
-# PyTorch's choices: amax/amin share g evenly among every element equal to the result
-# (self and src alike); prod's coefficient for the one zero of a product is the product
-# of the others. The coefficients are constants to a second derivative: exact for sum,
-# mean, amax and amin (piecewise linear), not for prod (d2/dx2 of a product is not 0).
+# include_self=False). The rules are linear in g (in t), with coefficients found from the
+# values: the count of each position's elements (mean), which of them equal the result
+# (amax/amin: PyTorch shares g evenly among them, self and src alike, and counts x among
+# them also when include_self=False, then gives it no share), the product of the others
+# (prod). To a second derivative the coefficients are constants: exact for sum, mean,
+# amax and amin (piecewise linear); prod has a row of its own, whose coefficients are
+# computed on the values (a zero factor's is the product of the others, which the rule
+# namespace cannot spell): not twice differentiable, and not in explicit graphs.
 _UFUNC = {"sum": "add", "mean": "add", "prod": "multiply", "amax": "maximum", "amin": "minimum"}
 
 
@@ -156,82 +159,129 @@ def _reduce_fwd(xp, x, src, *, idx, reduce, include_self):
     return out
 
 
-def _factors(x, src, out, idx, reduce, include_self, want):
-    """(fx, fs): d out / d x elementwise and d out[idx] / d src, on the raw arrays
-    (``want``: "x" or "src", the one to compute)."""
-    x, src, out = (getattr(a, "_data", a) for a in (x, src, out))
-    xp = _backend.namespace(x)
-    dt = x.dtype
-    if include_self:
-        keep = None
-    else:  # where src lands, x does not count
-        keep = _counts(xp, x.shape, idx, src, dt) == 0
+def _ones(ns, cond, like):
+    """cond (bool) as 1s and 0s of like's dtype."""
+    return ns.where(cond, ns.ones_like(like), ns.zeros_like(like))
+
+
+def _scale(ns, x, src, out, idx, reduce, include_self):
+    """(a, b): the x-shaped divisor of g and the src-shaped mask that the rules share:
+    d out / d x = mask_x / a, d out[idx] / d src = b / a[idx]."""
+    shape = tuple(x.shape)
     if reduce == "sum":
-        if want == "x":
-            return xp.ones(x.shape, dt) if keep is None else _backend.astype(keep, dt)
-        return xp.ones(src.shape, dt)
-    if reduce == "mean":
-        n = _counts(xp, x.shape, idx, src, dt, 1 if include_self else 0)
-        inv = 1 / xp.where(n == 0, 1, n)
-        if want == "x":
-            return inv if keep is None else xp.where(keep, inv, 0)
-        return _backend.getitem(xp, inv, idx)
+        return None, None
+    if reduce == "mean":  # each position's count of elements (at least 1)
+        n = ns.index_grad(ns.ones_like(src), idx, shape)
+        return ns.maximum(n + 1 if include_self else n, 1.0), None
+    on_src = _ones(ns, src == ns.getitem(out, idx), src)  # amax, amin: the equal ones
+    share = _ones(ns, x == out, x) + ns.index_grad(on_src, idx, shape)
+    return ns.maximum(share, 1.0), on_src  # (NaN results: nobody equals them)
+
+
+def _zero_written(ns, gx, idx, x, include_self, batch):
+    # include_self=False: out does not depend on x where src lands
+    if include_self:
+        return gx
+    if batch:
+        return batched_index_put(ns, gx, 0.0, idx, len(x.shape), batch)
+    return ns.index_put(gx, 0.0, idx)
+
+
+def _reduce_vjp_x(ns, g, x, src, out, idx, reduce, include_self, batch):
+    a, _ = _scale(ns, x, src, out, idx, reduce, include_self)
     if reduce in ("amax", "amin"):
-        at = _backend.getitem(xp, out, idx)
-        # (PyTorch counts x among the elements equal to the result also when it is
-        # left out by include_self=False, and then gives it no share)
-        on_x = x == out
-        on_src = src == at
-        share = _backend.astype(on_x, dt)  # how many equal the result, per position
-        _backend.scatter_add(xp, share, idx, _backend.astype(on_src, dt))
-        share = xp.where(share == 0, 1, share)  # (NaN results: nobody equals them)
-        if want == "x":
-            return xp.where(on_x if keep is None else on_x & keep, 1 / share, 0)
-        return xp.where(on_src, 1 / _backend.getitem(xp, share, idx), 0)
-    # prod: the product of the others, also where a factor is 0
-    if want == "x":
-        ones_x = xp.where(x == 0, 1, x)
-        others = _reduce_fwd(xp, ones_x, src, idx=idx, reduce="prod", include_self=True)
-        fx = others / ones_x
-        return fx if keep is None else xp.where(keep, fx, 0)
-    zero = src == 0
-    nz = xp.zeros(x.shape, dt)  # zeros of src per position: a lone one gets the others'
-    _backend.scatter_add(xp, nz, idx, _backend.astype(zero, dt))
-    single = zero & (_backend.getitem(xp, nz, idx) == 1)
-    others = _reduce_fwd(
-        xp, x, xp.where(single, 1, src), idx=idx, reduce="prod", include_self=include_self
-    )
-    at = _backend.getitem(xp, out, idx) / xp.where(zero, 1, src)
-    return xp.where(single, _backend.getitem(xp, others, idx), at)
+        g = g * _ones(ns, x == out, x)
+    gx = g if a is None else g / a
+    return _zero_written(ns, gx, idx, x, include_self, batch)
 
 
-def _reduce_vjp_x(ns, g, x, src, out, idx, reduce, include_self):
-    return g * ns.const(_factors(x, src, out, idx, reduce, include_self, "x"), g)
+def _read(ns, g, idx, x, batch):
+    return batched_getitem(ns, g, idx, len(x.shape), batch) if batch else ns.getitem(g, idx)
 
 
-def _reduce_vjp_src(ns, g, x, src, out, idx, reduce, include_self, x_shape, batch):
-    gv = batched_getitem(ns, g, idx, len(x_shape), batch) if batch else ns.getitem(g, idx)
-    return gv * ns.const(_factors(x, src, out, idx, reduce, include_self, "src"), g)
+def _reduce_vjp_src(ns, g, x, src, out, idx, reduce, include_self, batch):
+    a, b = _scale(ns, x, src, out, idx, reduce, include_self)
+    gv = _read(ns, g if a is None else g / a, idx, x, batch)
+    return gv if b is None else gv * b
 
 
-def _reduce_jvp_x(ns, t, x, src, out, idx, reduce, include_self):
-    return _reduce_vjp_x(ns, t, x, src, out, idx, reduce, include_self)
+def _reduce_jvp_x(ns, t, x, src, out, idx, reduce, include_self, batch):
+    return _reduce_vjp_x(ns, t, x, src, out, idx, reduce, include_self, batch)
 
 
-def _reduce_jvp_src(ns, t, x, src, out, idx, reduce, include_self, x_shape, batch):
-    tv = t * ns.const(_factors(x, src, out, idx, reduce, include_self, "src"), t)
-    shape = tuple(x_shape)
+def _write(ns, tv, idx, x, batch):
+    shape = tuple(x.shape)
     return batched_index_grad(ns, tv, idx, shape, batch) if batch else ns.index_grad(tv, idx, shape)
+
+
+def _reduce_jvp_src(ns, t, x, src, out, idx, reduce, include_self, batch):
+    a, b = _scale(ns, x, src, out, idx, reduce, include_self)
+    tv = _write(ns, t if b is None else t * b, idx, x, batch)
+    return tv if a is None else tv / a
 
 
 SCATTER_REDUCE = defop(
     "scatter_reduce",
     _reduce_fwd,
     (_reduce_vjp_x, _reduce_vjp_src),
+    grad_fn="ScatterReduceBackward0",
     tensor_params=("idx",),
     jvp=(_reduce_jvp_x, _reduce_jvp_src),
-    kink="amax/amin: g shared evenly by the elements equal to the result; prod: the "
-    "product of the others at a zero factor",
+    kink="amax/amin: g shared evenly by the elements equal to the result (x counted also "
+    "when include_self=False)",
+)
+
+
+def _prod_fwd(xp, x, src, *, idx, include_self):
+    return _reduce_fwd(xp, x, src, idx=idx, reduce="prod", include_self=include_self)
+
+
+def _prod_factor(x, src, out, idx, include_self, want):
+    """d out / d x (want "x") or d out[idx] / d src ("src"), on the values: out / factor,
+    and at a factor that is the one zero of its product, the product of the others."""
+    x, src, out = (getattr(a, "_data", a) for a in (x, src, out))
+    xp = _backend.namespace(x)
+    dt = x.dtype
+    if want == "x":
+        ones_x = xp.where(x == 0, 1, x)
+        others = _prod_fwd(xp, ones_x, src, idx=idx, include_self=True)
+        return others / ones_x  # (include_self=False: zeroed by the rule where src lands)
+    zero = src == 0
+    nz = xp.zeros(x.shape, dt)  # zeros of src per position: a lone one gets the others'
+    _backend.scatter_add(xp, nz, idx, _backend.astype(zero, dt))
+    single = zero & (_backend.getitem(xp, nz, idx) == 1)
+    others = _prod_fwd(xp, x, xp.where(single, 1, src), idx=idx, include_self=include_self)
+    at = _backend.getitem(xp, out, idx) / xp.where(zero, 1, src)
+    return xp.where(single, _backend.getitem(xp, others, idx), at)
+
+
+def _prod_vjp_x(ns, g, x, src, out, idx, include_self, batch):
+    gx = g * ns.const(_prod_factor(x, src, out, idx, include_self, "x"), g)
+    return _zero_written(ns, gx, idx, x, include_self, batch)
+
+
+def _prod_vjp_src(ns, g, x, src, out, idx, include_self, batch):
+    fs = ns.const(_prod_factor(x, src, out, idx, include_self, "src"), g)
+    return _read(ns, g, idx, x, batch) * fs
+
+
+def _prod_jvp_x(ns, t, x, src, out, idx, include_self, batch):
+    return _prod_vjp_x(ns, t, x, src, out, idx, include_self, batch)
+
+
+def _prod_jvp_src(ns, t, x, src, out, idx, include_self, batch):
+    fs = ns.const(_prod_factor(x, src, out, idx, include_self, "src"), t)
+    return _write(ns, t * fs, idx, x, batch)
+
+
+SCATTER_REDUCE_PROD = defop(
+    "scatter_reduce_prod",
+    _prod_fwd,
+    (_prod_vjp_x, _prod_vjp_src),
+    grad_fn="ScatterReduceBackward0",
+    tensor_params=("idx",),
+    jvp=(_prod_jvp_x, _prod_jvp_src),
+    kink="a zero factor: the product of the others",
 )
 
 
