@@ -116,6 +116,11 @@ CASES = {
     "index_add 2-d index": lambda L: Z(L, 2, 3).index_add(1, I(L, [[0]]), A(L, 2, 1)),
     "index_add dtype": lambda L: Z(L, 2, 3).index_add(1, I(L, [0]), A(L, 2, 1).double()),
     "index_add float index": lambda L: Z(L, 2, 3).index_add(1, L.tensor([0.0]), A(L, 2, 1)),
+    "index_add scalar source": lambda L: Z(L, 3).index_add(0, I(L, [0]), L.tensor(2.0)),
+    "index_add scalar source, 2 indices": lambda L: Z(L, 3).index_add(0, I(L, [0, 1]), A(L)),
+    "index_add scalar source dim 1": lambda L: Z(L, 2, 3).index_add(1, I(L, [0]), A(L)),
+    "index_add 0-d self, 1-d source": lambda L: Z(L).index_add(0, I(L, [0]), A(L, 1)),
+    "index_add 0-d self, 2 indices": lambda L: Z(L).index_add(0, I(L, [0, 0]), A(L, 2)),
     "index_add_": inplace(
         "index_add_", lambda L: A(L, 2, 3), 0, lambda L: I(L, [1, 1]), lambda L: A(L, 2, 3), alpha=2
     ),
@@ -126,6 +131,14 @@ CASES = {
     "index_copy count": lambda L: Z(L, 2, 3).index_copy(1, I(L, [2, 0]), A(L, 2, 3)),
     "index_copy dtype": lambda L: Z(L, 2, 3).index_copy(1, I(L, [2]), A(L, 2, 1).int()),
     "index_copy out of bounds": lambda L: Z(L, 2, 3).index_copy(1, I(L, [-1]), A(L, 2, 1)),
+    "index_copy ndim": lambda L: Z(L, 2, 3).index_copy(0, I(L, [0]), L.ones(3)),
+    "index_copy scalar source": lambda L: Z(L, 3).index_copy(0, I(L, [1]), L.tensor(2.0)),
+    "index_copy scalar source, 2 indices": lambda L: Z(L, 3).index_copy(0, I(L, [0, 1]), A(L)),
+    "index_copy scalar source into 2-d": lambda L: Z(L, 2, 3).index_copy(1, I(L, [0]), A(L)),
+    "index_copy 0-d self": lambda L: Z(L).index_copy(0, I(L, [0]), A(L, 1)),
+    "index_copy 0-d self, 2-d source": lambda L: Z(L).index_copy(0, I(L, [0]), A(L, 1, 1)),
+    "index_copy slice shapes": lambda L: Z(L, 2, 3, 4).index_copy(1, I(L, [0]), A(L, 3, 1, 5)),
+    "index_copy slice shapes dim 0": lambda L: Z(L, 2, 3).index_copy(0, I(L, [0]), A(L, 1, 4)),
     "index_copy_": inplace(
         "index_copy_", lambda L: Z(L, 2, 3), -1, lambda L: I(L, [1]), lambda L: A(L, 2, 1)
     ),

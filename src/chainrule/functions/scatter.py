@@ -263,28 +263,62 @@ def _along(input, dim, index, name: str, *, negative=False, err=RuntimeError, pr
     return x, d, (slice(None),) * d + (a,)
 
 
-def _source_fits(x, d, index, source, name: str, err=RuntimeError) -> None:
-    k = index._data.size
-    if 0 < source._data.ndim <= d:
+def _like(source, x, d, k):
+    """source shaped as the region of x it writes, x's shape with k on dim d (a 0-d input
+    made 1-d, a 0-d source into one slice: the checks leave k elements either way)."""
+    region = tuple(k if i == d else n for i, n in enumerate(x._data.shape))
+    return source if tuple(source._data.shape) == region else reshape(source, region)
+
+
+def _add_fits(input, d, index, source) -> None:
+    """index_add's checks of source against input and index, in PyTorch's order."""
+    S, T, k = tuple(input._data.shape), tuple(source._data.shape), index._data.size
+    if d >= max(len(T), 1):
         raise RuntimeError(
-            f"{name}(): Indexing dim {d} is out of bounds of the source tensor with dim "
-            f"{source._data.ndim}"
+            f"index_add_(): Indexing dim {d} is out of bounds of the source tensor with dim "
+            f"{len(T)}"
         )
-    ss = tuple(source._data.shape) if source._data.ndim else (1,)
-    if (ss[d] if len(ss) > d else 1) != k:
-        sep = ":" if err is RuntimeError else ""
-        tail = f", for dim: {d}" if err is RuntimeError else ""
-        raise err(
-            f"{name}(): Number of indices ({k}) should be equal to source.size(dim){sep} "
-            f"({ss[d] if len(ss) > d else 1}){tail}"
+    if not T and k != 1:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    if T and T[d] != k:
+        raise RuntimeError(
+            f"index_add_(): Number of indices ({k}) should be equal to source.size(dim): "
+            f"({T[d]}), for dim: {d}"
         )
-    want = list(x._data.shape)
-    want[d] = k
-    if list(ss) != want:
+    want = tuple(k if i == d else n for i, n in enumerate(S))
+    if T != want:
         raise RuntimeError(
             "source tensor shape must match self tensor shape, excluding the specified "
-            f"dimension. Got self.shape = {list(x._data.shape)} source.shape = "
-            f"{list(source._data.shape)}"
+            f"dimension. Got self.shape = {list(S)} source.shape = {list(T)}"
+        )
+
+
+def _copy_fits(input, d, index, source) -> None:
+    """index_copy's checks of source against input and index, in PyTorch's order (a 0-d
+    input or source counts as a scalar)."""
+    S, T, k = tuple(input._data.shape), tuple(source._data.shape), index._data.size
+    if S and T and len(S) != len(T):
+        raise IndexError(
+            "index_copy_(): When source and destination are not scalars, their dimensionality "
+            f"must match. Source dimensionality ({len(T)}), destination dimensionality "
+            f"({len(S)})"
+        )
+    if not T and k != 1:
+        raise IndexError(
+            f"index_copy_(): When source is scalar, index should have one element (got {k})"
+        )
+    if T and T[min(d, len(T) - 1)] != k:
+        raise IndexError(
+            f"index_copy_(): Number of indices ({k}) should be equal to source.size(dim) "
+            f"({T[min(d, len(T) - 1)]})"
+        )
+    dst = [n for i, n in enumerate(S) if i != d]
+    src = [n for i, n in enumerate(T) if i != d]
+    if dst != src:
+        raise RuntimeError(
+            "index_copy_(): Source/destination tensor must have same slice shapes. "
+            f"Destination slice shape: {' '.join(map(str, dst))} at dimension {d} and source "
+            f"slice shape: {' '.join(map(str, src))} at dimension 0."
         )
 
 
@@ -316,9 +350,10 @@ def _index_add(input, dim, index, source, alpha, inplace: bool):
             "have the same scalar type"
         )
     x, d, idx = _along(input, dim, index, "index_add_")
-    _source_fits(x, d, index, source, "index_add_")
-    src = _as_1d(source)
-    return _run(INDEX_ADD, input, x, (src,), inplace, idx=idx, alpha=alpha)
+    _add_fits(input, d, index, source)
+    return _run(
+        INDEX_ADD, input, x, (_like(source, x, d, index._data.size),), inplace, idx=idx, alpha=alpha
+    )
 
 
 def index_add(input, dim: int, index, source, *, alpha=1):
@@ -340,8 +375,8 @@ def _index_copy(input, dim, index, source, inplace: bool):
             f"{input.dtype.title} and (source) {source.dtype.title}"
         )
     x, d, idx = _along(input, dim, index, "index_copy_", err=IndexError, prefix=True)
-    _source_fits(x, d, index, source, "index_copy_", IndexError)
-    return _run(INDEX_COPY, input, x, (_as_1d(source),), inplace, idx=idx)
+    _copy_fits(input, d, index, source)
+    return _run(INDEX_COPY, input, x, (_like(source, x, d, index._data.size),), inplace, idx=idx)
 
 
 def index_copy(input, dim: int, index, source):
