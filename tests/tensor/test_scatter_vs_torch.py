@@ -342,6 +342,14 @@ REDUCE_CASES = {
     "nan": lambda L: L.tensor([1.0, float("nan")]).scatter_reduce(
         0, I(L, [0, 1]), L.tensor([float("nan"), 1.0]), "amax"
     ),
+    "complex": lambda L: [
+        L.tensor([1 + 2j, 3 - 1j, 0.5j]).scatter_reduce(0, I(L, [0, 0, 2]), L.ones(3) * 1j, r)
+        for r in ("sum", "mean", "prod")
+    ],
+    "complex amax": lambda L: L.tensor([1j]).scatter_reduce(0, I(L, [0]), L.tensor([1j]), "amax"),
+    "complex with grad": lambda L: L.tensor([1j], requires_grad=True).scatter_reduce(
+        0, I(L, [0]), L.tensor([1j]), "sum"
+    ),
     "bad reduce": lambda L: Z(L, 3).scatter_reduce(0, I(L, [0]), A(L, 1), "add"),
     "dtype": lambda L: Z(L, 3).scatter_reduce(0, I(L, [0]), A(L, 1).double(), "sum"),
     "out of bounds": lambda L: Z(L, 3).scatter_reduce(0, I(L, [3]), A(L, 1), "sum"),

@@ -206,6 +206,19 @@ def _scatter_reduce(input, dim, index, src, reduce, include_self, inplace: bool)
         )
     if src._data.dtype != input._data.dtype:
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    if r in ("amax", "amin") and input._data.dtype.kind == "c":
+        raise NotImplementedError(
+            f"\"scatter_gather_tensor_cpu_reduce_{r}\" not implemented for '{input.dtype.title}'"
+        )
+    if (
+        input._data.dtype.kind == "c"
+        and _state.grad.enabled
+        and (input.requires_grad or src.requires_grad)
+    ):
+        raise RuntimeError(
+            "scatter_reduce does not support automatic differentiation for outputs with "
+            "complex dtype."
+        )
     if r == "mean" and input._data.dtype.kind == "b":
         raise NotImplementedError(
             "\"scatter_gather_tensor_cpu_reduce_mean\" not implemented for 'Bool'"

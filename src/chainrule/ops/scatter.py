@@ -313,3 +313,6 @@ SCATTER_LEGACY_REDUCE = defop(
 
 complex_as_is(SCATTER, SCATTER_VALUE, INDEX_COPY, INDEX_FILL, INDEX_FILL_T, MASKED_SCATTER)
 complex_as_is(DIAG_EMBED, INDEX_ADD, SCATTER_ADD)
+# scatter_reduce: complex values without a gradient, as PyTorch (which has no derivative
+# for complex outputs: the function refuses to record one, and amax/amin refuse complex)
+complex_as_is(SCATTER_REDUCE, SCATTER_REDUCE_PROD)
