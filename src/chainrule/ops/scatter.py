@@ -1,15 +1,14 @@
 """THE TABLE, part 11: writing into chosen positions (scatter, index_add, diag_embed).
 
-scatter, scatter_add, index_add, index_copy, index_fill, masked_scatter and diag_embed.
-
-Each is one of two rows, under PyTorch's names. Overwriting the positions ``idx`` of x
-with v is index_put (part 4): x's gradient is g with those positions zeroed, v's is g
-read at them (``gather`` for scatter, ``index_select`` for index_copy). Adding v at
-``idx`` is ``index_add`` below: x's gradient is g, v's is alpha * g read at ``idx``
-(repeated positions each read it). ``idx`` is a NumPy index tuple made by the functions
-(``chainrule.functions.scatter``): arrays on every dim for scatter (its index, and the
-positions themselves elsewhere), one array on ``dim`` for the index_* family, a mask for
-masked_scatter.
+scatter, scatter_add, scatter_reduce, index_add, index_copy, index_fill, masked_scatter
+and diag_embed, under PyTorch's names. Overwriting the positions ``idx`` of x with v has
+index_put's rules (part 4): x's gradient is g with those positions zeroed, v's is g read
+at them (``gather`` for scatter, ``index_select`` for index_copy). Adding v at ``idx`` is
+``index_add`` below: x's gradient is g, v's is alpha * g read at ``idx`` (repeated
+positions each read it). Reducing into x (scatter_reduce) has rules of its own, below.
+``idx`` is a NumPy index tuple made by the functions (``chainrule.functions.scatter``):
+arrays on every dim for scatter (its index, and the positions themselves elsewhere), one
+array on ``dim`` for the index_* family, a mask for masked_scatter.
 
 >>> from chainrule.ops import REGISTRY
 >>> REGISTRY["scatter_add"].grad_fn
