@@ -1483,6 +1483,50 @@ def _masked_scatter_case(data, max_numel=MAX_NUMEL):
 add(custom("masked_scatter", "masked_scatter(mask, source)", _masked_scatter_case))
 
 
+# composites whose last row carries PyTorch's name for the whole function (ops/shape.py)
+def _roll_case(draw, s):
+    dims = _dims(draw, len(s))
+    shifts = tuple(draw(st.integers(-5, 5)) for _ in dims)
+    return lambda x: cr.roll(x, shifts, dims)
+
+
+add(shaped("roll", "roll(shifts, dims)", _roll_case, min_dims=1))
+add(
+    custom(
+        "block_diag",
+        "block_diag(a, b)",
+        lambda data, max_numel=MAX_NUMEL: (
+            cr.block_diag,
+            [
+                data.draw(REAL(data.draw(shapes(0, 2, max_numel // 2)))),
+                data.draw(REAL(data.draw(shapes(0, 2, max_numel // 2)))),
+            ],
+        ),
+    )
+)
+
+
+def _cross_case(data, max_numel=MAX_NUMEL):
+    s = list(data.draw(shapes(min_dims=1, max_dims=2, max_numel=4)))
+    d = _dim(data.draw, len(s))
+    s[d] = 3
+    return (lambda a, b: cr.linalg.cross(a, b, dim=d)), [data.draw(REAL(tuple(s))) for _ in "ab"]
+
+
+add(custom("linalg_cross", "linalg.cross(a, b, dim)", _cross_case))
+
+
+def _narrow_copy_case(draw, s):
+    d = _dim(draw, len(s))
+    n = s[d]
+    start = draw(st.integers(0, n))
+    length = draw(st.integers(0, n - start))
+    return lambda x: cr.narrow_copy(x, d, start, length)
+
+
+add(shaped("narrow_copy", "narrow_copy(dim, start, length)", _narrow_copy_case, min_dims=1))
+
+
 def _scatter_reduce_case(reduce):
     def draw(data, max_numel=MAX_NUMEL):
         s = data.draw(shapes(min_dims=0, max_numel=max_numel))

@@ -267,9 +267,29 @@ def test_gradients(name):
     check_grads(f, *[rng.standard_normal(s) for s in shapes])
 
 
-def test_diag_embed_grad_fn_name():
-    check(lambda L: L.diag_embed(L.ones(2, requires_grad=True)), grad_fn=True)
-    check(lambda L: L.diag(L.ones(2, requires_grad=True)), grad_fn=True)
+NAMED = {
+    "diag_embed": lambda L, x: L.diag_embed(x),
+    "diag 1-d": lambda L, x: L.diag(x[0]),
+    "roll": lambda L, x: L.roll(x, 1, 0),
+    "roll flat": lambda L, x: L.roll(x[0], 0),
+    "block_diag": lambda L, x: L.block_diag(x, x[0]),
+    "linalg.cross": lambda L, x: L.linalg.cross(x, x.flip(0), dim=0),
+    "cross": lambda L, x: L.cross(x, x.flip(1), dim=1),
+    "narrow_copy": lambda L, x: L.narrow_copy(x, 1, 1, 2),
+    "kron": lambda L, x: L.kron(x, x),
+    "tile": lambda L, x: L.tile(x, (2,)),
+    "select": lambda L, x: x.select(1, 0),
+    "tensor_split": lambda L, x: L.tensor_split(x, 2)[0],
+    "hstack": lambda L, x: L.hstack([x, x]),
+    "cartesian_prod": lambda L, x: L.cartesian_prod(x[0], x[1]),
+    "flipud": lambda L, x: L.flipud(x),
+    "take_along_dim": lambda L, x: L.take_along_dim(x, L.tensor([[0]]), 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NAMED))
+def test_grad_fn_names(name):
+    check(lambda L: NAMED[name](L, L.ones(3, 3, requires_grad=True) * 2), grad_fn=True)
 
 
 def test_kron_non_contiguous():

@@ -5,8 +5,10 @@ cartesian_prod, kron, cross, take, take_along_dim, masked_select; and the Tensor
 that share them (``CombineMethods``).
 
 Every function here is a composite of the table's rows (cat, reshape, flip, getitem,
-gather, ...): no derivative of its own, so the gradients are those of the rows it uses
-(grad_fn names are those rows' names, not PyTorch's composite names, except diag_embed).
+gather, ...): no derivative of its own, so the gradients are those of the rows it uses.
+Where the last row is all PyTorch's function is, it carries PyTorch's node name (roll,
+block_diag, linalg.cross, narrow_copy, kron, diag_embed); the others print their last
+row's name (trace: SumBackward0 where PyTorch prints TraceBackward0).
 
 >>> import chainrule as torch
 >>> torch.hstack((torch.tensor([1, 2]), torch.tensor([3])))
@@ -25,8 +27,9 @@ from .. import backend as _backend
 from .. import dtypes as _dt
 from ..backend import device_key, namespace
 from ..ops.apply import apply
-from ..ops.indexing import _diagonal_index
+from ..ops.indexing import SELECT, _diagonal_index
 from ..ops.scatter import DIAG_EMBED
+from ..ops.shape import BLOCK_DIAG, LINALG_CROSS, NARROW_COPY, ROLL, UNSAFE_VIEW
 from ..tensor_base import TensorBase, new
 from . import reduction as _reduction
 from .args import wrap_dim
@@ -200,7 +203,8 @@ def select(input, dim: int, index: int):
             f"select(): index {index} out of range for tensor of size "
             f"{list(input._data.shape)} at dimension {d}"
         )
-    return getitem(input, (slice(None),) * d + (index % size,))
+    # (SELECT directly: x[:, i] goes through getitem's slice row, SliceBackward0)
+    return apply(SELECT, input, idx=(slice(None),) * d + (index % size,))
 
 
 def unflatten(input, dim: int, sizes):
@@ -354,14 +358,13 @@ def dsplit(input, indices_or_sections):
 # ------------------------------------------------------------------ moving elements around
 def _roll_one(x, shift: int, d: int):
     n = x._data.shape[d]
-    if n == 0:
-        return x
-    s = shift % n
-    if s == 0:
-        return x
+    s = shift % n if n else 0
+    if s == 0:  # nothing moves: a copy, still roll's node (as PyTorch's)
+        return apply(ROLL, x, dim=d, skip=())
     lead = (slice(None),) * d
-    # the last s elements come first: a cat of two slices, so no rule of its own
-    return cat([getitem(x, lead + (slice(n - s, n),)), getitem(x, lead + (slice(0, n - s),))], d)
+    # the last s elements come first: a cat of two slices (cat's rule, roll's name)
+    parts = (getitem(x, lead + (slice(n - s, n),)), getitem(x, lead + (slice(0, n - s),)))
+    return apply(ROLL, *parts, dim=d, skip=())
 
 
 def roll(input, shifts, dims=None):
@@ -377,6 +380,8 @@ def roll(input, shifts, dims=None):
     dims = () if dims is None else (dims,) if isinstance(dims, int) else tuple(dims)
     if not shifts:
         raise RuntimeError("`shifts` required")
+    if not dims and input._data.ndim == 1:
+        dims = (0,)  # (the flattened tensor is the tensor)
     if not dims:
         if len(shifts) != 1:
             raise RuntimeError(
@@ -384,7 +389,7 @@ def roll(input, shifts, dims=None):
             )
         flat = reshape(input, (-1,))
         out = _roll_one(flat, shifts[0], 0)
-        return reshape(out if out is not flat else flat.clone(), input._data.shape)
+        return reshape(out, input._data.shape)
     if len(shifts) != len(dims):
         raise RuntimeError(
             f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}"
@@ -393,7 +398,7 @@ def roll(input, shifts, dims=None):
     out = input
     for s, d in zip(shifts, dims, strict=True):
         out = _roll_one(out, s, wrap_dim(d, n))
-    return out.clone() if out is input else out
+    return out
 
 
 def tile(input, dims):
@@ -473,7 +478,7 @@ def narrow_copy(input, dim: int, start: int, length: int):
     >>> torch.narrow_copy(torch.arange(5), 0, 1, 2)
     tensor([1, 2])
     """
-    return narrow(input, dim, start, length).clone()
+    return apply(NARROW_COPY, narrow(input, dim, start, length))  # (clone's rule)
 
 
 # ------------------------------------------------------------------ diagonals
@@ -582,7 +587,7 @@ def block_diag(*tensors):
         # the zeros are created next to the block (same device), then one cat per row
         rows.append(cat([pad[0], b, pad[1]], 1))
         left += c
-    return cat(rows, 0)
+    return apply(BLOCK_DIAG, *rows, dim=0, skip=())  # (cat's rule, block_diag's name)
 
 
 def cartesian_prod(*tensors):
@@ -619,7 +624,8 @@ def kron(input, other):
     # a's dims interleaved with b's: (a0, 1, a1, 1, ...) * (1, b0, 1, b1, ...), then merged
     a = reshape(a, tuple(s for d in sa for s in (d, 1)))
     b = reshape(b, tuple(s for d in sb for s in (1, d)))
-    return reshape(a * b, tuple(x * y for x, y in zip(sa, sb, strict=True)))
+    # (a reshape of the fresh product: PyTorch's _unsafe_view)
+    return apply(UNSAFE_VIEW, a * b, shape=tuple(x * y for x, y in zip(sa, sb, strict=True)))
 
 
 _CROSS_NO_DIM = (
@@ -656,7 +662,7 @@ def linalg_cross(input, other, *, dim: int = -1):
     b = [getitem(other, lead + (i,)) for i in range(3)]
     # (a1 b2 - a2 b1, a2 b0 - a0 b2, a0 b1 - a1 b0): products of the table's rows
     parts = [a[(i + 1) % 3] * b[(i + 2) % 3] - a[(i + 2) % 3] * b[(i + 1) % 3] for i in range(3)]
-    return stack(parts, d)
+    return apply(LINALG_CROSS, *parts, dim=d)  # (stack's rule, linalg.cross's name)
 
 
 def cross(input, other, dim=None):
