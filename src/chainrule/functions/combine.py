@@ -783,9 +783,19 @@ class CombineMethods:
     rot90 = rot90
 
     def tile(self, *dims):
-        """``torch.tile(self, dims)``: ``x.tile(2, 1)`` or ``x.tile((2, 1))``."""
+        """``torch.tile(self, dims)``: ``x.tile(2, 1)`` or ``x.tile((2, 1))``.
+
+        >>> import chainrule as torch
+        >>> torch.tensor([1, 2]).tile(2)
+        tensor([1, 2, 1, 2])
+        """
         return tile(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
 
     def cross(self, other, dim=None):
-        """``torch.cross(self, other, dim)``."""
+        """``torch.cross(self, other, dim)``.
+
+        >>> import chainrule as torch
+        >>> torch.tensor([1., 0, 0]).cross(torch.tensor([0., 1, 0]), dim=0)
+        tensor([0., 0., 1.])
+        """
         return cross(self, other, dim)

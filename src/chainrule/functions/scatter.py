@@ -511,29 +511,64 @@ class ScatterMethods:
     masked_scatter = masked_scatter
 
     def scatter_(self, dim: int, index, src=None, value=None, *, reduce=None):
-        """``scatter`` written into self."""
+        """``scatter`` written into self.
+
+        >>> import chainrule as torch
+        >>> torch.zeros(3).scatter_(0, torch.tensor([1]), 5.)
+        tensor([0., 5., 0.])
+        """
         return _scatter(self, dim, index, src, value, reduce, True)
 
     def scatter_reduce_(self, dim: int, index, src, reduce: str, *, include_self: bool = True):
-        """``scatter_reduce`` written into self."""
+        """``scatter_reduce`` written into self.
+
+        >>> import chainrule as torch
+        >>> torch.ones(2).scatter_reduce_(0, torch.tensor([0, 0]), torch.tensor([3., 4.]), "prod")
+        tensor([12.,  1.])
+        """
         return _scatter_reduce(self, dim, index, src, reduce, include_self, True)
 
     def scatter_add_(self, dim: int, index, src):
-        """``scatter_add`` written into self."""
+        """``scatter_add`` written into self.
+
+        >>> import chainrule as torch
+        >>> torch.ones(2).scatter_add_(0, torch.tensor([1, 1]), torch.tensor([2., 3.]))
+        tensor([1., 6.])
+        """
         return _scatter_add(self, dim, index, src, True)
 
     def index_add_(self, dim: int, index, source, *, alpha=1):
-        """``index_add`` written into self."""
+        """``index_add`` written into self.
+
+        >>> import chainrule as torch
+        >>> torch.zeros(2).index_add_(0, torch.tensor([1]), torch.tensor([2.]), alpha=3)
+        tensor([0., 6.])
+        """
         return _index_add(self, dim, index, source, alpha, True)
 
     def index_copy_(self, dim: int, index, source):
-        """``index_copy`` written into self."""
+        """``index_copy`` written into self.
+
+        >>> import chainrule as torch
+        >>> torch.zeros(2).index_copy_(0, torch.tensor([1]), torch.tensor([2.]))
+        tensor([0., 2.])
+        """
         return _index_copy(self, dim, index, source, True)
 
     def index_fill_(self, dim: int, index, value):
-        """``index_fill`` written into self."""
+        """``index_fill`` written into self.
+
+        >>> import chainrule as torch
+        >>> torch.zeros(2).index_fill_(0, torch.tensor([0]), -1.)
+        tensor([-1.,  0.])
+        """
         return _index_fill(self, dim, index, value, True)
 
     def masked_scatter_(self, mask, source):
-        """``masked_scatter`` written into self (the mask broadcast to self's shape)."""
+        """``masked_scatter`` written into self (the mask broadcast to self's shape).
+
+        >>> import chainrule as torch
+        >>> torch.zeros(3).masked_scatter_(torch.tensor([False, True, True]), torch.ones(3))
+        tensor([0., 1., 1.])
+        """
         return _masked_scatter(self, mask, source, True)
