@@ -7,6 +7,7 @@ on the same Dask arrays, and the same step in memory on NumPy (issue 14).
     python benchmarks/bench_dask.py --big              # adds 10^8 rows (data regenerated
                                                        # on the workers each step, ~13 GB)
     python benchmarks/bench_dask.py --scheduler tcp://host:8786  # a real cluster
+    python benchmarks/bench_dask.py --scatter          # the embedding gradient's scatter-add
 
 The data (X: rows x 32 float32, y = X w* + noise) is generated chunk by chunk on the
 workers (``dask.array.random``, seeded) and persisted there (not with --big's 10^8 rows,
@@ -22,6 +23,14 @@ engines). The driver never holds it.
   the limit for any engine that builds Dask graphs.
 * **in memory**: the same step on NumPy arrays in this process (by hand, and chainrule
   on the CPU), at 10^6 and 10^7 rows: where Dask starts to pay.
+
+``--scatter`` measures instead the scatter-add behind an embedding's gradient (``add.at``
+into a rows x 64 float32 table of zeros in blocks of rows, at random rows, repeats
+included), on Dask's threaded scheduler: the one task over the whole table that it was
+(before issue 14's chunking) against a task per block now, with a NumPy index and with a
+Dask one, and chainrule's ``embedding(...).sum()`` gradient end to end; each persisted
+(blocks kept, not joined). It prints the time to build the graph and to run it, the tasks
+run, and the largest result of one task: the memory one worker needs at once.
 
 Timing: a warm-up step, then the median over --repeats of --steps steps each, the two
 Dask engines interleaved (a ratio is the median of the per-repeat ratios). Memory: the
@@ -204,6 +213,100 @@ def bench_memory(n: int, repeats: int) -> dict:
     return out
 
 
+def bench_scatter(rows: int, chunk: int, lookups: int, repeats: int) -> list:
+    """The embedding gradient's scatter-add into a (rows, 64) float32 table of zeros in
+    blocks of ``chunk`` rows: (name, median seconds, tasks run, largest task result in
+    bytes) per way of doing it."""
+    import dask
+    import dask.array as da
+    from dask.callbacks import Callback
+
+    from chainrule import backend_dask as bd
+
+    dim = 64
+    g = np.random.default_rng(SEED)
+    idx = g.integers(0, rows, lookups)
+    vals = da.from_array(g.standard_normal((lookups, dim), dtype=np.float32), chunks=chunk)
+    table = (rows, dim)
+
+    class Watch(Callback):
+        def _start(self, dsk):
+            self.tasks, self.biggest = 0, 0
+
+        def _posttask(self, key, result, dsk, state, worker_id):
+            self.tasks += 1
+            self.biggest = max(self.biggest, getattr(result, "nbytes", 0))
+
+    def one_task(i):  # what _ufunc_at was: one delayed task over the whole table
+        z = da.zeros(table, dtype=np.float32, chunks=(chunk, dim))
+        t = dask.delayed(bd._np_ufunc_at, pure=True)("add", z, i, vals)
+        return da.from_delayed(t, table, dtype=np.float32).rechunk(z.chunks)
+
+    def chunked(i):
+        z = bd.zeros(table, np.float32, chunks=(chunk, dim))
+        bd.add.at(z, (i,), vals)
+        return z
+
+    w = cr.from_dask(da.zeros(table, dtype=np.float32, chunks=(chunk, dim)), requires_grad=True)
+    cases = [
+        ("one task, NumPy index", lambda: one_task(idx)),
+        ("chunked, NumPy index", lambda: chunked(idx)),
+        ("chunked, Dask index", lambda: chunked(da.from_array(idx, chunks=chunk))),
+        (
+            "chainrule embedding grad",
+            lambda: (
+                cr.autograd.grad(
+                    cr.nn.functional.embedding(
+                        cr.from_dask(da.from_array(idx, chunks=chunk)), w
+                    ).sum(),
+                    [w],
+                )[0]._data
+            ),
+        ),
+    ]
+    out = []
+    ref = None
+    for name, build in cases:
+        ts, builds = [], []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            y = build()
+            builds.append(time.perf_counter() - t0)
+            with Watch() as watch, dask.config.set(scheduler="threads"):
+                t0 = time.perf_counter()
+                (p,) = dask.persist(y)
+                ts.append(time.perf_counter() - t0)
+            del p
+        gc.collect()
+        if ref is None or name.startswith("chunked"):
+            check = np.asarray(build()[::997].compute())  # (a sample of rows)
+            ref = check if ref is None else ref
+            assert name.startswith("chainrule") or np.array_equal(check, ref), name
+        out.append(
+            (name, statistics.median(builds), statistics.median(ts), watch.tasks, watch.biggest)
+        )
+    return out
+
+
+def main_scatter(args) -> int:
+    rows, chunk, lookups = int(args.rows[0]), int(args.scatter_chunk), int(args.lookups)
+    print(
+        f"embedding gradient's scatter-add: {rows:.0e} x 64 float32 table "
+        f"({rows * 64 * 4 / 2**20:.0f} MiB) in blocks of {chunk:.0e} rows, {lookups:.0e} "
+        f"lookups; threaded scheduler, {os.cpu_count()} cores, median of {args.repeats}"
+    )
+    hdr = f"{'':<26} {'build':>8} {'run':>8} {'tasks':>6} {'largest task result':>20}"
+    print(hdr)
+    print("-" * len(hdr))
+    for name, b, t, tasks, biggest in bench_scatter(rows, chunk, lookups, args.repeats):
+        print(
+            f"{name:<26} {b * 1e3:>6.0f}ms {t * 1e3:>6.0f}ms {tasks:>6} "
+            f"{biggest / 2**20:>16.1f} MiB"
+        )
+    print(f"driver peak RSS: {peak_rss_mib():.0f} MiB")
+    return 0
+
+
 def rate(n: int, s: float) -> str:
     r = n / s
     return f"{r / 1e6:.1f}M" if r < 1e9 else f"{r / 1e9:.2f}G"
@@ -222,7 +325,12 @@ def main(argv=None) -> int:
         "--persist-max", type=float, default=3e7, help="persist the data up to this many rows"
     )
     ap.add_argument("--memory-rows", type=float, nargs="*", default=[1e6, 1e7])
+    ap.add_argument("--scatter", action="store_true", help="the embedding scatter-add only")
+    ap.add_argument("--scatter-chunk", type=float, default=1e5, help="its rows per block")
+    ap.add_argument("--lookups", type=float, default=1e5, help="its looked-up rows")
     args = ap.parse_args(argv)
+    if args.scatter:
+        return main_scatter(args)
     rows = sorted({int(r) for r in args.rows} | ({10**8} if args.big else set()))
 
     from distributed import Client, LocalCluster

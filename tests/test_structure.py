@@ -71,6 +71,7 @@ LAYERS: list[tuple[str, str, list[str]]] = [
             "chainrule.ops.primitive",
             "chainrule.ops.namespaces",
             "chainrule.ops.views",
+            "chainrule.ops.dask_views",
             "chainrule.ops.special_kernels",
             "chainrule.ops.symbolic",
         ],
@@ -91,6 +92,8 @@ LAYERS: list[tuple[str, str, list[str]]] = [
             "chainrule.ops.norm",
             "chainrule.ops.conv",
             "chainrule.ops.special",
+            "chainrule.ops.math_extra",
+            "chainrule.ops.stats",
         ],
     ),
     (

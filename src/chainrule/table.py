@@ -25,12 +25,14 @@ from .ops import (
     indexing,
     linalg,
     loss,
+    math_extra,
     norm,
     primitive,
     reduction,
     scatter,
     shape,
     special,
+    stats,
     views,
 )
 from .ops.primitive import DIAGONAL, LINEAR, PASS, Primitive
@@ -38,7 +40,7 @@ from .viz.rules import source_text
 
 __all__ = ["PARTS", "FLAGS", "parts", "render"]
 
-# The table's parts in reading order (each module's docstring numbers it: part 1 to 11).
+# The table's parts in reading order (each module's docstring numbers it: part 1 to 13).
 PARTS: tuple[ModuleType, ...] = (
     elementwise,
     reduction,
@@ -50,6 +52,8 @@ PARTS: tuple[ModuleType, ...] = (
     norm,
     conv,
     special,
+    math_extra,
+    stats,
     scatter,
 )
 FLAGS = ("promote", "to_float", "broadcast", "view", "fit")

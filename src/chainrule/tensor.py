@@ -35,16 +35,18 @@ from .functions import (
     ElementwiseMethods,
     IndexingMethods,
     LinalgMethods,
+    MathExtraMethods,
     ReductionMethods,
     ScatterMethods,
     SelectionMethods,
     ShapeMethods,
     SpecialMethods,
+    StatisticsMethods,
 )
 from .functions.args import wrap_dim
 from .functions.linalg import CPP_NAMES
 from .node import RemovableHandle, edge, own_leaf
-from .ops.apply import refresh_view, symbolic_detach
+from .ops.apply import dask_detach, dask_persisted, dask_rehome, refresh_view, symbolic_detach
 from .ops.symbolic import SymArray
 from .tensor_base import TensorBase, own
 
@@ -90,6 +92,8 @@ class Tensor(
     SelectionMethods,
     SpecialMethods,
     ConversionMethods,
+    MathExtraMethods,
+    StatisticsMethods,
     CombineMethods,
     ScatterMethods,
 ):
@@ -284,6 +288,8 @@ class Tensor(
 
     @data.setter
     def data(self, value: Tensor) -> None:
+        if type(self._data) is not _ndarray and _backend.is_dask(self._data):
+            dask_rehome(self)  # (its views keep the old array, as on the CPU its memory)
         self._data = value._data
 
     @property
@@ -607,6 +613,8 @@ def persist(*tensors) -> None:
 
     for t, arr in zip(todo, dask.persist(*[t._data for t in todo]), strict=True):
         t._data = arr
+    for t in todo:
+        dask_persisted(t)  # (its views, detach() too: from the held chunks)
 
 
 def _detached(t: Tensor) -> Tensor:
@@ -614,6 +622,8 @@ def _detached(t: Tensor) -> Tensor:
         return symbolic_detach(t)
     d = t._new(own(t))
     d._vc = t._vc  # detach shares storage and the version counter
+    if type(d._data) is not _ndarray and _backend.is_dask(d._data):
+        dask_detach(t, d)  # (its storage: Dask arrays share no memory, see ops.dask_views)
     return d
 
 

@@ -16,6 +16,7 @@ tests/ops/test_gradgradcheck_table.py (second derivatives of getitem, gather, ma
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ NO_DERIVATIVE = {
     "unique",
     "standard_gamma_grad",
     "scatter_legacy_reduce",
+    "heaviside",
 }
 
 MAX_NUMEL = 12
@@ -1243,9 +1245,11 @@ def _adv_index(draw, s):
 add(shaped("index", "x[int tensor / list / mask]", _adv_index, min_dims=1))
 
 
-def _index_put(data, max_numel=MAX_NUMEL):
+def _index_put(data, max_numel=MAX_NUMEL, kinds=("unique ints", "mask")):
+    # advanced indices: index_put_; basic ones (slices, ints) write the view x[idx], as
+    # PyTorch's setitem (copy_ or fill_ into it: CopySlices)
     s = data.draw(shapes(min_dims=1, max_numel=max_numel))
-    kind = data.draw(st.sampled_from(["slice", "int", "unique ints", "mask", "scalar"]))
+    kind = data.draw(st.sampled_from(kinds))
     n = s[0]
     if kind == "slice":
         idx = (slice(0, data.draw(st.integers(1, n))), Ellipsis)
@@ -1290,6 +1294,13 @@ def _index_put(data, max_numel=MAX_NUMEL):
 
 
 add(custom("index_put", "y[idx] = v (v broadcast)", _index_put))
+add(
+    custom(
+        "copy_slices",
+        "y[slice or int] = v or a number (setitem through the view)",
+        functools.partial(_index_put, kinds=("slice", "int", "scalar")),
+    )
+)
 
 
 _VIEWS = {  # view -> its minimum number of dims
@@ -2311,6 +2322,116 @@ def _triangle(name):
 
 add(shaped("tril", "tril(k)", _triangle("tril"), min_dims=2))
 add(shaped("triu", "x.triu(k)", _triangle("triu"), min_dims=2))
+
+
+# ------------------------------------------------ more elementwise math (ops/math_extra.py)
+def _ternary(doms, fns):
+    """Three broadcasting inputs drawn from ``doms``, for one of ``fns``."""
+
+    def draw(data, max_numel=MAX_NUMEL):
+        full = data.draw(shapes(max_numel=max_numel))
+        ss = [_bcast_operand(data.draw, full) for _ in range(3)]
+        fn = data.draw(st.sampled_from(fns))
+        return fn, [data.draw(d(s)) for d, s in zip(doms, ss, strict=True)]
+
+    return draw
+
+
+UNIT_OPEN = _uniform(0.1, 0.9)  # logit: inside (0, 1), away from eps = 0.05 and the poles
+add(unary("clamp_min", "clamp_min(0.5)", lambda x: cr.clamp_min(x, 0.5), OFFGRID))
+add(unary("clamp_min", "x.clamp_min_(-1) in place", lambda x: (x * 1.0).clamp_min_(-1), OFFGRID))
+add(unary("clamp_max", "x.clamp_max(0.5)", lambda x: x.clamp_max(0.5), OFFGRID))
+add(binary("clamp_min_tensor", "clamp_min(x, tensor)", cr.clamp_min, GRID_A, GRID_B))
+add(binary("clamp_max_tensor", "clamp_max(x, tensor)", cr.clamp_max, GRID_A, GRID_B))
+add(binary("hypot", "hypot(x, y)", cr.hypot, NONZERO, NONZERO))
+add(binary("fmod", "fmod(x, y)", cr.fmod, OFFGRID, HALFSTEP))
+add(unary("fmod_scalar", "fmod(x, 1.5)", lambda x: cr.fmod(x, 1.5), OFFGRID))
+add(binary("logaddexp", "logaddexp(x, y)", cr.logaddexp, WIDE, WIDE))
+add(binary("logaddexp2", "logaddexp2(x, y)", cr.logaddexp2, WIDE, WIDE))
+add(binary("copysign", "copysign(x, y)", cr.copysign, NONZERO, NONZERO))
+add(unary("copysign_scalar", "copysign(x, -1.0)", lambda x: cr.copysign(x, -1.0), NONZERO))
+add(binary("fmax", "fmax(x, y)", cr.fmax, GRID_A, GRID_B))
+add(binary("fmin", "x.fmin(y)", lambda x, y: x.fmin(y), GRID_B, GRID_A))
+add(binary("lerp", "lerp(x, y, 0.3)", lambda x, y: cr.lerp(x, y, 0.3), REAL, REAL))
+add(binary("lerp", "lerp(x, y, 0.8)", lambda x, y: x.lerp(y, 0.8), REAL, REAL))
+add(custom("lerp_tensor", "lerp(x, y, w), w a tensor", _ternary((REAL, REAL, REAL), [cr.lerp])))
+add(
+    custom(
+        "addcmul",
+        "addcmul(x, t1, t2, value=)",
+        _ternary((REAL, REAL, REAL), [cr.addcmul, lambda a, b, c: a.addcmul(b, c, value=-1.5)]),
+    )
+)
+add(
+    custom(
+        "addcdiv",
+        "addcdiv(x, t1, t2, value=)",
+        _ternary((REAL, REAL, NONZERO), [cr.addcdiv, lambda a, b, c: a.addcdiv(b, c, value=0.5)]),
+    )
+)
+add(unary("exp2", "exp2", cr.exp2))
+add(unary("exp2", "x.exp2_() in place", lambda x: (x * 1.0).exp2_()))
+add(unary("frac", "frac", cr.frac, OFFGRID))
+add(unary("deg2rad", "deg2rad", cr.deg2rad))
+add(unary("rad2deg", "x.rad2deg()", lambda x: x.rad2deg()))
+add(unary("nan_to_num", "nan_to_num", cr.nan_to_num))
+add(unary("nan_to_num", "x.exp().nan_to_num()", lambda x: x.exp().nan_to_num()))
+# (away from 0: PyTorch's formula, kept, is 0 / 0 below |x| ~ 1e-160)
+add(unary("sinc", "sinc", cr.sinc, NONZERO))
+add(unary("logit", "logit", cr.logit, UNIT_OPEN))
+add(unary("logit", "logit(eps=0.05)", lambda x: cr.logit(x, eps=0.05), UNIT_OPEN))
+
+
+# ------------------------------------------------------ statistics (ops/stats.py)
+# DISTINCT values: no ties, so a finite difference never moves a median, a mode (the
+# smallest of distinct values) or a running maximum to another element.
+def _along(fn):
+    """make(draw, shape) for fn(x, dim), a dim drawn for the shape."""
+
+    def make(draw, s):
+        d = _dim(draw, len(s))
+        return lambda x: fn(x, d)
+
+    return make
+
+
+def _values_of(f):
+    return lambda x, d: f(x, d).values
+
+
+add(unary("median", "median()", cr.median, DISTINCT))
+add(unary("nanmedian", "x.nanmedian()", lambda x: x.nanmedian(), DISTINCT))
+add(shaped("median_dim", "median(x, dim).values", _along(_values_of(cr.median)), DISTINCT))
+add(
+    shaped(
+        "median_dim",
+        "median(x, dim, keepdim=True)",
+        _along(lambda x, d: cr.median(x, d, keepdim=True)[0]),
+        DISTINCT,
+    )
+)
+add(shaped("nanmedian_dim", "nanmedian(x, dim)", _along(_values_of(cr.nanmedian)), DISTINCT))
+add(shaped("mode", "mode(x, dim) of distinct values", _along(_values_of(cr.mode)), DISTINCT))
+add(shaped("cummax", "cummax(x, dim)", _along(_values_of(cr.cummax)), DISTINCT))
+add(shaped("cummin", "x.cummin(dim)", _along(lambda x, d: x.cummin(d)[0]), DISTINCT))
+add(shaped("logcumsumexp", "logcumsumexp(x, dim)", _along(cr.logcumsumexp), WIDE))
+add(unary("nansum", "nansum()", cr.nansum))
+
+
+def _nansum_dims(draw, s):
+    d, k = _dims(draw, len(s), 0), draw(st.booleans())
+    return lambda x: x.nansum(d, k)
+
+
+add(shaped("nansum", "x.nansum(dims, keepdim)", _nansum_dims, min_dims=1))
+add(
+    unary(
+        "nansum",
+        "nansum(log(x)): NaN (x < 0) gets no gradient",
+        lambda x: cr.nansum(x.log()),
+        NONZERO,
+    )
+)
 
 # ------------------------------------------------------------------------ harness
 

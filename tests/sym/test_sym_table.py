@@ -30,9 +30,20 @@ from chainrule import sym  # noqa: E402
 # case ids whose function does not build a symbolic graph: a random draw made from the
 # data by the case itself (standard_gamma's quantiles, NumPy on the values), and a tensor
 # with data written with a symbolic value (index_put's "value only" draw: refused, as a
-# write that its other views could not see; its "both" draw is a graph); scatter_reduce's
-# prod, whose rule computes its coefficients on the values (ops/scatter.py)
-NOT_SYMBOLIC_PRIMS = {"index_put", "standard_gamma", "scatter_reduce_prod"}
+# write that its other views could not see; its "both" draw is a graph)
+# median/nanmedian/mode along a dim and cummax/cummin read their indices from the values
+# eagerly (NumPy's stable order, libstdc++'s nth_element, counts): refused in graphs;
+# scatter_reduce's prod, whose rule computes its coefficients on the values (ops/scatter.py)
+NOT_SYMBOLIC_PRIMS = {
+    "index_put",
+    "standard_gamma",
+    "median_dim",
+    "nanmedian_dim",
+    "mode",
+    "cummax",
+    "cummin",
+    "scatter_reduce_prod",
+}
 
 
 def _bindings(vars_, arrays):

@@ -24,11 +24,13 @@ from . import (
     elementwise,
     indexing,
     linalg,
+    math_extra,
     reduction,
     scatter,
     selection,
     shape,
     special,
+    statistics,
     tensor_ns,
 )
 from .combine import CombineMethods
@@ -36,11 +38,13 @@ from .conversion import ConversionMethods
 from .elementwise import ElementwiseMethods
 from .indexing import IndexingMethods
 from .linalg import LinalgMethods
+from .math_extra import MathExtraMethods
 from .reduction import ReductionMethods
 from .scatter import ScatterMethods
 from .selection import SelectionMethods
 from .shape import ShapeMethods
 from .special import SpecialMethods
+from .statistics import StatisticsMethods
 
 # used by rules and Tensor methods, not PyTorch functions of their own
 _INTERNAL = {
@@ -57,8 +61,20 @@ _INTERNAL = {
 def public_functions() -> dict:
     """The PyTorch-named functions (what ``chainrule`` exports: exp, sum, cat, matmul...)."""
     out = {}
-    mods = (elementwise, reduction, shape, linalg, einsum, indexing, selection, special)
-    for mod in (*mods, combine, scatter):
+    for mod in (
+        elementwise,
+        reduction,
+        shape,
+        linalg,
+        einsum,
+        indexing,
+        selection,
+        special,
+        math_extra,
+        statistics,
+        combine,
+        scatter,
+    ):
         for k, v in vars(mod).items():
             if (
                 k[0] != "_"
@@ -77,11 +93,13 @@ __all__ = [
     "ElementwiseMethods",
     "IndexingMethods",
     "LinalgMethods",
+    "MathExtraMethods",
     "ReductionMethods",
     "ScatterMethods",
     "SelectionMethods",
     "ShapeMethods",
     "SpecialMethods",
+    "StatisticsMethods",
     "combine",
     "conv",
     "conversion",
@@ -90,11 +108,13 @@ __all__ = [
     "elementwise",
     "indexing",
     "linalg",
+    "math_extra",
     "public_functions",
     "reduction",
     "scatter",
     "selection",
     "shape",
     "special",
+    "statistics",
     "tensor_ns",
 ]

@@ -22,7 +22,7 @@ from .. import dtypes as _dt
 from .. import random as _random
 from .._convert import type_name
 from ..backend import namespace
-from ..ops.apply import apply, apply_inplace, compare, integer_filled
+from ..ops.apply import apply, apply_inplace, compare, dask_overlaps, integer_filled
 from ..ops.elementwise import (
     ABS,
     ACOS,
@@ -1100,7 +1100,7 @@ class ElementwiseMethods:
 
     def copy_(self, src, non_blocking=False):
         """src's values (broadcast, cast to self's dtype) written into self."""
-        if src is self and _backend.has_internal_overlap(self._data):
+        if src is self and (_backend.has_internal_overlap(self._data) or dask_overlaps(self)):
             self._vc[0] += 1  # PyTorch copies nothing into itself (an expanded one too)
             return self
         if src._data.dtype != self._data.dtype:

@@ -22,9 +22,12 @@ from ..ops.apply import (
     apply,
     apply_inplace,
     check_inplace,
+    dask_check_writable,
+    dask_overlaps,
+    dask_standins,
+    dask_written,
     index_put_expanded,
     integer_filled,
-    refuse_dask_view_write,
     symbolic_unknown_layout,
 )
 from ..ops.elementwise import FILL_T
@@ -260,20 +263,23 @@ def setitem(x, idx, value) -> None:
     dual = _state.dual.level is not None and (
         _state.tangent_of(x) is not None or (is_t and _state.tangent_of(value) is not None)
     )
-    if is_t and _backend.may_share_memory(x._data, value._data):
+    if is_t:
+        xd, vd = x._data, value._data
+        if type(xd) is not _backend.ndarray and value._vc is x._vc and _backend.is_dask(xd):
+            # one storage on 'dask': the CPU's tests on NumPy stand-ins (ops.dask_views)
+            xd, vd = dask_standins(x, value) or (xd, vd)
+    if is_t and _backend.may_share_memory(xd, vd):
         # PyTorch: x[basic] = v copies into the view x[basic] (refused where they partly
         # overlap); index_put_ refuses any overlap of x and v
         if has_advanced(idx):
             # (x[mask] = v of one element is PyTorch's masked_fill_, which does not check)
             mask_fill = len(idx) == 1 and getattr(getattr(idx[0], "dtype", None), "kind", "") == "b"
-            if not (mask_fill and value._data.size == 1) and _backend.overlaps(
-                x._data, value._data
-            ):
+            if not (mask_fill and vd.size == 1) and _backend.overlaps(xd, vd):
                 raise RuntimeError(_state.ERR_PARTIAL_OVERLAP)
         else:
-            region = _backend.getitem(namespace(x._data), x._data, idx)
+            region = _backend.getitem(namespace(xd), xd, idx)
             try:  # v is broadcast to the region first (x[None] = x is the same elements)
-                v = namespace(region).broadcast_to(value._data, region.shape)
+                v = namespace(region).broadcast_to(vd, region.shape)
             except ValueError:
                 v = None  # a shape error, raised by the write below
             if v is not None and _backend.partial_overlap(region, v):
@@ -295,6 +301,15 @@ def setitem(x, idx, value) -> None:
                 value = x._new(namespace(x._data).asarray(value, dtype=x._data.dtype))
             getitem(x, idx).copy_(value)
             return
+    elif type(x._data) is not _backend.ndarray and dask_overlaps(x):
+        # an expanded view on 'dask' (no strides to test): written through the view of
+        # the region, which holds each element once or is refused (ops.dask_views)
+        if has_advanced(idx):
+            raise RuntimeError(_state.ERR_OVERLAP)
+        if not is_t:
+            value = x._new(namespace(x._data).asarray(value, dtype=x._data.dtype))
+        getitem(x, idx).copy_(value)
+        return
     if not record and not dual:
         if is_t and value._data.dtype != x._data.dtype:
             value = value.to(x.dtype)  # PyTorch's casts (NaN into an integer tensor too)
@@ -304,8 +319,10 @@ def setitem(x, idx, value) -> None:
             if type(dst) is _backend.ndarray:
                 dst[idx] = v
             else:  # (a backend whose indexing is not NumPy's: the seam spells it)
-                refuse_dask_view_write(x)
+                dask_check_writable(x)
                 _backend.setitem(namespace(dst), dst, idx, v)
+                if _backend.is_dask(dst):  # (into its base and other views, as on the CPU)
+                    dask_written(x)
         except ValueError as e:
             if "read-only" in str(e):
                 raise RuntimeError(_state.ERR_OVERLAP) from None
@@ -333,6 +350,9 @@ def setitem(x, idx, value) -> None:
         check_inplace(x)
     if all(i is Ellipsis for i in idx):
         _write_whole(x, value)
+        return
+    if not has_advanced(idx):
+        _write_region(x, idx, value)
         return
     filled = None
     if is_t and value._data.dtype != x._data.dtype:
@@ -377,6 +397,22 @@ def _write_whole(x, value) -> None:
     if lead > 0 and all(n == 1 for n in value._data.shape[:lead]):
         value = value.reshape(value._data.shape[lead:])
     x.copy_(value)
+
+
+def _write_region(x, idx, value) -> None:
+    """``x[basic] = value`` with history: PyTorch writes the view ``x[basic]`` (fill_ for a
+    number or a 0-d value into a region with dims, else copy_), so x's history is
+    CopySlices, as a write through any view."""
+    region = getitem(x, idx)
+    if isinstance(value, TensorBase) and _backend.may_share_memory(own(x), value._data):
+        value = value.clone()  # (only a full overlap gets here: x[None] = x writes x itself)
+    if not isinstance(value, TensorBase) or (not value._data.ndim and region._data.ndim):
+        region.fill_(value)
+        return
+    lead = value._data.ndim - region._data.ndim  # leading 1s of value go, as in PyTorch
+    if lead > 0 and all(n == 1 for n in value._data.shape[:lead]):
+        value = value.reshape(value._data.shape[lead:])
+    region.copy_(value)
 
 
 def gather(input, dim: int, index):

@@ -19,7 +19,13 @@ from .. import dtypes as _dt
 from .._convert import type_name
 from .._print import cpp_repr
 from ..backend import device_key
-from ..ops.apply import apply, mark_multi_output, symbolic_layout, symbolic_unknown_layout
+from ..ops.apply import (
+    apply,
+    dask_c_contiguous,
+    mark_multi_output,
+    symbolic_layout,
+    symbolic_unknown_layout,
+)
 from ..ops.indexing import DIAGONAL_VIEW
 from ..ops.shape import (
     CAT,
@@ -398,8 +404,8 @@ def contiguous(input):
     d = input._data
     if type(d) is SymArray:  # (it has no layout: the one eager chainrule would give it)
         return _symbolic_contiguous(input)
-    if _backend.c_contiguous(d):
-        return input
+    if _backend.c_contiguous(d) and (type(d) is _backend.ndarray or dask_c_contiguous(input)):
+        return input  # (a view on 'dask': C order as the CPU's would be, ops.dask_views)
     return apply(CONTIGUOUS, input)
 
 

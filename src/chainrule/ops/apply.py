@@ -30,6 +30,7 @@ from .. import backend as _backend
 from .. import dtypes as _dt
 from ..node import edge
 from ..tensor_base import TENSOR_TYPES, TensorBase, new, own
+from . import dask_views as _dask_views
 from . import symbolic as _sym
 from .primitive import REGISTRY, Primitive
 from .views import COPY_SLICES, DETACH, EMPTY_VIEW, TO_DEVICE, WRITE_VIEW
@@ -134,6 +135,8 @@ def apply(prim: Primitive, *args, **params):
             moved = _dask_inputs(prim, args, datas, params, out)
             if moved is not None:
                 return apply(prim, *moved, **params)
+            if out is x0 and not prim.view:  # (Dask's ascontiguousarray, astype: the input)
+                out = xp.new_handle(out)  # a value of its own: no write to x0 reaches it
         if type(out) in _PY_NUMBERS:
             out = _as_array(out)  # a Python number from some backend call (NumPy scalars stay)
         elif n >= 2 and prim.name in _FOLLOWS_FIRST:
@@ -150,7 +153,7 @@ def apply(prim: Primitive, *args, **params):
         ):
             _as_view(res, src, prim, params, x0.shape)
         elif prim.view and type(out) not in _CPU_TYPES and _is_dask(out):
-            res._view = DASK_VIEW  # a value, no base: writes to it are refused
+            _dask_view(res, src, prim, params, x0)  # (Dask arrays share no memory)
 
     # 3. the node, when an input wants a gradient
     if _grad.enabled and prim.vjp is not None:
@@ -501,14 +504,14 @@ def apply_inplace(prim: Primitive, t, *args, **params):
     if type(t._data) is _SymArray:  # an explicit graph: the write makes a new node
         return _symbolic_inplace(prim, t, args, params)
     base = t._base
-    if base is None and type(t._data) not in _CPU_TYPES:
-        refuse_dask_view_write(t)
     if base is not None:
         _fresh(t, base)
     if prim.name != "index_put":  # setitem checks the region it writes
         for a in args:
             if isinstance(a, TensorBase) and _backend.partial_overlap(t._data, a._data):
                 raise RuntimeError(_state.ERR_PARTIAL_OVERLAP)
+        if type(t._data) not in _CPU_TYPES and _is_dask(t._data):  # (no memory to compare)
+            _dask_views.check_partial_overlap(t, args)
     record = _grad.enabled and (t._rg or any(isinstance(a, TensorBase) and a._rg for a in args))
     src = t
     if record:
@@ -656,7 +659,8 @@ def write(t, out, overlap_ok: bool = False) -> None:
         )
     try:
         if type(dst) is not _ndarray and _backend.is_dask(dst):
-            _backend.namespace(dst).assign(dst, out)  # (without Dask's setitem tasks)
+            # (without Dask's setitem tasks; through a view, into its base and the others)
+            _dask_views.store(t, out, overlap_ok)
         else:
             dst[...] = out
     except ValueError as e:
@@ -1126,21 +1130,57 @@ ERR_UNKNOWN_SIZE = (
 )
 
 
-# A view op's result on 'dask' is a new value (Dask arrays share no memory): a write to it
-# could not reach the tensor it was taken from, so it is refused, naming the fix
-DASK_VIEW = ("dask", ())
-ERR_DASK_VIEW_WRITE = (
-    "an in-place write to a view of a tensor on 'dask' (a slice, x[i], t(), view(), "
-    "detach(), ...): Dask arrays are values that share no memory, so the write cannot "
-    "reach the tensor the view was taken from. Write that tensor itself (x[idx] = v; "
-    "x[idx] = x[idx] + v for x[idx] += v), or write a copy of the view (v = x[idx].clone())"
-)
+# A view op's result on 'dask': Dask arrays share no memory, so the storage a view shares
+# with its base is kept by ops.dask_views (a write through any of them re-derives the
+# others, lazily). Autograd's view bookkeeping is the CPU's (``_as_view``).
+def _dask_view(res, src, prim, params, x0) -> None:
+    """res = prim(src), a view op on 'dask': a view of src's storage where the CPU's would
+    be one (a reshape of a transposed tensor is a copy there, so here too)."""
+    e = _dask_views.entry(src)
+    root, chain = (src, ()) if e is None else e[:2]
+    chain += ((prim, params, x0.shape),)
+    if res._data is x0:  # (Dask's x[:] is x: a view holds an array object of its own)
+        res._data = _backend.namespace(x0).new_handle(x0)
+    if _dask_views.is_untracked(src):  # (a view of one: its writes refused too)
+        _dask_views.untracked(res)
+        return
+    view, overlap = _dask_views.classify(root._data.shape, chain)
+    if view is None:  # (a view() the CPU's would refuse: a value, writes refused)
+        _dask_views.untracked(res)
+    if not view:
+        return
+    _as_view(res, src, prim, params, x0.shape)
+    _dask_views.register(res, root, chain, overlap)
 
 
-def refuse_dask_view_write(t) -> None:
-    """Refuse an in-place write to ``t`` when it is a view op's result on 'dask'."""
-    if getattr(t, "_view", None) is DASK_VIEW:
-        raise RuntimeError(ERR_DASK_VIEW_WRITE)
+def dask_detach(t, d) -> None:
+    """d = t.detach() on 'dask': d shares t's storage, registered as one more view of its
+    root (no autograd base): of a view, with its chain (an array object of its own); of a
+    root, the whole of it (the same array object, which a write to either rebinds for
+    both; registered still, so that it follows the root's array when persist() swaps it)."""
+    e = _dask_views.entry(t)
+    if _dask_views.is_untracked(t):
+        _dask_views.untracked(d)
+    elif e is None:
+        _dask_views.register(d, t, (), False)
+    else:
+        d._data = _backend.namespace(d._data).new_handle(d._data)
+        _dask_views.register(d, *e)
+
+
+def dask_persisted(t) -> None:
+    """Dask tensor t's array was swapped for its persisted one (same values): the views of
+    a root start from the held chunks."""
+    if _dask_views.entry(t) is None:
+        _dask_views.refresh(t)
+
+
+dask_written = _dask_views.written  # (a setitem wrote a Dask tensor's array in place)
+dask_overlaps = _dask_views.overlaps
+dask_standins = _dask_views.standins
+dask_rehome = _dask_views.rehome
+dask_c_contiguous = _dask_views.c_contiguous
+dask_check_writable = _dask_views.check_writable
 
 
 def _lazy(out) -> bool:

@@ -390,7 +390,9 @@ def _embedding_vjp(ns, g, weight_shape, indices, padding_idx, scale_grad_by_freq
             scale = _backend.astype(scale / counts, scale.dtype)
         g = g * ns.const(scale[..., None], g)
     idx = (slice(None),) * len(batch) + (indices,)
-    return ns.index_grad(g, idx, tuple(batch) + tuple(weight_shape))
+    # (unbatched: weight_shape itself, which for a Dask weight carries its chunks)
+    shape = tuple(batch) + tuple(weight_shape) if batch else weight_shape
+    return ns.index_grad(g, idx, shape)
 
 
 EMBEDDING = defop(

@@ -1,4 +1,4 @@
-"""THE TABLE, part 11: writing into chosen positions (scatter, index_add, diag_embed).
+"""THE TABLE, part 13: writing into chosen positions (scatter, index_add, diag_embed).
 
 scatter, scatter_add, scatter_reduce, index_add, index_copy, index_fill, masked_scatter
 and diag_embed, under PyTorch's names. Overwriting the positions ``idx`` of x with v has
