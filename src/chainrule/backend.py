@@ -298,6 +298,35 @@ def all_true(a) -> bool:
     return bool(m() if m is not None else namespace(a).all(a))
 
 
+def checked(a, find, *args, whole: int = 0):
+    """``a`` itself, once ``find`` has found nothing wrong in its values: the checks that
+    raise PyTorch's errors on values (BCE's input range, nll's class targets, a matrix's
+    NaN), now on a concrete array and at compute time on a lazy one.
+
+    ``find(block, start, *args)`` returns the exception to raise, or None, for a block of
+    ``a`` whose first element is ``a[start]`` (``start`` a tuple: a batch index in the
+    message). A concrete array is one block, checked now. A lazy (Dask) array is not looked
+    at: the check becomes a task per block on its data path, which passes the block on or
+    raises when the block is computed, so that building a graph computes nothing (where
+    several blocks fail, the error is that of the first one computed, not necessarily the
+    one the CPU names). ``whole`` trailing axes are whole in every block (a check per
+    matrix: 2). ``find`` must be a module-level function: Dask's distributed workers pickle
+    a task's function by its name.
+
+    >>> import numpy as np
+    >>> def negative(block, start):
+    ...     return ValueError(f"negative at {start}") if (block < 0).any() else None
+    >>> checked(np.arange(3), negative)
+    array([0, 1, 2])
+    """
+    if lazy(a):
+        return namespace(a).checked(a, find, args, whole)
+    e = find(a, (0,) * a.ndim, *args)
+    if e is not None:
+        raise e
+    return a
+
+
 def tolist(a):
     """``a`` as (nested) Python lists (``a.tolist()``; the standard has none: by the host)."""
     m = getattr(a, "tolist", None)

@@ -1095,3 +1095,36 @@ def broadcast_to(x, shape, chunks=None):
 
 def _broadcast_like(b, like):
     return _np.broadcast_to(b, like.shape)
+
+
+# ------------------------------------------------------------------------------------------
+# Checks of values at compute time (issue 14, h-lazy): chainrule.backend.checked on a Dask
+# array, a pass-through task per block that raises PyTorch's error when its block fails.
+# Kept in this section, at the end, so that it merges apart from the sections above.
+
+
+def checked(a, find, args: tuple, whole: int):
+    """``a``, each block passed on by a task that first runs ``find(block, start, *args)``
+    and raises the exception it returns (chainrule.backend.checked)."""
+    if whole:  # (each matrix whole in one block: its check sees all of it)
+        a = a.rechunk({a.ndim - 1 - i: -1 for i in range(whole)})
+    # (meta given: Dask does not call the check on an empty stand-in to learn the type)
+    return a.map_blocks(_checked_block, find, args, dtype=a.dtype, meta=a._meta)
+
+
+def _checked_block(block, find, args, block_info=None):
+    start = tuple(lo for lo, _ in block_info[0]["array-location"])
+    e = find(block, start, *args)
+    if e is not None:
+        raise e
+    return block
+
+
+def per_line(kernel, a, axis: int, size: int, dtype):
+    """``kernel(block, axis)``, a NumPy kernel over whole lines along ``axis`` (a row's
+    mode), one task per block of ``a`` rechunked to hold them; its result has ``size``
+    elements along ``axis``. (A value check's sibling: the kernel reads values, lazily.)"""
+    a = a.rechunk({axis: -1})
+    chunks = tuple((size,) if i == axis else c for i, c in enumerate(a.chunks))
+    meta = _np.empty((0,) * a.ndim, dtype=dtype)
+    return a.map_blocks(kernel, axis, chunks=chunks, dtype=dtype, meta=meta)

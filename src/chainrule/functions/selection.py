@@ -194,14 +194,17 @@ def index_select(input, dim: int, index):
     d = wrap_dim(dim, x._data.ndim)
     n = x._data.shape[d]
     idx = _backend.reshape(index._data, -1)
-    # (a lazy Dask index is not read here: its values are known when computed)
-    if idx.size and (type(idx) is _backend.ndarray or not _backend.is_dask(idx)):
-        bad = idx[(idx < 0) | (idx >= n)]  # PyTorch takes no negative index here
-        if bad.size:
-            raise RuntimeError(
-                f"INDICES element is out of DATA bounds, id={int(bad[0])} axis_dim={n}"
-            )
+    # (on Dask, idx through a task that checks it when computed: NumPy's take would wrap)
+    idx = _backend.checked(idx, _out_of_data, n)
     return apply(INDEX_SELECT, x, idx=(slice(None),) * d + (idx,))
+
+
+def _out_of_data(idx, start, n: int):
+    """index_select's error for an index outside 0..n-1, else None (backend.checked)."""
+    bad = idx[(idx < 0) | (idx >= n)]  # PyTorch takes no negative index here
+    if bad.size:
+        return RuntimeError(f"INDICES element is out of DATA bounds, id={int(bad[0])} axis_dim={n}")
+    return None
 
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):

@@ -141,7 +141,7 @@ def _median_index(xp, data, d, ignore_nan):
     if ignore_nan:
         pos = xp.where(valid > 0, (valid - 1) // 2, 0)
         idx = xp.take_along_axis(order, _backend.astype(pos, "int64"), axis=d)
-        if _backend.any_true(valid == 0):
+        if _backend.lazy(valid) or _backend.any_true(valid == 0):  # (Dask: always the where)
             # all NaN: PyTorch's nth_element sees them all as equal, and which comes
             # first follows libstdc++'s steps (the same for every such row of length n)
             a = list(range(n))
@@ -192,9 +192,16 @@ def nanmedian(input, dim=None, keepdim=False):
 
 def _mode_index(xp, data, d):
     """Per row: the most frequent value (the smallest of equally frequent ones), at its
-    last position, as PyTorch's CPU kernel."""
+    last position, as PyTorch's CPU kernel (on Dask: per block, each row whole in one)."""
+    if _backend.lazy(data):
+        return xp.per_line(_mode_rows, data, d, 1, "int64")
+    idx = _mode_rows(_backend.to_numpy(data), d)
+    return _backend.move(idx, *_backend.device_key(data)) if xp is not _backend.numpy else idx
+
+
+def _mode_rows(a, d):
     np = _backend.numpy
-    a = np.moveaxis(_backend.to_numpy(data), d, -1)
+    a = np.moveaxis(a, d, -1)
     rows = a.reshape(-1, a.shape[-1])
     out = np.empty(rows.shape[0], dtype=np.int64)
     for r, row in enumerate(rows):
@@ -202,8 +209,7 @@ def _mode_index(xp, data, d):
         v = vals[np.argmax(counts)]
         hit = (row == v) | ((row != row) & (v != v))
         out[r] = row.shape[0] - 1 - np.argmax(hit[::-1])
-    idx = np.moveaxis(out.reshape(a.shape[:-1] + (1,)), -1, d)
-    return _backend.move(idx, *_backend.device_key(data)) if xp is not np else idx
+    return np.moveaxis(out.reshape(a.shape[:-1] + (1,)), -1, d)
 
 
 def mode(input, dim=-1, keepdim=False):

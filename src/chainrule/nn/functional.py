@@ -187,8 +187,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         params = {"num_classes": num_classes}
         ind = shaped_node(ops_indexing.ONE_HOT_INDICES, [t], params, t.shape, t.dtype)
         tensor = tensor._new(ind)
-    elif t.size:
-        ops_indexing.check_one_hot(t, num_classes)
+    elif t.size:  # (on Dask: the indices through a task that checks them when computed)
+        checked = ops_indexing.check_one_hot(t, num_classes)
+        tensor = tensor if checked is t else tensor._new(checked)
     elif num_classes < 0:
         raise RuntimeError("Class values must be smaller than num_classes.")
     classes = creation.arange(num_classes, device=tensor.device)
@@ -338,11 +339,8 @@ def embedding(
             if padding_idx < -n:
                 raise AssertionError("Padding_idx must be within num_embeddings")
             padding_idx += n
-    idx = input._data
-    xp = _backend.namespace(idx)
-    lazy = type(idx) is not _backend.ndarray and _backend.is_dask(idx)  # (read when computed)
-    if idx.size and not lazy and (int(xp.min(idx)) < 0 or int(xp.max(idx)) >= n):
-        raise IndexError("index out of range in self")
+    # (on Dask, idx through a task that checks it when computed: NumPy's take would wrap)
+    idx = _backend.checked(input._data, _out_of_range, n)
     if max_norm is not None:
         _renorm_rows(weight, idx, max_norm, norm_type)
     return apply(
@@ -352,6 +350,14 @@ def embedding(
         padding_idx=padding_idx,
         scale_grad_by_freq=scale_grad_by_freq,
     )
+
+
+def _out_of_range(idx, start, n: int):
+    """embedding's error for an index outside 0..n-1, else None (backend.checked)."""
+    xp = _backend.namespace(idx)
+    if idx.size and (int(xp.min(idx)) < 0 or int(xp.max(idx)) >= n):
+        return IndexError("index out of range in self")
+    return None
 
 
 def _tensor_type(t: Tensor) -> str:
@@ -431,7 +437,10 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         scale = creation.zeros_like(input)
     else:  # as PyTorch: a Bernoulli(1 - p) mask (in the input's memory order), / (1 - p)
         mask = E._random_fill(input, None, lambda g, n, d, c: _random.dropout_mask(g, n, p, d))
-        scale = creation.tensor(mask, dtype=input.dtype, device=input.device)
+        if _backend.lazy(mask):  # (on Dask already, in input's chunks: no round trip)
+            scale = make(_backend.astype(mask, input._data.dtype, copy=False))
+        else:
+            scale = creation.tensor(mask, dtype=input.dtype, device=input.device)
     return input.mul_(scale) if inplace else input * scale
 
 
@@ -595,7 +604,7 @@ def binary_cross_entropy(
     x = input._data
     if type(x) is SymArray:  # an explicit graph: the check is a node, run at evaluation
         input = apply(ops_loss.PROBABILITIES, input)
-    else:
+    elif not _backend.lazy(x):  # (on Dask: a task in the op's forward and rules)
         ops_loss.check_probabilities(x)
     if target.dtype != input.dtype:
         raise RuntimeError(f"Found dtype {target.dtype.title} but expected {input.dtype.title}")
@@ -694,8 +703,8 @@ def nll_loss(
     if type(t) is SymArray:  # an explicit graph: the targets are checked when it is evaluated
         params = {"n_classes": n_classes, "ignore_index": ignore_index}
         t = shaped_node(ops_loss.CLASS_TARGETS, [t], params, t.shape, t.dtype)
-    else:
-        ops_loss.check_class_targets(t, n_classes, ignore_index)
+    else:  # (on Dask: t through a task that checks it when computed)
+        t = ops_loss.check_class_targets(t, n_classes, ignore_index)
     w = None if weight is None else weight._data
     if input.ndim <= 2:
         return apply(
@@ -779,7 +788,7 @@ def cross_entropy(
     per_class = -logp if weight is None else -logp * _class_shape(weight, input.ndim, cdim)
     smooth = R.sum(per_class, cdim)
     eps = label_smoothing
-    if type(target._data) is SymArray:
+    if type(target._data) is SymArray or _backend.lazy(target._data):  # (Dask: as a graph's)
         smooth = _graph_smoothing(smooth, target, weight, ignore_index, reduction, input.dtype)
         return loss * (1.0 - eps) + smooth * (eps / n_classes)
     ignored = target._data == ignore_index
@@ -800,9 +809,10 @@ def cross_entropy(
 
 
 def _graph_smoothing(smooth, target, weight, ignore_index, reduction, dtype):
-    """cross_entropy's smoothing term for the targets of an explicit graph: eager's steps,
-    with the ignored targets a node instead of a Python branch on their values (each
-    ``where`` is always taken: where nothing is ignored it changes nothing)."""
+    """cross_entropy's smoothing term for the targets of an explicit graph (or Dask's, whose
+    values are not known before they are computed): eager's steps, with the ignored targets
+    a node instead of a Python branch on their values (each ``where`` is always taken:
+    where nothing is ignored it changes nothing)."""
     ignored = target == ignore_index
     smooth = E.where(ignored, 0.0, smooth)
     if reduction != "mean":

@@ -67,12 +67,17 @@ def _sub(xp, x, y):
 
 
 def _int_div_check(y):
-    # integer division by zero raises in PyTorch (NumPy would give 0 and warn)
+    # integer division by zero raises in PyTorch (NumPy would give 0 and warn): y, checked
+    # (on Dask, y through a task that checks it when computed: backend.checked)
     if getattr(y, "dtype", None) is not None and y.dtype.kind in "iu":
-        if _backend.any_true(y == 0):
-            raise RuntimeError("ZeroDivisionError")
-    elif isinstance(y, int) and y == 0:
+        return _backend.checked(y, _zero_divisor)
+    if isinstance(y, int) and y == 0:
         raise RuntimeError("ZeroDivisionError")
+    return y
+
+
+def _zero_divisor(y, start):
+    return RuntimeError("ZeroDivisionError") if _backend.any_true(y == 0) else None
 
 
 def _is_int(v) -> bool:
@@ -82,13 +87,13 @@ def _is_int(v) -> bool:
 
 def _floor_divide(xp, x, y):
     if _is_int(x) and _is_int(y):
-        _int_div_check(y)
+        y = _int_div_check(y)
     return xp.floor_divide(x, y)
 
 
 def _remainder(xp, x, y):
     if _is_int(x) and _is_int(y):
-        _int_div_check(y)
+        y = _int_div_check(y)
     return xp.remainder(x, y)
 
 
@@ -255,7 +260,7 @@ FLOOR_DIVIDE = defop(
 
 def _div_rounding(xp, x, y, *, rounding_mode):
     if _is_int(x) and _is_int(y):  # exact integer division (no trip through floats)
-        _int_div_check(y)
+        y = _int_div_check(y)
         q = xp.floor_divide(x, y)
         if rounding_mode != "trunc":
             return q

@@ -316,19 +316,25 @@ ARGMAX = defop("argmax", lambda xp, x, *, dim, keepdim: _arg_fwd(xp, "argmax", x
 ARGMIN = defop("argmin", lambda xp, x, *, dim, keepdim: _arg_fwd(xp, "argmin", x, dim, keepdim))
 
 
-def check_one_hot(indices, num_classes: int) -> None:
-    """one_hot's check of its class indices: each in [0, num_classes)."""
+def check_one_hot(indices, num_classes: int):
+    """one_hot's check of its class indices: each in [0, num_classes). Returns indices; on
+    Dask, indices through a task that checks them when computed (backend.checked)."""
+    return _backend.checked(indices, _not_one_hot, num_classes)
+
+
+def _not_one_hot(indices, start, num_classes: int):
     xp = namespace(indices)
+    if not indices.size:
+        return None
     if int(xp.min(indices)) < 0:
-        raise RuntimeError("Class values must be non-negative.")
+        return RuntimeError("Class values must be non-negative.")
     if int(xp.max(indices)) >= num_classes:
-        raise RuntimeError("Class values must be smaller than num_classes.")
+        return RuntimeError("Class values must be smaller than num_classes.")
+    return None
 
 
 def _checked_one_hot(xp, indices, *, num_classes):
-    if indices.size:
-        check_one_hot(indices, num_classes)
-    return indices
+    return check_one_hot(indices, num_classes)
 
 
 # The same check in an explicit graph (chainrule.sym), whose indices have no values before

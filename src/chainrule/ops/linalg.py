@@ -16,9 +16,8 @@ from __future__ import annotations
 from .. import backend as _backend
 from .._state import LinAlgError
 from .apply import apply
-from .namespaces import array_ns
-from .primitive import PASS, alias, complex_as_is, defop, holomorphic
-from .reduction import _finite_matrices
+from .primitive import PASS, complex_as_is, defop, holomorphic
+from .reduction import _batch_index, _finite_matrices
 from .symbolic import is_symbolic
 
 
@@ -324,20 +323,42 @@ def _sym(ns, m):
     return 0.5 * (m + _mT(ns, m))
 
 
-def _cholesky_fwd(xp, x, *, upper):
+def _cholesky_fwd(xp, x, *, upper, fn="linalg.cholesky"):
     a = xp.swapaxes(x, -1, -2) if upper else x  # upper: A's upper triangle is read
+    if _backend.lazy(a):  # (Dask: each block of matrices checked when it is computed; the
+        # check factors them itself, as NumPy's error is not PyTorch's)
+        a = _backend.checked(a, _not_pd, tuple(a.shape[:-2]), fn, whole=2)
+        low = xp.linalg.cholesky(a)
+        return xp.swapaxes(low, -1, -2) if upper else low
     try:
         low = xp.linalg.cholesky(a)
         if _backend.any_true(xp.isnan(low)):  # a NaN pivot is not positive (LAPACK, in PyTorch)
             raise xp.linalg.LinAlgError
     except xp.linalg.LinAlgError:
-        b, k = _first_bad(xp, a, _not_pd_order) or (0, x.shape[-1])
-        raise LinAlgError(
-            f"linalg.cholesky: {_prefix(x, b)}The factorization could not be completed "
-            f"because the input is not positive-definite (the leading minor of order {k} is "
-            "not positive-definite)."
-        ) from None
+        raise _not_pd_error(xp, a, (0,) * a.ndim, tuple(a.shape[:-2]), fn) from None
     return xp.swapaxes(low, -1, -2) if upper else low
+
+
+def _not_pd(a, start, batch, fn):
+    """cholesky's error where a matrix of the block ``a`` (of a batch of shape ``batch``,
+    from ``start``) is not positive-definite, else None (chainrule.backend.checked)."""
+    xp = _backend.namespace(a)
+    try:
+        if not _backend.any_true(xp.isnan(xp.linalg.cholesky(a))):
+            return None
+    except xp.linalg.LinAlgError:
+        pass
+    return _not_pd_error(xp, a, start, batch, fn)
+
+
+def _not_pd_error(xp, a, start, batch, fn) -> LinAlgError:
+    b, k = _first_bad(xp, a, _not_pd_order) or (0, a.shape[-1])
+    b = _batch_index(a.shape[:-2], start, b, batch)
+    return LinAlgError(
+        f"{fn}: {_prefix(a, b)}The factorization could not be completed "
+        f"because the input is not positive-definite (the leading minor of order {k} is "
+        "not positive-definite)."
+    )
 
 
 def _cholesky_vjp(ns, g, out, upper):
@@ -361,8 +382,16 @@ CHOLESKY = defop(
     jvp=_cholesky_jvp,
     kink="symmetric positive-definite A; its gradient is symmetric (as PyTorch's)",
 )
-# torch.cholesky (deprecated): the same row under its own node name
-CHOLESKY_DEPRECATED = alias(CHOLESKY, "cholesky_deprecated", grad_fn="CholeskyBackward0")
+# torch.cholesky (deprecated): the same rules under its own node name, and its own name in
+# the error (on Dask the error is raised when computed, after torch.cholesky has returned)
+CHOLESKY_DEPRECATED = defop(
+    "cholesky_deprecated",
+    lambda xp, x, *, upper: _cholesky_fwd(xp, x, upper=upper, fn="cholesky"),
+    _cholesky_vjp,
+    grad_fn="CholeskyBackward0",
+    jvp=_cholesky_jvp,
+    kink=CHOLESKY.kink,
+)
 
 
 # ------------------------------------------------ decompositions with several outputs
@@ -696,11 +725,17 @@ def _eig_fwd(xp, x, *, vectors=True):
     if x.size == 0:
         w = xp.empty(x.shape[:-1], dtype=cdt)
         return xp.empty(x.shape, dtype=cdt) if vectors else w
-    if not _backend.all_true(xp.isfinite(x)):
-        raise RuntimeError("torch.linalg.eig: input tensor should not contain infs or NaNs.")
+    x = _backend.checked(x, _not_finite)  # (on Dask: a task, run when x is computed)
     if not vectors:
         return _backend.astype(xp.linalg.eigvals(x), cdt, copy=False)
     return _backend.astype(xp.linalg.eig(x)[1], cdt, copy=False)
+
+
+def _not_finite(x, start):
+    """eig's error where x holds an inf or a NaN, else None (chainrule.backend.checked)."""
+    if _backend.all_true(_backend.namespace(x).isfinite(x)):
+        return None
+    return RuntimeError("torch.linalg.eig: input tensor should not contain infs or NaNs.")
 
 
 def _mH(ns, a):
@@ -734,30 +769,35 @@ def _eigvals_vjp(ns, g, x):
     return _eig_pullback(ns, x, v, _diag_embed(ns, g, g))
 
 
-def _check_phase(ns, p):
+def _phase_error(p, start):
     """The loss does not depend on the eigenvectors' phases: Im diag(V^H gV) is 0
-    (PyTorch's allclose(Im d, 0, rtol=atol=1e-2)), or the gradient is refused."""
-    if not _backend.all_true(abs(ns.imag(ns.diagonal(p, 0, -2, -1))) <= 1e-2):
-        raise RuntimeError(_EIG_PHASE)
+    (PyTorch's allclose(Im d, 0, rtol=atol=1e-2)), or the gradient is refused: its error,
+    else None (chainrule.backend.checked, on whole matrices)."""
+    xp = _backend.namespace(p)
+    if _backend.all_true(abs(xp.imag(xp.diagonal(p, 0, -2, -1))) <= 1e-2):
+        return None
+    return RuntimeError(_EIG_PHASE)
 
 
 def _phase_checked(xp, p):
-    _check_phase(array_ns(xp), p)
-    return p
+    return _backend.checked(p, _phase_error, whole=2)
 
 
 # The same check in an explicit graph (chainrule.sym), whose gradients have no values
-# before it is bound: a node that passes V^H gV through and checks it when evaluated
+# before it is bound, or on Dask under create_graph: a node that passes V^H gV through and
+# checks it when evaluated (on Dask: when computed)
 _PHASE_CHECKED = defop("eig_phase_checked", _phase_checked, PASS, jvp=PASS, register=False)
 
 
 def _eig_vectors_vjp(ns, g, x, out):
     v = out
     p = ns.matmul(_mH(ns, v), g)
-    if is_symbolic(p):
+    if is_symbolic(p) or (hasattr(p, "_data") and _backend.lazy(p._data)):
         p = apply(_PHASE_CHECKED, p)
-    else:
-        _check_phase(ns, p)
+    elif hasattr(p, "_data"):  # (a Tensor of values, under create_graph: checked now)
+        _phase_checked(None, p._data)
+    else:  # (arrays: checked now, or on Dask a task on V^H gV's way to the gradient)
+        p = _phase_checked(None, p)
     d = ns.diagonal(p, 0, -2, -1)
     lam, _ = ns.eig(x)
     p = p - ns.matmul(_mH(ns, v), v * ns.expand_dims(ns.real(d), -2))

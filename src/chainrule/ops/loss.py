@@ -24,6 +24,7 @@ import math
 
 from .. import backend as _backend
 from ..backend import namespace as _namespace
+from .apply import apply
 from .primitive import PASS, alias, defop
 from .symbolic import is_symbolic, shaped_node
 
@@ -118,34 +119,53 @@ SMOOTH_L1_LOSS = defop(
 
 # ------------------------------------------------------------------ binary cross-entropy
 def _bce(xp, x, y, *, weight, reduction):
+    if _backend.lazy(x):  # (on Dask the input's check is a task: binary_cross_entropy
+        x = check_probabilities(x)  # checks arrays of values before the call)
     log_x = xp.maximum(xp.log(x), _LOG_FLOOR)
     log_1mx = xp.maximum(xp.log1p(-x), _LOG_FLOOR)
     loss = (y - 1) * log_1mx - y * log_x
     return _reduce(xp, loss if weight is None else loss * weight, reduction)
 
 
+def _lazy_checked(x):
+    """x, on Dask through the input's check: a gradient or tangent computed without the
+    loss still refuses an input outside [0, 1], as the loss does (Dask merges the tasks)."""
+    d = getattr(x, "_data", x)
+    if not _backend.lazy(d):
+        return x
+    return check_probabilities(d) if d is x else apply(PROBABILITIES, x)
+
+
 def _bce_dx(ns, x, y, weight):
     # PyTorch's (x - y) / max(x (1 - x), 1e-12): finite at x = 0 and x = 1
+    x = _lazy_checked(x)
     return _weighted(ns, (x - y) / ns.maximum((1 - x) * x, _EPSILON), weight)
 
 
 def _bce_dy(ns, x, weight):
+    x = _lazy_checked(x)
     return _weighted(ns, ns.log1p(-x) - ns.log(x), weight)  # unclamped, as PyTorch's
 
 
-def check_probabilities(x) -> None:
-    """binary_cross_entropy's check of its input: every element in [0, 1] (PyTorch's)."""
-    if x.size and not _backend.all_true((x >= 0) & (x <= 1)):
-        raise RuntimeError("all elements of input should be between 0 and 1")
+def check_probabilities(x):
+    """binary_cross_entropy's check of its input: every element in [0, 1] (PyTorch's).
+    Returns x; on Dask, x through a task that checks it when computed (backend.checked)."""
+    return _backend.checked(x, _not_probabilities)
+
+
+def _not_probabilities(x, start):
+    if _backend.all_true((x >= 0) & (x <= 1)):  # (NaN is not: it raises, as PyTorch)
+        return None
+    return RuntimeError("all elements of input should be between 0 and 1")
 
 
 def _checked_probabilities(xp, x):
-    check_probabilities(x)
-    return x
+    return check_probabilities(x)
 
 
 # The same check in an explicit graph (chainrule.sym), which has no values before it is
 # bound: a node that passes its input through and checks it when the graph is evaluated
+# (and on Dask in a recorded rule: when computed)
 PROBABILITIES = defop(
     "probabilities",
     _checked_probabilities,
@@ -230,18 +250,23 @@ BINARY_CROSS_ENTROPY_WITH_LOGITS = defop(
 
 
 # ------------------------------------------------------------------ negative log likelihood
-def check_class_targets(target, n_classes: int, ignore_index: int) -> None:
-    """nll_loss's check of its class-index targets: each one not ignored is a class."""
+def check_class_targets(target, n_classes: int, ignore_index: int):
+    """nll_loss's check of its class-index targets: each one not ignored is a class.
+    Returns target; on Dask, target through a task that checks it when computed."""
+    return _backend.checked(target, _not_classes, n_classes, ignore_index)
+
+
+def _not_classes(target, start, n_classes: int, ignore_index: int):
     valid = target[target != ignore_index]
     if valid.size:
         bad = valid[(valid < 0) | (valid >= n_classes)]
         if bad.size:
-            raise IndexError(f"Target {int(_backend.reshape(bad, (-1,))[0])} is out of bounds.")
+            return IndexError(f"Target {int(_backend.reshape(bad, (-1,))[0])} is out of bounds.")
+    return None
 
 
 def _checked_targets(xp, target, *, n_classes, ignore_index):
-    check_class_targets(target, n_classes, ignore_index)
-    return target
+    return check_class_targets(target, n_classes, ignore_index)
 
 
 # The same check in an explicit graph (chainrule.sym), whose targets have no values before
@@ -259,8 +284,22 @@ def _nll_pick(xp, target, weight, ignore_index, dtype):
         return safe, shaped_node(_NLL_WEIGHTS, ins, ps, target.shape, dtype)
     valid = target != ignore_index
     safe = xp.where(valid, target, 0)
-    w = xp.ones(target.shape, dtype) if weight is None else _backend.astype(weight[safe], dtype)
+    w = (
+        xp.ones(target.shape, dtype)
+        if weight is None
+        else _backend.astype(_at(weight, safe), dtype)
+    )
     return safe, _backend.astype(xp.where(valid, w, 0), dtype)
+
+
+def _at(weight, safe):
+    """weight[safe]; on Dask, a take of the flattened index (Dask indexes with one 1-d
+    array of integers without computing it; an n-d one it would compute)."""
+    if not (_backend.lazy(safe) or _backend.lazy(weight)):
+        return weight[safe]
+    xp = _namespace(safe if _backend.lazy(safe) else weight)
+    flat = xp.take(xp.asarray(weight), _backend.reshape(safe, (-1,)), axis=0)
+    return _backend.reshape(flat, tuple(safe.shape))
 
 
 def _nll_divided(ns, v, target, w, ignore_index):
@@ -269,14 +308,20 @@ def _nll_divided(ns, v, target, w, ignore_index):
     if is_symbolic(target) or is_symbolic(w):  # (a graph: the sum, or inf where none is left)
         div = shaped_node(_NLL_DIVISOR, [target, w], {"ignore_index": ignore_index}, (), w.dtype)
         return v / ns.const(div, v)
+    if _backend.lazy(target) or _backend.lazy(w):  # (Dask: the choice a where, computed later)
+        xp = _namespace(target if _backend.lazy(target) else w)
+        return v / ns.const(_nll_divisor(xp, target, w, ignore_index=ignore_index), v)
     xp = _namespace(target)
     return v / xp.sum(w) if _backend.any_true(target != ignore_index) else v * 0
 
 
 def _nll_divisor(xp, target, w, *, ignore_index):
+    inf = xp.asarray(math.inf, dtype=w.dtype)  # (v / inf: v * 0, with v's NaNs and signs)
+    if _backend.lazy(target) or _backend.lazy(w):
+        return xp.where(xp.any(target != ignore_index), xp.sum(w), inf)
     if _backend.any_true(target != ignore_index):
         return xp.sum(w)
-    return xp.asarray(math.inf, dtype=w.dtype)  # (v / inf: v * 0, with v's NaNs and signs)
+    return inf
 
 
 # the rules' helpers on a graph's targets (nodes of no derivative, outside the registry)

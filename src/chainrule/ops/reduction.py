@@ -293,6 +293,10 @@ def _prod_vjp(ns, g, x, out, dim, keepdim, batch):
     if dim is None:
         if not x.shape:
             return g
+        d = getattr(x, "_data", x)
+        if _backend.lazy(d):  # (values unknown: the product rule, its two-zeros case a where)
+            r = _lift(ns, g, x.shape, dim, keepdim, batch) * _prod_grad(ns, x, dim)
+            return r if ns.graph else ns.where(ns.sum(d == 0) > 1, 0.0, r)
         if not is_symbolic(x):  # (a graph cannot count its zeros: the product rule, which
             zeros = int(ns.sum(x == 0))  # create_graph takes, gives the same values)
             if math.prod(x.shape) == 1 and zeros:  # the one zero: g as it is
@@ -582,8 +586,13 @@ def _cumprod_vjp(ns, g, x, out, dim, batch):
     # 0, the value the first-order rule gives without create_graph (it leaves such terms
     # out): a graph's gradient is eager's, not NaN. The choice is a node (where), taken at
     # evaluation; a finite term keeps its exact value and derivative.
+    # A lazy x (Dask) cannot be looked at either: recorded, it takes the exact rule (the
+    # CPU's with zeros); not recorded, the linear rule below, which is the no-zeros formula
+    # term for term on a slice without zeros, so it gives the CPU's values in both cases
+    # (per element, not per block: Dask's cumsum crosses its chunks as it does in forward)
     symbolic = is_symbolic(x)
-    if not symbolic and not _backend.any_true(x == 0):
+    lazy = _backend.lazy(getattr(x, "_data", x))
+    if not symbolic and not lazy and not _backend.any_true(x == 0):
         return _reverse_cumsum(ns, g * out, lead) / x
     n = x.shape[dim]
     if hasattr(x, "_data"):
@@ -616,7 +625,10 @@ def _cumprod_jvp(ns, t, x, out, dim, batch):
     if x.ndim == 0:
         return t
     lead = len(batch) + dim  # dim of t (and of the tangent)
-    if not is_symbolic(x) and not _backend.any_true(x == 0):
+    # (a graph's or a Dask array's zeros are unknown: the exact sum, quadratic in the
+    # length of dim, which is the CPU's rule where x has zeros)
+    lazy = is_symbolic(x) or _backend.lazy(getattr(x, "_data", x))
+    if not lazy and not _backend.any_true(x == 0):
         return out * ns.cumsum(t / x, axis=lead)
     n = x.shape[dim]
     total = None
@@ -727,19 +739,53 @@ _SVD_NAN = (
 def _finite_matrices(ns, x):
     """(x, None) when every matrix of x is finite; else x with each matrix that holds an
     inf zeroed, and the mask of those matrices (LAPACK never returns on inf: PyTorch's
-    answer there is NaN). A NaN is refused with PyTorch's error. Arrays or Tensors."""
+    answer there is NaN). A NaN is refused with PyTorch's error. Arrays or Tensors. A lazy
+    x (Dask) cannot be looked at: every matrix takes the masked path (the same values), and
+    the NaN check is a task on the mask, run when it is computed."""
+    d = getattr(x, "_data", x)  # (arrays, or Tensors in a rule)
+    if _backend.lazy(d):
+        xp = namespace(d)
+        nan = _backend.checked(_matrix_any(xp, d != d), _svd_nan_error, tuple(d.shape[:-2]))
+        bad = _matrix_any(xp, ~(d * 0 == 0)) | nan  # (nan is False: it carries the check)
+        bad = bad if d is x else ns.const(bad, x)  # (ns: a module, or a rule's namespace)
+        return ns.where(bad, 0.0, x), bad
     ok = x * 0 == 0  # False at inf and nan
     if _backend.all_true(ok):
         return x, None
     if _backend.any_true(x != x):
-        d = getattr(x, "_data", x)  # (arrays, or Tensors in a rule)
-        ns = _backend.namespace(d)
-        bad = _backend.reshape(d != d, (-1, d.shape[-2] * d.shape[-1]))
-        first = int(ns.argmax(_backend.astype(ns.any(bad, axis=-1), ns.int8)))
-        pre = f"(Batch element {first}): " if d.ndim > 2 else ""
-        raise LinAlgError(_SVD_NAN.replace("linalg.svd: ", "linalg.svd: " + pre, 1))
+        _backend.checked(_matrix_any(namespace(d), d != d), _svd_nan_error, tuple(d.shape[:-2]))
     bad = ns.sum(~ok, axis=(-2, -1), keepdims=True) > 0
     return ns.where(bad, 0.0, x), bad
+
+
+def _matrix_any(xp, m):
+    """Per matrix of m (..., r, c): whether any of its elements is true, as (..., 1, 1)."""
+    return xp.any(m, axis=(-2, -1), keepdims=True)
+
+
+def _svd_nan_error(nan, start, batch: tuple):
+    """svd's error for the first matrix marked in ``nan`` (a block of per-matrix flags,
+    (..., 1, 1), at ``start`` of a batch of shape ``batch``), or None when none is."""
+    if not _backend.any_true(nan):
+        return None
+    xp = namespace(nan)
+    local = int(xp.argmax(_astype(_backend.reshape(nan, (-1,)), xp.int8)))
+    pre = f"(Batch element {_batch_index(nan.shape[:-2], start, local, batch)}): " if batch else ""
+    return LinAlgError(_SVD_NAN.replace("linalg.svd: ", "linalg.svd: " + pre, 1))
+
+
+def _batch_index(shape: tuple, start: tuple, local: int, batch: tuple) -> int:
+    """The flat index in a batch of shape ``batch`` of the ``local``-th (flat) element of a
+    block of it of shape ``shape`` whose first element is at ``start`` (a check's block,
+    chainrule.backend.checked, naming "(Batch element k)" as the CPU does)."""
+    idx = []
+    for n in reversed(tuple(shape)[: len(batch)]):
+        idx.append(local % n)
+        local //= n
+    flat = 0
+    for s, i, n in zip(start[: len(batch)], reversed(idx), batch, strict=True):
+        flat = flat * n + s + i
+    return flat
 
 
 def _svdvals_fwd(xp, x):
