@@ -691,15 +691,22 @@ def take(input, index):
     if index.dtype != _dt.int64:
         raise RuntimeError(f"take(): Expected a long tensor for index, but got {index.dtype.title}")
     n = input._data.size
-    xp = namespace(index._data)
-    if index._data.size:
-        lo, hi = int(xp.min(index._data)), int(xp.max(index._data))
-        for bad in (lo, hi):
-            if not -n <= bad < n:
-                raise IndexError(
-                    f"out of range: tried to access index {bad} on a tensor of {n} elements."
-                )
-    return getitem(reshape(input, (-1,)), (index,))
+    # checked now, or on a lazy (Dask) index when it is computed
+    idx = _backend.checked(index._data, _take_out_of_range, n)
+    return getitem(reshape(input, (-1,)), (index if idx is index._data else index._new(idx),))
+
+
+def _take_out_of_range(block, start, n):
+    # (module level: Dask's workers pickle a check by its name)
+    if not block.size:
+        return None
+    xp = namespace(block)
+    for bad in (int(xp.min(block)), int(xp.max(block))):
+        if not -n <= bad < n:
+            return IndexError(
+                f"out of range: tried to access index {bad} on a tensor of {n} elements."
+            )
+    return None
 
 
 def take_along_dim(input, indices, dim=None):

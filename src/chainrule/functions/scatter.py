@@ -57,15 +57,22 @@ def _index_dtype(index, name: str) -> None:
         raise RuntimeError(f"{name}: Expected dtype int32/int64 for index")
 
 
-def _bounds(index, size: int, d: int, *, negative=False, err=RuntimeError, name="") -> None:
-    """Every index in [0, size) along dim d ([-size, size) where PyTorch wraps them)."""
-    a = index._data
-    if not a.size:
-        return
-    xp = namespace(a)
-    for i in (int(xp.min(a)), int(xp.max(a))):
-        if not (-size if negative else 0) <= i < size:
-            raise err(f"{name}index {i} is out of bounds for dimension {d} with size {size}")
+def _bounds(index, size: int, d: int, *, negative=False, err=RuntimeError, name=""):
+    """index's array, once every index is in [0, size) along dim d ([-size, size) where
+    PyTorch wraps them): checked now, or on a lazy (Dask) array when it is computed."""
+    lo = -size if negative else 0
+    return _backend.checked(index._data, _out_of_bounds, lo, size, d, err, name)
+
+
+def _out_of_bounds(block, start, lo, size, d, err, name):
+    # (module level: Dask's workers pickle a check by its name)
+    if not block.size:
+        return None
+    xp = namespace(block)
+    for i in (int(xp.min(block)), int(xp.max(block))):
+        if not lo <= i < size:
+            return err(f"{name}index {i} is out of bounds for dimension {d} with size {size}")
+    return None
 
 
 def _number(x, value):
@@ -107,8 +114,8 @@ def _scatter_index(input, dim: int, index, src, name: str):
             f"Expected index {list(si)} to be no larger than self {list(shape)} apart from "
             f"dimension {d}"
         )
-    _bounds(index, shape[d] if shape else 1, d)
-    a = _backend.astype(index._data, "int64") if index._data.dtype.itemsize != 8 else index._data
+    a = _bounds(index, shape[d] if shape else 1, d)
+    a = _backend.astype(a, "int64") if a.dtype.itemsize != 8 else a
     xp = namespace(a)
     # the positions themselves on the other dims, each an arange shaped to broadcast
     full = [
@@ -271,8 +278,8 @@ def _along(input, dim, index, name: str, *, negative=False, err=RuntimeError, pr
     x = _as_1d(input)
     d = wrap_dim(dim, input._data.ndim)
     where = f"{name}(): " if prefix else ""
-    _bounds(index, x._data.shape[d], d, negative=negative, err=err, name=where)
-    a = _backend.reshape(index._data, (1,)) if index._data.ndim == 0 else index._data
+    a = _bounds(index, x._data.shape[d], d, negative=negative, err=err, name=where)
+    a = _backend.reshape(a, (1,)) if a.ndim == 0 else a
     return x, d, (slice(None),) * d + (a,)
 
 
