@@ -90,6 +90,11 @@ def test_argsort_and_0d_tensors():
         lambda m, x: m.kthvalue(x, 4, dim=0),
         lambda m, x: m.index_select(x, 1, m.tensor([[0]])),
         lambda m, x: m.index_select(x, 1, m.tensor([5])),
+        lambda m, x: m.index_select(x, 1, m.tensor([0, -1])),
+        lambda m, x: m.index_select(x, 0, m.tensor([9])),  # (IndexError: another kernel)
+        lambda m, x: m.index_select(x, -2, m.tensor([-1])),
+        lambda m, x: m.index_select(x[0], 0, m.tensor([7])),
+        lambda m, x: m.index_select(x.unsqueeze(0), 2, m.tensor([7])),
         lambda m, x: m.repeat_interleave(x, m.tensor([1, 2]), dim=0),
         lambda m, x: m.repeat_interleave(x, -1),
         lambda m, x: m.tril(x[0]),

@@ -195,16 +195,21 @@ def index_select(input, dim: int, index):
     n = x._data.shape[d]
     idx = _backend.reshape(index._data, -1)
     # (on Dask, idx through a task that checks it when computed: NumPy's take would wrap)
-    idx = _backend.checked(idx, _out_of_data, n)
+    idx = _backend.checked(idx, _out_of_data, n, d == 1 and x._data.ndim > 1)
     return apply(INDEX_SELECT, x, idx=(slice(None),) * d + (idx,))
 
 
-def _out_of_data(idx, start, n: int):
-    """index_select's error for an index outside 0..n-1, else None (backend.checked)."""
-    bad = idx[(idx < 0) | (idx >= n)]  # PyTorch takes no negative index here
-    if bad.size:
-        return RuntimeError(f"INDICES element is out of DATA bounds, id={int(bad[0])} axis_dim={n}")
-    return None
+def _out_of_data(idx, start, n: int, dim1: bool):
+    """index_select's error for an index outside 0..n-1, else None (backend.checked).
+    PyTorch takes no negative index here; its CPU kernel for dim 1 of a tensor with more
+    dims has an error of its own (naming the first bad index), the others IndexError."""
+    bad = (idx < 0) | (idx >= n)
+    if not bad.any():
+        return None
+    if dim1:
+        first = int(idx[bad][0])
+        return RuntimeError(f"INDICES element is out of DATA bounds, id={first} axis_dim={n}")
+    return IndexError("index out of range in self")
 
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
