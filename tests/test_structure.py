@@ -86,6 +86,7 @@ LAYERS: list[tuple[str, str, list[str]]] = [
             "chainrule.ops.reduction",
             "chainrule.ops.shape",
             "chainrule.ops.indexing",
+            "chainrule.ops.scatter",
             "chainrule.ops.linalg",
             "chainrule.ops.loss",
             "chainrule.ops.norm",

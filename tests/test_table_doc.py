@@ -84,6 +84,7 @@ def test_every_entry_once_in_its_part(text):
         "Part 10: special functions (log-gamma and its derivatives, the error function)",
         "Part 11: more elementwise math",
         "Part 12: statistics",
+        "Part 13: writing into chosen positions (scatter, index_add, diag_embed)",
     ]
     for name, prim in REGISTRY.items():
         shown = re.findall(rf"^(?:### |- `){re.escape(name)}(?:\n|`: )", text, re.M)

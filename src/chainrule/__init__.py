@@ -44,6 +44,8 @@ from .creation import (
     randperm,
     set_default_device,
     tensor,
+    tril_indices,
+    triu_indices,
     zeros,
     zeros_like,
 )

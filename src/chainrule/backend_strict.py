@@ -36,7 +36,8 @@ What the standard lacks, and how this adapter gives it (each a stated exception)
   constructor from parts and no view of float pairs as complex, and ``re + 1j * im``
   makes ``0 * inf`` NaN; :func:`complex_from` joins the parts on the host (NumPy).
 - scatter-add (``add.at``): :func:`scatter_add` over the standard, by a one-hot matrix
-  product (exact for repeated indices; O(n * m) memory, fine for tests).
+  product (exact for repeated indices; O(n * m) memory, fine for tests); ``multiply.at``,
+  ``maximum.at``, ``minimum.at`` (scatter_reduce) by a reduction over the same matrix.
 - floating-point warnings (``errstate``): the standard names none, but array-api-strict
   lets NumPy's through, so NumPy's ``errstate`` silences them.
 - NumPy's signatures of the standard's functions (``argsort(kind=)``, ``linalg.qr(mode=
@@ -347,9 +348,30 @@ class _Reducer:
         return self._reduce(a, axis=axis, keepdims=keepdims)
 
     def at(self, z, idx, g):
-        if self._op is not _s.add:
-            raise NotImplementedError("array-api-strict: only add.at is adapted")
-        scatter_add(z, idx, g)
+        if self._op is _s.add:
+            scatter_add(z, idx, g)
+            return
+        # (multiply, maximum, minimum: scatter_reduce) each position's values reduced over
+        # a one-hot matrix whose other entries hold the operation's identity, then applied
+        n = math.prod(z.shape)
+        pos = getitem(_s.reshape(_s.arange(n, dtype=_s.int64), z.shape), idx)
+        if not math.prod(pos.shape):
+            return
+        g = _s.broadcast_to(g, pos.shape) if g.shape != pos.shape else g
+        onehot = _s.reshape(pos, (-1, 1)) == _s.reshape(_s.arange(n), (1, -1))
+        if self._op is _s.multiply:
+            start = 1
+        elif _s.isdtype(z.dtype, "real floating"):
+            start = -math.inf if self._op is _s.maximum else math.inf
+        else:
+            info = _s.iinfo(z.dtype)
+            start = info.min if self._op is _s.maximum else info.max
+        fill = _s.full((1, n), start, dtype=z.dtype)
+        reduced = self._reduce(_s.where(onehot, _s.reshape(g, (-1, 1)), fill), axis=0)
+        reduced = _s.astype(reduced, z.dtype)  # (the standard's prod widens integers)
+        flat = _s.reshape(z, (-1,))
+        hit = _s.any(onehot, axis=0)
+        z[...] = _s.reshape(_s.where(hit, self._op(flat, reduced), flat), z.shape)
 
 
 add = _Reducer(_s.add, _s.sum)

@@ -353,6 +353,43 @@ def eye(
     return _finish(xp.eye(rows, cols, dtype=_float(dtype).np), None, requires_grad, device)
 
 
+def _tri_indices(name: str, row: int, col: int, offset: int, dtype, device) -> Tensor:
+    """The (2, N) row and column indices of a triangle of a row x col matrix, row-major."""
+    if row < 0:
+        raise RuntimeError(f"row must be non-negative, got{row}")
+    if col < 0:
+        raise RuntimeError(f"col must be non-negative, got{col}")
+    d = _dt.int64 if dtype is None else _dt.to_dtype(dtype)
+    if d.np.kind not in "iu":
+        raise NotImplementedError(f"\"{name}\" not implemented for '{d.title}'")
+    tri = xp.tril_indices if name == "tril_indices" else xp.triu_indices
+    r, c = tri(row, offset, col)
+    return _finish(xp.stack([r, c]).astype(d.np), None, False, device)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
+    """The indices of the lower triangle of a row x col matrix (``offset`` diagonals up
+    from the main one), as a (2, N) tensor: row indices, then column indices.
+
+    >>> import chainrule as torch
+    >>> torch.tril_indices(2, 2)
+    tensor([[0, 1, 1],
+            [0, 0, 1]])
+    """
+    return _tri_indices("tril_indices", row, col, offset, dtype, device)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
+    """The indices of the upper triangle of a row x col matrix, as ``tril_indices``.
+
+    >>> import chainrule as torch
+    >>> torch.triu_indices(2, 2)
+    tensor([[0, 0, 1],
+            [0, 1, 1]])
+    """
+    return _tri_indices("triu_indices", row, col, offset, dtype, device)
+
+
 def _like(name: str, input, dtype):
     """The shape and dtype of a ``*_like`` function's result."""
     if not isinstance(input, Tensor):

@@ -18,6 +18,7 @@ from .functions import elementwise as E
 from .functions import linalg as _la
 from .functions import reduction as _r
 from .functions import shape as S
+from .functions.combine import linalg_cross as cross
 from .functions.decompositions import (
     cholesky,
     cholesky_ex,
@@ -41,6 +42,7 @@ __all__ = [
     "vector_norm",
     "matrix_norm",
     "svdvals",
+    "cross",
     "inv",
     "det",
     "slogdet",

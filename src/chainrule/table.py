@@ -29,6 +29,7 @@ from .ops import (
     norm,
     primitive,
     reduction,
+    scatter,
     shape,
     special,
     stats,
@@ -39,7 +40,7 @@ from .viz.rules import source_text
 
 __all__ = ["PARTS", "FLAGS", "parts", "render"]
 
-# The table's parts in reading order (each module's docstring numbers it: part 1 to 12).
+# The table's parts in reading order (each module's docstring numbers it: part 1 to 13).
 PARTS: tuple[ModuleType, ...] = (
     elementwise,
     reduction,
@@ -53,6 +54,7 @@ PARTS: tuple[ModuleType, ...] = (
     special,
     math_extra,
     stats,
+    scatter,
 )
 FLAGS = ("promote", "to_float", "broadcast", "view", "fit")
 # An alias (``primitive.alias``) renames an entry and shares all of this with it.
@@ -72,7 +74,7 @@ def parts() -> list[tuple[ModuleType | str, list[Primitive]]]:
     eight parts first, then any module elsewhere that registers entries (by its name).
 
     >>> [(m.__name__, len(ps)) for m, ps in parts()][2]
-    ('chainrule.ops.shape', 20)
+    ('chainrule.ops.shape', 24)
     """
     registered = {id(p) for p in REGISTRY.values()}
     seen: set[int] = set()

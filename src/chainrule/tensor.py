@@ -30,12 +30,14 @@ from .backend import ndarray as _ndarray
 from .device import CPU, device
 from .device import of as _device_of
 from .functions import (
+    CombineMethods,
     ConversionMethods,
     ElementwiseMethods,
     IndexingMethods,
     LinalgMethods,
     MathExtraMethods,
     ReductionMethods,
+    ScatterMethods,
     SelectionMethods,
     ShapeMethods,
     SpecialMethods,
@@ -92,6 +94,8 @@ class Tensor(
     ConversionMethods,
     MathExtraMethods,
     StatisticsMethods,
+    CombineMethods,
+    ScatterMethods,
 ):
     """An n-dimensional array that records the operations on it for autograd.
 

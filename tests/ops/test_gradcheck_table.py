@@ -45,6 +45,7 @@ NO_DERIVATIVE = {
     "atanh_",
     "unique",
     "standard_gamma_grad",
+    "scatter_legacy_reduce",
     "heaviside",
 }
 
@@ -1369,6 +1370,231 @@ def _gather_unique(data, max_numel=MAX_NUMEL):
 
 
 add(custom("take_along", "gather(dim, permutation)", _gather_unique))
+
+
+# ------------------------------------- writing into chosen positions (ops/scatter.py)
+def _distinct_along(data, shape, d, k):
+    """An index of ``shape`` with ``k`` on dim d whose values along d are distinct (first k
+    of a permutation): scatter and index_copy with repeats keep one value (PyTorch does
+    not say which), where a finite difference would see the others' derivative as 0."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    perm = np.argsort(rng.random(shape), axis=d)
+    return np.take(perm, range(k), axis=d)
+
+
+def _scatter_case(data, max_numel=MAX_NUMEL):
+    s = data.draw(shapes(min_dims=1, max_numel=max_numel))
+    d = _dim(data.draw, len(s))
+    ishape = tuple(data.draw(st.integers(0, n)) for n in s)
+    index = _distinct_along(data, s, d, ishape[d])
+    index = index[tuple(slice(0, k) for k in ishape)]
+    it = cr.from_numpy(np.ascontiguousarray(index))
+    # src as large as x (only index's corner is read)
+    return (lambda x, src: x.scatter(d, it, src)), [data.draw(REAL(s)), data.draw(REAL(s))]
+
+
+add(custom("scatter", "scatter(dim, index, src), distinct indices", _scatter_case))
+
+
+def _scatter_value_case(data, max_numel=MAX_NUMEL):
+    s = data.draw(shapes(min_dims=1, max_numel=max_numel))
+    d = _dim(data.draw, len(s))
+    ishape = list(s)
+    ishape[d] = data.draw(st.integers(0, 4))
+    index = data.draw(hnp.arrays(np.int64, tuple(ishape), elements=st.integers(0, s[d] - 1)))
+    it = cr.from_numpy(index)
+    return (lambda x: x.scatter(d, it, -1.25)), [data.draw(REAL(s))]
+
+
+add(custom("scatter_value", "scatter(dim, index, value) with repeats", _scatter_value_case))
+
+
+def _scatter_add_case(data, max_numel=MAX_NUMEL):
+    s = data.draw(shapes(min_dims=0, max_numel=max_numel))
+    d = _dim(data.draw, len(s))
+    ishape = list(s)
+    if s:
+        ishape[d] = data.draw(st.integers(0, 4))
+    n = s[d] if s else 1
+    index = data.draw(hnp.arrays(np.int64, tuple(ishape), elements=st.integers(0, n - 1)))
+    it = cr.from_numpy(index)
+    return (lambda x, src: cr.scatter_add(x, d, it, src)), [
+        data.draw(REAL(s)),
+        data.draw(REAL(tuple(ishape))),
+    ]
+
+
+add(custom("scatter_add", "scatter_add(dim, index, src) with repeats", _scatter_add_case))
+
+
+def _index_add_case(data, max_numel=MAX_NUMEL):
+    s = data.draw(shapes(min_dims=1, max_numel=max_numel))
+    d = _dim(data.draw, len(s))
+    k = data.draw(st.integers(0, 4))
+    index = cr.from_numpy(data.draw(hnp.arrays(np.int64, (k,), elements=st.integers(0, s[d] - 1))))
+    sshape = list(s)
+    sshape[d] = k
+    alpha = data.draw(st.sampled_from([1, 2.5, -0.5]))
+    return (lambda x, src: x.index_add(d, index, src, alpha=alpha)), [
+        data.draw(REAL(s)),
+        data.draw(REAL(tuple(sshape))),
+    ]
+
+
+add(custom("index_add", "index_add(dim, index, source, alpha) with repeats", _index_add_case))
+
+
+def _index_copy_case(data, max_numel=MAX_NUMEL):
+    s = data.draw(shapes(min_dims=1, max_numel=max_numel))
+    d = _dim(data.draw, len(s))
+    k = data.draw(st.integers(0, s[d]))
+    index = cr.from_numpy(_distinct_along(data, (s[d],), 0, k))
+    sshape = list(s)
+    sshape[d] = k
+    return (lambda x, src: x.index_copy(d, index, src)), [
+        data.draw(REAL(s)),
+        data.draw(REAL(tuple(sshape))),
+    ]
+
+
+add(custom("index_copy", "index_copy(dim, index, source), distinct indices", _index_copy_case))
+
+
+def _index_fill_case(data, max_numel=MAX_NUMEL):
+    s = data.draw(shapes(min_dims=1, max_numel=max_numel))
+    d = _dim(data.draw, len(s))
+    k = data.draw(st.integers(0, 4))
+    index = data.draw(hnp.arrays(np.int64, (k,), elements=st.integers(-s[d], s[d] - 1)))
+    return cr.from_numpy(index), s, d
+
+
+def _index_fill_number(data, max_numel=MAX_NUMEL):
+    index, s, d = _index_fill_case(data, max_numel)
+    return (lambda x: x.index_fill(d, index, 0.75)), [data.draw(REAL(s))]
+
+
+def _index_fill_tensor(data, max_numel=MAX_NUMEL):
+    index, s, d = _index_fill_case(data, max_numel)
+    return (lambda x, v: x.index_fill(d, index, v)), [data.draw(REAL(s)), data.draw(REAL(()))]
+
+
+add(custom("index_fill", "index_fill(dim, index, number)", _index_fill_number))
+add(custom("index_fill_t", "index_fill(dim, index, 0-d tensor)", _index_fill_tensor))
+
+
+def _masked_scatter_case(data, max_numel=MAX_NUMEL):
+    s = data.draw(shapes(min_dims=0, max_numel=max_numel))
+    ms = _bcast_operand(data.draw, s)  # the mask broadcasts to x
+    mask = data.draw(hnp.arrays(np.bool_, ms))
+    m = cr.from_numpy(mask)
+    n = int(np.broadcast_to(mask, s).sum()) + data.draw(st.integers(0, 2))
+    return (lambda x, src: x.masked_scatter(m, src)), [data.draw(REAL(s)), data.draw(REAL((n,)))]
+
+
+add(custom("masked_scatter", "masked_scatter(mask, source)", _masked_scatter_case))
+
+
+# composites whose last row carries PyTorch's name for the whole function (ops/shape.py)
+def _roll_case(draw, s):
+    dims = _dims(draw, len(s))
+    shifts = tuple(draw(st.integers(-5, 5)) for _ in dims)
+    return lambda x: cr.roll(x, shifts, dims)
+
+
+add(shaped("roll", "roll(shifts, dims)", _roll_case, min_dims=1))
+add(
+    custom(
+        "block_diag",
+        "block_diag(a, b)",
+        lambda data, max_numel=MAX_NUMEL: (
+            cr.block_diag,
+            [
+                data.draw(REAL(data.draw(shapes(0, 2, max_numel // 2)))),
+                data.draw(REAL(data.draw(shapes(0, 2, max_numel // 2)))),
+            ],
+        ),
+    )
+)
+
+
+def _cross_case(data, max_numel=MAX_NUMEL):
+    s = list(data.draw(shapes(min_dims=1, max_dims=2, max_numel=4)))
+    d = _dim(data.draw, len(s))
+    s[d] = 3
+    return (lambda a, b: cr.linalg.cross(a, b, dim=d)), [data.draw(REAL(tuple(s))) for _ in "ab"]
+
+
+add(custom("linalg_cross", "linalg.cross(a, b, dim)", _cross_case))
+
+
+def _narrow_copy_case(draw, s):
+    d = _dim(draw, len(s))
+    n = s[d]
+    start = draw(st.integers(0, n))
+    length = draw(st.integers(0, n - start))
+    return lambda x: cr.narrow_copy(x, d, start, length)
+
+
+add(shaped("narrow_copy", "narrow_copy(dim, start, length)", _narrow_copy_case, min_dims=1))
+
+
+def _scatter_reduce_case(reduce):
+    def draw(data, max_numel=MAX_NUMEL):
+        s = data.draw(shapes(min_dims=0, max_numel=max_numel))
+        d = _dim(data.draw, len(s))
+        ishape = list(s)
+        if s:  # src no larger than max_numel (DISTINCT has 41 values)
+            rest = max(1, math.prod(s) // s[d])
+            ishape[d] = data.draw(st.integers(0, max(1, min(4, max_numel // rest))))
+        n = s[d] if s else 1
+        index = cr.from_numpy(
+            data.draw(hnp.arrays(np.int64, tuple(ishape), elements=st.integers(0, n - 1)))
+        )
+        include_self = data.draw(st.booleans())
+        if reduce in ("amax", "amin"):  # no ties: x on one grid, src on another
+            xs, ss = DISTINCT(s), DISTINCT(tuple(ishape)).map(lambda a: a + 0.15)
+        else:
+            xs, ss = REAL(s), REAL(tuple(ishape))
+
+        def fn(x, src):
+            return x.scatter_reduce(d, index, src, reduce, include_self=include_self)
+
+        return fn, [data.draw(xs), data.draw(ss)]
+
+    return draw
+
+
+for _r in ("sum", "mean", "amax", "amin"):
+    add(custom("scatter_reduce", f"scatter_reduce({_r!r}) with repeats", _scatter_reduce_case(_r)))
+# (prod's coefficients are constants to a second derivative: not twice differentiable)
+add(
+    custom(
+        "scatter_reduce_prod",
+        "scatter_reduce('prod') with repeats",
+        _scatter_reduce_case("prod"),
+        second_order=False,
+    )
+)
+
+
+def _diag_embed_case(draw, s):
+    n = len(s) + 1
+    d1 = draw(st.integers(-n, n - 1))
+    d2 = draw(st.integers(-n, n - 1).filter(lambda k: k % n != d1 % n))
+    off = draw(st.integers(-2, 2))
+    return lambda x: cr.diag_embed(x, off, d1, d2)
+
+
+add(shaped("diag_embed", "diag_embed(offset, dim1, dim2)", _diag_embed_case, min_dims=1))
+add(
+    shaped(
+        "diag_embed",
+        "diag(1-d, offset)",
+        lambda draw, s: lambda x: cr.diag(x, -1),
+        max_dims=1,
+        min_dims=1,
+    )
+)
 
 
 # --------------------------------------------- selections under PyTorch's names (sorting)

@@ -41,8 +41,9 @@ ELEMENTWISE = {
 } | {"fill", "zero", "copy", "fill_tensor", "fill_data"}
 
 # Not twice differentiable: standard_gamma's gradient (standard_gamma_grad) has no
-# derivative, as in PyTorch (svdvals is now: its rule differentiates through svd_u/svd_vh)
-NO_SECOND_ORDER = {"standard_gamma"}
+# derivative, as in PyTorch (svdvals is now: its rule differentiates through svd_u/svd_vh);
+# scatter_reduce's prod: its rule's coefficients are computed on the values (ops/scatter.py)
+NO_SECOND_ORDER = {"standard_gamma", "scatter_reduce_prod"}
 
 # float32 round trip: finite differences in float32 are too coarse for a second derivative
 SKIP_LABELS = {"float32 round trip"}

@@ -32,7 +32,8 @@ from chainrule import sym  # noqa: E402
 # with data written with a symbolic value (index_put's "value only" draw: refused, as a
 # write that its other views could not see; its "both" draw is a graph)
 # median/nanmedian/mode along a dim and cummax/cummin read their indices from the values
-# eagerly (NumPy's stable order, libstdc++'s nth_element, counts): refused in graphs
+# eagerly (NumPy's stable order, libstdc++'s nth_element, counts): refused in graphs;
+# scatter_reduce's prod, whose rule computes its coefficients on the values (ops/scatter.py)
 NOT_SYMBOLIC_PRIMS = {
     "index_put",
     "standard_gamma",
@@ -41,6 +42,7 @@ NOT_SYMBOLIC_PRIMS = {
     "mode",
     "cummax",
     "cummin",
+    "scatter_reduce_prod",
 }
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import inspect
 
 from . import (
+    combine,
     conv,
     conversion,
     decompositions,
@@ -25,25 +26,36 @@ from . import (
     linalg,
     math_extra,
     reduction,
+    scatter,
     selection,
     shape,
     special,
     statistics,
     tensor_ns,
 )
+from .combine import CombineMethods
 from .conversion import ConversionMethods
 from .elementwise import ElementwiseMethods
 from .indexing import IndexingMethods
 from .linalg import LinalgMethods
 from .math_extra import MathExtraMethods
 from .reduction import ReductionMethods
+from .scatter import ScatterMethods
 from .selection import SelectionMethods
 from .shape import ShapeMethods
 from .special import SpecialMethods
 from .statistics import StatisticsMethods
 
 # used by rules and Tensor methods, not PyTorch functions of their own
-_INTERNAL = {"to_dtype", "normalize_index", "setitem", "getitem", "pow_prim", "solve_triangular"}
+_INTERNAL = {
+    "to_dtype",
+    "normalize_index",
+    "setitem",
+    "getitem",
+    "pow_prim",
+    "solve_triangular",
+    "linalg_cross",  # torch.linalg.cross
+}
 
 
 def public_functions() -> dict:
@@ -60,6 +72,8 @@ def public_functions() -> dict:
         special,
         math_extra,
         statistics,
+        combine,
+        scatter,
     ):
         for k, v in vars(mod).items():
             if (
@@ -74,17 +88,20 @@ def public_functions() -> dict:
 
 
 __all__ = [
+    "CombineMethods",
     "ConversionMethods",
     "ElementwiseMethods",
     "IndexingMethods",
     "LinalgMethods",
     "MathExtraMethods",
     "ReductionMethods",
+    "ScatterMethods",
     "SelectionMethods",
     "ShapeMethods",
-    "conv",
     "SpecialMethods",
     "StatisticsMethods",
+    "combine",
+    "conv",
     "conversion",
     "decompositions",
     "einsum",
@@ -94,6 +111,7 @@ __all__ = [
     "math_extra",
     "public_functions",
     "reduction",
+    "scatter",
     "selection",
     "shape",
     "special",

@@ -368,6 +368,11 @@ def repeat(input, *sizes):
             "Number of dimensions of repeat dims can not be smaller than number of dimensions "
             "of tensor"
         )
+    if any(k < 0 for k in sizes):  # (NumPy's tile would say only 'negative dimensions')
+        shape = (1,) * (len(sizes) - input._data.ndim) + tuple(input._data.shape)
+        out = [s * k for s, k in zip(shape, sizes, strict=True)]
+        bad = next(s for s in out if s < 0)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {bad}: {out}")
     return apply(REPEAT, input, sizes=sizes)
 
 

@@ -1,8 +1,8 @@
 """The derivative table: every differentiable primitive, declared once.
 
 elementwise.py, reduction.py, shape.py, indexing.py, linalg.py, views.py, loss.py,
-norm.py, conv.py, special.py, math_extra.py and stats.py each hold a part of the table
-(forward, vjp per input, jvp, side by side);
+norm.py, conv.py, special.py, math_extra.py, stats.py and scatter.py each hold a part
+of the table (forward, vjp per input, jvp, side by side);
 ``REGISTRY`` maps every entry's name to it. How an entry is declared is ``primitive.py``;
 what is derived from it once is ``plan.py``; how an op runs and is recorded is
 ``apply.py``. ``python -m chainrule table`` prints the whole table on one page (docs/TABLE.md).
@@ -25,6 +25,7 @@ from . import (
     math_extra,
     norm,
     reduction,
+    scatter,
     shape,
     special,
     stats,

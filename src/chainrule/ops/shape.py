@@ -259,3 +259,12 @@ CONSTANT_PAD = defop(
 complex_as_is(VIEW, RESHAPE, SQUEEZE, UNSQUEEZE, TRANSPOSE, T, PERMUTE, EXPAND, FLIP, CLONE)
 complex_as_is(CONTIGUOUS, TO_COPY, REPEAT, CAT, STACK)
 complex_as_is(UNSAFE_VIEW, SQUEEZE_DIM, SQUEEZE_DIMS, SQUEEZE_, CONSTANT_PAD)
+
+# the last row of a composite function under the name PyTorch prints for the whole of it
+# (as addmm's add): roll and block_diag end in a cat, linalg.cross in a stack (of its three
+# components), narrow_copy in a clone (chainrule.functions.combine)
+ROLL = alias(CAT, "roll", grad_fn="RollBackward0")
+BLOCK_DIAG = alias(CAT, "block_diag", grad_fn="BlockDiagBackward0")
+LINALG_CROSS = alias(STACK, "linalg_cross", grad_fn="LinalgCrossBackward0")
+NARROW_COPY = alias(CLONE, "narrow_copy", grad_fn="NarrowCopyBackward0")
+complex_as_is(ROLL, BLOCK_DIAG, LINALG_CROSS, NARROW_COPY)
