@@ -81,3 +81,48 @@ def check_grads(f, *arrays) -> None:
 
 def _np(g, a):
     return np.zeros(np.shape(a)) if g is None else g.detach().numpy()
+
+
+# ---- array-in, result-out comparisons (the math and statistics suites)
+def tensors(a):
+    """The same values as a chainrule and a torch tensor (copies of one NumPy array)."""
+    a = np.asarray(a)
+    return cr.from_numpy(a.copy()), torch.from_numpy(a.copy())
+
+
+def same_result(r, t, rtol=1e-6, atol=1e-6) -> None:
+    """Results with the same dtype, shape and values (integers exactly; NaN where NaN);
+    named tuples printed under the same name (torch.return_types.median(...))."""
+    if isinstance(t, tuple):
+        assert isinstance(r, tuple) and len(r) == len(t)
+        assert repr(r).partition("(")[0] == repr(t).partition("(")[0], (repr(r), repr(t))
+        for a, b in zip(r, t, strict=True):
+            same_result(a, b, rtol, atol)
+        return
+    assert str(r.dtype) == str(t.dtype), (r.dtype, t.dtype)
+    assert tuple(r.shape) == tuple(t.shape), (tuple(r.shape), tuple(t.shape))
+    got, want = r.detach().numpy(), t.detach().numpy()
+    if want.dtype.kind in "biu":
+        np.testing.assert_array_equal(got, want)
+    else:
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
+
+
+def run(f, *arrays, rtol=1e-6, atol=1e-6):
+    """f(module, *tensors) on both libraries, from the same arrays: the same result
+    (returns chainrule's), or the same error type and text (returns None)."""
+    cs, ts = zip(*(tensors(a) for a in arrays), strict=True) if arrays else ((), ())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            t = f(torch, *ts)
+        except Exception as e:  # noqa: BLE001 - the error is what is compared
+            try:
+                f(cr, *cs)
+            except type(e) as mine:
+                assert str(mine) == str(e), (str(mine), str(e))
+                return None
+            raise AssertionError(f"PyTorch raised {e!r}; chainrule did not") from None
+        r = f(cr, *cs)
+    same_result(r, t, rtol, atol)
+    return r

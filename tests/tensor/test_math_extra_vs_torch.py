@@ -15,45 +15,13 @@ from hypothesis.extra import numpy as hnp
 import chainrule as cr
 
 torch = pytest.importorskip("torch")
+from _vs_torch import run, same_result, tensors  # noqa: E402
 
 INF, NAN = math.inf, math.nan
 DTYPES = ["int64", "int32", "bool", "float32", "float64"]
 
 
-def _both(a):
-    """The same values as a chainrule and a torch tensor."""
-    a = np.asarray(a)
-    return cr.from_numpy(a.copy()), torch.from_numpy(a.copy())
-
-
-def _same(r, t, rtol=1e-6, atol=1e-6):
-    if isinstance(t, tuple):
-        assert isinstance(r, tuple) and len(r) == len(t)
-        for a, b in zip(r, t, strict=True):
-            _same(a, b, rtol, atol)
-        return
-    assert str(r.dtype) == str(t.dtype), (r.dtype, t.dtype)
-    assert tuple(r.shape) == tuple(t.shape)
-    got, want = r.detach().numpy(), t.detach().numpy()
-    if want.dtype.kind in "biu":
-        np.testing.assert_array_equal(got, want)
-    else:
-        np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
-
-
-def _run(f, *arrays, rtol=1e-6, atol=1e-6):
-    """f(module, *tensors) on both libraries: the same result, or the same error."""
-    cs, ts = zip(*(_both(a) for a in arrays), strict=True) if arrays else ((), ())
-    try:
-        t = f(torch, *ts)
-    except Exception as e:  # noqa: BLE001 - the error is what is compared
-        with pytest.raises(type(e)) as info:
-            f(cr, *cs)
-        assert str(info.value) == str(e)
-        return None
-    r = f(cr, *cs)
-    _same(r, t, rtol, atol)
-    return r
+_both, _same, _run = tensors, same_result, run  # (tests/tensor/_vs_torch.py)
 
 
 SPECIAL = np.array([-INF, -2.5, -1.0, -0.5, -0.0, 0.0, 0.25, 0.5, 1.0, 1.5, 3.0, INF, NAN])

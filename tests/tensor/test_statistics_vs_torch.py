@@ -5,7 +5,6 @@ bincount, searchsorted, cdist, diff, renorm, ... and the in-place cumsum_, t_, s
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -16,48 +15,12 @@ from hypothesis.extra import numpy as hnp
 import chainrule as cr
 
 torch = pytest.importorskip("torch")
+from _vs_torch import run, same_result, tensors  # noqa: E402
 
 NAN, INF = math.nan, math.inf
 
 
-def _both(a):
-    a = np.asarray(a)
-    return cr.from_numpy(a.copy()), torch.from_numpy(a.copy())
-
-
-def _same(r, t, rtol=1e-6, atol=1e-6):
-    if isinstance(t, tuple):
-        assert isinstance(r, tuple) and len(r) == len(t)
-        assert type(r).__name__.replace("_type", "") in repr(type(t)) or True
-        for a, b in zip(r, t, strict=True):
-            _same(a, b, rtol, atol)
-        return
-    assert str(r.dtype) == str(t.dtype), (r.dtype, t.dtype)
-    assert tuple(r.shape) == tuple(t.shape), (tuple(r.shape), tuple(t.shape))
-    got, want = r.detach().numpy(), t.detach().numpy()
-    if want.dtype.kind in "biu":
-        np.testing.assert_array_equal(got, want)
-    else:
-        np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
-
-
-def _run(f, *arrays, rtol=1e-6, atol=1e-6):
-    """f(module, *tensors) on both: the same result (values, dtypes, shapes, indices), or
-    the same error type and text."""
-    cs, ts = zip(*(_both(a) for a in arrays), strict=True) if arrays else ((), ())
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            t = f(torch, *ts)
-    except Exception as e:  # noqa: BLE001 - the error is what is compared
-        with pytest.raises(type(e)) as info:
-            f(cr, *cs)
-        assert str(info.value) == str(e)
-        return
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        r = f(cr, *cs)
-    _same(r, t, rtol, atol)
+_both, _same, _run = tensors, same_result, run  # (tests/tensor/_vs_torch.py)
 
 
 M = np.array([[3.0, 1.0, 2.0, 1.0], [5.0, 5.0, 4.0, 4.0], [2.0, NAN, 1.0, 0.0]])
