@@ -20,7 +20,7 @@ import math
 
 from .. import backend as _backend
 from .elementwise import CLAMP, CLAMP_T, _defew, _int_div_check, _is_int
-from .primitive import PASS, Primitive, alias, defop
+from .primitive import PASS, alias, defop
 from .reduction import _like
 
 _LN2 = math.log(2.0)
@@ -33,32 +33,11 @@ def _isnan(x):
 
 # ------------------------------------------------------------------ clamp's halves
 # clamp_min(x, v) = clamp(x, min=v): clamp's forwards and rules under PyTorch's node names
-def restated(prim: Primitive, name: str, fwd, grad_fn: str) -> Primitive:
-    """A row with ``prim``'s rules and flags, and ``fwd`` (which calls prim's forward) as
-    its forward: another op's row under another name, declared in this part."""
-    return defop(
-        name,
-        fwd,
-        prim.vjp,
-        jvp=prim.jvp,
-        grad_fn=grad_fn,
-        kink=prim.kink,
-        promote=prim.promote,
-        to_float=prim.to_float,
-        broadcast=prim.broadcast,
-        view=prim.view,
-        fit=prim.fit,
-        check=prim.check,
-        tensor_params=prim.tensor_params,
-        accumulate=prim.accumulate,
-    )
-
-
 def _clamp_min_fwd(xp, x, *, min, max):
     return CLAMP.fwd(xp, x, min=min, max=max)  # (max is None: clamp's rule reads both)
 
 
-CLAMP_MIN = restated(CLAMP, "clamp_min", _clamp_min_fwd, "ClampMinBackward0")
+CLAMP_MIN = alias(CLAMP, "clamp_min", grad_fn="ClampMinBackward0", fwd=_clamp_min_fwd)
 CLAMP_MAX = alias(CLAMP_MIN, "clamp_max", grad_fn="ClampMaxBackward0")  # (min is None)
 
 

@@ -178,12 +178,14 @@ def defop(name: str, fwd: Callable, vjp=None, *, register: bool = True, **fields
     return prim
 
 
-def alias(prim: Primitive, name: str, *, grad_fn: str) -> Primitive:
+def alias(prim: Primitive, name: str, *, grad_fn: str, fwd=None) -> Primitive:
     """A row of the table that only renames another: the same forward and rules under
-    another grad_fn name (PyTorch's overloads: ``PowBackward1`` for tensor ** tensor)."""
+    another grad_fn name (PyTorch's overloads: ``PowBackward1`` for tensor ** tensor).
+    ``fwd``: a forward of the new row's own that calls ``prim``'s (the row is then
+    declared, and listed by ``chainrule table``, in the part that defines ``fwd``)."""
     return defop(
         name,
-        prim.fwd,
+        prim.fwd if fwd is None else fwd,
         prim.vjp,
         jvp=prim.jvp,
         grad_fn=grad_fn,

@@ -21,7 +21,6 @@ import math
 
 from .. import backend as _backend
 from ..backend import c_order
-from .math_extra import restated
 from .primitive import alias, defop
 from .reduction import MAX_DIM, _even_all_vjp, _even_jvp, _spread, _sum, _wsum
 
@@ -98,7 +97,7 @@ def _take_fwd(xp, x, *, idx, dim, keepdim):
     return MAX_DIM.fwd(xp, x, idx=idx, dim=dim, keepdim=keepdim)
 
 
-MEDIAN_DIM = restated(MAX_DIM, "median_dim", _take_fwd, "MedianBackward1")
+MEDIAN_DIM = alias(MAX_DIM, "median_dim", grad_fn="MedianBackward1", fwd=_take_fwd)
 NANMEDIAN_DIM = alias(MEDIAN_DIM, "nanmedian_dim", grad_fn="NanmedianBackward1")
 MODE = alias(MEDIAN_DIM, "mode", grad_fn="ModeBackward0")
 CUMMAX = alias(MEDIAN_DIM, "cummax", grad_fn="CummaxBackward0")
